@@ -1,0 +1,39 @@
+//! Operations endpoints outside the versioned API: liveness, readiness and metrics.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::http::header::CONTENT_TYPE;
+use axum::response::{IntoResponse, Response};
+
+use super::AppState;
+use super::error::ApiError;
+use super::extract::Json;
+use crate::schemas::health::{Health, ReadinessBody};
+use crate::services;
+
+/// The process is alive; says nothing about its dependencies.
+#[utoipa::path(get, path = "/healthz", tag = "operations",
+    responses((status = 200, description = "Alive", body = Health)))]
+pub async fn healthz() -> Json<Health> {
+    Json(Health { status: "ok".into(), version: env!("CARGO_PKG_VERSION").into() })
+}
+
+/// Ready to serve: the database answers and its schema is current. 503 lists what fails.
+#[utoipa::path(get, path = "/readyz", tag = "operations",
+    responses(
+        (status = 200, description = "Every check passes", body = ReadinessBody),
+        (status = 503, description = "A check fails", body = ReadinessBody),
+    ))]
+pub async fn readyz(State(state): State<AppState>) -> Response {
+    let readiness = services::health::readiness(&state.db).await;
+    let status = if readiness.ready() { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    (status, Json(ReadinessBody::from(&readiness))).into_response()
+}
+
+/// Prometheus metrics in the OpenMetrics text format.
+#[utoipa::path(get, path = "/metrics", tag = "operations",
+    responses((status = 200, description = "OpenMetrics text", content_type = "application/openmetrics-text")))]
+pub async fn metrics(State(state): State<AppState>) -> Result<Response, ApiError> {
+    let text = state.metrics.render().map_err(ApiError::internal)?;
+    Ok(([(CONTENT_TYPE, super::metrics::CONTENT_TYPE)], text).into_response())
+}

@@ -1,0 +1,101 @@
+//! `jobportal admin …`: administrative tasks run on the machine that holds the data.
+
+use std::io::{BufRead, IsTerminal};
+
+use anyhow::{Context, bail};
+use clap::{Args, Subcommand};
+
+use crate::core::config::{Config, env};
+use crate::db::Database;
+use crate::db::migrations::Migrator;
+use crate::models::user::Role;
+use crate::services::users::{self, CreateUser};
+
+#[derive(Subcommand, Debug)]
+pub enum AdminCommand {
+    /// Create a user of any role (the only way to create an admin). The password is read from
+    /// JOBPORTAL_PASSWORD, from standard input with --password-stdin, or from a prompt
+    CreateUser(CreateUserArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct CreateUserArgs {
+    /// Email address; it is the login and is stored in lower case
+    #[arg(long)]
+    pub email: String,
+
+    /// Role of the new user
+    #[arg(long, value_parser = parse_role)]
+    pub role: Role,
+
+    /// Full name [default: the part of the email before the @]
+    #[arg(long)]
+    pub name: Option<String>,
+
+    /// Read the password from the first line of standard input
+    #[arg(long)]
+    pub password_stdin: bool,
+}
+
+fn parse_role(raw: &str) -> Result<Role, String> {
+    raw.parse::<Role>().map_err(|e| e.to_string())
+}
+
+pub async fn run(config: Config, command: AdminCommand) -> anyhow::Result<()> {
+    match command {
+        AdminCommand::CreateUser(args) => create_user(config, args).await,
+    }
+}
+
+async fn create_user(config: Config, args: CreateUserArgs) -> anyhow::Result<()> {
+    let password_stdin = args.password_stdin;
+    let password = tokio::task::spawn_blocking(move || read_password(password_stdin)).await??;
+    let db = Database::connect(&config.db).await?;
+    let result = create_user_in(&db, args, &password).await;
+    db.close().await;
+    result
+}
+
+async fn create_user_in(db: &Database, args: CreateUserArgs, password: &str) -> anyhow::Result<()> {
+    Migrator::new(db).apply(|_| {}).await?;
+    let default_name = args.email.trim().split('@').next().unwrap_or_default().to_owned();
+    let name = args.name.unwrap_or(default_name);
+    let user = users::create_user(
+        db,
+        CreateUser {
+            email: &args.email,
+            full_name: &name,
+            role: args.role,
+            password,
+            email_verified: true,
+        },
+    )
+    .await?;
+    println!("created {} {} (id {})", user.role, user.email, user.id);
+    Ok(())
+}
+
+/// The password, from the environment, standard input or a prompt; never from a flag, where
+/// it would show in `ps` and the shell history.
+fn read_password(from_stdin: bool) -> anyhow::Result<String> {
+    if from_stdin {
+        let mut line = String::new();
+        std::io::stdin()
+            .lock()
+            .read_line(&mut line)
+            .context("cannot read the password from standard input")?;
+        return Ok(line.trim_end_matches(['\r', '\n']).to_owned());
+    }
+    if let Ok(password) = std::env::var(env::PASSWORD) {
+        return Ok(password);
+    }
+    if !std::io::stdin().is_terminal() {
+        bail!("no password: set {} or pass --password-stdin", env::PASSWORD);
+    }
+    let first = rpassword::prompt_password("Password: ").context("cannot read the password")?;
+    let second = rpassword::prompt_password("Repeat it: ").context("cannot read the password")?;
+    if first != second {
+        bail!("the two passwords differ");
+    }
+    Ok(first)
+}

@@ -1,0 +1,106 @@
+//! The command line: one clap enum, each arm calls `<module>::run`.
+//!
+//! `main` loads `.env` (without overriding the environment), parses the arguments, resolves the
+//! shared configuration and runs the command on a Tokio runtime. Errors are printed as one
+//! `error: …` line with their cause chain; the exit status is 1 (2 for usage errors, from clap).
+
+pub mod admin;
+pub mod completions;
+pub mod migrate;
+pub mod serve;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::core::config::GlobalOpts;
+
+/// A self-hosted job portal in one binary: HTTP API, embedded database, background workers.
+#[derive(Parser, Debug)]
+#[command(name = "jobportal", version, propagate_version = true, max_term_width = 100)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalOpts,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Serve the HTTP API on the configured database (applies pending migrations first)
+    Serve(serve::ServeArgs),
+    /// Apply pending schema migrations and print what ran
+    Migrate(migrate::MigrateArgs),
+    /// Administrative tasks: users and data
+    #[command(subcommand)]
+    Admin(admin::AdminCommand),
+    /// Print a shell completion script
+    Completions(completions::CompletionsArgs),
+}
+
+/// Entry point of the binary.
+pub fn main() -> ExitCode {
+    if let Err(err) = load_dotenv() {
+        eprintln!("error: {err:#}");
+        return ExitCode::FAILURE;
+    }
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Runs a parsed command line.
+pub fn run(cli: Cli) -> anyhow::Result<()> {
+    if let Command::Completions(args) = &cli.command {
+        return completions::run(args);
+    }
+    let config = cli.global.resolve()?;
+    crate::core::logging::init(&config.log);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("jobportal")
+        .build()?;
+    runtime.block_on(async move {
+        match cli.command {
+            Command::Serve(args) => serve::run(config, args).await,
+            Command::Migrate(args) => migrate::run(config, args).await,
+            Command::Admin(command) => admin::run(config, command).await,
+            Command::Completions(_) => unreachable!("handled before the runtime starts"),
+        }
+    })
+}
+
+/// Loads `./.env` into the environment; variables already set win.
+fn load_dotenv() -> anyhow::Result<()> {
+    match dotenvy::from_path(".env") {
+        Ok(()) => Ok(()),
+        Err(dotenvy::Error::Io(err)) if err.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(err) => Err(anyhow::anyhow!("cannot read .env: {err}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::*;
+
+    #[test]
+    fn the_command_line_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn every_command_has_help() {
+        let command = Cli::command();
+        for sub in command.get_subcommands() {
+            assert!(sub.get_about().is_some(), "{} has no help text", sub.get_name());
+        }
+    }
+}

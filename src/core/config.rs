@@ -1,0 +1,508 @@
+//! Configuration: one place where what the user typed becomes resolved values.
+//!
+//! Every setting has a flag and a `JOBPORTAL_*` environment variable; precedence is
+//! flag > environment > `.env` (loaded into the environment before parsing, never overriding it)
+//! > default. clap collects the raw text and this module parses it, so an invalid value fails at
+//! start with one line that names both the variable and the flag, whichever the value came from.
+//! The doc comments on the option structs are the `--help` text; `.env.example` lists the same
+//! variables.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use clap::Args;
+
+/// Environment variable names other tools and scripts rely on.
+pub mod env {
+    pub const DATA_DIR: &str = "JOBPORTAL_DATA_DIR";
+    pub const DB_URL: &str = "JOBPORTAL_DB_URL";
+    pub const DB_NAMESPACE: &str = "JOBPORTAL_DB_NAMESPACE";
+    pub const DB_DATABASE: &str = "JOBPORTAL_DB_DATABASE";
+    pub const DB_USER: &str = "JOBPORTAL_DB_USER";
+    pub const DB_PASSWORD: &str = "JOBPORTAL_DB_PASSWORD";
+    pub const LOG_FORMAT: &str = "JOBPORTAL_LOG_FORMAT";
+    pub const LOG: &str = "JOBPORTAL_LOG";
+    pub const ADDR: &str = "JOBPORTAL_ADDR";
+    pub const JWT_SECRET: &str = "JOBPORTAL_JWT_SECRET";
+    pub const BODY_LIMIT: &str = "JOBPORTAL_BODY_LIMIT";
+    pub const REQUEST_TIMEOUT: &str = "JOBPORTAL_REQUEST_TIMEOUT";
+    pub const SHUTDOWN_TIMEOUT: &str = "JOBPORTAL_SHUTDOWN_TIMEOUT";
+    pub const CORS_ORIGINS: &str = "JOBPORTAL_CORS_ORIGINS";
+    pub const PASSWORD: &str = "JOBPORTAL_PASSWORD";
+}
+
+/// A value that must never appear in logs or `Debug` output.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    /// The secret itself; call it only where the value is used, never to print it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret([redacted])")
+    }
+}
+
+/// A setting whose value could not be used; displays as one line naming the variable and flag.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid {var} (--{flag}) {value:?}: {reason}")]
+pub struct ConfigError {
+    pub var: &'static str,
+    pub flag: &'static str,
+    pub value: String,
+    pub reason: String,
+}
+
+impl ConfigError {
+    fn new(var: &'static str, flag: &'static str, value: &str, reason: impl Into<String>) -> Self {
+        Self { var, flag, value: value.to_owned(), reason: reason.into() }
+    }
+}
+
+/// Settings every command shares: where data lives, which database, how to log.
+#[derive(Args, Debug, Clone)]
+pub struct GlobalOpts {
+    /// Directory for the embedded database, generated secrets and other local state
+    #[arg(long, env = env::DATA_DIR, default_value = "./data", value_name = "DIR", global = true)]
+    pub data_dir: PathBuf,
+
+    /// Database URL: surrealkv://PATH (embedded, on disk), mem:// (in memory, gone at exit) or
+    /// ws://HOST:PORT / wss://HOST:PORT (a SurrealDB server) [default: surrealkv://<data dir>/db]
+    #[arg(long = "db", env = env::DB_URL, value_name = "URL", global = true)]
+    pub db_url: Option<String>,
+
+    /// SurrealDB namespace
+    #[arg(long, env = env::DB_NAMESPACE, default_value = "jobportal", value_name = "NAME", global = true)]
+    pub db_namespace: String,
+
+    /// SurrealDB database inside the namespace
+    #[arg(long, env = env::DB_DATABASE, default_value = "main", value_name = "NAME", global = true)]
+    pub db_database: String,
+
+    /// User to sign in as on a SurrealDB server (root level); unused by embedded databases
+    #[arg(long, env = env::DB_USER, value_name = "USER", global = true)]
+    pub db_user: Option<String>,
+
+    /// Password for --db-user; prefer the environment variable to the flag
+    #[arg(long, env = env::DB_PASSWORD, hide_env_values = true, value_name = "PASSWORD", global = true)]
+    pub db_password: Option<String>,
+
+    /// Log format: auto (human on a terminal, JSON otherwise), human or json
+    #[arg(long, env = env::LOG_FORMAT, default_value = "auto", value_name = "FORMAT", global = true)]
+    pub log_format: String,
+
+    /// Log filter in tracing's syntax, e.g. "info" or "info,jobportal=debug"
+    #[arg(long, env = env::LOG, default_value = "info", value_name = "FILTER", global = true)]
+    pub log: String,
+}
+
+/// Settings of the HTTP server.
+#[derive(Args, Debug, Clone)]
+pub struct ServeOpts {
+    /// Address to listen on (port 0 picks a free port, which is logged)
+    #[arg(long, env = env::ADDR, default_value = "127.0.0.1:8080", value_name = "HOST:PORT")]
+    pub addr: String,
+
+    /// Secret that signs access tokens (at least 32 characters); when unset, one is generated
+    /// and kept in <data dir>/jwt_secret
+    #[arg(long, env = env::JWT_SECRET, hide_env_values = true, value_name = "SECRET")]
+    pub jwt_secret: Option<String>,
+
+    /// Largest request body accepted, in bytes or with a unit (KiB, MiB)
+    #[arg(long, env = env::BODY_LIMIT, default_value = "1MiB", value_name = "SIZE")]
+    pub body_limit: String,
+
+    /// Longest a request may take before it is answered 503 timeout (e.g. 30s, 2m)
+    #[arg(long, env = env::REQUEST_TIMEOUT, default_value = "30s", value_name = "DURATION")]
+    pub request_timeout: String,
+
+    /// After SIGTERM or ctrl-c, how long in-flight requests may take to finish
+    #[arg(long, env = env::SHUTDOWN_TIMEOUT, default_value = "30s", value_name = "DURATION")]
+    pub shutdown_timeout: String,
+
+    /// Origins allowed by CORS, comma separated (e.g. https://jobs.example.com), or * for any;
+    /// empty disables CORS
+    #[arg(long, env = env::CORS_ORIGINS, default_value = "", value_name = "ORIGINS")]
+    pub cors_origins: String,
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    /// Human on a terminal, JSON otherwise.
+    Auto,
+    Human,
+    Json,
+}
+
+#[derive(Debug, Clone)]
+pub struct LogConfig {
+    pub format: LogFormat,
+    pub filter: String,
+}
+
+/// Where the database is and how to reach it.
+#[derive(Debug, Clone)]
+pub struct DbConfig {
+    /// Normalised URL: `mem://`, `surrealkv://ABSOLUTE_PATH`, `ws://…` or `wss://…`.
+    pub url: String,
+    pub namespace: String,
+    pub database: String,
+    pub user: Option<String>,
+    pub password: Option<Secret>,
+}
+
+impl DbConfig {
+    /// An in-memory database, for tests and throwaway runs.
+    pub fn memory() -> Self {
+        Self {
+            url: "mem://".into(),
+            namespace: "jobportal".into(),
+            database: "main".into(),
+            user: None,
+            password: None,
+        }
+    }
+
+    /// The on-disk path of an embedded database, if this is one.
+    pub fn embedded_path(&self) -> Option<&Path> {
+        self.url.strip_prefix("surrealkv://").map(Path::new)
+    }
+
+    pub fn is_remote(&self) -> bool {
+        self.url.starts_with("ws://") || self.url.starts_with("wss://")
+    }
+}
+
+/// The resolved settings every command shares.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub data_dir: PathBuf,
+    pub db: DbConfig,
+    pub log: LogConfig,
+}
+
+/// Which origins CORS allows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CorsOrigins {
+    None,
+    Any,
+    List(Vec<String>),
+}
+
+/// The resolved settings of `serve`.
+#[derive(Debug, Clone)]
+pub struct ServeConfig {
+    pub addr: SocketAddr,
+    pub jwt_secret: Option<Secret>,
+    pub body_limit: usize,
+    pub request_timeout: Duration,
+    pub shutdown_timeout: Duration,
+    pub cors_origins: CorsOrigins,
+}
+
+impl Default for ServeConfig {
+    fn default() -> Self {
+        Self {
+            addr: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            jwt_secret: None,
+            body_limit: 1024 * 1024,
+            request_timeout: Duration::from_secs(30),
+            shutdown_timeout: Duration::from_secs(30),
+            cors_origins: CorsOrigins::None,
+        }
+    }
+}
+
+impl GlobalOpts {
+    pub fn resolve(&self) -> Result<Config, ConfigError> {
+        let data_dir = absolute(&self.data_dir);
+        let url = match self.db_url.as_deref().map(str::trim) {
+            None | Some("") => format!("surrealkv://{}", data_dir.join("db").display()),
+            Some(raw) => parse_db_url(raw)
+                .map_err(|reason| ConfigError::new(env::DB_URL, "db", raw, reason))?,
+        };
+        for (var, flag, value) in [
+            (env::DB_NAMESPACE, "db-namespace", &self.db_namespace),
+            (env::DB_DATABASE, "db-database", &self.db_database),
+        ] {
+            if !is_identifier(value) {
+                return Err(ConfigError::new(
+                    var,
+                    flag,
+                    value,
+                    "expected letters, digits and underscores, starting with a letter",
+                ));
+            }
+        }
+        let format = match self.log_format.trim().to_ascii_lowercase().as_str() {
+            "auto" | "" => LogFormat::Auto,
+            "human" | "text" | "pretty" => LogFormat::Human,
+            "json" => LogFormat::Json,
+            _ => {
+                return Err(ConfigError::new(
+                    env::LOG_FORMAT,
+                    "log-format",
+                    &self.log_format,
+                    "expected auto, human or json",
+                ));
+            }
+        };
+        if let Err(err) = tracing_subscriber::EnvFilter::builder().parse(&self.log) {
+            return Err(ConfigError::new(env::LOG, "log", &self.log, err.to_string()));
+        }
+        Ok(Config {
+            data_dir,
+            db: DbConfig {
+                url,
+                namespace: self.db_namespace.clone(),
+                database: self.db_database.clone(),
+                user: self.db_user.clone().filter(|u| !u.is_empty()),
+                password: self.db_password.clone().filter(|p| !p.is_empty()).map(Secret::new),
+            },
+            log: LogConfig { format, filter: self.log.clone() },
+        })
+    }
+}
+
+impl ServeOpts {
+    pub fn resolve(&self) -> Result<ServeConfig, ConfigError> {
+        let addr = self.addr.trim().parse::<SocketAddr>().map_err(|_| {
+            ConfigError::new(
+                env::ADDR,
+                "addr",
+                &self.addr,
+                "expected HOST:PORT, e.g. 127.0.0.1:8080",
+            )
+        })?;
+        let jwt_secret = match self.jwt_secret.as_deref() {
+            None | Some("") => None,
+            Some(s) if s.chars().count() < 32 => {
+                return Err(ConfigError::new(
+                    env::JWT_SECRET,
+                    "jwt-secret",
+                    "[redacted]",
+                    "must be at least 32 characters long",
+                ));
+            }
+            Some(s) => Some(Secret::new(s)),
+        };
+        let body_limit = parse_size(&self.body_limit).filter(|n| *n > 0).ok_or_else(|| {
+            ConfigError::new(
+                env::BODY_LIMIT,
+                "body-limit",
+                &self.body_limit,
+                "expected a positive size such as 1048576, 512KiB or 1MiB",
+            )
+        })?;
+        let request_timeout =
+            parse_duration(&self.request_timeout).filter(|d| !d.is_zero()).ok_or_else(|| {
+                ConfigError::new(
+                    env::REQUEST_TIMEOUT,
+                    "request-timeout",
+                    &self.request_timeout,
+                    "expected a positive duration such as 30s, 500ms or 2m",
+                )
+            })?;
+        let shutdown_timeout = parse_duration(&self.shutdown_timeout).ok_or_else(|| {
+            ConfigError::new(
+                env::SHUTDOWN_TIMEOUT,
+                "shutdown-timeout",
+                &self.shutdown_timeout,
+                "expected a duration such as 30s, 500ms or 2m",
+            )
+        })?;
+        let cors_origins = parse_cors_origins(&self.cors_origins).map_err(|reason| {
+            ConfigError::new(env::CORS_ORIGINS, "cors-origins", &self.cors_origins, reason)
+        })?;
+        Ok(ServeConfig {
+            addr,
+            jwt_secret,
+            body_limit,
+            request_timeout,
+            shutdown_timeout,
+            cors_origins,
+        })
+    }
+}
+
+fn absolute(path: &Path) -> PathBuf {
+    std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf())
+}
+
+fn is_identifier(s: &str) -> bool {
+    let mut chars = s.chars();
+    matches!(chars.next(), Some(c) if c.is_ascii_alphabetic())
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// Checks a database URL and makes an embedded path absolute, so that the lock error and the
+/// logs name the real location.
+fn parse_db_url(raw: &str) -> Result<String, String> {
+    if raw == "mem://" || raw == "memory" {
+        return Ok("mem://".into());
+    }
+    if let Some(path) = raw.strip_prefix("surrealkv://") {
+        if path.is_empty() {
+            return Err("surrealkv:// needs a path, e.g. surrealkv://./data/db".into());
+        }
+        return Ok(format!("surrealkv://{}", absolute(Path::new(path)).display()));
+    }
+    for scheme in ["ws://", "wss://"] {
+        if let Some(rest) = raw.strip_prefix(scheme) {
+            let host = rest.split('/').next().unwrap_or_default();
+            if host.is_empty() {
+                return Err(format!("{scheme} needs a host, e.g. {scheme}127.0.0.1:8000"));
+            }
+            return Ok(raw.trim_end_matches('/').to_owned());
+        }
+    }
+    Err("expected surrealkv://PATH, mem:// or ws://HOST:PORT".into())
+}
+
+/// Parses `1048576`, `512KiB`, `1MiB`, `2MB`, `1G` (binary units either way).
+pub fn parse_size(raw: &str) -> Option<usize> {
+    let s = raw.trim();
+    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+    let (digits, unit) = s.split_at(split);
+    let n: usize = digits.parse().ok()?;
+    let mult: usize = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kb" | "kib" => 1 << 10,
+        "m" | "mb" | "mib" => 1 << 20,
+        "g" | "gb" | "gib" => 1 << 30,
+        _ => return None,
+    };
+    n.checked_mul(mult)
+}
+
+/// Parses `30s`, `500ms`, `2m`, `1h` or a bare number of seconds.
+pub fn parse_duration(raw: &str) -> Option<Duration> {
+    let s = raw.trim();
+    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+    let (digits, unit) = s.split_at(split);
+    let n: u64 = digits.parse().ok()?;
+    match unit.trim() {
+        "" | "s" => Some(Duration::from_secs(n)),
+        "ms" => Some(Duration::from_millis(n)),
+        "m" | "min" => n.checked_mul(60).map(Duration::from_secs),
+        "h" => n.checked_mul(3600).map(Duration::from_secs),
+        _ => None,
+    }
+}
+
+fn parse_cors_origins(raw: &str) -> Result<CorsOrigins, String> {
+    let raw = raw.trim();
+    if raw.is_empty() {
+        return Ok(CorsOrigins::None);
+    }
+    if raw == "*" {
+        return Ok(CorsOrigins::Any);
+    }
+    let mut origins = Vec::new();
+    for origin in raw.split(',').map(str::trim).filter(|o| !o.is_empty()) {
+        let rest = origin
+            .strip_prefix("https://")
+            .or_else(|| origin.strip_prefix("http://"))
+            .ok_or_else(|| format!("origin {origin:?} must start with http:// or https://"))?;
+        if rest.is_empty() || rest.contains('/') || !rest.is_ascii() {
+            return Err(format!("origin {origin:?} must be scheme://host[:port] with no path"));
+        }
+        origins.push(origin.to_owned());
+    }
+    Ok(CorsOrigins::List(origins))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn serve_opts() -> ServeOpts {
+        ServeOpts {
+            addr: "127.0.0.1:8080".into(),
+            jwt_secret: None,
+            body_limit: "1MiB".into(),
+            request_timeout: "30s".into(),
+            shutdown_timeout: "30s".into(),
+            cors_origins: String::new(),
+        }
+    }
+
+    #[test]
+    fn sizes_accept_bytes_and_binary_units() {
+        assert_eq!(parse_size("1048576"), Some(1_048_576));
+        assert_eq!(parse_size("512KiB"), Some(512 * 1024));
+        assert_eq!(parse_size("1MiB"), Some(1024 * 1024));
+        assert_eq!(parse_size("2 mb"), Some(2 * 1024 * 1024));
+        assert_eq!(parse_size("ten"), None);
+        assert_eq!(parse_size("1TiB"), None);
+    }
+
+    #[test]
+    fn durations_accept_common_units() {
+        assert_eq!(parse_duration("30s"), Some(Duration::from_secs(30)));
+        assert_eq!(parse_duration("45"), Some(Duration::from_secs(45)));
+        assert_eq!(parse_duration("500ms"), Some(Duration::from_millis(500)));
+        assert_eq!(parse_duration("2m"), Some(Duration::from_secs(120)));
+        assert_eq!(parse_duration("soon"), None);
+    }
+
+    #[test]
+    fn an_invalid_address_names_the_variable_and_the_flag() {
+        let err = ServeOpts { addr: "localhost".into(), ..serve_opts() }.resolve().unwrap_err();
+        let line = err.to_string();
+        assert!(line.contains("JOBPORTAL_ADDR"), "{line}");
+        assert!(line.contains("--addr"), "{line}");
+        assert!(!line.contains('\n'));
+    }
+
+    #[test]
+    fn a_short_jwt_secret_is_rejected_without_echoing_it() {
+        let err =
+            ServeOpts { jwt_secret: Some("hunter2".into()), ..serve_opts() }.resolve().unwrap_err();
+        assert!(err.to_string().contains("JOBPORTAL_JWT_SECRET"));
+        assert!(!err.to_string().contains("hunter2"));
+    }
+
+    #[test]
+    fn secrets_are_redacted_in_debug_output() {
+        let opts = ServeOpts { jwt_secret: Some("x".repeat(40)), ..serve_opts() };
+        let config = opts.resolve().unwrap();
+        let debug = format!("{config:?}");
+        assert!(!debug.contains(&"x".repeat(40)), "{debug}");
+        assert!(debug.contains("redacted"));
+    }
+
+    #[test]
+    fn cors_origins_are_checked() {
+        assert_eq!(parse_cors_origins(""), Ok(CorsOrigins::None));
+        assert_eq!(parse_cors_origins("*"), Ok(CorsOrigins::Any));
+        assert_eq!(
+            parse_cors_origins("https://a.example, http://localhost:3000"),
+            Ok(CorsOrigins::List(vec!["https://a.example".into(), "http://localhost:3000".into()]))
+        );
+        assert!(parse_cors_origins("a.example").is_err());
+        assert!(parse_cors_origins("https://a.example/path").is_err());
+    }
+
+    #[test]
+    fn database_urls_are_normalised() {
+        assert_eq!(parse_db_url("mem://").unwrap(), "mem://");
+        let kv = parse_db_url("surrealkv://rel/db").unwrap();
+        assert!(kv.starts_with("surrealkv:///"), "{kv}");
+        assert_eq!(parse_db_url("ws://127.0.0.1:8000/").unwrap(), "ws://127.0.0.1:8000");
+        assert!(parse_db_url("postgres://x").is_err());
+        assert!(parse_db_url("ws://").is_err());
+    }
+}

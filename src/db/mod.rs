@@ -1,0 +1,173 @@
+//! The database connection: one `Surreal<Any>` chosen by URL, and the errors of reaching it.
+//!
+//! `surrealkv://PATH` is the embedded, on-disk engine (the default), `mem://` keeps everything in
+//! memory (tests), `ws://HOST:PORT` talks to a SurrealDB server shared by several processes.
+//! An embedded database belongs to one process: a second process gets [`DbError::InUse`], which
+//! says what to do instead.
+
+pub mod migrations;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use surrealdb::Surreal;
+use surrealdb::engine::any::{self, Any};
+use surrealdb::opt::auth::Root;
+use surrealdb::types::QueryError;
+
+use crate::core::config::DbConfig;
+
+/// How long connecting to a SurrealDB server may take before we give up.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(15);
+
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error(
+        "the database at {} is in use by another process. An embedded database belongs to one \
+         process: stop the other jobportal (workers already run inside `jobportal serve`), or \
+         run a SurrealDB server and point every process at it with --db ws://HOST:PORT",
+        path.display()
+    )]
+    InUse { path: PathBuf },
+
+    #[error("cannot create the database directory {}: {source}", path.display())]
+    CreateDir { path: PathBuf, source: std::io::Error },
+
+    #[error("cannot open the database at {url}: {message}")]
+    Open { url: String, message: String },
+
+    #[error("timed out after {}s connecting to the database at {url}", CONNECT_TIMEOUT.as_secs())]
+    ConnectTimeout { url: String },
+
+    #[error("cannot sign in to the database at {url} as {user}: {message}")]
+    SignIn { url: String, user: String, message: String },
+
+    #[error("database query failed: {0}")]
+    Query(#[from] surrealdb::Error),
+
+    #[error("the database answered something unexpected: {0}")]
+    Unexpected(String),
+}
+
+impl DbError {
+    /// True when retrying the same work may succeed (a write conflict between transactions).
+    pub fn is_conflict(&self) -> bool {
+        matches!(self, DbError::Query(err) if is_conflict(err))
+    }
+}
+
+pub(crate) fn is_conflict(err: &surrealdb::Error) -> bool {
+    err.query_details() == Some(&QueryError::TransactionConflict)
+        || err.message().contains("can be retried")
+}
+
+/// A connected database with its namespace and database selected. Cloning is cheap; each
+/// clone is a separate session on the same datastore.
+#[derive(Clone, Debug)]
+pub struct Database {
+    db: Surreal<Any>,
+    url: String,
+    embedded_path: Option<PathBuf>,
+}
+
+impl Database {
+    /// Connects, signs in when a user is configured, and selects the namespace and database
+    /// (creating them when the session may).
+    pub async fn connect(config: &DbConfig) -> Result<Self, DbError> {
+        if let Some(parent) = config.embedded_path().and_then(Path::parent) {
+            std::fs::create_dir_all(parent)
+                .map_err(|source| DbError::CreateDir { path: parent.to_path_buf(), source })?;
+        }
+        let url = config.url.clone();
+        let connect = any::connect(url.as_str());
+        let db = match tokio::time::timeout(CONNECT_TIMEOUT, connect).await {
+            Err(_) => return Err(DbError::ConnectTimeout { url }),
+            Ok(Err(err)) => return Err(open_error(config, err)),
+            Ok(Ok(db)) => db,
+        };
+        if let (Some(user), Some(password)) = (&config.user, &config.password) {
+            let credentials =
+                Root { username: user.clone(), password: password.expose().to_owned() };
+            db.signin(credentials).await.map_err(|err| DbError::SignIn {
+                url: url.clone(),
+                user: user.clone(),
+                message: err.message().to_owned(),
+            })?;
+        }
+        db.use_ns(config.namespace.as_str())
+            .use_db(config.database.as_str())
+            .await
+            .map_err(|err| DbError::Open { url: url.clone(), message: err.message().to_owned() })?;
+        Ok(Self { db, url, embedded_path: config.embedded_path().map(Path::to_path_buf) })
+    }
+
+    /// Closes the database and, for an embedded one, waits (up to a few seconds) until the
+    /// engine has flushed and released its lock. SurrealDB shuts an embedded datastore down in
+    /// a background task when the last handle drops; returning before it finishes would let the
+    /// runtime cancel it mid-way. Other clones of this handle must be dropped first.
+    pub async fn close(self) {
+        let Self { db, embedded_path, .. } = self;
+        drop(db);
+        let Some(path) = embedded_path else { return };
+        let lock_path = path.join("LOCK");
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+        while tokio::time::Instant::now() < deadline {
+            match std::fs::File::open(&lock_path) {
+                Ok(file) => {
+                    if fs2::FileExt::try_lock_exclusive(&file).is_ok() {
+                        let _ = fs2::FileExt::unlock(&file);
+                        // The engine's tasks still hold the datastore for a moment after the
+                        // lock goes; let them drop it while the runtime is still there.
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        return;
+                    }
+                }
+                Err(_) => return,
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        tracing::warn!(path = %path.display(), "the database did not close within 5 s");
+    }
+
+    /// The SurrealDB handle, for `repositories/` and `db/` only.
+    pub(crate) fn handle(&self) -> &Surreal<Any> {
+        &self.db
+    }
+
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// Names of the tables defined in the selected database, sorted.
+    pub async fn table_names(&self) -> Result<Vec<String>, DbError> {
+        let mut response = self.db.query("INFO FOR DB").await?;
+        let info: Option<serde_json::Value> = response.take(0)?;
+        let mut names: Vec<String> = info
+            .as_ref()
+            .and_then(|i| i.get("tables"))
+            .and_then(|t| t.as_object())
+            .map(|t| t.keys().cloned().collect())
+            .unwrap_or_default();
+        names.sort();
+        Ok(names)
+    }
+
+    /// Answers whether the database serves queries.
+    pub async fn ping(&self) -> Result<(), DbError> {
+        let mut response = self.db.query("RETURN 1").await?;
+        let one: Option<i64> = response.take(0)?;
+        match one {
+            Some(1) => Ok(()),
+            other => Err(DbError::Unexpected(format!("RETURN 1 gave {other:?}"))),
+        }
+    }
+}
+
+fn open_error(config: &DbConfig, err: surrealdb::Error) -> DbError {
+    let message = err.message().to_owned();
+    if message.contains("already locked") {
+        let path = config.embedded_path().map(Path::to_path_buf).unwrap_or_default();
+        return DbError::InUse { path };
+    }
+    DbError::Open { url: config.url.clone(), message }
+}

@@ -1,0 +1,3 @@
+//! Small, dependency-free helpers: validated newtypes.
+
+pub mod validators;

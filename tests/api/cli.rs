@@ -1,0 +1,281 @@
+//! The real binary: configuration, `migrate`, `admin create-user`, the database lock, signals.
+
+use std::io::{Read, Write};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use jobportal::core::config::DbConfig;
+use jobportal::db::Database;
+use jobportal::services::users;
+
+use crate::helpers::{ServeProcess, jobportal};
+
+fn workdir() -> (tempfile::TempDir, std::path::PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    (dir, data)
+}
+
+fn run(command: &mut std::process::Command) -> (i32, String, String) {
+    let output = command.output().expect("jobportal runs");
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn migrate_applies_then_says_nothing_is_pending() {
+    let (_dir, data) = workdir();
+    let (code, out, err) = run(jobportal(&data).arg("migrate"));
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("applied 0001_users"), "{out}");
+    let (code, out, _) = run(jobportal(&data).arg("migrate"));
+    assert_eq!(code, 0);
+    assert!(out.contains("nothing to apply"), "{out}");
+    let (code, out, _) = run(jobportal(&data).args(["migrate", "--status"]));
+    assert_eq!(code, 0);
+    assert!(out.contains("0001_users") && out.contains("applied 20"), "{out}");
+    assert!(out.contains("0 pending"), "{out}");
+    // A clean exit leaves no error behind in the log.
+    assert!(!err.contains("\"level\":\"ERROR\""), "{err}");
+}
+
+#[test]
+fn an_invalid_setting_fails_at_start_with_one_line_naming_the_variable() {
+    let (_dir, data) = workdir();
+    let (code, _, err) = run(jobportal(&data).args(["serve"]).env("JOBPORTAL_ADDR", "localhost"));
+    assert_eq!(code, 1);
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert!(err.contains("JOBPORTAL_ADDR") && err.contains("--addr"), "{err}");
+
+    let (code, _, err) = run(jobportal(&data).args(["serve", "--body-limit", "lots"]));
+    assert_eq!(code, 1);
+    assert!(err.contains("JOBPORTAL_BODY_LIMIT"), "{err}");
+
+    let (code, _, err) =
+        run(jobportal(&data).args(["migrate"]).env("JOBPORTAL_DB_URL", "postgres://x"));
+    assert_eq!(code, 1);
+    assert!(err.contains("JOBPORTAL_DB_URL"), "{err}");
+}
+
+#[test]
+fn flags_beat_the_environment_which_beats_dot_env() {
+    let (dir, data) = workdir();
+    std::fs::write(dir.path().join(".env"), "JOBPORTAL_LOG_FORMAT=bogus\n").unwrap();
+    // .env alone: its bad value is used and reported.
+    let (code, _, err) = run(jobportal(&data).arg("migrate").env_remove("JOBPORTAL_LOG_FORMAT"));
+    assert_eq!(code, 1);
+    assert!(err.contains("JOBPORTAL_LOG_FORMAT") && err.contains("bogus"), "{err}");
+    // The environment wins over .env.
+    let (code, _, err) = run(jobportal(&data).arg("migrate").env("JOBPORTAL_LOG_FORMAT", "json"));
+    assert_eq!(code, 0, "{err}");
+    // A flag wins over the environment.
+    let (code, _, err) = run(jobportal(&data)
+        .args(["migrate", "--log-format", "human"])
+        .env("JOBPORTAL_LOG_FORMAT", "bogus"));
+    assert_eq!(code, 0, "{err}");
+}
+
+#[test]
+fn completions_are_printed_for_each_shell() {
+    let (_dir, data) = workdir();
+    for (shell, marker) in
+        [("bash", "_jobportal()"), ("zsh", "#compdef jobportal"), ("fish", "complete -c jobportal")]
+    {
+        let (code, out, err) = run(jobportal(&data).args(["completions", shell]));
+        assert_eq!(code, 0, "{err}");
+        assert!(out.contains(marker), "{shell}: {out}");
+        assert!(out.contains("migrate"), "{shell}");
+    }
+}
+
+#[tokio::test]
+async fn admin_create_user_takes_the_password_from_env_or_stdin_never_a_flag() {
+    let (_dir, data) = workdir();
+    let (code, out, err) = run(jobportal(&data)
+        .args([
+            "admin",
+            "create-user",
+            "--email",
+            " Grace@Example.COM ",
+            "--role",
+            "admin",
+            "--name",
+            "Grace Hopper",
+        ])
+        .env("JOBPORTAL_PASSWORD", "correct horse battery"));
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("created admin grace@example.com"), "{out}");
+
+    let mut child = jobportal(&data)
+        .args([
+            "admin",
+            "create-user",
+            "--email",
+            "alan@example.com",
+            "--role",
+            "employer",
+            "--password-stdin",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(b"another good password\n").unwrap();
+    let status = child.wait().unwrap();
+    let mut err = String::new();
+    child.stderr.take().unwrap().read_to_string(&mut err).unwrap();
+    assert!(status.success(), "{err}");
+
+    // The same email again, in another case: refused.
+    let (code, _, err) = run(jobportal(&data)
+        .args(["admin", "create-user", "--email", "GRACE@example.com", "--role", "candidate"])
+        .env("JOBPORTAL_PASSWORD", "correct horse battery"));
+    assert_eq!(code, 1);
+    assert!(err.contains("already exists"), "{err}");
+
+    // No password source and no terminal: a clear refusal.
+    let (code, _, err) = run(jobportal(&data).args([
+        "admin",
+        "create-user",
+        "--email",
+        "x@example.com",
+        "--role",
+        "candidate",
+    ]));
+    assert_eq!(code, 1);
+    assert!(err.contains("JOBPORTAL_PASSWORD"), "{err}");
+
+    // There is no --password flag.
+    let (code, _, _) = run(jobportal(&data).args([
+        "admin",
+        "create-user",
+        "--email",
+        "x@example.com",
+        "--role",
+        "candidate",
+        "--password",
+        "abcdefgh1",
+    ]));
+    assert_eq!(code, 2);
+
+    // What the processes stored, read back through the service layer.
+    let db = Database::connect(&DbConfig {
+        url: format!("surrealkv://{}", data.join("db").display()),
+        ..DbConfig::memory()
+    })
+    .await
+    .unwrap();
+    let grace =
+        users::find_by_email(&db, "grace@example.com").await.unwrap().expect("grace exists");
+    assert_eq!(grace.full_name, "Grace Hopper");
+    assert_eq!(grace.role.as_str(), "admin");
+    let alan = users::find_by_email(&db, "alan@example.com").await.unwrap().expect("alan exists");
+    assert_eq!(alan.full_name, "alan");
+    assert!(users::find_by_email(&db, "x@example.com").await.unwrap().is_none());
+    db.close().await;
+}
+
+#[test]
+fn a_second_process_on_the_same_data_dir_fails_fast_with_the_in_use_message() {
+    let (_dir, data) = workdir();
+    let server = ServeProcess::start(&data);
+    for args in [&["migrate"][..], &["serve", "--addr", "127.0.0.1:0"][..]] {
+        let started = Instant::now();
+        let (code, _, err) = run(jobportal(&data).args(args));
+        assert_eq!(code, 1, "{args:?}: {err}");
+        assert!(err.contains("is in use by another process"), "{err}");
+        assert!(err.contains("ws://"), "the message says what to do instead: {err}");
+        assert!(started.elapsed() < Duration::from_secs(10), "took {:?}", started.elapsed());
+        assert!(!err.contains("panicked"), "{err}");
+    }
+    // The first one is unharmed.
+    let health = reqwest::blocking::get(server.url("/healthz"));
+    assert!(health.map(|r| r.status().is_success()).unwrap_or(false));
+}
+
+#[test]
+fn sigterm_stops_serve_with_exit_0_and_the_database_reopens() {
+    let (_dir, data) = workdir();
+    let mut server = ServeProcess::start(&data);
+    let response = reqwest::blocking::Client::new()
+        .get(server.url("/readyz"))
+        .header("x-request-id", "probe-1")
+        .send()
+        .unwrap();
+    assert_eq!(response.status(), 200);
+
+    server.sigterm();
+    let started = Instant::now();
+    let status = server.wait_exit(Duration::from_secs(10));
+    assert!(status.success(), "exit status {status:?}");
+    assert!(started.elapsed() < Duration::from_secs(5), "took {:?}", started.elapsed());
+
+    let lines = server.log_lines();
+    // One access line with method, path, status, latency and the request id.
+    let access: Vec<_> = lines.iter().filter(|l| l["target"] == "jobportal::access").collect();
+    assert_eq!(access.len(), 1, "{lines:?}");
+    let line = access[0];
+    assert_eq!(line["method"], "GET");
+    assert_eq!(line["path"], "/readyz");
+    assert_eq!(line["status"], 200);
+    assert_eq!(line["request_id"], "probe-1");
+    assert!(line["latency_ms"].is_number());
+    assert!(lines.iter().any(|l| l["message"] == "received SIGTERM"));
+    assert!(lines.iter().any(|l| l["message"] == "stopped"));
+    assert!(!lines.iter().any(|l| l["level"] == "ERROR"), "{lines:?}");
+
+    // The lock went with the process.
+    let (code, out, err) = run(jobportal(&data).arg("migrate"));
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("nothing to apply"));
+}
+
+#[test]
+fn serve_generates_a_jwt_secret_once_with_mode_0600() {
+    let (_dir, data) = workdir();
+    let mut server = ServeProcess::start(&data);
+    let path = data.join("jwt_secret");
+    let first = std::fs::read_to_string(&path).unwrap();
+    assert!(first.len() >= 64);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+    }
+    let warned = server
+        .log_lines()
+        .iter()
+        .filter(|l| {
+            l["level"] == "WARN"
+                && l["message"].as_str().unwrap_or("").contains("JOBPORTAL_JWT_SECRET")
+        })
+        .count();
+    assert_eq!(warned, 1);
+    server.sigterm();
+    server.wait_exit(Duration::from_secs(10));
+
+    let mut again = ServeProcess::start(&data);
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), first);
+    assert!(
+        !again
+            .log_lines()
+            .iter()
+            .any(|l| l["message"].as_str().unwrap_or("").contains("JOBPORTAL_JWT_SECRET"))
+    );
+    again.sigterm();
+    again.wait_exit(Duration::from_secs(10));
+    // The secret never reaches the log.
+    assert!(
+        !again
+            .log
+            .lock()
+            .unwrap()
+            .iter()
+            .chain(server.log.lock().unwrap().iter())
+            .any(|l| l.contains(first.trim()))
+    );
+}

@@ -1,0 +1,260 @@
+//! The test harness: a real server on a random port over a fresh in-memory database, with one
+//! method per endpoint, and a way to run the real binary.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use axum::Router;
+use jobportal::api::{self, AppState};
+use jobportal::core::config::{DbConfig, ServeConfig};
+use jobportal::db::Database;
+use jobportal::db::migrations::Migrator;
+use serde_json::Value;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub client: reqwest::Client,
+    pub db: Database,
+    shutdown: Option<oneshot::Sender<()>>,
+    server: Option<JoinHandle<std::io::Result<()>>>,
+}
+
+/// The real application over a fresh, migrated in-memory database.
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(ServeConfig::default()).await
+}
+
+pub async fn spawn_app_with(config: ServeConfig) -> TestApp {
+    let db = memory_db().await;
+    Migrator::new(&db).apply(|_| {}).await.expect("migrations apply");
+    spawn_router(db, config, |state| api::router(state)).await
+}
+
+/// The real application over a database nobody migrated.
+pub async fn spawn_unmigrated_app() -> TestApp {
+    let db = memory_db().await;
+    spawn_router(db, ServeConfig::default(), |state| api::router(state)).await
+}
+
+pub async fn memory_db() -> Database {
+    Database::connect(&DbConfig::memory()).await.expect("in-memory database opens")
+}
+
+/// Serves whatever router `build` makes from the state, through the real `api::serve`.
+pub async fn spawn_router(
+    db: Database,
+    config: ServeConfig,
+    build: impl FnOnce(AppState) -> Router,
+) -> TestApp {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind a random port");
+    let addr = listener.local_addr().unwrap();
+    let app = build(AppState::new(db.clone(), config));
+    let (tx, rx) = oneshot::channel::<()>();
+    let server = tokio::spawn(api::serve(
+        listener,
+        app,
+        async {
+            let _ = rx.await;
+        },
+        Duration::from_secs(5),
+    ));
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(Duration::from_secs(30))
+        .build()
+        .unwrap();
+    TestApp { addr, client, db, shutdown: Some(tx), server: Some(server) }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client.get(self.url(path)).send().await.expect("request is answered")
+    }
+
+    pub async fn get_healthz(&self) -> reqwest::Response {
+        self.get("/healthz").await
+    }
+
+    pub async fn get_readyz(&self) -> reqwest::Response {
+        self.get("/readyz").await
+    }
+
+    pub async fn get_metrics(&self) -> String {
+        let response = self.get("/metrics").await;
+        assert_eq!(response.status(), 200);
+        response.text().await.unwrap()
+    }
+
+    pub async fn get_openapi(&self) -> Value {
+        let response = self.get("/api/v1/openapi.json").await;
+        assert_eq!(response.status(), 200);
+        response.json().await.unwrap()
+    }
+
+    pub async fn post_json(&self, path: &str, body: &Value) -> reqwest::Response {
+        self.client.post(self.url(path)).json(body).send().await.expect("request is answered")
+    }
+
+    pub async fn post_raw(
+        &self,
+        path: &str,
+        content_type: Option<&str>,
+        body: Vec<u8>,
+    ) -> reqwest::Response {
+        let mut request = self.client.post(self.url(path)).body(body);
+        if let Some(ct) = content_type {
+            request = request.header("content-type", ct);
+        }
+        request.send().await.expect("request is answered")
+    }
+
+    /// Signals shutdown without waiting.
+    pub fn begin_shutdown(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+
+    pub async fn wait_stopped(mut self) -> std::io::Result<()> {
+        let server = self.server.take().expect("server still running");
+        tokio::time::timeout(Duration::from_secs(10), server).await.expect("server stops").unwrap()
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+/// Asserts an error body `{"error":{"code":…,"message":…}}` with this status and code; returns
+/// the message.
+pub async fn assert_error(response: reqwest::Response, status: u16, code: &str) -> String {
+    assert_eq!(response.status(), status, "status of {}", response.url());
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
+    assert!(content_type.starts_with("application/json"), "content-type {content_type:?}");
+    let body: Value = response.json().await.expect("error body is JSON");
+    assert_eq!(body["error"]["code"], code, "{body}");
+    let message = body["error"]["message"].as_str().expect("message is a string");
+    assert!(!message.is_empty());
+    assert_eq!(body.as_object().unwrap().len(), 1, "only `error` at the top: {body}");
+    message.to_owned()
+}
+
+/// The real `jobportal` binary, run with a clean environment of its own.
+pub fn jobportal(data_dir: &Path) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_jobportal"));
+    for (key, _) in std::env::vars() {
+        if key.starts_with("JOBPORTAL_") {
+            command.env_remove(key);
+        }
+    }
+    command
+        .current_dir(data_dir.parent().unwrap_or(data_dir))
+        .env("JOBPORTAL_DATA_DIR", data_dir)
+        .env("JOBPORTAL_LOG_FORMAT", "json")
+        .stdin(Stdio::null());
+    command
+}
+
+/// A `jobportal serve` process on a random port, with its address read from its log.
+pub struct ServeProcess {
+    pub child: Child,
+    pub addr: SocketAddr,
+    pub log: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl ServeProcess {
+    pub fn start(data_dir: &Path) -> ServeProcess {
+        Self::start_with(jobportal(data_dir))
+    }
+
+    pub fn start_with(mut command: Command) -> ServeProcess {
+        use std::io::BufRead;
+        let mut child = command
+            .args(["serve", "--addr", "127.0.0.1:0"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("jobportal serve starts");
+        let stderr = child.stderr.take().unwrap();
+        let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let (tx, rx) = std::sync::mpsc::channel();
+        let sink = log.clone();
+        std::thread::spawn(move || {
+            let mut tx = Some(tx);
+            for line in std::io::BufReader::new(stderr).lines().map_while(Result::ok) {
+                if let Ok(value) = serde_json::from_str::<Value>(&line) {
+                    if value["message"] == "listening" {
+                        if let Some(tx) = tx.take() {
+                            let _ = tx.send(value["addr"].as_str().unwrap_or_default().to_owned());
+                        }
+                    }
+                }
+                sink.lock().unwrap().push(line);
+            }
+        });
+        let addr = match rx.recv_timeout(Duration::from_secs(60)) {
+            Ok(addr) => addr.parse().expect("logged address parses"),
+            Err(_) => {
+                let _ = child.kill();
+                panic!("serve did not log `listening`: {:?}", log.lock().unwrap());
+            }
+        };
+        ServeProcess { child, addr, log }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    pub fn sigterm(&self) {
+        let status =
+            Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status().unwrap();
+        assert!(status.success());
+    }
+
+    /// Waits for the process to exit; panics after `limit`.
+    pub fn wait_exit(&mut self, limit: Duration) -> std::process::ExitStatus {
+        let start = std::time::Instant::now();
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                // Give the reader thread a moment to take the last lines.
+                std::thread::sleep(Duration::from_millis(50));
+                return status;
+            }
+            if start.elapsed() > limit {
+                let _ = self.child.kill();
+                panic!("process did not exit within {limit:?}: {:?}", self.log.lock().unwrap());
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    pub fn log_lines(&self) -> Vec<Value> {
+        self.log.lock().unwrap().iter().filter_map(|l| serde_json::from_str(l).ok()).collect()
+    }
+}
+
+impl Drop for ServeProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

@@ -1,0 +1,160 @@
+//! Migrations against real databases: in memory, and on disk in a temporary directory.
+
+use jobportal::core::config::DbConfig;
+use jobportal::db::Database;
+use jobportal::db::migrations::{MIGRATIONS, Migration, MigrationError, Migrator, Outcome, State};
+
+use crate::helpers::memory_db;
+
+const V1: Migration = Migration {
+    version: 1,
+    name: "things",
+    sql: "DEFINE TABLE thing SCHEMAFULL;\nDEFINE FIELD name ON thing TYPE string;\n",
+};
+const V1_EDITED: Migration = Migration {
+    version: 1,
+    name: "things",
+    sql: "DEFINE TABLE thing SCHEMAFULL;\nDEFINE FIELD name ON thing TYPE string;\nDEFINE FIELD size ON thing TYPE int;\n",
+};
+const V2: Migration =
+    Migration { version: 2, name: "more_things", sql: "DEFINE TABLE other SCHEMAFULL;\n" };
+/// Defines a table, then fails: nothing of it may remain.
+const V2_BROKEN: Migration = Migration {
+    version: 2,
+    name: "broken",
+    sql: "DEFINE TABLE half_done SCHEMAFULL;\nDEFINE FIELD n ON half_done TYPE int;\nCREATE half_done:1 SET n = 'not a number';\n",
+};
+
+fn disk_config(dir: &std::path::Path) -> DbConfig {
+    DbConfig { url: format!("surrealkv://{}", dir.join("db").display()), ..DbConfig::memory() }
+}
+
+async fn table_exists(db: &Database, table: &str) -> bool {
+    db.table_names().await.unwrap().iter().any(|t| t == table)
+}
+
+#[tokio::test]
+async fn the_shipped_migrations_apply_once_and_then_nothing_is_pending() {
+    let db = memory_db().await;
+    let first = Migrator::new(&db).apply(|_| {}).await.unwrap();
+    assert_eq!(first.len(), MIGRATIONS.len());
+    assert!(first.iter().all(|r| r.outcome == Outcome::Applied));
+    let second = Migrator::new(&db).apply(|_| {}).await.unwrap();
+    assert!(second.is_empty());
+    let status = Migrator::new(&db).status().await.unwrap();
+    assert!(status.is_current());
+    assert_eq!(status.applied(), MIGRATIONS.len());
+}
+
+#[tokio::test]
+async fn pending_migrations_apply_in_order_and_report_each() {
+    let db = memory_db().await;
+    let mut heard = Vec::new();
+    Migrator::with_migrations(&db, &[V1]).apply(|r| heard.push(r.migration.label())).await.unwrap();
+    Migrator::with_migrations(&db, &[V1, V2])
+        .apply(|r| heard.push(r.migration.label()))
+        .await
+        .unwrap();
+    assert_eq!(heard, ["0001_things", "0002_more_things"]);
+    assert!(table_exists(&db, "thing").await);
+    assert!(table_exists(&db, "other").await);
+}
+
+#[tokio::test]
+async fn a_failing_migration_leaves_nothing_behind() {
+    let db = memory_db().await;
+    let err = Migrator::with_migrations(&db, &[V1, V2_BROKEN]).apply(|_| {}).await.unwrap_err();
+    assert!(
+        matches!(err, MigrationError::Failed { ref label, .. } if label == "0002_broken"),
+        "{err}"
+    );
+    assert!(err.to_string().contains("nothing of it was applied"), "{err}");
+    // The first one landed; the broken one neither defined its table nor was recorded.
+    assert!(table_exists(&db, "thing").await);
+    assert!(!table_exists(&db, "half_done").await);
+    let status = Migrator::with_migrations(&db, &[V1, V2_BROKEN]).status().await.unwrap();
+    assert_eq!(status.entries[1].state, State::Pending);
+}
+
+#[tokio::test]
+async fn an_applied_migration_whose_file_changed_is_refused_on_disk() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = disk_config(dir.path());
+
+    let db = Database::connect(&config).await.unwrap();
+    Migrator::with_migrations(&db, &[V1]).apply(|_| {}).await.unwrap();
+    db.close().await;
+
+    // Reopen the same files, as a new release of the binary would.
+    let db = Database::connect(&config).await.unwrap();
+    let migrator = Migrator::with_migrations(&db, &[V1_EDITED, V2]);
+    let err = migrator.apply(|_| {}).await.unwrap_err();
+    let MigrationError::Changed { label, recorded, expected } = &err else { panic!("{err}") };
+    assert_eq!(label, "0001_things");
+    assert_eq!(recorded, &V1.checksum());
+    assert_eq!(expected, &V1_EDITED.checksum());
+    assert!(err.to_string().contains("changed after it was applied"));
+    // Nothing after it ran either.
+    assert!(!table_exists(&db, "other").await);
+    let status = migrator.status().await.unwrap();
+    assert!(matches!(status.entries[0].state, State::Changed { .. }));
+    assert!(!status.is_current());
+    db.close().await;
+}
+
+#[tokio::test]
+async fn a_database_migrated_by_a_newer_version_is_refused() {
+    let db = memory_db().await;
+    Migrator::with_migrations(&db, &[V1, V2]).apply(|_| {}).await.unwrap();
+    let err = Migrator::with_migrations(&db, &[V1]).apply(|_| {}).await.unwrap_err();
+    assert!(matches!(err, MigrationError::Unknown { version: 2, .. }), "{err}");
+    assert!(err.to_string().contains("newer version"), "{err}");
+}
+
+#[tokio::test]
+async fn a_runner_that_lost_the_race_finds_the_migrations_applied_and_runs_nothing_twice() {
+    let db = memory_db().await;
+    // Two sessions on one datastore, as two processes on one server would be.
+    let other = db.clone();
+    let migrations = [V1, V2];
+    let slow = Migrator::with_migrations(&other, &migrations);
+    // The slow runner plans first: it sees both pending…
+    let plan = slow.plan().await.unwrap();
+    assert_eq!(plan.pending(), 2);
+    // …then the fast one applies them…
+    let fast = Migrator::with_migrations(&db, &migrations).apply(|_| {}).await.unwrap();
+    assert!(fast.iter().all(|r| r.outcome == Outcome::Applied));
+    // …and the slow one's transactions fail on the version records, leaving no trace.
+    let late = slow.apply_plan(&plan, |_| {}).await.unwrap();
+    assert_eq!(late.len(), 2);
+    assert!(late.iter().all(|r| r.outcome == Outcome::AppliedElsewhere), "{late:?}");
+    assert!(Migrator::with_migrations(&db, &migrations).status().await.unwrap().is_current());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn four_runners_at_once_apply_each_migration_exactly_once() {
+    let db = memory_db().await;
+    static MIGRATIONS_UNDER_TEST: [Migration; 2] = [V1, V2];
+    let runners: Vec<_> = (0..4)
+        .map(|_| {
+            let db = db.clone();
+            tokio::spawn(async move {
+                Migrator::with_migrations(&db, &MIGRATIONS_UNDER_TEST).apply(|_| {}).await
+            })
+        })
+        .collect();
+    let mut reports = Vec::new();
+    for runner in runners {
+        reports.extend(runner.await.unwrap().expect("every runner succeeds"));
+    }
+    for version in [1, 2] {
+        let applied = reports
+            .iter()
+            .filter(|r| r.migration.version == version && r.outcome == Outcome::Applied)
+            .count();
+        assert_eq!(applied, 1, "version {version} applied {applied} times: {reports:?}");
+    }
+    assert!(
+        Migrator::with_migrations(&db, &MIGRATIONS_UNDER_TEST).status().await.unwrap().is_current()
+    );
+}
