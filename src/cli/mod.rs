@@ -57,21 +57,22 @@ pub fn main() -> ExitCode {
 
 /// Runs a parsed command line.
 pub fn run(cli: Cli) -> anyhow::Result<()> {
-    if let Command::Completions(args) = &cli.command {
+    let Cli { global, command } = cli;
+    if let Command::Completions(args) = &command {
         return completions::run(args);
     }
-    let config = cli.global.resolve()?;
+    let config = global.resolve()?;
     crate::core::logging::init(&config.log);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .thread_name("jobportal")
         .build()?;
     runtime.block_on(async move {
-        match cli.command {
+        match command {
             Command::Serve(args) => serve::run(config, args).await,
             Command::Migrate(args) => migrate::run(config, args).await,
             Command::Admin(command) => admin::run(config, command).await,
-            Command::Completions(_) => unreachable!("handled before the runtime starts"),
+            Command::Completions(args) => completions::run(&args),
         }
     })
 }

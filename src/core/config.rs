@@ -54,6 +54,11 @@ impl fmt::Debug for Secret {
     }
 }
 
+/// clap's parser for secret values: keeps them out of `Debug` from the moment they are read.
+fn secret(raw: &str) -> Result<Secret, std::convert::Infallible> {
+    Ok(Secret::new(raw))
+}
+
 /// A setting whose value could not be used; displays as one line naming the variable and flag.
 #[derive(Debug, thiserror::Error)]
 #[error("invalid {var} (--{flag}) {value:?}: {reason}")]
@@ -95,8 +100,8 @@ pub struct GlobalOpts {
     pub db_user: Option<String>,
 
     /// Password for --db-user; prefer the environment variable to the flag
-    #[arg(long, env = env::DB_PASSWORD, hide_env_values = true, value_name = "PASSWORD", global = true)]
-    pub db_password: Option<String>,
+    #[arg(long, env = env::DB_PASSWORD, hide_env_values = true, value_name = "PASSWORD", global = true, value_parser = secret)]
+    pub db_password: Option<Secret>,
 
     /// Log format: auto (human on a terminal, JSON otherwise), human or json
     #[arg(long, env = env::LOG_FORMAT, default_value = "auto", value_name = "FORMAT", global = true)]
@@ -116,8 +121,8 @@ pub struct ServeOpts {
 
     /// Secret that signs access tokens (at least 32 characters); when unset, one is generated
     /// and kept in <data dir>/jwt_secret
-    #[arg(long, env = env::JWT_SECRET, hide_env_values = true, value_name = "SECRET")]
-    pub jwt_secret: Option<String>,
+    #[arg(long, env = env::JWT_SECRET, hide_env_values = true, value_name = "SECRET", value_parser = secret)]
+    pub jwt_secret: Option<Secret>,
 
     /// Largest request body accepted, in bytes or with a unit (KiB, MiB)
     #[arg(long, env = env::BODY_LIMIT, default_value = "1MiB", value_name = "SIZE")]
@@ -269,7 +274,7 @@ impl GlobalOpts {
                 namespace: self.db_namespace.clone(),
                 database: self.db_database.clone(),
                 user: self.db_user.clone().filter(|u| !u.is_empty()),
-                password: self.db_password.clone().filter(|p| !p.is_empty()).map(Secret::new),
+                password: self.db_password.clone().filter(|p| !p.expose().is_empty()),
             },
             log: LogConfig { format, filter: self.log.clone() },
         })
@@ -286,7 +291,7 @@ impl ServeOpts {
                 "expected HOST:PORT, e.g. 127.0.0.1:8080",
             )
         })?;
-        let jwt_secret = match self.jwt_secret.as_deref() {
+        let jwt_secret = match self.jwt_secret.as_ref().map(Secret::expose) {
             None | Some("") => None,
             Some(s) if s.chars().count() < 32 => {
                 return Err(ConfigError::new(
@@ -469,15 +474,16 @@ mod tests {
 
     #[test]
     fn a_short_jwt_secret_is_rejected_without_echoing_it() {
-        let err =
-            ServeOpts { jwt_secret: Some("hunter2".into()), ..serve_opts() }.resolve().unwrap_err();
+        let err = ServeOpts { jwt_secret: Some(Secret::new("hunter2")), ..serve_opts() }
+            .resolve()
+            .unwrap_err();
         assert!(err.to_string().contains("JOBPORTAL_JWT_SECRET"));
         assert!(!err.to_string().contains("hunter2"));
     }
 
     #[test]
     fn secrets_are_redacted_in_debug_output() {
-        let opts = ServeOpts { jwt_secret: Some("x".repeat(40)), ..serve_opts() };
+        let opts = ServeOpts { jwt_secret: Some(Secret::new("x".repeat(40))), ..serve_opts() };
         let config = opts.resolve().unwrap();
         let debug = format!("{config:?}");
         assert!(!debug.contains(&"x".repeat(40)), "{debug}");

@@ -38,7 +38,7 @@ pub fn init(config: &LogConfig) {
         .with_writer(std::io::stderr)
         .with_span_events(FmtSpan::NONE);
     let result = if json {
-        builder.json().flatten_event(true).with_current_span(false).with_span_list(false).try_init()
+        builder.json().flatten_event(true).with_current_span(true).with_span_list(false).try_init()
     } else {
         builder.with_ansi(terminal).with_target(false).try_init()
     };
