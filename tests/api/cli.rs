@@ -179,8 +179,8 @@ async fn admin_create_user_takes_the_password_from_env_or_stdin_never_a_flag() {
     db.close().await;
 }
 
-#[test]
-fn a_second_process_on_the_same_data_dir_fails_fast_with_the_in_use_message() {
+#[tokio::test]
+async fn a_second_process_on_the_same_data_dir_fails_fast_with_the_in_use_message() {
     let (_dir, data) = workdir();
     let server = ServeProcess::start(&data);
     for args in [&["migrate"][..], &["serve", "--addr", "127.0.0.1:0"][..]] {
@@ -193,18 +193,19 @@ fn a_second_process_on_the_same_data_dir_fails_fast_with_the_in_use_message() {
         assert!(!err.contains("panicked"), "{err}");
     }
     // The first one is unharmed.
-    let health = reqwest::blocking::get(server.url("/healthz"));
-    assert!(health.map(|r| r.status().is_success()).unwrap_or(false));
+    let health = reqwest::get(server.url("/healthz")).await.unwrap();
+    assert!(health.status().is_success());
 }
 
-#[test]
-fn sigterm_stops_serve_with_exit_0_and_the_database_reopens() {
+#[tokio::test]
+async fn sigterm_stops_serve_with_exit_0_and_the_database_reopens() {
     let (_dir, data) = workdir();
     let mut server = ServeProcess::start(&data);
-    let response = reqwest::blocking::Client::new()
+    let response = reqwest::Client::new()
         .get(server.url("/readyz"))
         .header("x-request-id", "probe-1")
         .send()
+        .await
         .unwrap();
     assert_eq!(response.status(), 200);
 
