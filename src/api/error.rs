@@ -7,8 +7,11 @@
 
 use crate::schemas::error::{ErrorBody, ErrorDetail};
 use axum::Json;
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+
+use crate::services::ServiceError;
+use crate::services::error::{AuthFailure, ConflictKind};
 
 /// Stable error codes, each with its HTTP status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,6 +36,38 @@ pub enum ErrorCode {
     Unavailable,
     /// Something failed on our side; the details are in the server log, not in the response.
     Internal,
+    /// No valid access token (missing, malformed, or of an ended session).
+    Unauthorized,
+    /// The access token expired: use the refresh token.
+    TokenExpired,
+    /// Login failed: the email or the password is wrong (which one is not said).
+    InvalidCredentials,
+    /// The refresh token is unknown, expired or of an ended session.
+    InvalidRefreshToken,
+    /// The refresh token was already used: the session is revoked, sign in again.
+    RefreshTokenReused,
+    /// Authenticated, but not allowed to do this.
+    Forbidden,
+    /// The account is disabled.
+    AccountDisabled,
+    /// The action needs a verified email address.
+    EmailNotVerified,
+    /// A verification, reset or invitation token that is unknown, used or expired.
+    InvalidToken,
+    /// An account with this email exists.
+    EmailTaken,
+    /// A company with this slug exists.
+    SlugTaken,
+    /// The person already belongs to the company.
+    AlreadyMember,
+    /// The company would be left without an owner.
+    LastOwner,
+    /// The email address is verified already.
+    AlreadyVerified,
+    /// A concurrent change got in the way; retrying may succeed.
+    Conflict,
+    /// Too many requests; `Retry-After` says when to try again.
+    RateLimited,
 }
 
 impl ErrorCode {
@@ -47,6 +82,22 @@ impl ErrorCode {
         ErrorCode::Timeout,
         ErrorCode::Unavailable,
         ErrorCode::Internal,
+        ErrorCode::Unauthorized,
+        ErrorCode::TokenExpired,
+        ErrorCode::InvalidCredentials,
+        ErrorCode::InvalidRefreshToken,
+        ErrorCode::RefreshTokenReused,
+        ErrorCode::Forbidden,
+        ErrorCode::AccountDisabled,
+        ErrorCode::EmailNotVerified,
+        ErrorCode::InvalidToken,
+        ErrorCode::EmailTaken,
+        ErrorCode::SlugTaken,
+        ErrorCode::AlreadyMember,
+        ErrorCode::LastOwner,
+        ErrorCode::AlreadyVerified,
+        ErrorCode::Conflict,
+        ErrorCode::RateLimited,
     ];
 
     pub const fn as_str(self) -> &'static str {
@@ -61,6 +112,22 @@ impl ErrorCode {
             ErrorCode::Timeout => "timeout",
             ErrorCode::Unavailable => "unavailable",
             ErrorCode::Internal => "internal",
+            ErrorCode::Unauthorized => "unauthorized",
+            ErrorCode::TokenExpired => "token_expired",
+            ErrorCode::InvalidCredentials => "invalid_credentials",
+            ErrorCode::InvalidRefreshToken => "invalid_refresh_token",
+            ErrorCode::RefreshTokenReused => "refresh_token_reused",
+            ErrorCode::Forbidden => "forbidden",
+            ErrorCode::AccountDisabled => "account_disabled",
+            ErrorCode::EmailNotVerified => "email_not_verified",
+            ErrorCode::InvalidToken => "invalid_token",
+            ErrorCode::EmailTaken => "email_taken",
+            ErrorCode::SlugTaken => "slug_taken",
+            ErrorCode::AlreadyMember => "already_member",
+            ErrorCode::LastOwner => "last_owner",
+            ErrorCode::AlreadyVerified => "already_verified",
+            ErrorCode::Conflict => "conflict",
+            ErrorCode::RateLimited => "rate_limited",
         }
     }
 
@@ -74,6 +141,22 @@ impl ErrorCode {
             ErrorCode::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ErrorCode::Timeout | ErrorCode::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+            ErrorCode::Unauthorized
+            | ErrorCode::TokenExpired
+            | ErrorCode::InvalidCredentials
+            | ErrorCode::InvalidRefreshToken
+            | ErrorCode::RefreshTokenReused => StatusCode::UNAUTHORIZED,
+            ErrorCode::Forbidden | ErrorCode::AccountDisabled | ErrorCode::EmailNotVerified => {
+                StatusCode::FORBIDDEN
+            }
+            ErrorCode::InvalidToken => StatusCode::BAD_REQUEST,
+            ErrorCode::EmailTaken
+            | ErrorCode::SlugTaken
+            | ErrorCode::AlreadyMember
+            | ErrorCode::LastOwner
+            | ErrorCode::AlreadyVerified
+            | ErrorCode::Conflict => StatusCode::CONFLICT,
+            ErrorCode::RateLimited => StatusCode::TOO_MANY_REQUESTS,
         }
     }
 
@@ -88,6 +171,10 @@ impl ErrorCode {
             StatusCode::REQUEST_TIMEOUT | StatusCode::GATEWAY_TIMEOUT => ErrorCode::Timeout,
             StatusCode::SERVICE_UNAVAILABLE => ErrorCode::Unavailable,
             StatusCode::UNPROCESSABLE_ENTITY => ErrorCode::ValidationFailed,
+            StatusCode::UNAUTHORIZED => ErrorCode::Unauthorized,
+            StatusCode::FORBIDDEN => ErrorCode::Forbidden,
+            StatusCode::CONFLICT => ErrorCode::Conflict,
+            StatusCode::TOO_MANY_REQUESTS => ErrorCode::RateLimited,
             s if s.is_client_error() => ErrorCode::InvalidParameter,
             _ => ErrorCode::Internal,
         }
@@ -99,11 +186,21 @@ impl ErrorCode {
 pub struct ApiError {
     pub code: ErrorCode,
     pub message: String,
+    /// Seconds for a `Retry-After` header (429).
+    pub retry_after: Option<u64>,
 }
 
 impl ApiError {
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        Self { code, message: message.into() }
+        Self { code, message: message.into(), retry_after: None }
+    }
+
+    pub fn rate_limited(retry_after: u64) -> Self {
+        Self {
+            code: ErrorCode::RateLimited,
+            message: format!("too many requests; try again in {retry_after} s"),
+            retry_after: Some(retry_after),
+        }
     }
 
     pub fn not_found(message: impl Into<String>) -> Self {
@@ -133,7 +230,83 @@ impl IntoResponse for ApiError {
         let body = ErrorBody {
             error: ErrorDetail { code: self.code.as_str().to_owned(), message: self.message },
         };
-        (self.code.status(), Json(body)).into_response()
+        let mut response = (self.code.status(), Json(body)).into_response();
+        let headers = response.headers_mut();
+        if let Some(seconds) = self.retry_after {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
+        match self.code {
+            ErrorCode::TokenExpired => {
+                headers.insert(
+                    header::WWW_AUTHENTICATE,
+                    HeaderValue::from_static(
+                        r#"Bearer error="invalid_token", error_description="expired""#,
+                    ),
+                );
+            }
+            code if code.status() == StatusCode::UNAUTHORIZED => {
+                headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            }
+            _ => {}
+        }
+        response
+    }
+}
+
+impl From<ServiceError> for ApiError {
+    fn from(err: ServiceError) -> Self {
+        match err {
+            ServiceError::Validation(message) => {
+                ApiError::new(ErrorCode::ValidationFailed, message)
+            }
+            ServiceError::NotFound(what) => ApiError::not_found(format!("{what} not found")),
+            ServiceError::Forbidden(message) => ApiError::new(ErrorCode::Forbidden, message),
+            ServiceError::Conflict(kind, message) => {
+                let code = match kind {
+                    ConflictKind::EmailTaken => ErrorCode::EmailTaken,
+                    ConflictKind::SlugTaken => ErrorCode::SlugTaken,
+                    ConflictKind::AlreadyMember => ErrorCode::AlreadyMember,
+                    ConflictKind::LastOwner => ErrorCode::LastOwner,
+                    ConflictKind::AlreadyVerified => ErrorCode::AlreadyVerified,
+                    ConflictKind::Concurrent => ErrorCode::Conflict,
+                };
+                ApiError::new(code, message)
+            }
+            ServiceError::Unauthenticated(failure) => match failure {
+                AuthFailure::Missing => {
+                    ApiError::new(ErrorCode::Unauthorized, "a valid access token is required")
+                }
+                AuthFailure::Expired => ApiError::new(
+                    ErrorCode::TokenExpired,
+                    "the access token has expired; refresh it",
+                ),
+                AuthFailure::SessionEnded => {
+                    ApiError::new(ErrorCode::Unauthorized, "this session has ended; sign in again")
+                }
+                AuthFailure::BadCredentials => ApiError::new(
+                    ErrorCode::InvalidCredentials,
+                    "the email or the password is wrong",
+                ),
+                AuthFailure::BadRefreshToken => ApiError::new(
+                    ErrorCode::InvalidRefreshToken,
+                    "the refresh token is invalid or expired; sign in again",
+                ),
+                AuthFailure::RefreshReused => ApiError::new(
+                    ErrorCode::RefreshTokenReused,
+                    "this refresh token was already used; the session is revoked, sign in again",
+                ),
+            },
+            ServiceError::AccountDisabled => {
+                ApiError::new(ErrorCode::AccountDisabled, "this account is disabled")
+            }
+            ServiceError::EmailNotVerified => {
+                ApiError::new(ErrorCode::EmailNotVerified, "verify your email address first")
+            }
+            ServiceError::InvalidToken => {
+                ApiError::new(ErrorCode::InvalidToken, "the token is invalid, used or expired")
+            }
+            ServiceError::Internal(err) => ApiError::internal(err),
+        }
     }
 }
 

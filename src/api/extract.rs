@@ -2,17 +2,23 @@
 //!
 //! Handlers take [`Json`], [`Query`] and [`Path`] from here instead of axum's, so a malformed
 //! request gets `{"error":{"code":…}}` naming the offending field, never axum's plain text.
+//! [`CurrentUser`] is the authentication gate; [`ClientMeta`] says where a request came from.
 
 use axum::extract::rejection::{
     BytesRejection, FailedToBufferBody, JsonRejection, PathRejection, QueryRejection,
 };
-use axum::extract::{FromRequest, FromRequestParts, Request};
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
+use axum::http::header::{AUTHORIZATION, USER_AGENT};
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use super::AppState;
 use super::error::{ApiError, ErrorCode};
+use crate::services::{self, Principal, RequestMeta};
 
 /// JSON body in, JSON body out; a rejected body answers 400, 413, 415 or 422 with our body.
 #[derive(Debug, Clone, Copy, Default)]
@@ -134,5 +140,69 @@ fn path_rejection(rejection: PathRejection) -> ApiError {
         other => {
             ApiError::internal(anyhow::anyhow!("path extraction failed: {}", other.body_text()))
         }
+    }
+}
+
+/// The authenticated caller: a valid `Authorization: Bearer` access token whose session is
+/// live and whose account is enabled. Anything else answers 401 (or 403 for a disabled
+/// account) before the handler runs.
+#[derive(Debug, Clone)]
+pub struct CurrentUser(pub Principal);
+
+impl FromRequestParts<AppState> for CurrentUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let token = parts
+            .headers
+            .get(AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| {
+                let (scheme, token) = v.trim().split_once(' ')?;
+                scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+            })
+            .filter(|t| !t.is_empty())
+            .ok_or_else(|| {
+                ApiError::new(ErrorCode::Unauthorized, "a valid access token is required")
+            })?;
+        let principal = services::auth::authenticate(&state.ctx, token).await?;
+        Ok(CurrentUser(principal))
+    }
+}
+
+/// Where the request came from: the client address (from the trusted proxy header when one is
+/// configured, else the peer) and the user agent.
+#[derive(Debug, Clone)]
+pub struct ClientMeta(pub RequestMeta);
+
+impl FromRequestParts<AppState> for ClientMeta {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let from_proxy = state.config.trusted_proxy_header.as_deref().and_then(|name| {
+            let value = parts.headers.get(name)?.to_str().ok()?;
+            // x-forwarded-for lists every hop; the last one was added by our proxy.
+            let last = value.rsplit(',').next()?.trim();
+            last.parse::<std::net::IpAddr>().ok().map(|ip| ip.to_string())
+        });
+        let peer = || {
+            parts
+                .extensions
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|ConnectInfo(addr)| addr.ip().to_string())
+        };
+        let ip = from_proxy.or_else(peer);
+        let user_agent = parts
+            .headers
+            .get(USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(|ua| ua.chars().take(512).collect());
+        Ok(ClientMeta(RequestMeta { ip, user_agent }))
     }
 }

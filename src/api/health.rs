@@ -25,7 +25,7 @@ pub async fn healthz() -> Json<Health> {
         (status = 503, description = "A check fails", body = ReadinessBody),
     ))]
 pub async fn readyz(State(state): State<AppState>) -> Response {
-    let readiness = services::health::readiness(&state.db).await;
+    let readiness = services::health::readiness(state.db()).await;
     let status = if readiness.ready() { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
     (status, Json(ReadinessBody::from(&readiness))).into_response()
 }

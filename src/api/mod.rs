@@ -24,22 +24,42 @@ use tokio::net::TcpListener;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
-use crate::core::config::{CorsOrigins, ServeConfig};
+use crate::core::config::{CorsOrigins, Secret, ServeConfig};
+use crate::core::rate_limit::RateLimits;
+use crate::core::security::{self, TokenKeys};
 use crate::db::Database;
+use crate::services::Context;
 use error::{ApiError, ErrorCode};
 use metrics::Metrics;
 
 /// What every handler can reach. Cheap to clone.
 #[derive(Clone)]
 pub struct AppState {
-    pub db: Database,
+    /// What the services need (database, token keys, settings).
+    pub ctx: Context,
     pub config: Arc<ServeConfig>,
     pub metrics: Arc<Metrics>,
+    pub limits: Arc<RateLimits>,
 }
 
 impl AppState {
+    /// With no JWT secret configured, tokens are signed with a random one that lives as long
+    /// as this state (tests); `serve` always passes one.
     pub fn new(db: Database, config: ServeConfig) -> Self {
-        Self { db, config: Arc::new(config), metrics: Arc::new(Metrics::new()) }
+        let secret =
+            config.jwt_secret.clone().unwrap_or_else(|| Secret::new(security::random_token()));
+        let ctx = Context {
+            db,
+            keys: TokenKeys::new(&secret),
+            auth: config.auth.clone(),
+            public_url: config.public_url.clone(),
+        };
+        let limits = Arc::new(RateLimits::new(&config.rate_limits));
+        Self { ctx, config: Arc::new(config), metrics: Arc::new(Metrics::new()), limits }
+    }
+
+    pub fn db(&self) -> &Database {
+        &self.ctx.db
     }
 }
 

@@ -66,8 +66,20 @@ async fn migrate_and_serve(
         .with_context(|| format!("cannot listen on {} (JOBPORTAL_ADDR)", serve.addr))?;
     let addr = listener.local_addr()?;
     let grace = serve.shutdown_timeout;
-    let app = api::router(AppState::new(db.clone(), serve));
+    let state = AppState::new(db.clone(), serve);
+    // Rate-limit buckets of clients that went quiet are dropped once a minute.
+    let limits = state.limits.clone();
+    let housekeeping = tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
+        loop {
+            tick.tick().await;
+            limits.housekeeping();
+        }
+    });
+    let app = api::router(state);
     tracing::info!(%addr, docs = %format!("http://{addr}/docs"), "listening");
-    api::serve(listener, app, shutdown, grace).await?;
+    let served = api::serve(listener, app, shutdown, grace).await;
+    housekeeping.abort();
+    served?;
     Ok(())
 }

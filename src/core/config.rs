@@ -31,6 +31,14 @@ pub mod env {
     pub const SHUTDOWN_TIMEOUT: &str = "JOBPORTAL_SHUTDOWN_TIMEOUT";
     pub const CORS_ORIGINS: &str = "JOBPORTAL_CORS_ORIGINS";
     pub const PASSWORD: &str = "JOBPORTAL_PASSWORD";
+    pub const PUBLIC_URL: &str = "JOBPORTAL_PUBLIC_URL";
+    pub const TRUSTED_PROXY_HEADER: &str = "JOBPORTAL_TRUSTED_PROXY_HEADER";
+    pub const ACCESS_TOKEN_TTL: &str = "JOBPORTAL_ACCESS_TOKEN_TTL";
+    pub const REFRESH_TOKEN_TTL: &str = "JOBPORTAL_REFRESH_TOKEN_TTL";
+    pub const SESSION_MAX_AGE: &str = "JOBPORTAL_SESSION_MAX_AGE";
+    pub const RATE_LIMIT_AUTH_PER_IP: &str = "JOBPORTAL_RATE_LIMIT_AUTH_PER_IP";
+    pub const RATE_LIMIT_LOGIN_FAILURES: &str = "JOBPORTAL_RATE_LIMIT_LOGIN_FAILURES";
+    pub const RATE_LIMIT_EMAILS_PER_ACCOUNT: &str = "JOBPORTAL_RATE_LIMIT_EMAILS_PER_ACCOUNT";
 }
 
 /// A value that must never appear in logs or `Debug` output.
@@ -140,6 +148,40 @@ pub struct ServeOpts {
     /// empty disables CORS
     #[arg(long, env = env::CORS_ORIGINS, default_value = "", value_name = "ORIGINS")]
     pub cors_origins: String,
+
+    /// Public base URL of the portal, used in the links that emails carry
+    #[arg(long, env = env::PUBLIC_URL, default_value = "http://127.0.0.1:8080", value_name = "URL")]
+    pub public_url: String,
+
+    /// Header that holds the client's address when behind a reverse proxy you trust (e.g.
+    /// x-forwarded-for, whose last entry is used, or x-real-ip); unset: the peer address
+    #[arg(long, env = env::TRUSTED_PROXY_HEADER, default_value = "", value_name = "HEADER")]
+    pub trusted_proxy_header: String,
+
+    /// Lifetime of an access token
+    #[arg(long, env = env::ACCESS_TOKEN_TTL, default_value = "15m", value_name = "DURATION")]
+    pub access_token_ttl: String,
+
+    /// Lifetime of a refresh token (each refresh issues a new one)
+    #[arg(long, env = env::REFRESH_TOKEN_TTL, default_value = "30d", value_name = "DURATION")]
+    pub refresh_token_ttl: String,
+
+    /// Longest a login lasts however often it is refreshed
+    #[arg(long, env = env::SESSION_MAX_AGE, default_value = "90d", value_name = "DURATION")]
+    pub session_max_age: String,
+
+    /// Requests per client address to each of register, login, refresh, forgot-password and
+    /// resend-verification, as COUNT/PERIOD (e.g. 20/1m)
+    #[arg(long, env = env::RATE_LIMIT_AUTH_PER_IP, default_value = "20/1m", value_name = "RATE")]
+    pub rate_limit_auth_per_ip: String,
+
+    /// Failed logins per account before further attempts answer 429, as COUNT/PERIOD
+    #[arg(long, env = env::RATE_LIMIT_LOGIN_FAILURES, default_value = "5/15m", value_name = "RATE")]
+    pub rate_limit_login_failures: String,
+
+    /// Verification and password-reset emails per account, as COUNT/PERIOD
+    #[arg(long, env = env::RATE_LIMIT_EMAILS_PER_ACCOUNT, default_value = "3/1h", value_name = "RATE")]
+    pub rate_limit_emails_per_account: String,
 }
 
 /// How log lines are written.
@@ -206,6 +248,61 @@ pub enum CorsOrigins {
     List(Vec<String>),
 }
 
+/// At most `count` events per `period` (a bucket that refills evenly over the period).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rate {
+    pub count: u32,
+    pub period: Duration,
+}
+
+impl Rate {
+    pub const fn new(count: u32, period: Duration) -> Self {
+        Self { count, period }
+    }
+}
+
+/// Rate limits of the authentication endpoints.
+#[derive(Debug, Clone)]
+pub struct RateLimitConfig {
+    pub auth_per_ip: Rate,
+    pub login_failures_per_account: Rate,
+    pub emails_per_account: Rate,
+}
+
+impl Default for RateLimitConfig {
+    fn default() -> Self {
+        Self {
+            auth_per_ip: Rate::new(20, Duration::from_secs(60)),
+            login_failures_per_account: Rate::new(5, Duration::from_secs(15 * 60)),
+            emails_per_account: Rate::new(3, Duration::from_secs(3600)),
+        }
+    }
+}
+
+/// Token lifetimes.
+#[derive(Debug, Clone)]
+pub struct AuthConfig {
+    pub access_token_ttl: Duration,
+    pub refresh_token_ttl: Duration,
+    pub session_max_age: Duration,
+    pub verify_email_ttl: Duration,
+    pub reset_password_ttl: Duration,
+    pub invite_ttl: Duration,
+}
+
+impl Default for AuthConfig {
+    fn default() -> Self {
+        Self {
+            access_token_ttl: Duration::from_secs(15 * 60),
+            refresh_token_ttl: Duration::from_secs(30 * 86_400),
+            session_max_age: Duration::from_secs(90 * 86_400),
+            verify_email_ttl: Duration::from_secs(48 * 3600),
+            reset_password_ttl: Duration::from_secs(3600),
+            invite_ttl: Duration::from_secs(7 * 86_400),
+        }
+    }
+}
+
 /// The resolved settings of `serve`.
 #[derive(Debug, Clone)]
 pub struct ServeConfig {
@@ -215,6 +312,12 @@ pub struct ServeConfig {
     pub request_timeout: Duration,
     pub shutdown_timeout: Duration,
     pub cors_origins: CorsOrigins,
+    /// Base of the links in emails, without a trailing slash.
+    pub public_url: String,
+    /// Lower-case header name holding the client address, when behind a trusted proxy.
+    pub trusted_proxy_header: Option<String>,
+    pub auth: AuthConfig,
+    pub rate_limits: RateLimitConfig,
 }
 
 impl Default for ServeConfig {
@@ -226,6 +329,10 @@ impl Default for ServeConfig {
             request_timeout: Duration::from_secs(30),
             shutdown_timeout: Duration::from_secs(30),
             cors_origins: CorsOrigins::None,
+            public_url: "http://127.0.0.1:8080".into(),
+            trusted_proxy_header: None,
+            auth: AuthConfig::default(),
+            rate_limits: RateLimitConfig::default(),
         }
     }
 }
@@ -331,6 +438,73 @@ impl ServeOpts {
         let cors_origins = parse_cors_origins(&self.cors_origins).map_err(|reason| {
             ConfigError::new(env::CORS_ORIGINS, "cors-origins", &self.cors_origins, reason)
         })?;
+        let public_url = parse_public_url(&self.public_url).map_err(|reason| {
+            ConfigError::new(env::PUBLIC_URL, "public-url", &self.public_url, reason)
+        })?;
+        let header = self.trusted_proxy_header.trim().to_ascii_lowercase();
+        let trusted_proxy_header = if header.is_empty() {
+            None
+        } else if header.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
+            Some(header)
+        } else {
+            return Err(ConfigError::new(
+                env::TRUSTED_PROXY_HEADER,
+                "trusted-proxy-header",
+                &self.trusted_proxy_header,
+                "expected a header name such as x-forwarded-for",
+            ));
+        };
+        let ttl = |var: &'static str, flag: &'static str, raw: &str| {
+            parse_duration(raw).filter(|d| !d.is_zero()).ok_or_else(|| {
+                ConfigError::new(
+                    var,
+                    flag,
+                    raw,
+                    "expected a positive duration such as 15m, 12h or 30d",
+                )
+            })
+        };
+        let auth = AuthConfig {
+            access_token_ttl: ttl(
+                env::ACCESS_TOKEN_TTL,
+                "access-token-ttl",
+                &self.access_token_ttl,
+            )?,
+            refresh_token_ttl: ttl(
+                env::REFRESH_TOKEN_TTL,
+                "refresh-token-ttl",
+                &self.refresh_token_ttl,
+            )?,
+            session_max_age: ttl(env::SESSION_MAX_AGE, "session-max-age", &self.session_max_age)?,
+            ..AuthConfig::default()
+        };
+        let rate = |var: &'static str, flag: &'static str, raw: &str| {
+            parse_rate(raw).ok_or_else(|| {
+                ConfigError::new(
+                    var,
+                    flag,
+                    raw,
+                    "expected COUNT/PERIOD with COUNT >= 1, e.g. 20/1m or 5/15m",
+                )
+            })
+        };
+        let rate_limits = RateLimitConfig {
+            auth_per_ip: rate(
+                env::RATE_LIMIT_AUTH_PER_IP,
+                "rate-limit-auth-per-ip",
+                &self.rate_limit_auth_per_ip,
+            )?,
+            login_failures_per_account: rate(
+                env::RATE_LIMIT_LOGIN_FAILURES,
+                "rate-limit-login-failures",
+                &self.rate_limit_login_failures,
+            )?,
+            emails_per_account: rate(
+                env::RATE_LIMIT_EMAILS_PER_ACCOUNT,
+                "rate-limit-emails-per-account",
+                &self.rate_limit_emails_per_account,
+            )?,
+        };
         Ok(ServeConfig {
             addr,
             jwt_secret,
@@ -338,6 +512,10 @@ impl ServeOpts {
             request_timeout,
             shutdown_timeout,
             cors_origins,
+            public_url,
+            trusted_proxy_header,
+            auth,
+            rate_limits,
         })
     }
 }
@@ -392,7 +570,7 @@ pub fn parse_size(raw: &str) -> Option<usize> {
     n.checked_mul(mult)
 }
 
-/// Parses `30s`, `500ms`, `2m`, `1h` or a bare number of seconds.
+/// Parses `30s`, `500ms`, `2m`, `1h`, `30d` or a bare number of seconds.
 pub fn parse_duration(raw: &str) -> Option<Duration> {
     let s = raw.trim();
     let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
@@ -403,8 +581,34 @@ pub fn parse_duration(raw: &str) -> Option<Duration> {
         "ms" => Some(Duration::from_millis(n)),
         "m" | "min" => n.checked_mul(60).map(Duration::from_secs),
         "h" => n.checked_mul(3600).map(Duration::from_secs),
+        "d" => n.checked_mul(86_400).map(Duration::from_secs),
         _ => None,
     }
+}
+
+/// Parses `COUNT/PERIOD`: `20/1m`, `5/15m`, `3/1h`; the period may omit its number (`10/m`).
+pub fn parse_rate(raw: &str) -> Option<Rate> {
+    let (count, period) = raw.trim().split_once('/')?;
+    let count: u32 = count.trim().parse().ok().filter(|c| *c > 0)?;
+    let period = period.trim();
+    let period = if period.starts_with(|c: char| c.is_ascii_digit()) {
+        parse_duration(period)?
+    } else {
+        parse_duration(&format!("1{period}"))?
+    };
+    (!period.is_zero()).then_some(Rate { count, period })
+}
+
+fn parse_public_url(raw: &str) -> Result<String, String> {
+    let url = raw.trim().trim_end_matches('/');
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"))
+        .ok_or("must start with http:// or https://")?;
+    if rest.is_empty() || rest.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err("must be an absolute URL such as https://jobs.example.com".into());
+    }
+    Ok(url.to_owned())
 }
 
 fn parse_cors_origins(raw: &str) -> Result<CorsOrigins, String> {
@@ -441,7 +645,39 @@ mod tests {
             request_timeout: "30s".into(),
             shutdown_timeout: "30s".into(),
             cors_origins: String::new(),
+            public_url: "http://127.0.0.1:8080".into(),
+            trusted_proxy_header: String::new(),
+            access_token_ttl: "15m".into(),
+            refresh_token_ttl: "30d".into(),
+            session_max_age: "90d".into(),
+            rate_limit_auth_per_ip: "20/1m".into(),
+            rate_limit_login_failures: "5/15m".into(),
+            rate_limit_emails_per_account: "3/1h".into(),
         }
+    }
+
+    #[test]
+    fn the_defaults_of_the_flags_match_the_default_config() {
+        let resolved = serve_opts().resolve().unwrap();
+        let default = ServeConfig::default();
+        assert_eq!(resolved.auth.access_token_ttl, default.auth.access_token_ttl);
+        assert_eq!(resolved.auth.refresh_token_ttl, default.auth.refresh_token_ttl);
+        assert_eq!(resolved.rate_limits.auth_per_ip, default.rate_limits.auth_per_ip);
+        assert_eq!(
+            resolved.rate_limits.login_failures_per_account,
+            default.rate_limits.login_failures_per_account
+        );
+        assert_eq!(resolved.public_url, default.public_url);
+    }
+
+    #[test]
+    fn rates_are_a_count_over_a_period() {
+        assert_eq!(parse_rate("20/1m"), Some(Rate::new(20, Duration::from_secs(60))));
+        assert_eq!(parse_rate("5/15m"), Some(Rate::new(5, Duration::from_secs(900))));
+        assert_eq!(parse_rate("10/h"), Some(Rate::new(10, Duration::from_secs(3600))));
+        assert_eq!(parse_rate("0/1m"), None);
+        assert_eq!(parse_rate("5"), None);
+        assert_eq!(parse_rate("5/0s"), None);
     }
 
     #[test]

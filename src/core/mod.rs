@@ -1,5 +1,7 @@
-//! What every part of the program needs: configuration, logging, security primitives.
+//! What every part of the program needs: configuration, logging, rate limits, security
+//! primitives.
 
 pub mod config;
 pub mod logging;
+pub mod rate_limit;
 pub mod security;

@@ -1,8 +1,18 @@
-//! Passwords and secrets: argon2id hashing (always on a blocking thread) and the generated
-//! token-signing secret kept in the data directory.
+//! Passwords and secrets: argon2id hashing (always on a blocking thread), the generated
+//! token-signing secret kept in the data directory, random opaque tokens (stored only as
+//! SHA-256 hashes) and signed access tokens (JWT, HS256 pinned).
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use jsonwebtoken::errors::ErrorKind;
+use jsonwebtoken::{Algorithm as JwtAlgorithm, DecodingKey, EncodingKey, Header, Validation};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 
 use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
@@ -61,6 +71,108 @@ pub async fn verify_password(password: Secret, hash: String) -> Result<bool, Sec
     .await?)
 }
 
+/// A hash of a password nobody knows, verified against when the account does not exist, so a
+/// login for an unknown email costs the same time as a wrong password.
+pub async fn verify_against_nothing(password: Secret) -> Result<(), SecurityError> {
+    static DUMMY: OnceLock<String> = OnceLock::new();
+    let hash = match DUMMY.get() {
+        Some(hash) => hash.clone(),
+        None => {
+            let mut bytes = [0u8; 24];
+            rand::rng().fill_bytes(&mut bytes);
+            let hash = hash_password(Secret::new(hex::encode(bytes))).await?;
+            DUMMY.get_or_init(|| hash).clone()
+        }
+    };
+    verify_password(password, hash).await?;
+    Ok(())
+}
+
+/// A random 256-bit token for links and refresh tokens, URL-safe (43 characters).
+pub fn random_token() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// How an opaque token is stored: its SHA-256, hex. A leaked table holds no usable token.
+pub fn hash_token(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+/// What an access token says.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccessClaims {
+    /// The user id.
+    pub sub: String,
+    pub role: String,
+    /// The session (refresh-token family) this token belongs to.
+    pub sid: String,
+    pub iat: u64,
+    pub exp: u64,
+    pub jti: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum TokenError {
+    #[error("the access token has expired")]
+    Expired,
+    #[error("the access token is not valid")]
+    Invalid,
+}
+
+/// Signs and checks access tokens. HS256 only: a token announcing another algorithm (or
+/// `none`) is refused before any key is used.
+#[derive(Clone)]
+pub struct TokenKeys {
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+    validation: Validation,
+}
+
+impl std::fmt::Debug for TokenKeys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("TokenKeys([redacted])")
+    }
+}
+
+impl TokenKeys {
+    pub fn new(secret: &Secret) -> Self {
+        let mut validation = Validation::new(JwtAlgorithm::HS256);
+        validation.leeway = 0;
+        validation.set_required_spec_claims(&["exp", "sub"]);
+        Self {
+            encoding: EncodingKey::from_secret(secret.expose().as_bytes()),
+            decoding: DecodingKey::from_secret(secret.expose().as_bytes()),
+            validation,
+        }
+    }
+
+    /// Signs a token for `user` in `session`, valid for `ttl`.
+    pub fn issue(&self, user: &str, role: &str, session: &str, ttl: Duration) -> String {
+        let iat = jsonwebtoken::get_current_timestamp();
+        let claims = AccessClaims {
+            sub: user.to_owned(),
+            role: role.to_owned(),
+            sid: session.to_owned(),
+            iat,
+            exp: iat + ttl.as_secs(),
+            jti: uuid::Uuid::new_v4().to_string(),
+        };
+        jsonwebtoken::encode(&Header::new(JwtAlgorithm::HS256), &claims, &self.encoding)
+            .expect("HS256 signing with a byte secret cannot fail")
+    }
+
+    pub fn verify(&self, token: &str) -> Result<AccessClaims, TokenError> {
+        jsonwebtoken::decode::<AccessClaims>(token, &self.decoding, &self.validation)
+            .map(|data| data.claims)
+            .map_err(|err| match err.kind() {
+                ErrorKind::ExpiredSignature => TokenError::Expired,
+                _ => TokenError::Invalid,
+            })
+    }
+}
+
 /// Reads the generated token-signing secret from the data directory, creating it (mode 0600)
 /// on first use. Returns the secret and whether it was just created.
 pub fn load_or_create_jwt_secret(data_dir: &Path) -> Result<(Secret, bool), SecurityError> {
@@ -110,6 +222,75 @@ mod tests {
         assert!(verify_password(Secret::new("correct horse battery"), hash.clone()).await.unwrap());
         assert!(!verify_password(Secret::new("correct horse battery!"), hash).await.unwrap());
         assert!(!verify_password(Secret::new("x"), "not a hash".into()).await.unwrap());
+    }
+
+    fn keys() -> TokenKeys {
+        TokenKeys::new(&Secret::new("k".repeat(40)))
+    }
+
+    #[test]
+    fn an_access_token_round_trips() {
+        let token = keys().issue("u1", "candidate", "s1", Duration::from_secs(60));
+        let claims = keys().verify(&token).unwrap();
+        assert_eq!(
+            (claims.sub.as_str(), claims.role.as_str(), claims.sid.as_str()),
+            ("u1", "candidate", "s1")
+        );
+        assert_eq!(claims.exp - claims.iat, 60);
+    }
+
+    #[test]
+    fn an_access_token_signed_with_another_key_is_invalid() {
+        let other = TokenKeys::new(&Secret::new("x".repeat(40)));
+        let token = other.issue("u1", "admin", "s1", Duration::from_secs(60));
+        assert_eq!(keys().verify(&token), Err(TokenError::Invalid));
+    }
+
+    #[test]
+    fn an_expired_access_token_is_reported_as_expired() {
+        let claims = AccessClaims {
+            sub: "u1".into(),
+            role: "candidate".into(),
+            sid: "s1".into(),
+            iat: 1_000,
+            exp: 1_060,
+            jti: "j".into(),
+        };
+        let secret = "k".repeat(40);
+        let token = jsonwebtoken::encode(
+            &Header::new(JwtAlgorithm::HS256),
+            &claims,
+            &EncodingKey::from_secret(secret.as_bytes()),
+        )
+        .unwrap();
+        assert_eq!(keys().verify(&token), Err(TokenError::Expired));
+    }
+
+    #[test]
+    fn tokens_with_alg_none_or_another_algorithm_are_refused() {
+        let token = keys().issue("u1", "candidate", "s1", Duration::from_secs(60));
+        let payload = token.split('.').nth(1).unwrap();
+        for header in [r#"{"alg":"none","typ":"JWT"}"#, r#"{"alg":"HS512","typ":"JWT"}"#] {
+            let forged = format!("{}.{payload}.", URL_SAFE_NO_PAD.encode(header));
+            assert_eq!(keys().verify(&forged), Err(TokenError::Invalid), "{header}");
+        }
+        // A payload edited to say admin breaks the signature.
+        let mut claims: serde_json::Value =
+            serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap();
+        claims["role"] = "admin".into();
+        let parts: Vec<&str> = token.split('.').collect();
+        let forged =
+            format!("{}.{}.{}", parts[0], URL_SAFE_NO_PAD.encode(claims.to_string()), parts[2]);
+        assert_eq!(keys().verify(&forged), Err(TokenError::Invalid));
+    }
+
+    #[test]
+    fn random_tokens_are_long_unique_and_stored_as_hashes() {
+        let a = random_token();
+        assert_eq!(a.len(), 43);
+        assert_ne!(a, random_token());
+        assert_eq!(hash_token(&a).len(), 64);
+        assert_ne!(hash_token(&a), a);
     }
 
     #[test]

@@ -7,11 +7,13 @@
 
 pub mod migrations;
 
+use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use surrealdb::Surreal;
 use surrealdb::engine::any::{self, Any};
+use surrealdb::method::{Query, Transaction};
 use surrealdb::opt::auth::Root;
 use surrealdb::types::QueryError;
 
@@ -134,6 +136,13 @@ impl Database {
         &self.db
     }
 
+    /// Starts a transaction: pass `&tx` to repository functions, then `commit` it. Dropped
+    /// without `commit`, it is cancelled.
+    pub async fn begin(&self) -> Result<Tx, DbError> {
+        let tx = self.db.clone().begin().await?;
+        Ok(Tx { inner: Some(tx) })
+    }
+
     pub fn url(&self) -> &str {
         &self.url
     }
@@ -170,4 +179,61 @@ fn open_error(config: &DbConfig, err: surrealdb::Error) -> DbError {
         return DbError::InUse { path };
     }
     DbError::Open { url: config.url.clone(), message }
+}
+
+/// Where repository queries run: the database itself (each statement its own transaction) or
+/// an open [`Tx`].
+pub trait Executor: Send + Sync {
+    #[doc(hidden)]
+    fn query<'a>(&'a self, sql: impl Into<Cow<'a, str>>) -> Query<'a, Any>;
+}
+
+impl Executor for Database {
+    fn query<'a>(&'a self, sql: impl Into<Cow<'a, str>>) -> Query<'a, Any> {
+        self.db.query(sql)
+    }
+}
+
+/// An open transaction. Everything run through it commits together or not at all.
+pub struct Tx {
+    inner: Option<Transaction<Any>>,
+}
+
+impl Tx {
+    /// Commits; a conflict with a concurrent transaction is an error whose
+    /// [`DbError::is_conflict`] is true.
+    pub async fn commit(mut self) -> Result<(), DbError> {
+        if let Some(tx) = self.inner.take() {
+            tx.commit().await?;
+        }
+        Ok(())
+    }
+
+    pub async fn cancel(mut self) {
+        if let Some(tx) = self.inner.take() {
+            let _ = tx.cancel().await;
+        }
+    }
+}
+
+impl Executor for Tx {
+    fn query<'a>(&'a self, sql: impl Into<Cow<'a, str>>) -> Query<'a, Any> {
+        match &self.inner {
+            Some(tx) => tx.query(sql),
+            None => unreachable!("a Tx is only reachable before commit or cancel consume it"),
+        }
+    }
+}
+
+impl Drop for Tx {
+    fn drop(&mut self) {
+        // An early return (`?`) left the transaction open: cancel it so it holds nothing.
+        if let Some(tx) = self.inner.take() {
+            if let Ok(handle) = tokio::runtime::Handle::try_current() {
+                handle.spawn(async move {
+                    let _ = tx.cancel().await;
+                });
+            }
+        }
+    }
 }

@@ -54,6 +54,8 @@ pub struct User {
     pub role: Role,
     pub email_verified: bool,
     pub disabled: bool,
+    /// Candidates only: recruiters may find this profile.
+    pub discoverable: bool,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }

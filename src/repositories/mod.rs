@@ -2,9 +2,14 @@
 //! built from user input. Rows are read into private structs that derive `SurrealValue` and are
 //! converted to `models/` types before they leave.
 
+pub mod audit;
+pub mod companies;
+pub mod emails;
+pub mod sessions;
+pub mod tokens;
 pub mod users;
 
-use surrealdb::types::{RecordId, RecordIdKey};
+use surrealdb::types::{RecordId, RecordIdKey, SurrealValue};
 
 use crate::db::DbError;
 
@@ -26,6 +31,13 @@ impl From<surrealdb::Error> for RepoError {
     }
 }
 
+impl RepoError {
+    /// True when the same work may succeed if retried (a write conflict between transactions).
+    pub fn is_conflict(&self) -> bool {
+        matches!(self, RepoError::Db(err) if err.is_conflict())
+    }
+}
+
 /// SurrealDB reports a unique violation as "Database index `NAME` already contains …".
 fn unique_index_violated(err: &surrealdb::Error) -> Option<String> {
     let message = err.message();
@@ -42,6 +54,16 @@ pub(crate) fn key_string(id: &RecordId) -> String {
         RecordIdKey::Uuid(u) => u.to_string(),
         other => format!("{other:?}"),
     }
+}
+
+/// `SELECT count() AS count … GROUP ALL`.
+#[derive(Debug, SurrealValue)]
+pub(crate) struct Count {
+    pub count: u64,
+}
+
+pub(crate) fn unexpected(message: impl Into<String>) -> RepoError {
+    RepoError::Db(DbError::Unexpected(message.into()))
 }
 
 /// A new record key: a UUIDv7, so keys sort by creation time.

@@ -1,5 +1,10 @@
 //! Request and response bodies of the API: serde, OpenAPI schemas and conversions from
-//! `models/`. A stored model is never sent as it is.
+//! `models/`. A stored model is never sent as it is. Request bodies refuse unknown fields, so
+//! a client cannot slip in a field it may not set (a role, a verified flag).
 
+pub mod admin;
+pub mod auth;
+pub mod company;
 pub mod error;
 pub mod health;
+pub mod user;

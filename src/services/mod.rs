@@ -1,5 +1,50 @@
-//! Business logic. Services validate input into domain types, enforce the rules and call
-//! `repositories/`; they know neither HTTP nor SurrealDB.
+//! Business logic. Services validate input into domain types, enforce the rules (who may do
+//! what lives in [`policy`]) and call `repositories/`; they know neither HTTP nor SurrealDB.
 
+pub mod admin;
+pub mod audit;
+pub mod auth;
+pub mod companies;
+pub mod email;
+pub mod error;
 pub mod health;
+pub mod policy;
 pub mod users;
+
+use crate::core::config::AuthConfig;
+use crate::core::security::TokenKeys;
+use crate::db::Database;
+use crate::models::user::Role;
+
+pub use error::ServiceError;
+
+/// What the services need: the database, the token keys and the settings they apply.
+#[derive(Clone, Debug)]
+pub struct Context {
+    pub db: Database,
+    pub keys: TokenKeys,
+    pub auth: AuthConfig,
+    /// Base of the links in emails, without a trailing slash.
+    pub public_url: String,
+}
+
+/// The authenticated caller of a request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal {
+    pub user_id: String,
+    pub role: Role,
+    pub session_id: String,
+}
+
+impl Principal {
+    pub fn is_admin(&self) -> bool {
+        self.role == Role::Admin
+    }
+}
+
+/// Where a request came from, for sessions and the audit log.
+#[derive(Debug, Clone, Default)]
+pub struct RequestMeta {
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+}

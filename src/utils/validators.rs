@@ -73,6 +73,8 @@ pub enum PasswordError {
     TooLong,
     #[error("password must not be the email address")]
     IsEmail,
+    #[error("password is one of the most common passwords; choose another")]
+    Common,
 }
 
 impl Password {
@@ -90,10 +92,44 @@ impl Password {
         if raw.trim().eq_ignore_ascii_case(email.as_str()) {
             return Err(PasswordError::IsEmail);
         }
+        if is_common_password(raw) {
+            return Err(PasswordError::Common);
+        }
         Ok(Self(crate::core::config::Secret::new(raw)))
     }
 
     pub fn into_secret(self) -> crate::core::config::Secret {
+        self.0
+    }
+}
+
+/// The 10,000 most common passwords of 8+ characters (see common_passwords.NOTICE.md).
+fn is_common_password(raw: &str) -> bool {
+    static COMMON: std::sync::OnceLock<std::collections::HashSet<&'static str>> =
+        std::sync::OnceLock::new();
+    let set = COMMON.get_or_init(|| include_str!("common_passwords.txt").lines().collect());
+    set.contains(raw.trim().to_lowercase().as_str())
+}
+
+/// A person's name as shown to others: trimmed, 1 to 200 characters, no control characters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FullName(String);
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("full name must be 1 to 200 characters without control characters")]
+pub struct FullNameError;
+
+impl FullName {
+    pub fn parse(raw: &str) -> Result<Self, FullNameError> {
+        let name = raw.trim();
+        let chars = name.chars().count();
+        if chars == 0 || chars > 200 || name.chars().any(char::is_control) {
+            return Err(FullNameError);
+        }
+        Ok(Self(name.to_owned()))
+    }
+
+    pub fn into_inner(self) -> String {
         self.0
     }
 }
@@ -127,6 +163,21 @@ mod tests {
     #[test]
     fn the_email_is_not_a_password() {
         assert_eq!(Password::parse("ADA@example.com", &ada()).unwrap_err(), PasswordError::IsEmail);
+    }
+
+    #[test]
+    fn a_common_password_is_rejected_in_any_letter_case() {
+        assert_eq!(Password::parse("Password123", &ada()).unwrap_err(), PasswordError::Common);
+        assert_eq!(Password::parse("QWERTYUIOP", &ada()).unwrap_err(), PasswordError::Common);
+        assert!(Password::parse("lighthouse keeper 42", &ada()).is_ok());
+    }
+
+    #[test]
+    fn a_full_name_is_trimmed_and_bounded() {
+        assert_eq!(FullName::parse("  Ada Lovelace ").unwrap().into_inner(), "Ada Lovelace");
+        assert!(FullName::parse("   ").is_err());
+        assert!(FullName::parse("Ada\u{0}").is_err());
+        assert!(FullName::parse(&"x".repeat(201)).is_err());
     }
 
     #[test]

@@ -1,4 +1,9 @@
-//! Version 1 of the API, mounted at `/api/v1`. Each resource gets a module here as it arrives.
+//! Version 1 of the API, mounted at `/api/v1`: one module per resource.
+
+pub mod admin;
+pub mod auth;
+pub mod companies;
+pub mod users;
 
 use axum::Router;
 
@@ -6,4 +11,8 @@ use super::AppState;
 
 pub fn router() -> Router<AppState> {
     Router::new()
+        .nest("/auth", auth::router())
+        .nest("/users", users::router())
+        .nest("/companies", companies::router())
+        .nest("/admin", admin::router())
 }

@@ -1,0 +1,118 @@
+//! What admins do: look at users, disable and enable them, verify companies, read the audit log.
+
+use serde_json::json;
+
+use super::{Context, Principal, RequestMeta, ServiceError, audit, policy};
+use crate::models::audit::{AuditAction, AuditEntry};
+use crate::models::company::Company;
+use crate::models::user::User;
+use crate::repositories;
+use crate::repositories::audit::AuditFilter;
+use crate::repositories::users::UserFilter;
+
+/// A page of a longer list.
+#[derive(Debug, Clone)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub total: u64,
+    pub limit: u32,
+    pub offset: u32,
+}
+
+pub async fn list_users(
+    ctx: &Context,
+    principal: &Principal,
+    filter: &UserFilter,
+    limit: u32,
+    offset: u32,
+) -> Result<Page<User>, ServiceError> {
+    policy::require_admin(principal)?;
+    let (items, total) = repositories::users::list(&ctx.db, filter, limit, offset).await?;
+    Ok(Page { items, total, limit, offset })
+}
+
+/// Disables (ending every session at once) or enables an account.
+pub async fn set_disabled(
+    ctx: &Context,
+    principal: &Principal,
+    user_id: &str,
+    disabled: bool,
+    meta: &RequestMeta,
+) -> Result<User, ServiceError> {
+    policy::require_admin(principal)?;
+    if disabled && user_id == principal.user_id {
+        return Err(ServiceError::validation("admins cannot disable themselves"));
+    }
+    let tx = ctx.db.begin().await?;
+    let user = repositories::users::set_disabled(&tx, user_id, disabled)
+        .await?
+        .ok_or(ServiceError::NotFound("user"))?;
+    let mut ended = 0;
+    if disabled {
+        ended = repositories::sessions::revoke_all_for_user(&tx, user_id, "disabled").await?;
+    }
+    let action = if disabled { AuditAction::UserDisabled } else { AuditAction::UserEnabled };
+    audit::record(
+        &tx,
+        Some(&principal.user_id),
+        action,
+        Some(user_id),
+        meta,
+        json!({ "sessions_ended": ended }),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(user)
+}
+
+/// Marks a company verified (or not).
+pub async fn set_company_verified(
+    ctx: &Context,
+    principal: &Principal,
+    slug: &str,
+    verified: bool,
+    meta: &RequestMeta,
+) -> Result<Company, ServiceError> {
+    policy::require_admin(principal)?;
+    let company = repositories::companies::find_by_slug(&ctx.db, slug)
+        .await?
+        .ok_or(ServiceError::NotFound("company"))?;
+    let tx = ctx.db.begin().await?;
+    let company = repositories::companies::set_verified(&tx, &company.id, verified)
+        .await?
+        .ok_or(ServiceError::NotFound("company"))?;
+    let action =
+        if verified { AuditAction::CompanyVerified } else { AuditAction::CompanyUnverified };
+    audit::record(
+        &tx,
+        Some(&principal.user_id),
+        action,
+        Some(&company.id),
+        meta,
+        json!({ "slug": company.slug }),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(company)
+}
+
+pub async fn audit_log(
+    ctx: &Context,
+    principal: &Principal,
+    filter: &AuditFilter,
+    limit: u32,
+    offset: u32,
+) -> Result<Page<AuditEntry>, ServiceError> {
+    policy::require_admin(principal)?;
+    if let Some(action) = filter.action.as_deref() {
+        if AuditAction::parse(action).is_none() {
+            let known: Vec<&str> = AuditAction::ALL.iter().map(|a| a.as_str()).collect();
+            return Err(ServiceError::validation(format!(
+                "unknown action {action:?}; known: {}",
+                known.join(", ")
+            )));
+        }
+    }
+    let (items, total) = repositories::audit::list(&ctx.db, filter, limit, offset).await?;
+    Ok(Page { items, total, limit, offset })
+}

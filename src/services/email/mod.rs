@@ -1,0 +1,189 @@
+//! Emails: templates compiled into the binary, rendered with minijinja, queued in the outbox.
+//!
+//! Each email is three templates in `templates/`: `NAME.subject.txt`, `NAME.txt` and
+//! `NAME.html` (which extends `layout.html`; values in it are HTML-escaped). Rendering is
+//! strict: a template that names a value the code did not pass fails, and the unit tests render
+//! every template, so a typo cannot reach a user.
+
+use std::sync::OnceLock;
+
+use minijinja::{AutoEscape, Environment, UndefinedBehavior, Value};
+
+use crate::db::Executor;
+use crate::models::email::OutgoingEmail;
+use crate::repositories;
+
+use super::ServiceError;
+
+/// The emails the portal sends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Template {
+    VerifyEmail,
+    ResetPassword,
+    PasswordChanged,
+    CompanyInvite,
+}
+
+impl Template {
+    pub const ALL: [Template; 4] = [
+        Template::VerifyEmail,
+        Template::ResetPassword,
+        Template::PasswordChanged,
+        Template::CompanyInvite,
+    ];
+
+    pub const fn name(self) -> &'static str {
+        match self {
+            Template::VerifyEmail => "verify_email",
+            Template::ResetPassword => "reset_password",
+            Template::PasswordChanged => "password_changed",
+            Template::CompanyInvite => "company_invite",
+        }
+    }
+}
+
+macro_rules! templates {
+    ($($file:literal),* $(,)?) => {
+        &[$(($file, include_str!(concat!("templates/", $file)))),*]
+    };
+}
+
+const TEMPLATES: &[(&str, &str)] = templates!(
+    "layout.html",
+    "verify_email.subject.txt",
+    "verify_email.txt",
+    "verify_email.html",
+    "reset_password.subject.txt",
+    "reset_password.txt",
+    "reset_password.html",
+    "password_changed.subject.txt",
+    "password_changed.txt",
+    "password_changed.html",
+    "company_invite.subject.txt",
+    "company_invite.txt",
+    "company_invite.html",
+);
+
+fn environment() -> &'static Environment<'static> {
+    static ENV: OnceLock<Environment<'static>> = OnceLock::new();
+    ENV.get_or_init(|| {
+        let mut env = Environment::new();
+        env.set_undefined_behavior(UndefinedBehavior::Strict);
+        env.set_auto_escape_callback(|name| {
+            if name.ends_with(".html") { AutoEscape::Html } else { AutoEscape::None }
+        });
+        for (name, source) in TEMPLATES {
+            env.add_template(name, source).expect("email templates compiled into the binary parse");
+        }
+        env
+    })
+}
+
+/// Renders one email. `context` must hold every value its templates use; `portal_url` is added.
+pub fn render(
+    template: Template,
+    to: &str,
+    public_url: &str,
+    context: Value,
+) -> Result<OutgoingEmail, ServiceError> {
+    let env = environment();
+    let context = minijinja::context! { portal_url => public_url, ..context };
+    let render = |suffix: &str| -> Result<String, ServiceError> {
+        let name = format!("{}.{suffix}", template.name());
+        env.get_template(&name)
+            .and_then(|t| t.render(&context))
+            .map_err(|err| ServiceError::Internal(anyhow::anyhow!("rendering {name}: {err:#}")))
+    };
+    let subject = render("subject.txt")?.trim().to_owned();
+    let host = public_url
+        .split("://")
+        .nth(1)
+        .unwrap_or("localhost")
+        .split(['/', ':'])
+        .next()
+        .unwrap_or("localhost");
+    Ok(OutgoingEmail {
+        to: to.to_owned(),
+        template: template.name().to_owned(),
+        subject,
+        text: render("txt")?,
+        html: render("html")?,
+        message_id: format!("<{}@{}>", uuid::Uuid::now_v7(), host),
+    })
+}
+
+/// Renders an email and puts it in the outbox, in the caller's transaction.
+pub async fn queue(
+    ex: &impl Executor,
+    template: Template,
+    to: &str,
+    public_url: &str,
+    context: Value,
+) -> Result<(), ServiceError> {
+    let email = render(template, to, public_url, context)?;
+    repositories::emails::queue(ex, &email).await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use minijinja::context;
+
+    use super::*;
+
+    fn full_context() -> Value {
+        context! {
+            name => "Ada <script>",
+            email => "ada@example.com",
+            link => "https://jobs.example/verify-email?token=abc&x=1",
+            token => "abc",
+            hours => 48,
+            minutes => 60,
+            days => 7,
+            how => "changed",
+            when => "2026-01-01 10:00",
+            forgot_link => "https://jobs.example/forgot-password",
+            inviter => "Grace",
+            company => "Acme & Co",
+            role => "recruiter",
+        }
+    }
+
+    #[test]
+    fn every_template_renders_with_its_values() {
+        for template in Template::ALL {
+            let email = render(template, "ada@example.com", "https://jobs.example", full_context())
+                .unwrap();
+            assert!(!email.subject.is_empty() && !email.subject.contains('\n'), "{template:?}");
+            assert!(email.text.len() > 40, "{template:?}");
+            assert!(email.html.contains("<html"), "{template:?}");
+            assert!(
+                email.message_id.starts_with('<') && email.message_id.ends_with("@jobs.example>")
+            );
+        }
+    }
+
+    #[test]
+    fn html_bodies_escape_values_and_text_bodies_do_not() {
+        let email = render(
+            Template::VerifyEmail,
+            "ada@example.com",
+            "https://jobs.example",
+            full_context(),
+        )
+        .unwrap();
+        assert!(email.html.contains("Ada &lt;script&gt;"), "{}", email.html);
+        assert!(email.text.contains("Ada <script>"));
+    }
+
+    #[test]
+    fn a_missing_value_is_an_error_not_an_empty_string() {
+        let err = render(
+            Template::VerifyEmail,
+            "a@example.com",
+            "https://jobs.example",
+            context! { name => "Ada" },
+        );
+        assert!(err.is_err());
+    }
+}

@@ -1,0 +1,96 @@
+//! The error of the business layer: what went wrong, in terms of the portal, not of HTTP.
+//! `api::error` maps each kind to a status and a stable code.
+
+use crate::core::security::SecurityError;
+use crate::db::DbError;
+use crate::repositories::RepoError;
+
+/// Why a caller is not authenticated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthFailure {
+    /// No credentials, or a token that is not ours.
+    Missing,
+    /// An access token past its expiry: refresh it.
+    Expired,
+    /// A token whose session ended (logout, password change, reuse detected).
+    SessionEnded,
+    /// Login with a wrong email or password (the two are indistinguishable on purpose).
+    BadCredentials,
+    /// A refresh token that is unknown, expired or of an ended session.
+    BadRefreshToken,
+    /// A refresh token presented a second time: its session was revoked.
+    RefreshReused,
+}
+
+/// Something that already exists or a rule about what may coexist.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConflictKind {
+    EmailTaken,
+    SlugTaken,
+    AlreadyMember,
+    LastOwner,
+    AlreadyVerified,
+    /// Another request changed the same data at the same time; retrying may succeed.
+    Concurrent,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    #[error("{0}")]
+    Validation(String),
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{1}")]
+    Conflict(ConflictKind, String),
+    #[error("not authenticated: {0:?}")]
+    Unauthenticated(AuthFailure),
+    #[error("this account is disabled")]
+    AccountDisabled,
+    #[error("verify your email address first")]
+    EmailNotVerified,
+    /// A link token (verification, reset, invitation) that is unknown, used or expired.
+    #[error("the token is invalid, used or expired")]
+    InvalidToken,
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl ServiceError {
+    pub fn validation(message: impl Into<String>) -> Self {
+        ServiceError::Validation(message.into())
+    }
+
+    pub fn forbidden(message: impl Into<String>) -> Self {
+        ServiceError::Forbidden(message.into())
+    }
+
+    pub fn conflict(kind: ConflictKind, message: impl Into<String>) -> Self {
+        ServiceError::Conflict(kind, message.into())
+    }
+}
+
+impl From<RepoError> for ServiceError {
+    fn from(err: RepoError) -> Self {
+        if err.is_conflict() {
+            return ServiceError::conflict(
+                ConflictKind::Concurrent,
+                "another request changed the same data; try again",
+            );
+        }
+        ServiceError::Internal(anyhow::Error::new(err))
+    }
+}
+
+impl From<DbError> for ServiceError {
+    fn from(err: DbError) -> Self {
+        RepoError::Db(err).into()
+    }
+}
+
+impl From<SecurityError> for ServiceError {
+    fn from(err: SecurityError) -> Self {
+        ServiceError::Internal(anyhow::Error::new(err))
+    }
+}
