@@ -69,12 +69,12 @@ pub async fn insert_refresh_token(
     expires_at: DateTime<Utc>,
 ) -> Result<(), RepoError> {
     ex.query(
-        "CREATE type::record('refresh_token', $id) SET session = type::record('session', $session), \
+        "CREATE type::record('refresh_token', $id) SET session = type::record('session', $session_id), \
          user = type::record('user', $user), token_hash = $hash, expires_at = $expires_at \
          RETURN NONE",
     )
     .bind(("id", id.to_owned()))
-    .bind(("session", session_id.to_owned()))
+    .bind(("session_id", session_id.to_owned()))
     .bind(("user", user_id.to_owned()))
     .bind(("hash", token_hash.to_owned()))
     .bind(("expires_at", expires_at))

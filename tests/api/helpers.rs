@@ -45,12 +45,26 @@ pub async fn memory_db() -> Database {
     Database::connect(&DbConfig::memory()).await.expect("in-memory database opens")
 }
 
+/// With TEST_LOG set (e.g. `TEST_LOG=debug`), the server's logs go to the test output.
+fn init_test_logging() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        if let Ok(filter) = std::env::var("TEST_LOG") {
+            let _ = tracing_subscriber::fmt()
+                .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+                .with_test_writer()
+                .try_init();
+        }
+    });
+}
+
 /// Serves whatever router `build` makes from the state, through the real `api::serve`.
 pub async fn spawn_router(
     db: Database,
     config: ServeConfig,
     build: impl FnOnce(AppState) -> Router,
 ) -> TestApp {
+    init_test_logging();
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind a random port");
     let addr = listener.local_addr().unwrap();
     let app = build(AppState::new(db.clone(), config));
@@ -104,6 +118,142 @@ impl TestApp {
         self.client.post(self.url(path)).json(body).send().await.expect("request is answered")
     }
 
+    /// A request with `Authorization: Bearer <token>`.
+    pub fn authed(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: &str,
+    ) -> reqwest::RequestBuilder {
+        self.client.request(method, self.url(path)).bearer_auth(token)
+    }
+
+    pub async fn get_authed(&self, path: &str, token: &str) -> reqwest::Response {
+        self.authed(reqwest::Method::GET, path, token).send().await.expect("request is answered")
+    }
+
+    pub async fn post_authed(&self, path: &str, token: &str, body: &Value) -> reqwest::Response {
+        self.authed(reqwest::Method::POST, path, token)
+            .json(body)
+            .send()
+            .await
+            .expect("request is answered")
+    }
+
+    pub async fn patch_authed(&self, path: &str, token: &str, body: &Value) -> reqwest::Response {
+        self.authed(reqwest::Method::PATCH, path, token)
+            .json(body)
+            .send()
+            .await
+            .expect("request is answered")
+    }
+
+    pub async fn delete_authed(
+        &self,
+        path: &str,
+        token: &str,
+        body: Option<&Value>,
+    ) -> reqwest::Response {
+        let mut request = self.authed(reqwest::Method::DELETE, path, token);
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        request.send().await.expect("request is answered")
+    }
+
+    pub async fn post_register(
+        &self,
+        email: &str,
+        password: &str,
+        role: &str,
+    ) -> reqwest::Response {
+        let name = email.split('@').next().unwrap_or("someone");
+        self.post_json(
+            "/api/v1/auth/register",
+            &serde_json::json!({ "email": email, "password": password, "full_name": name, "role": role }),
+        )
+        .await
+    }
+
+    pub async fn post_login(&self, email: &str, password: &str) -> reqwest::Response {
+        self.post_json(
+            "/api/v1/auth/login",
+            &serde_json::json!({ "email": email, "password": password }),
+        )
+        .await
+    }
+
+    pub async fn post_refresh(&self, refresh_token: &str) -> reqwest::Response {
+        self.post_json(
+            "/api/v1/auth/refresh",
+            &serde_json::json!({ "refresh_token": refresh_token }),
+        )
+        .await
+    }
+
+    pub async fn get_me(&self, access_token: &str) -> reqwest::Response {
+        self.get_authed("/api/v1/users/me", access_token).await
+    }
+
+    /// Registers an account (status 201 asserted) and returns it signed in.
+    pub async fn register(&self, email: &str, role: &str) -> Account {
+        let response = self.post_register(email, PASSWORD, role).await;
+        let status = response.status();
+        let text = response.text().await.unwrap_or_default();
+        assert_eq!(status, 201, "register {email}: {text}");
+        Account::from_auth_body(serde_json::from_str(&text).unwrap())
+    }
+
+    /// Registers and verifies an account by the link in its email.
+    pub async fn register_verified(&self, email: &str, role: &str) -> Account {
+        let account = self.register(email, role).await;
+        let token = self.token_sent_to(email, "verify_email").await;
+        let response = self
+            .post_json("/api/v1/auth/verify-email", &serde_json::json!({ "token": token }))
+            .await;
+        assert_eq!(response.status(), 200);
+        account
+    }
+
+    /// An admin, made the only way admins are made (the CLI's service), then signed in.
+    pub async fn admin(&self, email: &str) -> Account {
+        jobportal::services::users::create_user(
+            &self.db,
+            jobportal::services::users::CreateUser {
+                email,
+                full_name: "Admin",
+                role: jobportal::models::user::Role::Admin,
+                password: PASSWORD,
+                email_verified: true,
+            },
+        )
+        .await
+        .expect("admin created");
+        self.login(email).await
+    }
+
+    pub async fn login(&self, email: &str) -> Account {
+        let response = self.post_login(email, PASSWORD).await;
+        assert_eq!(response.status(), 200, "login {email}");
+        Account::from_auth_body(response.json().await.unwrap())
+    }
+
+    /// Every email in the outbox to an address, oldest first.
+    pub async fn emails_to(&self, email: &str) -> Vec<jobportal::models::email::QueuedEmail> {
+        jobportal::repositories::emails::list_to(&self.db, email).await.expect("outbox readable")
+    }
+
+    /// The token in the newest email of `template` to an address.
+    pub async fn token_sent_to(&self, email: &str, template: &str) -> String {
+        let emails = self.emails_to(email).await;
+        let last = emails
+            .iter()
+            .rev()
+            .find(|e| e.template == template)
+            .unwrap_or_else(|| panic!("no {template} email to {email}: {emails:?}"));
+        token_in(&last.text)
+    }
+
     pub async fn post_raw(
         &self,
         path: &str,
@@ -128,6 +278,38 @@ impl TestApp {
         let server = self.server.take().expect("server still running");
         tokio::time::timeout(Duration::from_secs(10), server).await.expect("server stops").unwrap()
     }
+}
+
+/// The password every test account uses.
+pub const PASSWORD: &str = "lighthouse keeper 42";
+
+/// A signed-in account.
+#[derive(Debug, Clone)]
+pub struct Account {
+    pub id: String,
+    pub email: String,
+    pub access: String,
+    pub refresh: String,
+}
+
+impl Account {
+    pub fn from_auth_body(body: Value) -> Self {
+        Account {
+            id: body["user"]["id"].as_str().expect("user id").to_owned(),
+            email: body["user"]["email"].as_str().expect("email").to_owned(),
+            access: body["tokens"]["access_token"].as_str().expect("access token").to_owned(),
+            refresh: body["tokens"]["refresh_token"].as_str().expect("refresh token").to_owned(),
+        }
+    }
+}
+
+/// The value of `token=` in the first link of an email body.
+pub fn token_in(text: &str) -> String {
+    let start = text.find("token=").expect("a link with a token") + "token=".len();
+    text[start..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+        .collect()
 }
 
 impl Drop for TestApp {
