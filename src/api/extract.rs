@@ -4,13 +4,13 @@
 //! request gets `{"error":{"code":…}}` naming the offending field, never axum's plain text.
 //! [`CurrentUser`] is the authentication gate; [`ClientMeta`] says where a request came from.
 
-use axum::extract::rejection::{
-    BytesRejection, FailedToBufferBody, JsonRejection, PathRejection, QueryRejection,
-};
+use axum::body::Bytes;
+use axum::extract::rejection::{BytesRejection, FailedToBufferBody, PathRejection, QueryRejection};
 use std::net::SocketAddr;
 
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
-use axum::http::header::{AUTHORIZATION, USER_AGENT};
+use axum::http::HeaderValue;
+use axum::http::header::{AUTHORIZATION, CONTENT_TYPE, USER_AGENT};
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
@@ -21,6 +21,10 @@ use super::error::{ApiError, ErrorCode};
 use crate::services::{self, Principal, RequestMeta};
 
 /// JSON body in, JSON body out; a rejected body answers 400, 413, 415 or 422 with our body.
+///
+/// A body that is not JSON at all is `invalid_json` (400); JSON of the wrong shape is
+/// `validation_failed` (422) naming the field (`tags[1]: invalid type …`). Telling the two
+/// apart takes a second parse, done only when the first one failed.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Json<T>(pub T);
 
@@ -32,59 +36,51 @@ where
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        match axum::Json::<T>::from_request(req, state).await {
-            Ok(axum::Json(value)) => Ok(Json(value)),
-            Err(rejection) => Err(json_rejection(rejection)),
+        if !is_json(req.headers().get(CONTENT_TYPE)) {
+            return Err(ApiError::new(
+                ErrorCode::UnsupportedMediaType,
+                "expected a request body with content-type: application/json",
+            ));
         }
+        let bytes = Bytes::from_request(req, state).await.map_err(|rejection| match rejection {
+            BytesRejection::FailedToBufferBody(FailedToBufferBody::LengthLimitError(_)) => {
+                ApiError::new(ErrorCode::PayloadTooLarge, "request body is larger than the limit")
+            }
+            other => ApiError::new(ErrorCode::InvalidJson, other.body_text()),
+        })?;
+        parse_json(&bytes).map(Json)
     }
+}
+
+fn is_json(content_type: Option<&HeaderValue>) -> bool {
+    let Some(value) = content_type.and_then(|v| v.to_str().ok()) else { return false };
+    let essence = value.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+    essence == "application/json"
+        || (essence.starts_with("application/") && essence.ends_with("+json"))
+}
+
+fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    let result = serde_path_to_error::deserialize(&mut deserializer)
+        .map_err(|err| (err.path().to_string(), err.into_inner()))
+        .and_then(|value| deserializer.end().map(|()| value).map_err(|err| (String::new(), err)));
+    result.map_err(|(path, err)| {
+        if serde_json::from_slice::<serde::de::IgnoredAny>(bytes).is_err() {
+            return ApiError::new(
+                ErrorCode::InvalidJson,
+                format!("request body is not valid JSON: {err}"),
+            );
+        }
+        let detail =
+            if path.is_empty() || path == "." { err.to_string() } else { format!("{path}: {err}") };
+        ApiError::new(ErrorCode::ValidationFailed, format!("invalid request body: {detail}"))
+    })
 }
 
 impl<T: Serialize> IntoResponse for Json<T> {
     fn into_response(self) -> Response {
         axum::Json(self.0).into_response()
     }
-}
-
-fn json_rejection(rejection: JsonRejection) -> ApiError {
-    match rejection {
-        JsonRejection::JsonDataError(err) => {
-            let detail = serde_detail(&err).unwrap_or_else(|| err.body_text());
-            ApiError::new(ErrorCode::ValidationFailed, format!("invalid request body: {detail}"))
-        }
-        JsonRejection::JsonSyntaxError(err) => {
-            let detail = serde_detail(&err).unwrap_or_else(|| err.body_text());
-            ApiError::new(
-                ErrorCode::InvalidJson,
-                format!("request body is not valid JSON: {detail}"),
-            )
-        }
-        JsonRejection::MissingJsonContentType(_) => ApiError::new(
-            ErrorCode::UnsupportedMediaType,
-            "expected a request body with content-type: application/json",
-        ),
-        JsonRejection::BytesRejection(BytesRejection::FailedToBufferBody(
-            FailedToBufferBody::LengthLimitError(_),
-        )) => ApiError::new(ErrorCode::PayloadTooLarge, "request body is larger than the limit"),
-        other => ApiError::new(ErrorCode::InvalidJson, other.body_text()),
-    }
-}
-
-/// The serde message with its field path, e.g. `tags[2]: invalid type: integer, expected a
-/// string at line 1 column 20`, without axum's prefix.
-fn serde_detail(err: &(dyn std::error::Error + 'static)) -> Option<String> {
-    let mut source = err.source();
-    while let Some(inner) = source {
-        if let Some(e) = inner.downcast_ref::<serde_path_to_error::Error<serde_json::Error>>() {
-            let path = e.path().to_string();
-            return Some(if path == "." {
-                e.inner().to_string()
-            } else {
-                format!("{path}: {}", e.inner())
-            });
-        }
-        source = inner.source();
-    }
-    None
 }
 
 /// Query string parameters; a bad one answers 400 `invalid_parameter`.

@@ -287,7 +287,6 @@ pub const PASSWORD: &str = "lighthouse keeper 42";
 #[derive(Debug, Clone)]
 pub struct Account {
     pub id: String,
-    pub email: String,
     pub access: String,
     pub refresh: String,
 }
@@ -296,7 +295,6 @@ impl Account {
     pub fn from_auth_body(body: Value) -> Self {
         Account {
             id: body["user"]["id"].as_str().expect("user id").to_owned(),
-            email: body["user"]["email"].as_str().expect("email").to_owned(),
             access: body["tokens"]["access_token"].as_str().expect("access token").to_owned(),
             refresh: body["tokens"]["refresh_token"].as_str().expect("refresh token").to_owned(),
         }

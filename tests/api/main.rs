@@ -2,11 +2,17 @@
 
 mod helpers;
 
+mod admin;
 mod auth;
+mod authz;
+mod bad_input;
 mod cli;
+mod companies;
 mod docs;
 mod errors;
 mod health;
 mod layers;
 mod metrics;
 mod migrations;
+mod rate_limits;
+mod users;
