@@ -84,3 +84,34 @@ pub async fn list(
         .collect();
     Ok((entries, count.map_or(0, |c| c.count)))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::config::DbConfig;
+    use crate::db::Database;
+    use crate::db::migrations::Migrator;
+    use crate::models::audit::AuditAction;
+
+    #[tokio::test]
+    async fn the_audit_log_refuses_updates_and_deletes_even_from_the_root_session() {
+        let db = Database::connect(&DbConfig::memory()).await.unwrap();
+        Migrator::new(&db).apply(|_| {}).await.unwrap();
+        let entry = NewAuditEntry {
+            actor: Some("u1".into()),
+            action: AuditAction::LoginSucceeded,
+            target: Some("u1".into()),
+            ip: None,
+            details: serde_json::json!({}),
+        };
+        insert(&db, &entry).await.unwrap();
+        for sql in ["UPDATE audit_log SET action = 'forged'", "DELETE audit_log"] {
+            let result = db.handle().query(sql).await.unwrap().check();
+            let err = result.expect_err(sql);
+            assert!(err.message().contains("append-only"), "{sql}: {}", err.message());
+        }
+        let (entries, total) = list(&db, &AuditFilter::default(), 10, 0).await.unwrap();
+        assert_eq!(total, 1);
+        assert_eq!(entries[0].action, "auth.login_succeeded");
+    }
+}

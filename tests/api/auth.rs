@@ -338,3 +338,15 @@ async fn a_disabled_account_loses_its_sessions_and_cannot_sign_in() {
     assert_eq!(response.status(), 200);
     assert_eq!(app.post_login("ada@example.com", PASSWORD).await.status(), 200);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_racing_refreshes_of_one_token_never_both_get_a_new_pair() {
+    let app = spawn_app().await;
+    let ada = app.register("ada@example.com", "candidate").await;
+    let (a, b) = tokio::join!(app.post_refresh(&ada.refresh), app.post_refresh(&ada.refresh));
+    let statuses = [a.status().as_u16(), b.status().as_u16()];
+    assert!(statuses.iter().filter(|s| **s == 200).count() <= 1, "{statuses:?}");
+    assert!(statuses.contains(&401), "{statuses:?}");
+    // Whatever the interleaving, the token is spent.
+    assert_eq!(app.post_refresh(&ada.refresh).await.status(), 401);
+}

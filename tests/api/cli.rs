@@ -280,3 +280,38 @@ fn serve_generates_a_jwt_secret_once_with_mode_0600() {
             .any(|l| l.contains(first.trim()))
     );
 }
+
+#[tokio::test]
+async fn sigterm_lets_a_request_in_flight_finish_before_exiting_0() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let (_dir, data) = workdir();
+    let mut server = ServeProcess::start(&data);
+    let body = br#"{"email":"nobody@example.com","password":"not the password"}"#;
+    let mut stream = tokio::net::TcpStream::connect(server.addr).await.unwrap();
+    let head = format!(
+        "POST /api/v1/auth/login HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n",
+        server.addr,
+        body.len()
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    stream.write_all(&body[..10]).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    // The request is half uploaded when the signal arrives.
+    server.sigterm();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(server.child.try_wait().unwrap().is_none(), "exited with a request in flight");
+    stream.write_all(&body[10..]).await.unwrap();
+
+    let mut response = String::new();
+    stream.read_to_string(&mut response).await.unwrap();
+    assert!(response.starts_with("HTTP/1.1 401"), "{response}");
+    assert!(response.contains("invalid_credentials"), "{response}");
+
+    let status = server.wait_exit(Duration::from_secs(10));
+    assert!(status.success(), "{status:?}");
+    // And no new connection is accepted any more.
+    assert!(tokio::net::TcpStream::connect(server.addr).await.is_err());
+}
