@@ -30,6 +30,9 @@ pub async fn run(config: Config, args: ServeArgs) -> anyhow::Result<()> {
         serve.jwt_secret = Some(secret);
     }
 
+    security::set_hashing_concurrency(
+        serve.password_hash_concurrency.unwrap_or_else(security::default_hashing_concurrency),
+    );
     let db = Database::connect(&config.db).await?;
     tracing::info!(url = db.url(), "database open");
     let result = migrate_and_serve(&db, serve, shutdown).await;

@@ -39,6 +39,7 @@ pub mod env {
     pub const RATE_LIMIT_AUTH_PER_IP: &str = "JOBPORTAL_RATE_LIMIT_AUTH_PER_IP";
     pub const RATE_LIMIT_LOGIN_FAILURES: &str = "JOBPORTAL_RATE_LIMIT_LOGIN_FAILURES";
     pub const RATE_LIMIT_EMAILS_PER_ACCOUNT: &str = "JOBPORTAL_RATE_LIMIT_EMAILS_PER_ACCOUNT";
+    pub const PASSWORD_HASH_CONCURRENCY: &str = "JOBPORTAL_PASSWORD_HASH_CONCURRENCY";
 }
 
 /// A value that must never appear in logs or `Debug` output.
@@ -182,6 +183,11 @@ pub struct ServeOpts {
     /// Verification and password-reset emails per account, as COUNT/PERIOD
     #[arg(long, env = env::RATE_LIMIT_EMAILS_PER_ACCOUNT, default_value = "3/1h", value_name = "RATE")]
     pub rate_limit_emails_per_account: String,
+
+    /// Password hashes (argon2id, ~20-50 ms of CPU each) running at once; auto leaves one core
+    /// free for everything else
+    #[arg(long, env = env::PASSWORD_HASH_CONCURRENCY, default_value = "auto", value_name = "N")]
+    pub password_hash_concurrency: String,
 }
 
 /// How log lines are written.
@@ -318,6 +324,8 @@ pub struct ServeConfig {
     pub trusted_proxy_header: Option<String>,
     pub auth: AuthConfig,
     pub rate_limits: RateLimitConfig,
+    /// Concurrent password hashes; `None` is the default (cores - 1, at least 1).
+    pub password_hash_concurrency: Option<usize>,
 }
 
 impl Default for ServeConfig {
@@ -333,6 +341,7 @@ impl Default for ServeConfig {
             trusted_proxy_header: None,
             auth: AuthConfig::default(),
             rate_limits: RateLimitConfig::default(),
+            password_hash_concurrency: None,
         }
     }
 }
@@ -505,6 +514,17 @@ impl ServeOpts {
                 &self.rate_limit_emails_per_account,
             )?,
         };
+        let password_hash_concurrency = match self.password_hash_concurrency.trim() {
+            "" | "auto" => None,
+            raw => Some(raw.parse::<usize>().ok().filter(|n| *n > 0).ok_or_else(|| {
+                ConfigError::new(
+                    env::PASSWORD_HASH_CONCURRENCY,
+                    "password-hash-concurrency",
+                    raw,
+                    "expected auto or a positive number",
+                )
+            })?),
+        };
         Ok(ServeConfig {
             addr,
             jwt_secret,
@@ -516,6 +536,7 @@ impl ServeOpts {
             trusted_proxy_header,
             auth,
             rate_limits,
+            password_hash_concurrency,
         })
     }
 }
@@ -653,6 +674,7 @@ mod tests {
             rate_limit_auth_per_ip: "20/1m".into(),
             rate_limit_login_failures: "5/15m".into(),
             rate_limit_emails_per_account: "3/1h".into(),
+            password_hash_concurrency: "auto".into(),
         }
     }
 

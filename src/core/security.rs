@@ -47,10 +47,39 @@ fn argon2() -> Argon2<'static> {
     Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
 }
 
+/// How many password hashes may run at once. Each one keeps a core busy for tens of
+/// milliseconds; letting every login hash at once would take every core from the async
+/// workers, and every other request would wait. Waiting for a permit is async (no thread is
+/// held), so queued logins cost nothing but their own latency.
+static HASHING: OnceLock<tokio::sync::Semaphore> = OnceLock::new();
+
+/// The default number of concurrent hashes: one core is always left to everything else.
+pub fn default_hashing_concurrency() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get().saturating_sub(1).max(1))
+}
+
+/// Sets the number of concurrent hashes; only the first call (before any hashing) counts.
+pub fn set_hashing_concurrency(permits: usize) {
+    let _ = HASHING.set(tokio::sync::Semaphore::new(permits.max(1)));
+}
+
+fn hashing() -> &'static tokio::sync::Semaphore {
+    HASHING.get_or_init(|| tokio::sync::Semaphore::new(default_hashing_concurrency()))
+}
+
+/// Runs argon2 work on the blocking pool, at most [`set_hashing_concurrency`] at a time.
+async fn with_hashing_permit<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, SecurityError> {
+    let _permit = hashing().acquire().await.expect("the hashing semaphore is never closed");
+    Ok(tokio::task::spawn_blocking(work).await?)
+}
+
 /// Hashes a password into a PHC string. Takes ~20–50 ms of CPU, so it runs on the blocking
-/// pool: on an async worker it would stall every other request on that thread.
+/// pool (on an async worker it would stall every other request on that thread), a bounded
+/// number at a time.
 pub async fn hash_password(password: Secret) -> Result<String, SecurityError> {
-    tokio::task::spawn_blocking(move || {
+    with_hashing_permit(move || {
         let salt = SaltString::generate(&mut OsRng);
         argon2()
             .hash_password(password.expose().as_bytes(), &salt)
@@ -63,12 +92,12 @@ pub async fn hash_password(password: Secret) -> Result<String, SecurityError> {
 /// Checks a password against a PHC string, on the blocking pool. A malformed hash is a
 /// mismatch, not an error a caller could tell apart.
 pub async fn verify_password(password: Secret, hash: String) -> Result<bool, SecurityError> {
-    Ok(tokio::task::spawn_blocking(move || {
+    with_hashing_permit(move || {
         PasswordHash::new(&hash)
             .map(|parsed| argon2().verify_password(password.expose().as_bytes(), &parsed).is_ok())
             .unwrap_or(false)
     })
-    .await?)
+    .await
 }
 
 /// A hash of a password nobody knows, verified against when the account does not exist, so a
