@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Runs every test. Uses cargo-nextest when it is installed (each test in its own process, in
-# parallel), `cargo test` otherwise. Arguments are passed on, e.g. a test name filter.
+# Runs every test: the Rust tests (cargo-nextest when it is installed, each test in its own
+# process; `cargo test` otherwise), then the contract test (schemathesis against the real
+# server and its OpenAPI document, see scripts/contract.sh). Arguments go to the Rust test
+# runner, e.g. a test name filter; with a filter the contract test is skipped.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,5 +14,9 @@ if cargo nextest --version >/dev/null 2>&1; then
 else
     cargo test --locked --no-fail-fast "$@"
 fi
+tested=$(date +%s)
+if [ $# -eq 0 ]; then
+    ./scripts/contract.sh "${CARGO_TARGET_DIR:-target}/debug/jobportal"
+fi
 done_at=$(date +%s)
-echo "test.sh: build $((built - start)) s, tests $((done_at - built)) s"
+echo "test.sh: build $((built - start)) s, tests $((tested - built)) s, contract $((done_at - tested)) s"

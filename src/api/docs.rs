@@ -27,7 +27,7 @@ pub const OPENAPI_PATH: &str = "/api/v1/openapi.json";
         admin::unverify_company, admin::audit_log,
     ),
     components(schemas(ErrorBody)),
-    modifiers(&BearerAuth),
+    modifiers(&BearerAuth, &CommonErrors),
     tags(
         (name = "operations", description = "Liveness, readiness and metrics"),
         (name = "auth", description = "Registration, sign-in, tokens, email verification, password reset"),
@@ -50,6 +50,75 @@ impl Modify for BearerAuth {
                 HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build(),
             ),
         );
+    }
+}
+
+/// Adds the answers any operation of a kind can give, so each path documents every status a
+/// client can see: a body can be malformed (400), too large (413), of the wrong type (415) or
+/// of the wrong shape (422); parameters can be malformed (400); a secured operation can be
+/// called without a valid token (401) or by a disabled account (403); a path can name nothing
+/// (404); a write can meet a concurrent one (409); anything can time out (503). Answers an
+/// operation documents itself are kept.
+struct CommonErrors;
+
+impl Modify for CommonErrors {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+        let error = |description: &str| {
+            ResponseBuilder::new()
+                .description(description)
+                .content(
+                    "application/json",
+                    ContentBuilder::new().schema(Some(Ref::from_schema_name("ErrorBody"))).build(),
+                )
+                .build()
+        };
+        for item in doc.paths.paths.values_mut() {
+            let operations = [
+                (false, item.get.as_mut()),
+                (true, item.post.as_mut()),
+                (true, item.put.as_mut()),
+                (true, item.patch.as_mut()),
+                (true, item.delete.as_mut()),
+            ];
+            for (writes, operation) in operations {
+                let Some(operation) = operation else { continue };
+                let mut add = |status: &str, description: &str| {
+                    operation
+                        .responses
+                        .responses
+                        .entry(status.to_owned())
+                        .or_insert_with(|| error(description).into());
+                };
+                if operation.request_body.is_some() {
+                    add("400", "`invalid_json`: the body is not JSON");
+                    add("413", "`payload_too_large`");
+                    add("415", "`unsupported_media_type`: not application/json");
+                    add(
+                        "422",
+                        "`validation_failed`: a field is missing, of the wrong type, unknown or breaks a rule",
+                    );
+                }
+                let parameters = operation.parameters.as_deref().unwrap_or_default();
+                if !parameters.is_empty() {
+                    add("400", "`invalid_parameter`");
+                }
+                if parameters
+                    .iter()
+                    .any(|p| matches!(p.parameter_in, utoipa::openapi::path::ParameterIn::Path))
+                {
+                    add("404", "`not_found`");
+                }
+                if operation.security.as_ref().is_some_and(|s| !s.is_empty()) {
+                    add("401", "`unauthorized` or `token_expired`");
+                    add("403", "`account_disabled` or `forbidden`");
+                }
+                if writes {
+                    add("409", "`conflict`: a concurrent change got in the way; retry");
+                }
+                add("503", "`timeout` or `unavailable`");
+            }
+        }
     }
 }
 

@@ -40,6 +40,34 @@ pub mod env {
     pub const RATE_LIMIT_LOGIN_FAILURES: &str = "JOBPORTAL_RATE_LIMIT_LOGIN_FAILURES";
     pub const RATE_LIMIT_EMAILS_PER_ACCOUNT: &str = "JOBPORTAL_RATE_LIMIT_EMAILS_PER_ACCOUNT";
     pub const PASSWORD_HASH_CONCURRENCY: &str = "JOBPORTAL_PASSWORD_HASH_CONCURRENCY";
+
+    /// Every variable above, for the check that the docs name them all.
+    pub const ALL: &[&str] = &[
+        DATA_DIR,
+        DB_URL,
+        DB_NAMESPACE,
+        DB_DATABASE,
+        DB_USER,
+        DB_PASSWORD,
+        LOG_FORMAT,
+        LOG,
+        ADDR,
+        JWT_SECRET,
+        BODY_LIMIT,
+        REQUEST_TIMEOUT,
+        SHUTDOWN_TIMEOUT,
+        CORS_ORIGINS,
+        PASSWORD,
+        PUBLIC_URL,
+        TRUSTED_PROXY_HEADER,
+        ACCESS_TOKEN_TTL,
+        REFRESH_TOKEN_TTL,
+        SESSION_MAX_AGE,
+        RATE_LIMIT_AUTH_PER_IP,
+        RATE_LIMIT_LOGIN_FAILURES,
+        RATE_LIMIT_EMAILS_PER_ACCOUNT,
+        PASSWORD_HASH_CONCURRENCY,
+    ];
 }
 
 /// A value that must never appear in logs or `Debug` output.
@@ -690,6 +718,16 @@ mod tests {
             default.rate_limits.login_failures_per_account
         );
         assert_eq!(resolved.public_url, default.public_url);
+    }
+
+    #[test]
+    fn every_variable_is_documented_in_env_example_and_the_readme() {
+        let example = include_str!("../../.env.example");
+        let readme = include_str!("../../README.md");
+        for var in env::ALL {
+            assert!(example.contains(var), "{var} is missing from .env.example");
+            assert!(readme.contains(var), "{var} is missing from README.md");
+        }
     }
 
     #[test]

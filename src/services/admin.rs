@@ -9,6 +9,7 @@ use crate::models::user::User;
 use crate::repositories;
 use crate::repositories::audit::AuditFilter;
 use crate::repositories::users::UserFilter;
+use crate::utils::validators::is_record_id;
 
 /// A page of a longer list.
 #[derive(Debug, Clone)]
@@ -42,6 +43,9 @@ pub async fn set_disabled(
     policy::require_admin(principal)?;
     if disabled && user_id == principal.user_id {
         return Err(ServiceError::validation("admins cannot disable themselves"));
+    }
+    if !is_record_id(user_id) {
+        return Err(ServiceError::NotFound("user"));
     }
     let tx = ctx.db.begin().await?;
     let user = repositories::users::set_disabled(&tx, user_id, disabled)

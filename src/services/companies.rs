@@ -12,7 +12,7 @@ use crate::models::audit::AuditAction;
 use crate::models::company::{COMPANY_SIZES, Company, CompanyFields, CompanyRole, Member};
 use crate::models::token::{NewToken, PendingInvite, TokenKind};
 use crate::repositories::{self, RepoError};
-use crate::utils::validators::Email;
+use crate::utils::validators::{Email, is_record_id};
 
 /// A company's profile as somebody typed it.
 #[derive(Debug, Clone, Default)]
@@ -137,7 +137,19 @@ pub async fn create(
     if !user.email_verified {
         return Err(ServiceError::EmailNotVerified);
     }
-    let fields = validate(input, true)?;
+    let mut fields = validate(input, true)?;
+    // Creating, an empty optional field is simply absent.
+    for field in [
+        &mut fields.website,
+        &mut fields.description,
+        &mut fields.location,
+        &mut fields.size,
+        &mut fields.logo_url,
+    ] {
+        if field.as_deref() == Some("") {
+            *field = None;
+        }
+    }
     let slug = match input.slug.as_deref().map(str::trim) {
         Some(slug) if !slug.is_empty() => slug.to_owned(),
         _ => slugify(fields.name.as_deref().unwrap_or_default()),
@@ -352,6 +364,9 @@ pub async fn remove_member(
     let company = company_by_slug(ctx, slug).await?;
     let caller_role = role_in(ctx, &company, principal).await?;
     policy::remove_member(principal, caller_role, user_id)?;
+    if !is_record_id(user_id) {
+        return Err(ServiceError::NotFound("member"));
+    }
     let tx = ctx.db.begin().await?;
     let target_role = repositories::companies::member_role(&tx, &company.id, user_id)
         .await?
@@ -390,6 +405,9 @@ pub async fn transfer_ownership(
     policy::manage_members(role_in(ctx, &company, principal).await?)?;
     if to_user == principal.user_id {
         return Err(ServiceError::validation("you already own this company"));
+    }
+    if !is_record_id(to_user) {
+        return Err(ServiceError::NotFound("member"));
     }
     let tx = ctx.db.begin().await?;
     repositories::companies::member_role(&tx, &company.id, to_user)

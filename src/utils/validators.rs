@@ -111,6 +111,12 @@ fn is_common_password(raw: &str) -> bool {
     set.contains(raw.trim().to_lowercase().as_str())
 }
 
+/// Whether `raw` can be the id of a stored record: ids are UUIDs (v7) that the portal made.
+/// Anything else names nothing, and is answered as not found without asking the database.
+pub fn is_record_id(raw: &str) -> bool {
+    uuid::Uuid::try_parse(raw).is_ok()
+}
+
 /// A person's name as shown to others: trimmed, 1 to 200 characters, no control characters.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FullName(String);

@@ -258,3 +258,45 @@ async fn owners_edit_the_profile_but_not_the_slug() {
         .await;
     assert_error(response, 422, "validation_failed").await;
 }
+
+#[tokio::test]
+async fn empty_optional_fields_on_creation_mean_absent() {
+    let app = spawn_app().await;
+    let owner = app.register_verified("owner@example.com", "employer").await;
+    let response = app
+        .post_authed(
+            "/api/v1/companies",
+            &owner.access,
+            &json!({
+                "name": "Acme", "size": "", "website": "", "description": null
+            }),
+        )
+        .await;
+    assert_eq!(response.status(), 201);
+    let company: Value = response.json().await.unwrap();
+    assert_eq!(company["size"], Value::Null);
+    assert_eq!(company["website"], Value::Null);
+}
+
+#[tokio::test]
+async fn ids_that_cannot_exist_are_not_found() {
+    let app = spawn_app().await;
+    let owner = company(&app, "owner@example.com", "Acme").await;
+    for id in ["", " ", "user:other", "0", &"9".repeat(300)] {
+        let response = app
+            .post_authed(
+                "/api/v1/companies/acme/transfer-ownership",
+                &owner.access,
+                &json!({ "user_id": id }),
+            )
+            .await;
+        assert_error(response, 404, "not_found").await;
+    }
+    let response =
+        app.delete_authed("/api/v1/companies/acme/members/not-a-uuid", &owner.access, None).await;
+    assert_error(response, 404, "not_found").await;
+    let admin = app.admin("root@example.com").await;
+    let response =
+        app.post_authed("/api/v1/admin/users/%20/disable", &admin.access, &json!({})).await;
+    assert_error(response, 404, "not_found").await;
+}

@@ -6,9 +6,18 @@ async fn the_openapi_document_is_3_1_and_lists_the_endpoints() {
     let doc = app.get_openapi().await;
     assert_eq!(doc["openapi"], "3.1.0");
     assert_eq!(doc["info"]["version"], env!("CARGO_PKG_VERSION"));
-    for path in ["/healthz", "/readyz", "/metrics"] {
+    for path in ["/healthz", "/readyz", "/metrics", "/api/v1/users/me", "/api/v1/admin/audit-log"] {
         assert!(doc["paths"][path]["get"].is_object(), "{path} missing");
     }
+    for path in
+        ["/api/v1/auth/register", "/api/v1/auth/login", "/api/v1/auth/refresh", "/api/v1/companies"]
+    {
+        assert!(doc["paths"][path]["post"].is_object(), "{path} missing");
+    }
+    // Secured operations name the bearer scheme, and the scheme is declared.
+    assert_eq!(doc["components"]["securitySchemes"]["bearer"]["scheme"], "bearer");
+    assert!(doc["paths"]["/api/v1/users/me"]["get"]["security"][0]["bearer"].is_array());
+    assert!(doc["paths"]["/api/v1/auth/login"]["post"].get("security").is_none());
     assert!(doc["components"]["schemas"]["ErrorBody"].is_object());
     // The code table is part of the description, so clients can find every code.
     let description = doc["info"]["description"].as_str().unwrap();

@@ -76,6 +76,7 @@ pub async fn list_users(
         (status = 200, description = "Disabled", body = UserBody),
         (status = 403, description = "`forbidden`: admins only", body = ErrorBody),
         (status = 404, description = "`not_found`", body = ErrorBody),
+        (status = 422, description = "`validation_failed`: admins cannot disable themselves", body = ErrorBody),
     ))]
 pub async fn disable_user(
     State(state): State<AppState>,
