@@ -103,27 +103,37 @@ fn link(ctx: &Context, path: &str, token: &str) -> String {
     format!("{}/{path}?token={token}", ctx.public_url)
 }
 
+/// Stores a new single-use token of `kind` for `user`'s current address; returns the token
+/// itself, which only the email will carry.
+async fn issue_user_token(
+    ex: &impl Executor,
+    kind: TokenKind,
+    user: &User,
+    ttl: std::time::Duration,
+) -> Result<String, ServiceError> {
+    let token = security::random_token();
+    let new = NewToken {
+        kind,
+        token_hash: security::hash_token(&token),
+        email: user.email.clone(),
+        user_id: Some(user.id.clone()),
+        company_id: None,
+        role: None,
+        invited_by: None,
+        expires_at: Utc::now() + chrono(ttl),
+    };
+    repositories::tokens::insert(ex, &new).await?;
+    Ok(token)
+}
+
 /// Creates a verification token for `user` and queues the email that carries it.
 async fn send_verification(
     ctx: &Context,
     ex: &impl Executor,
     user: &User,
 ) -> Result<(), ServiceError> {
-    let token = security::random_token();
-    repositories::tokens::insert(
-        ex,
-        &NewToken {
-            kind: TokenKind::VerifyEmail,
-            token_hash: security::hash_token(&token),
-            email: user.email.clone(),
-            user_id: Some(user.id.clone()),
-            company_id: None,
-            role: None,
-            invited_by: None,
-            expires_at: Utc::now() + chrono(ctx.auth.verify_email_ttl),
-        },
-    )
-    .await?;
+    let token =
+        issue_user_token(ex, TokenKind::VerifyEmail, user, ctx.auth.verify_email_ttl).await?;
     let values = context! {
         name => &user.full_name,
         email => &user.email,
@@ -443,22 +453,9 @@ pub async fn forgot_password(
     if user.disabled {
         return Ok(());
     }
-    let token = security::random_token();
     let tx = ctx.db.begin().await?;
-    repositories::tokens::insert(
-        &tx,
-        &NewToken {
-            kind: TokenKind::ResetPassword,
-            token_hash: security::hash_token(&token),
-            email: user.email.clone(),
-            user_id: Some(user.id.clone()),
-            company_id: None,
-            role: None,
-            invited_by: None,
-            expires_at: Utc::now() + chrono(ctx.auth.reset_password_ttl),
-        },
-    )
-    .await?;
+    let token =
+        issue_user_token(&tx, TokenKind::ResetPassword, &user, ctx.auth.reset_password_ttl).await?;
     let values = context! {
         name => &user.full_name,
         email => &user.email,

@@ -1,3 +1,5 @@
+//! The OpenAPI document and the offline docs page.
+
 use crate::helpers::spawn_app;
 
 #[tokio::test]

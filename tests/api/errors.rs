@@ -1,3 +1,5 @@
+//! Unknown routes, wrong methods and missing assets answer our JSON error body.
+
 use crate::helpers::{assert_error, spawn_app};
 
 #[tokio::test]

@@ -1,3 +1,5 @@
+//! Liveness, readiness and request ids.
+
 use crate::helpers::{spawn_app, spawn_unmigrated_app};
 
 #[tokio::test]

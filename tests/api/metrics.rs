@@ -1,3 +1,5 @@
+//! Prometheus metrics of the HTTP server.
+
 use crate::helpers::spawn_app;
 
 #[tokio::test]
