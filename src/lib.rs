@@ -10,6 +10,7 @@
 //! - [`repositories`]: every SurrealQL query, one file per model.
 //! - [`services`]: business logic between `api`/`cli` and `repositories`.
 //! - [`db`]: connecting to SurrealDB and the embedded, versioned migrations.
+//! - [`workers`]: the durable task queue, its worker loops, the scheduler and the tasks.
 //! - [`utils`]: validated newtypes and small helpers.
 //!
 //! Data flows `api` → `services` → `repositories` → SurrealDB; see docs/ARCHITECTURE.md.
@@ -23,3 +24,4 @@ pub mod repositories;
 pub mod schemas;
 pub mod services;
 pub mod utils;
+pub mod workers;

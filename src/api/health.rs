@@ -25,7 +25,7 @@ pub async fn healthz() -> Json<Health> {
         (status = 503, description = "A check fails", body = ReadinessBody),
     ))]
 pub async fn readyz(State(state): State<AppState>) -> Response {
-    let readiness = services::health::readiness(state.db()).await;
+    let readiness = services::health::readiness(state.db(), state.workers.as_deref()).await;
     let status = if readiness.ready() { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
     (status, Json(ReadinessBody::from(&readiness))).into_response()
 }
@@ -35,5 +35,5 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
     responses((status = 200, description = "OpenMetrics text", content_type = "application/openmetrics-text")))]
 pub async fn metrics(State(state): State<AppState>) -> Result<Response, ApiError> {
     let text = state.metrics.render().map_err(ApiError::internal)?;
-    Ok(([(CONTENT_TYPE, super::metrics::CONTENT_TYPE)], text).into_response())
+    Ok(([(CONTENT_TYPE, crate::core::metrics::CONTENT_TYPE)], text).into_response())
 }

@@ -7,7 +7,7 @@ pub mod docs;
 pub mod error;
 pub mod extract;
 pub mod health;
-pub mod metrics;
+
 pub mod middleware;
 pub mod v1;
 
@@ -25,12 +25,13 @@ use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
 use crate::core::config::{CorsOrigins, Secret, ServeConfig};
+use crate::core::metrics::Metrics;
 use crate::core::rate_limit::RateLimits;
 use crate::core::security::{self, TokenKeys};
 use crate::db::Database;
 use crate::services::Context;
+use crate::workers::WorkersStatus;
 use error::{ApiError, ErrorCode};
-use metrics::Metrics;
 
 /// What every handler can reach. Cheap to clone.
 #[derive(Clone)]
@@ -40,6 +41,8 @@ pub struct AppState {
     pub config: Arc<ServeConfig>,
     pub metrics: Arc<Metrics>,
     pub limits: Arc<RateLimits>,
+    /// The workers running in this process, if any (readiness reports them).
+    pub workers: Option<Arc<WorkersStatus>>,
 }
 
 impl AppState {
@@ -55,7 +58,24 @@ impl AppState {
             public_url: config.public_url.clone(),
         };
         let limits = Arc::new(RateLimits::new(&config.rate_limits));
-        Self { ctx, config: Arc::new(config), metrics: Arc::new(Metrics::new()), limits }
+        Self {
+            ctx,
+            config: Arc::new(config),
+            metrics: Arc::new(Metrics::new()),
+            limits,
+            workers: None,
+        }
+    }
+
+    /// Shares a metrics registry with the workers of this process.
+    pub fn with_metrics(mut self, metrics: Arc<Metrics>) -> Self {
+        self.metrics = metrics;
+        self
+    }
+
+    pub fn with_workers(mut self, status: Arc<WorkersStatus>) -> Self {
+        self.workers = Some(status);
+        self
     }
 
     pub fn db(&self) -> &Database {

@@ -8,6 +8,7 @@ pub mod admin;
 pub mod completions;
 pub mod migrate;
 pub mod serve;
+pub mod worker;
 
 use std::process::ExitCode;
 
@@ -30,6 +31,8 @@ pub struct Cli {
 pub enum Command {
     /// Serve the HTTP API on the configured database (applies pending migrations first)
     Serve(serve::ServeArgs),
+    /// Run the background workers and the scheduler alone (for a shared SurrealDB server)
+    Worker(worker::WorkerArgs),
     /// Apply pending schema migrations and print what ran
     Migrate(migrate::MigrateArgs),
     /// Administrative tasks: users and data
@@ -70,6 +73,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
     runtime.block_on(async move {
         match command {
             Command::Serve(args) => serve::run(config, args).await,
+            Command::Worker(args) => worker::run(config, args).await,
             Command::Migrate(args) => migrate::run(config, args).await,
             Command::Admin(command) => admin::run(config, command).await,
             Command::Completions(args) => completions::run(&args),

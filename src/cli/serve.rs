@@ -1,24 +1,56 @@
-//! `jobportal serve`: migrate, then serve the HTTP API until SIGTERM or ctrl-c.
+//! `jobportal serve`: migrate, then serve the HTTP API (and, unless told not to, run the
+//! workers and the scheduler) until SIGTERM or ctrl-c.
+
+use std::sync::Arc;
 
 use anyhow::Context;
 use clap::Args;
+use tokio::sync::watch;
 
 use crate::api::{self, AppState};
-use crate::core::config::{Config, ServeOpts};
+use crate::core::config::{Config, ServeConfig, ServeOpts, WorkerConfig, WorkerOpts, env};
+use crate::core::metrics::Metrics;
 use crate::core::security;
 use crate::db::Database;
 use crate::db::migrations::{Migrator, Outcome};
+use crate::services::email::Mailer;
+use crate::workers::{WorkerContext, Workers};
 
 #[derive(Args, Debug)]
 pub struct ServeArgs {
     #[command(flatten)]
     pub opts: ServeOpts,
+
+    /// Run the background workers and the scheduler in this process (false when a separate
+    /// `jobportal worker` runs them)
+    #[arg(long, env = env::RUN_WORKERS, default_value = "true", value_name = "BOOL")]
+    pub run_workers: String,
+
+    #[command(flatten)]
+    pub workers: WorkerOpts,
 }
 
 pub async fn run(config: Config, args: ServeArgs) -> anyhow::Result<()> {
     // Installed first, so a SIGTERM during start-up still ends the process cleanly.
-    let shutdown = api::shutdown_signal();
+    let (stop_tx, stop) = watch::channel(false);
+    let signal = api::shutdown_signal();
+    tokio::spawn(async move {
+        signal.await;
+        let _ = stop_tx.send(true);
+    });
+
     let mut serve = args.opts.resolve()?;
+    let run_workers = match args.run_workers.trim().to_ascii_lowercase().as_str() {
+        "true" | "1" | "yes" | "on" => true,
+        "false" | "0" | "no" | "off" => false,
+        _ => anyhow::bail!(crate::core::config::ConfigError {
+            var: env::RUN_WORKERS,
+            flag: "run-workers",
+            value: args.run_workers.clone(),
+            reason: "expected true or false".into(),
+        }),
+    };
+    let worker_config = args.workers.resolve(&config.data_dir)?;
     if serve.jwt_secret.is_none() {
         let (secret, created) = security::load_or_create_jwt_secret(&config.data_dir)?;
         if created {
@@ -29,24 +61,21 @@ pub async fn run(config: Config, args: ServeArgs) -> anyhow::Result<()> {
         }
         serve.jwt_secret = Some(secret);
     }
-
     security::set_hashing_concurrency(
         serve.password_hash_concurrency.unwrap_or_else(security::default_hashing_concurrency),
     );
+
     let db = Database::connect(&config.db).await?;
     tracing::info!(url = db.url(), "database open");
-    let result = migrate_and_serve(&db, serve, shutdown).await;
+    let result = migrate_and_serve(&db, serve, run_workers.then_some(worker_config), stop).await;
     db.close().await;
     result?;
     tracing::info!("stopped");
     Ok(())
 }
 
-async fn migrate_and_serve(
-    db: &Database,
-    serve: crate::core::config::ServeConfig,
-    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
-) -> anyhow::Result<()> {
+/// Applies pending migrations, logging each.
+pub(crate) async fn migrate(db: &Database) -> anyhow::Result<()> {
     let reports = Migrator::new(db)
         .apply(|report| match report.outcome {
             Outcome::Applied => tracing::info!(
@@ -63,13 +92,40 @@ async fn migrate_and_serve(
     if reports.is_empty() {
         tracing::info!("schema is current");
     }
+    Ok(())
+}
 
+async fn migrate_and_serve(
+    db: &Database,
+    serve: ServeConfig,
+    workers: Option<WorkerConfig>,
+    mut stop: watch::Receiver<bool>,
+) -> anyhow::Result<()> {
+    migrate(db).await?;
     let listener = tokio::net::TcpListener::bind(serve.addr)
         .await
         .with_context(|| format!("cannot listen on {} (JOBPORTAL_ADDR)", serve.addr))?;
     let addr = listener.local_addr()?;
     let grace = serve.shutdown_timeout;
-    let state = AppState::new(db.clone(), serve);
+    let metrics = Arc::new(Metrics::new());
+    let mut state = AppState::new(db.clone(), serve).with_metrics(metrics.clone());
+
+    let running = match workers {
+        Some(config) => {
+            let mailer = Mailer::from_config(&config.email).map_err(anyhow::Error::msg)?;
+            tracing::info!(mailer = mailer.describe(), "email delivery");
+            let ctx =
+                Arc::new(WorkerContext { services: state.ctx.clone(), mailer, metrics, config });
+            let workers = Workers::start(ctx);
+            state = state.with_workers(workers.status.clone());
+            Some(workers)
+        }
+        None => {
+            tracing::info!("workers are not run in this process (JOBPORTAL_RUN_WORKERS=false)");
+            None
+        }
+    };
+
     // Rate-limit buckets of clients that went quiet are dropped once a minute.
     let limits = state.limits.clone();
     let housekeeping = tokio::spawn(async move {
@@ -81,8 +137,14 @@ async fn migrate_and_serve(
     });
     let app = api::router(state);
     tracing::info!(%addr, docs = %format!("http://{addr}/docs"), "listening");
+    let shutdown = async move {
+        let _ = stop.wait_for(|stopped| *stopped).await;
+    };
     let served = api::serve(listener, app, shutdown, grace).await;
     housekeeping.abort();
+    if let Some(workers) = running {
+        workers.shutdown(grace).await;
+    }
     served?;
     Ok(())
 }

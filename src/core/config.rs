@@ -40,6 +40,17 @@ pub mod env {
     pub const RATE_LIMIT_LOGIN_FAILURES: &str = "JOBPORTAL_RATE_LIMIT_LOGIN_FAILURES";
     pub const RATE_LIMIT_EMAILS_PER_ACCOUNT: &str = "JOBPORTAL_RATE_LIMIT_EMAILS_PER_ACCOUNT";
     pub const PASSWORD_HASH_CONCURRENCY: &str = "JOBPORTAL_PASSWORD_HASH_CONCURRENCY";
+    pub const RUN_WORKERS: &str = "JOBPORTAL_RUN_WORKERS";
+    pub const QUEUE_CONCURRENCY: &str = "JOBPORTAL_QUEUE_CONCURRENCY";
+    pub const TASK_LEASE: &str = "JOBPORTAL_TASK_LEASE";
+    pub const TASK_POLL_INTERVAL: &str = "JOBPORTAL_TASK_POLL_INTERVAL";
+    pub const TASK_BACKOFF: &str = "JOBPORTAL_TASK_BACKOFF";
+    pub const TASK_BACKOFF_MAX: &str = "JOBPORTAL_TASK_BACKOFF_MAX";
+    pub const SMTP_URL: &str = "JOBPORTAL_SMTP_URL";
+    pub const SMTP_TIMEOUT: &str = "JOBPORTAL_SMTP_TIMEOUT";
+    pub const EMAIL_FROM: &str = "JOBPORTAL_EMAIL_FROM";
+    pub const PRODUCTION: &str = "JOBPORTAL_PRODUCTION";
+    pub const SCHEDULE_PRUNE: &str = "JOBPORTAL_SCHEDULE_PRUNE";
 
     /// Every variable above, for the check that the docs name them all.
     pub const ALL: &[&str] = &[
@@ -67,6 +78,17 @@ pub mod env {
         RATE_LIMIT_LOGIN_FAILURES,
         RATE_LIMIT_EMAILS_PER_ACCOUNT,
         PASSWORD_HASH_CONCURRENCY,
+        RUN_WORKERS,
+        QUEUE_CONCURRENCY,
+        TASK_LEASE,
+        TASK_POLL_INTERVAL,
+        TASK_BACKOFF,
+        TASK_BACKOFF_MAX,
+        SMTP_URL,
+        SMTP_TIMEOUT,
+        EMAIL_FROM,
+        PRODUCTION,
+        SCHEDULE_PRUNE,
     ];
 }
 
@@ -216,6 +238,238 @@ pub struct ServeOpts {
     /// free for everything else
     #[arg(long, env = env::PASSWORD_HASH_CONCURRENCY, default_value = "auto", value_name = "N")]
     pub password_hash_concurrency: String,
+}
+
+/// Settings of the background workers, the scheduler and email delivery (`serve` and `worker`).
+#[derive(Args, Debug, Clone)]
+pub struct WorkerOpts {
+    /// Worker loops per queue, as QUEUE=N pairs (queues: email, default)
+    #[arg(long, env = env::QUEUE_CONCURRENCY, default_value = "email=2,default=2", value_name = "LIST")]
+    pub queue_concurrency: String,
+
+    /// How long a claimed task stays claimed without a heartbeat (a dead worker's tasks are
+    /// retried after this)
+    #[arg(long, env = env::TASK_LEASE, default_value = "60s", value_name = "DURATION")]
+    pub task_lease: String,
+
+    /// How often an idle worker looks for due tasks
+    #[arg(long, env = env::TASK_POLL_INTERVAL, default_value = "1s", value_name = "DURATION")]
+    pub task_poll_interval: String,
+
+    /// Wait before the first retry of a failed task; it doubles with each attempt
+    #[arg(long, env = env::TASK_BACKOFF, default_value = "5s", value_name = "DURATION")]
+    pub task_backoff: String,
+
+    /// Longest wait between retries
+    #[arg(long, env = env::TASK_BACKOFF_MAX, default_value = "1h", value_name = "DURATION")]
+    pub task_backoff_max: String,
+
+    /// Deliver email over SMTP: smtp://[USER:PASSWORD@]HOST:PORT (STARTTLS when offered;
+    /// ?tls=required to insist), smtps://HOST:PORT (TLS from the start). Unset: emails are
+    /// written as .eml files into <data dir>/mail
+    #[arg(long, env = env::SMTP_URL, hide_env_values = true, value_name = "URL", value_parser = secret)]
+    pub smtp_url: Option<Secret>,
+
+    /// Longest an SMTP conversation may take
+    #[arg(long, env = env::SMTP_TIMEOUT, default_value = "10s", value_name = "DURATION")]
+    pub smtp_timeout: String,
+
+    /// Sender of every email
+    #[arg(long, env = env::EMAIL_FROM, default_value = "jobportal <noreply@localhost>", value_name = "ADDRESS")]
+    pub email_from: String,
+
+    /// Production mode: refuse to start without an SMTP server for email
+    #[arg(long, env = env::PRODUCTION, default_value = "false", value_name = "BOOL")]
+    pub production: String,
+
+    /// When to prune expired tokens and sessions and old finished tasks: a cron expression
+    /// (minute hour day-of-month month day-of-week, UTC), or off
+    #[arg(long, env = env::SCHEDULE_PRUNE, default_value = "17 * * * *", value_name = "CRON")]
+    pub schedule_prune: String,
+}
+
+/// Where email goes.
+#[derive(Debug, Clone)]
+pub enum EmailBackendConfig {
+    Smtp {
+        url: Secret,
+        timeout: Duration,
+    },
+    /// `.eml` files in a directory (the embedded demo's default).
+    File {
+        dir: PathBuf,
+    },
+}
+
+#[derive(Debug, Clone)]
+pub struct EmailConfig {
+    pub backend: EmailBackendConfig,
+    pub from: String,
+}
+
+/// A named cron schedule; `None` when switched off.
+#[derive(Debug, Clone)]
+pub struct ScheduleConfig {
+    pub name: &'static str,
+    pub cron: Option<String>,
+}
+
+/// The resolved settings of the workers.
+#[derive(Debug, Clone)]
+pub struct WorkerConfig {
+    pub email_loops: usize,
+    pub default_loops: usize,
+    pub lease: Duration,
+    pub poll_interval: Duration,
+    pub backoff_base: Duration,
+    pub backoff_max: Duration,
+    pub email: EmailConfig,
+    pub schedules: Vec<ScheduleConfig>,
+}
+
+impl WorkerConfig {
+    /// Defaults for tests and tools: files in `dir` for email, quick polling.
+    pub fn for_dir(dir: &Path) -> Self {
+        Self {
+            email_loops: 1,
+            default_loops: 1,
+            lease: Duration::from_secs(60),
+            poll_interval: Duration::from_secs(1),
+            backoff_base: Duration::from_secs(5),
+            backoff_max: Duration::from_secs(3600),
+            email: EmailConfig {
+                backend: EmailBackendConfig::File { dir: dir.join("mail") },
+                from: "jobportal <noreply@localhost>".into(),
+            },
+            schedules: vec![ScheduleConfig { name: "prune", cron: Some("17 * * * *".into()) }],
+        }
+    }
+}
+
+impl WorkerOpts {
+    pub fn resolve(&self, data_dir: &Path) -> Result<WorkerConfig, ConfigError> {
+        let mut email_loops = 2;
+        let mut default_loops = 2;
+        for pair in self.queue_concurrency.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            let bad = |reason: &str| {
+                ConfigError::new(
+                    env::QUEUE_CONCURRENCY,
+                    "queue-concurrency",
+                    &self.queue_concurrency,
+                    reason,
+                )
+            };
+            let (queue, n) = pair
+                .split_once('=')
+                .ok_or_else(|| bad("expected QUEUE=N pairs, e.g. email=2,default=2"))?;
+            let n: usize =
+                n.trim().parse().map_err(|_| bad("N must be a number (0 turns a queue off)"))?;
+            match queue.trim() {
+                "email" => email_loops = n,
+                "default" => default_loops = n,
+                other => {
+                    return Err(bad(&format!(
+                        "unknown queue {other:?}; queues are email and default"
+                    )));
+                }
+            }
+        }
+        let duration = |var: &'static str, flag: &'static str, raw: &str| {
+            parse_duration(raw).filter(|d| !d.is_zero()).ok_or_else(|| {
+                ConfigError::new(
+                    var,
+                    flag,
+                    raw,
+                    "expected a positive duration such as 500ms, 30s or 1h",
+                )
+            })
+        };
+        let lease = duration(env::TASK_LEASE, "task-lease", &self.task_lease)?;
+        let poll_interval =
+            duration(env::TASK_POLL_INTERVAL, "task-poll-interval", &self.task_poll_interval)?;
+        let backoff_base = duration(env::TASK_BACKOFF, "task-backoff", &self.task_backoff)?;
+        let backoff_max =
+            duration(env::TASK_BACKOFF_MAX, "task-backoff-max", &self.task_backoff_max)?;
+        let smtp_timeout = duration(env::SMTP_TIMEOUT, "smtp-timeout", &self.smtp_timeout)?;
+        let production = parse_bool(&self.production).ok_or_else(|| {
+            ConfigError::new(
+                env::PRODUCTION,
+                "production",
+                &self.production,
+                "expected true or false",
+            )
+        })?;
+        let backend = match self.smtp_url.as_ref().filter(|u| !u.expose().trim().is_empty()) {
+            Some(url) => {
+                let raw = url.expose().trim();
+                if !(raw.starts_with("smtp://") || raw.starts_with("smtps://")) {
+                    return Err(ConfigError::new(
+                        env::SMTP_URL,
+                        "smtp-url",
+                        "[redacted]",
+                        "expected smtp://HOST:PORT or smtps://HOST:PORT",
+                    ));
+                }
+                EmailBackendConfig::Smtp { url: Secret::new(raw), timeout: smtp_timeout }
+            }
+            None if production => {
+                return Err(ConfigError::new(
+                    env::SMTP_URL,
+                    "smtp-url",
+                    "",
+                    "production mode needs an SMTP server for email (set JOBPORTAL_SMTP_URL)",
+                ));
+            }
+            None => EmailBackendConfig::File { dir: data_dir.join("mail") },
+        };
+        let from = self.email_from.trim().to_owned();
+        if from.is_empty() || !from.contains('@') || from.chars().any(char::is_control) {
+            return Err(ConfigError::new(
+                env::EMAIL_FROM,
+                "email-from",
+                &self.email_from,
+                "expected an address such as jobs@example.com or \"Jobs <jobs@example.com>\"",
+            ));
+        }
+        let schedule = |var: &'static str, flag: &'static str, name: &'static str, raw: &str| {
+            let raw = raw.trim();
+            if raw.eq_ignore_ascii_case("off") || raw.is_empty() {
+                return Ok(ScheduleConfig { name, cron: None });
+            }
+            parse_cron(raw)
+                .map(|_| ScheduleConfig { name, cron: Some(raw.to_owned()) })
+                .map_err(|reason| ConfigError::new(var, flag, raw, reason))
+        };
+        let schedules =
+            vec![schedule(env::SCHEDULE_PRUNE, "schedule-prune", "prune", &self.schedule_prune)?];
+        Ok(WorkerConfig {
+            email_loops,
+            default_loops,
+            lease,
+            poll_interval,
+            backoff_base,
+            backoff_max,
+            email: EmailConfig { backend, from },
+            schedules,
+        })
+    }
+}
+
+/// A five-field cron expression (minute hour day-of-month month day-of-week), in UTC.
+pub fn parse_cron(raw: &str) -> Result<croner::Cron, String> {
+    croner::parser::CronParser::builder()
+        .seconds(croner::parser::Seconds::Disallowed)
+        .build()
+        .parse(raw)
+        .map_err(|err| format!("not a five-field cron expression: {err}"))
+}
+
+fn parse_bool(raw: &str) -> Option<bool> {
+    match raw.trim().to_ascii_lowercase().as_str() {
+        "true" | "1" | "yes" | "on" => Some(true),
+        "false" | "0" | "no" | "off" | "" => Some(false),
+        _ => None,
+    }
 }
 
 /// How log lines are written.

@@ -3,5 +3,6 @@
 
 pub mod config;
 pub mod logging;
+pub mod metrics;
 pub mod rate_limit;
 pub mod security;

@@ -13,6 +13,8 @@ pub struct OutgoingEmail {
     pub html: String,
     /// Stable across retries, so a resend after a crash is recognisably the same message.
     pub message_id: String,
+    /// Extra headers, e.g. `List-Unsubscribe`.
+    pub headers: Vec<(String, String)>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -24,7 +26,10 @@ pub struct QueuedEmail {
     pub text: String,
     pub html: String,
     pub message_id: String,
+    pub headers: Vec<(String, String)>,
     pub status: String,
+    pub attempts: u32,
+    pub last_error: Option<String>,
     pub created_at: DateTime<Utc>,
     pub sent_at: Option<DateTime<Utc>>,
 }

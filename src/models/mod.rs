@@ -5,5 +5,6 @@ pub mod audit;
 pub mod company;
 pub mod email;
 pub mod session;
+pub mod task;
 pub mod token;
 pub mod user;

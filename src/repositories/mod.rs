@@ -6,6 +6,7 @@ pub mod audit;
 pub mod companies;
 pub mod emails;
 pub mod sessions;
+pub mod tasks;
 pub mod tokens;
 pub mod users;
 

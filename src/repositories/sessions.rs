@@ -239,3 +239,26 @@ pub async fn delete_for_user(ex: &impl Executor, user_id: &str) -> Result<(), Re
     .check()?;
     Ok(())
 }
+
+/// Deletes refresh tokens past expiry, and sessions (with their tokens) that ended or expired
+/// before `ended_before`; returns how many sessions went.
+pub async fn prune(
+    ex: &impl Executor,
+    now: DateTime<Utc>,
+    ended_before: DateTime<Utc>,
+) -> Result<u64, RepoError> {
+    let mut response = ex
+        .query(
+            "LET $old = (SELECT VALUE id FROM session WHERE (revoked_at != NONE AND revoked_at < $before) \
+                 OR expires_at < $before); \
+             DELETE refresh_token WHERE expires_at < $now OR session IN $old RETURN NONE; \
+             DELETE session WHERE id IN $old RETURN NONE; \
+             RETURN array::len($old);",
+        )
+        .bind(("now", now))
+        .bind(("before", ended_before))
+        .await?;
+    let removed: Option<i64> = response.take(3)?;
+    response.check()?;
+    Ok(removed.unwrap_or(0).max(0) as u64)
+}

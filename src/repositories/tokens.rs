@@ -173,3 +173,17 @@ pub async fn delete_for_company(ex: &impl Executor, company_id: &str) -> Result<
         .check()?;
     Ok(())
 }
+
+/// Deletes tokens that can no longer be used (used, or expired before `now`); returns how many.
+pub async fn prune(ex: &impl Executor, now: DateTime<Utc>) -> Result<u64, RepoError> {
+    let mut response = ex
+        .query(
+            "SELECT count() AS count FROM one_time_token WHERE used_at != NONE OR expires_at < $now GROUP ALL; \
+             DELETE one_time_token WHERE used_at != NONE OR expires_at < $now RETURN NONE;",
+        )
+        .bind(("now", now))
+        .await?;
+    let count: Option<super::Count> = response.take(0)?;
+    response.check()?;
+    Ok(count.map_or(0, |c| c.count))
+}

@@ -23,7 +23,7 @@ pub struct ReadinessBody {
     /// `ready` when every check passes, `unavailable` otherwise.
     #[schema(example = "ready")]
     pub status: String,
-    /// One entry per check, by name: `database`, `migrations`.
+    /// One entry per check, by name: `database`, `migrations`, `workers`, `scheduler`.
     pub checks: BTreeMap<String, CheckBody>,
 }
 
@@ -50,6 +50,8 @@ impl From<&Readiness> for ReadinessBody {
         let checks = BTreeMap::from([
             ("database".to_owned(), CheckBody::from(&r.database)),
             ("migrations".to_owned(), CheckBody::from(&r.migrations)),
+            ("workers".to_owned(), CheckBody::from(&r.workers)),
+            ("scheduler".to_owned(), CheckBody::from(&r.scheduler)),
         ]);
         Self { status: if r.ready() { "ready" } else { "unavailable" }.into(), checks }
     }

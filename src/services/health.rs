@@ -1,7 +1,11 @@
-//! Readiness: is the database reachable, and does its schema match this binary?
+//! Readiness: is the database reachable, does its schema match this binary, and are the
+//! workers and the scheduler of this process running?
+
+use std::sync::atomic::Ordering;
 
 use crate::db::Database;
 use crate::db::migrations::Migrator;
+use crate::workers::WorkersStatus;
 
 /// One check's verdict.
 #[derive(Debug, Clone)]
@@ -14,15 +18,41 @@ pub struct Check {
 pub struct Readiness {
     pub database: Check,
     pub migrations: Check,
+    pub workers: Check,
+    pub scheduler: Check,
 }
 
 impl Readiness {
     pub fn ready(&self) -> bool {
-        self.database.ok && self.migrations.ok
+        self.database.ok && self.migrations.ok && self.workers.ok && self.scheduler.ok
     }
 }
 
-pub async fn readiness(db: &Database) -> Readiness {
+fn workers_check(workers: Option<&WorkersStatus>) -> (Check, Check) {
+    let Some(status) = workers else {
+        let elsewhere = "not in this process (JOBPORTAL_RUN_WORKERS=false): run `jobportal worker`";
+        return (
+            Check { ok: true, detail: elsewhere.into() },
+            Check { ok: true, detail: elsewhere.into() },
+        );
+    };
+    let loops = status.runner.loops.load(Ordering::Relaxed);
+    let busy = status.runner.busy.load(Ordering::Relaxed);
+    let workers = Check {
+        ok: loops > 0,
+        detail: format!("{loops} loops running, {busy} busy; email goes to {}", status.mailer),
+    };
+    let next = status.scheduler.next.lock().map(|n| n.clone()).unwrap_or(None);
+    let scheduler = match next {
+        Some((name, at)) => {
+            Check { ok: true, detail: format!("next: {name} at {}", at.to_rfc3339()) }
+        }
+        None => Check { ok: true, detail: "no schedule is switched on".into() },
+    };
+    (workers, scheduler)
+}
+
+pub async fn readiness(db: &Database, workers: Option<&WorkersStatus>) -> Readiness {
     let database = match db.ping().await {
         Ok(()) => Check { ok: true, detail: "reachable".into() },
         Err(err) => Check { ok: false, detail: err.to_string() },
@@ -44,5 +74,6 @@ pub async fn readiness(db: &Database) -> Readiness {
             Err(err) => Check { ok: false, detail: err.to_string() },
         }
     };
-    Readiness { database, migrations }
+    let (workers, scheduler) = workers_check(workers);
+    Readiness { database, migrations, workers, scheduler }
 }

@@ -1,19 +1,25 @@
-//! Emails: templates compiled into the binary, rendered with minijinja, queued in the outbox.
+//! Emails: templates compiled into the binary, rendered with minijinja, queued in the outbox
+//! together with the task that delivers them, and delivered by that task through [`Mailer`].
 //!
 //! Each email is three templates in `templates/`: `NAME.subject.txt`, `NAME.txt` and
 //! `NAME.html` (which extends `layout.html`; values in it are HTML-escaped). Rendering is
 //! strict: a template that names a value the code did not pass fails, and the unit tests render
 //! every template, so a typo cannot reach a user.
 
+pub mod mailer;
+
 use std::sync::OnceLock;
 
 use minijinja::{AutoEscape, Environment, UndefinedBehavior, Value};
 
+pub use mailer::{DeliveryError, Mailer};
+
+use super::ServiceError;
 use crate::db::Executor;
 use crate::models::email::OutgoingEmail;
 use crate::repositories;
-
-use super::ServiceError;
+use crate::workers::queue;
+use crate::workers::tasks::send_email::SendEmail;
 
 /// The emails the portal sends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -109,10 +115,12 @@ pub fn render(
         text: render("txt")?,
         html: render("html")?,
         message_id: format!("<{}@{}>", uuid::Uuid::now_v7(), host),
+        headers: Vec::new(),
     })
 }
 
-/// Renders an email and puts it in the outbox, in the caller's transaction.
+/// Renders an email and puts it in the outbox with the task that delivers it, in the caller's
+/// transaction: the email exists exactly when what it announces does.
 pub async fn queue(
     ex: &impl Executor,
     template: Template,
@@ -121,8 +129,48 @@ pub async fn queue(
     context: Value,
 ) -> Result<(), ServiceError> {
     let email = render(template, to, public_url, context)?;
-    repositories::emails::queue(ex, &email).await?;
+    queue_rendered(ex, &email).await
+}
+
+/// Puts a rendered email (with any extra headers) in the outbox with its delivery task.
+pub async fn queue_rendered(ex: &impl Executor, email: &OutgoingEmail) -> Result<(), ServiceError> {
+    let id = repositories::emails::queue(ex, email).await?;
+    queue::enqueue(ex, &SendEmail { email_id: id }).await?;
     Ok(())
+}
+
+/// Delivers one email from the outbox. Sent already, or gone (its account was deleted): done.
+/// A permanent failure marks the email failed; a transient one is returned so the task is
+/// retried, and on the `last_attempt` it marks the email failed too.
+pub async fn deliver(
+    db: &crate::db::Database,
+    mailer: &Mailer,
+    email_id: &str,
+    last_attempt: bool,
+) -> Result<(), DeliveryError> {
+    let storage = |e: repositories::RepoError| {
+        DeliveryError::Transient(format!("the outbox is unreachable: {e}"))
+    };
+    let Some(email) = repositories::emails::find(db, email_id).await.map_err(storage)? else {
+        return Ok(());
+    };
+    if email.status != "queued" {
+        return Ok(());
+    }
+    match mailer.send(&email).await {
+        Ok(()) => {
+            repositories::emails::mark_sent(db, &email.id).await.map_err(storage)?;
+            tracing::info!(email = %email.id, template = %email.template, "email sent");
+            Ok(())
+        }
+        Err(err) => {
+            let give_up = last_attempt || matches!(err, DeliveryError::Permanent(_));
+            repositories::emails::record_failure(db, &email.id, &err.to_string(), give_up)
+                .await
+                .map_err(storage)?;
+            Err(err)
+        }
+    }
 }
 
 #[cfg(test)]

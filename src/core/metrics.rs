@@ -1,5 +1,6 @@
-//! Prometheus metrics of the HTTP server, exposed at `GET /metrics` in the OpenMetrics text
-//! format. Each `AppState` owns its registry (no global), so parallel tests never share counts.
+//! Prometheus metrics, exposed at `GET /metrics` in the OpenMetrics text format: HTTP requests,
+//! and the task queue (depth by kind and status, task latency and outcomes). Each process owns
+//! its registry (no global), so parallel tests never share counts.
 
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::encoding::text::encode;
@@ -27,11 +28,36 @@ pub struct RouteLabels {
     pub route: String,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct QueueLabels {
+    pub kind: String,
+    pub status: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct TaskLabels {
+    pub kind: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct OutcomeLabels {
+    pub kind: String,
+    /// `done`, `retry`, `dead` or `handed_back`.
+    pub outcome: String,
+}
+
 pub struct Metrics {
     registry: Registry,
     pub requests: Family<RequestLabels, Counter>,
     pub latency: Family<RouteLabels, Histogram, fn() -> Histogram>,
     pub in_flight: Gauge,
+    pub queue_depth: Family<QueueLabels, Gauge>,
+    pub task_duration: Family<TaskLabels, Histogram, fn() -> Histogram>,
+    pub task_outcomes: Family<OutcomeLabels, Counter>,
+}
+
+fn task_histogram() -> Histogram {
+    Histogram::new([0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0])
 }
 
 fn latency_histogram() -> Histogram {
@@ -61,7 +87,40 @@ impl Metrics {
             "Requests being served now",
             in_flight.clone(),
         );
-        Self { registry, requests, latency, in_flight }
+        let queue_depth = Family::<QueueLabels, Gauge>::default();
+        registry.register("tasks", "Tasks in the queue by kind and status", queue_depth.clone());
+        let task_duration =
+            Family::<TaskLabels, Histogram, fn() -> Histogram>::new_with_constructor(
+                task_histogram as fn() -> Histogram,
+            );
+        registry.register(
+            "task_duration_seconds",
+            "Time a task attempt took, by kind",
+            task_duration.clone(),
+        );
+        let task_outcomes = Family::<OutcomeLabels, Counter>::default();
+        registry.register(
+            "task_attempts",
+            "Finished task attempts by kind and outcome",
+            task_outcomes.clone(),
+        );
+        Self { registry, requests, latency, in_flight, queue_depth, task_duration, task_outcomes }
+    }
+
+    /// Records one finished task attempt.
+    pub fn observe_task(&self, kind: &str, outcome: &str, seconds: f64) {
+        let labels = OutcomeLabels { kind: kind.to_owned(), outcome: outcome.to_owned() };
+        self.task_outcomes.get_or_create(&labels).inc();
+        self.task_duration.get_or_create(&TaskLabels { kind: kind.to_owned() }).observe(seconds);
+    }
+
+    /// Replaces the queue-depth gauges with a fresh count (kinds or statuses that vanished read 0).
+    pub fn set_queue_depth(&self, counts: &[(String, String, u64)]) {
+        self.queue_depth.clear();
+        for (kind, status, count) in counts {
+            let labels = QueueLabels { kind: kind.clone(), status: status.clone() };
+            self.queue_depth.get_or_create(&labels).set(i64::try_from(*count).unwrap_or(i64::MAX));
+        }
     }
 
     /// Records one finished request.
