@@ -11,11 +11,8 @@ cd "$(dirname "$0")/.."
 bin="${1:-${CARGO_TARGET_DIR:-target}/debug/jobportal}"
 [ -x "$bin" ] || { echo "contract.sh: no binary at $bin (run cargo build first)" >&2; exit 1; }
 
-venv="${JOBPORTAL_TOOLS_DIR:-$HOME/.cache/jobportal}/schemathesis-4.32.5"
-if [ ! -x "$venv/bin/schemathesis" ]; then
-    python3 -m venv "$venv"
-    "$venv/bin/pip" install --quiet --disable-pip-version-check "schemathesis==4.32.5"
-fi
+python=$(./scripts/tools.sh)
+venv=$(dirname "$(dirname "$python")")
 
 work=$(mktemp -d)
 server_pid=""

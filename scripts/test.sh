@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
 # Runs every test: the Rust tests (cargo-nextest when it is installed, each test in its own
-# process; `cargo test` otherwise), then the contract test (schemathesis against the real
+# process; `cargo test` otherwise; the email tests talk to a real SMTP server, aiosmtpd, which
+# scripts/tools.sh installs from PyPI), then the contract test (schemathesis against the real
 # server and its OpenAPI document, see scripts/contract.sh). Arguments go to the Rust test
 # runner, e.g. a test name filter; with a filter the contract test is skipped.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 start=$(date +%s)
+# The test peers from PyPI (aiosmtpd for the email tests, schemathesis for the contract test).
+JOBPORTAL_TEST_PYTHON=$(./scripts/tools.sh)
+export JOBPORTAL_TEST_PYTHON
 cargo build --locked --all-targets
 built=$(date +%s)
 if cargo nextest --version >/dev/null 2>&1; then

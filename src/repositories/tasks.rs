@@ -1,8 +1,7 @@
-//! Queries on `task`, the durable queue. The claim is one UPDATE over a one-row SELECT:
-//! two workers that pick the same row both write it, so one of them fails with a transaction
-//! conflict and claims nothing (it tries again). A task is claimable when it is due (`queued`
-//! or `failed` with `run_at` passed) or when its worker's lease ran out (`running` with
-//! `lease_until` passed).
+//! Queries on `task`, the durable queue. A task is claimable when it is due (`queued` or
+//! `failed` with `run_at` passed) or when its worker's lease ran out (`running` with
+//! `lease_until` passed). Two workers that pick the same row both write it, so one of them
+//! fails with a transaction conflict or finds it no longer claimable, and claims nothing.
 
 use std::time::Duration;
 
@@ -80,26 +79,39 @@ pub async fn insert(ex: &impl Executor, task: &NewTask) -> Result<bool, RepoErro
 }
 
 /// Claims the next due task of a queue for `worker`, with a lease of `lease`.
+///
+/// Each candidate query is an index range scan on `task_claim` (queue, status, run_at), which
+/// also yields the oldest first: one OR over the three cases would scan and sort the table.
+/// The UPDATE re-checks that the row is still claimable, so a row another worker took in
+/// between is simply not claimed (and two UPDATEs of one row conflict: one fails).
 pub async fn claim(
     ex: &impl Executor,
     queue: &str,
     worker: &str,
     lease: Duration,
 ) -> Result<Option<TaskRecord>, RepoError> {
-    let due = "queue = $queue AND ((status IN ['queued', 'failed'] AND run_at <= time::now()) \
-               OR (status = 'running' AND lease_until < time::now()))";
-    let sql = format!(
-        "UPDATE (SELECT VALUE id FROM task WHERE {due} ORDER BY run_at LIMIT 1) \
-         SET status = 'running', attempts += 1, lease_until = time::now() + $lease, \
-         locked_by = $worker, started_at = time::now() WHERE {due} RETURN AFTER"
-    );
+    let sql = "\
+        LET $now = time::now(); \
+        LET $candidate = (SELECT VALUE id FROM task WHERE queue = $queue AND status = 'queued' \
+                AND run_at <= $now ORDER BY run_at LIMIT 1)[0] \
+            ?? (SELECT VALUE id FROM task WHERE queue = $queue AND status = 'failed' \
+                AND run_at <= $now ORDER BY run_at LIMIT 1)[0] \
+            ?? (SELECT VALUE id FROM task WHERE queue = $queue AND status = 'running' \
+                AND lease_until < $now LIMIT 1)[0]; \
+        IF $candidate = NONE { RETURN [] } ELSE { \
+            RETURN UPDATE $candidate SET status = 'running', attempts += 1, \
+                lease_until = time::now() + $lease, locked_by = $worker, started_at = time::now() \
+            WHERE (status IN ['queued', 'failed'] AND run_at <= $now) \
+                OR (status = 'running' AND lease_until < $now) \
+            RETURN AFTER \
+        };";
     let mut response = ex
         .query(sql)
         .bind(("queue", queue.to_owned()))
         .bind(("worker", worker.to_owned()))
         .bind(("lease", lease))
         .await?;
-    let rows: Vec<TaskRow> = response.take(0)?;
+    let rows: Vec<TaskRow> = response.take(2)?;
     Ok(rows.into_iter().next().map(TaskRecord::from))
 }
 

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::models::audit::AuditEntry;
+use crate::models::task::TaskRecord;
 
 /// One page of a list, with the total for the filter.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -70,6 +71,56 @@ impl From<AuditEntry> for AuditEntryBody {
             target: e.target,
             ip: e.ip,
             details: e.details,
+        }
+    }
+}
+
+/// Query parameters of the task list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct TaskQuery {
+    /// `queued`, `running`, `done`, `failed` or `dead`.
+    pub status: Option<String>,
+    /// A task kind such as `send_email`.
+    pub kind: Option<String>,
+    /// 1 to 100, default 50.
+    pub limit: Option<u32>,
+    pub offset: Option<u32>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct TaskBody {
+    pub id: String,
+    pub kind: String,
+    pub queue: String,
+    pub status: String,
+    pub attempts: u32,
+    pub max_attempts: u32,
+    pub run_at: DateTime<Utc>,
+    pub lease_until: Option<DateTime<Utc>>,
+    pub last_error: Option<String>,
+    pub payload: serde_json::Value,
+    pub created_at: DateTime<Utc>,
+    pub started_at: Option<DateTime<Utc>>,
+    pub finished_at: Option<DateTime<Utc>>,
+}
+
+impl From<TaskRecord> for TaskBody {
+    fn from(t: TaskRecord) -> Self {
+        Self {
+            id: t.id,
+            kind: t.kind,
+            queue: t.queue,
+            status: t.status.as_str().into(),
+            attempts: t.attempts,
+            max_attempts: t.max_attempts,
+            run_at: t.run_at,
+            lease_until: t.lease_until,
+            last_error: t.last_error,
+            payload: t.payload,
+            created_at: t.created_at,
+            started_at: t.started_at,
+            finished_at: t.finished_at,
         }
     }
 }

@@ -5,6 +5,7 @@ use serde_json::json;
 use super::{Context, Principal, RequestMeta, ServiceError, audit, policy};
 use crate::models::audit::{AuditAction, AuditEntry};
 use crate::models::company::Company;
+use crate::models::task::{TaskRecord, TaskStatus};
 use crate::models::user::User;
 use crate::repositories;
 use crate::repositories::audit::AuditFilter;
@@ -119,4 +120,52 @@ pub async fn audit_log(
     }
     let (items, total) = repositories::audit::list(&ctx.db, filter, limit, offset).await?;
     Ok(Page { items, total, limit, offset })
+}
+
+pub async fn list_tasks(
+    ctx: &Context,
+    principal: &Principal,
+    status: Option<TaskStatus>,
+    kind: Option<&str>,
+    limit: u32,
+    offset: u32,
+) -> Result<Page<TaskRecord>, ServiceError> {
+    policy::require_admin(principal)?;
+    let (items, total) = repositories::tasks::list(&ctx.db, status, kind, limit, offset).await?;
+    Ok(Page { items, total, limit, offset })
+}
+
+/// Puts a dead or failed task back in the queue with fresh attempts.
+pub async fn retry_task(
+    ctx: &Context,
+    principal: &Principal,
+    id: &str,
+) -> Result<TaskRecord, ServiceError> {
+    policy::require_admin(principal)?;
+    let task =
+        repositories::tasks::find(&ctx.db, id).await?.ok_or(ServiceError::NotFound("task"))?;
+    repositories::tasks::retry(&ctx.db, id).await?.ok_or_else(|| {
+        ServiceError::conflict(
+            super::error::ConflictKind::Concurrent,
+            format!("only dead or failed tasks are retried; this one is {}", task.status.as_str()),
+        )
+    })
+}
+
+/// Deletes a dead task.
+pub async fn discard_task(
+    ctx: &Context,
+    principal: &Principal,
+    id: &str,
+) -> Result<(), ServiceError> {
+    policy::require_admin(principal)?;
+    let task =
+        repositories::tasks::find(&ctx.db, id).await?.ok_or(ServiceError::NotFound("task"))?;
+    if !repositories::tasks::discard(&ctx.db, id).await? {
+        return Err(ServiceError::conflict(
+            super::error::ConflictKind::Concurrent,
+            format!("only dead tasks are discarded; this one is {}", task.status.as_str()),
+        ));
+    }
+    Ok(())
 }

@@ -1,7 +1,7 @@
 //! The real binary: configuration, `migrate`, `admin create-user`, the database lock, signals.
 
 use std::io::{Read, Write};
-use std::process::Stdio;
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use jobportal::core::config::DbConfig;
@@ -314,4 +314,84 @@ async fn sigterm_lets_a_request_in_flight_finish_before_exiting_0() {
     assert!(status.success(), "{status:?}");
     // And no new connection is accepted any more.
     assert!(tokio::net::TcpStream::connect(server.addr).await.is_err());
+}
+
+#[tokio::test]
+async fn a_worker_killed_mid_delivery_is_replaced_and_the_email_arrives_exactly_once() {
+    use jobportal::models::task::TaskStatus;
+
+    use crate::helpers::SmtpServer;
+
+    let (_dir, data) = workdir();
+    let server = SmtpServer::start();
+
+    // The API takes a registration (and queues its email) with no workers in the process.
+    let mut serve = ServeProcess::start_with({
+        let mut command = jobportal(&data);
+        command.env("JOBPORTAL_RUN_WORKERS", "false");
+        command
+    });
+    let response = reqwest::Client::new()
+        .post(serve.url("/api/v1/auth/register"))
+        .json(&serde_json::json!({
+            "email": "ada@example.com", "password": crate::helpers::PASSWORD, "full_name": "Ada", "role": "candidate"
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 201);
+    serve.sigterm();
+    assert!(serve.wait_exit(Duration::from_secs(10)).success());
+
+    let worker = |delay: bool| {
+        server.set_fault(if delay { "DELAY 4" } else { "" });
+        let mut command = jobportal(&data);
+        command
+            .arg("worker")
+            .env("JOBPORTAL_SMTP_URL", server.url())
+            .env("JOBPORTAL_TASK_LEASE", "2s")
+            .env("JOBPORTAL_TASK_POLL_INTERVAL", "100ms")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        command.spawn().expect("jobportal worker starts")
+    };
+
+    // Worker A reaches DATA on a slow server and is killed there, before any 250.
+    let mut first = worker(true);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !server.data_started() {
+        assert!(Instant::now() < deadline, "worker A never reached DATA");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let killed_at = Instant::now();
+    first.kill().unwrap();
+    first.wait().unwrap();
+    assert!(server.messages().is_empty());
+
+    // Worker B takes the task over once A's lease has run out, and delivers it.
+    let mut second = worker(false);
+    let messages = server.wait_for(1, Duration::from_secs(30)).await;
+    assert_eq!(crate::helpers::header(&messages[0], "To"), Some("ada@example.com"));
+    // Past the moment A's abandoned DATA would have finished: still exactly one message.
+    tokio::time::sleep(Duration::from_secs(5).saturating_sub(killed_at.elapsed())).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(server.messages().len(), 1, "the email arrived more than once");
+    let status = Command::new("kill").args(["-TERM", &second.id().to_string()]).status().unwrap();
+    assert!(status.success());
+    assert!(second.wait().unwrap().success());
+
+    let db = Database::connect(&DbConfig {
+        url: format!("surrealkv://{}", data.join("db").display()),
+        ..DbConfig::memory()
+    })
+    .await
+    .unwrap();
+    let (tasks, _) =
+        jobportal::repositories::tasks::list(&db, None, Some("send_email"), 10, 0).await.unwrap();
+    assert_eq!(tasks.len(), 1);
+    assert_eq!(tasks[0].status, TaskStatus::Done);
+    assert_eq!(tasks[0].attempts, 2, "A's attempt and B's");
+    let emails = jobportal::repositories::emails::list_to(&db, "ada@example.com").await.unwrap();
+    assert_eq!(emails[0].status, "sent");
+    db.close().await;
 }

@@ -8,7 +8,9 @@ use std::time::Duration;
 
 use axum::Router;
 use jobportal::api::{self, AppState};
-use jobportal::core::config::{DbConfig, ServeConfig};
+use jobportal::core::config::{
+    DbConfig, EmailBackendConfig, EmailConfig, ServeConfig, WorkerConfig,
+};
 use jobportal::db::Database;
 use jobportal::db::migrations::Migrator;
 use serde_json::Value;
@@ -20,8 +22,11 @@ pub struct TestApp {
     pub addr: SocketAddr,
     pub client: reqwest::Client,
     pub db: Database,
+    pub metrics: std::sync::Arc<jobportal::core::metrics::Metrics>,
     shutdown: Option<oneshot::Sender<()>>,
     server: Option<JoinHandle<std::io::Result<()>>>,
+    /// The workers running beside the server, when the test asked for them.
+    pub workers: Option<jobportal::workers::Workers>,
 }
 
 /// The real application over a fresh, migrated in-memory database.
@@ -33,6 +38,40 @@ pub async fn spawn_app_with(config: ServeConfig) -> TestApp {
     let db = memory_db().await;
     Migrator::new(&db).apply(|_| {}).await.expect("migrations apply");
     spawn_router(db, config, |state| api::router(state)).await
+}
+
+/// Worker settings for tests: one loop per queue, quick polling, short leases and backoff, no
+/// schedules, email to `backend`.
+pub fn test_worker_config(backend: EmailBackendConfig) -> WorkerConfig {
+    WorkerConfig {
+        email_loops: 1,
+        default_loops: 1,
+        lease: Duration::from_secs(2),
+        poll_interval: Duration::from_millis(50),
+        backoff_base: Duration::from_millis(200),
+        backoff_max: Duration::from_secs(1),
+        email: EmailConfig { backend, from: "jobportal <noreply@jobs.test>".into() },
+        schedules: Vec::new(),
+    }
+}
+
+/// The real application with its workers running in-process, as `serve` runs them.
+pub async fn spawn_app_with_workers(config: ServeConfig, workers: WorkerConfig) -> TestApp {
+    let db = memory_db().await;
+    Migrator::new(&db).apply(|_| {}).await.expect("migrations apply");
+    let state = AppState::new(db, config);
+    let mailer = jobportal::services::email::Mailer::from_config(&workers.email).expect("mailer");
+    let ctx = std::sync::Arc::new(jobportal::workers::WorkerContext {
+        services: state.ctx.clone(),
+        mailer,
+        metrics: state.metrics.clone(),
+        config: workers,
+    });
+    let running = jobportal::workers::Workers::start(ctx);
+    let state = state.with_workers(running.status.clone());
+    let mut app = spawn_state(state, api::router).await;
+    app.workers = Some(running);
+    app
 }
 
 /// The real application over a database nobody migrated.
@@ -64,10 +103,17 @@ pub async fn spawn_router(
     config: ServeConfig,
     build: impl FnOnce(AppState) -> Router,
 ) -> TestApp {
+    spawn_state(AppState::new(db, config), build).await
+}
+
+/// Serves a prepared state.
+pub async fn spawn_state(state: AppState, build: impl FnOnce(AppState) -> Router) -> TestApp {
     init_test_logging();
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind a random port");
     let addr = listener.local_addr().unwrap();
-    let app = build(AppState::new(db.clone(), config));
+    let db = state.db().clone();
+    let metrics = state.metrics.clone();
+    let app = build(state);
     let (tx, rx) = oneshot::channel::<()>();
     let server = tokio::spawn(api::serve(
         listener,
@@ -82,7 +128,7 @@ pub async fn spawn_router(
         .timeout(Duration::from_secs(30))
         .build()
         .unwrap();
-    TestApp { addr, client, db, shutdown: Some(tx), server: Some(server) }
+    TestApp { addr, client, db, metrics, shutdown: Some(tx), server: Some(server), workers: None }
 }
 
 impl TestApp {
@@ -301,13 +347,37 @@ impl Account {
     }
 }
 
-/// The value of `token=` in the first link of an email body.
+/// The value of `token=` in the first link of an email body (plain, or a raw message whose
+/// body is quoted-printable).
 pub fn token_in(text: &str) -> String {
+    let text = decode_quoted_printable(text);
     let start = text.find("token=").expect("a link with a token") + "token=".len();
     text[start..]
         .chars()
         .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
         .collect()
+}
+
+/// Undoes quoted-printable: soft line breaks go, `=XX` becomes its byte. Plain text passes
+/// through unchanged (an `=` not followed by two hex digits stays).
+pub fn decode_quoted_printable(text: &str) -> String {
+    let joined = text.replace("=\r\n", "").replace("=\n", "");
+    let bytes = joined.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'=' && i + 2 < bytes.len() {
+            let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or("zz");
+            if let Ok(byte) = u8::from_str_radix(hex, 16) {
+                out.push(byte);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 impl Drop for TestApp {
@@ -436,5 +506,148 @@ impl Drop for ServeProcess {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+/// The Python with the test peers (aiosmtpd, schemathesis): `JOBPORTAL_TEST_PYTHON`, or the
+/// virtualenv that scripts/tools.sh makes (and is run to make, the first time).
+pub fn test_python() -> std::path::PathBuf {
+    if let Ok(python) = std::env::var("JOBPORTAL_TEST_PYTHON") {
+        return python.into();
+    }
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/tools.sh");
+    let output = Command::new(&script).output().expect("scripts/tools.sh runs");
+    assert!(
+        output.status.success(),
+        "installing the test peers failed (python3 and PyPI are needed): {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).unwrap().trim().into()
+}
+
+/// A free TCP port on loopback (bound, then released).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// A real SMTP server (aiosmtpd) on loopback, delivering to a Maildir, able to fail on demand
+/// (tests/support/aiosmtpd_faulty.py).
+pub struct SmtpServer {
+    pub port: u16,
+    dir: tempfile::TempDir,
+    child: Option<Child>,
+}
+
+impl SmtpServer {
+    pub fn start() -> Self {
+        let mut server =
+            SmtpServer { port: free_port(), dir: tempfile::tempdir().unwrap(), child: None };
+        server.restart();
+        server
+    }
+
+    /// A server that is not running yet, on a port nothing listens on.
+    pub fn stopped() -> Self {
+        SmtpServer { port: free_port(), dir: tempfile::tempdir().unwrap(), child: None }
+    }
+
+    pub fn url(&self) -> String {
+        format!("smtp://127.0.0.1:{}", self.port)
+    }
+
+    /// Starts (again) on the same port and mailbox; returns once it accepts connections.
+    pub fn restart(&mut self) {
+        let support = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support");
+        let child = Command::new(test_python())
+            .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{}", self.port)])
+            .args(["-c", "aiosmtpd_faulty.FaultyMailbox"])
+            .arg(self.dir.path().join("mail"))
+            .env("PYTHONPATH", support)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("aiosmtpd starts");
+        self.child = Some(child);
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "aiosmtpd did not listen on {}",
+                self.port
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    pub fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Makes the server fail or stall (see tests/support/aiosmtpd_faulty.py); "" clears it.
+    pub fn set_fault(&self, lines: &str) {
+        std::fs::write(self.dir.path().join("smtp_fault"), lines).unwrap();
+    }
+
+    /// Whether a client has reached DATA.
+    pub fn data_started(&self) -> bool {
+        self.dir.path().join("data_started").exists()
+    }
+
+    /// Every accepted message, as text.
+    pub fn messages(&self) -> Vec<String> {
+        let new = self.dir.path().join("mail/new");
+        let mut files: Vec<_> = std::fs::read_dir(&new)
+            .map(|entries| entries.filter_map(|e| e.ok().map(|e| e.path())).collect())
+            .unwrap_or_default();
+        files.sort();
+        files.iter().filter_map(|f| std::fs::read_to_string(f).ok()).collect()
+    }
+
+    /// Waits until at least `n` messages arrived; panics after `limit`.
+    pub async fn wait_for(&self, n: usize, limit: Duration) -> Vec<String> {
+        let deadline = tokio::time::Instant::now() + limit;
+        loop {
+            let messages = self.messages();
+            if messages.len() >= n {
+                return messages;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "{} of {n} messages after {limit:?}",
+                messages.len()
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
+impl Drop for SmtpServer {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// The value of a header in a raw message.
+pub fn header<'a>(message: &'a str, name: &str) -> Option<&'a str> {
+    message.lines().find_map(|line| {
+        let (key, value) = line.split_once(':')?;
+        key.eq_ignore_ascii_case(name).then(|| value.trim())
+    })
+}
+
+/// Waits until `check` holds, polling; panics with `what` after `limit`.
+pub async fn eventually<F, Fut>(limit: Duration, what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = tokio::time::Instant::now() + limit;
+    while !check().await {
+        assert!(tokio::time::Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }

@@ -16,3 +16,4 @@ mod metrics;
 mod migrations;
 mod rate_limits;
 mod users;
+mod workers;

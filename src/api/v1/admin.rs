@@ -2,15 +2,19 @@
 
 use axum::Router;
 use axum::extract::State;
-use axum::routing::{get, post};
+use axum::http::StatusCode;
+use axum::routing::{delete, get, post};
 
 use crate::api::AppState;
 use crate::api::error::{ApiError, ErrorCode};
 use crate::api::extract::{ClientMeta, CurrentUser, Json, Path, Query};
+use crate::models::task::TaskStatus;
 use crate::models::user::Role;
 use crate::repositories::audit::AuditFilter;
 use crate::repositories::users::UserFilter;
-use crate::schemas::admin::{AuditEntryBody, AuditQuery, PageBody, UserListQuery};
+use crate::schemas::admin::{
+    AuditEntryBody, AuditQuery, PageBody, TaskBody, TaskQuery, UserListQuery,
+};
 use crate::schemas::company::CompanyBody;
 use crate::schemas::error::ErrorBody;
 use crate::schemas::user::UserBody;
@@ -24,6 +28,9 @@ pub fn router() -> Router<AppState> {
         .route("/companies/{slug}/verify", post(verify_company))
         .route("/companies/{slug}/unverify", post(unverify_company))
         .route("/audit-log", get(audit_log))
+        .route("/tasks", get(list_tasks))
+        .route("/tasks/{id}/retry", post(retry_task))
+        .route("/tasks/{id}", delete(discard_task))
 }
 
 /// `limit` 1–100 (default 50) and `offset`.
@@ -161,4 +168,68 @@ pub async fn audit_log(
     };
     let page = admin::audit_log(&state.ctx, &principal, &filter, limit, offset).await?;
     Ok(Json(page_body(page)))
+}
+
+/// Background tasks, newest first, by status and kind.
+#[utoipa::path(get, path = "/api/v1/admin/tasks", tag = "admin", security(("bearer" = [])),
+    params(TaskQuery),
+    responses(
+        (status = 200, description = "A page of tasks", body = PageBody<TaskBody>),
+        (status = 403, description = "`forbidden`: admins only", body = ErrorBody),
+    ))]
+pub async fn list_tasks(
+    State(state): State<AppState>,
+    CurrentUser(principal): CurrentUser,
+    Query(query): Query<TaskQuery>,
+) -> Result<Json<PageBody<TaskBody>>, ApiError> {
+    let (limit, offset) = page_params(query.limit, query.offset)?;
+    let status = query
+        .status
+        .as_deref()
+        .map(|s| {
+            TaskStatus::parse(s).ok_or_else(|| {
+                ApiError::new(
+                    ErrorCode::InvalidParameter,
+                    format!("unknown status {s:?}; expected queued, running, done, failed or dead"),
+                )
+            })
+        })
+        .transpose()?;
+    let page =
+        admin::list_tasks(&state.ctx, &principal, status, query.kind.as_deref(), limit, offset)
+            .await?;
+    Ok(Json(page_body(page)))
+}
+
+/// Puts a dead or failed task back in the queue with fresh attempts.
+#[utoipa::path(post, path = "/api/v1/admin/tasks/{id}/retry", tag = "admin", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Task id")),
+    responses(
+        (status = 200, description = "Queued again", body = TaskBody),
+        (status = 404, description = "`not_found`", body = ErrorBody),
+        (status = 409, description = "`conflict`: the task is not dead or failed", body = ErrorBody),
+    ))]
+pub async fn retry_task(
+    State(state): State<AppState>,
+    CurrentUser(principal): CurrentUser,
+    Path(id): Path<String>,
+) -> Result<Json<TaskBody>, ApiError> {
+    Ok(Json(admin::retry_task(&state.ctx, &principal, &id).await?.into()))
+}
+
+/// Deletes a dead task.
+#[utoipa::path(delete, path = "/api/v1/admin/tasks/{id}", tag = "admin", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Task id")),
+    responses(
+        (status = 204, description = "Discarded"),
+        (status = 404, description = "`not_found`", body = ErrorBody),
+        (status = 409, description = "`conflict`: only dead tasks are discarded", body = ErrorBody),
+    ))]
+pub async fn discard_task(
+    State(state): State<AppState>,
+    CurrentUser(principal): CurrentUser,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    admin::discard_task(&state.ctx, &principal, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
