@@ -347,15 +347,18 @@ impl Account {
     }
 }
 
-/// The value of `token=` in the first link of an email body (plain, or a raw message whose
-/// body is quoted-printable).
+/// The value of `token=` in the first link of a plain-text email body.
 pub fn token_in(text: &str) -> String {
-    let text = decode_quoted_printable(text);
     let start = text.find("token=").expect("a link with a token") + "token=".len();
     text[start..]
         .chars()
         .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
         .collect()
+}
+
+/// The token in a raw message as the SMTP server received it (quoted-printable body).
+pub fn token_in_message(raw: &str) -> String {
+    token_in(&decode_quoted_printable(raw))
 }
 
 /// Undoes quoted-printable: soft line breaks go, `=XX` becomes its byte. Plain text passes

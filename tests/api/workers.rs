@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 
 use crate::helpers::{
     PASSWORD, SmtpServer, TestApp, assert_error, eventually, header, spawn_app,
-    spawn_app_with_workers, test_worker_config, token_in,
+    spawn_app_with_workers, test_worker_config, token_in_message,
 };
 
 fn smtp(server: &SmtpServer) -> EmailBackendConfig {
@@ -44,7 +44,7 @@ async fn the_verification_email_reaches_the_smtp_server_with_a_working_token() {
     .await;
 
     // The token in the message that arrived verifies the address.
-    let token = token_in(message);
+    let token = token_in_message(message);
     let response = app.post_json("/api/v1/auth/verify-email", &json!({ "token": token })).await;
     assert_eq!(response.status(), 200);
 }
