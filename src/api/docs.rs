@@ -7,7 +7,7 @@ use utoipa_swagger_ui::{Config, SwaggerUi};
 
 use super::error::ErrorCode;
 use super::health;
-use super::v1::{admin, auth, companies, users};
+use super::v1::{admin, auth, companies, jobs, users};
 use crate::schemas::error::ErrorBody;
 
 pub const OPENAPI_PATH: &str = "/api/v1/openapi.json";
@@ -25,7 +25,10 @@ pub const OPENAPI_PATH: &str = "/api/v1/openapi.json";
         companies::transfer_ownership,
         admin::list_users, admin::disable_user, admin::enable_user, admin::verify_company,
         admin::unverify_company, admin::audit_log, admin::list_tasks, admin::retry_task,
-        admin::discard_task,
+        admin::discard_task, admin::get_task, admin::import_jobs, admin::pending_jobs, admin::approve_job, admin::reject_job,
+        companies::company_jobs,
+        jobs::search_jobs, jobs::get_job, jobs::jsonld, jobs::create, jobs::update, jobs::publish,
+        jobs::close, jobs::archive,
     ),
     components(schemas(ErrorBody)),
     modifiers(&BearerAuth, &CommonErrors),
@@ -34,6 +37,7 @@ pub const OPENAPI_PATH: &str = "/api/v1/openapi.json";
         (name = "auth", description = "Registration, sign-in, tokens, email verification, password reset"),
         (name = "users", description = "The caller's own account: profile, password, export, deletion"),
         (name = "companies", description = "Company profiles, members, invitations, ownership"),
+        (name = "jobs", description = "Search, job pages and JSON-LD; posting and managing jobs"),
         (name = "admin", description = "Moderation and the audit log (admins only)"),
     )
 )]

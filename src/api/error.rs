@@ -66,6 +66,8 @@ pub enum ErrorCode {
     AlreadyVerified,
     /// A concurrent change got in the way; retrying may succeed.
     Conflict,
+    /// The object's lifecycle does not allow this move now.
+    InvalidTransition,
     /// Too many requests; `Retry-After` says when to try again.
     RateLimited,
 }
@@ -98,6 +100,7 @@ impl ErrorCode {
         ErrorCode::AlreadyVerified,
         ErrorCode::Conflict,
         ErrorCode::RateLimited,
+        ErrorCode::InvalidTransition,
     ];
 
     pub const fn as_str(self) -> &'static str {
@@ -127,6 +130,7 @@ impl ErrorCode {
             ErrorCode::LastOwner => "last_owner",
             ErrorCode::AlreadyVerified => "already_verified",
             ErrorCode::Conflict => "conflict",
+            ErrorCode::InvalidTransition => "invalid_transition",
             ErrorCode::RateLimited => "rate_limited",
         }
     }
@@ -155,7 +159,8 @@ impl ErrorCode {
             | ErrorCode::AlreadyMember
             | ErrorCode::LastOwner
             | ErrorCode::AlreadyVerified
-            | ErrorCode::Conflict => StatusCode::CONFLICT,
+            | ErrorCode::Conflict
+            | ErrorCode::InvalidTransition => StatusCode::CONFLICT,
             ErrorCode::RateLimited => StatusCode::TOO_MANY_REQUESTS,
         }
     }
@@ -269,6 +274,7 @@ impl From<ServiceError> for ApiError {
                     ConflictKind::LastOwner => ErrorCode::LastOwner,
                     ConflictKind::AlreadyVerified => ErrorCode::AlreadyVerified,
                     ConflictKind::Concurrent => ErrorCode::Conflict,
+                    ConflictKind::InvalidTransition => ErrorCode::InvalidTransition,
                 };
                 ApiError::new(code, message)
             }

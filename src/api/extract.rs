@@ -169,6 +169,23 @@ impl FromRequestParts<AppState> for CurrentUser {
     }
 }
 
+/// The caller if a bearer token is present (and valid: a bad one is still 401), `None` for an
+/// anonymous request.
+#[derive(Debug, Clone)]
+pub struct MaybeUser(pub Option<Principal>);
+
+impl FromRequestParts<AppState> for MaybeUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        if !parts.headers.contains_key(AUTHORIZATION) {
+            return Ok(MaybeUser(None));
+        }
+        let CurrentUser(principal) = CurrentUser::from_request_parts(parts, state).await?;
+        Ok(MaybeUser(Some(principal)))
+    }
+}
+
 /// Where the request came from: the client address (from the trusted proxy header when one is
 /// configured, else the peer) and the user agent.
 #[derive(Debug, Clone)]

@@ -29,6 +29,7 @@ use crate::core::metrics::Metrics;
 use crate::core::rate_limit::RateLimits;
 use crate::core::security::{self, TokenKeys};
 use crate::db::Database;
+use crate::repositories::job_index::JobIndex;
 use crate::services::Context;
 use crate::workers::WorkersStatus;
 use error::{ApiError, ErrorCode};
@@ -56,6 +57,7 @@ impl AppState {
             keys: TokenKeys::new(&secret),
             auth: config.auth.clone(),
             public_url: config.public_url.clone(),
+            jobs_index: Arc::new(JobIndex::open(None).expect("an in-memory index opens")),
         };
         let limits = Arc::new(RateLimits::new(&config.rate_limits));
         Self {
@@ -65,6 +67,12 @@ impl AppState {
             limits,
             workers: None,
         }
+    }
+
+    /// Uses this search index (the one on disk in the data directory) instead of an in-memory one.
+    pub fn with_jobs_index(mut self, index: Arc<JobIndex>) -> Self {
+        self.ctx.jobs_index = index;
+        self
     }
 
     /// Shares a metrics registry with the workers of this process.

@@ -6,6 +6,7 @@
 
 pub mod admin;
 pub mod completions;
+pub mod import_jobs;
 pub mod migrate;
 pub mod serve;
 pub mod worker;
@@ -35,6 +36,8 @@ pub enum Command {
     Worker(worker::WorkerArgs),
     /// Apply pending schema migrations and print what ran
     Migrate(migrate::MigrateArgs),
+    /// Import jobs from JSON, JSON Lines, CSV or schema.org JobPosting files (idempotent)
+    ImportJobs(import_jobs::ImportJobsArgs),
     /// Administrative tasks: users and data
     #[command(subcommand)]
     Admin(admin::AdminCommand),
@@ -51,12 +54,20 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
-        Err(err) => {
-            eprintln!("error: {err:#}");
-            ExitCode::FAILURE
-        }
+        Err(err) => match err.downcast_ref::<Exit>() {
+            Some(Exit(code)) => ExitCode::from(*code),
+            None => {
+                eprintln!("error: {err:#}");
+                ExitCode::FAILURE
+            }
+        },
     }
 }
+
+/// Ends the program with this status after the command has said what it had to say.
+#[derive(Debug, thiserror::Error)]
+#[error("exit status {0}")]
+pub struct Exit(pub u8);
 
 /// Runs a parsed command line.
 pub fn run(cli: Cli) -> anyhow::Result<()> {
@@ -75,6 +86,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             Command::Serve(args) => serve::run(config, args).await,
             Command::Worker(args) => worker::run(config, args).await,
             Command::Migrate(args) => migrate::run(config, args).await,
+            Command::ImportJobs(args) => import_jobs::run(config, args).await,
             Command::Admin(command) => admin::run(config, command).await,
             Command::Completions(args) => completions::run(&args),
         }

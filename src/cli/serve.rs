@@ -13,7 +13,9 @@ use crate::core::metrics::Metrics;
 use crate::core::security;
 use crate::db::Database;
 use crate::db::migrations::{Migrator, Outcome};
+use crate::repositories::job_index::{self, JobIndex};
 use crate::services::email::Mailer;
+use crate::services::jobs;
 use crate::workers::{WorkerContext, Workers};
 
 #[derive(Args, Debug)]
@@ -40,6 +42,7 @@ pub async fn run(config: Config, args: ServeArgs) -> anyhow::Result<()> {
     });
 
     let mut serve = args.opts.resolve()?;
+    serve.data_dir = config.data_dir.clone();
     let run_workers = match args.run_workers.trim().to_ascii_lowercase().as_str() {
         "true" | "1" | "yes" | "on" => true,
         "false" | "0" | "no" | "off" => false,
@@ -67,7 +70,7 @@ pub async fn run(config: Config, args: ServeArgs) -> anyhow::Result<()> {
 
     let db = Database::connect(&config.db).await?;
     tracing::info!(url = db.url(), "database open");
-    let result = migrate_and_serve(&db, serve, run_workers.then_some(worker_config), stop).await;
+    let result = migrate_and_serve(&db, &config, serve, run_workers.then_some(worker_config), stop).await;
     db.close().await;
     result?;
     tracing::info!("stopped");
@@ -95,8 +98,32 @@ pub(crate) async fn migrate(db: &Database) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Opens the search index of the data directory (in memory for an in-memory database).
+pub(crate) fn open_jobs_index(config: &Config) -> anyhow::Result<Arc<JobIndex>> {
+    let dir = (config.db.url != "mem://").then(|| job_index::index_dir(&config.data_dir));
+    let index = JobIndex::open(dir.as_deref()).context("cannot open the search index")?;
+    Ok(Arc::new(index))
+}
+
+/// Rebuilds the search index when it is behind the database, logging progress.
+pub(crate) async fn ensure_index(ctx: &crate::services::Context) -> anyhow::Result<()> {
+    let mut last = std::time::Instant::now();
+    let rebuilt = jobs::ensure_index(ctx, |n| {
+        if last.elapsed() > std::time::Duration::from_secs(2) {
+            tracing::info!(jobs = n, "rebuilding the search index");
+            last = std::time::Instant::now();
+        }
+    })
+    .await?;
+    if let Some(n) = rebuilt {
+        tracing::info!(jobs = n, "search index rebuilt");
+    }
+    Ok(())
+}
+
 async fn migrate_and_serve(
     db: &Database,
+    config: &Config,
     serve: ServeConfig,
     workers: Option<WorkerConfig>,
     mut stop: watch::Receiver<bool>,
@@ -108,7 +135,9 @@ async fn migrate_and_serve(
     let addr = listener.local_addr()?;
     let grace = serve.shutdown_timeout;
     let metrics = Arc::new(Metrics::new());
-    let mut state = AppState::new(db.clone(), serve).with_metrics(metrics.clone());
+    let mut state =
+        AppState::new(db.clone(), serve).with_metrics(metrics.clone()).with_jobs_index(open_jobs_index(config)?);
+    ensure_index(&state.ctx).await?;
 
     let running = match workers {
         Some(config) => {

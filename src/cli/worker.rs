@@ -46,7 +46,9 @@ pub async fn run(config: Config, args: WorkerArgs) -> anyhow::Result<()> {
             keys: TokenKeys::new(&crate::core::config::Secret::new(security::random_token())),
             auth: serve.auth.clone(),
             public_url: serve.public_url.clone(),
+            jobs_index: super::serve::open_jobs_index(&config)?,
         };
+        super::serve::ensure_index(&services).await?;
         let ctx = Arc::new(WorkerContext {
             services,
             mailer,

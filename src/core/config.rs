@@ -41,6 +41,7 @@ pub mod env {
     pub const RATE_LIMIT_EMAILS_PER_ACCOUNT: &str = "JOBPORTAL_RATE_LIMIT_EMAILS_PER_ACCOUNT";
     pub const PASSWORD_HASH_CONCURRENCY: &str = "JOBPORTAL_PASSWORD_HASH_CONCURRENCY";
     pub const RUN_WORKERS: &str = "JOBPORTAL_RUN_WORKERS";
+    pub const MODERATE_UNVERIFIED: &str = "JOBPORTAL_MODERATE_UNVERIFIED";
     pub const QUEUE_CONCURRENCY: &str = "JOBPORTAL_QUEUE_CONCURRENCY";
     pub const TASK_LEASE: &str = "JOBPORTAL_TASK_LEASE";
     pub const TASK_POLL_INTERVAL: &str = "JOBPORTAL_TASK_POLL_INTERVAL";
@@ -51,6 +52,7 @@ pub mod env {
     pub const EMAIL_FROM: &str = "JOBPORTAL_EMAIL_FROM";
     pub const PRODUCTION: &str = "JOBPORTAL_PRODUCTION";
     pub const SCHEDULE_PRUNE: &str = "JOBPORTAL_SCHEDULE_PRUNE";
+    pub const SCHEDULE_CLOSE_EXPIRED_JOBS: &str = "JOBPORTAL_SCHEDULE_CLOSE_EXPIRED_JOBS";
 
     /// Every variable above, for the check that the docs name them all.
     pub const ALL: &[&str] = &[
@@ -79,6 +81,7 @@ pub mod env {
         RATE_LIMIT_EMAILS_PER_ACCOUNT,
         PASSWORD_HASH_CONCURRENCY,
         RUN_WORKERS,
+        MODERATE_UNVERIFIED,
         QUEUE_CONCURRENCY,
         TASK_LEASE,
         TASK_POLL_INTERVAL,
@@ -89,6 +92,7 @@ pub mod env {
         EMAIL_FROM,
         PRODUCTION,
         SCHEDULE_PRUNE,
+        SCHEDULE_CLOSE_EXPIRED_JOBS,
     ];
 }
 
@@ -234,6 +238,11 @@ pub struct ServeOpts {
     #[arg(long, env = env::RATE_LIMIT_EMAILS_PER_ACCOUNT, default_value = "3/1h", value_name = "RATE")]
     pub rate_limit_emails_per_account: String,
 
+    /// Jobs of companies an admin has not verified wait for an admin's approval before they
+    /// are public
+    #[arg(long, env = env::MODERATE_UNVERIFIED, default_value = "false", value_name = "BOOL")]
+    pub moderate_unverified: String,
+
     /// Password hashes (argon2id, ~20-50 ms of CPU each) running at once; auto leaves one core
     /// free for everything else
     #[arg(long, env = env::PASSWORD_HASH_CONCURRENCY, default_value = "auto", value_name = "N")]
@@ -286,6 +295,10 @@ pub struct WorkerOpts {
     /// (minute hour day-of-month month day-of-week, UTC), or off
     #[arg(long, env = env::SCHEDULE_PRUNE, default_value = "17 * * * *", value_name = "CRON")]
     pub schedule_prune: String,
+
+    /// When to close published jobs past their expiry: a cron expression (UTC), or off
+    #[arg(long, env = env::SCHEDULE_CLOSE_EXPIRED_JOBS, default_value = "*/10 * * * *", value_name = "CRON")]
+    pub schedule_close_expired_jobs: String,
 }
 
 /// Where email goes.
@@ -341,7 +354,10 @@ impl WorkerConfig {
                 backend: EmailBackendConfig::File { dir: dir.join("mail") },
                 from: "jobportal <noreply@localhost>".into(),
             },
-            schedules: vec![ScheduleConfig { name: "prune", cron: Some("17 * * * *".into()) }],
+            schedules: vec![
+                ScheduleConfig { name: "prune", cron: Some("17 * * * *".into()) },
+                ScheduleConfig { name: "close_expired_jobs", cron: Some("*/10 * * * *".into()) },
+            ],
         }
     }
 }
@@ -608,6 +624,10 @@ pub struct ServeConfig {
     pub rate_limits: RateLimitConfig,
     /// Concurrent password hashes; `None` is the default (cores - 1, at least 1).
     pub password_hash_concurrency: Option<usize>,
+    /// Jobs of unverified companies wait for an admin.
+    pub moderate_unverified: bool,
+    /// Where uploads (imports) are kept until a task processes them.
+    pub data_dir: PathBuf,
 }
 
 impl Default for ServeConfig {
@@ -624,6 +644,8 @@ impl Default for ServeConfig {
             auth: AuthConfig::default(),
             rate_limits: RateLimitConfig::default(),
             password_hash_concurrency: None,
+            moderate_unverified: false,
+            data_dir: std::env::temp_dir().join("jobportal"),
         }
     }
 }
@@ -807,7 +829,17 @@ impl ServeOpts {
                 )
             })?),
         };
+        let moderate_unverified = parse_bool(&self.moderate_unverified).ok_or_else(|| {
+            ConfigError::new(
+                env::MODERATE_UNVERIFIED,
+                "moderate-unverified",
+                &self.moderate_unverified,
+                "expected true or false",
+            )
+        })?;
         Ok(ServeConfig {
+            data_dir: PathBuf::new(),
+            moderate_unverified,
             addr,
             jwt_secret,
             body_limit,
@@ -957,6 +989,7 @@ mod tests {
             rate_limit_login_failures: "5/15m".into(),
             rate_limit_emails_per_account: "3/1h".into(),
             password_hash_concurrency: "auto".into(),
+            moderate_unverified: "false".into(),
         }
     }
 

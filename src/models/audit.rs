@@ -27,6 +27,14 @@ pub enum AuditAction {
     MemberJoined,
     MemberRemoved,
     OwnershipTransferred,
+    JobCreated,
+    JobUpdated,
+    JobPublished,
+    JobClosed,
+    JobArchived,
+    JobApproved,
+    JobRejected,
+    JobsImported,
 }
 
 impl AuditAction {
@@ -53,6 +61,14 @@ impl AuditAction {
         AuditAction::MemberJoined,
         AuditAction::MemberRemoved,
         AuditAction::OwnershipTransferred,
+        AuditAction::JobCreated,
+        AuditAction::JobUpdated,
+        AuditAction::JobPublished,
+        AuditAction::JobClosed,
+        AuditAction::JobArchived,
+        AuditAction::JobApproved,
+        AuditAction::JobRejected,
+        AuditAction::JobsImported,
     ];
 
     pub const fn as_str(self) -> &'static str {
@@ -79,6 +95,14 @@ impl AuditAction {
             AuditAction::MemberJoined => "company.member_joined",
             AuditAction::MemberRemoved => "company.member_removed",
             AuditAction::OwnershipTransferred => "company.ownership_transferred",
+            AuditAction::JobCreated => "job.created",
+            AuditAction::JobUpdated => "job.updated",
+            AuditAction::JobPublished => "job.published",
+            AuditAction::JobClosed => "job.closed",
+            AuditAction::JobArchived => "job.archived",
+            AuditAction::JobApproved => "admin.job_approved",
+            AuditAction::JobRejected => "admin.job_rejected",
+            AuditAction::JobsImported => "admin.jobs_imported",
         }
     }
 

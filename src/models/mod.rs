@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod company;
 pub mod email;
+pub mod job;
 pub mod session;
 pub mod task;
 pub mod token;

@@ -64,6 +64,8 @@ pub struct TaskRecord {
     pub lease_until: Option<DateTime<Utc>>,
     pub locked_by: Option<String>,
     pub last_error: Option<String>,
+    /// What the task reported when it finished (an import's summary).
+    pub result: Option<serde_json::Value>,
     pub dedup_key: String,
     pub created_at: DateTime<Utc>,
     pub started_at: Option<DateTime<Utc>>,

@@ -50,6 +50,17 @@ pub async fn insert(
     fields: &CompanyFields,
     created_by: &str,
 ) -> Result<Company, RepoError> {
+    insert_with_id(ex, &new_key(), slug, fields, created_by).await
+}
+
+/// Stores a company under a given id (imports derive it from the slug).
+pub async fn insert_with_id(
+    ex: &impl Executor,
+    id: &str,
+    slug: &str,
+    fields: &CompanyFields,
+    created_by: &str,
+) -> Result<Company, RepoError> {
     let sql = format!(
         "CREATE type::record('company', $id) SET name = $name, slug = $slug, website = $website, \
          description = $description, location = $location, size = $size, logo_url = $logo_url, \
@@ -57,7 +68,7 @@ pub async fn insert(
     );
     let mut response = ex
         .query(sql)
-        .bind(("id", new_key()))
+        .bind(("id", id.to_owned()))
         .bind(("name", fields.name.clone().unwrap_or_default()))
         .bind(("slug", slug.to_owned()))
         .bind(("website", fields.website.clone()))
@@ -83,6 +94,18 @@ pub async fn find_by_id(ex: &impl Executor, id: &str) -> Result<Option<Company>,
     let mut response = ex.query(sql).bind(("id", id.to_owned())).await?;
     let row: Option<CompanyRow> = response.take(0)?;
     Ok(row.map(Company::from))
+}
+
+/// The companies with these ids that exist.
+pub async fn find_many(ex: &impl Executor, ids: &[String]) -> Result<Vec<Company>, RepoError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids: Vec<RecordId> = ids.iter().map(|id| RecordId::new("company", id.as_str())).collect();
+    let sql = format!("SELECT {COMPANY_FIELDS} FROM $ids");
+    let mut response = ex.query(sql).bind(("ids", ids)).await?;
+    let rows: Vec<CompanyRow> = response.take(0)?;
+    Ok(rows.into_iter().map(Company::from).collect())
 }
 
 /// Changes the fields that are `Some`. An empty string clears an optional field.

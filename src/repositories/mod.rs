@@ -5,6 +5,8 @@
 pub mod audit;
 pub mod companies;
 pub mod emails;
+pub mod job_index;
+pub mod jobs;
 pub mod sessions;
 pub mod tasks;
 pub mod tokens;

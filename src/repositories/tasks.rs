@@ -25,6 +25,7 @@ struct TaskRow {
     lease_until: Option<DateTime<Utc>>,
     locked_by: Option<String>,
     last_error: Option<String>,
+    result: Option<serde_json::Value>,
     dedup_key: String,
     created_at: DateTime<Utc>,
     started_at: Option<DateTime<Utc>>,
@@ -45,6 +46,7 @@ impl From<TaskRow> for TaskRecord {
             lease_until: r.lease_until,
             locked_by: r.locked_by,
             last_error: r.last_error,
+            result: r.result,
             dedup_key: r.dedup_key,
             created_at: r.created_at,
             started_at: r.started_at,
@@ -54,14 +56,15 @@ impl From<TaskRow> for TaskRecord {
 }
 
 /// Enqueues a task; a task with the same dedup key already there makes this a no-op.
-/// Returns whether a new task was created.
-pub async fn insert(ex: &impl Executor, task: &NewTask) -> Result<bool, RepoError> {
+/// Returns the id of the new task, or `None` when the key was taken.
+pub async fn insert(ex: &impl Executor, task: &NewTask) -> Result<Option<String>, RepoError> {
+    let id = new_key();
     let result = ex
         .query(
             "CREATE type::record('task', $id) SET kind = $kind, queue = $queue, payload = $payload, \
              max_attempts = $max_attempts, run_at = $run_at, dedup_key = $dedup_key RETURN NONE",
         )
-        .bind(("id", new_key()))
+        .bind(("id", id.clone()))
         .bind(("kind", task.kind.clone()))
         .bind(("queue", task.queue.clone()))
         .bind(("payload", task.payload.clone()))
@@ -72,8 +75,8 @@ pub async fn insert(ex: &impl Executor, task: &NewTask) -> Result<bool, RepoErro
         .map_err(RepoError::from)
         .and_then(|r| r.check().map_err(RepoError::from));
     match result {
-        Ok(_) => Ok(true),
-        Err(RepoError::Duplicate { index }) if index == "task_dedup" => Ok(false),
+        Ok(_) => Ok(Some(id)),
+        Err(RepoError::Duplicate { index }) if index == "task_dedup" => Ok(None),
         Err(err) => Err(err),
     }
 }
@@ -189,6 +192,16 @@ pub async fn hand_back(ex: &impl Executor, id: &str, worker: &str) -> Result<boo
         .await?;
     let ids: Vec<RecordId> = response.take(0)?;
     Ok(!ids.is_empty())
+}
+
+/// Records what a task reported (it stays with the task for whoever polls it).
+pub async fn set_result(ex: &impl Executor, id: &str, result: serde_json::Value) -> Result<(), RepoError> {
+    ex.query("UPDATE type::record('task', $id) SET result = $result RETURN NONE")
+        .bind(("id", id.to_owned()))
+        .bind(("result", result))
+        .await?
+        .check()?;
+    Ok(())
 }
 
 pub async fn find(ex: &impl Executor, id: &str) -> Result<Option<TaskRecord>, RepoError> {

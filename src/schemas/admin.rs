@@ -99,6 +99,8 @@ pub struct TaskBody {
     pub run_at: DateTime<Utc>,
     pub lease_until: Option<DateTime<Utc>>,
     pub last_error: Option<String>,
+    /// What the task reported when it finished (an import's summary).
+    pub result: Option<serde_json::Value>,
     pub payload: serde_json::Value,
     pub created_at: DateTime<Utc>,
     pub started_at: Option<DateTime<Utc>>,
@@ -117,10 +119,19 @@ impl From<TaskRecord> for TaskBody {
             run_at: t.run_at,
             lease_until: t.lease_until,
             last_error: t.last_error,
+            result: t.result,
             payload: t.payload,
             created_at: t.created_at,
             started_at: t.started_at,
             finished_at: t.finished_at,
         }
     }
+}
+
+/// Work accepted to be done in the background.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct AcceptedTaskBody {
+    pub task_id: String,
+    /// Poll this for the status and, once done, the result.
+    pub status_url: String,
 }

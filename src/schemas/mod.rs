@@ -7,4 +7,5 @@ pub mod auth;
 pub mod company;
 pub mod error;
 pub mod health;
+pub mod job;
 pub mod user;

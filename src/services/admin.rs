@@ -169,3 +169,20 @@ pub async fn discard_task(
     }
     Ok(())
 }
+
+pub async fn get_task(ctx: &Context, principal: &Principal, id: &str) -> Result<TaskRecord, ServiceError> {
+    policy::require_admin(principal)?;
+    repositories::tasks::find(&ctx.db, id).await?.ok_or(ServiceError::NotFound("task"))
+}
+
+/// Enqueues the import of an uploaded file; returns the task id.
+pub async fn enqueue_import(
+    ctx: &Context,
+    principal: &Principal,
+    task: &crate::workers::tasks::import_jobs::ImportJobs,
+) -> Result<String, ServiceError> {
+    policy::require_admin(principal)?;
+    crate::workers::queue::enqueue(&ctx.db, task)
+        .await?
+        .ok_or_else(|| ServiceError::Internal(anyhow::anyhow!("an import task without a dedup key was deduplicated")))
+}

@@ -30,6 +30,8 @@ pub enum ConflictKind {
     AlreadyMember,
     LastOwner,
     AlreadyVerified,
+    /// A move the lifecycle of the object does not allow (e.g. editing an archived job).
+    InvalidTransition,
     /// Another request changed the same data at the same time; retrying may succeed.
     Concurrent,
 }

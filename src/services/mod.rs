@@ -8,8 +8,13 @@ pub mod companies;
 pub mod email;
 pub mod error;
 pub mod health;
+pub mod import;
+pub mod jobs;
 pub mod policy;
+pub mod search;
 pub mod users;
+
+use std::sync::Arc;
 
 use crate::core::config::AuthConfig;
 use crate::core::security::TokenKeys;
@@ -26,6 +31,8 @@ pub struct Context {
     pub auth: AuthConfig,
     /// Base of the links in emails, without a trailing slash.
     pub public_url: String,
+    /// The full-text index of public jobs.
+    pub jobs_index: Arc<crate::repositories::job_index::JobIndex>,
 }
 
 /// The authenticated caller of a request.

@@ -66,6 +66,16 @@ pub fn remove_member(
     manage_members(membership)
 }
 
+/// Acting for a company (posting and managing its jobs): its members, owners or recruiters.
+/// Admins moderate jobs but do not post for companies.
+pub fn act_for_company(p: &Principal, membership: Option<CompanyRole>) -> Result<(), ServiceError> {
+    match membership {
+        Some(_) => Ok(()),
+        None if p.is_admin() => Err(ServiceError::forbidden("admins moderate jobs; members of the company post them")),
+        None => Err(ServiceError::forbidden("only the company's members post its jobs")),
+    }
+}
+
 /// Joining a company by invitation: employers only (candidates and admins act for no company).
 pub fn join_company(p: &Principal) -> Result<(), ServiceError> {
     if p.role == Role::Employer {

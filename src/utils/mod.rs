@@ -1,3 +1,4 @@
-//! Small, dependency-free helpers: validated newtypes.
+//! Small, dependency-free helpers: validated newtypes and skill names.
 
+pub mod skills;
 pub mod validators;

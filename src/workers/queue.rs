@@ -44,15 +44,17 @@ impl Queue {
     }
 }
 
-/// Which attempt this is, so a task can act on its last one (mark its email failed).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Which attempt this is, so a task can act on its last one (mark its email failed), and which
+/// task (so it can record a result).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Attempt {
     pub number: u32,
     pub max: u32,
+    pub task_id: String,
 }
 
 impl Attempt {
-    pub fn is_last(self) -> bool {
+    pub fn is_last(&self) -> bool {
         self.number >= self.max
     }
 }
@@ -100,8 +102,8 @@ fn new_task<T: Task>(task: &T, run_at: DateTime<Utc>) -> Result<NewTask, RepoErr
     })
 }
 
-/// Enqueues a task due now; false when its dedup key was already taken.
-pub async fn enqueue<T: Task>(ex: &impl Executor, task: &T) -> Result<bool, RepoError> {
+/// Enqueues a task due now; returns its id, or `None` when its dedup key was already taken.
+pub async fn enqueue<T: Task>(ex: &impl Executor, task: &T) -> Result<Option<String>, RepoError> {
     enqueue_at(ex, task, Utc::now()).await
 }
 
@@ -110,7 +112,7 @@ pub async fn enqueue_at<T: Task>(
     ex: &impl Executor,
     task: &T,
     run_at: DateTime<Utc>,
-) -> Result<bool, RepoError> {
+) -> Result<Option<String>, RepoError> {
     repositories::tasks::insert(ex, &new_task(task, run_at)?).await
 }
 

@@ -25,7 +25,7 @@ use crate::repositories;
 /// factor in [0.75, 1.25) so tasks that failed together do not retry together. `None` once the
 /// attempts are used up.
 pub fn retry_at(
-    attempt: Attempt,
+    attempt: &Attempt,
     base: Duration,
     max: Duration,
     now: DateTime<Utc>,
@@ -158,7 +158,7 @@ impl Worker {
     async fn run_task(&mut self, task: TaskRecord) {
         let db = self.ctx.services.db.clone();
         let started = Instant::now();
-        let attempt = Attempt { number: task.attempts, max: task.max_attempts };
+        let attempt = Attempt { number: task.attempts, max: task.max_attempts, task_id: task.id.clone() };
         let span =
             tracing::info_span!("task", id = %task.id, kind = %task.kind, attempt = attempt.number);
         let Some(handler) = self.registry.handler(&task.kind).cloned() else {
@@ -166,11 +166,11 @@ impl Worker {
                 format!("this jobportal has no handler for tasks of kind {:?}", task.kind);
             tracing::error!(parent: &span, "{message}");
             let retry =
-                retry_at(attempt, self.config.backoff_base, self.config.backoff_max, Utc::now());
+                retry_at(&attempt, self.config.backoff_base, self.config.backoff_max, Utc::now());
             let _ = repositories::tasks::fail(&db, &task.id, &self.id, &message, retry).await;
             return;
         };
-        let mut work = tokio::spawn(handler(self.ctx.clone(), task.payload.clone(), attempt));
+        let mut work = tokio::spawn(handler(self.ctx.clone(), task.payload.clone(), attempt.clone()));
         let mut heartbeat = tokio::time::interval(self.config.lease / 3);
         heartbeat.tick().await;
         let result = loop {
@@ -221,7 +221,7 @@ impl Worker {
         let retry = if permanent {
             None
         } else {
-            retry_at(attempt, self.config.backoff_base, self.config.backoff_max, Utc::now())
+            retry_at(&attempt, self.config.backoff_base, self.config.backoff_max, Utc::now())
         };
         let outcome = if retry.is_some() { "retry" } else { "dead" };
         if retry.is_some() {
@@ -268,7 +268,7 @@ mod tests {
         let max = Duration::from_secs(3600);
         let now = Utc::now();
         for (number, expected) in [(1u32, 2.0), (2, 4.0), (3, 8.0), (6, 64.0)] {
-            let at = retry_at(Attempt { number, max: 8 }, base, max, now).unwrap();
+            let at = retry_at(&Attempt { number, max: 8, task_id: String::new() }, base, max, now).unwrap();
             let delay = (at - now).num_milliseconds() as f64 / 1000.0;
             assert!(
                 delay >= expected * 0.75 - 0.01 && delay < expected * 1.25 + 0.01,
@@ -276,8 +276,8 @@ mod tests {
             );
         }
         let capped =
-            retry_at(Attempt { number: 7, max: 20 }, base, Duration::from_secs(10), now).unwrap();
+            retry_at(&Attempt { number: 7, max: 20, task_id: String::new() }, base, Duration::from_secs(10), now).unwrap();
         assert!((capped - now).num_seconds() <= 13);
-        assert!(retry_at(Attempt { number: 8, max: 8 }, base, max, now).is_none());
+        assert!(retry_at(&Attempt { number: 8, max: 8, task_id: String::new() }, base, max, now).is_none());
     }
 }

@@ -13,6 +13,7 @@ use tokio::sync::watch;
 
 use super::WorkerContext;
 use super::queue;
+use super::tasks::close_expired_jobs::CloseExpiredJobs;
 use super::tasks::prune::Prune;
 use crate::core::config::{WorkerConfig, parse_cron};
 use crate::repositories::RepoError;
@@ -21,7 +22,7 @@ use crate::repositories::RepoError;
 type Enqueue = fn(
     Arc<WorkerContext>,
     DateTime<Utc>,
-) -> futures_util::future::BoxFuture<'static, Result<bool, RepoError>>;
+) -> futures_util::future::BoxFuture<'static, Result<Option<String>, RepoError>>;
 
 pub struct Schedule {
     pub name: &'static str,
@@ -36,10 +37,14 @@ pub struct SchedulerState {
     pub next: Mutex<Option<(String, DateTime<Utc>)>>,
 }
 
+fn enqueue_close_expired(ctx: Arc<WorkerContext>, slot: DateTime<Utc>) -> futures_util::future::BoxFuture<'static, Result<Option<String>, RepoError>> {
+    Box::pin(async move { queue::enqueue(&ctx.services.db, &CloseExpiredJobs { slot: slot.timestamp() }).await })
+}
+
 fn enqueue_prune(
     ctx: Arc<WorkerContext>,
     slot: DateTime<Utc>,
-) -> futures_util::future::BoxFuture<'static, Result<bool, RepoError>> {
+) -> futures_util::future::BoxFuture<'static, Result<Option<String>, RepoError>> {
     Box::pin(
         async move { queue::enqueue(&ctx.services.db, &Prune { slot: slot.timestamp() }).await },
     )
@@ -54,6 +59,7 @@ pub fn schedules(config: &WorkerConfig) -> Vec<Schedule> {
             let cron = parse_cron(s.cron.as_deref()?).ok()?;
             let enqueue: Enqueue = match s.name {
                 "prune" => enqueue_prune,
+                "close_expired_jobs" => enqueue_close_expired,
                 _ => return None,
             };
             Some(Schedule { name: s.name, cron, enqueue })
@@ -94,10 +100,10 @@ pub async fn run(
         // Every schedule due at this instant fires (two may share a slot).
         for schedule in schedules.iter().filter(|s| next_slot(&s.cron, after) == Some(at)) {
             match (schedule.enqueue)(ctx.clone(), at).await {
-                Ok(true) => {
+                Ok(Some(_)) => {
                     tracing::info!(schedule = schedule.name, slot = %at, "scheduled task enqueued")
                 }
-                Ok(false) => {
+                Ok(None) => {
                     tracing::debug!(schedule = schedule.name, slot = %at, "slot already enqueued by another scheduler")
                 }
                 Err(err) => {

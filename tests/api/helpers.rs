@@ -22,6 +22,8 @@ pub struct TestApp {
     pub addr: SocketAddr,
     pub client: reqwest::Client,
     pub db: Database,
+    /// What the services of this app use (database, search index, settings).
+    pub ctx: jobportal::services::Context,
     pub metrics: std::sync::Arc<jobportal::core::metrics::Metrics>,
     shutdown: Option<oneshot::Sender<()>>,
     server: Option<JoinHandle<std::io::Result<()>>>,
@@ -112,6 +114,7 @@ pub async fn spawn_state(state: AppState, build: impl FnOnce(AppState) -> Router
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind a random port");
     let addr = listener.local_addr().unwrap();
     let db = state.db().clone();
+    let ctx = state.ctx.clone();
     let metrics = state.metrics.clone();
     let app = build(state);
     let (tx, rx) = oneshot::channel::<()>();
@@ -128,7 +131,7 @@ pub async fn spawn_state(state: AppState, build: impl FnOnce(AppState) -> Router
         .timeout(Duration::from_secs(30))
         .build()
         .unwrap();
-    TestApp { addr, client, db, metrics, shutdown: Some(tx), server: Some(server), workers: None }
+    TestApp { addr, client, db, ctx, metrics, shutdown: Some(tx), server: Some(server), workers: None }
 }
 
 impl TestApp {
@@ -282,6 +285,17 @@ impl TestApp {
         let response = self.post_login(email, PASSWORD).await;
         assert_eq!(response.status(), 200, "login {email}");
         Account::from_auth_body(response.json().await.unwrap())
+    }
+
+    /// Imports JSON Lines records through the import service (as `import-jobs` does).
+    pub async fn import_jsonl(&self, lines: &[serde_json::Value]) -> jobportal::services::import::ImportSummary {
+        let text: String = lines.iter().map(|l| format!("{l}\n")).collect();
+        let input = jobportal::services::import::Input {
+            name: "test.jsonl".into(),
+            reader: Box::new(std::io::Cursor::new(text.into_bytes())),
+            format: None,
+        };
+        jobportal::services::import::import(&self.ctx, vec![input], &Default::default(), &mut ()).await.expect("import runs")
     }
 
     /// Every email in the outbox to an address, oldest first.

@@ -183,6 +183,7 @@ fn context(app: &TestApp, loops: usize) -> Arc<WorkerContext> {
             keys: jobportal::core::security::TokenKeys::new(&Secret::new("k".repeat(40))),
             auth: Default::default(),
             public_url: "http://127.0.0.1:8080".into(),
+            jobs_index: Arc::new(jobportal::repositories::job_index::JobIndex::open(None).unwrap()),
         },
         mailer: jobportal::services::email::Mailer::from_config(&config.email).unwrap(),
         metrics: app.metrics.clone(),
@@ -326,9 +327,9 @@ async fn a_task_whose_worker_died_runs_again_after_its_lease_ran_out() {
 async fn a_dedup_key_makes_one_task_however_often_it_is_enqueued() {
     let app = spawn_app().await;
     let slot = jobportal::workers::tasks::prune::Prune { slot: 1_800_000_000 };
-    assert!(queue::enqueue(&app.db, &slot).await.unwrap());
+    assert!(queue::enqueue(&app.db, &slot).await.unwrap().is_some());
     assert!(
-        !queue::enqueue(&app.db, &slot).await.unwrap(),
+        queue::enqueue(&app.db, &slot).await.unwrap().is_none(),
         "a second scheduler's enqueue of the same slot"
     );
     let (tasks, total) =

@@ -3,7 +3,7 @@
 use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::{delete, get, post};
+use axum::routing::{get, post};
 
 use crate::api::AppState;
 use crate::api::error::{ApiError, ErrorCode};
@@ -29,8 +29,13 @@ pub fn router() -> Router<AppState> {
         .route("/companies/{slug}/unverify", post(unverify_company))
         .route("/audit-log", get(audit_log))
         .route("/tasks", get(list_tasks))
+        .route("/tasks/{id}", get(get_task).delete(discard_task))
+        .route("/jobs/import", post(import_jobs).layer(axum::extract::DefaultBodyLimit::max(IMPORT_LIMIT)))
+        .route("/jobs/pending", get(pending_jobs))
+        .route("/jobs/{id}/approve", post(approve_job))
+        .route("/jobs/{id}/reject", post(reject_job))
         .route("/tasks/{id}/retry", post(retry_task))
-        .route("/tasks/{id}", delete(discard_task))
+
 }
 
 /// `limit` 1–100 (default 50) and `offset`.
@@ -232,4 +237,160 @@ pub async fn discard_task(
 ) -> Result<StatusCode, ApiError> {
     admin::discard_task(&state.ctx, &principal, &id).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Jobs of unverified companies waiting for approval, oldest first.
+#[utoipa::path(get, path = "/api/v1/admin/jobs/pending", tag = "admin", security(("bearer" = [])),
+    params(crate::schemas::job::CompanyJobsQuery),
+    responses(
+        (status = 200, description = "A page of jobs waiting for review", body = crate::schemas::job::JobPageBody),
+        (status = 403, description = "`forbidden`: admins only", body = ErrorBody),
+    ))]
+pub async fn pending_jobs(
+    State(state): State<AppState>,
+    CurrentUser(principal): CurrentUser,
+    Query(query): Query<crate::schemas::job::CompanyJobsQuery>,
+) -> Result<Json<crate::schemas::job::JobPageBody>, ApiError> {
+    let (limit, offset) = page_params(query.limit, query.offset)?;
+    let (jobs, total) = crate::services::jobs::pending_review(&state.ctx, &principal, limit, offset).await?;
+    let mut items = Vec::with_capacity(jobs.len());
+    for job in jobs {
+        let (job, company) = crate::services::jobs::get(&state.ctx, Some(&principal), &job.id).await?;
+        items.push(crate::schemas::job::JobBody::new(&job, &company, true));
+    }
+    Ok(Json(crate::schemas::job::JobPageBody { items, total, limit, offset }))
+}
+
+async fn review_job(state: AppState, principal: crate::services::Principal, meta: crate::services::RequestMeta, id: String, verdict: crate::models::job::Review) -> Result<Json<crate::schemas::job::JobBody>, ApiError> {
+    let job = crate::services::jobs::review(&state.ctx, &principal, &id, verdict, &meta).await?;
+    let (job, company) = crate::services::jobs::get(&state.ctx, Some(&principal), &job.id).await?;
+    Ok(Json(crate::schemas::job::JobBody::new(&job, &company, true)))
+}
+
+/// Approves a job: if published, it becomes public.
+#[utoipa::path(post, path = "/api/v1/admin/jobs/{id}/approve", tag = "admin", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Job id")),
+    responses(
+        (status = 200, description = "Approved", body = crate::schemas::job::JobBody),
+        (status = 403, description = "`forbidden`: admins only", body = ErrorBody),
+    ))]
+pub async fn approve_job(
+    State(state): State<AppState>,
+    CurrentUser(principal): CurrentUser,
+    ClientMeta(meta): ClientMeta,
+    Path(id): Path<String>,
+) -> Result<Json<crate::schemas::job::JobBody>, ApiError> {
+    review_job(state, principal, meta, id, crate::models::job::Review::Approved).await
+}
+
+/// Rejects a job: it stays out of search until published again and approved.
+#[utoipa::path(post, path = "/api/v1/admin/jobs/{id}/reject", tag = "admin", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Job id")),
+    responses(
+        (status = 200, description = "Rejected", body = crate::schemas::job::JobBody),
+        (status = 403, description = "`forbidden`: admins only", body = ErrorBody),
+    ))]
+pub async fn reject_job(
+    State(state): State<AppState>,
+    CurrentUser(principal): CurrentUser,
+    ClientMeta(meta): ClientMeta,
+    Path(id): Path<String>,
+) -> Result<Json<crate::schemas::job::JobBody>, ApiError> {
+    review_job(state, principal, meta, id, crate::models::job::Review::Rejected).await
+}
+
+/// The largest upload `POST /admin/jobs/import` takes.
+pub const IMPORT_LIMIT: usize = 512 * 1024 * 1024;
+
+/// Query parameters of an import upload.
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ImportQuery {
+    /// json, jsonl or csv [default: from the content type, else jsonl]
+    pub format: Option<String>,
+    /// The source of records that do not name one [default: import]
+    pub source: Option<String>,
+}
+
+/// Uploads a file of jobs (the body: JSON, JSON Lines, CSV or JobPosting JSON-LD) to import in
+/// the background. Poll the task for its summary.
+#[utoipa::path(post, path = "/api/v1/admin/jobs/import", tag = "admin", security(("bearer" = [])),
+    params(ImportQuery),
+    request_body(content = String, description = "The file", content_type = "application/x-ndjson"),
+    responses(
+        (status = 202, description = "Accepted: the task that imports it", body = crate::schemas::admin::AcceptedTaskBody),
+        (status = 403, description = "`forbidden`: admins only", body = ErrorBody),
+        (status = 413, description = "`payload_too_large`", body = ErrorBody),
+    ))]
+pub async fn import_jobs(
+    State(state): State<AppState>,
+    CurrentUser(principal): CurrentUser,
+    Query(query): Query<ImportQuery>,
+    headers: axum::http::HeaderMap,
+    body: axum::body::Body,
+) -> Result<(StatusCode, Json<crate::schemas::admin::AcceptedTaskBody>), ApiError> {
+    crate::services::policy::require_admin(&principal)?;
+    let content_type = headers.get(axum::http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let format = match query.format.as_deref() {
+        Some(f @ ("json" | "jsonl" | "csv")) => f,
+        Some(other) => {
+            return Err(ApiError::new(ErrorCode::InvalidParameter, format!("format {other:?} is not one of json, jsonl, csv")));
+        }
+        None if content_type.starts_with("text/csv") => "csv",
+        None if content_type.starts_with("application/json") || content_type.starts_with("application/ld+json") => "json",
+        None => "jsonl",
+    };
+    let dir = state.config.data_dir.join("imports");
+    let path = dir.join(format!("{}.{format}", uuid::Uuid::now_v7()));
+    store_upload(body, &dir, &path).await?;
+    let task = crate::workers::tasks::import_jobs::ImportJobs {
+        path: path.display().to_string(),
+        format: format.into(),
+        source: query.source.unwrap_or_else(|| "import".into()),
+    };
+    let id = crate::services::admin::enqueue_import(&state.ctx, &principal, &task).await?;
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(crate::schemas::admin::AcceptedTaskBody { status_url: format!("/api/v1/admin/tasks/{id}"), task_id: id }),
+    ))
+}
+
+/// Streams a request body to a file (never all in memory).
+async fn store_upload(body: axum::body::Body, dir: &std::path::Path, path: &std::path::Path) -> Result<(), ApiError> {
+    use futures_util::StreamExt;
+    use tokio::io::AsyncWriteExt;
+    tokio::fs::create_dir_all(dir).await.map_err(ApiError::internal)?;
+    let mut file = tokio::fs::File::create(path).await.map_err(ApiError::internal)?;
+    let mut stream = http_body_util::BodyExt::into_data_stream(http_body_util::Limited::new(body, IMPORT_LIMIT));
+    while let Some(chunk) = stream.next().await {
+        let chunk = match chunk {
+            Ok(chunk) => chunk,
+            Err(err) => {
+                drop(file);
+                let _ = tokio::fs::remove_file(path).await;
+                if err.downcast_ref::<http_body_util::LengthLimitError>().is_some() {
+                    return Err(ApiError::new(ErrorCode::PayloadTooLarge, "the upload is larger than the limit"));
+                }
+                return Err(ApiError::new(ErrorCode::InvalidParameter, format!("the upload broke off: {err}")));
+            }
+        };
+        file.write_all(&chunk).await.map_err(ApiError::internal)?;
+    }
+    file.sync_all().await.map_err(ApiError::internal)?;
+    Ok(())
+}
+
+/// One task, with its result when it has one (an import's summary).
+#[utoipa::path(get, path = "/api/v1/admin/tasks/{id}", tag = "admin", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Task id")),
+    responses(
+        (status = 200, description = "The task", body = TaskBody),
+        (status = 404, description = "`not_found`", body = ErrorBody),
+    ))]
+pub async fn get_task(
+    State(state): State<AppState>,
+    CurrentUser(principal): CurrentUser,
+    Path(id): Path<String>,
+) -> Result<Json<TaskBody>, ApiError> {
+    Ok(Json(admin::get_task(&state.ctx, &principal, &id).await?.into()))
 }

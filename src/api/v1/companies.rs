@@ -7,7 +7,11 @@ use axum::routing::{delete, get, post};
 
 use crate::api::AppState;
 use crate::api::error::ApiError;
-use crate::api::extract::{ClientMeta, CurrentUser, Json, Path};
+use crate::api::error::ErrorCode;
+use crate::api::extract::{ClientMeta, CurrentUser, Json, Path, Query};
+use crate::models::job::JobStatus;
+use crate::schemas::job::{CompanyJobsQuery, JobBody, JobPageBody};
+use crate::services::jobs;
 use crate::schemas::auth::TokenRequest;
 use crate::schemas::company::{
     CompanyBody, CreateCompanyRequest, InviteBody, InviteRequest, JoinedBody, MemberBody,
@@ -25,6 +29,7 @@ pub fn router() -> Router<AppState> {
         .route("/{slug}/members/{user_id}", delete(remove_member))
         .route("/{slug}/invites", post(invite))
         .route("/{slug}/transfer-ownership", post(transfer_ownership))
+        .route("/{slug}/jobs", get(company_jobs))
 }
 
 /// Creates a company owned by the caller (an employer with a verified email).
@@ -182,4 +187,40 @@ pub async fn transfer_ownership(
     let members =
         companies::transfer_ownership(&state.ctx, &principal, &slug, &body.user_id, &meta).await?;
     Ok(Json(members.into_iter().map(Into::into).collect()))
+}
+
+/// A company's jobs in every status, newest first (its members and admins).
+#[utoipa::path(get, path = "/api/v1/companies/{slug}/jobs", tag = "companies", security(("bearer" = [])),
+    params(("slug" = String, Path, description = "The company's slug"), CompanyJobsQuery),
+    responses(
+        (status = 200, description = "A page of the company's jobs", body = JobPageBody),
+        (status = 404, description = "`not_found`", body = ErrorBody),
+    ))]
+pub async fn company_jobs(
+    State(state): State<AppState>,
+    CurrentUser(principal): CurrentUser,
+    Path(slug): Path<String>,
+    Query(query): Query<CompanyJobsQuery>,
+) -> Result<Json<JobPageBody>, ApiError> {
+    let limit = query.limit.unwrap_or(50);
+    if !(1..=100).contains(&limit) {
+        return Err(ApiError::new(ErrorCode::InvalidParameter, "limit must be between 1 and 100"));
+    }
+    let offset = query.offset.unwrap_or(0);
+    let status = query
+        .status
+        .as_deref()
+        .map(|s| {
+            JobStatus::parse(s).ok_or_else(|| {
+                ApiError::new(ErrorCode::InvalidParameter, format!("status must be one of {}", JobStatus::names()))
+            })
+        })
+        .transpose()?;
+    let (company, items, total) = jobs::list_for_company(&state.ctx, &principal, &slug, status, limit, offset).await?;
+    Ok(Json(JobPageBody {
+        items: items.iter().map(|job| JobBody::new(job, &company, true)).collect(),
+        total,
+        limit,
+        offset,
+    }))
 }

@@ -3,6 +3,7 @@
 pub mod admin;
 pub mod auth;
 pub mod companies;
+pub mod jobs;
 pub mod users;
 
 use axum::Router;
@@ -14,5 +15,6 @@ pub fn router() -> Router<AppState> {
         .nest("/auth", auth::router())
         .nest("/users", users::router())
         .nest("/companies", companies::router())
+        .nest("/jobs", jobs::router())
         .nest("/admin", admin::router())
 }

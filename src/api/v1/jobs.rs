@@ -1,0 +1,217 @@
+//! `/api/v1/jobs`: public search and job pages, and the employer's side (create, edit,
+//! publish, close, archive).
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::http::header::CONTENT_TYPE;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+
+use crate::api::AppState;
+use crate::api::error::{ApiError, ErrorCode};
+use crate::api::extract::{ClientMeta, CurrentUser, Json, MaybeUser, Path, Query};
+use crate::models::job::JobStatus;
+use crate::schemas::error::ErrorBody;
+use crate::schemas::job::{
+    FacetValueBody, JobBody, JobRequest, JobSummaryBody, SearchBody, SearchQuery, job_posting, list_param,
+};
+use crate::services::jobs;
+use crate::services::search::{self, SearchParams};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(search_jobs).post(create))
+        .route("/{id}", get(get_job).patch(update))
+        .route("/{id}/jsonld", get(jsonld))
+        .route("/{id}/publish", post(publish))
+        .route("/{id}/close", post(close))
+        .route("/{id}/archive", post(archive))
+}
+
+/// Published, unexpired jobs: ranked full-text search, filters, facet counts, sorting.
+#[utoipa::path(get, path = "/api/v1/jobs", tag = "jobs", params(SearchQuery),
+    responses(
+        (status = 200, description = "A page of jobs with facet counts", body = SearchBody),
+        (status = 400, description = "`invalid_parameter`", body = ErrorBody),
+        (status = 422, description = "`validation_failed`: an unknown filter value", body = ErrorBody),
+    ))]
+pub async fn search_jobs(State(state): State<AppState>, Query(query): Query<SearchQuery>) -> Result<Json<SearchBody>, ApiError> {
+    let limit = query.limit.unwrap_or(20);
+    if !(1..=100).contains(&limit) {
+        return Err(ApiError::new(ErrorCode::InvalidParameter, "limit must be between 1 and 100"));
+    }
+    let offset = query.offset.unwrap_or(0);
+    let params = SearchParams {
+        countries: list_param(&query.country),
+        workplaces: list_param(&query.workplace),
+        employment_types: list_param(&query.employment_type),
+        seniorities: list_param(&query.seniority),
+        categories: list_param(&query.category),
+        skills: list_param(&query.skills),
+        companies: list_param(&query.company),
+        q: query.q,
+        location: query.location,
+        salary_min: query.salary_min,
+        salary_currency: query.salary_currency,
+        salary_period: query.salary_period,
+        posted_within_days: query.posted_within_days,
+        sort: query.sort,
+        limit,
+        offset,
+        facets: query.facets.unwrap_or(true),
+    };
+    let result = search::search(&state.ctx, params).await?;
+    let next = u64::from(offset) + u64::from(limit);
+    Ok(Json(SearchBody {
+        items: result.jobs.iter().map(|(job, company)| JobSummaryBody::new(job, company)).collect(),
+        total: result.total,
+        limit,
+        offset,
+        next_offset: (next < result.total).then_some(next as u32),
+        sort: match result.sort {
+            crate::repositories::job_index::SortBy::Relevance => "relevance",
+            crate::repositories::job_index::SortBy::Newest => "newest",
+            crate::repositories::job_index::SortBy::Salary => "salary",
+        }
+        .into(),
+        facets: result
+            .facets
+            .into_iter()
+            .map(|(name, values)| (name, values.into_iter().map(|(value, count)| FacetValueBody { value, count }).collect()))
+            .collect(),
+    }))
+}
+
+/// A job: public ones for everyone; drafts, closed and pending ones for its company's members.
+#[utoipa::path(get, path = "/api/v1/jobs/{id}", tag = "jobs",
+    params(("id" = String, Path, description = "Job id")),
+    responses(
+        (status = 200, description = "The job", body = JobBody),
+        (status = 404, description = "`not_found`", body = ErrorBody),
+    ))]
+pub async fn get_job(
+    State(state): State<AppState>,
+    MaybeUser(principal): MaybeUser,
+    Path(id): Path<String>,
+) -> Result<Json<JobBody>, ApiError> {
+    let (job, company) = jobs::get(&state.ctx, principal.as_ref(), &id).await?;
+    let member = match &principal {
+        Some(p) => p.is_admin() || crate::services::companies::is_member(&state.ctx, &company.id, &p.user_id).await?,
+        None => false,
+    };
+    Ok(Json(JobBody::new(&job, &company, member)))
+}
+
+/// The job as schema.org JobPosting JSON-LD, for search engines.
+#[utoipa::path(get, path = "/api/v1/jobs/{id}/jsonld", tag = "jobs",
+    params(("id" = String, Path, description = "Job id")),
+    responses(
+        (status = 200, description = "JobPosting JSON-LD", content_type = "application/ld+json"),
+        (status = 404, description = "`not_found`", body = ErrorBody),
+    ))]
+pub async fn jsonld(State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, ApiError> {
+    let (job, company) = jobs::get(&state.ctx, None, &id).await?;
+    let body = job_posting(&job, &company, &state.ctx.public_url);
+    Ok(([(CONTENT_TYPE, "application/ld+json")], body.to_string()).into_response())
+}
+
+/// Creates a draft job for a company the caller belongs to.
+#[utoipa::path(post, path = "/api/v1/jobs", tag = "jobs", security(("bearer" = [])), request_body = JobRequest,
+    responses(
+        (status = 201, description = "The draft", body = JobBody),
+        (status = 403, description = "`forbidden`: not a member of the company", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such company", body = ErrorBody),
+    ))]
+pub async fn create(
+    State(state): State<AppState>,
+    CurrentUser(principal): CurrentUser,
+    ClientMeta(meta): ClientMeta,
+    Json(body): Json<JobRequest>,
+) -> Result<(StatusCode, Json<JobBody>), ApiError> {
+    let (company, input) = body.into_input();
+    let company = company.ok_or_else(|| ApiError::validation("company (the company's slug) is required"))?;
+    let job = jobs::create(&state.ctx, &principal, &company, input, &meta).await?;
+    let (job, company) = jobs::get(&state.ctx, Some(&principal), &job.id).await?;
+    Ok((StatusCode::CREATED, Json(JobBody::new(&job, &company, true))))
+}
+
+/// Changes a job's fields (members; not an archived job).
+#[utoipa::path(patch, path = "/api/v1/jobs/{id}", tag = "jobs", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Job id")), request_body = JobRequest,
+    responses(
+        (status = 200, description = "Updated", body = JobBody),
+        (status = 403, description = "`forbidden`", body = ErrorBody),
+        (status = 409, description = "`invalid_transition`: archived", body = ErrorBody),
+    ))]
+pub async fn update(
+    State(state): State<AppState>,
+    CurrentUser(principal): CurrentUser,
+    ClientMeta(meta): ClientMeta,
+    Path(id): Path<String>,
+    Json(body): Json<JobRequest>,
+) -> Result<Json<JobBody>, ApiError> {
+    let (company, input) = body.into_input();
+    if company.is_some() {
+        return Err(ApiError::validation("a job's company cannot change"));
+    }
+    let job = jobs::update(&state.ctx, &principal, &id, input, &meta).await?;
+    let (job, company) = jobs::get(&state.ctx, Some(&principal), &job.id).await?;
+    Ok(Json(JobBody::new(&job, &company, true)))
+}
+
+async fn move_to(state: AppState, principal: crate::services::Principal, meta: crate::services::RequestMeta, id: String, to: JobStatus) -> Result<Json<JobBody>, ApiError> {
+    let job = jobs::transition(&state.ctx, &principal, &id, to, state.config.moderate_unverified, &meta).await?;
+    let (job, company) = jobs::get(&state.ctx, Some(&principal), &job.id).await?;
+    Ok(Json(JobBody::new(&job, &company, true)))
+}
+
+/// Publishes a draft (or reopens a closed job). With moderation on, a job of an unverified
+/// company waits for an admin (`review: pending`).
+#[utoipa::path(post, path = "/api/v1/jobs/{id}/publish", tag = "jobs", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Job id")),
+    responses(
+        (status = 200, description = "Published", body = JobBody),
+        (status = 409, description = "`invalid_transition`", body = ErrorBody),
+        (status = 422, description = "`validation_failed`: a field publishing needs is missing", body = ErrorBody),
+    ))]
+pub async fn publish(
+    State(state): State<AppState>,
+    CurrentUser(principal): CurrentUser,
+    ClientMeta(meta): ClientMeta,
+    Path(id): Path<String>,
+) -> Result<Json<JobBody>, ApiError> {
+    move_to(state, principal, meta, id, JobStatus::Published).await
+}
+
+/// Closes a published job: it leaves search; it can be reopened.
+#[utoipa::path(post, path = "/api/v1/jobs/{id}/close", tag = "jobs", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Job id")),
+    responses(
+        (status = 200, description = "Closed", body = JobBody),
+        (status = 409, description = "`invalid_transition`", body = ErrorBody),
+    ))]
+pub async fn close(
+    State(state): State<AppState>,
+    CurrentUser(principal): CurrentUser,
+    ClientMeta(meta): ClientMeta,
+    Path(id): Path<String>,
+) -> Result<Json<JobBody>, ApiError> {
+    move_to(state, principal, meta, id, JobStatus::Closed).await
+}
+
+/// Archives a job for good: no more edits or publication.
+#[utoipa::path(post, path = "/api/v1/jobs/{id}/archive", tag = "jobs", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Job id")),
+    responses(
+        (status = 200, description = "Archived", body = JobBody),
+        (status = 409, description = "`invalid_transition`", body = ErrorBody),
+    ))]
+pub async fn archive(
+    State(state): State<AppState>,
+    CurrentUser(principal): CurrentUser,
+    ClientMeta(meta): ClientMeta,
+    Path(id): Path<String>,
+) -> Result<Json<JobBody>, ApiError> {
+    move_to(state, principal, meta, id, JobStatus::Archived).await
+}

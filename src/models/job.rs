@@ -1,0 +1,165 @@
+//! Jobs: the postings employers publish and candidates look for.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+macro_rules! string_enum {
+    ($(#[$meta:meta])* $name:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+        #[serde(rename_all = "snake_case")]
+        pub enum $name { $($variant),+ }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            pub const fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $text),+ }
+            }
+
+            pub fn parse(s: &str) -> Option<$name> {
+                $name::ALL.iter().copied().find(|v| v.as_str() == s)
+            }
+
+            /// The accepted values, for error messages.
+            pub fn names() -> String {
+                $name::ALL.iter().map(|v| v.as_str()).collect::<Vec<_>>().join(", ")
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+string_enum!(
+    /// Where the work happens.
+    Workplace { Onsite => "onsite", Hybrid => "hybrid", Remote => "remote" }
+);
+string_enum!(EmploymentType {
+    FullTime => "full_time",
+    PartTime => "part_time",
+    Contract => "contract",
+    Internship => "internship",
+    Temporary => "temporary",
+});
+string_enum!(Seniority {
+    Intern => "intern",
+    Junior => "junior",
+    Mid => "mid",
+    Senior => "senior",
+    Lead => "lead",
+    Executive => "executive",
+});
+string_enum!(SalaryPeriod { Hour => "hour", Day => "day", Week => "week", Month => "month", Year => "year" });
+string_enum!(
+    /// The employer's lifecycle of a job.
+    JobStatus { Draft => "draft", Published => "published", Closed => "closed", Archived => "archived" }
+);
+string_enum!(
+    /// The moderation gate: jobs of unverified companies may wait for an admin.
+    Review { Pending => "pending", Approved => "approved", Rejected => "rejected" }
+);
+
+impl SalaryPeriod {
+    /// How many of this period make a year (full-time: 2,080 hours, 260 days).
+    pub const fn per_year(self) -> f64 {
+        match self {
+            SalaryPeriod::Hour => 2080.0,
+            SalaryPeriod::Day => 260.0,
+            SalaryPeriod::Week => 52.0,
+            SalaryPeriod::Month => 12.0,
+            SalaryPeriod::Year => 1.0,
+        }
+    }
+}
+
+/// A pay range in one currency and period.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Salary {
+    pub min: Option<f64>,
+    pub max: Option<f64>,
+    /// ISO 4217, upper case; empty when the source does not say (then no conversion is made).
+    pub currency: Option<String>,
+    pub period: Option<SalaryPeriod>,
+    /// Shown to candidates (and usable in salary filters and sorting) only when true.
+    pub public: bool,
+}
+
+impl Salary {
+    /// The highest yearly amount this range offers (max, else min); needs a known period.
+    pub fn yearly_top(&self) -> Option<f64> {
+        Some(self.max.or(self.min)? * self.period?.per_year())
+    }
+}
+
+/// Where a job is.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Location {
+    pub city: Option<String>,
+    pub region: Option<String>,
+    /// ISO 3166-1 alpha-2, upper case.
+    pub country_code: Option<String>,
+}
+
+impl Location {
+    /// "Lisbon, PT", "PT", or empty.
+    pub fn label(&self) -> Option<String> {
+        match (&self.city, &self.country_code) {
+            (Some(city), Some(cc)) => Some(format!("{city}, {cc}")),
+            (Some(city), None) => Some(city.clone()),
+            (None, Some(cc)) => Some(cc.clone()),
+            (None, None) => None,
+        }
+    }
+}
+
+/// Everything a job says, as validated input (create, update, import).
+#[derive(Debug, Clone, PartialEq)]
+pub struct JobFields {
+    pub title: String,
+    pub description: String,
+    pub location: Location,
+    /// Empty when an import source does not say; a portal job needs it to be published.
+    pub workplace: Option<Workplace>,
+    pub remote_regions: Vec<String>,
+    pub employment_type: Option<EmploymentType>,
+    pub seniority: Option<Seniority>,
+    pub salary: Option<Salary>,
+    /// Normalised (lower case, canonical names), unique, in given order.
+    pub skills: Vec<String>,
+    pub category: Option<String>,
+    pub tags: Vec<String>,
+    /// External application page; `None` means candidates apply in the portal.
+    pub apply_url: Option<String>,
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Job {
+    pub id: String,
+    pub company_id: String,
+    pub fields: JobFields,
+    pub status: JobStatus,
+    pub review: Review,
+    pub posted_at: Option<DateTime<Utc>>,
+    pub closed_at: Option<DateTime<Utc>>,
+    pub source: String,
+    pub external_id: String,
+    pub content_hash: String,
+    pub view_count: u64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl Job {
+    /// Visible to everyone: published, approved, not expired at `now`.
+    pub fn is_public(&self, now: DateTime<Utc>) -> bool {
+        self.status == JobStatus::Published
+            && self.review == Review::Approved
+            && self.fields.expires_at.is_none_or(|at| at > now)
+    }
+}

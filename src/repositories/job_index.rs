@@ -1,0 +1,626 @@
+//! The full-text index of public jobs (tantivy): ranked text search, filters, facet counts and
+//! sorting in one pass. SurrealDB stays the source of truth: the index holds only what search
+//! needs, is written in the same code path as every job write, and can be rebuilt from the
+//! database. A search returns job ids; the caller loads the jobs from SurrealDB and drops any
+//! that are not public there, so a stale index can never show a job it should not.
+//!
+//! Text is analysed by one chain at index and query time: a regex tokenizer that keeps "c++",
+//! "c#", ".net" and "node.js" whole, lower-casing, canonical names for those ("cpp", "nodejs"),
+//! and the English Porter2 stemmer ("developers" and "developer" meet at "develop").
+//!
+//! Every call here blocks (disk, CPU): callers run them on the blocking pool.
+
+use std::collections::BTreeMap;
+use std::ops::Bound;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use tantivy::aggregation::agg_req::Aggregations;
+use tantivy::aggregation::agg_result::{AggregationResult, BucketResult};
+use tantivy::aggregation::{AggregationCollector, Key};
+use tantivy::collector::{Count, TopDocs};
+use tantivy::directory::MmapDirectory;
+use tantivy::indexer::{IndexWriterOptions, LogMergePolicy};
+use tantivy::query::{
+    AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, DisjunctionMaxQuery, Occur, Query, RangeQuery, TermQuery,
+    TermSetQuery,
+};
+use tantivy::schema::{FAST, Field, IndexRecordOption, STRING, Schema, TextFieldIndexing, TextOptions};
+use tantivy::tokenizer::{
+    Language, LowerCaser, RegexTokenizer, RemoveLongFilter, Stemmer, TextAnalyzer, Token, TokenFilter, TokenStream,
+    Tokenizer, TokenizerManager,
+};
+use tantivy::{DocAddress, Index, IndexReader, IndexWriter, Order, ReloadPolicy, TantivyDocument, Term};
+
+/// Bump when the schema or the analysis changes: a new version is a new directory, built from
+/// the database at start.
+const SCHEMA_VERSION: u32 = 1;
+const ANALYZER: &str = "job_text";
+/// Where the index of a data directory lives.
+pub fn index_dir(data_dir: &Path) -> PathBuf {
+    data_dir.join("search").join(format!("jobs-v{SCHEMA_VERSION}"))
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum IndexError {
+    #[error("search index: {0}")]
+    Tantivy(#[from] tantivy::TantivyError),
+    #[error("search index directory: {0}")]
+    Directory(String),
+    #[error("search index: {0}")]
+    Other(String),
+}
+
+/// What the index holds of one public job.
+#[derive(Debug, Clone, Default)]
+pub struct IndexDoc {
+    pub id: String,
+    pub title: String,
+    pub description: String,
+    pub company_id: String,
+    pub company_name: String,
+    /// Normalised skill names.
+    pub skills: Vec<String>,
+    pub workplace: Option<String>,
+    pub employment_type: Option<String>,
+    pub seniority: Option<String>,
+    pub category: Option<String>,
+    pub country_code: Option<String>,
+    /// City, region and country, for the `location` text filter.
+    pub location_text: String,
+    /// "Lisbon, PT": the value of the top-locations facet.
+    pub location_label: Option<String>,
+    /// Unix seconds.
+    pub posted_at: Option<i64>,
+    pub expires_at: Option<i64>,
+    /// Yearly top of a public salary with a known period, and its currency.
+    pub salary_yearly: Option<f64>,
+    pub salary_currency: Option<String>,
+    /// Words of the other fields (workplace, employment type, seniority, category, tags,
+    /// location), so "remote" or "internship" in a text query finds what they describe.
+    pub extra_text: String,
+}
+
+/// How to order hits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SortBy {
+    Relevance,
+    Newest,
+    Salary,
+}
+
+/// A search, with values already normalised the way they were indexed.
+#[derive(Debug, Clone)]
+pub struct IndexQuery {
+    pub text: Option<String>,
+    pub location: Option<String>,
+    pub countries: Vec<String>,
+    pub workplaces: Vec<String>,
+    pub employment_types: Vec<String>,
+    pub seniorities: Vec<String>,
+    pub categories: Vec<String>,
+    /// Every one of these.
+    pub skills: Vec<String>,
+    pub company_ids: Vec<String>,
+    /// Yearly amount in `salary_currency`.
+    pub salary_min_yearly: Option<f64>,
+    pub salary_currency: Option<String>,
+    pub posted_since: Option<i64>,
+    /// Jobs whose expiry is before this (unix seconds) are left out.
+    pub now: i64,
+    pub sort: SortBy,
+    pub limit: usize,
+    pub offset: usize,
+    pub facets: bool,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct IndexHits {
+    pub ids: Vec<String>,
+    pub total: u64,
+    /// Facet name → (value, count), most frequent first.
+    pub facets: BTreeMap<String, Vec<(String, u64)>>,
+}
+
+/// What the last commit recorded about the database it mirrors.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Watermark {
+    /// The latest `updated_at` (unix micros) of any job written through the index.
+    pub updated_at_micros: i64,
+}
+
+struct Fields {
+    job_id: Field,
+    title: Field,
+    skills_text: Field,
+    description: Field,
+    company_name: Field,
+    extra_text: Field,
+    location_text: Field,
+    skills: Field,
+    workplace: Field,
+    employment_type: Field,
+    seniority: Field,
+    category: Field,
+    country: Field,
+    company_id: Field,
+    location_label: Field,
+    salary_currency: Field,
+    posted_at: Field,
+    expires_at: Field,
+    salary_yearly: Field,
+}
+
+fn schema() -> (Schema, Fields) {
+    let text = TextOptions::default().set_indexing_options(
+        TextFieldIndexing::default().set_tokenizer(ANALYZER).set_index_option(IndexRecordOption::WithFreqs),
+    );
+    let mut b = Schema::builder();
+    let fields = Fields {
+        job_id: b.add_text_field("job_id", STRING | FAST),
+        title: b.add_text_field("title", text.clone()),
+        skills_text: b.add_text_field("skills_text", text.clone()),
+        description: b.add_text_field("description", text.clone()),
+        company_name: b.add_text_field("company_name", text.clone()),
+        extra_text: b.add_text_field("extra_text", text.clone()),
+        location_text: b.add_text_field("location_text", text),
+        skills: b.add_text_field("skills", STRING | FAST),
+        workplace: b.add_text_field("workplace", STRING | FAST),
+        employment_type: b.add_text_field("employment_type", STRING | FAST),
+        seniority: b.add_text_field("seniority", STRING | FAST),
+        category: b.add_text_field("category", STRING | FAST),
+        country: b.add_text_field("country", STRING | FAST),
+        company_id: b.add_text_field("company_id", STRING | FAST),
+        location_label: b.add_text_field("location_label", STRING | FAST),
+        salary_currency: b.add_text_field("salary_currency", STRING | FAST),
+        posted_at: b.add_i64_field("posted_at", FAST),
+        expires_at: b.add_i64_field("expires_at", FAST),
+        salary_yearly: b.add_f64_field("salary_yearly", FAST),
+    };
+    (b.build(), fields)
+}
+
+/// Canonical names for tokens people write in several ways.
+#[derive(Clone)]
+struct TechAliases;
+
+impl TokenFilter for TechAliases {
+    type Tokenizer<T: Tokenizer> = TechAliasesFilter<T>;
+    fn transform<T: Tokenizer>(self, tokenizer: T) -> TechAliasesFilter<T> {
+        TechAliasesFilter(tokenizer)
+    }
+}
+
+#[derive(Clone)]
+struct TechAliasesFilter<T>(T);
+
+impl<T: Tokenizer> Tokenizer for TechAliasesFilter<T> {
+    type TokenStream<'a> = TechAliasesStream<T::TokenStream<'a>>;
+    fn token_stream<'a>(&'a mut self, text: &'a str) -> Self::TokenStream<'a> {
+        TechAliasesStream(self.0.token_stream(text))
+    }
+}
+
+struct TechAliasesStream<S>(S);
+
+impl<S: TokenStream> TokenStream for TechAliasesStream<S> {
+    fn advance(&mut self) -> bool {
+        if !self.0.advance() {
+            return false;
+        }
+        let text = &mut self.0.token_mut().text;
+        let canonical = match text.as_str() {
+            "c++" => "cpp",
+            "c#" => "csharp",
+            "f#" => "fsharp",
+            ".net" => "dotnet",
+            "node.js" | "nodejs" => "nodejs",
+            "vue.js" | "vuejs" => "vue",
+            "react.js" | "reactjs" => "react",
+            "golang" => "go",
+            _ => return true,
+        };
+        text.clear();
+        text.push_str(canonical);
+        true
+    }
+    fn token(&self) -> &Token {
+        self.0.token()
+    }
+    fn token_mut(&mut self) -> &mut Token {
+        self.0.token_mut()
+    }
+}
+
+fn analyzer() -> Result<TextAnalyzer, IndexError> {
+    let tokenizer = RegexTokenizer::new(r"(?i)c\+\+|[cf]#|\.net\b|[\p{L}\p{N}]+(?:\.js\b)?")?;
+    Ok(TextAnalyzer::builder(tokenizer)
+        .filter(RemoveLongFilter::limit(40))
+        .filter(LowerCaser)
+        .filter(TechAliases)
+        .filter(Stemmer::new(Language::English))
+        .build())
+}
+
+/// Splits and normalises text exactly as the index does.
+fn analyze(analyzer: &mut TextAnalyzer, text: &str) -> Vec<String> {
+    let mut tokens = Vec::new();
+    let mut stream = analyzer.token_stream(text);
+    while let Some(token) = stream.next() {
+        if !tokens.contains(&token.text) {
+            tokens.push(token.text.clone());
+        }
+    }
+    tokens
+}
+
+pub struct JobIndex {
+    index: Index,
+    reader: IndexReader,
+    writer: Mutex<IndexWriter>,
+    fields: Fields,
+    analyzer: TextAnalyzer,
+}
+
+impl std::fmt::Debug for JobIndex {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("JobIndex").field("docs", &self.reader.searcher().num_docs()).finish()
+    }
+}
+
+const FACETS: [(&str, &str, usize); 6] = [
+    ("workplace", "workplace", 10),
+    ("employment_type", "employment_type", 10),
+    ("seniority", "seniority", 10),
+    ("category", "category", 30),
+    ("skills", "skills", 20),
+    ("locations", "location_label", 10),
+];
+
+impl JobIndex {
+    /// Opens the index in `dir` (creating it), or keeps it in memory with `None`.
+    pub fn open(dir: Option<&Path>) -> Result<Self, IndexError> {
+        let (schema, fields) = schema();
+        let tokenizers = TokenizerManager::default();
+        tokenizers.register(ANALYZER, analyzer()?);
+        let builder = Index::builder().schema(schema).tokenizers(tokenizers);
+        let index = match dir {
+            None => builder.create_in_ram()?,
+            Some(dir) => {
+                std::fs::create_dir_all(dir).map_err(|e| IndexError::Directory(format!("{}: {e}", dir.display())))?;
+                let directory =
+                    MmapDirectory::open(dir).map_err(|e| IndexError::Directory(format!("{}: {e}", dir.display())))?;
+                builder.open_or_create(directory)?
+            }
+        };
+        let writer: IndexWriter = index.writer_with_options(
+            IndexWriterOptions::builder()
+                .memory_budget_per_thread(50_000_000)
+                .num_worker_threads(1)
+                .num_merge_threads(1)
+                .build(),
+        )?;
+        let mut merge_policy = LogMergePolicy::default();
+        merge_policy.set_del_docs_ratio_before_merge(0.3);
+        writer.set_merge_policy(Box::new(merge_policy));
+        let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
+        Ok(Self { index, reader, writer: Mutex::new(writer), fields, analyzer: analyzer()? })
+    }
+
+    /// How many jobs the index holds.
+    pub fn len(&self) -> u64 {
+        self.reader.searcher().num_docs()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// What the last commit recorded.
+    pub fn watermark(&self) -> Watermark {
+        self.index
+            .load_metas()
+            .ok()
+            .and_then(|m| m.payload)
+            .and_then(|p| serde_json::from_str(&p).ok())
+            .unwrap_or_default()
+    }
+
+    fn document(&self, doc: &IndexDoc) -> TantivyDocument {
+        let f = &self.fields;
+        let mut d = TantivyDocument::default();
+        d.add_text(f.job_id, &doc.id);
+        d.add_text(f.title, &doc.title);
+        d.add_text(f.description, &doc.description);
+        d.add_text(f.company_name, &doc.company_name);
+        d.add_text(f.skills_text, doc.skills.join(" "));
+        d.add_text(f.extra_text, &doc.extra_text);
+        d.add_text(f.location_text, &doc.location_text);
+        d.add_text(f.company_id, &doc.company_id);
+        for skill in &doc.skills {
+            d.add_text(f.skills, skill);
+        }
+        for (field, value) in [
+            (f.workplace, &doc.workplace),
+            (f.employment_type, &doc.employment_type),
+            (f.seniority, &doc.seniority),
+            (f.category, &doc.category),
+            (f.country, &doc.country_code),
+            (f.location_label, &doc.location_label),
+            (f.salary_currency, &doc.salary_currency),
+        ] {
+            if let Some(value) = value {
+                d.add_text(field, value);
+            }
+        }
+        if let Some(at) = doc.posted_at {
+            d.add_i64(f.posted_at, at);
+        }
+        d.add_i64(f.expires_at, doc.expires_at.unwrap_or(i64::MAX));
+        if let Some(salary) = doc.salary_yearly {
+            d.add_f64(f.salary_yearly, salary);
+        }
+        d
+    }
+
+    /// Replaces the documents of `removals` and `upserts` (a job that is no longer public is
+    /// only removed), commits with `watermark`, and makes the change visible to searches.
+    pub fn write(&self, upserts: &[IndexDoc], removals: &[String], watermark: Watermark) -> Result<(), IndexError> {
+        let mut writer = self.writer.lock().map_err(|_| IndexError::Other("the index writer lock is poisoned".into()))?;
+        for id in removals.iter().chain(upserts.iter().map(|d| &d.id)) {
+            writer.delete_term(Term::from_field_text(self.fields.job_id, id));
+        }
+        for doc in upserts {
+            writer.add_document(self.document(doc))?;
+        }
+        let previous = self.watermark();
+        let watermark = Watermark { updated_at_micros: previous.updated_at_micros.max(watermark.updated_at_micros) };
+        let mut commit = writer.prepare_commit()?;
+        commit.set_payload(&serde_json::to_string(&watermark).unwrap_or_default());
+        commit.commit()?;
+        self.reader.reload()?;
+        Ok(())
+    }
+
+    /// Replaces everything with `docs` in one commit (a rebuild).
+    pub fn replace_all(&self, docs: impl IntoIterator<Item = IndexDoc>, watermark: Watermark) -> Result<u64, IndexError> {
+        let mut writer = self.writer.lock().map_err(|_| IndexError::Other("the index writer lock is poisoned".into()))?;
+        writer.delete_all_documents()?;
+        let mut n = 0;
+        for doc in docs {
+            writer.add_document(self.document(&doc))?;
+            n += 1;
+        }
+        let mut commit = writer.prepare_commit()?;
+        commit.set_payload(&serde_json::to_string(&watermark).unwrap_or_default());
+        commit.commit()?;
+        self.reader.reload()?;
+        Ok(n)
+    }
+
+    fn text_query(&self, fields: &[(Field, f32)], text: &str) -> Option<Box<dyn Query>> {
+        let mut analyzer = self.analyzer.clone();
+        let terms = analyze(&mut analyzer, text);
+        if terms.is_empty() {
+            return None;
+        }
+        let clauses = terms
+            .iter()
+            .map(|term| {
+                let per_field: Vec<Box<dyn Query>> = fields
+                    .iter()
+                    .map(|&(field, boost)| {
+                        let query: Box<dyn Query> =
+                            Box::new(TermQuery::new(Term::from_field_text(field, term), IndexRecordOption::WithFreqs));
+                        Box::new(BoostQuery::new(query, boost)) as Box<dyn Query>
+                    })
+                    .collect();
+                (Occur::Must, Box::new(DisjunctionMaxQuery::with_tie_breaker(per_field, 0.3)) as Box<dyn Query>)
+            })
+            .collect();
+        Some(Box::new(BooleanQuery::new(clauses)))
+    }
+
+    fn query(&self, q: &IndexQuery) -> Box<dyn Query> {
+        let f = &self.fields;
+        let keyword = |field: Field, value: &str| -> Box<dyn Query> {
+            Box::new(TermQuery::new(Term::from_field_text(field, value), IndexRecordOption::Basic))
+        };
+        let any_of = |field: Field, values: &[String]| -> Box<dyn Query> {
+            Box::new(TermSetQuery::new(values.iter().map(|v| Term::from_field_text(field, v))))
+        };
+        let mut filters: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        for (field, values) in [
+            (f.workplace, &q.workplaces),
+            (f.employment_type, &q.employment_types),
+            (f.seniority, &q.seniorities),
+            (f.category, &q.categories),
+            (f.country, &q.countries),
+            (f.company_id, &q.company_ids),
+        ] {
+            if !values.is_empty() {
+                filters.push((Occur::Must, any_of(field, values)));
+            }
+        }
+        for skill in &q.skills {
+            filters.push((Occur::Must, keyword(f.skills, skill)));
+        }
+        if let Some(min) = q.salary_min_yearly {
+            filters.push((
+                Occur::Must,
+                Box::new(RangeQuery::new(Bound::Included(Term::from_field_f64(f.salary_yearly, min)), Bound::Unbounded)),
+            ));
+            if let Some(currency) = &q.salary_currency {
+                filters.push((Occur::Must, keyword(f.salary_currency, currency)));
+            }
+        }
+        if let Some(since) = q.posted_since {
+            filters.push((
+                Occur::Must,
+                Box::new(RangeQuery::new(Bound::Included(Term::from_field_i64(f.posted_at, since)), Bound::Unbounded)),
+            ));
+        }
+        filters.push((
+            Occur::Must,
+            Box::new(RangeQuery::new(Bound::Excluded(Term::from_field_i64(f.expires_at, q.now)), Bound::Unbounded)),
+        ));
+        if let Some(location) = q.location.as_deref().and_then(|l| self.text_query(&[(f.location_text, 1.0)], l)) {
+            filters.push((Occur::Must, location));
+        }
+        let text = q.text.as_deref().and_then(|t| {
+            self.text_query(
+                &[
+                    (f.title, 3.0),
+                    (f.skills_text, 2.0),
+                    (f.company_name, 2.0),
+                    (f.description, 1.0),
+                    (f.extra_text, 0.5),
+                ],
+                t,
+            )
+        });
+        let mut top: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, text.unwrap_or_else(|| Box::new(AllQuery)))];
+        top.push((Occur::Must, Box::new(ConstScoreQuery::new(Box::new(BooleanQuery::new(filters)), 0.0))));
+        Box::new(BooleanQuery::new(top))
+    }
+
+    /// Runs a search: ids in order, the total of matches, and facet counts over them.
+    pub fn search(&self, q: &IndexQuery) -> Result<IndexHits, IndexError> {
+        let searcher = self.reader.searcher();
+        let query = self.query(q);
+        let limit = q.limit.max(1);
+        let mut aggs = serde_json::Map::new();
+        if q.facets {
+            for (name, field, size) in FACETS {
+                aggs.insert(name.into(), serde_json::json!({ "terms": { "field": field, "size": size } }));
+            }
+        }
+        let aggs: Aggregations = serde_json::from_value(serde_json::Value::Object(aggs))
+            .map_err(|e| IndexError::Other(format!("facet request: {e}")))?;
+        let collector_aggs = AggregationCollector::from_aggs(aggs, Default::default());
+        let sort = if q.text.as_deref().is_none_or(|t| t.trim().is_empty()) && q.sort == SortBy::Relevance {
+            SortBy::Newest
+        } else {
+            q.sort
+        };
+        let top = TopDocs::with_limit(limit).and_offset(q.offset);
+        let (addresses, total, aggregations): (Vec<DocAddress>, usize, _) = match sort {
+            SortBy::Relevance => {
+                let (hits, total, aggs) = searcher.search(&query, &(top.order_by_score(), Count, collector_aggs))?;
+                (hits.into_iter().map(|(_, a)| a).collect(), total, aggs)
+            }
+            SortBy::Newest => {
+                let collector = top.order_by_fast_field::<i64>("posted_at", Order::Desc);
+                let (hits, total, aggs) = searcher.search(&query, &(collector, Count, collector_aggs))?;
+                (hits.into_iter().map(|(_, a)| a).collect(), total, aggs)
+            }
+            SortBy::Salary => {
+                let collector = top.order_by_fast_field::<f64>("salary_yearly", Order::Desc);
+                let (hits, total, aggs) = searcher.search(&query, &(collector, Count, collector_aggs))?;
+                (hits.into_iter().map(|(_, a)| a).collect(), total, aggs)
+            }
+        };
+        let mut ids = Vec::with_capacity(addresses.len());
+        for address in addresses {
+            let segment = searcher.segment_reader(address.segment_ord);
+            let column = segment
+                .fast_fields()
+                .str("job_id")?
+                .ok_or_else(|| IndexError::Other("the job_id column is missing".into()))?;
+            if let Some(ord) = column.term_ords(address.doc_id).next() {
+                let mut id = String::new();
+                column.ord_to_str(ord, &mut id).map_err(|e| IndexError::Other(e.to_string()))?;
+                ids.push(id);
+            }
+        }
+        let mut facets = BTreeMap::new();
+        if q.facets {
+            for (name, _, _) in FACETS {
+                let mut values = Vec::new();
+                if let Some(AggregationResult::BucketResult(BucketResult::Terms { buckets, .. })) = aggregations.0.get(name) {
+                    for bucket in buckets {
+                        if let Key::Str(key) = &bucket.key {
+                            values.push((key.clone(), bucket.doc_count));
+                        }
+                    }
+                }
+                facets.insert(name.to_owned(), values);
+            }
+        }
+        Ok(IndexHits { ids, total: total as u64, facets })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn doc(id: &str, title: &str, skills: &[&str]) -> IndexDoc {
+        IndexDoc {
+            id: id.into(),
+            title: title.into(),
+            company_id: "c1".into(),
+            company_name: "Acme".into(),
+            skills: skills.iter().map(|s| s.to_string()).collect(),
+            workplace: Some("remote".into()),
+            posted_at: Some(1_700_000_000),
+            ..IndexDoc::default()
+        }
+    }
+
+    fn query(text: &str) -> IndexQuery {
+        IndexQuery {
+            text: Some(text.into()),
+            location: None,
+            countries: vec![],
+            workplaces: vec![],
+            employment_types: vec![],
+            seniorities: vec![],
+            categories: vec![],
+            skills: vec![],
+            company_ids: vec![],
+            salary_min_yearly: None,
+            salary_currency: None,
+            posted_since: None,
+            now: 1_750_000_000,
+            sort: SortBy::Relevance,
+            limit: 10,
+            offset: 0,
+            facets: true,
+        }
+    }
+
+    #[test]
+    fn case_plurals_and_punctuation_meet_in_the_analysis() {
+        let mut a = analyzer().unwrap();
+        assert_eq!(analyze(&mut a, "Senior Developers"), analyze(&mut a, "senior developer"));
+        assert_eq!(analyze(&mut a, "C++"), vec!["cpp"]);
+        assert_eq!(analyze(&mut a, "Node.js"), analyze(&mut a, "nodejs"));
+        assert_eq!(analyze(&mut a, "full-stack"), vec!["full", "stack"]);
+    }
+
+    #[test]
+    fn a_title_match_outranks_a_description_match() {
+        let index = JobIndex::open(None).unwrap();
+        let mut in_description = doc("b", "Backend Engineer", &[]);
+        in_description.description = "We use Rust daily.".into();
+        index.write(&[doc("a", "Rust Developer", &[]), in_description], &[], Watermark::default()).unwrap();
+        let hits = index.search(&query("rust")).unwrap();
+        assert_eq!(hits.ids, vec!["a", "b"]);
+        assert_eq!(hits.total, 2);
+        assert_eq!(hits.facets["workplace"], vec![("remote".to_owned(), 2)]);
+    }
+
+    #[test]
+    fn an_upsert_replaces_and_a_removal_removes() {
+        let index = JobIndex::open(None).unwrap();
+        index.write(&[doc("a", "Rust Developer", &[])], &[], Watermark { updated_at_micros: 5 }).unwrap();
+        index.write(&[doc("a", "Go Developer", &[])], &[], Watermark { updated_at_micros: 3 }).unwrap();
+        assert_eq!(index.len(), 1);
+        assert!(index.search(&query("rust")).unwrap().ids.is_empty());
+        assert_eq!(index.search(&query("go")).unwrap().ids, vec!["a"]);
+        assert_eq!(index.watermark().updated_at_micros, 5, "the watermark never goes back");
+        index.write(&[], &["a".into()], Watermark::default()).unwrap();
+        assert!(index.is_empty());
+    }
+}

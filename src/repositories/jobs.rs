@@ -1,0 +1,377 @@
+//! Queries on `job`.
+
+use chrono::{DateTime, Utc};
+use surrealdb::types::{RecordId, SurrealValue};
+
+use super::{Count, RepoError, key_string, unexpected};
+use crate::db::Executor;
+use crate::models::job::{
+    EmploymentType, Job, JobFields, JobStatus, Location, Review, Salary, SalaryPeriod, Seniority, Workplace,
+};
+
+#[derive(Debug, SurrealValue)]
+struct JobRow {
+    id: RecordId,
+    company: RecordId,
+    title: String,
+    description: Option<String>,
+    city: Option<String>,
+    region: Option<String>,
+    country_code: Option<String>,
+    workplace: Option<String>,
+    remote_regions: Option<Vec<String>>,
+    employment_type: Option<String>,
+    seniority: Option<String>,
+    salary_min: Option<f64>,
+    salary_max: Option<f64>,
+    salary_currency: Option<String>,
+    salary_period: Option<String>,
+    salary_public: Option<bool>,
+    skills: Option<Vec<String>>,
+    category: Option<String>,
+    tags: Option<Vec<String>>,
+    apply_url: Option<String>,
+    status: String,
+    review: String,
+    posted_at: Option<DateTime<Utc>>,
+    expires_at: Option<DateTime<Utc>>,
+    closed_at: Option<DateTime<Utc>>,
+    source: String,
+    external_id: String,
+    content_hash: String,
+    view_count: Option<i64>,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+fn parse<T>(value: Option<String>, parse: fn(&str) -> Option<T>, what: &str) -> Result<Option<T>, RepoError> {
+    value.map(|v| parse(&v).ok_or_else(|| unexpected(format!("unknown {what} {v:?}")))).transpose()
+}
+
+impl TryFrom<JobRow> for Job {
+    type Error = RepoError;
+
+    fn try_from(r: JobRow) -> Result<Self, Self::Error> {
+        let salary = match (r.salary_min, r.salary_max) {
+            (None, None) => None,
+            (min, max) => Some(Salary {
+                min,
+                max,
+                currency: r.salary_currency,
+                period: parse(r.salary_period, SalaryPeriod::parse, "salary period")?,
+                public: r.salary_public.unwrap_or(false),
+            }),
+        };
+        Ok(Job {
+            id: key_string(&r.id),
+            company_id: key_string(&r.company),
+            fields: JobFields {
+                title: r.title,
+                description: r.description.unwrap_or_default(),
+                location: Location { city: r.city, region: r.region, country_code: r.country_code },
+                workplace: parse(r.workplace, Workplace::parse, "workplace")?,
+                remote_regions: r.remote_regions.unwrap_or_default(),
+                employment_type: parse(r.employment_type, EmploymentType::parse, "employment type")?,
+                seniority: parse(r.seniority, Seniority::parse, "seniority")?,
+                salary,
+                skills: r.skills.unwrap_or_default(),
+                category: r.category,
+                tags: r.tags.unwrap_or_default(),
+                apply_url: r.apply_url,
+                expires_at: r.expires_at,
+            },
+            status: JobStatus::parse(&r.status).ok_or_else(|| unexpected(format!("unknown status {:?}", r.status)))?,
+            review: Review::parse(&r.review).ok_or_else(|| unexpected(format!("unknown review {:?}", r.review)))?,
+            posted_at: r.posted_at,
+            closed_at: r.closed_at,
+            source: r.source,
+            external_id: r.external_id,
+            content_hash: r.content_hash,
+            view_count: r.view_count.unwrap_or(0).max(0) as u64,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        })
+    }
+}
+
+fn record_ids(table: &str, ids: &[String]) -> Vec<RecordId> {
+    ids.iter().map(|id| RecordId::new(table, id.as_str())).collect()
+}
+
+fn rows(rows: Vec<JobRow>) -> Result<Vec<Job>, RepoError> {
+    rows.into_iter().map(Job::try_from).collect()
+}
+
+/// The SET clause of every field of `JobFields`, bound by [`bind_fields`].
+const SET_FIELDS: &str = "title = $title, description = $description, city = $city, region = $region, \
+    country_code = $country_code, workplace = $workplace, remote_regions = $remote_regions, \
+    employment_type = $employment_type, seniority = $seniority, salary_min = $salary_min, \
+    salary_max = $salary_max, salary_currency = $salary_currency, salary_period = $salary_period, \
+    salary_public = $salary_public, skills = $skills, category = $category, tags = $tags, \
+    apply_url = $apply_url, expires_at = $expires_at";
+
+fn bind_fields<'a>(
+    query: surrealdb::method::Query<'a, surrealdb::engine::any::Any>,
+    f: &JobFields,
+) -> surrealdb::method::Query<'a, surrealdb::engine::any::Any> {
+    let salary = f.salary.as_ref();
+    query
+        .bind(("title", f.title.clone()))
+        .bind(("description", f.description.clone()))
+        .bind(("city", f.location.city.clone()))
+        .bind(("region", f.location.region.clone()))
+        .bind(("country_code", f.location.country_code.clone()))
+        .bind(("workplace", f.workplace.map(|w| w.as_str())))
+        .bind(("remote_regions", f.remote_regions.clone()))
+        .bind(("employment_type", f.employment_type.map(|e| e.as_str())))
+        .bind(("seniority", f.seniority.map(|s| s.as_str())))
+        .bind(("salary_min", salary.and_then(|s| s.min)))
+        .bind(("salary_max", salary.and_then(|s| s.max)))
+        .bind(("salary_currency", salary.and_then(|s| s.currency.clone())))
+        .bind(("salary_period", salary.and_then(|s| s.period).map(|p| p.as_str())))
+        .bind(("salary_public", salary.is_some_and(|s| s.public)))
+        .bind(("skills", f.skills.clone()))
+        .bind(("category", f.category.clone()))
+        .bind(("tags", f.tags.clone()))
+        .bind(("apply_url", f.apply_url.clone()))
+        .bind(("expires_at", f.expires_at))
+}
+
+/// A job about to be stored.
+#[derive(Debug, Clone)]
+pub struct NewJob {
+    pub id: String,
+    pub company_id: String,
+    pub fields: JobFields,
+    pub status: JobStatus,
+    pub review: Review,
+    pub posted_at: Option<DateTime<Utc>>,
+    pub source: String,
+    pub external_id: String,
+    pub content_hash: String,
+    pub created_by: Option<String>,
+}
+
+/// Stores a new job; a second one with the same (source, external_id) is
+/// `RepoError::Duplicate { index: "job_source_external" }`.
+pub async fn insert(ex: &impl Executor, job: &NewJob) -> Result<Job, RepoError> {
+    let sql = format!(
+        "CREATE type::record('job', $id) SET company = type::record('company', $company), {SET_FIELDS}, \
+         status = $status, review = $review, posted_at = $posted_at, source = $source, \
+         external_id = $external_id, content_hash = $content_hash, created_by = $created_by RETURN AFTER"
+    );
+    let query = ex
+        .query(sql)
+        .bind(("id", job.id.clone()))
+        .bind(("company", job.company_id.clone()))
+        .bind(("status", job.status.as_str()))
+        .bind(("review", job.review.as_str()))
+        .bind(("posted_at", job.posted_at))
+        .bind(("source", job.source.clone()))
+        .bind(("external_id", job.external_id.clone()))
+        .bind(("content_hash", job.content_hash.clone()))
+        .bind(("created_by", job.created_by.clone()));
+    let mut response = bind_fields(query, &job.fields).await?;
+    let row: Option<JobRow> = response.take(0)?;
+    row.map(Job::try_from).transpose()?.ok_or_else(|| unexpected("CREATE job returned no row"))
+}
+
+/// Replaces the fields of an imported job (and its status and company, which the source decides).
+pub async fn replace(ex: &impl Executor, job: &NewJob) -> Result<Job, RepoError> {
+    let sql = format!(
+        "UPDATE ONLY type::record('job', $id) SET company = type::record('company', $company), {SET_FIELDS}, \
+         status = $status, posted_at = $posted_at ?? posted_at, content_hash = $content_hash, \
+         updated_at = time::now() RETURN AFTER"
+    );
+    let query = ex
+        .query(sql)
+        .bind(("id", job.id.clone()))
+        .bind(("company", job.company_id.clone()))
+        .bind(("status", job.status.as_str()))
+        .bind(("posted_at", job.posted_at))
+        .bind(("content_hash", job.content_hash.clone()));
+    let mut response = bind_fields(query, &job.fields).await?;
+    let row: Option<JobRow> = response.take(0)?;
+    row.map(Job::try_from).transpose()?.ok_or_else(|| unexpected("UPDATE job returned no row"))
+}
+
+pub async fn find(ex: &impl Executor, id: &str) -> Result<Option<Job>, RepoError> {
+    let mut response = ex.query("SELECT * FROM ONLY type::record('job', $id)").bind(("id", id.to_owned())).await?;
+    let row: Option<JobRow> = response.take(0)?;
+    row.map(Job::try_from).transpose()
+}
+
+/// The jobs with these ids that exist, in no particular order.
+pub async fn find_many(ex: &impl Executor, ids: &[String]) -> Result<Vec<Job>, RepoError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    // Selecting from a list of record ids fetches them directly, no scan.
+    let mut response = ex.query("SELECT * FROM $ids").bind(("ids", record_ids("job", ids))).await?;
+    rows(response.take(0)?)
+}
+
+/// The (id, content hash) of the jobs among `ids` that exist.
+pub async fn hashes(ex: &impl Executor, ids: &[String]) -> Result<Vec<(String, String)>, RepoError> {
+    #[derive(SurrealValue)]
+    struct HashRow {
+        id: RecordId,
+        content_hash: String,
+    }
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut response =
+        ex.query("SELECT id, content_hash FROM $ids").bind(("ids", record_ids("job", ids))).await?;
+    let rows: Vec<HashRow> = response.take(0)?;
+    Ok(rows.into_iter().map(|r| (key_string(&r.id), r.content_hash)).collect())
+}
+
+/// Changes a job's fields (not its company, status or source).
+pub async fn update_fields(
+    ex: &impl Executor,
+    id: &str,
+    fields: &JobFields,
+    content_hash: &str,
+) -> Result<Option<Job>, RepoError> {
+    let sql = format!(
+        "UPDATE ONLY type::record('job', $id) SET {SET_FIELDS}, content_hash = $content_hash, \
+         updated_at = time::now() RETURN AFTER"
+    );
+    let query = ex.query(sql).bind(("id", id.to_owned())).bind(("content_hash", content_hash.to_owned()));
+    let mut response = bind_fields(query, fields).await?;
+    let row: Option<JobRow> = response.take(0)?;
+    row.map(Job::try_from).transpose()
+}
+
+/// Moves a job to `status` and `review`, stamping `posted_at` on first publication and
+/// `closed_at` on closing.
+pub async fn set_status(
+    ex: &impl Executor,
+    id: &str,
+    status: JobStatus,
+    review: Review,
+) -> Result<Option<Job>, RepoError> {
+    let mut response = ex
+        .query(
+            "UPDATE ONLY type::record('job', $id) SET status = $status, review = $review, \
+             posted_at = IF $status = 'published' AND posted_at = NONE { time::now() } ELSE { posted_at }, \
+             closed_at = IF $status = 'closed' { time::now() } ELSE { closed_at }, \
+             updated_at = time::now() RETURN AFTER",
+        )
+        .bind(("id", id.to_owned()))
+        .bind(("status", status.as_str()))
+        .bind(("review", review.as_str()))
+        .await?;
+    let row: Option<JobRow> = response.take(0)?;
+    row.map(Job::try_from).transpose()
+}
+
+/// A company's jobs, newest first, optionally of one status.
+pub async fn list_for_company(
+    ex: &impl Executor,
+    company_id: &str,
+    status: Option<JobStatus>,
+    limit: u32,
+    offset: u32,
+) -> Result<(Vec<Job>, u64), RepoError> {
+    let condition = "company = type::record('company', $company) AND ($status = NONE OR status = $status)";
+    let sql = format!(
+        "SELECT * FROM job WHERE {condition} ORDER BY created_at DESC, id DESC LIMIT $limit START $offset; \
+         SELECT count() AS count FROM job WHERE {condition} GROUP ALL;"
+    );
+    let mut response = ex
+        .query(sql)
+        .bind(("company", company_id.to_owned()))
+        .bind(("status", status.map(|s| s.as_str())))
+        .bind(("limit", i64::from(limit)))
+        .bind(("offset", i64::from(offset)))
+        .await?;
+    let jobs = rows(response.take(0)?)?;
+    let count: Option<Count> = response.take(1)?;
+    Ok((jobs, count.map_or(0, |c| c.count)))
+}
+
+/// Jobs waiting for an admin, oldest first.
+pub async fn pending_review(ex: &impl Executor, limit: u32, offset: u32) -> Result<(Vec<Job>, u64), RepoError> {
+    let mut response = ex
+        .query(
+            "SELECT * FROM job WHERE review = 'pending' AND status = 'published' ORDER BY updated_at LIMIT $limit START $offset; \
+             SELECT count() AS count FROM job WHERE review = 'pending' AND status = 'published' GROUP ALL;",
+        )
+        .bind(("limit", i64::from(limit)))
+        .bind(("offset", i64::from(offset)))
+        .await?;
+    let jobs = rows(response.take(0)?)?;
+    let count: Option<Count> = response.take(1)?;
+    Ok((jobs, count.map_or(0, |c| c.count)))
+}
+
+/// Closes published jobs whose expiry passed; returns the ids it closed.
+pub async fn close_expired(ex: &impl Executor, now: DateTime<Utc>) -> Result<Vec<String>, RepoError> {
+    let mut response = ex
+        .query(
+            "UPDATE job SET status = 'closed', closed_at = $now, updated_at = time::now() \
+             WHERE status = 'published' AND expires_at != NONE AND expires_at <= $now RETURN VALUE id",
+        )
+        .bind(("now", now))
+        .await?;
+    let ids: Vec<RecordId> = response.take(0)?;
+    Ok(ids.iter().map(key_string).collect())
+}
+
+pub async fn add_view(ex: &impl Executor, id: &str) -> Result<(), RepoError> {
+    ex.query("UPDATE type::record('job', $id) SET view_count += 1 RETURN NONE")
+        .bind(("id", id.to_owned()))
+        .await?
+        .check()?;
+    Ok(())
+}
+
+/// How many jobs are published and approved (what the index holds), and the latest
+/// `updated_at` of any job (unix micros), to tell whether the index is current.
+pub async fn index_state(ex: &impl Executor) -> Result<(u64, i64), RepoError> {
+    #[derive(SurrealValue)]
+    struct Latest {
+        updated_at: Option<DateTime<Utc>>,
+    }
+    let mut response = ex
+        .query(
+            "SELECT count() AS count FROM job WHERE status = 'published' AND review = 'approved' GROUP ALL; \
+             SELECT updated_at FROM job ORDER BY updated_at DESC LIMIT 1;",
+        )
+        .await?;
+    let count: Option<Count> = response.take(0)?;
+    let latest: Option<Latest> = response.take(1)?;
+    let micros = latest.and_then(|l| l.updated_at).map_or(0, |at| at.timestamp_micros());
+    Ok((count.map_or(0, |c| c.count), micros))
+}
+
+/// A page of published, approved jobs in id order, after `after` (a rebuild walks them all).
+pub async fn public_page(ex: &impl Executor, after: Option<&str>, limit: u32) -> Result<Vec<Job>, RepoError> {
+    let mut response = ex
+        .query(
+            "SELECT * FROM job WHERE status = 'published' AND review = 'approved' \
+             AND ($after = NONE OR id > type::record('job', $after)) ORDER BY id LIMIT $limit",
+        )
+        .bind(("after", after.map(str::to_owned)))
+        .bind(("limit", i64::from(limit)))
+        .await?;
+    rows(response.take(0)?)
+}
+
+/// Company names by id, for the index.
+pub async fn company_names(ex: &impl Executor, company_ids: &[String]) -> Result<Vec<(String, String)>, RepoError> {
+    #[derive(SurrealValue)]
+    struct NameRow {
+        id: RecordId,
+        name: String,
+    }
+    if company_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut response =
+        ex.query("SELECT id, name FROM $ids").bind(("ids", record_ids("company", company_ids))).await?;
+    let rows: Vec<NameRow> = response.take(0)?;
+    Ok(rows.into_iter().map(|r| (key_string(&r.id), r.name)).collect())
+}

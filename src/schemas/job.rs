@@ -1,0 +1,382 @@
+//! Bodies of `/api/v1/jobs`, and the schema.org JobPosting of a job.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::models::company::Company;
+use crate::models::job::{EmploymentType, Job, Salary, SalaryPeriod, Workplace};
+use crate::services::jobs::JobInput;
+
+/// A job to create (as a draft) or the fields to change. Every field of an update is optional;
+/// an empty string clears an optional text field.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct JobRequest {
+    /// The company's slug (on creation only).
+    pub company: Option<String>,
+    #[schema(example = "Backend Engineer (Rust)")]
+    pub title: Option<String>,
+    /// Markdown.
+    pub description: Option<String>,
+    pub city: Option<String>,
+    pub region: Option<String>,
+    /// ISO 3166-1 alpha-2.
+    #[schema(example = "PT")]
+    pub country_code: Option<String>,
+    /// `onsite`, `hybrid` or `remote`.
+    pub workplace: Option<String>,
+    /// Where remote candidates may live (e.g. "EU").
+    pub remote_regions: Option<Vec<String>>,
+    /// `full_time`, `part_time`, `contract`, `internship` or `temporary`.
+    pub employment_type: Option<String>,
+    /// `intern`, `junior`, `mid`, `senior`, `lead` or `executive`.
+    pub seniority: Option<String>,
+    pub salary_min: Option<f64>,
+    pub salary_max: Option<f64>,
+    /// ISO 4217.
+    pub salary_currency: Option<String>,
+    /// `hour`, `day`, `week`, `month` or `year`.
+    pub salary_period: Option<String>,
+    /// Show the salary to candidates (and let salary filters see it).
+    pub salary_public: Option<bool>,
+    pub skills: Option<Vec<String>>,
+    pub category: Option<String>,
+    pub tags: Option<Vec<String>>,
+    /// An external application page; without it candidates apply in the portal.
+    pub apply_url: Option<String>,
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+impl JobRequest {
+    pub fn into_input(self) -> (Option<String>, JobInput) {
+        (
+            self.company,
+            JobInput {
+                title: self.title,
+                description: self.description,
+                city: self.city,
+                region: self.region,
+                country_code: self.country_code,
+                workplace: self.workplace,
+                remote_regions: self.remote_regions,
+                employment_type: self.employment_type,
+                seniority: self.seniority,
+                salary_min: self.salary_min,
+                salary_max: self.salary_max,
+                salary_currency: self.salary_currency,
+                salary_period: self.salary_period,
+                salary_public: self.salary_public,
+                skills: self.skills,
+                category: self.category,
+                tags: self.tags,
+                apply_url: self.apply_url,
+                expires_at: self.expires_at,
+            },
+        )
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct CompanyRefBody {
+    pub id: String,
+    pub slug: String,
+    pub name: String,
+    pub verified: bool,
+}
+
+impl From<&Company> for CompanyRefBody {
+    fn from(c: &Company) -> Self {
+        Self { id: c.id.clone(), slug: c.slug.clone(), name: c.name.clone(), verified: c.verified }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct LocationBody {
+    pub city: Option<String>,
+    pub region: Option<String>,
+    pub country_code: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct SalaryBody {
+    pub min: Option<f64>,
+    pub max: Option<f64>,
+    pub currency: Option<String>,
+    pub period: Option<String>,
+}
+
+impl From<&Salary> for SalaryBody {
+    fn from(s: &Salary) -> Self {
+        Self { min: s.min, max: s.max, currency: s.currency.clone(), period: s.period.map(|p| p.as_str().to_owned()) }
+    }
+}
+
+/// A job in a list.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct JobSummaryBody {
+    pub id: String,
+    pub title: String,
+    pub company: CompanyRefBody,
+    pub location: LocationBody,
+    pub workplace: Option<String>,
+    pub employment_type: Option<String>,
+    pub seniority: Option<String>,
+    /// Present when the employer publishes it.
+    pub salary: Option<SalaryBody>,
+    pub skills: Vec<String>,
+    pub category: Option<String>,
+    pub tags: Vec<String>,
+    pub apply_url: Option<String>,
+    pub posted_at: Option<DateTime<Utc>>,
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+impl JobSummaryBody {
+    pub fn new(job: &Job, company: &Company) -> Self {
+        let f = &job.fields;
+        Self {
+            id: job.id.clone(),
+            title: f.title.clone(),
+            company: company.into(),
+            location: LocationBody {
+                city: f.location.city.clone(),
+                region: f.location.region.clone(),
+                country_code: f.location.country_code.clone(),
+            },
+            workplace: f.workplace.map(|w| w.as_str().into()),
+            employment_type: f.employment_type.map(|e| e.as_str().into()),
+            seniority: f.seniority.map(|s| s.as_str().into()),
+            salary: f.salary.as_ref().filter(|s| s.public).map(SalaryBody::from),
+            skills: f.skills.clone(),
+            category: f.category.clone(),
+            tags: f.tags.clone(),
+            apply_url: f.apply_url.clone(),
+            posted_at: job.posted_at,
+            expires_at: f.expires_at,
+        }
+    }
+}
+
+/// A whole job. Its company's members also see the status, review state, hidden salary and
+/// where it came from.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct JobBody {
+    #[serde(flatten)]
+    pub summary: JobSummaryBody,
+    pub description: String,
+    pub remote_regions: Vec<String>,
+    pub view_count: u64,
+    /// `draft`, `published`, `closed` or `archived` (members only).
+    pub status: Option<String>,
+    /// `pending`, `approved` or `rejected` (members only).
+    pub review: Option<String>,
+    pub source: Option<String>,
+    pub created_at: Option<DateTime<Utc>>,
+    pub updated_at: Option<DateTime<Utc>>,
+}
+
+impl JobBody {
+    pub fn new(job: &Job, company: &Company, member: bool) -> Self {
+        let mut summary = JobSummaryBody::new(job, company);
+        if member {
+            summary.salary = job.fields.salary.as_ref().map(SalaryBody::from);
+        }
+        Self {
+            summary,
+            description: job.fields.description.clone(),
+            remote_regions: job.fields.remote_regions.clone(),
+            view_count: job.view_count,
+            status: member.then(|| job.status.as_str().into()),
+            review: member.then(|| job.review.as_str().into()),
+            source: member.then(|| job.source.clone()),
+            created_at: member.then_some(job.created_at),
+            updated_at: member.then_some(job.updated_at),
+        }
+    }
+}
+
+/// Query parameters of `GET /api/v1/jobs`. Lists are comma separated.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct SearchQuery {
+    /// Words to look for; the title weighs most, then skills and company, then the description.
+    pub q: Option<String>,
+    /// A city or region, e.g. "lisbon".
+    pub location: Option<String>,
+    /// ISO country codes, any of.
+    pub country: Option<String>,
+    /// Any of onsite, hybrid, remote.
+    pub workplace: Option<String>,
+    /// Any of full_time, part_time, contract, internship, temporary.
+    pub employment_type: Option<String>,
+    /// Any of intern, junior, mid, senior, lead, executive.
+    pub seniority: Option<String>,
+    /// Any of these categories.
+    pub category: Option<String>,
+    /// All of these skills.
+    pub skills: Option<String>,
+    /// Company slugs, any of.
+    pub company: Option<String>,
+    /// At least this pay (in `salary_currency`, per `salary_period`, compared per year).
+    pub salary_min: Option<f64>,
+    pub salary_currency: Option<String>,
+    /// Period of `salary_min`; default year.
+    pub salary_period: Option<String>,
+    /// Posted in the last N days.
+    pub posted_within_days: Option<u32>,
+    /// relevance (default with `q`), newest (default without) or salary.
+    pub sort: Option<String>,
+    /// 1 to 100, default 20.
+    pub limit: Option<u32>,
+    /// Default 0; at most 10,000.
+    pub offset: Option<u32>,
+    /// Facet counts over the filtered result; default true.
+    pub facets: Option<bool>,
+}
+
+/// Splits a comma-separated parameter.
+pub fn list_param(value: &Option<String>) -> Vec<String> {
+    value.as_deref().map(|v| v.split(',').map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect()).unwrap_or_default()
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct FacetValueBody {
+    pub value: String,
+    pub count: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct SearchBody {
+    pub items: Vec<JobSummaryBody>,
+    /// Matches in all (an index a moment behind the database may count a job that just closed).
+    pub total: u64,
+    pub limit: u32,
+    pub offset: u32,
+    /// The offset of the next page, when there is one.
+    pub next_offset: Option<u32>,
+    /// relevance, newest or salary.
+    pub sort: String,
+    /// Facet name (workplace, employment_type, seniority, category, skills, locations) → counts.
+    pub facets: BTreeMap<String, Vec<FacetValueBody>>,
+}
+
+fn iso(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+/// The schema.org JobPosting of a public job, with the fields Google requires where the job
+/// has them (a field the job lacks is left out, never invented).
+pub fn job_posting(job: &Job, company: &Company, public_url: &str) -> Value {
+    let f = &job.fields;
+    let mut posting = serde_json::Map::new();
+    posting.insert("@context".into(), json!("https://schema.org/"));
+    posting.insert("@type".into(), json!("JobPosting"));
+    posting.insert("title".into(), json!(f.title));
+    posting.insert("description".into(), json!(if f.description.is_empty() { f.title.clone() } else { f.description.clone() }));
+    posting.insert(
+        "identifier".into(),
+        json!({ "@type": "PropertyValue", "name": company.name, "value": job.id }),
+    );
+    if let Some(at) = job.posted_at {
+        posting.insert("datePosted".into(), json!(iso(at)));
+    }
+    if let Some(at) = f.expires_at {
+        posting.insert("validThrough".into(), json!(iso(at)));
+    }
+    let mut organization = json!({ "@type": "Organization", "name": company.name });
+    if let Some(website) = &company.website {
+        organization["sameAs"] = json!(website);
+    }
+    if let Some(logo) = &company.logo_url {
+        organization["logo"] = json!(logo);
+    }
+    posting.insert("hiringOrganization".into(), organization);
+    if f.location.city.is_some() || f.location.country_code.is_some() {
+        let mut address = serde_json::Map::new();
+        address.insert("@type".into(), json!("PostalAddress"));
+        if let Some(city) = &f.location.city {
+            address.insert("addressLocality".into(), json!(city));
+        }
+        if let Some(region) = &f.location.region {
+            address.insert("addressRegion".into(), json!(region));
+        }
+        if let Some(country) = &f.location.country_code {
+            address.insert("addressCountry".into(), json!(country));
+        }
+        posting.insert("jobLocation".into(), json!({ "@type": "Place", "address": address }));
+    }
+    if f.workplace == Some(Workplace::Remote) {
+        posting.insert("jobLocationType".into(), json!("TELECOMMUTE"));
+        let regions: Vec<Value> = f.remote_regions.iter().map(|r| json!({ "@type": "AdministrativeArea", "name": r })).collect();
+        if !regions.is_empty() {
+            posting.insert("applicantLocationRequirements".into(), json!(regions));
+        } else if let Some(country) = &f.location.country_code {
+            posting.insert("applicantLocationRequirements".into(), json!({ "@type": "Country", "name": country }));
+        }
+    }
+    if let Some(kind) = f.employment_type {
+        let value = match kind {
+            EmploymentType::FullTime => "FULL_TIME",
+            EmploymentType::PartTime => "PART_TIME",
+            EmploymentType::Contract => "CONTRACTOR",
+            EmploymentType::Internship => "INTERN",
+            EmploymentType::Temporary => "TEMPORARY",
+        };
+        posting.insert("employmentType".into(), json!(value));
+    }
+    if let Some(salary) = f.salary.as_ref().filter(|s| s.public && s.currency.is_some() && s.period.is_some()) {
+        let unit = match salary.period.unwrap_or(SalaryPeriod::Year) {
+            SalaryPeriod::Hour => "HOUR",
+            SalaryPeriod::Day => "DAY",
+            SalaryPeriod::Week => "WEEK",
+            SalaryPeriod::Month => "MONTH",
+            SalaryPeriod::Year => "YEAR",
+        };
+        let mut value = json!({ "@type": "QuantitativeValue", "unitText": unit });
+        match (salary.min, salary.max) {
+            (Some(min), Some(max)) if min == max => value["value"] = json!(min),
+            (min, max) => {
+                if let Some(min) = min {
+                    value["minValue"] = json!(min);
+                }
+                if let Some(max) = max {
+                    value["maxValue"] = json!(max);
+                }
+            }
+        }
+        posting.insert(
+            "baseSalary".into(),
+            json!({ "@type": "MonetaryAmount", "currency": salary.currency, "value": value }),
+        );
+    }
+    if !f.skills.is_empty() {
+        posting.insert("skills".into(), json!(f.skills.join(", ")));
+    }
+    posting.insert("url".into(), json!(format!("{public_url}/jobs/{}", job.id)));
+    if f.apply_url.is_none() {
+        posting.insert("directApply".into(), json!(true));
+    }
+    Value::Object(posting)
+}
+
+/// Statuses an employer filters their list by.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct CompanyJobsQuery {
+    /// draft, published, closed or archived.
+    pub status: Option<String>,
+    pub limit: Option<u32>,
+    pub offset: Option<u32>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct JobPageBody {
+    pub items: Vec<JobBody>,
+    pub total: u64,
+    pub limit: u32,
+    pub offset: u32,
+}

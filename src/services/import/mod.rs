@@ -1,0 +1,551 @@
+//! Bulk import of jobs: from the `import-jobs` command and from the admin API (as a task).
+//!
+//! Records are read as a stream ([`formats`]), checked one by one (a bad record is reported as
+//! `file:line: reason` and skipped), and written in batches, each in one transaction. A job's
+//! id is derived from its (source, external_id) and a company's from its slug, so importing
+//! the same file again — after a clean run or after a SIGKILL halfway — converges on the same
+//! database: existing jobs are updated only when their content changed.
+
+pub mod formats;
+
+use std::io::Read;
+
+use chrono::{DateTime, Utc};
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+use super::companies::slugify;
+use super::jobs::{JobInput, content_hash, validate};
+use super::{Context, ServiceError, audit};
+use crate::models::audit::AuditAction;
+use crate::models::company::CompanyFields;
+use crate::models::job::{JobFields, JobStatus, Review};
+use crate::repositories;
+use crate::repositories::jobs::NewJob;
+use formats::Format;
+
+/// One job, checked and ready to write.
+#[derive(Debug, Clone)]
+pub struct ImportRecord {
+    pub source: String,
+    pub external_id: String,
+    pub company_name: String,
+    pub company_website: Option<String>,
+    pub fields: JobFields,
+    pub status: JobStatus,
+    pub posted_at: Option<DateTime<Utc>>,
+}
+
+/// How an import went.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ImportSummary {
+    pub created: u64,
+    pub updated: u64,
+    pub unchanged: u64,
+    pub invalid: u64,
+    /// The first problems, as `file:line: reason`.
+    pub errors: Vec<String>,
+    pub warnings: Vec<String>,
+}
+
+impl ImportSummary {
+    pub fn records(&self) -> u64 {
+        self.created + self.updated + self.unchanged + self.invalid
+    }
+}
+
+/// At most this many problems are kept in the summary (all are reported as they happen).
+const KEPT_ERRORS: usize = 100;
+
+#[derive(Debug, Clone)]
+pub struct ImportOptions {
+    /// Only check the records.
+    pub dry_run: bool,
+    pub batch_size: usize,
+    /// The source of records that do not name one.
+    pub default_source: String,
+}
+
+impl Default for ImportOptions {
+    fn default() -> Self {
+        Self { dry_run: false, batch_size: 500, default_source: "import".into() }
+    }
+}
+
+fn str_at<'a>(value: &'a Value, path: &[&str]) -> Option<&'a str> {
+    let mut v = value;
+    for key in path {
+        v = v.get(key)?;
+    }
+    v.as_str().map(str::trim).filter(|s| !s.is_empty())
+}
+
+fn string_list(value: Option<&Value>, field: &str) -> Result<Option<Vec<String>>, String> {
+    match value {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.split([',', ';']).map(|p| p.trim().to_owned()).filter(|p| !p.is_empty()).collect())),
+        Some(Value::Array(items)) => items
+            .iter()
+            .map(|i| i.as_str().map(str::to_owned).ok_or_else(|| format!("{field} must be a list of strings")))
+            .collect::<Result<Vec<_>, _>>()
+            .map(Some),
+        Some(_) => Err(format!("{field} must be a list of strings")),
+    }
+}
+
+fn number(value: Option<&Value>, field: &str) -> Result<Option<f64>, String> {
+    match value {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Number(n)) => Ok(n.as_f64()),
+        Some(Value::String(s)) if s.trim().is_empty() => Ok(None),
+        Some(Value::String(s)) => s.trim().parse().map(Some).map_err(|_| format!("{field} {s:?} is not a number")),
+        Some(_) => Err(format!("{field} must be a number")),
+    }
+}
+
+fn date(value: Option<&Value>, field: &str) -> Result<Option<DateTime<Utc>>, String> {
+    match value {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) if s.trim().is_empty() => Ok(None),
+        Some(Value::String(s)) => {
+            let s = s.trim();
+            if let Ok(at) = DateTime::parse_from_rfc3339(s) {
+                return Ok(Some(at.with_timezone(&Utc)));
+            }
+            chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
+                .map(|d| Some(d.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc()))
+                .map_err(|_| format!("{field} {s:?} is not a date (YYYY-MM-DD or RFC 3339)"))
+        }
+        Some(_) => Err(format!("{field} must be a date string")),
+    }
+}
+
+fn text_field(value: &Value, key: &str) -> Result<Option<String>, String> {
+    match value.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(Value::Number(n)) => Ok(Some(n.to_string())),
+        Some(_) => Err(format!("{key} must be a string")),
+    }
+}
+
+/// Our import format (see fixtures/README.md).
+fn from_ours(value: &Value, default_source: &str) -> Result<(ImportRecord, Option<String>), String> {
+    if !value.is_object() {
+        return Err("a record must be a JSON object".into());
+    }
+    let company_name = match value.get("company") {
+        Some(Value::String(name)) => Some(name.trim().to_owned()),
+        Some(Value::Object(_)) => str_at(value, &["company", "name"]).map(str::to_owned),
+        _ => None,
+    }
+    .filter(|n| !n.is_empty())
+    .ok_or("company (its name) is required")?;
+    let location = value.get("location");
+    let loc = |key: &str| location.and_then(|l| l.get(key)).and_then(Value::as_str).map(str::to_owned);
+    let salary = value.get("salary").filter(|s| !s.is_null());
+    let sal = |key: &str| salary.and_then(|s| s.get(key));
+    let input = JobInput {
+        title: text_field(value, "title")?,
+        description: text_field(value, "description")?,
+        city: loc("city"),
+        region: loc("region"),
+        country_code: loc("country_code"),
+        workplace: text_field(value, "workplace")?,
+        remote_regions: string_list(value.get("remote_regions"), "remote_regions")?,
+        employment_type: text_field(value, "employment_type")?,
+        seniority: text_field(value, "seniority")?,
+        salary_min: number(sal("min"), "salary.min")?,
+        salary_max: number(sal("max"), "salary.max")?,
+        salary_currency: sal("currency").and_then(Value::as_str).map(str::to_owned),
+        salary_period: sal("period").and_then(Value::as_str).map(str::to_owned),
+        salary_public: sal("public").and_then(Value::as_bool).or(salary.map(|_| true)),
+        skills: string_list(value.get("skills"), "skills")?,
+        category: text_field(value, "category")?,
+        tags: string_list(value.get("tags"), "tags")?,
+        apply_url: text_field(value, "apply_url")?,
+        expires_at: date(value.get("expires_at"), "expires_at")?,
+    };
+    let fields = validate(None, input).map_err(|e| e.to_string())?;
+    let status = match value.get("status").and_then(Value::as_str) {
+        None => JobStatus::Published,
+        Some(s) => JobStatus::parse(s).ok_or_else(|| format!("status must be one of {}", JobStatus::names()))?,
+    };
+    let record = ImportRecord {
+        source: str_at(value, &["source"]).unwrap_or(default_source).to_owned(),
+        external_id: text_field(value, "external_id")?.map(|s| s.trim().to_owned()).unwrap_or_default(),
+        company_website: str_at(value, &["company", "website"]).map(str::to_owned),
+        company_name,
+        fields,
+        status,
+        posted_at: date(value.get("posted_at"), "posted_at")?,
+    };
+    Ok((record, None))
+}
+
+/// A schema.org JobPosting (JSON-LD).
+fn from_job_posting(value: &Value, default_source: &str) -> Result<(ImportRecord, Option<String>), String> {
+    let company_name = match value.get("hiringOrganization") {
+        Some(Value::String(name)) => Some(name.trim().to_owned()),
+        Some(org) => org.get("name").and_then(Value::as_str).map(|s| s.trim().to_owned()),
+        None => None,
+    }
+    .filter(|n| !n.is_empty())
+    .ok_or("hiringOrganization.name is required")?;
+    let place = match value.get("jobLocation") {
+        Some(Value::Array(places)) => places.first(),
+        other => other,
+    };
+    let address = place.and_then(|p| p.get("address"));
+    let addr = |key: &str| address.and_then(|a| a.get(key)).and_then(|v| match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Object(o) => o.get("name").and_then(Value::as_str).map(str::to_owned),
+        _ => None,
+    });
+    let country = addr("addressCountry").filter(|c| c.len() == 2);
+    let remote = value.get("jobLocationType").and_then(Value::as_str) == Some("TELECOMMUTE");
+    let employment_type = match value.get("employmentType") {
+        Some(Value::Array(kinds)) => kinds.first().and_then(Value::as_str).map(str::to_owned),
+        Some(Value::String(kind)) => Some(kind.clone()),
+        _ => None,
+    }
+    .and_then(|kind| {
+        match kind.as_str() {
+            "FULL_TIME" => Some("full_time"),
+            "PART_TIME" => Some("part_time"),
+            "CONTRACTOR" => Some("contract"),
+            "TEMPORARY" | "PER_DIEM" => Some("temporary"),
+            "INTERN" => Some("internship"),
+            _ => None,
+        }
+        .map(str::to_owned)
+    });
+    let salary = value.get("baseSalary");
+    let amount = salary.and_then(|s| s.get("value"));
+    let period = amount.and_then(|a| a.get("unitText")).and_then(Value::as_str).and_then(|u| match u {
+        "HOUR" => Some("hour"),
+        "DAY" => Some("day"),
+        "WEEK" => Some("week"),
+        "MONTH" => Some("month"),
+        "YEAR" => Some("year"),
+        _ => None,
+    });
+    let (min, max) = match amount {
+        Some(Value::Number(n)) => (n.as_f64(), n.as_f64()),
+        Some(a) => {
+            let exact = number(a.get("value"), "baseSalary.value.value")?;
+            (number(a.get("minValue"), "baseSalary.value.minValue")?.or(exact), number(a.get("maxValue"), "baseSalary.value.maxValue")?.or(exact))
+        }
+        None => (None, None),
+    };
+    let identifier = match value.get("identifier") {
+        Some(Value::String(s)) => Some(s.clone()),
+        Some(Value::Object(o)) => o.get("value").map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned)),
+        _ => None,
+    };
+    let input = JobInput {
+        title: text_field(value, "title")?,
+        description: text_field(value, "description")?,
+        city: addr("addressLocality"),
+        region: addr("addressRegion"),
+        country_code: country,
+        workplace: remote.then(|| "remote".to_owned()),
+        remote_regions: None,
+        employment_type,
+        seniority: None,
+        salary_min: min,
+        salary_max: max,
+        salary_currency: salary.and_then(|s| s.get("currency")).and_then(Value::as_str).map(str::to_owned),
+        salary_period: period.map(str::to_owned),
+        salary_public: salary.map(|_| true),
+        skills: string_list(value.get("skills"), "skills")?,
+        category: text_field(value, "occupationalCategory")?,
+        tags: None,
+        apply_url: text_field(value, "url")?,
+        expires_at: date(value.get("validThrough"), "validThrough")?,
+    };
+    let fields = validate(None, input).map_err(|e| e.to_string())?;
+    let website = value.get("hiringOrganization").and_then(|o| o.get("sameAs")).and_then(Value::as_str).map(str::to_owned);
+    Ok((
+        ImportRecord {
+            source: default_source.to_owned(),
+            external_id: identifier.unwrap_or_default(),
+            company_name,
+            company_website: website,
+            fields,
+            status: JobStatus::Published,
+            posted_at: date(value.get("datePosted"), "datePosted")?,
+        },
+        None,
+    ))
+}
+
+/// Checks one record read from a file.
+pub fn to_record(value: &Value, default_source: &str) -> Result<ImportRecord, String> {
+    let is_posting = value.get("@type").and_then(Value::as_str) == Some("JobPosting");
+    let (mut record, _) = if is_posting { from_job_posting(value, default_source)? } else { from_ours(value, default_source)? };
+    if record.source.chars().count() > 100 || record.external_id.chars().count() > 200 {
+        return Err("source or external_id is too long".into());
+    }
+    if record.company_name.chars().count() > 120 {
+        return Err("the company name is longer than 120 characters".into());
+    }
+    if record.external_id.is_empty() {
+        // No id from the source: the content names the job.
+        let digest = Sha256::digest(format!("{}\n{}\n{:?}", record.company_name, record.fields.title, record.fields.location).as_bytes());
+        record.external_id = format!("sha256:{}", hex::encode(&digest[..16]));
+    }
+    // An expired job is imported closed; search would hide it anyway.
+    if record.status == JobStatus::Published && record.fields.expires_at.is_some_and(|at| at <= Utc::now()) {
+        record.status = JobStatus::Closed;
+    }
+    Ok(record)
+}
+
+/// The slug a company of this name gets (and is found by).
+fn company_slug(name: &str) -> String {
+    let slug = slugify(name);
+    if slug.is_empty() { format!("company-{}", &stable_id("slug", name)[..8]) } else { slug }
+}
+
+/// A stable UUID-shaped id from a name: the same input always gives the same record id.
+fn stable_id(kind: &str, name: &str) -> String {
+    let digest = Sha256::digest(format!("{kind}\u{0}{name}").as_bytes());
+    uuid::Builder::from_custom_bytes(digest[..16].try_into().unwrap_or([0; 16])).into_uuid().to_string()
+}
+
+/// Writes one batch of checked records in one transaction; counts what happened.
+async fn write_batch(ctx: &Context, batch: &[ImportRecord], summary: &mut ImportSummary) -> Result<(), ServiceError> {
+    // Companies by slug: use the existing one, or create it (with an id derived from the slug).
+    let mut companies: Vec<(String, String)> = Vec::new(); // (slug, id)
+    let tx = ctx.db.begin().await?;
+    for record in batch {
+        let slug = company_slug(&record.company_name);
+        if companies.iter().any(|(s, _)| *s == slug) {
+            continue;
+        }
+        let id = match repositories::companies::find_by_slug(&tx, &slug).await? {
+            Some(company) => company.id,
+            None => {
+                let fields = CompanyFields {
+                    name: Some(record.company_name.clone()),
+                    website: record.company_website.clone().filter(|w| w.starts_with("http://") || w.starts_with("https://")),
+                    ..CompanyFields::default()
+                };
+                repositories::companies::insert_with_id(&tx, &stable_id("company", &slug), &slug, &fields, "import").await?.id
+            }
+        };
+        companies.push((slug, id));
+    }
+    let jobs: Vec<NewJob> = batch
+        .iter()
+        .map(|record| {
+            let slug = company_slug(&record.company_name);
+            let company_id =
+                companies.iter().find(|(s, _)| *s == slug).map(|(_, id)| id.clone()).unwrap_or_default();
+            let id = stable_id("job", &format!("{}\u{0}{}", record.source, record.external_id));
+            NewJob {
+                content_hash: content_hash(&company_id, &record.fields, record.status),
+                id,
+                company_id,
+                fields: record.fields.clone(),
+                status: record.status,
+                review: Review::Approved,
+                posted_at: record.posted_at,
+                source: record.source.clone(),
+                external_id: record.external_id.clone(),
+                created_by: None,
+            }
+        })
+        .collect();
+    let ids: Vec<String> = jobs.iter().map(|j| j.id.clone()).collect();
+    let existing = repositories::jobs::hashes(&tx, &ids).await?;
+    let mut written = Vec::new();
+    for job in &jobs {
+        match existing.iter().find(|(id, _)| *id == job.id) {
+            None => {
+                written.push(repositories::jobs::insert(&tx, job).await?);
+                summary.created += 1;
+            }
+            Some((_, hash)) if *hash == job.content_hash => summary.unchanged += 1,
+            Some(_) => {
+                written.push(repositories::jobs::replace(&tx, job).await?);
+                summary.updated += 1;
+            }
+        }
+    }
+    tx.commit().await?;
+    super::jobs::sync_index(ctx, &written).await
+}
+
+/// One input: a name for messages (the file name, or `-` for standard input) and its bytes.
+pub struct Input {
+    pub name: String,
+    pub reader: Box<dyn Read + Send>,
+    pub format: Option<Format>,
+}
+
+/// Events an import reports as it goes.
+pub trait Progress: Send {
+    /// A record was read (valid or not).
+    fn record(&mut self) {}
+    /// A record is invalid: `file:line: reason`.
+    fn problem(&mut self, _message: &str) {}
+    /// A batch was written.
+    fn batch(&mut self, _summary: &ImportSummary) {}
+}
+
+impl Progress for () {}
+
+/// Imports every input in turn. Invalid records are counted and reported; a database failure
+/// stops the import (batches already written stay, and a rerun continues where it stopped).
+pub async fn import(
+    ctx: &Context,
+    inputs: Vec<Input>,
+    options: &ImportOptions,
+    progress: &mut dyn Progress,
+) -> Result<ImportSummary, ServiceError> {
+    let mut summary = ImportSummary::default();
+    for input in inputs {
+        let name = input.name.clone();
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<Result<(u64, Result<ImportRecord, String>), String>>(4096);
+        let default_source = options.default_source.clone();
+        let reader_name = name.clone();
+        let reader = tokio::task::spawn_blocking(move || {
+            let mut reader = std::io::BufReader::with_capacity(1 << 16, input.reader);
+            let first = std::io::BufRead::fill_buf(&mut reader).ok().and_then(|b| b.iter().copied().find(|c| !c.is_ascii_whitespace()));
+            let format = input.format.unwrap_or_else(|| Format::detect(&reader_name, first));
+            let warn_tx = tx.clone();
+            let result = formats::read(
+                format,
+                reader,
+                |(line, item)| {
+                    let record = item.and_then(|value| to_record(&value, &default_source));
+                    tx.blocking_send(Ok((line, record))).is_ok()
+                },
+                |warning| {
+                    let _ = warn_tx.blocking_send(Err(format!("warning: {warning}")));
+                },
+            );
+            if let Err(e) = result {
+                let _ = tx.blocking_send(Err(format!("fatal: {e}")));
+            }
+        });
+        let mut batch = Vec::with_capacity(options.batch_size);
+        while let Some(message) = rx.recv().await {
+            match message {
+                Err(text) if text.starts_with("warning: ") => {
+                    summary.warnings.push(format!("{name}: {}", &text["warning: ".len()..]));
+                }
+                Err(text) => {
+                    return Err(ServiceError::validation(format!("{name}: {}", text.trim_start_matches("fatal: "))));
+                }
+                Ok((line, record)) => {
+                    progress.record();
+                    match record {
+                        Ok(record) => batch.push(record),
+                        Err(reason) => {
+                            summary.invalid += 1;
+                            let message = format!("{name}:{line}: {reason}");
+                            progress.problem(&message);
+                            if summary.errors.len() < KEPT_ERRORS {
+                                summary.errors.push(message);
+                            }
+                        }
+                    }
+                    if batch.len() >= options.batch_size {
+                        if !options.dry_run {
+                            write_batch(ctx, &batch, &mut summary).await?;
+                        } else {
+                            summary.created += batch.len() as u64;
+                        }
+                        batch.clear();
+                        progress.batch(&summary);
+                        tracing::debug!(created = summary.created, updated = summary.updated, unchanged = summary.unchanged, invalid = summary.invalid, "batch written");
+                    }
+                }
+            }
+        }
+        reader.await.map_err(|e| ServiceError::Internal(e.into()))?;
+        if !batch.is_empty() {
+            if !options.dry_run {
+                write_batch(ctx, &batch, &mut summary).await?;
+            } else {
+                summary.created += batch.len() as u64;
+            }
+            progress.batch(&summary);
+        }
+    }
+    if !options.dry_run {
+        let meta = super::RequestMeta::default();
+        let details = json!({ "created": summary.created, "updated": summary.updated, "unchanged": summary.unchanged, "invalid": summary.invalid });
+        audit::record(&ctx.db, None, AuditAction::JobsImported, None, &meta, details).await?;
+    }
+    Ok(summary)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn our_format_maps_to_a_job_and_missing_fields_stay_empty() {
+        let value = json!({
+            "source": "network-jobs-data", "external_id": "greenhouse:1", "title": "  Staff Engineer ",
+            "description": null, "company": {"name": "Acme", "website": "https://acme.example"},
+            "location": {"city": "New York", "region": "NY", "country_code": "US"},
+            "workplace": null, "employment_type": null, "seniority": "senior",
+            "salary": {"min": 100000, "max": 150000, "currency": null, "period": null},
+            "skills": ["Rust", "postgres"], "category": "engineering", "tags": ["dept:Eng"],
+            "apply_url": "https://jobs.example/1", "posted_at": null, "expires_at": null
+        });
+        let record = to_record(&value, "import").unwrap();
+        assert_eq!(record.fields.title, "Staff Engineer");
+        assert_eq!(record.fields.workplace, None);
+        assert_eq!(record.fields.employment_type, None);
+        assert_eq!(record.fields.skills, vec!["rust", "postgresql"]);
+        let salary = record.fields.salary.unwrap();
+        assert_eq!(salary.currency, None, "no currency is assumed");
+        assert_eq!(salary.yearly_top(), None, "no period, no yearly figure");
+        assert_eq!(record.status, JobStatus::Published);
+    }
+
+    #[test]
+    fn a_job_posting_maps_googles_fields() {
+        let value = json!({
+            "@context": "https://schema.org/", "@type": "JobPosting", "title": "Backend Developer (Rust)",
+            "description": "<p>Build APIs.</p>", "datePosted": "2026-01-05", "validThrough": "2099-01-01T00:00:00Z",
+            "employmentType": "FULL_TIME",
+            "hiringOrganization": {"@type": "Organization", "name": "Ferris Labs", "sameAs": "https://ferris.example"},
+            "jobLocation": {"@type": "Place", "address": {"@type": "PostalAddress", "addressLocality": "Lisbon", "addressCountry": "PT"}},
+            "baseSalary": {"@type": "MonetaryAmount", "currency": "EUR", "value": {"@type": "QuantitativeValue", "minValue": 50000, "maxValue": 70000, "unitText": "YEAR"}},
+            "identifier": {"@type": "PropertyValue", "name": "Ferris Labs", "value": "FL-42"}
+        });
+        let record = to_record(&value, "jsonld").unwrap();
+        assert_eq!(record.external_id, "FL-42");
+        assert_eq!(record.company_name, "Ferris Labs");
+        assert_eq!(record.fields.location.country_code.as_deref(), Some("PT"));
+        assert_eq!(record.fields.employment_type.map(|e| e.as_str()), Some("full_time"));
+        assert_eq!(record.fields.salary.unwrap().yearly_top(), Some(70000.0));
+        assert_eq!(record.posted_at.unwrap().to_rfc3339(), "2026-01-05T00:00:00+00:00");
+    }
+
+    #[test]
+    fn records_without_a_title_or_company_or_with_wrong_types_are_refused() {
+        assert!(to_record(&json!({"company": "Acme"}), "x").unwrap_err().contains("title"));
+        assert!(to_record(&json!({"title": "Dev"}), "x").unwrap_err().contains("company"));
+        assert!(to_record(&json!({"title": "Dev", "company": "Acme", "skills": 5}), "x").unwrap_err().contains("skills"));
+        assert!(to_record(&json!({"title": "x".repeat(300), "company": "Acme"}), "x").unwrap_err().contains("title"));
+        assert!(to_record(&json!(["not", "an", "object"]), "x").is_err());
+    }
+
+    #[test]
+    fn ids_are_stable_and_a_missing_external_id_comes_from_the_content() {
+        assert_eq!(stable_id("job", "a"), stable_id("job", "a"));
+        assert_ne!(stable_id("job", "a"), stable_id("job", "b"));
+        let a = to_record(&json!({"title": "Dev", "company": "Acme"}), "x").unwrap();
+        let b = to_record(&json!({"title": "Dev", "company": "Acme"}), "x").unwrap();
+        assert_eq!(a.external_id, b.external_id);
+        assert!(a.external_id.starts_with("sha256:"));
+    }
+}

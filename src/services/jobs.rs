@@ -1,0 +1,640 @@
+//! Jobs from the employer's side (create, edit, publish, close, archive), the public view of a
+//! job, moderation, and keeping the search index in step with every write.
+//!
+//! Lifecycle: draft → published ⇄ closed, and any of them → archived (final). Publishing needs
+//! the fields a candidate relies on. With moderation on, a job of an unverified company is
+//! published as `pending` and becomes public when an admin approves it.
+
+use chrono::{DateTime, Utc};
+use serde_json::json;
+use sha2::{Digest, Sha256};
+
+use super::error::ConflictKind;
+use super::{Context, Principal, RequestMeta, ServiceError, audit, policy};
+use crate::models::audit::AuditAction;
+use crate::models::company::Company;
+use crate::models::job::{
+    EmploymentType, Job, JobFields, JobStatus, Location, Review, Salary, SalaryPeriod, Seniority, Workplace,
+};
+use crate::repositories::job_index::{IndexDoc, Watermark};
+use crate::repositories::jobs::NewJob;
+use crate::repositories::{self, new_key};
+use crate::utils::skills;
+use crate::utils::validators::is_record_id;
+
+/// A job as somebody typed it; every field optional (an update names only what changes).
+#[derive(Debug, Clone, Default)]
+pub struct JobInput {
+    pub title: Option<String>,
+    pub description: Option<String>,
+    pub city: Option<String>,
+    pub region: Option<String>,
+    pub country_code: Option<String>,
+    pub workplace: Option<String>,
+    pub remote_regions: Option<Vec<String>>,
+    pub employment_type: Option<String>,
+    pub seniority: Option<String>,
+    pub salary_min: Option<f64>,
+    pub salary_max: Option<f64>,
+    pub salary_currency: Option<String>,
+    pub salary_period: Option<String>,
+    pub salary_public: Option<bool>,
+    pub skills: Option<Vec<String>>,
+    pub category: Option<String>,
+    pub tags: Option<Vec<String>>,
+    pub apply_url: Option<String>,
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+fn invalid(message: impl Into<String>) -> ServiceError {
+    ServiceError::validation(message)
+}
+
+fn text(field: &str, value: Option<String>, max: usize) -> Result<Option<String>, ServiceError> {
+    match value.map(|v| v.trim().to_owned()) {
+        None => Ok(None),
+        Some(v) if v.is_empty() => Ok(None),
+        Some(v) if v.chars().count() > max => Err(invalid(format!("{field} must be at most {max} characters"))),
+        Some(v) if v.chars().any(|c| c.is_control() && c != '\n' && c != '\t' && c != '\r') => {
+            Err(invalid(format!("{field} contains control characters")))
+        }
+        Some(v) => Ok(Some(v)),
+    }
+}
+
+fn choice<T>(field: &str, value: Option<String>, parse: fn(&str) -> Option<T>, names: fn() -> String) -> Result<Option<T>, ServiceError> {
+    match value.map(|v| v.trim().to_ascii_lowercase()).filter(|v| !v.is_empty()) {
+        None => Ok(None),
+        Some(v) => parse(&v).map(Some).ok_or_else(|| invalid(format!("{field} must be one of {}", names()))),
+    }
+}
+
+fn list(field: &str, values: Vec<String>, max_items: usize, max_len: usize) -> Result<Vec<String>, ServiceError> {
+    if values.len() > max_items {
+        return Err(invalid(format!("{field} has more than {max_items} entries")));
+    }
+    let mut out: Vec<String> = Vec::new();
+    for value in values {
+        if let Some(v) = text(field, Some(value), max_len)? {
+            if !out.contains(&v) {
+                out.push(v);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Checks and normalises a complete job (the stored one with `input` applied over it).
+pub fn validate(base: Option<&JobFields>, input: JobInput) -> Result<JobFields, ServiceError> {
+    let salary_input = JobInput {
+        salary_min: input.salary_min,
+        salary_max: input.salary_max,
+        salary_currency: input.salary_currency.clone(),
+        salary_period: input.salary_period.clone(),
+        salary_public: input.salary_public,
+        ..JobInput::default()
+    };
+    let title = match input.title {
+        Some(t) => text("title", Some(t), 200)?.ok_or_else(|| invalid("title must not be empty"))?,
+        None => base.map(|b| b.title.clone()).ok_or_else(|| invalid("title is required"))?,
+    };
+    let description = match input.description {
+        Some(d) => text("description", Some(d), 100_000)?.unwrap_or_default(),
+        None => base.map(|b| b.description.clone()).unwrap_or_default(),
+    };
+    let base_location = base.map(|b| b.location.clone()).unwrap_or_default();
+    let country_code = match input.country_code {
+        Some(c) => {
+            let c = c.trim().to_ascii_uppercase();
+            if c.is_empty() {
+                None
+            } else if c.len() == 2 && c.bytes().all(|b| b.is_ascii_uppercase()) {
+                Some(c)
+            } else {
+                return Err(invalid("country_code must be a two-letter ISO 3166 code such as PT"));
+            }
+        }
+        None => base_location.country_code,
+    };
+    let location = Location {
+        city: if input.city.is_some() { text("city", input.city, 100)? } else { base_location.city },
+        region: if input.region.is_some() { text("region", input.region, 100)? } else { base_location.region },
+        country_code,
+    };
+    let workplace = if input.workplace.is_some() {
+        choice("workplace", input.workplace, Workplace::parse, Workplace::names)?
+    } else {
+        base.and_then(|b| b.workplace)
+    };
+    let employment_type = if input.employment_type.is_some() {
+        choice("employment_type", input.employment_type, EmploymentType::parse, EmploymentType::names)?
+    } else {
+        base.and_then(|b| b.employment_type)
+    };
+    let seniority = if input.seniority.is_some() {
+        choice("seniority", input.seniority, Seniority::parse, Seniority::names)?
+    } else {
+        base.and_then(|b| b.seniority)
+    };
+    let remote_regions = match input.remote_regions {
+        Some(r) => list("remote_regions", r, 20, 60)?,
+        None => base.map(|b| b.remote_regions.clone()).unwrap_or_default(),
+    };
+    let salary = salary(base.and_then(|b| b.salary.clone()), &salary_input)?;
+    let skills = match input.skills {
+        Some(s) => {
+            if s.len() > 50 {
+                return Err(invalid("skills has more than 50 entries"));
+            }
+            skills::normalize_all(s.iter().map(String::as_str))
+        }
+        None => base.map(|b| b.skills.clone()).unwrap_or_default(),
+    };
+    let category = if input.category.is_some() {
+        text("category", input.category, 60)?.map(|c| c.to_lowercase())
+    } else {
+        base.and_then(|b| b.category.clone())
+    };
+    let tags = match input.tags {
+        Some(t) => list("tags", t, 30, 80)?,
+        None => base.map(|b| b.tags.clone()).unwrap_or_default(),
+    };
+    let apply_url = if input.apply_url.is_some() {
+        let url = text("apply_url", input.apply_url, 2048)?;
+        if let Some(u) = &url {
+            let rest = u.strip_prefix("https://").or_else(|| u.strip_prefix("http://"));
+            if rest.is_none_or(|r| r.is_empty() || r.contains(char::is_whitespace)) {
+                return Err(invalid("apply_url must be an http:// or https:// URL"));
+            }
+        }
+        url
+    } else {
+        base.and_then(|b| b.apply_url.clone())
+    };
+    let expires_at = input.expires_at.or(base.and_then(|b| b.expires_at));
+    Ok(JobFields {
+        title,
+        description,
+        location,
+        workplace,
+        remote_regions,
+        employment_type,
+        seniority,
+        salary,
+        skills,
+        category,
+        tags,
+        apply_url,
+        expires_at,
+    })
+}
+
+fn salary(base: Option<Salary>, input: &JobInput) -> Result<Option<Salary>, ServiceError> {
+    let touched = input.salary_min.is_some()
+        || input.salary_max.is_some()
+        || input.salary_currency.is_some()
+        || input.salary_period.is_some()
+        || input.salary_public.is_some();
+    if !touched {
+        return Ok(base);
+    }
+    let base = base.unwrap_or(Salary { min: None, max: None, currency: None, period: None, public: false });
+    let min = input.salary_min.or(base.min);
+    let max = input.salary_max.or(base.max);
+    for v in [min, max].into_iter().flatten() {
+        if !v.is_finite() || v < 0.0 || v > 1e12 {
+            return Err(invalid("salary amounts must be between 0 and 10^12"));
+        }
+    }
+    if let (Some(min), Some(max)) = (min, max) {
+        if min > max {
+            return Err(invalid("salary_min must not exceed salary_max"));
+        }
+    }
+    let currency = match &input.salary_currency {
+        Some(c) => {
+            let c = c.trim().to_ascii_uppercase();
+            if c.len() != 3 || !c.bytes().all(|b| b.is_ascii_uppercase()) {
+                return Err(invalid("salary_currency must be a three-letter ISO 4217 code such as EUR"));
+            }
+            Some(c)
+        }
+        None => base.currency,
+    };
+    let period = if input.salary_period.is_some() {
+        choice("salary_period", input.salary_period.clone(), SalaryPeriod::parse, SalaryPeriod::names)?
+    } else {
+        base.period
+    };
+    if min.is_none() && max.is_none() {
+        return Ok(None);
+    }
+    Ok(Some(Salary { min, max, currency, period, public: input.salary_public.unwrap_or(base.public) }))
+}
+
+/// What publishing requires of a job made in the portal.
+fn publishable(fields: &JobFields, now: DateTime<Utc>) -> Result<(), ServiceError> {
+    let mut missing = Vec::new();
+    if fields.description.trim().is_empty() {
+        missing.push("description");
+    }
+    if fields.workplace.is_none() {
+        missing.push("workplace");
+    }
+    if fields.employment_type.is_none() {
+        missing.push("employment_type");
+    }
+    if fields.workplace != Some(Workplace::Remote) && fields.location.city.is_none() && fields.location.country_code.is_none() {
+        missing.push("city or country_code (or workplace remote)");
+    }
+    if !missing.is_empty() {
+        return Err(invalid(format!("publishing needs: {}", missing.join(", "))));
+    }
+    if fields.expires_at.is_some_and(|at| at <= now) {
+        return Err(invalid("expires_at is in the past"));
+    }
+    Ok(())
+}
+
+/// A stable hash of a job's content, so an unchanged import is recognised.
+pub fn content_hash(company_id: &str, fields: &JobFields, status: JobStatus) -> String {
+    let value = json!({
+        "company": company_id,
+        "title": fields.title,
+        "description": fields.description,
+        "location": fields.location,
+        "workplace": fields.workplace,
+        "remote_regions": fields.remote_regions,
+        "employment_type": fields.employment_type,
+        "seniority": fields.seniority,
+        "salary": fields.salary,
+        "skills": fields.skills,
+        "category": fields.category,
+        "tags": fields.tags,
+        "apply_url": fields.apply_url,
+        "expires_at": fields.expires_at.map(|at| at.timestamp()),
+        "status": status.as_str(),
+    });
+    hex::encode(Sha256::digest(value.to_string().as_bytes()))
+}
+
+/// The index document of a job (it must be public at the time of writing).
+pub fn index_doc(job: &Job, company_name: &str) -> IndexDoc {
+    let f = &job.fields;
+    let salary = f.salary.as_ref().filter(|s| s.public);
+    let extra = [
+        f.workplace.map(|w| w.as_str().replace('_', " ")),
+        f.employment_type.map(|e| e.as_str().replace('_', " ")),
+        f.seniority.map(|s| s.as_str().to_owned()),
+        f.category.clone(),
+        f.location.city.clone(),
+        f.location.region.clone(),
+        f.location.country_code.clone(),
+    ]
+    .into_iter()
+    .flatten()
+    .chain(f.tags.iter().cloned())
+    .chain(f.remote_regions.iter().cloned())
+    .collect::<Vec<_>>()
+    .join(" ");
+    IndexDoc {
+        id: job.id.clone(),
+        title: f.title.clone(),
+        description: f.description.clone(),
+        company_id: job.company_id.clone(),
+        company_name: company_name.to_owned(),
+        skills: f.skills.clone(),
+        workplace: f.workplace.map(|w| w.as_str().to_owned()),
+        employment_type: f.employment_type.map(|e| e.as_str().to_owned()),
+        seniority: f.seniority.map(|s| s.as_str().to_owned()),
+        category: f.category.clone(),
+        country_code: f.location.country_code.clone(),
+        location_text: [&f.location.city, &f.location.region, &f.location.country_code]
+            .into_iter()
+            .flatten()
+            .cloned()
+            .collect::<Vec<_>>()
+            .join(" "),
+        location_label: f.location.label(),
+        posted_at: job.posted_at.map(|at| at.timestamp()),
+        expires_at: f.expires_at.map(|at| at.timestamp()),
+        salary_yearly: salary.and_then(Salary::yearly_top),
+        salary_currency: salary.and_then(|s| s.currency.clone()),
+        extra_text: extra,
+    }
+}
+
+/// Brings the search index in step with these jobs (as they are now in the database).
+pub async fn sync_index(ctx: &Context, jobs: &[Job]) -> Result<(), ServiceError> {
+    if jobs.is_empty() {
+        return Ok(());
+    }
+    let mut company_ids: Vec<String> = jobs.iter().map(|j| j.company_id.clone()).collect();
+    company_ids.sort();
+    company_ids.dedup();
+    let names = repositories::jobs::company_names(&ctx.db, &company_ids).await?;
+    let name_of = |id: &str| names.iter().find(|(c, _)| c == id).map(|(_, n)| n.clone()).unwrap_or_default();
+    let mut upserts = Vec::new();
+    let mut removals = Vec::new();
+    for job in jobs {
+        if job.status == JobStatus::Published && job.review == Review::Approved {
+            upserts.push(index_doc(job, &name_of(&job.company_id)));
+        } else {
+            removals.push(job.id.clone());
+        }
+    }
+    let watermark =
+        Watermark { updated_at_micros: jobs.iter().map(|j| j.updated_at.timestamp_micros()).max().unwrap_or(0) };
+    let index = ctx.jobs_index.clone();
+    tokio::task::spawn_blocking(move || index.write(&upserts, &removals, watermark))
+        .await
+        .map_err(|e| ServiceError::Internal(e.into()))?
+        .map_err(|e| ServiceError::Internal(e.into()))
+}
+
+/// Rebuilds the index from the database when it does not match (after a crash between a
+/// database write and its index write, or a new index version). Returns how many jobs were
+/// indexed, or `None` when the index was current.
+pub async fn ensure_index(ctx: &Context, mut progress: impl FnMut(u64)) -> Result<Option<u64>, ServiceError> {
+    let (public, latest) = repositories::jobs::index_state(&ctx.db).await?;
+    let index = ctx.jobs_index.clone();
+    let (docs, watermark) = tokio::task::spawn_blocking(move || (index.len(), index.watermark()))
+        .await
+        .map_err(|e| ServiceError::Internal(e.into()))?;
+    if docs == public && watermark.updated_at_micros >= latest {
+        return Ok(None);
+    }
+    tracing::info!(indexed = docs, public, "the search index is behind the database; rebuilding it");
+    Ok(Some(rebuild_index(ctx, latest, &mut progress).await?))
+}
+
+/// Rebuilds the index from every published, approved job.
+pub async fn rebuild_index(ctx: &Context, latest: i64, progress: &mut impl FnMut(u64)) -> Result<u64, ServiceError> {
+    let mut docs = Vec::new();
+    let mut after: Option<String> = None;
+    loop {
+        let page = repositories::jobs::public_page(&ctx.db, after.as_deref(), 1000).await?;
+        let Some(last) = page.last() else { break };
+        after = Some(last.id.clone());
+        let mut company_ids: Vec<String> = page.iter().map(|j| j.company_id.clone()).collect();
+        company_ids.sort();
+        company_ids.dedup();
+        let names = repositories::jobs::company_names(&ctx.db, &company_ids).await?;
+        for job in &page {
+            let name = names.iter().find(|(c, _)| *c == job.company_id).map(|(_, n)| n.as_str()).unwrap_or("");
+            docs.push(index_doc(job, name));
+        }
+        progress(docs.len() as u64);
+    }
+    let index = ctx.jobs_index.clone();
+    tokio::task::spawn_blocking(move || index.replace_all(docs, Watermark { updated_at_micros: latest }))
+        .await
+        .map_err(|e| ServiceError::Internal(e.into()))?
+        .map_err(|e| ServiceError::Internal(e.into()))
+}
+
+async fn company_by_slug(ctx: &Context, slug: &str) -> Result<Company, ServiceError> {
+    repositories::companies::find_by_slug(&ctx.db, slug).await?.ok_or(ServiceError::NotFound("company"))
+}
+
+async fn job_of_member(ctx: &Context, principal: &Principal, id: &str) -> Result<Job, ServiceError> {
+    if !is_record_id(id) {
+        return Err(ServiceError::NotFound("job"));
+    }
+    let job = repositories::jobs::find(&ctx.db, id).await?.ok_or(ServiceError::NotFound("job"))?;
+    let role = repositories::companies::member_role(&ctx.db, &job.company_id, &principal.user_id).await?;
+    // A job the caller may see (public) but not change is 403; one they may not see is 404.
+    if role.is_none() && !principal.is_admin() {
+        return Err(if job.is_public(Utc::now()) {
+            ServiceError::forbidden("only the company's members change its jobs")
+        } else {
+            ServiceError::NotFound("job")
+        });
+    }
+    Ok(job)
+}
+
+/// Creates a draft job for a company the caller belongs to.
+pub async fn create(
+    ctx: &Context,
+    principal: &Principal,
+    company_slug: &str,
+    input: JobInput,
+    meta: &RequestMeta,
+) -> Result<Job, ServiceError> {
+    let company = company_by_slug(ctx, company_slug).await?;
+    let role = repositories::companies::member_role(&ctx.db, &company.id, &principal.user_id).await?;
+    policy::act_for_company(principal, role)?;
+    let fields = validate(None, input)?;
+    if fields.expires_at.is_some_and(|at| at <= Utc::now()) {
+        return Err(invalid("expires_at is in the past"));
+    }
+    let id = new_key();
+    let new = NewJob {
+        content_hash: content_hash(&company.id, &fields, JobStatus::Draft),
+        id: id.clone(),
+        company_id: company.id.clone(),
+        fields,
+        status: JobStatus::Draft,
+        review: Review::Approved,
+        posted_at: None,
+        source: "portal".into(),
+        external_id: id,
+        created_by: Some(principal.user_id.clone()),
+    };
+    let tx = ctx.db.begin().await?;
+    let job = repositories::jobs::insert(&tx, &new).await?;
+    audit::record(&tx, Some(&principal.user_id), AuditAction::JobCreated, Some(&job.id), meta, json!({ "company": company.id })).await?;
+    tx.commit().await?;
+    Ok(job)
+}
+
+/// Changes a job's fields (not when archived).
+pub async fn update(
+    ctx: &Context,
+    principal: &Principal,
+    id: &str,
+    input: JobInput,
+    meta: &RequestMeta,
+) -> Result<Job, ServiceError> {
+    let job = job_of_member(ctx, principal, id).await?;
+    if job.status == JobStatus::Archived {
+        return Err(ServiceError::conflict(ConflictKind::InvalidTransition, "an archived job cannot be edited"));
+    }
+    let fields = validate(Some(&job.fields), input)?;
+    if job.status == JobStatus::Published {
+        publishable(&fields, Utc::now())?;
+    }
+    let tx = ctx.db.begin().await?;
+    let job = repositories::jobs::update_fields(&tx, &job.id, &fields, &content_hash(&job.company_id, &fields, job.status))
+        .await?
+        .ok_or(ServiceError::NotFound("job"))?;
+    audit::record(&tx, Some(&principal.user_id), AuditAction::JobUpdated, Some(&job.id), meta, json!({})).await?;
+    tx.commit().await?;
+    sync_index(ctx, std::slice::from_ref(&job)).await?;
+    Ok(job)
+}
+
+/// The moves the lifecycle allows.
+fn allowed(from: JobStatus, to: JobStatus) -> bool {
+    use JobStatus::*;
+    matches!((from, to), (Draft, Published) | (Closed, Published) | (Published, Closed) | (Draft | Published | Closed, Archived))
+}
+
+/// Moves a job along its lifecycle: publish, close or archive.
+pub async fn transition(
+    ctx: &Context,
+    principal: &Principal,
+    id: &str,
+    to: JobStatus,
+    moderate_unverified: bool,
+    meta: &RequestMeta,
+) -> Result<Job, ServiceError> {
+    let job = job_of_member(ctx, principal, id).await?;
+    if !allowed(job.status, to) {
+        return Err(ServiceError::conflict(
+            ConflictKind::InvalidTransition,
+            format!("a {} job cannot become {}", job.status, to),
+        ));
+    }
+    let mut review = job.review;
+    if to == JobStatus::Published {
+        publishable(&job.fields, Utc::now())?;
+        let company = repositories::companies::find_by_id(&ctx.db, &job.company_id)
+            .await?
+            .ok_or(ServiceError::NotFound("company"))?;
+        let needs_review = moderate_unverified && !company.verified;
+        // A job approved before (published, closed, reopened) stays approved.
+        let approved_before = job.posted_at.is_some() && job.review == Review::Approved;
+        review = if !needs_review || approved_before { Review::Approved } else { Review::Pending };
+    }
+    let tx = ctx.db.begin().await?;
+    let job = repositories::jobs::set_status(&tx, &job.id, to, review).await?.ok_or(ServiceError::NotFound("job"))?;
+    let action = match to {
+        JobStatus::Published => AuditAction::JobPublished,
+        JobStatus::Closed => AuditAction::JobClosed,
+        _ => AuditAction::JobArchived,
+    };
+    audit::record(&tx, Some(&principal.user_id), action, Some(&job.id), meta, json!({ "review": review.as_str() })).await?;
+    tx.commit().await?;
+    sync_index(ctx, std::slice::from_ref(&job)).await?;
+    Ok(job)
+}
+
+/// A job as its reader may see it: public jobs for everyone, any job for its company's
+/// members and admins; anything else is not found. Counts a view from outside the company.
+pub async fn get(ctx: &Context, principal: Option<&Principal>, id: &str) -> Result<(Job, Company), ServiceError> {
+    if !is_record_id(id) {
+        return Err(ServiceError::NotFound("job"));
+    }
+    let job = repositories::jobs::find(&ctx.db, id).await?.ok_or(ServiceError::NotFound("job"))?;
+    let member = match principal {
+        Some(p) => p.is_admin() || repositories::companies::member_role(&ctx.db, &job.company_id, &p.user_id).await?.is_some(),
+        None => false,
+    };
+    if !job.is_public(Utc::now()) && !member {
+        return Err(ServiceError::NotFound("job"));
+    }
+    if !member {
+        repositories::jobs::add_view(&ctx.db, &job.id).await?;
+    }
+    let company = repositories::companies::find_by_id(&ctx.db, &job.company_id).await?.ok_or(ServiceError::NotFound("company"))?;
+    Ok((job, company))
+}
+
+/// A company's jobs in any status (its members and admins).
+pub async fn list_for_company(
+    ctx: &Context,
+    principal: &Principal,
+    slug: &str,
+    status: Option<JobStatus>,
+    limit: u32,
+    offset: u32,
+) -> Result<(Company, Vec<Job>, u64), ServiceError> {
+    let company = company_by_slug(ctx, slug).await?;
+    let role = repositories::companies::member_role(&ctx.db, &company.id, &principal.user_id).await?;
+    policy::view_members(principal, role)?;
+    let (jobs, total) = repositories::jobs::list_for_company(&ctx.db, &company.id, status, limit, offset).await?;
+    Ok((company, jobs, total))
+}
+
+/// Jobs waiting for an admin.
+pub async fn pending_review(ctx: &Context, principal: &Principal, limit: u32, offset: u32) -> Result<(Vec<Job>, u64), ServiceError> {
+    policy::require_admin(principal)?;
+    Ok(repositories::jobs::pending_review(&ctx.db, limit, offset).await?)
+}
+
+/// An admin's verdict on a job waiting for review.
+pub async fn review(
+    ctx: &Context,
+    principal: &Principal,
+    id: &str,
+    verdict: Review,
+    meta: &RequestMeta,
+) -> Result<Job, ServiceError> {
+    policy::require_admin(principal)?;
+    if !is_record_id(id) {
+        return Err(ServiceError::NotFound("job"));
+    }
+    let job = repositories::jobs::find(&ctx.db, id).await?.ok_or(ServiceError::NotFound("job"))?;
+    let tx = ctx.db.begin().await?;
+    let job = repositories::jobs::set_status(&tx, &job.id, job.status, verdict).await?.ok_or(ServiceError::NotFound("job"))?;
+    let action = if verdict == Review::Approved { AuditAction::JobApproved } else { AuditAction::JobRejected };
+    audit::record(&tx, Some(&principal.user_id), action, Some(&job.id), meta, json!({})).await?;
+    tx.commit().await?;
+    sync_index(ctx, std::slice::from_ref(&job)).await?;
+    Ok(job)
+}
+
+/// Closes the published jobs whose expiry passed (the scheduled task).
+pub async fn close_expired(ctx: &Context) -> Result<usize, ServiceError> {
+    let ids = repositories::jobs::close_expired(&ctx.db, Utc::now()).await?;
+    let jobs = repositories::jobs::find_many(&ctx.db, &ids).await?;
+    sync_index(ctx, &jobs).await?;
+    Ok(ids.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_lifecycle_allows_only_its_moves() {
+        use JobStatus::*;
+        assert!(allowed(Draft, Published));
+        assert!(allowed(Published, Closed));
+        assert!(allowed(Closed, Published));
+        assert!(allowed(Closed, Archived));
+        assert!(!allowed(Archived, Published));
+        assert!(!allowed(Draft, Closed));
+        assert!(!allowed(Archived, Archived));
+    }
+
+    #[test]
+    fn salaries_are_checked_and_normalised() {
+        let input = JobInput {
+            title: Some("X".into()),
+            salary_min: Some(50.0),
+            salary_max: Some(70.0),
+            salary_currency: Some("eur".into()),
+            salary_period: Some("hour".into()),
+            salary_public: Some(true),
+            ..JobInput::default()
+        };
+        let fields = validate(None, input).unwrap();
+        let salary = fields.salary.unwrap();
+        assert_eq!(salary.currency.as_deref(), Some("EUR"));
+        assert_eq!(salary.yearly_top(), Some(70.0 * 2080.0));
+        let bad = JobInput { title: Some("X".into()), salary_min: Some(9.0), salary_max: Some(1.0), ..JobInput::default() };
+        assert!(validate(None, bad).is_err());
+    }
+
+    #[test]
+    fn an_update_keeps_what_it_does_not_name() {
+        let base = validate(None, JobInput { title: Some("Rust dev".into()), skills: Some(vec!["Rust".into()]), ..JobInput::default() }).unwrap();
+        let updated = validate(Some(&base), JobInput { description: Some("Hello".into()), ..JobInput::default() }).unwrap();
+        assert_eq!(updated.title, "Rust dev");
+        assert_eq!(updated.skills, vec!["rust"]);
+        assert_eq!(updated.description, "Hello");
+    }
+}

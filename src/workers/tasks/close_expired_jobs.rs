@@ -1,0 +1,34 @@
+//! Closes published jobs whose `expires_at` has passed (search already hides them; this makes
+//! their status say so and takes them out of the index).
+
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+use crate::services::jobs;
+use crate::workers::WorkerContext;
+use crate::workers::queue::{Attempt, Queue, Task};
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CloseExpiredJobs {
+    /// The scheduled time this run belongs to.
+    pub slot: i64,
+}
+
+impl Task for CloseExpiredJobs {
+    const KIND: &'static str = "close_expired_jobs";
+    const QUEUE: Queue = Queue::Default;
+    const MAX_ATTEMPTS: u32 = 3;
+
+    fn dedup_key(&self) -> Option<String> {
+        Some(self.slot.to_string())
+    }
+
+    async fn run(self, ctx: Arc<WorkerContext>, _attempt: Attempt) -> anyhow::Result<()> {
+        let closed = jobs::close_expired(&ctx.services).await?;
+        if closed > 0 {
+            tracing::info!(closed, "closed expired jobs");
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,248 @@
+//! `jobportal import-jobs` (the real binary) and the admin import API: every format, broken
+//! records, idempotence, dry runs, standard input, and a SIGKILL halfway.
+
+use std::io::Write;
+use std::process::Stdio;
+use std::time::Duration;
+
+use jobportal::core::config::{DbConfig, EmailBackendConfig, ServeConfig};
+use jobportal::db::Database;
+use serde_json::{Value, json};
+
+use crate::helpers::{ServeProcess, eventually, jobportal, spawn_app_with_workers, test_worker_config};
+
+const FIXTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/jobs/network-jobs-300.jsonl");
+
+fn workdir() -> (tempfile::TempDir, std::path::PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    (dir, data)
+}
+
+fn import(data: &std::path::Path, args: &[&str]) -> (i32, String, String) {
+    let output = jobportal(data).arg("import-jobs").args(args).output().unwrap();
+    (output.status.code().unwrap_or(-1), String::from_utf8_lossy(&output.stdout).into_owned(), String::from_utf8_lossy(&output.stderr).into_owned())
+}
+
+async fn open(data: &std::path::Path) -> Database {
+    Database::connect(&DbConfig { url: format!("surrealkv://{}", data.join("db").display()), ..DbConfig::memory() }).await.unwrap()
+}
+
+/// (job id, content hash, status) of every job, and (id, slug) of every company, sorted.
+async fn contents(data: &std::path::Path) -> (Vec<(String, String, String)>, Vec<(String, String)>) {
+    let db = open(data).await;
+    let mut jobs = Vec::new();
+    let mut after = None;
+    loop {
+        let page = jobportal::repositories::jobs::public_page(&db, after.as_deref(), 1000).await.unwrap();
+        let Some(last) = page.last() else { break };
+        after = Some(last.id.clone());
+        jobs.extend(page.into_iter().map(|j| (j.id, j.content_hash, j.status.as_str().to_owned())));
+    }
+    let mut companies: Vec<(String, String)> = Vec::new();
+    for (id, _, _) in &jobs {
+        let job = jobportal::repositories::jobs::find(&db, id).await.unwrap().unwrap();
+        let company = jobportal::repositories::companies::find_by_id(&db, &job.company_id).await.unwrap().unwrap();
+        companies.push((company.id, company.slug));
+    }
+    companies.sort();
+    companies.dedup();
+    jobs.sort();
+    db.close().await;
+    (jobs, companies)
+}
+
+#[tokio::test]
+async fn the_fixtures_import_then_the_api_finds_them_and_a_second_run_changes_nothing() {
+    let (_dir, data) = workdir();
+    let (code, out, err) = import(&data, &[FIXTURE]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("300 created, 0 updated, 0 unchanged, 0 invalid"), "{out}");
+
+    let (code, out, _) = import(&data, &[FIXTURE]);
+    assert_eq!(code, 0);
+    assert!(out.contains("0 created, 0 updated, 300 unchanged, 0 invalid"), "{out}");
+
+    let server = ServeProcess::start(&data);
+    let body: Value = reqwest::get(server.url("/api/v1/jobs?limit=5")).await.unwrap().json().await.unwrap();
+    assert_eq!(body["total"], 300);
+    let body: Value = reqwest::get(server.url("/api/v1/jobs?q=engineer&workplace=remote")).await.unwrap().json().await.unwrap();
+    assert!(body["total"].as_u64().unwrap() > 0, "{body}");
+    for item in body["items"].as_array().unwrap() {
+        assert_eq!(item["workplace"], "remote");
+        assert!(item["title"].as_str().unwrap().to_lowercase().contains("engineer"), "{item}");
+    }
+    let facets = &body["facets"]["category"];
+    assert!(facets.as_array().unwrap().iter().any(|f| f["value"] == "engineering"), "{facets}");
+}
+
+#[tokio::test]
+async fn broken_records_are_reported_by_line_and_the_rest_imported() {
+    let (dir, data) = workdir();
+    let jsonl = dir.path().join("jobs.jsonl");
+    let huge = "x".repeat(200_000);
+    let mut file = std::fs::File::create(&jsonl).unwrap();
+    writeln!(file, r#"{{"title": "Good One", "company": "Acme", "external_id": "1"}}"#).unwrap();
+    writeln!(file, r#"{{"company": "Acme", "external_id": "2"}}"#).unwrap(); // line 2: no title
+    writeln!(file, r#"{{"title": "Typed", "company": "Acme", "skills": 7}}"#).unwrap(); // line 3: wrong type
+    writeln!(file, r#"{{"title": "Huge", "company": "Acme", "description": "{huge}"}}"#).unwrap(); // line 4
+    file.write_all(b"{\"title\": \"Bad \xff bytes\", \"company\": \"Acme\"}\n").unwrap(); // line 5
+    writeln!(file, "not json at all").unwrap(); // line 6
+    writeln!(file, r#"{{"title": "Good Two", "company": "Beta", "external_id": "7"}}"#).unwrap();
+    drop(file);
+    let csv = dir.path().join("jobs.csv");
+    std::fs::write(&csv, "title,company,city,salary_min,shoe_size\nCSV Job,Acme,Lisbon,50000,42\n\"Unclosed,Acme\nOther,Beta,Porto,lots,41\n").unwrap();
+    let json_array = dir.path().join("jobs.json");
+    std::fs::write(&json_array, r#"[{"title": "Array Job", "company": "Gamma"}, {"title": 5, "company": "Gamma"}]"#).unwrap();
+    let jsonld = dir.path().join("postings.jsonld");
+    std::fs::write(&jsonld, json!({
+        "@context": "https://schema.org/",
+        "@graph": [
+            {"@type": "JobPosting", "title": "LD One", "hiringOrganization": {"name": "Delta"}, "identifier": "d1",
+             "jobLocation": {"address": {"addressLocality": "Madrid", "addressCountry": "ES"}}, "employmentType": "PART_TIME"},
+            {"@type": "JobPosting", "title": "LD Two"}
+        ]
+    }).to_string()).unwrap();
+
+    let (code, out, err) = import(&data, &[jsonl.to_str().unwrap(), csv.to_str().unwrap(), json_array.to_str().unwrap(), jsonld.to_str().unwrap()]);
+    assert_eq!(code, 2, "some records were invalid: {out}{err}");
+    let name = |p: &std::path::Path| p.display().to_string();
+    for expected in [
+        format!("{}:2: title is required", name(&jsonl)),
+        format!("{}:3: skills must be a list of strings", name(&jsonl)),
+        format!("{}:4: description must be at most", name(&jsonl)),
+        format!("{}:5: not valid UTF-8", name(&jsonl)),
+        format!("{}:6: not valid JSON", name(&jsonl)),
+        format!("{}:1: title must be a string", name(&json_array)),
+        format!("{}:1: hiringOrganization.name is required", name(&jsonld)),
+    ] {
+        assert!(err.contains(&expected), "missing {expected:?} in {err}");
+    }
+    assert!(err.contains(&format!("{}:3:", name(&csv))), "the broken quote is reported: {err}");
+    assert_eq!(err.matches("shoe_size").count(), 1, "an unknown column is reported once: {err}");
+    assert!(out.contains("5 created"), "{out}");
+
+    let server = ServeProcess::start(&data);
+    let body: Value = reqwest::get(server.url("/api/v1/jobs?limit=20&sort=newest")).await.unwrap().json().await.unwrap();
+    let mut titles: Vec<&str> = body["items"].as_array().unwrap().iter().map(|i| i["title"].as_str().unwrap()).collect();
+    titles.sort();
+    assert_eq!(titles, ["Array Job", "CSV Job", "Good One", "Good Two", "LD One"]);
+    let ld: Value = reqwest::get(server.url("/api/v1/jobs?q=ld")).await.unwrap().json().await.unwrap();
+    assert_eq!(ld["items"][0]["location"]["country_code"], "ES");
+    assert_eq!(ld["items"][0]["employment_type"], "part_time");
+}
+
+#[tokio::test]
+async fn a_dry_run_checks_everything_and_writes_nothing() {
+    let (_dir, data) = workdir();
+    let (code, out, _) = import(&data, &["--dry-run", FIXTURE]);
+    assert_eq!(code, 0);
+    assert!(out.contains("checked 300 records") && out.contains("300 valid") && out.contains("nothing written"), "{out}");
+    let (jobs, _) = contents(&data).await;
+    assert!(jobs.is_empty());
+}
+
+#[tokio::test]
+async fn standard_input_is_read_with_dash() {
+    let (_dir, data) = workdir();
+    let mut child = jobportal(&data)
+        .args(["import-jobs", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(&std::fs::read(FIXTURE).unwrap()[..]).unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(String::from_utf8_lossy(&output.stdout).contains("300 created"));
+}
+
+#[tokio::test]
+async fn killed_halfway_and_run_again_it_ends_exactly_like_one_clean_run() {
+    let (dir, killed) = workdir();
+    let clean = dir.path().join("clean");
+    // Enough records that the kill lands mid-way: the fixtures, many times over, with new ids.
+    let big = dir.path().join("big.jsonl");
+    let fixture = std::fs::read_to_string(FIXTURE).unwrap();
+    let mut out = std::fs::File::create(&big).unwrap();
+    for round in 0..20 {
+        for line in fixture.lines() {
+            let mut record: Value = serde_json::from_str(line).unwrap();
+            record["external_id"] = json!(format!("{}#{round}", record["external_id"].as_str().unwrap()));
+            writeln!(out, "{record}").unwrap();
+        }
+    }
+    drop(out);
+
+    let (code, out_text, err) = import(&clean, &["--batch-size", "200", big.to_str().unwrap()]);
+    assert_eq!(code, 0, "{out_text}{err}");
+    let expected = contents(&clean).await;
+    assert_eq!(expected.0.len(), 6000);
+
+    let mut child = jobportal(&killed)
+        .args(["import-jobs", "--batch-size", "200", big.to_str().unwrap()])
+        .env("JOBPORTAL_LOG", "info,jobportal=debug")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait until a few batches are in, then kill it without warning.
+    let stderr = std::io::BufReader::new(child.stderr.take().unwrap());
+    let mut batches = 0;
+    for line in std::io::BufRead::lines(stderr).map_while(Result::ok) {
+        if line.contains("batch written") {
+            batches += 1;
+            if batches == 5 {
+                break;
+            }
+        }
+    }
+    assert_eq!(batches, 5, "the import logged its batches");
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let partial = contents(&killed).await;
+    assert!(!partial.0.is_empty() && partial.0.len() < 6000, "killed mid-way: {} jobs", partial.0.len());
+
+    let (code, out_text, err) = import(&killed, &["--batch-size", "200", big.to_str().unwrap()]);
+    assert_eq!(code, 0, "{out_text}{err}");
+    assert_eq!(contents(&killed).await, expected, "the rerun converges on the clean run's database");
+    // And the search index agrees.
+    let server = ServeProcess::start(&killed);
+    let body: Value = reqwest::get(server.url("/api/v1/jobs?limit=1")).await.unwrap().json().await.unwrap();
+    assert_eq!(body["total"], 6000);
+}
+
+#[tokio::test]
+async fn admins_import_over_http_as_a_task_and_poll_its_summary() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = ServeConfig { data_dir: dir.path().to_path_buf(), ..ServeConfig::default() };
+    let app = spawn_app_with_workers(config, test_worker_config(EmailBackendConfig::File { dir: dir.path().join("mail") })).await;
+    let admin = app.admin("root@example.com").await;
+    let user = app.register("ada@example.com", "candidate").await;
+    let body = std::fs::read(FIXTURE).unwrap();
+    let upload = |token: &str| {
+        app.client
+            .post(app.url("/api/v1/admin/jobs/import?source=upload"))
+            .bearer_auth(token)
+            .header("content-type", "application/x-ndjson")
+            .body(body.clone())
+            .send()
+    };
+    assert_eq!(upload(&user.access).await.unwrap().status(), 403);
+    let response = upload(&admin.access).await.unwrap();
+    assert_eq!(response.status(), 202);
+    let accepted: Value = response.json().await.unwrap();
+    let status_url = accepted["status_url"].as_str().unwrap().to_owned();
+    eventually(Duration::from_secs(60), "the import task done", || async {
+        let task: Value = app.get_authed(&status_url, &admin.access).await.json().await.unwrap();
+        task["status"] == "done"
+    })
+    .await;
+    let task: Value = app.get_authed(&status_url, &admin.access).await.json().await.unwrap();
+    assert_eq!(task["result"]["created"], 300, "{task}");
+    assert_eq!(task["result"]["invalid"], 0);
+    let search: Value = app.get("/api/v1/jobs?limit=1").await.json().await.unwrap();
+    assert_eq!(search["total"], 300);
+    assert!(std::fs::read_dir(dir.path().join("imports")).unwrap().next().is_none(), "the upload is removed once imported");
+}

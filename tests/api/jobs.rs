@@ -1,0 +1,240 @@
+//! Jobs from the employer's side: drafts, edits, the lifecycle, moderation, who may do what,
+//! and the public view with its JSON-LD.
+
+use jobportal::core::config::ServeConfig;
+use serde_json::{Value, json};
+
+use crate::helpers::{Account, TestApp, assert_error, spawn_app, spawn_app_with};
+
+/// An owner with a company `slug`.
+async fn employer(app: &TestApp, email: &str, company: &str) -> Account {
+    let owner = app.register_verified(email, "employer").await;
+    let response = app.post_authed("/api/v1/companies", &owner.access, &json!({ "name": company })).await;
+    assert_eq!(response.status(), 201);
+    owner
+}
+
+fn full_job(company: &str) -> Value {
+    json!({
+        "company": company,
+        "title": "Backend Engineer (Rust)",
+        "description": "Build the APIs of our job portal in **Rust**.",
+        "city": "Lisbon", "country_code": "pt",
+        "workplace": "hybrid", "employment_type": "full_time", "seniority": "senior",
+        "salary_min": 60000, "salary_max": 80000, "salary_currency": "eur", "salary_period": "year", "salary_public": true,
+        "skills": ["Rust", "Postgres", "rust"],
+        "category": "Engineering", "tags": ["backend"],
+        "expires_at": "2099-01-01T00:00:00Z"
+    })
+}
+
+async fn draft(app: &TestApp, owner: &Account, company: &str) -> Value {
+    let response = app.post_authed("/api/v1/jobs", &owner.access, &full_job(company)).await;
+    assert_eq!(response.status(), 201);
+    response.json().await.unwrap()
+}
+
+#[tokio::test]
+async fn a_member_creates_a_draft_that_only_the_company_sees() {
+    let app = spawn_app().await;
+    let owner = employer(&app, "owner@example.com", "Acme").await;
+    let job = draft(&app, &owner, "acme").await;
+    assert_eq!(job["status"], "draft");
+    assert_eq!(job["skills"], json!(["rust", "postgresql"]));
+    assert_eq!(job["location"]["country_code"], "PT");
+    assert_eq!(job["category"], "engineering");
+    assert_eq!(job["company"]["slug"], "acme");
+    let id = job["id"].as_str().unwrap();
+
+    assert_error(app.get(&format!("/api/v1/jobs/{id}")).await, 404, "not_found").await;
+    let stranger = app.register("x@example.com", "candidate").await;
+    assert_error(app.get_authed(&format!("/api/v1/jobs/{id}"), &stranger.access).await, 404, "not_found").await;
+    let seen: Value = app.get_authed(&format!("/api/v1/jobs/{id}"), &owner.access).await.json().await.unwrap();
+    assert_eq!(seen["status"], "draft");
+    let listed: Value = app.get_authed("/api/v1/companies/acme/jobs?status=draft", &owner.access).await.json().await.unwrap();
+    assert_eq!(listed["total"], 1);
+}
+
+#[tokio::test]
+async fn publishing_makes_a_job_public_and_closing_and_archiving_take_it_back() {
+    let app = spawn_app().await;
+    let owner = employer(&app, "owner@example.com", "Acme").await;
+    let job = draft(&app, &owner, "acme").await;
+    let id = job["id"].as_str().unwrap();
+
+    let published: Value = app.post_authed(&format!("/api/v1/jobs/{id}/publish"), &owner.access, &json!({})).await.json().await.unwrap();
+    assert_eq!(published["status"], "published");
+    assert!(published["posted_at"].is_string());
+    let public: Value = app.get(&format!("/api/v1/jobs/{id}")).await.json().await.unwrap();
+    assert_eq!(public["title"], "Backend Engineer (Rust)");
+    assert!(public.get("status").unwrap().is_null(), "the public does not see the lifecycle: {public}");
+    assert_eq!(public["salary"]["currency"], "EUR");
+
+    let search: Value = app.get("/api/v1/jobs?q=rust").await.json().await.unwrap();
+    assert_eq!(search["total"], 1);
+
+    let closed = app.post_authed(&format!("/api/v1/jobs/{id}/close"), &owner.access, &json!({})).await;
+    assert_eq!(closed.status(), 200);
+    assert_error(app.get(&format!("/api/v1/jobs/{id}")).await, 404, "not_found").await;
+    let search: Value = app.get("/api/v1/jobs?q=rust").await.json().await.unwrap();
+    assert_eq!(search["total"], 0, "a closed job leaves the search");
+
+    let reopened = app.post_authed(&format!("/api/v1/jobs/{id}/publish"), &owner.access, &json!({})).await;
+    assert_eq!(reopened.status(), 200);
+    let archived: Value = app.post_authed(&format!("/api/v1/jobs/{id}/archive"), &owner.access, &json!({})).await.json().await.unwrap();
+    assert_eq!(archived["status"], "archived");
+    for action in ["publish", "close", "archive"] {
+        let response = app.post_authed(&format!("/api/v1/jobs/{id}/{action}"), &owner.access, &json!({})).await;
+        assert_error(response, 409, "invalid_transition").await;
+    }
+    let edit = app.patch_authed(&format!("/api/v1/jobs/{id}"), &owner.access, &json!({ "title": "New" })).await;
+    assert_error(edit, 409, "invalid_transition").await;
+    let search: Value = app.get("/api/v1/jobs?q=rust").await.json().await.unwrap();
+    assert_eq!(search["total"], 0);
+}
+
+#[tokio::test]
+async fn a_draft_cannot_be_closed_and_publishing_needs_the_fields_candidates_rely_on() {
+    let app = spawn_app().await;
+    let owner = employer(&app, "owner@example.com", "Acme").await;
+    let response = app.post_authed("/api/v1/jobs", &owner.access, &json!({ "company": "acme", "title": "Bare" })).await;
+    let id = response.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_owned();
+    assert_error(app.post_authed(&format!("/api/v1/jobs/{id}/close"), &owner.access, &json!({})).await, 409, "invalid_transition").await;
+    let message = assert_error(app.post_authed(&format!("/api/v1/jobs/{id}/publish"), &owner.access, &json!({})).await, 422, "validation_failed").await;
+    for field in ["description", "workplace", "employment_type"] {
+        assert!(message.contains(field), "{message}");
+    }
+    let patch = json!({ "description": "Real work.", "workplace": "remote", "employment_type": "contract" });
+    assert_eq!(app.patch_authed(&format!("/api/v1/jobs/{id}"), &owner.access, &patch).await.status(), 200);
+    assert_eq!(app.post_authed(&format!("/api/v1/jobs/{id}/publish"), &owner.access, &json!({})).await.status(), 200);
+    // A published job cannot lose what publishing needed.
+    let patch = json!({ "description": "" });
+    assert_error(app.patch_authed(&format!("/api/v1/jobs/{id}"), &owner.access, &patch).await, 422, "validation_failed").await;
+}
+
+#[tokio::test]
+async fn bad_job_fields_are_refused_with_the_rule_they_break() {
+    let app = spawn_app().await;
+    let owner = employer(&app, "owner@example.com", "Acme").await;
+    for (patch, rule) in [
+        (json!({ "workplace": "moon" }), "workplace"),
+        (json!({ "employment_type": "forever" }), "employment_type"),
+        (json!({ "seniority": "god" }), "seniority"),
+        (json!({ "country_code": "Portugal" }), "country_code"),
+        (json!({ "salary_min": 90, "salary_max": 10 }), "salary_min"),
+        (json!({ "salary_currency": "euros" }), "salary_currency"),
+        (json!({ "salary_period": "decade" }), "salary_period"),
+        (json!({ "apply_url": "ftp://x" }), "apply_url"),
+        (json!({ "expires_at": "2001-01-01T00:00:00Z" }), "expires_at"),
+        (json!({ "title": "" }), "title"),
+        (json!({ "title": "x".repeat(201) }), "title"),
+        (json!({ "status": "published" }), "status"),
+    ] {
+        let mut body = full_job("acme");
+        for (k, v) in patch.as_object().unwrap() {
+            body[k] = v.clone();
+        }
+        let message = assert_error(app.post_authed("/api/v1/jobs", &owner.access, &body).await, 422, "validation_failed").await;
+        assert!(message.contains(rule), "{rule}: {message}");
+    }
+}
+
+#[tokio::test]
+async fn only_members_manage_a_companys_jobs() {
+    let app = spawn_app().await;
+    let owner = employer(&app, "owner@example.com", "Acme").await;
+    let other = employer(&app, "other@example.com", "Beta").await;
+    let candidate = app.register("cand@example.com", "candidate").await;
+    let admin = app.admin("root@example.com").await;
+    let job = draft(&app, &owner, "acme").await;
+    let id = job["id"].as_str().unwrap();
+
+    for who in [&other, &candidate] {
+        assert_error(app.post_authed("/api/v1/jobs", &who.access, &full_job("acme")).await, 403, "forbidden").await;
+        // A draft they may not see is not found; not even its existence leaks.
+        assert_error(app.patch_authed(&format!("/api/v1/jobs/{id}"), &who.access, &json!({ "title": "x" })).await, 404, "not_found").await;
+        assert_error(app.post_authed(&format!("/api/v1/jobs/{id}/publish"), &who.access, &json!({})).await, 404, "not_found").await;
+        assert_error(app.get_authed("/api/v1/companies/acme/jobs", &who.access).await, 404, "not_found").await;
+    }
+    app.post_authed(&format!("/api/v1/jobs/{id}/publish"), &owner.access, &json!({})).await;
+    // Public now: others may see it but not change it.
+    assert_error(app.patch_authed(&format!("/api/v1/jobs/{id}"), &other.access, &json!({ "title": "x" })).await, 403, "forbidden").await;
+    assert_error(app.post_authed("/api/v1/jobs", &admin.access, &full_job("acme")).await, 403, "forbidden").await;
+    assert_eq!(app.patch_authed(&format!("/api/v1/jobs/{id}"), &admin.access, &json!({ "title": "Moderated title" })).await.status(), 200);
+    assert_error(app.post_authed("/api/v1/jobs", &owner.access, &full_job("nope")).await, 404, "not_found").await;
+}
+
+#[tokio::test]
+async fn with_moderation_a_job_of_an_unverified_company_waits_for_an_admin() {
+    let app = spawn_app_with(ServeConfig { moderate_unverified: true, ..ServeConfig::default() }).await;
+    let owner = employer(&app, "owner@example.com", "Acme").await;
+    let admin = app.admin("root@example.com").await;
+    let job = draft(&app, &owner, "acme").await;
+    let id = job["id"].as_str().unwrap();
+    let published: Value = app.post_authed(&format!("/api/v1/jobs/{id}/publish"), &owner.access, &json!({})).await.json().await.unwrap();
+    assert_eq!(published["review"], "pending");
+    assert_error(app.get(&format!("/api/v1/jobs/{id}")).await, 404, "not_found").await;
+    let pending: Value = app.get_authed("/api/v1/admin/jobs/pending", &admin.access).await.json().await.unwrap();
+    assert_eq!(pending["total"], 1);
+    assert_error(app.post_authed(&format!("/api/v1/admin/jobs/{id}/approve"), &owner.access, &json!({})).await, 403, "forbidden").await;
+    let approved: Value = app.post_authed(&format!("/api/v1/admin/jobs/{id}/approve"), &admin.access, &json!({})).await.json().await.unwrap();
+    assert_eq!(approved["review"], "approved");
+    assert_eq!(app.get(&format!("/api/v1/jobs/{id}")).await.status(), 200);
+    let search: Value = app.get("/api/v1/jobs").await.json().await.unwrap();
+    assert_eq!(search["total"], 1);
+
+    // A verified company's jobs go straight out.
+    app.post_authed("/api/v1/admin/companies/acme/verify", &admin.access, &json!({})).await;
+    let second = draft(&app, &owner, "acme").await;
+    let second_id = second["id"].as_str().unwrap();
+    let published: Value = app.post_authed(&format!("/api/v1/jobs/{second_id}/publish"), &owner.access, &json!({})).await.json().await.unwrap();
+    assert_eq!(published["review"], "approved");
+}
+
+#[tokio::test]
+async fn a_public_job_has_google_job_posting_json_ld_and_counts_its_views() {
+    let app = spawn_app().await;
+    let owner = employer(&app, "owner@example.com", "Acme").await;
+    let job = draft(&app, &owner, "acme").await;
+    let id = job["id"].as_str().unwrap();
+    assert_error(app.get(&format!("/api/v1/jobs/{id}/jsonld")).await, 404, "not_found").await;
+    app.post_authed(&format!("/api/v1/jobs/{id}/publish"), &owner.access, &json!({})).await;
+
+    let response = app.get(&format!("/api/v1/jobs/{id}/jsonld")).await;
+    assert_eq!(response.headers()["content-type"], "application/ld+json");
+    let ld: Value = response.json().await.unwrap();
+    assert_eq!(ld["@context"], "https://schema.org/");
+    assert_eq!(ld["@type"], "JobPosting");
+    assert_eq!(ld["title"], "Backend Engineer (Rust)");
+    assert!(ld["description"].as_str().unwrap().contains("Rust"));
+    assert!(ld["datePosted"].as_str().unwrap().ends_with('Z'));
+    assert_eq!(ld["validThrough"], "2099-01-01T00:00:00Z");
+    assert_eq!(ld["hiringOrganization"]["name"], "Acme");
+    assert_eq!(ld["jobLocation"]["address"]["addressLocality"], "Lisbon");
+    assert_eq!(ld["jobLocation"]["address"]["addressCountry"], "PT");
+    assert_eq!(ld["employmentType"], "FULL_TIME");
+    assert_eq!(ld["baseSalary"]["currency"], "EUR");
+    assert_eq!(ld["baseSalary"]["value"]["minValue"], 60000.0);
+    assert_eq!(ld["baseSalary"]["value"]["unitText"], "YEAR");
+    assert_eq!(ld["directApply"], true);
+
+    // A remote job says TELECOMMUTE.
+    app.patch_authed(&format!("/api/v1/jobs/{id}"), &owner.access, &json!({ "workplace": "remote", "remote_regions": ["EU"] })).await;
+    let ld: Value = app.get(&format!("/api/v1/jobs/{id}/jsonld")).await.json().await.unwrap();
+    assert_eq!(ld["jobLocationType"], "TELECOMMUTE");
+    assert_eq!(ld["applicantLocationRequirements"][0]["name"], "EU");
+
+    for _ in 0..3 {
+        app.get(&format!("/api/v1/jobs/{id}")).await;
+    }
+    let seen: Value = app.get_authed(&format!("/api/v1/jobs/{id}"), &owner.access).await.json().await.unwrap();
+    assert_eq!(seen["view_count"], 3, "the company's own views do not count");
+}
+
+#[tokio::test]
+async fn ids_that_cannot_exist_are_not_found() {
+    let app = spawn_app().await;
+    for id in ["nope", "%20", "job:1"] {
+        assert_error(app.get(&format!("/api/v1/jobs/{id}")).await, 404, "not_found").await;
+    }
+}

@@ -1,0 +1,221 @@
+//! Public search: ranking, analysis, every filter, facets, sorting and paging, and that the
+//! index never shows what the database does not make public.
+
+use chrono::{Duration, Utc};
+use jobportal::models::job::{JobStatus, Review};
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, assert_error, spawn_app};
+
+fn job(id: &str, title: &str) -> Value {
+    json!({
+        "source": "test", "external_id": id, "title": title, "company": {"name": "Acme"},
+        "location": {"city": "Lisbon", "country_code": "PT"}, "workplace": "onsite",
+        "employment_type": "full_time", "seniority": "mid", "posted_at": Utc::now().to_rfc3339()
+    })
+}
+
+fn with(mut value: Value, patch: Value) -> Value {
+    for (k, v) in patch.as_object().unwrap() {
+        value[k] = v.clone();
+    }
+    value
+}
+
+async fn search(app: &TestApp, query: &str) -> Value {
+    let response = app.get(&format!("/api/v1/jobs{query}")).await;
+    let status = response.status();
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(status, 200, "{query}: {body}");
+    body
+}
+
+fn titles(body: &Value) -> Vec<String> {
+    body["items"].as_array().unwrap().iter().map(|i| i["title"].as_str().unwrap().to_owned()).collect()
+}
+
+#[tokio::test]
+async fn the_title_weighs_more_than_skills_which_weigh_more_than_the_description() {
+    let app = spawn_app().await;
+    app.import_jsonl(&[
+        with(job("d", "Platform Engineer"), json!({ "description": "Our services are written in Kotlin." })),
+        with(job("s", "Backend Engineer"), json!({ "skills": ["kotlin"] })),
+        job("t", "Kotlin Developer"),
+        job("x", "Sales Manager"),
+    ])
+    .await;
+    let body = search(&app, "?q=kotlin").await;
+    assert_eq!(titles(&body), ["Kotlin Developer", "Backend Engineer", "Platform Engineer"]);
+    assert_eq!(body["total"], 3);
+    assert_eq!(body["sort"], "relevance");
+}
+
+#[tokio::test]
+async fn case_plurals_and_punctuation_do_not_get_in_the_way() {
+    let app = spawn_app().await;
+    app.import_jsonl(&[
+        job("1", "Senior Node.js Developer"),
+        job("2", "C++ Engineer"),
+        job("3", "Full-Stack Engineer"),
+        job("4", "C# Developer"),
+    ])
+    .await;
+    assert_eq!(titles(&search(&app, "?q=nodejs").await), ["Senior Node.js Developer"]);
+    assert_eq!(titles(&search(&app, "?q=NODE.JS%20developers").await), ["Senior Node.js Developer"]);
+    assert_eq!(titles(&search(&app, "?q=c%2B%2B").await), ["C++ Engineer"]);
+    assert_eq!(titles(&search(&app, "?q=c%23").await), ["C# Developer"]);
+    assert_eq!(titles(&search(&app, "?q=full%20stack").await), ["Full-Stack Engineer"]);
+    assert_eq!(titles(&search(&app, "?q=fullstack").await).len(), 0, "one word is not two");
+    // Query syntax in user input is just text, never an error.
+    for odd in ["title%3A%22x", "(((", "AND%20OR%20NOT", "*", "%5C"] {
+        search(&app, &format!("?q={odd}")).await;
+    }
+}
+
+#[tokio::test]
+async fn every_filter_narrows_and_they_combine() {
+    let app = spawn_app().await;
+    let old = (Utc::now() - Duration::days(40)).to_rfc3339();
+    app.import_jsonl(&[
+        with(job("1", "Rust Engineer"), json!({ "workplace": "remote", "skills": ["rust", "postgresql"], "seniority": "senior", "category": "engineering",
+            "salary": {"min": 90000, "max": 120000, "currency": "EUR", "period": "year"} })),
+        with(job("2", "Go Engineer"), json!({ "location": {"city": "Porto", "country_code": "PT"}, "skills": ["go"], "employment_type": "contract", "category": "engineering",
+            "salary": {"min": 45, "max": 60, "currency": "EUR", "period": "hour"} })),
+        with(job("3", "Rust Contractor"), json!({ "location": {"city": "Berlin", "country_code": "DE"}, "skills": ["rust"], "employment_type": "contract",
+            "company": {"name": "Beta"}, "posted_at": old })),
+        with(job("4", "Designer"), json!({ "workplace": "hybrid", "category": "design",
+            "salary": {"min": 50000, "max": 70000, "currency": "USD", "period": "year"} })),
+    ])
+    .await;
+    let check = |q: &'static str, expected: &'static [&'static str]| {
+        let app = &app;
+        async move {
+            let mut got = titles(&search(app, q).await);
+            got.sort();
+            let mut want: Vec<String> = expected.iter().map(|s| s.to_string()).collect();
+            want.sort();
+            assert_eq!(got, want, "{q}");
+        }
+    };
+    check("?workplace=remote", &["Rust Engineer"]).await;
+    check("?workplace=remote,hybrid", &["Rust Engineer", "Designer"]).await;
+    check("?country=de", &["Rust Contractor"]).await;
+    check("?location=porto", &["Go Engineer"]).await;
+    check("?employment_type=contract", &["Go Engineer", "Rust Contractor"]).await;
+    check("?seniority=senior", &["Rust Engineer"]).await;
+    check("?category=design", &["Designer"]).await;
+    check("?skills=rust", &["Rust Engineer", "Rust Contractor"]).await;
+    check("?skills=rust,postgres", &["Rust Engineer"]).await;
+    check("?company=beta", &["Rust Contractor"]).await;
+    check("?company=nobody", &[]).await;
+    check("?posted_within_days=7", &["Rust Engineer", "Go Engineer", "Designer"]).await;
+    // 45-60 EUR an hour is 93,600-124,800 a year: both EUR jobs pay at least 100k; USD never counts.
+    check("?salary_min=100000&salary_currency=EUR", &["Rust Engineer", "Go Engineer"]).await;
+    check("?salary_min=8000&salary_currency=eur&salary_period=month", &["Rust Engineer", "Go Engineer"]).await;
+    check("?salary_min=130000&salary_currency=EUR", &[]).await;
+    check("?salary_min=60000&salary_currency=USD", &["Designer"]).await;
+    check("?q=engineer&employment_type=contract&country=PT", &["Go Engineer"]).await;
+    check("?skills=rust&workplace=remote&seniority=senior&category=engineering", &["Rust Engineer"]).await;
+}
+
+#[tokio::test]
+async fn facets_count_the_filtered_result() {
+    let app = spawn_app().await;
+    app.import_jsonl(&[
+        with(job("1", "Rust Engineer"), json!({ "workplace": "remote", "skills": ["rust", "sql"] })),
+        with(job("2", "Rust Lead"), json!({ "workplace": "remote", "seniority": "lead", "skills": ["rust"] })),
+        with(job("3", "Rust Intern"), json!({ "workplace": "hybrid", "employment_type": "internship", "seniority": "intern", "skills": ["rust"] })),
+        with(job("4", "Go Engineer"), json!({ "skills": ["go"], "location": {"city": "Porto", "country_code": "PT"} })),
+    ])
+    .await;
+    let body = search(&app, "?q=rust").await;
+    let facet = |name: &str| -> Vec<(String, u64)> {
+        body["facets"][name].as_array().unwrap().iter().map(|v| (v["value"].as_str().unwrap().to_owned(), v["count"].as_u64().unwrap())).collect()
+    };
+    assert_eq!(facet("workplace"), [("remote".to_owned(), 2), ("hybrid".to_owned(), 1)]);
+    assert_eq!(facet("skills"), [("rust".to_owned(), 3), ("sql".to_owned(), 1)]);
+    assert_eq!(facet("locations"), [("Lisbon, PT".to_owned(), 3)]);
+    assert!(facet("employment_type").contains(&("internship".to_owned(), 1)));
+    assert!(facet("seniority").contains(&("lead".to_owned(), 1)));
+    let without = search(&app, "?q=rust&facets=false").await;
+    assert_eq!(without["facets"], json!({}));
+}
+
+#[tokio::test]
+async fn sorting_by_newest_and_by_salary() {
+    let app = spawn_app().await;
+    let at = |days: i64| (Utc::now() - Duration::days(days)).to_rfc3339();
+    app.import_jsonl(&[
+        with(job("1", "Old"), json!({ "posted_at": at(9), "salary": {"min": 1, "max": 100000, "currency": "EUR", "period": "year"} })),
+        with(job("2", "New"), json!({ "posted_at": at(1), "salary": {"min": 1, "max": 5000, "currency": "EUR", "period": "month"} })),
+        with(job("3", "Middle"), json!({ "posted_at": at(5) })),
+    ])
+    .await;
+    assert_eq!(titles(&search(&app, "?sort=newest").await), ["New", "Middle", "Old"]);
+    assert_eq!(titles(&search(&app, "").await), ["New", "Middle", "Old"], "newest is the default without q");
+    // 5,000 a month is 60,000 a year; no salary sorts last.
+    assert_eq!(titles(&search(&app, "?sort=salary").await), ["Old", "New", "Middle"]);
+    assert_error(app.get("/api/v1/jobs?sort=random").await, 422, "validation_failed").await;
+}
+
+#[tokio::test]
+async fn paging_is_bounded_and_a_page_past_the_end_is_empty() {
+    let app = spawn_app().await;
+    let jobs: Vec<Value> = (0..25).map(|i| job(&i.to_string(), &format!("Engineer {i}"))).collect();
+    app.import_jsonl(&jobs).await;
+    let first = search(&app, "?limit=10").await;
+    assert_eq!(first["items"].as_array().unwrap().len(), 10);
+    assert_eq!(first["total"], 25);
+    assert_eq!(first["next_offset"], 10);
+    let last = search(&app, "?limit=10&offset=20").await;
+    assert_eq!(last["items"].as_array().unwrap().len(), 5);
+    assert_eq!(last["next_offset"], Value::Null);
+    let past = search(&app, "?limit=10&offset=100").await;
+    assert_eq!(past["items"], json!([]));
+    assert_eq!(past["total"], 25);
+    let mut seen: Vec<String> = Vec::new();
+    for offset in [0, 10, 20] {
+        let page = search(&app, &format!("?limit=10&offset={offset}")).await;
+        seen.extend(page["items"].as_array().unwrap().iter().map(|i| i["id"].as_str().unwrap().to_owned()));
+    }
+    seen.sort();
+    seen.dedup();
+    assert_eq!(seen.len(), 25, "pages neither repeat nor skip");
+    for bad in ["?limit=0", "?limit=1000", "?limit=-1", "?offset=x", "?offset=10001", "?workplace=moon", "?country=Portugal", "?salary_min=100", "?nonsense=1"] {
+        let response = app.get(&format!("/api/v1/jobs{bad}")).await;
+        assert!(response.status().is_client_error(), "{bad}: {}", response.status());
+    }
+}
+
+#[tokio::test]
+async fn closed_expired_and_unapproved_jobs_never_show_even_if_the_index_lags() {
+    let app = spawn_app().await;
+    let past = (Utc::now() - Duration::days(1)).to_rfc3339();
+    let soon = (Utc::now() + Duration::seconds(2)).to_rfc3339();
+    app.import_jsonl(&[
+        job("open", "Open Engineer"),
+        with(job("expired", "Expired Engineer"), json!({ "expires_at": past })),
+        with(job("soon", "Soon Expired Engineer"), json!({ "expires_at": soon })),
+        with(job("draft", "Draft Engineer"), json!({ "status": "draft" })),
+    ])
+    .await;
+    let body = search(&app, "?q=engineer").await;
+    let mut got = titles(&body);
+    got.sort();
+    assert_eq!(got, ["Open Engineer", "Soon Expired Engineer"]);
+    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    assert_eq!(titles(&search(&app, "?q=engineer").await), ["Open Engineer"], "expiry is checked at query time");
+
+    // The database changes behind the index's back (as after a crash between the two writes).
+    let found = search(&app, "?q=open").await;
+    let id = found["items"][0]["id"].as_str().unwrap().to_owned();
+    jobportal::repositories::jobs::set_status(&app.db, &id, JobStatus::Closed, Review::Approved).await.unwrap();
+    let body = search(&app, "?q=open").await;
+    assert_eq!(body["items"], json!([]), "the database has the last word");
+
+    // At start the index is compared with the database and rebuilt.
+    let rebuilt = jobportal::services::jobs::ensure_index(&app.ctx, |_| {}).await.unwrap();
+    assert!(rebuilt.is_some());
+    assert_eq!(search(&app, "?q=open").await["total"], 0);
+    assert!(jobportal::services::jobs::ensure_index(&app.ctx, |_| {}).await.unwrap().is_none(), "current now");
+}
