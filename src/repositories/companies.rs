@@ -82,6 +82,52 @@ pub async fn insert_with_id(
     row.map(Company::from).ok_or_else(|| unexpected("CREATE company returned no row"))
 }
 
+/// Stores companies an import names, each under an id derived from its slug, in one statement.
+pub async fn insert_many_with_ids(
+    ex: &impl Executor,
+    companies: &[(String, String, CompanyFields)],
+    created_by: &str,
+) -> Result<(), RepoError> {
+    #[derive(SurrealValue)]
+    struct CompanyWrite {
+        id: RecordId,
+        name: String,
+        slug: String,
+        website: Option<String>,
+        created_by: String,
+    }
+    if companies.is_empty() {
+        return Ok(());
+    }
+    let rows: Vec<CompanyWrite> = companies
+        .iter()
+        .map(|(id, slug, fields)| CompanyWrite {
+            id: RecordId::new("company", id.as_str()),
+            name: fields.name.clone().unwrap_or_default(),
+            slug: slug.clone(),
+            website: fields.website.clone(),
+            created_by: created_by.to_owned(),
+        })
+        .collect();
+    ex.query("INSERT INTO company $rows RETURN NONE").bind(("rows", rows)).await?.check()?;
+    Ok(())
+}
+
+/// The (slug, id) of the companies with these slugs that exist.
+pub async fn ids_by_slugs(ex: &impl Executor, slugs: &[String]) -> Result<Vec<(String, String)>, RepoError> {
+    #[derive(SurrealValue)]
+    struct SlugRow {
+        id: RecordId,
+        slug: String,
+    }
+    if slugs.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut response = ex.query("SELECT id, slug FROM company WHERE slug IN $slugs").bind(("slugs", slugs.to_vec())).await?;
+    let rows: Vec<SlugRow> = response.take(0)?;
+    Ok(rows.into_iter().map(|r| (r.slug, key_string(&r.id))).collect())
+}
+
 pub async fn find_by_slug(ex: &impl Executor, slug: &str) -> Result<Option<Company>, RepoError> {
     let sql = format!("SELECT {COMPANY_FIELDS} FROM company WHERE slug = $slug LIMIT 1");
     let mut response = ex.query(sql).bind(("slug", slug.to_owned())).await?;

@@ -4,8 +4,8 @@
 //! database. A search returns job ids; the caller loads the jobs from SurrealDB and drops any
 //! that are not public there, so a stale index can never show a job it should not.
 //!
-//! Text is analysed by one chain at index and query time: a regex tokenizer that keeps "c++",
-//! "c#", ".net" and "node.js" whole, lower-casing, canonical names for those ("cpp", "nodejs"),
+//! Text is analysed by one chain at index and query time: a tokenizer that splits on anything
+//! but letters and digits yet keeps "c++", "c#", ".net" and "node.js" whole, lower-casing, canonical names for those ("cpp", "nodejs"),
 //! and the English Porter2 stemmer ("developers" and "developer" meet at "develop").
 //!
 //! Every call here blocks (disk, CPU): callers run them on the blocking pool.
@@ -27,7 +27,7 @@ use tantivy::query::{
 };
 use tantivy::schema::{FAST, Field, IndexRecordOption, STRING, Schema, TextFieldIndexing, TextOptions};
 use tantivy::tokenizer::{
-    Language, LowerCaser, RegexTokenizer, RemoveLongFilter, Stemmer, TextAnalyzer, Token, TokenFilter, TokenStream,
+    Language, LowerCaser, RemoveLongFilter, Stemmer, TextAnalyzer, Token, TokenFilter, TokenStream,
     Tokenizer, TokenizerManager,
 };
 use tantivy::{DocAddress, Index, IndexReader, IndexWriter, Order, ReloadPolicy, TantivyDocument, Term};
@@ -232,9 +232,92 @@ impl<S: TokenStream> TokenStream for TechAliasesStream<S> {
     }
 }
 
+/// Splits text into runs of letters and digits, keeping the few tech names punctuation is part
+/// of: "c++", "c#", "f#", ".net", and a word followed by ".js" ("node.js"). Hand-written because
+/// a regex with Unicode classes spends most of an import building its lazy DFA.
+#[derive(Clone, Default)]
+struct WordTokenizer {
+    token: Token,
+}
+
+struct WordStream<'a> {
+    text: &'a str,
+    at: usize,
+    token: &'a mut Token,
+}
+
+impl Tokenizer for WordTokenizer {
+    type TokenStream<'a> = WordStream<'a>;
+    fn token_stream<'a>(&'a mut self, text: &'a str) -> WordStream<'a> {
+        self.token.reset();
+        WordStream { text, at: 0, token: &mut self.token }
+    }
+}
+
+/// A character of a word (what `\w` means, for the end-of-word checks).
+fn is_word(c: char) -> bool {
+    c.is_alphanumeric() || c == '_'
+}
+
+/// Whether `rest` starts with `word` (ASCII, any case) and no word character follows it.
+fn starts_word(rest: &str, word: &str) -> bool {
+    rest.len() >= word.len()
+        && rest.as_bytes()[..word.len()].eq_ignore_ascii_case(word.as_bytes())
+        && !rest[word.len()..].chars().next().is_some_and(is_word)
+}
+
+impl WordStream<'_> {
+    /// The length of the token starting at `rest`, if one does.
+    fn token_at(rest: &str) -> Option<usize> {
+        let bytes = rest.as_bytes();
+        let first = rest.chars().next()?;
+        if matches!(first, 'c' | 'C') && bytes.get(1..3) == Some(b"++") {
+            return Some(3);
+        }
+        if matches!(first, 'c' | 'C' | 'f' | 'F') && bytes.get(1) == Some(&b'#') {
+            return Some(2);
+        }
+        if first == '.' && starts_word(&rest[1..], "net") {
+            return Some(4);
+        }
+        if !first.is_alphanumeric() {
+            return None;
+        }
+        let end = rest.char_indices().find(|(_, c)| !c.is_alphanumeric()).map_or(rest.len(), |(i, _)| i);
+        if rest[end..].starts_with('.') && starts_word(&rest[end + 1..], "js") {
+            return Some(end + 3);
+        }
+        Some(end)
+    }
+}
+
+impl TokenStream for WordStream<'_> {
+    fn advance(&mut self) -> bool {
+        self.token.text.clear();
+        self.token.position = self.token.position.wrapping_add(1);
+        while self.at < self.text.len() {
+            let rest = &self.text[self.at..];
+            if let Some(len) = Self::token_at(rest) {
+                self.token.offset_from = self.at;
+                self.token.offset_to = self.at + len;
+                self.token.text.push_str(&rest[..len]);
+                self.at += len;
+                return true;
+            }
+            self.at += rest.chars().next().map_or(1, char::len_utf8);
+        }
+        false
+    }
+    fn token(&self) -> &Token {
+        self.token
+    }
+    fn token_mut(&mut self) -> &mut Token {
+        self.token
+    }
+}
+
 fn analyzer() -> Result<TextAnalyzer, IndexError> {
-    let tokenizer = RegexTokenizer::new(r"(?i)c\+\+|[cf]#|\.net\b|[\p{L}\p{N}]+(?:\.js\b)?")?;
-    Ok(TextAnalyzer::builder(tokenizer)
+    Ok(TextAnalyzer::builder(WordTokenizer::default())
         .filter(RemoveLongFilter::limit(40))
         .filter(LowerCaser)
         .filter(TechAliases)
@@ -597,6 +680,10 @@ mod tests {
         assert_eq!(analyze(&mut a, "C++"), vec!["cpp"]);
         assert_eq!(analyze(&mut a, "Node.js"), analyze(&mut a, "nodejs"));
         assert_eq!(analyze(&mut a, "full-stack"), vec!["full", "stack"]);
+        assert_eq!(analyze(&mut a, "C#, F# and .NET"), vec!["csharp", "fsharp", "and", "dotnet"]);
+        assert_eq!(analyze(&mut a, "Vue.js/React.JS"), vec!["vue", "react"]);
+        assert_eq!(analyze(&mut a, "abc++ x.json .network"), vec!["abc", "x", "json", "network"]);
+        assert_eq!(analyze(&mut a, "Zürich São-Paulo 東京"), vec!["zürich", "são", "paulo", "東京"]);
     }
 
     #[test]

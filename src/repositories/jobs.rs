@@ -98,7 +98,7 @@ fn record_ids(table: &str, ids: &[String]) -> Vec<RecordId> {
     ids.iter().map(|id| RecordId::new(table, id.as_str())).collect()
 }
 
-fn rows(rows: Vec<JobRow>) -> Result<Vec<Job>, RepoError> {
+fn rows_of(rows: Vec<JobRow>) -> Result<Vec<Job>, RepoError> {
     rows.into_iter().map(Job::try_from).collect()
 }
 
@@ -176,23 +176,103 @@ pub async fn insert(ex: &impl Executor, job: &NewJob) -> Result<Job, RepoError> 
     row.map(Job::try_from).transpose()?.ok_or_else(|| unexpected("CREATE job returned no row"))
 }
 
-/// Replaces the fields of an imported job (and its status and company, which the source decides).
-pub async fn replace(ex: &impl Executor, job: &NewJob) -> Result<Job, RepoError> {
-    let sql = format!(
-        "UPDATE ONLY type::record('job', $id) SET company = type::record('company', $company), {SET_FIELDS}, \
-         status = $status, posted_at = $posted_at ?? posted_at, content_hash = $content_hash, \
-         updated_at = time::now() RETURN AFTER"
-    );
-    let query = ex
-        .query(sql)
-        .bind(("id", job.id.clone()))
-        .bind(("company", job.company_id.clone()))
-        .bind(("status", job.status.as_str()))
-        .bind(("posted_at", job.posted_at))
-        .bind(("content_hash", job.content_hash.clone()));
-    let mut response = bind_fields(query, &job.fields).await?;
-    let row: Option<JobRow> = response.take(0)?;
-    row.map(Job::try_from).transpose()?.ok_or_else(|| unexpected("UPDATE job returned no row"))
+/// One job as `INSERT` takes it.
+#[derive(SurrealValue)]
+struct JobWrite {
+    id: RecordId,
+    company: RecordId,
+    title: String,
+    description: String,
+    city: Option<String>,
+    region: Option<String>,
+    country_code: Option<String>,
+    workplace: Option<String>,
+    remote_regions: Vec<String>,
+    employment_type: Option<String>,
+    seniority: Option<String>,
+    salary_min: Option<f64>,
+    salary_max: Option<f64>,
+    salary_currency: Option<String>,
+    salary_period: Option<String>,
+    salary_public: bool,
+    skills: Vec<String>,
+    category: Option<String>,
+    tags: Vec<String>,
+    apply_url: Option<String>,
+    expires_at: Option<DateTime<Utc>>,
+    status: String,
+    review: String,
+    posted_at: Option<DateTime<Utc>>,
+    closed_at: Option<DateTime<Utc>>,
+    source: String,
+    external_id: String,
+    content_hash: String,
+    created_by: Option<String>,
+}
+
+impl JobWrite {
+    fn new(job: &NewJob, now: DateTime<Utc>) -> Self {
+        let f = &job.fields;
+        let salary = f.salary.as_ref();
+        JobWrite {
+            id: RecordId::new("job", job.id.as_str()),
+            company: RecordId::new("company", job.company_id.as_str()),
+            title: f.title.clone(),
+            description: f.description.clone(),
+            city: f.location.city.clone(),
+            region: f.location.region.clone(),
+            country_code: f.location.country_code.clone(),
+            workplace: f.workplace.map(|w| w.as_str().to_owned()),
+            remote_regions: f.remote_regions.clone(),
+            employment_type: f.employment_type.map(|e| e.as_str().to_owned()),
+            seniority: f.seniority.map(|s| s.as_str().to_owned()),
+            salary_min: salary.and_then(|s| s.min),
+            salary_max: salary.and_then(|s| s.max),
+            salary_currency: salary.and_then(|s| s.currency.clone()),
+            salary_period: salary.and_then(|s| s.period).map(|p| p.as_str().to_owned()),
+            salary_public: salary.is_some_and(|s| s.public),
+            skills: f.skills.clone(),
+            category: f.category.clone(),
+            tags: f.tags.clone(),
+            apply_url: f.apply_url.clone(),
+            expires_at: f.expires_at,
+            status: job.status.as_str().to_owned(),
+            review: job.review.as_str().to_owned(),
+            posted_at: job.posted_at,
+            closed_at: (job.status == JobStatus::Closed).then_some(now),
+            source: job.source.clone(),
+            external_id: job.external_id.clone(),
+            content_hash: job.content_hash.clone(),
+            created_by: job.created_by.clone(),
+        }
+    }
+}
+
+/// Stores imported jobs in one statement: new ones are created, existing ones (same id) get
+/// the source's fields, status and company, keeping their review, views and creation time.
+pub async fn upsert_many(ex: &impl Executor, jobs: &[NewJob]) -> Result<Vec<Job>, RepoError> {
+    if jobs.is_empty() {
+        return Ok(Vec::new());
+    }
+    let now = Utc::now();
+    let rows: Vec<JobWrite> = jobs.iter().map(|job| JobWrite::new(job, now)).collect();
+    let mut response = ex
+        .query(
+            "INSERT INTO job $rows ON DUPLICATE KEY UPDATE company = $input.company, title = $input.title, \
+             description = $input.description, city = $input.city, region = $input.region, \
+             country_code = $input.country_code, workplace = $input.workplace, \
+             remote_regions = $input.remote_regions, employment_type = $input.employment_type, \
+             seniority = $input.seniority, salary_min = $input.salary_min, salary_max = $input.salary_max, \
+             salary_currency = $input.salary_currency, salary_period = $input.salary_period, \
+             salary_public = $input.salary_public, skills = $input.skills, category = $input.category, \
+             tags = $input.tags, apply_url = $input.apply_url, expires_at = $input.expires_at, \
+             status = $input.status, posted_at = $input.posted_at ?? posted_at, \
+             closed_at = IF $input.status = 'closed' { closed_at ?? $input.closed_at } ELSE { NONE }, \
+             content_hash = $input.content_hash, updated_at = time::now() RETURN AFTER",
+        )
+        .bind(("rows", rows))
+        .await?;
+    rows_of(response.take(0)?)
 }
 
 pub async fn find(ex: &impl Executor, id: &str) -> Result<Option<Job>, RepoError> {
@@ -208,7 +288,7 @@ pub async fn find_many(ex: &impl Executor, ids: &[String]) -> Result<Vec<Job>, R
     }
     // Selecting from a list of record ids fetches them directly, no scan.
     let mut response = ex.query("SELECT * FROM $ids").bind(("ids", record_ids("job", ids))).await?;
-    rows(response.take(0)?)
+    rows_of(response.take(0)?)
 }
 
 /// The (id, content hash) of the jobs among `ids` that exist.
@@ -287,7 +367,7 @@ pub async fn list_for_company(
         .bind(("limit", i64::from(limit)))
         .bind(("offset", i64::from(offset)))
         .await?;
-    let jobs = rows(response.take(0)?)?;
+    let jobs = rows_of(response.take(0)?)?;
     let count: Option<Count> = response.take(1)?;
     Ok((jobs, count.map_or(0, |c| c.count)))
 }
@@ -302,7 +382,7 @@ pub async fn pending_review(ex: &impl Executor, limit: u32, offset: u32) -> Resu
         .bind(("limit", i64::from(limit)))
         .bind(("offset", i64::from(offset)))
         .await?;
-    let jobs = rows(response.take(0)?)?;
+    let jobs = rows_of(response.take(0)?)?;
     let count: Option<Count> = response.take(1)?;
     Ok((jobs, count.map_or(0, |c| c.count)))
 }
@@ -357,7 +437,7 @@ pub async fn public_page(ex: &impl Executor, after: Option<&str>, limit: u32) ->
         .bind(("after", after.map(str::to_owned)))
         .bind(("limit", i64::from(limit)))
         .await?;
-    rows(response.take(0)?)
+    rows_of(response.take(0)?)
 }
 
 /// Company names by id, for the index.

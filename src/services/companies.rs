@@ -123,11 +123,6 @@ async fn role_in(
     Ok(repositories::companies::member_role(&ctx.db, &company.id, &principal.user_id).await?)
 }
 
-/// Whether a user belongs to a company.
-pub async fn is_member(ctx: &Context, company_id: &str, user_id: &str) -> Result<bool, ServiceError> {
-    Ok(repositories::companies::member_role(&ctx.db, company_id, user_id).await?.is_some())
-}
-
 /// Creates a company owned by the caller, who must be an employer with a verified address.
 pub async fn create(
     ctx: &Context,

@@ -522,8 +522,26 @@ pub async fn transition(
 }
 
 /// A job as its reader may see it: public jobs for everyone, any job for its company's
-/// members and admins; anything else is not found. Counts a view from outside the company.
+/// members and admins; anything else is not found.
 pub async fn get(ctx: &Context, principal: Option<&Principal>, id: &str) -> Result<(Job, Company), ServiceError> {
+    let (job, _) = visible(ctx, principal, id).await?;
+    let company = repositories::companies::find_by_id(&ctx.db, &job.company_id).await?.ok_or(ServiceError::NotFound("company"))?;
+    Ok((job, company))
+}
+
+/// A job opened by a visitor: like [`get`], and a visit by anyone outside the company counts
+/// as a view. Also says whether the caller is a member (or an admin).
+pub async fn view(ctx: &Context, principal: Option<&Principal>, id: &str) -> Result<(Job, Company, bool), ServiceError> {
+    let (job, member) = visible(ctx, principal, id).await?;
+    if !member {
+        repositories::jobs::add_view(&ctx.db, &job.id).await?;
+    }
+    let company = repositories::companies::find_by_id(&ctx.db, &job.company_id).await?.ok_or(ServiceError::NotFound("company"))?;
+    Ok((job, company, member))
+}
+
+/// The job if the caller may see it, and whether they are its company's member (or an admin).
+async fn visible(ctx: &Context, principal: Option<&Principal>, id: &str) -> Result<(Job, bool), ServiceError> {
     if !is_record_id(id) {
         return Err(ServiceError::NotFound("job"));
     }
@@ -535,11 +553,7 @@ pub async fn get(ctx: &Context, principal: Option<&Principal>, id: &str) -> Resu
     if !job.is_public(Utc::now()) && !member {
         return Err(ServiceError::NotFound("job"));
     }
-    if !member {
-        repositories::jobs::add_view(&ctx.db, &job.id).await?;
-    }
-    let company = repositories::companies::find_by_id(&ctx.db, &job.company_id).await?.ok_or(ServiceError::NotFound("company"))?;
-    Ok((job, company))
+    Ok((job, member))
 }
 
 /// A company's jobs in any status (its members and admins).

@@ -95,11 +95,7 @@ pub async fn get_job(
     MaybeUser(principal): MaybeUser,
     Path(id): Path<String>,
 ) -> Result<Json<JobBody>, ApiError> {
-    let (job, company) = jobs::get(&state.ctx, principal.as_ref(), &id).await?;
-    let member = match &principal {
-        Some(p) => p.is_admin() || crate::services::companies::is_member(&state.ctx, &company.id, &p.user_id).await?,
-        None => false,
-    };
+    let (job, company, member) = jobs::view(&state.ctx, principal.as_ref(), &id).await?;
     Ok(Json(JobBody::new(&job, &company, member)))
 }
 

@@ -19,7 +19,7 @@ use super::jobs::{JobInput, content_hash, validate};
 use super::{Context, ServiceError, audit};
 use crate::models::audit::AuditAction;
 use crate::models::company::CompanyFields;
-use crate::models::job::{JobFields, JobStatus, Review};
+use crate::models::job::{EmploymentType, JobFields, JobStatus, Review};
 use crate::repositories;
 use crate::repositories::jobs::NewJob;
 use formats::Format;
@@ -124,9 +124,32 @@ fn text_field(value: &Value, key: &str) -> Result<Option<String>, String> {
     match value.get(key) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) => Ok(Some(s.clone())),
-        Some(Value::Number(n)) => Ok(Some(n.to_string())),
         Some(_) => Err(format!("{key} must be a string")),
     }
+}
+
+/// An identifier: a string, or a number sources often use for ids.
+fn id_field(value: &Value, key: &str) -> Result<Option<String>, String> {
+    match value.get(key) {
+        Some(Value::Number(n)) => Ok(Some(n.to_string())),
+        _ => text_field(value, key),
+    }
+}
+
+/// Our name for an employment type other systems spell differently (schema.org's FULL_TIME,
+/// CONTRACTOR, INTERN, PER_DIEM; "full-time", "freelance"); anything else as it is, for the
+/// validator to judge.
+fn employment_alias(kind: &str) -> String {
+    let kind = kind.trim().to_lowercase().replace(['-', ' '], "_");
+    match kind.as_str() {
+        "fulltime" => "full_time",
+        "parttime" => "part_time",
+        "contractor" | "freelance" | "freelancer" => "contract",
+        "intern" => "internship",
+        "temp" | "per_diem" | "seasonal" => "temporary",
+        other => other,
+    }
+    .to_owned()
 }
 
 /// Our import format (see fixtures/README.md).
@@ -153,7 +176,7 @@ fn from_ours(value: &Value, default_source: &str) -> Result<(ImportRecord, Optio
         country_code: loc("country_code"),
         workplace: text_field(value, "workplace")?,
         remote_regions: string_list(value.get("remote_regions"), "remote_regions")?,
-        employment_type: text_field(value, "employment_type")?,
+        employment_type: text_field(value, "employment_type")?.map(|kind| employment_alias(&kind)),
         seniority: text_field(value, "seniority")?,
         salary_min: number(sal("min"), "salary.min")?,
         salary_max: number(sal("max"), "salary.max")?,
@@ -173,7 +196,7 @@ fn from_ours(value: &Value, default_source: &str) -> Result<(ImportRecord, Optio
     };
     let record = ImportRecord {
         source: str_at(value, &["source"]).unwrap_or(default_source).to_owned(),
-        external_id: text_field(value, "external_id")?.map(|s| s.trim().to_owned()).unwrap_or_default(),
+        external_id: id_field(value, "external_id")?.map(|s| s.trim().to_owned()).unwrap_or_default(),
         company_website: str_at(value, &["company", "website"]).map(str::to_owned),
         company_name,
         fields,
@@ -209,17 +232,8 @@ fn from_job_posting(value: &Value, default_source: &str) -> Result<(ImportRecord
         Some(Value::String(kind)) => Some(kind.clone()),
         _ => None,
     }
-    .and_then(|kind| {
-        match kind.as_str() {
-            "FULL_TIME" => Some("full_time"),
-            "PART_TIME" => Some("part_time"),
-            "CONTRACTOR" => Some("contract"),
-            "TEMPORARY" | "PER_DIEM" => Some("temporary"),
-            "INTERN" => Some("internship"),
-            _ => None,
-        }
-        .map(str::to_owned)
-    });
+    .map(|kind| employment_alias(&kind))
+    .filter(|kind| EmploymentType::parse(kind).is_some());
     let salary = value.get("baseSalary");
     let amount = salary.and_then(|s| s.get("value"));
     let period = amount.and_then(|a| a.get("unitText")).and_then(Value::as_str).and_then(|u| match u {
@@ -316,64 +330,76 @@ fn stable_id(kind: &str, name: &str) -> String {
 
 /// Writes one batch of checked records in one transaction; counts what happened.
 async fn write_batch(ctx: &Context, batch: &[ImportRecord], summary: &mut ImportSummary) -> Result<(), ServiceError> {
-    // Companies by slug: use the existing one, or create it (with an id derived from the slug).
-    let mut companies: Vec<(String, String)> = Vec::new(); // (slug, id)
     let tx = ctx.db.begin().await?;
+    // Companies by slug: the existing one, or a new one with an id derived from the slug.
+    let mut slugs: Vec<String> = batch.iter().map(|r| company_slug(&r.company_name)).collect();
+    slugs.sort();
+    slugs.dedup();
+    let mut companies = repositories::companies::ids_by_slugs(&tx, &slugs).await?; // (slug, id)
+    let mut missing = Vec::new();
     for record in batch {
         let slug = company_slug(&record.company_name);
         if companies.iter().any(|(s, _)| *s == slug) {
             continue;
         }
-        let id = match repositories::companies::find_by_slug(&tx, &slug).await? {
-            Some(company) => company.id,
-            None => {
-                let fields = CompanyFields {
-                    name: Some(record.company_name.clone()),
-                    website: record.company_website.clone().filter(|w| w.starts_with("http://") || w.starts_with("https://")),
-                    ..CompanyFields::default()
-                };
-                repositories::companies::insert_with_id(&tx, &stable_id("company", &slug), &slug, &fields, "import").await?.id
-            }
+        let id = stable_id("company", &slug);
+        let fields = CompanyFields {
+            name: Some(record.company_name.clone()),
+            website: record.company_website.clone().filter(|w| w.starts_with("http://") || w.starts_with("https://")),
+            ..CompanyFields::default()
         };
-        companies.push((slug, id));
+        companies.push((slug.clone(), id.clone()));
+        missing.push((id, slug, fields));
     }
-    let jobs: Vec<NewJob> = batch
-        .iter()
-        .map(|record| {
-            let slug = company_slug(&record.company_name);
-            let company_id =
-                companies.iter().find(|(s, _)| *s == slug).map(|(_, id)| id.clone()).unwrap_or_default();
-            let id = stable_id("job", &format!("{}\u{0}{}", record.source, record.external_id));
-            NewJob {
-                content_hash: content_hash(&company_id, &record.fields, record.status),
-                id,
-                company_id,
-                fields: record.fields.clone(),
-                status: record.status,
-                review: Review::Approved,
-                posted_at: record.posted_at,
-                source: record.source.clone(),
-                external_id: record.external_id.clone(),
-                created_by: None,
+    repositories::companies::insert_many_with_ids(&tx, &missing, "import").await?;
+    let company_of: std::collections::HashMap<&str, &str> =
+        companies.iter().map(|(slug, id)| (slug.as_str(), id.as_str())).collect();
+    let mut jobs: Vec<NewJob> = Vec::with_capacity(batch.len());
+    for record in batch {
+        let slug = company_slug(&record.company_name);
+        let company_id = company_of.get(slug.as_str()).map(|id| (*id).to_owned()).unwrap_or_default();
+        let id = stable_id("job", &format!("{}\u{0}{}", record.source, record.external_id));
+        let job = NewJob {
+            content_hash: content_hash(&company_id, &record.fields, record.status),
+            id,
+            company_id,
+            fields: record.fields.clone(),
+            status: record.status,
+            review: Review::Approved,
+            posted_at: record.posted_at,
+            source: record.source.clone(),
+            external_id: record.external_id.clone(),
+            created_by: None,
+        };
+        // The same job twice in one batch: the later record wins and counts as it would in a
+        // later batch (unchanged or updated).
+        match jobs.iter_mut().find(|j| j.id == job.id) {
+            Some(earlier) => {
+                if earlier.content_hash == job.content_hash {
+                    summary.unchanged += 1;
+                } else {
+                    summary.updated += 1;
+                }
+                *earlier = job;
             }
-        })
-        .collect();
-    let ids: Vec<String> = jobs.iter().map(|j| j.id.clone()).collect();
-    let existing = repositories::jobs::hashes(&tx, &ids).await?;
-    let mut written = Vec::new();
-    for job in &jobs {
-        match existing.iter().find(|(id, _)| *id == job.id) {
-            None => {
-                written.push(repositories::jobs::insert(&tx, job).await?);
-                summary.created += 1;
-            }
-            Some((_, hash)) if *hash == job.content_hash => summary.unchanged += 1,
-            Some(_) => {
-                written.push(repositories::jobs::replace(&tx, job).await?);
-                summary.updated += 1;
-            }
+            None => jobs.push(job),
         }
     }
+    let ids: Vec<String> = jobs.iter().map(|j| j.id.clone()).collect();
+    let existing: std::collections::HashMap<String, String> =
+        repositories::jobs::hashes(&tx, &ids).await?.into_iter().collect();
+    let mut changed = Vec::with_capacity(jobs.len());
+    for job in jobs {
+        match existing.get(&job.id) {
+            None => summary.created += 1,
+            Some(hash) if *hash == job.content_hash => summary.unchanged += 1,
+            Some(_) => summary.updated += 1,
+        }
+        if existing.get(&job.id) != Some(&job.content_hash) {
+            changed.push(job);
+        }
+    }
+    let written = repositories::jobs::upsert_many(&tx, &changed).await?;
     tx.commit().await?;
     super::jobs::sync_index(ctx, &written).await
 }
