@@ -1,14 +1,17 @@
 //! `jobportal admin …`: administrative tasks run on the machine that holds the data.
 
 use std::io::{BufRead, IsTerminal};
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::core::config::{Config, env};
 use crate::db::Database;
 use crate::db::migrations::Migrator;
 use crate::models::user::Role;
+use crate::services::jobs::{self, Reindex};
 use crate::services::users::{self, CreateUser};
 
 #[derive(Subcommand, Debug)]
@@ -16,6 +19,9 @@ pub enum AdminCommand {
     /// Create a user of any role (the only way to create an admin). The password is read from
     /// JOBPORTAL_PASSWORD, from standard input with --password-stdin, or from a prompt
     CreateUser(CreateUserArgs),
+    /// Rebuild the job search index from the database, with a progress bar (serve, worker and
+    /// import-jobs already rebuild it at start when it is missing or behind)
+    ReindexJobs,
 }
 
 #[derive(Args, Debug)]
@@ -44,7 +50,49 @@ fn parse_role(raw: &str) -> Result<Role, String> {
 pub async fn run(config: Config, command: AdminCommand) -> anyhow::Result<()> {
     match command {
         AdminCommand::CreateUser(args) => create_user(config, args).await,
+        AdminCommand::ReindexJobs => reindex_jobs(config).await,
     }
+}
+
+async fn reindex_jobs(config: Config) -> anyhow::Result<()> {
+    let db = Database::connect(&config.db).await?;
+    let result = async {
+        super::serve::migrate(&db).await?;
+        let ctx = super::serve::offline_context(&config, &db)?;
+        let started = Instant::now();
+        let terminal = std::io::stderr().is_terminal();
+        let mut bar: Option<ProgressBar> = None;
+        let mut last_line = Instant::now();
+        let indexed = jobs::reindex(&ctx, |step| match step {
+            Reindex::Total(total) if terminal => {
+                let b = ProgressBar::new(total);
+                b.set_style(
+                    ProgressStyle::with_template("{bar:30} {pos}/{len} jobs read [{elapsed_precise}, ETA {eta}]")
+                        .unwrap_or_else(|_| ProgressStyle::default_bar()),
+                );
+                bar = Some(b);
+            }
+            Reindex::Total(total) => eprintln!("reindex-jobs: {total} public jobs to index"),
+            Reindex::Read(n) => match &bar {
+                Some(bar) => bar.set_position(n),
+                None if last_line.elapsed() >= Duration::from_secs(5) => {
+                    eprintln!("reindex-jobs: {n} jobs read");
+                    last_line = Instant::now();
+                }
+                None => {}
+            },
+        })
+        .await?;
+        if let Some(bar) = &bar {
+            bar.finish_and_clear();
+        }
+        anyhow::Ok((indexed, started.elapsed().as_secs_f64()))
+    }
+    .await;
+    db.close().await;
+    let (indexed, seconds) = result?;
+    println!("indexed {indexed} public jobs in {seconds:.1} s");
+    Ok(())
 }
 
 async fn create_user(config: Config, args: CreateUserArgs) -> anyhow::Result<()> {

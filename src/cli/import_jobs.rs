@@ -11,10 +11,8 @@ use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use super::Exit;
-use crate::core::config::{Config, ServeConfig, Secret};
-use crate::core::security::{self, TokenKeys};
+use crate::core::config::Config;
 use crate::db::Database;
-use crate::services::Context;
 use crate::services::import::formats::Format;
 use crate::services::import::{self, ImportOptions, ImportSummary, Input, Progress};
 
@@ -128,14 +126,7 @@ pub async fn run(config: Config, args: ImportJobsArgs) -> anyhow::Result<()> {
     let db = Database::connect(&config.db).await?;
     let result = async {
         super::serve::migrate(&db).await?;
-        let serve = ServeConfig::default();
-        let ctx = Context {
-            db: db.clone(),
-            keys: TokenKeys::new(&Secret::new(security::random_token())),
-            auth: serve.auth,
-            public_url: serve.public_url,
-            jobs_index: super::serve::open_jobs_index(&config)?,
-        };
+        let ctx = super::serve::offline_context(&config, &db)?;
         super::serve::ensure_index(&ctx).await?;
         let options = ImportOptions {
             dry_run: args.dry_run,

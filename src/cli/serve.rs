@@ -105,6 +105,21 @@ pub(crate) fn open_jobs_index(config: &Config) -> anyhow::Result<Arc<JobIndex>> 
     Ok(Arc::new(index))
 }
 
+/// The services context of a command that signs no tokens (import, worker, admin): random keys,
+/// default auth settings, the data directory's search index.
+pub(crate) fn offline_context(config: &Config, db: &Database) -> anyhow::Result<crate::services::Context> {
+    let serve = ServeConfig::default();
+    Ok(crate::services::Context {
+        db: db.clone(),
+        keys: crate::core::security::TokenKeys::new(&crate::core::config::Secret::new(
+            crate::core::security::random_token(),
+        )),
+        auth: serve.auth,
+        public_url: serve.public_url,
+        jobs_index: open_jobs_index(config)?,
+    })
+}
+
 /// Rebuilds the search index when it is behind the database, logging progress.
 pub(crate) async fn ensure_index(ctx: &crate::services::Context) -> anyhow::Result<()> {
     let mut last = std::time::Instant::now();

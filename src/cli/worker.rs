@@ -6,11 +6,9 @@ use std::sync::Arc;
 use clap::Args;
 
 use crate::api;
-use crate::core::config::{Config, ServeConfig, WorkerOpts};
+use crate::core::config::{Config, WorkerOpts};
 use crate::core::metrics::Metrics;
-use crate::core::security::{self, TokenKeys};
 use crate::db::Database;
-use crate::services::Context;
 use crate::services::email::Mailer;
 use crate::workers::{WorkerContext, Workers};
 
@@ -40,14 +38,7 @@ pub async fn run(config: Config, args: WorkerArgs) -> anyhow::Result<()> {
     let result = async {
         super::serve::migrate(&db).await?;
         // Tasks never sign tokens; the services context still wants keys.
-        let serve = ServeConfig::default();
-        let services = Context {
-            db: db.clone(),
-            keys: TokenKeys::new(&crate::core::config::Secret::new(security::random_token())),
-            auth: serve.auth.clone(),
-            public_url: serve.public_url.clone(),
-            jobs_index: super::serve::open_jobs_index(&config)?,
-        };
+        let services = super::serve::offline_context(&config, &db)?;
         super::serve::ensure_index(&services).await?;
         let ctx = Arc::new(WorkerContext {
             services,

@@ -82,15 +82,16 @@ pub struct IndexDoc {
 }
 
 /// How to order hits.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum SortBy {
+    #[default]
     Relevance,
     Newest,
     Salary,
 }
 
 /// A search, with values already normalised the way they were indexed.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct IndexQuery {
     pub text: Option<String>,
     pub location: Option<String>,

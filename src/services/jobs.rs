@@ -368,6 +368,23 @@ pub async fn ensure_index(ctx: &Context, mut progress: impl FnMut(u64)) -> Resul
     Ok(Some(rebuild_index(ctx, latest, &mut progress).await?))
 }
 
+/// Rebuilds the index from the database whatever its state (the `admin reindex-jobs` command);
+/// `progress` gets the number of jobs read so far and, first, how many there are.
+pub async fn reindex(ctx: &Context, mut progress: impl FnMut(Reindex)) -> Result<u64, ServiceError> {
+    let (public, latest) = repositories::jobs::index_state(&ctx.db).await?;
+    progress(Reindex::Total(public));
+    rebuild_index(ctx, latest, &mut |n| progress(Reindex::Read(n))).await
+}
+
+/// What a rebuild reports as it goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reindex {
+    /// The number of public jobs to index.
+    Total(u64),
+    /// Jobs read from the database so far.
+    Read(u64),
+}
+
 /// Rebuilds the index from every published, approved job.
 pub async fn rebuild_index(ctx: &Context, latest: i64, progress: &mut impl FnMut(u64)) -> Result<u64, ServiceError> {
     let mut docs = Vec::new();

@@ -33,6 +33,8 @@ pub fn registry() -> queue::Registry {
     queue::Registry::new()
         .register::<tasks::send_email::SendEmail>()
         .register::<tasks::prune::Prune>()
+        .register::<tasks::close_expired_jobs::CloseExpiredJobs>()
+        .register::<tasks::import_jobs::ImportJobs>()
 }
 
 /// The running workers and scheduler of a process.
@@ -83,5 +85,24 @@ impl Workers {
         let _ = self.depth.await;
         self.runner.shutdown(grace).await;
         tracing::info!("workers stopped");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// A task module whose kind the registry lacks would be claimed and failed by every worker.
+    /// Task kinds are named after their module, so the module list is the list of kinds.
+    #[test]
+    fn every_task_module_has_a_handler() {
+        let registry = super::registry();
+        let kinds: Vec<&str> = registry.kinds().copied().collect();
+        let modules: Vec<&str> = include_str!("tasks/mod.rs")
+            .lines()
+            .filter_map(|line| line.strip_prefix("pub mod ")?.strip_suffix(';'))
+            .collect();
+        assert!(modules.len() >= 4, "{modules:?}");
+        for module in modules {
+            assert!(kinds.contains(&module), "no handler for the task kind {module:?}");
+        }
     }
 }

@@ -236,6 +236,7 @@ async fn admins_import_over_http_as_a_task_and_poll_its_summary() {
     let status_url = accepted["status_url"].as_str().unwrap().to_owned();
     eventually(Duration::from_secs(60), "the import task done", || async {
         let task: Value = app.get_authed(&status_url, &admin.access).await.json().await.unwrap();
+        assert!(task["status"] != "dead" && task["status"] != "failed", "the import task failed: {task}");
         task["status"] == "done"
     })
     .await;
@@ -245,4 +246,31 @@ async fn admins_import_over_http_as_a_task_and_poll_its_summary() {
     let search: Value = app.get("/api/v1/jobs?limit=1").await.json().await.unwrap();
     assert_eq!(search["total"], 300);
     assert!(std::fs::read_dir(dir.path().join("imports")).unwrap().next().is_none(), "the upload is removed once imported");
+}
+
+#[tokio::test]
+async fn admin_reindex_jobs_rebuilds_a_lost_index_from_the_database() {
+    let (_dir, data) = workdir();
+    let (code, out, err) = import(&data, &[FIXTURE]);
+    assert_eq!(code, 0, "{out}{err}");
+    let index_dir = jobportal::repositories::job_index::index_dir(&data);
+    std::fs::remove_dir_all(&index_dir).unwrap();
+
+    let output = jobportal(&data).args(["admin", "reindex-jobs"]).output().unwrap();
+    let (out, err) = (String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    assert!(output.status.success(), "{out}{err}");
+    assert!(out.contains("indexed 300 public jobs"), "{out}");
+    assert!(err.contains("300 public jobs to index"), "{err}");
+
+    let index = jobportal::repositories::job_index::JobIndex::open(Some(&index_dir)).unwrap();
+    assert_eq!(index.len(), 300);
+    let hits = index
+        .search(&jobportal::repositories::job_index::IndexQuery {
+            text: Some("engineer".into()),
+            limit: 10,
+            now: chrono::Utc::now().timestamp(),
+            ..Default::default()
+        })
+        .unwrap();
+    assert!(hits.total > 0 && hits.ids.len() == 10, "{hits:?}");
 }

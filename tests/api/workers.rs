@@ -432,3 +432,50 @@ async fn readiness_and_metrics_report_the_workers() {
     );
     assert!(text.contains("jobportal_task_duration_seconds_bucket"), "{text}");
 }
+
+#[tokio::test]
+async fn the_scheduled_run_closes_expired_jobs() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = spawn_app_with_workers(
+        ServeConfig::default(),
+        test_worker_config(EmailBackendConfig::File { dir: dir.path().to_path_buf() }),
+    )
+    .await;
+    let soon = (chrono::Utc::now() + chrono::Duration::seconds(1)).to_rfc3339();
+    let job = |id: &str, title: &str| {
+        json!({
+            "source": "test", "external_id": id, "title": title, "company": {"name": "Acme"},
+            "posted_at": chrono::Utc::now().to_rfc3339()
+        })
+    };
+    let mut expiring = job("soon", "Expiring Welder");
+    expiring["expires_at"] = json!(soon);
+    app.import_jsonl(&[job("open", "Open Welder"), expiring]).await;
+    let before: Value = app.get("/api/v1/jobs?q=welder").await.json().await.unwrap();
+    assert_eq!(before["total"], 2);
+    let id = before["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|item| item["title"] == "Expiring Welder")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+
+    let slot = jobportal::workers::tasks::close_expired_jobs::CloseExpiredJobs { slot: 1_800_000_000 };
+    queue::enqueue(&app.db, &slot).await.unwrap().expect("enqueued");
+    eventually(Duration::from_secs(20), "the close_expired_jobs task done", || async {
+        let (tasks, _) =
+            repositories::tasks::list(&app.db, None, Some("close_expired_jobs"), 10, 0).await.unwrap();
+        assert_ne!(tasks[0].status, TaskStatus::Dead, "{:?}", tasks[0]);
+        tasks[0].status == TaskStatus::Done
+    })
+    .await;
+    let job = repositories::jobs::find(&app.db, &id).await.unwrap().expect("the job");
+    assert_eq!(job.status, jobportal::models::job::JobStatus::Closed);
+    let after: Value = app.get("/api/v1/jobs?q=welder").await.json().await.unwrap();
+    assert_eq!(after["total"], 1, "{after}");
+    assert_eq!(after["items"][0]["title"], "Open Welder");
+}

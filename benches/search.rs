@@ -1,0 +1,425 @@
+//! Search and import at scale, with the real binary.
+//!
+//! 1. Writes BENCH_JOBS (default 100,000) jobs as JSON Lines, scaled from real postings
+//!    (BENCH_SOURCE, default the fixtures; `scripts/bench.sh search` passes every posting of
+//!    the network-jobs-data package): real titles, companies, locations and categories, mixed
+//!    so each combination is new, with generated skills, salaries and descriptions.
+//! 2. Imports them with `jobportal import-jobs` and reports records/s and the peak RSS.
+//! 3. Serves them with `jobportal serve` and loads typical searches with wrk at 1 and 32
+//!    connections, beside `/healthz` on the same server (the floor): p50, p99, requests/s.
+//! 4. Asks the same index directly (no HTTP, no database) for the same word, then loads the
+//!    same titles, skills and descriptions into SurrealDB with a `FULLTEXT … BM25` index and
+//!    asks it the same ranked questions.
+//!
+//! `cargo bench --bench search` (release), or `scripts/bench.sh search`. Knobs: BENCH_JOBS,
+//! BENCH_SECONDS (per wrk run, default 10), BENCH_SOURCE, BENCH_SURREAL_JOBS (default
+//! BENCH_JOBS; 0 skips the SurrealDB comparison).
+
+use std::io::{BufRead, BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use jobportal::core::config::DbConfig;
+use jobportal::db::{Database, Executor};
+use jobportal::repositories::job_index::{IndexQuery, JobIndex, index_dir};
+use serde_json::{Value, json};
+
+fn env_or(name: &str, default: u64) -> u64 {
+    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
+/// A deterministic stream of numbers (splitmix64), so every run generates the same jobs.
+fn mix(mut x: u64) -> u64 {
+    x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    x ^ (x >> 31)
+}
+
+const SKILLS: &[&str] = &[
+    "rust", "python", "go", "java", "kotlin", "typescript", "javascript", "react", "vue.js",
+    "node.js", "c++", "c#", ".net", "postgresql", "mysql", "redis", "kafka", "kubernetes",
+    "docker", "terraform", "aws", "gcp", "azure", "linux", "graphql", "grpc", "spark",
+    "airflow", "dbt", "snowflake", "pytorch", "tensorflow", "sql", "excel", "salesforce",
+    "figma", "sketch", "swift", "android", "ios", "elixir", "scala", "ruby", "rails", "php",
+    "django", "flask", "fastapi", "spring", "hadoop", "tableau", "looker", "jira", "sap",
+    "hubspot", "marketo", "seo", "copywriting", "negotiation", "accounting",
+];
+
+const SENTENCES: &[&str] = &[
+    "You will own projects end to end, from the first sketch to running them in production.",
+    "We value clear writing, kind code review and shipping small changes often.",
+    "The team works across time zones and meets in person twice a year.",
+    "You will mentor colleagues and help us grow the practice as the company scales.",
+    "Our customers rely on us every day, so reliability and care matter more than speed.",
+    "We offer a learning budget, flexible hours and parental leave for every parent.",
+    "You will work closely with product, design and support to decide what to build next.",
+    "Experience in a regulated industry is a plus but not required.",
+    "We publish salary ranges and review them every year against the market.",
+    "The role reports to the head of the department and has a budget of its own.",
+];
+
+struct Source {
+    titles: Vec<(String, Value, Value, Value)>,
+    companies: Vec<Value>,
+    locations: Vec<Value>,
+}
+
+fn read_source(path: &Path) -> Source {
+    let file = std::fs::File::open(path).unwrap_or_else(|e| panic!("cannot open {}: {e}", path.display()));
+    let mut source = Source { titles: Vec::new(), companies: Vec::new(), locations: Vec::new() };
+    for line in std::io::BufReader::new(file).lines() {
+        let line = line.unwrap();
+        let Ok(record) = serde_json::from_str::<Value>(&line) else { continue };
+        let Some(title) = record["title"].as_str() else { continue };
+        source.titles.push((
+            title.to_owned(),
+            record["category"].clone(),
+            record["seniority"].clone(),
+            record["employment_type"].clone(),
+        ));
+        source.companies.push(record["company"].clone());
+        if record["location"].is_object() {
+            source.locations.push(record["location"].clone());
+        }
+    }
+    assert!(!source.titles.is_empty() && !source.locations.is_empty(), "no postings in {}", path.display());
+    source
+}
+
+/// Writes `count` jobs; returns how many distinct titles they use.
+fn generate(source: &Source, count: u64, out: &Path) -> usize {
+    let mut writer = BufWriter::new(std::fs::File::create(out).unwrap());
+    let now = chrono::Utc::now();
+    let n = source.titles.len() as u64;
+    for i in 0..count {
+        let r = mix(i);
+        let (title, category, seniority, employment) = &source.titles[(i % n) as usize];
+        let company = &source.companies[(mix(r) % source.companies.len() as u64) as usize];
+        let location = &source.locations[(mix(r ^ 1) % source.locations.len() as u64) as usize];
+        let skills: Vec<&str> =
+            (0..2 + r % 4).map(|k| SKILLS[(mix(r.wrapping_add(k)) % SKILLS.len() as u64) as usize]).collect();
+        let workplace = ["onsite", "hybrid", "remote"][(r % 3) as usize];
+        let salary = (r % 10 < 4).then(|| {
+            let min = 30_000 + (mix(r ^ 2) % 150) * 1_000;
+            let currency = ["USD", "EUR", "GBP"][(mix(r ^ 3) % 3) as usize];
+            json!({ "min": min, "max": min + 20_000, "currency": currency, "period": "year" })
+        });
+        let company_name = company["name"].as_str().unwrap_or("the company");
+        let city = location["city"].as_str().unwrap_or("our office");
+        let mut description = format!(
+            "{company_name} is hiring a {title} in {city}.\n\nYou will work with {}.",
+            skills.join(", ")
+        );
+        for k in 0..3 {
+            description.push(' ');
+            description.push_str(SENTENCES[(mix(r ^ (10 + k)) % SENTENCES.len() as u64) as usize]);
+        }
+        let posted = now - chrono::Duration::hours((mix(r ^ 4) % (60 * 24)) as i64);
+        let record = json!({
+            "source": "bench", "external_id": format!("bench-{i}"), "title": title,
+            "description": description, "company": company, "location": location,
+            "workplace": workplace, "employment_type": employment, "seniority": seniority,
+            "salary": salary, "skills": skills, "category": category,
+            "posted_at": posted.to_rfc3339(),
+        });
+        serde_json::to_writer(&mut writer, &record).unwrap();
+        writer.write_all(b"\n").unwrap();
+    }
+    writer.flush().unwrap();
+    let mut distinct: Vec<&str> = source.titles.iter().map(|t| t.0.as_str()).collect();
+    distinct.sort();
+    distinct.dedup();
+    distinct.len()
+}
+
+fn jobportal(data: &Path) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_jobportal"));
+    for (key, _) in std::env::vars() {
+        if key.starts_with("JOBPORTAL_") {
+            command.env_remove(key);
+        }
+    }
+    command.env("JOBPORTAL_DATA_DIR", data).env("JOBPORTAL_LOG_FORMAT", "json").stdin(Stdio::null());
+    command
+}
+
+/// The peak resident set of a running process, from the kernel's high-water mark.
+fn peak_rss_kib(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status.lines().find_map(|l| l.strip_prefix("VmHWM:")?.trim().strip_suffix("kB")?.trim().parse().ok())
+}
+
+/// Runs a child to its end, sampling its peak RSS; returns (wall time, peak RSS KiB, stdout).
+fn run_measured(mut command: Command) -> (Duration, u64, String) {
+    let started = Instant::now();
+    let mut child = command.stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
+    let mut peak = 0;
+    while child.try_wait().unwrap().is_none() {
+        peak = peak.max(peak_rss_kib(child.id()).unwrap_or(0));
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let elapsed = started.elapsed();
+    let output = child.wait_with_output().unwrap();
+    assert!(output.status.success(), "{:?}", output.status);
+    (elapsed, peak, String::from_utf8_lossy(&output.stdout).into_owned())
+}
+
+struct Server {
+    child: Child,
+    addr: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status();
+        let _ = self.child.wait();
+    }
+}
+
+fn serve(data: &Path, log: &Path) -> Server {
+    let child = jobportal(data)
+        .args(["serve", "--addr", "127.0.0.1:0"])
+        .env("JOBPORTAL_RUN_WORKERS", "false")
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(log).unwrap())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(600);
+    loop {
+        let text = std::fs::read_to_string(log).unwrap_or_default();
+        let addr = text.lines().filter_map(|l| serde_json::from_str::<Value>(l).ok()).find_map(|v| {
+            (v["message"] == "listening").then(|| v["addr"].as_str().unwrap_or_default().to_owned())
+        });
+        if let Some(addr) = addr {
+            return Server { child, addr };
+        }
+        assert!(Instant::now() < deadline, "serve did not start: {text}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[derive(Clone, Copy)]
+struct Load {
+    p50_ms: f64,
+    p99_ms: f64,
+    rps: f64,
+}
+
+fn duration_ms(text: &str) -> f64 {
+    let text = text.trim();
+    let (number, unit) = text.split_at(text.find(|c: char| c.is_ascii_alphabetic()).unwrap_or(text.len()));
+    let value: f64 = number.parse().unwrap_or(f64::NAN);
+    match unit {
+        "us" => value / 1000.0,
+        "ms" => value,
+        "s" => value * 1000.0,
+        "m" => value * 60_000.0,
+        _ => f64::NAN,
+    }
+}
+
+fn wrk(url: &str, connections: u32, seconds: u64) -> Load {
+    let threads = connections.min(2);
+    let output = Command::new("wrk")
+        .args(["--latency", "-t", &threads.to_string(), "-c", &connections.to_string()])
+        .args(["-d", &format!("{seconds}s"), "--timeout", "10s", url])
+        .output()
+        .expect("wrk runs (scripts/bench.sh installs it)");
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "wrk failed: {text}");
+    assert!(!text.contains("Non-2xx"), "errors under load on {url}: {text}");
+    let percentile = |p: &str| {
+        text.lines()
+            .find_map(|l| l.trim().strip_prefix(p).map(duration_ms))
+            .unwrap_or_else(|| panic!("no {p} in wrk output: {text}"))
+    };
+    let rps = text
+        .lines()
+        .find_map(|l| l.strip_prefix("Requests/sec:").and_then(|v| v.trim().parse().ok()))
+        .unwrap_or_else(|| panic!("no Requests/sec in wrk output: {text}"));
+    Load { p50_ms: percentile("50%"), p99_ms: percentile("99%"), rps }
+}
+
+fn percentiles(mut samples: Vec<Duration>) -> (f64, f64) {
+    samples.sort();
+    let at = |q: f64| samples[((samples.len() as f64 * q) as usize).min(samples.len() - 1)].as_secs_f64() * 1000.0;
+    (at(0.5), at(0.99))
+}
+
+/// The same titles, skills and descriptions in SurrealDB with its own BM25 full-text index.
+fn surreal_fulltext(runtime: &tokio::runtime::Runtime, file: &Path, count: u64, words: &[&str]) {
+    runtime.block_on(async {
+        let db = Database::connect(&DbConfig::memory()).await.unwrap();
+        db.query(
+            "DEFINE TABLE bench SCHEMALESS; \
+             DEFINE ANALYZER bench_words TOKENIZERS blank, class, punct FILTERS lowercase, ascii, snowball(english); \
+             DEFINE INDEX bench_title ON bench FIELDS title FULLTEXT ANALYZER bench_words BM25; \
+             DEFINE INDEX bench_description ON bench FIELDS description FULLTEXT ANALYZER bench_words BM25;",
+        )
+        .await
+        .unwrap()
+        .check()
+        .unwrap();
+        let started = Instant::now();
+        let reader = std::io::BufReader::new(std::fs::File::open(file).unwrap());
+        let mut batch = Vec::new();
+        let mut loaded = 0u64;
+        for line in reader.lines().take(count as usize) {
+            let record: Value = serde_json::from_str(&line.unwrap()).unwrap();
+            batch.push(json!({ "title": record["title"], "description": record["description"] }));
+            if batch.len() == 1000 {
+                loaded += batch.len() as u64;
+                let rows = std::mem::take(&mut batch);
+                db.query("INSERT INTO bench $rows RETURN NONE").bind(("rows", rows)).await.unwrap().check().unwrap();
+            }
+        }
+        if !batch.is_empty() {
+            loaded += batch.len() as u64;
+            db.query("INSERT INTO bench $rows RETURN NONE").bind(("rows", batch)).await.unwrap().check().unwrap();
+        }
+        let load_seconds = started.elapsed().as_secs_f64();
+        println!("\nSurrealDB FULLTEXT BM25 (in-process, in memory), {loaded} records indexed in {load_seconds:.1} s ({:.0}/s)", loaded as f64 / load_seconds);
+        for word in words {
+            let mut samples = Vec::new();
+            let mut hits = 0;
+            for _ in 0..3 {
+                let started = Instant::now();
+                let mut response = db
+                    .query(
+                        "SELECT id, search::score(1) AS score FROM bench WHERE title @1@ $q \
+                         ORDER BY score DESC LIMIT 20",
+                    )
+                    .bind(("q", word.to_string()))
+                    .await
+                    .unwrap();
+                let rows: Vec<Value> = response.take(0).unwrap();
+                samples.push(started.elapsed());
+                hits = rows.len();
+            }
+            let (p50, _) = percentiles(samples.clone());
+            let max = samples.iter().max().unwrap().as_secs_f64() * 1000.0;
+            println!("  top 20 by BM25 for {word:?}: median {p50:.1} ms, max {max:.1} ms over 3 runs ({hits} rows)");
+        }
+        db.close().await;
+    });
+}
+
+fn main() {
+    let jobs = env_or("BENCH_JOBS", 100_000);
+    let seconds = env_or("BENCH_SECONDS", 10);
+    let surreal_jobs = env_or("BENCH_SURREAL_JOBS", jobs);
+    let source_path = std::env::var("BENCH_SOURCE").map(PathBuf::from).unwrap_or_else(|_| {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/jobs/network-jobs-300.jsonl")
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let file = dir.path().join("jobs.jsonl");
+    let profile = if cfg!(debug_assertions) { "dev" } else { "release" };
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+
+    let source = read_source(&source_path);
+    let distinct = generate(&source, jobs, &file);
+    let size_mib = std::fs::metadata(&file).unwrap().len() as f64 / (1024.0 * 1024.0);
+    println!("search benchmark ({profile} build, {cores} cores)");
+    println!(
+        "{jobs} jobs ({size_mib:.0} MiB of JSON Lines) from {} real postings of {} ({distinct} distinct titles)",
+        source.titles.len(),
+        source_path.display()
+    );
+
+    // Import.
+    let mut command = jobportal(&data);
+    command.args(["import-jobs", "--source", "bench"]).arg(&file);
+    let (elapsed, peak_kib, out) = run_measured(command);
+    assert!(out.contains(&format!("{jobs} created")), "{out}");
+    println!(
+        "\nimport-jobs: {jobs} records in {:.1} s = {:.0} records/s, peak RSS {:.0} MiB",
+        elapsed.as_secs_f64(),
+        jobs as f64 / elapsed.as_secs_f64(),
+        peak_kib as f64 / 1024.0
+    );
+    let mut command = jobportal(&data);
+    command.args(["import-jobs", "--source", "bench"]).arg(&file);
+    let (again, again_kib, out) = run_measured(command);
+    assert!(out.contains(&format!("{jobs} unchanged")), "{out}");
+    println!(
+        "import-jobs again (all unchanged): {:.1} s = {:.0} records/s, peak RSS {:.0} MiB",
+        again.as_secs_f64(),
+        jobs as f64 / again.as_secs_f64(),
+        again_kib as f64 / 1024.0
+    );
+
+    // Search over HTTP.
+    let server = serve(&data, &dir.path().join("serve.log"));
+    let base = format!("http://{}", server.addr);
+    let searches: &[(&str, &str)] = &[
+        ("GET /healthz (floor)", "/healthz"),
+        ("a word", "/api/v1/jobs?q=engineer&facets=false"),
+        ("two words + two filters", "/api/v1/jobs?q=software+engineer&country=US&workplace=remote&facets=false"),
+        ("filters only (newest first)", "/api/v1/jobs?seniority=senior&employment_type=full_time&facets=false"),
+        ("a word + facets", "/api/v1/jobs?q=manager"),
+        ("everything + facets", "/api/v1/jobs"),
+    ];
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    for (name, path) in &searches[1..] {
+        let body: Value = runtime.block_on(async {
+            reqwest::get(format!("{base}{path}")).await.unwrap().json().await.unwrap()
+        });
+        let total = body["total"].as_u64().unwrap_or(0);
+        assert!(total > 0, "{name}: no hits: {body}");
+        println!("{name:<30} {path}  ({total} hits)");
+    }
+    // Warm up the page cache and the server's pools.
+    wrk(&format!("{base}{}", searches[1].1), 4, 2);
+
+    println!(
+        "\n{:<30} {:>5} {:>9} {:>9} {:>10} {:>11} {:>11}",
+        "", "conns", "p50 ms", "p99 ms", "req/s", "p99/floor", "rps/floor"
+    );
+    for connections in [1, 32] {
+        let floor = wrk(&format!("{base}/healthz"), connections, seconds);
+        for (name, path) in searches {
+            let load = if *path == "/healthz" { floor } else { wrk(&format!("{base}{path}"), connections, seconds) };
+            println!(
+                "{name:<30} {connections:>5} {:>9.2} {:>9.2} {:>10.0} {:>10.2}x {:>10.0}%",
+                load.p50_ms,
+                load.p99_ms,
+                load.rps,
+                load.p99_ms / floor.p99_ms,
+                100.0 * load.rps / floor.rps
+            );
+        }
+    }
+    let server_kib = peak_rss_kib(server.child.id()).unwrap_or(0);
+    println!("serve peak RSS: {:.0} MiB", server_kib as f64 / 1024.0);
+    drop(server);
+
+    // The index alone, in this process.
+    let index = JobIndex::open(Some(&index_dir(&data))).unwrap();
+    let words = ["engineer", "software engineer"];
+    println!("\ntantivy index alone (in-process, no HTTP, no database), {} documents", index.len());
+    for word in words {
+        let query = IndexQuery {
+            text: Some(word.into()),
+            limit: 20,
+            now: chrono::Utc::now().timestamp(),
+            ..IndexQuery::default()
+        };
+        let mut samples = Vec::new();
+        let mut total = 0;
+        for _ in 0..200 {
+            let started = Instant::now();
+            total = index.search(&query).unwrap().total;
+            samples.push(started.elapsed());
+        }
+        let (p50, p99) = percentiles(samples);
+        println!("  top 20 by BM25 for {word:?}: p50 {p50:.2} ms, p99 {p99:.2} ms over 200 runs ({total} hits)");
+    }
+    drop(index);
+
+    if surreal_jobs > 0 {
+        surreal_fulltext(&runtime, &file, surreal_jobs, &words);
+    }
+}
