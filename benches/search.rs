@@ -154,7 +154,8 @@ fn peak_rss_kib(pid: u32) -> Option<u64> {
 /// Runs a child to its end, sampling its peak RSS; returns (wall time, peak RSS KiB, stdout).
 fn run_measured(mut command: Command) -> (Duration, u64, String) {
     let started = Instant::now();
-    let mut child = command.stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
+    let errors = tempfile::tempfile().unwrap();
+    let mut child = command.stdout(Stdio::piped()).stderr(errors.try_clone().unwrap()).spawn().unwrap();
     let mut peak = 0;
     while child.try_wait().unwrap().is_none() {
         peak = peak.max(peak_rss_kib(child.id()).unwrap_or(0));
@@ -162,7 +163,14 @@ fn run_measured(mut command: Command) -> (Duration, u64, String) {
     }
     let elapsed = started.elapsed();
     let output = child.wait_with_output().unwrap();
-    assert!(output.status.success(), "{:?}", output.status);
+    if !output.status.success() {
+        let mut text = String::new();
+        let mut errors = errors;
+        std::io::Seek::seek(&mut errors, std::io::SeekFrom::Start(0)).unwrap();
+        std::io::Read::read_to_string(&mut errors, &mut text).unwrap();
+        let tail: Vec<&str> = text.lines().rev().take(20).collect();
+        panic!("{:?}: {}\n{}", output.status, String::from_utf8_lossy(&output.stdout), tail.join("\n"));
+    }
     (elapsed, peak, String::from_utf8_lossy(&output.stdout).into_owned())
 }
 

@@ -1,6 +1,34 @@
 #!/usr/bin/env bash
 # Runs a benchmark in the release profile and prints its numbers beside their baseline.
-# Usage: scripts/bench.sh [auth]   (BENCH_SECONDS, BENCH_CLIENTS tune it)
+# Usage: scripts/bench.sh [auth|queue|search]   (default auth)
+#   auth    logins under load beside /healthz (BENCH_SECONDS, BENCH_CLIENTS)
+#   queue   tasks/s with 1 and 4 loops, emails/s to files and to SMTP
+#   search  import of 100k jobs (records/s, peak RSS), then searches over HTTP with wrk at 1
+#           and 32 connections beside /healthz, the index alone, and SurrealDB's own BM25
+#           (BENCH_JOBS, BENCH_SECONDS, BENCH_SURREAL_JOBS). Installs wrk from Debian's
+#           packages when missing and scales from every posting of the network-jobs-data
+#           package (PyPI), or from fixtures/jobs when PyPI cannot be reached.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cargo bench --locked --bench "${1:-auth}"
+bench="${1:-auth}"
+
+if [ "$bench" = search ]; then
+    if ! command -v wrk >/dev/null; then
+        apt-get install -y wrk >/dev/null || { apt-get update >/dev/null && apt-get install -y wrk >/dev/null; }
+    fi
+    cache="${XDG_CACHE_HOME:-$HOME/.cache}/jobportal/bench"
+    mkdir -p "$cache"
+    postings="$cache/network-jobs-all.jsonl"
+    if [ -z "${BENCH_SOURCE:-}" ] && [ ! -s "$postings" ]; then
+        if python3 -m pip download --quiet --no-deps --dest "$cache" \
+            "network-jobs-data==0.0.20260111024211" 2>/dev/null; then
+            python3 scripts/fixtures/convert_network_jobs.py 0 "$postings" \
+                --src "$cache"/network_jobs_data-0.0.20260111024211-py3-none-any.whl
+        fi
+    fi
+    if [ -z "${BENCH_SOURCE:-}" ] && [ -s "$postings" ]; then
+        export BENCH_SOURCE="$postings"
+    fi
+fi
+
+cargo bench --locked --bench "$bench"

@@ -106,7 +106,14 @@ pub async fn error_bodies(req: Request, next: Next) -> Response {
 }
 
 /// Answers 503 `timeout` when the handler (including reading the body) takes too long.
+/// The one route that receives large bodies, and how long it may take.
+const UPLOAD_PATH: &str = "/api/v1/admin/jobs/import";
+const UPLOAD_TIMEOUT: Duration = Duration::from_secs(3600);
+
 pub async fn timeout(State(limit): State<Duration>, req: Request, next: Next) -> Response {
+    // An upload of up to 512 MiB is bounded by its size, not by the time a slow link takes;
+    // its handler only streams the body to disk.
+    let limit = if req.uri().path() == UPLOAD_PATH { limit.max(UPLOAD_TIMEOUT) } else { limit };
     match tokio::time::timeout(limit, next.run(req)).await {
         Ok(response) => response,
         Err(_) => {

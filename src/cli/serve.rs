@@ -120,6 +120,9 @@ pub(crate) fn offline_context(config: &Config, db: &Database) -> anyhow::Result<
     })
 }
 
+/// How often `serve` looks for job changes its search index has not seen.
+const INDEX_CATCH_UP: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// Rebuilds the search index when it is behind the database, logging progress.
 pub(crate) async fn ensure_index(ctx: &crate::services::Context) -> anyhow::Result<()> {
     let mut last = std::time::Instant::now();
@@ -179,6 +182,21 @@ async fn migrate_and_serve(
             limits.housekeeping();
         }
     });
+    // Jobs changed by another process (a `worker` on the same database server) reach this
+    // process's search index within seconds.
+    let services = state.ctx.clone();
+    let catch_up = tokio::spawn(async move {
+        let mut tick = tokio::time::interval(INDEX_CATCH_UP);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            match jobs::catch_up_index(&services).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(jobs = n, "search index caught up with the database"),
+                Err(err) => tracing::warn!(error = %err, "cannot catch the search index up; retrying"),
+            }
+        }
+    });
     let app = api::router(state);
     tracing::info!(%addr, docs = %format!("http://{addr}/docs"), "listening");
     let shutdown = async move {
@@ -186,6 +204,7 @@ async fn migrate_and_serve(
     };
     let served = api::serve(listener, app, shutdown, grace).await;
     housekeeping.abort();
+    catch_up.abort();
     if let Some(workers) = running {
         workers.shutdown(grace).await;
     }

@@ -5,12 +5,13 @@
 //! that are not public there, so a stale index can never show a job it should not.
 //!
 //! Text is analysed by one chain at index and query time: a tokenizer that splits on anything
-//! but letters and digits yet keeps "c++", "c#", ".net" and "node.js" whole, lower-casing, canonical names for those ("cpp", "nodejs"),
+//! but letters and digits yet keeps "c++", "c#", ".net" and "node.js" whole, lower-casing,
+//! canonical names for those ("cpp", "nodejs"),
 //! and the English Porter2 stemmer ("developers" and "developer" meet at "develop").
 //!
 //! Every call here blocks (disk, CPU): callers run them on the blocking pool.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::ops::Bound;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -34,7 +35,7 @@ use tantivy::{DocAddress, Index, IndexReader, IndexWriter, Order, ReloadPolicy, 
 
 /// Bump when the schema or the analysis changes: a new version is a new directory, built from
 /// the database at start.
-const SCHEMA_VERSION: u32 = 1;
+const SCHEMA_VERSION: u32 = 2;
 const ANALYZER: &str = "job_text";
 /// Where the index of a data directory lives.
 pub fn index_dir(data_dir: &Path) -> PathBuf {
@@ -79,6 +80,8 @@ pub struct IndexDoc {
     /// Words of the other fields (workplace, employment type, seniority, category, tags,
     /// location), so "remote" or "internship" in a text query finds what they describe.
     pub extra_text: String,
+    /// The job's `updated_at` (unix micros): which version of the job this document is.
+    pub updated_at: i64,
 }
 
 /// How to order hits.
@@ -150,6 +153,7 @@ struct Fields {
     posted_at: Field,
     expires_at: Field,
     salary_yearly: Field,
+    updated_at: Field,
 }
 
 fn schema() -> (Schema, Fields) {
@@ -177,6 +181,7 @@ fn schema() -> (Schema, Fields) {
         posted_at: b.add_i64_field("posted_at", FAST),
         expires_at: b.add_i64_field("expires_at", FAST),
         salary_yearly: b.add_f64_field("salary_yearly", FAST),
+        updated_at: b.add_i64_field("updated_at", FAST),
     };
     (b.build(), fields)
 }
@@ -346,6 +351,30 @@ pub struct JobIndex {
     analyzer: TextAnalyzer,
 }
 
+/// Deletes the indexes of earlier schema versions beside `dir` (this one is rebuilt from the
+/// database instead).
+fn remove_older_versions(dir: &Path) {
+    let Some(parent) = dir.parent() else { return };
+    for version in 1..SCHEMA_VERSION {
+        let old = parent.join(format!("jobs-v{version}"));
+        if old.exists() {
+            match std::fs::remove_dir_all(&old) {
+                Ok(()) => tracing::info!(dir = %old.display(), "removed the search index of an earlier version"),
+                Err(err) => tracing::warn!(dir = %old.display(), error = %err, "cannot remove an old search index"),
+            }
+        }
+    }
+}
+
+/// After a failed write, drops what the writer holds uncommitted, so the next commit does not
+/// publish half of the failed one (deletions without their documents).
+fn finish<T>(writer: &mut IndexWriter, result: Result<T, IndexError>) -> Result<T, IndexError> {
+    if result.is_err() {
+        let _ = writer.rollback();
+    }
+    result
+}
+
 impl std::fmt::Debug for JobIndex {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("JobIndex").field("docs", &self.reader.searcher().num_docs()).finish()
@@ -371,6 +400,7 @@ impl JobIndex {
         let index = match dir {
             None => builder.create_in_ram()?,
             Some(dir) => {
+                remove_older_versions(dir);
                 std::fs::create_dir_all(dir).map_err(|e| IndexError::Directory(format!("{}: {e}", dir.display())))?;
                 let directory =
                     MmapDirectory::open(dir).map_err(|e| IndexError::Directory(format!("{}: {e}", dir.display())))?;
@@ -444,24 +474,46 @@ impl JobIndex {
         if let Some(salary) = doc.salary_yearly {
             d.add_f64(f.salary_yearly, salary);
         }
+        d.add_i64(f.updated_at, doc.updated_at);
         d
+    }
+
+    /// The version (`updated_at`, unix micros) of each of `ids` the index holds; ids it does not
+    /// hold are absent from the map.
+    pub fn versions(&self, ids: &[String]) -> Result<HashMap<String, i64>, IndexError> {
+        let searcher = self.reader.searcher();
+        let mut versions = HashMap::with_capacity(ids.len());
+        for id in ids {
+            let query = TermQuery::new(Term::from_field_text(self.fields.job_id, id), IndexRecordOption::Basic);
+            let hits = searcher.search(&query, &TopDocs::with_limit(1).order_by_score())?;
+            if let Some((_, address)) = hits.first() {
+                let column = searcher.segment_reader(address.segment_ord).fast_fields().i64("updated_at")?;
+                versions.insert(id.clone(), column.first(address.doc_id).unwrap_or(0));
+            }
+        }
+        Ok(versions)
     }
 
     /// Replaces the documents of `removals` and `upserts` (a job that is no longer public is
     /// only removed), commits with `watermark`, and makes the change visible to searches.
     pub fn write(&self, upserts: &[IndexDoc], removals: &[String], watermark: Watermark) -> Result<(), IndexError> {
         let mut writer = self.writer.lock().map_err(|_| IndexError::Other("the index writer lock is poisoned".into()))?;
-        for id in removals.iter().chain(upserts.iter().map(|d| &d.id)) {
-            writer.delete_term(Term::from_field_text(self.fields.job_id, id));
-        }
-        for doc in upserts {
-            writer.add_document(self.document(doc))?;
-        }
-        let previous = self.watermark();
-        let watermark = Watermark { updated_at_micros: previous.updated_at_micros.max(watermark.updated_at_micros) };
-        let mut commit = writer.prepare_commit()?;
-        commit.set_payload(&serde_json::to_string(&watermark).unwrap_or_default());
-        commit.commit()?;
+        let result: Result<(), IndexError> = (|| {
+            for id in removals.iter().chain(upserts.iter().map(|d| &d.id)) {
+                writer.delete_term(Term::from_field_text(self.fields.job_id, id));
+            }
+            for doc in upserts {
+                writer.add_document(self.document(doc))?;
+            }
+            let previous = self.watermark();
+            let watermark =
+                Watermark { updated_at_micros: previous.updated_at_micros.max(watermark.updated_at_micros) };
+            let mut commit = writer.prepare_commit()?;
+            commit.set_payload(&serde_json::to_string(&watermark).unwrap_or_default());
+            commit.commit()?;
+            Ok(())
+        })();
+        finish(&mut writer, result)?;
         self.reader.reload()?;
         Ok(())
     }
@@ -469,15 +521,19 @@ impl JobIndex {
     /// Replaces everything with `docs` in one commit (a rebuild).
     pub fn replace_all(&self, docs: impl IntoIterator<Item = IndexDoc>, watermark: Watermark) -> Result<u64, IndexError> {
         let mut writer = self.writer.lock().map_err(|_| IndexError::Other("the index writer lock is poisoned".into()))?;
-        writer.delete_all_documents()?;
-        let mut n = 0;
-        for doc in docs {
-            writer.add_document(self.document(&doc))?;
-            n += 1;
-        }
-        let mut commit = writer.prepare_commit()?;
-        commit.set_payload(&serde_json::to_string(&watermark).unwrap_or_default());
-        commit.commit()?;
+        let result: Result<u64, IndexError> = (|| {
+            writer.delete_all_documents()?;
+            let mut n = 0;
+            for doc in docs {
+                writer.add_document(self.document(&doc))?;
+                n += 1;
+            }
+            let mut commit = writer.prepare_commit()?;
+            commit.set_payload(&serde_json::to_string(&watermark).unwrap_or_default());
+            commit.commit()?;
+            Ok(n)
+        })();
+        let n = finish(&mut writer, result)?;
         self.reader.reload()?;
         Ok(n)
     }

@@ -332,19 +332,32 @@ pub async fn set_status(
     status: JobStatus,
     review: Review,
 ) -> Result<Option<Job>, RepoError> {
+    set_status_if(ex, id, None, status, review).await
+}
+
+/// Like [`set_status`], only while the job's status is still `from` (checked and written in
+/// one statement, so a move decided on a status another request just changed does nothing).
+pub async fn set_status_if(
+    ex: &impl Executor,
+    id: &str,
+    from: Option<JobStatus>,
+    status: JobStatus,
+    review: Review,
+) -> Result<Option<Job>, RepoError> {
     let mut response = ex
         .query(
-            "UPDATE ONLY type::record('job', $id) SET status = $status, review = $review, \
+            "UPDATE type::record('job', $id) SET status = $status, review = $review, \
              posted_at = IF $status = 'published' AND posted_at = NONE { time::now() } ELSE { posted_at }, \
              closed_at = IF $status = 'closed' { time::now() } ELSE { closed_at }, \
-             updated_at = time::now() RETURN AFTER",
+             updated_at = time::now() WHERE $from = NONE OR status = $from RETURN AFTER",
         )
         .bind(("id", id.to_owned()))
+        .bind(("from", from.map(|f| f.as_str())))
         .bind(("status", status.as_str()))
         .bind(("review", review.as_str()))
         .await?;
-    let row: Option<JobRow> = response.take(0)?;
-    row.map(Job::try_from).transpose()
+    let rows: Vec<JobRow> = response.take(0)?;
+    rows.into_iter().next().map(Job::try_from).transpose()
 }
 
 /// A company's jobs, newest first, optionally of one status.
@@ -434,6 +447,47 @@ pub async fn public_page(ex: &impl Executor, after: Option<&str>, limit: u32) ->
             "SELECT * FROM job WHERE status = 'published' AND review = 'approved' \
              AND ($after = NONE OR id > type::record('job', $after)) ORDER BY id LIMIT $limit",
         )
+        .bind(("after", after.map(str::to_owned)))
+        .bind(("limit", i64::from(limit)))
+        .await?;
+    rows_of(response.take(0)?)
+}
+
+/// Jobs changed after `since` (any status), oldest change first; a page that follows another
+/// passes the last (updated_at, id) it saw, so jobs stamped with one instant are not skipped.
+pub async fn updated_after(
+    ex: &impl Executor,
+    since: DateTime<Utc>,
+    after_id: Option<&str>,
+    limit: u32,
+) -> Result<Vec<Job>, RepoError> {
+    let mut response = ex
+        .query(
+            "SELECT * FROM job WHERE updated_at > $since \
+             OR ($after != NONE AND updated_at = $since AND id > type::record('job', $after)) \
+             ORDER BY updated_at, id LIMIT $limit",
+        )
+        .bind(("since", since))
+        .bind(("after", after_id.map(str::to_owned)))
+        .bind(("limit", i64::from(limit)))
+        .await?;
+    rows_of(response.take(0)?)
+}
+
+/// Like [`public_page`], for one company's jobs (the `job_company_status` index).
+pub async fn public_page_of_company(
+    ex: &impl Executor,
+    company_id: &str,
+    after: Option<&str>,
+    limit: u32,
+) -> Result<Vec<Job>, RepoError> {
+    let mut response = ex
+        .query(
+            "SELECT * FROM job WHERE company = type::record('company', $company) AND status = 'published' \
+             AND review = 'approved' AND ($after = NONE OR id > type::record('job', $after)) \
+             ORDER BY id LIMIT $limit",
+        )
+        .bind(("company", company_id.to_owned()))
         .bind(("after", after.map(str::to_owned)))
         .bind(("limit", i64::from(limit)))
         .await?;

@@ -199,7 +199,7 @@ impl JobBody {
     }
 }
 
-/// Query parameters of `GET /api/v1/jobs`. Lists are comma separated.
+/// Query parameters of `GET /api/v1/jobs`. Lists are comma separated, at most 20 values each.
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct SearchQuery {
@@ -226,7 +226,7 @@ pub struct SearchQuery {
     pub salary_currency: Option<String>,
     /// Period of `salary_min`; default year.
     pub salary_period: Option<String>,
-    /// Posted in the last N days.
+    /// Posted in the last N days (at most 3650).
     pub posted_within_days: Option<u32>,
     /// relevance (default with `q`), newest (default without) or salary.
     pub sort: Option<String>,

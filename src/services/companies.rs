@@ -219,6 +219,10 @@ pub async fn update(
     )
     .await?;
     tx.commit().await?;
+    if updated.name != company.name {
+        // The name is searchable; the jobs' index entries carry it.
+        super::jobs::sync_company(ctx, &updated.id).await?;
+    }
     Ok(updated)
 }
 

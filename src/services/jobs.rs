@@ -22,6 +22,9 @@ use crate::repositories::{self, new_key};
 use crate::utils::skills;
 use crate::utils::validators::is_record_id;
 
+/// The source of jobs made in the portal (imports name their own).
+pub const PORTAL_SOURCE: &str = "portal";
+
 /// A job as somebody typed it; every field optional (an update names only what changes).
 #[derive(Debug, Clone, Default)]
 pub struct JobInput {
@@ -321,12 +324,54 @@ pub fn index_doc(job: &Job, company_name: &str) -> IndexDoc {
         salary_yearly: salary.and_then(Salary::yearly_top),
         salary_currency: salary.and_then(|s| s.currency.clone()),
         extra_text: extra,
+        updated_at: job.updated_at.timestamp_micros(),
     }
 }
 
-/// Brings the search index in step with these jobs (as they are now in the database).
+/// Index writes of this process, one at a time. Each write re-reads its jobs from the database
+/// under this lock, so two racing changes of one job (close and reopen) leave the index with the
+/// state the database committed last, whatever order their requests reach this point in.
+fn index_writes() -> &'static tokio::sync::Mutex<()> {
+    static LOCK: std::sync::OnceLock<tokio::sync::Mutex<()>> = std::sync::OnceLock::new();
+    LOCK.get_or_init(|| tokio::sync::Mutex::new(()))
+}
+
+/// Brings the index up to date with `jobs` as the database holds them now (a job that is gone
+/// or no longer public leaves the index).
 pub async fn sync_index(ctx: &Context, jobs: &[Job]) -> Result<(), ServiceError> {
     if jobs.is_empty() {
+        return Ok(());
+    }
+    let _order = index_writes().lock().await;
+    let ids: Vec<String> = jobs.iter().map(|j| j.id.clone()).collect();
+    let current = repositories::jobs::find_many(&ctx.db, &ids).await?;
+    let gone: Vec<String> = ids.into_iter().filter(|id| !current.iter().any(|j| &j.id == id)).collect();
+    write_index(ctx, &current, gone).await
+}
+
+/// Writes jobs an import has just written, as they are: imported jobs are written only by
+/// imports (the `portal` source is refused there), so there is no newer state to re-read.
+pub async fn sync_imported(ctx: &Context, jobs: &[Job]) -> Result<(), ServiceError> {
+    if jobs.is_empty() {
+        return Ok(());
+    }
+    let _order = index_writes().lock().await;
+    write_index(ctx, jobs, Vec::new()).await
+}
+
+/// Re-indexes a company's public jobs (after its name changed: the name is searchable).
+pub async fn sync_company(ctx: &Context, company_id: &str) -> Result<(), ServiceError> {
+    let mut after: Option<String> = None;
+    loop {
+        let page = repositories::jobs::public_page_of_company(&ctx.db, company_id, after.as_deref(), 1000).await?;
+        let Some(last) = page.last() else { return Ok(()) };
+        after = Some(last.id.clone());
+        sync_index(ctx, &page).await?;
+    }
+}
+
+async fn write_index(ctx: &Context, jobs: &[Job], mut removals: Vec<String>) -> Result<(), ServiceError> {
+    if jobs.is_empty() && removals.is_empty() {
         return Ok(());
     }
     let mut company_ids: Vec<String> = jobs.iter().map(|j| j.company_id.clone()).collect();
@@ -335,7 +380,6 @@ pub async fn sync_index(ctx: &Context, jobs: &[Job]) -> Result<(), ServiceError>
     let names = repositories::jobs::company_names(&ctx.db, &company_ids).await?;
     let name_of = |id: &str| names.iter().find(|(c, _)| c == id).map(|(_, n)| n.clone()).unwrap_or_default();
     let mut upserts = Vec::new();
-    let mut removals = Vec::new();
     for job in jobs {
         if job.status == JobStatus::Published && job.review == Review::Approved {
             upserts.push(index_doc(job, &name_of(&job.company_id)));
@@ -353,19 +397,65 @@ pub async fn sync_index(ctx: &Context, jobs: &[Job]) -> Result<(), ServiceError>
 }
 
 /// Rebuilds the index from the database when it does not match (after a crash between a
-/// database write and its index write, or a new index version). Returns how many jobs were
-/// indexed, or `None` when the index was current.
+/// database write and its index write, a database restored from a backup, or a new index
+/// version): the index must hold as many jobs as are public and have seen exactly the newest
+/// change. Returns how many jobs were indexed, or `None` when the index was current.
 pub async fn ensure_index(ctx: &Context, mut progress: impl FnMut(u64)) -> Result<Option<u64>, ServiceError> {
     let (public, latest) = repositories::jobs::index_state(&ctx.db).await?;
     let index = ctx.jobs_index.clone();
     let (docs, watermark) = tokio::task::spawn_blocking(move || (index.len(), index.watermark()))
         .await
         .map_err(|e| ServiceError::Internal(e.into()))?;
-    if docs == public && watermark.updated_at_micros >= latest {
+    if docs == public && watermark.updated_at_micros == latest {
         return Ok(None);
     }
     tracing::info!(indexed = docs, public, "the search index is behind the database; rebuilding it");
     Ok(Some(rebuild_index(ctx, latest, &mut progress).await?))
+}
+
+/// How far back [`catch_up_index`] looks before the watermark: a transaction that stamped its
+/// `updated_at` earlier may commit after a later one.
+const CATCH_UP_OVERLAP: chrono::Duration = chrono::Duration::seconds(30);
+
+/// Brings the index up to date with jobs another process changed (a `worker` importing or
+/// closing jobs against the same database server, or a write whose index update failed): the
+/// jobs changed since a little before the watermark whose version the index does not hold.
+/// `serve` runs it every few seconds; when nothing changed it is one indexed query. Returns how
+/// many jobs it wrote.
+pub async fn catch_up_index(ctx: &Context) -> Result<usize, ServiceError> {
+    let index = ctx.jobs_index.clone();
+    let watermark = tokio::task::spawn_blocking(move || index.watermark())
+        .await
+        .map_err(|e| ServiceError::Internal(e.into()))?;
+    let mut since = DateTime::from_timestamp_micros(watermark.updated_at_micros).unwrap_or_default() - CATCH_UP_OVERLAP;
+    let mut after: Option<String> = None;
+    let mut written = 0;
+    loop {
+        let page = repositories::jobs::updated_after(&ctx.db, since, after.as_deref(), 500).await?;
+        let Some(last) = page.last() else { return Ok(written) };
+        since = last.updated_at;
+        after = Some(last.id.clone());
+        let full = page.len() == 500;
+        let ids: Vec<String> = page.iter().map(|j| j.id.clone()).collect();
+        let index = ctx.jobs_index.clone();
+        let versions = tokio::task::spawn_blocking(move || index.versions(&ids))
+            .await
+            .map_err(|e| ServiceError::Internal(e.into()))?
+            .map_err(|e| ServiceError::Internal(e.into()))?;
+        let stale: Vec<Job> = page
+            .into_iter()
+            .filter(|job| {
+                let indexed = versions.get(&job.id).copied();
+                let public = job.status == JobStatus::Published && job.review == Review::Approved;
+                if public { indexed != Some(job.updated_at.timestamp_micros()) } else { indexed.is_some() }
+            })
+            .collect();
+        written += stale.len();
+        sync_index(ctx, &stale).await?;
+        if !full {
+            return Ok(written);
+        }
+    }
 }
 
 /// Rebuilds the index from the database whatever its state (the `admin reindex-jobs` command);
@@ -455,7 +545,7 @@ pub async fn create(
         status: JobStatus::Draft,
         review: Review::Approved,
         posted_at: None,
-        source: "portal".into(),
+        source: PORTAL_SOURCE.into(),
         external_id: id,
         created_by: Some(principal.user_id.clone()),
     };
@@ -463,6 +553,9 @@ pub async fn create(
     let job = repositories::jobs::insert(&tx, &new).await?;
     audit::record(&tx, Some(&principal.user_id), AuditAction::JobCreated, Some(&job.id), meta, json!({ "company": company.id })).await?;
     tx.commit().await?;
+    // A draft is not indexed, but the index's watermark moves past it (otherwise the next start
+    // would take the index for stale).
+    sync_index(ctx, std::slice::from_ref(&job)).await?;
     Ok(job)
 }
 
@@ -526,7 +619,12 @@ pub async fn transition(
         review = if !needs_review || approved_before { Review::Approved } else { Review::Pending };
     }
     let tx = ctx.db.begin().await?;
-    let job = repositories::jobs::set_status(&tx, &job.id, to, review).await?.ok_or(ServiceError::NotFound("job"))?;
+    let Some(job) = repositories::jobs::set_status_if(&tx, &job.id, Some(job.status), to, review).await? else {
+        return Err(ServiceError::conflict(
+            ConflictKind::Concurrent,
+            "the job changed while this request ran; read it again and retry",
+        ));
+    };
     let action = match to {
         JobStatus::Published => AuditAction::JobPublished,
         JobStatus::Closed => AuditAction::JobClosed,
@@ -609,7 +707,12 @@ pub async fn review(
     }
     let job = repositories::jobs::find(&ctx.db, id).await?.ok_or(ServiceError::NotFound("job"))?;
     let tx = ctx.db.begin().await?;
-    let job = repositories::jobs::set_status(&tx, &job.id, job.status, verdict).await?.ok_or(ServiceError::NotFound("job"))?;
+    let Some(job) = repositories::jobs::set_status_if(&tx, &job.id, Some(job.status), job.status, verdict).await? else {
+        return Err(ServiceError::conflict(
+            ConflictKind::Concurrent,
+            "the job changed while this request ran; read it again and retry",
+        ));
+    };
     let action = if verdict == Review::Approved { AuditAction::JobApproved } else { AuditAction::JobRejected };
     audit::record(&tx, Some(&principal.user_id), action, Some(&job.id), meta, json!({})).await?;
     tx.commit().await?;

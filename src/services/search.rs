@@ -47,6 +47,12 @@ pub struct SearchResult {
     pub sort: SortBy,
 }
 
+/// The most values one filter list may name (`skills=a,b,…`): more is a mistake or an attack.
+pub const MAX_LIST: usize = 20;
+
+/// The longest window of `posted_within_days` (ten years).
+pub const MAX_POSTED_WITHIN_DAYS: u32 = 3650;
+
 /// The deepest page a search may ask for: a deep offset makes every segment keep that many
 /// hits. Past it, narrow the search instead.
 pub const MAX_OFFSET: u32 = 10_000;
@@ -60,9 +66,27 @@ fn choices(field: &str, values: &[String], parse: fn(&str) -> bool, names: Strin
         .collect()
 }
 
-fn search_permits() -> &'static tokio::sync::Semaphore {
-    static PERMITS: OnceLock<tokio::sync::Semaphore> = OnceLock::new();
-    PERMITS.get_or_init(|| tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get()).max(2)))
+fn search_permits() -> &'static std::sync::Arc<tokio::sync::Semaphore> {
+    static PERMITS: OnceLock<std::sync::Arc<tokio::sync::Semaphore>> = OnceLock::new();
+    PERMITS.get_or_init(|| {
+        std::sync::Arc::new(tokio::sync::Semaphore::new(
+            std::thread::available_parallelism().map_or(2, |n| n.get()).max(2),
+        ))
+    })
+}
+
+/// Refuses a list longer than [`MAX_LIST`] and drops repeats, keeping the first of each.
+fn bounded(field: &str, values: &[String]) -> Result<Vec<String>, ServiceError> {
+    if values.len() > MAX_LIST {
+        return Err(ServiceError::validation(format!("{field} may name at most {MAX_LIST} values")));
+    }
+    let mut seen: Vec<String> = Vec::with_capacity(values.len());
+    for value in values {
+        if !seen.contains(value) {
+            seen.push(value.clone());
+        }
+    }
+    Ok(seen)
 }
 
 pub async fn search(ctx: &Context, params: SearchParams) -> Result<SearchResult, ServiceError> {
@@ -74,6 +98,21 @@ pub async fn search(ctx: &Context, params: SearchParams) -> Result<SearchResult,
         Some("newest") => SortBy::Newest,
         Some("salary") => SortBy::Salary,
         Some(other) => return Err(ServiceError::validation(format!("sort {other:?} is not one of relevance, newest, salary"))),
+    };
+    if params.posted_within_days.is_some_and(|d| d > MAX_POSTED_WITHIN_DAYS) {
+        return Err(ServiceError::validation(format!(
+            "posted_within_days must be at most {MAX_POSTED_WITHIN_DAYS}"
+        )));
+    }
+    let params = SearchParams {
+        countries: bounded("country", &params.countries)?,
+        workplaces: bounded("workplace", &params.workplaces)?,
+        employment_types: bounded("employment_type", &params.employment_types)?,
+        seniorities: bounded("seniority", &params.seniorities)?,
+        categories: bounded("category", &params.categories)?,
+        skills: bounded("skills", &params.skills)?,
+        companies: bounded("company", &params.companies)?,
+        ..params
     };
     let workplaces = choices("workplace", &params.workplaces, |v| Workplace::parse(v).is_some(), Workplace::names())?;
     let employment_types =
@@ -128,7 +167,7 @@ pub async fn search(ctx: &Context, params: SearchParams) -> Result<SearchResult,
     let now = Utc::now();
     let query = IndexQuery {
         text: params.q.map(|q| q.chars().take(500).collect()).filter(|q: &String| !q.trim().is_empty()),
-        location: params.location.filter(|l| !l.trim().is_empty()),
+        location: params.location.map(|l| l.chars().take(200).collect()).filter(|l: &String| !l.trim().is_empty()),
         countries,
         workplaces,
         employment_types,
@@ -146,12 +185,16 @@ pub async fn search(ctx: &Context, params: SearchParams) -> Result<SearchResult,
         facets: params.facets,
     };
     let index = ctx.jobs_index.clone();
-    let permit = search_permits().acquire().await.map_err(|e| ServiceError::Internal(e.into()))?;
-    let hits = tokio::task::spawn_blocking(move || index.search(&query))
-        .await
-        .map_err(|e| ServiceError::Internal(e.into()))?
-        .map_err(|e| ServiceError::Internal(e.into()))?;
-    drop(permit);
+    // The permit travels with the blocking work: a request dropped on timeout or disconnect
+    // does not free a slot while its search still runs.
+    let permit = search_permits().clone().acquire_owned().await.map_err(|e| ServiceError::Internal(e.into()))?;
+    let hits = tokio::task::spawn_blocking(move || {
+        let _permit = permit;
+        index.search(&query)
+    })
+    .await
+    .map_err(|e| ServiceError::Internal(e.into()))?
+    .map_err(|e| ServiceError::Internal(e.into()))?;
 
     let found = repositories::jobs::find_many(&ctx.db, &hits.ids).await?;
     let mut company_ids: Vec<String> = found.iter().map(|j| j.company_id.clone()).collect();

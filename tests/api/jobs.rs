@@ -238,3 +238,24 @@ async fn ids_that_cannot_exist_are_not_found() {
         assert_error(app.get(&format!("/api/v1/jobs/{id}")).await, 404, "not_found").await;
     }
 }
+
+#[tokio::test]
+async fn renaming_a_company_renames_it_in_search() {
+    let app = spawn_app().await;
+    let owner = employer(&app, "owner@example.com", "Zanzibar Widgets").await;
+    let job = draft(&app, &owner, "zanzibar-widgets").await;
+    let id = job["id"].as_str().unwrap();
+    let response = app.post_authed(&format!("/api/v1/jobs/{id}/publish"), &owner.access, &json!({})).await;
+    assert_eq!(response.status(), 200);
+    let found: Value = app.get("/api/v1/jobs?q=zanzibar").await.json().await.unwrap();
+    assert_eq!(found["total"], 1, "{found}");
+
+    let response =
+        app.patch_authed("/api/v1/companies/zanzibar-widgets", &owner.access, &json!({ "name": "Quokka Tools" })).await;
+    assert_eq!(response.status(), 200);
+    let new_name: Value = app.get("/api/v1/jobs?q=quokka").await.json().await.unwrap();
+    assert_eq!(new_name["total"], 1, "{new_name}");
+    assert_eq!(new_name["items"][0]["company"]["name"], "Quokka Tools");
+    let old_name: Value = app.get("/api/v1/jobs?q=zanzibar").await.json().await.unwrap();
+    assert_eq!(old_name["total"], 0, "the old name no longer matches: {old_name}");
+}

@@ -181,10 +181,13 @@ async fn paging_is_bounded_and_a_page_past_the_end_is_empty() {
     seen.sort();
     seen.dedup();
     assert_eq!(seen.len(), 25, "pages neither repeat nor skip");
-    for bad in ["?limit=0", "?limit=1000", "?limit=-1", "?offset=x", "?offset=10001", "?workplace=moon", "?country=Portugal", "?salary_min=100", "?nonsense=1"] {
+    for bad in ["?limit=0", "?limit=1000", "?limit=-1", "?offset=x", "?offset=10001", "?workplace=moon", "?country=Portugal", "?salary_min=100", "?nonsense=1", "?posted_within_days=100000000", "?posted_within_days=3651"] {
         let response = app.get(&format!("/api/v1/jobs{bad}")).await;
         assert!(response.status().is_client_error(), "{bad}: {}", response.status());
     }
+    let skills = |n: usize| (0..n).map(|i| format!("skill{i}")).collect::<Vec<_>>().join(",");
+    assert_eq!(app.get(&format!("/api/v1/jobs?skills={}", skills(20))).await.status(), 200);
+    assert_eq!(app.get(&format!("/api/v1/jobs?skills={}", skills(21))).await.status(), 422, "a list is bounded");
 }
 
 #[tokio::test]
@@ -218,4 +221,29 @@ async fn closed_expired_and_unapproved_jobs_never_show_even_if_the_index_lags() 
     assert!(rebuilt.is_some());
     assert_eq!(search(&app, "?q=open").await["total"], 0);
     assert!(jobportal::services::jobs::ensure_index(&app.ctx, |_| {}).await.unwrap().is_none(), "current now");
+}
+
+#[tokio::test]
+async fn changes_made_by_another_process_reach_the_index_when_it_catches_up() {
+    use jobportal::repositories::jobs as repo;
+    use jobportal::services::jobs::{catch_up_index, ensure_index};
+    let app = spawn_app().await;
+    app.import_jsonl(&[job("a", "Harbour Pilot"), job("b", "Lighthouse Keeper")]).await;
+    assert_eq!(catch_up_index(&app.ctx).await.unwrap(), 0, "an index written by this process is current");
+    let pilot = search(&app, "?q=pilot").await["items"][0]["id"].as_str().unwrap().to_owned();
+    let keeper = search(&app, "?q=keeper").await["items"][0]["id"].as_str().unwrap().to_owned();
+
+    // Another process changes the database; this process's index does not see it.
+    repo::set_status(&app.db, &pilot, JobStatus::Closed, Review::Approved).await.unwrap();
+    let mut renamed = repo::find(&app.db, &keeper).await.unwrap().unwrap();
+    renamed.fields.title = "Lighthouse Engineer".into();
+    repo::update_fields(&app.db, &keeper, &renamed.fields, "changed elsewhere").await.unwrap();
+    assert_eq!(search(&app, "?q=engineer").await["total"], 0, "not seen yet");
+    assert_eq!(search(&app, "?q=pilot").await["total"], 1, "the index still counts it");
+
+    assert_eq!(catch_up_index(&app.ctx).await.unwrap(), 2);
+    assert_eq!(titles(&search(&app, "?q=engineer").await), ["Lighthouse Engineer"]);
+    assert_eq!(search(&app, "?q=pilot").await["total"], 0);
+    assert_eq!(catch_up_index(&app.ctx).await.unwrap(), 0, "caught up");
+    assert!(ensure_index(&app.ctx, |_| {}).await.unwrap().is_none(), "and current by the start-up check");
 }

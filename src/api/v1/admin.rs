@@ -348,35 +348,60 @@ pub async fn import_jobs(
         format: format.into(),
         source: query.source.unwrap_or_else(|| "import".into()),
     };
-    let id = crate::services::admin::enqueue_import(&state.ctx, &principal, &task).await?;
+    let id = match crate::services::admin::enqueue_import(&state.ctx, &principal, &task).await {
+        Ok(id) => id,
+        Err(err) => {
+            let _ = tokio::fs::remove_file(&path).await;
+            return Err(err.into());
+        }
+    };
     Ok((
         StatusCode::ACCEPTED,
         Json(crate::schemas::admin::AcceptedTaskBody { status_url: format!("/api/v1/admin/tasks/{id}"), task_id: id }),
     ))
 }
 
-/// Streams a request body to a file (never all in memory).
+/// Streams a request body to a file (never all in memory): first to a `.part` name, then, once
+/// it is complete and on disk, renamed into place and the directory synced, so a file that
+/// exists under its final name is whole and survives a power cut once the 202 is sent.
 async fn store_upload(body: axum::body::Body, dir: &std::path::Path, path: &std::path::Path) -> Result<(), ApiError> {
+    let partial = path.with_extension("part");
+    let result = write_upload(body, dir, &partial, path).await;
+    if result.is_err() {
+        let _ = tokio::fs::remove_file(&partial).await;
+    }
+    result
+}
+
+async fn write_upload(
+    body: axum::body::Body,
+    dir: &std::path::Path,
+    partial: &std::path::Path,
+    path: &std::path::Path,
+) -> Result<(), ApiError> {
     use futures_util::StreamExt;
     use tokio::io::AsyncWriteExt;
     tokio::fs::create_dir_all(dir).await.map_err(ApiError::internal)?;
-    let mut file = tokio::fs::File::create(path).await.map_err(ApiError::internal)?;
+    let mut file = tokio::fs::File::create(partial).await.map_err(ApiError::internal)?;
     let mut stream = http_body_util::BodyExt::into_data_stream(http_body_util::Limited::new(body, IMPORT_LIMIT));
     while let Some(chunk) = stream.next().await {
-        let chunk = match chunk {
-            Ok(chunk) => chunk,
-            Err(err) => {
-                drop(file);
-                let _ = tokio::fs::remove_file(path).await;
-                if err.downcast_ref::<http_body_util::LengthLimitError>().is_some() {
-                    return Err(ApiError::new(ErrorCode::PayloadTooLarge, "the upload is larger than the limit"));
-                }
-                return Err(ApiError::new(ErrorCode::InvalidParameter, format!("the upload broke off: {err}")));
+        let chunk = chunk.map_err(|err| {
+            if err.downcast_ref::<http_body_util::LengthLimitError>().is_some() {
+                ApiError::new(ErrorCode::PayloadTooLarge, "the upload is larger than the limit")
+            } else {
+                ApiError::new(ErrorCode::InvalidParameter, format!("the upload broke off: {err}"))
             }
-        };
+        })?;
         file.write_all(&chunk).await.map_err(ApiError::internal)?;
     }
     file.sync_all().await.map_err(ApiError::internal)?;
+    drop(file);
+    tokio::fs::rename(partial, path).await.map_err(ApiError::internal)?;
+    let dir = dir.to_owned();
+    tokio::task::spawn_blocking(move || std::fs::File::open(&dir)?.sync_all())
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(ApiError::internal)?;
     Ok(())
 }
 

@@ -68,11 +68,21 @@ fn read_lines(input: impl Read, each: &mut impl FnMut(Item) -> bool) -> Result<(
     let mut number = 0u64;
     loop {
         line.clear();
-        let n = reader.read_until(b'\n', &mut line).map_err(|e| format!("reading: {e}"))?;
+        let n = (&mut reader)
+            .take(MAX_RECORD_BYTES as u64 + 1)
+            .read_until(b'\n', &mut line)
+            .map_err(|e| format!("reading: {e}"))?;
         if n == 0 {
             return Ok(());
         }
         number += 1;
+        if line.len() > MAX_RECORD_BYTES {
+            skip_line(&mut reader).map_err(|e| format!("reading: {e}"))?;
+            if !each((number, Err(too_large()))) {
+                return Ok(());
+            }
+            continue;
+        }
         let text = match std::str::from_utf8(&line) {
             Ok(text) => text.trim(),
             Err(_) => {
@@ -95,6 +105,44 @@ fn read_lines(input: impl Read, each: &mut impl FnMut(Item) -> bool) -> Result<(
                 return Ok(());
             }
         }
+    }
+}
+
+/// The largest record read (a job's description is at most 100,000 characters): a bigger one
+/// is reported and skipped, so one broken line cannot fill the memory.
+pub const MAX_RECORD_BYTES: usize = 16 << 20;
+
+/// The largest JSON document that is not an array (read whole, then split).
+const MAX_DOCUMENT_BYTES: usize = 64 << 20;
+
+fn too_large() -> String {
+    format!("the record is larger than {} MiB", MAX_RECORD_BYTES >> 20)
+}
+
+/// Consumes the rest of a line without keeping it.
+fn skip_line(reader: &mut impl BufRead) -> std::io::Result<()> {
+    loop {
+        let buffer = reader.fill_buf()?;
+        if buffer.is_empty() {
+            return Ok(());
+        }
+        match buffer.iter().position(|&b| b == b'\n') {
+            Some(at) => {
+                reader.consume(at + 1);
+                return Ok(());
+            }
+            None => {
+                let n = buffer.len();
+                reader.consume(n);
+            }
+        }
+    }
+}
+
+/// Adds a byte to a record unless it is already over the limit (then it is only measured).
+fn keep(element: &mut Vec<u8>, b: u8) {
+    if element.len() <= MAX_RECORD_BYTES {
+        element.push(b);
     }
 }
 
@@ -143,6 +191,12 @@ fn read_json(input: impl Read, each: &mut impl FnMut(Item) -> bool) -> Result<()
         let start = line;
         let mut buffer = vec![first];
         while let Some(b) = next(&mut line)? {
+            if buffer.len() >= MAX_DOCUMENT_BYTES {
+                return Err(format!(
+                    "a JSON document that is not an array must be under {} MiB; split it into JSON Lines",
+                    MAX_DOCUMENT_BYTES >> 20
+                ));
+            }
             buffer.push(b);
         }
         match serde_json::from_slice::<Value>(&buffer) {
@@ -176,7 +230,7 @@ fn read_json(input: impl Read, each: &mut impl FnMut(Item) -> bool) -> Result<()
             return Ok(());
         };
         if in_string {
-            element.push(b);
+            keep(&mut element, b);
             if escaped {
                 escaped = false;
             } else if b == b'\\' {
@@ -189,7 +243,7 @@ fn read_json(input: impl Read, each: &mut impl FnMut(Item) -> bool) -> Result<()
         match b {
             b'"' => {
                 in_string = true;
-                element.push(b);
+                keep(&mut element, b);
             }
             b'{' | b'[' => {
                 if depth == 0 && element.iter().all(|b| b.is_ascii_whitespace()) {
@@ -197,11 +251,11 @@ fn read_json(input: impl Read, each: &mut impl FnMut(Item) -> bool) -> Result<()
                     start_line = line;
                 }
                 depth += 1;
-                element.push(b);
+                keep(&mut element, b);
             }
             b'}' | b']' if depth > 0 => {
                 depth -= 1;
-                element.push(b);
+                keep(&mut element, b);
             }
             b']' => {
                 flush(&mut element, start_line, each);
@@ -217,7 +271,7 @@ fn read_json(input: impl Read, each: &mut impl FnMut(Item) -> bool) -> Result<()
                 if depth == 0 && element.iter().all(|b| b.is_ascii_whitespace()) && !b.is_ascii_whitespace() {
                     start_line = line;
                 }
-                element.push(b);
+                keep(&mut element, b);
             }
         }
     }
@@ -227,6 +281,9 @@ fn flush(element: &mut Vec<u8>, line: u64, each: &mut impl FnMut(Item) -> bool) 
     let bytes = std::mem::take(element);
     if bytes.iter().all(|b| b.is_ascii_whitespace()) {
         return true;
+    }
+    if bytes.len() > MAX_RECORD_BYTES {
+        return each((line, Err(too_large())));
     }
     let item = match std::str::from_utf8(&bytes) {
         Err(_) => Err("not valid UTF-8".to_owned()),
@@ -377,6 +434,18 @@ mod tests {
     fn json_lines_skip_blank_lines_and_report_broken_ones() {
         let (items, _) = collect(Format::JsonLines, "{\"title\": \"A\"}\n\n{broken\n{\"title\": \"C\"}\n");
         assert_eq!(items.iter().map(|(l, r)| (*l, r.is_ok())).collect::<Vec<_>>(), vec![(1, true), (3, false), (4, true)]);
+    }
+
+    #[test]
+    fn a_record_over_the_limit_is_reported_and_skipped_in_lines_and_arrays() {
+        let huge = format!("{{\"title\": \"{}\"}}", "x".repeat(MAX_RECORD_BYTES));
+        let lines = format!("{{\"title\": \"A\"}}\n{huge}\n{{\"title\": \"C\"}}\n");
+        let (items, _) = collect(Format::JsonLines, &lines);
+        assert_eq!(items.iter().map(|(l, r)| (*l, r.is_ok())).collect::<Vec<_>>(), vec![(1, true), (2, false), (3, true)]);
+        assert!(items[1].1.as_ref().unwrap_err().contains("larger than"));
+        let array = format!("[{{\"title\": \"A\"}},\n{huge},\n{{\"title\": \"C\"}}]");
+        let (items, _) = collect(Format::Json, &array);
+        assert_eq!(items.iter().map(|(l, r)| (*l, r.is_ok())).collect::<Vec<_>>(), vec![(1, true), (2, false), (3, true)]);
     }
 
     #[test]

@@ -98,7 +98,7 @@ fn number(value: Option<&Value>, field: &str) -> Result<Option<f64>, String> {
         None | Some(Value::Null) => Ok(None),
         Some(Value::Number(n)) => Ok(n.as_f64()),
         Some(Value::String(s)) if s.trim().is_empty() => Ok(None),
-        Some(Value::String(s)) => s.trim().parse().map(Some).map_err(|_| format!("{field} {s:?} is not a number")),
+        Some(Value::String(s)) => s.trim().parse().map(Some).map_err(|_| format!("{field} {} is not a number", shown(s))),
         Some(_) => Err(format!("{field} must be a number")),
     }
 }
@@ -114,7 +114,7 @@ fn date(value: Option<&Value>, field: &str) -> Result<Option<DateTime<Utc>>, Str
             }
             chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
                 .map(|d| Some(d.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc()))
-                .map_err(|_| format!("{field} {s:?} is not a date (YYYY-MM-DD or RFC 3339)"))
+                .map_err(|_| format!("{field} {} is not a date (YYYY-MM-DD or RFC 3339)", shown(s)))
         }
         Some(_) => Err(format!("{field} must be a date string")),
     }
@@ -125,6 +125,17 @@ fn text_field(value: &Value, key: &str) -> Result<Option<String>, String> {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) => Ok(Some(s.clone())),
         Some(_) => Err(format!("{key} must be a string")),
+    }
+}
+
+/// A value quoted in an error message, cut short: a report names the problem, it does not
+/// repeat a huge field.
+fn shown(value: &str) -> String {
+    const MAX: usize = 40;
+    if value.chars().count() <= MAX {
+        format!("{value:?}")
+    } else {
+        format!("{:?}…", value.chars().take(MAX).collect::<String>())
     }
 }
 
@@ -301,6 +312,13 @@ pub fn to_record(value: &Value, default_source: &str) -> Result<ImportRecord, St
     if record.source.chars().count() > 100 || record.external_id.chars().count() > 200 {
         return Err("source or external_id is too long".into());
     }
+    if record.source.trim().is_empty() {
+        return Err("source must not be empty".into());
+    }
+    if record.source == crate::services::jobs::PORTAL_SOURCE {
+        // Jobs made in the portal use it; an import must not overwrite them.
+        return Err(format!("the source {:?} is reserved for jobs made in the portal", record.source));
+    }
     if record.company_name.chars().count() > 120 {
         return Err("the company name is longer than 120 characters".into());
     }
@@ -401,7 +419,7 @@ async fn write_batch(ctx: &Context, batch: &[ImportRecord], summary: &mut Import
     }
     let written = repositories::jobs::upsert_many(&tx, &changed).await?;
     tx.commit().await?;
-    super::jobs::sync_index(ctx, &written).await
+    super::jobs::sync_imported(ctx, &written).await
 }
 
 /// One input: a name for messages (the file name, or `-` for standard input) and its bytes.
@@ -563,6 +581,8 @@ mod tests {
         assert!(to_record(&json!({"title": "Dev", "company": "Acme", "skills": 5}), "x").unwrap_err().contains("skills"));
         assert!(to_record(&json!({"title": "x".repeat(300), "company": "Acme"}), "x").unwrap_err().contains("title"));
         assert!(to_record(&json!(["not", "an", "object"]), "x").is_err());
+        let portal = json!({"title": "Dev", "company": "Acme", "source": "portal", "external_id": "1"});
+        assert!(to_record(&portal, "x").unwrap_err().contains("reserved"), "imports never overwrite portal jobs");
     }
 
     #[test]
