@@ -101,6 +101,11 @@ fn generate(source: &Source, count: u64, out: &Path) -> usize {
         let skills: Vec<&str> =
             (0..2 + r % 4).map(|k| SKILLS[(mix(r.wrapping_add(k)) % SKILLS.len() as u64) as usize]).collect();
         let workplace = ["onsite", "hybrid", "remote"][(r % 3) as usize];
+        // Most real postings do not say; a generated job does (nine in ten full time).
+        let employment = match employment {
+            Value::Null => json!(if mix(r ^ 5) % 10 == 0 { "contract" } else { "full_time" }),
+            known => known.clone(),
+        };
         let salary = (r % 10 < 4).then(|| {
             let min = 30_000 + (mix(r ^ 2) % 150) * 1_000;
             let currency = ["USD", "EUR", "GBP"][(mix(r ^ 3) % 3) as usize];

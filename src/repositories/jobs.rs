@@ -208,6 +208,8 @@ struct JobWrite {
     external_id: String,
     content_hash: String,
     created_by: Option<String>,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
 }
 
 impl JobWrite {
@@ -244,8 +246,41 @@ impl JobWrite {
             external_id: job.external_id.clone(),
             content_hash: job.content_hash.clone(),
             created_by: job.created_by.clone(),
+            created_at: now,
+            updated_at: now,
         }
     }
+}
+
+/// Creates imported jobs that do not exist yet, in one statement that returns nothing (the
+/// cheapest write SurrealDB has: no per-row duplicate handling, no rows sent back); the jobs
+/// are returned as written, with `now` as their creation and update time. A job that exists
+/// already fails the statement, and with it the transaction.
+pub async fn insert_new(ex: &impl Executor, jobs: &[NewJob]) -> Result<Vec<Job>, RepoError> {
+    if jobs.is_empty() {
+        return Ok(Vec::new());
+    }
+    let now = Utc::now();
+    let rows: Vec<JobWrite> = jobs.iter().map(|job| JobWrite::new(job, now)).collect();
+    ex.query("INSERT INTO job $rows RETURN NONE").bind(("rows", rows)).await?.check()?;
+    Ok(jobs
+        .iter()
+        .map(|job| Job {
+            id: job.id.clone(),
+            company_id: job.company_id.clone(),
+            fields: job.fields.clone(),
+            status: job.status,
+            review: job.review,
+            posted_at: job.posted_at,
+            closed_at: (job.status == JobStatus::Closed).then_some(now),
+            source: job.source.clone(),
+            external_id: job.external_id.clone(),
+            content_hash: job.content_hash.clone(),
+            view_count: 0,
+            created_at: now,
+            updated_at: now,
+        })
+        .collect())
 }
 
 /// Stores imported jobs in one statement: new ones are created, existing ones (same id) get
@@ -288,6 +323,17 @@ pub async fn find_many(ex: &impl Executor, ids: &[String]) -> Result<Vec<Job>, R
     }
     // Selecting from a list of record ids fetches them directly, no scan.
     let mut response = ex.query("SELECT * FROM $ids").bind(("ids", record_ids("job", ids))).await?;
+    rows_of(response.take(0)?)
+}
+
+/// Like [`find_many`] without the descriptions (a search page lists jobs without them, and
+/// they are most of a job's bytes). The jobs come back with an empty description.
+pub async fn find_many_listed(ex: &impl Executor, ids: &[String]) -> Result<Vec<Job>, RepoError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut response =
+        ex.query("SELECT *, '' AS description FROM $ids").bind(("ids", record_ids("job", ids))).await?;
     rows_of(response.take(0)?)
 }
 

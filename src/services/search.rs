@@ -40,7 +40,8 @@ pub struct SearchParams {
 
 #[derive(Debug, Clone)]
 pub struct SearchResult {
-    /// The jobs of the page with their companies, in rank order.
+    /// The jobs of the page with their companies, in rank order (descriptions left empty: a
+    /// page lists jobs without them).
     pub jobs: Vec<(Job, Company)>,
     pub total: u64,
     pub facets: BTreeMap<String, Vec<(String, u64)>>,
@@ -196,7 +197,7 @@ pub async fn search(ctx: &Context, params: SearchParams) -> Result<SearchResult,
     .map_err(|e| ServiceError::Internal(e.into()))?
     .map_err(|e| ServiceError::Internal(e.into()))?;
 
-    let found = repositories::jobs::find_many(&ctx.db, &hits.ids).await?;
+    let found = repositories::jobs::find_many_listed(&ctx.db, &hits.ids).await?;
     let mut company_ids: Vec<String> = found.iter().map(|j| j.company_id.clone()).collect();
     company_ids.sort();
     company_ids.dedup();

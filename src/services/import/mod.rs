@@ -19,7 +19,7 @@ use super::jobs::{JobInput, content_hash, validate};
 use super::{Context, ServiceError, audit};
 use crate::models::audit::AuditAction;
 use crate::models::company::CompanyFields;
-use crate::models::job::{EmploymentType, JobFields, JobStatus, Review};
+use crate::models::job::{EmploymentType, Job, JobFields, JobStatus, Review};
 use crate::repositories;
 use crate::repositories::jobs::NewJob;
 use formats::Format;
@@ -347,7 +347,8 @@ fn stable_id(kind: &str, name: &str) -> String {
 }
 
 /// Writes one batch of checked records in one transaction; counts what happened.
-async fn write_batch(ctx: &Context, batch: &[ImportRecord], summary: &mut ImportSummary) -> Result<(), ServiceError> {
+/// Writes one batch in one transaction and returns the jobs it wrote (for the index).
+async fn write_batch(ctx: &Context, batch: &[ImportRecord], summary: &mut ImportSummary) -> Result<Vec<Job>, ServiceError> {
     let tx = ctx.db.begin().await?;
     // Companies by slug: the existing one, or a new one with an id derived from the slug.
     let mut slugs: Vec<String> = batch.iter().map(|r| company_slug(&r.company_name)).collect();
@@ -406,20 +407,49 @@ async fn write_batch(ctx: &Context, batch: &[ImportRecord], summary: &mut Import
     let ids: Vec<String> = jobs.iter().map(|j| j.id.clone()).collect();
     let existing: std::collections::HashMap<String, String> =
         repositories::jobs::hashes(&tx, &ids).await?.into_iter().collect();
-    let mut changed = Vec::with_capacity(jobs.len());
+    let mut created = Vec::with_capacity(jobs.len());
+    let mut changed = Vec::new();
     for job in jobs {
         match existing.get(&job.id) {
-            None => summary.created += 1,
+            None => {
+                summary.created += 1;
+                created.push(job);
+            }
             Some(hash) if *hash == job.content_hash => summary.unchanged += 1,
-            Some(_) => summary.updated += 1,
-        }
-        if existing.get(&job.id) != Some(&job.content_hash) {
-            changed.push(job);
+            Some(_) => {
+                summary.updated += 1;
+                changed.push(job);
+            }
         }
     }
-    let written = repositories::jobs::upsert_many(&tx, &changed).await?;
+    let mut written = repositories::jobs::insert_new(&tx, &created).await?;
+    written.extend(repositories::jobs::upsert_many(&tx, &changed).await?);
     tx.commit().await?;
-    super::jobs::sync_imported(ctx, &written).await
+    Ok(written)
+}
+
+/// The index write of the previous batch, running while the next batch goes to the database
+/// (the index writes on the blocking pool, the database on the runtime: two cores at work).
+#[derive(Default)]
+struct IndexPipeline {
+    pending: Option<tokio::task::JoinHandle<Result<(), ServiceError>>>,
+}
+
+impl IndexPipeline {
+    async fn wait(&mut self) -> Result<(), ServiceError> {
+        match self.pending.take() {
+            Some(task) => task.await.map_err(|e| ServiceError::Internal(e.into()))?,
+            None => Ok(()),
+        }
+    }
+
+    /// Waits for the previous write (index writes stay in batch order), then starts this one.
+    async fn push(&mut self, ctx: &Context, written: Vec<Job>) -> Result<(), ServiceError> {
+        self.wait().await?;
+        let ctx = ctx.clone();
+        self.pending = Some(tokio::spawn(async move { super::jobs::sync_imported(&ctx, &written).await }));
+        Ok(())
+    }
 }
 
 /// One input: a name for messages (the file name, or `-` for standard input) and its bytes.
@@ -450,6 +480,7 @@ pub async fn import(
     progress: &mut dyn Progress,
 ) -> Result<ImportSummary, ServiceError> {
     let mut summary = ImportSummary::default();
+    let mut index = IndexPipeline::default();
     for input in inputs {
         let name = input.name.clone();
         let (tx, mut rx) = tokio::sync::mpsc::channel::<Result<(u64, Result<ImportRecord, String>), String>>(4096);
@@ -499,7 +530,8 @@ pub async fn import(
                     }
                     if batch.len() >= options.batch_size {
                         if !options.dry_run {
-                            write_batch(ctx, &batch, &mut summary).await?;
+                            let written = write_batch(ctx, &batch, &mut summary).await?;
+                            index.push(ctx, written).await?;
                         } else {
                             summary.created += batch.len() as u64;
                         }
@@ -513,13 +545,15 @@ pub async fn import(
         reader.await.map_err(|e| ServiceError::Internal(e.into()))?;
         if !batch.is_empty() {
             if !options.dry_run {
-                write_batch(ctx, &batch, &mut summary).await?;
+                let written = write_batch(ctx, &batch, &mut summary).await?;
+                index.push(ctx, written).await?;
             } else {
                 summary.created += batch.len() as u64;
             }
             progress.batch(&summary);
         }
     }
+    index.wait().await?;
     if !options.dry_run {
         let meta = super::RequestMeta::default();
         let details = json!({ "created": summary.created, "updated": summary.updated, "unchanged": summary.unchanged, "invalid": summary.invalid });
