@@ -44,11 +44,13 @@ token=$(curl -sf -H 'content-type: application/json' \
 # One worker: with two, CPython 3.11 sometimes fails inside hypothesis ("AST constructor
 # recursion depth mismatch"), a fault of the tool, not of the server.
 # Logout would end the session the run depends on. (Password change and account deletion
-# need the current password, which generated data cannot guess.)
+# need the current password, which generated data cannot guess.) The job upload takes a raw
+# JSON Lines or CSV body, which schemathesis cannot generate; tests/api/import.rs covers it.
 "$venv/bin/schemathesis" run "$base/api/v1/openapi.json" \
     --header "Authorization: Bearer $token" \
     --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance \
     --exclude-path /api/v1/auth/logout \
+    --exclude-path /api/v1/admin/jobs/import \
     --max-time "${SCHEMATHESIS_MAX_TIME:-60}" \
     --workers 1 \
     --suppress-health-check all \
