@@ -360,14 +360,31 @@ pub async fn update_fields(
     fields: &JobFields,
     content_hash: &str,
 ) -> Result<Option<Job>, RepoError> {
+    update_fields_if(ex, id, None, fields, content_hash).await
+}
+
+/// Like [`update_fields`], only while the job is still the version the caller read (its
+/// `updated_at`), checked and written in one statement: an edit based on a job that another
+/// request changed meanwhile (another edit, an archive) writes nothing and returns `None`.
+pub async fn update_fields_if(
+    ex: &impl Executor,
+    id: &str,
+    read_at: Option<DateTime<Utc>>,
+    fields: &JobFields,
+    content_hash: &str,
+) -> Result<Option<Job>, RepoError> {
     let sql = format!(
-        "UPDATE ONLY type::record('job', $id) SET {SET_FIELDS}, content_hash = $content_hash, \
-         updated_at = time::now() RETURN AFTER"
+        "UPDATE type::record('job', $id) SET {SET_FIELDS}, content_hash = $content_hash, \
+         updated_at = time::now() WHERE $read_at = NONE OR updated_at = $read_at RETURN AFTER"
     );
-    let query = ex.query(sql).bind(("id", id.to_owned())).bind(("content_hash", content_hash.to_owned()));
+    let query = ex
+        .query(sql)
+        .bind(("id", id.to_owned()))
+        .bind(("read_at", read_at))
+        .bind(("content_hash", content_hash.to_owned()));
     let mut response = bind_fields(query, fields).await?;
-    let row: Option<JobRow> = response.take(0)?;
-    row.map(Job::try_from).transpose()
+    let rows: Vec<JobRow> = response.take(0)?;
+    rows.into_iter().next().map(Job::try_from).transpose()
 }
 
 /// Moves a job to `status` and `review`, stamping `posted_at` on first publication and

@@ -576,9 +576,13 @@ pub async fn update(
         publishable(&fields, Utc::now())?;
     }
     let tx = ctx.db.begin().await?;
-    let job = repositories::jobs::update_fields(&tx, &job.id, &fields, &content_hash(&job.company_id, &fields, job.status))
-        .await?
-        .ok_or(ServiceError::NotFound("job"))?;
+    let hash = content_hash(&job.company_id, &fields, job.status);
+    let Some(job) = repositories::jobs::update_fields_if(&tx, &job.id, Some(job.updated_at), &fields, &hash).await? else {
+        return Err(ServiceError::conflict(
+            ConflictKind::Concurrent,
+            "the job changed while this request ran; read it again and retry",
+        ));
+    };
     audit::record(&tx, Some(&principal.user_id), AuditAction::JobUpdated, Some(&job.id), meta, json!({})).await?;
     tx.commit().await?;
     sync_index(ctx, std::slice::from_ref(&job)).await?;

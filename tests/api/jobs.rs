@@ -259,3 +259,35 @@ async fn renaming_a_company_renames_it_in_search() {
     let old_name: Value = app.get("/api/v1/jobs?q=zanzibar").await.json().await.unwrap();
     assert_eq!(old_name["total"], 0, "the old name no longer matches: {old_name}");
 }
+
+#[tokio::test]
+async fn concurrent_edits_never_lose_an_acknowledged_change() {
+    let app = spawn_app().await;
+    let owner = employer(&app, "owner@example.com", "Acme").await;
+    let job = draft(&app, &owner, "acme").await;
+    let id = job["id"].as_str().unwrap().to_owned();
+    let edits = [
+        ("title", json!("Edited title")),
+        ("city", json!("Porto")),
+        ("category", json!("design")),
+        ("description", json!("Edited description")),
+        ("seniority", json!("lead")),
+        ("tags", json!(["edited"])),
+    ];
+    let responses = futures_util::future::join_all(edits.iter().map(|(field, value)| {
+        let body = json!({ *field: value });
+        let url = format!("/api/v1/jobs/{id}");
+        let (app, token) = (&app, owner.access.clone());
+        async move { app.patch_authed(&url, &token, &body).await.status().as_u16() }
+    }))
+    .await;
+    assert!(responses.iter().all(|s| *s == 200 || *s == 409), "{responses:?}");
+    assert!(responses.contains(&200));
+    let now: Value = app.get_authed(&format!("/api/v1/jobs/{id}"), &owner.access).await.json().await.unwrap();
+    for ((field, value), status) in edits.iter().zip(&responses) {
+        if *status == 200 {
+            let stored = if *field == "city" { &now["location"]["city"] } else { &now[*field] };
+            assert_eq!(stored, value, "{field} was acknowledged, then lost: {now}");
+        }
+    }
+}
