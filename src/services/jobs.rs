@@ -349,8 +349,11 @@ pub async fn sync_index(ctx: &Context, jobs: &[Job]) -> Result<(), ServiceError>
     write_index(ctx, &current, gone).await
 }
 
-/// Writes jobs an import has just written, as they are: imported jobs are written only by
-/// imports (the `portal` source is refused there), so there is no newer state to re-read.
+/// Writes jobs an import has just written, as they are, without re-reading them (an import
+/// writes thousands a second). Only imports change an imported job's content (the `portal`
+/// source is refused there); a moderation or expiry racing with the import can leave the index
+/// one state behind, which `serve`'s catch-up corrects within seconds and which search never
+/// shows, since every hit is checked against the database.
 pub async fn sync_imported(ctx: &Context, jobs: &[Job]) -> Result<(), ServiceError> {
     if jobs.is_empty() {
         return Ok(());
