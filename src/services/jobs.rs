@@ -339,11 +339,16 @@ fn index_writes() -> &'static tokio::sync::Mutex<()> {
 /// Brings the index up to date with `jobs` as the database holds them now (a job that is gone
 /// or no longer public leaves the index).
 pub async fn sync_index(ctx: &Context, jobs: &[Job]) -> Result<(), ServiceError> {
-    if jobs.is_empty() {
+    let ids: Vec<String> = jobs.iter().map(|j| j.id.clone()).collect();
+    sync_ids(ctx, ids).await
+}
+
+/// [`sync_index`] for jobs known by id (they are read under the lock anyway).
+async fn sync_ids(ctx: &Context, ids: Vec<String>) -> Result<(), ServiceError> {
+    if ids.is_empty() {
         return Ok(());
     }
     let _order = index_writes().lock().await;
-    let ids: Vec<String> = jobs.iter().map(|j| j.id.clone()).collect();
     let current = repositories::jobs::find_many(&ctx.db, &ids).await?;
     let gone: Vec<String> = ids.into_iter().filter(|id| !current.iter().any(|j| &j.id == id)).collect();
     write_index(ctx, &current, gone).await
@@ -445,16 +450,17 @@ pub async fn catch_up_index(ctx: &Context) -> Result<usize, ServiceError> {
             .await
             .map_err(|e| ServiceError::Internal(e.into()))?
             .map_err(|e| ServiceError::Internal(e.into()))?;
-        let stale: Vec<Job> = page
+        let stale: Vec<String> = page
             .into_iter()
             .filter(|job| {
                 let indexed = versions.get(&job.id).copied();
                 let public = job.status == JobStatus::Published && job.review == Review::Approved;
                 if public { indexed != Some(job.updated_at.timestamp_micros()) } else { indexed.is_some() }
             })
+            .map(|job| job.id)
             .collect();
         written += stale.len();
-        sync_index(ctx, &stale).await?;
+        sync_ids(ctx, stale).await?;
         if !full {
             return Ok(written);
         }
@@ -730,9 +736,9 @@ pub async fn review(
 /// Closes the published jobs whose expiry passed (the scheduled task).
 pub async fn close_expired(ctx: &Context) -> Result<usize, ServiceError> {
     let ids = repositories::jobs::close_expired(&ctx.db, Utc::now()).await?;
-    let jobs = repositories::jobs::find_many(&ctx.db, &ids).await?;
-    sync_index(ctx, &jobs).await?;
-    Ok(ids.len())
+    let closed = ids.len();
+    sync_ids(ctx, ids).await?;
+    Ok(closed)
 }
 
 #[cfg(test)]

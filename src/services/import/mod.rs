@@ -8,6 +8,7 @@
 
 pub mod formats;
 
+use std::collections::HashMap;
 use std::io::Read;
 
 use chrono::{DateTime, Utc};
@@ -351,32 +352,31 @@ fn stable_id(kind: &str, name: &str) -> String {
 async fn write_batch(ctx: &Context, batch: &[ImportRecord], summary: &mut ImportSummary) -> Result<Vec<Job>, ServiceError> {
     let tx = ctx.db.begin().await?;
     // Companies by slug: the existing one, or a new one with an id derived from the slug.
-    let mut slugs: Vec<String> = batch.iter().map(|r| company_slug(&r.company_name)).collect();
+    let record_slugs: Vec<String> = batch.iter().map(|r| company_slug(&r.company_name)).collect();
+    let mut slugs = record_slugs.clone();
     slugs.sort();
     slugs.dedup();
-    let mut companies = repositories::companies::ids_by_slugs(&tx, &slugs).await?; // (slug, id)
+    let mut company_of: HashMap<String, String> =
+        repositories::companies::ids_by_slugs(&tx, &slugs).await?.into_iter().collect();
     let mut missing = Vec::new();
-    for record in batch {
-        let slug = company_slug(&record.company_name);
-        if companies.iter().any(|(s, _)| *s == slug) {
+    for (record, slug) in batch.iter().zip(&record_slugs) {
+        if company_of.contains_key(slug) {
             continue;
         }
-        let id = stable_id("company", &slug);
+        let id = stable_id("company", slug);
         let fields = CompanyFields {
             name: Some(record.company_name.clone()),
             website: record.company_website.clone().filter(|w| w.starts_with("http://") || w.starts_with("https://")),
             ..CompanyFields::default()
         };
-        companies.push((slug.clone(), id.clone()));
-        missing.push((id, slug, fields));
+        company_of.insert(slug.clone(), id.clone());
+        missing.push((id, slug.clone(), fields));
     }
     repositories::companies::insert_many_with_ids(&tx, &missing, "import").await?;
-    let company_of: std::collections::HashMap<&str, &str> =
-        companies.iter().map(|(slug, id)| (slug.as_str(), id.as_str())).collect();
     let mut jobs: Vec<NewJob> = Vec::with_capacity(batch.len());
-    for record in batch {
-        let slug = company_slug(&record.company_name);
-        let company_id = company_of.get(slug.as_str()).map(|id| (*id).to_owned()).unwrap_or_default();
+    let mut position: HashMap<String, usize> = HashMap::with_capacity(batch.len());
+    for (record, slug) in batch.iter().zip(&record_slugs) {
+        let company_id = company_of.get(slug).cloned().unwrap_or_default();
         let id = stable_id("job", &format!("{}\u{0}{}", record.source, record.external_id));
         let job = NewJob {
             content_hash: content_hash(&company_id, &record.fields, record.status),
@@ -392,20 +392,23 @@ async fn write_batch(ctx: &Context, batch: &[ImportRecord], summary: &mut Import
         };
         // The same job twice in one batch: the later record wins and counts as it would in a
         // later batch (unchanged or updated).
-        match jobs.iter_mut().find(|j| j.id == job.id) {
-            Some(earlier) => {
-                if earlier.content_hash == job.content_hash {
+        match position.get(&job.id) {
+            Some(&at) => {
+                if jobs[at].content_hash == job.content_hash {
                     summary.unchanged += 1;
                 } else {
                     summary.updated += 1;
                 }
-                *earlier = job;
+                jobs[at] = job;
             }
-            None => jobs.push(job),
+            None => {
+                position.insert(job.id.clone(), jobs.len());
+                jobs.push(job);
+            }
         }
     }
     let ids: Vec<String> = jobs.iter().map(|j| j.id.clone()).collect();
-    let existing: std::collections::HashMap<String, String> =
+    let existing: HashMap<String, String> =
         repositories::jobs::hashes(&tx, &ids).await?.into_iter().collect();
     let mut created = Vec::with_capacity(jobs.len());
     let mut changed = Vec::new();
