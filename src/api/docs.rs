@@ -7,7 +7,7 @@ use utoipa_swagger_ui::{Config, SwaggerUi};
 
 use super::error::ErrorCode;
 use super::health;
-use super::v1::{admin, auth, companies, jobs, users};
+use super::v1::{admin, applications, auth, companies, jobs, resumes, saved, users};
 use crate::schemas::error::ErrorBody;
 
 pub const OPENAPI_PATH: &str = "/api/v1/openapi.json";
@@ -29,6 +29,15 @@ pub const OPENAPI_PATH: &str = "/api/v1/openapi.json";
         companies::company_jobs,
         jobs::search_jobs, jobs::get_job, jobs::jsonld, jobs::create, jobs::update, jobs::publish,
         jobs::close, jobs::archive,
+        resumes::upload, resumes::list, resumes::get_resume, resumes::correct, resumes::delete,
+        resumes::download, resumes::make_default, resumes::reparse,
+        applications::apply, applications::list_for_job, applications::list_mine,
+        applications::get_application, applications::edit_cover_letter, applications::move_stage,
+        applications::withdraw, applications::history, applications::notes, applications::add_note,
+        applications::resume, applications::resume_file,
+        saved::save_job, saved::unsave_job, saved::list_saved_jobs, saved::create_search,
+        saved::list_searches, saved::get_search, saved::update_search, saved::delete_search,
+        saved::unsubscribe,
     ),
     components(schemas(ErrorBody)),
     modifiers(&BearerAuth, &CommonErrors),
@@ -38,6 +47,9 @@ pub const OPENAPI_PATH: &str = "/api/v1/openapi.json";
         (name = "users", description = "The caller's own account: profile, password, export, deletion"),
         (name = "companies", description = "Company profiles, members, invitations, ownership"),
         (name = "jobs", description = "Search, job pages and JSON-LD; posting and managing jobs"),
+        (name = "resumes", description = "A candidate's resumes: upload, parsed profile, corrections, files"),
+        (name = "applications", description = "Applying, the employer's pipeline, stage history, internal notes"),
+        (name = "saved", description = "Saved jobs and saved searches (job alerts)"),
         (name = "admin", description = "Moderation and the audit log (admins only)"),
     )
 )]

@@ -70,6 +70,16 @@ pub enum ErrorCode {
     InvalidTransition,
     /// Too many requests; `Retry-After` says when to try again.
     RateLimited,
+    /// The candidate applied to this job already (one application per job).
+    AlreadyApplied,
+    /// The job is closed or expired and takes no applications.
+    JobClosed,
+    /// The resume was sent with an application and cannot be deleted.
+    ResumeInUse,
+    /// An upload is not of a kind the portal reads (a resume must be PDF, DOCX or text).
+    UnsupportedFileType,
+    /// The job takes applications on the employer's site; the message carries its URL.
+    ApplyExternally,
 }
 
 impl ErrorCode {
@@ -101,6 +111,11 @@ impl ErrorCode {
         ErrorCode::Conflict,
         ErrorCode::RateLimited,
         ErrorCode::InvalidTransition,
+        ErrorCode::AlreadyApplied,
+        ErrorCode::JobClosed,
+        ErrorCode::ResumeInUse,
+        ErrorCode::UnsupportedFileType,
+        ErrorCode::ApplyExternally,
     ];
 
     pub const fn as_str(self) -> &'static str {
@@ -132,6 +147,11 @@ impl ErrorCode {
             ErrorCode::Conflict => "conflict",
             ErrorCode::InvalidTransition => "invalid_transition",
             ErrorCode::RateLimited => "rate_limited",
+            ErrorCode::AlreadyApplied => "already_applied",
+            ErrorCode::JobClosed => "job_closed",
+            ErrorCode::ResumeInUse => "resume_in_use",
+            ErrorCode::UnsupportedFileType => "unsupported_file_type",
+            ErrorCode::ApplyExternally => "apply_externally",
         }
     }
 
@@ -160,7 +180,12 @@ impl ErrorCode {
             | ErrorCode::LastOwner
             | ErrorCode::AlreadyVerified
             | ErrorCode::Conflict
-            | ErrorCode::InvalidTransition => StatusCode::CONFLICT,
+            | ErrorCode::InvalidTransition
+            | ErrorCode::AlreadyApplied
+            | ErrorCode::JobClosed
+            | ErrorCode::ResumeInUse
+            | ErrorCode::ApplyExternally => StatusCode::CONFLICT,
+            ErrorCode::UnsupportedFileType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ErrorCode::RateLimited => StatusCode::TOO_MANY_REQUESTS,
         }
     }
@@ -275,6 +300,9 @@ impl From<ServiceError> for ApiError {
                     ConflictKind::AlreadyVerified => ErrorCode::AlreadyVerified,
                     ConflictKind::Concurrent => ErrorCode::Conflict,
                     ConflictKind::InvalidTransition => ErrorCode::InvalidTransition,
+                    ConflictKind::AlreadyApplied => ErrorCode::AlreadyApplied,
+                    ConflictKind::JobClosed => ErrorCode::JobClosed,
+                    ConflictKind::ResumeInUse => ErrorCode::ResumeInUse,
                 };
                 ApiError::new(code, message)
             }
@@ -310,6 +338,10 @@ impl From<ServiceError> for ApiError {
             }
             ServiceError::InvalidToken => {
                 ApiError::new(ErrorCode::InvalidToken, "the token is invalid, used or expired")
+            }
+            ServiceError::UnsupportedFile(message) => ApiError::new(ErrorCode::UnsupportedFileType, message),
+            ServiceError::ApplyExternally(url) => {
+                ApiError::new(ErrorCode::ApplyExternally, format!("this job takes applications at {url}"))
             }
             ServiceError::Internal(err) => ApiError::internal(err),
         }

@@ -42,6 +42,7 @@ pub mod env {
     pub const PASSWORD_HASH_CONCURRENCY: &str = "JOBPORTAL_PASSWORD_HASH_CONCURRENCY";
     pub const RUN_WORKERS: &str = "JOBPORTAL_RUN_WORKERS";
     pub const MODERATE_UNVERIFIED: &str = "JOBPORTAL_MODERATE_UNVERIFIED";
+    pub const RESUME_MAX_SIZE: &str = "JOBPORTAL_RESUME_MAX_SIZE";
     pub const QUEUE_CONCURRENCY: &str = "JOBPORTAL_QUEUE_CONCURRENCY";
     pub const TASK_LEASE: &str = "JOBPORTAL_TASK_LEASE";
     pub const TASK_POLL_INTERVAL: &str = "JOBPORTAL_TASK_POLL_INTERVAL";
@@ -82,6 +83,7 @@ pub mod env {
         PASSWORD_HASH_CONCURRENCY,
         RUN_WORKERS,
         MODERATE_UNVERIFIED,
+        RESUME_MAX_SIZE,
         QUEUE_CONCURRENCY,
         TASK_LEASE,
         TASK_POLL_INTERVAL,
@@ -242,6 +244,10 @@ pub struct ServeOpts {
     /// are public
     #[arg(long, env = env::MODERATE_UNVERIFIED, default_value = "false", value_name = "BOOL")]
     pub moderate_unverified: String,
+
+    /// Largest resume file a candidate may upload (PDF, DOCX or text)
+    #[arg(long, env = env::RESUME_MAX_SIZE, default_value = "5MiB", value_name = "SIZE")]
+    pub resume_max_size: String,
 
     /// Password hashes (argon2id, ~20-50 ms of CPU each) running at once; auto leaves one core
     /// free for everything else
@@ -626,6 +632,8 @@ pub struct ServeConfig {
     pub password_hash_concurrency: Option<usize>,
     /// Jobs of unverified companies wait for an admin.
     pub moderate_unverified: bool,
+    /// Largest resume upload, in bytes.
+    pub resume_max_size: usize,
     /// Where uploads (imports) are kept until a task processes them.
     pub data_dir: PathBuf,
 }
@@ -645,6 +653,7 @@ impl Default for ServeConfig {
             rate_limits: RateLimitConfig::default(),
             password_hash_concurrency: None,
             moderate_unverified: false,
+            resume_max_size: 5 * 1024 * 1024,
             data_dir: std::env::temp_dir().join("jobportal"),
         }
     }
@@ -837,9 +846,18 @@ impl ServeOpts {
                 "expected true or false",
             )
         })?;
+        let resume_max_size = parse_size(&self.resume_max_size).filter(|n| *n > 0).ok_or_else(|| {
+            ConfigError::new(
+                env::RESUME_MAX_SIZE,
+                "resume-max-size",
+                &self.resume_max_size,
+                "expected a positive size such as 5MiB or 2097152",
+            )
+        })?;
         Ok(ServeConfig {
             data_dir: PathBuf::new(),
             moderate_unverified,
+            resume_max_size,
             addr,
             jwt_secret,
             body_limit,
@@ -990,6 +1008,7 @@ mod tests {
             rate_limit_emails_per_account: "3/1h".into(),
             password_hash_concurrency: "auto".into(),
             moderate_unverified: "false".into(),
+            resume_max_size: "5MiB".into(),
         }
     }
 
@@ -997,6 +1016,7 @@ mod tests {
     fn the_defaults_of_the_flags_match_the_default_config() {
         let resolved = serve_opts().resolve().unwrap();
         let default = ServeConfig::default();
+        assert_eq!(resolved.resume_max_size, default.resume_max_size);
         assert_eq!(resolved.auth.access_token_ttl, default.auth.access_token_ttl);
         assert_eq!(resolved.auth.refresh_token_ttl, default.auth.refresh_token_ttl);
         assert_eq!(resolved.rate_limits.auth_per_ip, default.rate_limits.auth_per_ip);

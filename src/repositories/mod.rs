@@ -2,11 +2,14 @@
 //! built from user input. Rows are read into private structs that derive `SurrealValue` and are
 //! converted to `models/` types before they leave.
 
+pub mod applications;
 pub mod audit;
 pub mod companies;
 pub mod emails;
 pub mod job_index;
 pub mod jobs;
+pub mod resumes;
+pub mod saved;
 pub mod sessions;
 pub mod tasks;
 pub mod tokens;

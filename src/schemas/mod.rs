@@ -3,9 +3,12 @@
 //! a client cannot slip in a field it may not set (a role, a verified flag).
 
 pub mod admin;
+pub mod application;
 pub mod auth;
 pub mod company;
 pub mod error;
 pub mod health;
 pub mod job;
+pub mod resume;
+pub mod saved;
 pub mod user;

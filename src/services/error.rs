@@ -34,6 +34,12 @@ pub enum ConflictKind {
     InvalidTransition,
     /// Another request changed the same data at the same time; retrying may succeed.
     Concurrent,
+    /// The candidate applied to this job already.
+    AlreadyApplied,
+    /// The job is closed, expired or otherwise not taking applications.
+    JobClosed,
+    /// A resume that an application uses cannot be deleted.
+    ResumeInUse,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -55,6 +61,12 @@ pub enum ServiceError {
     /// A link token (verification, reset, invitation) that is unknown, used or expired.
     #[error("the token is invalid, used or expired")]
     InvalidToken,
+    /// An uploaded file of a kind the portal does not read.
+    #[error("{0}")]
+    UnsupportedFile(String),
+    /// The job takes applications on the employer's own site.
+    #[error("this job takes applications at {0}")]
+    ApplyExternally(String),
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }

@@ -2,6 +2,7 @@
 //! what lives in [`policy`]) and call `repositories/`; they know neither HTTP nor SurrealDB.
 
 pub mod admin;
+pub mod applications;
 pub mod audit;
 pub mod auth;
 pub mod companies;
@@ -11,6 +12,9 @@ pub mod health;
 pub mod import;
 pub mod jobs;
 pub mod policy;
+pub mod resume_parser;
+pub mod resumes;
+pub mod saved;
 pub mod search;
 pub mod users;
 

@@ -85,6 +85,43 @@ pub fn join_company(p: &Principal) -> Result<(), ServiceError> {
     }
 }
 
+/// Keeping resumes, applying, saving jobs and searches: candidates.
+pub fn keep_resumes(p: &Principal) -> Result<(), ServiceError> {
+    if p.role == Role::Candidate {
+        Ok(())
+    } else {
+        Err(ServiceError::forbidden("resumes and applications are for candidate accounts"))
+    }
+}
+
+/// A resume is its owner's: anyone else is told it does not exist. Employers see the resumes
+/// sent with applications to their jobs through the application, not here.
+pub fn own_resume(p: &Principal, owner_id: &str) -> Result<(), ServiceError> {
+    if p.user_id == owner_id { Ok(()) } else { Err(ServiceError::NotFound("resume")) }
+}
+
+/// Who sees an application: the candidate who sent it and the members of the job's company.
+/// Everyone else (admins included: it is private correspondence) is told it does not exist.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ApplicationViewer {
+    Candidate,
+    Company,
+}
+
+pub fn view_application(
+    p: &Principal,
+    candidate_id: &str,
+    membership: Option<CompanyRole>,
+) -> Result<ApplicationViewer, ServiceError> {
+    if p.user_id == candidate_id {
+        Ok(ApplicationViewer::Candidate)
+    } else if membership.is_some() {
+        Ok(ApplicationViewer::Company)
+    } else {
+        Err(ServiceError::NotFound("application"))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -120,6 +157,18 @@ mod tests {
         assert!(remove_member(&p, Some(CompanyRole::Recruiter), "u2").is_err());
         assert!(remove_member(&p, Some(CompanyRole::Owner), "u2").is_ok());
         assert!(remove_member(&p, None, "u1").is_err());
+    }
+
+    #[test]
+    fn applications_are_seen_by_their_candidate_and_the_company_only() {
+        let candidate = principal(Role::Candidate, "c");
+        assert_eq!(view_application(&candidate, "c", None).unwrap(), ApplicationViewer::Candidate);
+        assert!(matches!(view_application(&principal(Role::Candidate, "d"), "c", None), Err(ServiceError::NotFound(_))));
+        let recruiter = principal(Role::Employer, "e");
+        assert_eq!(view_application(&recruiter, "c", Some(CompanyRole::Recruiter)).unwrap(), ApplicationViewer::Company);
+        assert!(view_application(&recruiter, "c", None).is_err());
+        assert!(view_application(&principal(Role::Admin, "a"), "c", None).is_err());
+        assert!(keep_resumes(&recruiter).is_err() && keep_resumes(&candidate).is_ok());
     }
 
     #[test]

@@ -201,6 +201,9 @@ pub async fn delete_me(
         }
     }
     repositories::companies::remove_user_everywhere(&tx, &user.id).await?;
+    repositories::applications::delete_for_candidate(&tx, &user.id).await?;
+    repositories::resumes::delete_for_user(&tx, &user.id).await?;
+    repositories::saved::delete_for_user(&tx, &user.id).await?;
     repositories::sessions::delete_for_user(&tx, &user.id).await?;
     repositories::tokens::delete_for_user(&tx, &user.id, &user.email).await?;
     repositories::emails::delete_to(&tx, &user.email).await?;

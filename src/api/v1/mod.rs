@@ -1,9 +1,12 @@
 //! Version 1 of the API, mounted at `/api/v1`: one module per resource.
 
 pub mod admin;
+pub mod applications;
 pub mod auth;
 pub mod companies;
 pub mod jobs;
+pub mod resumes;
+pub mod saved;
 pub mod users;
 
 use axum::Router;
@@ -15,6 +18,10 @@ pub fn router() -> Router<AppState> {
         .nest("/auth", auth::router())
         .nest("/users", users::router())
         .nest("/companies", companies::router())
-        .nest("/jobs", jobs::router())
+        .nest("/jobs", jobs::router().merge(applications::job_routes()))
+        .nest("/applications", applications::router())
+        .nest("/resumes", resumes::router())
+        .nest("/saved-jobs", saved::jobs_router())
+        .nest("/saved-searches", saved::searches_router())
         .nest("/admin", admin::router())
 }

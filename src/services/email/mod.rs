@@ -28,14 +28,20 @@ pub enum Template {
     ResetPassword,
     PasswordChanged,
     CompanyInvite,
+    /// To the company: a candidate applied to one of its jobs.
+    ApplicationReceived,
+    /// To the candidate: the company moved their application.
+    ApplicationStatus,
 }
 
 impl Template {
-    pub const ALL: [Template; 4] = [
+    pub const ALL: [Template; 6] = [
         Template::VerifyEmail,
         Template::ResetPassword,
         Template::PasswordChanged,
         Template::CompanyInvite,
+        Template::ApplicationReceived,
+        Template::ApplicationStatus,
     ];
 
     pub const fn name(self) -> &'static str {
@@ -44,6 +50,8 @@ impl Template {
             Template::ResetPassword => "reset_password",
             Template::PasswordChanged => "password_changed",
             Template::CompanyInvite => "company_invite",
+            Template::ApplicationReceived => "application_received",
+            Template::ApplicationStatus => "application_status",
         }
     }
 }
@@ -68,6 +76,12 @@ const TEMPLATES: &[(&str, &str)] = templates!(
     "company_invite.subject.txt",
     "company_invite.txt",
     "company_invite.html",
+    "application_received.subject.txt",
+    "application_received.txt",
+    "application_received.html",
+    "application_status.subject.txt",
+    "application_status.txt",
+    "application_status.html",
 );
 
 fn environment() -> &'static Environment<'static> {
@@ -194,6 +208,11 @@ mod tests {
             inviter => "Grace",
             company => "Acme & Co",
             role => "recruiter",
+            job_title => "Rust Engineer",
+            candidate => "Grace Hopper",
+            count => 3,
+            stage_text => "invited to interview",
+            reason => "the position was filled",
         }
     }
 
