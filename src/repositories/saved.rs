@@ -113,7 +113,7 @@ pub async fn insert_search(
 ) -> Result<(), RepoError> {
     ex.query(
         "CREATE type::record('saved_search', $id) SET user = type::record('user', $user), name = $name, \
-         filters = $filters, frequency = $frequency, unsubscribe_token = $token, last_notified_at = time::now() \
+         filters = $filters, frequency = $frequency, unsubscribe_token = $unsubscribe, last_notified_at = time::now() \
          RETURN NONE",
     )
     .bind(("id", id.to_owned()))
@@ -121,7 +121,7 @@ pub async fn insert_search(
     .bind(("name", name.to_owned()))
     .bind(("filters", serde_json::to_value(filters).map_err(|e| unexpected(e.to_string()))?))
     .bind(("frequency", frequency.as_str()))
-    .bind(("token", token.to_owned()))
+    .bind(("unsubscribe", token.to_owned()))
     .await?
     .check()?;
     Ok(())
@@ -188,10 +188,10 @@ pub async fn delete_search(ex: &impl Executor, id: &str) -> Result<(), RepoError
 pub async fn unsubscribe(ex: &impl Executor, token: &str) -> Result<Option<SavedSearch>, RepoError> {
     let mut response = ex
         .query(format!(
-            "UPDATE saved_search SET active = false, updated_at = time::now() WHERE unsubscribe_token = $token \
+            "UPDATE saved_search SET active = false, updated_at = time::now() WHERE unsubscribe_token = $unsubscribe \
              RETURN {SEARCH_FIELDS}"
         ))
-        .bind(("token", token.to_owned()))
+        .bind(("unsubscribe", token.to_owned()))
         .await?;
     let rows: Vec<SearchRow> = response.take(0)?;
     rows.into_iter().next().map(SavedSearch::try_from).transpose()

@@ -668,3 +668,41 @@ where
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
+
+/// A file from `fixtures/`.
+pub fn fixture(path: &str) -> Vec<u8> {
+    let full = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures").join(path);
+    std::fs::read(&full).unwrap_or_else(|e| panic!("fixture {}: {e}", full.display()))
+}
+
+impl TestApp {
+    /// Uploads a file as `multipart/form-data` (part `file`) to `path`.
+    pub async fn upload(&self, path: &str, token: &str, file_name: &str, content_type: &str, bytes: &[u8]) -> reqwest::Response {
+        let boundary = "jobportal-test-boundary-7d2f";
+        let mut body = Vec::new();
+        body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"note\"\r\n\r\nhello\r\n").as_bytes());
+        body.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{file_name}\"\r\nContent-Type: {content_type}\r\n\r\n"
+            )
+            .as_bytes(),
+        );
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+        self.authed(reqwest::Method::POST, path, token)
+            .header("content-type", format!("multipart/form-data; boundary={boundary}"))
+            .body(body)
+            .send()
+            .await
+            .expect("request is answered")
+    }
+
+    /// Uploads a resume and returns its body (status 201 asserted).
+    pub async fn upload_resume(&self, token: &str, file_name: &str, bytes: &[u8]) -> Value {
+        let response = self.upload("/api/v1/resumes", token, file_name, "application/octet-stream", bytes).await;
+        let status = response.status();
+        let text = response.text().await.unwrap_or_default();
+        assert_eq!(status, 201, "upload {file_name}: {text}");
+        serde_json::from_str(&text).unwrap()
+    }
+}

@@ -3,6 +3,7 @@
 mod helpers;
 
 mod admin;
+mod applications;
 mod auth;
 mod authz;
 mod bad_input;
@@ -17,6 +18,8 @@ mod layers;
 mod metrics;
 mod migrations;
 mod rate_limits;
+mod resumes;
+mod saved;
 mod search;
 mod users;
 mod workers;

@@ -394,9 +394,6 @@ fn experience(lines: &[Line<'_>]) -> Vec<Sourced<Experience>> {
         let before = &line.text[..whole.start()];
         let after = &line.text[whole.end()..];
         let (mut title, mut company) = split_title_company(before);
-        if title.is_none() && company.is_none() {
-            (title, company) = split_title_company(after);
-        }
         if title.is_none() || company.is_none() {
             // The lines just above, back to the previous entry or the heading.
             let above: Vec<&Line<'_>> = lines[..i]
@@ -424,6 +421,11 @@ fn experience(lines: &[Line<'_>]) -> Vec<Sourced<Experience>> {
                 }
                 [] => {}
             }
+        }
+        // Text after the dates names the job only when nothing above did, and is not a place.
+        let after = clean(after);
+        if title.is_none() && company.is_none() && !after.is_empty() && !CITY_REGION.is_match(&after) {
+            (title, company) = split_title_company(&after);
         }
         previous_entry_line = line.number;
         entries.push(Sourced::new(Experience { title, company, start, end, current }, Source::line(line.number, line.text)));
