@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs a benchmark in the release profile and prints its numbers beside their baseline.
-# Usage: scripts/bench.sh [auth|queue|search]   (default auth)
+# Usage: scripts/bench.sh [auth|queue|search|resumes]   (default auth)
 #   auth    logins under load beside /healthz (BENCH_SECONDS, BENCH_CLIENTS)
 #   queue   tasks/s with 1 and 4 loops, emails/s to files and to SMTP
 #   search  import of 100k jobs (records/s, peak RSS), then searches over HTTP with wrk at 1
@@ -8,9 +8,17 @@
 #           (BENCH_JOBS, BENCH_SECONDS, BENCH_SURREAL_JOBS). Installs wrk from Debian's
 #           packages when missing and scales from every posting of the network-jobs-data
 #           package (PyPI), or from fixtures/jobs when PyPI cannot be reached.
+#   resumes resumes/s per fixture beside text extraction alone, then field precision/recall
+#           on the labelled pydparser train split (exported first by scripts/resume_eval_data.py,
+#           which makes its own venv with spaCy from PyPI)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bench="${1:-auth}"
+
+if [ "$bench" = resumes ]; then
+    python3 scripts/resume_eval_data.py >&2 || echo "labelled resumes unavailable: the scores are skipped" >&2
+    bench=resume_parser
+fi
 
 if [ "$bench" = search ]; then
     if ! command -v wrk >/dev/null; then
