@@ -120,6 +120,8 @@ fn scores(path: &str) {
     let (mut email, mut name, mut skills, mut designation, mut designation_loose, mut degree, mut degree_loose) =
         Default::default();
     let (mut profile_links, mut all_email_labels) = (Score::default(), Score::default());
+    let (mut skills_labelled, mut skills_known) = (Score::default(), Score::default());
+    let mut dump: usize = std::env::var("BENCH_DUMP").ok().and_then(|v| v.parse().ok()).unwrap_or(0);
     let set = |values: Vec<String>| values.into_iter().map(|v| norm(&v)).filter(|v| !v.is_empty()).collect::<HashSet<_>>();
     for ((_, labels), p) in docs.iter().zip(&parsed) {
         let get = |k: &str| labels.get(k).cloned().unwrap_or_default();
@@ -138,12 +140,32 @@ fn scores(path: &str) {
         let gold_links: HashSet<String> = profile_urls.iter().map(|u| strip(u)).collect();
         Score::add(&mut profile_links, &ours_links, &gold_links, exact);
         Score::add(&mut name, &set(p.name.iter().map(|n| n.value.clone()).collect()), &set(get("Name")), exact);
+        // A labelled span is often a whole list ("SQL, PL/SQL, HTML"), with Indeed's
+        // "(less than 1 year)" after items and "Label:" before them.
         let gold_skills: HashSet<String> = get("Skills")
             .iter()
-            .flat_map(|s| s.split([',', '\n', '•', ';', '|', '/']).map(str::to_owned).collect::<Vec<_>>())
+            .flat_map(|s| s.split([',', '\n', '•', '●', '➢', ';', '|']).map(str::to_owned).collect::<Vec<_>>())
+            .map(|item| {
+                let item = item.split('(').next().unwrap_or("").to_owned();
+                item.rsplit(':').next().unwrap_or("").trim_matches(|c: char| !c.is_alphanumeric() && c != '+' && c != '#').to_owned()
+            })
             .filter_map(|s| canonical_skill(&s))
             .collect();
+        if !gold_skills.is_empty() {
+            let ours: HashSet<String> = p.skills.iter().map(|s| s.value.clone()).collect();
+            Score::add(&mut skills_labelled, &ours, &gold_skills, exact);
+            let known: HashSet<String> = gold_skills.iter().filter(|g| taxonomy::canonical(g).is_some()).cloned().collect();
+            Score::add(&mut skills_known, &ours, &known, exact);
+        }
         let ours_skills: HashSet<String> = p.skills.iter().map(|s| s.value.clone()).collect();
+        if dump > 0 {
+            dump -= 1;
+            let mut extra: Vec<_> = ours_skills.difference(&gold_skills).collect();
+            let mut missed: Vec<_> = gold_skills.difference(&ours_skills).collect();
+            extra.sort();
+            missed.sort();
+            println!("skills found, not labelled: {extra:?}\nskills labelled, not found: {missed:?}\n");
+        }
         Score::add(&mut skills, &ours_skills, &gold_skills, exact);
         let titles = set(p.experience.iter().filter_map(|e| e.value.title.clone()).collect());
         Score::add(&mut designation, &titles, &set(get("Designation")), exact);
@@ -157,6 +179,8 @@ fn scores(path: &str) {
     profile_links.line("Indeed profile URL (in links)");
     name.line("name");
     skills.line("skills (canonical names)");
+    skills_labelled.line("skills, resumes with skills labelled");
+    skills_known.line("  the same, gold the taxonomy knows");
     designation.line("designation (exact)");
     designation_loose.line("designation (one contains other)");
     degree.line("degree (exact)");

@@ -54,6 +54,9 @@ pub mod env {
     pub const PRODUCTION: &str = "JOBPORTAL_PRODUCTION";
     pub const SCHEDULE_PRUNE: &str = "JOBPORTAL_SCHEDULE_PRUNE";
     pub const SCHEDULE_CLOSE_EXPIRED_JOBS: &str = "JOBPORTAL_SCHEDULE_CLOSE_EXPIRED_JOBS";
+    pub const SCHEDULE_ALERTS_INSTANT: &str = "JOBPORTAL_SCHEDULE_ALERTS_INSTANT";
+    pub const SCHEDULE_ALERTS_DAILY: &str = "JOBPORTAL_SCHEDULE_ALERTS_DAILY";
+    pub const SCHEDULE_ALERTS_WEEKLY: &str = "JOBPORTAL_SCHEDULE_ALERTS_WEEKLY";
 
     /// Every variable above, for the check that the docs name them all.
     pub const ALL: &[&str] = &[
@@ -95,6 +98,9 @@ pub mod env {
         PRODUCTION,
         SCHEDULE_PRUNE,
         SCHEDULE_CLOSE_EXPIRED_JOBS,
+        SCHEDULE_ALERTS_INSTANT,
+        SCHEDULE_ALERTS_DAILY,
+        SCHEDULE_ALERTS_WEEKLY,
     ];
 }
 
@@ -305,6 +311,19 @@ pub struct WorkerOpts {
     /// When to close published jobs past their expiry: a cron expression (UTC), or off
     #[arg(long, env = env::SCHEDULE_CLOSE_EXPIRED_JOBS, default_value = "*/10 * * * *", value_name = "CRON")]
     pub schedule_close_expired_jobs: String,
+
+    /// When to send the digests of saved searches set to `instant`: a cron expression (UTC),
+    /// or off
+    #[arg(long, env = env::SCHEDULE_ALERTS_INSTANT, default_value = "*/5 * * * *", value_name = "CRON")]
+    pub schedule_alerts_instant: String,
+
+    /// When to send the daily digests of saved searches: a cron expression (UTC), or off
+    #[arg(long, env = env::SCHEDULE_ALERTS_DAILY, default_value = "0 7 * * *", value_name = "CRON")]
+    pub schedule_alerts_daily: String,
+
+    /// When to send the weekly digests of saved searches: a cron expression (UTC), or off
+    #[arg(long, env = env::SCHEDULE_ALERTS_WEEKLY, default_value = "0 7 * * 1", value_name = "CRON")]
+    pub schedule_alerts_weekly: String,
 }
 
 /// Where email goes.
@@ -363,6 +382,9 @@ impl WorkerConfig {
             schedules: vec![
                 ScheduleConfig { name: "prune", cron: Some("17 * * * *".into()) },
                 ScheduleConfig { name: "close_expired_jobs", cron: Some("*/10 * * * *".into()) },
+                ScheduleConfig { name: "job_alerts_instant", cron: Some("*/5 * * * *".into()) },
+                ScheduleConfig { name: "job_alerts_daily", cron: Some("0 7 * * *".into()) },
+                ScheduleConfig { name: "job_alerts_weekly", cron: Some("0 7 * * 1".into()) },
             ],
         }
     }
@@ -462,8 +484,18 @@ impl WorkerOpts {
                 .map(|_| ScheduleConfig { name, cron: Some(raw.to_owned()) })
                 .map_err(|reason| ConfigError::new(var, flag, raw, reason))
         };
-        let schedules =
-            vec![schedule(env::SCHEDULE_PRUNE, "schedule-prune", "prune", &self.schedule_prune)?];
+        let schedules = vec![
+            schedule(env::SCHEDULE_PRUNE, "schedule-prune", "prune", &self.schedule_prune)?,
+            schedule(
+                env::SCHEDULE_CLOSE_EXPIRED_JOBS,
+                "schedule-close-expired-jobs",
+                "close_expired_jobs",
+                &self.schedule_close_expired_jobs,
+            )?,
+            schedule(env::SCHEDULE_ALERTS_INSTANT, "schedule-alerts-instant", "job_alerts_instant", &self.schedule_alerts_instant)?,
+            schedule(env::SCHEDULE_ALERTS_DAILY, "schedule-alerts-daily", "job_alerts_daily", &self.schedule_alerts_daily)?,
+            schedule(env::SCHEDULE_ALERTS_WEEKLY, "schedule-alerts-weekly", "job_alerts_weekly", &self.schedule_alerts_weekly)?,
+        ];
         Ok(WorkerConfig {
             email_loops,
             default_loops,

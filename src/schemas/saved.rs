@@ -46,7 +46,7 @@ pub struct UpdateSavedSearchRequest {
     pub active: Option<bool>,
 }
 
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct SavedSearchBody {
     pub id: String,
     pub name: String,

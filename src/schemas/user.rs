@@ -153,6 +153,24 @@ pub struct ExportBody {
     pub sessions: Vec<SessionBody>,
     pub emails: Vec<EmailSummaryBody>,
     pub audit_log: Vec<AuditEntryBody>,
+    pub resumes: Vec<crate::schemas::resume::ResumeBody>,
+    pub applications: Vec<ExportedApplicationBody>,
+    pub saved_jobs: Vec<ExportedSavedJobBody>,
+    pub saved_searches: Vec<crate::schemas::saved::SavedSearchBody>,
+}
+
+/// An application in an export, with its moves.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ExportedApplicationBody {
+    #[serde(flatten)]
+    pub application: crate::schemas::application::ApplicationBody,
+    pub history: Vec<crate::schemas::application::StageEventBody>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ExportedSavedJobBody {
+    pub job_id: String,
+    pub saved_at: DateTime<Utc>,
 }
 
 pub fn audit_bodies(entries: Vec<AuditEntry>) -> Vec<AuditEntryBody> {

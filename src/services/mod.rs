@@ -2,6 +2,7 @@
 //! what lives in [`policy`]) and call `repositories/`; they know neither HTTP nor SurrealDB.
 
 pub mod admin;
+pub mod alerts;
 pub mod applications;
 pub mod audit;
 pub mod auth;

@@ -128,13 +128,13 @@ pub async fn set_default(ctx: &Context, principal: &Principal, id: &str) -> Resu
 /// Deletes a resume no application uses; the default moves to the newest remaining one.
 pub async fn delete(ctx: &Context, principal: &Principal, id: &str) -> Result<(), ServiceError> {
     let resume = get(ctx, principal, id).await?;
-    if repositories::applications::count_with_resume(&ctx.db, id).await? > 0 {
+    let tx = ctx.db.begin().await?;
+    if repositories::applications::count_with_resume(&tx, id).await? > 0 {
         return Err(ServiceError::conflict(
             ConflictKind::ResumeInUse,
             "this resume was sent with an application; it stays while the application does",
         ));
     }
-    let tx = ctx.db.begin().await?;
     repositories::resumes::delete(&tx, id).await?;
     tx.commit().await?;
     if resume.is_default {

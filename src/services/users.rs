@@ -137,6 +137,12 @@ pub struct Export {
     pub sessions: Vec<Session>,
     pub emails: Vec<QueuedEmail>,
     pub audit: Vec<AuditEntry>,
+    /// With their text and profile.
+    pub resumes: Vec<crate::models::resume::Resume>,
+    /// The caller's applications, each with its moves (internal notes left out).
+    pub applications: Vec<(crate::models::application::Application, Vec<crate::models::application::StageEvent>)>,
+    pub saved_jobs: Vec<crate::models::saved::SavedJob>,
+    pub saved_searches: Vec<crate::models::saved::SavedSearch>,
 }
 
 pub async fn export(ctx: &Context, principal: &Principal) -> Result<Export, ServiceError> {
@@ -161,7 +167,24 @@ pub async fn export(ctx: &Context, principal: &Principal) -> Result<Export, Serv
     }
     audit.sort_by(|a, b| a.at.cmp(&b.at).then_with(|| a.id.cmp(&b.id)));
     audit.dedup_by(|a, b| a.id == b.id);
-    Ok(Export { user, memberships, sessions, emails, audit })
+    let mut resumes = Vec::new();
+    for listed in repositories::resumes::list_by_owner(&ctx.db, &user.id).await? {
+        if let Some(resume) = repositories::resumes::find(&ctx.db, &listed.id).await? {
+            resumes.push(resume);
+        }
+    }
+    let (sent, _) = repositories::applications::list_by_candidate(&ctx.db, &user.id, 100_000, 0).await?;
+    let mut applications = Vec::with_capacity(sent.len());
+    for application in sent {
+        let mut events = repositories::applications::events(&ctx.db, &application.id).await?;
+        for event in &mut events {
+            event.note = None;
+        }
+        applications.push((application, events));
+    }
+    let saved_jobs = repositories::saved::saved_jobs(&ctx.db, &user.id).await?;
+    let saved_searches = repositories::saved::searches_of(&ctx.db, &user.id).await?;
+    Ok(Export { user, memberships, sessions, emails, audit, resumes, applications, saved_jobs, saved_searches })
 }
 
 /// Deletes the caller's account after checking their password: the user, sessions, tokens,

@@ -35,6 +35,7 @@ pub fn registry() -> queue::Registry {
         .register::<tasks::prune::Prune>()
         .register::<tasks::close_expired_jobs::CloseExpiredJobs>()
         .register::<tasks::import_jobs::ImportJobs>()
+        .register::<tasks::job_alerts::JobAlerts>()
 }
 
 /// The running workers and scheduler of a process.

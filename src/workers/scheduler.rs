@@ -14,6 +14,7 @@ use tokio::sync::watch;
 use super::WorkerContext;
 use super::queue;
 use super::tasks::close_expired_jobs::CloseExpiredJobs;
+use super::tasks::job_alerts::JobAlerts;
 use super::tasks::prune::Prune;
 use crate::core::config::{WorkerConfig, parse_cron};
 use crate::repositories::RepoError;
@@ -50,6 +51,24 @@ fn enqueue_prune(
     )
 }
 
+fn alerts(ctx: Arc<WorkerContext>, slot: DateTime<Utc>, frequency: &'static str) -> futures_util::future::BoxFuture<'static, Result<Option<String>, RepoError>> {
+    Box::pin(async move {
+        queue::enqueue(&ctx.services.db, &JobAlerts { frequency: frequency.into(), slot: slot.timestamp() }).await
+    })
+}
+
+fn enqueue_alerts_instant(ctx: Arc<WorkerContext>, slot: DateTime<Utc>) -> futures_util::future::BoxFuture<'static, Result<Option<String>, RepoError>> {
+    alerts(ctx, slot, "instant")
+}
+
+fn enqueue_alerts_daily(ctx: Arc<WorkerContext>, slot: DateTime<Utc>) -> futures_util::future::BoxFuture<'static, Result<Option<String>, RepoError>> {
+    alerts(ctx, slot, "daily")
+}
+
+fn enqueue_alerts_weekly(ctx: Arc<WorkerContext>, slot: DateTime<Utc>) -> futures_util::future::BoxFuture<'static, Result<Option<String>, RepoError>> {
+    alerts(ctx, slot, "weekly")
+}
+
 /// The schedules switched on in the configuration.
 pub fn schedules(config: &WorkerConfig) -> Vec<Schedule> {
     config
@@ -60,6 +79,9 @@ pub fn schedules(config: &WorkerConfig) -> Vec<Schedule> {
             let enqueue: Enqueue = match s.name {
                 "prune" => enqueue_prune,
                 "close_expired_jobs" => enqueue_close_expired,
+                "job_alerts_instant" => enqueue_alerts_instant,
+                "job_alerts_daily" => enqueue_alerts_daily,
+                "job_alerts_weekly" => enqueue_alerts_weekly,
                 _ => return None,
             };
             Some(Schedule { name: s.name, cron, enqueue })

@@ -320,3 +320,37 @@ async fn the_companys_list_filters_by_stage_and_date() {
     assert_error(app.get_authed(&format!("/api/v1/jobs/{job}/applications?stage=nope"), &owner.access).await, 422, "validation_failed").await;
     assert_error(app.get_authed(&format!("/api/v1/jobs/{job}/applications?since=yesterday"), &owner.access).await, 400, "invalid_parameter").await;
 }
+
+#[tokio::test]
+async fn the_export_holds_resumes_applications_and_searches_and_deleting_the_account_removes_them() {
+    let app = spawn_app().await;
+    let (owner, job) = company_with_job(&app, "owner@acme.test", "Acme").await;
+    let (ada, resume) = candidate_with_resume(&app, "ada@example.com").await;
+    let id = applied(&app, &ada, &job).await;
+    assert_eq!(stage(&app, &owner, &id, json!({ "stage": "screening", "note": "secret note" })).await.status(), 200);
+    let put = app.authed(reqwest::Method::PUT, &format!("/api/v1/saved-jobs/{job}"), &ada.access).send().await.unwrap();
+    assert_eq!(put.status(), 201);
+    let search = json!({ "name": "Rust", "filters": { "q": "rust" }, "frequency": "weekly" });
+    assert_eq!(app.post_authed("/api/v1/saved-searches", &ada.access, &search).await.status(), 201);
+
+    let text = app.get_authed("/api/v1/users/me/export", &ada.access).await.text().await.unwrap();
+    let export: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(export["resumes"][0]["id"], resume.as_str());
+    assert!(export["resumes"][0]["text"].as_str().unwrap().contains("Ada Example"));
+    assert_eq!(export["applications"][0]["id"], id.as_str());
+    assert_eq!(export["applications"][0]["history"].as_array().unwrap().len(), 2);
+    assert_eq!(export["saved_jobs"][0]["job_id"], job.as_str());
+    assert_eq!(export["saved_searches"][0]["name"], "Rust");
+    assert!(!text.contains("secret note"), "internal notes are the company's");
+
+    let response = app.delete_authed("/api/v1/users/me", &ada.access, Some(&json!({ "password": crate::helpers::PASSWORD }))).await;
+    assert_eq!(response.status(), 204);
+    let list: Value = app.get_authed(&format!("/api/v1/jobs/{job}/applications"), &owner.access).await.json().await.unwrap();
+    assert_eq!(list["total"], 0, "the candidate's applications went with the account");
+    use jobportal::db::Executor;
+    for table in ["resume", "resume_file", "application", "application_event", "saved_job", "saved_search"] {
+        let mut response = app.db.query(format!("SELECT count() AS n FROM {table} GROUP ALL")).await.unwrap();
+        let n: Option<serde_json::Value> = response.take(0).unwrap();
+        assert!(n.as_ref().is_none_or(|v| v["n"] == 0), "{table} still holds {n:?}");
+    }
+}

@@ -104,3 +104,68 @@ async fn saved_searches_keep_checked_filters_and_unsubscribe_without_a_login() {
     let list: Value = app.get_authed("/api/v1/saved-searches", &ada.access).await.json().await.unwrap();
     assert_eq!(list["items"], json!([]));
 }
+
+async fn publish(app: &crate::helpers::TestApp, owner: &crate::helpers::Account, title: &str, skills: &[&str]) -> String {
+    let body = json!({
+        "company": "acme", "title": title, "description": "Real work.", "workplace": "remote",
+        "employment_type": "full_time", "skills": skills, "expires_at": "2099-01-01T00:00:00Z"
+    });
+    let job: Value = app.post_authed("/api/v1/jobs", &owner.access, &body).await.json().await.unwrap();
+    let id = job["id"].as_str().unwrap().to_owned();
+    assert_eq!(app.post_authed(&format!("/api/v1/jobs/{id}/publish"), &owner.access, &json!({})).await.status(), 200);
+    id
+}
+
+#[tokio::test]
+async fn a_digest_lists_only_new_matching_jobs_once_and_stops_after_unsubscribing() {
+    use jobportal::models::saved::AlertFrequency;
+    use jobportal::services::alerts::send_digests;
+
+    let app = spawn_app().await;
+    let owner = app.register_verified("owner@acme.test", "employer").await;
+    assert_eq!(app.post_authed("/api/v1/companies", &owner.access, &json!({ "name": "Acme" })).await.status(), 201);
+    let old = publish(&app, &owner, "Rust Engineer (before the search)", &["rust"]).await;
+    let ada = app.register_verified("ada@example.com", "candidate").await;
+    let body = json!({ "name": "Rust", "filters": { "q": "rust" }, "frequency": "instant" });
+    let search: Value = app.post_authed("/api/v1/saved-searches", &ada.access, &body).await.json().await.unwrap();
+    let token = search["unsubscribe_token"].as_str().unwrap().to_owned();
+    // An unverified address gets no digests.
+    let bob = app.register("bob@example.com", "candidate").await;
+    assert_eq!(app.post_authed("/api/v1/saved-searches", &bob.access, &body).await.status(), 201);
+
+    let summary = send_digests(&app.ctx, AlertFrequency::Instant).await.unwrap();
+    assert_eq!((summary.searches, summary.sent), (2, 0), "nothing new, nothing sent");
+    assert!(app.emails_to("ada@example.com").await.iter().all(|e| e.template != "job_alert"));
+
+    let rust = publish(&app, &owner, "Senior Rust Engineer", &["rust"]).await;
+    publish(&app, &owner, "Sales Manager", &["sales"]).await;
+    // A daily run does not touch instant searches.
+    assert_eq!(send_digests(&app.ctx, AlertFrequency::Daily).await.unwrap().searches, 0);
+    let summary = send_digests(&app.ctx, AlertFrequency::Instant).await.unwrap();
+    assert_eq!((summary.sent, summary.skipped), (1, 1), "the unverified address is skipped");
+    let alerts: Vec<_> = app.emails_to("ada@example.com").await.into_iter().filter(|e| e.template == "job_alert").collect();
+    assert_eq!(alerts.len(), 1);
+    let alert = &alerts[0];
+    assert!(alert.text.contains("Senior Rust Engineer") && alert.text.contains(&format!("/jobs/{rust}")), "{}", alert.text);
+    assert!(!alert.text.contains("Sales Manager"), "only matching jobs");
+    assert!(!alert.text.contains("before the search") && !alert.text.contains(&old), "only jobs published since the last digest");
+    assert!(alert.subject.contains("1 new job"), "{}", alert.subject);
+    let header = |name: &str| alert.headers.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
+    assert_eq!(header("List-Unsubscribe").unwrap(), format!("<http://127.0.0.1:8080/api/v1/saved-searches/unsubscribe?token={token}>"));
+    assert_eq!(header("List-Unsubscribe-Post").unwrap(), "List-Unsubscribe=One-Click");
+    assert!(app.emails_to("bob@example.com").await.iter().all(|e| e.template != "job_alert"));
+
+    // The same window is never sent twice.
+    assert_eq!(send_digests(&app.ctx, AlertFrequency::Instant).await.unwrap().sent, 0);
+    let newer = publish(&app, &owner, "Rust Platform Engineer", &["rust"]).await;
+    assert_eq!(send_digests(&app.ctx, AlertFrequency::Instant).await.unwrap().sent, 1);
+    let alerts: Vec<_> = app.emails_to("ada@example.com").await.into_iter().filter(|e| e.template == "job_alert").collect();
+    assert_eq!(alerts.len(), 2);
+    assert!(alerts[1].text.contains(&newer) && !alerts[1].text.contains(&rust), "{}", alerts[1].text);
+
+    // One click (no login) and the alerts stop.
+    let response = app.client.post(app.url(&format!("/api/v1/saved-searches/unsubscribe?token={token}"))).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    publish(&app, &owner, "Rust Tooling Engineer", &["rust"]).await;
+    assert_eq!(send_digests(&app.ctx, AlertFrequency::Instant).await.unwrap().sent, 0);
+}

@@ -32,16 +32,19 @@ pub enum Template {
     ApplicationReceived,
     /// To the candidate: the company moved their application.
     ApplicationStatus,
+    /// A saved search's digest of new jobs, with a one-click unsubscribe.
+    JobAlert,
 }
 
 impl Template {
-    pub const ALL: [Template; 6] = [
+    pub const ALL: [Template; 7] = [
         Template::VerifyEmail,
         Template::ResetPassword,
         Template::PasswordChanged,
         Template::CompanyInvite,
         Template::ApplicationReceived,
         Template::ApplicationStatus,
+        Template::JobAlert,
     ];
 
     pub const fn name(self) -> &'static str {
@@ -52,6 +55,7 @@ impl Template {
             Template::CompanyInvite => "company_invite",
             Template::ApplicationReceived => "application_received",
             Template::ApplicationStatus => "application_status",
+            Template::JobAlert => "job_alert",
         }
     }
 }
@@ -82,6 +86,9 @@ const TEMPLATES: &[(&str, &str)] = templates!(
     "application_status.subject.txt",
     "application_status.txt",
     "application_status.html",
+    "job_alert.subject.txt",
+    "job_alert.txt",
+    "job_alert.html",
 );
 
 fn environment() -> &'static Environment<'static> {
@@ -213,6 +220,10 @@ mod tests {
             count => 3,
             stage_text => "invited to interview",
             reason => "the position was filled",
+            search => "Remote Rust",
+            frequency => "daily",
+            unsubscribe => "https://jobs.example/api/v1/saved-searches/unsubscribe?token=abc",
+            jobs => vec![context! { title => "Rust Engineer", company => "Acme", location => "Lisbon, PT", link => "https://jobs.example/jobs/1" }],
         }
     }
 

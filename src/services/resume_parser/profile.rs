@@ -18,6 +18,8 @@ pub enum Section {
     Skills,
     Experience,
     Education,
+    /// Hobbies and interests: no skills are read there.
+    Interests,
     Other,
 }
 
@@ -68,12 +70,52 @@ const HEADINGS: &[(&str, Section)] = &[
     ("achievements", Section::Other),
     ("publications", Section::Other),
     ("languages", Section::Other),
-    ("interests", Section::Other),
-    ("hobbies", Section::Other),
+    ("interests", Section::Interests),
+    ("hobbies", Section::Interests),
+    ("hobbies and interests", Section::Interests),
+    ("personal interests", Section::Interests),
     ("references", Section::Other),
     ("volunteering", Section::Other),
     ("personal details", Section::Other),
     ("links", Section::Other),
+    ("summary of skills", Section::Skills),
+    ("technical expertise", Section::Skills),
+    ("technical proficiency", Section::Skills),
+    ("tools and technologies", Section::Skills),
+    ("technologies used", Section::Skills),
+    ("skills and abilities", Section::Skills),
+    ("internships", Section::Experience),
+    ("internship", Section::Experience),
+    ("experience summary", Section::Experience),
+    ("professional background", Section::Experience),
+    ("education and qualifications", Section::Education),
+    ("profile overview", Section::Summary),
+    ("career profile", Section::Summary),
+    ("achievements and certifications", Section::Other),
+    ("achievements certifications", Section::Other),
+    ("certifications and achievements", Section::Other),
+    ("certifications licenses", Section::Other),
+    ("accomplishments", Section::Other),
+    ("projects profile", Section::Other),
+    ("project profile", Section::Other),
+    ("project details", Section::Other),
+    ("academic projects", Section::Other),
+    ("key projects", Section::Other),
+    ("personal projects", Section::Other),
+    ("training", Section::Other),
+    ("trainings", Section::Other),
+    ("courses", Section::Other),
+    ("extracurricular activities", Section::Interests),
+    ("activities", Section::Interests),
+    ("strengths", Section::Other),
+    ("declaration", Section::Other),
+    ("personal information", Section::Other),
+    ("personal data", Section::Other),
+    ("contact", Section::Other),
+    ("contact information", Section::Other),
+    ("groups", Section::Other),
+    ("military service", Section::Other),
+    ("patents", Section::Other),
 ];
 
 /// A line of the text with its 1-based number and section.
@@ -91,7 +133,7 @@ fn heading_of(line: &str) -> Option<Section> {
         .trim_end_matches([':', '-', '–', '|'])
         .trim()
         .chars()
-        .filter(|c| !matches!(c, '&'))
+        .map(|c| if matches!(c, '&' | '/') { ' ' } else { c })
         .collect::<String>()
         .to_lowercase();
     let words: Vec<&str> = cleaned.split_whitespace().collect();
@@ -315,7 +357,8 @@ fn skills(lines: &[Line<'_>]) -> Vec<Sourced<String>> {
             add(skill, line);
         }
     }
-    for line in lines.iter().filter(|l| l.section != Section::Skills) {
+    // Not in education (a field of study is not a skill) nor in hobbies.
+    for line in lines.iter().filter(|l| !matches!(l.section, Section::Skills | Section::Education | Section::Interests)) {
         for skill in taxonomy::find(line.text, false) {
             add(skill, line);
         }

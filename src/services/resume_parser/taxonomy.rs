@@ -66,6 +66,10 @@ pub fn find(text: &str, lenient: bool) -> Vec<String> {
                 if n == 1 && !lenient && AMBIGUOUS.contains(&key.as_str()) {
                     continue;
                 }
+                // A one-letter name ("C", "R") counts only as a whole item of a list.
+                if key.chars().count() == 1 && !single_letter_item(text, &key) {
+                    continue;
+                }
                 if !out.iter().any(|s| s == canonical) {
                     out.push((*canonical).to_owned());
                 }
@@ -76,6 +80,12 @@ pub fn find(text: &str, lenient: bool) -> Vec<String> {
         i += matched.max(1);
     }
     out
+}
+
+/// Whether a one-letter name stands alone as an item of a list in `text` ("C, C++, R").
+fn single_letter_item(text: &str, letter: &str) -> bool {
+    text.split([',', ';', '|', '/', '•', '\t', ':', '(', ')'])
+        .any(|item| item.trim().trim_end_matches(['.', '-']).trim().eq_ignore_ascii_case(letter))
 }
 
 /// The canonical name of one skill if the taxonomy knows it.
@@ -105,5 +115,13 @@ mod tests {
     fn ambiguous_words_count_only_in_skills_sections() {
         assert!(!find("I like to go running", false).contains(&"go".to_owned()));
         assert!(find("Go, Python", true).contains(&"go".to_owned()));
+    }
+
+    #[test]
+    fn one_letter_names_count_only_as_list_items() {
+        assert!(find("Languages: C, C++, R", true).contains(&"r".to_owned()));
+        assert!(find("Languages: C, C++, R", true).contains(&"c".to_owned()));
+        assert!(!find("R&D lead, grade C student", true).contains(&"r".to_owned()));
+        assert!(!find("Vitamin C research", true).contains(&"c".to_owned()));
     }
 }

@@ -2,5 +2,6 @@
 
 pub mod close_expired_jobs;
 pub mod import_jobs;
+pub mod job_alerts;
 pub mod prune;
 pub mod send_email;

@@ -1,0 +1,139 @@
+//! Job-alert digests: for each active saved search of a frequency, the public jobs that match
+//! it and were published since its `last_notified_at`, in one email with a one-click
+//! unsubscribe. Nothing matches, nothing is sent. The email and the move of the high-water mark
+//! are written in one transaction, so a digest is queued exactly once per window.
+//!
+//! The window ends at the search index's watermark (never after now): a job published but
+//! not yet in the index is left for the next digest rather than skipped.
+
+use chrono::{DateTime, TimeZone, Utc};
+use minijinja::context;
+
+use super::email::{self, Template};
+use super::search;
+use super::{Context, ServiceError, saved};
+use crate::models::saved::{AlertFrequency, SavedSearch};
+use crate::repositories;
+
+/// The most jobs one digest lists.
+pub const MAX_JOBS_PER_DIGEST: usize = 20;
+
+/// The most saved searches one run handles (the next run continues).
+const MAX_SEARCHES_PER_RUN: u32 = 10_000;
+
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct DigestSummary {
+    /// Searches looked at.
+    pub searches: usize,
+    /// Digests queued.
+    pub sent: usize,
+    /// Searches with nothing new.
+    pub empty: usize,
+    /// Searches skipped (an unverified or disabled account, or a search changed meanwhile).
+    pub skipped: usize,
+}
+
+/// Sends the digests of every due search of a frequency.
+pub async fn send_digests(ctx: &Context, frequency: AlertFrequency) -> Result<DigestSummary, ServiceError> {
+    let started = Utc::now();
+    let searches = repositories::saved::due_searches(&ctx.db, frequency, started, MAX_SEARCHES_PER_RUN).await?;
+    let index = ctx.jobs_index.clone();
+    let watermark = tokio::task::spawn_blocking(move || index.watermark())
+        .await
+        .map_err(|e| ServiceError::Internal(e.into()))?;
+    let indexed_until = Utc.timestamp_micros(watermark.updated_at_micros).single().unwrap_or(started);
+    let until = started.min(indexed_until);
+    let mut summary = DigestSummary { searches: searches.len(), ..DigestSummary::default() };
+    for search in &searches {
+        match digest(ctx, search, until).await? {
+            Outcome::Sent => summary.sent += 1,
+            Outcome::Empty => summary.empty += 1,
+            Outcome::Skipped => summary.skipped += 1,
+        }
+    }
+    Ok(summary)
+}
+
+enum Outcome {
+    Sent,
+    Empty,
+    Skipped,
+}
+
+async fn digest(ctx: &Context, search: &SavedSearch, until: DateTime<Utc>) -> Result<Outcome, ServiceError> {
+    let since = search.last_notified_at;
+    if until <= since {
+        return Ok(Outcome::Empty);
+    }
+    let Some(user) = repositories::users::find_by_id(&ctx.db, &search.user_id).await? else {
+        return Ok(Outcome::Skipped);
+    };
+    if user.disabled || !user.email_verified {
+        return Ok(Outcome::Skipped);
+    }
+    // Whole days back to `since`, then the exact window on `posted_at`.
+    let days = ((until - since).num_seconds() / 86_400 + 2).clamp(1, i64::from(search::MAX_POSTED_WITHIN_DAYS));
+    let mut params = saved::params(&search.filters, 100);
+    params.posted_within_days = Some(days as u32);
+    let found = match search::search(ctx, params).await {
+        Ok(found) => found,
+        // Filters that no longer validate (a rule changed since they were saved): skip, do
+        // not fail the whole run.
+        Err(ServiceError::Validation(message)) => {
+            tracing::warn!(search = %search.id, %message, "a saved search no longer validates");
+            return Ok(Outcome::Skipped);
+        }
+        Err(err) => return Err(err),
+    };
+    let jobs: Vec<_> =
+        found.jobs.iter().filter(|(job, _)| job.posted_at.is_some_and(|at| at > since && at <= until)).collect();
+
+    let tx = ctx.db.begin().await?;
+    if !repositories::saved::set_notified_if(&tx, &search.id, since, until).await? {
+        return Ok(Outcome::Skipped);
+    }
+    if jobs.is_empty() {
+        tx.commit().await?;
+        return Ok(Outcome::Empty);
+    }
+    let unsubscribe = format!("{}/api/v1/saved-searches/unsubscribe?token={}", ctx.public_url, search.unsubscribe_token);
+    let listed: Vec<minijinja::Value> = jobs
+        .iter()
+        .take(MAX_JOBS_PER_DIGEST)
+        .map(|(job, company)| {
+            let l = &job.fields.location;
+            let location = [l.city.as_deref(), l.region.as_deref(), l.country_code.as_deref()]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .join(", ");
+            context! {
+                title => job.fields.title,
+                company => company.name,
+                location => location,
+                link => format!("{}/jobs/{}", ctx.public_url, job.id),
+            }
+        })
+        .collect();
+    let name = if user.full_name.trim().is_empty() { "there".to_owned() } else { user.full_name.clone() };
+    let mut message = email::render(
+        Template::JobAlert,
+        &user.email,
+        &ctx.public_url,
+        context! {
+            name => name,
+            search => search.name,
+            count => jobs.len(),
+            jobs => listed,
+            frequency => search.frequency.as_str(),
+            unsubscribe => unsubscribe,
+        },
+    )?;
+    message.headers = vec![
+        ("List-Unsubscribe".into(), format!("<{unsubscribe}>")),
+        ("List-Unsubscribe-Post".into(), "List-Unsubscribe=One-Click".into()),
+    ];
+    email::queue_rendered(&tx, &message).await?;
+    tx.commit().await?;
+    Ok(Outcome::Sent)
+}
