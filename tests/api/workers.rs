@@ -479,3 +479,58 @@ async fn the_scheduled_run_closes_expired_jobs() {
     assert_eq!(after["total"], 1, "{after}");
     assert_eq!(after["items"][0]["title"], "Open Welder");
 }
+
+async fn publish_job(app: &TestApp, owner: &crate::helpers::Account, title: &str) -> String {
+    let body = json!({
+        "company": "acme", "title": title, "description": "Real work.", "workplace": "remote",
+        "employment_type": "full_time", "expires_at": "2099-01-01T00:00:00Z"
+    });
+    let job: Value = app.post_authed("/api/v1/jobs", &owner.access, &body).await.json().await.unwrap();
+    let id = job["id"].as_str().unwrap().to_owned();
+    assert_eq!(app.post_authed(&format!("/api/v1/jobs/{id}/publish"), &owner.access, &json!({})).await.status(), 200);
+    id
+}
+
+async fn alerts_done(app: &TestApp) -> u64 {
+    repositories::tasks::list(&app.db, Some(TaskStatus::Done), Some("job_alerts"), 1, 0).await.unwrap().1
+}
+
+#[tokio::test]
+async fn a_digest_reaches_the_mail_server_with_exactly_the_new_matching_jobs_and_unsubscribing_stops_it() {
+    use jobportal::workers::tasks::job_alerts::JobAlerts;
+
+    let server = SmtpServer::start();
+    let app = app_with_smtp(&server).await;
+    let owner = app.register_verified("owner@acme.test", "employer").await;
+    assert_eq!(app.post_authed("/api/v1/companies", &owner.access, &json!({ "name": "Acme" })).await.status(), 201);
+    let ada = app.register_verified("ada@example.com", "candidate").await;
+    let search = json!({ "name": "Data jobs", "filters": { "q": "data engineer" }, "frequency": "daily" });
+    assert_eq!(app.post_authed("/api/v1/saved-searches", &ada.access, &search).await.status(), 201);
+    let matching = publish_job(&app, &owner, "Senior Data Engineer").await;
+    publish_job(&app, &owner, "Office Manager").await;
+
+    let digests = |server: &SmtpServer| -> Vec<String> {
+        server.messages().into_iter().filter(|m| header(m, "Subject").is_some_and(|s| s.contains("new job"))).collect()
+    };
+    queue::enqueue(&app.db, &JobAlerts { frequency: "daily".into(), slot: 1 }).await.unwrap();
+    eventually(Duration::from_secs(20), "the digest at the mail server", || async { !digests(&server).is_empty() }).await;
+    let message = crate::helpers::decode_quoted_printable(&digests(&server)[0]);
+    assert_eq!(header(&message, "To"), Some("ada@example.com"));
+    assert!(message.contains("Senior Data Engineer") && message.contains(&format!("/jobs/{matching}")), "{message}");
+    assert!(!message.contains("Office Manager"), "only the matching job");
+    assert_eq!(header(&message, "List-Unsubscribe-Post"), Some("List-Unsubscribe=One-Click"));
+    let link = header(&message, "List-Unsubscribe").unwrap().trim_matches(['<', '>']).to_owned();
+    let path = link.strip_prefix("http://127.0.0.1:8080").expect("the public URL starts the link").to_owned();
+
+    // The same window is not sent again.
+    queue::enqueue(&app.db, &JobAlerts { frequency: "daily".into(), slot: 2 }).await.unwrap();
+    eventually(Duration::from_secs(20), "the second run done", || async { alerts_done(&app).await >= 2 }).await;
+    assert_eq!(digests(&server).len(), 1);
+
+    // One click on the header's link (no login), then a new matching job: no more digests.
+    assert_eq!(app.client.post(app.url(&path)).send().await.unwrap().status(), 200);
+    publish_job(&app, &owner, "Data Engineer, Streaming").await;
+    queue::enqueue(&app.db, &JobAlerts { frequency: "daily".into(), slot: 3 }).await.unwrap();
+    eventually(Duration::from_secs(20), "the third run done", || async { alerts_done(&app).await >= 3 }).await;
+    assert_eq!(digests(&server).len(), 1, "unsubscribed: nothing more");
+}
