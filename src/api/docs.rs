@@ -37,7 +37,7 @@ pub const OPENAPI_PATH: &str = "/api/v1/openapi.json";
         applications::resume, applications::resume_file,
         saved::save_job, saved::unsave_job, saved::list_saved_jobs, saved::create_search,
         saved::list_searches, saved::get_search, saved::update_search, saved::delete_search,
-        saved::unsubscribe,
+        saved::unsubscribe, saved::confirm_unsubscribe,
     ),
     components(schemas(ErrorBody)),
     modifiers(&BearerAuth, &CommonErrors),

@@ -363,6 +363,9 @@ pub struct WorkerConfig {
     pub backoff_max: Duration,
     pub email: EmailConfig,
     pub schedules: Vec<ScheduleConfig>,
+    /// How far behind the search index a job-alert window ends, so jobs stamped in a
+    /// transaction that committed late are not skipped (60 s; tests use 0).
+    pub alerts_settle: Duration,
 }
 
 impl WorkerConfig {
@@ -386,6 +389,7 @@ impl WorkerConfig {
                 ScheduleConfig { name: "job_alerts_daily", cron: Some("0 7 * * *".into()) },
                 ScheduleConfig { name: "job_alerts_weekly", cron: Some("0 7 * * 1".into()) },
             ],
+            alerts_settle: Duration::from_secs(60),
         }
     }
 }
@@ -505,6 +509,7 @@ impl WorkerOpts {
             backoff_max,
             email: EmailConfig { backend, from },
             schedules,
+            alerts_settle: Duration::from_secs(60),
         })
     }
 }

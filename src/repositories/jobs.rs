@@ -387,7 +387,8 @@ pub async fn update_fields_if(
     rows.into_iter().next().map(Job::try_from).transpose()
 }
 
-/// Moves a job to `status` and `review`, stamping `posted_at` on first publication and
+/// Moves a job to `status` and `review`, stamping `posted_at` when it first becomes public
+/// (publication, or an admin's approval of a job that waited for review) and
 /// `closed_at` on closing.
 pub async fn set_status(
     ex: &impl Executor,
@@ -410,7 +411,7 @@ pub async fn set_status_if(
     let mut response = ex
         .query(
             "UPDATE type::record('job', $id) SET status = $status, review = $review, \
-             posted_at = IF $status = 'published' AND posted_at = NONE { time::now() } ELSE { posted_at }, \
+             posted_at = IF $status = 'published' AND $review = 'approved' AND posted_at = NONE { time::now() } ELSE { posted_at }, \
              closed_at = IF $status = 'closed' { time::now() } ELSE { closed_at }, \
              updated_at = time::now() WHERE $from = NONE OR status = $from RETURN AFTER",
         )

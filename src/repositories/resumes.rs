@@ -177,23 +177,49 @@ pub async fn set_default(ex: &impl Executor, owner_id: &str, id: &str) -> Result
     Ok(())
 }
 
-/// Replaces what a parse wrote; the corrections stay.
-pub async fn update_parse(ex: &impl Executor, id: &str, parse: &ParseWrite) -> Result<(), RepoError> {
-    ex.query(
+/// Writes to a candidate's resume inside an application's transaction, so a deletion racing
+/// the application conflicts with it instead of leaving the application without its resume.
+/// `false` when the resume is gone.
+pub async fn hold(ex: &impl Executor, id: &str, owner_id: &str) -> Result<bool, RepoError> {
+    #[derive(SurrealValue)]
+    struct IdRow {
+        id: RecordId,
+    }
+    let mut response = ex
+        .query(
+            "UPDATE type::record('resume', $id) SET updated_at = updated_at \
+             WHERE owner = type::record('user', $owner) RETURN id",
+        )
+        .bind(("id", id.to_owned()))
+        .bind(("owner", owner_id.to_owned()))
+        .await?;
+    let rows: Vec<IdRow> = response.take(0)?;
+    Ok(!rows.is_empty())
+}
+
+/// Replaces what a parse wrote, only onto the version read (`read_at`); the corrections
+/// stay. `false` when another change came first.
+pub async fn update_parse_if(ex: &impl Executor, id: &str, read_at: DateTime<Utc>, parse: &ParseWrite) -> Result<bool, RepoError> {
+    #[derive(SurrealValue)]
+    struct IdRow {
+        id: RecordId,
+    }
+    let mut response = ex.query(
         "UPDATE type::record('resume', $id) SET parse_status = $status, parse_message = $message, \
          parser_version = $version, text = $text, parsed = $parsed, skills = $skills, updated_at = time::now() \
-         RETURN NONE",
+         WHERE updated_at = $read_at RETURN id",
     )
     .bind(("id", id.to_owned()))
+    .bind(("read_at", read_at))
     .bind(("status", parse.status.clone()))
     .bind(("message", parse.message.clone()))
     .bind(("version", i64::from(parse.version)))
     .bind(("text", parse.text.clone()))
     .bind(("parsed", parse.parsed.clone()))
     .bind(("skills", parse.skills.clone()))
-    .await?
-    .check()?;
-    Ok(())
+    .await?;
+    let rows: Vec<IdRow> = response.take(0)?;
+    Ok(!rows.is_empty())
 }
 
 /// Writes the corrections and the effective skills, only onto the version read (`read_at`):

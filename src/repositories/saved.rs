@@ -156,17 +156,19 @@ pub async fn count_searches(ex: &impl Executor, user_id: &str) -> Result<u64, Re
     Ok(row.map_or(0, |c| c.count))
 }
 
+/// Writes a search's fields; `active` only when given, so renaming a search never undoes an
+/// unsubscribe that raced it.
 pub async fn update_search(
     ex: &impl Executor,
     id: &str,
     name: &str,
     filters: &SearchFilters,
     frequency: AlertFrequency,
-    active: bool,
+    active: Option<bool>,
 ) -> Result<(), RepoError> {
     ex.query(
         "UPDATE type::record('saved_search', $id) SET name = $name, filters = $filters, frequency = $frequency, \
-         active = $active, updated_at = time::now() RETURN NONE",
+         active = $active ?? active, updated_at = time::now() RETURN NONE",
     )
     .bind(("id", id.to_owned()))
     .bind(("name", name.to_owned()))
@@ -183,6 +185,15 @@ pub async fn delete_search(ex: &impl Executor, id: &str) -> Result<(), RepoError
     Ok(())
 }
 
+pub async fn find_by_token(ex: &impl Executor, token: &str) -> Result<Option<SavedSearch>, RepoError> {
+    let mut response = ex
+        .query(format!("SELECT {SEARCH_FIELDS} FROM saved_search WHERE unsubscribe_token = $unsubscribe LIMIT 1"))
+        .bind(("unsubscribe", token.to_owned()))
+        .await?;
+    let rows: Vec<SearchRow> = response.take(0)?;
+    rows.into_iter().next().map(SavedSearch::try_from).transpose()
+}
+
 /// Turns off the alerts of the search holding this token: its (name, was active), or `None`
 /// for an unknown token.
 pub async fn unsubscribe(ex: &impl Executor, token: &str) -> Result<Option<SavedSearch>, RepoError> {
@@ -197,27 +208,33 @@ pub async fn unsubscribe(ex: &impl Executor, token: &str) -> Result<Option<Saved
     rows.into_iter().next().map(SavedSearch::try_from).transpose()
 }
 
-/// Active searches of a frequency last notified before `before`, oldest first (digest runs).
+/// One page of the active searches of a frequency last notified before `cutoff`, in id order
+/// after the id `after` (a digest run walks them all, so searches it skips never crowd out the
+/// others).
 pub async fn due_searches(
     ex: &impl Executor,
     frequency: AlertFrequency,
-    before: DateTime<Utc>,
+    cutoff: DateTime<Utc>,
+    after: Option<&str>,
     limit: u32,
 ) -> Result<Vec<SavedSearch>, RepoError> {
     let mut response = ex
         .query(format!(
             "SELECT {SEARCH_FIELDS} FROM saved_search WHERE active = true AND frequency = $frequency \
-             AND last_notified_at < $before ORDER BY last_notified_at ASC LIMIT $limit"
+             AND last_notified_at < $cutoff AND ($after = NONE OR id > type::record('saved_search', $after)) \
+             ORDER BY id ASC LIMIT $limit"
         ))
         .bind(("frequency", frequency.as_str()))
-        .bind(("before", before))
+        .bind(("cutoff", cutoff))
+        .bind(("after", after.map(str::to_owned)))
         .bind(("limit", i64::from(limit)))
         .await?;
     let rows: Vec<SearchRow> = response.take(0)?;
     rows.into_iter().map(SavedSearch::try_from).collect()
 }
 
-/// Moves the high-water mark of a digest, only from the value it was read at.
+/// Moves the high-water mark of a digest, only from the value it was read at and while the
+/// search is active (an unsubscribe during a run wins).
 pub async fn set_notified_if(
     ex: &impl Executor,
     id: &str,
@@ -231,7 +248,7 @@ pub async fn set_notified_if(
     let mut response = ex
         .query(
             "UPDATE type::record('saved_search', $id) SET last_notified_at = $at \
-             WHERE last_notified_at = $read RETURN id",
+             WHERE last_notified_at = $read AND active = true RETURN id",
         )
         .bind(("id", id.to_owned()))
         .bind(("read", read))

@@ -3,8 +3,11 @@
 //! unsubscribe. Nothing matches, nothing is sent. The email and the move of the high-water mark
 //! are written in one transaction, so a digest is queued exactly once per window.
 //!
-//! The window ends at the search index's watermark (never after now): a job published but
-//! not yet in the index is left for the next digest rather than skipped.
+//! The window ends a minute before the search index's watermark (never after now): a job
+//! published but not yet in the index, or stamped inside a transaction that committed late,
+//! is left for the next digest rather than skipped. `posted_at` is the moment a job became
+//! public (an admin's approval for a job that waited for review). Imported jobs keep the date
+//! their source gives, so an import of old postings does not fill digests.
 
 use chrono::{DateTime, TimeZone, Utc};
 use minijinja::context;
@@ -18,8 +21,9 @@ use crate::repositories;
 /// The most jobs one digest lists.
 pub const MAX_JOBS_PER_DIGEST: usize = 20;
 
-/// The most saved searches one run handles (the next run continues).
-const MAX_SEARCHES_PER_RUN: u32 = 10_000;
+/// Saved searches read per page of a run (a run walks all of them).
+const PAGE: u32 = 500;
+
 
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct DigestSummary {
@@ -31,25 +35,43 @@ pub struct DigestSummary {
     pub empty: usize,
     /// Searches skipped (an unverified or disabled account, or a search changed meanwhile).
     pub skipped: usize,
+    /// Searches whose digest failed (logged; the next run tries again).
+    pub failed: usize,
 }
 
-/// Sends the digests of every due search of a frequency.
-pub async fn send_digests(ctx: &Context, frequency: AlertFrequency) -> Result<DigestSummary, ServiceError> {
+/// Sends the digests of every due search of a frequency. A window ends `settle` before the
+/// index's watermark (the workers use 60 s).
+pub async fn send_digests(ctx: &Context, frequency: AlertFrequency, settle: std::time::Duration) -> Result<DigestSummary, ServiceError> {
     let started = Utc::now();
-    let searches = repositories::saved::due_searches(&ctx.db, frequency, started, MAX_SEARCHES_PER_RUN).await?;
     let index = ctx.jobs_index.clone();
     let watermark = tokio::task::spawn_blocking(move || index.watermark())
         .await
         .map_err(|e| ServiceError::Internal(e.into()))?;
     let indexed_until = Utc.timestamp_micros(watermark.updated_at_micros).single().unwrap_or(started);
-    let until = started.min(indexed_until);
-    let mut summary = DigestSummary { searches: searches.len(), ..DigestSummary::default() };
-    for search in &searches {
-        match digest(ctx, search, until).await? {
-            Outcome::Sent => summary.sent += 1,
-            Outcome::Empty => summary.empty += 1,
-            Outcome::Skipped => summary.skipped += 1,
+    let until = started.min(indexed_until) - chrono::Duration::from_std(settle).unwrap_or_default();
+    let mut summary = DigestSummary::default();
+    let mut after: Option<String> = None;
+    loop {
+        let page = repositories::saved::due_searches(&ctx.db, frequency, started, after.as_deref(), PAGE).await?;
+        let Some(last) = page.last() else { break };
+        after = Some(last.id.clone());
+        for search in &page {
+            summary.searches += 1;
+            match digest(ctx, search, until).await {
+                Ok(Outcome::Sent) => summary.sent += 1,
+                Ok(Outcome::Empty) => summary.empty += 1,
+                Ok(Outcome::Skipped) => summary.skipped += 1,
+                // One search's failure (a write conflict with its owner's edit, say) does not
+                // stop the others; its mark did not move, so the next run retries it.
+                Err(err) => {
+                    tracing::warn!(search = %search.id, error = %err, "a job-alert digest failed");
+                    summary.failed += 1;
+                }
+            }
         }
+    }
+    if summary.failed > 0 && summary.failed == summary.searches {
+        return Err(ServiceError::Internal(anyhow::anyhow!("every one of {} digests failed", summary.failed)));
     }
     Ok(summary)
 }

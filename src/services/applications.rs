@@ -69,6 +69,9 @@ pub async fn apply(
     let letter = cover_letter(letter)?;
     let resume_id = match resume_id {
         Some(id) => {
+            if id.trim().is_empty() {
+                return Err(ServiceError::validation("resume_id must name one of your resumes"));
+            }
             let resume = repositories::resumes::find(&ctx.db, id).await?.ok_or(ServiceError::NotFound("resume"))?;
             policy::own_resume(principal, &resume.owner_id)?;
             resume.id
@@ -88,6 +91,9 @@ pub async fn apply(
     let id = repositories::new_key();
     let written = async {
         let tx = ctx.db.begin().await?;
+        if !repositories::resumes::hold(&tx, &resume_id, &principal.user_id).await? {
+            return Err(ServiceError::NotFound("resume"));
+        }
         repositories::applications::insert(
             &tx,
             &NewApplication {
@@ -240,7 +246,13 @@ pub async fn list_for_job(
         stages.push(stage);
     }
     let filter = JobFilter { stages, since: query.since, until: query.until, limit: query.limit, offset: query.offset };
-    let (applications, total, counts) = repositories::applications::list_by_job(&ctx.db, job_id, &filter).await?;
+    let (mut applications, total, counts) = repositories::applications::list_by_job(&ctx.db, job_id, &filter).await?;
+    // The list shows cover letters: the company has read them.
+    let now = Utc::now();
+    for application in applications.iter_mut().filter(|a| a.viewed_at.is_none()) {
+        repositories::applications::mark_viewed(&ctx.db, &application.id).await?;
+        application.viewed_at = Some(now);
+    }
     let mut items = Vec::with_capacity(applications.len());
     for application in applications {
         if let Some(user) = repositories::users::find_by_id(&ctx.db, &application.candidate_id).await? {
@@ -364,6 +376,15 @@ pub async fn move_stage(
     }
     tx.commit().await?;
     load(ctx, principal, id).await
+}
+
+/// The candidate withdraws an open application (the company may not).
+pub async fn withdraw(ctx: &Context, principal: &Principal, id: &str, note: Option<&str>) -> Result<ApplicationView, ServiceError> {
+    let view = load(ctx, principal, id).await?;
+    if view.viewer != ApplicationViewer::Candidate {
+        return Err(ServiceError::forbidden("only the candidate withdraws an application"));
+    }
+    move_stage(ctx, principal, id, Stage::Withdrawn.as_str(), None, note).await
 }
 
 /// The candidate changes the cover letter, until the company first opens the application.

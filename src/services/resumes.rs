@@ -102,6 +102,9 @@ pub async fn upload(ctx: &Context, principal: &Principal, file_name: Option<&str
 
 /// One of the caller's resumes (another's is not found).
 pub async fn get(ctx: &Context, principal: &Principal, id: &str) -> Result<Resume, ServiceError> {
+    if id.trim().is_empty() {
+        return Err(ServiceError::NotFound("resume"));
+    }
     let resume = repositories::resumes::find(&ctx.db, id).await?.ok_or(ServiceError::NotFound("resume"))?;
     policy::own_resume(principal, &resume.owner_id)?;
     Ok(resume)
@@ -154,7 +157,9 @@ pub async fn reparse(ctx: &Context, principal: &Principal, id: &str) -> Result<R
         Ok(analysis) => analysis,
         Err(err) => return Err(ServiceError::Internal(anyhow::anyhow!("a stored resume is no longer readable: {err}"))),
     };
-    repositories::resumes::update_parse(&ctx.db, id, &parse_write(&analysis, &resume.corrections)?).await?;
+    if !repositories::resumes::update_parse_if(&ctx.db, id, resume.updated_at, &parse_write(&analysis, &resume.corrections)?).await? {
+        return Err(ServiceError::conflict(ConflictKind::Concurrent, "the resume changed meanwhile; try again"));
+    }
     get(ctx, principal, id).await
 }
 

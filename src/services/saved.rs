@@ -105,6 +105,7 @@ pub async fn create_search(
     filters: SearchFilters,
     freq: &str,
 ) -> Result<(SavedSearch, u64), ServiceError> {
+    policy::keep_resumes(principal)?;
     let name = clean_name(name)?;
     let freq = frequency(freq)?;
     let matches = check_filters(ctx, &filters).await?;
@@ -118,6 +119,7 @@ pub async fn create_search(
 }
 
 pub async fn get_search(ctx: &Context, principal: &Principal, id: &str) -> Result<SavedSearch, ServiceError> {
+    policy::keep_resumes(principal)?;
     let search = repositories::saved::find_search(&ctx.db, id).await?.ok_or(ServiceError::NotFound("saved search"))?;
     if search.user_id != principal.user_id {
         return Err(ServiceError::NotFound("saved search"));
@@ -126,6 +128,7 @@ pub async fn get_search(ctx: &Context, principal: &Principal, id: &str) -> Resul
 }
 
 pub async fn list_searches(ctx: &Context, principal: &Principal) -> Result<Vec<SavedSearch>, ServiceError> {
+    policy::keep_resumes(principal)?;
     Ok(repositories::saved::searches_of(&ctx.db, &principal.user_id).await?)
 }
 
@@ -155,7 +158,7 @@ pub async fn update_search(
         }
         None => current.filters.clone(),
     };
-    repositories::saved::update_search(&ctx.db, id, &name, &filters, freq, active.unwrap_or(current.active)).await?;
+    repositories::saved::update_search(&ctx.db, id, &name, &filters, freq, active).await?;
     get_search(ctx, principal, id).await
 }
 
@@ -163,6 +166,15 @@ pub async fn delete_search(ctx: &Context, principal: &Principal, id: &str) -> Re
     get_search(ctx, principal, id).await?;
     repositories::saved::delete_search(&ctx.db, id).await?;
     Ok(())
+}
+
+/// The search an unsubscribe token belongs to (for the confirmation page).
+pub async fn find_by_token(ctx: &Context, token: &str) -> Result<SavedSearch, ServiceError> {
+    let token = token.trim();
+    if token.is_empty() || token.len() > 200 {
+        return Err(ServiceError::InvalidToken);
+    }
+    repositories::saved::find_by_token(&ctx.db, token).await?.ok_or(ServiceError::InvalidToken)
 }
 
 /// Turns off a saved search's alerts by the token its emails carry; no sign-in needed.

@@ -127,6 +127,7 @@ async fn closed_external_and_unknown_jobs_and_missing_resumes_are_refused_clearl
     assert!(message.contains("resume"), "{message}");
     let ada_resume = app.get_authed("/api/v1/resumes", &ada.access).await.json::<Value>().await.unwrap()["items"][0]["id"].clone();
     assert_error(apply(&app, &bob, &other, json!({ "resume_id": ada_resume })).await, 404, "not_found").await;
+    assert_error(apply(&app, &bob, &other, json!({ "resume_id": "" })).await, 422, "validation_failed").await;
     let too_long = "x".repeat(20_001);
     assert_error(apply(&app, &ada, &other, json!({ "cover_letter": too_long })).await, 422, "validation_failed").await;
     assert_error(apply(&app, &owner, &other, json!({})).await, 403, "forbidden").await;

@@ -54,6 +54,7 @@ pub fn test_worker_config(backend: EmailBackendConfig) -> WorkerConfig {
         backoff_max: Duration::from_secs(1),
         email: EmailConfig { backend, from: "jobportal <noreply@jobs.test>".into() },
         schedules: Vec::new(),
+        alerts_settle: Duration::ZERO,
     }
 }
 

@@ -92,7 +92,12 @@ async fn saved_searches_keep_checked_filters_and_unsubscribe_without_a_login() {
     assert_error(app.get_authed(&format!("/api/v1/saved-searches/{id}"), &bob.access).await, 404, "not_found").await;
     assert_error(app.delete_authed(&format!("/api/v1/saved-searches/{id}"), &bob.access, None).await, 404, "not_found").await;
 
-    // The one-click unsubscribe needs no login.
+    // The link in the email asks first (a GET changes nothing), the one-click POST acts; no login.
+    let page = app.client.get(app.url(&format!("/api/v1/saved-searches/unsubscribe?token={token}"))).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(page.text().await.unwrap().contains("method=\"post\""));
+    let still: Value = app.get_authed(&format!("/api/v1/saved-searches/{id}"), &ada.access).await.json().await.unwrap();
+    assert_eq!(still["active"], true, "opening the link does not unsubscribe");
     let response = app.client.post(app.url(&format!("/api/v1/saved-searches/unsubscribe?token={token}"))).send().await.unwrap();
     assert_eq!(response.status(), 200);
     assert_eq!(response.json::<Value>().await.unwrap()["active"], false);
@@ -133,15 +138,15 @@ async fn a_digest_lists_only_new_matching_jobs_once_and_stops_after_unsubscribin
     let bob = app.register("bob@example.com", "candidate").await;
     assert_eq!(app.post_authed("/api/v1/saved-searches", &bob.access, &body).await.status(), 201);
 
-    let summary = send_digests(&app.ctx, AlertFrequency::Instant).await.unwrap();
+    let summary = send_digests(&app.ctx, AlertFrequency::Instant, std::time::Duration::ZERO).await.unwrap();
     assert_eq!((summary.searches, summary.sent), (2, 0), "nothing new, nothing sent");
     assert!(app.emails_to("ada@example.com").await.iter().all(|e| e.template != "job_alert"));
 
     let rust = publish(&app, &owner, "Senior Rust Engineer", &["rust"]).await;
     publish(&app, &owner, "Sales Manager", &["sales"]).await;
     // A daily run does not touch instant searches.
-    assert_eq!(send_digests(&app.ctx, AlertFrequency::Daily).await.unwrap().searches, 0);
-    let summary = send_digests(&app.ctx, AlertFrequency::Instant).await.unwrap();
+    assert_eq!(send_digests(&app.ctx, AlertFrequency::Daily, std::time::Duration::ZERO).await.unwrap().searches, 0);
+    let summary = send_digests(&app.ctx, AlertFrequency::Instant, std::time::Duration::ZERO).await.unwrap();
     assert_eq!((summary.sent, summary.skipped), (1, 1), "the unverified address is skipped");
     let alerts: Vec<_> = app.emails_to("ada@example.com").await.into_iter().filter(|e| e.template == "job_alert").collect();
     assert_eq!(alerts.len(), 1);
@@ -156,9 +161,9 @@ async fn a_digest_lists_only_new_matching_jobs_once_and_stops_after_unsubscribin
     assert!(app.emails_to("bob@example.com").await.iter().all(|e| e.template != "job_alert"));
 
     // The same window is never sent twice.
-    assert_eq!(send_digests(&app.ctx, AlertFrequency::Instant).await.unwrap().sent, 0);
+    assert_eq!(send_digests(&app.ctx, AlertFrequency::Instant, std::time::Duration::ZERO).await.unwrap().sent, 0);
     let newer = publish(&app, &owner, "Rust Platform Engineer", &["rust"]).await;
-    assert_eq!(send_digests(&app.ctx, AlertFrequency::Instant).await.unwrap().sent, 1);
+    assert_eq!(send_digests(&app.ctx, AlertFrequency::Instant, std::time::Duration::ZERO).await.unwrap().sent, 1);
     let alerts: Vec<_> = app.emails_to("ada@example.com").await.into_iter().filter(|e| e.template == "job_alert").collect();
     assert_eq!(alerts.len(), 2);
     assert!(alerts[1].text.contains(&newer) && !alerts[1].text.contains(&rust), "{}", alerts[1].text);
@@ -167,5 +172,29 @@ async fn a_digest_lists_only_new_matching_jobs_once_and_stops_after_unsubscribin
     let response = app.client.post(app.url(&format!("/api/v1/saved-searches/unsubscribe?token={token}"))).send().await.unwrap();
     assert_eq!(response.status(), 200);
     publish(&app, &owner, "Rust Tooling Engineer", &["rust"]).await;
-    assert_eq!(send_digests(&app.ctx, AlertFrequency::Instant).await.unwrap().sent, 0);
+    assert_eq!(send_digests(&app.ctx, AlertFrequency::Instant, std::time::Duration::ZERO).await.unwrap().sent, 0);
+}
+
+#[tokio::test]
+async fn a_job_that_waited_for_review_reaches_digests_once_approved_and_only_candidates_save_searches() {
+    use jobportal::core::config::ServeConfig;
+    use jobportal::models::saved::AlertFrequency;
+    use jobportal::services::alerts::send_digests;
+
+    let app = crate::helpers::spawn_app_with(ServeConfig { moderate_unverified: true, ..ServeConfig::default() }).await;
+    let owner = app.register_verified("owner@acme.test", "employer").await;
+    assert_eq!(app.post_authed("/api/v1/companies", &owner.access, &json!({ "name": "Acme" })).await.status(), 201);
+    let body = json!({ "name": "Rust", "filters": { "q": "rust" }, "frequency": "instant" });
+    assert_error(app.post_authed("/api/v1/saved-searches", &owner.access, &body).await, 403, "forbidden").await;
+    let ada = app.register_verified("ada@example.com", "candidate").await;
+    assert_eq!(app.post_authed("/api/v1/saved-searches", &ada.access, &body).await.status(), 201);
+    let job = publish(&app, &owner, "Rust Engineer", &["rust"]).await;
+    let pending: Value = app.get_authed(&format!("/api/v1/jobs/{job}"), &owner.access).await.json().await.unwrap();
+    assert_eq!(pending["review"], "pending", "{pending}");
+    assert_eq!(send_digests(&app.ctx, AlertFrequency::Instant, std::time::Duration::ZERO).await.unwrap().sent, 0);
+    let admin = app.admin("admin@example.com").await;
+    assert_eq!(app.post_authed(&format!("/api/v1/admin/jobs/{job}/approve"), &admin.access, &json!({})).await.status(), 200);
+    assert_eq!(send_digests(&app.ctx, AlertFrequency::Instant, std::time::Duration::ZERO).await.unwrap().sent, 1);
+    let alert = app.emails_to("ada@example.com").await.into_iter().find(|e| e.template == "job_alert").unwrap();
+    assert!(alert.text.contains("Rust Engineer"), "{}", alert.text);
 }

@@ -224,11 +224,7 @@ pub async fn withdraw(
             .map_err(|e| ApiError::new(ErrorCode::InvalidJson, format!("the body is not valid: {e}")))?
             .note
     };
-    let view = applications::get(&state.ctx, &principal, &id).await?;
-    if view.viewer != ApplicationViewer::Candidate {
-        return Err(ApiError::new(ErrorCode::Forbidden, "only the candidate withdraws an application"));
-    }
-    let view = applications::move_stage(&state.ctx, &principal, &id, "withdrawn", None, note.as_deref()).await?;
+    let view = applications::withdraw(&state.ctx, &principal, &id, note.as_deref()).await?;
     Ok(Json(body(&state, &view).await?))
 }
 

@@ -23,7 +23,7 @@ pub fn jobs_router() -> Router<AppState> {
 pub fn searches_router() -> Router<AppState> {
     Router::new()
         .route("/", get(list_searches).post(create_search))
-        .route("/unsubscribe", post(unsubscribe).get(unsubscribe))
+        .route("/unsubscribe", post(unsubscribe).get(confirm_unsubscribe))
         .route("/{id}", get(get_search).patch(update_search).delete(delete_search))
 }
 
@@ -159,8 +159,42 @@ pub async fn delete_search(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// Turns off a saved search's alerts with the token from its email, without signing in
-/// (POST is the one-click form of RFC 8058; GET serves the link in the email's body).
+fn escape_html(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&#39;")
+}
+
+/// The page the link in a digest opens: it asks before turning anything off (mail scanners
+/// and link previews follow GET links; only the POST acts).
+#[utoipa::path(get, path = "/api/v1/saved-searches/unsubscribe", tag = "saved",
+    params(UnsubscribeQuery),
+    responses(
+        (status = 200, description = "A page with a button that unsubscribes", content_type = "text/html"),
+        (status = 400, description = "`invalid_token`", body = ErrorBody),
+    ))]
+pub async fn confirm_unsubscribe(
+    State(state): State<AppState>,
+    Query(query): Query<UnsubscribeQuery>,
+) -> Result<axum::response::Html<String>, ApiError> {
+    let search = saved::find_by_token(&state.ctx, &query.token).await?;
+    let name = escape_html(&search.name);
+    let token = escape_html(&query.token);
+    let body = if search.active {
+        format!(
+            "<form method=\"post\" action=\"/api/v1/saved-searches/unsubscribe?token={token}\">\
+             <p>Stop the job alerts of your saved search <strong>{name}</strong>?</p>\
+             <button type=\"submit\">Unsubscribe</button></form>"
+        )
+    } else {
+        format!("<p>The job alerts of <strong>{name}</strong> are off.</p>")
+    };
+    Ok(axum::response::Html(format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Job alerts</title></head>\
+         <body style=\"font-family: sans-serif; max-width: 480px; margin: 48px auto;\">{body}</body></html>"
+    )))
+}
+
+/// Turns off a saved search's alerts with the token from its email, without signing in (the
+/// one-click POST of RFC 8058, which the digest's `List-Unsubscribe-Post` header announces).
 #[utoipa::path(post, path = "/api/v1/saved-searches/unsubscribe", tag = "saved",
     params(UnsubscribeQuery),
     responses(

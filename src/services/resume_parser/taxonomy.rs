@@ -55,6 +55,8 @@ static TABLE: LazyLock<Taxonomy> = LazyLock::new(|| {
 pub fn find(text: &str, lenient: bool) -> Vec<String> {
     let table = &*TABLE;
     let words = tokens(text);
+    // The whole items of a list in the text, for one-letter names; computed once.
+    let mut list_items: Option<Vec<String>> = None;
     let mut out: Vec<String> = Vec::new();
     let mut i = 0;
     while i < words.len() {
@@ -67,7 +69,7 @@ pub fn find(text: &str, lenient: bool) -> Vec<String> {
                     continue;
                 }
                 // A one-letter name ("C", "R") counts only as a whole item of a list.
-                if key.chars().count() == 1 && !single_letter_item(text, &key) {
+                if key.chars().count() == 1 && !list_items.get_or_insert_with(|| items(text)).contains(&key) {
                     continue;
                 }
                 if !out.iter().any(|s| s == canonical) {
@@ -82,10 +84,12 @@ pub fn find(text: &str, lenient: bool) -> Vec<String> {
     out
 }
 
-/// Whether a one-letter name stands alone as an item of a list in `text` ("C, C++, R").
-fn single_letter_item(text: &str, letter: &str) -> bool {
+/// The one-letter items of a list in `text` ("C, C++, R" has "c" and "r"), lower case.
+fn items(text: &str) -> Vec<String> {
     text.split([',', ';', '|', '/', '•', '\t', ':', '(', ')'])
-        .any(|item| item.trim().trim_end_matches(['.', '-']).trim().eq_ignore_ascii_case(letter))
+        .map(|item| item.trim().trim_end_matches(['.', '-']).trim().to_lowercase())
+        .filter(|item| item.chars().count() == 1)
+        .collect()
 }
 
 /// The canonical name of one skill if the taxonomy knows it.
