@@ -4,7 +4,8 @@
 # content types, response bodies that match their schemas. Runs the debug binary built by
 # `cargo build`, on a fresh data directory, as an admin (so every endpoint is reachable).
 #
-# Usage: scripts/contract.sh [BINARY]    SCHEMATHESIS_MAX_TIME (default 60 s) bounds the run.
+# Usage: scripts/contract.sh [BINARY]    SCHEMATHESIS_MAX_TIME (default 60 s) bounds the admin
+# run, SCHEMATHESIS_CANDIDATE_MAX_TIME (default 30 s) the candidate's.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -52,6 +53,23 @@ token=$(curl -sf -H 'content-type: application/json' \
     --exclude-path /api/v1/auth/logout \
     --exclude-path /api/v1/admin/jobs/import \
     --max-time "${SCHEMATHESIS_MAX_TIME:-60}" \
+    --workers 1 \
+    --suppress-health-check all \
+    --warnings off
+
+# Then the candidate's side as a candidate (as an admin those operations answer 403), with a
+# resume already uploaded, so resume and application operations reach their real work.
+candidate=$(curl -sf -H 'content-type: application/json' \
+    -d '{"email":"candidate@contract.test","password":"contract candidate password","role":"candidate","full_name":"Candidate"}' \
+    "$base/api/v1/auth/register" |
+    python3 -c 'import json, sys; print(json.load(sys.stdin)["tokens"]["access_token"])')
+curl -sf -H "Authorization: Bearer $candidate" -F "file=@fixtures/resumes/sample-resume.docx" \
+    "$base/api/v1/resumes" >/dev/null
+"$venv/bin/schemathesis" run "$base/api/v1/openapi.json" \
+    --header "Authorization: Bearer $candidate" \
+    --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance \
+    --include-tag-regex '^(resumes|applications|saved|jobs)$' \
+    --max-time "${SCHEMATHESIS_CANDIDATE_MAX_TIME:-30}" \
     --workers 1 \
     --suppress-health-check all \
     --warnings off

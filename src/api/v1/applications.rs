@@ -301,7 +301,11 @@ pub async fn resume(
 #[utoipa::path(get, path = "/api/v1/applications/{id}/resume/file", tag = "applications", security(("bearer" = [])),
     params(("id" = String, Path, description = "Application id")),
     responses(
-        (status = 200, description = "The file", content_type = "application/octet-stream"),
+        (status = 200, description = "The file as uploaded", content(
+            (String = "application/pdf"),
+            (String = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
+            (String = "text/plain"),
+        )),
         (status = 404, description = "`not_found`", body = ErrorBody),
     ))]
 pub async fn resume_file(

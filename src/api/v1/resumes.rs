@@ -157,7 +157,11 @@ pub(crate) fn file_response(resume: &Resume, content: bytes::Bytes) -> Response 
 #[utoipa::path(get, path = "/api/v1/resumes/{id}/file", tag = "resumes", security(("bearer" = [])),
     params(("id" = String, Path, description = "Resume id")),
     responses(
-        (status = 200, description = "The file", content_type = "application/octet-stream"),
+        (status = 200, description = "The file as uploaded", content(
+            (String = "application/pdf"),
+            (String = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
+            (String = "text/plain"),
+        )),
         (status = 404, description = "`not_found`", body = ErrorBody),
     ))]
 pub async fn download(
