@@ -514,12 +514,15 @@ async fn a_digest_reaches_the_mail_server_with_exactly_the_new_matching_jobs_and
     };
     queue::enqueue(&app.db, &JobAlerts { frequency: "daily".into(), slot: 1 }).await.unwrap();
     eventually(Duration::from_secs(20), "the digest at the mail server", || async { !digests(&server).is_empty() }).await;
-    let message = crate::helpers::decode_quoted_printable(&digests(&server)[0]);
-    assert_eq!(header(&message, "To"), Some("ada@example.com"));
+    // Headers from the raw message; the body decoded (decoding the headers too would turn
+    // the `=XX` that a token may hold into other bytes).
+    let raw = digests(&server)[0].clone();
+    let message = crate::helpers::decode_quoted_printable(&raw);
+    assert_eq!(header(&raw, "To"), Some("ada@example.com"));
     assert!(message.contains("Senior Data Engineer") && message.contains(&format!("/jobs/{matching}")), "{message}");
     assert!(!message.contains("Office Manager"), "only the matching job");
-    assert_eq!(header(&message, "List-Unsubscribe-Post"), Some("List-Unsubscribe=One-Click"));
-    let link = header(&message, "List-Unsubscribe").unwrap().trim_matches(['<', '>']).to_owned();
+    assert_eq!(header(&raw, "List-Unsubscribe-Post"), Some("List-Unsubscribe=One-Click"));
+    let link = header(&raw, "List-Unsubscribe").unwrap().trim_matches(['<', '>']).to_owned();
     let path = link.strip_prefix("http://127.0.0.1:8080").expect("the public URL starts the link").to_owned();
 
     // The same window is not sent again.
