@@ -109,7 +109,8 @@ fn scores(path: &str) {
     let parsed: Vec<Profile> = docs.iter().map(|(body, _)| profile::parse(body)).collect();
     let elapsed = start.elapsed().as_secs_f64();
     println!(
-        "\nfield scores on the pydparser train split: {} resumes ({} labelled copies were duplicates), parsed at {:.0}/s",
+        "\nfield scores on {}: {} resumes ({} labelled copies were duplicates), parsed at {:.0}/s",
+        std::path::Path::new(path).file_name().and_then(|n| n.to_str()).unwrap_or(path),
         docs.len(),
         text.lines().filter(|l| !l.trim().is_empty()).count() - docs.len(),
         docs.len() as f64 / elapsed
