@@ -221,12 +221,12 @@ pub async fn due_searches(
     let mut response = ex
         .query(format!(
             "SELECT {SEARCH_FIELDS} FROM saved_search WHERE active = true AND frequency = $frequency \
-             AND last_notified_at < $cutoff AND ($after = NONE OR id > type::record('saved_search', $after)) \
+             AND last_notified_at < $cutoff AND ($cursor = NONE OR id > type::record('saved_search', $cursor)) \
              ORDER BY id ASC LIMIT $limit"
         ))
         .bind(("frequency", frequency.as_str()))
         .bind(("cutoff", cutoff))
-        .bind(("after", after.map(str::to_owned)))
+        .bind(("cursor", after.map(str::to_owned)))
         .bind(("limit", i64::from(limit)))
         .await?;
     let rows: Vec<SearchRow> = response.take(0)?;

@@ -441,7 +441,9 @@ async fn the_scheduled_run_closes_expired_jobs() {
         test_worker_config(EmailBackendConfig::File { dir: dir.path().to_path_buf() }),
     )
     .await;
-    let soon = (chrono::Utc::now() + chrono::Duration::seconds(1)).to_rfc3339();
+    // Far enough ahead that importing and searching (slow on a loaded machine) end before it.
+    let expiry = chrono::Utc::now() + chrono::Duration::seconds(5);
+    let soon = expiry.to_rfc3339();
     let job = |id: &str, title: &str| {
         json!({
             "source": "test", "external_id": id, "title": title, "company": {"name": "Acme"},
@@ -462,7 +464,8 @@ async fn the_scheduled_run_closes_expired_jobs() {
         .as_str()
         .unwrap()
         .to_owned();
-    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let wait = (expiry - chrono::Utc::now()).to_std().unwrap_or_default() + Duration::from_millis(100);
+    tokio::time::sleep(wait).await;
 
     let slot = jobportal::workers::tasks::close_expired_jobs::CloseExpiredJobs { slot: 1_800_000_000 };
     queue::enqueue(&app.db, &slot).await.unwrap().expect("enqueued");
