@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use surrealdb::types::{RecordId, SurrealValue};
 
-use super::{Count, RepoError, key_string, new_key, unexpected};
+use super::{Count, RepoError, key_string, new_key, unexpected, wrote_any};
 use crate::db::Executor;
 use crate::models::application::{Application, Note, RejectionReason, Stage, StageEvent};
 
@@ -158,6 +158,16 @@ pub async fn list_by_job(
     ))
 }
 
+/// How many applications a job has.
+pub async fn count_for_job(ex: &impl Executor, job_id: &str) -> Result<u64, RepoError> {
+    let mut response = ex
+        .query("SELECT count() AS count FROM application WHERE job = type::record('job', $job) GROUP ALL")
+        .bind(("job", job_id.to_owned()))
+        .await?;
+    let row: Option<Count> = response.take(0)?;
+    Ok(row.map_or(0, |c| c.count))
+}
+
 pub async fn count_with_resume(ex: &impl Executor, resume_id: &str) -> Result<u64, RepoError> {
     let mut response = ex
         .query("SELECT count() AS count FROM application WHERE resume = type::record('resume', $resume) GROUP ALL")
@@ -176,11 +186,7 @@ pub async fn set_stage_if(
     to: Stage,
     reason: Option<RejectionReason>,
 ) -> Result<bool, RepoError> {
-    #[derive(SurrealValue)]
-    struct IdRow {
-        id: RecordId,
-    }
-    let mut response = ex
+    let response = ex
         .query(
             "UPDATE type::record('application', $id) SET stage = $to, rejection_reason = $reason, \
              updated_at = time::now() WHERE stage = $from RETURN id",
@@ -190,8 +196,7 @@ pub async fn set_stage_if(
         .bind(("to", to.as_str()))
         .bind(("reason", reason.map(|r| r.as_str().to_owned())))
         .await?;
-    let rows: Vec<IdRow> = response.take(0)?;
-    Ok(!rows.is_empty())
+    wrote_any(response)
 }
 
 /// Stamps the first time the company opened the application.
@@ -206,11 +211,7 @@ pub async fn mark_viewed(ex: &impl Executor, id: &str) -> Result<(), RepoError> 
 /// Changes the cover letter while the company has not opened the application and it is open:
 /// `false` otherwise.
 pub async fn update_cover_letter_if_unread(ex: &impl Executor, id: &str, text: &str) -> Result<bool, RepoError> {
-    #[derive(SurrealValue)]
-    struct IdRow {
-        id: RecordId,
-    }
-    let mut response = ex
+    let response = ex
         .query(
             "UPDATE type::record('application', $id) SET cover_letter = $text, updated_at = time::now() \
              WHERE viewed_at = NONE AND stage NOT IN ['hired', 'rejected', 'withdrawn'] RETURN id",
@@ -218,8 +219,7 @@ pub async fn update_cover_letter_if_unread(ex: &impl Executor, id: &str, text: &
         .bind(("id", id.to_owned()))
         .bind(("text", text.to_owned()))
         .await?;
-    let rows: Vec<IdRow> = response.take(0)?;
-    Ok(!rows.is_empty())
+    wrote_any(response)
 }
 
 #[derive(Debug, SurrealValue)]

@@ -72,6 +72,18 @@ pub(crate) fn unexpected(message: impl Into<String>) -> RepoError {
     RepoError::Db(DbError::Unexpected(message.into()))
 }
 
+/// Whether a conditional write (`UPDATE … WHERE … RETURN id`, or `DELETE … RETURN BEFORE`)
+/// changed a record: `false` when its condition held for none.
+pub(crate) fn wrote_any(mut response: surrealdb::IndexedResults) -> Result<bool, RepoError> {
+    #[derive(SurrealValue)]
+    struct IdRow {
+        #[allow(dead_code)] // read to check the row's shape; only the count matters
+        id: RecordId,
+    }
+    let rows: Vec<IdRow> = response.take(0)?;
+    Ok(!rows.is_empty())
+}
+
 /// A new record key: a UUIDv7, so keys sort by creation time.
 pub(crate) fn new_key() -> String {
     uuid::Uuid::now_v7().to_string()

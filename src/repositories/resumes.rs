@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use surrealdb::types::{RecordId, SurrealValue};
 
-use super::{Count, RepoError, key_string, unexpected};
+use super::{Count, RepoError, key_string, unexpected, wrote_any};
 use crate::db::Executor;
 use crate::models::resume::{Profile, Resume};
 
@@ -181,11 +181,7 @@ pub async fn set_default(ex: &impl Executor, owner_id: &str, id: &str) -> Result
 /// the application conflicts with it instead of leaving the application without its resume.
 /// `false` when the resume is gone.
 pub async fn hold(ex: &impl Executor, id: &str, owner_id: &str) -> Result<bool, RepoError> {
-    #[derive(SurrealValue)]
-    struct IdRow {
-        id: RecordId,
-    }
-    let mut response = ex
+    let response = ex
         .query(
             "UPDATE type::record('resume', $id) SET updated_at = updated_at \
              WHERE owner = type::record('user', $owner) RETURN id",
@@ -193,18 +189,13 @@ pub async fn hold(ex: &impl Executor, id: &str, owner_id: &str) -> Result<bool, 
         .bind(("id", id.to_owned()))
         .bind(("owner", owner_id.to_owned()))
         .await?;
-    let rows: Vec<IdRow> = response.take(0)?;
-    Ok(!rows.is_empty())
+    wrote_any(response)
 }
 
 /// Replaces what a parse wrote, only onto the version read (`read_at`); the corrections
 /// stay. `false` when another change came first.
 pub async fn update_parse_if(ex: &impl Executor, id: &str, read_at: DateTime<Utc>, parse: &ParseWrite) -> Result<bool, RepoError> {
-    #[derive(SurrealValue)]
-    struct IdRow {
-        id: RecordId,
-    }
-    let mut response = ex.query(
+    let response = ex.query(
         "UPDATE type::record('resume', $id) SET parse_status = $status, parse_message = $message, \
          parser_version = $version, text = $text, parsed = $parsed, skills = $skills, updated_at = time::now() \
          WHERE updated_at = $read_at RETURN id",
@@ -218,8 +209,7 @@ pub async fn update_parse_if(ex: &impl Executor, id: &str, read_at: DateTime<Utc
     .bind(("parsed", parse.parsed.clone()))
     .bind(("skills", parse.skills.clone()))
     .await?;
-    let rows: Vec<IdRow> = response.take(0)?;
-    Ok(!rows.is_empty())
+    wrote_any(response)
 }
 
 /// Writes the corrections and the effective skills, only onto the version read (`read_at`):
@@ -231,11 +221,7 @@ pub async fn update_corrections_if(
     corrections: serde_json::Value,
     skills: &[String],
 ) -> Result<bool, RepoError> {
-    #[derive(SurrealValue)]
-    struct IdRow {
-        id: RecordId,
-    }
-    let mut response = ex
+    let response = ex
         .query(
             "UPDATE type::record('resume', $id) SET corrections = $corrections, skills = $skills, \
              updated_at = time::now() WHERE updated_at = $read_at RETURN id",
@@ -245,8 +231,7 @@ pub async fn update_corrections_if(
         .bind(("corrections", corrections))
         .bind(("skills", skills.to_vec()))
         .await?;
-    let rows: Vec<IdRow> = response.take(0)?;
-    Ok(!rows.is_empty())
+    wrote_any(response)
 }
 
 pub async fn delete(ex: &impl Executor, id: &str) -> Result<(), RepoError> {

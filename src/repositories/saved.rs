@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use surrealdb::types::{RecordId, SurrealValue};
 
-use super::{RepoError, key_string, unexpected};
+use super::{RepoError, key_string, unexpected, wrote_any};
 use crate::db::Executor;
 use crate::models::saved::{AlertFrequency, SavedJob, SavedSearch, SearchFilters};
 
@@ -33,17 +33,12 @@ pub async fn save_job(ex: &impl Executor, user_id: &str, job_id: &str) -> Result
 }
 
 pub async fn unsave_job(ex: &impl Executor, user_id: &str, job_id: &str) -> Result<bool, RepoError> {
-    #[derive(SurrealValue)]
-    struct IdRow {
-        id: RecordId,
-    }
-    let mut response = ex
+    let response = ex
         .query("DELETE saved_job WHERE user = type::record('user', $user) AND job = type::record('job', $job) RETURN BEFORE")
         .bind(("user", user_id.to_owned()))
         .bind(("job", job_id.to_owned()))
         .await?;
-    let rows: Vec<IdRow> = response.take(0)?;
-    Ok(!rows.is_empty())
+    wrote_any(response)
 }
 
 /// A user's bookmarks, newest first.
@@ -241,11 +236,7 @@ pub async fn set_notified_if(
     read: DateTime<Utc>,
     at: DateTime<Utc>,
 ) -> Result<bool, RepoError> {
-    #[derive(SurrealValue)]
-    struct IdRow {
-        id: RecordId,
-    }
-    let mut response = ex
+    let response = ex
         .query(
             "UPDATE type::record('saved_search', $id) SET last_notified_at = $at \
              WHERE last_notified_at = $read AND active = true RETURN id",
@@ -254,8 +245,7 @@ pub async fn set_notified_if(
         .bind(("read", read))
         .bind(("at", at))
         .await?;
-    let rows: Vec<IdRow> = response.take(0)?;
-    Ok(!rows.is_empty())
+    wrote_any(response)
 }
 
 /// Deletes a user's bookmarks and saved searches (account deletion).

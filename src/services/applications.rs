@@ -86,7 +86,7 @@ pub async fn apply(
     let company = repositories::companies::find_by_id(&ctx.db, &job.company_id).await?.ok_or(ServiceError::NotFound("company"))?;
     let candidate = repositories::users::find_by_id(&ctx.db, &principal.user_id).await?.ok_or(ServiceError::NotFound("user"))?;
     let members = repositories::companies::members(&ctx.db, &company.id).await?;
-    let (_, count, _) = repositories::applications::list_by_job(&ctx.db, &job.id, &JobFilter { limit: 1, ..JobFilter::default() }).await?;
+    let count = repositories::applications::count_for_job(&ctx.db, &job.id).await?;
 
     let id = repositories::new_key();
     let written = async {
@@ -183,6 +183,22 @@ async fn load(ctx: &Context, principal: &Principal, id: &str) -> Result<Applicat
     let company =
         repositories::companies::find_by_id(&ctx.db, &application.company_id).await?.ok_or(ServiceError::NotFound("company"))?;
     Ok(ApplicationView { application, job, company, viewer })
+}
+
+/// Who applied, with the profile of the resume they sent, for the company's view (`None` for
+/// the candidate's own view, or an account that is gone).
+pub async fn candidate_of(
+    ctx: &Context,
+    view: &ApplicationView,
+) -> Result<Option<(crate::models::user::User, Option<crate::models::resume::Profile>)>, ServiceError> {
+    if view.viewer != ApplicationViewer::Company {
+        return Ok(None);
+    }
+    let Some(user) = repositories::users::find_by_id(&ctx.db, &view.application.candidate_id).await? else {
+        return Ok(None);
+    };
+    let profile = repositories::resumes::find(&ctx.db, &view.application.resume_id).await?.map(|r| r.profile());
+    Ok(Some((user, profile)))
 }
 
 /// The candidate's own applications, newest first, with their jobs and companies.

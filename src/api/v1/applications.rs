@@ -49,18 +49,7 @@ fn page(limit: Option<u32>, offset: Option<u32>) -> Result<(u32, u32), ApiError>
 }
 
 async fn body(state: &AppState, view: &ApplicationView) -> Result<ApplicationBody, ApiError> {
-    let candidate = if view.viewer == ApplicationViewer::Company {
-        let user = crate::repositories::users::find_by_id(&state.ctx.db, &view.application.candidate_id)
-            .await
-            .map_err(crate::services::ServiceError::from)?;
-        let profile = crate::repositories::resumes::find(&state.ctx.db, &view.application.resume_id)
-            .await
-            .map_err(crate::services::ServiceError::from)?
-            .map(|r| r.profile());
-        user.map(|u| CandidateBody::new(&u, profile))
-    } else {
-        None
-    };
+    let candidate = applications::candidate_of(&state.ctx, view).await?.map(|(user, profile)| CandidateBody::new(&user, profile));
     Ok(ApplicationBody::new(&view.application, Some((&view.job, &view.company)), candidate))
 }
 
