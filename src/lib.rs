@@ -15,6 +15,7 @@
 //!
 //! Data flows `api` → `services` → `repositories` → SurrealDB; see docs/ARCHITECTURE.md.
 
+pub mod ai;
 pub mod api;
 pub mod cli;
 pub mod core;

@@ -7,7 +7,7 @@ use utoipa_swagger_ui::{Config, SwaggerUi};
 
 use super::error::ErrorCode;
 use super::health;
-use super::v1::{admin, applications, auth, companies, jobs, resumes, saved, users};
+use super::v1::{admin, applications, auth, companies, jobs, recommendations, resumes, saved, users};
 use crate::schemas::error::ErrorBody;
 
 pub const OPENAPI_PATH: &str = "/api/v1/openapi.json";
@@ -38,6 +38,8 @@ pub const OPENAPI_PATH: &str = "/api/v1/openapi.json";
         saved::save_job, saved::unsave_job, saved::list_saved_jobs, saved::create_search,
         saved::list_searches, saved::get_search, saved::update_search, saved::delete_search,
         saved::unsubscribe, saved::confirm_unsubscribe,
+        recommendations::recommended_jobs, recommendations::dismiss, recommendations::undismiss,
+        recommendations::get_preferences, recommendations::put_preferences, recommendations::recommended_candidates,
     ),
     components(schemas(ErrorBody)),
     modifiers(&BearerAuth, &CommonErrors),
@@ -50,6 +52,7 @@ pub const OPENAPI_PATH: &str = "/api/v1/openapi.json";
         (name = "resumes", description = "A candidate's resumes: upload, parsed profile, corrections, files"),
         (name = "applications", description = "Applying, the employer's pipeline, stage history, internal notes"),
         (name = "saved", description = "Saved jobs and saved searches (job alerts)"),
+        (name = "recommendations", description = "Explained job and candidate recommendations from the local embedding model"),
         (name = "admin", description = "Moderation and the audit log (admins only)"),
     )
 )]

@@ -80,6 +80,9 @@ pub enum ErrorCode {
     UnsupportedFileType,
     /// The job takes applications on the employer's site; the message carries its URL.
     ApplyExternally,
+    /// A local model the request needs is missing or still loading; the message says which
+    /// and how to fetch it.
+    ModelUnavailable,
 }
 
 impl ErrorCode {
@@ -116,6 +119,7 @@ impl ErrorCode {
         ErrorCode::ResumeInUse,
         ErrorCode::UnsupportedFileType,
         ErrorCode::ApplyExternally,
+        ErrorCode::ModelUnavailable,
     ];
 
     pub const fn as_str(self) -> &'static str {
@@ -152,6 +156,7 @@ impl ErrorCode {
             ErrorCode::ResumeInUse => "resume_in_use",
             ErrorCode::UnsupportedFileType => "unsupported_file_type",
             ErrorCode::ApplyExternally => "apply_externally",
+            ErrorCode::ModelUnavailable => "model_unavailable",
         }
     }
 
@@ -163,7 +168,7 @@ impl ErrorCode {
             ErrorCode::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ErrorCode::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ErrorCode::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            ErrorCode::Timeout | ErrorCode::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            ErrorCode::Timeout | ErrorCode::Unavailable | ErrorCode::ModelUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
             ErrorCode::Unauthorized
             | ErrorCode::TokenExpired
@@ -343,6 +348,7 @@ impl From<ServiceError> for ApiError {
             ServiceError::ApplyExternally(url) => {
                 ApiError::new(ErrorCode::ApplyExternally, format!("this job takes applications at {url}"))
             }
+            ServiceError::ModelUnavailable(message) => ApiError::new(ErrorCode::ModelUnavailable, message),
             ServiceError::Internal(err) => ApiError::internal(err),
         }
     }

@@ -19,13 +19,14 @@ pub async fn healthz() -> Json<Health> {
 }
 
 /// Ready to serve: the database answers and its schema is current. 503 lists what fails.
+/// Also lists each local model as loaded, loading, missing or failed (informational).
 #[utoipa::path(get, path = "/readyz", tag = "operations",
     responses(
         (status = 200, description = "Every check passes", body = ReadinessBody),
         (status = 503, description = "A check fails", body = ReadinessBody),
     ))]
 pub async fn readyz(State(state): State<AppState>) -> Response {
-    let readiness = services::health::readiness(state.db(), state.workers.as_deref()).await;
+    let readiness = services::health::readiness(state.db(), state.workers.as_deref(), &state.ctx.ai).await;
     let status = if readiness.ready() { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
     (status, Json(ReadinessBody::from(&readiness))).into_response()
 }

@@ -58,6 +58,7 @@ impl AppState {
             auth: config.auth.clone(),
             public_url: config.public_url.clone(),
             jobs_index: Arc::new(JobIndex::open(None).expect("an in-memory index opens")),
+            ai: Arc::new(crate::ai::Ai::new(&config.models_dir)),
         };
         let limits = Arc::new(RateLimits::new(&config.rate_limits));
         Self {

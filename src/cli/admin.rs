@@ -22,6 +22,10 @@ pub enum AdminCommand {
     /// Rebuild the job search index from the database, with a progress bar (serve, worker and
     /// import-jobs already rebuild it at start when it is missing or behind)
     ReindexJobs,
+    /// Compute the embeddings of every public job that has none (or an outdated one) and store
+    /// them, with a progress bar; serve then loads them instead of computing them. Needs the
+    /// embedding model (scripts/models.sh)
+    EmbedJobs,
 }
 
 #[derive(Args, Debug)]
@@ -51,6 +55,7 @@ pub async fn run(config: Config, command: AdminCommand) -> anyhow::Result<()> {
     match command {
         AdminCommand::CreateUser(args) => create_user(config, args).await,
         AdminCommand::ReindexJobs => reindex_jobs(config).await,
+        AdminCommand::EmbedJobs => embed_jobs(config).await,
     }
 }
 
@@ -92,6 +97,60 @@ async fn reindex_jobs(config: Config) -> anyhow::Result<()> {
     db.close().await;
     let (indexed, seconds) = result?;
     println!("indexed {indexed} public jobs in {seconds:.1} s");
+    Ok(())
+}
+
+async fn embed_jobs(config: Config) -> anyhow::Result<()> {
+    let db = Database::connect(&config.db).await?;
+    let result = async {
+        super::serve::migrate(&db).await?;
+        let ctx = super::serve::offline_context(&config, &db)?;
+        match ctx.ai.load_embedder().await {
+            crate::ai::ModelState::Loaded(_) => {}
+            crate::ai::ModelState::Missing(message) | crate::ai::ModelState::Failed(message) => bail!("{message}"),
+            other => bail!("the embedding model is {}", other.name()),
+        }
+        let started = Instant::now();
+        let (total, _) = crate::repositories::jobs::index_state(&ctx.db).await?;
+        let bar = if std::io::stderr().is_terminal() {
+            let bar = ProgressBar::new(total);
+            bar.set_style(
+                ProgressStyle::with_template("{bar:30} {pos}/{len} jobs [{per_sec}, ETA {eta}] {msg}")
+                    .unwrap_or_else(|_| ProgressStyle::default_bar()),
+            );
+            Some(bar)
+        } else {
+            eprintln!("embed-jobs: {total} public jobs");
+            None
+        };
+        let mut last_line = Instant::now();
+        let report = crate::services::embeddings::sync_jobs(&ctx, |r| match &bar {
+            Some(bar) => {
+                bar.set_position(r.embedded + r.loaded);
+                bar.set_message(format!("{} computed", r.embedded));
+            }
+            None if last_line.elapsed() >= Duration::from_secs(5) => {
+                eprintln!("embed-jobs: {} jobs read, {} computed", r.seen, r.embedded);
+                last_line = Instant::now();
+            }
+            None => {}
+        })
+        .await?
+        .unwrap_or_default();
+        if let Some(bar) = &bar {
+            bar.finish_and_clear();
+        }
+        anyhow::Ok((report, started.elapsed().as_secs_f64()))
+    }
+    .await;
+    db.close().await;
+    let (report, seconds) = result?;
+    println!(
+        "{} job vectors: {} computed, {} already stored, in {seconds:.1} s",
+        report.embedded + report.loaded,
+        report.embedded,
+        report.loaded
+    );
     Ok(())
 }
 

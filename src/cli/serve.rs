@@ -43,6 +43,7 @@ pub async fn run(config: Config, args: ServeArgs) -> anyhow::Result<()> {
 
     let mut serve = args.opts.resolve()?;
     serve.data_dir = config.data_dir.clone();
+    serve.models_dir = config.models_dir.clone();
     let run_workers = match args.run_workers.trim().to_ascii_lowercase().as_str() {
         "true" | "1" | "yes" | "on" => true,
         "false" | "0" | "no" | "off" => false,
@@ -117,11 +118,16 @@ pub(crate) fn offline_context(config: &Config, db: &Database) -> anyhow::Result<
         auth: serve.auth,
         public_url: serve.public_url,
         jobs_index: open_jobs_index(config)?,
+        ai: Arc::new(crate::ai::Ai::new(&config.models_dir)),
     })
 }
 
 /// How often `serve` looks for job changes its search index has not seen.
 const INDEX_CATCH_UP: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// How often `serve` looks for job changes its vectors have not seen (a job written in this
+/// process wakes it at once).
+const VECTOR_CATCH_UP: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// Rebuilds the search index when it is behind the database, logging progress.
 pub(crate) async fn ensure_index(ctx: &crate::services::Context) -> anyhow::Result<()> {
@@ -197,6 +203,32 @@ async fn migrate_and_serve(
             }
         }
     });
+    // The models load in the background: everything else is served meanwhile, and search is
+    // keyword-only until the embedder is ready. Then the job vectors are built from the
+    // database and kept in step (a job write wakes the loop; every few seconds it also looks
+    // for jobs another process changed).
+    let services = state.ctx.clone();
+    let vectors = tokio::spawn(async move {
+        if !matches!(services.ai.load_embedder().await, crate::ai::ModelState::Loaded(_)) {
+            return;
+        }
+        loop {
+            let started = std::time::Instant::now();
+            match crate::services::embeddings::sync_jobs(&services, |_| {}).await {
+                Ok(Some(report)) if report.embedded + report.loaded + report.removed > 0 => tracing::info!(
+                    embedded = report.embedded,
+                    loaded = report.loaded,
+                    removed = report.removed,
+                    vectors = services.ai.jobs.len(),
+                    millis = started.elapsed().as_millis() as u64,
+                    "job vectors updated"
+                ),
+                Ok(_) => {}
+                Err(err) => tracing::warn!(error = %err, "cannot update the job vectors; retrying"),
+            }
+            let _ = tokio::time::timeout(VECTOR_CATCH_UP, services.ai.jobs_changed.notified()).await;
+        }
+    });
     let app = api::router(state);
     tracing::info!(%addr, docs = %format!("http://{addr}/docs"), "listening");
     let shutdown = async move {
@@ -205,6 +237,7 @@ async fn migrate_and_serve(
     let served = api::serve(listener, app, shutdown, grace).await;
     housekeeping.abort();
     catch_up.abort();
+    vectors.abort();
     if let Some(workers) = running {
         workers.shutdown(grace).await;
     }

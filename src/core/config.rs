@@ -17,6 +17,7 @@ use clap::Args;
 /// Environment variable names other tools and scripts rely on.
 pub mod env {
     pub const DATA_DIR: &str = "JOBPORTAL_DATA_DIR";
+    pub const MODELS_DIR: &str = "JOBPORTAL_MODELS_DIR";
     pub const DB_URL: &str = "JOBPORTAL_DB_URL";
     pub const DB_NAMESPACE: &str = "JOBPORTAL_DB_NAMESPACE";
     pub const DB_DATABASE: &str = "JOBPORTAL_DB_DATABASE";
@@ -152,6 +153,10 @@ pub struct GlobalOpts {
     /// Directory for the embedded database, generated secrets and other local state
     #[arg(long, env = env::DATA_DIR, default_value = "./data", value_name = "DIR", global = true)]
     pub data_dir: PathBuf,
+
+    /// Directory of the model weights (embed/ and llm/), as scripts/models.sh lays them out
+    #[arg(long, env = env::MODELS_DIR, default_value = "./models", value_name = "DIR", global = true)]
+    pub models_dir: PathBuf,
 
     /// Database URL: surrealkv://PATH (embedded, on disk), mem:// (in memory, gone at exit) or
     /// ws://HOST:PORT / wss://HOST:PORT (a SurrealDB server) [default: surrealkv://<data dir>/db]
@@ -583,6 +588,7 @@ impl DbConfig {
 #[derive(Debug, Clone)]
 pub struct Config {
     pub data_dir: PathBuf,
+    pub models_dir: PathBuf,
     pub db: DbConfig,
     pub log: LogConfig,
 }
@@ -673,6 +679,8 @@ pub struct ServeConfig {
     pub resume_max_size: usize,
     /// Where uploads (imports) are kept until a task processes them.
     pub data_dir: PathBuf,
+    /// The model weights (`embed/`, `llm/`).
+    pub models_dir: PathBuf,
 }
 
 impl Default for ServeConfig {
@@ -692,6 +700,7 @@ impl Default for ServeConfig {
             moderate_unverified: false,
             resume_max_size: 5 * 1024 * 1024,
             data_dir: std::env::temp_dir().join("jobportal"),
+            models_dir: PathBuf::from("models"),
         }
     }
 }
@@ -735,6 +744,7 @@ impl GlobalOpts {
         }
         Ok(Config {
             data_dir,
+            models_dir: absolute(&self.models_dir),
             db: DbConfig {
                 url,
                 namespace: self.db_namespace.clone(),
@@ -893,6 +903,7 @@ impl ServeOpts {
         })?;
         Ok(ServeConfig {
             data_dir: PathBuf::new(),
+            models_dir: PathBuf::new(),
             moderate_unverified,
             resume_max_size,
             addr,

@@ -39,6 +39,7 @@ pub mod audit;
 pub mod company;
 pub mod email;
 pub mod job;
+pub mod recommendation;
 pub mod resume;
 pub mod session;
 pub mod task;

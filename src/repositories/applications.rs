@@ -334,3 +334,23 @@ pub async fn delete_for_candidate(ex: &impl Executor, candidate_id: &str) -> Res
     .check()?;
     Ok(())
 }
+
+/// The jobs a candidate applied to (withdrawn ones too).
+pub async fn job_ids_of_candidate(ex: &impl Executor, candidate_id: &str) -> Result<Vec<String>, RepoError> {
+    let mut response = ex
+        .query("SELECT VALUE job FROM application WHERE candidate = type::record('user', $candidate)")
+        .bind(("candidate", candidate_id.to_owned()))
+        .await?;
+    let rows: Vec<RecordId> = response.take(0)?;
+    Ok(rows.iter().map(key_string).collect())
+}
+
+/// The candidates who applied to a job.
+pub async fn candidate_ids_of_job(ex: &impl Executor, job_id: &str) -> Result<Vec<String>, RepoError> {
+    let mut response = ex
+        .query("SELECT VALUE candidate FROM application WHERE job = type::record('job', $job)")
+        .bind(("job", job_id.to_owned()))
+        .await?;
+    let rows: Vec<RecordId> = response.take(0)?;
+    Ok(rows.iter().map(key_string).collect())
+}

@@ -115,6 +115,8 @@ pub struct IndexQuery {
     pub limit: usize,
     pub offset: usize,
     pub facets: bool,
+    /// Only these jobs (semantic search: the candidates the vectors found). Not empty.
+    pub only_ids: Option<Vec<String>>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -589,6 +591,9 @@ impl JobIndex {
         for skill in &q.skills {
             filters.push((Occur::Must, keyword(f.skills, skill)));
         }
+        if let Some(ids) = q.only_ids.as_deref().filter(|ids| !ids.is_empty()) {
+            filters.push((Occur::Must, any_of(f.job_id, ids)));
+        }
         if let Some(min) = q.salary_min_yearly {
             filters.push((
                 Occur::Must,
@@ -731,6 +736,7 @@ mod tests {
             limit: 10,
             offset: 0,
             facets: true,
+            only_ids: None,
         }
     }
 

@@ -5,6 +5,7 @@
 pub mod applications;
 pub mod audit;
 pub mod companies;
+pub mod embeddings;
 pub mod emails;
 pub mod job_index;
 pub mod jobs;

@@ -253,3 +253,26 @@ pub async fn delete_for_user(ex: &impl Executor, user_id: &str) -> Result<(), Re
     .check()?;
     Ok(())
 }
+
+/// The default resumes of the candidates a company may consider for a job: those who applied
+/// to it, and those who chose to be discoverable (enabled candidate accounts only). At most
+/// `limit`, applicants first.
+pub async fn pool_for_job(ex: &impl Executor, job_id: &str, limit: u32) -> Result<Vec<Resume>, RepoError> {
+    let mut response = ex
+        .query(format!(
+            "LET $applicants = (SELECT VALUE candidate FROM application WHERE job = type::record('job', $job)); \
+             SELECT {FIELDS} FROM resume WHERE is_default = true AND owner IN $applicants \
+             AND owner.disabled = false ORDER BY updated_at DESC LIMIT $limit; \
+             SELECT {FIELDS} FROM resume WHERE is_default = true AND owner.discoverable = true \
+             AND owner.role = 'candidate' AND owner.disabled = false AND owner NOT IN $applicants \
+             ORDER BY updated_at DESC LIMIT $limit;"
+        ))
+        .bind(("job", job_id.to_owned()))
+        .bind(("limit", i64::from(limit)))
+        .await?;
+    let mut rows: Vec<ResumeRow> = response.take(1)?;
+    let discoverable: Vec<ResumeRow> = response.take(2)?;
+    rows.extend(discoverable);
+    rows.truncate(limit as usize);
+    rows.into_iter().map(Resume::try_from).collect()
+}

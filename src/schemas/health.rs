@@ -25,6 +25,20 @@ pub struct ReadinessBody {
     pub status: String,
     /// One entry per check, by name: `database`, `migrations`, `workers`, `scheduler`.
     pub checks: BTreeMap<String, CheckBody>,
+    /// The local models by name (`embeddings`, `chat`). A model that is not loaded does not
+    /// make the portal unready: search falls back to keyword ranking.
+    pub models: BTreeMap<String, ModelBody>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ModelBody {
+    /// `loaded`, `loading`, `missing`, `failed`, `not_loaded` (not needed by this process), or
+    /// for the chat model `available` (on disk; the assistant loads it on first use).
+    #[schema(example = "loaded")]
+    pub state: String,
+    /// What it is, or what is wrong and the command that fixes it.
+    #[schema(example = "all-MiniLM-L6-v2; 1200 job vectors")]
+    pub detail: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -53,6 +67,11 @@ impl From<&Readiness> for ReadinessBody {
             ("workers".to_owned(), CheckBody::from(&r.workers)),
             ("scheduler".to_owned(), CheckBody::from(&r.scheduler)),
         ]);
-        Self { status: if r.ready() { "ready" } else { "unavailable" }.into(), checks }
+        let models = r
+            .models
+            .iter()
+            .map(|m| (m.name.to_owned(), ModelBody { state: m.state.to_owned(), detail: m.detail.clone() }))
+            .collect();
+        Self { status: if r.ready() { "ready" } else { "unavailable" }.into(), checks, models }
     }
 }

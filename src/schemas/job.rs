@@ -236,6 +236,11 @@ pub struct SearchQuery {
     pub offset: Option<u32>,
     /// Facet counts over the filtered result; default true.
     pub facets: Option<bool>,
+    /// How `q` ranks: keyword (full text), semantic (meaning, by sentence embeddings) or hybrid
+    /// (both fused). Default: hybrid when the embedding model is loaded, else keyword.
+    /// Semantic and hybrid return the 100 best matches of each ranking (more when the page
+    /// reaches past them).
+    pub mode: Option<String>,
 }
 
 /// Splits a comma-separated parameter.
@@ -260,6 +265,8 @@ pub struct SearchBody {
     pub next_offset: Option<u32>,
     /// relevance, newest or salary.
     pub sort: String,
+    /// keyword, semantic or hybrid: how the text query was ranked.
+    pub mode: String,
     /// Facet name (workplace, employment_type, seniority, category, skills, locations) → counts.
     pub facets: BTreeMap<String, Vec<FacetValueBody>>,
 }

@@ -67,6 +67,9 @@ pub enum ServiceError {
     /// The job takes applications on the employer's own site.
     #[error("this job takes applications at {0}")]
     ApplyExternally(String),
+    /// A model the request needs is not loaded (missing, loading or failed).
+    #[error("{0}")]
+    ModelUnavailable(String),
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }

@@ -1,8 +1,11 @@
 //! Readiness: is the database reachable, does its schema match this binary, and are the
-//! workers and the scheduler of this process running?
+//! workers and the scheduler of this process running? It also reports the local models, which
+//! do not decide readiness (the portal serves everything else without them).
 
 use std::sync::atomic::Ordering;
 
+use crate::ai::providers::embedder;
+use crate::ai::{Ai, ModelState};
 use crate::db::Database;
 use crate::db::migrations::Migrator;
 use crate::workers::WorkersStatus;
@@ -20,6 +23,45 @@ pub struct Readiness {
     pub migrations: Check,
     pub workers: Check,
     pub scheduler: Check,
+    pub models: Vec<ModelReport>,
+}
+
+/// Where one local model stands.
+#[derive(Debug, Clone)]
+pub struct ModelReport {
+    pub name: &'static str,
+    pub state: &'static str,
+    pub detail: String,
+}
+
+/// The models of this process: the embedder (with the size of its job collection) and the chat
+/// model's file.
+pub fn models(ai: &Ai) -> Vec<ModelReport> {
+    let state = ai.embedder_state();
+    let detail = match &state {
+        ModelState::Loaded(_) => format!("{}; {} job vectors", embedder::MODEL_ID, ai.jobs.len()),
+        ModelState::Loading => format!("{} is loading; search is keyword-only meanwhile", embedder::MODEL_ID),
+        ModelState::Missing(message) | ModelState::Failed(message) => message.clone(),
+        ModelState::NotLoaded => format!("{} is not loaded by this process", embedder::MODEL_ID),
+    };
+    let embeddings = ModelReport { name: "embeddings", state: state.name(), detail };
+    let chat = match ai.chat_model_file() {
+        Some(file) => ModelReport {
+            name: "chat",
+            state: "available",
+            detail: format!("{}; loaded by the assistant on first use", file.display()),
+        },
+        None => ModelReport {
+            name: "chat",
+            state: "missing",
+            detail: format!(
+                "no .gguf file in {}: run `{}` (or set JOBPORTAL_MODELS_DIR)",
+                ai.llm_dir().display(),
+                crate::ai::FETCH_COMMAND
+            ),
+        },
+    };
+    vec![embeddings, chat]
 }
 
 impl Readiness {
@@ -52,7 +94,7 @@ fn workers_check(workers: Option<&WorkersStatus>) -> (Check, Check) {
     (workers, scheduler)
 }
 
-pub async fn readiness(db: &Database, workers: Option<&WorkersStatus>) -> Readiness {
+pub async fn readiness(db: &Database, workers: Option<&WorkersStatus>, ai: &Ai) -> Readiness {
     let database = match db.ping().await {
         Ok(()) => Check { ok: true, detail: "reachable".into() },
         Err(err) => Check { ok: false, detail: err.to_string() },
@@ -75,5 +117,5 @@ pub async fn readiness(db: &Database, workers: Option<&WorkersStatus>) -> Readin
         }
     };
     let (workers, scheduler) = workers_check(workers);
-    Readiness { database, migrations, workers, scheduler }
+    Readiness { database, migrations, workers, scheduler, models: models(ai) }
 }

@@ -397,6 +397,12 @@ async fn write_index(ctx: &Context, jobs: &[Job], mut removals: Vec<String>) -> 
     }
     let watermark =
         Watermark { updated_at_micros: jobs.iter().map(|j| j.updated_at.timestamp_micros()).max().unwrap_or(0) };
+    // A job that left the listings leaves the vectors at once; new or changed ones are
+    // embedded by the vector sync, which this wakes.
+    super::embeddings::forget_jobs(ctx, &removals);
+    if !upserts.is_empty() {
+        super::embeddings::nudge(ctx);
+    }
     let index = ctx.jobs_index.clone();
     tokio::task::spawn_blocking(move || index.write(&upserts, &removals, watermark))
         .await

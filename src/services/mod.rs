@@ -7,12 +7,14 @@ pub mod applications;
 pub mod audit;
 pub mod auth;
 pub mod companies;
+pub mod embeddings;
 pub mod email;
 pub mod error;
 pub mod health;
 pub mod import;
 pub mod jobs;
 pub mod policy;
+pub mod recommendations;
 pub mod resume_parser;
 pub mod resumes;
 pub mod saved;
@@ -38,6 +40,8 @@ pub struct Context {
     pub public_url: String,
     /// The full-text index of public jobs.
     pub jobs_index: Arc<crate::repositories::job_index::JobIndex>,
+    /// The local models and the vector collections built from them.
+    pub ai: Arc<crate::ai::Ai>,
 }
 
 /// The authenticated caller of a request.

@@ -74,6 +74,8 @@ pub fn params(filters: &SearchFilters, limit: u32) -> SearchParams {
         limit,
         offset: 0,
         facets: false,
+        // Alerts match words, not meanings: a digest says exactly why each job is in it.
+        mode: Some("keyword".into()),
     }
 }
 

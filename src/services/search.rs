@@ -36,7 +36,42 @@ pub struct SearchParams {
     pub limit: u32,
     pub offset: u32,
     pub facets: bool,
+    /// `keyword`, `semantic` or `hybrid`; none: hybrid when the embedding model is loaded.
+    pub mode: Option<String>,
 }
+
+/// How a text query ranks jobs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SearchMode {
+    /// Full-text (BM25) alone.
+    Keyword,
+    /// By meaning alone: cosine similarity of sentence embeddings.
+    Semantic,
+    /// Both rankings fused (reciprocal rank fusion).
+    Hybrid,
+}
+
+impl SearchMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Keyword => "keyword",
+            Self::Semantic => "semantic",
+            Self::Hybrid => "hybrid",
+        }
+    }
+}
+
+/// How many jobs semantic and hybrid search take from each ranking (more when the page asks
+/// for more): the result set of those modes.
+pub const SEMANTIC_CANDIDATES: usize = 100;
+
+/// Below this cosine a job is not a semantic match at all (unrelated texts score 0 to 0.2
+/// with this model).
+pub const MIN_SIMILARITY: f32 = 0.2;
+
+/// The constant of reciprocal rank fusion: a job's fused score is the sum over the rankings
+/// of 1 / (RRF_K + rank).
+const RRF_K: f32 = 60.0;
 
 #[derive(Debug, Clone)]
 pub struct SearchResult {
@@ -46,6 +81,7 @@ pub struct SearchResult {
     pub total: u64,
     pub facets: BTreeMap<String, Vec<(String, u64)>>,
     pub sort: SortBy,
+    pub mode: SearchMode,
 }
 
 /// The most values one filter list may name (`skills=a,b,…`): more is a mistake or an attack.
@@ -184,19 +220,31 @@ pub async fn search(ctx: &Context, params: SearchParams) -> Result<SearchResult,
         limit: params.limit as usize,
         offset: params.offset as usize,
         facets: params.facets,
+        only_ids: None,
     };
-    let index = ctx.jobs_index.clone();
-    // The permit travels with the blocking work: a request dropped on timeout or disconnect
-    // does not free a slot while its search still runs.
-    let permit = search_permits().clone().acquire_owned().await.map_err(|e| ServiceError::Internal(e.into()))?;
-    let hits = tokio::task::spawn_blocking(move || {
-        let _permit = permit;
-        index.search(&query)
-    })
-    .await
-    .map_err(|e| ServiceError::Internal(e.into()))?
-    .map_err(|e| ServiceError::Internal(e.into()))?;
-
+    let mode = match params.mode.as_deref().map(str::trim) {
+        None | Some("") => {
+            if ctx.ai.embedder().is_some() { SearchMode::Hybrid } else { SearchMode::Keyword }
+        }
+        Some("keyword") => SearchMode::Keyword,
+        Some(m @ ("semantic" | "hybrid")) => {
+            if ctx.ai.embedder().is_none() {
+                return Err(ServiceError::ModelUnavailable(format!(
+                    "mode={m} needs the embedding model, which is {}; use mode=keyword",
+                    describe_state(&ctx.ai.embedder_state())
+                )));
+            }
+            if m == "semantic" { SearchMode::Semantic } else { SearchMode::Hybrid }
+        }
+        Some(other) => return Err(ServiceError::validation(format!("mode {other:?} is not one of keyword, semantic, hybrid"))),
+    };
+    // Without words to understand there is nothing to rank by meaning.
+    let hits = match (mode, ctx.ai.embedder(), query.text.clone()) {
+        (SearchMode::Semantic | SearchMode::Hybrid, Some(embedder), Some(text)) => {
+            semantic_hits(ctx, &embedder, query, &text, mode).await?
+        }
+        _ => run_index(ctx, query).await?,
+    };
     let found = repositories::jobs::find_many_listed(&ctx.db, &hits.ids).await?;
     let mut company_ids: Vec<String> = found.iter().map(|j| j.company_id.clone()).collect();
     company_ids.sort();
@@ -211,5 +259,126 @@ pub async fn search(ctx: &Context, params: SearchParams) -> Result<SearchResult,
         let Some(company) = companies.iter().find(|c| c.id == job.company_id) else { continue };
         jobs.push((job.clone(), company.clone()));
     }
-    Ok(SearchResult { jobs, total: hits.total, facets: hits.facets, sort })
+    Ok(SearchResult { jobs, total: hits.total, facets: hits.facets, sort, mode })
+}
+
+fn describe_state(state: &crate::ai::ModelState) -> String {
+    match state {
+        crate::ai::ModelState::Missing(message) => format!("missing ({message})"),
+        crate::ai::ModelState::Failed(message) => format!("failed to load ({message})"),
+        other => other.name().replace('_', " "),
+    }
+}
+
+/// Runs a query against the full-text index on the blocking pool, a bounded number at a time.
+async fn run_index(ctx: &Context, query: IndexQuery) -> Result<repositories::job_index::IndexHits, ServiceError> {
+    let index = ctx.jobs_index.clone();
+    // The permit travels with the blocking work: a request dropped on timeout or disconnect
+    // does not free a slot while its search still runs.
+    let permit = search_permits().clone().acquire_owned().await.map_err(|e| ServiceError::Internal(e.into()))?;
+    tokio::task::spawn_blocking(move || {
+        let _permit = permit;
+        index.search(&query)
+    })
+    .await
+    .map_err(|e| ServiceError::Internal(e.into()))?
+    .map_err(|e| ServiceError::Internal(e.into()))
+}
+
+/// Whether a query filters (beyond "public and unexpired").
+fn filters(q: &IndexQuery) -> bool {
+    q.location.is_some()
+        || !q.countries.is_empty()
+        || !q.workplaces.is_empty()
+        || !q.employment_types.is_empty()
+        || !q.seniorities.is_empty()
+        || !q.categories.is_empty()
+        || !q.skills.is_empty()
+        || !q.company_ids.is_empty()
+        || q.salary_min_yearly.is_some()
+        || q.posted_since.is_some()
+}
+
+/// Semantic and hybrid search. The vector collection gives the jobs closest in meaning (exactly
+/// over the jobs that pass the filters when those are few, else from the HNSW graph with
+/// oversampling); hybrid adds the top keyword matches. One more index query over that
+/// candidate set applies every filter, keeps only what is public, counts the facets and, for
+/// `newest` and `salary`, orders them. Relevance is the reciprocal rank fusion of the two
+/// rankings (semantic mode: similarity alone).
+async fn semantic_hits(
+    ctx: &Context,
+    embedder: &crate::ai::providers::embedder::Embedder,
+    query: IndexQuery,
+    text: &str,
+    mode: SearchMode,
+) -> Result<repositories::job_index::IndexHits, ServiceError> {
+    let vector = embedder.embed_one(text).await.map_err(|e| ServiceError::Internal(anyhow::anyhow!("{e}")))?;
+    let pool = (query.offset + query.limit).max(SEMANTIC_CANDIDATES);
+    let filtered = filters(&query);
+    let vectors = ctx.ai.jobs.clone();
+    let (mut allow, mut oversample) = (None, pool);
+    if filtered {
+        let passing = run_index(ctx, IndexQuery { text: None, limit: 1, offset: 0, facets: false, ..query.clone() }).await?.total as usize;
+        if passing < vectors.config().exact_below {
+            let ids = run_index(ctx, IndexQuery { text: None, limit: passing.max(1), offset: 0, facets: false, ..query.clone() })
+                .await?
+                .ids;
+            allow = Some(ids.into_iter().collect::<std::collections::HashSet<String>>());
+        } else {
+            let all = vectors.len().max(1);
+            oversample = (pool * all / passing.max(1)).clamp(pool, pool * 8);
+        }
+    }
+    let similar = tokio::task::spawn_blocking(move || vectors.search(&vector, oversample, allow.as_ref()))
+        .await
+        .map_err(|e| ServiceError::Internal(e.into()))?;
+    let semantic: Vec<String> =
+        similar.into_iter().filter(|h| h.similarity >= MIN_SIMILARITY).map(|h| h.key).collect();
+    let keyword: Vec<String> = if mode == SearchMode::Hybrid {
+        run_index(ctx, IndexQuery { limit: pool, offset: 0, facets: false, sort: SortBy::Relevance, ..query.clone() }).await?.ids
+    } else {
+        Vec::new()
+    };
+    let mut candidates: Vec<String> = semantic.clone();
+    for id in &keyword {
+        if !candidates.contains(id) {
+            candidates.push(id.clone());
+        }
+    }
+    if candidates.is_empty() {
+        // Nothing matches: an id no job has keeps the facets' shape with no counts.
+        candidates.push(String::from("\u{0}"));
+    }
+    let (offset, limit, sort) = (query.offset, query.limit, query.sort);
+    let checked = run_index(
+        ctx,
+        IndexQuery {
+            text: None,
+            limit: candidates.len(),
+            offset: 0,
+            sort: if sort == SortBy::Relevance { SortBy::Newest } else { sort },
+            only_ids: Some(candidates),
+            ..query
+        },
+    )
+    .await?;
+    let passing: std::collections::HashSet<&String> = checked.ids.iter().collect();
+    let ordered: Vec<String> = if sort == SortBy::Relevance {
+        let mut fused: std::collections::HashMap<&String, f32> = std::collections::HashMap::new();
+        for ranking in [&semantic, &keyword] {
+            for (rank, id) in ranking.iter().filter(|id| passing.contains(id)).enumerate() {
+                *fused.entry(id).or_default() += 1.0 / (RRF_K + rank as f32 + 1.0);
+            }
+        }
+        let mut ids: Vec<(&String, f32)> = fused.into_iter().collect();
+        ids.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(b.0)));
+        ids.into_iter().map(|(id, _)| id.clone()).collect()
+    } else {
+        checked.ids.clone()
+    };
+    Ok(repositories::job_index::IndexHits {
+        total: ordered.len() as u64,
+        ids: ordered.into_iter().skip(offset).take(limit).collect(),
+        facets: checked.facets,
+    })
 }

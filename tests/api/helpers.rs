@@ -198,6 +198,10 @@ impl TestApp {
             .expect("request is answered")
     }
 
+    pub async fn put_json_authed(&self, path: &str, token: &str, body: &Value) -> reqwest::Response {
+        self.authed(reqwest::Method::PUT, path, token).json(body).send().await.expect("request is answered")
+    }
+
     pub async fn delete_authed(
         &self,
         path: &str,

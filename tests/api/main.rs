@@ -3,6 +3,7 @@
 mod helpers;
 
 mod admin;
+mod ai;
 mod applications;
 mod auth;
 mod authz;

@@ -35,6 +35,7 @@ pub fn router() -> Router<AppState> {
         (status = 200, description = "A page of jobs with facet counts", body = SearchBody),
         (status = 400, description = "`invalid_parameter`", body = ErrorBody),
         (status = 422, description = "`validation_failed`: an unknown filter value", body = ErrorBody),
+        (status = 503, description = "`model_unavailable`: mode=semantic or hybrid while the embedding model is not loaded", body = ErrorBody),
     ))]
 pub async fn search_jobs(State(state): State<AppState>, Query(query): Query<SearchQuery>) -> Result<Json<SearchBody>, ApiError> {
     let limit = query.limit.unwrap_or(20);
@@ -60,6 +61,7 @@ pub async fn search_jobs(State(state): State<AppState>, Query(query): Query<Sear
         limit,
         offset,
         facets: query.facets.unwrap_or(true),
+        mode: query.mode,
     };
     let result = search::search(&state.ctx, params).await?;
     let next = u64::from(offset) + u64::from(limit);
@@ -75,6 +77,7 @@ pub async fn search_jobs(State(state): State<AppState>, Query(query): Query<Sear
             crate::repositories::job_index::SortBy::Salary => "salary",
         }
         .into(),
+        mode: result.mode.as_str().into(),
         facets: result
             .facets
             .into_iter()

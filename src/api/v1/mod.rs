@@ -5,6 +5,7 @@ pub mod applications;
 pub mod auth;
 pub mod companies;
 pub mod jobs;
+pub mod recommendations;
 pub mod resumes;
 pub mod saved;
 pub mod users;
@@ -18,9 +19,10 @@ pub fn router() -> Router<AppState> {
         .nest("/auth", auth::router())
         .nest("/users", users::router())
         .nest("/companies", companies::router())
-        .nest("/jobs", jobs::router().merge(applications::job_routes()))
+        .nest("/jobs", jobs::router().merge(applications::job_routes()).merge(recommendations::job_routes()))
         .nest("/applications", applications::router())
         .nest("/resumes", resumes::router())
+        .nest("/recommendations", recommendations::router())
         .nest("/saved-jobs", saved::jobs_router())
         .nest("/saved-searches", saved::searches_router())
         .nest("/admin", admin::router())

@@ -1,0 +1,158 @@
+//! The local AI runtime: the models this process has loaded (or is loading) and the vector
+//! collections built from their output. Everything runs in process, on the CPU, offline.
+//!
+//! A missing or still-loading model never stops the portal: search falls back to keyword
+//! ranking and `/readyz` says which model is missing and which command fetches it.
+
+pub mod providers;
+pub mod rag;
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, RwLock};
+
+use providers::embedder::{self, EmbedError, Embedder};
+use rag::vectorstore::{HnswConfig, VectorIndex};
+
+/// The command that fetches the models.
+pub const FETCH_COMMAND: &str = "./scripts/models.sh";
+
+/// Where a model stands in this process.
+#[derive(Clone)]
+pub enum ModelState {
+    /// Nothing asked for it yet (commands that need no model).
+    NotLoaded,
+    Loading,
+    Loaded(Embedder),
+    /// Its files are not there; the message names them and the command that fetches them.
+    Missing(String),
+    Failed(String),
+}
+
+impl ModelState {
+    /// `loaded`, `loading`, `missing`, `failed` or `not_loaded`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::NotLoaded => "not_loaded",
+            Self::Loading => "loading",
+            Self::Loaded(_) => "loaded",
+            Self::Missing(_) => "missing",
+            Self::Failed(_) => "failed",
+        }
+    }
+}
+
+/// The models and vector collections of this process. Shared by every request.
+pub struct Ai {
+    models_dir: PathBuf,
+    embedder: RwLock<ModelState>,
+    /// Embeddings of the public jobs, by job id.
+    pub jobs: Arc<VectorIndex>,
+    /// The newest job change (`updated_at`, unix micros) the job vectors have seen.
+    pub jobs_watermark: AtomicI64,
+    /// Wakes the loop that keeps the job vectors in step (a job was written).
+    pub jobs_changed: tokio::sync::Notify,
+}
+
+impl std::fmt::Debug for Ai {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Ai")
+            .field("models_dir", &self.models_dir)
+            .field("embedder", &self.embedder_state().name())
+            .field("job_vectors", &self.jobs.len())
+            .finish()
+    }
+}
+
+impl Ai {
+    pub fn new(models_dir: &Path) -> Self {
+        Self {
+            models_dir: models_dir.to_owned(),
+            embedder: RwLock::new(ModelState::NotLoaded),
+            jobs: Arc::new(VectorIndex::new(HnswConfig::default())),
+            jobs_watermark: AtomicI64::new(0),
+            jobs_changed: tokio::sync::Notify::new(),
+        }
+    }
+
+    pub fn models_dir(&self) -> &Path {
+        &self.models_dir
+    }
+
+    /// Where the embedding model's files are.
+    pub fn embed_dir(&self) -> PathBuf {
+        self.models_dir.join("embed")
+    }
+
+    /// Where the chat model's GGUF files are.
+    pub fn llm_dir(&self) -> PathBuf {
+        self.models_dir.join("llm")
+    }
+
+    pub fn embedder_state(&self) -> ModelState {
+        self.embedder.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// The embedder, when it is loaded.
+    pub fn embedder(&self) -> Option<Embedder> {
+        match &*self.embedder.read().unwrap_or_else(|e| e.into_inner()) {
+            ModelState::Loaded(embedder) => Some(embedder.clone()),
+            _ => None,
+        }
+    }
+
+    /// Loads the embedding model (once; a second call while loaded or loading returns at
+    /// once). Blocking: run it on a blocking thread.
+    pub fn load_embedder_blocking(&self) -> ModelState {
+        {
+            let mut state = self.embedder.write().unwrap_or_else(|e| e.into_inner());
+            if matches!(*state, ModelState::Loaded(_) | ModelState::Loading) {
+                return state.clone();
+            }
+            *state = ModelState::Loading;
+        }
+        let started = std::time::Instant::now();
+        let next = match Embedder::load(&self.embed_dir()) {
+            Ok(embedder) => {
+                tracing::info!(model = embedder::MODEL_ID, millis = started.elapsed().as_millis() as u64, "embedding model loaded");
+                ModelState::Loaded(embedder)
+            }
+            Err(EmbedError::Missing(files)) => {
+                let message = format!("{files} not found: run `{FETCH_COMMAND}` (or set JOBPORTAL_MODELS_DIR)");
+                tracing::warn!("embedding model missing: {message}; search stays keyword-only");
+                ModelState::Missing(message)
+            }
+            Err(err) => {
+                tracing::error!(error = %err, "embedding model failed to load; search stays keyword-only");
+                ModelState::Failed(err.to_string())
+            }
+        };
+        *self.embedder.write().unwrap_or_else(|e| e.into_inner()) = next.clone();
+        next
+    }
+
+    /// Loads the embedding model on a blocking thread; returns its state once settled.
+    pub async fn load_embedder(self: &Arc<Self>) -> ModelState {
+        let ai = self.clone();
+        tokio::task::spawn_blocking(move || ai.load_embedder_blocking())
+            .await
+            .unwrap_or_else(|e| ModelState::Failed(format!("the loading thread failed: {e}")))
+    }
+
+    /// The chat model's state: its GGUF file is present or missing (the assistant loads it).
+    pub fn chat_model_file(&self) -> Option<PathBuf> {
+        let mut files: Vec<PathBuf> = std::fs::read_dir(self.llm_dir())
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|x| x == "gguf"))
+            .collect();
+        files.sort();
+        files.into_iter().next()
+    }
+
+    pub fn jobs_watermark(&self) -> i64 {
+        self.jobs_watermark.load(Ordering::Relaxed)
+    }
+}

@@ -1,0 +1,255 @@
+//! Sentence embeddings with all-MiniLM-L6-v2 (BERT, 6 layers, 384 dimensions) on candle, in
+//! process, on the CPU.
+//!
+//! The model lives on one dedicated thread that owns it; callers send texts over a channel and
+//! await the vectors, so inference never runs on the async runtime's workers. The thread drains
+//! whatever is queued into one batch (up to [`MAX_BATCH`] texts), sorts it by length so a batch
+//! pads little, and answers each caller. Vectors are mean-pooled over the attention mask and
+//! L2-normalised, so a dot product is the cosine. A bounded cache keyed by the text's hash
+//! answers repeated texts (the same query, an unchanged job) without the model.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use candle_core::{DType, Device, Tensor};
+use candle_nn::VarBuilder;
+use candle_transformers::models::bert::{BertModel, Config as BertConfig};
+use sha2::{Digest, Sha256};
+use tokenizers::{PaddingParams, PaddingStrategy, Tokenizer, TruncationParams, TruncationStrategy};
+use tokio::sync::{mpsc, oneshot};
+
+/// Dimensions of a vector.
+pub const DIMENSIONS: usize = 384;
+
+/// Tokens past this are cut (the model was trained on 256-token inputs).
+pub const MAX_TOKENS: usize = 256;
+
+/// The most texts run through the model at once.
+pub const MAX_BATCH: usize = 32;
+
+/// How many vectors the cache keeps.
+const CACHE_ENTRIES: usize = 20_000;
+
+/// The files of the model inside its folder.
+pub const FILES: [&str; 3] = ["model.safetensors", "tokenizer.json", "config.json"];
+
+/// What names this model in stored vectors: a vector made by another model is not comparable.
+pub const MODEL_ID: &str = "all-MiniLM-L6-v2";
+
+#[derive(Debug, thiserror::Error)]
+pub enum EmbedError {
+    #[error("the embedding model is missing: {0}")]
+    Missing(String),
+    #[error("cannot load the embedding model: {0}")]
+    Load(String),
+    #[error("embedding failed: {0}")]
+    Inference(String),
+    #[error("the embedding model has stopped")]
+    Stopped,
+}
+
+type Reply = oneshot::Sender<Result<Vec<Vec<f32>>, EmbedError>>;
+
+struct Request {
+    texts: Vec<String>,
+    reply: Reply,
+}
+
+/// A loaded embedding model. Cheap to clone; the model thread stops when the last clone is
+/// dropped.
+#[derive(Clone)]
+pub struct Embedder {
+    sender: mpsc::Sender<Request>,
+    cache: Arc<Mutex<HashMap<[u8; 16], Arc<[f32]>>>>,
+}
+
+/// The model and its tokenizer, owned by the model thread.
+struct Model {
+    bert: BertModel,
+    tokenizer: Tokenizer,
+    device: Device,
+}
+
+/// Says which of the model's files are missing from `dir`, if any.
+pub fn missing_files(dir: &Path) -> Vec<PathBuf> {
+    FILES.iter().map(|f| dir.join(f)).filter(|p| !p.is_file()).collect()
+}
+
+impl Model {
+    fn load(dir: &Path) -> Result<Self, EmbedError> {
+        let missing = missing_files(dir);
+        if !missing.is_empty() {
+            let names: Vec<String> = missing.iter().map(|p| p.display().to_string()).collect();
+            return Err(EmbedError::Missing(names.join(", ")));
+        }
+        let device = Device::Cpu;
+        let config: BertConfig = serde_json::from_slice(
+            &std::fs::read(dir.join("config.json")).map_err(|e| EmbedError::Load(format!("config.json: {e}")))?,
+        )
+        .map_err(|e| EmbedError::Load(format!("config.json: {e}")))?;
+        let mut tokenizer =
+            Tokenizer::from_file(dir.join("tokenizer.json")).map_err(|e| EmbedError::Load(format!("tokenizer.json: {e}")))?;
+        // The shipped tokenizer pads every input to 128 tokens; pad a batch to its longest
+        // input instead, and cut at the length the model was trained on.
+        tokenizer.with_padding(Some(PaddingParams { strategy: PaddingStrategy::BatchLongest, ..Default::default() }));
+        tokenizer
+            .with_truncation(Some(TruncationParams {
+                max_length: MAX_TOKENS,
+                strategy: TruncationStrategy::LongestFirst,
+                ..Default::default()
+            }))
+            .map_err(|e| EmbedError::Load(format!("tokenizer: {e}")))?;
+        // SAFETY: the weights file is only read; it is mapped for the life of the model and
+        // the models folder is not rewritten while a process uses it (models.sh writes a new
+        // file and renames it into place).
+        let weights = unsafe { VarBuilder::from_mmaped_safetensors(&[dir.join("model.safetensors")], DType::F32, &device) }
+            .map_err(|e| EmbedError::Load(format!("model.safetensors: {e}")))?;
+        let bert = BertModel::load(weights, &config).map_err(|e| EmbedError::Load(format!("model.safetensors: {e}")))?;
+        Ok(Self { bert, tokenizer, device })
+    }
+
+    /// Embeds up to [`MAX_BATCH`] texts in one forward pass.
+    fn embed_batch(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, EmbedError> {
+        let err = |e: candle_core::Error| EmbedError::Inference(e.to_string());
+        let encodings = self
+            .tokenizer
+            .encode_batch(texts.to_vec(), true)
+            .map_err(|e| EmbedError::Inference(format!("tokenizer: {e}")))?;
+        let rows = encodings.len();
+        let len = encodings.iter().map(|e| e.get_ids().len()).max().unwrap_or(0);
+        let mut ids = Vec::with_capacity(rows * len);
+        let mut mask = Vec::with_capacity(rows * len);
+        for encoding in &encodings {
+            ids.extend(encoding.get_ids().iter().copied());
+            mask.extend(encoding.get_attention_mask().iter().copied());
+        }
+        let ids = Tensor::from_vec(ids, (rows, len), &self.device).map_err(err)?;
+        let mask = Tensor::from_vec(mask, (rows, len), &self.device).map_err(err)?;
+        let types = ids.zeros_like().map_err(err)?;
+        let hidden = self.bert.forward(&ids, &types, Some(&mask)).map_err(err)?;
+        // Mean over the real tokens, then unit length.
+        let mask = mask.to_dtype(DType::F32).map_err(err)?.unsqueeze(2).map_err(err)?;
+        let summed = hidden.broadcast_mul(&mask).map_err(err)?.sum(1).map_err(err)?;
+        let counts = mask.sum(1).map_err(err)?.clamp(1e-9, f64::MAX).map_err(err)?;
+        let mean = summed.broadcast_div(&counts).map_err(err)?;
+        let norms = mean.sqr().map_err(err)?.sum_keepdim(1).map_err(err)?.sqrt().map_err(err)?.clamp(1e-12, f64::MAX).map_err(err)?;
+        let unit = mean.broadcast_div(&norms).map_err(err)?;
+        unit.to_vec2::<f32>().map_err(err)
+    }
+
+    /// Embeds any number of texts: shortest first, in batches, answers in the input's order.
+    fn embed(&self, texts: &[String]) -> Result<Vec<Vec<f32>>, EmbedError> {
+        let mut order: Vec<usize> = (0..texts.len()).collect();
+        order.sort_by_key(|&i| texts[i].len());
+        let mut out: Vec<Vec<f32>> = vec![Vec::new(); texts.len()];
+        for chunk in order.chunks(MAX_BATCH) {
+            let batch: Vec<&str> = chunk.iter().map(|&i| texts[i].as_str()).collect();
+            for (&i, vector) in chunk.iter().zip(self.embed_batch(&batch)?) {
+                out[i] = vector;
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// The cache key of a text.
+fn key(text: &str) -> [u8; 16] {
+    let digest = Sha256::digest(text.as_bytes());
+    let mut key = [0u8; 16];
+    key.copy_from_slice(&digest[..16]);
+    key
+}
+
+impl Embedder {
+    /// Loads the model from `dir` on a new thread and returns once it is ready (or failed).
+    /// Blocks: call it from a blocking context.
+    pub fn load(dir: &Path) -> Result<Self, EmbedError> {
+        let (sender, mut receiver) = mpsc::channel::<Request>(256);
+        let (ready_tx, ready_rx) = std::sync::mpsc::channel::<Result<(), EmbedError>>();
+        let dir = dir.to_owned();
+        std::thread::Builder::new()
+            .name("jobportal-embed".into())
+            .spawn(move || {
+                let model = match Model::load(&dir) {
+                    Ok(model) => {
+                        let _ = ready_tx.send(Ok(()));
+                        model
+                    }
+                    Err(err) => {
+                        let _ = ready_tx.send(Err(err));
+                        return;
+                    }
+                };
+                while let Some(first) = receiver.blocking_recv() {
+                    // Everything queued meanwhile joins this batch.
+                    let mut requests = vec![first];
+                    let mut queued = requests[0].texts.len();
+                    while queued < MAX_BATCH {
+                        match receiver.try_recv() {
+                            Ok(next) => {
+                                queued += next.texts.len();
+                                requests.push(next);
+                            }
+                            Err(_) => break,
+                        }
+                    }
+                    let texts: Vec<String> = requests.iter().flat_map(|r| r.texts.iter().cloned()).collect();
+                    match model.embed(&texts) {
+                        Ok(mut vectors) => {
+                            for request in requests.into_iter().rev() {
+                                let rest = vectors.split_off(vectors.len() - request.texts.len());
+                                let _ = request.reply.send(Ok(rest));
+                            }
+                        }
+                        Err(err) => {
+                            let message = err.to_string();
+                            for request in requests {
+                                let _ = request.reply.send(Err(EmbedError::Inference(message.clone())));
+                            }
+                        }
+                    }
+                }
+            })
+            .map_err(|e| EmbedError::Load(format!("cannot start the model thread: {e}")))?;
+        ready_rx.recv().map_err(|_| EmbedError::Stopped)??;
+        Ok(Self { sender, cache: Arc::new(Mutex::new(HashMap::new())) })
+    }
+
+    /// Embeds texts (each a unit vector of [`DIMENSIONS`]), in the order given.
+    pub async fn embed(&self, texts: &[String]) -> Result<Vec<Arc<[f32]>>, EmbedError> {
+        let keys: Vec<[u8; 16]> = texts.iter().map(|t| key(t)).collect();
+        let mut out: Vec<Option<Arc<[f32]>>> = {
+            let cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
+            keys.iter().map(|k| cache.get(k).cloned()).collect()
+        };
+        let todo: Vec<usize> = (0..texts.len()).filter(|&i| out[i].is_none()).collect();
+        if !todo.is_empty() {
+            let (reply, answer) = oneshot::channel();
+            let request = Request { texts: todo.iter().map(|&i| texts[i].clone()).collect(), reply };
+            self.sender.send(request).await.map_err(|_| EmbedError::Stopped)?;
+            let vectors = answer.await.map_err(|_| EmbedError::Stopped)??;
+            let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
+            if cache.len() + vectors.len() > CACHE_ENTRIES {
+                cache.clear();
+            }
+            for (&i, vector) in todo.iter().zip(vectors) {
+                let vector: Arc<[f32]> = vector.into();
+                cache.insert(keys[i], vector.clone());
+                out[i] = Some(vector);
+            }
+        }
+        Ok(out.into_iter().map(|v| v.unwrap_or_else(|| Arc::from(Vec::new()))).collect())
+    }
+
+    /// Embeds one text.
+    pub async fn embed_one(&self, text: &str) -> Result<Arc<[f32]>, EmbedError> {
+        let mut vectors = self.embed(&[text.to_owned()]).await?;
+        vectors.pop().ok_or(EmbedError::Stopped)
+    }
+}
+
+/// The dot product of two unit vectors: their cosine.
+pub fn cosine(a: &[f32], b: &[f32]) -> f32 {
+    a.iter().zip(b).map(|(x, y)| x * y).sum()
+}
