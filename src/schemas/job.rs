@@ -238,8 +238,8 @@ pub struct SearchQuery {
     pub facets: Option<bool>,
     /// How `q` ranks: keyword (full text), semantic (meaning, by sentence embeddings) or hybrid
     /// (both fused). Default: hybrid when the embedding model is loaded, else keyword.
-    /// Semantic and hybrid return the 100 best matches of each ranking (more when the page
-    /// reaches past them).
+    /// Semantic returns the 100 jobs closest in meaning; hybrid returns every keyword match
+    /// plus those 100.
     pub mode: Option<String>,
 }
 

@@ -61,8 +61,8 @@ impl SearchMode {
     }
 }
 
-/// How many jobs semantic and hybrid search take from each ranking (more when the page asks
-/// for more): the result set of those modes.
+/// How many of the jobs closest in meaning semantic and hybrid search take: the whole result
+/// of semantic search; hybrid adds them to every keyword match.
 pub const SEMANTIC_CANDIDATES: usize = 100;
 
 /// Below this cosine a job is not a semantic match at all (unrelated texts score 0 to 0.2
@@ -221,6 +221,7 @@ pub async fn search(ctx: &Context, params: SearchParams) -> Result<SearchResult,
         offset: params.offset as usize,
         facets: params.facets,
         only_ids: None,
+        or_ids: Vec::new(),
     };
     let mode = match params.mode.as_deref().map(str::trim) {
         None | Some("") => {
@@ -301,10 +302,16 @@ fn filters(q: &IndexQuery) -> bool {
 
 /// Semantic and hybrid search. The vector collection gives the jobs closest in meaning (exactly
 /// over the jobs that pass the filters when those are few, else from the HNSW graph with
-/// oversampling); hybrid adds the top keyword matches. One more index query over that
-/// candidate set applies every filter, keeps only what is public, counts the facets and, for
-/// `newest` and `salary`, orders them. Relevance is the reciprocal rank fusion of the two
-/// rankings (semantic mode: similarity alone).
+/// oversampling), and an index query over them applies every filter and keeps only what is
+/// public.
+///
+/// - semantic: the result set is the [`SEMANTIC_CANDIDATES`] closest jobs (above
+///   [`MIN_SIMILARITY`]); relevance is similarity.
+/// - hybrid: the result set is every keyword match plus those jobs; total and facets count it
+///   all. Relevance: the reciprocal rank fusion of the first [`SEMANTIC_CANDIDATES`] keyword
+///   matches and the similarity ranking, then the other keyword matches in keyword order.
+///
+/// `newest` and `salary` order the same result set by the index's columns.
 async fn semantic_hits(
     ctx: &Context,
     embedder: &crate::ai::providers::embedder::Embedder,
@@ -312,73 +319,82 @@ async fn semantic_hits(
     text: &str,
     mode: SearchMode,
 ) -> Result<repositories::job_index::IndexHits, ServiceError> {
+    use std::collections::{HashMap, HashSet};
     let vector = embedder.embed_one(text).await.map_err(|e| ServiceError::Internal(anyhow::anyhow!("{e}")))?;
-    let pool = (query.offset + query.limit).max(SEMANTIC_CANDIDATES);
-    let filtered = filters(&query);
+    // A fixed number whatever the page, so every page is a slice of one ranking.
+    let pool = SEMANTIC_CANDIDATES;
     let vectors = ctx.ai.jobs.clone();
     let (mut allow, mut oversample) = (None, pool);
-    if filtered {
+    if filters(&query) {
         let passing = run_index(ctx, IndexQuery { text: None, limit: 1, offset: 0, facets: false, ..query.clone() }).await?.total as usize;
         if passing < vectors.config().exact_below {
             let ids = run_index(ctx, IndexQuery { text: None, limit: passing.max(1), offset: 0, facets: false, ..query.clone() })
                 .await?
                 .ids;
-            allow = Some(ids.into_iter().collect::<std::collections::HashSet<String>>());
+            allow = Some(ids.into_iter().collect::<HashSet<String>>());
         } else {
-            let all = vectors.len().max(1);
-            oversample = (pool * all / passing.max(1)).clamp(pool, pool * 8);
+            oversample = (pool * vectors.len().max(1) / passing.max(1)).clamp(pool, pool * 8);
         }
     }
     let similar = tokio::task::spawn_blocking(move || vectors.search(&vector, oversample, allow.as_ref()))
         .await
         .map_err(|e| ServiceError::Internal(e.into()))?;
-    let semantic: Vec<String> =
+    let mut semantic: Vec<String> =
         similar.into_iter().filter(|h| h.similarity >= MIN_SIMILARITY).map(|h| h.key).collect();
+    // Which of them pass every filter and are public now (the vectors may be a moment behind).
+    if !semantic.is_empty() {
+        let checked = run_index(
+            ctx,
+            IndexQuery { text: None, limit: semantic.len(), offset: 0, facets: false, only_ids: Some(semantic.clone()), ..query.clone() },
+        )
+        .await?;
+        let passing: HashSet<&String> = checked.ids.iter().collect();
+        semantic.retain(|id| passing.contains(id));
+    }
+    semantic.truncate(pool);
+    let (offset, limit, sort) = (query.offset, query.limit, query.sort);
+    // The whole result set, for the total, the facets, and the `newest` / `salary` orders.
+    let everything = match mode {
+        SearchMode::Semantic if semantic.is_empty() => {
+            // An id no job has: the facets keep their shape with no counts.
+            IndexQuery { text: None, only_ids: Some(vec![String::from("\u{0}")]), ..query.clone() }
+        }
+        SearchMode::Semantic => IndexQuery { text: None, only_ids: Some(semantic.clone()), ..query.clone() },
+        _ => IndexQuery { or_ids: semantic.clone(), ..query.clone() },
+    };
+    let everything = IndexQuery {
+        sort: if sort == SortBy::Relevance { SortBy::Newest } else { sort },
+        limit: if sort == SortBy::Relevance { 1 } else { limit },
+        offset: if sort == SortBy::Relevance { 0 } else { offset },
+        ..everything
+    };
+    let all = run_index(ctx, everything).await?;
+    if sort != SortBy::Relevance {
+        return Ok(all);
+    }
+    // The keyword ranking as deep as the page reaches; its first SEMANTIC_CANDIDATES are fused
+    // with the semantic ones, the rest follow in keyword order. The fused block is the same for
+    // every page, so pages are slices of one ranking.
     let keyword: Vec<String> = if mode == SearchMode::Hybrid {
-        run_index(ctx, IndexQuery { limit: pool, offset: 0, facets: false, sort: SortBy::Relevance, ..query.clone() }).await?.ids
+        let depth = (offset + limit).max(pool);
+        run_index(ctx, IndexQuery { limit: depth, offset: 0, facets: false, sort: SortBy::Relevance, ..query }).await?.ids
     } else {
         Vec::new()
     };
-    let mut candidates: Vec<String> = semantic.clone();
-    for id in &keyword {
-        if !candidates.contains(id) {
-            candidates.push(id.clone());
+    let fuse_depth = keyword.len().min(pool);
+    let mut fused: HashMap<&String, f32> = HashMap::new();
+    for ranking in [&semantic[..], &keyword[..fuse_depth]] {
+        for (rank, id) in ranking.iter().enumerate() {
+            *fused.entry(id).or_default() += 1.0 / (RRF_K + rank as f32 + 1.0);
         }
     }
-    if candidates.is_empty() {
-        // Nothing matches: an id no job has keeps the facets' shape with no counts.
-        candidates.push(String::from("\u{0}"));
-    }
-    let (offset, limit, sort) = (query.offset, query.limit, query.sort);
-    let checked = run_index(
-        ctx,
-        IndexQuery {
-            text: None,
-            limit: candidates.len(),
-            offset: 0,
-            sort: if sort == SortBy::Relevance { SortBy::Newest } else { sort },
-            only_ids: Some(candidates),
-            ..query
-        },
-    )
-    .await?;
-    let passing: std::collections::HashSet<&String> = checked.ids.iter().collect();
-    let ordered: Vec<String> = if sort == SortBy::Relevance {
-        let mut fused: std::collections::HashMap<&String, f32> = std::collections::HashMap::new();
-        for ranking in [&semantic, &keyword] {
-            for (rank, id) in ranking.iter().filter(|id| passing.contains(id)).enumerate() {
-                *fused.entry(id).or_default() += 1.0 / (RRF_K + rank as f32 + 1.0);
-            }
-        }
-        let mut ids: Vec<(&String, f32)> = fused.into_iter().collect();
-        ids.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(b.0)));
-        ids.into_iter().map(|(id, _)| id.clone()).collect()
-    } else {
-        checked.ids.clone()
-    };
+    let mut ranked: Vec<(&String, f32)> = fused.into_iter().collect();
+    ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(b.0)));
+    let in_block: HashSet<&String> = ranked.iter().map(|(id, _)| *id).collect();
+    let rest = keyword[fuse_depth..].iter().filter(|id| !in_block.contains(id));
     Ok(repositories::job_index::IndexHits {
-        total: ordered.len() as u64,
-        ids: ordered.into_iter().skip(offset).take(limit).collect(),
-        facets: checked.facets,
+        total: all.total,
+        ids: ranked.into_iter().map(|(id, _)| id).chain(rest).skip(offset).take(limit).cloned().collect(),
+        facets: all.facets,
     })
 }

@@ -346,3 +346,27 @@ async fn a_company_sees_applicants_and_discoverable_candidates_only() {
     assert_error(app.get_authed(&path, &stranger.access).await, 403, "forbidden").await;
     assert_error(app.get_authed(&path, &ada.access).await, 403, "forbidden").await;
 }
+
+#[tokio::test]
+async fn hybrid_counts_every_keyword_match_and_pages_past_the_semantic_candidates() {
+    let app = app_with_models().await;
+    let mut records: Vec<Value> =
+        (0..130).map(|i| posting(&format!("r{i}"), &format!("Rust Developer {i}"), "Services in Rust.", &["rust"], "remote")).collect();
+    records.push(posting("chef", "Sous Chef", "Run the kitchen line.", &[], "onsite"));
+    app.import_jsonl(&records).await;
+    sync(&app).await;
+    let (_, keyword) = titles(&app, "q=rust&mode=keyword&limit=1").await;
+    let (_, hybrid) = titles(&app, "q=rust&limit=1").await;
+    assert_eq!(hybrid["mode"], "hybrid");
+    assert_eq!(keyword["total"], 130);
+    assert!(hybrid["total"].as_u64().unwrap() >= 130, "every keyword match is in the result: {}", hybrid["total"]);
+    assert_eq!(hybrid["facets"]["skills"][0], json!({ "value": "rust", "count": 130 }));
+    // A page past the 100 semantic candidates is still full, and pages do not overlap.
+    let (kpage, _) = titles(&app, "q=rust&mode=keyword&limit=20&offset=110").await;
+    let (kbefore, _) = titles(&app, "q=rust&mode=keyword&limit=100&offset=10").await;
+    assert!(kpage.iter().all(|t| !kbefore.contains(t)), "keyword {kpage:?}");
+    let (page, _) = titles(&app, "q=rust&limit=20&offset=110").await;
+    assert_eq!(page.len(), 20);
+    let (before, _) = titles(&app, "q=rust&limit=100&offset=10").await;
+    assert!(page.iter().all(|t| !before[..100].contains(t)), "{page:?}");
+}

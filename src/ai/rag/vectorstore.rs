@@ -125,6 +125,11 @@ impl VectorIndex {
         self.config
     }
 
+    /// Changes how many candidates a search explores (benchmarks sweep it).
+    pub fn set_ef_search(&mut self, ef: usize) {
+        self.config.ef_search = ef;
+    }
+
     fn read(&self) -> std::sync::RwLockReadGuard<'_, Inner> {
         self.inner.read().unwrap_or_else(|e| e.into_inner())
     }

@@ -1,0 +1,112 @@
+//! Sentence embeddings: texts per second at batch 1 and batch 32 and the peak RSS of the
+//! candle embedder, beside the reference implementation (sentence-transformers on PyTorch,
+//! CPU, same weights, same texts, same thread count) when BENCH_PYTHON names a Python that has
+//! it (`scripts/bench.sh embeddings` makes that venv), and how closely the two agree.
+//!
+//! Texts: the titles and descriptions of the real postings in fixtures/jobs, each made unique
+//! per call (the embedder's cache would otherwise answer repeats without the model). Knobs:
+//! BENCH_SECONDS per measurement (default 5), BENCH_PYTHON.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use jobportal::ai::providers::embedder::{Embedder, cosine};
+
+fn rss_mib(field: &str) -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find(|l| l.starts_with(field))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|kb| kb.parse::<f64>().ok())
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+fn texts() -> Vec<String> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/jobs/network-jobs-300.jsonl");
+    let text = std::fs::read_to_string(path).expect("fixtures/jobs");
+    text.lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .map(|v| {
+            let title = v["title"].as_str().unwrap_or_default();
+            let company = v["company"]["name"].as_str().unwrap_or_default();
+            let category = v["category"].as_str().unwrap_or_default();
+            format!("{title} at {company}. {category}.")
+        })
+        .collect()
+}
+
+fn main() {
+    let seconds: f64 = std::env::var("BENCH_SECONDS").ok().and_then(|v| v.parse().ok()).unwrap_or(5.0);
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    // As the binary does (see main.rs).
+    if std::env::var_os("RAYON_NUM_THREADS").is_none() {
+        // SAFETY: no other thread runs yet.
+        unsafe { std::env::set_var("RAYON_NUM_THREADS", threads.to_string()) };
+    }
+    let texts = texts();
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    let before = rss_mib("VmRSS:");
+    let started = Instant::now();
+    let embedder = Embedder::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("models/embed"))
+        .expect("the embedding model (run scripts/models.sh)");
+    let load_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let rate = |batch: usize| -> f64 {
+        runtime.block_on(async {
+            let budget = Duration::from_secs_f64(seconds);
+            let start = Instant::now();
+            let (mut done, mut i) = (0usize, 0usize);
+            while start.elapsed() < budget || done < 3 * batch {
+                let chunk: Vec<String> = (0..batch).map(|k| format!("{} #{}", texts[(i + k) % texts.len()], i + k)).collect();
+                embedder.embed(&chunk).await.unwrap();
+                done += batch;
+                i += batch;
+            }
+            done as f64 / start.elapsed().as_secs_f64()
+        })
+    };
+    rate(1);
+    let batch1 = rate(1);
+    let batch32 = rate(32);
+    let peak = rss_mib("VmHWM:");
+    let ours = runtime.block_on(embedder.embed(&texts[..3])).unwrap();
+
+    println!("\nall-MiniLM-L6-v2 sentence embeddings, {threads} threads, {} distinct texts, {seconds} s per figure", texts.len());
+    println!("model load {load_ms:.0} ms; RSS before load {before:.0} MiB");
+    let reference = std::env::var("BENCH_PYTHON").ok().and_then(|python| {
+        let file = std::env::temp_dir().join("jobportal-bench-texts.json");
+        std::fs::write(&file, serde_json::to_vec(&texts).unwrap()).unwrap();
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/bench/embeddings_reference.py");
+        let output = std::process::Command::new(python)
+            .arg(script)
+            .arg(&file)
+            .arg(seconds.to_string())
+            .arg(threads.to_string())
+            .output()
+            .ok()?;
+        if !output.status.success() {
+            eprintln!("reference failed: {}", String::from_utf8_lossy(&output.stderr));
+            return None;
+        }
+        serde_json::from_slice::<serde_json::Value>(output.stdout.split(|b| *b == b'\n').rfind(|l| !l.is_empty())?).ok()
+    });
+    println!("{:<34} {:>14} {:>14} {:>14}", "", "candle (ours)", "PyTorch (ref)", "ours / ref");
+    let row = |name: &str, ours: f64, key: &str| match &reference {
+        Some(r) => {
+            let theirs = r[key].as_f64().unwrap_or(f64::NAN);
+            println!("{name:<34} {ours:>14.1} {theirs:>14.1} {:>13.2}x", ours / theirs);
+        }
+        None => println!("{name:<34} {ours:>14.1} {:>14} {:>14}", "-", "-"),
+    };
+    row("texts/s, batch 1", batch1, "batch1");
+    row("texts/s, batch 32", batch32, "batch32");
+    row("peak RSS, MiB", peak, "rss_mib");
+    match &reference {
+        Some(r) => {
+            let sample: Vec<Vec<f32>> = serde_json::from_value(r["sample"].clone()).unwrap_or_default();
+            let worst = sample.iter().zip(&ours).map(|(theirs, ours)| cosine(theirs, ours)).fold(f32::MAX, f32::min);
+            println!("agreement: lowest cosine between the two outputs over 3 texts: {worst:.6} (torch {})", r["torch"]);
+        }
+        None => println!("(no reference: set BENCH_PYTHON to a Python with sentence-transformers, or run scripts/bench.sh embeddings)"),
+    }
+}
