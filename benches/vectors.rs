@@ -18,23 +18,12 @@ use jobportal::ai::providers::embedder::Embedder;
 use jobportal::ai::rag::vectorstore::{HnswConfig, VectorIndex};
 use rand::{Rng, SeedableRng};
 
+#[path = "common/scaled.rs"]
+mod scaled;
+use scaled::noisy;
+
 fn env_or(name: &str, default: usize) -> usize {
     std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
-}
-
-fn noisy(base: &[f32], rng: &mut rand::rngs::StdRng, scale: f32) -> Arc<[f32]> {
-    let sigma = scale / (base.len() as f32).sqrt();
-    let mut v: Vec<f32> = base
-        .iter()
-        .map(|x| {
-            // A sum of uniforms is close enough to a normal for this.
-            let n: f32 = (0..4).map(|_| rng.random_range(-1.0f32..1.0)).sum::<f32>() * 0.866;
-            x + n * sigma
-        })
-        .collect();
-    let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt();
-    v.iter_mut().for_each(|x| *x /= norm);
-    v.into()
 }
 
 fn main() {

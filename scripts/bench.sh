@@ -15,6 +15,9 @@
 #           sentence-transformers on PyTorch (installed from PyPI into its own venv, once)
 #   vectors HNSW build time, queries/s and recall@10 against exact search at 100k vectors
 #           scaled from real embeddings of real titles (BENCH_VECTORS, BENCH_REAL)
+#   relevance  NDCG@10 and recall@10 of keyword, semantic and hybrid search: O*NET occupations
+#           as jobs, real job titles as queries, judged by category (the data is written first
+#           by scripts/relevance_eval_data.py, from two PyPI packages)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bench="${1:-auth}"
@@ -22,6 +25,10 @@ bench="${1:-auth}"
 if [ "$bench" = resumes ]; then
     python3 scripts/resume_eval_data.py >&2 || echo "labelled resumes unavailable: the scores are skipped" >&2
     bench=resume_parser
+fi
+
+if [ "$bench" = relevance ]; then
+    python3 scripts/relevance_eval_data.py >&2
 fi
 
 ./scripts/models.sh
