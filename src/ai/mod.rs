@@ -52,6 +52,9 @@ pub struct Ai {
     pub jobs_watermark: AtomicI64,
     /// Wakes the loop that keeps the job vectors in step (a job was written).
     pub jobs_changed: tokio::sync::Notify,
+    /// Jobs whose text changed without their `updated_at` (their company was renamed): the
+    /// next sync looks at them too.
+    pub jobs_pending: std::sync::Mutex<std::collections::BTreeSet<String>>,
 }
 
 impl std::fmt::Debug for Ai {
@@ -72,6 +75,7 @@ impl Ai {
             jobs: Arc::new(VectorIndex::new(HnswConfig::default())),
             jobs_watermark: AtomicI64::new(0),
             jobs_changed: tokio::sync::Notify::new(),
+            jobs_pending: std::sync::Mutex::new(std::collections::BTreeSet::new()),
         }
     }
 

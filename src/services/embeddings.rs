@@ -118,6 +118,31 @@ pub async fn sync_jobs(ctx: &Context, mut progress: impl FnMut(SyncReport)) -> R
         }
     }
     ctx.ai.jobs_watermark.fetch_max(newest, Ordering::Relaxed);
+    // Jobs whose text changed without a newer `updated_at` (a company renamed).
+    loop {
+        let ids: Vec<String> = {
+            let mut pending = ctx.ai.jobs_pending.lock().unwrap_or_else(|e| e.into_inner());
+            let ids: Vec<String> = pending.iter().take(PAGE as usize).cloned().collect();
+            for id in &ids {
+                pending.remove(id);
+            }
+            ids
+        };
+        if ids.is_empty() {
+            break;
+        }
+        let done = async {
+            let jobs = repositories::jobs::find_many(&ctx.db, &ids).await?;
+            sync_page(ctx, &embedder, &jobs, &mut report).await
+        }
+        .await;
+        if let Err(err) = done {
+            // Kept for the next sync.
+            ctx.ai.jobs_pending.lock().unwrap_or_else(|e| e.into_inner()).extend(ids);
+            return Err(err);
+        }
+        progress(report);
+    }
     let index = ctx.ai.jobs.clone();
     tokio::task::spawn_blocking(move || {
         if index.wants_rebuild() {
@@ -199,6 +224,12 @@ pub fn forget_jobs(ctx: &Context, job_ids: &[String]) {
     if !job_ids.is_empty() {
         ctx.ai.jobs_changed.notify_one();
     }
+}
+
+/// Has these jobs looked at by the next sync even though their `updated_at` did not change.
+pub fn refresh_later(ctx: &Context, job_ids: impl IntoIterator<Item = String>) {
+    ctx.ai.jobs_pending.lock().unwrap_or_else(|e| e.into_inner()).extend(job_ids);
+    ctx.ai.jobs_changed.notify_one();
 }
 
 /// Asks the sync loop to run soon (a job was written).

@@ -367,7 +367,8 @@ pub async fn sync_imported(ctx: &Context, jobs: &[Job]) -> Result<(), ServiceErr
     write_index(ctx, jobs, Vec::new()).await
 }
 
-/// Re-indexes a company's public jobs (after its name changed: the name is searchable).
+/// Re-indexes a company's public jobs (after its name changed: the name is searchable), and
+/// has their vectors recomputed.
 pub async fn sync_company(ctx: &Context, company_id: &str) -> Result<(), ServiceError> {
     let mut after: Option<String> = None;
     loop {
@@ -375,6 +376,8 @@ pub async fn sync_company(ctx: &Context, company_id: &str) -> Result<(), Service
         let Some(last) = page.last() else { return Ok(()) };
         after = Some(last.id.clone());
         sync_index(ctx, &page).await?;
+        // The name is in the text the model reads too; those jobs' `updated_at` did not move.
+        super::embeddings::refresh_later(ctx, page.iter().map(|j| j.id.clone()));
     }
 }
 

@@ -143,7 +143,7 @@ async fn semantic_search_finds_what_keywords_miss_and_keeps_filters_and_facets()
 }
 
 #[tokio::test]
-async fn the_vectors_follow_a_job_through_create_update_close_and_reopen() {
+async fn the_vectors_follow_a_job_through_create_update_close_reopen_and_archive() {
     let app = app_with_models().await;
     let owner = app.register_verified("owner@acme.test", "employer").await;
     assert_eq!(app.post_authed("/api/v1/companies", &owner.access, &json!({ "name": "Acme" })).await.status(), 201);
@@ -182,6 +182,17 @@ async fn the_vectors_follow_a_job_through_create_update_close_and_reopen() {
     assert!(found.is_empty(), "{found:?}");
     sync(&app).await;
     assert!(app.ctx.ai.jobs.is_empty());
+
+    // Reopened, it is found again (its stored vector is reused); archived, it is gone for good.
+    assert_eq!(app.post_authed(&format!("/api/v1/jobs/{id}/publish"), &owner.access, &json!({})).await.status(), 200);
+    let report = sync(&app).await;
+    assert_eq!((report.embedded, report.loaded), (0, 1));
+    let (found, _) = titles(&app, "q=baker+making+pastries&mode=semantic").await;
+    assert_eq!(found, vec!["Pastry Chef"]);
+    assert_eq!(app.post_authed(&format!("/api/v1/jobs/{id}/archive"), &owner.access, &json!({})).await.status(), 200);
+    assert!(app.ctx.ai.jobs.vector_of(&id).is_none());
+    let (found, _) = titles(&app, "q=baker+making+pastries&mode=semantic").await;
+    assert!(found.is_empty(), "{found:?}");
 
     // A restart (a fresh collection) loads the stored vectors of public jobs instead of
     // computing them.
@@ -369,4 +380,22 @@ async fn hybrid_counts_every_keyword_match_and_pages_past_the_semantic_candidate
     assert_eq!(page.len(), 20);
     let (before, _) = titles(&app, "q=rust&limit=100&offset=10").await;
     assert!(page.iter().all(|t| !before[..100].contains(t)), "{page:?}");
+}
+
+#[tokio::test]
+async fn renaming_a_company_recomputes_its_jobs_vectors() {
+    let app = app_with_models().await;
+    let owner = app.register_verified("owner@acme.test", "employer").await;
+    assert_eq!(app.post_authed("/api/v1/companies", &owner.access, &json!({ "name": "Acme" })).await.status(), 201);
+    let response = app
+        .post_authed("/api/v1/jobs", &owner.access, &json!({ "company": "acme", "title": "Engineer", "workplace": "remote", "employment_type": "full_time" }))
+        .await;
+    let id = response.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_owned();
+    assert_eq!(app.post_authed(&format!("/api/v1/jobs/{id}/publish"), &owner.access, &json!({})).await.status(), 200);
+    sync(&app).await;
+    let before = app.ctx.ai.jobs.hash_of(&id).unwrap();
+    let response = app.patch_authed("/api/v1/companies/acme", &owner.access, &json!({ "name": "Northwind Bakery" })).await;
+    assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
+    assert_eq!(sync(&app).await.embedded, 1, "the company's name is in the job's text");
+    assert_ne!(app.ctx.ai.jobs.hash_of(&id).unwrap(), before);
 }

@@ -195,7 +195,10 @@ impl Embedder {
                         }
                     }
                     let texts: Vec<String> = requests.iter().flat_map(|r| r.texts.iter().cloned()).collect();
-                    match model.embed(&texts) {
+                    // A panic in the model code fails this batch, not the thread.
+                    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| model.embed(&texts)))
+                        .unwrap_or_else(|_| Err(EmbedError::Inference("the model panicked on this batch".into())));
+                    match result {
                         Ok(mut vectors) => {
                             for request in requests.into_iter().rev() {
                                 let rest = vectors.split_off(vectors.len() - request.texts.len());
