@@ -388,7 +388,7 @@ async fn renaming_a_company_recomputes_its_jobs_vectors() {
     let owner = app.register_verified("owner@acme.test", "employer").await;
     assert_eq!(app.post_authed("/api/v1/companies", &owner.access, &json!({ "name": "Acme" })).await.status(), 201);
     let response = app
-        .post_authed("/api/v1/jobs", &owner.access, &json!({ "company": "acme", "title": "Engineer", "workplace": "remote", "employment_type": "full_time" }))
+        .post_authed("/api/v1/jobs", &owner.access, &json!({ "company": "acme", "title": "Engineer", "description": "Build things.", "workplace": "remote", "employment_type": "full_time" }))
         .await;
     let id = response.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_owned();
     assert_eq!(app.post_authed(&format!("/api/v1/jobs/{id}/publish"), &owner.access, &json!({})).await.status(), 200);

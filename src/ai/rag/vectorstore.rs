@@ -73,6 +73,8 @@ struct Point {
 struct Inner {
     /// By data id (the position); a replaced or removed key leaves its point here as a tombstone.
     points: Vec<Point>,
+    /// By data id: the point is its key's current one (false: a tombstone).
+    alive: Vec<bool>,
     /// Key → its live data id and the hash of the text its vector was made from.
     live: HashMap<Arc<str>, (usize, [u8; 16])>,
     /// Data ids below this are in the graph; the rest are the tail.
@@ -90,7 +92,20 @@ impl Inner {
     fn put(&mut self, key: Arc<str>, vector: Arc<[f32]>, hash: [u8; 16]) {
         let id = self.points.len();
         self.points.push(Point { key: key.clone(), vector });
-        self.live.insert(key, (id, hash));
+        self.alive.push(true);
+        if let Some((old, _)) = self.live.insert(key, (id, hash)) {
+            self.alive[old] = false;
+        }
+    }
+
+    fn kill(&mut self, key: &str) -> bool {
+        match self.live.remove(key) {
+            Some((id, _)) => {
+                self.alive[id] = false;
+                true
+            }
+            None => false,
+        }
     }
 }
 
@@ -110,9 +125,15 @@ pub struct Hit {
     pub similarity: f32,
 }
 
-fn top_k(mut scored: Vec<Hit>, k: usize) -> Vec<Hit> {
-    scored.sort_by(|a, b| b.similarity.total_cmp(&a.similarity).then_with(|| a.key.cmp(&b.key)));
-    scored.truncate(k);
+/// The `k` best of (similarity, data id) pairs, best first (ties: the lower id), without
+/// sorting them all.
+fn best(mut scored: Vec<(f32, usize)>, k: usize) -> Vec<(f32, usize)> {
+    let order = |a: &(f32, usize), b: &(f32, usize)| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(&b.1));
+    if scored.len() > k {
+        scored.select_nth_unstable_by(k - 1, order);
+        scored.truncate(k);
+    }
+    scored.sort_by(order);
     scored
 }
 
@@ -181,7 +202,7 @@ impl VectorIndex {
     /// Removes `key` (its point stays as a tombstone until the next rebuild).
     pub fn remove(&self, key: &str) {
         let mut inner = self.write();
-        if inner.live.remove(key).is_some()
+        if inner.kill(key)
             && let Some(journal) = inner.journal.as_mut()
         {
             journal.push((key.into(), None));
@@ -254,7 +275,7 @@ impl VectorIndex {
             match change {
                 Some((vector, hash)) => fresh.put(key, vector, hash),
                 None => {
-                    fresh.live.remove(&key);
+                    fresh.kill(&key);
                 }
             }
         }
@@ -277,41 +298,42 @@ impl VectorIndex {
             return Vec::new();
         }
         let inner = self.read();
-        let exact = |ids: &mut dyn Iterator<Item = usize>| -> Vec<Hit> {
-            let scored = ids
-                .map(|id| {
-                    let point = &inner.points[id];
-                    Hit { key: point.key.to_string(), similarity: dot(query, &point.vector) }
-                })
-                .collect();
-            top_k(scored, k)
+        let hit = |(similarity, id): (f32, usize)| Hit { key: inner.points[id].key.to_string(), similarity };
+        let exact = |ids: &mut dyn Iterator<Item = usize>| -> Vec<(f32, usize)> {
+            best(ids.map(|id| (dot(query, &inner.points[id].vector), id)).collect(), k)
         };
-        if let Some(allow) = allow
-            && allow.len() < self.config.exact_below
+        // The allowed keys as data ids.
+        let allowed: Option<Vec<usize>> =
+            allow.map(|a| a.iter().filter_map(|key| inner.live.get(key.as_str()).map(|(id, _)| *id)).collect());
+        if let Some(ids) = &allowed
+            && (ids.len() < self.config.exact_below || inner.graph.is_none())
         {
-            return exact(&mut allow.iter().filter_map(|key| inner.live.get(key.as_str()).map(|(id, _)| *id)));
+            return exact(&mut ids.iter().copied()).into_iter().map(hit).collect();
         }
         let Some(graph) = inner.graph.as_ref() else {
-            let allowed = |key: &str| allow.is_none_or(|a| a.contains(key));
-            return exact(&mut inner.live.iter().filter(|(key, _)| allowed(key)).map(|(_, (id, _))| *id));
+            return exact(&mut (0..inner.points.len()).filter(|&id| inner.alive[id])).into_iter().map(hit).collect();
         };
-        let usable = |id: usize| {
-            let point = &inner.points[id];
-            inner.live.get(&point.key).is_some_and(|(live, _)| *live == id) && allow.is_none_or(|a| a.contains(&*point.key))
-        };
+        let mask: Option<Vec<bool>> = allowed.map(|ids| {
+            let mut mask = vec![false; inner.points.len()];
+            for id in ids {
+                mask[id] = true;
+            }
+            mask
+        });
+        let usable = |id: usize| inner.alive[id] && mask.as_ref().is_none_or(|m| m[id]);
         let filter = |id: &DataId| usable(*id);
         let ef = self.config.ef_search.max(k);
-        let mut hits: Vec<Hit> = graph
-            .search_filter(query, k, ef, Some(&filter as &dyn FilterT))
-            .into_iter()
-            .filter(|n| usable(n.d_id))
-            .map(|n| Hit { key: inner.points[n.d_id].key.to_string(), similarity: 1.0 - n.distance })
-            .collect();
+        let everything_usable = mask.is_none() && inner.tombstones() == 0;
+        let neighbours = if everything_usable {
+            graph.search(query, k, ef)
+        } else {
+            graph.search_filter(query, k, ef, Some(&filter as &dyn FilterT))
+        };
+        let mut hits: Vec<(f32, usize)> =
+            neighbours.into_iter().filter(|n| usable(n.d_id)).map(|n| (1.0 - n.distance, n.d_id)).collect();
         // The tail is not in the graph yet: scan it.
         hits.extend(exact(&mut (inner.indexed..inner.points.len()).filter(|&id| usable(id))));
-        let mut seen = HashSet::new();
-        hits.retain(|h| seen.insert(h.key.clone()));
-        top_k(hits, k)
+        best(hits, k).into_iter().map(hit).collect()
     }
 }
 
