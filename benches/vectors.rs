@@ -1,6 +1,6 @@
 //! The HNSW job vector collection at scale: build time, queries per second and recall@10
 //! against exact search (the baseline, run in the same process on the same vectors), without
-//! a filter and with a filter that keeps 10% of the points.
+//! a filter and with filters that keep 50%, 10% and 2% of the points.
 //!
 //! Vectors: real embeddings of distinct real job titles (BENCH_SOURCE, JSON Lines postings;
 //! default fixtures/jobs; `scripts/bench.sh vectors` passes every posting of the
@@ -89,8 +89,14 @@ fn main() {
         config.ef_construction
     );
 
-    let tenth: HashSet<String> = (0..count).filter(|i| i % 10 == 0).map(|i| format!("v{i}")).collect();
-    for (name, allow) in [("no filter", None), ("filter keeping 10%", Some(&tenth))] {
+    let keep = |every: usize| -> HashSet<String> { (0..count).filter(|i| i % every == 0).map(|i| format!("v{i}")).collect() };
+    let (half, tenth, fiftieth) = (keep(2), keep(10), keep(50));
+    for (name, allow) in [
+        ("no filter", None),
+        ("filter keeping 50%", Some(&half)),
+        ("filter keeping 10%", Some(&tenth)),
+        ("filter keeping 2%", Some(&fiftieth)),
+    ] {
         let started = Instant::now();
         let truth: Vec<HashSet<String>> =
             queries.iter().map(|q| exact.search(q, 10, allow).into_iter().map(|h| h.key).collect()).collect();

@@ -44,15 +44,18 @@ pub struct UnitDot;
 
 pub fn dot(a: &[f32], b: &[f32]) -> f32 {
     let mut sums = [0f32; 8];
-    let chunks = a.len() / 8;
-    for i in 0..chunks {
+    let (xs, ys) = (a.chunks_exact(8), b.chunks_exact(8));
+    let (x_rest, y_rest) = (xs.remainder(), ys.remainder());
+    for (x, y) in xs.zip(ys) {
+        // Fixed-size lanes: no bounds checks, so this becomes SIMD multiply-adds.
+        let (x, y): (&[f32; 8], &[f32; 8]) = (x.try_into().unwrap_or(&[0.0; 8]), y.try_into().unwrap_or(&[0.0; 8]));
         for lane in 0..8 {
-            sums[lane] += a[i * 8 + lane] * b[i * 8 + lane];
+            sums[lane] += x[lane] * y[lane];
         }
     }
     let mut total: f32 = sums.iter().sum();
-    for i in chunks * 8..a.len().min(b.len()) {
-        total += a[i] * b[i];
+    for (x, y) in x_rest.iter().zip(y_rest) {
+        total += x * y;
     }
     total
 }
