@@ -542,13 +542,19 @@ impl JobIndex {
         Ok(n)
     }
 
-    fn text_query(&self, fields: &[(Field, f32)], text: &str) -> Option<Box<dyn Query>> {
+    /// Matches the words of `text` over `fields`. With `all_words`, every word is required;
+    /// otherwise up to three words are all required and a longer query (a whole job title,
+    /// say) needs at least half of its words, the others adding to the score.
+    fn text_query(&self, fields: &[(Field, f32)], text: &str, all_words: bool) -> Option<Box<dyn Query>> {
         let mut analyzer = self.analyzer.clone();
-        let terms = analyze(&mut analyzer, text);
+        let mut terms = analyze(&mut analyzer, text);
+        terms.dedup();
         if terms.is_empty() {
             return None;
         }
-        let clauses = terms
+        let required = if all_words || terms.len() <= 3 { terms.len() } else { terms.len().div_ceil(2) };
+        let occur = if required == terms.len() { Occur::Must } else { Occur::Should };
+        let clauses: Vec<(Occur, Box<dyn Query>)> = terms
             .iter()
             .map(|term| {
                 let per_field: Vec<Box<dyn Query>> = fields
@@ -559,10 +565,14 @@ impl JobIndex {
                         Box::new(BoostQuery::new(query, boost)) as Box<dyn Query>
                     })
                     .collect();
-                (Occur::Must, Box::new(DisjunctionMaxQuery::with_tie_breaker(per_field, 0.3)) as Box<dyn Query>)
+                (occur, Box::new(DisjunctionMaxQuery::with_tie_breaker(per_field, 0.3)) as Box<dyn Query>)
             })
             .collect();
-        Some(Box::new(BooleanQuery::new(clauses)))
+        if occur == Occur::Must {
+            Some(Box::new(BooleanQuery::new(clauses)))
+        } else {
+            Some(Box::new(BooleanQuery::with_minimum_required_clauses(clauses, required)))
+        }
     }
 
     fn query(&self, q: &IndexQuery) -> Box<dyn Query> {
@@ -616,7 +626,7 @@ impl JobIndex {
             Occur::Must,
             Box::new(RangeQuery::new(Bound::Excluded(Term::from_field_i64(f.expires_at, q.now)), Bound::Unbounded)),
         ));
-        if let Some(location) = q.location.as_deref().and_then(|l| self.text_query(&[(f.location_text, 1.0)], l)) {
+        if let Some(location) = q.location.as_deref().and_then(|l| self.text_query(&[(f.location_text, 1.0)], l, true)) {
             filters.push((Occur::Must, location));
         }
         let text = q.text.as_deref().and_then(|t| {
@@ -629,6 +639,7 @@ impl JobIndex {
                     (f.extra_text, 0.5),
                 ],
                 t,
+                false,
             )
         });
         let text = match (text, q.or_ids.is_empty()) {
@@ -774,6 +785,29 @@ mod tests {
         assert_eq!(hits.ids, vec!["a", "b"]);
         assert_eq!(hits.total, 2);
         assert_eq!(hits.facets["workplace"], vec![("remote".to_owned(), 2)]);
+    }
+
+    #[test]
+    fn short_queries_need_every_word_and_long_ones_half() {
+        let index = JobIndex::open(None).unwrap();
+        index
+            .write(
+                &[
+                    doc("a", "Senior Machine Learning Engineer", &[]),
+                    doc("b", "Machine Operator", &[]),
+                    doc("c", "Staff Software Engineer", &[]),
+                ],
+                &[],
+                Watermark::default(),
+            )
+            .unwrap();
+        assert_eq!(index.search(&query("machine learning engineer")).unwrap().ids, vec!["a"]);
+        // Six words: three of them are enough, and the most matched ranks first.
+        let hits = index.search(&query("staff machine learning engineer feed relevance")).unwrap();
+        assert_eq!(hits.ids, vec!["a"]);
+        let hits = index.search(&query("staff software engineer for feed ranking")).unwrap();
+        assert_eq!(hits.ids[0], "c");
+        assert!(!hits.ids.contains(&"b".to_owned()));
     }
 
     #[test]
