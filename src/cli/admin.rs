@@ -111,7 +111,7 @@ async fn embed_jobs(config: Config) -> anyhow::Result<()> {
             other => bail!("the embedding model is {}", other.name()),
         }
         let started = Instant::now();
-        let (total, _) = crate::repositories::jobs::index_state(&ctx.db).await?;
+        let total = crate::services::embeddings::public_jobs(&ctx).await?;
         let bar = if std::io::stderr().is_terminal() {
             let bar = ProgressBar::new(total);
             bar.set_style(

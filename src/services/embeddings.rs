@@ -226,6 +226,11 @@ pub fn forget_jobs(ctx: &Context, job_ids: &[String]) {
     }
 }
 
+/// How many jobs are public (published and approved): what a full sync embeds.
+pub async fn public_jobs(ctx: &Context) -> Result<u64, ServiceError> {
+    Ok(repositories::jobs::index_state(&ctx.db).await?.0)
+}
+
 /// Has these jobs looked at by the next sync even though their `updated_at` did not change.
 pub fn refresh_later(ctx: &Context, job_ids: impl IntoIterator<Item = String>) {
     ctx.ai.jobs_pending.lock().unwrap_or_else(|e| e.into_inner()).extend(job_ids);
