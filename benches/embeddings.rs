@@ -12,15 +12,8 @@ use std::time::{Duration, Instant};
 
 use jobportal::ai::providers::embedder::{Embedder, cosine};
 
-fn rss_mib(field: &str) -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find(|l| l.starts_with(field))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|kb| kb.parse::<f64>().ok())
-        .map_or(0.0, |kb| kb / 1024.0)
-}
+#[path = "common/proc_status.rs"]
+mod proc_status;
 
 fn texts() -> Vec<String> {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/jobs/network-jobs-300.jsonl");
@@ -39,14 +32,11 @@ fn texts() -> Vec<String> {
 fn main() {
     let seconds: f64 = std::env::var("BENCH_SECONDS").ok().and_then(|v| v.parse().ok()).unwrap_or(5.0);
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    // As the binary does (see main.rs).
-    if std::env::var_os("RAYON_NUM_THREADS").is_none() {
-        // SAFETY: no other thread runs yet.
-        unsafe { std::env::set_var("RAYON_NUM_THREADS", threads.to_string()) };
-    }
+    // SAFETY: no other thread runs yet.
+    unsafe { jobportal::ai::fix_thread_count() };
     let texts = texts();
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
-    let before = rss_mib("VmRSS:");
+    let before = proc_status::status_mib("VmRSS:");
     let started = Instant::now();
     let embedder = Embedder::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("models/embed"))
         .expect("the embedding model (run scripts/models.sh)");
@@ -68,7 +58,7 @@ fn main() {
     rate(1);
     let batch1 = rate(1);
     let batch32 = rate(32);
-    let peak = rss_mib("VmHWM:");
+    let peak = proc_status::status_mib("VmHWM:");
     let ours = runtime.block_on(embedder.embed(&texts[..3])).unwrap();
 
     println!("\nall-MiniLM-L6-v2 sentence embeddings, {threads} threads, {} distinct texts, {seconds} s per figure", texts.len());

@@ -26,11 +26,8 @@ fn ndcg_at_10(ranked: &[String], relevant: &HashSet<String>) -> f64 {
 }
 
 fn main() {
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    if std::env::var_os("RAYON_NUM_THREADS").is_none() {
-        // SAFETY: no other thread runs yet.
-        unsafe { std::env::set_var("RAYON_NUM_THREADS", threads.to_string()) };
-    }
+    // SAFETY: no other thread runs yet.
+    unsafe { jobportal::ai::fix_thread_count() };
     let dir = std::env::var("BENCH_RELEVANCE").map(PathBuf::from).unwrap_or_else(|_| {
         PathBuf::from(std::env::var("HOME").unwrap_or_default()).join(".cache/jobportal/relevance")
     });

@@ -18,6 +18,8 @@ use jobportal::ai::providers::embedder::Embedder;
 use jobportal::ai::rag::vectorstore::{HnswConfig, VectorIndex};
 use rand::{Rng, SeedableRng};
 
+#[path = "common/proc_status.rs"]
+mod proc_status;
 #[path = "common/scaled.rs"]
 mod scaled;
 use scaled::noisy;
@@ -31,10 +33,8 @@ fn main() {
     let real_max = env_or("BENCH_REAL", 5_000);
     let query_count = env_or("BENCH_QUERIES", 200);
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    if std::env::var_os("RAYON_NUM_THREADS").is_none() {
-        // SAFETY: no other thread runs yet.
-        unsafe { std::env::set_var("RAYON_NUM_THREADS", threads.to_string()) };
-    }
+    // SAFETY: no other thread runs yet.
+    unsafe { jobportal::ai::fix_thread_count() };
     let source = std::env::var("BENCH_SOURCE")
         .map(PathBuf::from)
         .unwrap_or_else(|_| Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/jobs/network-jobs-300.jsonl"));
@@ -115,8 +115,5 @@ fn main() {
             println!("{ef:>10} {qps:>14.1} {:>11.1}x {:>10.3}{marker}", qps / exact_qps, found as f64 / wanted as f64);
         }
     }
-    println!("\npeak RSS {:.0} MiB", {
-        let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-        status.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| l.split_whitespace().nth(1)).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0) / 1024.0
-    });
+    println!("\npeak RSS {:.0} MiB", proc_status::status_mib("VmHWM:"));
 }

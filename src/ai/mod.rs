@@ -40,6 +40,29 @@ impl ModelState {
             Self::Failed(_) => "failed",
         }
     }
+
+    /// The state in words for a message: "loading", "missing (… run `./scripts/models.sh` …)".
+    pub fn describe(&self) -> String {
+        match self {
+            Self::Missing(message) => format!("missing ({message})"),
+            Self::Failed(message) => format!("failed to load ({message})"),
+            other => other.name().replace('_', " "),
+        }
+    }
+}
+
+/// Fixes the thread count the model code uses to the number of cores, unless
+/// `RAYON_NUM_THREADS` says otherwise. Unset, candle asks the OS on every matrix product
+/// (reading /proc/cpuinfo: a quarter of an embedding's time).
+///
+/// # Safety
+/// It sets an environment variable: call it before any other thread exists.
+pub unsafe fn fix_thread_count() {
+    if std::env::var_os("RAYON_NUM_THREADS").is_none() {
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        // SAFETY: the caller promises no other thread runs.
+        unsafe { std::env::set_var("RAYON_NUM_THREADS", threads.to_string()) };
+    }
 }
 
 /// The models and vector collections of this process. Shared by every request.

@@ -83,10 +83,6 @@ pub struct SyncReport {
     pub removed: u64,
 }
 
-fn internal(err: impl std::fmt::Display) -> ServiceError {
-    ServiceError::Internal(anyhow::anyhow!("{err}"))
-}
-
 /// One sync at a time per process (the loop, a nudge and a backfill may overlap).
 fn sync_lock() -> &'static tokio::sync::Mutex<()> {
     static LOCK: std::sync::OnceLock<tokio::sync::Mutex<()>> = std::sync::OnceLock::new();
@@ -152,7 +148,7 @@ pub async fn sync_jobs(ctx: &Context, mut progress: impl FnMut(SyncReport)) -> R
         }
     })
     .await
-    .map_err(internal)?;
+    .map_err(|e| ServiceError::Internal(e.into()))?;
     Ok(Some(report))
 }
 
@@ -168,11 +164,8 @@ async fn sync_page(ctx: &Context, embedder: &Embedder, page: &[Job], report: &mu
             report.removed += 1;
         }
     }
-    let mut company_ids: Vec<String> = listed.iter().map(|j| j.company_id.clone()).collect();
-    company_ids.sort();
-    company_ids.dedup();
-    let names = repositories::jobs::company_names(&ctx.db, &company_ids).await?;
-    let name_of = |id: &str| names.iter().find(|(c, _)| c == id).map(|(_, n)| n.as_str()).unwrap_or("");
+    let names = super::jobs::company_names_of(ctx, listed.iter().copied()).await?;
+    let name_of = |id: &str| names.get(id).map_or("", String::as_str);
     // (job, text, hash) of the jobs whose vector in memory is not current.
     let stale: Vec<(&Job, String, [u8; 16])> = listed
         .into_iter()
@@ -200,7 +193,7 @@ async fn sync_page(ctx: &Context, embedder: &Embedder, page: &[Job], report: &mu
     }
     for chunk in to_embed.chunks(embedder::MAX_BATCH) {
         let texts: Vec<String> = chunk.iter().map(|(_, text, _)| text.clone()).collect();
-        let vectors = embedder.embed(&texts).await.map_err(internal)?;
+        let vectors = embedder.embed(&texts).await?;
         let rows: Vec<StoredVector> = chunk
             .iter()
             .zip(&vectors)

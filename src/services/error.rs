@@ -42,6 +42,12 @@ pub enum ConflictKind {
     ResumeInUse,
 }
 
+impl From<crate::ai::providers::embedder::EmbedError> for ServiceError {
+    fn from(err: crate::ai::providers::embedder::EmbedError) -> Self {
+        ServiceError::Internal(anyhow::Error::new(err))
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum ServiceError {
     #[error("{0}")]

@@ -5,6 +5,8 @@
 //! the fields a candidate relies on. With moderation on, a job of an unverified company is
 //! published as `pending` and becomes public when an admin approves it.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 use serde_json::json;
 use sha2::{Digest, Sha256};
@@ -381,19 +383,36 @@ pub async fn sync_company(ctx: &Context, company_id: &str) -> Result<(), Service
     }
 }
 
+/// The distinct companies of some jobs.
+fn company_ids<'a>(jobs: impl IntoIterator<Item = &'a Job>) -> Vec<String> {
+    let mut ids: Vec<String> = jobs.into_iter().map(|j| j.company_id.clone()).collect();
+    ids.sort();
+    ids.dedup();
+    ids
+}
+
+/// The names of the companies of some jobs, by company id.
+pub(crate) async fn company_names_of<'a>(
+    ctx: &Context,
+    jobs: impl IntoIterator<Item = &'a Job>,
+) -> Result<HashMap<String, String>, ServiceError> {
+    Ok(repositories::jobs::company_names(&ctx.db, &company_ids(jobs)).await?.into_iter().collect())
+}
+
+/// The companies of some jobs.
+pub(crate) async fn companies_of<'a>(ctx: &Context, jobs: impl IntoIterator<Item = &'a Job>) -> Result<Vec<Company>, ServiceError> {
+    Ok(repositories::companies::find_many(&ctx.db, &company_ids(jobs)).await?)
+}
+
 async fn write_index(ctx: &Context, jobs: &[Job], mut removals: Vec<String>) -> Result<(), ServiceError> {
     if jobs.is_empty() && removals.is_empty() {
         return Ok(());
     }
-    let mut company_ids: Vec<String> = jobs.iter().map(|j| j.company_id.clone()).collect();
-    company_ids.sort();
-    company_ids.dedup();
-    let names = repositories::jobs::company_names(&ctx.db, &company_ids).await?;
-    let name_of = |id: &str| names.iter().find(|(c, _)| c == id).map(|(_, n)| n.clone()).unwrap_or_default();
+    let names = company_names_of(ctx, jobs).await?;
     let mut upserts = Vec::new();
     for job in jobs {
         if job.status == JobStatus::Published && job.review == Review::Approved {
-            upserts.push(index_doc(job, &name_of(&job.company_id)));
+            upserts.push(index_doc(job, names.get(&job.company_id).map_or("", String::as_str)));
         } else {
             removals.push(job.id.clone());
         }
@@ -501,13 +520,9 @@ pub async fn rebuild_index(ctx: &Context, latest: i64, progress: &mut impl FnMut
         let page = repositories::jobs::public_page(&ctx.db, after.as_deref(), 1000).await?;
         let Some(last) = page.last() else { break };
         after = Some(last.id.clone());
-        let mut company_ids: Vec<String> = page.iter().map(|j| j.company_id.clone()).collect();
-        company_ids.sort();
-        company_ids.dedup();
-        let names = repositories::jobs::company_names(&ctx.db, &company_ids).await?;
+        let names = company_names_of(ctx, &page).await?;
         for job in &page {
-            let name = names.iter().find(|(c, _)| *c == job.company_id).map(|(_, n)| n.as_str()).unwrap_or("");
-            docs.push(index_doc(job, name));
+            docs.push(index_doc(job, names.get(&job.company_id).map_or("", String::as_str)));
         }
         progress(docs.len() as u64);
     }

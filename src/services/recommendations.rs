@@ -210,16 +210,9 @@ fn embedder(ctx: &Context) -> Result<crate::ai::providers::embedder::Embedder, S
     ctx.ai.embedder().ok_or_else(|| {
         ServiceError::ModelUnavailable(format!(
             "recommendations need the embedding model, which is {}",
-            match ctx.ai.embedder_state() {
-                crate::ai::ModelState::Missing(m) | crate::ai::ModelState::Failed(m) => m,
-                other => other.name().replace('_', " "),
-            }
+            ctx.ai.embedder_state().describe()
         ))
     })
-}
-
-fn internal(err: impl std::fmt::Display) -> ServiceError {
-    ServiceError::Internal(anyhow::anyhow!("{err}"))
 }
 
 async fn default_resume(ctx: &Context, candidate_id: &str) -> Result<Resume, ServiceError> {
@@ -242,21 +235,20 @@ pub async fn for_candidate(ctx: &Context, principal: &Principal, limit: u32) -> 
     let embedder = embedder(ctx)?;
     let resume = default_resume(ctx, &principal.user_id).await?;
     let profile = resume.profile();
-    let vector = embedder.embed_one(&profile_text(&profile, &resume.text)).await.map_err(internal)?;
+    let vector = embedder.embed_one(&profile_text(&profile, &resume.text)).await?;
     let prefs = repositories::embeddings::preferences(&ctx.db, &principal.user_id).await?;
     let mut excluded: HashSet<String> =
         repositories::applications::job_ids_of_candidate(&ctx.db, &principal.user_id).await?.into_iter().collect();
     excluded.extend(repositories::embeddings::dismissed_jobs(&ctx.db, &principal.user_id).await?);
     let vectors = ctx.ai.jobs.clone();
     let k = JOB_POOL + excluded.len();
-    let hits = tokio::task::spawn_blocking(move || vectors.search(&vector, k, None)).await.map_err(internal)?;
+    let hits = tokio::task::spawn_blocking(move || vectors.search(&vector, k, None))
+        .await
+        .map_err(|e| ServiceError::Internal(e.into()))?;
     let hits: Vec<_> = hits.into_iter().filter(|h| !excluded.contains(&h.key)).take(JOB_POOL).collect();
     let ids: Vec<String> = hits.iter().map(|h| h.key.clone()).collect();
     let jobs = repositories::jobs::find_many(&ctx.db, &ids).await?;
-    let mut company_ids: Vec<String> = jobs.iter().map(|j| j.company_id.clone()).collect();
-    company_ids.sort();
-    company_ids.dedup();
-    let companies = repositories::companies::find_many(&ctx.db, &company_ids).await?;
+    let companies = super::jobs::companies_of(ctx, &jobs).await?;
     let skills = profile_skills(&profile);
     let now = Utc::now();
     let mut out = Vec::new();
@@ -359,16 +351,15 @@ pub async fn for_job(ctx: &Context, principal: &Principal, job_id: &str, limit: 
     let job_vector = match ctx.ai.jobs.vector_of(&job.id) {
         Some(vector) => vector,
         None => {
-            let names = repositories::jobs::company_names(&ctx.db, std::slice::from_ref(&job.company_id)).await?;
-            let company = names.first().map(|(_, n)| n.as_str()).unwrap_or("");
-            embedder.embed_one(&super::embeddings::job_text(&job, company)).await.map_err(internal)?
+            let names = super::jobs::company_names_of(ctx, [&job]).await?;
+            embedder.embed_one(&super::embeddings::job_text(&job, names.get(&job.company_id).map_or("", String::as_str))).await?
         }
     };
     let resumes = repositories::resumes::pool_for_job(&ctx.db, &job.id, CANDIDATE_POOL).await?;
     let applicants: HashSet<String> = repositories::applications::candidate_ids_of_job(&ctx.db, &job.id).await?.into_iter().collect();
     let profiles: Vec<Profile> = resumes.iter().map(Resume::profile).collect();
     let texts: Vec<String> = resumes.iter().zip(&profiles).map(|(r, p)| profile_text(p, &r.text)).collect();
-    let vectors = embedder.embed(&texts).await.map_err(internal)?;
+    let vectors = embedder.embed(&texts).await?;
     let mut out: Vec<CandidateRecommendation> = resumes
         .iter()
         .zip(&profiles)

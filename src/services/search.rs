@@ -232,7 +232,7 @@ pub async fn search(ctx: &Context, params: SearchParams) -> Result<SearchResult,
             if ctx.ai.embedder().is_none() {
                 return Err(ServiceError::ModelUnavailable(format!(
                     "mode={m} needs the embedding model, which is {}; use mode=keyword",
-                    describe_state(&ctx.ai.embedder_state())
+                    ctx.ai.embedder_state().describe()
                 )));
             }
             if m == "semantic" { SearchMode::Semantic } else { SearchMode::Hybrid }
@@ -247,10 +247,7 @@ pub async fn search(ctx: &Context, params: SearchParams) -> Result<SearchResult,
         _ => run_index(ctx, query).await?,
     };
     let found = repositories::jobs::find_many_listed(&ctx.db, &hits.ids).await?;
-    let mut company_ids: Vec<String> = found.iter().map(|j| j.company_id.clone()).collect();
-    company_ids.sort();
-    company_ids.dedup();
-    let companies = repositories::companies::find_many(&ctx.db, &company_ids).await?;
+    let companies = super::jobs::companies_of(ctx, &found).await?;
     let mut jobs = Vec::with_capacity(hits.ids.len());
     for id in &hits.ids {
         let Some(job) = found.iter().find(|j| &j.id == id) else { continue };
@@ -261,14 +258,6 @@ pub async fn search(ctx: &Context, params: SearchParams) -> Result<SearchResult,
         jobs.push((job.clone(), company.clone()));
     }
     Ok(SearchResult { jobs, total: hits.total, facets: hits.facets, sort, mode })
-}
-
-fn describe_state(state: &crate::ai::ModelState) -> String {
-    match state {
-        crate::ai::ModelState::Missing(message) => format!("missing ({message})"),
-        crate::ai::ModelState::Failed(message) => format!("failed to load ({message})"),
-        other => other.name().replace('_', " "),
-    }
 }
 
 /// Runs a query against the full-text index on the blocking pool, a bounded number at a time.
@@ -320,20 +309,20 @@ async fn semantic_hits(
     mode: SearchMode,
 ) -> Result<repositories::job_index::IndexHits, ServiceError> {
     use std::collections::{HashMap, HashSet};
-    let vector = embedder.embed_one(text).await.map_err(|e| ServiceError::Internal(anyhow::anyhow!("{e}")))?;
+    let vector = embedder.embed_one(text).await?;
     // A fixed number whatever the page, so every page is a slice of one ranking.
     let pool = SEMANTIC_CANDIDATES;
     let vectors = ctx.ai.jobs.clone();
     let (mut allow, mut oversample) = (None, pool);
     if filters(&query) {
-        let passing = run_index(ctx, IndexQuery { text: None, limit: 1, offset: 0, facets: false, ..query.clone() }).await?.total as usize;
-        if passing < vectors.config().exact_below {
-            let ids = run_index(ctx, IndexQuery { text: None, limit: passing.max(1), offset: 0, facets: false, ..query.clone() })
-                .await?
-                .ids;
-            allow = Some(ids.into_iter().collect::<HashSet<String>>());
+        // The jobs that pass the filters, when they are few enough to score exactly.
+        let limit = vectors.config().exact_below;
+        let passing = run_index(ctx, IndexQuery { text: None, limit, offset: 0, facets: false, ..query.clone() }).await?;
+        let count = passing.total as usize;
+        if count < limit {
+            allow = Some(passing.ids.into_iter().collect::<HashSet<String>>());
         } else {
-            oversample = (pool * vectors.len().max(1) / passing.max(1)).clamp(pool, pool * 8);
+            oversample = (pool * vectors.len().max(1) / count.max(1)).clamp(pool, pool * 8);
         }
     }
     let similar = tokio::task::spawn_blocking(move || vectors.search(&vector, oversample, allow.as_ref()))

@@ -285,14 +285,6 @@ impl VectorIndex {
         *inner = fresh;
     }
 
-    /// Removes every key not in `keep` (after a reload from the database).
-    pub fn retain(&self, keep: &HashSet<String>) {
-        let gone: Vec<Arc<str>> = self.read().live.keys().filter(|k| !keep.contains(&***k)).cloned().collect();
-        for key in gone {
-            self.remove(&key);
-        }
-    }
-
     /// The `k` keys most similar to `query`, most similar first; with `allow`, only keys it
     /// holds. Exact when the allowed set is small or the graph is missing; otherwise the graph
     /// (skipping tombstones and disallowed points) plus an exact scan of the tail.
