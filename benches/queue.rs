@@ -51,6 +51,7 @@ fn context(db: &Database, config: WorkerConfig) -> Arc<WorkerContext> {
             public_url: "http://127.0.0.1:8080".into(),
             jobs_index: Arc::new(jobportal::repositories::job_index::JobIndex::open(None).unwrap()),
             ai: Arc::new(jobportal::ai::Ai::new(std::path::Path::new("models"))),
+            listings: Arc::default(),
         },
         mailer: Mailer::from_config(&config.email).expect("mailer"),
         metrics: Arc::new(Metrics::new()),

@@ -80,7 +80,7 @@ fn main() {
                 )
                 .await
                 .unwrap();
-                let ranked: Vec<String> = result.jobs.iter().map(|(job, _)| job.external_id.clone()).collect();
+                let ranked: Vec<String> = result.jobs.iter().map(|listing| listing.0.external_id.clone()).collect();
                 if !ranked.is_empty() {
                     answered += 1;
                 }

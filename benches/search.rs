@@ -246,10 +246,21 @@ fn duration_ms(text: &str) -> f64 {
 }
 
 fn wrk(url: &str, connections: u32, seconds: u64) -> Load {
+    wrk_with(url, None, connections, seconds)
+}
+
+/// wrk on `url`, or with `script` (a Lua file that picks each request's path).
+fn wrk_with(url: &str, script: Option<&Path>, connections: u32, seconds: u64) -> Load {
     let threads = connections.min(2);
-    let output = Command::new("wrk")
+    let mut command = Command::new("wrk");
+    command
         .args(["--latency", "-t", &threads.to_string(), "-c", &connections.to_string()])
-        .args(["-d", &format!("{seconds}s"), "--timeout", "10s", url])
+        .args(["-d", &format!("{seconds}s"), "--timeout", "10s"]);
+    if let Some(script) = script {
+        command.arg("-s").arg(script);
+    }
+    let output = command
+        .arg(url)
         .output()
         .expect("wrk runs (scripts/bench.sh installs it)");
     let text = String::from_utf8_lossy(&output.stdout);
@@ -265,6 +276,34 @@ fn wrk(url: &str, connections: u32, seconds: u64) -> Load {
         .find_map(|l| l.strip_prefix("Requests/sec:").and_then(|v| v.trim().parse().ok()))
         .unwrap_or_else(|| panic!("no Requests/sec in wrk output: {text}"));
     Load { p50_ms: percentile("50%"), p99_ms: percentile("99%"), rps }
+}
+
+/// Searches that differ from one request to the next, so neither the index's remembered
+/// answers nor the remembered listings serve them all: `count` paths built from the words of
+/// the real titles (the most frequent first), as a wrk script that walks them in turn (each wrk
+/// thread from its own starting point).
+fn rotating_script(source: &Source, count: usize, out: &Path, path_of: impl Fn(usize, &[&str]) -> String) -> usize {
+    let mut frequency: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    for (title, ..) in &source.titles {
+        for word in title.split(|c: char| !c.is_ascii_alphanumeric()).filter(|w| w.len() >= 4) {
+            *frequency.entry(word.to_lowercase()).or_default() += 1;
+        }
+    }
+    let mut words: Vec<(String, usize)> = frequency.into_iter().collect();
+    words.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    let words: Vec<&str> = words.iter().map(|(w, _)| w.as_str()).collect();
+    let paths: Vec<String> = (0..count).map(|i| path_of(i, &words)).collect();
+    let mut lua = String::from("local paths = {\n");
+    for path in &paths {
+        lua.push_str(&format!("  {path:?},\n"));
+    }
+    lua.push_str(
+        "}\nlocal threads = 0\nfunction setup(thread)\n  thread:set(\"start\", threads * 7919)\n  threads = threads + 1\nend\n\
+         local i = nil\nfunction request()\n  if i == nil then i = start end\n  i = i + 1\n\
+         return wrk.format(nil, paths[(i % #paths) + 1])\nend\n",
+    );
+    std::fs::write(out, lua).unwrap();
+    paths.len()
 }
 
 fn percentiles(mut samples: Vec<Duration>) -> (f64, f64) {
@@ -343,10 +382,12 @@ async fn store_vectors(data: &Path) -> (usize, usize) {
     let db = Database::connect(&config).await.unwrap();
     let mut jobs = Vec::new();
     let mut after: Option<String> = None;
-    let epoch = chrono::DateTime::<chrono::Utc>::from_timestamp(0, 0).unwrap();
+    let mut since = chrono::DateTime::<chrono::Utc>::from_timestamp(0, 0).unwrap();
     loop {
-        let page = jobportal::repositories::jobs::updated_after(&db, epoch, after.as_deref(), 5000).await.unwrap();
+        let page = jobportal::repositories::jobs::updated_after(&db, since, after.as_deref(), 5000).await.unwrap();
         let Some(last) = page.last() else { break };
+        // The next page starts after the last (updated_at, id) seen.
+        since = last.updated_at;
         after = Some(last.id.clone());
         let full = page.len() == 5000;
         jobs.extend(page);
@@ -485,6 +526,37 @@ fn main() {
         assert!(total > 0, "{name}: no hits: {body}");
         println!("{name:<30} {path}  ({total} hits)");
     }
+    // Different searches on every request (index answers and listings mostly not remembered).
+    const COUNTRIES: [&str; 6] = ["US", "GB", "DE", "CA", "FR", "IN"];
+    const WORKPLACES: [&str; 3] = ["remote", "hybrid", "onsite"];
+    let rotating: Vec<(String, PathBuf)> = vec![
+        {
+            let script = dir.path().join("words.lua");
+            let n = rotating_script(&source, 3000, &script, |i, words| {
+                format!("/api/v1/jobs?q={}&facets=false&mode=keyword", words[i % words.len()])
+            });
+            (format!("a word, {n} different"), script)
+        },
+        {
+            let script = dir.path().join("two-words.lua");
+            let n = rotating_script(&source, 3000, &script, |i, words| {
+                let (a, b) = (words[i % 60], words[(i / 60 + i) % 200]);
+                format!(
+                    "/api/v1/jobs?q={a}+{b}&country={}&workplace={}&facets=false&mode=keyword",
+                    COUNTRIES[i % COUNTRIES.len()],
+                    WORKPLACES[(i / COUNTRIES.len()) % WORKPLACES.len()]
+                )
+            });
+            (format!("two words + two filters, {n} different"), script)
+        },
+        {
+            let script = dir.path().join("facets.lua");
+            let n = rotating_script(&source, 3000, &script, |i, words| {
+                format!("/api/v1/jobs?q={}&mode=keyword", words[i % words.len()])
+            });
+            (format!("a word + facets, {n} different"), script)
+        },
+    ];
     // Warm up the page cache and the server's pools.
     wrk(&format!("{base}{}", searches[1].1), 4, 2);
 
@@ -496,6 +568,17 @@ fn main() {
         let floor = wrk(&format!("{base}/healthz"), connections, seconds);
         for (name, path) in searches {
             let load = if *path == "/healthz" { floor } else { wrk(&format!("{base}{path}"), connections, seconds) };
+            println!(
+                "{name:<30} {connections:>5} {:>9.2} {:>9.2} {:>10.0} {:>10.2}x {:>10.0}%",
+                load.p50_ms,
+                load.p99_ms,
+                load.rps,
+                load.p99_ms / floor.p99_ms,
+                100.0 * load.rps / floor.rps
+            );
+        }
+        for (name, script) in &rotating {
+            let load = wrk_with(&base, Some(script), connections, seconds);
             println!(
                 "{name:<30} {connections:>5} {:>9.2} {:>9.2} {:>10.0} {:>10.2}x {:>10.0}%",
                 load.p50_ms,

@@ -59,6 +59,7 @@ impl AppState {
             public_url: config.public_url.clone(),
             jobs_index: Arc::new(JobIndex::open(None).expect("an in-memory index opens")),
             ai: Arc::new(crate::ai::Ai::new(&config.models_dir)),
+            listings: Arc::default(),
         };
         let limits = Arc::new(RateLimits::new(&config.rate_limits));
         Self {

@@ -119,6 +119,7 @@ pub(crate) fn offline_context(config: &Config, db: &Database) -> anyhow::Result<
         public_url: serve.public_url,
         jobs_index: open_jobs_index(config)?,
         ai: Arc::new(crate::ai::Ai::new(&config.models_dir)),
+        listings: Arc::default(),
     })
 }
 

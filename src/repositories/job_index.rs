@@ -14,7 +14,8 @@
 use std::collections::{BTreeMap, HashMap};
 use std::ops::Bound;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, Mutex};
 
 use tantivy::aggregation::agg_req::Aggregations;
 use tantivy::aggregation::agg_result::{AggregationResult, BucketResult};
@@ -353,6 +354,37 @@ pub struct JobIndex {
     writer: Mutex<IndexWriter>,
     fields: Fields,
     analyzer: TextAnalyzer,
+    answers: Mutex<Answers>,
+    /// The newest watermark of the changes staged since the last commit (unix micros; 0: none).
+    staged: AtomicI64,
+}
+
+/// How long (in seconds of the query's `now`) a remembered answer stays good. Jobs leave by the
+/// clock when they expire, without a commit; the caller drops a job of a page that is no longer
+/// public, so at worst a total or a facet count still includes a job that expired within this
+/// many seconds.
+pub const ANSWER_MAX_AGE_SECS: i64 = 10;
+
+/// The most answers remembered; when full, they are all forgotten at once.
+const MAX_ANSWERS: usize = 1024;
+
+/// The answers of recent queries, kept until the index changes: every reload after a commit
+/// starts a new generation with none. The searcher's own caches make a repeated query cheaper
+/// but still walk every matching document to count it and build its facets; a job board asks
+/// the same few questions (the front page, popular words and filters) again and again.
+#[derive(Default)]
+struct Answers {
+    generation: u64,
+    entries: HashMap<String, (i64, Arc<IndexHits>)>,
+}
+
+impl Answers {
+    /// What identifies a query's answer: everything but the clock (`now`, and `posted_since`
+    /// as a window back from it).
+    fn key(q: &IndexQuery) -> String {
+        let window = q.posted_since.map(|since| q.now - since);
+        format!("{:?}", IndexQuery { now: 0, posted_since: window, ..q.clone() })
+    }
 }
 
 /// Deletes the indexes of earlier schema versions beside `dir` (this one is rebuilt from the
@@ -422,7 +454,59 @@ impl JobIndex {
         merge_policy.set_del_docs_ratio_before_merge(0.3);
         writer.set_merge_policy(Box::new(merge_policy));
         let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
-        Ok(Self { index, reader, writer: Mutex::new(writer), fields, analyzer: analyzer()? })
+        Ok(Self {
+            index,
+            reader,
+            writer: Mutex::new(writer),
+            fields,
+            analyzer: analyzer()?,
+            answers: Mutex::new(Answers::default()),
+            staged: AtomicI64::new(0),
+        })
+    }
+
+    /// Makes the last commit visible to searches and forgets every remembered answer.
+    fn reload(&self) -> Result<(), IndexError> {
+        self.reader.reload()?;
+        let mut answers = self.answers.lock().unwrap_or_else(|e| e.into_inner());
+        answers.generation += 1;
+        answers.entries.clear();
+        Ok(())
+    }
+
+    /// Like [`JobIndex::search`], and remembers the answer until the next commit (and for at
+    /// most [`ANSWER_MAX_AGE_SECS`] of the clock).
+    pub fn search_remembered(&self, q: &IndexQuery) -> Result<Arc<IndexHits>, IndexError> {
+        let key = Answers::key(q);
+        let generation = {
+            let answers = self.answers.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some(hits) = Self::fresh(&answers, &key, q.now) {
+                return Ok(hits);
+            }
+            answers.generation
+        };
+        // The searcher is taken after the generation is read, so it is at least that new; the
+        // answer is kept only if no reload happened meanwhile.
+        let hits = Arc::new(self.search(q)?);
+        let mut answers = self.answers.lock().unwrap_or_else(|e| e.into_inner());
+        if answers.generation == generation {
+            if answers.entries.len() >= MAX_ANSWERS {
+                answers.entries.clear();
+            }
+            answers.entries.insert(key, (q.now, hits.clone()));
+        }
+        Ok(hits)
+    }
+
+    /// A remembered answer to `q`, without searching (cheap: no need for the blocking pool).
+    pub fn remembered(&self, q: &IndexQuery) -> Option<Arc<IndexHits>> {
+        let answers = self.answers.lock().unwrap_or_else(|e| e.into_inner());
+        Self::fresh(&answers, &Answers::key(q), q.now)
+    }
+
+    fn fresh(answers: &Answers, key: &str, now: i64) -> Option<Arc<IndexHits>> {
+        let (asked_at, hits) = answers.entries.get(key)?;
+        (now >= *asked_at && now - asked_at <= ANSWER_MAX_AGE_SECS).then(|| hits.clone())
     }
 
     /// How many jobs the index holds.
@@ -501,6 +585,18 @@ impl JobIndex {
     /// Replaces the documents of `removals` and `upserts` (a job that is no longer public is
     /// only removed), commits with `watermark`, and makes the change visible to searches.
     pub fn write(&self, upserts: &[IndexDoc], removals: &[String], watermark: Watermark) -> Result<(), IndexError> {
+        self.change(upserts, removals, watermark, true)
+    }
+
+    /// Like [`JobIndex::write`] without the commit: searches see these changes at the next
+    /// commit (any write's), which records the newest watermark staged. A bulk import stages
+    /// most of its batches; a failed write or a crash drops what is staged, and the watermark
+    /// never covered it, so the catch-up finds those jobs again.
+    pub fn stage(&self, upserts: &[IndexDoc], removals: &[String], watermark: Watermark) -> Result<(), IndexError> {
+        self.change(upserts, removals, watermark, false)
+    }
+
+    fn change(&self, upserts: &[IndexDoc], removals: &[String], watermark: Watermark, commit: bool) -> Result<(), IndexError> {
         let mut writer = self.writer.lock().map_err(|_| IndexError::Other("the index writer lock is poisoned".into()))?;
         let result: Result<(), IndexError> = (|| {
             for id in removals.iter().chain(upserts.iter().map(|d| &d.id)) {
@@ -509,17 +605,24 @@ impl JobIndex {
             for doc in upserts {
                 writer.add_document(self.document(doc))?;
             }
+            let staged = self.staged.fetch_max(watermark.updated_at_micros, Ordering::Relaxed).max(watermark.updated_at_micros);
+            if !commit {
+                return Ok(());
+            }
             let previous = self.watermark();
-            let watermark =
-                Watermark { updated_at_micros: previous.updated_at_micros.max(watermark.updated_at_micros) };
+            let watermark = Watermark { updated_at_micros: previous.updated_at_micros.max(staged) };
             let mut commit = writer.prepare_commit()?;
             commit.set_payload(&serde_json::to_string(&watermark).unwrap_or_default());
             commit.commit()?;
+            self.staged.store(0, Ordering::Relaxed);
             Ok(())
         })();
+        if result.is_err() {
+            // The rollback drops what was staged too.
+            self.staged.store(0, Ordering::Relaxed);
+        }
         finish(&mut writer, result)?;
-        self.reader.reload()?;
-        Ok(())
+        if commit { self.reload() } else { Ok(()) }
     }
 
     /// Replaces everything with `docs` in one commit (a rebuild).
@@ -535,10 +638,12 @@ impl JobIndex {
             let mut commit = writer.prepare_commit()?;
             commit.set_payload(&serde_json::to_string(&watermark).unwrap_or_default());
             commit.commit()?;
+            // Anything staged before was deleted with the rest; the rebuild read the database.
+            self.staged.store(0, Ordering::Relaxed);
             Ok(n)
         })();
         let n = finish(&mut writer, result)?;
-        self.reader.reload()?;
+        self.reload()?;
         Ok(n)
     }
 
@@ -785,6 +890,38 @@ mod tests {
         assert_eq!(hits.ids, vec!["a", "b"]);
         assert_eq!(hits.total, 2);
         assert_eq!(hits.facets["workplace"], vec![("remote".to_owned(), 2)]);
+    }
+
+    #[test]
+    fn a_remembered_answer_lasts_until_the_next_commit_or_for_a_few_seconds() {
+        let index = JobIndex::open(None).unwrap();
+        index.write(&[doc("a", "Rust Developer", &[])], &[], Watermark::default()).unwrap();
+        let q = query("rust");
+        assert!(index.remembered(&q).is_none());
+        assert_eq!(index.search_remembered(&q).unwrap().total, 1);
+        assert_eq!(index.remembered(&q).unwrap().ids, ["a"]);
+        let later = IndexQuery { now: q.now + ANSWER_MAX_AGE_SECS, ..q.clone() };
+        assert!(index.remembered(&later).is_some());
+        let too_late = IndexQuery { now: q.now + ANSWER_MAX_AGE_SECS + 1, ..q.clone() };
+        assert!(index.remembered(&too_late).is_none(), "the clock expires jobs without a commit");
+        assert!(index.remembered(&IndexQuery { offset: 1, ..q.clone() }).is_none(), "another page is another question");
+
+        index.write(&[doc("b", "Rust Engineer", &[])], &[], Watermark::default()).unwrap();
+        assert!(index.remembered(&q).is_none(), "a commit forgets every answer");
+        assert_eq!(index.search_remembered(&q).unwrap().total, 2);
+    }
+
+    #[test]
+    fn staged_changes_show_at_the_next_commit_with_their_watermark() {
+        let index = JobIndex::open(None).unwrap();
+        index.stage(&[doc("a", "Rust Developer", &[])], &[], Watermark { updated_at_micros: 20 }).unwrap();
+        assert_eq!(index.search(&query("rust")).unwrap().total, 0, "not committed yet");
+        assert_eq!(index.watermark().updated_at_micros, 0);
+        index.write(&[doc("b", "Rust Engineer", &[])], &[], Watermark { updated_at_micros: 10 }).unwrap();
+        assert_eq!(index.search(&query("rust")).unwrap().total, 2);
+        assert_eq!(index.watermark().updated_at_micros, 20, "the newest staged");
+        index.write(&[], &[], Watermark { updated_at_micros: 5 }).unwrap();
+        assert_eq!(index.watermark().updated_at_micros, 20, "never goes back");
     }
 
     #[test]

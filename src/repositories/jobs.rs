@@ -337,6 +337,34 @@ pub async fn find_many_listed(ex: &impl Executor, ids: &[String]) -> Result<Vec<
     rows_of(response.take(0)?)
 }
 
+/// The version (`updated_at`) of each of `ids` that is public at `now` (published, approved,
+/// not expired): the light read a search makes of the jobs of its page, to show only what is
+/// public now and to know which listings it read before are still current.
+pub async fn public_versions(
+    ex: &impl Executor,
+    ids: &[String],
+    now: DateTime<Utc>,
+) -> Result<Vec<(String, DateTime<Utc>)>, RepoError> {
+    #[derive(SurrealValue)]
+    struct VersionRow {
+        id: RecordId,
+        updated_at: DateTime<Utc>,
+    }
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut response = ex
+        .query(
+            "SELECT id, updated_at FROM $ids WHERE status = 'published' AND review = 'approved' \
+             AND (expires_at = NONE OR expires_at > $now)",
+        )
+        .bind(("ids", record_ids("job", ids)))
+        .bind(("now", now))
+        .await?;
+    let rows: Vec<VersionRow> = response.take(0)?;
+    Ok(rows.into_iter().map(|r| (key_string(&r.id), r.updated_at)).collect())
+}
+
 /// The (id, content hash) of the jobs among `ids` that exist.
 pub async fn hashes(ex: &impl Executor, ids: &[String]) -> Result<Vec<(String, String)>, RepoError> {
     #[derive(SurrealValue)]
@@ -519,23 +547,37 @@ pub async fn public_page(ex: &impl Executor, after: Option<&str>, limit: u32) ->
 
 /// Jobs changed after `since` (any status), oldest change first; a page that follows another
 /// passes the last (updated_at, id) it saw, so jobs stamped with one instant are not skipped.
+///
+/// Two statements, each an ordered walk of the `job_updated` index that stops at `limit`: the
+/// rest of the instant `since` after that id, then what came later. (One statement with `OR`
+/// makes SurrealDB read every later job to sort them, so paging through a whole table cost the
+/// square of its size.)
 pub async fn updated_after(
     ex: &impl Executor,
     since: DateTime<Utc>,
     after_id: Option<&str>,
     limit: u32,
 ) -> Result<Vec<Job>, RepoError> {
-    let mut response = ex
-        .query(
-            "SELECT * FROM job WHERE updated_at > $since \
-             OR ($after != NONE AND updated_at = $since AND id > type::record('job', $after)) \
-             ORDER BY updated_at, id LIMIT $limit",
-        )
-        .bind(("since", since))
-        .bind(("after", after_id.map(str::to_owned)))
-        .bind(("limit", i64::from(limit)))
-        .await?;
-    rows_of(response.take(0)?)
+    const LATER: &str = "SELECT * FROM job WHERE updated_at > $since ORDER BY updated_at, id LIMIT $limit";
+    const SAME_INSTANT_THEN_LATER: &str = "SELECT * FROM job WHERE updated_at = $since \
+        AND id > type::record('job', $after) ORDER BY id LIMIT $limit; \
+        SELECT * FROM job WHERE updated_at > $since ORDER BY updated_at, id LIMIT $limit";
+    let rows: Vec<JobRow> = match after_id {
+        Some(after) => {
+            let mut response = ex
+                .query(SAME_INSTANT_THEN_LATER)
+                .bind(("since", since))
+                .bind(("after", after.to_owned()))
+                .bind(("limit", i64::from(limit)))
+                .await?;
+            let mut rows: Vec<JobRow> = response.take(0)?;
+            rows.extend(response.take::<Vec<JobRow>>(1)?);
+            rows.truncate(limit as usize);
+            rows
+        }
+        None => ex.query(LATER).bind(("since", since)).bind(("limit", i64::from(limit))).await?.take(0)?,
+    };
+    rows_of(rows)
 }
 
 /// Like [`public_page`], for one company's jobs (the `job_company_status` index).

@@ -98,6 +98,8 @@ pub async fn set_company_verified(
     )
     .await?;
     tx.commit().await?;
+    // Search pages show whether a job's company is verified.
+    ctx.listings.forget_all();
     Ok(company)
 }
 

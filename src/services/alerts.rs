@@ -108,7 +108,7 @@ async fn digest(ctx: &Context, search: &SavedSearch, until: DateTime<Utc>) -> Re
         Err(err) => return Err(err),
     };
     let jobs: Vec<_> =
-        found.jobs.iter().filter(|(job, _)| job.posted_at.is_some_and(|at| at > since && at <= until)).collect();
+        found.jobs.iter().map(|listing| &**listing).filter(|(job, _)| job.posted_at.is_some_and(|at| at > since && at <= until)).collect();
 
     let tx = ctx.db.begin().await?;
     if !repositories::saved::set_notified_if(&tx, &search.id, since, until).await? {

@@ -219,6 +219,8 @@ pub async fn update(
     )
     .await?;
     tx.commit().await?;
+    // Search pages list jobs with their company's name.
+    ctx.listings.forget_all();
     if updated.name != company.name {
         // The name is searchable; the jobs' index entries carry it.
         super::jobs::sync_company(ctx, &updated.id).await?;

@@ -360,13 +360,15 @@ async fn sync_ids(ctx: &Context, ids: Vec<String>) -> Result<(), ServiceError> {
 /// writes thousands a second). Only imports change an imported job's content (the `portal`
 /// source is refused there); a moderation or expiry racing with the import can leave the index
 /// one state behind, which `serve`'s catch-up corrects within seconds and which search never
-/// shows, since every hit is checked against the database.
-pub async fn sync_imported(ctx: &Context, jobs: &[Job]) -> Result<(), ServiceError> {
-    if jobs.is_empty() {
+/// shows, since every hit is checked against the database. Without `commit` the jobs are
+/// staged, seen by searches at the next commit (any write's); with it, everything staged is
+/// committed.
+pub async fn sync_imported(ctx: &Context, jobs: &[Job], commit: bool) -> Result<(), ServiceError> {
+    if jobs.is_empty() && !commit {
         return Ok(());
     }
     let _order = index_writes().lock().await;
-    write_index(ctx, jobs, Vec::new()).await
+    write_index_with(ctx, jobs, Vec::new(), commit).await
 }
 
 /// Re-indexes a company's public jobs (after its name changed: the name is searchable), and
@@ -404,10 +406,14 @@ pub(crate) async fn companies_of<'a>(ctx: &Context, jobs: impl IntoIterator<Item
     Ok(repositories::companies::find_many(&ctx.db, &company_ids(jobs)).await?)
 }
 
-async fn write_index(ctx: &Context, jobs: &[Job], mut removals: Vec<String>) -> Result<(), ServiceError> {
+async fn write_index(ctx: &Context, jobs: &[Job], removals: Vec<String>) -> Result<(), ServiceError> {
     if jobs.is_empty() && removals.is_empty() {
         return Ok(());
     }
+    write_index_with(ctx, jobs, removals, true).await
+}
+
+async fn write_index_with(ctx: &Context, jobs: &[Job], mut removals: Vec<String>, commit: bool) -> Result<(), ServiceError> {
     let names = company_names_of(ctx, jobs).await?;
     let mut upserts = Vec::new();
     for job in jobs {
@@ -426,7 +432,9 @@ async fn write_index(ctx: &Context, jobs: &[Job], mut removals: Vec<String>) -> 
         super::embeddings::nudge(ctx);
     }
     let index = ctx.jobs_index.clone();
-    tokio::task::spawn_blocking(move || index.write(&upserts, &removals, watermark))
+    tokio::task::spawn_blocking(move || {
+        if commit { index.write(&upserts, &removals, watermark) } else { index.stage(&upserts, &removals, watermark) }
+    })
         .await
         .map_err(|e| ServiceError::Internal(e.into()))?
         .map_err(|e| ServiceError::Internal(e.into()))

@@ -42,6 +42,8 @@ pub struct Context {
     pub jobs_index: Arc<crate::repositories::job_index::JobIndex>,
     /// The local models and the vector collections built from them.
     pub ai: Arc<crate::ai::Ai>,
+    /// Jobs as search pages list them, remembered by version.
+    pub listings: Arc<search::Listings>,
 }
 
 /// The authenticated caller of a request.

@@ -1,12 +1,19 @@
-//! Public job search: a query to the full-text index, then the jobs loaded from the database,
-//! keeping only those that are public there (an index a moment behind cannot leak a closed or
-//! draft job). Searches run on the blocking pool, a bounded number at a time, so a burst of
-//! searches queues instead of taking every core.
+//! Public job search: a query to the full-text index, then one light read of the page's jobs
+//! in the database, keeping only those that are public there (an index a moment behind cannot
+//! leak a closed or draft job). Index searches run on the blocking pool, a bounded number at a
+//! time, so a burst of searches queues instead of taking every core.
+//!
+//! Two things are remembered between searches: the index's answer to a query, until the index
+//! changes ([`JobIndex::search_remembered`](crate::repositories::job_index::JobIndex::search_remembered)),
+//! and each listed job with its company, by the job's version ([`Listings`]). So a repeated
+//! search costs one read of its page's job versions, and a new one loads only the jobs no page
+//! showed at their current version.
 
-use std::collections::BTreeMap;
-use std::sync::OnceLock;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Instant;
 
-use chrono::{Duration, Utc};
+use chrono::{DateTime, Duration, Utc};
 
 use super::{Context, ServiceError};
 use crate::models::company::Company;
@@ -77,11 +84,69 @@ const RRF_K: f32 = 60.0;
 pub struct SearchResult {
     /// The jobs of the page with their companies, in rank order (descriptions left empty: a
     /// page lists jobs without them).
-    pub jobs: Vec<(Job, Company)>,
+    pub jobs: Vec<Arc<(Job, Company)>>,
     pub total: u64,
     pub facets: BTreeMap<String, Vec<(String, u64)>>,
     pub sort: SortBy,
     pub mode: SearchMode,
+}
+
+/// How long a remembered listing is used before it is read again even though its job's version
+/// did not change: the bound on how stale a company's name or verification on a page can be
+/// when another process changed it (this process forgets every listing when it changes a
+/// company).
+pub const LISTING_MAX_AGE: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// The most listings remembered; when full, they are all forgotten at once.
+const MAX_LISTINGS: usize = 20_000;
+
+/// Jobs as search pages show them (no description), with their companies, remembered by the
+/// version (`updated_at`) of the job they were read at. Every write of a job changes its
+/// version, so a listing is current exactly when the database still has that version.
+#[derive(Default)]
+pub struct Listings {
+    entries: Mutex<HashMap<String, Listed>>,
+}
+
+struct Listed {
+    version: DateTime<Utc>,
+    read_at: Instant,
+    listing: Arc<(Job, Company)>,
+}
+
+impl std::fmt::Debug for Listings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Listings").field("remembered", &self.lock().len()).finish()
+    }
+}
+
+impl Listings {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Listed>> {
+        self.entries.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Forgets every listing (a company changed: its name or verification is on them).
+    pub fn forget_all(&self) {
+        self.lock().clear();
+    }
+
+    fn current(&self, id: &str, version: DateTime<Utc>) -> Option<Arc<(Job, Company)>> {
+        let entries = self.lock();
+        let listed = entries.get(id)?;
+        (listed.version == version && listed.read_at.elapsed() < LISTING_MAX_AGE).then(|| listed.listing.clone())
+    }
+
+    fn remember(&self, listings: &[Arc<(Job, Company)>]) {
+        let mut entries = self.lock();
+        if entries.len() + listings.len() > MAX_LISTINGS {
+            entries.clear();
+        }
+        let read_at = Instant::now();
+        for listing in listings {
+            let version = listing.0.updated_at;
+            entries.insert(listing.0.id.clone(), Listed { version, read_at, listing: listing.clone() });
+        }
+    }
 }
 
 /// The most values one filter list may name (`skills=a,b,…`): more is a mistake or an attack.
@@ -246,32 +311,60 @@ pub async fn search(ctx: &Context, params: SearchParams) -> Result<SearchResult,
         }
         _ => run_index(ctx, query).await?,
     };
-    let found = repositories::jobs::find_many_listed(&ctx.db, &hits.ids).await?;
-    let companies = super::jobs::companies_of(ctx, &found).await?;
-    let mut jobs = Vec::with_capacity(hits.ids.len());
-    for id in &hits.ids {
-        let Some(job) = found.iter().find(|j| &j.id == id) else { continue };
-        if !job.is_public(now) {
-            continue;
-        }
-        let Some(company) = companies.iter().find(|c| c.id == job.company_id) else { continue };
-        jobs.push((job.clone(), company.clone()));
-    }
+    let jobs = listings(ctx, &hits.ids, now).await?;
     Ok(SearchResult { jobs, total: hits.total, facets: hits.facets, sort, mode })
+}
+
+/// The jobs of `ids` that are public now, in that order, with their companies: one light read
+/// of their versions, then a full read of only those not remembered at that version.
+async fn listings(ctx: &Context, ids: &[String], now: DateTime<Utc>) -> Result<Vec<Arc<(Job, Company)>>, ServiceError> {
+    let versions: HashMap<String, DateTime<Utc>> =
+        repositories::jobs::public_versions(&ctx.db, ids, now).await?.into_iter().collect();
+    let mut found: HashMap<String, Arc<(Job, Company)>> = HashMap::with_capacity(versions.len());
+    let mut missing = Vec::new();
+    for id in ids {
+        let Some(version) = versions.get(id) else { continue };
+        match ctx.listings.current(id, *version) {
+            Some(listing) => {
+                found.insert(id.clone(), listing);
+            }
+            None => missing.push(id.clone()),
+        }
+    }
+    if !missing.is_empty() {
+        let jobs = repositories::jobs::find_many_listed(&ctx.db, &missing).await?;
+        let companies = super::jobs::companies_of(ctx, &jobs).await?;
+        let mut loaded = Vec::with_capacity(jobs.len());
+        for job in jobs {
+            // Changed between the two reads: shown only if still public.
+            if !job.is_public(now) {
+                continue;
+            }
+            let Some(company) = companies.iter().find(|c| c.id == job.company_id) else { continue };
+            loaded.push(Arc::new((job, company.clone())));
+        }
+        ctx.listings.remember(&loaded);
+        found.extend(loaded.into_iter().map(|listing| (listing.0.id.clone(), listing)));
+    }
+    Ok(ids.iter().filter_map(|id| found.remove(id)).collect())
 }
 
 /// Runs a query against the full-text index on the blocking pool, a bounded number at a time.
 async fn run_index(ctx: &Context, query: IndexQuery) -> Result<repositories::job_index::IndexHits, ServiceError> {
+    if let Some(hits) = ctx.jobs_index.remembered(&query) {
+        return Ok((*hits).clone());
+    }
     let index = ctx.jobs_index.clone();
     // The permit travels with the blocking work: a request dropped on timeout or disconnect
     // does not free a slot while its search still runs.
     let permit = search_permits().clone().acquire_owned().await.map_err(|e| ServiceError::Internal(e.into()))?;
     tokio::task::spawn_blocking(move || {
         let _permit = permit;
-        index.search(&query)
+        index.search_remembered(&query)
     })
     .await
     .map_err(|e| ServiceError::Internal(e.into()))?
+    .map(|hits| (*hits).clone())
     .map_err(|e| ServiceError::Internal(e.into()))
 }
 

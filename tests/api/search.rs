@@ -247,3 +247,75 @@ async fn changes_made_by_another_process_reach_the_index_when_it_catches_up() {
     assert_eq!(catch_up_index(&app.ctx).await.unwrap(), 0, "caught up");
     assert!(ensure_index(&app.ctx, |_| {}).await.unwrap().is_none(), "and current by the start-up check");
 }
+
+#[tokio::test]
+async fn a_repeated_search_shows_each_job_as_the_database_has_it_now() {
+    use jobportal::repositories::jobs as repo;
+    let app = spawn_app().await;
+    app.import_jsonl(&[job("a", "Harbour Pilot"), job("b", "River Pilot")]).await;
+    let first = search(&app, "?q=pilot&sort=newest").await;
+    assert_eq!(first["total"], 2);
+    assert_eq!(first["items"][0]["company"]["name"], "Acme");
+    let id = first["items"][0]["id"].as_str().unwrap().to_owned();
+
+    // Changed behind the index's back: the index's remembered answer still finds it by its
+    // old words, and the page shows what the database has now.
+    let mut job = repo::find(&app.db, &id).await.unwrap().unwrap();
+    job.fields.title = "Harbour Pilot (night shifts)".into();
+    repo::update_fields(&app.db, &id, &job.fields, "changed elsewhere").await.unwrap();
+    let again = search(&app, "?q=pilot&sort=newest").await;
+    assert_eq!(again["items"][0]["id"], id);
+    assert_eq!(again["items"][0]["title"], "Harbour Pilot (night shifts)");
+
+    // A company's new name and verification show on the next page (they are not part of the
+    // job's version).
+    let admin = app.admin("admin@example.com").await;
+    let response = app.patch_authed("/api/v1/companies/acme", &admin.access, &json!({ "name": "Acme Harbours" })).await;
+    assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
+    let renamed = search(&app, "?q=pilot&sort=newest").await;
+    assert!(renamed["items"].as_array().unwrap().iter().all(|i| i["company"]["name"] == "Acme Harbours"), "{renamed}");
+    assert_eq!(renamed["items"][0]["company"]["verified"], false);
+    let response = app.post_authed("/api/v1/admin/companies/acme/verify", &admin.access, &json!({})).await;
+    assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
+    let verified = search(&app, "?q=pilot&sort=newest").await;
+    assert!(verified["items"].as_array().unwrap().iter().all(|i| i["company"]["verified"] == true), "{verified}");
+
+    // Closed elsewhere: gone from the page at once, though the remembered answer counts it.
+    repo::set_status(&app.db, &id, JobStatus::Closed, Review::Approved).await.unwrap();
+    let closed = search(&app, "?q=pilot&sort=newest").await;
+    assert_eq!(titles(&closed), ["River Pilot"]);
+
+    // Once the index catches up, it forgets what it remembered.
+    jobportal::services::jobs::catch_up_index(&app.ctx).await.unwrap();
+    assert_eq!(search(&app, "?q=pilot&sort=newest").await["total"], 1);
+}
+
+#[tokio::test]
+async fn paging_through_changes_visits_each_job_once_even_when_many_share_an_instant() {
+    use jobportal::repositories::jobs as repo;
+    let app = spawn_app().await;
+    // One import batch: every job gets the same `updated_at`.
+    let jobs: Vec<Value> = (0..25).map(|i| job(&format!("j{i}"), &format!("Engineer {i}"))).collect();
+    app.import_jsonl(&jobs).await;
+    let later = search(&app, "?q=engineer&limit=1").await["items"][0]["id"].as_str().unwrap().to_owned();
+    let mut changed = repo::find(&app.db, &later).await.unwrap().unwrap();
+    changed.fields.title = "Engineer, changed".into();
+    repo::update_fields(&app.db, &later, &changed.fields, "later").await.unwrap();
+
+    let mut seen = Vec::new();
+    let (mut since, mut after) = (Utc::now() - Duration::days(1), None::<String>);
+    loop {
+        let page = repo::updated_after(&app.db, since, after.as_deref(), 7).await.unwrap();
+        let Some(last) = page.last() else { break };
+        assert!(page.len() <= 7);
+        since = last.updated_at;
+        after = Some(last.id.clone());
+        seen.extend(page.iter().map(|j| (j.updated_at, j.id.clone())));
+    }
+    let mut sorted = seen.clone();
+    sorted.sort();
+    assert_eq!(seen, sorted, "oldest change first, then by id");
+    sorted.dedup();
+    assert_eq!(sorted.len(), 25, "each job once");
+    assert_eq!(seen.last().unwrap().1, later, "the changed job comes last");
+}

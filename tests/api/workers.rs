@@ -185,6 +185,7 @@ fn context(app: &TestApp, loops: usize) -> Arc<WorkerContext> {
             public_url: "http://127.0.0.1:8080".into(),
             jobs_index: Arc::new(jobportal::repositories::job_index::JobIndex::open(None).unwrap()),
             ai: Arc::new(jobportal::ai::Ai::new(std::path::Path::new("models"))),
+            listings: Arc::default(),
         },
         mailer: jobportal::services::email::Mailer::from_config(&config.email).unwrap(),
         metrics: app.metrics.clone(),

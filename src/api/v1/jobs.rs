@@ -66,7 +66,7 @@ pub async fn search_jobs(State(state): State<AppState>, Query(query): Query<Sear
     let result = search::search(&state.ctx, params).await?;
     let next = u64::from(offset) + u64::from(limit);
     Ok(Json(SearchBody {
-        items: result.jobs.iter().map(|(job, company)| JobSummaryBody::new(job, company)).collect(),
+        items: result.jobs.iter().map(|listing| JobSummaryBody::new(&listing.0, &listing.1)).collect(),
         total: result.total,
         limit,
         offset,

@@ -347,40 +347,60 @@ fn stable_id(kind: &str, name: &str) -> String {
     uuid::Builder::from_custom_bytes(digest[..16].try_into().unwrap_or([0; 16])).into_uuid().to_string()
 }
 
-/// Writes one batch of checked records in one transaction; counts what happened.
-/// Writes one batch in one transaction and returns the jobs it wrote (for the index).
-async fn write_batch(ctx: &Context, batch: &[ImportRecord], summary: &mut ImportSummary) -> Result<Vec<Job>, ServiceError> {
-    let tx = ctx.db.begin().await?;
-    // Companies by slug: the existing one, or a new one with an id derived from the slug.
-    let record_slugs: Vec<String> = batch.iter().map(|r| company_slug(&r.company_name)).collect();
-    let mut slugs = record_slugs.clone();
+/// The companies of a batch by slug: the existing ones, and new ones (with ids derived from
+/// their slugs) created in a transaction of their own. Batches go through this one at a time,
+/// before their jobs, so two batches written at once never both create one company. A run
+/// stopped between the two writes leaves a company whose jobs the next run writes.
+async fn ensure_companies(ctx: &Context, batch: &[ImportRecord]) -> Result<HashMap<String, String>, ServiceError> {
+    let mut slugs: Vec<String> = batch.iter().map(|r| company_slug(&r.company_name)).collect();
     slugs.sort();
     slugs.dedup();
     let mut company_of: HashMap<String, String> =
-        repositories::companies::ids_by_slugs(&tx, &slugs).await?.into_iter().collect();
+        repositories::companies::ids_by_slugs(&ctx.db, &slugs).await?.into_iter().collect();
     let mut missing = Vec::new();
-    for (record, slug) in batch.iter().zip(&record_slugs) {
-        if company_of.contains_key(slug) {
+    for record in batch {
+        let slug = company_slug(&record.company_name);
+        if company_of.contains_key(&slug) {
             continue;
         }
-        let id = stable_id("company", slug);
+        let id = stable_id("company", &slug);
         let fields = CompanyFields {
             name: Some(record.company_name.clone()),
             website: record.company_website.clone().filter(|w| w.starts_with("http://") || w.starts_with("https://")),
             ..CompanyFields::default()
         };
         company_of.insert(slug.clone(), id.clone());
-        missing.push((id, slug.clone(), fields));
+        missing.push((id, slug, fields));
     }
-    repositories::companies::insert_many_with_ids(&tx, &missing, "import").await?;
+    if !missing.is_empty() {
+        let tx = ctx.db.begin().await?;
+        repositories::companies::insert_many_with_ids(&tx, &missing, "import").await?;
+        tx.commit().await?;
+    }
+    Ok(company_of)
+}
+
+/// The id of the job a record describes.
+fn job_id(record: &ImportRecord) -> String {
+    stable_id("job", &format!("{}\u{0}{}", record.source, record.external_id))
+}
+
+/// Writes the jobs of one batch in one transaction (their companies exist, see
+/// [`ensure_companies`]); returns what happened to each (created, updated, unchanged) and the
+/// jobs it wrote (for the index).
+async fn write_jobs(
+    ctx: &Context,
+    batch: &[ImportRecord],
+    company_of: &HashMap<String, String>,
+) -> Result<(ImportSummary, Vec<Job>), ServiceError> {
+    let mut summary = ImportSummary::default();
     let mut jobs: Vec<NewJob> = Vec::with_capacity(batch.len());
     let mut position: HashMap<String, usize> = HashMap::with_capacity(batch.len());
-    for (record, slug) in batch.iter().zip(&record_slugs) {
-        let company_id = company_of.get(slug).cloned().unwrap_or_default();
-        let id = stable_id("job", &format!("{}\u{0}{}", record.source, record.external_id));
+    for record in batch {
+        let company_id = company_of.get(&company_slug(&record.company_name)).cloned().unwrap_or_default();
         let job = NewJob {
             content_hash: content_hash(&company_id, &record.fields, record.status),
-            id,
+            id: job_id(record),
             company_id,
             fields: record.fields.clone(),
             status: record.status,
@@ -407,6 +427,7 @@ async fn write_batch(ctx: &Context, batch: &[ImportRecord], summary: &mut Import
             }
         }
     }
+    let tx = ctx.db.begin().await?;
     let ids: Vec<String> = jobs.iter().map(|j| j.id.clone()).collect();
     let existing: HashMap<String, String> =
         repositories::jobs::hashes(&tx, &ids).await?.into_iter().collect();
@@ -428,14 +449,111 @@ async fn write_batch(ctx: &Context, batch: &[ImportRecord], summary: &mut Import
     let mut written = repositories::jobs::insert_new(&tx, &created).await?;
     written.extend(repositories::jobs::upsert_many(&tx, &changed).await?);
     tx.commit().await?;
-    Ok(written)
+    Ok((summary, written))
 }
+
+/// How many batches of jobs are written at once, each in its own transaction: the database
+/// works on one while the other waits for its commit or for the next records (two cores).
+/// Batches that share a job are never in flight together, so the later record still wins.
+const BATCHES_IN_FLIGHT: usize = 2;
+
+/// A batch being written: its job ids, and the task writing it.
+struct InFlight {
+    ids: std::collections::HashSet<String>,
+    task: tokio::task::JoinHandle<Result<(ImportSummary, Vec<Job>), ServiceError>>,
+}
+
+/// The batches being written, oldest first; their results are taken in that order, so counts,
+/// progress and index writes follow the input.
+#[derive(Default)]
+struct Writes {
+    in_flight: std::collections::VecDeque<InFlight>,
+}
+
+impl Writes {
+    /// Starts writing `batch` once there is room and no batch in flight shares a job with it.
+    async fn start(
+        &mut self,
+        ctx: &Context,
+        batch: Vec<ImportRecord>,
+        summary: &mut ImportSummary,
+        index: &mut IndexPipeline,
+        progress: &mut dyn Progress,
+    ) -> Result<(), ServiceError> {
+        let company_of = ensure_companies(ctx, &batch).await?;
+        let ids: std::collections::HashSet<String> = batch.iter().map(job_id).collect();
+        while self.in_flight.len() >= BATCHES_IN_FLIGHT
+            || self.in_flight.iter().any(|f| !f.ids.is_disjoint(&ids))
+        {
+            self.finish_oldest(ctx, summary, index, progress).await?;
+        }
+        let ctx = ctx.clone();
+        let task = tokio::spawn(async move {
+            // A write conflict (another transaction touched the same rows) is retried.
+            let mut attempt = 0;
+            loop {
+                match write_jobs(&ctx, &batch, &company_of).await {
+                    Err(ServiceError::Conflict(super::error::ConflictKind::Concurrent, _)) if attempt < 5 => attempt += 1,
+                    other => return other,
+                }
+            }
+        });
+        self.in_flight.push_back(InFlight { ids, task });
+        Ok(())
+    }
+
+    async fn finish_oldest(
+        &mut self,
+        ctx: &Context,
+        summary: &mut ImportSummary,
+        index: &mut IndexPipeline,
+        progress: &mut dyn Progress,
+    ) -> Result<(), ServiceError> {
+        let Some(oldest) = self.in_flight.pop_front() else { return Ok(()) };
+        let (counts, written) = oldest.task.await.map_err(|e| ServiceError::Internal(e.into()))??;
+        summary.created += counts.created;
+        summary.updated += counts.updated;
+        summary.unchanged += counts.unchanged;
+        index.push(ctx, written).await?;
+        progress.batch(summary);
+        tracing::debug!(created = summary.created, updated = summary.updated, unchanged = summary.unchanged, invalid = summary.invalid, "batch written");
+        Ok(())
+    }
+
+    /// Waits for every batch in flight.
+    async fn finish_all(
+        &mut self,
+        ctx: &Context,
+        summary: &mut ImportSummary,
+        index: &mut IndexPipeline,
+        progress: &mut dyn Progress,
+    ) -> Result<(), ServiceError> {
+        while !self.in_flight.is_empty() {
+            self.finish_oldest(ctx, summary, index, progress).await?;
+        }
+        Ok(())
+    }
+}
+
+/// How often an import makes what it indexed visible to searches. Each commit writes a new
+/// segment that has to be merged later; committing every batch cost more than writing the
+/// batches to the database.
+const INDEX_COMMIT_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// The index write of the previous batch, running while the next batch goes to the database
 /// (the index writes on the blocking pool, the database on the runtime: two cores at work).
-#[derive(Default)]
+/// Batches are staged in the index and committed every [`INDEX_COMMIT_EVERY`] and at the end;
+/// if the import dies in between, the index's watermark has not moved past them and the next
+/// catch-up or start-up check indexes them.
 struct IndexPipeline {
     pending: Option<tokio::task::JoinHandle<Result<(), ServiceError>>>,
+    last_commit: std::time::Instant,
+}
+
+impl Default for IndexPipeline {
+    fn default() -> Self {
+        Self { pending: None, last_commit: std::time::Instant::now() }
+    }
 }
 
 impl IndexPipeline {
@@ -449,9 +567,19 @@ impl IndexPipeline {
     /// Waits for the previous write (index writes stay in batch order), then starts this one.
     async fn push(&mut self, ctx: &Context, written: Vec<Job>) -> Result<(), ServiceError> {
         self.wait().await?;
+        let commit = self.last_commit.elapsed() >= INDEX_COMMIT_EVERY;
+        if commit {
+            self.last_commit = std::time::Instant::now();
+        }
         let ctx = ctx.clone();
-        self.pending = Some(tokio::spawn(async move { super::jobs::sync_imported(&ctx, &written).await }));
+        self.pending = Some(tokio::spawn(async move { super::jobs::sync_imported(&ctx, &written, commit).await }));
         Ok(())
+    }
+
+    /// Waits for the last write and commits everything staged.
+    async fn finish(&mut self, ctx: &Context) -> Result<(), ServiceError> {
+        self.wait().await?;
+        super::jobs::sync_imported(ctx, &[], true).await
     }
 }
 
@@ -484,6 +612,7 @@ pub async fn import(
 ) -> Result<ImportSummary, ServiceError> {
     let mut summary = ImportSummary::default();
     let mut index = IndexPipeline::default();
+    let mut writes = Writes::default();
     for input in inputs {
         let name = input.name.clone();
         let (tx, mut rx) = tokio::sync::mpsc::channel::<Result<(u64, Result<ImportRecord, String>), String>>(4096);
@@ -516,6 +645,9 @@ pub async fn import(
                     summary.warnings.push(format!("{name}: {}", &text["warning: ".len()..]));
                 }
                 Err(text) => {
+                    // What was acknowledged as written is written (and indexed) first.
+                    writes.finish_all(ctx, &mut summary, &mut index, progress).await?;
+                    index.finish(ctx).await?;
                     return Err(ServiceError::validation(format!("{name}: {}", text.trim_start_matches("fatal: "))));
                 }
                 Ok((line, record)) => {
@@ -532,31 +664,30 @@ pub async fn import(
                         }
                     }
                     if batch.len() >= options.batch_size {
+                        let full = std::mem::replace(&mut batch, Vec::with_capacity(options.batch_size));
                         if !options.dry_run {
-                            let written = write_batch(ctx, &batch, &mut summary).await?;
-                            index.push(ctx, written).await?;
+                            writes.start(ctx, full, &mut summary, &mut index, progress).await?;
                         } else {
-                            summary.created += batch.len() as u64;
+                            summary.created += full.len() as u64;
+                            progress.batch(&summary);
                         }
-                        batch.clear();
-                        progress.batch(&summary);
-                        tracing::debug!(created = summary.created, updated = summary.updated, unchanged = summary.unchanged, invalid = summary.invalid, "batch written");
                     }
                 }
             }
         }
         reader.await.map_err(|e| ServiceError::Internal(e.into()))?;
         if !batch.is_empty() {
+            let last = std::mem::take(&mut batch);
             if !options.dry_run {
-                let written = write_batch(ctx, &batch, &mut summary).await?;
-                index.push(ctx, written).await?;
+                writes.start(ctx, last, &mut summary, &mut index, progress).await?;
             } else {
-                summary.created += batch.len() as u64;
+                summary.created += last.len() as u64;
+                progress.batch(&summary);
             }
-            progress.batch(&summary);
         }
     }
-    index.wait().await?;
+    writes.finish_all(ctx, &mut summary, &mut index, progress).await?;
+    index.finish(ctx).await?;
     if !options.dry_run {
         let meta = super::RequestMeta::default();
         let details = json!({ "created": summary.created, "updated": summary.updated, "unchanged": summary.unchanged, "invalid": summary.invalid });
