@@ -561,7 +561,7 @@ fn main() {
     wrk(&format!("{base}{}", searches[1].1), 4, 2);
 
     println!(
-        "\n{:<30} {:>5} {:>9} {:>9} {:>10} {:>11} {:>11}",
+        "\n{:<40} {:>5} {:>9} {:>9} {:>10} {:>11} {:>11}",
         "", "conns", "p50 ms", "p99 ms", "req/s", "p99/floor", "rps/floor"
     );
     for connections in [1, 32] {
@@ -569,7 +569,7 @@ fn main() {
         for (name, path) in searches {
             let load = if *path == "/healthz" { floor } else { wrk(&format!("{base}{path}"), connections, seconds) };
             println!(
-                "{name:<30} {connections:>5} {:>9.2} {:>9.2} {:>10.0} {:>10.2}x {:>10.0}%",
+                "{name:<40} {connections:>5} {:>9.2} {:>9.2} {:>10.0} {:>10.2}x {:>10.0}%",
                 load.p50_ms,
                 load.p99_ms,
                 load.rps,
@@ -580,7 +580,7 @@ fn main() {
         for (name, script) in &rotating {
             let load = wrk_with(&base, Some(script), connections, seconds);
             println!(
-                "{name:<30} {connections:>5} {:>9.2} {:>9.2} {:>10.0} {:>10.2}x {:>10.0}%",
+                "{name:<40} {connections:>5} {:>9.2} {:>9.2} {:>10.0} {:>10.2}x {:>10.0}%",
                 load.p50_ms,
                 load.p99_ms,
                 load.rps,

@@ -71,7 +71,8 @@ pub struct Ai {
     embedder: RwLock<ModelState>,
     /// Embeddings of the public jobs, by job id.
     pub jobs: Arc<VectorIndex>,
-    /// The newest job change (`updated_at`, unix micros) the job vectors have seen.
+    /// How far the job vectors have followed the jobs (unix micros): the newest `updated_at`
+    /// they saw, or the start of the last complete sync by the database's clock if later.
     pub jobs_watermark: AtomicI64,
     /// Wakes the loop that keeps the job vectors in step (a job was written).
     pub jobs_changed: tokio::sync::Notify,

@@ -357,6 +357,9 @@ pub struct JobIndex {
     answers: Mutex<Answers>,
     /// The newest watermark of the changes staged since the last commit (unix micros; 0: none).
     staged: AtomicI64,
+    /// Where the last complete catch-up pass leaves the next one to start (unix micros of the
+    /// database's clock; 0: no pass yet). Kept in memory only.
+    checked: AtomicI64,
 }
 
 /// How long (in seconds of the query's `now`) a remembered answer stays good. Jobs leave by the
@@ -462,6 +465,7 @@ impl JobIndex {
             analyzer: analyzer()?,
             answers: Mutex::new(Answers::default()),
             staged: AtomicI64::new(0),
+            checked: AtomicI64::new(0),
         })
     }
 
@@ -516,6 +520,16 @@ impl JobIndex {
 
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+
+    /// Where the next catch-up pass starts, if one completed (unix micros).
+    pub fn checked(&self) -> Option<i64> {
+        Some(self.checked.load(Ordering::Relaxed)).filter(|&at| at != 0)
+    }
+
+    /// Records where the next catch-up pass starts.
+    pub fn set_checked(&self, micros: i64) {
+        self.checked.store(micros, Ordering::Relaxed);
     }
 
     /// What the last commit recorded.

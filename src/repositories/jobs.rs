@@ -545,6 +545,14 @@ pub async fn public_page(ex: &impl Executor, after: Option<&str>, limit: u32) ->
     rows_of(response.take(0)?)
 }
 
+/// The database's clock, which stamps `updated_at` (a database server's clock may differ
+/// from this machine's).
+pub async fn database_now(ex: &impl Executor) -> Result<DateTime<Utc>, RepoError> {
+    let mut response = ex.query("RETURN time::now()").await?;
+    let now: Option<DateTime<Utc>> = response.take(0)?;
+    now.ok_or_else(|| unexpected("time::now() returned nothing"))
+}
+
 /// Jobs changed after `since` (any status), oldest change first; a page that follows another
 /// passes the last (updated_at, id) it saw, so jobs stamped with one instant are not skipped.
 ///

@@ -95,6 +95,9 @@ fn sync_lock() -> &'static tokio::sync::Mutex<()> {
 pub async fn sync_jobs(ctx: &Context, mut progress: impl FnMut(SyncReport)) -> Result<Option<SyncReport>, ServiceError> {
     let Some(embedder) = ctx.ai.embedder() else { return Ok(None) };
     let _one = sync_lock().lock().await;
+    // After a complete pass the watermark is at least the pass's start (by the database's
+    // clock), so the next one reads only what changed since a little before it.
+    let started = repositories::jobs::database_now(&ctx.db).await?;
     let start = ctx.ai.jobs_watermark();
     let mut since = DateTime::<Utc>::from_timestamp_micros(start).unwrap_or_default() - OVERLAP;
     let mut after: Option<String> = None;
@@ -113,7 +116,7 @@ pub async fn sync_jobs(ctx: &Context, mut progress: impl FnMut(SyncReport)) -> R
             break;
         }
     }
-    ctx.ai.jobs_watermark.fetch_max(newest, Ordering::Relaxed);
+    ctx.ai.jobs_watermark.fetch_max(newest.max(started.timestamp_micros()), Ordering::Relaxed);
     // Jobs whose text changed without a newer `updated_at` (a company renamed).
     loop {
         let ids: Vec<String> = {

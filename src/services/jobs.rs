@@ -466,17 +466,26 @@ const CATCH_UP_OVERLAP: chrono::Duration = chrono::Duration::seconds(30);
 /// jobs changed since a little before the watermark whose version the index does not hold.
 /// `serve` runs it every few seconds; when nothing changed it is one indexed query. Returns how
 /// many jobs it wrote.
+///
+/// The first pass starts a little before the watermark; each complete pass leaves the next one
+/// to start a little before its own start (by the database's clock): a transaction that
+/// commits later stamped its jobs after that. So a pass reads only the last seconds' changes,
+/// not, again and again, those just before the newest job (after a bulk import: thousands).
 pub async fn catch_up_index(ctx: &Context) -> Result<usize, ServiceError> {
+    let started = repositories::jobs::database_now(&ctx.db).await?;
     let index = ctx.jobs_index.clone();
-    let watermark = tokio::task::spawn_blocking(move || index.watermark())
+    let from = tokio::task::spawn_blocking(move || index.checked().unwrap_or(index.watermark().updated_at_micros))
         .await
         .map_err(|e| ServiceError::Internal(e.into()))?;
-    let mut since = DateTime::from_timestamp_micros(watermark.updated_at_micros).unwrap_or_default() - CATCH_UP_OVERLAP;
+    let mut since = DateTime::from_timestamp_micros(from).unwrap_or_default() - CATCH_UP_OVERLAP;
     let mut after: Option<String> = None;
     let mut written = 0;
     loop {
         let page = repositories::jobs::updated_after(&ctx.db, since, after.as_deref(), 500).await?;
-        let Some(last) = page.last() else { return Ok(written) };
+        let Some(last) = page.last() else {
+            ctx.jobs_index.set_checked(started.timestamp_micros());
+            return Ok(written);
+        };
         since = last.updated_at;
         after = Some(last.id.clone());
         let full = page.len() == 500;
@@ -498,6 +507,7 @@ pub async fn catch_up_index(ctx: &Context) -> Result<usize, ServiceError> {
         written += stale.len();
         sync_ids(ctx, stale).await?;
         if !full {
+            ctx.jobs_index.set_checked(started.timestamp_micros());
             return Ok(written);
         }
     }
