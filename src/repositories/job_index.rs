@@ -502,6 +502,11 @@ impl JobIndex {
         Ok(hits)
     }
 
+    /// Counts commits: it changes whenever searches may see something new.
+    pub fn generation(&self) -> u64 {
+        self.answers.lock().unwrap_or_else(|e| e.into_inner()).generation
+    }
+
     /// A remembered answer to `q`, without searching (cheap: no need for the blocking pool).
     pub fn remembered(&self, q: &IndexQuery) -> Option<Arc<IndexHits>> {
         let answers = self.answers.lock().unwrap_or_else(|e| e.into_inner());

@@ -1,13 +1,15 @@
 //! Public job search: a query to the full-text index, then one light read of the page's jobs
 //! in the database, keeping only those that are public there (an index a moment behind cannot
-//! leak a closed or draft job). Index searches run on the blocking pool, a bounded number at a
+//! leak a closed or draft job; see below for how long a confirmed page is trusted). Index searches run on the blocking pool, a bounded number at a
 //! time, so a burst of searches queues instead of taking every core.
 //!
-//! Two things are remembered between searches: the index's answer to a query, until the index
-//! changes ([`JobIndex::search_remembered`](crate::repositories::job_index::JobIndex::search_remembered)),
-//! and each listed job with its company, by the job's version ([`Listings`]). So a repeated
-//! search costs one read of its page's job versions, and a new one loads only the jobs no page
-//! showed at their current version.
+//! Three things are remembered between searches: the index's answer to a query, until the
+//! index changes ([`JobIndex::search_remembered`](crate::repositories::job_index::JobIndex::search_remembered));
+//! each listed job with its company, by the job's version; and each page the database
+//! confirmed, for [`PAGE_RECHECK`] ([`Listings`]). So a search repeated within a second costs
+//! no database read, a later one one read of its page's job versions, and a new one loads only
+//! the jobs no page showed at their current version. Writes made by this process (jobs,
+//! companies) are seen by the next search; those of another process within [`PAGE_RECHECK`].
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -97,21 +99,40 @@ pub struct SearchResult {
 /// company).
 pub const LISTING_MAX_AGE: std::time::Duration = std::time::Duration::from_secs(60);
 
-/// The most listings remembered; when full, they are all forgotten at once.
+/// How long a page the database confirmed is shown again without asking it, as long as no job
+/// or company was written by this process meanwhile (those writes make every page ask again at
+/// once). The bound on how long a job closed by another process (a `worker`, another `serve`
+/// on the same database server) can still be listed; an expired job leaves at once, by the
+/// clock.
+pub const PAGE_RECHECK: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// The most listings (and pages) remembered; when full, they are all forgotten at once.
 const MAX_LISTINGS: usize = 20_000;
+const MAX_PAGES: usize = 2_000;
 
 /// Jobs as search pages show them (no description), with their companies, remembered by the
 /// version (`updated_at`) of the job they were read at. Every write of a job changes its
-/// version, so a listing is current exactly when the database still has that version.
+/// version, so a listing is current exactly when the database still has that version. And the
+/// pages the database confirmed recently ([`PAGE_RECHECK`]), by the ids the index answered.
 #[derive(Default)]
 pub struct Listings {
     entries: Mutex<HashMap<String, Listed>>,
+    pages: Mutex<HashMap<Vec<String>, ConfirmedPage>>,
 }
 
 struct Listed {
     version: DateTime<Utc>,
     read_at: Instant,
     listing: Arc<(Job, Company)>,
+}
+
+/// What the database said of a page's jobs: which were public (in order), when it was asked
+/// (the instant before the read), and the index generation then (a write by this process
+/// commits the index, so a later generation means: ask again).
+struct ConfirmedPage {
+    listings: Vec<Arc<(Job, Company)>>,
+    asked_at: Instant,
+    generation: u64,
 }
 
 impl std::fmt::Debug for Listings {
@@ -125,9 +146,14 @@ impl Listings {
         self.entries.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Forgets every listing (a company changed: its name or verification is on them).
+    fn lock_pages(&self) -> std::sync::MutexGuard<'_, HashMap<Vec<String>, ConfirmedPage>> {
+        self.pages.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Forgets every listing and page (a company changed: its name or verification is on them).
     pub fn forget_all(&self) {
         self.lock().clear();
+        self.lock_pages().clear();
     }
 
     fn current(&self, id: &str, version: DateTime<Utc>) -> Option<Arc<(Job, Company)>> {
@@ -146,6 +172,22 @@ impl Listings {
             let version = listing.0.updated_at;
             entries.insert(listing.0.id.clone(), Listed { version, read_at, listing: listing.clone() });
         }
+    }
+
+    /// The page of `ids`, if the database confirmed it less than [`PAGE_RECHECK`] ago at this
+    /// index generation.
+    fn confirmed(&self, ids: &[String], generation: u64) -> Option<Vec<Arc<(Job, Company)>>> {
+        let pages = self.lock_pages();
+        let page = pages.get(ids)?;
+        (page.generation == generation && page.asked_at.elapsed() < PAGE_RECHECK).then(|| page.listings.clone())
+    }
+
+    fn confirm(&self, ids: &[String], listings: &[Arc<(Job, Company)>], asked_at: Instant, generation: u64) {
+        let mut pages = self.lock_pages();
+        if pages.len() >= MAX_PAGES {
+            pages.clear();
+        }
+        pages.insert(ids.to_vec(), ConfirmedPage { listings: listings.to_vec(), asked_at, generation });
     }
 }
 
@@ -316,8 +358,20 @@ pub async fn search(ctx: &Context, params: SearchParams) -> Result<SearchResult,
 }
 
 /// The jobs of `ids` that are public now, in that order, with their companies: one light read
-/// of their versions, then a full read of only those not remembered at that version.
+/// of their versions, then a full read of only those not remembered at that version. A page
+/// the database confirmed a moment ago (see [`PAGE_RECHECK`]) is not read again.
 async fn listings(ctx: &Context, ids: &[String], now: DateTime<Utc>) -> Result<Vec<Arc<(Job, Company)>>, ServiceError> {
+    // Both taken before the read: a write after them makes this page ask again.
+    let (generation, asked_at) = (ctx.jobs_index.generation(), Instant::now());
+    if let Some(page) = ctx.listings.confirmed(ids, generation) {
+        return Ok(page.into_iter().filter(|listing| listing.0.is_public(now)).collect());
+    }
+    let page = read_listings(ctx, ids, now).await?;
+    ctx.listings.confirm(ids, &page, asked_at, generation);
+    Ok(page)
+}
+
+async fn read_listings(ctx: &Context, ids: &[String], now: DateTime<Utc>) -> Result<Vec<Arc<(Job, Company)>>, ServiceError> {
     let versions: HashMap<String, DateTime<Utc>> =
         repositories::jobs::public_versions(&ctx.db, ids, now).await?.into_iter().collect();
     let mut found: HashMap<String, Arc<(Job, Company)>> = HashMap::with_capacity(versions.len());
