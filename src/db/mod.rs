@@ -9,6 +9,7 @@ pub mod migrations;
 
 use std::borrow::Cow;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use surrealdb::Surreal;
@@ -63,11 +64,13 @@ pub(crate) fn is_conflict(err: &surrealdb::Error) -> bool {
         || err.message().contains("can be retried")
 }
 
-/// A connected database with its namespace and database selected. Cloning is cheap; each
-/// clone is a separate session on the same datastore.
+/// A connected database with its namespace and database selected. Cloning is cheap: clones
+/// share one session (a cloned `Surreal` handle is a new session, which SurrealDB's single
+/// session task has to create and later drop; cloned for every request, that task became the
+/// bottleneck and stalled requests under load). A transaction gets a session of its own.
 #[derive(Clone, Debug)]
 pub struct Database {
-    db: Surreal<Any>,
+    db: Arc<Surreal<Any>>,
     url: String,
     embedded_path: Option<PathBuf>,
 }
@@ -100,7 +103,7 @@ impl Database {
             .use_db(config.database.as_str())
             .await
             .map_err(|err| DbError::Open { url: url.clone(), message: err.message().to_owned() })?;
-        Ok(Self { db, url, embedded_path: config.embedded_path().map(Path::to_path_buf) })
+        Ok(Self { db: Arc::new(db), url, embedded_path: config.embedded_path().map(Path::to_path_buf) })
     }
 
     /// Closes the database and, for an embedded one, waits (up to a few seconds) until the
@@ -139,7 +142,7 @@ impl Database {
     /// Starts a transaction: pass `&tx` to repository functions, then `commit` it. Dropped
     /// without `commit`, it is cancelled.
     pub async fn begin(&self) -> Result<Tx, DbError> {
-        let tx = self.db.clone().begin().await?;
+        let tx = Surreal::clone(&self.db).begin().await?;
         Ok(Tx { inner: Some(tx) })
     }
 
