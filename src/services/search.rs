@@ -1,7 +1,8 @@
 //! Public job search: a query to the full-text index, then one light read of the page's jobs
 //! in the database, keeping only those that are public there (an index a moment behind cannot
-//! leak a closed or draft job; see below for how long a confirmed page is trusted). Index searches run on the blocking pool, a bounded number at a
-//! time, so a burst of searches queues instead of taking every core.
+//! leak a closed or draft job; see below for how long a confirmed page is trusted). Index
+//! searches run on the blocking pool, a bounded number at a time, so a burst of searches
+//! queues instead of taking every core.
 //!
 //! Three things are remembered between searches: the index's answer to a query, until the
 //! index changes ([`JobIndex::search_remembered`](crate::repositories::job_index::JobIndex::search_remembered));
