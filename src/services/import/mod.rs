@@ -548,11 +548,13 @@ const INDEX_COMMIT_EVERY: std::time::Duration = std::time::Duration::from_secs(5
 struct IndexPipeline {
     pending: Option<tokio::task::JoinHandle<Result<(), ServiceError>>>,
     last_commit: std::time::Instant,
+    /// Whether any batch went to the index.
+    pushed: bool,
 }
 
 impl Default for IndexPipeline {
     fn default() -> Self {
-        Self { pending: None, last_commit: std::time::Instant::now() }
+        Self { pending: None, last_commit: std::time::Instant::now(), pushed: false }
     }
 }
 
@@ -567,6 +569,7 @@ impl IndexPipeline {
     /// Waits for the previous write (index writes stay in batch order), then starts this one.
     async fn push(&mut self, ctx: &Context, written: Vec<Job>) -> Result<(), ServiceError> {
         self.wait().await?;
+        self.pushed = true;
         let commit = self.last_commit.elapsed() >= INDEX_COMMIT_EVERY;
         if commit {
             self.last_commit = std::time::Instant::now();
@@ -576,8 +579,12 @@ impl IndexPipeline {
         Ok(())
     }
 
-    /// Waits for the last write and commits everything staged.
+    /// Waits for the last write and commits everything staged (nothing to do when no batch
+    /// was written: a dry run, an empty input).
     async fn finish(&mut self, ctx: &Context) -> Result<(), ServiceError> {
+        if !self.pushed {
+            return Ok(());
+        }
         self.wait().await?;
         super::jobs::sync_imported(ctx, &[], true).await
     }
