@@ -119,6 +119,8 @@ const MAX_PAGES: usize = 2_000;
 pub struct Listings {
     entries: Mutex<HashMap<String, Listed>>,
     pages: Mutex<HashMap<Vec<String>, ConfirmedPage>>,
+    /// Counts [`Listings::forget_all`]: what was read before a company changed is not kept.
+    epoch: std::sync::atomic::AtomicU64,
 }
 
 struct Listed {
@@ -151,10 +153,16 @@ impl Listings {
         self.pages.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Forgets every listing and page (a company changed: its name or verification is on them).
+    /// Forgets every listing and page (a company changed: its name or verification is on them),
+    /// and whatever a search that is reading right now would remember.
     pub fn forget_all(&self) {
+        self.epoch.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         self.lock().clear();
         self.lock_pages().clear();
+    }
+
+    fn epoch(&self) -> u64 {
+        self.epoch.load(std::sync::atomic::Ordering::SeqCst)
     }
 
     fn current(&self, id: &str, version: DateTime<Utc>) -> Option<Arc<(Job, Company)>> {
@@ -163,8 +171,12 @@ impl Listings {
         (listed.version == version && listed.read_at.elapsed() < LISTING_MAX_AGE).then(|| listed.listing.clone())
     }
 
-    fn remember(&self, listings: &[Arc<(Job, Company)>]) {
+    /// Keeps listings read since `epoch` began (none if a company changed meanwhile).
+    fn remember(&self, listings: &[Arc<(Job, Company)>], epoch: u64) {
         let mut entries = self.lock();
+        if self.epoch() != epoch {
+            return;
+        }
         if entries.len() + listings.len() > MAX_LISTINGS {
             entries.clear();
         }
@@ -183,8 +195,11 @@ impl Listings {
         (page.generation == generation && page.asked_at.elapsed() < PAGE_RECHECK).then(|| page.listings.clone())
     }
 
-    fn confirm(&self, ids: &[String], listings: &[Arc<(Job, Company)>], asked_at: Instant, generation: u64) {
+    fn confirm(&self, ids: &[String], listings: &[Arc<(Job, Company)>], asked_at: Instant, generation: u64, epoch: u64) {
         let mut pages = self.lock_pages();
+        if self.epoch() != epoch {
+            return;
+        }
         if pages.len() >= MAX_PAGES {
             pages.clear();
         }
@@ -362,17 +377,22 @@ pub async fn search(ctx: &Context, params: SearchParams) -> Result<SearchResult,
 /// of their versions, then a full read of only those not remembered at that version. A page
 /// the database confirmed a moment ago (see [`PAGE_RECHECK`]) is not read again.
 async fn listings(ctx: &Context, ids: &[String], now: DateTime<Utc>) -> Result<Vec<Arc<(Job, Company)>>, ServiceError> {
-    // Both taken before the read: a write after them makes this page ask again.
-    let (generation, asked_at) = (ctx.jobs_index.generation(), Instant::now());
+    // All taken before the read: a write after them makes this page ask again.
+    let (generation, epoch, asked_at) = (ctx.jobs_index.generation(), ctx.listings.epoch(), Instant::now());
     if let Some(page) = ctx.listings.confirmed(ids, generation) {
         return Ok(page.into_iter().filter(|listing| listing.0.is_public(now)).collect());
     }
-    let page = read_listings(ctx, ids, now).await?;
-    ctx.listings.confirm(ids, &page, asked_at, generation);
+    let page = read_listings(ctx, ids, now, epoch).await?;
+    ctx.listings.confirm(ids, &page, asked_at, generation, epoch);
     Ok(page)
 }
 
-async fn read_listings(ctx: &Context, ids: &[String], now: DateTime<Utc>) -> Result<Vec<Arc<(Job, Company)>>, ServiceError> {
+async fn read_listings(
+    ctx: &Context,
+    ids: &[String],
+    now: DateTime<Utc>,
+    epoch: u64,
+) -> Result<Vec<Arc<(Job, Company)>>, ServiceError> {
     let versions: HashMap<String, DateTime<Utc>> =
         repositories::jobs::public_versions(&ctx.db, ids, now).await?.into_iter().collect();
     let mut found: HashMap<String, Arc<(Job, Company)>> = HashMap::with_capacity(versions.len());
@@ -398,7 +418,7 @@ async fn read_listings(ctx: &Context, ids: &[String], now: DateTime<Utc>) -> Res
             let Some(company) = companies.iter().find(|c| c.id == job.company_id) else { continue };
             loaded.push(Arc::new((job, company.clone())));
         }
-        ctx.listings.remember(&loaded);
+        ctx.listings.remember(&loaded, epoch);
         found.extend(loaded.into_iter().map(|listing| (listing.0.id.clone(), listing)));
     }
     Ok(ids.iter().filter_map(|id| found.remove(id)).collect())
