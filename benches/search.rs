@@ -306,6 +306,18 @@ fn rotating_script(source: &Source, count: usize, out: &Path, path_of: impl Fn(u
     paths.len()
 }
 
+/// One row of the load table: the latencies and rate, and their ratios to the floor's.
+fn print_row(name: &str, connections: u32, load: Load, floor: Load) {
+    println!(
+        "{name:<40} {connections:>5} {:>9.2} {:>9.2} {:>10.0} {:>10.2}x {:>10.0}%",
+        load.p50_ms,
+        load.p99_ms,
+        load.rps,
+        load.p99_ms / floor.p99_ms,
+        100.0 * load.rps / floor.rps
+    );
+}
+
 fn percentiles(mut samples: Vec<Duration>) -> (f64, f64) {
     samples.sort();
     let at = |q: f64| samples[((samples.len() as f64 * q) as usize).min(samples.len() - 1)].as_secs_f64() * 1000.0;
@@ -568,25 +580,10 @@ fn main() {
         let floor = wrk(&format!("{base}/healthz"), connections, seconds);
         for (name, path) in searches {
             let load = if *path == "/healthz" { floor } else { wrk(&format!("{base}{path}"), connections, seconds) };
-            println!(
-                "{name:<40} {connections:>5} {:>9.2} {:>9.2} {:>10.0} {:>10.2}x {:>10.0}%",
-                load.p50_ms,
-                load.p99_ms,
-                load.rps,
-                load.p99_ms / floor.p99_ms,
-                100.0 * load.rps / floor.rps
-            );
+            print_row(name, connections, load, floor);
         }
         for (name, script) in &rotating {
-            let load = wrk_with(&base, Some(script), connections, seconds);
-            println!(
-                "{name:<40} {connections:>5} {:>9.2} {:>9.2} {:>10.0} {:>10.2}x {:>10.0}%",
-                load.p50_ms,
-                load.p99_ms,
-                load.rps,
-                load.p99_ms / floor.p99_ms,
-                100.0 * load.rps / floor.rps
-            );
+            print_row(name, connections, wrk_with(&base, Some(script), connections, seconds), floor);
         }
     }
     let server_kib = peak_rss_kib(server.child.id()).unwrap_or(0);

@@ -386,21 +386,22 @@ fn job_id(record: &ImportRecord) -> String {
 }
 
 /// Writes the jobs of one batch in one transaction (their companies exist, see
-/// [`ensure_companies`]); returns what happened to each (created, updated, unchanged) and the
-/// jobs it wrote (for the index).
+/// [`ensure_companies`]; `ids` are the records' [`job_id`]s, in order); returns what happened
+/// to each (created, updated, unchanged) and the jobs it wrote (for the index).
 async fn write_jobs(
     ctx: &Context,
     batch: &[ImportRecord],
+    ids: &[String],
     company_of: &HashMap<String, String>,
 ) -> Result<(ImportSummary, Vec<Job>), ServiceError> {
     let mut summary = ImportSummary::default();
     let mut jobs: Vec<NewJob> = Vec::with_capacity(batch.len());
     let mut position: HashMap<String, usize> = HashMap::with_capacity(batch.len());
-    for record in batch {
+    for (record, id) in batch.iter().zip(ids) {
         let company_id = company_of.get(&company_slug(&record.company_name)).cloned().unwrap_or_default();
         let job = NewJob {
             content_hash: content_hash(&company_id, &record.fields, record.status),
-            id: job_id(record),
+            id: id.clone(),
             company_id,
             fields: record.fields.clone(),
             status: record.status,
@@ -463,11 +464,12 @@ struct InFlight {
     task: tokio::task::JoinHandle<Result<(ImportSummary, Vec<Job>), ServiceError>>,
 }
 
-/// The batches being written, oldest first; their results are taken in that order, so counts,
-/// progress and index writes follow the input.
+/// The batches being written, oldest first, and the index writes that follow them; results
+/// are taken in input order, so counts, progress and index writes follow the input.
 #[derive(Default)]
 struct Writes {
     in_flight: std::collections::VecDeque<InFlight>,
+    index: IndexPipeline,
 }
 
 impl Writes {
@@ -477,28 +479,28 @@ impl Writes {
         ctx: &Context,
         batch: Vec<ImportRecord>,
         summary: &mut ImportSummary,
-        index: &mut IndexPipeline,
         progress: &mut dyn Progress,
     ) -> Result<(), ServiceError> {
         let company_of = ensure_companies(ctx, &batch).await?;
-        let ids: std::collections::HashSet<String> = batch.iter().map(job_id).collect();
+        let ids: Vec<String> = batch.iter().map(job_id).collect();
+        let distinct: std::collections::HashSet<String> = ids.iter().cloned().collect();
         while self.in_flight.len() >= BATCHES_IN_FLIGHT
-            || self.in_flight.iter().any(|f| !f.ids.is_disjoint(&ids))
+            || self.in_flight.iter().any(|f| !f.ids.is_disjoint(&distinct))
         {
-            self.finish_oldest(ctx, summary, index, progress).await?;
+            self.finish_oldest(ctx, summary, progress).await?;
         }
         let ctx = ctx.clone();
         let task = tokio::spawn(async move {
             // A write conflict (another transaction touched the same rows) is retried.
             let mut attempt = 0;
             loop {
-                match write_jobs(&ctx, &batch, &company_of).await {
+                match write_jobs(&ctx, &batch, &ids, &company_of).await {
                     Err(ServiceError::Conflict(super::error::ConflictKind::Concurrent, _)) if attempt < 5 => attempt += 1,
                     other => return other,
                 }
             }
         });
-        self.in_flight.push_back(InFlight { ids, task });
+        self.in_flight.push_back(InFlight { ids: distinct, task });
         Ok(())
     }
 
@@ -506,7 +508,6 @@ impl Writes {
         &mut self,
         ctx: &Context,
         summary: &mut ImportSummary,
-        index: &mut IndexPipeline,
         progress: &mut dyn Progress,
     ) -> Result<(), ServiceError> {
         let Some(oldest) = self.in_flight.pop_front() else { return Ok(()) };
@@ -514,24 +515,23 @@ impl Writes {
         summary.created += counts.created;
         summary.updated += counts.updated;
         summary.unchanged += counts.unchanged;
-        index.push(ctx, written).await?;
+        self.index.push(ctx, written).await?;
         progress.batch(summary);
         tracing::debug!(created = summary.created, updated = summary.updated, unchanged = summary.unchanged, invalid = summary.invalid, "batch written");
         Ok(())
     }
 
-    /// Waits for every batch in flight.
-    async fn finish_all(
+    /// Waits for every batch in flight, then commits what they staged in the index.
+    async fn finish(
         &mut self,
         ctx: &Context,
         summary: &mut ImportSummary,
-        index: &mut IndexPipeline,
         progress: &mut dyn Progress,
     ) -> Result<(), ServiceError> {
         while !self.in_flight.is_empty() {
-            self.finish_oldest(ctx, summary, index, progress).await?;
+            self.finish_oldest(ctx, summary, progress).await?;
         }
-        Ok(())
+        self.index.finish(ctx).await
     }
 }
 
@@ -618,7 +618,6 @@ pub async fn import(
     progress: &mut dyn Progress,
 ) -> Result<ImportSummary, ServiceError> {
     let mut summary = ImportSummary::default();
-    let mut index = IndexPipeline::default();
     let mut writes = Writes::default();
     for input in inputs {
         let name = input.name.clone();
@@ -653,8 +652,7 @@ pub async fn import(
                 }
                 Err(text) => {
                     // What was acknowledged as written is written (and indexed) first.
-                    writes.finish_all(ctx, &mut summary, &mut index, progress).await?;
-                    index.finish(ctx).await?;
+                    writes.finish(ctx, &mut summary, progress).await?;
                     return Err(ServiceError::validation(format!("{name}: {}", text.trim_start_matches("fatal: "))));
                 }
                 Ok((line, record)) => {
@@ -673,7 +671,7 @@ pub async fn import(
                     if batch.len() >= options.batch_size {
                         let full = std::mem::replace(&mut batch, Vec::with_capacity(options.batch_size));
                         if !options.dry_run {
-                            writes.start(ctx, full, &mut summary, &mut index, progress).await?;
+                            writes.start(ctx, full, &mut summary, progress).await?;
                         } else {
                             summary.created += full.len() as u64;
                             progress.batch(&summary);
@@ -686,15 +684,14 @@ pub async fn import(
         if !batch.is_empty() {
             let last = std::mem::take(&mut batch);
             if !options.dry_run {
-                writes.start(ctx, last, &mut summary, &mut index, progress).await?;
+                writes.start(ctx, last, &mut summary, progress).await?;
             } else {
                 summary.created += last.len() as u64;
                 progress.batch(&summary);
             }
         }
     }
-    writes.finish_all(ctx, &mut summary, &mut index, progress).await?;
-    index.finish(ctx).await?;
+    writes.finish(ctx, &mut summary, progress).await?;
     if !options.dry_run {
         let meta = super::RequestMeta::default();
         let details = json!({ "created": summary.created, "updated": summary.updated, "unchanged": summary.unchanged, "invalid": summary.invalid });
