@@ -18,7 +18,8 @@
 //!
 //! `cargo bench --bench search` (release), or `scripts/bench.sh search`. Knobs: BENCH_JOBS,
 //! BENCH_SECONDS (per wrk run, default 10), BENCH_SOURCE, BENCH_SURREAL_JOBS (default
-//! BENCH_JOBS; 0 skips the SurrealDB comparison).
+//! BENCH_JOBS; 0 skips the SurrealDB comparison), BENCH_ONLY=import (stop after step 2),
+//! BENCH_KEEP=1 (keep the generated file and data directory, and print where they are).
 
 use std::io::{BufRead, BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -465,7 +466,11 @@ fn main() {
     let source_path = std::env::var("BENCH_SOURCE").map(PathBuf::from).unwrap_or_else(|_| {
         Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/jobs/network-jobs-300.jsonl")
     });
-    let dir = tempfile::tempdir().unwrap();
+    let mut dir = tempfile::tempdir().unwrap();
+    if std::env::var("BENCH_KEEP").is_ok_and(|v| v == "1") {
+        dir.disable_cleanup(true);
+        println!("the file and data directory are kept in {}", dir.path().display());
+    }
     let data = dir.path().join("data");
     let file = dir.path().join("jobs.jsonl");
     let profile = if cfg!(debug_assertions) { "dev" } else { "release" };
@@ -502,6 +507,9 @@ fn main() {
         jobs as f64 / again.as_secs_f64(),
         again_kib as f64 / 1024.0
     );
+    if std::env::var("BENCH_ONLY").is_ok_and(|v| v == "import") {
+        return;
+    }
 
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
     let started = Instant::now();

@@ -2,6 +2,12 @@
 
 use std::process::ExitCode;
 
+/// mimalloc instead of the system allocator: SurrealDB and tantivy allocate and free small
+/// values at a high rate, and glibc's malloc took a quarter of a bulk import's CPU
+/// (`scripts/bench.sh search` prints the import's records/s and peak RSS).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     // SAFETY: the first line of the only thread.
     unsafe { jobportal::ai::fix_thread_count() };

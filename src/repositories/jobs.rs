@@ -152,8 +152,8 @@ pub struct NewJob {
     pub created_by: Option<String>,
 }
 
-/// Stores a new job; a second one with the same (source, external_id) is
-/// `RepoError::Duplicate { index: "job_source_external" }`.
+/// Stores a new job (its id is new: the record id is what keeps (source, external_id) unique,
+/// see migration 0007).
 pub async fn insert(ex: &impl Executor, job: &NewJob) -> Result<Job, RepoError> {
     let sql = format!(
         "CREATE type::record('job', $id) SET company = type::record('company', $company), {SET_FIELDS}, \
@@ -208,6 +208,8 @@ struct JobWrite {
     external_id: String,
     content_hash: String,
     created_by: Option<String>,
+    /// Given, not left to the field's default: a default is an expression evaluated per record.
+    view_count: i64,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
 }
@@ -246,6 +248,7 @@ impl JobWrite {
             external_id: job.external_id.clone(),
             content_hash: job.content_hash.clone(),
             created_by: job.created_by.clone(),
+            view_count: 0,
             created_at: now,
             updated_at: now,
         }

@@ -158,3 +158,48 @@ async fn four_runners_at_once_apply_each_migration_exactly_once() {
         Migrator::with_migrations(&db, &MIGRATIONS_UNDER_TEST).status().await.unwrap().is_current()
     );
 }
+
+/// Migration 0007 moved the job table's checks from ASSERT expressions to literal types: a job
+/// stored before it reads the same after it, and the database still refuses the values no
+/// service writes.
+#[tokio::test]
+async fn jobs_stored_before_the_literal_types_read_the_same_and_bad_values_are_still_refused() {
+    use jobportal::db::Executor;
+    let db = memory_db().await;
+    let before: Vec<Migration> = MIGRATIONS.iter().copied().filter(|m| m.version < 7).collect();
+    assert_eq!(before.len() + 1, MIGRATIONS.len(), "this test knows the migrations up to 0007");
+    Migrator::with_migrations(&db, &before).apply(|_| {}).await.unwrap();
+    let job = "CREATE job:old SET company = company:acme, title = 'Rust Engineer', country_code = 'PT', \
+               workplace = 'hybrid', employment_type = 'full_time', seniority = 'senior', salary_currency = 'EUR', \
+               salary_period = 'year', salary_min = 50000.0, status = 'published', source = 'feed', external_id = '1', \
+               content_hash = 'h'";
+    db.query(job).await.unwrap().check().unwrap();
+    let old = jobportal::repositories::jobs::find(&db, "old").await.unwrap().expect("the job is there");
+
+    Migrator::new(&db).apply(|_| {}).await.unwrap();
+    let after = jobportal::repositories::jobs::find(&db, "old").await.unwrap().expect("the job is still there");
+    assert_eq!(format!("{after:?}"), format!("{old:?}"));
+
+    let refused = [
+        "status = 'bogus'",
+        "review = 'maybe'",
+        "workplace = 'moon'",
+        "employment_type = 'gig'",
+        "seniority = 'wizard'",
+        "salary_period = 'fortnight'",
+        "company = 'acme'",
+    ];
+    for (n, bad) in refused.iter().enumerate() {
+        let sql = format!(
+            "CREATE type::record('job', $id) SET company = company:acme, title = 'T', source = 'feed', \
+             external_id = $id, content_hash = 'h', {bad}"
+        );
+        let result = db.query(sql).bind(("id", format!("bad{n}"))).await.unwrap().check();
+        assert!(result.is_err(), "{bad} was accepted");
+    }
+    let fine = "CREATE job:new SET company = company:acme, title = 'T', source = 'feed', external_id = 'new', \
+                content_hash = 'h', workplace = 'remote', status = 'draft'";
+    db.query(fine).await.unwrap().check().unwrap();
+    let count: Option<i64> = db.query("RETURN count(SELECT id FROM job)").await.unwrap().take(0).unwrap();
+    assert_eq!(count, Some(2), "only the old job and the valid new one were stored");
+}

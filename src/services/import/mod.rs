@@ -347,20 +347,26 @@ fn stable_id(kind: &str, name: &str) -> String {
     uuid::Builder::from_custom_bytes(digest[..16].try_into().unwrap_or([0; 16])).into_uuid().to_string()
 }
 
-/// The companies of a batch by slug: the existing ones, and new ones (with ids derived from
-/// their slugs) created in a transaction of their own. Batches go through this one at a time,
-/// before their jobs, so two batches written at once never both create one company. A run
-/// stopped between the two writes leaves a company whose jobs the next run writes.
-async fn ensure_companies(ctx: &Context, batch: &[ImportRecord]) -> Result<HashMap<String, String>, ServiceError> {
-    let mut slugs: Vec<String> = batch.iter().map(|r| company_slug(&r.company_name)).collect();
+/// The companies of a batch by slug: those this import already saw (`known`), the existing
+/// ones, and new ones (with ids derived from their slugs) created in a transaction of their
+/// own. Batches go through this one at a time, before their jobs, so two batches written at
+/// once never both create one company. A run stopped between the two writes leaves a company
+/// whose jobs the next run writes.
+async fn ensure_companies(
+    ctx: &Context,
+    batch: &[ImportRecord],
+    known: &mut HashMap<String, String>,
+) -> Result<HashMap<String, String>, ServiceError> {
+    let mut slugs: Vec<String> = batch.iter().map(|r| company_slug(&r.company_name)).filter(|s| !known.contains_key(s)).collect();
     slugs.sort();
     slugs.dedup();
-    let mut company_of: HashMap<String, String> =
-        repositories::companies::ids_by_slugs(&ctx.db, &slugs).await?.into_iter().collect();
+    if !slugs.is_empty() {
+        known.extend(repositories::companies::ids_by_slugs(&ctx.db, &slugs).await?);
+    }
     let mut missing = Vec::new();
     for record in batch {
         let slug = company_slug(&record.company_name);
-        if company_of.contains_key(&slug) {
+        if known.contains_key(&slug) {
             continue;
         }
         let id = stable_id("company", &slug);
@@ -369,15 +375,20 @@ async fn ensure_companies(ctx: &Context, batch: &[ImportRecord]) -> Result<HashM
             website: record.company_website.clone().filter(|w| w.starts_with("http://") || w.starts_with("https://")),
             ..CompanyFields::default()
         };
-        company_of.insert(slug.clone(), id.clone());
-        missing.push((id, slug, fields));
+        missing.push((id.clone(), slug.clone(), fields));
+        known.insert(slug, id);
     }
     if !missing.is_empty() {
+        // A failure here ends the import, and `known` with it.
         let tx = ctx.db.begin().await?;
         repositories::companies::insert_many_with_ids(&tx, &missing, "import").await?;
         tx.commit().await?;
     }
-    Ok(company_of)
+    Ok(batch
+        .iter()
+        .map(|r| company_slug(&r.company_name))
+        .filter_map(|slug| known.get(&slug).map(|id| (slug, id.clone())))
+        .collect())
 }
 
 /// The id of the job a record describes.
@@ -453,10 +464,10 @@ async fn write_jobs(
     Ok((summary, written))
 }
 
-/// How many batches of jobs are written at once, each in its own transaction: the database
-/// works on one while the other waits for its commit or for the next records (two cores).
-/// Batches that share a job are never in flight together, so the later record still wins.
-const BATCHES_IN_FLIGHT: usize = 2;
+/// How many batches of jobs are written at once, each in its own transaction: while one waits
+/// for its commit, the others keep both cores busy. Batches that share a job are never in
+/// flight together, so the later record still wins.
+const BATCHES_IN_FLIGHT: usize = 3;
 
 /// A batch being written: its job ids, and the task writing it.
 struct InFlight {
@@ -470,6 +481,8 @@ struct InFlight {
 struct Writes {
     in_flight: std::collections::VecDeque<InFlight>,
     index: IndexPipeline,
+    /// The companies this import found or created, by slug.
+    companies: HashMap<String, String>,
 }
 
 impl Writes {
@@ -481,7 +494,7 @@ impl Writes {
         summary: &mut ImportSummary,
         progress: &mut dyn Progress,
     ) -> Result<(), ServiceError> {
-        let company_of = ensure_companies(ctx, &batch).await?;
+        let company_of = ensure_companies(ctx, &batch, &mut self.companies).await?;
         let ids: Vec<String> = batch.iter().map(job_id).collect();
         let distinct: std::collections::HashSet<String> = ids.iter().cloned().collect();
         while self.in_flight.len() >= BATCHES_IN_FLIGHT
