@@ -392,8 +392,7 @@ fn surreal_fulltext(runtime: &tokio::runtime::Runtime, file: &Path, count: u64, 
 /// The database's own write path for the same jobs, one 500-row transaction at a time, in
 /// this process on disk (surrealkv, as `import-jobs`): into the job table as migrated (its
 /// types and indexes), and the input records as they are into a schemaless table without
-/// indexes, SurrealDB's floor. An
-/// import cannot be faster than the first; the gap to the second is the schema's cost.
+/// indexes, SurrealDB's floor. The gap between the two is the job table's cost.
 /// Returns records/s of the two.
 fn surreal_writes(runtime: &tokio::runtime::Runtime, file: &Path, count: u64, dir: &Path) -> (f64, f64) {
     use jobportal::models::job::Review;

@@ -347,26 +347,20 @@ fn stable_id(kind: &str, name: &str) -> String {
     uuid::Builder::from_custom_bytes(digest[..16].try_into().unwrap_or([0; 16])).into_uuid().to_string()
 }
 
-/// The companies of a batch by slug: those this import already saw (`known`), the existing
-/// ones, and new ones (with ids derived from their slugs) created in a transaction of their
-/// own. Batches go through this one at a time, before their jobs, so two batches written at
-/// once never both create one company. A run stopped between the two writes leaves a company
-/// whose jobs the next run writes.
-async fn ensure_companies(
-    ctx: &Context,
-    batch: &[ImportRecord],
-    known: &mut HashMap<String, String>,
-) -> Result<HashMap<String, String>, ServiceError> {
-    let mut slugs: Vec<String> = batch.iter().map(|r| company_slug(&r.company_name)).filter(|s| !known.contains_key(s)).collect();
+/// The companies of a batch by slug: the existing ones, and new ones (with ids derived from
+/// their slugs) created in a transaction of their own. Batches go through this one at a time,
+/// before their jobs, so two batches written at once never both create one company. A run
+/// stopped between the two writes leaves a company whose jobs the next run writes.
+async fn ensure_companies(ctx: &Context, batch: &[ImportRecord]) -> Result<HashMap<String, String>, ServiceError> {
+    let mut slugs: Vec<String> = batch.iter().map(|r| company_slug(&r.company_name)).collect();
     slugs.sort();
     slugs.dedup();
-    if !slugs.is_empty() {
-        known.extend(repositories::companies::ids_by_slugs(&ctx.db, &slugs).await?);
-    }
+    let mut company_of: HashMap<String, String> =
+        repositories::companies::ids_by_slugs(&ctx.db, &slugs).await?.into_iter().collect();
     let mut missing = Vec::new();
     for record in batch {
         let slug = company_slug(&record.company_name);
-        if known.contains_key(&slug) {
+        if company_of.contains_key(&slug) {
             continue;
         }
         let id = stable_id("company", &slug);
@@ -375,20 +369,15 @@ async fn ensure_companies(
             website: record.company_website.clone().filter(|w| w.starts_with("http://") || w.starts_with("https://")),
             ..CompanyFields::default()
         };
-        missing.push((id.clone(), slug.clone(), fields));
-        known.insert(slug, id);
+        company_of.insert(slug.clone(), id.clone());
+        missing.push((id, slug, fields));
     }
     if !missing.is_empty() {
-        // A failure here ends the import, and `known` with it.
         let tx = ctx.db.begin().await?;
         repositories::companies::insert_many_with_ids(&tx, &missing, "import").await?;
         tx.commit().await?;
     }
-    Ok(batch
-        .iter()
-        .map(|r| company_slug(&r.company_name))
-        .filter_map(|slug| known.get(&slug).map(|id| (slug, id.clone())))
-        .collect())
+    Ok(company_of)
 }
 
 /// The id of the job a record describes.
@@ -481,8 +470,6 @@ struct InFlight {
 struct Writes {
     in_flight: std::collections::VecDeque<InFlight>,
     index: IndexPipeline,
-    /// The companies this import found or created, by slug.
-    companies: HashMap<String, String>,
 }
 
 impl Writes {
@@ -494,7 +481,7 @@ impl Writes {
         summary: &mut ImportSummary,
         progress: &mut dyn Progress,
     ) -> Result<(), ServiceError> {
-        let company_of = ensure_companies(ctx, &batch, &mut self.companies).await?;
+        let company_of = ensure_companies(ctx, &batch).await?;
         let ids: Vec<String> = batch.iter().map(job_id).collect();
         let distinct: std::collections::HashSet<String> = ids.iter().cloned().collect();
         while self.in_flight.len() >= BATCHES_IN_FLIGHT
