@@ -349,7 +349,7 @@ fn stable_id(kind: &str, name: &str) -> String {
 
 /// The companies of a batch by slug: the existing ones, and new ones (with ids derived from
 /// their slugs) created in a transaction of their own. Batches go through this one at a time,
-/// before their jobs, so two batches written at once never both create one company. A run
+/// before their jobs, so no two batches written at once both create one company. A run
 /// stopped between the two writes leaves a company whose jobs the next run writes.
 async fn ensure_companies(ctx: &Context, batch: &[ImportRecord]) -> Result<HashMap<String, String>, ServiceError> {
     let mut slugs: Vec<String> = batch.iter().map(|r| company_slug(&r.company_name)).collect();
