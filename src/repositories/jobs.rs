@@ -368,6 +368,44 @@ pub async fn public_versions(
     Ok(rows.into_iter().map(|r| (key_string(&r.id), r.updated_at)).collect())
 }
 
+/// What a search page reads of its jobs, in one request: the version of each of `known` (jobs
+/// whose listing the caller remembers) that is public at `now`, as [`public_versions`]; and the
+/// jobs of `unknown` as listed, as [`find_many_listed`] (public or not: the caller decides).
+/// SurrealDB spends about as long reading a record for its version as for its listing, so a
+/// job not remembered is read once, not twice.
+pub async fn page_reads(
+    ex: &impl Executor,
+    known: &[String],
+    unknown: &[String],
+    now: DateTime<Utc>,
+) -> Result<(Vec<(String, DateTime<Utc>)>, Vec<Job>), RepoError> {
+    #[derive(SurrealValue)]
+    struct VersionRow {
+        id: RecordId,
+        updated_at: DateTime<Utc>,
+    }
+    const VERSIONS: &str = "SELECT id, updated_at FROM $known WHERE status = 'published' AND review = 'approved' \
+                            AND (expires_at = NONE OR expires_at > $now);";
+    const LISTED: &str = "SELECT *, '' AS description FROM $unknown;";
+    let (versions, jobs) = match (known.is_empty(), unknown.is_empty()) {
+        (true, true) => return Ok((Vec::new(), Vec::new())),
+        (false, true) => (public_versions(ex, known, now).await?, Vec::new()),
+        (true, false) => (Vec::new(), find_many_listed(ex, unknown).await?),
+        (false, false) => {
+            let mut response = ex
+                .query(format!("{VERSIONS} {LISTED}"))
+                .bind(("known", record_ids("job", known)))
+                .bind(("unknown", record_ids("job", unknown)))
+                .bind(("now", now))
+                .await?;
+            let versions: Vec<VersionRow> = response.take(0)?;
+            let jobs = rows_of(response.take(1)?)?;
+            (versions.into_iter().map(|r| (key_string(&r.id), r.updated_at)).collect(), jobs)
+        }
+    };
+    Ok((versions, jobs))
+}
+
 /// The (id, content hash) of the jobs among `ids` that exist.
 pub async fn hashes(ex: &impl Executor, ids: &[String]) -> Result<Vec<(String, String)>, RepoError> {
     #[derive(SurrealValue)]

@@ -4,13 +4,16 @@
 //! searches run on the blocking pool, a bounded number at a time, so a burst of searches
 //! queues instead of taking every core.
 //!
-//! Three things are remembered between searches: the index's answer to a query, until the
+//! Four things are remembered between searches: the index's answer to a query, until the
 //! index changes ([`JobIndex::search_remembered`](crate::repositories::job_index::JobIndex::search_remembered));
-//! each listed job with its company, by the job's version; and each page the database
-//! confirmed, for [`PAGE_RECHECK`] ([`Listings`]). So a search repeated within a second costs
-//! no database read, a later one one read of its page's job versions, and a new one loads only
-//! the jobs no page showed at their current version. Writes made by this process (jobs,
-//! companies) are seen by the next search; those of another process within [`PAGE_RECHECK`].
+//! each listed job with its company, by the job's version; each company, for
+//! [`LISTING_MAX_AGE`]; and each page the database confirmed, for [`PAGE_RECHECK`]
+//! ([`Listings`]). So a search repeated within a second costs no database read, a later one one
+//! read of its page's job versions, and a new one one request: the versions of the jobs a page
+//! showed before, and the whole listings of the others (SurrealDB reads a record for its
+//! version about as slowly as for its listing, so no job is read twice). Writes made by this
+//! process (jobs, companies) are seen by the next search; those of another process within
+//! [`PAGE_RECHECK`] (a job) or [`LISTING_MAX_AGE`] (a company's name or verification).
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -119,6 +122,8 @@ const MAX_PAGES: usize = 2_000;
 pub struct Listings {
     entries: Mutex<HashMap<String, Listed>>,
     pages: Mutex<HashMap<Vec<String>, ConfirmedPage>>,
+    /// The companies listings were read with, by id, with when they were read.
+    companies: Mutex<HashMap<String, (Instant, Company)>>,
     /// Counts [`Listings::forget_all`]: what was read before a company changed is not kept.
     epoch: std::sync::atomic::AtomicU64,
 }
@@ -159,10 +164,61 @@ impl Listings {
         self.epoch.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         self.lock().clear();
         self.lock_pages().clear();
+        self.lock_companies().clear();
     }
 
     fn epoch(&self) -> u64 {
         self.epoch.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Whether a listing of this job is remembered and young enough to be shown if its
+    /// version is still the database's.
+    fn knows(&self, id: &str) -> bool {
+        self.lock().get(id).is_some_and(|listed| listed.read_at.elapsed() < LISTING_MAX_AGE)
+    }
+
+    /// The companies of `jobs`, by id: those read less than [`LISTING_MAX_AGE`] ago from
+    /// memory, the others from the database (and remembered, unless a company changed since
+    /// `epoch` began). A company that no longer exists is missing.
+    async fn companies(&self, ctx: &Context, jobs: &[Job], epoch: u64) -> Result<HashMap<String, Company>, ServiceError> {
+        let mut wanted: Vec<&str> = jobs.iter().map(|job| job.company_id.as_str()).collect();
+        wanted.sort_unstable();
+        wanted.dedup();
+        let mut found = HashMap::with_capacity(wanted.len());
+        let mut missing = Vec::new();
+        {
+            let companies = self.lock_companies();
+            for id in wanted {
+                match companies.get(id) {
+                    Some((read_at, company)) if read_at.elapsed() < LISTING_MAX_AGE => {
+                        found.insert(id.to_owned(), company.clone());
+                    }
+                    _ => missing.push(id.to_owned()),
+                }
+            }
+        }
+        if missing.is_empty() {
+            return Ok(found);
+        }
+        let read = repositories::companies::find_many(&ctx.db, &missing).await?;
+        {
+            let mut companies = self.lock_companies();
+            if self.epoch() == epoch {
+                if companies.len() + read.len() > MAX_LISTINGS {
+                    companies.clear();
+                }
+                let read_at = Instant::now();
+                for company in &read {
+                    companies.insert(company.id.clone(), (read_at, company.clone()));
+                }
+            }
+        }
+        found.extend(read.into_iter().map(|company| (company.id.clone(), company)));
+        Ok(found)
+    }
+
+    fn lock_companies(&self) -> std::sync::MutexGuard<'_, HashMap<String, (Instant, Company)>> {
+        self.companies.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     fn current(&self, id: &str, version: DateTime<Utc>) -> Option<Arc<(Job, Company)>> {
@@ -393,29 +449,29 @@ async fn read_listings(
     now: DateTime<Utc>,
     epoch: u64,
 ) -> Result<Vec<Arc<(Job, Company)>>, ServiceError> {
-    let versions: HashMap<String, DateTime<Utc>> =
-        repositories::jobs::public_versions(&ctx.db, ids, now).await?.into_iter().collect();
-    let mut found: HashMap<String, Arc<(Job, Company)>> = HashMap::with_capacity(versions.len());
-    let mut missing = Vec::new();
-    for id in ids {
-        let Some(version) = versions.get(id) else { continue };
-        match ctx.listings.current(id, *version) {
+    // A remembered job needs only its version read; the others are read whole at once.
+    let (known, unknown): (Vec<String>, Vec<String>) = ids.iter().cloned().partition(|id| ctx.listings.knows(id));
+    let (versions, mut jobs) = repositories::jobs::page_reads(&ctx.db, &known, &unknown, now).await?;
+    let mut found: HashMap<String, Arc<(Job, Company)>> = HashMap::with_capacity(ids.len());
+    let mut changed = Vec::new();
+    for (id, version) in versions {
+        match ctx.listings.current(&id, version) {
             Some(listing) => {
-                found.insert(id.clone(), listing);
+                found.insert(id, listing);
             }
-            None => missing.push(id.clone()),
+            None => changed.push(id),
         }
     }
-    if !missing.is_empty() {
-        let jobs = repositories::jobs::find_many_listed(&ctx.db, &missing).await?;
-        let companies = super::jobs::companies_of(ctx, &jobs).await?;
+    if !changed.is_empty() {
+        jobs.extend(repositories::jobs::find_many_listed(&ctx.db, &changed).await?);
+    }
+    // Changed since the index answered (or between two reads): shown only if public.
+    jobs.retain(|job| job.is_public(now));
+    if !jobs.is_empty() {
+        let companies = ctx.listings.companies(ctx, &jobs, epoch).await?;
         let mut loaded = Vec::with_capacity(jobs.len());
         for job in jobs {
-            // Changed between the two reads: shown only if still public.
-            if !job.is_public(now) {
-                continue;
-            }
-            let Some(company) = companies.iter().find(|c| c.id == job.company_id) else { continue };
+            let Some(company) = companies.get(&job.company_id) else { continue };
             loaded.push(Arc::new((job, company.clone())));
         }
         ctx.listings.remember(&loaded, epoch);

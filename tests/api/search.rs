@@ -308,6 +308,31 @@ async fn a_repeated_search_shows_each_job_as_the_database_has_it_now() {
 }
 
 #[tokio::test]
+async fn a_page_of_jobs_listed_before_and_new_ones_shows_each_public_one_once_as_stored() {
+    use jobportal::repositories::jobs as repo;
+    let app = spawn_app().await;
+    app.import_jsonl(&[job("a", "Harbour Pilot"), job("b", "River Pilot")]).await;
+    let first = search(&app, "?q=pilot").await;
+    assert_eq!(first["total"], 2, "{first}");
+    let ids: Vec<String> = first["items"].as_array().unwrap().iter().map(|i| i["id"].as_str().unwrap().to_owned()).collect();
+    let (harbour, river) = if first["items"][0]["title"] == "Harbour Pilot" { (&ids[0], &ids[1]) } else { (&ids[1], &ids[0]) };
+
+    // Behind the index's back: one listed job is closed, the other retitled. Then a new job
+    // arrives through the index, so the next page holds two jobs remembered and one not.
+    repo::set_status(&app.db, harbour, JobStatus::Closed, Review::Approved).await.unwrap();
+    let mut changed = repo::find(&app.db, river).await.unwrap().unwrap();
+    changed.fields.title = "River Pilot (tugs)".into();
+    repo::update_fields(&app.db, river, &changed.fields, "changed elsewhere").await.unwrap();
+    app.import_jsonl(&[job("c", "Sea Pilot")]).await;
+
+    let page = search(&app, "?q=pilot").await;
+    let mut shown = titles(&page);
+    shown.sort();
+    assert_eq!(shown, ["River Pilot (tugs)", "Sea Pilot"], "{page}");
+    assert!(page["items"].as_array().unwrap().iter().all(|i| i["company"]["name"] == "Acme"), "{page}");
+}
+
+#[tokio::test]
 async fn paging_through_changes_visits_each_job_once_even_when_many_share_an_instant() {
     use jobportal::repositories::jobs as repo;
     let app = spawn_app().await;
