@@ -17,10 +17,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 
-use tantivy::aggregation::agg_req::Aggregations;
-use tantivy::aggregation::agg_result::{AggregationResult, BucketResult};
-use tantivy::aggregation::{AggregationCollector, Key};
-use tantivy::collector::{Count, TopDocs};
+use tantivy::collector::{Collector, Count, SegmentCollector, TopDocs};
 use tantivy::directory::MmapDirectory;
 use tantivy::indexer::{IndexWriterOptions, LogMergePolicy};
 use tantivy::query::{
@@ -31,7 +28,10 @@ use tantivy::tokenizer::{
     Language, LowerCaser, RemoveLongFilter, Stemmer, TextAnalyzer, Token, TokenFilter, TokenStream,
     Tokenizer, TokenizerManager,
 };
-use tantivy::{DocAddress, Index, IndexReader, IndexWriter, Order, ReloadPolicy, TantivyDocument, Term};
+use tantivy::{
+    DocAddress, DocId, Index, IndexReader, IndexWriter, Order, ReloadPolicy, Score, SegmentOrdinal, SegmentReader,
+    TantivyDocument, Term, index::SegmentId,
+};
 
 /// Bump when the schema or the analysis changes: a new version is a new directory, built from
 /// the database at start.
@@ -355,6 +355,8 @@ pub struct JobIndex {
     fields: Fields,
     analyzer: TextAnalyzer,
     answers: Mutex<Answers>,
+    /// The facet values of the segments last searched with facets.
+    facet_values: Mutex<Option<Arc<FacetValues>>>,
     /// The newest watermark of the changes staged since the last commit (unix micros; 0: none).
     staged: AtomicI64,
     /// Where the last complete catch-up pass leaves the next one to start (unix micros of the
@@ -429,6 +431,202 @@ const FACETS: [(&str, &str, usize); 6] = [
     ("locations", "location_label", 10),
 ];
 
+/// The facet values of every document of one segment, read from its columns once (a segment
+/// never changes): reading the columns again for each matching document of each search cost
+/// more than the rest of a faceted search together. The facets with at most one value per
+/// document are stored by document, next to each other, so counting a document touches one
+/// place in memory for all of them.
+struct SegmentFacetOrds {
+    /// The facets (indexes into [`FACETS`]) stored in `single`.
+    singles: Vec<usize>,
+    /// Document `d`'s value of the k-th of `singles` is `single[d * singles.len() + k]`, a term
+    /// ordinal of the segment's dictionary (`u32::MAX`: none).
+    single: Vec<u32>,
+    /// The other facets, with the ordinals of each document laid out flat: document `d` holds
+    /// `ords[starts[d]..starts[d + 1]]`.
+    multi: Vec<(usize, Vec<u32>, Vec<u32>)>,
+    /// How many values each facet's dictionary has (0: no column).
+    terms: Vec<usize>,
+}
+
+impl SegmentFacetOrds {
+    fn read(segment: &SegmentReader) -> tantivy::Result<Self> {
+        let docs = segment.max_doc() as usize;
+        let mut by_facet: Vec<Option<(Vec<u32>, Vec<u32>)>> = Vec::with_capacity(FACETS.len());
+        let mut terms = Vec::with_capacity(FACETS.len());
+        for (_, field, _) in FACETS {
+            let column = segment.fast_fields().str(field)?;
+            terms.push(column.as_ref().map_or(0, |c| c.num_terms()));
+            by_facet.push(column.map(|column| {
+                let (mut starts, mut ords) = (Vec::with_capacity(docs + 1), Vec::with_capacity(docs));
+                for doc in 0..segment.max_doc() {
+                    starts.push(ords.len() as u32);
+                    ords.extend(column.term_ords(doc).map(|ord| ord as u32));
+                }
+                starts.push(ords.len() as u32);
+                (starts, ords)
+            }));
+        }
+        let (mut singles, mut multi) = (Vec::new(), Vec::new());
+        let mut single_columns = Vec::new();
+        for (facet, read) in by_facet.into_iter().enumerate() {
+            let Some((starts, ords)) = read else { continue };
+            if starts.windows(2).all(|w| w[1] - w[0] <= 1) {
+                singles.push(facet);
+                single_columns.push((starts, ords));
+            } else {
+                multi.push((facet, starts, ords));
+            }
+        }
+        let mut single = vec![u32::MAX; docs * singles.len()];
+        for (k, (starts, ords)) in single_columns.iter().enumerate() {
+            for doc in 0..docs {
+                if starts[doc] < starts[doc + 1] {
+                    single[doc * singles.len() + k] = ords[starts[doc] as usize];
+                }
+            }
+        }
+        Ok(SegmentFacetOrds { singles, single, multi, terms })
+    }
+}
+
+/// What faceted searches need of one set of segments (one reload of the index): each facet's
+/// values over all segments, sorted, and for each segment its documents' values and where each
+/// of its dictionary's values sits in that list. So a search counts integers and turns only
+/// the values it returns into text.
+struct FacetValues {
+    segments: Vec<SegmentId>,
+    values: Vec<Vec<String>>,
+    per_segment: HashMap<SegmentId, (Arc<SegmentFacetOrds>, Vec<Vec<u32>>)>,
+}
+
+impl FacetValues {
+    /// For the segments of `searcher`, reusing what `before` read of the segments it shares.
+    fn build(searcher: &tantivy::Searcher, before: Option<&FacetValues>) -> tantivy::Result<Self> {
+        let mut values = Vec::with_capacity(FACETS.len());
+        let mut local_values: Vec<Vec<Vec<String>>> = Vec::with_capacity(FACETS.len());
+        for (_, field, _) in FACETS {
+            let mut all = std::collections::BTreeSet::new();
+            let mut per_segment = Vec::with_capacity(searcher.segment_readers().len());
+            for segment in searcher.segment_readers() {
+                let mut terms = Vec::new();
+                if let Some(column) = segment.fast_fields().str(field)? {
+                    let mut stream = column.dictionary().stream()?;
+                    while stream.advance() {
+                        terms.push(String::from_utf8_lossy(stream.key()).into_owned());
+                    }
+                }
+                all.extend(terms.iter().cloned());
+                per_segment.push(terms);
+            }
+            values.push(all.into_iter().collect::<Vec<String>>());
+            local_values.push(per_segment);
+        }
+        let mut per_segment = HashMap::with_capacity(searcher.segment_readers().len());
+        let mut segments = Vec::with_capacity(searcher.segment_readers().len());
+        for (at, segment) in searcher.segment_readers().iter().enumerate() {
+            let id = segment.segment_id();
+            let ords = match before.and_then(|b| b.per_segment.get(&id)) {
+                Some((ords, _)) => ords.clone(),
+                None => Arc::new(SegmentFacetOrds::read(segment)?),
+            };
+            let to_global: Vec<Vec<u32>> = (0..FACETS.len())
+                .map(|f| {
+                    local_values[f][at]
+                        .iter()
+                        .map(|value| values[f].binary_search(value).map_or(0, |i| i as u32))
+                        .collect()
+                })
+                .collect();
+            per_segment.insert(id, (ords, to_global));
+            segments.push(id);
+        }
+        Ok(FacetValues { segments, values, per_segment })
+    }
+}
+
+/// Counts the values of [`FACETS`] over the matching documents: a counter per value of each
+/// segment's dictionary while collecting, added into counters over all segments' values at the
+/// end. Counts nothing without `values`.
+struct FacetCounter {
+    values: Option<Arc<FacetValues>>,
+}
+
+struct SegmentFacets {
+    ords: Option<(Arc<SegmentFacetOrds>, Arc<FacetValues>, SegmentId)>,
+    counts: Vec<Vec<u32>>,
+}
+
+/// For each of [`FACETS`], how many matching documents hold each value (by its place in
+/// [`FacetValues::values`]).
+type FacetCounts = Vec<Vec<u64>>;
+
+impl Collector for FacetCounter {
+    type Fruit = FacetCounts;
+    type Child = SegmentFacets;
+
+    fn for_segment(&self, _: SegmentOrdinal, segment: &SegmentReader) -> tantivy::Result<SegmentFacets> {
+        let Some(values) = &self.values else { return Ok(SegmentFacets { ords: None, counts: Vec::new() }) };
+        let id = segment.segment_id();
+        let Some((ords, _)) = values.per_segment.get(&id) else {
+            return Err(tantivy::TantivyError::InternalError(format!("no facet values read for segment {id:?}")));
+        };
+        let counts = ords.terms.iter().map(|&terms| vec![0; terms]).collect();
+        Ok(SegmentFacets { ords: Some((ords.clone(), values.clone(), id)), counts })
+    }
+
+    fn requires_scoring(&self) -> bool {
+        false
+    }
+
+    fn merge_fruits(&self, segments: Vec<FacetCounts>) -> tantivy::Result<FacetCounts> {
+        let Some(values) = &self.values else { return Ok(Vec::new()) };
+        let mut merged: Vec<Vec<u64>> = values.values.iter().map(|v| vec![0; v.len()]).collect();
+        for segment in segments {
+            for (into, counts) in merged.iter_mut().zip(segment) {
+                for (total, count) in into.iter_mut().zip(counts) {
+                    *total += count;
+                }
+            }
+        }
+        Ok(merged)
+    }
+}
+
+impl SegmentCollector for SegmentFacets {
+    type Fruit = FacetCounts;
+
+    fn collect(&mut self, doc: DocId, _: Score) {
+        let Some((ords, ..)) = &self.ords else { return };
+        let doc = doc as usize;
+        let width = ords.singles.len();
+        for (&facet, &ord) in ords.singles.iter().zip(&ords.single[doc * width..(doc + 1) * width]) {
+            if ord != u32::MAX {
+                self.counts[facet][ord as usize] += 1;
+            }
+        }
+        for (facet, starts, values) in &ords.multi {
+            for &ord in &values[starts[doc] as usize..starts[doc + 1] as usize] {
+                self.counts[*facet][ord as usize] += 1;
+            }
+        }
+    }
+
+    fn harvest(self) -> FacetCounts {
+        let Some((_, values, id)) = self.ords else { return Vec::new() };
+        let to_global = &values.per_segment[&id].1;
+        let mut global: Vec<Vec<u64>> = values.values.iter().map(|v| vec![0; v.len()]).collect();
+        for ((into, counts), to_global) in global.iter_mut().zip(self.counts).zip(to_global) {
+            for (local, count) in counts.into_iter().enumerate() {
+                if count > 0 {
+                    into[to_global[local] as usize] += u64::from(count);
+                }
+            }
+        }
+        global
+    }
+}
+
 impl JobIndex {
     /// Opens the index in `dir` (creating it), or keeps it in memory with `None`.
     pub fn open(dir: Option<&Path>) -> Result<Self, IndexError> {
@@ -464,6 +662,7 @@ impl JobIndex {
             fields,
             analyzer: analyzer()?,
             answers: Mutex::new(Answers::default()),
+            facet_values: Mutex::default(),
             staged: AtomicI64::new(0),
             checked: AtomicI64::new(0),
         })
@@ -778,40 +977,46 @@ impl JobIndex {
         Box::new(BooleanQuery::new(top))
     }
 
+    /// The facet values of the searcher's segments: those of the last faceted search if its
+    /// segments were the same, else read again (reusing what was read of segments that stayed).
+    fn facet_values(&self, searcher: &tantivy::Searcher) -> Result<Arc<FacetValues>, IndexError> {
+        let segments: Vec<SegmentId> = searcher.segment_readers().iter().map(|s| s.segment_id()).collect();
+        let mut current = self.facet_values.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(values) = current.as_ref().filter(|v| v.segments == segments) {
+            return Ok(values.clone());
+        }
+        let values = Arc::new(FacetValues::build(searcher, current.as_deref())?);
+        *current = Some(values.clone());
+        Ok(values)
+    }
+
     /// Runs a search: ids in order, the total of matches, and facet counts over them.
     pub fn search(&self, q: &IndexQuery) -> Result<IndexHits, IndexError> {
         let searcher = self.reader.searcher();
         let query = self.query(q);
         let limit = q.limit.max(1);
-        let mut aggs = serde_json::Map::new();
-        if q.facets {
-            for (name, field, size) in FACETS {
-                aggs.insert(name.into(), serde_json::json!({ "terms": { "field": field, "size": size } }));
-            }
-        }
-        let aggs: Aggregations = serde_json::from_value(serde_json::Value::Object(aggs))
-            .map_err(|e| IndexError::Other(format!("facet request: {e}")))?;
-        let collector_aggs = AggregationCollector::from_aggs(aggs, Default::default());
+        let facet_counter = FacetCounter { values: if q.facets { Some(self.facet_values(&searcher)?) } else { None } };
+        let facet_values = facet_counter.values.clone();
         let sort = if q.text.as_deref().is_none_or(|t| t.trim().is_empty()) && q.sort == SortBy::Relevance {
             SortBy::Newest
         } else {
             q.sort
         };
         let top = TopDocs::with_limit(limit).and_offset(q.offset);
-        let (addresses, total, aggregations): (Vec<DocAddress>, usize, _) = match sort {
+        let (addresses, total, counts): (Vec<DocAddress>, usize, FacetCounts) = match sort {
             SortBy::Relevance => {
-                let (hits, total, aggs) = searcher.search(&query, &(top.order_by_score(), Count, collector_aggs))?;
-                (hits.into_iter().map(|(_, a)| a).collect(), total, aggs)
+                let (hits, total, counts) = searcher.search(&query, &(top.order_by_score(), Count, facet_counter))?;
+                (hits.into_iter().map(|(_, a)| a).collect(), total, counts)
             }
             SortBy::Newest => {
                 let collector = top.order_by_fast_field::<i64>("posted_at", Order::Desc);
-                let (hits, total, aggs) = searcher.search(&query, &(collector, Count, collector_aggs))?;
-                (hits.into_iter().map(|(_, a)| a).collect(), total, aggs)
+                let (hits, total, counts) = searcher.search(&query, &(collector, Count, facet_counter))?;
+                (hits.into_iter().map(|(_, a)| a).collect(), total, counts)
             }
             SortBy::Salary => {
                 let collector = top.order_by_fast_field::<f64>("salary_yearly", Order::Desc);
-                let (hits, total, aggs) = searcher.search(&query, &(collector, Count, collector_aggs))?;
-                (hits.into_iter().map(|(_, a)| a).collect(), total, aggs)
+                let (hits, total, counts) = searcher.search(&query, &(collector, Count, facet_counter))?;
+                (hits.into_iter().map(|(_, a)| a).collect(), total, counts)
             }
         };
         let mut ids = Vec::with_capacity(addresses.len());
@@ -828,17 +1033,14 @@ impl JobIndex {
             }
         }
         let mut facets = BTreeMap::new();
-        if q.facets {
-            for (name, _, _) in FACETS {
-                let mut values = Vec::new();
-                if let Some(AggregationResult::BucketResult(BucketResult::Terms { buckets, .. })) = aggregations.0.get(name) {
-                    for bucket in buckets {
-                        if let Key::Str(key) = &bucket.key {
-                            values.push((key.clone(), bucket.doc_count));
-                        }
-                    }
-                }
-                facets.insert(name.to_owned(), values);
+        if let Some(facet_values) = facet_values {
+            for (((name, _, size), counts), values) in FACETS.iter().zip(counts).zip(&facet_values.values) {
+                let mut found: Vec<(u64, usize)> =
+                    counts.into_iter().enumerate().filter(|(_, n)| *n > 0).map(|(at, n)| (n, at)).collect();
+                // Most frequent first; values are sorted, so a tie goes to the first in order.
+                found.sort_unstable_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+                found.truncate(*size);
+                facets.insert((*name).to_owned(), found.into_iter().map(|(n, at)| (values[at].clone(), n)).collect());
             }
         }
         Ok(IndexHits { ids, total: total as u64, facets })
@@ -909,6 +1111,42 @@ mod tests {
         assert_eq!(hits.ids, vec!["a", "b"]);
         assert_eq!(hits.total, 2);
         assert_eq!(hits.facets["workplace"], vec![("remote".to_owned(), 2)]);
+    }
+
+    #[test]
+    fn facets_count_the_live_matching_documents_of_every_segment() {
+        let index = JobIndex::open(None).unwrap();
+        let job = |id: &str, workplace: &str, skills: &[&str], location: Option<&str>| IndexDoc {
+            workplace: Some(workplace.into()),
+            location_label: location.map(str::to_owned),
+            ..doc(id, "Platform Engineer", skills)
+        };
+        // Three commits, three segments; b is removed and a replaced in later ones.
+        let first = [job("a", "remote", &["rust", "go"], Some("Lisbon, PT")), job("b", "hybrid", &["rust"], None)];
+        index.write(&first, &[], Watermark::default()).unwrap();
+        index.write(&[job("c", "remote", &["python"], Some("Porto, PT"))], &["b".into()], Watermark::default()).unwrap();
+        let third = [job("d", "onsite", &["go", "rust"], Some("Lisbon, PT")), job("a", "onsite", &["rust", "go"], Some("Lisbon, PT"))];
+        index.write(&third, &[], Watermark::default()).unwrap();
+        assert!(index.reader.searcher().segment_readers().len() >= 2, "the documents are spread over segments");
+
+        let hits = index.search(&query("engineer")).unwrap();
+        assert_eq!(hits.total, 3);
+        let counts = |name: &str| -> Vec<(String, u64)> { hits.facets[name].clone() };
+        let pairs = |list: &[(&str, u64)]| -> Vec<(String, u64)> { list.iter().map(|(v, n)| (v.to_string(), *n)).collect() };
+        assert_eq!(counts("workplace"), pairs(&[("onsite", 2), ("remote", 1)]));
+        assert_eq!(counts("skills"), pairs(&[("go", 2), ("rust", 2), ("python", 1)]));
+        assert_eq!(counts("locations"), pairs(&[("Lisbon, PT", 2), ("Porto, PT", 1)]));
+        assert_eq!(counts("seniority"), pairs(&[]));
+
+        // Over the filtered result only.
+        let remote = index.search(&IndexQuery { workplaces: vec!["remote".into()], ..query("engineer") }).unwrap();
+        assert_eq!(remote.facets["skills"], pairs(&[("python", 1)]));
+        assert_eq!(remote.facets["locations"], pairs(&[("Porto, PT", 1)]));
+        // The facet values of segments merged or added since are read again.
+        index.write(&[job("e", "hybrid", &["zig"], Some("Faro, PT"))], &[], Watermark::default()).unwrap();
+        let after = index.search(&query("engineer")).unwrap();
+        assert_eq!(after.facets["skills"], pairs(&[("go", 2), ("rust", 2), ("python", 1), ("zig", 1)]));
+        assert_eq!(after.facets["workplace"], pairs(&[("onsite", 2), ("hybrid", 1), ("remote", 1)]));
     }
 
     #[test]
