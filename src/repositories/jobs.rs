@@ -335,37 +335,41 @@ pub async fn find_many_listed(ex: &impl Executor, ids: &[String]) -> Result<Vec<
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let mut response =
-        ex.query("SELECT *, '' AS description FROM $ids").bind(("ids", record_ids("job", ids))).await?;
+    let mut response = ex.query(LISTED).bind(("unknown", record_ids("job", ids))).await?;
     rows_of(response.take(0)?)
 }
 
 /// The version (`updated_at`) of each of `ids` that is public at `now` (published, approved,
-/// not expired): the light read a search makes of the jobs of its page, to show only what is
-/// public now and to know which listings it read before are still current.
+/// not expired): what a search reads of the jobs of its page it listed before, to show only
+/// what is public now and to know which of those listings are still current.
 pub async fn public_versions(
     ex: &impl Executor,
     ids: &[String],
     now: DateTime<Utc>,
 ) -> Result<Vec<(String, DateTime<Utc>)>, RepoError> {
-    #[derive(SurrealValue)]
-    struct VersionRow {
-        id: RecordId,
-        updated_at: DateTime<Utc>,
-    }
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let mut response = ex
-        .query(
-            "SELECT id, updated_at FROM $ids WHERE status = 'published' AND review = 'approved' \
-             AND (expires_at = NONE OR expires_at > $now)",
-        )
-        .bind(("ids", record_ids("job", ids)))
-        .bind(("now", now))
-        .await?;
-    let rows: Vec<VersionRow> = response.take(0)?;
-    Ok(rows.into_iter().map(|r| (key_string(&r.id), r.updated_at)).collect())
+    let mut response =
+        ex.query(PUBLIC_VERSIONS).bind(("known", record_ids("job", ids))).bind(("now", now)).await?;
+    Ok(versions_of(response.take(0)?))
+}
+
+/// The versions of the jobs of `$known` that are public at `$now`.
+const PUBLIC_VERSIONS: &str = "SELECT id, updated_at FROM $known WHERE status = 'published' AND review = 'approved' \
+                               AND (expires_at = NONE OR expires_at > $now);";
+
+/// The jobs of `$unknown` without their descriptions.
+const LISTED: &str = "SELECT *, '' AS description FROM $unknown;";
+
+#[derive(SurrealValue)]
+struct VersionRow {
+    id: RecordId,
+    updated_at: DateTime<Utc>,
+}
+
+fn versions_of(rows: Vec<VersionRow>) -> Vec<(String, DateTime<Utc>)> {
+    rows.into_iter().map(|r| (key_string(&r.id), r.updated_at)).collect()
 }
 
 /// What a search page reads of its jobs, in one request: the version of each of `known` (jobs
@@ -379,28 +383,19 @@ pub async fn page_reads(
     unknown: &[String],
     now: DateTime<Utc>,
 ) -> Result<(Vec<(String, DateTime<Utc>)>, Vec<Job>), RepoError> {
-    #[derive(SurrealValue)]
-    struct VersionRow {
-        id: RecordId,
-        updated_at: DateTime<Utc>,
-    }
-    const VERSIONS: &str = "SELECT id, updated_at FROM $known WHERE status = 'published' AND review = 'approved' \
-                            AND (expires_at = NONE OR expires_at > $now);";
-    const LISTED: &str = "SELECT *, '' AS description FROM $unknown;";
     let (versions, jobs) = match (known.is_empty(), unknown.is_empty()) {
         (true, true) => return Ok((Vec::new(), Vec::new())),
         (false, true) => (public_versions(ex, known, now).await?, Vec::new()),
         (true, false) => (Vec::new(), find_many_listed(ex, unknown).await?),
         (false, false) => {
             let mut response = ex
-                .query(format!("{VERSIONS} {LISTED}"))
+                .query(format!("{PUBLIC_VERSIONS} {LISTED}"))
                 .bind(("known", record_ids("job", known)))
                 .bind(("unknown", record_ids("job", unknown)))
                 .bind(("now", now))
                 .await?;
-            let versions: Vec<VersionRow> = response.take(0)?;
-            let jobs = rows_of(response.take(1)?)?;
-            (versions.into_iter().map(|r| (key_string(&r.id), r.updated_at)).collect(), jobs)
+            let versions = versions_of(response.take(0)?);
+            (versions, rows_of(response.take(1)?)?)
         }
     };
     Ok((versions, jobs))

@@ -1,4 +1,4 @@
-//! Public job search: a query to the full-text index, then one light read of the page's jobs
+//! Public job search: a query to the full-text index, then one read of the page's jobs
 //! in the database, keeping only those that are public there (an index a moment behind cannot
 //! leak a closed or draft job; see below for how long a confirmed page is trusted). Index
 //! searches run on the blocking pool, a bounded number at a time, so a burst of searches
@@ -429,8 +429,8 @@ pub async fn search(ctx: &Context, params: SearchParams) -> Result<SearchResult,
     Ok(SearchResult { jobs, total: hits.total, facets: hits.facets, sort, mode })
 }
 
-/// The jobs of `ids` that are public now, in that order, with their companies: one light read
-/// of their versions, then a full read of only those not remembered at that version. A page
+/// The jobs of `ids` that are public now, in that order, with their companies: one read of the
+/// versions of those remembered and the listings of the others (see [`read_listings`]). A page
 /// the database confirmed a moment ago (see [`PAGE_RECHECK`]) is not read again.
 async fn listings(ctx: &Context, ids: &[String], now: DateTime<Utc>) -> Result<Vec<Arc<(Job, Company)>>, ServiceError> {
     // All taken before the read: a write after them makes this page ask again.
