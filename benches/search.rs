@@ -426,7 +426,7 @@ fn surreal_writes(runtime: &tokio::runtime::Runtime, file: &Path, count: u64, di
         let started = Instant::now();
         for chunk in jobs.chunks(500) {
             let tx = db.begin().await.unwrap();
-            jobportal::repositories::jobs::insert_new(&tx, chunk).await.unwrap();
+            jobportal::repositories::jobs::insert_new(&tx, chunk).await.unwrap().expect("the jobs are new");
             tx.commit().await.unwrap();
         }
         let table = jobs.len() as f64 / started.elapsed().as_secs_f64();

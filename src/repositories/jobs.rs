@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use surrealdb::types::{RecordId, SurrealValue};
 
-use super::{Count, RepoError, key_string, unexpected};
+use super::{Count, RepoError, key_string, record_exists, unexpected};
 use crate::db::Executor;
 use crate::models::job::{
     EmploymentType, Job, JobFields, JobStatus, Location, Review, Salary, SalaryPeriod, Seniority, Workplace,
@@ -257,16 +257,20 @@ impl JobWrite {
 
 /// Creates imported jobs that do not exist yet, in one statement that returns nothing (the
 /// cheapest write SurrealDB has: no per-row duplicate handling, no rows sent back); the jobs
-/// are returned as written, with `now` as their creation and update time. A job that exists
-/// already fails the statement, and with it the transaction.
-pub async fn insert_new(ex: &impl Executor, jobs: &[NewJob]) -> Result<Vec<Job>, RepoError> {
+/// are returned as written, with `now` as their creation and update time. `None` when one of
+/// them exists already: the statement wrote nothing, and the transaction cannot be committed.
+pub async fn insert_new(ex: &impl Executor, jobs: &[NewJob]) -> Result<Option<Vec<Job>>, RepoError> {
     if jobs.is_empty() {
-        return Ok(Vec::new());
+        return Ok(Some(Vec::new()));
     }
     let now = Utc::now();
     let rows: Vec<JobWrite> = jobs.iter().map(|job| JobWrite::new(job, now)).collect();
-    ex.query("INSERT INTO job $rows RETURN NONE").bind(("rows", rows)).await?.check()?;
-    Ok(jobs
+    match ex.query("INSERT INTO job $rows RETURN NONE").bind(("rows", rows)).await?.check() {
+        Ok(_) => {}
+        Err(err) if record_exists(&err) => return Ok(None),
+        Err(err) => return Err(err.into()),
+    }
+    Ok(Some(jobs
         .iter()
         .map(|job| Job {
             id: job.id.clone(),
@@ -283,7 +287,7 @@ pub async fn insert_new(ex: &impl Executor, jobs: &[NewJob]) -> Result<Vec<Job>,
             created_at: now,
             updated_at: now,
         })
-        .collect())
+        .collect()))
 }
 
 /// Stores imported jobs in one statement: new ones are created, existing ones (same id) get

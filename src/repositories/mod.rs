@@ -53,6 +53,11 @@ fn unique_index_violated(err: &surrealdb::Error) -> Option<String> {
     tail.trim_start().starts_with("already contains").then(|| name.to_owned())
 }
 
+/// Whether a write failed because a record it creates exists already.
+pub(crate) fn record_exists(err: &surrealdb::Error) -> bool {
+    matches!(err.already_exists_details(), Some(surrealdb::types::AlreadyExistsError::Record { .. }))
+}
+
 /// The key of a record id as the string the API shows (`user:abc` → `abc`).
 pub(crate) fn key_string(id: &RecordId) -> String {
     match &id.key {

@@ -213,6 +213,65 @@ async fn killed_halfway_and_run_again_it_ends_exactly_like_one_clean_run() {
     assert_eq!(body["total"], 1800);
 }
 
+/// Batches of new jobs are inserted without reading first, and a batch that meets stored jobs
+/// goes back to comparing them: a file whose batches are all new, then new and stored mixed
+/// (some changed), then all new again counts and stores each job as one careful pass would.
+#[tokio::test]
+async fn batches_of_new_stored_and_changed_jobs_are_each_counted_and_stored() {
+    let (dir, data) = workdir();
+    let fixture: Vec<Value> = std::fs::read_to_string(FIXTURE).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let first = dir.path().join("first.jsonl");
+    std::fs::write(&first, fixture[..100].iter().map(|r| format!("{r}\n")).collect::<String>()).unwrap();
+    let (code, out, err) = import(&data, &[first.to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}{err}");
+
+    // 50 new, then the 100 stored ones (every other one retitled), then 150 new: in batches of
+    // 25 that is two all-new batches, four mixed, six all-new.
+    let mut second = String::new();
+    for record in &fixture[100..150] {
+        second.push_str(&format!("{record}\n"));
+    }
+    for (n, record) in fixture[..100].iter().enumerate() {
+        let mut record = record.clone();
+        if n % 2 == 1 {
+            record["title"] = json!(format!("Retitled {n}"));
+        }
+        second.push_str(&format!("{record}\n"));
+    }
+    for record in &fixture[150..300] {
+        second.push_str(&format!("{record}\n"));
+    }
+    let second_file = dir.path().join("second.jsonl");
+    std::fs::write(&second_file, second).unwrap();
+    let (code, out, err) = import(&data, &["--batch-size", "25", second_file.to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("200 created, 50 updated, 50 unchanged, 0 invalid"), "{out}");
+
+    // The database holds each job once, as the file last described it; so does the index.
+    let (once, _) = {
+        let (clean_dir, clean) = workdir();
+        let all = clean_dir.path().join("all.jsonl");
+        let mut text = String::new();
+        for (n, record) in fixture.iter().enumerate() {
+            let mut record = record.clone();
+            if n < 100 && n % 2 == 1 {
+                record["title"] = json!(format!("Retitled {n}"));
+            }
+            text.push_str(&format!("{record}\n"));
+        }
+        std::fs::write(&all, text).unwrap();
+        let (code, out, err) = import(&clean, &[all.to_str().unwrap()]);
+        assert_eq!(code, 0, "{out}{err}");
+        (contents(&clean).await, clean_dir)
+    };
+    assert_eq!(contents(&data).await, once);
+    let server = ServeProcess::start(&data);
+    let body: Value = reqwest::get(server.url("/api/v1/jobs?q=retitled&limit=100")).await.unwrap().json().await.unwrap();
+    assert_eq!(body["total"], 50, "{body}");
+    let body: Value = reqwest::get(server.url("/api/v1/jobs?limit=1")).await.unwrap().json().await.unwrap();
+    assert_eq!(body["total"], 300);
+}
+
 #[tokio::test]
 async fn admins_import_over_http_as_a_task_and_poll_its_summary() {
     let dir = tempfile::tempdir().unwrap();

@@ -159,15 +159,16 @@ async fn four_runners_at_once_apply_each_migration_exactly_once() {
     );
 }
 
-/// Migration 0007 moved the job table's checks from ASSERT expressions to literal types: a job
-/// stored before it reads the same after it, and the database still refuses the values no
-/// service writes.
+/// Migration 0007 moved the job table's checks from ASSERT expressions to literal types, and
+/// 0008 made the table SCHEMALESS: a job stored before them reads the same after them, and the
+/// database still refuses the values no service writes (types, literals, record links, a
+/// READONLY field).
 #[tokio::test]
 async fn jobs_stored_before_the_literal_types_read_the_same_and_bad_values_are_still_refused() {
     use jobportal::db::Executor;
     let db = memory_db().await;
     let before: Vec<Migration> = MIGRATIONS.iter().copied().filter(|m| m.version < 7).collect();
-    assert_eq!(before.len() + 1, MIGRATIONS.len(), "this test knows the migrations up to 0007");
+    assert_eq!(before.len() + 2, MIGRATIONS.len(), "this test knows the migrations up to 0008");
     Migrator::with_migrations(&db, &before).apply(|_| {}).await.unwrap();
     let job = "CREATE job:old SET company = company:acme, title = 'Rust Engineer', country_code = 'PT', \
                workplace = 'hybrid', employment_type = 'full_time', seniority = 'senior', salary_currency = 'EUR', \
@@ -197,6 +198,11 @@ async fn jobs_stored_before_the_literal_types_read_the_same_and_bad_values_are_s
         let result = db.query(sql).bind(("id", format!("bad{n}"))).await.unwrap().check();
         assert!(result.is_err(), "{bad} was accepted");
     }
+    let result = db.query("UPDATE job:old SET created_at = d'2020-01-01T00:00:00Z'").await.unwrap().check();
+    assert!(result.is_err(), "a READONLY field was changed");
+    let info: Option<serde_json::Value> = db.query("INFO FOR TABLE job").await.unwrap().take(0).unwrap();
+    let info = info.expect("the job table is described").to_string();
+    assert!(info.contains("DEFINE FIELD view_count ON job TYPE int DEFAULT 0"), "{info}");
     let fine = "CREATE job:new SET company = company:acme, title = 'T', source = 'feed', external_id = 'new', \
                 content_hash = 'h', workplace = 'remote', status = 'draft'";
     db.query(fine).await.unwrap().check().unwrap();

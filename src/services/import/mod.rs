@@ -10,6 +10,8 @@ pub mod formats;
 
 use std::collections::HashMap;
 use std::io::Read;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
@@ -388,11 +390,14 @@ fn job_id(record: &ImportRecord) -> String {
 /// Writes the jobs of one batch in one transaction (their companies exist, see
 /// [`ensure_companies`]; `ids` are the records' [`job_id`]s, in order); returns what happened
 /// to each (created, updated, unchanged) and the jobs it wrote (for the index).
+/// `found_stored` says whether the last batch read found any of its jobs stored already, and
+/// is updated by this one's.
 async fn write_jobs(
     ctx: &Context,
     batch: &[ImportRecord],
     ids: &[String],
     company_of: &HashMap<String, String>,
+    found_stored: &AtomicBool,
 ) -> Result<(ImportSummary, Vec<Job>), ServiceError> {
     let mut summary = ImportSummary::default();
     let mut jobs: Vec<NewJob> = Vec::with_capacity(batch.len());
@@ -428,10 +433,23 @@ async fn write_jobs(
             }
         }
     }
+    if !found_stored.load(Ordering::Relaxed) {
+        // The last batch found none of its jobs stored: most likely none of these are either
+        // (a first import, or the part of one a killed run did not reach), so insert them
+        // without reading first. Reading 500 ids that are not there costs a tenth of the write.
+        let tx = ctx.db.begin().await?;
+        if let Some(written) = repositories::jobs::insert_new(&tx, &jobs).await? {
+            tx.commit().await?;
+            summary.created += written.len() as u64;
+            return Ok((summary, written));
+        }
+        tx.cancel().await;
+    }
     let tx = ctx.db.begin().await?;
     let ids: Vec<String> = jobs.iter().map(|j| j.id.clone()).collect();
     let existing: HashMap<String, String> =
         repositories::jobs::hashes(&tx, &ids).await?.into_iter().collect();
+    found_stored.store(!existing.is_empty(), Ordering::Relaxed);
     let mut created = Vec::with_capacity(jobs.len());
     let mut changed = Vec::new();
     for job in jobs {
@@ -447,7 +465,9 @@ async fn write_jobs(
             }
         }
     }
-    let mut written = repositories::jobs::insert_new(&tx, &created).await?;
+    let mut written = repositories::jobs::insert_new(&tx, &created)
+        .await?
+        .ok_or_else(|| ServiceError::Conflict(super::error::ConflictKind::Concurrent, "a job was created while its batch was written".into()))?;
     written.extend(repositories::jobs::upsert_many(&tx, &changed).await?);
     tx.commit().await?;
     Ok((summary, written))
@@ -470,6 +490,8 @@ struct InFlight {
 struct Writes {
     in_flight: std::collections::VecDeque<InFlight>,
     index: IndexPipeline,
+    /// See [`write_jobs`]: false until a batch finds jobs stored already.
+    found_stored: Arc<AtomicBool>,
 }
 
 impl Writes {
@@ -490,11 +512,12 @@ impl Writes {
             self.finish_oldest(ctx, summary, progress).await?;
         }
         let ctx = ctx.clone();
+        let found_stored = Arc::clone(&self.found_stored);
         let task = tokio::spawn(async move {
             // A write conflict (another transaction touched the same rows) is retried.
             let mut attempt = 0;
             loop {
-                match write_jobs(&ctx, &batch, &ids, &company_of).await {
+                match write_jobs(&ctx, &batch, &ids, &company_of, &found_stored).await {
                     Err(ServiceError::Conflict(super::error::ConflictKind::Concurrent, _)) if attempt < 5 => attempt += 1,
                     other => return other,
                 }
