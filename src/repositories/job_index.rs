@@ -336,8 +336,9 @@ fn analyzer() -> Result<TextAnalyzer, IndexError> {
         .build())
 }
 
-/// At most this many words' stems are remembered by one analyzer.
-const STEMS_KEPT: usize = 100_000;
+/// At most this many words' stems are remembered by one analyzer (about 2 MB): the common
+/// words, which are most of any text, are seen first.
+const STEMS_KEPT: usize = 20_000;
 
 /// English (Porter2) stemming, as tantivy's `Stemmer` does it, with the stems of the words
 /// seen before remembered: an import stems the same few thousand words millions of times, and

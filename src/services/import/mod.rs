@@ -465,9 +465,10 @@ async fn write_jobs(
             }
         }
     }
-    let mut written = repositories::jobs::insert_new(&tx, &created)
-        .await?
-        .ok_or_else(|| ServiceError::Conflict(super::error::ConflictKind::Concurrent, "a job was created while its batch was written".into()))?;
+    // A job read as absent but there at the insert was created meanwhile: retried as a conflict.
+    let created_meanwhile =
+        || ServiceError::Conflict(super::error::ConflictKind::Concurrent, "a job was created while its batch was written".into());
+    let mut written = repositories::jobs::insert_new(&tx, &created).await?.ok_or_else(created_meanwhile)?;
     written.extend(repositories::jobs::upsert_many(&tx, &changed).await?);
     tx.commit().await?;
     Ok((summary, written))
