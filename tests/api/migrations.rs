@@ -203,6 +203,9 @@ async fn jobs_stored_before_the_literal_types_read_the_same_and_bad_values_are_s
     let info: Option<serde_json::Value> = db.query("INFO FOR TABLE job").await.unwrap().take(0).unwrap();
     let info = info.expect("the job table is described").to_string();
     assert!(info.contains("DEFINE FIELD view_count ON job TYPE int DEFAULT 0"), "{info}");
+    let db_info: Option<serde_json::Value> = db.query("INFO FOR DB").await.unwrap().take(0).unwrap();
+    let table = db_info.expect("the database is described")["tables"]["job"].to_string();
+    assert!(table.contains("SCHEMALESS"), "{table}");
     let fine = "CREATE job:new SET company = company:acme, title = 'T', source = 'feed', external_id = 'new', \
                 content_hash = 'h', workplace = 'remote', status = 'draft'";
     db.query(fine).await.unwrap().check().unwrap();
