@@ -385,8 +385,8 @@ pub async fn sync_company(ctx: &Context, company_id: &str) -> Result<(), Service
     }
 }
 
-/// The distinct companies of some jobs.
-fn company_ids<'a>(jobs: impl IntoIterator<Item = &'a Job>) -> Vec<String> {
+/// The distinct company ids of some jobs, sorted.
+pub(crate) fn company_ids<'a>(jobs: impl IntoIterator<Item = &'a Job>) -> Vec<String> {
     let mut ids: Vec<String> = jobs.into_iter().map(|j| j.company_id.clone()).collect();
     ids.sort();
     ids.dedup();

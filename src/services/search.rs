@@ -181,19 +181,17 @@ impl Listings {
     /// memory, the others from the database (and remembered, unless a company changed since
     /// `epoch` began). A company that no longer exists is missing.
     async fn companies(&self, ctx: &Context, jobs: &[Job], epoch: u64) -> Result<HashMap<String, Company>, ServiceError> {
-        let mut wanted: Vec<&str> = jobs.iter().map(|job| job.company_id.as_str()).collect();
-        wanted.sort_unstable();
-        wanted.dedup();
+        let wanted = super::jobs::company_ids(jobs);
         let mut found = HashMap::with_capacity(wanted.len());
         let mut missing = Vec::new();
         {
             let companies = self.lock_companies();
             for id in wanted {
-                match companies.get(id) {
+                match companies.get(&id) {
                     Some((read_at, company)) if read_at.elapsed() < LISTING_MAX_AGE => {
-                        found.insert(id.to_owned(), company.clone());
+                        found.insert(id, company.clone());
                     }
-                    _ => missing.push(id.to_owned()),
+                    _ => missing.push(id),
                 }
             }
         }
