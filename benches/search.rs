@@ -6,7 +6,8 @@
 //!    so each combination is new, with generated skills, salaries and descriptions.
 //! 2. Imports them with `jobportal import-jobs` and reports records/s and the peak RSS, beside
 //!    SurrealDB's own write path for the same jobs: into the job table alone, and into a
-//!    schemaless table without indexes.
+//!    schemaless table without indexes, measured just before and just after the imports (the
+//!    machine's speed drifts; the two show by how much during the run).
 //! 3. Serves them with `jobportal serve` and loads typical searches with wrk at 1 and 32
 //!    connections, beside `/healthz` on the same server (the floor): p50, p99, requests/s.
 //!    The job vectors (scaled from real embeddings of every distinct title, see
@@ -392,9 +393,9 @@ fn surreal_fulltext(runtime: &tokio::runtime::Runtime, file: &Path, count: u64, 
 /// The database's own write path for the same jobs, one 500-row transaction at a time, in
 /// this process on disk (surrealkv, as `import-jobs`): into the job table as migrated (its
 /// types and indexes), and the input records as they are into a schemaless table without
-/// indexes, SurrealDB's floor. The gap between the two is the job table's cost.
-/// Returns records/s of the two.
-fn surreal_writes(runtime: &tokio::runtime::Runtime, file: &Path, count: u64, dir: &Path) -> (f64, f64) {
+/// indexes, SurrealDB's floor. The gap between the two is the job table's cost. `db_dir` is
+/// the database's directory (a new one). Returns records/s of the two.
+fn surreal_writes(runtime: &tokio::runtime::Runtime, file: &Path, count: u64, db_dir: &Path) -> (f64, f64) {
     use jobportal::models::job::Review;
     use jobportal::repositories::jobs::NewJob;
     let reader = std::io::BufReader::new(std::fs::File::open(file).unwrap());
@@ -420,7 +421,7 @@ fn surreal_writes(runtime: &tokio::runtime::Runtime, file: &Path, count: u64, di
         });
     }
     runtime.block_on(async {
-        let config = DbConfig { url: format!("surrealkv://{}", dir.join("writes").display()), ..DbConfig::memory() };
+        let config = DbConfig { url: format!("surrealkv://{}", db_dir.display()), ..DbConfig::memory() };
         let db = Database::connect(&config).await.unwrap();
         jobportal::db::migrations::Migrator::new(&db).apply(|_| {}).await.unwrap();
         let started = Instant::now();
@@ -546,7 +547,9 @@ fn main() {
         source_path.display()
     );
 
-    // Import.
+    // Import, between two measures of SurrealDB's own write path.
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    let before = surreal_writes(&runtime, &file, jobs, &dir.path().join("writes-before"));
     let mut command = jobportal(&data);
     command.args(["import-jobs", "--source", "bench"]).arg(&file);
     let (elapsed, peak_kib, out) = run_measured(command);
@@ -568,12 +571,22 @@ fn main() {
         again_kib as f64 / 1024.0
     );
 
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
-    let (table, bare) = surreal_writes(&runtime, &file, jobs, dir.path());
+    let after = surreal_writes(&runtime, &file, jobs, &dir.path().join("writes-after"));
     let import_rate = jobs as f64 / elapsed.as_secs_f64();
-    println!("SurrealDB alone, the same jobs in 500-row transactions one at a time (in-process, on disk):");
-    println!("  into the job table (its types and indexes): {table:.0} records/s; import-jobs is {:.2}x that", import_rate / table);
-    println!("  into a schemaless table without indexes:    {bare:.0} records/s; import-jobs is {:.2}x that", import_rate / bare);
+    println!(
+        "SurrealDB alone, the same jobs in 500-row transactions one at a time (in-process, on disk), \
+         just before and just after the imports:"
+    );
+    for (name, first, last) in [
+        ("into the job table (its types and indexes):", before.0, after.0),
+        ("into a schemaless table without indexes:   ", before.1, after.1),
+    ] {
+        println!(
+            "  {name} {first:.0} and {last:.0} records/s; import-jobs is {:.2}x and {:.2}x that",
+            import_rate / first,
+            import_rate / last
+        );
+    }
     if std::env::var("BENCH_ONLY").is_ok_and(|v| v == "import") {
         return;
     }
