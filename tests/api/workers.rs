@@ -207,8 +207,14 @@ async fn two_workers_racing_on_a_thousand_tasks_run_each_exactly_once() {
             .unwrap();
     }
     let registry = Arc::new(Registry::new().register::<Count>());
-    let first = runner::start(context(&app, 2), registry.clone(), &context(&app, 2).config);
-    let second = runner::start(context(&app, 2), registry, &context(&app, 2).config);
+    // The race under test is two claims of one task. A lease that runs out lets another worker
+    // run the task again by design (see the lease test below), and on a loaded machine a
+    // worker can stall for the 2 s lease of the other tests between its claim and its
+    // `complete`; so these leases cannot run out.
+    let mut config = context(&app, 2).config.clone();
+    config.lease = Duration::from_secs(120);
+    let first = runner::start(context(&app, 2), registry.clone(), &config);
+    let second = runner::start(context(&app, 2), registry, &config);
     eventually(Duration::from_secs(120), "a thousand tasks done", || async {
         count_with(&app, TaskStatus::Done).await == 1000
     })
