@@ -117,6 +117,28 @@ struct Worker {
     state: Arc<RunnerState>,
 }
 
+/// Records a task's outcome, again while the write fails with a transaction conflict (another
+/// worker's claim touching the same rows at that moment). An outcome that is not recorded
+/// leaves the task `running` under this worker, and once its lease runs out another worker
+/// runs it again.
+async fn settle<T, F, Fut>(mut write: F) -> Result<T, repositories::RepoError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, repositories::RepoError>>,
+{
+    let mut conflicts = 0;
+    loop {
+        match write().await {
+            Err(err) if err.is_conflict() && conflicts < 20 => {
+                conflicts += 1;
+                let pause = rand::rng().random_range(5..50);
+                tokio::time::sleep(Duration::from_millis(pause)).await;
+            }
+            other => return other,
+        }
+    }
+}
+
 impl Worker {
     async fn run(mut self) {
         let db = self.ctx.services.db.clone();
@@ -167,7 +189,7 @@ impl Worker {
             tracing::error!(parent: &span, "{message}");
             let retry =
                 retry_at(&attempt, self.config.backoff_base, self.config.backoff_max, Utc::now());
-            let _ = repositories::tasks::fail(&db, &task.id, &self.id, &message, retry).await;
+            let _ = settle(|| repositories::tasks::fail(&db, &task.id, &self.id, &message, retry)).await;
             return;
         };
         let mut work = tokio::spawn(handler(self.ctx.clone(), task.payload.clone(), attempt.clone()));
@@ -187,7 +209,7 @@ impl Worker {
                     if changed.is_ok() && *self.abort.borrow() {
                         work.abort();
                         let _ = work.await;
-                        let _ = repositories::tasks::hand_back(&db, &task.id, &self.id).await;
+                        let _ = settle(|| repositories::tasks::hand_back(&db, &task.id, &self.id)).await;
                         self.ctx.metrics.observe_task(&task.kind, "handed_back", started.elapsed().as_secs_f64());
                         tracing::info!(parent: &span, "handed back at shutdown");
                         return;
@@ -199,7 +221,7 @@ impl Worker {
         let mut permanent = false;
         let error = match result {
             Ok(Ok(())) => {
-                match repositories::tasks::complete(&db, &task.id, &self.id).await {
+                match settle(|| repositories::tasks::complete(&db, &task.id, &self.id)).await {
                     Ok(true) => tracing::debug!(parent: &span, seconds, "task done"),
                     Ok(false) => {
                         tracing::warn!(parent: &span, "task finished after its lease was taken over")
@@ -229,7 +251,7 @@ impl Worker {
         } else {
             tracing::error!(parent: &span, error = %error, "task failed for the last time");
         }
-        if let Err(err) = repositories::tasks::fail(&db, &task.id, &self.id, &error, retry).await {
+        if let Err(err) = settle(|| repositories::tasks::fail(&db, &task.id, &self.id, &error, retry)).await {
             tracing::error!(parent: &span, error = %err, "recording a task failure failed");
         }
         self.ctx.metrics.observe_task(&task.kind, outcome, seconds);

@@ -208,17 +208,23 @@ async fn two_workers_racing_on_a_thousand_tasks_run_each_exactly_once() {
     }
     let registry = Arc::new(Registry::new().register::<Count>());
     // The race under test is two claims of one task. A lease that runs out lets another worker
-    // run the task again by design (see the lease test below), and on a loaded machine a
-    // worker can stall for the 2 s lease of the other tests between its claim and its
-    // `complete`; so these leases cannot run out.
+    // run the task again by design (the lease test below), so these leases cannot run out: a
+    // task whose outcome was not recorded stays `running` and is listed when the wait ends.
     let mut config = context(&app, 2).config.clone();
     config.lease = Duration::from_secs(120);
     let first = runner::start(context(&app, 2), registry.clone(), &config);
     let second = runner::start(context(&app, 2), registry, &config);
-    eventually(Duration::from_secs(120), "a thousand tasks done", || async {
-        count_with(&app, TaskStatus::Done).await == 1000
-    })
-    .await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
+    while count_with(&app, TaskStatus::Done).await < 1000 {
+        if tokio::time::Instant::now() >= deadline {
+            let mut left = Vec::new();
+            for status in [TaskStatus::Queued, TaskStatus::Running, TaskStatus::Failed, TaskStatus::Dead] {
+                left.extend(repositories::tasks::list(&app.db, Some(status), Some("test_count"), 10, 0).await.unwrap().0);
+            }
+            panic!("not all thousand tasks done after 120 s; some of those left: {left:#?}");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     first.shutdown(Duration::from_secs(5)).await;
     second.shutdown(Duration::from_secs(5)).await;
     let counts = runs(&run);
