@@ -4,7 +4,7 @@
 //! panic is an ordinary failure. Failures retry with exponential backoff and jitter until the
 //! task's attempts run out (`dead`). On shutdown the loops stop claiming; running tasks get the
 //! grace period to finish, then are cancelled and handed back to the queue without counting
-//! the attempt.
+//! the attempt. An outcome whose write meets a transaction conflict is written again.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
