@@ -31,6 +31,7 @@ use crate::core::security::{self, TokenKeys};
 use crate::db::Database;
 use crate::repositories::job_index::JobIndex;
 use crate::services::Context;
+use crate::services::resume_parser::isolated::DocumentReader;
 use crate::workers::WorkersStatus;
 use error::{ApiError, ErrorCode};
 
@@ -60,6 +61,7 @@ impl AppState {
             jobs_index: Arc::new(JobIndex::open(None).expect("an in-memory index opens")),
             ai: Arc::new(crate::ai::Ai::new(&config.models_dir)),
             listings: Arc::default(),
+            documents: Arc::new(DocumentReader::new(&config.documents)),
         };
         let limits = Arc::new(RateLimits::new(&config.rate_limits));
         Self {

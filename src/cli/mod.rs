@@ -8,6 +8,7 @@ pub mod admin;
 pub mod completions;
 pub mod import_jobs;
 pub mod migrate;
+pub mod parse_document;
 pub mod serve;
 pub mod worker;
 
@@ -16,6 +17,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 use crate::core::config::GlobalOpts;
+use crate::services::resume_parser::isolated;
 
 /// A self-hosted job portal in one binary: HTTP API, embedded database, background workers.
 #[derive(Parser, Debug)]
@@ -43,11 +45,18 @@ pub enum Command {
     Admin(admin::AdminCommand),
     /// Print a shell completion script
     Completions(completions::CompletionsArgs),
+    /// Read one document from standard input and print its text as JSON (run by the server in a
+    /// child process)
+    #[command(hide = true)]
+    ParseDocument(parse_document::ParseDocumentArgs),
 }
 
 /// Entry point of the binary.
 pub fn main() -> ExitCode {
-    if let Err(err) = load_dotenv() {
+    // The document reader's child reads no `.env`: it runs with nothing of the server's settings.
+    let reads_a_document = std::env::args_os().nth(1).is_some_and(|a| a == isolated::COMMAND);
+    let dotenv = if reads_a_document { Ok(()) } else { load_dotenv() };
+    if let Err(err) = dotenv {
         eprintln!("error: {err:#}");
         return ExitCode::FAILURE;
     }
@@ -75,6 +84,9 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
     if let Command::Completions(args) = &command {
         return completions::run(args);
     }
+    if let Command::ParseDocument(args) = &command {
+        return parse_document::run(args);
+    }
     let config = global.resolve()?;
     crate::core::logging::init(&config.log);
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -89,6 +101,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             Command::ImportJobs(args) => import_jobs::run(config, args).await,
             Command::Admin(command) => admin::run(config, command).await,
             Command::Completions(args) => completions::run(&args),
+            Command::ParseDocument(args) => parse_document::run(&args),
         }
     })
 }

@@ -120,6 +120,7 @@ pub(crate) fn offline_context(config: &Config, db: &Database) -> anyhow::Result<
         jobs_index: open_jobs_index(config)?,
         ai: Arc::new(crate::ai::Ai::new(&config.models_dir)),
         listings: Arc::default(),
+        documents: Arc::new(crate::services::resume_parser::isolated::DocumentReader::new(&serve.documents)),
     })
 }
 

@@ -183,7 +183,8 @@ pub struct GlobalOpts {
     #[arg(long, env = env::LOG_FORMAT, default_value = "auto", value_name = "FORMAT", global = true)]
     pub log_format: String,
 
-    /// Log filter in tracing's syntax, e.g. "info" or "info,jobportal=debug"
+    /// Log filter in tracing's syntax, e.g. "info" or "info,hnsw_rs=info": a bare level is that
+    /// of jobportal's own lines, other crates log at warn unless named
     #[arg(long, env = env::LOG, default_value = "info", value_name = "FILTER", global = true)]
     pub log: String,
 }
@@ -656,6 +657,35 @@ impl Default for AuthConfig {
     }
 }
 
+/// How the server reads uploaded documents: in a child process under these limits
+/// (`services::resume_parser::isolated`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DocumentsConfig {
+    /// The program whose `parse-document` command reads documents; `None` is this executable.
+    pub program: Option<PathBuf>,
+    pub limits: crate::core::sandbox::Limits,
+    /// Documents read at once; `None` is one per core.
+    pub concurrency: Option<usize>,
+}
+
+impl Default for DocumentsConfig {
+    fn default() -> Self {
+        Self {
+            program: None,
+            limits: crate::core::sandbox::Limits {
+                // Four times the most a PDF's streams may decode to: the reader keeps a
+                // stream's encoded and decoded bytes while it works.
+                memory: 512 * 1024 * 1024,
+                cpu: Duration::from_secs(10),
+                wall: Duration::from_secs(15),
+                // The text of `MAX_TEXT_CHARS` characters of a resume, at four bytes each, escaped in JSON.
+                output: 8 * 1024 * 1024,
+            },
+            concurrency: None,
+        }
+    }
+}
+
 /// The resolved settings of `serve`.
 #[derive(Debug, Clone)]
 pub struct ServeConfig {
@@ -681,6 +711,8 @@ pub struct ServeConfig {
     pub data_dir: PathBuf,
     /// The model weights (`embed/`, `llm/`).
     pub models_dir: PathBuf,
+    /// How uploaded documents are read.
+    pub documents: DocumentsConfig,
 }
 
 impl Default for ServeConfig {
@@ -701,6 +733,7 @@ impl Default for ServeConfig {
             resume_max_size: 5 * 1024 * 1024,
             data_dir: std::env::temp_dir().join("jobportal"),
             models_dir: PathBuf::from("models"),
+            documents: DocumentsConfig::default(),
         }
     }
 }
@@ -904,6 +937,7 @@ impl ServeOpts {
         Ok(ServeConfig {
             data_dir: PathBuf::new(),
             models_dir: PathBuf::new(),
+            documents: DocumentsConfig::default(),
             moderate_unverified,
             resume_max_size,
             addr,

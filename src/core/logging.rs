@@ -17,9 +17,30 @@ use crate::core::config::{LogConfig, LogFormat};
 /// overrides them.
 const QUIET_DEPENDENCIES: &str = "surrealdb=warn,surrealdb_core=warn,surrealkv=error";
 
+/// Levels from the quietest to the most verbose, as tracing spells them.
+const LEVELS: [&str; 6] = ["off", "error", "warn", "info", "debug", "trace"];
+
 /// The filter in effect for a `JOBPORTAL_LOG` value.
+///
+/// A bare level (`info`) is the level of jobportal's own lines; every other crate stays at
+/// `warn` at most, because third-party crates log their internals at `info` (the vector index
+/// prints its configuration with the build machine's file paths). Directives that name a
+/// target (`hnsw_rs=info`) are kept as written and win over these defaults.
 pub fn filter(user: &str) -> String {
-    format!("{QUIET_DEPENDENCIES},{user}")
+    let mut others = "warn";
+    let mut directives = vec![QUIET_DEPENDENCIES.to_owned()];
+    for directive in user.split(',').map(str::trim).filter(|d| !d.is_empty()) {
+        let bare = directive.to_ascii_lowercase();
+        match LEVELS.iter().position(|l| *l == bare) {
+            Some(level) => {
+                others = LEVELS[level.min(2)];
+                directives.push(format!("jobportal={bare}"));
+            }
+            None => directives.push(directive.to_owned()),
+        }
+    }
+    directives.insert(0, others.to_owned());
+    directives.join(",")
 }
 
 /// Installs the global subscriber. Calling it twice (as tests do) keeps the first one.
@@ -44,4 +65,29 @@ pub fn init(config: &LogConfig) {
     };
     // An error means a subscriber is already installed, which is fine.
     drop(result);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::filter;
+
+    #[test]
+    fn a_bare_level_is_ours_and_other_crates_stay_at_warn() {
+        assert_eq!(filter("info"), "warn,surrealdb=warn,surrealdb_core=warn,surrealkv=error,jobportal=info");
+        assert!(filter("debug").starts_with("warn,"));
+    }
+
+    #[test]
+    fn a_quieter_bare_level_quiets_everything() {
+        assert!(filter("error").starts_with("error,"));
+        assert!(filter("off").starts_with("off,") && filter("off").ends_with("jobportal=off"));
+    }
+
+    #[test]
+    fn directives_naming_a_target_are_kept_after_the_defaults() {
+        let f = filter("info,hnsw_rs=info");
+        assert!(f.ends_with("jobportal=info,hnsw_rs=info"), "{f}");
+        let parsed = tracing_subscriber::EnvFilter::builder().parse(&f);
+        assert!(parsed.is_ok(), "{f}");
+    }
 }

@@ -44,6 +44,8 @@ pub struct Context {
     pub ai: Arc<crate::ai::Ai>,
     /// Jobs as search pages list them, remembered by version.
     pub listings: Arc<search::Listings>,
+    /// Reads uploaded documents in child processes.
+    pub documents: Arc<resume_parser::isolated::DocumentReader>,
 }
 
 /// The authenticated caller of a request.

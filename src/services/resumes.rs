@@ -1,10 +1,7 @@
-//! Resumes: upload (the kind read from the bytes), parsing on the blocking pool, the
+//! Resumes: upload (the kind read from the bytes), reading in a child process, the
 //! candidate's corrections, re-parsing, the default resume, download and deletion.
 
-use std::sync::{Arc, OnceLock};
-
 use sha2::{Digest, Sha256};
-use tokio::sync::Semaphore;
 
 use super::error::ConflictKind;
 use super::resume_parser::{self, Analysis, FileKind, PARSER_VERSION, Unsupported};
@@ -16,23 +13,16 @@ use crate::utils::skills;
 /// The most resumes one candidate keeps.
 pub const MAX_RESUMES: u64 = 20;
 
-fn parse_permits() -> &'static Arc<Semaphore> {
-    static PERMITS: OnceLock<Arc<Semaphore>> = OnceLock::new();
-    PERMITS.get_or_init(|| Arc::new(Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get()))))
-}
-
-/// Parses on the blocking pool, a bounded number at a time.
-async fn analyse(bytes: bytes::Bytes, kind: Option<FileKind>) -> Result<Result<Analysis, Unsupported>, ServiceError> {
-    let permit = parse_permits().clone().acquire_owned().await.map_err(|e| ServiceError::Internal(e.into()))?;
-    tokio::task::spawn_blocking(move || {
-        let _permit = permit;
-        match kind {
-            Some(kind) => Ok(resume_parser::analyse_kind(kind, &bytes)),
-            None => resume_parser::analyse(&bytes),
-        }
-    })
-    .await
-    .map_err(|e| ServiceError::Internal(anyhow::anyhow!("parsing a resume: {e}")))
+/// Reads the document in a child process (a bounded number at a time), then parses the
+/// profile from its text on the blocking pool.
+async fn analyse(ctx: &Context, bytes: &[u8], kind: Option<FileKind>) -> Result<Result<Analysis, Unsupported>, ServiceError> {
+    let reading = match ctx.documents.read(bytes, kind).await {
+        Ok(reading) => reading,
+        Err(unsupported) => return Ok(Err(unsupported)),
+    };
+    tokio::task::spawn_blocking(move || Ok(resume_parser::analyse_text(reading.kind, reading.extracted)))
+        .await
+        .map_err(|e| ServiceError::Internal(anyhow::anyhow!("parsing a resume: {e}")))
 }
 
 fn parse_write(analysis: &Analysis, corrections: &serde_json::Map<String, serde_json::Value>) -> Result<ParseWrite, ServiceError> {
@@ -76,7 +66,7 @@ pub async fn upload(ctx: &Context, principal: &Principal, file_name: Option<&str
     if repositories::resumes::count_by_owner(&ctx.db, &principal.user_id).await? >= MAX_RESUMES {
         return Err(ServiceError::validation(format!("a candidate keeps at most {MAX_RESUMES} resumes: delete one first")));
     }
-    let analysis = match analyse(bytes.clone(), None).await? {
+    let analysis = match analyse(ctx, &bytes, None).await? {
         Ok(analysis) => analysis,
         Err(Unsupported::Empty) => return Err(ServiceError::validation("the file is empty")),
         Err(Unsupported::Kind(what)) => {
@@ -153,7 +143,7 @@ pub async fn reparse(ctx: &Context, principal: &Principal, id: &str) -> Result<R
     let resume = get(ctx, principal, id).await?;
     let content = repositories::resumes::file(&ctx.db, id).await?.ok_or(ServiceError::NotFound("resume file"))?;
     let kind = FileKind::from_content_type(&resume.content_type);
-    let analysis = match analyse(content, kind).await? {
+    let analysis = match analyse(ctx, &content, kind).await? {
         Ok(analysis) => analysis,
         Err(err) => return Err(ServiceError::Internal(anyhow::anyhow!("a stored resume is no longer readable: {err}"))),
     };

@@ -37,6 +37,7 @@ pub async fn spawn_app() -> TestApp {
 }
 
 pub async fn spawn_app_with(config: ServeConfig) -> TestApp {
+    let config = with_document_reader(config);
     let db = memory_db().await;
     Migrator::new(&db).apply(|_| {}).await.expect("migrations apply");
     spawn_router(db, config, |state| api::router(state)).await
@@ -60,6 +61,7 @@ pub fn test_worker_config(backend: EmailBackendConfig) -> WorkerConfig {
 
 /// The real application with its workers running in-process, as `serve` runs them.
 pub async fn spawn_app_with_workers(config: ServeConfig, workers: WorkerConfig) -> TestApp {
+    let config = with_document_reader(config);
     let db = memory_db().await;
     Migrator::new(&db).apply(|_| {}).await.expect("migrations apply");
     let state = AppState::new(db, config);
@@ -106,7 +108,16 @@ pub async fn spawn_router(
     config: ServeConfig,
     build: impl FnOnce(AppState) -> Router,
 ) -> TestApp {
-    spawn_state(AppState::new(db, config), build).await
+    spawn_state(AppState::new(db, with_document_reader(config)), build).await
+}
+
+/// Documents are read by the real binary's `parse-document` command: the server's default,
+/// this process's own executable, is the test harness here.
+pub fn with_document_reader(mut config: ServeConfig) -> ServeConfig {
+    if config.documents.program.is_none() {
+        config.documents.program = Some(env!("CARGO_BIN_EXE_jobportal").into());
+    }
+    config
 }
 
 /// Serves a prepared state.

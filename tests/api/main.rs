@@ -11,6 +11,7 @@ mod bad_input;
 mod cli;
 mod companies;
 mod docs;
+mod documents;
 mod errors;
 mod health;
 mod import;

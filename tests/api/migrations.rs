@@ -168,7 +168,8 @@ async fn jobs_stored_before_the_literal_types_read_the_same_and_bad_values_are_s
     use jobportal::db::Executor;
     let db = memory_db().await;
     let before: Vec<Migration> = MIGRATIONS.iter().copied().filter(|m| m.version < 7).collect();
-    assert_eq!(before.len() + 2, MIGRATIONS.len(), "this test knows the migrations up to 0008");
+    let known = MIGRATIONS.iter().filter(|m| m.version <= 8).count();
+    assert_eq!(before.len() + 2, known, "this test knows the migrations up to 0008");
     Migrator::with_migrations(&db, &before).apply(|_| {}).await.unwrap();
     let job = "CREATE job:old SET company = company:acme, title = 'Rust Engineer', country_code = 'PT', \
                workplace = 'hybrid', employment_type = 'full_time', seniority = 'senior', salary_currency = 'EUR', \

@@ -186,6 +186,7 @@ fn context(app: &TestApp, loops: usize) -> Arc<WorkerContext> {
             jobs_index: Arc::new(jobportal::repositories::job_index::JobIndex::open(None).unwrap()),
             ai: Arc::new(jobportal::ai::Ai::new(std::path::Path::new("models"))),
             listings: Arc::default(),
+            documents: Arc::new(jobportal::services::resume_parser::isolated::DocumentReader::new(&Default::default())),
         },
         mailer: jobportal::services::email::Mailer::from_config(&config.email).unwrap(),
         metrics: app.metrics.clone(),

@@ -1,8 +1,12 @@
 //! Resume parsing: the file's kind from its bytes ([`extract::detect`]), its text
 //! ([`extract::extract`]), and a structured profile from the text ([`profile::parse`]).
-//! Everything here is CPU-bound and synchronous; the service calls it on the blocking pool.
+//! The server reads uploads in a child process ([`isolated`]) and parses the profile from the
+//! text that comes back; [`analyse`] does both in this process, for benchmarks and tests.
+//! Everything here but [`isolated`] is CPU-bound and synchronous.
 
 pub mod extract;
+pub mod isolated;
+pub mod pdf_streams;
 pub mod profile;
 pub mod taxonomy;
 
@@ -28,7 +32,12 @@ pub struct Analysis {
 
 /// Reads a file of a known kind: text, then the profile when there is text.
 pub fn analyse_kind(kind: FileKind, bytes: &[u8]) -> Analysis {
-    let extracted = extract::extract(kind, bytes);
+    analyse_text(kind, extract::extract(kind, bytes))
+}
+
+/// The profile of an extracted text (line ends made plain, the text cut at
+/// [`MAX_TEXT_CHARS`]); no profile when the extraction found no text.
+pub fn analyse_text(kind: FileKind, extracted: extract::Extracted) -> Analysis {
     let mut text = extracted.text.replace("\r\n", "\n").replace('\r', "\n");
     if text.chars().count() > MAX_TEXT_CHARS {
         text = text.chars().take(MAX_TEXT_CHARS).collect();
