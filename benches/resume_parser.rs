@@ -1,6 +1,7 @@
 //! The resume parser: resumes per second on the fixtures (each format; text extraction alone
-//! is the baseline, so the cost of the rules shows as the difference), then field-level
-//! precision and recall on the labelled resumes of the pydparser train split.
+//! is the baseline, so the cost of the rules shows as the difference), what reading each in a
+//! child process costs against reading it in this process, then field-level precision and
+//! recall on the labelled resumes of the pydparser train split.
 //!
 //! `scripts/bench.sh resumes` (it exports the labelled resumes first with
 //! scripts/resume_eval_data.py). Knobs: BENCH_SECONDS per measurement (default 2),
@@ -188,10 +189,45 @@ fn scores(path: &str) {
     degree_loose.line("degree (one contains other)");
 }
 
+/// What reading a document in a child process costs (the server's way: `parse-document` of the
+/// release binary, under its limits) against reading it in this process (the baseline), per
+/// fixture, in alternating pairs because the machine's speed drifts.
+fn isolation(seconds: f64) {
+    use jobportal::core::config::DocumentsConfig;
+    use jobportal::services::resume_parser::isolated::DocumentReader;
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/resumes");
+    let config = DocumentsConfig { program: Some(env!("CARGO_BIN_EXE_jobportal").into()), concurrency: Some(1), ..Default::default() };
+    let reader = DocumentReader::new(&config);
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a runtime");
+    println!("\nreading in a child process (the server's way) against in this process (baseline), ms per resume");
+    println!("{:<22} {:>5} {:>12} {:>12} {:>10} {:>8}", "file", "pair", "in process", "child", "cost", "ratio");
+    for name in ["sample-resume.txt", "sample-resume.docx", "ashok-resume.pdf"] {
+        let bytes = std::fs::read(root.join(name)).expect("fixture");
+        let reading = runtime.block_on(reader.read(&bytes, None)).expect("a resume");
+        assert_eq!(reading.extracted.status, extract::ParseStatus::Parsed, "{name}: {:?}", reading.extracted.message);
+        for pair in 1..=2 {
+            let local = rate(seconds / 2.0, || {
+                let kind = extract::detect(&bytes).expect("a resume");
+                std::hint::black_box(extract::extract(kind, &bytes));
+            });
+            let child = rate(seconds / 2.0, || {
+                std::hint::black_box(runtime.block_on(reader.read(&bytes, None)).expect("a resume"));
+            });
+            let (local_ms, child_ms) = (1000.0 / local, 1000.0 / child);
+            println!(
+                "{name:<22} {pair:>5} {local_ms:>12.2} {child_ms:>12.2} {:>8.2}ms {:>7.1}x",
+                child_ms - local_ms,
+                child_ms / local_ms
+            );
+        }
+    }
+}
+
 fn main() {
     let seconds: f64 = std::env::var("BENCH_SECONDS").ok().and_then(|v| v.parse().ok()).unwrap_or(2.0);
     println!("taxonomy: {} names", taxonomy::size());
     throughput(seconds);
+    isolation(seconds);
     let default = dirs_cache().join("jobportal/resume-eval/pydparser-train.jsonl");
     let path = std::env::var("BENCH_RESUMES").unwrap_or_else(|_| default.display().to_string());
     scores(&path);
