@@ -22,7 +22,10 @@ pub struct ParseDocumentArgs {
 pub fn run(args: &ParseDocumentArgs) -> anyhow::Result<()> {
     let kind = match args.kind.as_deref() {
         None => None,
-        Some(value) => Some(FileKind::from_content_type(value).ok_or_else(|| anyhow::anyhow!("unknown kind {value:?}"))?),
+        Some(value) => Some(
+            FileKind::from_content_type(value)
+                .ok_or_else(|| anyhow::anyhow!("unknown kind {value:?}"))?,
+        ),
     };
     let mut bytes = Vec::new();
     std::io::stdin().lock().take(MAX_INPUT).read_to_end(&mut bytes)?;

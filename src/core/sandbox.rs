@@ -77,7 +77,12 @@ const STDERR_KEPT: usize = 16 * 1024;
 const ADDRESS_SPACE_SLACK: u64 = 256 * 1024 * 1024;
 
 /// Runs `program args…` with `input` on its standard input, under `limits`.
-pub async fn run(program: &Path, args: &[OsString], input: &[u8], limits: &Limits) -> Result<Output, SandboxError> {
+pub async fn run(
+    program: &Path,
+    args: &[OsString],
+    input: &[u8],
+    limits: &Limits,
+) -> Result<Output, SandboxError> {
     let executable = std::fs::metadata(program).map_err(SandboxError::Spawn)?.len();
     let rlimits = RawLimits::new(limits, executable);
     let mut command = tokio::process::Command::new(program);
@@ -96,9 +101,12 @@ pub async fn run(program: &Path, args: &[OsString], input: &[u8], limits: &Limit
         command.pre_exec(move || rlimits.apply());
     }
     let mut child = command.spawn().map_err(SandboxError::Spawn)?;
-    let mut stdin = child.stdin.take().ok_or_else(|| SandboxError::Failed("no standard input".into()))?;
-    let stdout = child.stdout.take().ok_or_else(|| SandboxError::Failed("no standard output".into()))?;
-    let stderr = child.stderr.take().ok_or_else(|| SandboxError::Failed("no standard error".into()))?;
+    let mut stdin =
+        child.stdin.take().ok_or_else(|| SandboxError::Failed("no standard input".into()))?;
+    let stdout =
+        child.stdout.take().ok_or_else(|| SandboxError::Failed("no standard output".into()))?;
+    let stderr =
+        child.stderr.take().ok_or_else(|| SandboxError::Failed("no standard error".into()))?;
 
     let work = async {
         // The child may die before it has read everything (a limit hit at start): its exit
@@ -107,7 +115,11 @@ pub async fn run(program: &Path, args: &[OsString], input: &[u8], limits: &Limit
             let _ = stdin.write_all(input).await;
             drop(stdin);
         };
-        let (_, out, err) = tokio::join!(write, read_capped(stdout, limits.output), read_capped(stderr, STDERR_KEPT));
+        let (_, out, err) = tokio::join!(
+            write,
+            read_capped(stdout, limits.output),
+            read_capped(stderr, STDERR_KEPT)
+        );
         (out, err)
     };
     let (out, err) = match tokio::time::timeout(limits.wall, work).await {
@@ -169,11 +181,17 @@ fn why(status: ExitStatus, stderr: &str) -> SandboxError {
         Some(libc::SIGXCPU) => SandboxError::CpuTime,
         // The kernel's hard CPU limit, a second after the soft one.
         Some(libc::SIGKILL) => SandboxError::CpuTime,
-        Some(libc::SIGSEGV) | Some(libc::SIGBUS) => SandboxError::Crashed("segmentation fault".into()),
+        Some(libc::SIGSEGV) | Some(libc::SIGBUS) => {
+            SandboxError::Crashed("segmentation fault".into())
+        }
         Some(signal) => SandboxError::Crashed(format!("signal {signal}")),
         None => {
             let last = stderr.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("no message");
-            SandboxError::Failed(format!("exit status {}: {}", status.code().unwrap_or(-1), last.trim()))
+            SandboxError::Failed(format!(
+                "exit status {}: {}",
+                status.code().unwrap_or(-1),
+                last.trim()
+            ))
         }
     }
 }
@@ -191,7 +209,10 @@ impl RawLimits {
         let cpu = limits.cpu.as_secs().max(1);
         Self {
             data: limits.memory,
-            address_space: limits.memory.saturating_add(executable).saturating_add(ADDRESS_SPACE_SLACK),
+            address_space: limits
+                .memory
+                .saturating_add(executable)
+                .saturating_add(ADDRESS_SPACE_SLACK),
             cpu_soft: cpu,
         }
     }
@@ -208,10 +229,18 @@ impl RawLimits {
     }
 }
 
-fn set(resource: libc::__rlimit_resource_t, soft: libc::rlim_t, hard: libc::rlim_t) -> io::Result<()> {
+fn set(
+    resource: libc::__rlimit_resource_t,
+    soft: libc::rlim_t,
+    hard: libc::rlim_t,
+) -> io::Result<()> {
     let limit = libc::rlimit { rlim_cur: soft, rlim_max: hard };
     // SAFETY: setrlimit reads the struct it is given and nothing else.
-    if unsafe { libc::setrlimit(resource, &limit) } == 0 { Ok(()) } else { Err(io::Error::last_os_error()) }
+    if unsafe { libc::setrlimit(resource, &limit) } == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
 }
 
 /// Closes every descriptor above standard error. Descriptors the standard library and tokio
@@ -237,7 +266,12 @@ mod tests {
     use super::*;
 
     fn limits() -> Limits {
-        Limits { memory: 64 << 20, cpu: Duration::from_secs(5), wall: Duration::from_secs(10), output: 1 << 20 }
+        Limits {
+            memory: 64 << 20,
+            cpu: Duration::from_secs(5),
+            wall: Duration::from_secs(10),
+            output: 1 << 20,
+        }
     }
 
     async fn sh(script: &str, limits: &Limits) -> Result<Output, SandboxError> {
@@ -279,7 +313,8 @@ mod tests {
 
     #[tokio::test]
     async fn a_child_that_spins_is_stopped_at_its_cpu_limit() {
-        let limits = Limits { cpu: Duration::from_secs(1), wall: Duration::from_secs(30), ..limits() };
+        let limits =
+            Limits { cpu: Duration::from_secs(1), wall: Duration::from_secs(30), ..limits() };
         assert!(matches!(sh("while :; do :; done", &limits).await, Err(SandboxError::CpuTime)));
     }
 

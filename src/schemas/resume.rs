@@ -17,7 +17,8 @@ pub struct ResumeBody {
     pub size: u64,
     pub sha256: String,
     pub is_default: bool,
-    /// `parsed`, `no_text` (empty, or only images), `encrypted` or `corrupt`.
+    /// `parsed`, `no_text` (empty, or only images), `encrypted`, `corrupt`, or `failed` (the
+    /// document reader crashed, or ran past its time or memory, on this file).
     pub parse_status: String,
     /// What to do about a file that did not parse.
     pub parse_message: Option<String>,

@@ -22,12 +22,18 @@ fn pdf(objects: &[Vec<u8>]) -> Vec<u8> {
         out.extend_from_slice(b"\nendobj\n");
     }
     let xref = out.len();
-    out.extend_from_slice(format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).as_bytes());
+    out.extend_from_slice(
+        format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).as_bytes(),
+    );
     for offset in offsets {
         out.extend_from_slice(format!("{offset:010} 00000 n \n").as_bytes());
     }
     out.extend_from_slice(
-        format!("trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n", objects.len() + 1).as_bytes(),
+        format!(
+            "trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n",
+            objects.len() + 1
+        )
+        .as_bytes(),
     );
     out
 }
@@ -179,7 +185,9 @@ async fn a_pdf_whose_form_draws_itself_is_kept_as_failed_and_the_server_keeps_se
 
     // Re-parsing goes through the same child process.
     let id = resume["id"].as_str().unwrap();
-    let again = app.post_authed(&format!("/api/v1/resumes/{id}/reparse"), &eve.access, &serde_json::json!({})).await;
+    let again = app
+        .post_authed(&format!("/api/v1/resumes/{id}/reparse"), &eve.access, &serde_json::json!({}))
+        .await;
     assert_eq!(again.status(), 200);
     let again: Value = again.json().await.unwrap();
     assert_eq!(again["parse_status"], "failed", "{again}");
@@ -195,12 +203,26 @@ async fn decompression_bombs_in_every_disguise_are_refused_without_the_server_in
     let mut long_entry = b"/Filter /FlateDecode /Comment (".to_vec();
     long_entry.extend(std::iter::repeat_n(b'x', 5000));
     long_entry.push(b')');
-    let lzw = weezl::encode::Encoder::with_tiff_size_switch(weezl::BitOrder::Msb, 8).encode(&vec![0u8; inflated]).unwrap();
+    let lzw = weezl::encode::Encoder::with_tiff_size_switch(weezl::BitOrder::Msb, 8)
+        .encode(&vec![0u8; inflated])
+        .unwrap();
     let bombs: Vec<(&str, Vec<u8>, &str)> = vec![
-        ("flate.pdf", one_page_pdf(b"/Filter /FlateDecode", &zeros, "<< >>"), "expands to more than"),
-        ("ascii85.pdf", one_page_pdf(b"/Filter [/ASCII85Decode /FlateDecode]", &ascii85(&zeros), "<< >>"), "expands to more than"),
+        (
+            "flate.pdf",
+            one_page_pdf(b"/Filter /FlateDecode", &zeros, "<< >>"),
+            "expands to more than",
+        ),
+        (
+            "ascii85.pdf",
+            one_page_pdf(b"/Filter [/ASCII85Decode /FlateDecode]", &ascii85(&zeros), "<< >>"),
+            "expands to more than",
+        ),
         ("long-entry.pdf", one_page_pdf(&long_entry, &zeros, "<< >>"), "expands to more than"),
-        ("escaped-name.pdf", one_page_pdf(b"/Filter /Flate#44ecode", &zeros, "<< >>"), "expands to more than"),
+        (
+            "escaped-name.pdf",
+            one_page_pdf(b"/Filter /Flate#44ecode", &zeros, "<< >>"),
+            "expands to more than",
+        ),
         ("lzw.pdf", one_page_pdf(b"/Filter /LZWDecode", &lzw, "<< >>"), "expands to more than"),
         ("bomb.docx", docx_bomb(1024 * MIB), "expands to more than"),
     ];
@@ -240,14 +262,16 @@ async fn a_reader_that_hangs_is_stopped_at_its_time_limit() {
     let dir = tempfile::tempdir().unwrap();
     let program = dir.path().join("reader");
     std::fs::write(&program, "#!/bin/sh\nexec sleep 30\n").unwrap();
-    std::fs::set_permissions(&program, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    std::fs::set_permissions(&program, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+        .unwrap();
     let mut config = ServeConfig::default();
     config.documents.program = Some(program);
     config.documents.limits.wall = Duration::from_millis(500);
     let app = spawn_app_with(config).await;
     let eve = app.register("eve@example.com", "candidate").await;
     let started = std::time::Instant::now();
-    let resume = app.upload_resume(&eve.access, "cv.pdf", &fixture("resumes/ashok-resume.pdf")).await;
+    let resume =
+        app.upload_resume(&eve.access, "cv.pdf", &fixture("resumes/ashok-resume.pdf")).await;
     assert!(started.elapsed() < Duration::from_secs(10));
     assert_eq!(resume["parse_status"], "failed", "{resume}");
     assert_eq!(resume["content_type"], "application/pdf", "the kind is told from the first bytes");

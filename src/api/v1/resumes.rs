@@ -58,8 +58,9 @@ pub(crate) async fn read_upload(state: &AppState, req: Request, limit: usize) ->
 }
 
 /// Uploads a resume (multipart/form-data, part `file`): PDF, DOCX or plain text, recognised by
-/// its content. It is parsed at once; a file that cannot be read (encrypted, damaged, only
-/// images) is kept with a `parse_status` saying so.
+/// its content. It is read at once, in a child process under hard limits; a file that cannot
+/// be read (encrypted, damaged, only images, or one the reader fails on) is kept with a
+/// `parse_status` saying so.
 #[utoipa::path(post, path = "/api/v1/resumes", tag = "resumes", security(("bearer" = [])),
     request_body(content = String, description = "multipart/form-data with a part named `file`", content_type = "multipart/form-data"),
     responses(

@@ -20,8 +20,8 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 use tokio::sync::Semaphore;
 
-use super::extract::{self, Extracted, FileKind, ParseStatus, Unsupported};
 use super::MAX_TEXT_CHARS;
+use super::extract::{self, Extracted, FileKind, ParseStatus, Unsupported};
 use crate::core::config::DocumentsConfig;
 use crate::core::sandbox::{self, Limits, SandboxError};
 
@@ -46,8 +46,14 @@ pub struct Reading {
 
 impl DocumentReader {
     pub fn new(config: &DocumentsConfig) -> Self {
-        let concurrency = config.concurrency.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
-        Self { program: config.program.clone(), limits: config.limits, permits: Semaphore::new(concurrency.max(1)) }
+        let concurrency = config
+            .concurrency
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
+        Self {
+            program: config.program.clone(),
+            limits: config.limits,
+            permits: Semaphore::new(concurrency.max(1)),
+        }
     }
 
     /// Reads a document in a child process: its kind (from the bytes, or `kind` when the
@@ -68,7 +74,9 @@ impl DocumentReader {
         };
         let reply = sandbox::run(&program, &args, bytes, &self.limits).await.and_then(|output| {
             serde_json::from_slice::<Reply>(&output.stdout)
-                .map_err(|err| SandboxError::Failed(format!("an answer that is not a reply: {err}")))
+                .map_err(|err| {
+                    SandboxError::Failed(format!("an answer that is not a reply: {err}"))
+                })
                 .and_then(Reply::into_reading)
         });
         match reply {
@@ -80,14 +88,24 @@ impl DocumentReader {
     fn failed(&self, bytes: &[u8], kind: Option<FileKind>, err: &SandboxError) -> Reading {
         let message = match err {
             SandboxError::OutOfMemory => {
-                format!("reading this file needed more than the {} MB a resume may use", self.limits.memory >> 20)
+                format!(
+                    "reading this file needed more than the {} MB a resume may use",
+                    self.limits.memory >> 20
+                )
             }
-            SandboxError::CpuTime | SandboxError::WallTime => "reading this file took too long".to_owned(),
-            SandboxError::OutputTooLarge(_) => "this file holds far more text than a resume".to_owned(),
-            SandboxError::StackOverflow | SandboxError::Crashed(_) => "this file made the document reader fail".to_owned(),
+            SandboxError::CpuTime | SandboxError::WallTime => {
+                "reading this file took too long".to_owned()
+            }
+            SandboxError::OutputTooLarge(_) => {
+                "this file holds far more text than a resume".to_owned()
+            }
+            SandboxError::StackOverflow | SandboxError::Crashed(_) => {
+                "this file made the document reader fail".to_owned()
+            }
             SandboxError::Spawn(_) | SandboxError::Failed(_) => {
                 tracing::error!(error = %err, "the document reader could not run");
-                "the document reader could not run; the file is kept and can be parsed again later".to_owned()
+                "the document reader could not run; the file is kept and can be parsed again later"
+                    .to_owned()
             }
         };
         if !matches!(err, SandboxError::Spawn(_) | SandboxError::Failed(_)) {
@@ -95,11 +113,17 @@ impl DocumentReader {
         }
         let message = match err {
             SandboxError::Spawn(_) | SandboxError::Failed(_) => message,
-            _ => format!("{message}: export it again (e.g. \"Save as PDF\") or upload a DOCX or text file"),
+            _ => format!(
+                "{message}: export it again (e.g. \"Save as PDF\") or upload a DOCX or text file"
+            ),
         };
         Reading {
             kind: kind.unwrap_or_else(|| extract::sniff(bytes)),
-            extracted: Extracted { status: ParseStatus::Failed, message: Some(message), text: String::new() },
+            extracted: Extracted {
+                status: ParseStatus::Failed,
+                message: Some(message),
+                text: String::new(),
+            },
         }
     }
 }
@@ -119,8 +143,14 @@ impl Reply {
         Ok(match self {
             Reply::Read { content_type, status, message, text } => {
                 match (FileKind::from_content_type(&content_type), ParseStatus::parse(&status)) {
-                    (Some(kind), Some(status)) => Ok(Reading { kind, extracted: Extracted { status, message, text } }),
-                    _ => return Err(SandboxError::Failed(format!("an unknown answer ({content_type}, {status})"))),
+                    (Some(kind), Some(status)) => {
+                        Ok(Reading { kind, extracted: Extracted { status, message, text } })
+                    }
+                    _ => {
+                        return Err(SandboxError::Failed(format!(
+                            "an unknown answer ({content_type}, {status})"
+                        )));
+                    }
                 }
             }
             Reply::Unsupported { empty: true, .. } => Err(Unsupported::Empty),
@@ -133,7 +163,9 @@ impl Reply {
 pub fn answer(bytes: &[u8], kind: Option<FileKind>) -> Reply {
     let kind = match kind.map_or_else(|| extract::detect(bytes), Ok) {
         Ok(kind) => kind,
-        Err(Unsupported::Empty) => return Reply::Unsupported { empty: true, what: "the file is empty".into() },
+        Err(Unsupported::Empty) => {
+            return Reply::Unsupported { empty: true, what: "the file is empty".into() };
+        }
         Err(Unsupported::Kind(what)) => return Reply::Unsupported { empty: false, what },
     };
     let extracted = extract::extract(kind, bytes);

@@ -54,7 +54,12 @@ pub fn scan(bytes: &[u8], budget: u64) -> Verdict {
 
 /// Runs a stream's filter chain, counting what every layer produces; stops once `budget` is
 /// passed. Returns the running total for the file.
-fn decoded_size(data: &[u8], dict: &[(Vec<u8>, Value)], budget: u64, produced: &Rc<Cell<u64>>) -> u64 {
+fn decoded_size(
+    data: &[u8],
+    dict: &[(Vec<u8>, Value)],
+    budget: u64,
+    produced: &Rc<Cell<u64>>,
+) -> u64 {
     let filters: Vec<&[u8]> = match lookup(dict, b"Filter") {
         Some(Value::Name(name)) => vec![name.as_slice()],
         Some(Value::Array(items)) => items
@@ -94,7 +99,10 @@ fn decoded_size(data: &[u8], dict: &[(Vec<u8>, Value)], budget: u64, produced: &
 fn early_change(dict: &[(Vec<u8>, Value)]) -> bool {
     let params = match lookup(dict, b"DecodeParms") {
         Some(Value::Dict(d)) => vec![d],
-        Some(Value::Array(items)) => items.iter().filter_map(|v| if let Value::Dict(d) = v { Some(d) } else { None }).collect(),
+        Some(Value::Array(items)) => items
+            .iter()
+            .filter_map(|v| if let Value::Dict(d) = v { Some(d) } else { None })
+            .collect(),
         _ => Vec::new(),
     };
     !params.iter().any(|d| matches!(lookup(d, b"EarlyChange"), Some(Value::Other(v)) if v == b"0"))
@@ -196,7 +204,10 @@ impl<'a> Lexer<'a> {
                 Token::ArrayClose
             }
             b'<' => {
-                let end = rest.iter().position(|&c| c == b'>').map_or(self.bytes.len(), |e| self.pos + e + 1);
+                let end = rest
+                    .iter()
+                    .position(|&c| c == b'>')
+                    .map_or(self.bytes.len(), |e| self.pos + e + 1);
                 self.pos = end;
                 Token::Str
             }
@@ -213,7 +224,8 @@ impl<'a> Lexer<'a> {
                 Token::Other(&rest[..1])
             }
             _ => {
-                let len = rest.iter().position(|&c| is_white(c) || is_delimiter(c)).unwrap_or(rest.len());
+                let len =
+                    rest.iter().position(|&c| is_white(c) || is_delimiter(c)).unwrap_or(rest.len());
                 self.pos += len;
                 Token::Other(&rest[..len])
             }
@@ -248,7 +260,10 @@ impl<'a> Lexer<'a> {
             }
             self.pos += 1;
             if b == b'#' {
-                let hex = self.bytes.get(self.pos..self.pos + 2).and_then(|h| std::str::from_utf8(h).ok());
+                let hex = self
+                    .bytes
+                    .get(self.pos..self.pos + 2)
+                    .and_then(|h| std::str::from_utf8(h).ok());
                 if let Some(byte) = hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
                     out.push(byte);
                     self.pos += 2;
@@ -327,7 +342,9 @@ impl<'a> Lexer<'a> {
             start += 1;
         }
         let declared = match lookup(dict, b"Length") {
-            Some(Value::Other(n)) => std::str::from_utf8(n).ok().and_then(|n| n.parse::<usize>().ok()),
+            Some(Value::Other(n)) => {
+                std::str::from_utf8(n).ok().and_then(|n| n.parse::<usize>().ok())
+            }
             _ => None,
         };
         let ends_there = |end: usize| {
@@ -337,7 +354,8 @@ impl<'a> Lexer<'a> {
         };
         let end = match declared.and_then(|n| start.checked_add(n)) {
             Some(end) if end <= self.bytes.len() && ends_there(end) => end,
-            _ => find(&self.bytes[start.min(self.bytes.len())..], b"endstream").map_or(self.bytes.len(), |e| start + e),
+            _ => find(&self.bytes[start.min(self.bytes.len())..], b"endstream")
+                .map_or(self.bytes.len(), |e| start + e),
         };
         let data = &self.bytes[start.min(end)..end];
         self.pos = end;
@@ -572,7 +590,9 @@ mod tests {
     }
 
     fn lzw(bytes: &[u8]) -> Vec<u8> {
-        weezl::encode::Encoder::with_tiff_size_switch(weezl::BitOrder::Msb, 8).encode(bytes).unwrap()
+        weezl::encode::Encoder::with_tiff_size_switch(weezl::BitOrder::Msb, 8)
+            .encode(bytes)
+            .unwrap()
     }
 
     /// A PDF body with one stream object: `dict` is the dictionary's inside.
@@ -606,7 +626,9 @@ mod tests {
         Decode::new(&b"48 65 6c6C 6f7>"[..], AsciiHex::default()).read_to_end(&mut out).unwrap();
         assert_eq!(out, b"Hellop");
         out.clear();
-        Decode::new(&[2u8, b'a', b'b', b'c', 253, b'z', 128, b'x'][..], RunLength::default()).read_to_end(&mut out).unwrap();
+        Decode::new(&[2u8, b'a', b'b', b'c', 253, b'z', 128, b'x'][..], RunLength::default())
+            .read_to_end(&mut out)
+            .unwrap();
         assert_eq!(out, b"abczzzz");
     }
 
