@@ -120,6 +120,16 @@ fn core_reasons(job: &Job, candidate_skills: &[String], similarity: f32, whose: 
     (reasons, matched, missing, summary)
 }
 
+/// "Lisbon, PT", "Lisbon, PT or Porto, PT", or the first three and how many more.
+fn places_text(labels: &[String]) -> String {
+    const SHOWN: usize = 3;
+    if labels.len() <= SHOWN {
+        labels.join(" or ")
+    } else {
+        format!("{} or {} other places", labels[..SHOWN].join(", "), labels.len() - SHOWN)
+    }
+}
+
 fn level(s: Seniority) -> i32 {
     match s {
         Seniority::Intern => 0,
@@ -145,24 +155,27 @@ fn preference_reasons(job: &Job, prefs: &Preferences) -> Vec<Reason> {
     }
     // Where a remote job is does not matter.
     if (!prefs.countries.is_empty() || !prefs.cities.is_empty()) && f.workplace != Some(Workplace::Remote) {
-        let country = f.location.country_code.as_deref();
-        let city = f.location.city.as_deref();
-        let fits = country.is_some_and(|c| prefs.countries.iter().any(|p| p.eq_ignore_ascii_case(c)))
-            || city.is_some_and(|c| prefs.cities.iter().any(|p| p.eq_ignore_ascii_case(c)));
-        let label = f.location.label();
-        if fits {
+        // A job at several places fits when any of them is one the candidate wants.
+        let wanted_place = |l: &&crate::models::job::Location| {
+            l.country_code.as_deref().is_some_and(|c| prefs.countries.iter().any(|p| p.eq_ignore_ascii_case(c)))
+                || l.city.as_deref().is_some_and(|c| prefs.cities.iter().any(|p| p.eq_ignore_ascii_case(c)))
+        };
+        if let Some(place) = f.locations.iter().find(wanted_place) {
             reasons.push(Reason {
                 factor: "location",
                 effect: FITS,
-                detail: format!("in {}, where you want to work", label.unwrap_or_default()),
+                detail: format!("in {}, where you want to work", place.label().unwrap_or_default()),
             });
-        } else if let Some(label) = label {
-            let wanted: Vec<&str> = prefs.cities.iter().chain(&prefs.countries).map(String::as_str).collect();
-            reasons.push(Reason {
-                factor: "location",
-                effect: MISFITS,
-                detail: format!("in {label}; you want {}", wanted.join(" or ")),
-            });
+        } else {
+            let labels: Vec<String> = f.locations.iter().filter_map(|l| l.label()).collect();
+            if !labels.is_empty() {
+                let wanted: Vec<&str> = prefs.cities.iter().chain(&prefs.countries).map(String::as_str).collect();
+                reasons.push(Reason {
+                    factor: "location",
+                    effect: MISFITS,
+                    detail: format!("in {}; you want {}", places_text(&labels), wanted.join(" or ")),
+                });
+            }
         }
     }
     if let (false, Some(seniority)) = (prefs.seniorities.is_empty(), f.seniority) {
