@@ -394,3 +394,57 @@ pub async fn for_job(ctx: &Context, principal: &Principal, job_id: &str, limit: 
     out.truncate(limit.clamp(1, MAX_LIMIT) as usize);
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::models::job::{JobFields, JobStatus, Location, Review};
+
+    fn job_at(places: &[(&str, &str)]) -> Job {
+        let locations = places
+            .iter()
+            .map(|(city, cc)| Location { city: Some((*city).into()), region: None, country_code: Some((*cc).into()) })
+            .collect();
+        let fields = crate::services::jobs::validate(
+            None,
+            crate::services::jobs::JobInput { title: Some("Engineer".into()), workplace: Some("onsite".into()), ..Default::default() },
+        )
+        .unwrap();
+        Job {
+            id: "j".into(),
+            company_id: "c".into(),
+            fields: JobFields { locations, ..fields },
+            status: JobStatus::Published,
+            review: Review::Approved,
+            posted_at: None,
+            closed_at: None,
+            source: "test".into(),
+            external_id: "j".into(),
+            content_hash: String::new(),
+            view_count: 0,
+            created_at: Utc::now(),
+            updated_at: Utc::now(),
+        }
+    }
+
+    fn location_reason(job: &Job, prefs: &Preferences) -> Option<(f32, String)> {
+        preference_reasons(job, prefs).into_iter().find(|r| r.factor == "location").map(|r| (r.effect, r.detail))
+    }
+
+    #[test]
+    fn any_of_a_jobs_places_fits_a_location_preference() {
+        let job = job_at(&[("Lisbon", "PT"), ("Berlin", "DE"), ("Madrid", "ES")]);
+        let by_country = Preferences { countries: vec!["de".into()], ..Preferences::default() };
+        assert_eq!(location_reason(&job, &by_country), Some((FITS, "in Berlin, DE, where you want to work".into())));
+        let by_city = Preferences { cities: vec!["madrid".into()], ..Preferences::default() };
+        assert_eq!(location_reason(&job, &by_city), Some((FITS, "in Madrid, ES, where you want to work".into())));
+        let elsewhere = Preferences { countries: vec!["FR".into()], ..Preferences::default() };
+        assert_eq!(
+            location_reason(&job, &elsewhere),
+            Some((MISFITS, "in Lisbon, PT or Berlin, DE or Madrid, ES; you want FR".into()))
+        );
+        let many = job_at(&[("Lisbon", "PT"), ("Berlin", "DE"), ("Madrid", "ES"), ("Paris", "FR"), ("Rome", "IT")]);
+        let (_, detail) = location_reason(&many, &Preferences { countries: vec!["US".into()], ..Preferences::default() }).unwrap();
+        assert_eq!(detail, "in Lisbon, PT, Berlin, DE, Madrid, ES or 2 other places; you want US");
+    }
+}

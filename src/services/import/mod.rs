@@ -916,6 +916,52 @@ mod tests {
         assert_eq!(record.posted_at.unwrap().to_rfc3339(), "2026-01-05T00:00:00+00:00");
     }
 
+    fn cities(record: &ImportRecord) -> Vec<String> {
+        record.fields.locations.iter().map(|l| l.city.clone().unwrap_or_default()).collect()
+    }
+
+    #[test]
+    fn a_raw_list_of_places_is_split_at_list_separators_never_at_commas() {
+        let record = |location: Value| to_record(&json!({"title": "Dev", "company": "Acme", "location": location}), "x");
+        let one = record(json!({"city": "New York, NY", "country_code": "US"})).unwrap();
+        assert_eq!(cities(&one), ["New York, NY"]);
+        let listed = record(json!({"city": "San Francisco, CA; New York, NY | Austin, TX // Raleigh, NC", "country_code": "US"})).unwrap();
+        assert_eq!(cities(&listed), ["San Francisco, CA", "New York, NY", "Austin, TX", "Raleigh, NC"]);
+        assert!(listed.fields.locations.iter().all(|l| l.country_code.as_deref() == Some("US")), "one country for all");
+        let paired = record(json!({"city": "Lisbon|Vigo", "country_code": "PT|ES"})).unwrap();
+        let countries: Vec<_> = paired.fields.locations.iter().map(|l| l.country_code.clone().unwrap_or_default()).collect();
+        assert_eq!(countries, ["PT", "ES"]);
+        let text = record(json!("Berlin; Munich")).unwrap();
+        assert_eq!(cities(&text), ["Berlin", "Munich"]);
+        let mismatched = record(json!({"city": "A; B; C", "country_code": "PT|ES"})).unwrap_err();
+        assert!(mismatched.contains("3 places but 2 country codes"), "{mismatched}");
+    }
+
+    #[test]
+    fn a_locations_list_and_a_job_posting_s_places_are_all_kept() {
+        let ours = json!({"title": "Dev", "company": "Acme", "location": {"city": "Lisbon"},
+            "locations": [{"city": "Lisbon"}, {"city": "Porto", "region": "Norte"}]});
+        assert_eq!(cities(&to_record(&ours, "x").unwrap()), ["Lisbon", "Porto"]);
+        let contradicting = json!({"title": "Dev", "company": "Acme", "location": {"city": "Faro"}, "locations": [{"city": "Lisbon"}]});
+        assert!(to_record(&contradicting, "x").unwrap_err().contains("first of locations"));
+        assert!(to_record(&json!({"title": "Dev", "company": "Acme", "locations": ["Lisbon"]}), "x").unwrap_err().contains("locations[0]"));
+        let posting = json!({"@type": "JobPosting", "title": "Dev", "hiringOrganization": {"name": "Acme"}, "jobLocation": [
+            {"address": {"addressLocality": "Paris", "addressCountry": "FR"}},
+            {"address": {"addressLocality": "Lyon", "addressCountry": "France"}}]});
+        let record = to_record(&posting, "x").unwrap();
+        assert_eq!(cities(&record), ["Paris", "Lyon"]);
+        assert_eq!(record.fields.locations[1].country_code, None, "a country name is not turned into a code");
+    }
+
+    #[test]
+    fn a_record_is_named_by_its_number_its_line_where_lines_name_it_and_its_identifier() {
+        let ours = json!({"external_id": "greenhouse:123"});
+        assert_eq!(record_place("jobs.json", Format::Json, 17, 1, Some(&ours)), "jobs.json: record 17 (external_id \"greenhouse:123\")");
+        assert_eq!(record_place("jobs.csv", Format::Csv, 4, 5, None), "jobs.csv:5: record 4");
+        let posting = json!({"@type": "JobPosting", "identifier": {"@type": "PropertyValue", "value": 42}});
+        assert_eq!(record_place("-", Format::JsonLines, 1, 1, Some(&posting)), "-:1: record 1 (identifier \"42\")");
+    }
+
     #[test]
     fn records_without_a_title_or_company_or_with_wrong_types_are_refused() {
         assert!(to_record(&json!({"company": "Acme"}), "x").unwrap_err().contains("title"));
