@@ -125,7 +125,8 @@ fn rows_of(rows: Vec<JobRow>) -> Result<Vec<Job>, RepoError> {
 }
 
 /// The SET clause of every field of `JobFields`, bound by [`bind_fields`].
-const SET_FIELDS: &str = "title = $title, description = $description, locations = $locations, workplace = $workplace, remote_regions = $remote_regions, \
+const SET_FIELDS: &str = "title = $title, description = $description, locations = $locations, \
+    workplace = $workplace, remote_regions = $remote_regions, \
     employment_type = $employment_type, seniority = $seniority, salary_min = $salary_min, \
     salary_max = $salary_max, salary_currency = $salary_currency, salary_period = $salary_period, \
     salary_public = $salary_public, skills = $skills, category = $category, tags = $tags, \

@@ -128,7 +128,13 @@ async fn digest(ctx: &Context, search: &SavedSearch, until: DateTime<Utc>) -> Re
                 .fields
                 .locations
                 .iter()
-                .map(|l| [l.city.as_deref(), l.region.as_deref(), l.country_code.as_deref()].into_iter().flatten().collect::<Vec<_>>().join(", "))
+                .map(|l| {
+                    [l.city.as_deref(), l.region.as_deref(), l.country_code.as_deref()]
+                        .into_iter()
+                        .flatten()
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                })
                 .collect::<Vec<_>>()
                 .join("; ");
             context! {

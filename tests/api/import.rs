@@ -181,7 +181,8 @@ async fn postings_at_several_places_import_from_every_format_with_all_their_plac
         "hiringOrganization": {"name": "Gamma"},
         "jobLocation": [
             {"@type": "Place", "address": {"@type": "PostalAddress", "addressLocality": "Paris", "addressCountry": "FR"}},
-            {"@type": "Place", "address": {"@type": "PostalAddress", "addressLocality": "Amsterdam", "addressRegion": "North Holland", "addressCountry": "NL"}}
+            {"@type": "Place", "address": {"@type": "PostalAddress", "addressLocality": "Amsterdam",
+                "addressRegion": "North Holland", "addressCountry": "NL"}}
         ]}]}).to_string()).unwrap();
 
     let (code, out, err) = import(&data, &[jsonl.to_str().unwrap(), csv.to_str().unwrap(), jsonld.to_str().unwrap()]);
@@ -198,7 +199,11 @@ async fn postings_at_several_places_import_from_every_format_with_all_their_plac
         }
     };
     let polyglot = job("Polyglot Platform Engineer").await;
-    assert_eq!(places(&polyglot), [place("Lisbon", "", "PT"), place("Madrid", "", "ES"), place("New York", "NY", "US")], "a repeated place is kept once");
+    assert_eq!(
+        places(&polyglot),
+        [place("Lisbon", "", "PT"), place("Madrid", "", "ES"), place("New York", "NY", "US")],
+        "a repeated place is kept once"
+    );
     assert_eq!(polyglot["location"], polyglot["locations"][0], "the first place is the primary location");
     assert_eq!(
         places(&job("Raw List Analyst").await),
@@ -222,7 +227,8 @@ async fn postings_at_several_places_import_from_every_format_with_all_their_plac
     // The JSON-LD of a job lists every place.
     let id = linked["id"].as_str().unwrap();
     let ld: Value = reqwest::get(server.url(&format!("/api/v1/jobs/{id}/jsonld"))).await.unwrap().json().await.unwrap();
-    let localities: Vec<&str> = ld["jobLocation"].as_array().unwrap().iter().map(|p| p["address"]["addressLocality"].as_str().unwrap()).collect();
+    let localities: Vec<&str> =
+        ld["jobLocation"].as_array().unwrap().iter().map(|p| p["address"]["addressLocality"].as_str().unwrap()).collect();
     assert_eq!(localities, ["Paris", "Amsterdam"], "{ld}");
     assert_eq!(ld["jobLocation"][1]["address"]["addressRegion"], "North Holland");
 }

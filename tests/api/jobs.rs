@@ -251,7 +251,10 @@ async fn a_job_at_several_places_is_created_edited_and_published_with_all_of_the
     let id = job["id"].as_str().unwrap().to_owned();
     assert_eq!(
         job["locations"],
-        json!([{"city": "Lisbon", "region": null, "country_code": "PT"}, {"city": "Madrid", "region": "Community of Madrid", "country_code": "ES"}]),
+        json!([
+            {"city": "Lisbon", "region": null, "country_code": "PT"},
+            {"city": "Madrid", "region": "Community of Madrid", "country_code": "ES"}
+        ]),
         "an empty place is dropped"
     );
     assert_eq!(job["location"], job["locations"][0]);
