@@ -73,7 +73,16 @@ pub struct Location {
     pub country_code: Option<String>,
 }
 
+/// The most places one job lists (a posting of a company with offices everywhere lists them
+/// all; more than this is not a location any more).
+pub const MAX_LOCATIONS: usize = 50;
+
 impl Location {
+    /// Whether it says nothing (no city, region or country).
+    pub fn is_empty(&self) -> bool {
+        self.city.is_none() && self.region.is_none() && self.country_code.is_none()
+    }
+
     /// "Lisbon, PT", "PT", or empty.
     pub fn label(&self) -> Option<String> {
         match (&self.city, &self.country_code) {
@@ -90,7 +99,9 @@ impl Location {
 pub struct JobFields {
     pub title: String,
     pub description: String,
-    pub location: Location,
+    /// Every place the job is at, none empty, no two the same, in the source's order; the
+    /// first is its primary location. Empty when the source does not say.
+    pub locations: Vec<Location>,
     /// Empty when an import source does not say; a portal job needs it to be published.
     pub workplace: Option<Workplace>,
     pub remote_regions: Vec<String>,
@@ -104,6 +115,13 @@ pub struct JobFields {
     /// External application page; `None` means candidates apply in the portal.
     pub apply_url: Option<String>,
     pub expires_at: Option<DateTime<Utc>>,
+}
+
+impl JobFields {
+    /// The first of the job's places: what a single-location view shows.
+    pub fn primary_location(&self) -> Option<&Location> {
+        self.locations.first()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -66,11 +66,12 @@ pub struct IndexDoc {
     pub employment_type: Option<String>,
     pub seniority: Option<String>,
     pub category: Option<String>,
-    pub country_code: Option<String>,
-    /// City, region and country, for the `location` text filter.
-    pub location_text: String,
-    /// "Lisbon, PT": the value of the top-locations facet.
-    pub location_label: Option<String>,
+    /// The countries of all the job's places, each once.
+    pub country_codes: Vec<String>,
+    /// City, region and country of each place, for the `location` text filter.
+    pub location_texts: Vec<String>,
+    /// "Lisbon, PT" for each place, each once: the values of the top-locations facet.
+    pub location_labels: Vec<String>,
     /// Unix seconds.
     pub posted_at: Option<i64>,
     pub expires_at: Option<i64>,
@@ -827,7 +828,15 @@ impl JobIndex {
         d.add_text(f.company_name, &doc.company_name);
         d.add_text(f.skills_text, doc.skills.join(" "));
         d.add_text(f.extra_text, &doc.extra_text);
-        d.add_text(f.location_text, &doc.location_text);
+        for text in &doc.location_texts {
+            d.add_text(f.location_text, text);
+        }
+        for country in &doc.country_codes {
+            d.add_text(f.country, country);
+        }
+        for label in &doc.location_labels {
+            d.add_text(f.location_label, label);
+        }
         d.add_text(f.company_id, &doc.company_id);
         for skill in &doc.skills {
             d.add_text(f.skills, skill);
@@ -837,8 +846,6 @@ impl JobIndex {
             (f.employment_type, &doc.employment_type),
             (f.seniority, &doc.seniority),
             (f.category, &doc.category),
-            (f.country, &doc.country_code),
-            (f.location_label, &doc.location_label),
             (f.salary_currency, &doc.salary_currency),
         ] {
             if let Some(value) = value {
@@ -1219,7 +1226,7 @@ mod tests {
         let index = JobIndex::open(None).unwrap();
         let job = |id: &str, workplace: &str, skills: &[&str], location: Option<&str>| IndexDoc {
             workplace: Some(workplace.into()),
-            location_label: location.map(str::to_owned),
+            location_labels: location.map(str::to_owned).into_iter().collect(),
             ..doc(id, "Platform Engineer", skills)
         };
         // Three commits, three segments; b is removed and a replaced in later ones.

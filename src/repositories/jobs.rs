@@ -9,15 +9,37 @@ use crate::models::job::{
     EmploymentType, Job, JobFields, JobStatus, Location, Review, Salary, SalaryPeriod, Seniority, Workplace,
 };
 
+/// One of a job's places as stored (migration 0010).
+#[derive(Debug, Clone, SurrealValue)]
+struct LocationRow {
+    city: Option<String>,
+    region: Option<String>,
+    country_code: Option<String>,
+}
+
+impl From<LocationRow> for Location {
+    fn from(r: LocationRow) -> Self {
+        Location { city: r.city, region: r.region, country_code: r.country_code }
+    }
+}
+
+impl From<&Location> for LocationRow {
+    fn from(l: &Location) -> Self {
+        LocationRow { city: l.city.clone(), region: l.region.clone(), country_code: l.country_code.clone() }
+    }
+}
+
+fn location_rows(locations: &[Location]) -> Vec<LocationRow> {
+    locations.iter().map(LocationRow::from).collect()
+}
+
 #[derive(Debug, SurrealValue)]
 struct JobRow {
     id: RecordId,
     company: RecordId,
     title: String,
     description: Option<String>,
-    city: Option<String>,
-    region: Option<String>,
-    country_code: Option<String>,
+    locations: Option<Vec<LocationRow>>,
     workplace: Option<String>,
     remote_regions: Option<Vec<String>>,
     employment_type: Option<String>,
@@ -68,7 +90,7 @@ impl TryFrom<JobRow> for Job {
             fields: JobFields {
                 title: r.title,
                 description: r.description.unwrap_or_default(),
-                location: Location { city: r.city, region: r.region, country_code: r.country_code },
+                locations: r.locations.unwrap_or_default().into_iter().map(Location::from).collect(),
                 workplace: parse(r.workplace, Workplace::parse, "workplace")?,
                 remote_regions: r.remote_regions.unwrap_or_default(),
                 employment_type: parse(r.employment_type, EmploymentType::parse, "employment type")?,
@@ -103,8 +125,8 @@ fn rows_of(rows: Vec<JobRow>) -> Result<Vec<Job>, RepoError> {
 }
 
 /// The SET clause of every field of `JobFields`, bound by [`bind_fields`].
-const SET_FIELDS: &str = "title = $title, description = $description, city = $city, region = $region, \
-    country_code = $country_code, workplace = $workplace, remote_regions = $remote_regions, \
+const SET_FIELDS: &str = "title = $title, description = $description, locations = $locations, \
+    workplace = $workplace, remote_regions = $remote_regions, \
     employment_type = $employment_type, seniority = $seniority, salary_min = $salary_min, \
     salary_max = $salary_max, salary_currency = $salary_currency, salary_period = $salary_period, \
     salary_public = $salary_public, skills = $skills, category = $category, tags = $tags, \
@@ -118,9 +140,7 @@ fn bind_fields<'a>(
     query
         .bind(("title", f.title.clone()))
         .bind(("description", f.description.clone()))
-        .bind(("city", f.location.city.clone()))
-        .bind(("region", f.location.region.clone()))
-        .bind(("country_code", f.location.country_code.clone()))
+        .bind(("locations", location_rows(&f.locations)))
         .bind(("workplace", f.workplace.map(|w| w.as_str())))
         .bind(("remote_regions", f.remote_regions.clone()))
         .bind(("employment_type", f.employment_type.map(|e| e.as_str())))
@@ -183,9 +203,7 @@ struct JobWrite {
     company: RecordId,
     title: String,
     description: String,
-    city: Option<String>,
-    region: Option<String>,
-    country_code: Option<String>,
+    locations: Vec<LocationRow>,
     workplace: Option<String>,
     remote_regions: Vec<String>,
     employment_type: Option<String>,
@@ -223,9 +241,7 @@ impl JobWrite {
             company: RecordId::new("company", job.company_id.as_str()),
             title: f.title.clone(),
             description: f.description.clone(),
-            city: f.location.city.clone(),
-            region: f.location.region.clone(),
-            country_code: f.location.country_code.clone(),
+            locations: location_rows(&f.locations),
             workplace: f.workplace.map(|w| w.as_str().to_owned()),
             remote_regions: f.remote_regions.clone(),
             employment_type: f.employment_type.map(|e| e.as_str().to_owned()),
@@ -301,8 +317,7 @@ pub async fn upsert_many(ex: &impl Executor, jobs: &[NewJob]) -> Result<Vec<Job>
     let mut response = ex
         .query(
             "INSERT INTO job $rows ON DUPLICATE KEY UPDATE company = $input.company, title = $input.title, \
-             description = $input.description, city = $input.city, region = $input.region, \
-             country_code = $input.country_code, workplace = $input.workplace, \
+             description = $input.description, locations = $input.locations, workplace = $input.workplace, \
              remote_regions = $input.remote_regions, employment_type = $input.employment_type, \
              seniority = $input.seniority, salary_min = $input.salary_min, salary_max = $input.salary_max, \
              salary_currency = $input.salary_currency, salary_period = $input.salary_period, \

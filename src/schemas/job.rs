@@ -8,8 +8,8 @@ use serde_json::{Value, json};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::models::company::Company;
-use crate::models::job::{EmploymentType, Job, Salary, SalaryPeriod, Workplace};
-use crate::services::jobs::JobInput;
+use crate::models::job::{EmploymentType, Job, Location, Salary, SalaryPeriod, Workplace};
+use crate::services::jobs::{JobInput, LocationInput};
 
 /// A job to create (as a draft) or the fields to change. Every field of an update is optional;
 /// an empty string clears an optional text field.
@@ -22,6 +22,10 @@ pub struct JobRequest {
     pub title: Option<String>,
     /// Markdown.
     pub description: Option<String>,
+    /// Every place the job is at, the primary one first (at most 50); replaces the list. A
+    /// request gives either this or `city`, `region` and `country_code`.
+    pub locations: Option<Vec<LocationBody>>,
+    /// The primary location's city (the other places stay).
     pub city: Option<String>,
     pub region: Option<String>,
     /// ISO 3166-1 alpha-2.
@@ -58,6 +62,7 @@ impl JobRequest {
             JobInput {
                 title: self.title,
                 description: self.description,
+                locations: self.locations.map(|list| list.into_iter().map(LocationInput::from).collect()),
                 city: self.city,
                 region: self.region,
                 country_code: self.country_code,
@@ -94,11 +99,26 @@ impl From<&Company> for CompanyRefBody {
     }
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+/// One place: a city (at most 100 characters), a region, an ISO 3166-1 alpha-2 country code.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct LocationBody {
     pub city: Option<String>,
     pub region: Option<String>,
+    #[schema(example = "PT")]
     pub country_code: Option<String>,
+}
+
+impl From<&Location> for LocationBody {
+    fn from(l: &Location) -> Self {
+        Self { city: l.city.clone(), region: l.region.clone(), country_code: l.country_code.clone() }
+    }
+}
+
+impl From<LocationBody> for LocationInput {
+    fn from(l: LocationBody) -> Self {
+        Self { city: l.city, region: l.region, country_code: l.country_code }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -121,7 +141,10 @@ pub struct JobSummaryBody {
     pub id: String,
     pub title: String,
     pub company: CompanyRefBody,
+    /// The primary (first) of `locations`; every field empty when the job names no place.
     pub location: LocationBody,
+    /// Every place the job is at, the primary one first.
+    pub locations: Vec<LocationBody>,
     pub workplace: Option<String>,
     pub employment_type: Option<String>,
     pub seniority: Option<String>,
@@ -142,11 +165,8 @@ impl JobSummaryBody {
             id: job.id.clone(),
             title: f.title.clone(),
             company: company.into(),
-            location: LocationBody {
-                city: f.location.city.clone(),
-                region: f.location.region.clone(),
-                country_code: f.location.country_code.clone(),
-            },
+            location: f.primary_location().map(LocationBody::from).unwrap_or_default(),
+            locations: f.locations.iter().map(LocationBody::from).collect(),
             workplace: f.workplace.map(|w| w.as_str().into()),
             employment_type: f.employment_type.map(|e| e.as_str().into()),
             seniority: f.seniority.map(|s| s.as_str().into()),
@@ -275,8 +295,25 @@ fn iso(at: DateTime<Utc>) -> String {
     at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
+/// A schema.org Place with the postal address of one of a job's locations.
+fn place(l: &Location) -> Value {
+    let mut address = serde_json::Map::new();
+    address.insert("@type".into(), json!("PostalAddress"));
+    if let Some(city) = &l.city {
+        address.insert("addressLocality".into(), json!(city));
+    }
+    if let Some(region) = &l.region {
+        address.insert("addressRegion".into(), json!(region));
+    }
+    if let Some(country) = &l.country_code {
+        address.insert("addressCountry".into(), json!(country));
+    }
+    json!({ "@type": "Place", "address": address })
+}
+
 /// The schema.org JobPosting of a public job, with the fields Google requires where the job
-/// has them (a field the job lacks is left out, never invented).
+/// has them (a field the job lacks is left out, never invented). A job at several places
+/// lists them all as an array of `jobLocation`s, as schema.org allows.
 pub fn job_posting(job: &Job, company: &Company, public_url: &str) -> Value {
     let f = &job.fields;
     let mut posting = serde_json::Map::new();
@@ -302,27 +339,32 @@ pub fn job_posting(job: &Job, company: &Company, public_url: &str) -> Value {
         organization["logo"] = json!(logo);
     }
     posting.insert("hiringOrganization".into(), organization);
-    if f.location.city.is_some() || f.location.country_code.is_some() {
-        let mut address = serde_json::Map::new();
-        address.insert("@type".into(), json!("PostalAddress"));
-        if let Some(city) = &f.location.city {
-            address.insert("addressLocality".into(), json!(city));
+    let places: Vec<Value> = f.locations.iter().filter(|l| l.city.is_some() || l.country_code.is_some()).map(place).collect();
+    match places.len() {
+        0 => {}
+        1 => {
+            posting.insert("jobLocation".into(), places.into_iter().next().unwrap_or_default());
         }
-        if let Some(region) = &f.location.region {
-            address.insert("addressRegion".into(), json!(region));
+        _ => {
+            posting.insert("jobLocation".into(), Value::Array(places));
         }
-        if let Some(country) = &f.location.country_code {
-            address.insert("addressCountry".into(), json!(country));
-        }
-        posting.insert("jobLocation".into(), json!({ "@type": "Place", "address": address }));
     }
     if f.workplace == Some(Workplace::Remote) {
         posting.insert("jobLocationType".into(), json!("TELECOMMUTE"));
         let regions: Vec<Value> = f.remote_regions.iter().map(|r| json!({ "@type": "AdministrativeArea", "name": r })).collect();
+        let mut countries: Vec<Value> = Vec::new();
+        for country in f.locations.iter().filter_map(|l| l.country_code.as_ref()) {
+            let country = json!({ "@type": "Country", "name": country });
+            if !countries.contains(&country) {
+                countries.push(country);
+            }
+        }
         if !regions.is_empty() {
             posting.insert("applicantLocationRequirements".into(), json!(regions));
-        } else if let Some(country) = &f.location.country_code {
-            posting.insert("applicantLocationRequirements".into(), json!({ "@type": "Country", "name": country }));
+        } else if countries.len() == 1 {
+            posting.insert("applicantLocationRequirements".into(), countries.remove(0));
+        } else if !countries.is_empty() {
+            posting.insert("applicantLocationRequirements".into(), Value::Array(countries));
         }
     }
     if let Some(kind) = f.employment_type {

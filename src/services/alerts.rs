@@ -123,12 +123,20 @@ async fn digest(ctx: &Context, search: &SavedSearch, until: DateTime<Utc>) -> Re
         .iter()
         .take(MAX_JOBS_PER_DIGEST)
         .map(|(job, company)| {
-            let l = &job.fields.location;
-            let location = [l.city.as_deref(), l.region.as_deref(), l.country_code.as_deref()]
-                .into_iter()
-                .flatten()
+            // Every place, so a candidate who searched for the second one sees it listed.
+            let location = job
+                .fields
+                .locations
+                .iter()
+                .map(|l| {
+                    [l.city.as_deref(), l.region.as_deref(), l.country_code.as_deref()]
+                        .into_iter()
+                        .flatten()
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                })
                 .collect::<Vec<_>>()
-                .join(", ");
+                .join("; ");
             context! {
                 title => job.fields.title,
                 company => company.name,

@@ -16,7 +16,7 @@ use super::{Context, Principal, RequestMeta, ServiceError, audit, policy};
 use crate::models::audit::AuditAction;
 use crate::models::company::Company;
 use crate::models::job::{
-    EmploymentType, Job, JobFields, JobStatus, Location, Review, Salary, SalaryPeriod, Seniority, Workplace,
+    EmploymentType, Job, JobFields, JobStatus, Location, MAX_LOCATIONS, Review, Salary, SalaryPeriod, Seniority, Workplace,
 };
 use crate::repositories::job_index::{IndexDoc, Watermark};
 use crate::repositories::jobs::NewJob;
@@ -27,11 +27,22 @@ use crate::utils::validators::is_record_id;
 /// The source of jobs made in the portal (imports name their own).
 pub const PORTAL_SOURCE: &str = "portal";
 
+/// One place as somebody typed it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LocationInput {
+    pub city: Option<String>,
+    pub region: Option<String>,
+    pub country_code: Option<String>,
+}
+
 /// A job as somebody typed it; every field optional (an update names only what changes).
+/// `locations` replaces the whole list; `city`, `region` and `country_code` change the primary
+/// (first) location and keep the others. One request gives one or the other.
 #[derive(Debug, Clone, Default)]
 pub struct JobInput {
     pub title: Option<String>,
     pub description: Option<String>,
+    pub locations: Option<Vec<LocationInput>>,
     pub city: Option<String>,
     pub region: Option<String>,
     pub country_code: Option<String>,
@@ -99,6 +110,7 @@ pub fn validate(base: Option<&JobFields>, input: JobInput) -> Result<JobFields, 
         salary_public: input.salary_public,
         ..JobInput::default()
     };
+    let locations = locations(base.map(|b| b.locations.as_slice()).unwrap_or_default(), &input)?;
     let title = match input.title {
         Some(t) => text("title", Some(t), 200)?.ok_or_else(|| invalid("title must not be empty"))?,
         None => base.map(|b| b.title.clone()).ok_or_else(|| invalid("title is required"))?,
@@ -106,25 +118,6 @@ pub fn validate(base: Option<&JobFields>, input: JobInput) -> Result<JobFields, 
     let description = match input.description {
         Some(d) => text("description", Some(d), 100_000)?.unwrap_or_default(),
         None => base.map(|b| b.description.clone()).unwrap_or_default(),
-    };
-    let base_location = base.map(|b| b.location.clone()).unwrap_or_default();
-    let country_code = match input.country_code {
-        Some(c) => {
-            let c = c.trim().to_ascii_uppercase();
-            if c.is_empty() {
-                None
-            } else if c.len() == 2 && c.bytes().all(|b| b.is_ascii_uppercase()) {
-                Some(c)
-            } else {
-                return Err(invalid("country_code must be a two-letter ISO 3166 code such as PT"));
-            }
-        }
-        None => base_location.country_code,
-    };
-    let location = Location {
-        city: if input.city.is_some() { text("city", input.city, 100)? } else { base_location.city },
-        region: if input.region.is_some() { text("region", input.region, 100)? } else { base_location.region },
-        country_code,
     };
     let workplace = if input.workplace.is_some() {
         choice("workplace", input.workplace, Workplace::parse, Workplace::names)?
@@ -180,7 +173,7 @@ pub fn validate(base: Option<&JobFields>, input: JobInput) -> Result<JobFields, 
     Ok(JobFields {
         title,
         description,
-        location,
+        locations,
         workplace,
         remote_regions,
         employment_type,
@@ -192,6 +185,66 @@ pub fn validate(base: Option<&JobFields>, input: JobInput) -> Result<JobFields, 
         apply_url,
         expires_at,
     })
+}
+
+fn country_code(field: &str, value: Option<String>) -> Result<Option<String>, ServiceError> {
+    let Some(code) = value.map(|c| c.trim().to_ascii_uppercase()).filter(|c| !c.is_empty()) else { return Ok(None) };
+    if code.len() == 2 && code.bytes().all(|b| b.is_ascii_uppercase()) {
+        Ok(Some(code))
+    } else {
+        Err(invalid(format!("{field} must be a two-letter ISO 3166 code such as PT")))
+    }
+}
+
+/// One place, checked; `prefix` names it in errors (`locations[2].` or nothing).
+fn location(prefix: &str, input: LocationInput) -> Result<Location, ServiceError> {
+    Ok(Location {
+        city: text(&format!("{prefix}city"), input.city, 100)?,
+        region: text(&format!("{prefix}region"), input.region, 100)?,
+        country_code: country_code(&format!("{prefix}country_code"), input.country_code)?,
+    })
+}
+
+/// The job's places after `input`: a new list, the primary one edited, or `base` unchanged.
+/// Empty places are dropped and repeated ones kept once, so every stored place says something
+/// and a search facet counts a job once per place.
+fn locations(base: &[Location], input: &JobInput) -> Result<Vec<Location>, ServiceError> {
+    let edits_primary = input.city.is_some() || input.region.is_some() || input.country_code.is_some();
+    let places = match &input.locations {
+        Some(_) if edits_primary => {
+            return Err(invalid("give either locations or city, region and country_code, not both"));
+        }
+        Some(list) => {
+            if list.len() > MAX_LOCATIONS {
+                return Err(invalid(format!("locations has more than {MAX_LOCATIONS} entries")));
+            }
+            list.iter()
+                .enumerate()
+                .map(|(i, place)| location(&format!("locations[{i}]."), place.clone()))
+                .collect::<Result<Vec<_>, _>>()?
+        }
+        None if edits_primary => {
+            let primary = base.first().cloned().unwrap_or_default();
+            let edited = Location {
+                city: if input.city.is_some() { text("city", input.city.clone(), 100)? } else { primary.city },
+                region: if input.region.is_some() { text("region", input.region.clone(), 100)? } else { primary.region },
+                country_code: if input.country_code.is_some() {
+                    country_code("country_code", input.country_code.clone())?
+                } else {
+                    primary.country_code
+                },
+            };
+            std::iter::once(edited).chain(base.iter().skip(1).cloned()).collect()
+        }
+        None => return Ok(base.to_vec()),
+    };
+    let mut out: Vec<Location> = Vec::with_capacity(places.len());
+    for place in places {
+        if !place.is_empty() && !out.contains(&place) {
+            out.push(place);
+        }
+    }
+    Ok(out)
 }
 
 fn salary(base: Option<Salary>, input: &JobInput) -> Result<Option<Salary>, ServiceError> {
@@ -249,7 +302,8 @@ fn publishable(fields: &JobFields, now: DateTime<Utc>) -> Result<(), ServiceErro
     if fields.employment_type.is_none() {
         missing.push("employment_type");
     }
-    if fields.workplace != Some(Workplace::Remote) && fields.location.city.is_none() && fields.location.country_code.is_none() {
+    let placed = fields.locations.iter().any(|l| l.city.is_some() || l.country_code.is_some());
+    if fields.workplace != Some(Workplace::Remote) && !placed {
         missing.push("city or country_code (or workplace remote)");
     }
     if !missing.is_empty() {
@@ -261,13 +315,15 @@ fn publishable(fields: &JobFields, now: DateTime<Utc>) -> Result<(), ServiceErro
     Ok(())
 }
 
-/// A stable hash of a job's content, so an unchanged import is recognised.
+/// A stable hash of a job's content, so an unchanged import is recognised. A job with one place
+/// or none hashes as it did before jobs had several (its primary `location`), so the jobs
+/// stored then are not all rewritten by the next import of the same file.
 pub fn content_hash(company_id: &str, fields: &JobFields, status: JobStatus) -> String {
-    let value = json!({
+    let mut value = json!({
         "company": company_id,
         "title": fields.title,
         "description": fields.description,
-        "location": fields.location,
+        "location": fields.primary_location().cloned().unwrap_or_default(),
         "workplace": fields.workplace,
         "remote_regions": fields.remote_regions,
         "employment_type": fields.employment_type,
@@ -280,6 +336,9 @@ pub fn content_hash(company_id: &str, fields: &JobFields, status: JobStatus) -> 
         "expires_at": fields.expires_at.map(|at| at.timestamp()),
         "status": status.as_str(),
     });
+    if fields.locations.len() > 1 {
+        value["more_locations"] = json!(fields.locations[1..]);
+    }
     hex::encode(Sha256::digest(value.to_string().as_bytes()))
 }
 
@@ -292,12 +351,10 @@ pub fn index_doc(job: &Job, company_name: &str) -> IndexDoc {
         f.employment_type.map(|e| e.as_str().replace('_', " ")),
         f.seniority.map(|s| s.as_str().to_owned()),
         f.category.clone(),
-        f.location.city.clone(),
-        f.location.region.clone(),
-        f.location.country_code.clone(),
     ]
     .into_iter()
     .flatten()
+    .chain(f.locations.iter().flat_map(|l| [l.city.clone(), l.region.clone(), l.country_code.clone()]).flatten())
     .chain(f.tags.iter().cloned())
     .chain(f.remote_regions.iter().cloned())
     .collect::<Vec<_>>()
@@ -313,14 +370,13 @@ pub fn index_doc(job: &Job, company_name: &str) -> IndexDoc {
         employment_type: f.employment_type.map(|e| e.as_str().to_owned()),
         seniority: f.seniority.map(|s| s.as_str().to_owned()),
         category: f.category.clone(),
-        country_code: f.location.country_code.clone(),
-        location_text: [&f.location.city, &f.location.region, &f.location.country_code]
-            .into_iter()
-            .flatten()
-            .cloned()
-            .collect::<Vec<_>>()
-            .join(" "),
-        location_label: f.location.label(),
+        country_codes: unique(f.locations.iter().filter_map(|l| l.country_code.clone())),
+        location_texts: f
+            .locations
+            .iter()
+            .map(|l| [&l.city, &l.region, &l.country_code].into_iter().flatten().cloned().collect::<Vec<_>>().join(" "))
+            .collect(),
+        location_labels: unique(f.locations.iter().filter_map(Location::label)),
         posted_at: job.posted_at.map(|at| at.timestamp()),
         expires_at: f.expires_at.map(|at| at.timestamp()),
         salary_yearly: salary.and_then(Salary::yearly_top),
@@ -328,6 +384,17 @@ pub fn index_doc(job: &Job, company_name: &str) -> IndexDoc {
         extra_text: extra,
         updated_at: job.updated_at.timestamp_micros(),
     }
+}
+
+/// The values in their first order, each once (a facet counts a job once per value).
+fn unique(values: impl Iterator<Item = String>) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for value in values {
+        if !out.contains(&value) {
+            out.push(value);
+        }
+    }
+    out
 }
 
 /// Index writes of this process, one at a time. Each write re-reads its jobs from the database

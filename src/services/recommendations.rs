@@ -120,6 +120,16 @@ fn core_reasons(job: &Job, candidate_skills: &[String], similarity: f32, whose: 
     (reasons, matched, missing, summary)
 }
 
+/// "Lisbon, PT", "Lisbon, PT or Porto, PT", or the first three and how many more.
+fn places_text(labels: &[String]) -> String {
+    const SHOWN: usize = 3;
+    if labels.len() <= SHOWN {
+        labels.join(" or ")
+    } else {
+        format!("{} or {} other places", labels[..SHOWN].join(", "), labels.len() - SHOWN)
+    }
+}
+
 fn level(s: Seniority) -> i32 {
     match s {
         Seniority::Intern => 0,
@@ -145,24 +155,27 @@ fn preference_reasons(job: &Job, prefs: &Preferences) -> Vec<Reason> {
     }
     // Where a remote job is does not matter.
     if (!prefs.countries.is_empty() || !prefs.cities.is_empty()) && f.workplace != Some(Workplace::Remote) {
-        let country = f.location.country_code.as_deref();
-        let city = f.location.city.as_deref();
-        let fits = country.is_some_and(|c| prefs.countries.iter().any(|p| p.eq_ignore_ascii_case(c)))
-            || city.is_some_and(|c| prefs.cities.iter().any(|p| p.eq_ignore_ascii_case(c)));
-        let label = f.location.label();
-        if fits {
+        // A job at several places fits when any of them is one the candidate wants.
+        let wanted_place = |l: &&crate::models::job::Location| {
+            l.country_code.as_deref().is_some_and(|c| prefs.countries.iter().any(|p| p.eq_ignore_ascii_case(c)))
+                || l.city.as_deref().is_some_and(|c| prefs.cities.iter().any(|p| p.eq_ignore_ascii_case(c)))
+        };
+        if let Some(place) = f.locations.iter().find(wanted_place) {
             reasons.push(Reason {
                 factor: "location",
                 effect: FITS,
-                detail: format!("in {}, where you want to work", label.unwrap_or_default()),
+                detail: format!("in {}, where you want to work", place.label().unwrap_or_default()),
             });
-        } else if let Some(label) = label {
-            let wanted: Vec<&str> = prefs.cities.iter().chain(&prefs.countries).map(String::as_str).collect();
-            reasons.push(Reason {
-                factor: "location",
-                effect: MISFITS,
-                detail: format!("in {label}; you want {}", wanted.join(" or ")),
-            });
+        } else {
+            let labels: Vec<String> = f.locations.iter().filter_map(|l| l.label()).collect();
+            if !labels.is_empty() {
+                let wanted: Vec<&str> = prefs.cities.iter().chain(&prefs.countries).map(String::as_str).collect();
+                reasons.push(Reason {
+                    factor: "location",
+                    effect: MISFITS,
+                    detail: format!("in {}; you want {}", places_text(&labels), wanted.join(" or ")),
+                });
+            }
         }
     }
     if let (false, Some(seniority)) = (prefs.seniorities.is_empty(), f.seniority) {
@@ -380,4 +393,58 @@ pub async fn for_job(ctx: &Context, principal: &Principal, job_id: &str, limit: 
     out.sort_by(|a, b| b.matched.score.total_cmp(&a.matched.score).then_with(|| a.candidate_id.cmp(&b.candidate_id)));
     out.truncate(limit.clamp(1, MAX_LIMIT) as usize);
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::models::job::{JobFields, JobStatus, Location, Review};
+
+    fn job_at(places: &[(&str, &str)]) -> Job {
+        let locations = places
+            .iter()
+            .map(|(city, cc)| Location { city: Some((*city).into()), region: None, country_code: Some((*cc).into()) })
+            .collect();
+        let fields = crate::services::jobs::validate(
+            None,
+            crate::services::jobs::JobInput { title: Some("Engineer".into()), workplace: Some("onsite".into()), ..Default::default() },
+        )
+        .unwrap();
+        Job {
+            id: "j".into(),
+            company_id: "c".into(),
+            fields: JobFields { locations, ..fields },
+            status: JobStatus::Published,
+            review: Review::Approved,
+            posted_at: None,
+            closed_at: None,
+            source: "test".into(),
+            external_id: "j".into(),
+            content_hash: String::new(),
+            view_count: 0,
+            created_at: Utc::now(),
+            updated_at: Utc::now(),
+        }
+    }
+
+    fn location_reason(job: &Job, prefs: &Preferences) -> Option<(f32, String)> {
+        preference_reasons(job, prefs).into_iter().find(|r| r.factor == "location").map(|r| (r.effect, r.detail))
+    }
+
+    #[test]
+    fn any_of_a_jobs_places_fits_a_location_preference() {
+        let job = job_at(&[("Lisbon", "PT"), ("Berlin", "DE"), ("Madrid", "ES")]);
+        let by_country = Preferences { countries: vec!["de".into()], ..Preferences::default() };
+        assert_eq!(location_reason(&job, &by_country), Some((FITS, "in Berlin, DE, where you want to work".into())));
+        let by_city = Preferences { cities: vec!["madrid".into()], ..Preferences::default() };
+        assert_eq!(location_reason(&job, &by_city), Some((FITS, "in Madrid, ES, where you want to work".into())));
+        let elsewhere = Preferences { countries: vec!["FR".into()], ..Preferences::default() };
+        assert_eq!(
+            location_reason(&job, &elsewhere),
+            Some((MISFITS, "in Lisbon, PT or Berlin, DE or Madrid, ES; you want FR".into()))
+        );
+        let many = job_at(&[("Lisbon", "PT"), ("Berlin", "DE"), ("Madrid", "ES"), ("Paris", "FR"), ("Rome", "IT")]);
+        let (_, detail) = location_reason(&many, &Preferences { countries: vec!["US".into()], ..Preferences::default() }).unwrap();
+        assert_eq!(detail, "in Lisbon, PT, Berlin, DE, Madrid, ES or 2 other places; you want US");
+    }
 }

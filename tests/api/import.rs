@@ -196,17 +196,17 @@ async fn broken_records_are_reported_by_line_and_the_rest_imported() {
     assert_eq!(code, 2, "some records were invalid: {out}{err}");
     let name = |p: &std::path::Path| p.display().to_string();
     for expected in [
-        format!("{}:2: title is required", name(&jsonl)),
-        format!("{}:3: skills must be a list of strings", name(&jsonl)),
-        format!("{}:4: description must be at most", name(&jsonl)),
-        format!("{}:5: not valid UTF-8", name(&jsonl)),
-        format!("{}:6: not valid JSON", name(&jsonl)),
-        format!("{}:1: title must be a string", name(&json_array)),
-        format!("{}:1: hiringOrganization.name is required", name(&jsonld)),
+        format!("{}:2: record 2 (external_id \"2\"): title is required", name(&jsonl)),
+        format!("{}:3: record 3: skills must be a list of strings", name(&jsonl)),
+        format!("{}:4: record 4: description must be at most", name(&jsonl)),
+        format!("{}:5: record 5: not valid UTF-8", name(&jsonl)),
+        format!("{}:6: record 6: not valid JSON", name(&jsonl)),
+        format!("{}: record 2: title must be a string", name(&json_array)),
+        format!("{}: record 2: hiringOrganization.name is required", name(&jsonld)),
     ] {
         assert!(err.contains(&expected), "missing {expected:?} in {err}");
     }
-    assert!(err.contains(&format!("{}:3:", name(&csv))), "the broken quote is reported: {err}");
+    assert!(err.contains(&format!("{}:3: record 2:", name(&csv))), "the broken quote is reported: {err}");
     assert_eq!(err.matches("shoe_size").count(), 1, "an unknown column is reported once: {err}");
     assert!(out.contains("5 created"), "{out}");
 
@@ -218,6 +218,141 @@ async fn broken_records_are_reported_by_line_and_the_rest_imported() {
     let ld: Value = reqwest::get(server.url("/api/v1/jobs?q=ld")).await.unwrap().json().await.unwrap();
     assert_eq!(ld["items"][0]["location"]["country_code"], "ES");
     assert_eq!(ld["items"][0]["employment_type"], "part_time");
+}
+
+/// GET /api/v1/jobs with a query, as JSON.
+async fn search(server: &ServeProcess, query: &str) -> Value {
+    reqwest::get(server.url(&format!("/api/v1/jobs{query}"))).await.unwrap().json().await.unwrap()
+}
+
+fn titles(body: &Value) -> Vec<String> {
+    let mut titles: Vec<String> = body["items"].as_array().unwrap().iter().map(|i| i["title"].as_str().unwrap().to_owned()).collect();
+    titles.sort();
+    titles
+}
+
+/// The (city, region, country_code) of each of a listed job's places, in order.
+fn places(item: &Value) -> Vec<(String, String, String)> {
+    let text = |v: &Value| v.as_str().unwrap_or_default().to_owned();
+    item["locations"].as_array().unwrap().iter().map(|l| (text(&l["city"]), text(&l["region"]), text(&l["country_code"]))).collect()
+}
+
+fn place(city: &str, region: &str, country: &str) -> (String, String, String) {
+    (city.to_owned(), region.to_owned(), country.to_owned())
+}
+
+/// A posting at several places keeps them all, from each format: a `locations` list (JSON
+/// Lines), a raw list of places in one field (network-jobs-data's "San Francisco, CA; New York
+/// City, NY"), `|`-separated CSV columns, and an array of schema.org `jobLocation`s. A comma
+/// never splits a place.
+#[tokio::test]
+async fn postings_at_several_places_import_from_every_format_with_all_their_places() {
+    let (dir, data) = workdir();
+    let jsonl = dir.path().join("multi.jsonl");
+    let lines = [
+        json!({"external_id": "list-1", "title": "Polyglot Platform Engineer", "company": "Acme", "locations": [
+            {"city": "Lisbon", "country_code": "pt"}, {"city": "Madrid", "country_code": "ES"},
+            {"city": "Lisbon", "country_code": "PT"}, {"city": "New York", "region": "NY", "country_code": "US"}]}),
+        json!({"external_id": "raw-1", "title": "Raw List Analyst", "company": "Acme",
+            "location": {"city": "San Francisco, CA; New York City, NY | Los Angeles, CA", "region": null, "country_code": "US"}}),
+        json!({"external_id": "one-1", "title": "Single Place Designer", "company": "Acme",
+            "location": {"city": "New York, NY", "country_code": "US"}}),
+    ];
+    std::fs::write(&jsonl, lines.iter().map(|l| format!("{l}\n")).collect::<String>()).unwrap();
+    let csv = dir.path().join("multi.csv");
+    std::fs::write(&csv, "external_id,title,company,city,region,country_code\n\
+        csv-1,CSV Multi Engineer,Beta,Berlin|Munich,,DE\n\
+        csv-2,CSV Iberia Engineer,Beta,Lisbon | Porto | Vigo,,PT|PT|ES\n").unwrap();
+    let jsonld = dir.path().join("multi.jsonld");
+    std::fs::write(&jsonld, json!({"@context": "https://schema.org/", "@graph": [{
+        "@type": "JobPosting", "title": "Linked Data Engineer", "identifier": {"@type": "PropertyValue", "value": "ld-1"},
+        "hiringOrganization": {"name": "Gamma"},
+        "jobLocation": [
+            {"@type": "Place", "address": {"@type": "PostalAddress", "addressLocality": "Paris", "addressCountry": "FR"}},
+            {"@type": "Place", "address": {"@type": "PostalAddress", "addressLocality": "Amsterdam",
+                "addressRegion": "North Holland", "addressCountry": "NL"}}
+        ]}]}).to_string()).unwrap();
+
+    let (code, out, err) = import(&data, &[jsonl.to_str().unwrap(), csv.to_str().unwrap(), jsonld.to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("6 created"), "{out}");
+
+    let server = ServeProcess::start(&data);
+    let server_ref = &server;
+    let job = move |title: &'static str| {
+        let server = server_ref;
+        async move {
+            let body = search(server, &format!("?q={}", title.replace(' ', "+"))).await;
+            body["items"].as_array().unwrap().iter().find(|i| i["title"] == title).cloned().unwrap_or_else(|| panic!("{title} in {body}"))
+        }
+    };
+    let polyglot = job("Polyglot Platform Engineer").await;
+    assert_eq!(
+        places(&polyglot),
+        [place("Lisbon", "", "PT"), place("Madrid", "", "ES"), place("New York", "NY", "US")],
+        "a repeated place is kept once"
+    );
+    assert_eq!(polyglot["location"], polyglot["locations"][0], "the first place is the primary location");
+    assert_eq!(
+        places(&job("Raw List Analyst").await),
+        [place("San Francisco, CA", "", "US"), place("New York City, NY", "", "US"), place("Los Angeles, CA", "", "US")]
+    );
+    assert_eq!(places(&job("Single Place Designer").await), [place("New York, NY", "", "US")]);
+    assert_eq!(places(&job("CSV Multi Engineer").await), [place("Berlin", "", "DE"), place("Munich", "", "DE")]);
+    assert_eq!(places(&job("CSV Iberia Engineer").await), [place("Lisbon", "", "PT"), place("Porto", "", "PT"), place("Vigo", "", "ES")]);
+    let linked = job("Linked Data Engineer").await;
+    assert_eq!(places(&linked), [place("Paris", "", "FR"), place("Amsterdam", "North Holland", "NL")]);
+
+    // Each place finds its job.
+    assert_eq!(titles(&search(&server, "?location=madrid").await), ["Polyglot Platform Engineer"]);
+    assert_eq!(titles(&search(&server, "?location=munich").await), ["CSV Multi Engineer"]);
+    assert_eq!(titles(&search(&server, "?location=amsterdam").await), ["Linked Data Engineer"]);
+    assert_eq!(titles(&search(&server, "?location=los+angeles").await), ["Raw List Analyst"]);
+    assert_eq!(titles(&search(&server, "?location=lisbon").await), ["CSV Iberia Engineer", "Polyglot Platform Engineer"]);
+    assert_eq!(titles(&search(&server, "?country=ES").await), ["CSV Iberia Engineer", "Polyglot Platform Engineer"]);
+    assert_eq!(titles(&search(&server, "?country=NL").await), ["Linked Data Engineer"]);
+
+    // The JSON-LD of a job lists every place.
+    let id = linked["id"].as_str().unwrap();
+    let ld: Value = reqwest::get(server.url(&format!("/api/v1/jobs/{id}/jsonld"))).await.unwrap().json().await.unwrap();
+    let localities: Vec<&str> =
+        ld["jobLocation"].as_array().unwrap().iter().map(|p| p["address"]["addressLocality"].as_str().unwrap()).collect();
+    assert_eq!(localities, ["Paris", "Amsterdam"], "{ld}");
+    assert_eq!(ld["jobLocation"][1]["address"]["addressRegion"], "North Holland");
+}
+
+/// A JSON document holds its records on one line: an error names the record by its number
+/// and identifier, not the line every record shares.
+#[tokio::test]
+async fn a_bad_record_of_a_one_line_json_array_is_named_by_its_number_and_id() {
+    let (dir, data) = workdir();
+    let long = "x".repeat(101);
+    let array = dir.path().join("jobs.json");
+    std::fs::write(&array, json!([
+        {"external_id": "greenhouse:1", "title": "Fine", "company": "Acme"},
+        {"external_id": "greenhouse:2", "title": "Also Fine", "company": "Acme"},
+        {"external_id": "greenhouse:123", "title": "Too Long", "company": "Acme", "location": {"city": long}},
+        {"external_id": 456, "title": "Numbered", "company": "Acme", "locations": [{"city": "Lisbon"}, {"city": long}]},
+        {"title": "No Id", "company": "Acme", "location": {"country_code": "Portugal"}},
+    ]).to_string()).unwrap();
+    let jsonld = dir.path().join("postings.jsonld");
+    std::fs::write(&jsonld, json!([
+        {"@type": "JobPosting", "title": "LD", "hiringOrganization": {"name": "Delta"}, "identifier": "ld-1"},
+        {"@type": "JobPosting", "title": "LD", "identifier": {"@type": "PropertyValue", "value": "ld-bad"}},
+    ]).to_string()).unwrap();
+    let (code, out, err) = import(&data, &[array.to_str().unwrap(), jsonld.to_str().unwrap()]);
+    assert_eq!(code, 2, "{out}{err}");
+    let name = |p: &std::path::Path| p.display().to_string();
+    for expected in [
+        format!("{}: record 3 (external_id \"greenhouse:123\"): city must be at most 100 characters", name(&array)),
+        format!("{}: record 4 (external_id \"456\"): locations[1].city must be at most 100 characters", name(&array)),
+        format!("{}: record 5: country_code must be a two-letter ISO 3166 code", name(&array)),
+        format!("{}: record 2 (identifier \"ld-bad\"): hiringOrganization.name is required", name(&jsonld)),
+    ] {
+        assert!(err.contains(&expected), "missing {expected:?} in {err}");
+    }
+    assert!(!err.contains(":1:"), "no error names the line all records share: {err}");
+    assert!(out.contains("3 created"), "{out}");
 }
 
 #[tokio::test]
@@ -393,6 +528,47 @@ async fn admins_import_over_http_as_a_task_and_poll_its_summary() {
     let search: Value = app.get("/api/v1/jobs?limit=1").await.json().await.unwrap();
     assert_eq!(search["total"], 300);
     assert!(std::fs::read_dir(dir.path().join("imports")).unwrap().next().is_none(), "the upload is removed once imported");
+}
+
+#[tokio::test]
+async fn the_admin_import_report_names_a_bad_record_by_its_number_and_id() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = ServeConfig { data_dir: dir.path().to_path_buf(), ..ServeConfig::default() };
+    let app = spawn_app_with_workers(config, test_worker_config(EmailBackendConfig::File { dir: dir.path().join("mail") })).await;
+    let admin = app.admin("root@example.com").await;
+    let body = json!([
+        {"external_id": "greenhouse:1", "title": "Fine", "company": "Acme", "locations": [{"city": "Lisbon"}, {"city": "Porto"}]},
+        {"external_id": "greenhouse:123", "title": "Too Long", "company": "Acme", "location": {"city": "x".repeat(101)}},
+    ])
+    .to_string();
+    let response = app
+        .client
+        .post(app.url("/api/v1/admin/jobs/import?source=upload"))
+        .bearer_auth(&admin.access)
+        .header("content-type", "application/json")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 202);
+    let accepted: Value = response.json().await.unwrap();
+    let status_url = accepted["status_url"].as_str().unwrap().to_owned();
+    eventually(Duration::from_secs(60), "the import task done", || async {
+        let task: Value = app.get_authed(&status_url, &admin.access).await.json().await.unwrap();
+        assert!(task["status"] != "dead" && task["status"] != "failed", "the import task failed: {task}");
+        task["status"] == "done"
+    })
+    .await;
+    let task: Value = app.get_authed(&status_url, &admin.access).await.json().await.unwrap();
+    assert_eq!(task["result"]["created"], 1, "{task}");
+    assert_eq!(task["result"]["invalid"], 1, "{task}");
+    assert_eq!(
+        task["result"]["errors"],
+        json!(["upload: record 2 (external_id \"greenhouse:123\"): city must be at most 100 characters"]),
+        "{task}"
+    );
+    let found: Value = app.get("/api/v1/jobs?location=porto").await.json().await.unwrap();
+    assert_eq!(found["total"], 1, "{found}");
 }
 
 #[tokio::test]

@@ -231,6 +231,70 @@ async fn a_public_job_has_google_job_posting_json_ld_and_counts_its_views() {
     assert_eq!(seen["view_count"], 3, "the company's own views do not count");
 }
 
+/// An employer lists several places; `city`/`country_code` edit the primary one and keep the
+/// rest; the public view and its JSON-LD carry every place; bad places are refused whole.
+#[tokio::test]
+async fn a_job_at_several_places_is_created_edited_and_published_with_all_of_them() {
+    let app = spawn_app().await;
+    let owner = employer(&app, "owner@example.com", "Acme").await;
+    let mut body = full_job("acme");
+    let fields = body.as_object_mut().unwrap();
+    fields.remove("city");
+    fields.remove("country_code");
+    fields.insert(
+        "locations".into(),
+        json!([{"city": "Lisbon", "country_code": "pt"}, {"city": "Madrid", "region": "Community of Madrid", "country_code": "ES"}, {}]),
+    );
+    let response = app.post_authed("/api/v1/jobs", &owner.access, &body).await;
+    assert_eq!(response.status(), 201);
+    let job: Value = response.json().await.unwrap();
+    let id = job["id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        job["locations"],
+        json!([
+            {"city": "Lisbon", "region": null, "country_code": "PT"},
+            {"city": "Madrid", "region": "Community of Madrid", "country_code": "ES"}
+        ]),
+        "an empty place is dropped"
+    );
+    assert_eq!(job["location"], job["locations"][0]);
+
+    let path = format!("/api/v1/jobs/{id}");
+    let edited: Value = app.patch_authed(&path, &owner.access, &json!({ "city": "Porto" })).await.json().await.unwrap();
+    let cities: Vec<&str> = edited["locations"].as_array().unwrap().iter().map(|l| l["city"].as_str().unwrap()).collect();
+    assert_eq!(cities, ["Porto", "Madrid"], "the primary place changed, the other stayed");
+    assert_eq!(edited["location"]["country_code"], "PT");
+
+    let too_long = "x".repeat(101);
+    for (bad, message) in [
+        (json!({ "locations": [{"city": "Lisbon"}], "city": "Porto" }), "not both"),
+        (json!({ "locations": [{"city": "Lisbon"}, {"city": too_long}] }), "locations[1].city must be at most 100 characters"),
+        (json!({ "locations": [{"country_code": "Spain"}] }), "locations[0].country_code must be a two-letter"),
+        (json!({ "locations": vec![json!({"city": "Lisbon"}); 51] }), "more than 50"),
+        (json!({ "locations": [{"town": "Lisbon"}] }), "town"),
+    ] {
+        let response = app.patch_authed(&path, &owner.access, &bad).await;
+        let text = assert_error(response, 422, "validation_failed").await;
+        assert!(text.contains(message), "{bad}: {text}");
+    }
+    let unchanged: Value = app.get_authed(&path, &owner.access).await.json().await.unwrap();
+    assert_eq!(unchanged["locations"], edited["locations"], "a refused change writes nothing");
+
+    app.post_authed(&format!("{path}/publish"), &owner.access, &json!({})).await;
+    let public: Value = app.get(&path).await.json().await.unwrap();
+    assert_eq!(public["locations"].as_array().unwrap().len(), 2);
+    let ld: Value = app.get(&format!("{path}/jsonld")).await.json().await.unwrap();
+    let places: Vec<(&str, &str)> = ld["jobLocation"]
+        .as_array()
+        .unwrap_or_else(|| panic!("several places are an array: {ld}"))
+        .iter()
+        .map(|p| (p["address"]["addressLocality"].as_str().unwrap(), p["address"]["addressCountry"].as_str().unwrap()))
+        .collect();
+    assert_eq!(places, [("Porto", "PT"), ("Madrid", "ES")]);
+    let found: Value = app.get("/api/v1/jobs?location=madrid").await.json().await.unwrap();
+    assert_eq!(found["total"], 1, "{found}");
+}
+
 #[tokio::test]
 async fn ids_that_cannot_exist_are_not_found() {
     let app = spawn_app().await;

@@ -120,6 +120,55 @@ async fn every_filter_narrows_and_they_combine() {
     check("?skills=rust&workplace=remote&seniority=senior&category=engineering", &["Rust Engineer"]).await;
 }
 
+/// A job at several places is found by each of them (the `location` text and the `country`
+/// filter), and the locations facet counts it once under each of its places.
+#[tokio::test]
+async fn a_job_at_several_places_is_found_by_each_and_counted_once_per_place() {
+    let app = spawn_app().await;
+    let several = json!([
+        {"city": "Lisbon", "country_code": "PT"}, {"city": "Berlin", "country_code": "DE"},
+        {"city": "Munich", "region": "Bavaria", "country_code": "DE"}, {"city": "Berlin", "country_code": "DE"}
+    ]);
+    let summary = app
+        .import_jsonl(&[
+            with(job("multi", "Rust Engineer"), json!({ "location": null, "locations": several })),
+            with(job("porto", "Rust Developer"), json!({ "location": {"city": "Porto", "country_code": "PT"} })),
+            with(job("paris", "Rust Consultant"), json!({ "location": {"city": "Paris", "country_code": "FR"} })),
+        ])
+        .await;
+    assert_eq!(summary.created, 3, "{summary:?}");
+    for (query, expected) in [
+        ("?location=lisbon", &["Rust Engineer"][..]),
+        ("?location=berlin", &["Rust Engineer"]),
+        ("?location=bavaria", &["Rust Engineer"]),
+        ("?location=porto", &["Rust Developer"]),
+        ("?country=DE", &["Rust Engineer"]),
+        ("?country=PT", &["Rust Developer", "Rust Engineer"]),
+        ("?country=FR,DE", &["Rust Consultant", "Rust Engineer"]),
+        ("?q=rust&location=munich&country=DE", &["Rust Engineer"]),
+    ] {
+        let mut found = titles(&search(&app, query).await);
+        found.sort();
+        assert_eq!(found, expected, "{query}");
+    }
+    let body = search(&app, "?q=rust").await;
+    let mut locations: Vec<(String, u64)> = body["facets"]["locations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| (v["value"].as_str().unwrap().to_owned(), v["count"].as_u64().unwrap()))
+        .collect();
+    locations.sort();
+    let expected: Vec<(String, u64)> =
+        ["Berlin, DE", "Lisbon, PT", "Munich, DE", "Paris, FR", "Porto, PT"].iter().map(|v| (v.to_string(), 1)).collect();
+    assert_eq!(locations, expected);
+    let filtered = search(&app, "?country=DE").await;
+    assert_eq!(filtered["total"], 1);
+    let item = &filtered["items"][0];
+    assert_eq!(item["locations"].as_array().unwrap().len(), 3, "{item}");
+    assert_eq!(item["location"]["city"], "Lisbon", "the first place is the primary one");
+}
+
 #[tokio::test]
 async fn facets_count_the_filtered_result() {
     let app = spawn_app().await;

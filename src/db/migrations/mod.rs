@@ -50,8 +50,18 @@ macro_rules! migration {
 }
 
 /// Every migration, in order. A new one is a new file `NNNN_name.surql` and a line here.
-pub static MIGRATIONS: &[Migration] =
-    &[migration!(0001, "users"), migration!(0002, "accounts"), migration!(0003, "tasks"), migration!(0004, "jobs"), migration!(0005, "candidates"), migration!(0006, "embeddings"), migration!(0007, "job_writes"), migration!(0008, "job_table_schemaless"), migration!(0009, "resume_parse_failed")];
+pub static MIGRATIONS: &[Migration] = &[
+    migration!(0001, "users"),
+    migration!(0002, "accounts"),
+    migration!(0003, "tasks"),
+    migration!(0004, "jobs"),
+    migration!(0005, "candidates"),
+    migration!(0006, "embeddings"),
+    migration!(0007, "job_writes"),
+    migration!(0008, "job_table_schemaless"),
+    migration!(0009, "resume_parse_failed"),
+    migration!(0010, "job_locations"),
+];
 
 const BOOTSTRAP: &str = "
 BEGIN TRANSACTION;

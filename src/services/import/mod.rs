@@ -1,7 +1,7 @@
 //! Bulk import of jobs: from the `import-jobs` command and from the admin API (as a task).
 //!
-//! Records are read as a stream ([`formats`]), checked one by one (a bad record is reported as
-//! `file:line: reason` and skipped), and written in batches, each in one transaction. A job's
+//! Records are read as a stream ([`formats`]), checked one by one (a bad record is reported
+//! with its file, number, line and identifier, and skipped), and written in batches, each in one transaction. A job's
 //! id is derived from its (source, external_id) and a company's from its slug, so importing
 //! the same file again — after a clean run or after a SIGKILL halfway — converges on the same
 //! database: existing jobs are updated only when their content changed.
@@ -18,7 +18,7 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 use super::companies::slugify;
-use super::jobs::{JobInput, content_hash, validate};
+use super::jobs::{JobInput, LocationInput, content_hash, validate};
 use super::{Context, ServiceError, audit};
 use crate::models::audit::AuditAction;
 use crate::models::company::CompanyFields;
@@ -46,7 +46,8 @@ pub struct ImportSummary {
     pub updated: u64,
     pub unchanged: u64,
     pub invalid: u64,
-    /// The first problems, as `file:line: reason`.
+    /// The first problems, as `file:line: record N (external_id "…"): reason` (JSON Lines, CSV)
+    /// or `file: record N (…): reason` (JSON).
     pub errors: Vec<String>,
     pub warnings: Vec<String>,
 }
@@ -166,6 +167,92 @@ fn employment_alias(kind: &str) -> String {
     .to_owned()
 }
 
+/// What separates the places of a raw list ("San Francisco, CA; New York, NY", "London |
+/// Berlin", "New York, NY // Raleigh, NC"). A comma is not one: "New York, NY" is one place.
+const PLACE_SEPARATORS: [&str; 4] = [";", "|", "\u{2022}", "//"];
+
+/// The parts of a raw list of places, trimmed (empty ones kept, so lists given side by side
+/// still pair up by position); one part when the text lists one place.
+fn split_places(raw: &str) -> Vec<String> {
+    let mut text = raw.to_owned();
+    for separator in &PLACE_SEPARATORS[1..] {
+        text = text.replace(separator, PLACE_SEPARATORS[0]);
+    }
+    text.split(PLACE_SEPARATORS[0]).map(|part| part.trim().to_owned()).collect()
+}
+
+/// A place of our format: an object of optional strings.
+fn our_place(value: &Value, field: &str) -> Result<LocationInput, String> {
+    if !value.is_object() {
+        return Err(format!("{field} must be an object with city, region and country_code"));
+    }
+    let part = |key: &str| text_field(value, key).map_err(|_| format!("{field}.{key} must be a string"));
+    Ok(LocationInput { city: part("city")?, region: part("region")?, country_code: part("country_code")? })
+}
+
+/// The places of a record of our format: a `locations` list, or the one `location` (an object
+/// or a text), whose fields may each be a raw list of places split at [`PLACE_SEPARATORS`]
+/// (CSV files give several places that way). Several places come back as a list; one as the
+/// primary location's fields.
+fn our_locations(value: &Value) -> Result<(Option<Vec<LocationInput>>, LocationInput), String> {
+    let location = value.get("location").filter(|l| !l.is_null());
+    if let Some(list) = value.get("locations").filter(|l| !l.is_null()) {
+        let Value::Array(items) = list else {
+            return Err("locations must be a list of objects with city, region and country_code".into());
+        };
+        let places = items
+            .iter()
+            .enumerate()
+            .map(|(i, item)| our_place(item, &format!("locations[{i}]")))
+            .collect::<Result<Vec<_>, _>>()?;
+        // A source may also give the primary place as `location`, for readers that know only
+        // that one; it must then be the first of the list.
+        if let Some(location) = location {
+            let primary = our_place(location, "location")?;
+            let blank = |v: &Option<String>| v.as_deref().map(str::trim).filter(|v| !v.is_empty()).map(str::to_owned);
+            let same = |a: &LocationInput, b: &LocationInput| {
+                blank(&a.city) == blank(&b.city)
+                    && blank(&a.region) == blank(&b.region)
+                    && blank(&a.country_code).map(|c| c.to_ascii_uppercase()) == blank(&b.country_code).map(|c| c.to_ascii_uppercase())
+            };
+            let empty = LocationInput::default();
+            if !same(&primary, &empty) && !places.first().is_some_and(|first| same(first, &primary)) {
+                return Err("location must be the first of locations (or be left out)".into());
+            }
+        }
+        return Ok((Some(places), LocationInput::default()));
+    }
+    let given = match location {
+        None => return Ok((None, LocationInput::default())),
+        Some(Value::String(raw)) => LocationInput { city: Some(raw.clone()), ..LocationInput::default() },
+        Some(other) => our_place(other, "location")?,
+    };
+    let split = |v: &Option<String>| v.as_deref().map(split_places).unwrap_or_default();
+    let (cities, regions, countries) = (split(&given.city), split(&given.region), split(&given.country_code));
+    let count = cities.len().max(regions.len()).max(countries.len());
+    if count <= 1 {
+        return Ok((None, given));
+    }
+    for (name, parts) in [("cities", &cities), ("regions", &regions), ("country codes", &countries)] {
+        if parts.len() > 1 && parts.len() != count {
+            return Err(format!(
+                "location lists {count} places but {} {name}; give one for all of them or one for each",
+                parts.len()
+            ));
+        }
+    }
+    let nth = |parts: &[String], i: usize| -> Option<String> {
+        match parts.len() {
+            0 => None,
+            1 => Some(parts[0].clone()),
+            _ => Some(parts[i].clone()),
+        }
+    };
+    let places =
+        (0..count).map(|i| LocationInput { city: nth(&cities, i), region: nth(&regions, i), country_code: nth(&countries, i) }).collect();
+    Ok((Some(places), LocationInput::default()))
+}
+
 /// Our import format (see fixtures/README.md).
 fn from_ours(value: &Value, default_source: &str) -> Result<(ImportRecord, Option<String>), String> {
     if !value.is_object() {
@@ -178,16 +265,16 @@ fn from_ours(value: &Value, default_source: &str) -> Result<(ImportRecord, Optio
     }
     .filter(|n| !n.is_empty())
     .ok_or("company (its name) is required")?;
-    let location = value.get("location");
-    let loc = |key: &str| location.and_then(|l| l.get(key)).and_then(Value::as_str).map(str::to_owned);
+    let (locations, primary) = our_locations(value)?;
     let salary = value.get("salary").filter(|s| !s.is_null());
     let sal = |key: &str| salary.and_then(|s| s.get(key));
     let input = JobInput {
         title: text_field(value, "title")?,
         description: text_field(value, "description")?,
-        city: loc("city"),
-        region: loc("region"),
-        country_code: loc("country_code"),
+        locations,
+        city: primary.city,
+        region: primary.region,
+        country_code: primary.country_code,
         workplace: text_field(value, "workplace")?,
         remote_regions: string_list(value.get("remote_regions"), "remote_regions")?,
         employment_type: text_field(value, "employment_type")?.map(|kind| employment_alias(&kind)),
@@ -220,6 +307,27 @@ fn from_ours(value: &Value, default_source: &str) -> Result<(ImportRecord, Optio
     Ok((record, None))
 }
 
+/// One `jobLocation` of a JobPosting: a Place whose address is a PostalAddress (or a text).
+/// A country that is not a two-letter code (a name) is left out rather than guessed.
+fn posting_place(place: &Value) -> LocationInput {
+    let address = place.get("address");
+    let addr = |key: &str| {
+        address.and_then(|a| a.get(key)).and_then(|v| match v {
+            Value::String(s) => Some(s.clone()),
+            Value::Object(o) => o.get("name").and_then(Value::as_str).map(str::to_owned),
+            _ => None,
+        })
+    };
+    match address {
+        Some(Value::String(text)) => LocationInput { city: Some(text.clone()), ..LocationInput::default() },
+        _ => LocationInput {
+            city: addr("addressLocality"),
+            region: addr("addressRegion"),
+            country_code: addr("addressCountry").filter(|c| c.trim().len() == 2),
+        },
+    }
+}
+
 /// A schema.org JobPosting (JSON-LD).
 fn from_job_posting(value: &Value, default_source: &str) -> Result<(ImportRecord, Option<String>), String> {
     let company_name = match value.get("hiringOrganization") {
@@ -229,17 +337,12 @@ fn from_job_posting(value: &Value, default_source: &str) -> Result<(ImportRecord
     }
     .filter(|n| !n.is_empty())
     .ok_or("hiringOrganization.name is required")?;
-    let place = match value.get("jobLocation") {
-        Some(Value::Array(places)) => places.first(),
-        other => other,
+    let places = match value.get("jobLocation") {
+        Some(Value::Array(places)) => places.iter().collect(),
+        Some(Value::Null) | None => Vec::new(),
+        Some(place) => vec![place],
     };
-    let address = place.and_then(|p| p.get("address"));
-    let addr = |key: &str| address.and_then(|a| a.get(key)).and_then(|v| match v {
-        Value::String(s) => Some(s.clone()),
-        Value::Object(o) => o.get("name").and_then(Value::as_str).map(str::to_owned),
-        _ => None,
-    });
-    let country = addr("addressCountry").filter(|c| c.len() == 2);
+    let locations = places.into_iter().map(posting_place).collect::<Vec<_>>();
     let remote = value.get("jobLocationType").and_then(Value::as_str) == Some("TELECOMMUTE");
     let employment_type = match value.get("employmentType") {
         Some(Value::Array(kinds)) => kinds.first().and_then(Value::as_str).map(str::to_owned),
@@ -274,9 +377,10 @@ fn from_job_posting(value: &Value, default_source: &str) -> Result<(ImportRecord
     let input = JobInput {
         title: text_field(value, "title")?,
         description: text_field(value, "description")?,
-        city: addr("addressLocality"),
-        region: addr("addressRegion"),
-        country_code: country,
+        locations: Some(locations),
+        city: None,
+        region: None,
+        country_code: None,
         workplace: remote.then(|| "remote".to_owned()),
         remote_regions: None,
         employment_type,
@@ -308,6 +412,37 @@ fn from_job_posting(value: &Value, default_source: &str) -> Result<(ImportRecord
     ))
 }
 
+/// Where a record is, for its error messages: `jobs.jsonl:18: record 17 (external_id "gh:1")`.
+/// Every record is numbered from 1 in its file (the postings of a JSON-LD `@graph` too), and its
+/// identifier is named when it has one. JSON Lines and CSV put one record on a line, so the
+/// line leads, as editors expect; a JSON document may hold all its records on one line, so there
+/// the number is what finds it.
+fn record_place(file: &str, format: Format, index: u64, line: u64, value: Option<&Value>) -> String {
+    let at = match format {
+        Format::JsonLines | Format::Csv => format!("{file}:{line}: record {index}"),
+        Format::Json => format!("{file}: record {index}"),
+    };
+    match value.and_then(record_identifier) {
+        Some((key, id)) => format!("{at} ({key} {})", shown(&id)),
+        None => at,
+    }
+}
+
+/// The identifier a record gives itself, if any: `external_id` (ours) or schema.org's
+/// `identifier` (a text or a PropertyValue's `value`).
+fn record_identifier(value: &Value) -> Option<(&'static str, String)> {
+    let text = |v: &Value| match v {
+        Value::String(s) => Some(s.trim().to_owned()).filter(|s| !s.is_empty()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    };
+    if let Some(id) = value.get("external_id").and_then(text) {
+        return Some(("external_id", id));
+    }
+    let identifier = value.get("identifier")?;
+    identifier.get("value").and_then(text).or_else(|| text(identifier)).map(|id| ("identifier", id))
+}
+
 /// Checks one record read from a file.
 pub fn to_record(value: &Value, default_source: &str) -> Result<ImportRecord, String> {
     let is_posting = value.get("@type").and_then(Value::as_str) == Some("JobPosting");
@@ -327,7 +462,13 @@ pub fn to_record(value: &Value, default_source: &str) -> Result<ImportRecord, St
     }
     if record.external_id.is_empty() {
         // No id from the source: the content names the job.
-        let digest = Sha256::digest(format!("{}\n{}\n{:?}", record.company_name, record.fields.title, record.fields.location).as_bytes());
+        // One place names the job as it did when a job had one location, so the ids derived
+        // then still match; several places all take part.
+        let places = match record.fields.locations.as_slice() {
+            [] | [_] => format!("{:?}", record.fields.primary_location().cloned().unwrap_or_default()),
+            all => format!("{all:?}"),
+        };
+        let digest = Sha256::digest(format!("{}\n{}\n{places}", record.company_name, record.fields.title).as_bytes());
         record.external_id = format!("sha256:{}", hex::encode(&digest[..16]));
     }
     // An expired job is imported closed; search would hide it anyway.
@@ -625,7 +766,7 @@ pub struct Input {
 pub trait Progress: Send {
     /// A record was read (valid or not).
     fn record(&mut self) {}
-    /// A record is invalid: `file:line: reason`.
+    /// A record is invalid: where it is (see [`ImportSummary::errors`]) and why.
     fn problem(&mut self, _message: &str) {}
     /// A batch was written.
     fn batch(&mut self, _summary: &ImportSummary) {}
@@ -645,7 +786,7 @@ pub async fn import(
     let mut writes = Writes::default();
     for input in inputs {
         let name = input.name.clone();
-        let (tx, mut rx) = tokio::sync::mpsc::channel::<Result<(u64, Result<ImportRecord, String>), String>>(4096);
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<Result<Result<ImportRecord, String>, String>>(4096);
         let default_source = options.default_source.clone();
         let reader_name = name.clone();
         let reader = tokio::task::spawn_blocking(move || {
@@ -653,12 +794,18 @@ pub async fn import(
             let first = std::io::BufRead::fill_buf(&mut reader).ok().and_then(|b| b.iter().copied().find(|c| !c.is_ascii_whitespace()));
             let format = input.format.unwrap_or_else(|| Format::detect(&reader_name, first));
             let warn_tx = tx.clone();
+            let mut index = 0u64;
             let result = formats::read(
                 format,
                 reader,
                 |(line, item)| {
-                    let record = item.and_then(|value| to_record(&value, &default_source));
-                    tx.blocking_send(Ok((line, record))).is_ok()
+                    index += 1;
+                    let record = match item {
+                        Ok(value) => to_record(&value, &default_source)
+                            .map_err(|reason| format!("{}: {reason}", record_place(&reader_name, format, index, line, Some(&value)))),
+                        Err(reason) => Err(format!("{}: {reason}", record_place(&reader_name, format, index, line, None))),
+                    };
+                    tx.blocking_send(Ok(record)).is_ok()
                 },
                 |warning| {
                     let _ = warn_tx.blocking_send(Err(format!("warning: {warning}")));
@@ -679,13 +826,12 @@ pub async fn import(
                     writes.finish(ctx, &mut summary, progress).await?;
                     return Err(ServiceError::validation(format!("{name}: {}", text.trim_start_matches("fatal: "))));
                 }
-                Ok((line, record)) => {
+                Ok(record) => {
                     progress.record();
                     match record {
                         Ok(record) => batch.push(record),
-                        Err(reason) => {
+                        Err(message) => {
                             summary.invalid += 1;
-                            let message = format!("{name}:{line}: {reason}");
                             progress.problem(&message);
                             if summary.errors.len() < KEPT_ERRORS {
                                 summary.errors.push(message);
@@ -764,10 +910,56 @@ mod tests {
         let record = to_record(&value, "jsonld").unwrap();
         assert_eq!(record.external_id, "FL-42");
         assert_eq!(record.company_name, "Ferris Labs");
-        assert_eq!(record.fields.location.country_code.as_deref(), Some("PT"));
+        assert_eq!(record.fields.locations[0].country_code.as_deref(), Some("PT"));
         assert_eq!(record.fields.employment_type.map(|e| e.as_str()), Some("full_time"));
         assert_eq!(record.fields.salary.unwrap().yearly_top(), Some(70000.0));
         assert_eq!(record.posted_at.unwrap().to_rfc3339(), "2026-01-05T00:00:00+00:00");
+    }
+
+    fn cities(record: &ImportRecord) -> Vec<String> {
+        record.fields.locations.iter().map(|l| l.city.clone().unwrap_or_default()).collect()
+    }
+
+    #[test]
+    fn a_raw_list_of_places_is_split_at_list_separators_never_at_commas() {
+        let record = |location: Value| to_record(&json!({"title": "Dev", "company": "Acme", "location": location}), "x");
+        let one = record(json!({"city": "New York, NY", "country_code": "US"})).unwrap();
+        assert_eq!(cities(&one), ["New York, NY"]);
+        let listed = record(json!({"city": "San Francisco, CA; New York, NY | Austin, TX // Raleigh, NC", "country_code": "US"})).unwrap();
+        assert_eq!(cities(&listed), ["San Francisco, CA", "New York, NY", "Austin, TX", "Raleigh, NC"]);
+        assert!(listed.fields.locations.iter().all(|l| l.country_code.as_deref() == Some("US")), "one country for all");
+        let paired = record(json!({"city": "Lisbon|Vigo", "country_code": "PT|ES"})).unwrap();
+        let countries: Vec<_> = paired.fields.locations.iter().map(|l| l.country_code.clone().unwrap_or_default()).collect();
+        assert_eq!(countries, ["PT", "ES"]);
+        let text = record(json!("Berlin; Munich")).unwrap();
+        assert_eq!(cities(&text), ["Berlin", "Munich"]);
+        let mismatched = record(json!({"city": "A; B; C", "country_code": "PT|ES"})).unwrap_err();
+        assert!(mismatched.contains("3 places but 2 country codes"), "{mismatched}");
+    }
+
+    #[test]
+    fn a_locations_list_and_a_job_posting_s_places_are_all_kept() {
+        let ours = json!({"title": "Dev", "company": "Acme", "location": {"city": "Lisbon"},
+            "locations": [{"city": "Lisbon"}, {"city": "Porto", "region": "Norte"}]});
+        assert_eq!(cities(&to_record(&ours, "x").unwrap()), ["Lisbon", "Porto"]);
+        let contradicting = json!({"title": "Dev", "company": "Acme", "location": {"city": "Faro"}, "locations": [{"city": "Lisbon"}]});
+        assert!(to_record(&contradicting, "x").unwrap_err().contains("first of locations"));
+        assert!(to_record(&json!({"title": "Dev", "company": "Acme", "locations": ["Lisbon"]}), "x").unwrap_err().contains("locations[0]"));
+        let posting = json!({"@type": "JobPosting", "title": "Dev", "hiringOrganization": {"name": "Acme"}, "jobLocation": [
+            {"address": {"addressLocality": "Paris", "addressCountry": "FR"}},
+            {"address": {"addressLocality": "Lyon", "addressCountry": "France"}}]});
+        let record = to_record(&posting, "x").unwrap();
+        assert_eq!(cities(&record), ["Paris", "Lyon"]);
+        assert_eq!(record.fields.locations[1].country_code, None, "a country name is not turned into a code");
+    }
+
+    #[test]
+    fn a_record_is_named_by_its_number_its_line_where_lines_name_it_and_its_identifier() {
+        let ours = json!({"external_id": "greenhouse:123"});
+        assert_eq!(record_place("jobs.json", Format::Json, 17, 1, Some(&ours)), "jobs.json: record 17 (external_id \"greenhouse:123\")");
+        assert_eq!(record_place("jobs.csv", Format::Csv, 4, 5, None), "jobs.csv:5: record 4");
+        let posting = json!({"@type": "JobPosting", "identifier": {"@type": "PropertyValue", "value": 42}});
+        assert_eq!(record_place("-", Format::JsonLines, 1, 1, Some(&posting)), "-:1: record 1 (identifier \"42\")");
     }
 
     #[test]
