@@ -162,6 +162,34 @@ async fn the_demo_postings_have_composed_descriptions_and_skills_that_search_fin
             );
         }
     }
+
+    // A posting whose source lists several places ("San Francisco, CA; Cottonwood Heights, UT;
+    // Frisco, TX") carries them all, the first as `location`, and a location filter on any
+    // later place finds it with all its places.
+    let several: Vec<&Value> =
+        records.iter().filter(|r| r["locations"].as_array().is_some_and(|l| l.len() > 1)).collect();
+    assert_eq!(several.len(), 18, "demo postings with several places");
+    let mut searched = 0;
+    for record in &several {
+        assert_eq!(record["location"], record["locations"][0], "{record}");
+        for later in &record["locations"].as_array().unwrap()[1..] {
+            let Some(city) = later["city"].as_str() else { continue };
+            let body = search(&server, &format!("?location={}&limit=100", city.replace(' ', "+"))).await;
+            assert!(body["total"].as_u64().unwrap() <= 100, "{city}: {body}");
+            let found = body["items"].as_array().unwrap().iter().any(|item| {
+                item["title"] == record["title"]
+                    && item["company"]["name"] == record["company"]["name"]
+                    && places(item) == places(record)
+            });
+            assert!(found, "{city} finds {record}: {body}");
+            searched += 1;
+        }
+    }
+    assert_eq!(searched, 29, "later places with a city");
+    // Cottonwood Heights is only the second place of one posting, whose primary is San Francisco.
+    let body = search(&server, "?location=cottonwood+heights").await;
+    assert_eq!(titles(&body), ["Recruiter (Contract)"], "{body}");
+    assert_eq!(body["items"][0]["location"]["city"], "San Francisco", "{body}");
 }
 
 #[tokio::test]
