@@ -38,12 +38,24 @@ pub struct Context {
     pub auth: AuthConfig,
     /// Base of the links in emails, without a trailing slash.
     pub public_url: String,
+    /// Base of the links to account pages (verification, reset, invitation) when a front end of
+    /// the site's own serves them; `None`: the built-in pages under `public_url`.
+    pub app_url: Option<String>,
     /// The full-text index of public jobs.
     pub jobs_index: Arc<crate::repositories::job_index::JobIndex>,
     /// The local models and the vector collections built from them.
     pub ai: Arc<crate::ai::Ai>,
     /// Jobs as search pages list them, remembered by version.
     pub listings: Arc<search::Listings>,
+}
+
+impl Context {
+    /// The link an email carries to the account page at `path` (`verify-email`,
+    /// `reset-password`, `accept-invite`) with its token.
+    pub fn page_link(&self, path: &str, token: &str) -> String {
+        let base = self.app_url.as_deref().unwrap_or(&self.public_url);
+        format!("{base}/{path}?token={token}")
+    }
 }
 
 /// The authenticated caller of a request.

@@ -18,6 +18,7 @@ mod jobs;
 mod layers;
 mod metrics;
 mod migrations;
+mod pages;
 mod rate_limits;
 mod resumes;
 mod saved;

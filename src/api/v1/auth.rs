@@ -39,7 +39,7 @@ fn limited(RetryAfter(seconds): RetryAfter) -> ApiError {
 }
 
 /// One bucket per endpoint and client address.
-fn per_ip(state: &AppState, endpoint: &str, meta: &RequestMeta) -> Result<(), ApiError> {
+pub(crate) fn per_ip(state: &AppState, endpoint: &str, meta: &RequestMeta) -> Result<(), ApiError> {
     let key = format!("{endpoint}|{}", meta.ip.as_deref().unwrap_or("unknown"));
     state.limits.auth_per_ip.check(&key).map_err(limited)
 }
