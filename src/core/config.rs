@@ -1102,7 +1102,8 @@ mod tests {
     fn the_app_url_is_optional_and_checked_like_the_public_url() {
         let set = ServeOpts { app_url: "https://app.example/ ".into(), ..serve_opts() };
         assert_eq!(set.resolve().unwrap().app_url.as_deref(), Some("https://app.example"));
-        let err = ServeOpts { app_url: "app.example".into(), ..serve_opts() }.resolve().unwrap_err();
+        let err =
+            ServeOpts { app_url: "app.example".into(), ..serve_opts() }.resolve().unwrap_err();
         let line = err.to_string();
         assert!(line.contains("JOBPORTAL_APP_URL") && line.contains("--app-url"), "{line}");
         assert!(!line.contains('\n'));
