@@ -39,7 +39,7 @@ pub const OPENAPI_PATH: &str = "/api/v1/openapi.json";
         saved::list_searches, saved::get_search, saved::update_search, saved::delete_search,
         saved::unsubscribe, saved::confirm_unsubscribe,
         pages::verify_email_page, pages::verify_email, pages::reset_password_page, pages::reset_password,
-        pages::invite_page,
+        pages::invite_page, pages::forgot_password_page, pages::forgot_password,
         recommendations::recommended_jobs, recommendations::dismiss, recommendations::undismiss,
         recommendations::get_preferences, recommendations::put_preferences, recommendations::recommended_candidates,
     ),

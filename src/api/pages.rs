@@ -1,5 +1,6 @@
 //! The pages the links in account emails open, when the site has no front end of its own:
-//! `/verify-email`, `/reset-password` and `/accept-invite`, each with `?token=…`.
+//! `/verify-email`, `/reset-password` and `/accept-invite`, each with `?token=…`, and
+//! `/forgot-password`, where a new reset link is asked for.
 //!
 //! A GET never acts: mail scanners and link previews follow links, so the page asks, and only
 //! the form it posts back does the work, through the same services as the JSON endpoints (and
@@ -17,9 +18,9 @@ use super::AppState;
 use super::error::ApiError;
 use super::extract::ClientMeta;
 use super::html::{self, Page};
-use super::v1::auth::per_ip;
+use super::v1::auth::{account_key, per_ip};
 use crate::models::token::{TokenKind, TokenState};
-use crate::schemas::pages::{LinkQuery, ResetPasswordForm, VerifyEmailForm};
+use crate::schemas::pages::{ForgotPasswordForm, LinkQuery, ResetPasswordForm, VerifyEmailForm};
 use crate::services::{ServiceError, auth};
 
 pub fn router() -> Router<AppState> {
@@ -27,6 +28,7 @@ pub fn router() -> Router<AppState> {
         .route("/verify-email", get(verify_email_page).post(verify_email))
         .route("/reset-password", get(reset_password_page).post(reset_password))
         .route("/accept-invite", get(invite_page))
+        .route("/forgot-password", get(forgot_password_page).post(forgot_password))
 }
 
 /// What a link is for, and so what a page says about it.
@@ -58,7 +60,7 @@ impl Link {
     fn remedy(self) -> &'static str {
         match self {
             Link::Verify => "Sign in and ask for a new verification email.",
-            Link::Reset => "Ask for a new password reset email from the sign-in page.",
+            Link::Reset => "Ask for a new password reset email at /forgot-password.",
             Link::Invite => "Ask the person who invited you to send a new invitation.",
         }
     }
@@ -342,6 +344,69 @@ pub async fn invite_page(
             Page::new(StatusCode::OK, link.title(), body)
         }
         Ok(token_state) => link_problem(link, token_state),
+        Err(err) => failure(err),
+    }
+}
+
+/// The form that asks for a reset email; `problem` is said above it.
+fn forgot_form(status: StatusCode, problem: Option<&str>) -> Page {
+    let mut fields = String::new();
+    if let Some(problem) = problem {
+        fields
+            .push_str(&format!("<p class=\"error\" role=\"alert\">{}</p>", html::escape(problem)));
+    }
+    fields.push_str(
+        "<label for=\"email\">Your email address<input type=\"email\" id=\"email\" \
+         name=\"email\" autocomplete=\"email\" required></label>",
+    );
+    let body = html::form("/forgot-password", &[], &fields, "Send me a reset link");
+    Page::new(status, "Forgot your password?", body)
+}
+
+/// The page the password-changed email links to: a form that asks for a reset email.
+#[utoipa::path(get, path = "/forgot-password", tag = "pages",
+    responses((status = 200, description = "A page with a form for the account's email address", content_type = "text/html")))]
+pub async fn forgot_password_page() -> Page {
+    forgot_form(StatusCode::OK, None)
+}
+
+/// Sends a reset email if an account has the address, by the rules and limits of
+/// `POST /api/v1/auth/forgot-password`; the page says the same either way.
+#[utoipa::path(post, path = "/forgot-password", tag = "pages",
+    request_body(content = ForgotPasswordForm, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 200, description = "A page saying that an email is on its way if an account has the address", content_type = "text/html"),
+        (status = 400, description = "A page saying the form is not valid", content_type = "text/html"),
+        (status = 413, description = "A page saying the form is too large", content_type = "text/html"),
+        (status = 422, description = "The form again, saying the address is not an email address", content_type = "text/html"),
+        (status = 429, description = "A page saying to wait (too many attempts or emails)", content_type = "text/html"),
+    ))]
+pub async fn forgot_password(
+    State(state): State<AppState>,
+    ClientMeta(meta): ClientMeta,
+    form: Result<Form<ForgotPasswordForm>, FormRejection>,
+) -> Page {
+    if let Err(err) = per_ip(&state, "forgot-password", &meta) {
+        return failure(err);
+    }
+    let email = match form {
+        Ok(Form(form)) => form.email.unwrap_or_default(),
+        Err(rejection) => return bad_form(Link::Reset, &rejection),
+    };
+    let key = format!("email|{}", account_key(&email));
+    if let Err(retry) = state.limits.emails_per_account.check(&key) {
+        return failure(ApiError::rate_limited(retry.0));
+    }
+    match auth::forgot_password(&state.ctx, &email, &meta).await {
+        Ok(()) => Page::message(
+            StatusCode::OK,
+            "Check your email",
+            "If an account has this address, an email with a reset link is on its way.",
+        ),
+        Err(ServiceError::Validation(reason)) => {
+            let problem = format!("This is not an email address: {reason}.");
+            forgot_form(StatusCode::UNPROCESSABLE_ENTITY, Some(&problem))
+        }
         Err(err) => failure(err),
     }
 }

@@ -224,9 +224,9 @@ pub struct ServeOpts {
     pub public_url: String,
 
     /// Base URL of a front end of your own that serves /verify-email, /reset-password and
-    /// /accept-invite (each with ?token=…); when set, the links in those emails point there
-    /// instead of at the built-in pages under the public URL (which keep working); empty: the
-    /// built-in pages
+    /// /accept-invite (each with ?token=…) and /forgot-password; when set, the links in account
+    /// emails point there instead of at the built-in pages under the public URL (which keep
+    /// working); empty: the built-in pages
     #[arg(long, env = env::APP_URL, default_value = "", value_name = "URL")]
     pub app_url: String,
 

@@ -33,3 +33,11 @@ pub struct ResetPasswordForm {
     /// The new password again.
     pub confirmation: Option<String>,
 }
+
+/// The form of the page that asks for a reset email.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ForgotPasswordForm {
+    /// The account's email address.
+    pub email: Option<String>,
+}

@@ -151,7 +151,7 @@ async fn notify_password_changed(
         email => &user.email,
         how => how,
         when => Utc::now().format("%Y-%m-%d %H:%M").to_string(),
-        forgot_link => format!("{}/forgot-password", ctx.public_url),
+        forgot_link => ctx.page_url("forgot-password"),
     };
     email::queue(ex, Template::PasswordChanged, &user.email, &ctx.public_url, values).await
 }

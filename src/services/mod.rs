@@ -53,8 +53,14 @@ impl Context {
     /// The link an email carries to the account page at `path` (`verify-email`,
     /// `reset-password`, `accept-invite`) with its token.
     pub fn page_link(&self, path: &str, token: &str) -> String {
+        format!("{}?token={token}", self.page_url(path))
+    }
+
+    /// The address of an account page (e.g. `forgot-password`): on the site's own front end
+    /// when it has one, else the built-in page.
+    pub fn page_url(&self, path: &str) -> String {
         let base = self.app_url.as_deref().unwrap_or(&self.public_url);
-        format!("{base}/{path}?token={token}")
+        format!("{base}/{path}")
     }
 }
 

@@ -166,6 +166,29 @@ async fn the_reset_link_opens_a_form_that_sets_the_password_by_the_api_rules() {
     let reopened = page(app.get(&path).await, 410).await;
     assert!(reopened.contains("already used") && reopened.contains("new password reset email"));
     page(app.get("/reset-password?token=forged").await, 400).await;
+
+    // The password-changed email links to the page that asks for a new reset link.
+    let link = link_sent_to(&app, "ada@example.com", "password_changed").await;
+    assert_eq!(link, "http://127.0.0.1:8080/forgot-password");
+    let asks = page(app.get("/forgot-password").await, 200).await;
+    assert!(asks.contains("action=\"/forgot-password\"") && asks.contains("name=\"email\""));
+    let resets = || async {
+        let emails = app.emails_to("ada@example.com").await;
+        emails.iter().filter(|e| e.template == "reset_password").count()
+    };
+    let before = resets().await;
+    let sent =
+        page(post_form(&app, "/forgot-password", &[("email", "ADA@example.com")]).await, 200).await;
+    assert!(sent.contains("If an account has this address"), "{sent}");
+    assert_eq!(resets().await, before + 1, "a new reset email is queued");
+    let unknown =
+        page(post_form(&app, "/forgot-password", &[("email", "nobody@example.com")]).await, 200)
+            .await;
+    assert_eq!(unknown, sent, "an unknown address gets the same page");
+    let bad =
+        page(post_form(&app, "/forgot-password", &[("email", "<b>not an address")]).await, 422)
+            .await;
+    assert!(bad.contains("not an email address") && !bad.contains("<b>"), "{bad}");
 }
 
 #[tokio::test]
@@ -212,7 +235,15 @@ async fn with_an_app_url_the_emails_link_to_the_sites_own_pages() {
         app.post_json("/api/v1/auth/forgot-password", &json!({ "email": "ada@example.com" })).await;
     assert_eq!(response.status(), 202);
     let link = link_sent_to(&app, "ada@example.com", "reset_password").await;
-    path_of(&link, "https://app.example/reset-password?token=");
+    let token = path_of(&link, "https://app.example/reset-password?token=");
+    let fields = [
+        ("token", token.as_str()),
+        ("password", "violet harbour 31"),
+        ("confirmation", "violet harbour 31"),
+    ];
+    page(post_form(&app, "/reset-password", &fields).await, 200).await;
+    let link = link_sent_to(&app, "ada@example.com", "password_changed").await;
+    assert_eq!(link, "https://app.example/forgot-password");
 
     let owner = app.register_verified("owner@acme.test", "employer").await;
     let response =
@@ -235,6 +266,8 @@ async fn the_pages_are_in_the_openapi_document_as_html() {
         ("/reset-password", "get"),
         ("/reset-password", "post"),
         ("/accept-invite", "get"),
+        ("/forgot-password", "get"),
+        ("/forgot-password", "post"),
     ] {
         let operation = &doc["paths"][path][method];
         assert_eq!(operation["tags"], json!(["pages"]), "{method} {path}");

@@ -46,7 +46,7 @@ pub(crate) fn per_ip(state: &AppState, endpoint: &str, meta: &RequestMeta) -> Re
 
 /// The key of per-account limits: the address as typed, normalised the cheap way, so an
 /// unknown account is limited exactly like a known one.
-fn account_key(email: &str) -> String {
+pub(crate) fn account_key(email: &str) -> String {
     email.trim().to_lowercase()
 }
 
