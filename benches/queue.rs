@@ -49,6 +49,7 @@ fn context(db: &Database, config: WorkerConfig) -> Arc<WorkerContext> {
             keys: TokenKeys::new(&Secret::new("b".repeat(40))),
             auth: Default::default(),
             public_url: "http://127.0.0.1:8080".into(),
+            app_url: None,
             jobs_index: Arc::new(jobportal::repositories::job_index::JobIndex::open(None).unwrap()),
             ai: Arc::new(jobportal::ai::Ai::new(std::path::Path::new("models"))),
             listings: Arc::default(),

@@ -6,7 +6,7 @@ use utoipa::{Modify, OpenApi};
 use utoipa_swagger_ui::{Config, SwaggerUi};
 
 use super::error::ErrorCode;
-use super::health;
+use super::{health, pages};
 use super::v1::{admin, applications, auth, companies, jobs, recommendations, resumes, saved, users};
 use crate::schemas::error::ErrorBody;
 
@@ -38,6 +38,8 @@ pub const OPENAPI_PATH: &str = "/api/v1/openapi.json";
         saved::save_job, saved::unsave_job, saved::list_saved_jobs, saved::create_search,
         saved::list_searches, saved::get_search, saved::update_search, saved::delete_search,
         saved::unsubscribe, saved::confirm_unsubscribe,
+        pages::verify_email_page, pages::verify_email, pages::reset_password_page, pages::reset_password,
+        pages::invite_page, pages::forgot_password_page, pages::forgot_password,
         recommendations::recommended_jobs, recommendations::dismiss, recommendations::undismiss,
         recommendations::get_preferences, recommendations::put_preferences, recommendations::recommended_candidates,
     ),
@@ -54,6 +56,7 @@ pub const OPENAPI_PATH: &str = "/api/v1/openapi.json";
         (name = "saved", description = "Saved jobs and saved searches (job alerts)"),
         (name = "recommendations", description = "Explained job and candidate recommendations from the local embedding model"),
         (name = "admin", description = "Moderation and the audit log (admins only)"),
+        (name = "pages", description = "The HTML pages the links in account emails open (no JavaScript; a GET only asks, the form it posts acts)"),
     )
 )]
 struct ApiDoc;

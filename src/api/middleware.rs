@@ -3,7 +3,8 @@
 //! 1. [`observe`]: request id (kept from `x-request-id` when sane, else a new UUID), a tracing
 //!    span carrying it, one access line per request, metrics, and the id on the response.
 //! 2. CORS, when configured.
-//! 3. [`error_bodies`]: a 4xx/5xx that some layer answered without our JSON body gets one.
+//! 3. [`error_bodies`]: a 4xx/5xx that some layer answered without our JSON body gets one
+//!    (the HTML pages of [`super::html`] keep theirs).
 //! 4. [`timeout`]: a request that takes too long answers 503 `timeout`.
 //! 5. [`panic_response`] (via `CatchPanicLayer`): a panicking handler answers 500 `internal`,
 //!    with nothing of the panic in the response.
@@ -91,7 +92,8 @@ pub async fn error_bodies(req: Request, next: Next) -> Response {
         .get(CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("application/json"));
-    if is_json {
+    // Our HTML pages (for the links in emails) say what went wrong in words, for a person.
+    if is_json || response.extensions().get::<super::html::HtmlPage>().is_some() {
         return response;
     }
     let (mut parts, _) = response.into_parts();

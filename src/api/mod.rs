@@ -7,8 +7,10 @@ pub mod docs;
 pub mod error;
 pub mod extract;
 pub mod health;
+pub mod html;
 
 pub mod middleware;
+pub mod pages;
 pub mod v1;
 
 use std::future::Future;
@@ -58,6 +60,7 @@ impl AppState {
             keys: TokenKeys::new(&secret),
             auth: config.auth.clone(),
             public_url: config.public_url.clone(),
+            app_url: config.app_url.clone(),
             jobs_index: Arc::new(JobIndex::open(None).expect("an in-memory index opens")),
             ai: Arc::new(crate::ai::Ai::new(&config.models_dir)),
             listings: Arc::default(),
@@ -102,6 +105,7 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(health::metrics))
         .nest("/api/v1", v1::router())
+        .merge(pages::router())
         .merge(docs::swagger_ui());
     with_layers(routes, &state).with_state(state)
 }

@@ -117,6 +117,7 @@ pub(crate) fn offline_context(config: &Config, db: &Database) -> anyhow::Result<
         )),
         auth: serve.auth,
         public_url: serve.public_url,
+        app_url: serve.app_url,
         jobs_index: open_jobs_index(config)?,
         ai: Arc::new(crate::ai::Ai::new(&config.models_dir)),
         listings: Arc::default(),

@@ -33,6 +33,7 @@ pub mod env {
     pub const CORS_ORIGINS: &str = "JOBPORTAL_CORS_ORIGINS";
     pub const PASSWORD: &str = "JOBPORTAL_PASSWORD";
     pub const PUBLIC_URL: &str = "JOBPORTAL_PUBLIC_URL";
+    pub const APP_URL: &str = "JOBPORTAL_APP_URL";
     pub const TRUSTED_PROXY_HEADER: &str = "JOBPORTAL_TRUSTED_PROXY_HEADER";
     pub const ACCESS_TOKEN_TTL: &str = "JOBPORTAL_ACCESS_TOKEN_TTL";
     pub const REFRESH_TOKEN_TTL: &str = "JOBPORTAL_REFRESH_TOKEN_TTL";
@@ -77,6 +78,7 @@ pub mod env {
         CORS_ORIGINS,
         PASSWORD,
         PUBLIC_URL,
+        APP_URL,
         TRUSTED_PROXY_HEADER,
         ACCESS_TOKEN_TTL,
         REFRESH_TOKEN_TTL,
@@ -221,6 +223,13 @@ pub struct ServeOpts {
     /// Public base URL of the portal, used in the links that emails carry
     #[arg(long, env = env::PUBLIC_URL, default_value = "http://127.0.0.1:8080", value_name = "URL")]
     pub public_url: String,
+
+    /// Base URL of a front end of your own that serves /verify-email, /reset-password and
+    /// /accept-invite (each with ?token=…) and /forgot-password; when set, the links in account
+    /// emails point there instead of at the built-in pages under the public URL (which keep
+    /// working); empty: the built-in pages
+    #[arg(long, env = env::APP_URL, default_value = "", value_name = "URL")]
+    pub app_url: String,
 
     /// Header that holds the client's address when behind a reverse proxy you trust (e.g.
     /// x-forwarded-for, whose last entry is used, or x-real-ip); unset: the peer address
@@ -697,6 +706,10 @@ pub struct ServeConfig {
     pub cors_origins: CorsOrigins,
     /// Base of the links in emails, without a trailing slash.
     pub public_url: String,
+    /// Base of the account links in emails (verification, reset, invitation) when a front end
+    /// of the site's own serves those pages, without a trailing slash; `None`: the built-in
+    /// pages under `public_url`.
+    pub app_url: Option<String>,
     /// Lower-case header name holding the client address, when behind a trusted proxy.
     pub trusted_proxy_header: Option<String>,
     pub auth: AuthConfig,
@@ -725,6 +738,7 @@ impl Default for ServeConfig {
             shutdown_timeout: Duration::from_secs(30),
             cors_origins: CorsOrigins::None,
             public_url: "http://127.0.0.1:8080".into(),
+            app_url: None,
             trusted_proxy_header: None,
             auth: AuthConfig::default(),
             rate_limits: RateLimitConfig::default(),
@@ -843,6 +857,12 @@ impl ServeOpts {
         let public_url = parse_public_url(&self.public_url).map_err(|reason| {
             ConfigError::new(env::PUBLIC_URL, "public-url", &self.public_url, reason)
         })?;
+        let app_url = match self.app_url.trim() {
+            "" => None,
+            raw => Some(parse_public_url(raw).map_err(|reason| {
+                ConfigError::new(env::APP_URL, "app-url", &self.app_url, reason)
+            })?),
+        };
         let header = self.trusted_proxy_header.trim().to_ascii_lowercase();
         let trusted_proxy_header = if header.is_empty() {
             None
@@ -947,6 +967,7 @@ impl ServeOpts {
             shutdown_timeout,
             cors_origins,
             public_url,
+            app_url,
             trusted_proxy_header,
             auth,
             rate_limits,
@@ -1081,6 +1102,7 @@ mod tests {
             shutdown_timeout: "30s".into(),
             cors_origins: String::new(),
             public_url: "http://127.0.0.1:8080".into(),
+            app_url: String::new(),
             trusted_proxy_header: String::new(),
             access_token_ttl: "15m".into(),
             refresh_token_ttl: "30d".into(),
@@ -1107,6 +1129,18 @@ mod tests {
             default.rate_limits.login_failures_per_account
         );
         assert_eq!(resolved.public_url, default.public_url);
+        assert_eq!(resolved.app_url, default.app_url);
+    }
+
+    #[test]
+    fn the_app_url_is_optional_and_checked_like_the_public_url() {
+        let set = ServeOpts { app_url: "https://app.example/ ".into(), ..serve_opts() };
+        assert_eq!(set.resolve().unwrap().app_url.as_deref(), Some("https://app.example"));
+        let err =
+            ServeOpts { app_url: "app.example".into(), ..serve_opts() }.resolve().unwrap_err();
+        let line = err.to_string();
+        assert!(line.contains("JOBPORTAL_APP_URL") && line.contains("--app-url"), "{line}");
+        assert!(!line.contains('\n'));
     }
 
     #[test]

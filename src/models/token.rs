@@ -21,6 +21,16 @@ impl TokenKind {
     }
 }
 
+/// What became of a token that was sent, as far as its row still says (used and expired rows
+/// are pruned after a while, and then the token is simply unknown).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenState {
+    /// Unused and unexpired: it still works.
+    Valid,
+    Used,
+    Expired,
+}
+
 /// A token about to be stored.
 #[derive(Debug, Clone)]
 pub struct NewToken {

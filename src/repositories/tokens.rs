@@ -6,7 +6,7 @@ use surrealdb::types::{RecordId, SurrealValue};
 use super::{RepoError, key_string, new_key, unexpected};
 use crate::db::Executor;
 use crate::models::company::CompanyRole;
-use crate::models::token::{ConsumedToken, NewToken, PendingInvite, TokenKind};
+use crate::models::token::{ConsumedToken, NewToken, PendingInvite, TokenKind, TokenState};
 
 pub async fn insert(ex: &impl Executor, token: &NewToken) -> Result<String, RepoError> {
     let id = new_key();
@@ -80,6 +80,39 @@ pub async fn find_valid(
         .await?;
     let rows: Vec<TokenRow> = response.take(0)?;
     rows.into_iter().next().map(consumed).transpose()
+}
+
+#[derive(Debug, SurrealValue)]
+struct StateRow {
+    used_at: Option<DateTime<Utc>>,
+    expires_at: DateTime<Utc>,
+}
+
+/// Whether the token with this hash, if it is of `kind`, still works, was used or expired;
+/// `None` when no such token is stored.
+pub async fn state(
+    ex: &impl Executor,
+    kind: TokenKind,
+    token_hash: &str,
+) -> Result<Option<TokenState>, RepoError> {
+    let mut response = ex
+        .query(
+            "SELECT used_at, expires_at FROM one_time_token \
+             WHERE token_hash = $hash AND kind = $kind LIMIT 1",
+        )
+        .bind(("hash", token_hash.to_owned()))
+        .bind(("kind", kind.as_str()))
+        .await?;
+    let rows: Vec<StateRow> = response.take(0)?;
+    Ok(rows.into_iter().next().map(|row| {
+        if row.used_at.is_some() {
+            TokenState::Used
+        } else if row.expires_at <= Utc::now() {
+            TokenState::Expired
+        } else {
+            TokenState::Valid
+        }
+    }))
 }
 
 fn consumed(row: TokenRow) -> Result<ConsumedToken, RepoError> {

@@ -9,6 +9,7 @@ pub mod company;
 pub mod error;
 pub mod health;
 pub mod job;
+pub mod pages;
 pub mod recommendation;
 pub mod resume;
 pub mod saved;

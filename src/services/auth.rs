@@ -19,7 +19,7 @@ use crate::core::config::Secret;
 use crate::core::security::{self, TokenError};
 use crate::db::Executor;
 use crate::models::audit::AuditAction;
-use crate::models::token::{NewToken, TokenKind};
+use crate::models::token::{NewToken, TokenKind, TokenState};
 use crate::models::user::{NewUser, Role, User};
 use crate::repositories::{self, RepoError, new_key};
 use crate::utils::validators::{Email, FullName, Password};
@@ -99,10 +99,6 @@ async fn issue_pair(
     })
 }
 
-fn link(ctx: &Context, path: &str, token: &str) -> String {
-    format!("{}/{path}?token={token}", ctx.public_url)
-}
-
 /// Stores a new single-use token of `kind` for `user`'s current address; returns the token
 /// itself, which only the email will carry.
 async fn issue_user_token(
@@ -137,7 +133,7 @@ async fn send_verification(
     let values = context! {
         name => &user.full_name,
         email => &user.email,
-        link => link(ctx, "verify-email", &token),
+        link => ctx.page_link("verify-email", &token),
         token => &token,
         hours => ctx.auth.verify_email_ttl.as_secs() / 3600,
     };
@@ -155,7 +151,7 @@ async fn notify_password_changed(
         email => &user.email,
         how => how,
         when => Utc::now().format("%Y-%m-%d %H:%M").to_string(),
-        forgot_link => format!("{}/forgot-password", ctx.public_url),
+        forgot_link => ctx.page_url("forgot-password"),
     };
     email::queue(ex, Template::PasswordChanged, &user.email, &ctx.public_url, values).await
 }
@@ -423,6 +419,17 @@ pub async fn verify_email(
     Ok(user)
 }
 
+/// Whether an emailed token of `kind` still works, was used or expired (`None`: unknown), so a
+/// page can say why a link did nothing. It changes nothing.
+pub async fn token_state(
+    ctx: &Context,
+    kind: TokenKind,
+    token: &str,
+) -> Result<Option<TokenState>, ServiceError> {
+    let hash = security::hash_token(token.trim());
+    Ok(repositories::tokens::state(&ctx.db, kind, &hash).await?)
+}
+
 /// Sends a new verification email to the caller.
 pub async fn resend_verification(ctx: &Context, principal: &Principal) -> Result<(), ServiceError> {
     let user = repositories::users::find_by_id(&ctx.db, &principal.user_id)
@@ -459,7 +466,7 @@ pub async fn forgot_password(
     let values = context! {
         name => &user.full_name,
         email => &user.email,
-        link => link(ctx, "reset-password", &token),
+        link => ctx.page_link("reset-password", &token),
         token => &token,
         minutes => ctx.auth.reset_password_ttl.as_secs() / 60,
     };

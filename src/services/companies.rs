@@ -286,7 +286,7 @@ pub async fn invite(
         company => &company.name,
         role => role.as_str(),
         email => email.as_str(),
-        link => format!("{}/accept-invite?token={token}", ctx.public_url),
+        link => ctx.page_link("accept-invite", &token),
         token => &token,
         days => ctx.auth.invite_ttl.as_secs() / 86_400,
     };

@@ -38,6 +38,9 @@ pub struct Context {
     pub auth: AuthConfig,
     /// Base of the links in emails, without a trailing slash.
     pub public_url: String,
+    /// Base of the links to account pages (verification, reset, invitation) when a front end of
+    /// the site's own serves them; `None`: the built-in pages under `public_url`.
+    pub app_url: Option<String>,
     /// The full-text index of public jobs.
     pub jobs_index: Arc<crate::repositories::job_index::JobIndex>,
     /// The local models and the vector collections built from them.
@@ -46,6 +49,21 @@ pub struct Context {
     pub listings: Arc<search::Listings>,
     /// Reads uploaded documents in child processes.
     pub documents: Arc<resume_parser::isolated::DocumentReader>,
+}
+
+impl Context {
+    /// The link an email carries to the account page at `path` (`verify-email`,
+    /// `reset-password`, `accept-invite`) with its token.
+    pub fn page_link(&self, path: &str, token: &str) -> String {
+        format!("{}?token={token}", self.page_url(path))
+    }
+
+    /// The address of an account page (e.g. `forgot-password`): on the site's own front end
+    /// when it has one, else the built-in page.
+    pub fn page_url(&self, path: &str) -> String {
+        let base = self.app_url.as_deref().unwrap_or(&self.public_url);
+        format!("{base}/{path}")
+    }
 }
 
 /// The authenticated caller of a request.

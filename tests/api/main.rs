@@ -19,6 +19,7 @@ mod jobs;
 mod layers;
 mod metrics;
 mod migrations;
+mod pages;
 mod rate_limits;
 mod resumes;
 mod saved;

@@ -183,6 +183,7 @@ fn context(app: &TestApp, loops: usize) -> Arc<WorkerContext> {
             keys: jobportal::core::security::TokenKeys::new(&Secret::new("k".repeat(40))),
             auth: Default::default(),
             public_url: "http://127.0.0.1:8080".into(),
+            app_url: None,
             jobs_index: Arc::new(jobportal::repositories::job_index::JobIndex::open(None).unwrap()),
             ai: Arc::new(jobportal::ai::Ai::new(std::path::Path::new("models"))),
             listings: Arc::default(),

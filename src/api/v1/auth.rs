@@ -39,14 +39,14 @@ fn limited(RetryAfter(seconds): RetryAfter) -> ApiError {
 }
 
 /// One bucket per endpoint and client address.
-fn per_ip(state: &AppState, endpoint: &str, meta: &RequestMeta) -> Result<(), ApiError> {
+pub(crate) fn per_ip(state: &AppState, endpoint: &str, meta: &RequestMeta) -> Result<(), ApiError> {
     let key = format!("{endpoint}|{}", meta.ip.as_deref().unwrap_or("unknown"));
     state.limits.auth_per_ip.check(&key).map_err(limited)
 }
 
 /// The key of per-account limits: the address as typed, normalised the cheap way, so an
 /// unknown account is limited exactly like a known one.
-fn account_key(email: &str) -> String {
+pub(crate) fn account_key(email: &str) -> String {
     email.trim().to_lowercase()
 }
 

@@ -7,6 +7,7 @@ use axum::routing::{get, post, put};
 
 use crate::api::AppState;
 use crate::api::error::ApiError;
+use crate::api::html::{self, Page};
 use crate::api::extract::{CurrentUser, Json, Path, Query};
 use crate::schemas::error::ErrorBody;
 use crate::schemas::job::JobSummaryBody;
@@ -159,10 +160,6 @@ pub async fn delete_search(
     Ok(StatusCode::NO_CONTENT)
 }
 
-fn escape_html(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&#39;")
-}
-
 /// The page the link in a digest opens: it asks before turning anything off (mail scanners
 /// and link previews follow GET links; only the POST acts).
 #[utoipa::path(get, path = "/api/v1/saved-searches/unsubscribe", tag = "saved",
@@ -174,23 +171,21 @@ fn escape_html(s: &str) -> String {
 pub async fn confirm_unsubscribe(
     State(state): State<AppState>,
     Query(query): Query<UnsubscribeQuery>,
-) -> Result<axum::response::Html<String>, ApiError> {
+) -> Result<Page, ApiError> {
     let search = saved::find_by_token(&state.ctx, &query.token).await?;
-    let name = escape_html(&search.name);
-    let token = escape_html(&query.token);
+    let name = html::escape(&search.name);
     let body = if search.active {
-        format!(
-            "<form method=\"post\" action=\"/api/v1/saved-searches/unsubscribe?token={token}\">\
-             <p>Stop the job alerts of your saved search <strong>{name}</strong>?</p>\
-             <button type=\"submit\">Unsubscribe</button></form>"
+        let action = format!("/api/v1/saved-searches/unsubscribe?token={}", query.token);
+        html::form(
+            &action,
+            &[],
+            &format!("<p>Stop the job alerts of your saved search <strong>{name}</strong>?</p>"),
+            "Unsubscribe",
         )
     } else {
         format!("<p>The job alerts of <strong>{name}</strong> are off.</p>")
     };
-    Ok(axum::response::Html(format!(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Job alerts</title></head>\
-         <body style=\"font-family: sans-serif; max-width: 480px; margin: 48px auto;\">{body}</body></html>"
-    )))
+    Ok(Page::new(StatusCode::OK, "Job alerts", body))
 }
 
 /// Turns off a saved search's alerts with the token from its email, without signing in (the
