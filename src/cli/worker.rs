@@ -21,6 +21,11 @@ pub struct WorkerArgs {
     /// handed back to the queue
     #[arg(long, env = crate::core::config::env::SHUTDOWN_TIMEOUT, default_value = "30s", value_name = "DURATION")]
     pub shutdown_timeout: String,
+
+    /// Public base URL of the portal, used in the links that job-alert emails carry (the same
+    /// setting as `serve`'s)
+    #[arg(long, env = crate::core::config::env::PUBLIC_URL, default_value = "http://127.0.0.1:8080", value_name = "URL")]
+    pub public_url: String,
 }
 
 pub async fn run(config: Config, args: WorkerArgs) -> anyhow::Result<()> {
@@ -32,13 +37,15 @@ pub async fn run(config: Config, args: WorkerArgs) -> anyhow::Result<()> {
             args.shutdown_timeout
         )
     })?;
+    let public_url = crate::core::config::parse_public_url(&args.public_url)
+        .map_err(|reason| anyhow::anyhow!("invalid JOBPORTAL_PUBLIC_URL (--public-url) {:?}: {reason}", args.public_url))?;
     let mailer = Mailer::from_config(&worker_config.email).map_err(anyhow::Error::msg)?;
     let db = Database::connect(&config.db).await?;
     tracing::info!(url = db.url(), mailer = mailer.describe(), "database open");
     let result = async {
         super::serve::migrate(&db).await?;
         // Tasks never sign tokens; the services context still wants keys.
-        let services = super::serve::offline_context(&config, &db)?;
+        let services = crate::services::Context { public_url, ..super::serve::offline_context(&config, &db)? };
         super::serve::ensure_index(&services).await?;
         let ctx = Arc::new(WorkerContext {
             services,

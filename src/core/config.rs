@@ -1055,7 +1055,8 @@ pub fn parse_rate(raw: &str) -> Option<Rate> {
     (!period.is_zero()).then_some(Rate { count, period })
 }
 
-fn parse_public_url(raw: &str) -> Result<String, String> {
+/// A public base URL as the links in emails use it: http(s), no trailing slash.
+pub fn parse_public_url(raw: &str) -> Result<String, String> {
     let url = raw.trim().trim_end_matches('/');
     let rest = url
         .strip_prefix("https://")
