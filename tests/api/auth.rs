@@ -5,7 +5,9 @@ use std::time::Duration;
 use jobportal::core::config::{AuthConfig, Rate, RateLimitConfig, ServeConfig};
 use serde_json::{Value, json};
 
-use crate::helpers::{PASSWORD, assert_error, spawn_app, spawn_app_with, token_in};
+use crate::helpers::{
+    PASSWORD, assert_error, spawn_app, spawn_app_on_disk, spawn_app_with, token_in,
+};
 
 #[tokio::test]
 async fn registration_signs_in_and_emails_a_verification_link_that_works_once() {
@@ -220,7 +222,8 @@ async fn racing_registrations_of_one_email_answer_as_a_registration_after_the_fi
         },
         ..ServeConfig::default()
     };
-    let app = spawn_app_with(config).await;
+    let dir = tempfile::tempdir().unwrap();
+    let app = spawn_app_on_disk(config, dir.path()).await;
     for round in 0..3 {
         let email = format!("ada{round}@example.com");
         let registrations = (0..15).map(|_| app.post_register(&email, PASSWORD, "candidate"));

@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::{assert_error, spawn_app};
+use crate::helpers::{assert_error, spawn_app, spawn_app_on_disk};
 
 #[tokio::test]
 async fn bookmarks_are_idempotent_and_a_closed_job_stays_listed_as_unavailable() {
@@ -201,11 +201,12 @@ async fn a_job_that_waited_for_review_reaches_digests_once_approved_and_only_can
 
 #[tokio::test]
 async fn racing_saves_of_one_job_answer_as_a_save_and_repeats_do() {
-    let app = spawn_app().await;
+    let dir = tempfile::tempdir().unwrap();
+    let app = spawn_app_on_disk(jobportal::core::config::ServeConfig::default(), dir.path()).await;
     let owner = app.register_verified("owner@acme.test", "employer").await;
     assert_eq!(app.post_authed("/api/v1/companies", &owner.access, &json!({ "name": "Acme" })).await.status(), 201);
     let ada = app.register("ada@example.com", "candidate").await;
-    for round in 0..4 {
+    for round in 0..8 {
         let job: Value = app
             .post_authed(
                 "/api/v1/jobs",
@@ -227,5 +228,5 @@ async fn racing_saves_of_one_job_answer_as_a_save_and_repeats_do() {
         assert_eq!(statuses, expected, "round {round}: one save creates the bookmark, the others find it");
     }
     let list: Value = app.get_authed("/api/v1/saved-jobs", &ada.access).await.json().await.unwrap();
-    assert_eq!(list["items"].as_array().unwrap().len(), 4);
+    assert_eq!(list["items"].as_array().unwrap().len(), 8);
 }
