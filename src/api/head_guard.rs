@@ -122,7 +122,10 @@ fn check_request_line(line: &[u8], complete: bool) -> Verdict {
         return MALFORMED;
     }
     if target.len() > MAX_TARGET {
-        return Verdict::Refuse(ErrorCode::UriTooLong, "the request target is longer than the limit");
+        return Verdict::Refuse(
+            ErrorCode::UriTooLong,
+            "the request target is longer than the limit",
+        );
     }
     let Some(version) = parts.next() else {
         return if complete { MALFORMED } else { Verdict::NeedMore };
@@ -177,7 +180,10 @@ fn inspect(bytes: &[u8]) -> Verdict {
                 return verdict;
             }
             return if bytes.len() > MAX_HEAD {
-                Verdict::Refuse(ErrorCode::HeadersTooLarge, "the request head is larger than the limit")
+                Verdict::Refuse(
+                    ErrorCode::HeadersTooLarge,
+                    "the request head is larger than the limit",
+                )
             } else {
                 Verdict::NeedMore
             };
@@ -195,7 +201,10 @@ fn inspect(bytes: &[u8]) -> Verdict {
         if line.is_empty() {
             let head_len = bytes.len() - rest.len();
             return if head_len > MAX_HEAD {
-                Verdict::Refuse(ErrorCode::HeadersTooLarge, "the request head is larger than the limit")
+                Verdict::Refuse(
+                    ErrorCode::HeadersTooLarge,
+                    "the request head is larger than the limit",
+                )
             } else {
                 Verdict::Pass
             };
@@ -377,7 +386,8 @@ mod tests {
 
     #[test]
     fn ordinary_heads_pass_once_complete() {
-        let head = b"GET /api/v1/jobs?q=rust HTTP/1.1\r\nHost: x\r\nUser-Agent: caf\xc3\xa9\r\n\r\n";
+        let head =
+            b"GET /api/v1/jobs?q=rust HTTP/1.1\r\nHost: x\r\nUser-Agent: caf\xc3\xa9\r\n\r\n";
         assert_eq!(inspect(head), Verdict::Pass);
         for end in [0, 3, 10, 24, 30, 33, 34, head.len() - 1] {
             assert_eq!(inspect(&head[..end]), Verdict::NeedMore, "{end}");
@@ -412,7 +422,10 @@ mod tests {
         let long = format!("GET /?q={} HTTP/1.1\r\n\r\n", "a".repeat(MAX_TARGET));
         assert!(matches!(inspect(long.as_bytes()), Verdict::Refuse(ErrorCode::UriTooLong, _)));
         let unfinished = format!("GET /?q={}", "a".repeat(MAX_TARGET));
-        assert!(matches!(inspect(unfinished.as_bytes()), Verdict::Refuse(ErrorCode::UriTooLong, _)));
+        assert!(matches!(
+            inspect(unfinished.as_bytes()),
+            Verdict::Refuse(ErrorCode::UriTooLong, _)
+        ));
         let big = format!("GET / HTTP/1.1\r\nX: {}\r\n", "a".repeat(MAX_HEAD));
         assert!(matches!(inspect(big.as_bytes()), Verdict::Refuse(ErrorCode::HeadersTooLarge, _)));
         let many = format!("GET / HTTP/1.1\r\n{}\r\n", "A: b\r\n".repeat(MAX_HEADERS + 1));

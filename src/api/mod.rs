@@ -165,8 +165,9 @@ pub async fn serve(
     // The guard answers, with our error body, the requests hyper's parser would refuse with an
     // empty one (see `head_guard`).
     let listener = head_guard::GuardedListener(listener);
-    let server = axum::serve(listener, app.into_make_service_with_connect_info::<head_guard::PeerAddr>())
-        .with_graceful_shutdown(signal);
+    let server =
+        axum::serve(listener, app.into_make_service_with_connect_info::<head_guard::PeerAddr>())
+            .with_graceful_shutdown(signal);
     let deadline = async move {
         if started_rx.await.is_ok() {
             tokio::time::sleep(grace).await;

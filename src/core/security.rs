@@ -361,7 +361,11 @@ mod tests {
         for (claim, value) in malformed {
             let mut claims = good.clone();
             claims[claim] = value.clone();
-            assert_eq!(keys().verify(&signed(claims)), Err(TokenError::Invalid), "{claim}: {value}");
+            assert_eq!(
+                keys().verify(&signed(claims)),
+                Err(TokenError::Invalid),
+                "{claim}: {value}"
+            );
         }
     }
 

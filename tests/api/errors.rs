@@ -71,7 +71,8 @@ async fn a_one_mebibyte_uri_is_a_json_414() {
 #[tokio::test]
 async fn an_oversized_header_section_is_a_json_431() {
     let app = spawn_app().await;
-    let request = format!("GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: {}\r\n\r\n", "b".repeat(200_000));
+    let request =
+        format!("GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: {}\r\n\r\n", "b".repeat(200_000));
     let (status, head, body) = raw(&app, request.as_bytes()).await;
     assert_json_error(status, &head, &body, 431, "headers_too_large");
     let many = format!("GET /healthz HTTP/1.1\r\nHost: x\r\n{}\r\n", "X-A: b\r\n".repeat(150));
@@ -96,7 +97,8 @@ async fn invalid_utf8_in_the_request_line_is_a_json_400() {
 #[tokio::test]
 async fn ordinary_requests_pass_the_head_check_unchanged() {
     let app = spawn_app().await;
-    let (status, _, body) = raw(&app, b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").await;
+    let (status, _, body) =
+        raw(&app, b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").await;
     assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
     // A request whose body arrives in the same packet as its head gets all of it.
     let json = br#"{"email":"ada@example.com","password":"not the password"}"#;
@@ -112,6 +114,9 @@ async fn ordinary_requests_pass_the_head_check_unchanged() {
     let (status, head, body) = raw(&app, &request).await;
     assert_json_error(status, &head, &body, 401, "invalid_credentials");
     // So do the largest target and head the limits allow.
-    let long = format!("GET /healthz?pad={} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", "a".repeat(30_000));
+    let long = format!(
+        "GET /healthz?pad={} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        "a".repeat(30_000)
+    );
     assert_eq!(raw(&app, long.as_bytes()).await.0, 200);
 }

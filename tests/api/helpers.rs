@@ -51,7 +51,7 @@ pub async fn spawn_app_on_disk(config: ServeConfig, dir: &Path) -> TestApp {
         .await
         .expect("on-disk database opens");
     Migrator::new(&db).apply(|_| {}).await.expect("migrations apply");
-    spawn_router(db, config, |state| api::router(state)).await
+    spawn_router(db, config, api::router).await
 }
 
 /// Worker settings for tests: one loop per queue, quick polling, short leases and backoff, no

@@ -94,7 +94,8 @@ pub async fn login(
     per_ip(&state, "login", &meta)?;
     // The attempt is counted before the password is checked, so concurrent guesses cannot all
     // pass the limit while none of them has failed yet.
-    let attempt = state.limits.login_failures.reserve(&account_key(&body.email)).map_err(limited)?;
+    let attempt =
+        state.limits.login_failures.reserve(&account_key(&body.email)).map_err(limited)?;
     match auth::login(&state.ctx, &body.email, &body.password, &meta).await {
         Ok((user, pair)) => {
             attempt.succeeded();
