@@ -83,6 +83,12 @@ pub enum ErrorCode {
     /// A local model the request needs is missing or still loading; the message says which
     /// and how to fetch it.
     ModelUnavailable,
+    /// The request target (path and query) is longer than the server accepts.
+    UriTooLong,
+    /// The request head (headers) is larger, or has more headers, than the server accepts.
+    HeadersTooLarge,
+    /// The request line or a header is not valid HTTP/1.
+    MalformedRequest,
 }
 
 impl ErrorCode {
@@ -120,6 +126,9 @@ impl ErrorCode {
         ErrorCode::UnsupportedFileType,
         ErrorCode::ApplyExternally,
         ErrorCode::ModelUnavailable,
+        ErrorCode::UriTooLong,
+        ErrorCode::HeadersTooLarge,
+        ErrorCode::MalformedRequest,
     ];
 
     pub const fn as_str(self) -> &'static str {
@@ -157,12 +166,19 @@ impl ErrorCode {
             ErrorCode::UnsupportedFileType => "unsupported_file_type",
             ErrorCode::ApplyExternally => "apply_externally",
             ErrorCode::ModelUnavailable => "model_unavailable",
+            ErrorCode::UriTooLong => "uri_too_long",
+            ErrorCode::HeadersTooLarge => "headers_too_large",
+            ErrorCode::MalformedRequest => "malformed_request",
         }
     }
 
     pub const fn status(self) -> StatusCode {
         match self {
-            ErrorCode::InvalidJson | ErrorCode::InvalidParameter => StatusCode::BAD_REQUEST,
+            ErrorCode::InvalidJson | ErrorCode::InvalidParameter | ErrorCode::MalformedRequest => {
+                StatusCode::BAD_REQUEST
+            }
+            ErrorCode::UriTooLong => StatusCode::URI_TOO_LONG,
+            ErrorCode::HeadersTooLarge => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
             ErrorCode::ValidationFailed => StatusCode::UNPROCESSABLE_ENTITY,
             ErrorCode::NotFound => StatusCode::NOT_FOUND,
             ErrorCode::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
@@ -202,6 +218,8 @@ impl ErrorCode {
             StatusCode::NOT_FOUND => ErrorCode::NotFound,
             StatusCode::METHOD_NOT_ALLOWED => ErrorCode::MethodNotAllowed,
             StatusCode::PAYLOAD_TOO_LARGE => ErrorCode::PayloadTooLarge,
+            StatusCode::URI_TOO_LONG => ErrorCode::UriTooLong,
+            StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE => ErrorCode::HeadersTooLarge,
             StatusCode::UNSUPPORTED_MEDIA_TYPE => ErrorCode::UnsupportedMediaType,
             StatusCode::REQUEST_TIMEOUT | StatusCode::GATEWAY_TIMEOUT => ErrorCode::Timeout,
             StatusCode::SERVICE_UNAVAILABLE => ErrorCode::Unavailable,
@@ -372,6 +390,7 @@ mod tests {
             ErrorCode::for_status(StatusCode::PAYLOAD_TOO_LARGE),
             ErrorCode::PayloadTooLarge
         );
+        assert_eq!(ErrorCode::for_status(StatusCode::URI_TOO_LONG), ErrorCode::UriTooLong);
         assert_eq!(ErrorCode::for_status(StatusCode::BAD_GATEWAY), ErrorCode::Internal);
     }
 }

@@ -6,7 +6,6 @@
 
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, FailedToBufferBody, PathRejection, QueryRejection};
-use std::net::SocketAddr;
 
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
 use axum::http::HeaderValue;
@@ -18,6 +17,7 @@ use serde::de::DeserializeOwned;
 
 use super::AppState;
 use super::error::{ApiError, ErrorCode};
+use super::head_guard::PeerAddr;
 use crate::services::{self, Principal, RequestMeta};
 
 /// JSON body in, JSON body out; a rejected body answers 400, 413, 415 or 422 with our body.
@@ -207,8 +207,8 @@ impl FromRequestParts<AppState> for ClientMeta {
         let peer = || {
             parts
                 .extensions
-                .get::<ConnectInfo<SocketAddr>>()
-                .map(|ConnectInfo(addr)| addr.ip().to_string())
+                .get::<ConnectInfo<PeerAddr>>()
+                .map(|ConnectInfo(PeerAddr(addr))| addr.ip().to_string())
         };
         let ip = from_proxy.or_else(peer);
         let user_agent = parts

@@ -6,6 +6,7 @@
 pub mod docs;
 pub mod error;
 pub mod extract;
+pub mod head_guard;
 pub mod health;
 pub mod html;
 
@@ -14,7 +15,6 @@ pub mod pages;
 pub mod v1;
 
 use std::future::Future;
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -168,8 +168,12 @@ pub async fn serve(
         );
         let _ = started_tx.send(());
     };
-    let server = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(signal);
+    // The guard answers, with our error body, the requests hyper's parser would refuse with an
+    // empty one (see `head_guard`).
+    let listener = head_guard::GuardedListener(listener);
+    let server =
+        axum::serve(listener, app.into_make_service_with_connect_info::<head_guard::PeerAddr>())
+            .with_graceful_shutdown(signal);
     let deadline = async move {
         if started_rx.await.is_ok() {
             tokio::time::sleep(grace).await;

@@ -54,11 +54,27 @@ impl KeyedLimit {
 }
 
 /// Counts failures per key in a fixed window: after `rate.count` failures, the key is refused
-/// until the window that saw the first of them ends. Unlike [`KeyedLimit`] it can be asked
-/// without counting, so a login is refused *before* its password is checked.
+/// until the window that saw the first of them ends.
+///
+/// An attempt is counted *before* its outcome is known ([`FailureCounter::reserve`]), under the
+/// key's lock, so concurrent attempts cannot all pass a check made before any of them failed:
+/// at most `rate.count` attempts per window are ever in flight or failed. The [`Attempt`] then
+/// keeps its count (a failure), clears the key (a success) or gives the count back (dropped
+/// undecided, e.g. the check itself could not be made).
 pub struct FailureCounter {
     rate: Rate,
-    windows: DashMap<String, (Instant, u32)>,
+    windows: DashMap<String, Window>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Window {
+    started: Instant,
+    /// Failures plus attempts still being decided.
+    counted: u32,
+}
+
+fn retry_after(wait: Duration) -> RetryAfter {
+    RetryAfter((wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1))
 }
 
 impl FailureCounter {
@@ -66,37 +82,74 @@ impl FailureCounter {
         Self { rate, windows: DashMap::new() }
     }
 
-    /// Refuses when `key` has used up its failures in the current window.
-    pub fn check(&self, key: &str) -> Result<(), RetryAfter> {
-        let Some(entry) = self.windows.get(key) else { return Ok(()) };
-        let (started, failures) = *entry;
-        let ends = started + self.rate.period;
+    /// Counts one attempt for `key`, or refuses when the key's failures and undecided attempts
+    /// in the current window have reached the limit.
+    pub fn reserve(&self, key: &str) -> Result<Attempt<'_>, RetryAfter> {
         let now = Instant::now();
-        if failures >= self.rate.count && now < ends {
-            let wait = ends - now;
-            return Err(RetryAfter((wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1)));
+        let mut window =
+            self.windows.entry(key.to_owned()).or_insert(Window { started: now, counted: 0 });
+        if now >= window.started + self.rate.period {
+            *window = Window { started: now, counted: 0 };
         }
-        Ok(())
+        if window.counted >= self.rate.count {
+            return Err(retry_after(window.started + self.rate.period - now));
+        }
+        window.counted += 1;
+        let started = window.started;
+        drop(window);
+        Ok(Attempt { counter: self, key: key.to_owned(), window: started, decided: false })
     }
 
-    /// Counts one failure for `key`.
-    pub fn record_failure(&self, key: &str) {
-        let now = Instant::now();
-        let mut entry = self.windows.entry(key.to_owned()).or_insert((now, 0));
-        if now >= entry.0 + self.rate.period {
-            *entry = (now, 0);
+    /// Takes back one count of `key` in the window that began at `started` (a window that has
+    /// since ended or been cleared is left alone).
+    fn give_back(&self, key: &str, started: Instant) {
+        if let Some(mut window) = self.windows.get_mut(key)
+            && window.started == started
+        {
+            window.counted = window.counted.saturating_sub(1);
         }
-        entry.1 += 1;
-    }
-
-    /// Forgets the failures of `key` (after a successful login).
-    pub fn reset(&self, key: &str) {
-        self.windows.remove(key);
     }
 
     fn housekeeping(&self) {
         let now = Instant::now();
-        self.windows.retain(|_, (started, _)| now < *started + self.rate.period);
+        self.windows.retain(|_, window| now < window.started + self.rate.period);
+    }
+}
+
+/// One counted attempt of a [`FailureCounter`] key, waiting for its outcome. Dropping it
+/// undecided gives its count back.
+#[must_use = "an attempt left undecided gives its count back"]
+pub struct Attempt<'a> {
+    counter: &'a FailureCounter,
+    key: String,
+    window: Instant,
+    decided: bool,
+}
+
+impl std::fmt::Debug for Attempt<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Attempt").field("key", &self.key).field("decided", &self.decided).finish()
+    }
+}
+
+impl Attempt<'_> {
+    /// The attempt failed: its count stays.
+    pub fn failed(mut self) {
+        self.decided = true;
+    }
+
+    /// The attempt succeeded: the key's failures are forgotten.
+    pub fn succeeded(mut self) {
+        self.decided = true;
+        self.counter.windows.remove(&self.key);
+    }
+}
+
+impl Drop for Attempt<'_> {
+    fn drop(&mut self) {
+        if !self.decided {
+            self.counter.give_back(&self.key, self.window);
+        }
     }
 }
 
@@ -146,14 +199,35 @@ mod tests {
     #[test]
     fn failures_block_a_key_only_after_the_configured_count() {
         let counter = FailureCounter::new(Rate::new(2, Duration::from_secs(60)));
-        assert!(counter.check("ada@example.com").is_ok());
-        counter.record_failure("ada@example.com");
-        assert!(counter.check("ada@example.com").is_ok());
-        counter.record_failure("ada@example.com");
-        let RetryAfter(wait) = counter.check("ada@example.com").unwrap_err();
+        counter.reserve("ada@example.com").unwrap().failed();
+        counter.reserve("ada@example.com").unwrap().failed();
+        let RetryAfter(wait) = counter.reserve("ada@example.com").unwrap_err();
         assert!((50..=60).contains(&wait), "{wait}");
-        assert!(counter.check("bob@example.com").is_ok());
-        counter.reset("ada@example.com");
-        assert!(counter.check("ada@example.com").is_ok());
+        assert!(counter.reserve("bob@example.com").is_ok());
+    }
+
+    #[test]
+    fn undecided_attempts_count_until_they_are_given_back() {
+        let counter = FailureCounter::new(Rate::new(2, Duration::from_secs(60)));
+        let first = counter.reserve("ada@example.com").unwrap();
+        let second = counter.reserve("ada@example.com").unwrap();
+        assert!(counter.reserve("ada@example.com").is_err(), "two attempts are in flight");
+        drop(first);
+        let third = counter.reserve("ada@example.com").unwrap();
+        second.failed();
+        third.failed();
+        assert!(counter.reserve("ada@example.com").is_err());
+    }
+
+    #[test]
+    fn a_success_forgets_the_failures() {
+        let counter = FailureCounter::new(Rate::new(2, Duration::from_secs(60)));
+        counter.reserve("ada@example.com").unwrap().failed();
+        let in_flight = counter.reserve("ada@example.com").unwrap();
+        assert!(counter.reserve("ada@example.com").is_err());
+        in_flight.succeeded();
+        counter.reserve("ada@example.com").unwrap().failed();
+        counter.reserve("ada@example.com").unwrap().failed();
+        assert!(counter.reserve("ada@example.com").is_err());
     }
 }

@@ -192,14 +192,27 @@ impl TokenKeys {
             .expect("HS256 signing with a byte secret cannot fail")
     }
 
+    /// Checks the signature, the expiry and the shape of the claims. A claim of the wrong type
+    /// or a `sub` or `sid` that is not a key this server issues makes the token invalid, so a
+    /// signed but malformed token is refused here and never reaches a query.
     pub fn verify(&self, token: &str) -> Result<AccessClaims, TokenError> {
-        jsonwebtoken::decode::<AccessClaims>(token, &self.decoding, &self.validation)
+        let claims = jsonwebtoken::decode::<AccessClaims>(token, &self.decoding, &self.validation)
             .map(|data| data.claims)
             .map_err(|err| match err.kind() {
                 ErrorKind::ExpiredSignature => TokenError::Expired,
                 _ => TokenError::Invalid,
-            })
+            })?;
+        if !is_issued_key(&claims.sub) || !is_issued_key(&claims.sid) {
+            return Err(TokenError::Invalid);
+        }
+        Ok(claims)
     }
+}
+
+/// Whether `key` has the form of the record keys this server creates for users and sessions:
+/// a UUID in its lower-case hyphenated form.
+fn is_issued_key(key: &str) -> bool {
+    uuid::Uuid::try_parse(key).is_ok_and(|uuid| uuid.hyphenated().to_string() == key)
 }
 
 /// Reads the generated token-signing secret from the data directory, creating it (mode 0600)
@@ -253,17 +266,20 @@ mod tests {
         assert!(!verify_password(Secret::new("x"), "not a hash".into()).await.unwrap());
     }
 
+    const USER: &str = "0190f0c4-1b2a-7c3d-8e4f-5a6b7c8d9e0f";
+    const SESSION: &str = "0190f0c4-1b2a-7c3d-8e4f-5a6b7c8d9e10";
+
     fn keys() -> TokenKeys {
         TokenKeys::new(&Secret::new("k".repeat(40)))
     }
 
     #[test]
     fn an_access_token_round_trips() {
-        let token = keys().issue("u1", "candidate", "s1", Duration::from_secs(60));
+        let token = keys().issue(USER, "candidate", SESSION, Duration::from_secs(60));
         let claims = keys().verify(&token).unwrap();
         assert_eq!(
             (claims.sub.as_str(), claims.role.as_str(), claims.sid.as_str()),
-            ("u1", "candidate", "s1")
+            (USER, "candidate", SESSION)
         );
         assert_eq!(claims.exp - claims.iat, 60);
     }
@@ -271,16 +287,16 @@ mod tests {
     #[test]
     fn an_access_token_signed_with_another_key_is_invalid() {
         let other = TokenKeys::new(&Secret::new("x".repeat(40)));
-        let token = other.issue("u1", "admin", "s1", Duration::from_secs(60));
+        let token = other.issue(USER, "admin", SESSION, Duration::from_secs(60));
         assert_eq!(keys().verify(&token), Err(TokenError::Invalid));
     }
 
     #[test]
     fn an_expired_access_token_is_reported_as_expired() {
         let claims = AccessClaims {
-            sub: "u1".into(),
+            sub: USER.into(),
             role: "candidate".into(),
-            sid: "s1".into(),
+            sid: SESSION.into(),
             iat: 1_000,
             exp: 1_060,
             jti: "j".into(),
@@ -297,7 +313,7 @@ mod tests {
 
     #[test]
     fn tokens_with_alg_none_or_another_algorithm_are_refused() {
-        let token = keys().issue("u1", "candidate", "s1", Duration::from_secs(60));
+        let token = keys().issue(USER, "candidate", SESSION, Duration::from_secs(60));
         let payload = token.split('.').nth(1).unwrap();
         for header in [r#"{"alg":"none","typ":"JWT"}"#, r#"{"alg":"HS512","typ":"JWT"}"#] {
             let forged = format!("{}.{payload}.", URL_SAFE_NO_PAD.encode(header));
@@ -311,6 +327,46 @@ mod tests {
         let forged =
             format!("{}.{}.{}", parts[0], URL_SAFE_NO_PAD.encode(claims.to_string()), parts[2]);
         assert_eq!(keys().verify(&forged), Err(TokenError::Invalid));
+    }
+
+    fn signed(claims: serde_json::Value) -> String {
+        let secret = "k".repeat(40);
+        jsonwebtoken::encode(
+            &Header::new(JwtAlgorithm::HS256),
+            &claims,
+            &EncodingKey::from_secret(secret.as_bytes()),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn signed_tokens_with_malformed_claims_are_invalid() {
+        let exp = jsonwebtoken::get_current_timestamp() + 60;
+        let good = serde_json::json!({
+            "sub": USER, "role": "candidate", "sid": SESSION, "iat": 0, "exp": exp, "jti": "j"
+        });
+        assert!(keys().verify(&signed(good.clone())).is_ok());
+        let upper = SESSION.to_uppercase();
+        let braced = format!("{{{SESSION}}}");
+        let malformed: [(&str, serde_json::Value); 8] = [
+            ("sid", "".into()),
+            ("sid", "session:x".into()),
+            ("sid", upper.into()),
+            ("sid", braced.into()),
+            ("sid", 7.into()),
+            ("sub", "".into()),
+            ("sub", serde_json::Value::Null),
+            ("exp", "tomorrow".into()),
+        ];
+        for (claim, value) in malformed {
+            let mut claims = good.clone();
+            claims[claim] = value.clone();
+            assert_eq!(
+                keys().verify(&signed(claims)),
+                Err(TokenError::Invalid),
+                "{claim}: {value}"
+            );
+        }
     }
 
     #[test]

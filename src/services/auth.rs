@@ -14,7 +14,7 @@ use serde_json::json;
 
 use super::email::{self, Template};
 use super::error::{AuthFailure, ConflictKind};
-use super::{Context, Principal, RequestMeta, ServiceError, audit};
+use super::{Context, Principal, RequestMeta, ServiceError, audit, races};
 use crate::core::config::Secret;
 use crate::core::security::{self, TokenError};
 use crate::db::Executor;
@@ -173,7 +173,6 @@ pub async fn register(
         .map_err(|e| ServiceError::validation(e.to_string()))?;
     let password_hash = security::hash_password(password.into_secret()).await?;
 
-    let tx = ctx.db.begin().await?;
     let new = NewUser {
         email: email.into_inner(),
         full_name: full_name.into_inner(),
@@ -181,7 +180,20 @@ pub async fn register(
         password_hash,
         email_verified: false,
     };
-    let user = match repositories::users::insert(&tx, &new).await {
+    // A registration racing another one for the same address may fail with a transaction
+    // conflict instead of the unique index's refusal; made again, it meets the index.
+    races::again_on_conflict(|| register_user(ctx, &new, meta)).await
+}
+
+/// Stores a new user, opens its first session and queues its verification email, in one
+/// transaction.
+async fn register_user(
+    ctx: &Context,
+    new: &NewUser,
+    meta: &RequestMeta,
+) -> Result<(User, TokenPair), ServiceError> {
+    let tx = ctx.db.begin().await?;
+    let user = match repositories::users::insert(&tx, new).await {
         Ok(user) => user,
         Err(RepoError::Duplicate { index }) if index == "user_email" => {
             return Err(ServiceError::conflict(

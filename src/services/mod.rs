@@ -14,6 +14,7 @@ pub mod health;
 pub mod import;
 pub mod jobs;
 pub mod policy;
+pub mod races;
 pub mod recommendations;
 pub mod resume_parser;
 pub mod resumes;

@@ -4,7 +4,7 @@
 use chrono::Utc;
 
 use super::search::{self, SearchParams};
-use super::{Context, Principal, ServiceError, policy};
+use super::{Context, Principal, ServiceError, policy, races};
 use crate::core::security;
 use crate::models::company::Company;
 use crate::models::job::Job;
@@ -21,7 +21,12 @@ pub async fn save_job(ctx: &Context, principal: &Principal, job_id: &str) -> Res
     if !job.is_public(Utc::now()) {
         return Err(ServiceError::NotFound("job"));
     }
-    Ok(repositories::saved::save_job(&ctx.db, &principal.user_id, job_id).await?)
+    // Two saves of the same job at once write the same record; the one that loses the race is
+    // made again and finds the bookmark there, as a save after the other would.
+    races::again_on_conflict(|| async {
+        Ok(repositories::saved::save_job(&ctx.db, &principal.user_id, job_id).await?)
+    })
+    .await
 }
 
 pub async fn unsave_job(ctx: &Context, principal: &Principal, job_id: &str) -> Result<(), ServiceError> {

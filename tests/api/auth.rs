@@ -2,10 +2,12 @@
 
 use std::time::Duration;
 
-use jobportal::core::config::{AuthConfig, ServeConfig};
+use jobportal::core::config::{AuthConfig, Rate, RateLimitConfig, ServeConfig};
 use serde_json::{Value, json};
 
-use crate::helpers::{PASSWORD, assert_error, spawn_app, spawn_app_with, token_in};
+use crate::helpers::{
+    PASSWORD, assert_error, spawn_app, spawn_app_on_disk, spawn_app_with, token_in,
+};
 
 #[tokio::test]
 async fn registration_signs_in_and_emails_a_verification_link_that_works_once() {
@@ -72,9 +74,10 @@ async fn two_racing_registrations_of_one_email_make_one_account() {
         app.post_register("race@example.com", PASSWORD, "candidate"),
         app.post_register("Race@example.com", PASSWORD, "employer"),
     );
-    let mut statuses = [a.status().as_u16(), b.status().as_u16()];
-    statuses.sort();
-    assert!(statuses == [201, 409], "{statuses:?}");
+    let (won, lost) = if a.status() == 201 { (a, b) } else { (b, a) };
+    assert_eq!(won.status(), 201);
+    // The loser answers what a registration after the winner's answers.
+    assert_error(lost, 409, "email_taken").await;
     assert_eq!(app.emails_to("race@example.com").await.len(), 1);
 }
 
@@ -208,6 +211,97 @@ async fn missing_malformed_and_forged_tokens_are_401() {
         .await
         .unwrap();
     assert_error(basic, 401, "unauthorized").await;
+}
+
+#[tokio::test]
+async fn racing_registrations_of_one_email_answer_as_a_registration_after_the_first_does() {
+    let config = ServeConfig {
+        rate_limits: RateLimitConfig {
+            auth_per_ip: Rate::new(1000, Duration::from_secs(60)),
+            ..RateLimitConfig::default()
+        },
+        ..ServeConfig::default()
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let app = spawn_app_on_disk(config, dir.path()).await;
+    for round in 0..3 {
+        let email = format!("ada{round}@example.com");
+        let registrations = (0..15).map(|_| app.post_register(&email, PASSWORD, "candidate"));
+        let responses = futures_util::future::join_all(registrations).await;
+        let mut created = 0;
+        for response in responses {
+            if response.status() == 201 {
+                created += 1;
+            } else {
+                assert_error(response, 409, "email_taken").await;
+            }
+        }
+        assert_eq!(created, 1, "{email}: exactly one registration creates the account");
+        assert_eq!(app.post_login(&email, PASSWORD).await.status(), 200);
+    }
+}
+
+/// The claims of a token, read without checking it.
+fn claims_of(token: &str) -> Value {
+    use base64::Engine;
+    let payload = token.split('.').nth(1).expect("a JWT has a payload");
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload).unwrap();
+    serde_json::from_slice(&bytes).unwrap()
+}
+
+#[tokio::test]
+async fn tokens_signed_with_the_right_key_but_malformed_claims_are_401() {
+    let secret = "s".repeat(48);
+    let config = ServeConfig {
+        jwt_secret: Some(jobportal::core::config::Secret::new(secret.clone())),
+        ..ServeConfig::default()
+    };
+    let app = spawn_app_with(config).await;
+    let account = app.register("ada@example.com", "candidate").await;
+    let good = claims_of(&account.access);
+    let sign = |claims: &Value| {
+        jsonwebtoken::encode(
+            &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+            claims,
+            &jsonwebtoken::EncodingKey::from_secret(secret.as_bytes()),
+        )
+        .unwrap()
+    };
+    // The same claims signed again are accepted, so the refusals below are about the claims.
+    assert_eq!(app.get_me(&sign(&good)).await.status(), 200);
+
+    let user = good["sub"].as_str().unwrap();
+    let session = good["sid"].as_str().unwrap();
+    let ttl = Duration::from_secs(60);
+    let issued = [
+        app.ctx.keys.issue(user, "candidate", "", ttl),
+        app.ctx.keys.issue("", "candidate", session, ttl),
+        app.ctx.keys.issue(user, "candidate", "session:⟨x⟩", ttl),
+        app.ctx.keys.issue(&format!("user:{user}"), "candidate", session, ttl),
+        app.ctx.keys.issue(user, "candidate", &session.to_uppercase(), ttl),
+    ];
+    for token in &issued {
+        let message = assert_error(app.get_me(token).await, 401, "unauthorized").await;
+        assert!(!message.contains("valid id"), "{message}");
+    }
+    let malformed: [(&str, Value); 7] = [
+        ("sid", json!("")),
+        ("sid", json!(12)),
+        ("sid", json!({ "tb": "session", "id": session })),
+        ("sub", json!(null)),
+        ("sub", json!([user])),
+        ("exp", json!("later")),
+        ("iat", json!(-1)),
+    ];
+    for (claim, value) in malformed {
+        let mut claims = good.clone();
+        claims[claim] = value.clone();
+        let response = app.get_me(&sign(&claims)).await;
+        assert_eq!(response.status(), 401, "{claim}: {value}");
+        assert_error(response, 401, "unauthorized").await;
+    }
+    // The account's own token still works.
+    assert_eq!(app.get_me(&account.access).await.status(), 200);
 }
 
 #[tokio::test]

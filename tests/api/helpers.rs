@@ -43,6 +43,18 @@ pub async fn spawn_app_with(config: ServeConfig) -> TestApp {
     spawn_router(db, config, |state| api::router(state)).await
 }
 
+/// The real application over a fresh, migrated database on disk (SurrealKV) in `dir`. Its
+/// commits take long enough for concurrent requests to overlap in the engine, so races that an
+/// in-memory database settles one after the other happen here as they do in production.
+pub async fn spawn_app_on_disk(config: ServeConfig, dir: &Path) -> TestApp {
+    let url = format!("surrealkv://{}", dir.join("db").display());
+    let db = Database::connect(&DbConfig { url, ..DbConfig::memory() })
+        .await
+        .expect("on-disk database opens");
+    Migrator::new(&db).apply(|_| {}).await.expect("migrations apply");
+    spawn_router(db, config, api::router).await
+}
+
 /// Worker settings for tests: one loop per queue, quick polling, short leases and backoff, no
 /// schedules, email to `backend`.
 pub fn test_worker_config(backend: EmailBackendConfig) -> WorkerConfig {

@@ -155,3 +155,110 @@ async fn behind_a_trusted_proxy_the_configured_header_names_the_client() {
     assert_eq!(login("198.51.100.1").await.unwrap().status(), 401);
     assert_eq!(login("198.51.100.2").await.unwrap().status(), 429);
 }
+
+/// Fires `wrong` logins with a wrong password and one with the right one for the same account
+/// at once, each from the address `from(i)` names (none: the test client's own), and returns
+/// how many were answered after checking the password (401 or 200) and how many were refused.
+async fn concurrent_logins(
+    app: &crate::helpers::TestApp,
+    email: &str,
+    wrong: usize,
+    from: impl Fn(usize) -> Option<String>,
+) -> (usize, usize) {
+    let requests = (0..=wrong).map(|i| {
+        let password = if i == wrong { PASSWORD } else { "wrong password!" };
+        let mut request = app
+            .client
+            .post(app.url("/api/v1/auth/login"))
+            .json(&json!({ "email": email, "password": password }));
+        if let Some(ip) = from(i) {
+            request = request.header("x-forwarded-for", ip);
+        }
+        request.send()
+    });
+    let responses = futures_util::future::join_all(requests).await;
+    let (mut checked, mut refused) = (0, 0);
+    for response in responses {
+        let status = response.expect("login is answered").status().as_u16();
+        match status {
+            200 | 401 => checked += 1,
+            429 => refused += 1,
+            other => panic!("a login answered {other}"),
+        }
+    }
+    (checked, refused)
+}
+
+#[tokio::test]
+async fn concurrent_logins_for_one_account_check_at_most_the_allowed_failures() {
+    let limits = RateLimitConfig {
+        auth_per_ip: Rate::new(1000, Duration::from_secs(60)),
+        login_failures_per_account: Rate::new(5, Duration::from_secs(900)),
+        ..RateLimitConfig::default()
+    };
+    let app = spawn_app_with(config(limits)).await;
+    app.register("ada@example.com", "candidate").await;
+    let (checked, refused) = concurrent_logins(&app, "ada@example.com", 20, |_| None).await;
+    assert!(checked <= 5, "{checked} passwords were checked, {refused} refused");
+    assert_eq!(checked + refused, 21);
+}
+
+#[tokio::test]
+async fn concurrent_logins_from_many_addresses_check_at_most_the_allowed_failures() {
+    let limits = RateLimitConfig {
+        auth_per_ip: Rate::new(1, Duration::from_secs(60)),
+        login_failures_per_account: Rate::new(5, Duration::from_secs(900)),
+        ..RateLimitConfig::default()
+    };
+    let trusted =
+        ServeConfig { trusted_proxy_header: Some("x-forwarded-for".into()), ..config(limits) };
+    let app = spawn_app_with(trusted).await;
+    app.register("ada@example.com", "candidate").await;
+    let (checked, refused) =
+        concurrent_logins(&app, "ada@example.com", 29, |i| Some(format!("198.51.100.{}", i + 1)))
+            .await;
+    assert!(checked <= 5, "{checked} passwords were checked, {refused} refused");
+    assert_eq!(checked + refused, 30);
+    // The per-address limit still holds beside it: a second login from one of those addresses
+    // is refused even for another account.
+    let response = app
+        .client
+        .post(app.url("/api/v1/auth/login"))
+        .header("x-forwarded-for", "198.51.100.1")
+        .json(&json!({ "email": "bob@example.com", "password": "wrong password!" }))
+        .send()
+        .await
+        .unwrap();
+    assert_error(response, 429, "rate_limited").await;
+}
+
+#[tokio::test]
+async fn a_login_refused_for_another_reason_than_the_password_gives_its_attempt_back() {
+    let limits = RateLimitConfig {
+        auth_per_ip: Rate::new(1000, Duration::from_secs(60)),
+        login_failures_per_account: Rate::new(2, Duration::from_secs(900)),
+        ..RateLimitConfig::default()
+    };
+    let app = spawn_app_with(config(limits)).await;
+    let user = app.register("ada@example.com", "candidate").await;
+    let admin = app.admin("root@example.com").await;
+    let response = app
+        .post_authed(&format!("/api/v1/admin/users/{}/disable", user.id), &admin.access, &json!({}))
+        .await;
+    assert_eq!(response.status(), 200);
+    // The right password of a disabled account is no failed guess: more of them than the
+    // limit allows are all answered.
+    for _ in 0..4 {
+        assert_error(app.post_login("ada@example.com", PASSWORD).await, 403, "account_disabled")
+            .await;
+    }
+    for _ in 0..2 {
+        assert_error(
+            app.post_login("ada@example.com", "wrong password!").await,
+            401,
+            "invalid_credentials",
+        )
+        .await;
+    }
+    assert_error(app.post_login("ada@example.com", PASSWORD).await, 429, "rate_limited").await;
+}

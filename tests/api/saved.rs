@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::{assert_error, spawn_app};
+use crate::helpers::{assert_error, spawn_app, spawn_app_on_disk};
 
 #[tokio::test]
 async fn bookmarks_are_idempotent_and_a_closed_job_stays_listed_as_unavailable() {
@@ -197,4 +197,55 @@ async fn a_job_that_waited_for_review_reaches_digests_once_approved_and_only_can
     assert_eq!(send_digests(&app.ctx, AlertFrequency::Instant, std::time::Duration::ZERO).await.unwrap().sent, 1);
     let alert = app.emails_to("ada@example.com").await.into_iter().find(|e| e.template == "job_alert").unwrap();
     assert!(alert.text.contains("Rust Engineer"), "{}", alert.text);
+}
+
+#[tokio::test]
+async fn racing_saves_of_one_job_answer_as_a_save_and_repeats_do() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = spawn_app_on_disk(jobportal::core::config::ServeConfig::default(), dir.path()).await;
+    let owner = app.register_verified("owner@acme.test", "employer").await;
+    assert_eq!(
+        app.post_authed("/api/v1/companies", &owner.access, &json!({ "name": "Acme" }))
+            .await
+            .status(),
+        201
+    );
+    let ada = app.register("ada@example.com", "candidate").await;
+    for round in 0..8 {
+        let job: Value = app
+            .post_authed(
+                "/api/v1/jobs",
+                &owner.access,
+                &json!({ "company": "acme", "title": format!("Data Engineer {round}"), "description": "Pipelines.", "workplace": "remote", "employment_type": "full_time" }),
+            )
+            .await
+            .json()
+            .await
+            .unwrap();
+        let id = job["id"].as_str().unwrap();
+        assert_eq!(
+            app.post_authed(&format!("/api/v1/jobs/{id}/publish"), &owner.access, &json!({}))
+                .await
+                .status(),
+            200
+        );
+        let puts = (0..16).map(|_| {
+            app.authed(reqwest::Method::PUT, &format!("/api/v1/saved-jobs/{id}"), &ada.access)
+                .send()
+        });
+        let mut statuses: Vec<u16> = futures_util::future::join_all(puts)
+            .await
+            .into_iter()
+            .map(|r| r.unwrap().status().as_u16())
+            .collect();
+        statuses.sort_unstable();
+        let mut expected = vec![201];
+        expected.extend([204; 15]);
+        assert_eq!(
+            statuses, expected,
+            "round {round}: one save creates the bookmark, the others find it"
+        );
+    }
+    let list: Value = app.get_authed("/api/v1/saved-jobs", &ada.access).await.json().await.unwrap();
+    assert_eq!(list["items"].as_array().unwrap().len(), 8);
 }

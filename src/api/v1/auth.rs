@@ -92,17 +92,21 @@ pub async fn login(
     Json(body): Json<LoginRequest>,
 ) -> Result<Json<AuthBody>, ApiError> {
     per_ip(&state, "login", &meta)?;
-    let key = account_key(&body.email);
-    state.limits.login_failures.check(&key).map_err(limited)?;
+    // The attempt is counted before the password is checked, so concurrent guesses cannot all
+    // pass the limit while none of them has failed yet.
+    let attempt =
+        state.limits.login_failures.reserve(&account_key(&body.email)).map_err(limited)?;
     match auth::login(&state.ctx, &body.email, &body.password, &meta).await {
         Ok((user, pair)) => {
-            state.limits.login_failures.reset(&key);
+            attempt.succeeded();
             Ok(Json(AuthBody { user: user.into(), tokens: pair.into() }))
         }
         Err(err @ ServiceError::Unauthenticated(AuthFailure::BadCredentials)) => {
-            state.limits.login_failures.record_failure(&key);
+            attempt.failed();
             Err(err.into())
         }
+        // Any other outcome (a disabled account, a database error) says nothing about the
+        // password, so dropping the attempt gives its count back.
         Err(err) => Err(err.into()),
     }
 }
