@@ -2,6 +2,7 @@
 //! ([`extract::extract`]), and a structured profile from the text ([`profile::parse`]).
 //! Everything here is CPU-bound and synchronous; the service calls it on the blocking pool.
 
+pub mod ambiguity;
 pub mod extract;
 pub mod profile;
 pub mod taxonomy;
@@ -11,7 +12,7 @@ pub use extract::{FileKind, ParseStatus, Unsupported};
 use crate::models::resume::Profile;
 
 /// Bumped whenever the rules change what a parse gives, so stored resumes can be re-parsed.
-pub const PARSER_VERSION: u32 = 1;
+pub const PARSER_VERSION: u32 = 2;
 
 /// The longest text kept and parsed (a resume is a few pages; past this it is not one).
 pub const MAX_TEXT_CHARS: usize = 200_000;
