@@ -37,9 +37,8 @@ pub const EVERYDAY_ZIPF: f32 = 3.5;
 /// aspects of project management including budgeting"); the skills sections name them.
 const GENERIC: &[&str] = &["auditing", "budgeting", "teamwork"];
 
-/// The most words of a list item holding an everyday name, in a skills section ("Core Java
-/// 8") and elsewhere ("Core Java"): beyond that the item is a sentence, not a name.
-const MAX_ITEM_WORDS_IN_SKILLS: usize = 3;
+/// The most words, versions aside, of a list item holding an everyday name ("Core Java 8"):
+/// beyond that the item is a phrase ("happy to go"), not a name.
 const MAX_ITEM_WORDS: usize = 2;
 
 static ZIPF: LazyLock<HashMap<&'static str, f32>> = LazyLock::new(|| {
@@ -72,8 +71,6 @@ pub struct Word {
 pub struct Line<'a> {
     pub text: &'a str,
     pub words: &'a [Word],
-    /// The number of words in each list item.
-    pub item_words: &'a [usize],
     /// Whether each item is exactly one skill's name (its only words are that name's).
     pub item_is_skill: &'a [bool],
     pub in_skills_section: bool,
@@ -86,25 +83,20 @@ pub fn has_evidence(line: &Line<'_>, i: usize) -> bool {
 
 fn listed(line: &Line<'_>, i: usize) -> bool {
     let word = line.words[i];
-    let size = line.item_words[word.item];
+    let is_version = |w: &Word| line.text[w.start..w.end].chars().any(|c| c.is_ascii_digit());
+    let size = line.words.iter().filter(|w| w.item == word.item && !is_version(w)).count();
     // A one-letter name ("C", "R") only as a whole item: "a/c", "grade C", "R&D" are not it.
     if word.end - word.start == 1 && size != 1 {
         return false;
     }
     // The head of an English compound is its last word: "Core Java" is Java, a "Go getter" is
     // not Go. Only a version may follow the name ("Java 8", "Python 3.x", "Oracle 11g").
-    let versioned = line.words[i + 1..]
-        .iter()
-        .take_while(|w| w.item == word.item)
-        .all(|w| line.text[w.start..w.end].chars().any(|c| c.is_ascii_digit()));
-    if !versioned {
+    let versioned = line.words[i + 1..].iter().take_while(|w| w.item == word.item).all(is_version);
+    if !versioned || size > MAX_ITEM_WORDS {
         return false;
     }
-    if line.in_skills_section {
-        return size <= MAX_ITEM_WORDS_IN_SKILLS;
-    }
-    size <= MAX_ITEM_WORDS
-        && line.item_is_skill.iter().enumerate().any(|(item, &skill)| skill && item != word.item)
+    line.in_skills_section
+        || line.item_is_skill.iter().enumerate().any(|(item, &skill)| skill && item != word.item)
 }
 
 fn written_as_an_acronym(line: &Line<'_>, i: usize) -> bool {

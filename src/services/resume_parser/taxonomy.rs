@@ -81,7 +81,7 @@ pub fn find(text: &str, in_skills_section: bool) -> Vec<String> {
     let table = &*TABLE;
     let spans = spans(text);
     let lower: Vec<String> = spans.iter().map(|&(s, e)| text[s..e].to_lowercase()).collect();
-    // Words grouped into list items; "and" parts items and belongs to none.
+    // Words grouped into list items; "and" parts items and belongs to none (`usize::MAX`).
     let mut words = Vec::with_capacity(spans.len());
     let mut item_words: Vec<usize> = Vec::new();
     let mut new_item = true;
@@ -95,10 +95,13 @@ pub fn find(text: &str, in_skills_section: bool) -> Vec<String> {
             item_words.push(0);
             new_item = false;
         }
-        let item = item_words.len().saturating_sub(1);
-        if lower[k] != "and" {
+        let item = if lower[k] == "and" {
+            usize::MAX
+        } else {
+            let item = item_words.len() - 1;
             item_words[item] += 1;
-        }
+            item
+        };
         words.push(ambiguity::Word { start, end, item });
     }
     // Every phrase of the taxonomy in the line: (first word, words, canonical, needs evidence).
@@ -124,20 +127,15 @@ pub fn find(text: &str, in_skills_section: bool) -> Vec<String> {
     for &(first, n, _, everyday) in &hits {
         let item = words[first].item;
         if !everyday
-            && lower[first] != "and"
+            && item != usize::MAX
             && words[first + n - 1].item == item
             && item_words[item] == n
         {
             item_is_skill[item] = true;
         }
     }
-    let line = ambiguity::Line {
-        text,
-        words: &words,
-        item_words: &item_words,
-        item_is_skill: &item_is_skill,
-        in_skills_section,
-    };
+    let line =
+        ambiguity::Line { text, words: &words, item_is_skill: &item_is_skill, in_skills_section };
     let mut out: Vec<String> = Vec::new();
     for (first, _, canonical, everyday) in hits {
         if everyday && !ambiguity::has_evidence(&line, first) {
@@ -200,6 +198,13 @@ mod tests {
             names("Rewrote the billing service in Golang", false).contains(&"go".to_owned()),
             "an unambiguous alias"
         );
+    }
+
+    #[test]
+    fn and_between_two_languages_parts_the_list() {
+        let found = names("Go and Rust", true);
+        assert!(found.contains(&"go".to_owned()), "{found:?}");
+        assert!(!names("Happy to go and help", true).contains(&"go".to_owned()));
     }
 
     #[test]
