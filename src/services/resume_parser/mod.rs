@@ -4,6 +4,7 @@
 //! text that comes back; [`analyse`] does both in this process, for benchmarks and tests.
 //! Everything here but [`isolated`] is CPU-bound and synchronous.
 
+pub mod ambiguity;
 pub mod extract;
 pub mod isolated;
 pub mod pdf_streams;
@@ -15,7 +16,7 @@ pub use extract::{FileKind, ParseStatus, Unsupported};
 use crate::models::resume::Profile;
 
 /// Bumped whenever the rules change what a parse gives, so stored resumes can be re-parsed.
-pub const PARSER_VERSION: u32 = 1;
+pub const PARSER_VERSION: u32 = 2;
 
 /// The longest text kept and parsed (a resume is a few pages; past this it is not one).
 pub const MAX_TEXT_CHARS: usize = 200_000;

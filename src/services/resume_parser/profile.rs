@@ -350,8 +350,9 @@ fn skills(lines: &[Line<'_>]) -> Vec<Sourced<String>> {
             found.push(Sourced::new(skill, Source::line(line.number, line.text)));
         }
     };
-    // The skills sections first (where ambiguous names such as "go" or "r" count), then the
-    // rest of the text, where only unambiguous names do.
+    // The skills sections first (where an everyday name such as "go" or "r" counts as a short
+    // list item), then the rest of the text, where it needs a list of other skills or to be
+    // written as an acronym (see `ambiguity`).
     for line in lines.iter().filter(|l| l.section == Section::Skills && !l.heading) {
         for skill in taxonomy::find(line.text, true) {
             add(skill, line);

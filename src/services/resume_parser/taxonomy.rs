@@ -1,35 +1,18 @@
 //! Skills found in free text by phrase, against the taxonomy compiled into the binary
 //! (`utils/skills_taxonomy.tsv`: canonical name, then its aliases; sources in its NOTICE).
+//! A one-word name that is also an everyday word counts only with evidence ([`ambiguity`]).
 
 use std::collections::HashMap;
 use std::sync::LazyLock;
 
-const TAXONOMY: &str = include_str!("../../utils/skills_taxonomy.tsv");
+use super::ambiguity;
 
-/// Names that are also ordinary words (or letters): they count only inside a skills section,
-/// where a list of skills is what a reader expects.
-const AMBIGUOUS: &[&str] = &[
-    "c", "r", "go", "d", "access", "excel", "word", "swift", "spring", "rest", "express", "make", "chef",
-    "puppet", "ant", "shell", "jade", "dart", "julia", "elm", "crystal", "unity", "vision", "oracle",
-    "sage", "salt", "storm", "spark", "hive", "pig", "flume", "less", "sketch", "office", "outlook",
-    "teams", "slack", "windows", "apache", "leadership", "teamwork", "communication", "management",
-    "marketing", "design", "research", "writing", "editing", "testing", "support", "training", "teaching",
-    "negotiation", "planning", "analysis", "reporting", "networking", "security", "operations", "finance",
-    "accounting", "budgeting", "recruiting", "coaching", "mentoring", "scheduling", "logistics",
-    "procurement", "compliance", "auditing", "banking", "sales",
-];
+const TAXONOMY: &str = include_str!("../../utils/skills_taxonomy.tsv");
 
 struct Taxonomy {
     /// Phrase (tokens joined by one space) → canonical name.
     phrases: HashMap<String, &'static str>,
     longest: usize,
-}
-
-fn tokens(text: &str) -> Vec<String> {
-    text.split(|c: char| !(c.is_alphanumeric() || matches!(c, '+' | '#' | '.' | '-' | '\'')))
-        .map(|t| t.trim_end_matches(['.', '-', '\'']).trim_start_matches(['-', '\'']).to_lowercase())
-        .filter(|t| !t.is_empty())
-        .collect()
 }
 
 static TABLE: LazyLock<Taxonomy> = LazyLock::new(|| {
@@ -38,7 +21,11 @@ static TABLE: LazyLock<Taxonomy> = LazyLock::new(|| {
     for line in TAXONOMY.lines().filter(|l| !l.trim().is_empty() && !l.starts_with('#')) {
         let (canonical, aliases) = line.split_once('\t').unwrap_or((line, ""));
         let canonical: &'static str = canonical.trim();
-        for name in std::iter::once(canonical).chain(aliases.split('|')).map(str::trim).filter(|a| !a.is_empty()) {
+        for name in std::iter::once(canonical)
+            .chain(aliases.split('|'))
+            .map(str::trim)
+            .filter(|a| !a.is_empty())
+        {
             let key = tokens(name).join(" ");
             if key.is_empty() {
                 continue;
@@ -50,46 +37,115 @@ static TABLE: LazyLock<Taxonomy> = LazyLock::new(|| {
     Taxonomy { phrases, longest: longest.min(6) }
 });
 
-/// The canonical skills named in `text`, longest phrase first, in order of appearance.
-/// `lenient` (a skills section) also accepts the [`AMBIGUOUS`] names.
-pub fn find(text: &str, lenient: bool) -> Vec<String> {
+/// A word of `text`: its byte range, without the punctuation that ends a sentence or quotes.
+fn spans(text: &str) -> Vec<(usize, usize)> {
+    let is_word_char = |c: char| c.is_alphanumeric() || matches!(c, '+' | '#' | '.' | '-' | '\'');
+    let mut out = Vec::new();
+    let mut start = None;
+    for (at, c) in text.char_indices().chain(std::iter::once((text.len(), ' '))) {
+        match (start, is_word_char(c) && at < text.len()) {
+            (None, true) => start = Some(at),
+            (Some(s), false) => {
+                start = None;
+                let raw = &text[s..at];
+                let trimmed = raw.trim_end_matches(['.', '-', '\'']);
+                let lead = trimmed.len() - trimmed.trim_start_matches(['-', '\'']).len();
+                if lead < trimmed.len() {
+                    out.push((s + lead, s + trimmed.len()));
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+fn tokens(text: &str) -> Vec<String> {
+    spans(text).into_iter().map(|(s, e)| text[s..e].to_lowercase()).collect()
+}
+
+/// Whether the text between two words parts items of a list: a comma, a slash, a bullet, a
+/// full stop, a tab, a spaced "&" or "-" (and "and", see [`find`]). Quotes do not, nor a bare
+/// "&" ("R&D" is one item).
+fn parts_items(gap: &str) -> bool {
+    gap != "&"
+        && gap
+            .chars()
+            .any(|c| c == '\t' || !(c.is_whitespace() || matches!(c, '"' | '\'' | '“' | '”')))
+}
+
+/// The canonical skills named in `text` (one line), longest phrase first, in order of
+/// appearance. Everyday words count only with evidence ([`ambiguity::has_evidence`]), which a
+/// skills section (`in_skills_section`) makes easier to give.
+pub fn find(text: &str, in_skills_section: bool) -> Vec<String> {
     let table = &*TABLE;
-    let words = tokens(text);
-    // The whole items of a list in the text, for one-letter names; computed once.
-    let mut list_items: Option<Vec<String>> = None;
-    let mut out: Vec<String> = Vec::new();
+    let spans = spans(text);
+    let lower: Vec<String> = spans.iter().map(|&(s, e)| text[s..e].to_lowercase()).collect();
+    // Words grouped into list items; "and" parts items and belongs to none (`usize::MAX`).
+    let mut words = Vec::with_capacity(spans.len());
+    let mut item_words: Vec<usize> = Vec::new();
+    let mut new_item = true;
+    for (k, &(start, end)) in spans.iter().enumerate() {
+        if k > 0 && parts_items(&text[spans[k - 1].1..start]) {
+            new_item = true;
+        }
+        if lower[k] == "and" {
+            new_item = true;
+        } else if new_item {
+            item_words.push(0);
+            new_item = false;
+        }
+        let item = if lower[k] == "and" {
+            usize::MAX
+        } else {
+            let item = item_words.len() - 1;
+            item_words[item] += 1;
+            item
+        };
+        words.push(ambiguity::Word { start, end, item });
+    }
+    // Every phrase of the taxonomy in the line: (first word, words, canonical, needs evidence).
+    let mut hits: Vec<(usize, usize, &'static str, bool)> = Vec::new();
     let mut i = 0;
-    while i < words.len() {
+    while i < lower.len() {
         let mut matched = 0;
-        for n in (1..=table.longest.min(words.len() - i)).rev() {
-            let key = words[i..i + n].join(" ");
-            let hit = table.phrases.get(&key).or_else(|| key.strip_prefix('.').and_then(|k| table.phrases.get(k)));
-            if let Some(canonical) = hit {
-                if n == 1 && !lenient && AMBIGUOUS.contains(&key.as_str()) {
-                    continue;
-                }
-                // A one-letter name ("C", "R") counts only as a whole item of a list.
-                if key.chars().count() == 1 && !list_items.get_or_insert_with(|| items(text)).contains(&key) {
-                    continue;
-                }
-                if !out.iter().any(|s| s == canonical) {
-                    out.push((*canonical).to_owned());
-                }
+        for n in (1..=table.longest.min(lower.len() - i)).rev() {
+            let key = lower[i..i + n].join(" ");
+            let hit = table
+                .phrases
+                .get(&key)
+                .or_else(|| key.strip_prefix('.').and_then(|k| table.phrases.get(k)));
+            if let Some(&canonical) = hit {
+                hits.push((i, n, canonical, n == 1 && ambiguity::is_everyday(&key)));
                 matched = n;
                 break;
             }
         }
         i += matched.max(1);
     }
+    let mut item_is_skill = vec![false; item_words.len()];
+    for &(first, n, _, everyday) in &hits {
+        let item = words[first].item;
+        if !everyday
+            && item != usize::MAX
+            && words[first + n - 1].item == item
+            && item_words[item] == n
+        {
+            item_is_skill[item] = true;
+        }
+    }
+    let line =
+        ambiguity::Line { text, words: &words, item_is_skill: &item_is_skill, in_skills_section };
+    let mut out: Vec<String> = Vec::new();
+    for (first, _, canonical, everyday) in hits {
+        if everyday && !ambiguity::has_evidence(&line, first) {
+            continue;
+        }
+        if !out.iter().any(|s| s == canonical) {
+            out.push(canonical.to_owned());
+        }
+    }
     out
-}
-
-/// The one-letter items of a list in `text` ("C, C++, R" has "c" and "r"), lower case.
-fn items(text: &str) -> Vec<String> {
-    text.split([',', ';', '|', '/', '•', '\t', ':', '(', ')'])
-        .map(|item| item.trim().trim_end_matches(['.', '-']).trim().to_lowercase())
-        .filter(|item| item.chars().count() == 1)
-        .collect()
 }
 
 /// The canonical name of one skill if the taxonomy knows it.
@@ -108,16 +164,109 @@ mod tests {
 
     #[test]
     fn phrases_aliases_and_punctuation() {
-        let found = find("Worked with Node.js, C++ and Postgres on AWS; some machine learning.", false);
+        let found =
+            find("Worked with Node.js, C++ and Postgres on AWS; some machine learning.", false);
         for wanted in ["node.js", "c++", "postgresql", "amazon web services", "machine learning"] {
             assert!(found.iter().any(|s| s == wanted), "{wanted} in {found:?}");
         }
         assert!(size() > 1000, "the taxonomy holds {} names", size());
     }
 
+    fn names(text: &str, in_skills_section: bool) -> Vec<String> {
+        find(text, in_skills_section)
+    }
+
     #[test]
-    fn ambiguous_words_count_only_in_skills_sections() {
+    fn go_in_a_sentence_is_not_the_language() {
+        for line in [
+            "Always ready to go the extra mile for a customer.",
+            "• Resourceful, Go getter & Team Player.",
+        ] {
+            assert!(!names(line, false).contains(&"go".to_owned()), "{line}");
+            assert!(!names(line, true).contains(&"go".to_owned()), "{line} in a skills section");
+        }
+    }
+
+    #[test]
+    fn go_in_a_skills_list_is_the_language() {
+        assert!(names("Languages: Go, Python, Java", true).contains(&"go".to_owned()));
+        assert!(names("Go", true).contains(&"go".to_owned()), "a bullet of a skills section");
+        assert!(
+            names("Stack: Go, PostgreSQL and Kubernetes on AWS", false).contains(&"go".to_owned())
+        );
+        assert!(
+            names("Rewrote the billing service in Golang", false).contains(&"go".to_owned()),
+            "an unambiguous alias"
+        );
+    }
+
+    #[test]
+    fn and_between_two_languages_parts_the_list() {
+        let found = names("Go and Rust", true);
+        assert!(found.contains(&"go".to_owned()), "{found:?}");
+        assert!(!names("Happy to go and help", true).contains(&"go".to_owned()));
+    }
+
+    #[test]
+    fn com_in_a_commerce_degree_is_not_the_component_object_model() {
+        for line in
+            ["B. Com", "M COM in Acc, business, MGMT", "Completed graduation B Com in Commerce"]
+        {
+            assert!(!names(line, false).contains(&"component object model".to_owned()), "{line}");
+        }
+    }
+
+    #[test]
+    fn com_written_as_the_acronym_mid_sentence_is_the_component_object_model() {
+        assert!(
+            names("Maintained legacy COM components in C++ for the desktop client", false)
+                .contains(&"component object model".to_owned())
+        );
+    }
+
+    #[test]
+    fn sms_messages_are_not_a_skill() {
+        for line in [
+            "• Completed the testbed setup and Functional Testing of the Inbound SMS.",
+            "To generate leads through Internet & SMS.",
+            "* Bulk SMS / Mass mailing/digital campaigns etc.",
+        ] {
+            assert!(!names(line, false).contains(&"sms".to_owned()), "{line}");
+        }
+    }
+
+    #[test]
+    fn spice_in_a_company_name_is_not_a_skill() {
+        assert!(
+            !names("(Territory Sales Executive) for Spice Mobile", false)
+                .contains(&"spice".to_owned())
+        );
+    }
+
+    #[test]
+    fn jet_in_a_printer_name_is_not_the_oracle_toolkit() {
+        let line =
+            "in 250 Desktops, 300 Printers (Lasers and Desk Jet, MFP, Scanners) and 250 Online";
+        assert!(!names(line, false).contains(&"oracle javascript extension toolkit".to_owned()));
+    }
+
+    #[test]
+    fn a_capitalised_everyday_word_in_a_sentence_is_not_enough() {
+        assert!(
+            !names("➢ Handled a team of 10-15 Sales officers.", false)
+                .contains(&"sales".to_owned())
+        );
+        assert!(
+            !names("Migrated the reporting jobs to Python last year", false)
+                .contains(&"python".to_owned())
+        );
+        assert!(names("Python, Django, PostgreSQL", false).contains(&"python".to_owned()));
+    }
+
+    #[test]
+    fn everyday_words_in_prose_count_in_neither_kind_of_section() {
         assert!(!find("I like to go running", false).contains(&"go".to_owned()));
+        assert!(!find("I like to go running", true).contains(&"go".to_owned()));
         assert!(find("Go, Python", true).contains(&"go".to_owned()));
     }
 
