@@ -30,7 +30,8 @@ fn texts() -> Vec<String> {
 }
 
 fn main() {
-    let seconds: f64 = std::env::var("BENCH_SECONDS").ok().and_then(|v| v.parse().ok()).unwrap_or(5.0);
+    let seconds: f64 =
+        std::env::var("BENCH_SECONDS").ok().and_then(|v| v.parse().ok()).unwrap_or(5.0);
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     // SAFETY: no other thread runs yet.
     unsafe { jobportal::ai::fix_thread_count() };
@@ -47,7 +48,9 @@ fn main() {
             let start = Instant::now();
             let (mut done, mut i) = (0usize, 0usize);
             while start.elapsed() < budget || done < 3 * batch {
-                let chunk: Vec<String> = (0..batch).map(|k| format!("{} #{}", texts[(i + k) % texts.len()], i + k)).collect();
+                let chunk: Vec<String> = (0..batch)
+                    .map(|k| format!("{} #{}", texts[(i + k) % texts.len()], i + k))
+                    .collect();
                 embedder.embed(&chunk).await.unwrap();
                 done += batch;
                 i += batch;
@@ -61,12 +64,16 @@ fn main() {
     let peak = proc_status::status_mib("VmHWM:");
     let ours = runtime.block_on(embedder.embed(&texts[..3])).unwrap();
 
-    println!("\nall-MiniLM-L6-v2 sentence embeddings, {threads} threads, {} distinct texts, {seconds} s per figure", texts.len());
+    println!(
+        "\nall-MiniLM-L6-v2 sentence embeddings, {threads} threads, {} distinct texts, {seconds} s per figure",
+        texts.len()
+    );
     println!("model load {load_ms:.0} ms; RSS before load {before:.0} MiB");
     let reference = std::env::var("BENCH_PYTHON").ok().and_then(|python| {
         let file = std::env::temp_dir().join("jobportal-bench-texts.json");
         std::fs::write(&file, serde_json::to_vec(&texts).unwrap()).unwrap();
-        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/bench/embeddings_reference.py");
+        let script =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/bench/embeddings_reference.py");
         let output = std::process::Command::new(python)
             .arg(script)
             .arg(&file)
@@ -78,7 +85,10 @@ fn main() {
             eprintln!("reference failed: {}", String::from_utf8_lossy(&output.stderr));
             return None;
         }
-        serde_json::from_slice::<serde_json::Value>(output.stdout.split(|b| *b == b'\n').rfind(|l| !l.is_empty())?).ok()
+        serde_json::from_slice::<serde_json::Value>(
+            output.stdout.split(|b| *b == b'\n').rfind(|l| !l.is_empty())?,
+        )
+        .ok()
     });
     println!("{:<34} {:>14} {:>14} {:>14}", "", "candle (ours)", "PyTorch (ref)", "ours / ref");
     let row = |name: &str, ours: f64, key: &str| match &reference {
@@ -93,10 +103,20 @@ fn main() {
     row("peak RSS, MiB", peak, "rss_mib");
     match &reference {
         Some(r) => {
-            let sample: Vec<Vec<f32>> = serde_json::from_value(r["sample"].clone()).unwrap_or_default();
-            let worst = sample.iter().zip(&ours).map(|(theirs, ours)| cosine(theirs, ours)).fold(f32::MAX, f32::min);
-            println!("agreement: lowest cosine between the two outputs over 3 texts: {worst:.6} (torch {})", r["torch"]);
+            let sample: Vec<Vec<f32>> =
+                serde_json::from_value(r["sample"].clone()).unwrap_or_default();
+            let worst = sample
+                .iter()
+                .zip(&ours)
+                .map(|(theirs, ours)| cosine(theirs, ours))
+                .fold(f32::MAX, f32::min);
+            println!(
+                "agreement: lowest cosine between the two outputs over 3 texts: {worst:.6} (torch {})",
+                r["torch"]
+            );
         }
-        None => println!("(no reference: set BENCH_PYTHON to a Python with sentence-transformers, or run scripts/bench.sh embeddings)"),
+        None => println!(
+            "(no reference: set BENCH_PYTHON to a Python with sentence-transformers, or run scripts/bench.sh embeddings)"
+        ),
     }
 }

@@ -53,7 +53,9 @@ fn context(db: &Database, config: WorkerConfig) -> Arc<WorkerContext> {
             jobs_index: Arc::new(jobportal::repositories::job_index::JobIndex::open(None).unwrap()),
             ai: Arc::new(jobportal::ai::Ai::new(std::path::Path::new("models"))),
             listings: Arc::default(),
-            documents: Arc::new(jobportal::services::resume_parser::isolated::DocumentReader::new(&Default::default())),
+            documents: Arc::new(jobportal::services::resume_parser::isolated::DocumentReader::new(
+                &Default::default(),
+            )),
         },
         mailer: Mailer::from_config(&config.email).expect("mailer"),
         metrics: Arc::new(Metrics::new()),

@@ -20,7 +20,13 @@ use jobportal::services::search::{self, SearchParams};
 use serde_json::Value;
 
 fn ndcg_at_10(ranked: &[String], relevant: &HashSet<String>) -> f64 {
-    let dcg: f64 = ranked.iter().take(10).enumerate().filter(|(_, id)| relevant.contains(*id)).map(|(i, _)| 1.0 / (i as f64 + 2.0).log2()).sum();
+    let dcg: f64 = ranked
+        .iter()
+        .take(10)
+        .enumerate()
+        .filter(|(_, id)| relevant.contains(*id))
+        .map(|(i, _)| 1.0 / (i as f64 + 2.0).log2())
+        .sum();
     let ideal: f64 = (0..relevant.len().min(10)).map(|i| 1.0 / (i as f64 + 2.0).log2()).sum();
     if ideal == 0.0 { 0.0 } else { dcg / ideal }
 }
@@ -31,7 +37,8 @@ fn main() {
     let dir = std::env::var("BENCH_RELEVANCE").map(PathBuf::from).unwrap_or_else(|_| {
         PathBuf::from(std::env::var("HOME").unwrap_or_default()).join(".cache/jobportal/relevance")
     });
-    let docs = std::fs::read_to_string(dir.join("onet-jobs.jsonl")).expect("run scripts/relevance_eval_data.py first");
+    let docs = std::fs::read_to_string(dir.join("onet-jobs.jsonl"))
+        .expect("run scripts/relevance_eval_data.py first");
     let queries: Vec<Value> = std::fs::read_to_string(dir.join("queries.jsonl"))
         .expect("queries.jsonl")
         .lines()
@@ -41,17 +48,27 @@ fn main() {
     runtime.block_on(async {
         let db = Database::connect(&DbConfig::memory()).await.unwrap();
         Migrator::new(&db).apply(|_| {}).await.unwrap();
-        let config = ServeConfig { models_dir: std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("models"), ..ServeConfig::default() };
+        let config = ServeConfig {
+            models_dir: std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("models"),
+            ..ServeConfig::default()
+        };
         let ctx = AppState::new(db, config).ctx;
         let input = jobportal::services::import::Input {
             name: "onet-jobs.jsonl".into(),
             reader: Box::new(std::io::Cursor::new(docs.into_bytes())),
             format: None,
         };
-        let summary = jobportal::services::import::import(&ctx, vec![input], &Default::default(), &mut ()).await.unwrap();
-        assert!(matches!(ctx.ai.load_embedder().await, jobportal::ai::ModelState::Loaded(_)), "run scripts/models.sh");
+        let summary =
+            jobportal::services::import::import(&ctx, vec![input], &Default::default(), &mut ())
+                .await
+                .unwrap();
+        assert!(
+            matches!(ctx.ai.load_embedder().await, jobportal::ai::ModelState::Loaded(_)),
+            "run scripts/models.sh"
+        );
         let started = Instant::now();
-        let report = jobportal::services::embeddings::sync_jobs(&ctx, |_| {}).await.unwrap().unwrap();
+        let report =
+            jobportal::services::embeddings::sync_jobs(&ctx, |_| {}).await.unwrap().unwrap();
         println!(
             "\n{} O*NET occupations imported ({} created), {} embedded in {:.1} s; {} queries",
             summary.created + summary.updated + summary.unchanged,
@@ -66,8 +83,12 @@ fn main() {
             let (mut ndcg, mut recall, mut answered) = (0.0, 0.0, 0);
             let started = Instant::now();
             for query in &queries {
-                let relevant: HashSet<String> =
-                    query["relevant"].as_array().unwrap().iter().map(|v| v.as_str().unwrap().to_owned()).collect();
+                let relevant: HashSet<String> = query["relevant"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|v| v.as_str().unwrap().to_owned())
+                    .collect();
                 let result = search::search(
                     &ctx,
                     SearchParams {
@@ -80,20 +101,38 @@ fn main() {
                 )
                 .await
                 .unwrap();
-                let ranked: Vec<String> = result.jobs.iter().map(|listing| listing.0.external_id.clone()).collect();
+                let ranked: Vec<String> =
+                    result.jobs.iter().map(|listing| listing.0.external_id.clone()).collect();
                 if !ranked.is_empty() {
                     answered += 1;
                 }
                 let n = ndcg_at_10(&ranked, &relevant);
                 ndcg += n;
-                recall += ranked.iter().filter(|id| relevant.contains(*id)).count() as f64 / relevant.len() as f64;
-                *by_category.entry(query["category"].as_str().unwrap().to_owned()).or_default().entry(mode).or_default() += n;
+                recall += ranked.iter().filter(|id| relevant.contains(*id)).count() as f64
+                    / relevant.len() as f64;
+                *by_category
+                    .entry(query["category"].as_str().unwrap().to_owned())
+                    .or_default()
+                    .entry(mode)
+                    .or_default() += n;
             }
             let q = queries.len() as f64;
-            rows.insert(mode, (ndcg / q, recall / q, answered, started.elapsed().as_secs_f64() * 1000.0 / q));
+            rows.insert(
+                mode,
+                (ndcg / q, recall / q, answered, started.elapsed().as_secs_f64() * 1000.0 / q),
+            );
         }
         let (base_ndcg, base_recall, _, _) = rows["keyword"];
-        println!("{:<10} {:>9} {:>11} {:>10} {:>12} {:>16} {:>10}", "mode", "NDCG@10", "vs keyword", "recall@10", "vs keyword", "queries with hits", "ms/query");
+        println!(
+            "{:<10} {:>9} {:>11} {:>10} {:>12} {:>16} {:>10}",
+            "mode",
+            "NDCG@10",
+            "vs keyword",
+            "recall@10",
+            "vs keyword",
+            "queries with hits",
+            "ms/query"
+        );
         for mode in ["keyword", "semantic", "hybrid"] {
             let (ndcg, recall, answered, ms) = rows[mode];
             println!(

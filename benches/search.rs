@@ -54,13 +54,66 @@ fn mix(mut x: u64) -> u64 {
 }
 
 const SKILLS: &[&str] = &[
-    "rust", "python", "go", "java", "kotlin", "typescript", "javascript", "react", "vue.js",
-    "node.js", "c++", "c#", ".net", "postgresql", "mysql", "redis", "kafka", "kubernetes",
-    "docker", "terraform", "aws", "gcp", "azure", "linux", "graphql", "grpc", "spark",
-    "airflow", "dbt", "snowflake", "pytorch", "tensorflow", "sql", "excel", "salesforce",
-    "figma", "sketch", "swift", "android", "ios", "elixir", "scala", "ruby", "rails", "php",
-    "django", "flask", "fastapi", "spring", "hadoop", "tableau", "looker", "jira", "sap",
-    "hubspot", "marketo", "seo", "copywriting", "negotiation", "accounting",
+    "rust",
+    "python",
+    "go",
+    "java",
+    "kotlin",
+    "typescript",
+    "javascript",
+    "react",
+    "vue.js",
+    "node.js",
+    "c++",
+    "c#",
+    ".net",
+    "postgresql",
+    "mysql",
+    "redis",
+    "kafka",
+    "kubernetes",
+    "docker",
+    "terraform",
+    "aws",
+    "gcp",
+    "azure",
+    "linux",
+    "graphql",
+    "grpc",
+    "spark",
+    "airflow",
+    "dbt",
+    "snowflake",
+    "pytorch",
+    "tensorflow",
+    "sql",
+    "excel",
+    "salesforce",
+    "figma",
+    "sketch",
+    "swift",
+    "android",
+    "ios",
+    "elixir",
+    "scala",
+    "ruby",
+    "rails",
+    "php",
+    "django",
+    "flask",
+    "fastapi",
+    "spring",
+    "hadoop",
+    "tableau",
+    "looker",
+    "jira",
+    "sap",
+    "hubspot",
+    "marketo",
+    "seo",
+    "copywriting",
+    "negotiation",
+    "accounting",
 ];
 
 const SENTENCES: &[&str] = &[
@@ -83,7 +136,8 @@ struct Source {
 }
 
 fn read_source(path: &Path) -> Source {
-    let file = std::fs::File::open(path).unwrap_or_else(|e| panic!("cannot open {}: {e}", path.display()));
+    let file =
+        std::fs::File::open(path).unwrap_or_else(|e| panic!("cannot open {}: {e}", path.display()));
     let mut source = Source { titles: Vec::new(), companies: Vec::new(), locations: Vec::new() };
     for line in std::io::BufReader::new(file).lines() {
         let line = line.unwrap();
@@ -100,7 +154,11 @@ fn read_source(path: &Path) -> Source {
             source.locations.push(record["location"].clone());
         }
     }
-    assert!(!source.titles.is_empty() && !source.locations.is_empty(), "no postings in {}", path.display());
+    assert!(
+        !source.titles.is_empty() && !source.locations.is_empty(),
+        "no postings in {}",
+        path.display()
+    );
     source
 }
 
@@ -114,8 +172,9 @@ fn generate(source: &Source, count: u64, out: &Path) -> usize {
         let (title, category, seniority, employment) = &source.titles[(i % n) as usize];
         let company = &source.companies[(mix(r) % source.companies.len() as u64) as usize];
         let location = &source.locations[(mix(r ^ 1) % source.locations.len() as u64) as usize];
-        let skills: Vec<&str> =
-            (0..2 + r % 4).map(|k| SKILLS[(mix(r.wrapping_add(k)) % SKILLS.len() as u64) as usize]).collect();
+        let skills: Vec<&str> = (0..2 + r % 4)
+            .map(|k| SKILLS[(mix(r.wrapping_add(k)) % SKILLS.len() as u64) as usize])
+            .collect();
         let workplace = ["onsite", "hybrid", "remote"][(r % 3) as usize];
         // Most real postings do not say; a generated job does (nine in ten full time).
         let employment = match employment {
@@ -173,14 +232,17 @@ fn jobportal(data: &Path) -> Command {
 /// The peak resident set of a running process, from the kernel's high-water mark.
 fn peak_rss_kib(pid: u32) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    status.lines().find_map(|l| l.strip_prefix("VmHWM:")?.trim().strip_suffix("kB")?.trim().parse().ok())
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:")?.trim().strip_suffix("kB")?.trim().parse().ok())
 }
 
 /// Runs a child to its end, sampling its peak RSS; returns (wall time, peak RSS KiB, stdout).
 fn run_measured(mut command: Command) -> (Duration, u64, String) {
     let started = Instant::now();
     let errors = tempfile::tempfile().unwrap();
-    let mut child = command.stdout(Stdio::piped()).stderr(errors.try_clone().unwrap()).spawn().unwrap();
+    let mut child =
+        command.stdout(Stdio::piped()).stderr(errors.try_clone().unwrap()).spawn().unwrap();
     let mut peak = 0;
     while child.try_wait().unwrap().is_none() {
         peak = peak.max(peak_rss_kib(child.id()).unwrap_or(0));
@@ -194,7 +256,12 @@ fn run_measured(mut command: Command) -> (Duration, u64, String) {
         std::io::Seek::seek(&mut errors, std::io::SeekFrom::Start(0)).unwrap();
         std::io::Read::read_to_string(&mut errors, &mut text).unwrap();
         let tail: Vec<&str> = text.lines().rev().take(20).collect();
-        panic!("{:?}: {}\n{}", output.status, String::from_utf8_lossy(&output.stdout), tail.join("\n"));
+        panic!(
+            "{:?}: {}\n{}",
+            output.status,
+            String::from_utf8_lossy(&output.stdout),
+            tail.join("\n")
+        );
     }
     (elapsed, peak, String::from_utf8_lossy(&output.stdout).into_owned())
 }
@@ -222,9 +289,11 @@ fn serve(data: &Path, log: &Path) -> Server {
     let deadline = Instant::now() + Duration::from_secs(600);
     loop {
         let text = std::fs::read_to_string(log).unwrap_or_default();
-        let addr = text.lines().filter_map(|l| serde_json::from_str::<Value>(l).ok()).find_map(|v| {
-            (v["message"] == "listening").then(|| v["addr"].as_str().unwrap_or_default().to_owned())
-        });
+        let addr =
+            text.lines().filter_map(|l| serde_json::from_str::<Value>(l).ok()).find_map(|v| {
+                (v["message"] == "listening")
+                    .then(|| v["addr"].as_str().unwrap_or_default().to_owned())
+            });
         if let Some(addr) = addr {
             return Server { child, addr };
         }
@@ -242,7 +311,8 @@ struct Load {
 
 fn duration_ms(text: &str) -> f64 {
     let text = text.trim();
-    let (number, unit) = text.split_at(text.find(|c: char| c.is_ascii_alphabetic()).unwrap_or(text.len()));
+    let (number, unit) =
+        text.split_at(text.find(|c: char| c.is_ascii_alphabetic()).unwrap_or(text.len()));
     let value: f64 = number.parse().unwrap_or(f64::NAN);
     match unit {
         "us" => value / 1000.0,
@@ -261,16 +331,16 @@ fn wrk(url: &str, connections: u32, seconds: u64) -> Load {
 fn wrk_with(url: &str, script: Option<&Path>, connections: u32, seconds: u64) -> Load {
     let threads = connections.min(2);
     let mut command = Command::new("wrk");
-    command
-        .args(["--latency", "-t", &threads.to_string(), "-c", &connections.to_string()])
-        .args(["-d", &format!("{seconds}s"), "--timeout", "10s"]);
+    command.args(["--latency", "-t", &threads.to_string(), "-c", &connections.to_string()]).args([
+        "-d",
+        &format!("{seconds}s"),
+        "--timeout",
+        "10s",
+    ]);
     if let Some(script) = script {
         command.arg("-s").arg(script);
     }
-    let output = command
-        .arg(url)
-        .output()
-        .expect("wrk runs (scripts/bench.sh installs it)");
+    let output = command.arg(url).output().expect("wrk runs (scripts/bench.sh installs it)");
     let text = String::from_utf8_lossy(&output.stdout);
     assert!(output.status.success(), "wrk failed: {text}");
     assert!(!text.contains("Non-2xx"), "errors under load on {url}: {text}");
@@ -290,7 +360,12 @@ fn wrk_with(url: &str, script: Option<&Path>, connections: u32, seconds: u64) ->
 /// answers nor the remembered listings serve them all: `count` paths built from the words of
 /// the real titles (the most frequent first), as a wrk script that walks them in turn (each wrk
 /// thread from its own starting point).
-fn rotating_script(source: &Source, count: usize, out: &Path, path_of: impl Fn(usize, &[&str]) -> String) -> usize {
+fn rotating_script(
+    source: &Source,
+    count: usize,
+    out: &Path,
+    path_of: impl Fn(usize, &[&str]) -> String,
+) -> usize {
     let mut frequency: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
     for (title, ..) in &source.titles {
         for word in title.split(|c: char| !c.is_ascii_alphanumeric()).filter(|w| w.len() >= 4) {
@@ -328,7 +403,9 @@ fn print_row(name: &str, connections: u32, load: Load, floor: Load) {
 
 fn percentiles(mut samples: Vec<Duration>) -> (f64, f64) {
     samples.sort();
-    let at = |q: f64| samples[((samples.len() as f64 * q) as usize).min(samples.len() - 1)].as_secs_f64() * 1000.0;
+    let at = |q: f64| {
+        samples[((samples.len() as f64 * q) as usize).min(samples.len() - 1)].as_secs_f64() * 1000.0
+    };
     (at(0.5), at(0.99))
 }
 
@@ -395,7 +472,12 @@ fn surreal_fulltext(runtime: &tokio::runtime::Runtime, file: &Path, count: u64, 
 /// types and indexes), and the input records as they are into a schemaless table without
 /// indexes, SurrealDB's floor. The gap between the two is the job table's cost. `db_dir` is
 /// the database's directory (a new one). Returns records/s of the two.
-fn surreal_writes(runtime: &tokio::runtime::Runtime, file: &Path, count: u64, db_dir: &Path) -> (f64, f64) {
+fn surreal_writes(
+    runtime: &tokio::runtime::Runtime,
+    file: &Path,
+    count: u64,
+    db_dir: &Path,
+) -> (f64, f64) {
     use jobportal::models::job::Review;
     use jobportal::repositories::jobs::NewJob;
     let reader = std::io::BufReader::new(std::fs::File::open(file).unwrap());
@@ -408,7 +490,11 @@ fn surreal_writes(runtime: &tokio::runtime::Runtime, file: &Path, count: u64, db
         rows.push(value);
         let company_id = format!("c{}", n % 4096);
         jobs.push(NewJob {
-            content_hash: jobportal::services::jobs::content_hash(&company_id, &record.fields, record.status),
+            content_hash: jobportal::services::jobs::content_hash(
+                &company_id,
+                &record.fields,
+                record.status,
+            ),
             id: format!("j{n}"),
             company_id,
             fields: record.fields,
@@ -421,13 +507,17 @@ fn surreal_writes(runtime: &tokio::runtime::Runtime, file: &Path, count: u64, db
         });
     }
     runtime.block_on(async {
-        let config = DbConfig { url: format!("surrealkv://{}", db_dir.display()), ..DbConfig::memory() };
+        let config =
+            DbConfig { url: format!("surrealkv://{}", db_dir.display()), ..DbConfig::memory() };
         let db = Database::connect(&config).await.unwrap();
         jobportal::db::migrations::Migrator::new(&db).apply(|_| {}).await.unwrap();
         let started = Instant::now();
         for chunk in jobs.chunks(500) {
             let tx = db.begin().await.unwrap();
-            jobportal::repositories::jobs::insert_new(&tx, chunk).await.unwrap().expect("the jobs are new");
+            jobportal::repositories::jobs::insert_new(&tx, chunk)
+                .await
+                .unwrap()
+                .expect("the jobs are new");
             tx.commit().await.unwrap();
         }
         let table = jobs.len() as f64 / started.elapsed().as_secs_f64();
@@ -435,7 +525,12 @@ fn surreal_writes(runtime: &tokio::runtime::Runtime, file: &Path, count: u64, db
         let started = Instant::now();
         for chunk in rows.chunks(500) {
             let tx = db.begin().await.unwrap();
-            tx.query("INSERT INTO bare $rows RETURN NONE").bind(("rows", chunk.to_vec())).await.unwrap().check().unwrap();
+            tx.query("INSERT INTO bare $rows RETURN NONE")
+                .bind(("rows", chunk.to_vec()))
+                .await
+                .unwrap()
+                .check()
+                .unwrap();
             tx.commit().await.unwrap();
         }
         let bare = rows.len() as f64 / started.elapsed().as_secs_f64();
@@ -452,13 +547,18 @@ async fn store_vectors(data: &Path) -> (usize, usize) {
     use jobportal::repositories::embeddings::StoredVector;
     use jobportal::services::embeddings::{job_text, text_hash};
     use rand::SeedableRng;
-    let config = DbConfig { url: format!("surrealkv://{}", data.join("db").display()), ..DbConfig::memory() };
+    let config = DbConfig {
+        url: format!("surrealkv://{}", data.join("db").display()),
+        ..DbConfig::memory()
+    };
     let db = Database::connect(&config).await.unwrap();
     let mut jobs = Vec::new();
     let mut after: Option<String> = None;
     let mut since = chrono::DateTime::<chrono::Utc>::from_timestamp(0, 0).unwrap();
     loop {
-        let page = jobportal::repositories::jobs::updated_after(&db, since, after.as_deref(), 5000).await.unwrap();
+        let page = jobportal::repositories::jobs::updated_after(&db, since, after.as_deref(), 5000)
+            .await
+            .unwrap();
         let Some(last) = page.last() else { break };
         // The next page starts after the last (updated_at, id) seen.
         since = last.updated_at;
@@ -472,7 +572,8 @@ async fn store_vectors(data: &Path) -> (usize, usize) {
     let mut titles: Vec<String> = jobs.iter().map(|j| j.fields.title.clone()).collect();
     titles.sort();
     titles.dedup();
-    let embedder = Embedder::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("models/embed")).expect("run scripts/models.sh");
+    let embedder = Embedder::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("models/embed"))
+        .expect("run scripts/models.sh");
     let mut real = std::collections::HashMap::new();
     for chunk in titles.chunks(256) {
         for (title, vector) in chunk.iter().zip(embedder.embed(chunk).await.unwrap()) {
@@ -491,7 +592,8 @@ async fn store_vectors(data: &Path) -> (usize, usize) {
         let rows: Vec<StoredVector> = chunk
             .iter()
             .map(|job| {
-                let text = job_text(job, names.get(&job.company_id).map(String::as_str).unwrap_or(""));
+                let text =
+                    job_text(job, names.get(&job.company_id).map(String::as_str).unwrap_or(""));
                 StoredVector {
                     job_id: job.id.clone(),
                     hash: hex::encode(text_hash(&text)),
@@ -499,7 +601,9 @@ async fn store_vectors(data: &Path) -> (usize, usize) {
                 }
             })
             .collect();
-        jobportal::repositories::embeddings::upsert_many(&db, &rows, embedder::MODEL_ID).await.unwrap();
+        jobportal::repositories::embeddings::upsert_many(&db, &rows, embedder::MODEL_ID)
+            .await
+            .unwrap();
     }
     db.close().await;
     (titles.len(), jobs.len())
@@ -510,7 +614,9 @@ fn wait_for_vectors(runtime: &tokio::runtime::Runtime, base: &str, vectors: usiz
     let deadline = Instant::now() + Duration::from_secs(1800);
     let want = format!("{vectors} job vectors, 0 waiting");
     loop {
-        let body: Value = runtime.block_on(async { reqwest::get(format!("{base}/readyz")).await.unwrap().json().await.unwrap() });
+        let body: Value = runtime.block_on(async {
+            reqwest::get(format!("{base}/readyz")).await.unwrap().json().await.unwrap()
+        });
         let detail = body["models"]["embeddings"]["detail"].as_str().unwrap_or_default().to_owned();
         if detail.contains(&want) {
             return;
@@ -603,16 +709,31 @@ fn main() {
     let base = format!("http://{}", server.addr);
     let started = Instant::now();
     wait_for_vectors(&runtime, &base, vectors);
-    println!("serve: {vectors} job vectors loaded and in the HNSW graph {:.1} s after listening", started.elapsed().as_secs_f64());
+    println!(
+        "serve: {vectors} job vectors loaded and in the HNSW graph {:.1} s after listening",
+        started.elapsed().as_secs_f64()
+    );
     let searches: &[(&str, &str)] = &[
         ("GET /healthz (floor)", "/healthz"),
         ("a word", "/api/v1/jobs?q=engineer&facets=false&mode=keyword"),
-        ("two words + two filters", "/api/v1/jobs?q=software+engineer&country=US&workplace=remote&facets=false&mode=keyword"),
-        ("filters only (newest first)", "/api/v1/jobs?seniority=senior&employment_type=full_time&facets=false"),
+        (
+            "two words + two filters",
+            "/api/v1/jobs?q=software+engineer&country=US&workplace=remote&facets=false&mode=keyword",
+        ),
+        (
+            "filters only (newest first)",
+            "/api/v1/jobs?seniority=senior&employment_type=full_time&facets=false",
+        ),
         ("a word + facets", "/api/v1/jobs?q=manager&mode=keyword"),
         ("everything + facets", "/api/v1/jobs"),
-        ("semantic: a phrase", "/api/v1/jobs?q=someone+who+writes+rust+services&facets=false&mode=semantic"),
-        ("semantic + two filters", "/api/v1/jobs?q=software+engineer&country=US&workplace=remote&facets=false&mode=semantic"),
+        (
+            "semantic: a phrase",
+            "/api/v1/jobs?q=someone+who+writes+rust+services&facets=false&mode=semantic",
+        ),
+        (
+            "semantic + two filters",
+            "/api/v1/jobs?q=software+engineer&country=US&workplace=remote&facets=false&mode=semantic",
+        ),
         ("hybrid: a word", "/api/v1/jobs?q=engineer&facets=false&mode=hybrid"),
         ("hybrid: two words + facets", "/api/v1/jobs?q=software+engineer&mode=hybrid"),
     ];
@@ -665,11 +786,20 @@ fn main() {
     for connections in [1, 32] {
         let floor = wrk(&format!("{base}/healthz"), connections, seconds);
         for (name, path) in searches {
-            let load = if *path == "/healthz" { floor } else { wrk(&format!("{base}{path}"), connections, seconds) };
+            let load = if *path == "/healthz" {
+                floor
+            } else {
+                wrk(&format!("{base}{path}"), connections, seconds)
+            };
             print_row(name, connections, load, floor);
         }
         for (name, script) in &rotating {
-            print_row(name, connections, wrk_with(&base, Some(script), connections, seconds), floor);
+            print_row(
+                name,
+                connections,
+                wrk_with(&base, Some(script), connections, seconds),
+                floor,
+            );
         }
     }
     let server_kib = peak_rss_kib(server.child.id()).unwrap_or(0);
@@ -695,7 +825,9 @@ fn main() {
             samples.push(started.elapsed());
         }
         let (p50, p99) = percentiles(samples);
-        println!("  top 20 by BM25 for {word:?}: p50 {p50:.2} ms, p99 {p99:.2} ms over 200 runs ({total} hits)");
+        println!(
+            "  top 20 by BM25 for {word:?}: p50 {p50:.2} ms, p99 {p99:.2} ms over 200 runs ({total} hits)"
+        );
     }
     drop(index);
 

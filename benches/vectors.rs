@@ -35,9 +35,9 @@ fn main() {
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     // SAFETY: no other thread runs yet.
     unsafe { jobportal::ai::fix_thread_count() };
-    let source = std::env::var("BENCH_SOURCE")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/jobs/network-jobs-300.jsonl"));
+    let source = std::env::var("BENCH_SOURCE").map(PathBuf::from).unwrap_or_else(|_| {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/jobs/network-jobs-300.jsonl")
+    });
     let mut titles: Vec<String> = std::fs::read_to_string(&source)
         .expect("BENCH_SOURCE")
         .lines()
@@ -54,7 +54,8 @@ fn main() {
     titles.truncate(real_max);
 
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
-    let embedder = Embedder::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("models/embed")).expect("run scripts/models.sh");
+    let embedder = Embedder::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("models/embed"))
+        .expect("run scripts/models.sh");
     let started = Instant::now();
     let real: Vec<Arc<[f32]>> = runtime.block_on(async {
         let mut out = Vec::new();
@@ -78,7 +79,8 @@ fn main() {
         graph.upsert(&format!("v{i}"), v.clone(), [0; 16]);
         exact.upsert(&format!("v{i}"), v, [0; 16]);
     }
-    let queries: Vec<Arc<[f32]>> = (0..query_count).map(|i| noisy(&real[(i * 7919) % real.len()], &mut rng, 0.5)).collect();
+    let queries: Vec<Arc<[f32]>> =
+        (0..query_count).map(|i| noisy(&real[(i * 7919) % real.len()], &mut rng, 0.5)).collect();
     let started = Instant::now();
     graph.index_tail();
     let build = started.elapsed().as_secs_f64();
@@ -89,7 +91,9 @@ fn main() {
         config.ef_construction
     );
 
-    let keep = |every: usize| -> HashSet<String> { (0..count).filter(|i| i % every == 0).map(|i| format!("v{i}")).collect() };
+    let keep = |every: usize| -> HashSet<String> {
+        (0..count).filter(|i| i % every == 0).map(|i| format!("v{i}")).collect()
+    };
     let (half, tenth, fiftieth) = (keep(2), keep(10), keep(50));
     for (name, allow) in [
         ("no filter", None),
@@ -98,21 +102,33 @@ fn main() {
         ("filter keeping 2%", Some(&fiftieth)),
     ] {
         let started = Instant::now();
-        let truth: Vec<HashSet<String>> =
-            queries.iter().map(|q| exact.search(q, 10, allow).into_iter().map(|h| h.key).collect()).collect();
+        let truth: Vec<HashSet<String>> = queries
+            .iter()
+            .map(|q| exact.search(q, 10, allow).into_iter().map(|h| h.key).collect())
+            .collect();
         let exact_qps = queries.len() as f64 / started.elapsed().as_secs_f64();
         println!("\n{name}: exact search (the baseline) {exact_qps:.1} queries/s, one thread");
         println!("{:>10} {:>14} {:>12} {:>10}", "ef_search", "queries/s", "vs exact", "recall@10");
         for ef in [32, 64, 96, 128, 256] {
             graph.set_ef_search(ef);
             let started = Instant::now();
-            let results: Vec<Vec<String>> =
-                queries.iter().map(|q| graph.search(q, 10, allow).into_iter().map(|h| h.key).collect()).collect();
+            let results: Vec<Vec<String>> = queries
+                .iter()
+                .map(|q| graph.search(q, 10, allow).into_iter().map(|h| h.key).collect())
+                .collect();
             let qps = queries.len() as f64 / started.elapsed().as_secs_f64();
-            let found: usize = results.iter().zip(&truth).map(|(r, t)| r.iter().filter(|k| t.contains(*k)).count()).sum();
+            let found: usize = results
+                .iter()
+                .zip(&truth)
+                .map(|(r, t)| r.iter().filter(|k| t.contains(*k)).count())
+                .sum();
             let wanted: usize = truth.iter().map(HashSet::len).sum();
             let marker = if ef == HnswConfig::default().ef_search { "  <- default" } else { "" };
-            println!("{ef:>10} {qps:>14.1} {:>11.1}x {:>10.3}{marker}", qps / exact_qps, found as f64 / wanted as f64);
+            println!(
+                "{ef:>10} {qps:>14.1} {:>11.1}x {:>10.3}{marker}",
+                qps / exact_qps,
+                found as f64 / wanted as f64
+            );
         }
     }
     println!("\npeak RSS {:.0} MiB", proc_status::status_mib("VmHWM:"));

@@ -142,11 +142,17 @@ impl Ai {
         let started = std::time::Instant::now();
         let next = match Embedder::load(&self.embed_dir()) {
             Ok(embedder) => {
-                tracing::info!(model = embedder::MODEL_ID, millis = started.elapsed().as_millis() as u64, "embedding model loaded");
+                tracing::info!(
+                    model = embedder::MODEL_ID,
+                    millis = started.elapsed().as_millis() as u64,
+                    "embedding model loaded"
+                );
                 ModelState::Loaded(embedder)
             }
             Err(EmbedError::Missing(files)) => {
-                let message = format!("{files} not found: run `{FETCH_COMMAND}` (or set JOBPORTAL_MODELS_DIR)");
+                let message = format!(
+                    "{files} not found: run `{FETCH_COMMAND}` (or set JOBPORTAL_MODELS_DIR)"
+                );
                 tracing::warn!("embedding model missing: {message}; search stays keyword-only");
                 ModelState::Missing(message)
             }

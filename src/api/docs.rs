@@ -6,8 +6,10 @@ use utoipa::{Modify, OpenApi};
 use utoipa_swagger_ui::{Config, SwaggerUi};
 
 use super::error::ErrorCode;
+use super::v1::{
+    admin, applications, auth, companies, jobs, recommendations, resumes, saved, users,
+};
 use super::{health, pages};
-use super::v1::{admin, applications, auth, companies, jobs, recommendations, resumes, saved, users};
 use crate::schemas::error::ErrorBody;
 
 pub const OPENAPI_PATH: &str = "/api/v1/openapi.json";

@@ -184,7 +184,9 @@ impl ErrorCode {
             ErrorCode::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ErrorCode::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ErrorCode::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            ErrorCode::Timeout | ErrorCode::Unavailable | ErrorCode::ModelUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+            ErrorCode::Timeout | ErrorCode::Unavailable | ErrorCode::ModelUnavailable => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
             ErrorCode::Unauthorized
             | ErrorCode::TokenExpired
@@ -362,11 +364,16 @@ impl From<ServiceError> for ApiError {
             ServiceError::InvalidToken => {
                 ApiError::new(ErrorCode::InvalidToken, "the token is invalid, used or expired")
             }
-            ServiceError::UnsupportedFile(message) => ApiError::new(ErrorCode::UnsupportedFileType, message),
-            ServiceError::ApplyExternally(url) => {
-                ApiError::new(ErrorCode::ApplyExternally, format!("this job takes applications at {url}"))
+            ServiceError::UnsupportedFile(message) => {
+                ApiError::new(ErrorCode::UnsupportedFileType, message)
             }
-            ServiceError::ModelUnavailable(message) => ApiError::new(ErrorCode::ModelUnavailable, message),
+            ServiceError::ApplyExternally(url) => ApiError::new(
+                ErrorCode::ApplyExternally,
+                format!("this job takes applications at {url}"),
+            ),
+            ServiceError::ModelUnavailable(message) => {
+                ApiError::new(ErrorCode::ModelUnavailable, message)
+            }
             ServiceError::Internal(err) => ApiError::internal(err),
         }
     }

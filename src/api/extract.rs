@@ -177,7 +177,10 @@ pub struct MaybeUser(pub Option<Principal>);
 impl FromRequestParts<AppState> for MaybeUser {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         if !parts.headers.contains_key(AUTHORIZATION) {
             return Ok(MaybeUser(None));
         }

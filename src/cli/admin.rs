@@ -72,8 +72,10 @@ async fn reindex_jobs(config: Config) -> anyhow::Result<()> {
             Reindex::Total(total) if terminal => {
                 let b = ProgressBar::new(total);
                 b.set_style(
-                    ProgressStyle::with_template("{bar:30} {pos}/{len} jobs read [{elapsed_precise}, ETA {eta}]")
-                        .unwrap_or_else(|_| ProgressStyle::default_bar()),
+                    ProgressStyle::with_template(
+                        "{bar:30} {pos}/{len} jobs read [{elapsed_precise}, ETA {eta}]",
+                    )
+                    .unwrap_or_else(|_| ProgressStyle::default_bar()),
                 );
                 bar = Some(b);
             }
@@ -107,7 +109,9 @@ async fn embed_jobs(config: Config) -> anyhow::Result<()> {
         let ctx = super::serve::offline_context(&config, &db)?;
         match ctx.ai.load_embedder().await {
             crate::ai::ModelState::Loaded(_) => {}
-            crate::ai::ModelState::Missing(message) | crate::ai::ModelState::Failed(message) => bail!("{message}"),
+            crate::ai::ModelState::Missing(message) | crate::ai::ModelState::Failed(message) => {
+                bail!("{message}")
+            }
             other => bail!("the embedding model is {}", other.name()),
         }
         let started = Instant::now();
@@ -115,8 +119,10 @@ async fn embed_jobs(config: Config) -> anyhow::Result<()> {
         let bar = if std::io::stderr().is_terminal() {
             let bar = ProgressBar::new(total);
             bar.set_style(
-                ProgressStyle::with_template("{bar:30} {pos}/{len} jobs [{per_sec}, ETA {eta}] {msg}")
-                    .unwrap_or_else(|_| ProgressStyle::default_bar()),
+                ProgressStyle::with_template(
+                    "{bar:30} {pos}/{len} jobs [{per_sec}, ETA {eta}] {msg}",
+                )
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
             );
             Some(bar)
         } else {

@@ -99,12 +99,15 @@ pub async fn run(config: Config, args: ImportJobsArgs) -> anyhow::Result<()> {
         Some(other) => anyhow::bail!("--format {other:?}: expected json, jsonl or csv"),
     };
     let terminal = std::io::stderr().is_terminal();
-    let total: u64 = args.files.iter().filter_map(|f| std::fs::metadata(f).ok()).map(|m| m.len()).sum();
+    let total: u64 =
+        args.files.iter().filter_map(|f| std::fs::metadata(f).ok()).map(|m| m.len()).sum();
     let bar = terminal.then(|| {
         let bar = ProgressBar::new(total);
         bar.set_style(
-            ProgressStyle::with_template("{bar:30} {bytes}/{total_bytes} {msg} [{elapsed_precise}, ETA {eta}]")
-                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+            ProgressStyle::with_template(
+                "{bar:30} {bytes}/{total_bytes} {msg} [{elapsed_precise}, ETA {eta}]",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
         );
         bar
     });
@@ -133,7 +136,12 @@ pub async fn run(config: Config, args: ImportJobsArgs) -> anyhow::Result<()> {
             batch_size: args.batch_size,
             default_source: args.source.clone().unwrap_or_else(|| "import".into()),
         };
-        let mut reporter = Reporter { bar: bar.clone(), records: 0, started: Instant::now(), last_line: Instant::now() };
+        let mut reporter = Reporter {
+            bar: bar.clone(),
+            records: 0,
+            started: Instant::now(),
+            last_line: Instant::now(),
+        };
         let summary = import::import(&ctx, inputs, &options, &mut reporter).await?;
         if let Some(bar) = &bar {
             bar.finish_and_clear();

@@ -71,7 +71,8 @@ pub async fn run(config: Config, args: ServeArgs) -> anyhow::Result<()> {
 
     let db = Database::connect(&config.db).await?;
     tracing::info!(url = db.url(), "database open");
-    let result = migrate_and_serve(&db, &config, serve, run_workers.then_some(worker_config), stop).await;
+    let result =
+        migrate_and_serve(&db, &config, serve, run_workers.then_some(worker_config), stop).await;
     db.close().await;
     result?;
     tracing::info!("stopped");
@@ -108,7 +109,10 @@ pub(crate) fn open_jobs_index(config: &Config) -> anyhow::Result<Arc<JobIndex>> 
 
 /// The services context of a command that signs no tokens (import, worker, admin): random keys,
 /// default auth settings, the data directory's search index.
-pub(crate) fn offline_context(config: &Config, db: &Database) -> anyhow::Result<crate::services::Context> {
+pub(crate) fn offline_context(
+    config: &Config,
+    db: &Database,
+) -> anyhow::Result<crate::services::Context> {
     let serve = ServeConfig::default();
     Ok(crate::services::Context {
         db: db.clone(),
@@ -121,7 +125,9 @@ pub(crate) fn offline_context(config: &Config, db: &Database) -> anyhow::Result<
         jobs_index: open_jobs_index(config)?,
         ai: Arc::new(crate::ai::Ai::new(&config.models_dir)),
         listings: Arc::default(),
-        documents: Arc::new(crate::services::resume_parser::isolated::DocumentReader::new(&serve.documents)),
+        documents: Arc::new(crate::services::resume_parser::isolated::DocumentReader::new(
+            &serve.documents,
+        )),
     })
 }
 
@@ -162,8 +168,9 @@ async fn migrate_and_serve(
     let addr = listener.local_addr()?;
     let grace = serve.shutdown_timeout;
     let metrics = Arc::new(Metrics::new());
-    let mut state =
-        AppState::new(db.clone(), serve).with_metrics(metrics.clone()).with_jobs_index(open_jobs_index(config)?);
+    let mut state = AppState::new(db.clone(), serve)
+        .with_metrics(metrics.clone())
+        .with_jobs_index(open_jobs_index(config)?);
     ensure_index(&state.ctx).await?;
 
     let running = match workers {
@@ -202,7 +209,9 @@ async fn migrate_and_serve(
             match jobs::catch_up_index(&services).await {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(jobs = n, "search index caught up with the database"),
-                Err(err) => tracing::warn!(error = %err, "cannot catch the search index up; retrying"),
+                Err(err) => {
+                    tracing::warn!(error = %err, "cannot catch the search index up; retrying")
+                }
             }
         }
     });
@@ -218,18 +227,21 @@ async fn migrate_and_serve(
         loop {
             let started = std::time::Instant::now();
             match crate::services::embeddings::sync_jobs(&services, |_| {}).await {
-                Ok(Some(report)) if report.embedded + report.loaded + report.removed > 0 => tracing::info!(
-                    embedded = report.embedded,
-                    loaded = report.loaded,
-                    removed = report.removed,
-                    vectors = services.ai.jobs.len(),
-                    millis = started.elapsed().as_millis() as u64,
-                    "job vectors updated"
-                ),
+                Ok(Some(report)) if report.embedded + report.loaded + report.removed > 0 => {
+                    tracing::info!(
+                        embedded = report.embedded,
+                        loaded = report.loaded,
+                        removed = report.removed,
+                        vectors = services.ai.jobs.len(),
+                        millis = started.elapsed().as_millis() as u64,
+                        "job vectors updated"
+                    )
+                }
                 Ok(_) => {}
                 Err(err) => tracing::warn!(error = %err, "cannot update the job vectors; retrying"),
             }
-            let _ = tokio::time::timeout(VECTOR_CATCH_UP, services.ai.jobs_changed.notified()).await;
+            let _ =
+                tokio::time::timeout(VECTOR_CATCH_UP, services.ai.jobs_changed.notified()).await;
         }
     });
     let app = api::router(state);

@@ -37,15 +37,20 @@ pub async fn run(config: Config, args: WorkerArgs) -> anyhow::Result<()> {
             args.shutdown_timeout
         )
     })?;
-    let public_url = crate::core::config::parse_public_url(&args.public_url)
-        .map_err(|reason| anyhow::anyhow!("invalid JOBPORTAL_PUBLIC_URL (--public-url) {:?}: {reason}", args.public_url))?;
+    let public_url = crate::core::config::parse_public_url(&args.public_url).map_err(|reason| {
+        anyhow::anyhow!(
+            "invalid JOBPORTAL_PUBLIC_URL (--public-url) {:?}: {reason}",
+            args.public_url
+        )
+    })?;
     let mailer = Mailer::from_config(&worker_config.email).map_err(anyhow::Error::msg)?;
     let db = Database::connect(&config.db).await?;
     tracing::info!(url = db.url(), mailer = mailer.describe(), "database open");
     let result = async {
         super::serve::migrate(&db).await?;
         // Tasks never sign tokens; the services context still wants keys.
-        let services = crate::services::Context { public_url, ..super::serve::offline_context(&config, &db)? };
+        let services =
+            crate::services::Context { public_url, ..super::serve::offline_context(&config, &db)? };
         super::serve::ensure_index(&services).await?;
         let ctx = Arc::new(WorkerContext {
             services,

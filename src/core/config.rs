@@ -511,9 +511,24 @@ impl WorkerOpts {
                 "close_expired_jobs",
                 &self.schedule_close_expired_jobs,
             )?,
-            schedule(env::SCHEDULE_ALERTS_INSTANT, "schedule-alerts-instant", "job_alerts_instant", &self.schedule_alerts_instant)?,
-            schedule(env::SCHEDULE_ALERTS_DAILY, "schedule-alerts-daily", "job_alerts_daily", &self.schedule_alerts_daily)?,
-            schedule(env::SCHEDULE_ALERTS_WEEKLY, "schedule-alerts-weekly", "job_alerts_weekly", &self.schedule_alerts_weekly)?,
+            schedule(
+                env::SCHEDULE_ALERTS_INSTANT,
+                "schedule-alerts-instant",
+                "job_alerts_instant",
+                &self.schedule_alerts_instant,
+            )?,
+            schedule(
+                env::SCHEDULE_ALERTS_DAILY,
+                "schedule-alerts-daily",
+                "job_alerts_daily",
+                &self.schedule_alerts_daily,
+            )?,
+            schedule(
+                env::SCHEDULE_ALERTS_WEEKLY,
+                "schedule-alerts-weekly",
+                "job_alerts_weekly",
+                &self.schedule_alerts_weekly,
+            )?,
         ];
         Ok(WorkerConfig {
             email_loops,
@@ -946,14 +961,15 @@ impl ServeOpts {
                 "expected true or false",
             )
         })?;
-        let resume_max_size = parse_size(&self.resume_max_size).filter(|n| *n > 0).ok_or_else(|| {
-            ConfigError::new(
-                env::RESUME_MAX_SIZE,
-                "resume-max-size",
-                &self.resume_max_size,
-                "expected a positive size such as 5MiB or 2097152",
-            )
-        })?;
+        let resume_max_size =
+            parse_size(&self.resume_max_size).filter(|n| *n > 0).ok_or_else(|| {
+                ConfigError::new(
+                    env::RESUME_MAX_SIZE,
+                    "resume-max-size",
+                    &self.resume_max_size,
+                    "expected a positive size such as 5MiB or 2097152",
+                )
+            })?;
         Ok(ServeConfig {
             data_dir: PathBuf::new(),
             models_dir: PathBuf::new(),

@@ -73,7 +73,10 @@ mod tests {
 
     #[test]
     fn a_bare_level_is_ours_and_other_crates_stay_at_warn() {
-        assert_eq!(filter("info"), "warn,surrealdb=warn,surrealdb_core=warn,surrealkv=error,jobportal=info");
+        assert_eq!(
+            filter("info"),
+            "warn,surrealdb=warn,surrealdb_core=warn,surrealkv=error,jobportal=info"
+        );
         assert!(filter("debug").starts_with("warn,"));
     }
 

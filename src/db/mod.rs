@@ -103,7 +103,11 @@ impl Database {
             .use_db(config.database.as_str())
             .await
             .map_err(|err| DbError::Open { url: url.clone(), message: err.message().to_owned() })?;
-        Ok(Self { db: Arc::new(db), url, embedded_path: config.embedded_path().map(Path::to_path_buf) })
+        Ok(Self {
+            db: Arc::new(db),
+            url,
+            embedded_path: config.embedded_path().map(Path::to_path_buf),
+        })
     }
 
     /// Closes the database and, for an embedded one, waits (up to a few seconds) until the

@@ -138,7 +138,10 @@ pub const CORRECTABLE: &[&str] = &[
 
 /// Applies corrections (JSON: field → plain value, list of plain values, or null) to a parsed
 /// profile. Corrected values carry the `corrected` source.
-pub fn apply_corrections(parsed: &Profile, corrections: &serde_json::Map<String, serde_json::Value>) -> Profile {
+pub fn apply_corrections(
+    parsed: &Profile,
+    corrections: &serde_json::Map<String, serde_json::Value>,
+) -> Profile {
     use serde_json::Value;
     fn one<T: serde::de::DeserializeOwned>(v: &Value) -> Option<Sourced<T>> {
         if v.is_null() {

@@ -33,7 +33,8 @@ impl TryFrom<ApplicationRow> for Application {
             candidate_id: key_string(&r.candidate),
             resume_id: key_string(&r.resume),
             cover_letter: r.cover_letter.unwrap_or_default(),
-            stage: Stage::parse(&r.stage).ok_or_else(|| unexpected(format!("unknown stage {:?}", r.stage)))?,
+            stage: Stage::parse(&r.stage)
+                .ok_or_else(|| unexpected(format!("unknown stage {:?}", r.stage)))?,
             rejection_reason: r.rejection_reason.as_deref().and_then(RejectionReason::parse),
             viewed_at: r.viewed_at,
             created_at: r.created_at,
@@ -42,8 +43,7 @@ impl TryFrom<ApplicationRow> for Application {
     }
 }
 
-const FIELDS: &str =
-    "id, job, company, candidate, resume, cover_letter, stage, rejection_reason, viewed_at, created_at, updated_at";
+const FIELDS: &str = "id, job, company, candidate, resume, cover_letter, stage, rejection_reason, viewed_at, created_at, updated_at";
 
 /// A new application; a second one of the same candidate to the same job is
 /// `RepoError::Duplicate { index: "application_job_candidate" }`.
@@ -74,14 +74,20 @@ pub async fn insert(ex: &impl Executor, a: &NewApplication<'_>) -> Result<(), Re
 }
 
 pub async fn find(ex: &impl Executor, id: &str) -> Result<Option<Application>, RepoError> {
-    let mut response =
-        ex.query(format!("SELECT {FIELDS} FROM type::record('application', $id)")).bind(("id", id.to_owned())).await?;
+    let mut response = ex
+        .query(format!("SELECT {FIELDS} FROM type::record('application', $id)"))
+        .bind(("id", id.to_owned()))
+        .await?;
     let rows: Vec<ApplicationRow> = response.take(0)?;
     rows.into_iter().next().map(Application::try_from).transpose()
 }
 
 /// The application of a candidate to a job, if any.
-pub async fn find_by_job_candidate(ex: &impl Executor, job_id: &str, candidate_id: &str) -> Result<Option<Application>, RepoError> {
+pub async fn find_by_job_candidate(
+    ex: &impl Executor,
+    job_id: &str,
+    candidate_id: &str,
+) -> Result<Option<Application>, RepoError> {
     let mut response = ex
         .query(format!(
             "SELECT {FIELDS} FROM application WHERE job = type::record('job', $job) \
@@ -95,7 +101,12 @@ pub async fn find_by_job_candidate(ex: &impl Executor, job_id: &str, candidate_i
 }
 
 /// A candidate's applications, newest first.
-pub async fn list_by_candidate(ex: &impl Executor, candidate_id: &str, limit: u32, offset: u32) -> Result<(Vec<Application>, u64), RepoError> {
+pub async fn list_by_candidate(
+    ex: &impl Executor,
+    candidate_id: &str,
+    limit: u32,
+    offset: u32,
+) -> Result<(Vec<Application>, u64), RepoError> {
     let mut response = ex
         .query(format!(
             "SELECT {FIELDS} FROM application WHERE candidate = type::record('user', $candidate) \
@@ -108,7 +119,10 @@ pub async fn list_by_candidate(ex: &impl Executor, candidate_id: &str, limit: u3
         .await?;
     let rows: Vec<ApplicationRow> = response.take(0)?;
     let total: Option<Count> = response.take(1)?;
-    Ok((rows.into_iter().map(Application::try_from).collect::<Result<_, _>>()?, total.map_or(0, |c| c.count)))
+    Ok((
+        rows.into_iter().map(Application::try_from).collect::<Result<_, _>>()?,
+        total.map_or(0, |c| c.count),
+    ))
 }
 
 /// Filters of a job's application list.
@@ -210,7 +224,11 @@ pub async fn mark_viewed(ex: &impl Executor, id: &str) -> Result<(), RepoError> 
 
 /// Changes the cover letter while the company has not opened the application and it is open:
 /// `false` otherwise.
-pub async fn update_cover_letter_if_unread(ex: &impl Executor, id: &str, text: &str) -> Result<bool, RepoError> {
+pub async fn update_cover_letter_if_unread(
+    ex: &impl Executor,
+    id: &str,
+    text: &str,
+) -> Result<bool, RepoError> {
     let response = ex
         .query(
             "UPDATE type::record('application', $id) SET cover_letter = $text, updated_at = time::now() \
@@ -235,7 +253,11 @@ struct EventRow {
 }
 
 /// Records one move.
-pub async fn insert_event(ex: &impl Executor, application_id: &str, event: &StageEvent) -> Result<(), RepoError> {
+pub async fn insert_event(
+    ex: &impl Executor,
+    application_id: &str,
+    event: &StageEvent,
+) -> Result<(), RepoError> {
     ex.query(
         "CREATE type::record('application_event', $id) SET application = type::record('application', $application), \
          from_stage = $from, to_stage = $to, actor = type::record('user', $actor), by_role = $by_role, \
@@ -255,7 +277,10 @@ pub async fn insert_event(ex: &impl Executor, application_id: &str, event: &Stag
 }
 
 /// The moves of an application, oldest first.
-pub async fn events(ex: &impl Executor, application_id: &str) -> Result<Vec<StageEvent>, RepoError> {
+pub async fn events(
+    ex: &impl Executor,
+    application_id: &str,
+) -> Result<Vec<StageEvent>, RepoError> {
     let mut response = ex
         .query(
             "SELECT id, from_stage, to_stage, actor, by_role, reason, note, at FROM application_event \
@@ -269,7 +294,8 @@ pub async fn events(ex: &impl Executor, application_id: &str) -> Result<Vec<Stag
             Ok(StageEvent {
                 id: key_string(&r.id),
                 from: r.from_stage.as_deref().and_then(Stage::parse),
-                to: Stage::parse(&r.to_stage).ok_or_else(|| unexpected(format!("unknown stage {:?}", r.to_stage)))?,
+                to: Stage::parse(&r.to_stage)
+                    .ok_or_else(|| unexpected(format!("unknown stage {:?}", r.to_stage)))?,
                 actor_id: key_string(&r.actor),
                 by_role: r.by_role,
                 reason: r.reason.as_deref().and_then(RejectionReason::parse),
@@ -280,7 +306,12 @@ pub async fn events(ex: &impl Executor, application_id: &str) -> Result<Vec<Stag
         .collect()
 }
 
-pub async fn insert_note(ex: &impl Executor, application_id: &str, author_id: &str, body: &str) -> Result<Note, RepoError> {
+pub async fn insert_note(
+    ex: &impl Executor,
+    application_id: &str,
+    author_id: &str,
+    body: &str,
+) -> Result<Note, RepoError> {
     let id = new_key();
     ex.query(
         "CREATE type::record('application_note', $id) SET application = type::record('application', $application), \
@@ -317,7 +348,12 @@ pub async fn notes(ex: &impl Executor, application_id: &str) -> Result<Vec<Note>
     let rows: Vec<NoteRow> = response.take(0)?;
     Ok(rows
         .into_iter()
-        .map(|r| Note { id: key_string(&r.id), author_id: key_string(&r.author), body: r.body, created_at: r.created_at })
+        .map(|r| Note {
+            id: key_string(&r.id),
+            author_id: key_string(&r.author),
+            body: r.body,
+            created_at: r.created_at,
+        })
         .collect())
 }
 
@@ -336,9 +372,14 @@ pub async fn delete_for_candidate(ex: &impl Executor, candidate_id: &str) -> Res
 }
 
 /// The jobs a candidate applied to (withdrawn ones too).
-pub async fn job_ids_of_candidate(ex: &impl Executor, candidate_id: &str) -> Result<Vec<String>, RepoError> {
+pub async fn job_ids_of_candidate(
+    ex: &impl Executor,
+    candidate_id: &str,
+) -> Result<Vec<String>, RepoError> {
     let mut response = ex
-        .query("SELECT VALUE job FROM application WHERE candidate = type::record('user', $candidate)")
+        .query(
+            "SELECT VALUE job FROM application WHERE candidate = type::record('user', $candidate)",
+        )
         .bind(("candidate", candidate_id.to_owned()))
         .await?;
     let rows: Vec<RecordId> = response.take(0)?;
@@ -346,7 +387,10 @@ pub async fn job_ids_of_candidate(ex: &impl Executor, candidate_id: &str) -> Res
 }
 
 /// The candidates who applied to a job.
-pub async fn candidate_ids_of_job(ex: &impl Executor, job_id: &str) -> Result<Vec<String>, RepoError> {
+pub async fn candidate_ids_of_job(
+    ex: &impl Executor,
+    job_id: &str,
+) -> Result<Vec<String>, RepoError> {
     let mut response = ex
         .query("SELECT VALUE candidate FROM application WHERE job = type::record('job', $job)")
         .bind(("job", job_id.to_owned()))

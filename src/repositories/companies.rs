@@ -114,7 +114,10 @@ pub async fn insert_many_with_ids(
 }
 
 /// The (slug, id) of the companies with these slugs that exist.
-pub async fn ids_by_slugs(ex: &impl Executor, slugs: &[String]) -> Result<Vec<(String, String)>, RepoError> {
+pub async fn ids_by_slugs(
+    ex: &impl Executor,
+    slugs: &[String],
+) -> Result<Vec<(String, String)>, RepoError> {
     #[derive(SurrealValue)]
     struct SlugRow {
         id: RecordId,
@@ -123,7 +126,10 @@ pub async fn ids_by_slugs(ex: &impl Executor, slugs: &[String]) -> Result<Vec<(S
     if slugs.is_empty() {
         return Ok(Vec::new());
     }
-    let mut response = ex.query("SELECT id, slug FROM company WHERE slug IN $slugs").bind(("slugs", slugs.to_vec())).await?;
+    let mut response = ex
+        .query("SELECT id, slug FROM company WHERE slug IN $slugs")
+        .bind(("slugs", slugs.to_vec()))
+        .await?;
     let rows: Vec<SlugRow> = response.take(0)?;
     Ok(rows.into_iter().map(|r| (r.slug, key_string(&r.id))).collect())
 }

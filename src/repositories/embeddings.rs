@@ -36,18 +36,28 @@ fn from_rows(rows: Vec<VectorRow>, model: &str) -> Vec<StoredVector> {
 }
 
 /// The stored vectors of these jobs made by `model` (jobs without one are left out).
-pub async fn find_many(ex: &impl Executor, job_ids: &[String], model: &str) -> Result<Vec<StoredVector>, RepoError> {
+pub async fn find_many(
+    ex: &impl Executor,
+    job_ids: &[String],
+    model: &str,
+) -> Result<Vec<StoredVector>, RepoError> {
     if job_ids.is_empty() {
         return Ok(Vec::new());
     }
-    let ids: Vec<RecordId> = job_ids.iter().map(|id| RecordId::new("job_embedding", id.as_str())).collect();
-    let mut response = ex.query("SELECT id, model, hash, vector FROM $ids").bind(("ids", ids)).await?;
+    let ids: Vec<RecordId> =
+        job_ids.iter().map(|id| RecordId::new("job_embedding", id.as_str())).collect();
+    let mut response =
+        ex.query("SELECT id, model, hash, vector FROM $ids").bind(("ids", ids)).await?;
     let rows: Vec<VectorRow> = response.take(0)?;
     Ok(from_rows(rows, model))
 }
 
 /// Stores vectors (replacing what a job had).
-pub async fn upsert_many(ex: &impl Executor, vectors: &[StoredVector], model: &str) -> Result<(), RepoError> {
+pub async fn upsert_many(
+    ex: &impl Executor,
+    vectors: &[StoredVector],
+    model: &str,
+) -> Result<(), RepoError> {
     if vectors.is_empty() {
         return Ok(());
     }
@@ -77,7 +87,11 @@ pub async fn upsert_many(ex: &impl Executor, vectors: &[StoredVector], model: &s
 }
 
 /// Records that a candidate does not want a job recommended again (twice is once).
-pub async fn dismiss(ex: &impl Executor, candidate_id: &str, job_id: &str) -> Result<(), RepoError> {
+pub async fn dismiss(
+    ex: &impl Executor,
+    candidate_id: &str,
+    job_id: &str,
+) -> Result<(), RepoError> {
     ex.query(
         "UPSERT type::record('recommendation_dismissal', $key) SET candidate = type::record('user', $candidate), \
          job = type::record('job', $job) RETURN NONE",
@@ -91,7 +105,11 @@ pub async fn dismiss(ex: &impl Executor, candidate_id: &str, job_id: &str) -> Re
 }
 
 /// Takes a dismissal back. `true` when there was one.
-pub async fn undismiss(ex: &impl Executor, candidate_id: &str, job_id: &str) -> Result<bool, RepoError> {
+pub async fn undismiss(
+    ex: &impl Executor,
+    candidate_id: &str,
+    job_id: &str,
+) -> Result<bool, RepoError> {
     let response = ex
         .query("DELETE type::record('recommendation_dismissal', $key) RETURN BEFORE")
         .bind(("key", format!("{candidate_id}:{job_id}")))
@@ -100,7 +118,10 @@ pub async fn undismiss(ex: &impl Executor, candidate_id: &str, job_id: &str) -> 
 }
 
 /// The jobs a candidate dismissed.
-pub async fn dismissed_jobs(ex: &impl Executor, candidate_id: &str) -> Result<Vec<String>, RepoError> {
+pub async fn dismissed_jobs(
+    ex: &impl Executor,
+    candidate_id: &str,
+) -> Result<Vec<String>, RepoError> {
     #[derive(SurrealValue)]
     struct Row {
         job: RecordId,
@@ -123,7 +144,11 @@ pub async fn preferences(ex: &impl Executor, candidate_id: &str) -> Result<Prefe
     Ok(rows.into_iter().next().and_then(|v| serde_json::from_value(v).ok()).unwrap_or_default())
 }
 
-pub async fn set_preferences(ex: &impl Executor, candidate_id: &str, preferences: &Preferences) -> Result<(), RepoError> {
+pub async fn set_preferences(
+    ex: &impl Executor,
+    candidate_id: &str,
+    preferences: &Preferences,
+) -> Result<(), RepoError> {
     let value = serde_json::to_value(preferences).map_err(|e| super::unexpected(e.to_string()))?;
     ex.query(
         "UPSERT type::record('candidate_preferences', $id) SET owner = type::record('user', $id), \

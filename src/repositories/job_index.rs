@@ -21,16 +21,19 @@ use tantivy::collector::{Collector, Count, SegmentCollector, TopDocs};
 use tantivy::directory::MmapDirectory;
 use tantivy::indexer::{IndexWriterOptions, LogMergePolicy};
 use tantivy::query::{
-    AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, DisjunctionMaxQuery, Occur, Query, RangeQuery, TermQuery,
+    AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, DisjunctionMaxQuery, Occur, Query,
+    RangeQuery, TermQuery,
 };
-use tantivy::schema::{FAST, Field, IndexRecordOption, STRING, Schema, TextFieldIndexing, TextOptions};
+use tantivy::schema::{
+    FAST, Field, IndexRecordOption, STRING, Schema, TextFieldIndexing, TextOptions,
+};
 use tantivy::tokenizer::{
-    LowerCaser, RemoveLongFilter, TextAnalyzer, Token, TokenFilter, TokenStream,
-    Tokenizer, TokenizerManager,
+    LowerCaser, RemoveLongFilter, TextAnalyzer, Token, TokenFilter, TokenStream, Tokenizer,
+    TokenizerManager,
 };
 use tantivy::{
-    DocAddress, DocId, Index, IndexReader, IndexWriter, Order, ReloadPolicy, Score, SegmentOrdinal, SegmentReader,
-    TantivyDocument, Term, index::SegmentId,
+    DocAddress, DocId, Index, IndexReader, IndexWriter, Order, ReloadPolicy, Score, SegmentOrdinal,
+    SegmentReader, TantivyDocument, Term, index::SegmentId,
 };
 
 /// Bump when the schema or the analysis changes: a new version is a new directory, built from
@@ -164,7 +167,9 @@ struct Fields {
 
 fn schema() -> (Schema, Fields) {
     let text = TextOptions::default().set_indexing_options(
-        TextFieldIndexing::default().set_tokenizer(ANALYZER).set_index_option(IndexRecordOption::WithFreqs),
+        TextFieldIndexing::default()
+            .set_tokenizer(ANALYZER)
+            .set_index_option(IndexRecordOption::WithFreqs),
     );
     let mut b = Schema::builder();
     let fields = Fields {
@@ -295,7 +300,8 @@ impl WordStream<'_> {
         if !first.is_alphanumeric() {
             return None;
         }
-        let end = rest.char_indices().find(|(_, c)| !c.is_alphanumeric()).map_or(rest.len(), |(i, _)| i);
+        let end =
+            rest.char_indices().find(|(_, c)| !c.is_alphanumeric()).map_or(rest.len(), |(i, _)| i);
         if rest[end..].starts_with('.') && starts_word(&rest[end + 1..], "js") {
             return Some(end + 3);
         }
@@ -473,8 +479,12 @@ fn remove_older_versions(dir: &Path) {
         let old = parent.join(format!("jobs-v{version}"));
         if old.exists() {
             match std::fs::remove_dir_all(&old) {
-                Ok(()) => tracing::info!(dir = %old.display(), "removed the search index of an earlier version"),
-                Err(err) => tracing::warn!(dir = %old.display(), error = %err, "cannot remove an old search index"),
+                Ok(()) => {
+                    tracing::info!(dir = %old.display(), "removed the search index of an earlier version")
+                }
+                Err(err) => {
+                    tracing::warn!(dir = %old.display(), error = %err, "cannot remove an old search index")
+                }
             }
         }
     }
@@ -531,7 +541,8 @@ impl SegmentFacetOrds {
             let column = segment.fast_fields().str(field)?;
             terms.push(column.as_ref().map_or(0, |c| c.num_terms()));
             by_facet.push(column.map(|column| {
-                let (mut starts, mut ords) = (Vec::with_capacity(docs + 1), Vec::with_capacity(docs));
+                let (mut starts, mut ords) =
+                    (Vec::with_capacity(docs + 1), Vec::with_capacity(docs));
                 for doc in 0..segment.max_doc() {
                     starts.push(ords.len() as u32);
                     ords.extend(column.term_ords(doc).map(|ord| ord as u32));
@@ -638,11 +649,19 @@ impl Collector for FacetCounter {
     type Fruit = FacetCounts;
     type Child = SegmentFacets;
 
-    fn for_segment(&self, _: SegmentOrdinal, segment: &SegmentReader) -> tantivy::Result<SegmentFacets> {
-        let Some(values) = &self.values else { return Ok(SegmentFacets { ords: None, counts: Vec::new() }) };
+    fn for_segment(
+        &self,
+        _: SegmentOrdinal,
+        segment: &SegmentReader,
+    ) -> tantivy::Result<SegmentFacets> {
+        let Some(values) = &self.values else {
+            return Ok(SegmentFacets { ords: None, counts: Vec::new() });
+        };
         let id = segment.segment_id();
         let Some((ords, _)) = values.per_segment.get(&id) else {
-            return Err(tantivy::TantivyError::InternalError(format!("no facet values read for segment {id:?}")));
+            return Err(tantivy::TantivyError::InternalError(format!(
+                "no facet values read for segment {id:?}"
+            )));
         };
         let counts = ords.terms.iter().map(|&terms| vec![0; terms]).collect();
         Ok(SegmentFacets { ords: Some((ords.clone(), values.clone(), id)), counts })
@@ -673,7 +692,8 @@ impl SegmentCollector for SegmentFacets {
         let Some((ords, ..)) = &self.ords else { return };
         let doc = doc as usize;
         let width = ords.singles.len();
-        for (&facet, &ord) in ords.singles.iter().zip(&ords.single[doc * width..(doc + 1) * width]) {
+        for (&facet, &ord) in ords.singles.iter().zip(&ords.single[doc * width..(doc + 1) * width])
+        {
             if ord != u32::MAX {
                 self.counts[facet][ord as usize] += 1;
             }
@@ -711,9 +731,10 @@ impl JobIndex {
             None => builder.create_in_ram()?,
             Some(dir) => {
                 remove_older_versions(dir);
-                std::fs::create_dir_all(dir).map_err(|e| IndexError::Directory(format!("{}: {e}", dir.display())))?;
-                let directory =
-                    MmapDirectory::open(dir).map_err(|e| IndexError::Directory(format!("{}: {e}", dir.display())))?;
+                std::fs::create_dir_all(dir)
+                    .map_err(|e| IndexError::Directory(format!("{}: {e}", dir.display())))?;
+                let directory = MmapDirectory::open(dir)
+                    .map_err(|e| IndexError::Directory(format!("{}: {e}", dir.display())))?;
                 builder.open_or_create(directory)?
             }
         };
@@ -869,10 +890,14 @@ impl JobIndex {
         let searcher = self.reader.searcher();
         let mut versions = HashMap::with_capacity(ids.len());
         for id in ids {
-            let query = TermQuery::new(Term::from_field_text(self.fields.job_id, id), IndexRecordOption::Basic);
+            let query = TermQuery::new(
+                Term::from_field_text(self.fields.job_id, id),
+                IndexRecordOption::Basic,
+            );
             let hits = searcher.search(&query, &TopDocs::with_limit(1).order_by_score())?;
             if let Some((_, address)) = hits.first() {
-                let column = searcher.segment_reader(address.segment_ord).fast_fields().i64("updated_at")?;
+                let column =
+                    searcher.segment_reader(address.segment_ord).fast_fields().i64("updated_at")?;
                 versions.insert(id.clone(), column.first(address.doc_id).unwrap_or(0));
             }
         }
@@ -881,7 +906,12 @@ impl JobIndex {
 
     /// Replaces the documents of `removals` and `upserts` (a job that is no longer public is
     /// only removed), commits with `watermark`, and makes the change visible to searches.
-    pub fn write(&self, upserts: &[IndexDoc], removals: &[String], watermark: Watermark) -> Result<(), IndexError> {
+    pub fn write(
+        &self,
+        upserts: &[IndexDoc],
+        removals: &[String],
+        watermark: Watermark,
+    ) -> Result<(), IndexError> {
         self.change(upserts, removals, watermark, true)
     }
 
@@ -889,12 +919,26 @@ impl JobIndex {
     /// commit (any write's), which records the newest watermark staged. A bulk import stages
     /// most of its batches; a failed write or a crash drops what is staged, and the watermark
     /// never covered it, so the catch-up finds those jobs again.
-    pub fn stage(&self, upserts: &[IndexDoc], removals: &[String], watermark: Watermark) -> Result<(), IndexError> {
+    pub fn stage(
+        &self,
+        upserts: &[IndexDoc],
+        removals: &[String],
+        watermark: Watermark,
+    ) -> Result<(), IndexError> {
         self.change(upserts, removals, watermark, false)
     }
 
-    fn change(&self, upserts: &[IndexDoc], removals: &[String], watermark: Watermark, commit: bool) -> Result<(), IndexError> {
-        let mut writer = self.writer.lock().map_err(|_| IndexError::Other("the index writer lock is poisoned".into()))?;
+    fn change(
+        &self,
+        upserts: &[IndexDoc],
+        removals: &[String],
+        watermark: Watermark,
+        commit: bool,
+    ) -> Result<(), IndexError> {
+        let mut writer = self
+            .writer
+            .lock()
+            .map_err(|_| IndexError::Other("the index writer lock is poisoned".into()))?;
         let result: Result<(), IndexError> = (|| {
             for id in removals.iter().chain(upserts.iter().map(|d| &d.id)) {
                 writer.delete_term(Term::from_field_text(self.fields.job_id, id));
@@ -902,7 +946,10 @@ impl JobIndex {
             for doc in upserts {
                 writer.add_document(self.document(doc))?;
             }
-            let staged = self.staged.fetch_max(watermark.updated_at_micros, Ordering::Relaxed).max(watermark.updated_at_micros);
+            let staged = self
+                .staged
+                .fetch_max(watermark.updated_at_micros, Ordering::Relaxed)
+                .max(watermark.updated_at_micros);
             if !commit {
                 return Ok(());
             }
@@ -923,8 +970,15 @@ impl JobIndex {
     }
 
     /// Replaces everything with `docs` in one commit (a rebuild).
-    pub fn replace_all(&self, docs: impl IntoIterator<Item = IndexDoc>, watermark: Watermark) -> Result<u64, IndexError> {
-        let mut writer = self.writer.lock().map_err(|_| IndexError::Other("the index writer lock is poisoned".into()))?;
+    pub fn replace_all(
+        &self,
+        docs: impl IntoIterator<Item = IndexDoc>,
+        watermark: Watermark,
+    ) -> Result<u64, IndexError> {
+        let mut writer = self
+            .writer
+            .lock()
+            .map_err(|_| IndexError::Other("the index writer lock is poisoned".into()))?;
         let result: Result<u64, IndexError> = (|| {
             writer.delete_all_documents()?;
             let mut n = 0;
@@ -947,14 +1001,20 @@ impl JobIndex {
     /// Matches the words of `text` over `fields`. With `all_words`, every word is required;
     /// otherwise up to three words are all required and a longer query (a whole job title,
     /// say) needs at least half of its words, the others adding to the score.
-    fn text_query(&self, fields: &[(Field, f32)], text: &str, all_words: bool) -> Option<Box<dyn Query>> {
+    fn text_query(
+        &self,
+        fields: &[(Field, f32)],
+        text: &str,
+        all_words: bool,
+    ) -> Option<Box<dyn Query>> {
         let mut analyzer = self.analyzer.clone();
         let mut terms = analyze(&mut analyzer, text);
         terms.dedup();
         if terms.is_empty() {
             return None;
         }
-        let required = if all_words || terms.len() <= 3 { terms.len() } else { terms.len().div_ceil(2) };
+        let required =
+            if all_words || terms.len() <= 3 { terms.len() } else { terms.len().div_ceil(2) };
         let occur = if required == terms.len() { Occur::Must } else { Occur::Should };
         let clauses: Vec<(Occur, Box<dyn Query>)> = terms
             .iter()
@@ -962,12 +1022,18 @@ impl JobIndex {
                 let per_field: Vec<Box<dyn Query>> = fields
                     .iter()
                     .map(|&(field, boost)| {
-                        let query: Box<dyn Query> =
-                            Box::new(TermQuery::new(Term::from_field_text(field, term), IndexRecordOption::WithFreqs));
+                        let query: Box<dyn Query> = Box::new(TermQuery::new(
+                            Term::from_field_text(field, term),
+                            IndexRecordOption::WithFreqs,
+                        ));
                         Box::new(BoostQuery::new(query, boost)) as Box<dyn Query>
                     })
                     .collect();
-                (occur, Box::new(DisjunctionMaxQuery::with_tie_breaker(per_field, 0.3)) as Box<dyn Query>)
+                (
+                    occur,
+                    Box::new(DisjunctionMaxQuery::with_tie_breaker(per_field, 0.3))
+                        as Box<dyn Query>,
+                )
             })
             .collect();
         if occur == Occur::Must {
@@ -987,7 +1053,9 @@ impl JobIndex {
         let any_of = |field: Field, values: &[String]| -> Box<dyn Query> {
             match values {
                 [one] => keyword(field, one),
-                many => Box::new(BooleanQuery::new(many.iter().map(|v| (Occur::Should, keyword(field, v))).collect())),
+                many => Box::new(BooleanQuery::new(
+                    many.iter().map(|v| (Occur::Should, keyword(field, v))).collect(),
+                )),
             }
         };
         let mut filters: Vec<(Occur, Box<dyn Query>)> = Vec::new();
@@ -1012,7 +1080,10 @@ impl JobIndex {
         if let Some(min) = q.salary_min_yearly {
             filters.push((
                 Occur::Must,
-                Box::new(RangeQuery::new(Bound::Included(Term::from_field_f64(f.salary_yearly, min)), Bound::Unbounded)),
+                Box::new(RangeQuery::new(
+                    Bound::Included(Term::from_field_f64(f.salary_yearly, min)),
+                    Bound::Unbounded,
+                )),
             ));
             if let Some(currency) = &q.salary_currency {
                 filters.push((Occur::Must, keyword(f.salary_currency, currency)));
@@ -1021,14 +1092,22 @@ impl JobIndex {
         if let Some(since) = q.posted_since {
             filters.push((
                 Occur::Must,
-                Box::new(RangeQuery::new(Bound::Included(Term::from_field_i64(f.posted_at, since)), Bound::Unbounded)),
+                Box::new(RangeQuery::new(
+                    Bound::Included(Term::from_field_i64(f.posted_at, since)),
+                    Bound::Unbounded,
+                )),
             ));
         }
         filters.push((
             Occur::Must,
-            Box::new(RangeQuery::new(Bound::Excluded(Term::from_field_i64(f.expires_at, q.now)), Bound::Unbounded)),
+            Box::new(RangeQuery::new(
+                Bound::Excluded(Term::from_field_i64(f.expires_at, q.now)),
+                Bound::Unbounded,
+            )),
         ));
-        if let Some(location) = q.location.as_deref().and_then(|l| self.text_query(&[(f.location_text, 1.0)], l, true)) {
+        if let Some(location) =
+            q.location.as_deref().and_then(|l| self.text_query(&[(f.location_text, 1.0)], l, true))
+        {
             filters.push((Occur::Must, location));
         }
         let text = q.text.as_deref().and_then(|t| {
@@ -1047,19 +1126,28 @@ impl JobIndex {
         let text = match (text, q.or_ids.is_empty()) {
             (Some(text), false) => Some(Box::new(BooleanQuery::new(vec![
                 (Occur::Should, text),
-                (Occur::Should, Box::new(ConstScoreQuery::new(any_of(f.job_id, &q.or_ids), 0.0)) as Box<dyn Query>),
+                (
+                    Occur::Should,
+                    Box::new(ConstScoreQuery::new(any_of(f.job_id, &q.or_ids), 0.0))
+                        as Box<dyn Query>,
+                ),
             ])) as Box<dyn Query>),
             (text, _) => text,
         };
-        let mut top: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, text.unwrap_or_else(|| Box::new(AllQuery)))];
-        top.push((Occur::Must, Box::new(ConstScoreQuery::new(Box::new(BooleanQuery::new(filters)), 0.0))));
+        let mut top: Vec<(Occur, Box<dyn Query>)> =
+            vec![(Occur::Must, text.unwrap_or_else(|| Box::new(AllQuery)))];
+        top.push((
+            Occur::Must,
+            Box::new(ConstScoreQuery::new(Box::new(BooleanQuery::new(filters)), 0.0)),
+        ));
         Box::new(BooleanQuery::new(top))
     }
 
     /// The facet values of the searcher's segments: those of the last faceted search if its
     /// segments were the same, else read again (reusing what was read of segments that stayed).
     fn facet_values(&self, searcher: &tantivy::Searcher) -> Result<Arc<FacetValues>, IndexError> {
-        let segments: Vec<SegmentId> = searcher.segment_readers().iter().map(|s| s.segment_id()).collect();
+        let segments: Vec<SegmentId> =
+            searcher.segment_readers().iter().map(|s| s.segment_id()).collect();
         let mut current = self.facet_values.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(values) = current.as_ref().filter(|v| v.segments == segments) {
             return Ok(values.clone());
@@ -1074,9 +1162,13 @@ impl JobIndex {
         let searcher = self.reader.searcher();
         let query = self.query(q);
         let limit = q.limit.max(1);
-        let facet_counter = FacetCounter { values: if q.facets { Some(self.facet_values(&searcher)?) } else { None } };
+        let facet_counter = FacetCounter {
+            values: if q.facets { Some(self.facet_values(&searcher)?) } else { None },
+        };
         let facet_values = facet_counter.values.clone();
-        let sort = if q.text.as_deref().is_none_or(|t| t.trim().is_empty()) && q.sort == SortBy::Relevance {
+        let sort = if q.text.as_deref().is_none_or(|t| t.trim().is_empty())
+            && q.sort == SortBy::Relevance
+        {
             SortBy::Newest
         } else {
             q.sort
@@ -1084,17 +1176,20 @@ impl JobIndex {
         let top = TopDocs::with_limit(limit).and_offset(q.offset);
         let (addresses, total, counts): (Vec<DocAddress>, usize, FacetCounts) = match sort {
             SortBy::Relevance => {
-                let (hits, total, counts) = searcher.search(&query, &(top.order_by_score(), Count, facet_counter))?;
+                let (hits, total, counts) =
+                    searcher.search(&query, &(top.order_by_score(), Count, facet_counter))?;
                 (hits.into_iter().map(|(_, a)| a).collect(), total, counts)
             }
             SortBy::Newest => {
                 let collector = top.order_by_fast_field::<i64>("posted_at", Order::Desc);
-                let (hits, total, counts) = searcher.search(&query, &(collector, Count, facet_counter))?;
+                let (hits, total, counts) =
+                    searcher.search(&query, &(collector, Count, facet_counter))?;
                 (hits.into_iter().map(|(_, a)| a).collect(), total, counts)
             }
             SortBy::Salary => {
                 let collector = top.order_by_fast_field::<f64>("salary_yearly", Order::Desc);
-                let (hits, total, counts) = searcher.search(&query, &(collector, Count, facet_counter))?;
+                let (hits, total, counts) =
+                    searcher.search(&query, &(collector, Count, facet_counter))?;
                 (hits.into_iter().map(|(_, a)| a).collect(), total, counts)
             }
         };
@@ -1113,13 +1208,22 @@ impl JobIndex {
         }
         let mut facets = BTreeMap::new();
         if let Some(facet_values) = facet_values {
-            for (((name, _, size), counts), values) in FACETS.iter().zip(counts).zip(&facet_values.values) {
-                let mut found: Vec<(u64, usize)> =
-                    counts.into_iter().enumerate().filter(|(_, n)| *n > 0).map(|(at, n)| (n, at)).collect();
+            for (((name, _, size), counts), values) in
+                FACETS.iter().zip(counts).zip(&facet_values.values)
+            {
+                let mut found: Vec<(u64, usize)> = counts
+                    .into_iter()
+                    .enumerate()
+                    .filter(|(_, n)| *n > 0)
+                    .map(|(at, n)| (n, at))
+                    .collect();
                 // Most frequent first; values are sorted, so a tie goes to the first in order.
                 found.sort_unstable_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
                 found.truncate(*size);
-                facets.insert((*name).to_owned(), found.into_iter().map(|(n, at)| (values[at].clone(), n)).collect());
+                facets.insert(
+                    (*name).to_owned(),
+                    found.into_iter().map(|(n, at)| (values[at].clone(), n)).collect(),
+                );
             }
         }
         Ok(IndexHits { ids, total: total as u64, facets })
@@ -1206,7 +1310,10 @@ mod tests {
         assert_eq!(analyze(&mut a, "C#, F# and .NET"), vec!["csharp", "fsharp", "and", "dotnet"]);
         assert_eq!(analyze(&mut a, "Vue.js/React.JS"), vec!["vue", "react"]);
         assert_eq!(analyze(&mut a, "abc++ x.json .network"), vec!["abc", "x", "json", "network"]);
-        assert_eq!(analyze(&mut a, "Zürich São-Paulo 東京"), vec!["zürich", "são", "paulo", "東京"]);
+        assert_eq!(
+            analyze(&mut a, "Zürich São-Paulo 東京"),
+            vec!["zürich", "são", "paulo", "東京"]
+        );
     }
 
     #[test]
@@ -1214,7 +1321,9 @@ mod tests {
         let index = JobIndex::open(None).unwrap();
         let mut in_description = doc("b", "Backend Engineer", &[]);
         in_description.description = "We use Rust daily.".into();
-        index.write(&[doc("a", "Rust Developer", &[]), in_description], &[], Watermark::default()).unwrap();
+        index
+            .write(&[doc("a", "Rust Developer", &[]), in_description], &[], Watermark::default())
+            .unwrap();
         let hits = index.search(&query("rust")).unwrap();
         assert_eq!(hits.ids, vec!["a", "b"]);
         assert_eq!(hits.total, 2);
@@ -1230,31 +1339,58 @@ mod tests {
             ..doc(id, "Platform Engineer", skills)
         };
         // Three commits, three segments; b is removed and a replaced in later ones.
-        let first = [job("a", "remote", &["rust", "go"], Some("Lisbon, PT")), job("b", "hybrid", &["rust"], None)];
+        let first = [
+            job("a", "remote", &["rust", "go"], Some("Lisbon, PT")),
+            job("b", "hybrid", &["rust"], None),
+        ];
         index.write(&first, &[], Watermark::default()).unwrap();
-        index.write(&[job("c", "remote", &["python"], Some("Porto, PT"))], &["b".into()], Watermark::default()).unwrap();
-        let third = [job("d", "onsite", &["go", "rust"], Some("Lisbon, PT")), job("a", "onsite", &["rust", "go"], Some("Lisbon, PT"))];
+        index
+            .write(
+                &[job("c", "remote", &["python"], Some("Porto, PT"))],
+                &["b".into()],
+                Watermark::default(),
+            )
+            .unwrap();
+        let third = [
+            job("d", "onsite", &["go", "rust"], Some("Lisbon, PT")),
+            job("a", "onsite", &["rust", "go"], Some("Lisbon, PT")),
+        ];
         index.write(&third, &[], Watermark::default()).unwrap();
-        assert!(index.reader.searcher().segment_readers().len() >= 2, "the documents are spread over segments");
+        assert!(
+            index.reader.searcher().segment_readers().len() >= 2,
+            "the documents are spread over segments"
+        );
 
         let hits = index.search(&query("engineer")).unwrap();
         assert_eq!(hits.total, 3);
         let counts = |name: &str| -> Vec<(String, u64)> { hits.facets[name].clone() };
-        let pairs = |list: &[(&str, u64)]| -> Vec<(String, u64)> { list.iter().map(|(v, n)| (v.to_string(), *n)).collect() };
+        let pairs = |list: &[(&str, u64)]| -> Vec<(String, u64)> {
+            list.iter().map(|(v, n)| (v.to_string(), *n)).collect()
+        };
         assert_eq!(counts("workplace"), pairs(&[("onsite", 2), ("remote", 1)]));
         assert_eq!(counts("skills"), pairs(&[("go", 2), ("rust", 2), ("python", 1)]));
         assert_eq!(counts("locations"), pairs(&[("Lisbon, PT", 2), ("Porto, PT", 1)]));
         assert_eq!(counts("seniority"), pairs(&[]));
 
         // Over the filtered result only.
-        let remote = index.search(&IndexQuery { workplaces: vec!["remote".into()], ..query("engineer") }).unwrap();
+        let remote = index
+            .search(&IndexQuery { workplaces: vec!["remote".into()], ..query("engineer") })
+            .unwrap();
         assert_eq!(remote.facets["skills"], pairs(&[("python", 1)]));
         assert_eq!(remote.facets["locations"], pairs(&[("Porto, PT", 1)]));
         // The facet values of segments merged or added since are read again.
-        index.write(&[job("e", "hybrid", &["zig"], Some("Faro, PT"))], &[], Watermark::default()).unwrap();
+        index
+            .write(&[job("e", "hybrid", &["zig"], Some("Faro, PT"))], &[], Watermark::default())
+            .unwrap();
         let after = index.search(&query("engineer")).unwrap();
-        assert_eq!(after.facets["skills"], pairs(&[("go", 2), ("rust", 2), ("python", 1), ("zig", 1)]));
-        assert_eq!(after.facets["workplace"], pairs(&[("onsite", 2), ("hybrid", 1), ("remote", 1)]));
+        assert_eq!(
+            after.facets["skills"],
+            pairs(&[("go", 2), ("rust", 2), ("python", 1), ("zig", 1)])
+        );
+        assert_eq!(
+            after.facets["workplace"],
+            pairs(&[("onsite", 2), ("hybrid", 1), ("remote", 1)])
+        );
     }
 
     #[test]
@@ -1269,7 +1405,10 @@ mod tests {
         assert!(index.remembered(&later).is_some());
         let too_late = IndexQuery { now: q.now + ANSWER_MAX_AGE_SECS + 1, ..q.clone() };
         assert!(index.remembered(&too_late).is_none(), "the clock expires jobs without a commit");
-        assert!(index.remembered(&IndexQuery { offset: 1, ..q.clone() }).is_none(), "another page is another question");
+        assert!(
+            index.remembered(&IndexQuery { offset: 1, ..q.clone() }).is_none(),
+            "another page is another question"
+        );
 
         index.write(&[doc("b", "Rust Engineer", &[])], &[], Watermark::default()).unwrap();
         assert!(index.remembered(&q).is_none(), "a commit forgets every answer");
@@ -1279,10 +1418,14 @@ mod tests {
     #[test]
     fn staged_changes_show_at_the_next_commit_with_their_watermark() {
         let index = JobIndex::open(None).unwrap();
-        index.stage(&[doc("a", "Rust Developer", &[])], &[], Watermark { updated_at_micros: 20 }).unwrap();
+        index
+            .stage(&[doc("a", "Rust Developer", &[])], &[], Watermark { updated_at_micros: 20 })
+            .unwrap();
         assert_eq!(index.search(&query("rust")).unwrap().total, 0, "not committed yet");
         assert_eq!(index.watermark().updated_at_micros, 0);
-        index.write(&[doc("b", "Rust Engineer", &[])], &[], Watermark { updated_at_micros: 10 }).unwrap();
+        index
+            .write(&[doc("b", "Rust Engineer", &[])], &[], Watermark { updated_at_micros: 10 })
+            .unwrap();
         assert_eq!(index.search(&query("rust")).unwrap().total, 2);
         assert_eq!(index.watermark().updated_at_micros, 20, "the newest staged");
         index.write(&[], &[], Watermark { updated_at_micros: 5 }).unwrap();
@@ -1315,8 +1458,12 @@ mod tests {
     #[test]
     fn an_upsert_replaces_and_a_removal_removes() {
         let index = JobIndex::open(None).unwrap();
-        index.write(&[doc("a", "Rust Developer", &[])], &[], Watermark { updated_at_micros: 5 }).unwrap();
-        index.write(&[doc("a", "Go Developer", &[])], &[], Watermark { updated_at_micros: 3 }).unwrap();
+        index
+            .write(&[doc("a", "Rust Developer", &[])], &[], Watermark { updated_at_micros: 5 })
+            .unwrap();
+        index
+            .write(&[doc("a", "Go Developer", &[])], &[], Watermark { updated_at_micros: 3 })
+            .unwrap();
         assert_eq!(index.len(), 1);
         assert!(index.search(&query("rust")).unwrap().ids.is_empty());
         assert_eq!(index.search(&query("go")).unwrap().ids, vec!["a"]);

@@ -6,7 +6,8 @@ use surrealdb::types::{RecordId, SurrealValue};
 use super::{Count, RepoError, key_string, record_exists, unexpected};
 use crate::db::Executor;
 use crate::models::job::{
-    EmploymentType, Job, JobFields, JobStatus, Location, Review, Salary, SalaryPeriod, Seniority, Workplace,
+    EmploymentType, Job, JobFields, JobStatus, Location, Review, Salary, SalaryPeriod, Seniority,
+    Workplace,
 };
 
 /// One of a job's places as stored (migration 0010).
@@ -25,7 +26,11 @@ impl From<LocationRow> for Location {
 
 impl From<&Location> for LocationRow {
     fn from(l: &Location) -> Self {
-        LocationRow { city: l.city.clone(), region: l.region.clone(), country_code: l.country_code.clone() }
+        LocationRow {
+            city: l.city.clone(),
+            region: l.region.clone(),
+            country_code: l.country_code.clone(),
+        }
     }
 }
 
@@ -66,7 +71,11 @@ struct JobRow {
     updated_at: DateTime<Utc>,
 }
 
-fn parse<T>(value: Option<String>, parse: fn(&str) -> Option<T>, what: &str) -> Result<Option<T>, RepoError> {
+fn parse<T>(
+    value: Option<String>,
+    parse: fn(&str) -> Option<T>,
+    what: &str,
+) -> Result<Option<T>, RepoError> {
     value.map(|v| parse(&v).ok_or_else(|| unexpected(format!("unknown {what} {v:?}")))).transpose()
 }
 
@@ -90,10 +99,19 @@ impl TryFrom<JobRow> for Job {
             fields: JobFields {
                 title: r.title,
                 description: r.description.unwrap_or_default(),
-                locations: r.locations.unwrap_or_default().into_iter().map(Location::from).collect(),
+                locations: r
+                    .locations
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(Location::from)
+                    .collect(),
                 workplace: parse(r.workplace, Workplace::parse, "workplace")?,
                 remote_regions: r.remote_regions.unwrap_or_default(),
-                employment_type: parse(r.employment_type, EmploymentType::parse, "employment type")?,
+                employment_type: parse(
+                    r.employment_type,
+                    EmploymentType::parse,
+                    "employment type",
+                )?,
                 seniority: parse(r.seniority, Seniority::parse, "seniority")?,
                 salary,
                 skills: r.skills.unwrap_or_default(),
@@ -102,8 +120,10 @@ impl TryFrom<JobRow> for Job {
                 apply_url: r.apply_url,
                 expires_at: r.expires_at,
             },
-            status: JobStatus::parse(&r.status).ok_or_else(|| unexpected(format!("unknown status {:?}", r.status)))?,
-            review: Review::parse(&r.review).ok_or_else(|| unexpected(format!("unknown review {:?}", r.review)))?,
+            status: JobStatus::parse(&r.status)
+                .ok_or_else(|| unexpected(format!("unknown status {:?}", r.status)))?,
+            review: Review::parse(&r.review)
+                .ok_or_else(|| unexpected(format!("unknown review {:?}", r.review)))?,
             posted_at: r.posted_at,
             closed_at: r.closed_at,
             source: r.source,
@@ -275,7 +295,10 @@ impl JobWrite {
 /// cheapest write SurrealDB has: no per-row duplicate handling, no rows sent back); the jobs
 /// are returned as written, with `now` as their creation and update time. `None` when one of
 /// them exists already: the statement wrote nothing, and the transaction cannot be committed.
-pub async fn insert_new(ex: &impl Executor, jobs: &[NewJob]) -> Result<Option<Vec<Job>>, RepoError> {
+pub async fn insert_new(
+    ex: &impl Executor,
+    jobs: &[NewJob],
+) -> Result<Option<Vec<Job>>, RepoError> {
     if jobs.is_empty() {
         return Ok(Some(Vec::new()));
     }
@@ -286,24 +309,25 @@ pub async fn insert_new(ex: &impl Executor, jobs: &[NewJob]) -> Result<Option<Ve
         Err(err) if record_exists(&err) => return Ok(None),
         Err(err) => return Err(err.into()),
     }
-    Ok(Some(jobs
-        .iter()
-        .map(|job| Job {
-            id: job.id.clone(),
-            company_id: job.company_id.clone(),
-            fields: job.fields.clone(),
-            status: job.status,
-            review: job.review,
-            posted_at: job.posted_at,
-            closed_at: (job.status == JobStatus::Closed).then_some(now),
-            source: job.source.clone(),
-            external_id: job.external_id.clone(),
-            content_hash: job.content_hash.clone(),
-            view_count: 0,
-            created_at: now,
-            updated_at: now,
-        })
-        .collect()))
+    Ok(Some(
+        jobs.iter()
+            .map(|job| Job {
+                id: job.id.clone(),
+                company_id: job.company_id.clone(),
+                fields: job.fields.clone(),
+                status: job.status,
+                review: job.review,
+                posted_at: job.posted_at,
+                closed_at: (job.status == JobStatus::Closed).then_some(now),
+                source: job.source.clone(),
+                external_id: job.external_id.clone(),
+                content_hash: job.content_hash.clone(),
+                view_count: 0,
+                created_at: now,
+                updated_at: now,
+            })
+            .collect(),
+    ))
 }
 
 /// Stores imported jobs in one statement: new ones are created, existing ones (same id) get
@@ -333,7 +357,8 @@ pub async fn upsert_many(ex: &impl Executor, jobs: &[NewJob]) -> Result<Vec<Job>
 }
 
 pub async fn find(ex: &impl Executor, id: &str) -> Result<Option<Job>, RepoError> {
-    let mut response = ex.query("SELECT * FROM ONLY type::record('job', $id)").bind(("id", id.to_owned())).await?;
+    let mut response =
+        ex.query("SELECT * FROM ONLY type::record('job', $id)").bind(("id", id.to_owned())).await?;
     let row: Option<JobRow> = response.take(0)?;
     row.map(Job::try_from).transpose()
 }
@@ -369,8 +394,11 @@ pub async fn public_versions(
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let mut response =
-        ex.query(PUBLIC_VERSIONS).bind(("known", record_ids("job", ids))).bind(("now", now)).await?;
+    let mut response = ex
+        .query(PUBLIC_VERSIONS)
+        .bind(("known", record_ids("job", ids)))
+        .bind(("now", now))
+        .await?;
     Ok(versions_of(response.take(0)?))
 }
 
@@ -421,7 +449,10 @@ pub async fn page_reads(
 }
 
 /// The (id, content hash) of the jobs among `ids` that exist.
-pub async fn hashes(ex: &impl Executor, ids: &[String]) -> Result<Vec<(String, String)>, RepoError> {
+pub async fn hashes(
+    ex: &impl Executor,
+    ids: &[String],
+) -> Result<Vec<(String, String)>, RepoError> {
     #[derive(SurrealValue)]
     struct HashRow {
         id: RecordId,
@@ -515,7 +546,8 @@ pub async fn list_for_company(
     limit: u32,
     offset: u32,
 ) -> Result<(Vec<Job>, u64), RepoError> {
-    let condition = "company = type::record('company', $company) AND ($status = NONE OR status = $status)";
+    let condition =
+        "company = type::record('company', $company) AND ($status = NONE OR status = $status)";
     let sql = format!(
         "SELECT * FROM job WHERE {condition} ORDER BY created_at DESC, id DESC LIMIT $limit START $offset; \
          SELECT count() AS count FROM job WHERE {condition} GROUP ALL;"
@@ -533,7 +565,11 @@ pub async fn list_for_company(
 }
 
 /// Jobs waiting for an admin, oldest first.
-pub async fn pending_review(ex: &impl Executor, limit: u32, offset: u32) -> Result<(Vec<Job>, u64), RepoError> {
+pub async fn pending_review(
+    ex: &impl Executor,
+    limit: u32,
+    offset: u32,
+) -> Result<(Vec<Job>, u64), RepoError> {
     let mut response = ex
         .query(
             "SELECT * FROM job WHERE review = 'pending' AND status = 'published' ORDER BY updated_at LIMIT $limit START $offset; \
@@ -548,7 +584,10 @@ pub async fn pending_review(ex: &impl Executor, limit: u32, offset: u32) -> Resu
 }
 
 /// Closes published jobs whose expiry passed; returns the ids it closed.
-pub async fn close_expired(ex: &impl Executor, now: DateTime<Utc>) -> Result<Vec<String>, RepoError> {
+pub async fn close_expired(
+    ex: &impl Executor,
+    now: DateTime<Utc>,
+) -> Result<Vec<String>, RepoError> {
     let mut response = ex
         .query(
             "UPDATE job SET status = 'closed', closed_at = $now, updated_at = time::now() \
@@ -588,7 +627,11 @@ pub async fn index_state(ex: &impl Executor) -> Result<(u64, i64), RepoError> {
 }
 
 /// A page of published, approved jobs in id order, after `after` (a rebuild walks them all).
-pub async fn public_page(ex: &impl Executor, after: Option<&str>, limit: u32) -> Result<Vec<Job>, RepoError> {
+pub async fn public_page(
+    ex: &impl Executor,
+    after: Option<&str>,
+    limit: u32,
+) -> Result<Vec<Job>, RepoError> {
     let mut response = ex
         .query(
             "SELECT * FROM job WHERE status = 'published' AND review = 'approved' \
@@ -621,7 +664,8 @@ pub async fn updated_after(
     after_id: Option<&str>,
     limit: u32,
 ) -> Result<Vec<Job>, RepoError> {
-    const LATER: &str = "SELECT * FROM job WHERE updated_at > $since ORDER BY updated_at, id LIMIT $limit";
+    const LATER: &str =
+        "SELECT * FROM job WHERE updated_at > $since ORDER BY updated_at, id LIMIT $limit";
     const SAME_INSTANT_THEN_LATER: &str = "SELECT * FROM job WHERE updated_at = $since \
         AND id > type::record('job', $after) ORDER BY id LIMIT $limit; \
         SELECT * FROM job WHERE updated_at > $since ORDER BY updated_at, id LIMIT $limit";
@@ -638,7 +682,12 @@ pub async fn updated_after(
             rows.truncate(limit as usize);
             rows
         }
-        None => ex.query(LATER).bind(("since", since)).bind(("limit", i64::from(limit))).await?.take(0)?,
+        None => ex
+            .query(LATER)
+            .bind(("since", since))
+            .bind(("limit", i64::from(limit)))
+            .await?
+            .take(0)?,
     };
     rows_of(rows)
 }
@@ -664,7 +713,10 @@ pub async fn public_page_of_company(
 }
 
 /// Company names by id, for the index.
-pub async fn company_names(ex: &impl Executor, company_ids: &[String]) -> Result<Vec<(String, String)>, RepoError> {
+pub async fn company_names(
+    ex: &impl Executor,
+    company_ids: &[String],
+) -> Result<Vec<(String, String)>, RepoError> {
     #[derive(SurrealValue)]
     struct NameRow {
         id: RecordId,
@@ -673,8 +725,10 @@ pub async fn company_names(ex: &impl Executor, company_ids: &[String]) -> Result
     if company_ids.is_empty() {
         return Ok(Vec::new());
     }
-    let mut response =
-        ex.query("SELECT id, name FROM $ids").bind(("ids", record_ids("company", company_ids))).await?;
+    let mut response = ex
+        .query("SELECT id, name FROM $ids")
+        .bind(("ids", record_ids("company", company_ids)))
+        .await?;
     let rows: Vec<NameRow> = response.take(0)?;
     Ok(rows.into_iter().map(|r| (key_string(&r.id), r.name)).collect())
 }

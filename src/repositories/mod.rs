@@ -5,8 +5,8 @@
 pub mod applications;
 pub mod audit;
 pub mod companies;
-pub mod embeddings;
 pub mod emails;
+pub mod embeddings;
 pub mod job_index;
 pub mod jobs;
 pub mod resumes;
@@ -55,7 +55,10 @@ fn unique_index_violated(err: &surrealdb::Error) -> Option<String> {
 
 /// Whether a write failed because a record it creates exists already.
 pub(crate) fn record_exists(err: &surrealdb::Error) -> bool {
-    matches!(err.already_exists_details(), Some(surrealdb::types::AlreadyExistsError::Record { .. }))
+    matches!(
+        err.already_exists_details(),
+        Some(surrealdb::types::AlreadyExistsError::Record { .. })
+    )
 }
 
 /// The key of a record id as the string the API shows (`user:abc` → `abc`).

@@ -31,7 +31,8 @@ impl TryFrom<ResumeRow> for Resume {
 
     fn try_from(r: ResumeRow) -> Result<Self, RepoError> {
         let parsed: Profile = match r.parsed {
-            Some(value) => serde_json::from_value(value).map_err(|e| unexpected(format!("a stored profile: {e}")))?,
+            Some(value) => serde_json::from_value(value)
+                .map_err(|e| unexpected(format!("a stored profile: {e}")))?,
             None => Profile::default(),
         };
         Ok(Resume {
@@ -81,7 +82,11 @@ pub struct ParseWrite {
 }
 
 /// Stores a resume and its file, in the caller's transaction.
-pub async fn insert(ex: &impl Executor, resume: &NewResume, content: bytes::Bytes) -> Result<(), RepoError> {
+pub async fn insert(
+    ex: &impl Executor,
+    resume: &NewResume,
+    content: bytes::Bytes,
+) -> Result<(), RepoError> {
     let size = i64::try_from(content.len()).unwrap_or(i64::MAX);
     ex.query(
         "CREATE type::record('resume', $id) SET owner = type::record('user', $owner), file_name = $file_name, \
@@ -110,8 +115,10 @@ pub async fn insert(ex: &impl Executor, resume: &NewResume, content: bytes::Byte
 }
 
 pub async fn find(ex: &impl Executor, id: &str) -> Result<Option<Resume>, RepoError> {
-    let mut response =
-        ex.query(format!("SELECT {FIELDS} FROM type::record('resume', $id)")).bind(("id", id.to_owned())).await?;
+    let mut response = ex
+        .query(format!("SELECT {FIELDS} FROM type::record('resume', $id)"))
+        .bind(("id", id.to_owned()))
+        .await?;
     let rows: Vec<ResumeRow> = response.take(0)?;
     rows.into_iter().next().map(Resume::try_from).transpose()
 }
@@ -158,8 +165,10 @@ pub async fn file(ex: &impl Executor, id: &str) -> Result<Option<bytes::Bytes>, 
     struct FileRow {
         content: bytes::Bytes,
     }
-    let mut response =
-        ex.query("SELECT content FROM type::record('resume_file', $id)").bind(("id", id.to_owned())).await?;
+    let mut response = ex
+        .query("SELECT content FROM type::record('resume_file', $id)")
+        .bind(("id", id.to_owned()))
+        .await?;
     let rows: Vec<FileRow> = response.take(0)?;
     Ok(rows.into_iter().next().map(|r| r.content))
 }
@@ -194,7 +203,12 @@ pub async fn hold(ex: &impl Executor, id: &str, owner_id: &str) -> Result<bool, 
 
 /// Replaces what a parse wrote, only onto the version read (`read_at`); the corrections
 /// stay. `false` when another change came first.
-pub async fn update_parse_if(ex: &impl Executor, id: &str, read_at: DateTime<Utc>, parse: &ParseWrite) -> Result<bool, RepoError> {
+pub async fn update_parse_if(
+    ex: &impl Executor,
+    id: &str,
+    read_at: DateTime<Utc>,
+    parse: &ParseWrite,
+) -> Result<bool, RepoError> {
     let response = ex.query(
         "UPDATE type::record('resume', $id) SET parse_status = $status, parse_message = $message, \
          parser_version = $version, text = $text, parsed = $parsed, skills = $skills, updated_at = time::now() \
@@ -257,7 +271,11 @@ pub async fn delete_for_user(ex: &impl Executor, user_id: &str) -> Result<(), Re
 /// The default resumes of the candidates a company may consider for a job: those who applied
 /// to it, and those who chose to be discoverable (enabled candidate accounts only). At most
 /// `limit`, applicants first.
-pub async fn pool_for_job(ex: &impl Executor, job_id: &str, limit: u32) -> Result<Vec<Resume>, RepoError> {
+pub async fn pool_for_job(
+    ex: &impl Executor,
+    job_id: &str,
+    limit: u32,
+) -> Result<Vec<Resume>, RepoError> {
     let mut response = ex
         .query(format!(
             "LET $applicants = (SELECT VALUE candidate FROM application WHERE job = type::record('job', $job)); \

@@ -32,7 +32,11 @@ pub async fn save_job(ex: &impl Executor, user_id: &str, job_id: &str) -> Result
     }
 }
 
-pub async fn unsave_job(ex: &impl Executor, user_id: &str, job_id: &str) -> Result<bool, RepoError> {
+pub async fn unsave_job(
+    ex: &impl Executor,
+    user_id: &str,
+    job_id: &str,
+) -> Result<bool, RepoError> {
     let response = ex
         .query("DELETE saved_job WHERE user = type::record('user', $user) AND job = type::record('job', $job) RETURN BEFORE")
         .bind(("user", user_id.to_owned()))
@@ -53,7 +57,10 @@ pub async fn saved_jobs(ex: &impl Executor, user_id: &str) -> Result<Vec<SavedJo
         .bind(("user", user_id.to_owned()))
         .await?;
     let rows: Vec<Row> = response.take(0)?;
-    Ok(rows.into_iter().map(|r| SavedJob { job_id: key_string(&r.job), created_at: r.created_at }).collect())
+    Ok(rows
+        .into_iter()
+        .map(|r| SavedJob { job_id: key_string(&r.job), created_at: r.created_at })
+        .collect())
 }
 
 #[derive(Debug, SurrealValue)]
@@ -75,7 +82,8 @@ impl TryFrom<SearchRow> for SavedSearch {
 
     fn try_from(r: SearchRow) -> Result<Self, RepoError> {
         let filters: SearchFilters = match r.filters {
-            Some(v) => serde_json::from_value(v).map_err(|e| unexpected(format!("stored search filters: {e}")))?,
+            Some(v) => serde_json::from_value(v)
+                .map_err(|e| unexpected(format!("stored search filters: {e}")))?,
             None => SearchFilters::default(),
         };
         Ok(SavedSearch {
@@ -94,8 +102,7 @@ impl TryFrom<SearchRow> for SavedSearch {
     }
 }
 
-const SEARCH_FIELDS: &str =
-    "id, user, name, filters, frequency, active, unsubscribe_token, last_notified_at, created_at, updated_at";
+const SEARCH_FIELDS: &str = "id, user, name, filters, frequency, active, unsubscribe_token, last_notified_at, created_at, updated_at";
 
 pub async fn insert_search(
     ex: &impl Executor,
@@ -176,11 +183,17 @@ pub async fn update_search(
 }
 
 pub async fn delete_search(ex: &impl Executor, id: &str) -> Result<(), RepoError> {
-    ex.query("DELETE type::record('saved_search', $id)").bind(("id", id.to_owned())).await?.check()?;
+    ex.query("DELETE type::record('saved_search', $id)")
+        .bind(("id", id.to_owned()))
+        .await?
+        .check()?;
     Ok(())
 }
 
-pub async fn find_by_token(ex: &impl Executor, token: &str) -> Result<Option<SavedSearch>, RepoError> {
+pub async fn find_by_token(
+    ex: &impl Executor,
+    token: &str,
+) -> Result<Option<SavedSearch>, RepoError> {
     let mut response = ex
         .query(format!("SELECT {SEARCH_FIELDS} FROM saved_search WHERE unsubscribe_token = $unsubscribe LIMIT 1"))
         .bind(("unsubscribe", token.to_owned()))
@@ -191,7 +204,10 @@ pub async fn find_by_token(ex: &impl Executor, token: &str) -> Result<Option<Sav
 
 /// Turns off the alerts of the search holding this token: its (name, was active), or `None`
 /// for an unknown token.
-pub async fn unsubscribe(ex: &impl Executor, token: &str) -> Result<Option<SavedSearch>, RepoError> {
+pub async fn unsubscribe(
+    ex: &impl Executor,
+    token: &str,
+) -> Result<Option<SavedSearch>, RepoError> {
     let mut response = ex
         .query(format!(
             "UPDATE saved_search SET active = false, updated_at = time::now() WHERE unsubscribe_token = $unsubscribe \

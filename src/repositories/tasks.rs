@@ -195,7 +195,11 @@ pub async fn hand_back(ex: &impl Executor, id: &str, worker: &str) -> Result<boo
 }
 
 /// Records what a task reported (it stays with the task for whoever polls it).
-pub async fn set_result(ex: &impl Executor, id: &str, result: serde_json::Value) -> Result<(), RepoError> {
+pub async fn set_result(
+    ex: &impl Executor,
+    id: &str,
+    result: serde_json::Value,
+) -> Result<(), RepoError> {
     ex.query("UPDATE type::record('task', $id) SET result = $result RETURN NONE")
         .bind(("id", id.to_owned()))
         .bind(("result", result))

@@ -43,7 +43,11 @@ pub struct ApplicationBody {
 }
 
 impl ApplicationBody {
-    pub fn new(a: &Application, job: Option<(&Job, &Company)>, candidate: Option<CandidateBody>) -> Self {
+    pub fn new(
+        a: &Application,
+        job: Option<(&Job, &Company)>,
+        candidate: Option<CandidateBody>,
+    ) -> Self {
         Self {
             id: a.id.clone(),
             job_id: a.job_id.clone(),
@@ -75,7 +79,12 @@ pub struct CandidateBody {
 
 impl CandidateBody {
     pub fn new(user: &User, profile: Option<Profile>) -> Self {
-        Self { id: user.id.clone(), full_name: user.full_name.clone(), email: user.email.clone(), profile }
+        Self {
+            id: user.id.clone(),
+            full_name: user.full_name.clone(),
+            email: user.email.clone(),
+            profile,
+        }
     }
 }
 
@@ -195,7 +204,12 @@ pub struct NoteBody {
 
 impl From<&Note> for NoteBody {
     fn from(n: &Note) -> Self {
-        Self { id: n.id.clone(), author_id: n.author_id.clone(), body: n.body.clone(), created_at: n.created_at }
+        Self {
+            id: n.id.clone(),
+            author_id: n.author_id.clone(),
+            body: n.body.clone(),
+            created_at: n.created_at,
+        }
     }
 }
 

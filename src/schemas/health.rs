@@ -70,7 +70,12 @@ impl From<&Readiness> for ReadinessBody {
         let models = r
             .models
             .iter()
-            .map(|m| (m.name.to_owned(), ModelBody { state: m.state.to_owned(), detail: m.detail.clone() }))
+            .map(|m| {
+                (
+                    m.name.to_owned(),
+                    ModelBody { state: m.state.to_owned(), detail: m.detail.clone() },
+                )
+            })
             .collect();
         Self { status: if r.ready() { "ready" } else { "unavailable" }.into(), checks, models }
     }

@@ -62,7 +62,9 @@ impl JobRequest {
             JobInput {
                 title: self.title,
                 description: self.description,
-                locations: self.locations.map(|list| list.into_iter().map(LocationInput::from).collect()),
+                locations: self
+                    .locations
+                    .map(|list| list.into_iter().map(LocationInput::from).collect()),
                 city: self.city,
                 region: self.region,
                 country_code: self.country_code,
@@ -111,7 +113,11 @@ pub struct LocationBody {
 
 impl From<&Location> for LocationBody {
     fn from(l: &Location) -> Self {
-        Self { city: l.city.clone(), region: l.region.clone(), country_code: l.country_code.clone() }
+        Self {
+            city: l.city.clone(),
+            region: l.region.clone(),
+            country_code: l.country_code.clone(),
+        }
     }
 }
 
@@ -131,7 +137,12 @@ pub struct SalaryBody {
 
 impl From<&Salary> for SalaryBody {
     fn from(s: &Salary) -> Self {
-        Self { min: s.min, max: s.max, currency: s.currency.clone(), period: s.period.map(|p| p.as_str().to_owned()) }
+        Self {
+            min: s.min,
+            max: s.max,
+            currency: s.currency.clone(),
+            period: s.period.map(|p| p.as_str().to_owned()),
+        }
     }
 }
 
@@ -265,7 +276,10 @@ pub struct SearchQuery {
 
 /// Splits a comma-separated parameter.
 pub fn list_param(value: &Option<String>) -> Vec<String> {
-    value.as_deref().map(|v| v.split(',').map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect()).unwrap_or_default()
+    value
+        .as_deref()
+        .map(|v| v.split(',').map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect())
+        .unwrap_or_default()
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -320,7 +334,10 @@ pub fn job_posting(job: &Job, company: &Company, public_url: &str) -> Value {
     posting.insert("@context".into(), json!("https://schema.org/"));
     posting.insert("@type".into(), json!("JobPosting"));
     posting.insert("title".into(), json!(f.title));
-    posting.insert("description".into(), json!(if f.description.is_empty() { f.title.clone() } else { f.description.clone() }));
+    posting.insert(
+        "description".into(),
+        json!(if f.description.is_empty() { f.title.clone() } else { f.description.clone() }),
+    );
     posting.insert(
         "identifier".into(),
         json!({ "@type": "PropertyValue", "name": company.name, "value": job.id }),
@@ -339,7 +356,12 @@ pub fn job_posting(job: &Job, company: &Company, public_url: &str) -> Value {
         organization["logo"] = json!(logo);
     }
     posting.insert("hiringOrganization".into(), organization);
-    let places: Vec<Value> = f.locations.iter().filter(|l| l.city.is_some() || l.country_code.is_some()).map(place).collect();
+    let places: Vec<Value> = f
+        .locations
+        .iter()
+        .filter(|l| l.city.is_some() || l.country_code.is_some())
+        .map(place)
+        .collect();
     match places.len() {
         0 => {}
         1 => {
@@ -351,7 +373,11 @@ pub fn job_posting(job: &Job, company: &Company, public_url: &str) -> Value {
     }
     if f.workplace == Some(Workplace::Remote) {
         posting.insert("jobLocationType".into(), json!("TELECOMMUTE"));
-        let regions: Vec<Value> = f.remote_regions.iter().map(|r| json!({ "@type": "AdministrativeArea", "name": r })).collect();
+        let regions: Vec<Value> = f
+            .remote_regions
+            .iter()
+            .map(|r| json!({ "@type": "AdministrativeArea", "name": r }))
+            .collect();
         let mut countries: Vec<Value> = Vec::new();
         for country in f.locations.iter().filter_map(|l| l.country_code.as_ref()) {
             let country = json!({ "@type": "Country", "name": country });
@@ -377,7 +403,9 @@ pub fn job_posting(job: &Job, company: &Company, public_url: &str) -> Value {
         };
         posting.insert("employmentType".into(), json!(value));
     }
-    if let Some(salary) = f.salary.as_ref().filter(|s| s.public && s.currency.is_some() && s.period.is_some()) {
+    if let Some(salary) =
+        f.salary.as_ref().filter(|s| s.public && s.currency.is_some() && s.period.is_some())
+    {
         let unit = match salary.period.unwrap_or(SalaryPeriod::Year) {
             SalaryPeriod::Hour => "HOUR",
             SalaryPeriod::Day => "DAY",

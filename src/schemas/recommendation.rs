@@ -43,7 +43,15 @@ impl From<&Explanation> for ExplanationBody {
             matched_skills: e.matched_skills.clone(),
             missing_skills: e.missing_skills.clone(),
             skills_summary: e.skills_summary.clone(),
-            reasons: e.reasons.iter().map(|r: &Reason| ReasonBody { factor: r.factor.into(), effect: r.effect, detail: r.detail.clone() }).collect(),
+            reasons: e
+                .reasons
+                .iter()
+                .map(|r: &Reason| ReasonBody {
+                    factor: r.factor.into(),
+                    effect: r.effect,
+                    detail: r.detail.clone(),
+                })
+                .collect(),
         }
     }
 }

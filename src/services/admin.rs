@@ -172,7 +172,11 @@ pub async fn discard_task(
     Ok(())
 }
 
-pub async fn get_task(ctx: &Context, principal: &Principal, id: &str) -> Result<TaskRecord, ServiceError> {
+pub async fn get_task(
+    ctx: &Context,
+    principal: &Principal,
+    id: &str,
+) -> Result<TaskRecord, ServiceError> {
     policy::require_admin(principal)?;
     repositories::tasks::find(&ctx.db, id).await?.ok_or(ServiceError::NotFound("task"))
 }
@@ -184,7 +188,9 @@ pub async fn enqueue_import(
     task: &crate::workers::tasks::import_jobs::ImportJobs,
 ) -> Result<String, ServiceError> {
     policy::require_admin(principal)?;
-    crate::workers::queue::enqueue(&ctx.db, task)
-        .await?
-        .ok_or_else(|| ServiceError::Internal(anyhow::anyhow!("an import task without a dedup key was deduplicated")))
+    crate::workers::queue::enqueue(&ctx.db, task).await?.ok_or_else(|| {
+        ServiceError::Internal(anyhow::anyhow!(
+            "an import task without a dedup key was deduplicated"
+        ))
+    })
 }

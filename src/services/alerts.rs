@@ -24,7 +24,6 @@ pub const MAX_JOBS_PER_DIGEST: usize = 20;
 /// Saved searches read per page of a run (a run walks all of them).
 const PAGE: u32 = 500;
 
-
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct DigestSummary {
     /// Searches looked at.
@@ -41,18 +40,25 @@ pub struct DigestSummary {
 
 /// Sends the digests of every due search of a frequency. A window ends `settle` before the
 /// index's watermark (the workers use 60 s).
-pub async fn send_digests(ctx: &Context, frequency: AlertFrequency, settle: std::time::Duration) -> Result<DigestSummary, ServiceError> {
+pub async fn send_digests(
+    ctx: &Context,
+    frequency: AlertFrequency,
+    settle: std::time::Duration,
+) -> Result<DigestSummary, ServiceError> {
     let started = Utc::now();
     let index = ctx.jobs_index.clone();
     let watermark = tokio::task::spawn_blocking(move || index.watermark())
         .await
         .map_err(|e| ServiceError::Internal(e.into()))?;
-    let indexed_until = Utc.timestamp_micros(watermark.updated_at_micros).single().unwrap_or(started);
+    let indexed_until =
+        Utc.timestamp_micros(watermark.updated_at_micros).single().unwrap_or(started);
     let until = started.min(indexed_until) - chrono::Duration::from_std(settle).unwrap_or_default();
     let mut summary = DigestSummary::default();
     let mut after: Option<String> = None;
     loop {
-        let page = repositories::saved::due_searches(&ctx.db, frequency, started, after.as_deref(), PAGE).await?;
+        let page =
+            repositories::saved::due_searches(&ctx.db, frequency, started, after.as_deref(), PAGE)
+                .await?;
         let Some(last) = page.last() else { break };
         after = Some(last.id.clone());
         for search in &page {
@@ -71,7 +77,10 @@ pub async fn send_digests(ctx: &Context, frequency: AlertFrequency, settle: std:
         }
     }
     if summary.failed > 0 && summary.failed == summary.searches {
-        return Err(ServiceError::Internal(anyhow::anyhow!("every one of {} digests failed", summary.failed)));
+        return Err(ServiceError::Internal(anyhow::anyhow!(
+            "every one of {} digests failed",
+            summary.failed
+        )));
     }
     Ok(summary)
 }
@@ -82,7 +91,11 @@ enum Outcome {
     Skipped,
 }
 
-async fn digest(ctx: &Context, search: &SavedSearch, until: DateTime<Utc>) -> Result<Outcome, ServiceError> {
+async fn digest(
+    ctx: &Context,
+    search: &SavedSearch,
+    until: DateTime<Utc>,
+) -> Result<Outcome, ServiceError> {
     let since = search.last_notified_at;
     if until <= since {
         return Ok(Outcome::Empty);
@@ -94,7 +107,8 @@ async fn digest(ctx: &Context, search: &SavedSearch, until: DateTime<Utc>) -> Re
         return Ok(Outcome::Skipped);
     }
     // Whole days back to `since`, then the exact window on `posted_at`.
-    let days = ((until - since).num_seconds() / 86_400 + 2).clamp(1, i64::from(search::MAX_POSTED_WITHIN_DAYS));
+    let days = ((until - since).num_seconds() / 86_400 + 2)
+        .clamp(1, i64::from(search::MAX_POSTED_WITHIN_DAYS));
     let mut params = saved::params(&search.filters, 100);
     params.posted_within_days = Some(days as u32);
     let found = match search::search(ctx, params).await {
@@ -107,8 +121,12 @@ async fn digest(ctx: &Context, search: &SavedSearch, until: DateTime<Utc>) -> Re
         }
         Err(err) => return Err(err),
     };
-    let jobs: Vec<_> =
-        found.jobs.iter().map(|listing| &**listing).filter(|(job, _)| job.posted_at.is_some_and(|at| at > since && at <= until)).collect();
+    let jobs: Vec<_> = found
+        .jobs
+        .iter()
+        .map(|listing| &**listing)
+        .filter(|(job, _)| job.posted_at.is_some_and(|at| at > since && at <= until))
+        .collect();
 
     let tx = ctx.db.begin().await?;
     if !repositories::saved::set_notified_if(&tx, &search.id, since, until).await? {
@@ -118,7 +136,10 @@ async fn digest(ctx: &Context, search: &SavedSearch, until: DateTime<Utc>) -> Re
         tx.commit().await?;
         return Ok(Outcome::Empty);
     }
-    let unsubscribe = format!("{}/api/v1/saved-searches/unsubscribe?token={}", ctx.public_url, search.unsubscribe_token);
+    let unsubscribe = format!(
+        "{}/api/v1/saved-searches/unsubscribe?token={}",
+        ctx.public_url, search.unsubscribe_token
+    );
     let listed: Vec<minijinja::Value> = jobs
         .iter()
         .take(MAX_JOBS_PER_DIGEST)
@@ -145,7 +166,8 @@ async fn digest(ctx: &Context, search: &SavedSearch, until: DateTime<Utc>) -> Re
             }
         })
         .collect();
-    let name = if user.full_name.trim().is_empty() { "there".to_owned() } else { user.full_name.clone() };
+    let name =
+        if user.full_name.trim().is_empty() { "there".to_owned() } else { user.full_name.clone() };
     let mut message = email::render(
         Template::JobAlert,
         &user.email,

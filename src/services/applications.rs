@@ -13,7 +13,10 @@ use crate::models::application::{Application, Note, RejectionReason, Stage, Stag
 use crate::models::company::Company;
 use crate::models::job::{Job, JobStatus, Review};
 use crate::models::resume::Resume;
-use crate::repositories::{self, applications::{JobFilter, NewApplication}};
+use crate::repositories::{
+    self,
+    applications::{JobFilter, NewApplication},
+};
 
 /// The longest cover letter kept.
 pub const MAX_COVER_LETTER: usize = 20_000;
@@ -30,7 +33,9 @@ pub struct ApplicationView {
 fn cover_letter(text: Option<&str>) -> Result<String, ServiceError> {
     let text = text.unwrap_or("").trim();
     if text.chars().count() > MAX_COVER_LETTER {
-        return Err(ServiceError::validation(format!("cover_letter must be at most {MAX_COVER_LETTER} characters")));
+        return Err(ServiceError::validation(format!(
+            "cover_letter must be at most {MAX_COVER_LETTER} characters"
+        )));
     }
     if text.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\t' | '\r')) {
         return Err(ServiceError::validation("cover_letter contains control characters"));
@@ -52,7 +57,8 @@ pub async fn apply(
     letter: Option<&str>,
 ) -> Result<ApplicationView, ServiceError> {
     policy::keep_resumes(principal)?;
-    let job = repositories::jobs::find(&ctx.db, job_id).await?.ok_or(ServiceError::NotFound("job"))?;
+    let job =
+        repositories::jobs::find(&ctx.db, job_id).await?.ok_or(ServiceError::NotFound("job"))?;
     let now = Utc::now();
     if !job.is_public(now) {
         // A draft or a job waiting for review is not known to candidates at all.
@@ -72,19 +78,28 @@ pub async fn apply(
             if id.trim().is_empty() {
                 return Err(ServiceError::validation("resume_id must name one of your resumes"));
             }
-            let resume = repositories::resumes::find(&ctx.db, id).await?.ok_or(ServiceError::NotFound("resume"))?;
+            let resume = repositories::resumes::find(&ctx.db, id)
+                .await?
+                .ok_or(ServiceError::NotFound("resume"))?;
             policy::own_resume(principal, &resume.owner_id)?;
             resume.id
         }
-        None => repositories::resumes::default_of(&ctx.db, &principal.user_id)
-            .await?
-            .ok_or_else(|| ServiceError::validation("upload a resume first (or name one with resume_id)"))?,
+        None => repositories::resumes::default_of(&ctx.db, &principal.user_id).await?.ok_or_else(
+            || ServiceError::validation("upload a resume first (or name one with resume_id)"),
+        )?,
     };
-    if let Some(existing) = repositories::applications::find_by_job_candidate(&ctx.db, &job.id, &principal.user_id).await? {
+    if let Some(existing) =
+        repositories::applications::find_by_job_candidate(&ctx.db, &job.id, &principal.user_id)
+            .await?
+    {
         return Err(already_applied(&existing));
     }
-    let company = repositories::companies::find_by_id(&ctx.db, &job.company_id).await?.ok_or(ServiceError::NotFound("company"))?;
-    let candidate = repositories::users::find_by_id(&ctx.db, &principal.user_id).await?.ok_or(ServiceError::NotFound("user"))?;
+    let company = repositories::companies::find_by_id(&ctx.db, &job.company_id)
+        .await?
+        .ok_or(ServiceError::NotFound("company"))?;
+    let candidate = repositories::users::find_by_id(&ctx.db, &principal.user_id)
+        .await?
+        .ok_or(ServiceError::NotFound("user"))?;
     let members = repositories::companies::members(&ctx.db, &company.id).await?;
     let count = repositories::applications::count_for_job(&ctx.db, &job.id).await?;
 
@@ -121,7 +136,11 @@ pub async fn apply(
             },
         )
         .await?;
-        let name = if candidate.full_name.trim().is_empty() { candidate.email.clone() } else { candidate.full_name.clone() };
+        let name = if candidate.full_name.trim().is_empty() {
+            candidate.email.clone()
+        } else {
+            candidate.full_name.clone()
+        };
         for member in &members {
             email::queue(
                 &tx,
@@ -147,7 +166,13 @@ pub async fn apply(
         Err(err) => {
             // Lost a race with the same candidate's other request: the unique index refused
             // the write, or the transactions conflicted. Either way one application exists.
-            if let Some(existing) = repositories::applications::find_by_job_candidate(&ctx.db, &job.id, &principal.user_id).await? {
+            if let Some(existing) = repositories::applications::find_by_job_candidate(
+                &ctx.db,
+                &job.id,
+                &principal.user_id,
+            )
+            .await?
+            {
                 return Err(already_applied(&existing));
             }
             return Err(err);
@@ -157,12 +182,19 @@ pub async fn apply(
 }
 
 fn already_applied(existing: &Application) -> ServiceError {
-    ServiceError::conflict(ConflictKind::AlreadyApplied, format!("you applied to this job already (application {})", existing.id))
+    ServiceError::conflict(
+        ConflictKind::AlreadyApplied,
+        format!("you applied to this job already (application {})", existing.id),
+    )
 }
 
 /// An application, for its candidate or a member of the job's company. The company's first
 /// look is stamped (the cover letter is frozen from then).
-pub async fn get(ctx: &Context, principal: &Principal, id: &str) -> Result<ApplicationView, ServiceError> {
+pub async fn get(
+    ctx: &Context,
+    principal: &Principal,
+    id: &str,
+) -> Result<ApplicationView, ServiceError> {
     let mut view = load(ctx, principal, id).await?;
     if view.viewer == ApplicationViewer::Company && view.application.viewed_at.is_none() {
         repositories::applications::mark_viewed(&ctx.db, id).await?;
@@ -171,17 +203,27 @@ pub async fn get(ctx: &Context, principal: &Principal, id: &str) -> Result<Appli
     Ok(view)
 }
 
-async fn load(ctx: &Context, principal: &Principal, id: &str) -> Result<ApplicationView, ServiceError> {
-    let application = repositories::applications::find(&ctx.db, id).await?.ok_or(ServiceError::NotFound("application"))?;
+async fn load(
+    ctx: &Context,
+    principal: &Principal,
+    id: &str,
+) -> Result<ApplicationView, ServiceError> {
+    let application = repositories::applications::find(&ctx.db, id)
+        .await?
+        .ok_or(ServiceError::NotFound("application"))?;
     let membership = if application.candidate_id == principal.user_id {
         None
     } else {
-        repositories::companies::member_role(&ctx.db, &application.company_id, &principal.user_id).await?
+        repositories::companies::member_role(&ctx.db, &application.company_id, &principal.user_id)
+            .await?
     };
     let viewer = policy::view_application(principal, &application.candidate_id, membership)?;
-    let job = repositories::jobs::find(&ctx.db, &application.job_id).await?.ok_or(ServiceError::NotFound("job"))?;
-    let company =
-        repositories::companies::find_by_id(&ctx.db, &application.company_id).await?.ok_or(ServiceError::NotFound("company"))?;
+    let job = repositories::jobs::find(&ctx.db, &application.job_id)
+        .await?
+        .ok_or(ServiceError::NotFound("job"))?;
+    let company = repositories::companies::find_by_id(&ctx.db, &application.company_id)
+        .await?
+        .ok_or(ServiceError::NotFound("company"))?;
     Ok(ApplicationView { application, job, company, viewer })
 }
 
@@ -190,14 +232,19 @@ async fn load(ctx: &Context, principal: &Principal, id: &str) -> Result<Applicat
 pub async fn candidate_of(
     ctx: &Context,
     view: &ApplicationView,
-) -> Result<Option<(crate::models::user::User, Option<crate::models::resume::Profile>)>, ServiceError> {
+) -> Result<Option<(crate::models::user::User, Option<crate::models::resume::Profile>)>, ServiceError>
+{
     if view.viewer != ApplicationViewer::Company {
         return Ok(None);
     }
-    let Some(user) = repositories::users::find_by_id(&ctx.db, &view.application.candidate_id).await? else {
+    let Some(user) =
+        repositories::users::find_by_id(&ctx.db, &view.application.candidate_id).await?
+    else {
         return Ok(None);
     };
-    let profile = repositories::resumes::find(&ctx.db, &view.application.resume_id).await?.map(|r| r.profile());
+    let profile = repositories::resumes::find(&ctx.db, &view.application.resume_id)
+        .await?
+        .map(|r| r.profile());
     Ok(Some((user, profile)))
 }
 
@@ -209,7 +256,9 @@ pub async fn list_mine(
     offset: u32,
 ) -> Result<(Vec<(Application, Option<(Job, Company)>)>, u64), ServiceError> {
     policy::keep_resumes(principal)?;
-    let (applications, total) = repositories::applications::list_by_candidate(&ctx.db, &principal.user_id, limit, offset).await?;
+    let (applications, total) =
+        repositories::applications::list_by_candidate(&ctx.db, &principal.user_id, limit, offset)
+            .await?;
     let mut out = Vec::with_capacity(applications.len());
     for application in applications {
         let job = repositories::jobs::find(&ctx.db, &application.job_id).await?;
@@ -243,8 +292,10 @@ pub async fn list_for_job(
     job_id: &str,
     query: JobApplicationsQuery,
 ) -> Result<JobApplications, ServiceError> {
-    let job = repositories::jobs::find(&ctx.db, job_id).await?.ok_or(ServiceError::NotFound("job"))?;
-    let membership = repositories::companies::member_role(&ctx.db, &job.company_id, &principal.user_id).await?;
+    let job =
+        repositories::jobs::find(&ctx.db, job_id).await?.ok_or(ServiceError::NotFound("job"))?;
+    let membership =
+        repositories::companies::member_role(&ctx.db, &job.company_id, &principal.user_id).await?;
     if membership.is_none() {
         // Others may know the job, but not who applied to it.
         return Err(if job.is_public(Utc::now()) {
@@ -257,12 +308,22 @@ pub async fn list_for_job(
     for stage in &query.stages {
         let stage = stage.trim().to_ascii_lowercase();
         if Stage::parse(&stage).is_none() {
-            return Err(ServiceError::validation(format!("stage {stage:?} is not one of {}", Stage::names())));
+            return Err(ServiceError::validation(format!(
+                "stage {stage:?} is not one of {}",
+                Stage::names()
+            )));
         }
         stages.push(stage);
     }
-    let filter = JobFilter { stages, since: query.since, until: query.until, limit: query.limit, offset: query.offset };
-    let (mut applications, total, counts) = repositories::applications::list_by_job(&ctx.db, job_id, &filter).await?;
+    let filter = JobFilter {
+        stages,
+        since: query.since,
+        until: query.until,
+        limit: query.limit,
+        offset: query.offset,
+    };
+    let (mut applications, total, counts) =
+        repositories::applications::list_by_job(&ctx.db, job_id, &filter).await?;
     // The list shows cover letters: the company has read them.
     let now = Utc::now();
     for application in applications.iter_mut().filter(|a| a.viewed_at.is_none()) {
@@ -271,13 +332,20 @@ pub async fn list_for_job(
     }
     let mut items = Vec::with_capacity(applications.len());
     for application in applications {
-        if let Some(user) = repositories::users::find_by_id(&ctx.db, &application.candidate_id).await? {
+        if let Some(user) =
+            repositories::users::find_by_id(&ctx.db, &application.candidate_id).await?
+        {
             items.push((application, user));
         }
     }
     let counts = Stage::ALL
         .iter()
-        .map(|s| (s.as_str().to_owned(), counts.iter().find(|(name, _)| name == s.as_str()).map_or(0, |(_, n)| *n)))
+        .map(|s| {
+            (
+                s.as_str().to_owned(),
+                counts.iter().find(|(name, _)| name == s.as_str()).map_or(0, |(_, n)| *n),
+            )
+        })
         .collect();
     Ok(JobApplications { items, total, counts })
 }
@@ -309,7 +377,9 @@ fn reason_text(reason: RejectionReason) -> &'static str {
 fn clean_note(note: Option<&str>) -> Result<Option<String>, ServiceError> {
     match note.map(str::trim) {
         None | Some("") => Ok(None),
-        Some(n) if n.chars().count() > 10_000 => Err(ServiceError::validation("note must be at most 10000 characters")),
+        Some(n) if n.chars().count() > 10_000 => {
+            Err(ServiceError::validation("note must be at most 10000 characters"))
+        }
         Some(n) => Ok(Some(n.to_owned())),
     }
 }
@@ -325,7 +395,9 @@ pub async fn move_stage(
     note: Option<&str>,
 ) -> Result<ApplicationView, ServiceError> {
     let view = load(ctx, principal, id).await?;
-    let to = Stage::parse(to.trim()).ok_or_else(|| ServiceError::validation(format!("stage {to:?} is not one of {}", Stage::names())))?;
+    let to = Stage::parse(to.trim()).ok_or_else(|| {
+        ServiceError::validation(format!("stage {to:?} is not one of {}", Stage::names()))
+    })?;
     let from = view.application.stage;
     let (by_role, allowed) = match view.viewer {
         ApplicationViewer::Company => ("company", Stage::company_may_move(from, to)),
@@ -333,27 +405,43 @@ pub async fn move_stage(
     };
     if !allowed {
         if view.viewer == ApplicationViewer::Candidate && to != Stage::Withdrawn {
-            return Err(ServiceError::forbidden("candidates withdraw their applications; the company moves them"));
+            return Err(ServiceError::forbidden(
+                "candidates withdraw their applications; the company moves them",
+            ));
         }
-        return Err(ServiceError::conflict(ConflictKind::InvalidTransition, format!("an application cannot move from {from} to {to}")));
+        return Err(ServiceError::conflict(
+            ConflictKind::InvalidTransition,
+            format!("an application cannot move from {from} to {to}"),
+        ));
     }
     let reason = match (to, reason.map(str::trim).filter(|r| !r.is_empty())) {
         (Stage::Rejected, None) => {
-            return Err(ServiceError::validation(format!("rejecting needs a reason, one of {}", RejectionReason::names())));
+            return Err(ServiceError::validation(format!(
+                "rejecting needs a reason, one of {}",
+                RejectionReason::names()
+            )));
         }
-        (Stage::Rejected, Some(r)) => Some(
-            RejectionReason::parse(r)
-                .ok_or_else(|| ServiceError::validation(format!("reason {r:?} is not one of {}", RejectionReason::names())))?,
-        ),
-        (_, Some(_)) => return Err(ServiceError::validation("a reason is given only when rejecting")),
+        (Stage::Rejected, Some(r)) => Some(RejectionReason::parse(r).ok_or_else(|| {
+            ServiceError::validation(format!(
+                "reason {r:?} is not one of {}",
+                RejectionReason::names()
+            ))
+        })?),
+        (_, Some(_)) => {
+            return Err(ServiceError::validation("a reason is given only when rejecting"));
+        }
         (_, None) => None,
     };
     let note = clean_note(note)?;
-    let candidate = repositories::users::find_by_id(&ctx.db, &view.application.candidate_id).await?;
+    let candidate =
+        repositories::users::find_by_id(&ctx.db, &view.application.candidate_id).await?;
 
     let tx = ctx.db.begin().await?;
     if !repositories::applications::set_stage_if(&tx, id, from, to, reason).await? {
-        return Err(ServiceError::conflict(ConflictKind::Concurrent, "the application moved meanwhile; read it again"));
+        return Err(ServiceError::conflict(
+            ConflictKind::Concurrent,
+            "the application moved meanwhile; read it again",
+        ));
     }
     repositories::applications::insert_event(
         &tx,
@@ -372,7 +460,11 @@ pub async fn move_stage(
     .await?;
     if view.viewer == ApplicationViewer::Company && to.tells_candidate() {
         if let Some(candidate) = &candidate {
-            let name = if candidate.full_name.trim().is_empty() { "there".to_owned() } else { candidate.full_name.clone() };
+            let name = if candidate.full_name.trim().is_empty() {
+                "there".to_owned()
+            } else {
+                candidate.full_name.clone()
+            };
             email::queue(
                 &tx,
                 Template::ApplicationStatus,
@@ -395,7 +487,12 @@ pub async fn move_stage(
 }
 
 /// The candidate withdraws an open application (the company may not).
-pub async fn withdraw(ctx: &Context, principal: &Principal, id: &str, note: Option<&str>) -> Result<ApplicationView, ServiceError> {
+pub async fn withdraw(
+    ctx: &Context,
+    principal: &Principal,
+    id: &str,
+    note: Option<&str>,
+) -> Result<ApplicationView, ServiceError> {
     let view = load(ctx, principal, id).await?;
     if view.viewer != ApplicationViewer::Candidate {
         return Err(ServiceError::forbidden("only the candidate withdraws an application"));
@@ -404,7 +501,12 @@ pub async fn withdraw(ctx: &Context, principal: &Principal, id: &str, note: Opti
 }
 
 /// The candidate changes the cover letter, until the company first opens the application.
-pub async fn update_cover_letter(ctx: &Context, principal: &Principal, id: &str, text: &str) -> Result<ApplicationView, ServiceError> {
+pub async fn update_cover_letter(
+    ctx: &Context,
+    principal: &Principal,
+    id: &str,
+    text: &str,
+) -> Result<ApplicationView, ServiceError> {
     let view = load(ctx, principal, id).await?;
     if view.viewer != ApplicationViewer::Candidate {
         return Err(ServiceError::forbidden("only the candidate edits the cover letter"));
@@ -420,7 +522,11 @@ pub async fn update_cover_letter(ctx: &Context, principal: &Principal, id: &str,
 }
 
 /// The moves of an application. The candidate's view leaves out internal notes.
-pub async fn history(ctx: &Context, principal: &Principal, id: &str) -> Result<(ApplicationViewer, Vec<StageEvent>), ServiceError> {
+pub async fn history(
+    ctx: &Context,
+    principal: &Principal,
+    id: &str,
+) -> Result<(ApplicationViewer, Vec<StageEvent>), ServiceError> {
     let view = load(ctx, principal, id).await?;
     let mut events = repositories::applications::events(&ctx.db, id).await?;
     if view.viewer == ApplicationViewer::Candidate {
@@ -431,7 +537,11 @@ pub async fn history(ctx: &Context, principal: &Principal, id: &str) -> Result<(
     Ok((view.viewer, events))
 }
 
-async fn company_view(ctx: &Context, principal: &Principal, id: &str) -> Result<ApplicationView, ServiceError> {
+async fn company_view(
+    ctx: &Context,
+    principal: &Principal,
+    id: &str,
+) -> Result<ApplicationView, ServiceError> {
     let view = load(ctx, principal, id).await?;
     if view.viewer != ApplicationViewer::Company {
         // The candidate knows the application exists, but its internal notes are not theirs.
@@ -440,27 +550,49 @@ async fn company_view(ctx: &Context, principal: &Principal, id: &str) -> Result<
     Ok(view)
 }
 
-pub async fn add_note(ctx: &Context, principal: &Principal, id: &str, body: &str) -> Result<Note, ServiceError> {
+pub async fn add_note(
+    ctx: &Context,
+    principal: &Principal,
+    id: &str,
+    body: &str,
+) -> Result<Note, ServiceError> {
     company_view(ctx, principal, id).await?;
-    let body = clean_note(Some(body))?.ok_or_else(|| ServiceError::validation("body must not be empty"))?;
+    let body = clean_note(Some(body))?
+        .ok_or_else(|| ServiceError::validation("body must not be empty"))?;
     Ok(repositories::applications::insert_note(&ctx.db, id, &principal.user_id, &body).await?)
 }
 
-pub async fn notes(ctx: &Context, principal: &Principal, id: &str) -> Result<Vec<Note>, ServiceError> {
+pub async fn notes(
+    ctx: &Context,
+    principal: &Principal,
+    id: &str,
+) -> Result<Vec<Note>, ServiceError> {
     company_view(ctx, principal, id).await?;
     Ok(repositories::applications::notes(&ctx.db, id).await?)
 }
 
 /// The resume sent with an application (its profile with the candidate's corrections), for
 /// the candidate and the company.
-pub async fn resume(ctx: &Context, principal: &Principal, id: &str) -> Result<Resume, ServiceError> {
+pub async fn resume(
+    ctx: &Context,
+    principal: &Principal,
+    id: &str,
+) -> Result<Resume, ServiceError> {
     let view = load(ctx, principal, id).await?;
-    repositories::resumes::find(&ctx.db, &view.application.resume_id).await?.ok_or(ServiceError::NotFound("resume"))
+    repositories::resumes::find(&ctx.db, &view.application.resume_id)
+        .await?
+        .ok_or(ServiceError::NotFound("resume"))
 }
 
 /// The original file of the resume sent with an application.
-pub async fn resume_file(ctx: &Context, principal: &Principal, id: &str) -> Result<(Resume, bytes::Bytes), ServiceError> {
+pub async fn resume_file(
+    ctx: &Context,
+    principal: &Principal,
+    id: &str,
+) -> Result<(Resume, bytes::Bytes), ServiceError> {
     let resume = resume(ctx, principal, id).await?;
-    let content = repositories::resumes::file(&ctx.db, &resume.id).await?.ok_or(ServiceError::NotFound("resume file"))?;
+    let content = repositories::resumes::file(&ctx.db, &resume.id)
+        .await?
+        .ok_or(ServiceError::NotFound("resume file"))?;
     Ok((resume, content))
 }

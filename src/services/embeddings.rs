@@ -92,7 +92,10 @@ fn sync_lock() -> &'static tokio::sync::Mutex<()> {
 /// Brings the job vectors up to date with the jobs changed since the watermark; `progress`
 /// gets the running report after each page. Needs the embedding model loaded (without it,
 /// nothing is done and `None` is returned).
-pub async fn sync_jobs(ctx: &Context, mut progress: impl FnMut(SyncReport)) -> Result<Option<SyncReport>, ServiceError> {
+pub async fn sync_jobs(
+    ctx: &Context,
+    mut progress: impl FnMut(SyncReport),
+) -> Result<Option<SyncReport>, ServiceError> {
     let Some(embedder) = ctx.ai.embedder() else { return Ok(None) };
     let _one = sync_lock().lock().await;
     // After a complete pass the watermark is at least the pass's start (by the database's
@@ -104,7 +107,8 @@ pub async fn sync_jobs(ctx: &Context, mut progress: impl FnMut(SyncReport)) -> R
     let mut report = SyncReport::default();
     let mut newest = start;
     loop {
-        let page = repositories::jobs::updated_after(&ctx.db, since, after.as_deref(), PAGE).await?;
+        let page =
+            repositories::jobs::updated_after(&ctx.db, since, after.as_deref(), PAGE).await?;
         let Some(last) = page.last() else { break };
         since = last.updated_at;
         after = Some(last.id.clone());
@@ -155,7 +159,12 @@ pub async fn sync_jobs(ctx: &Context, mut progress: impl FnMut(SyncReport)) -> R
     Ok(Some(report))
 }
 
-async fn sync_page(ctx: &Context, embedder: &Embedder, page: &[Job], report: &mut SyncReport) -> Result<(), ServiceError> {
+async fn sync_page(
+    ctx: &Context,
+    embedder: &Embedder,
+    page: &[Job],
+    report: &mut SyncReport,
+) -> Result<(), ServiceError> {
     report.seen += page.len() as u64;
     let index = &ctx.ai.jobs;
     let mut listed = Vec::new();
@@ -200,7 +209,11 @@ async fn sync_page(ctx: &Context, embedder: &Embedder, page: &[Job], report: &mu
         let rows: Vec<StoredVector> = chunk
             .iter()
             .zip(&vectors)
-            .map(|((job, _, hash), vector)| StoredVector { job_id: job.id.clone(), hash: hex::encode(hash), vector: vector.to_vec() })
+            .map(|((job, _, hash), vector)| StoredVector {
+                job_id: job.id.clone(),
+                hash: hex::encode(hash),
+                vector: vector.to_vec(),
+            })
             .collect();
         repositories::embeddings::upsert_many(&ctx.db, &rows, embedder::MODEL_ID).await?;
         for ((job, _, hash), vector) in chunk.iter().zip(vectors) {

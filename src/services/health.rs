@@ -41,9 +41,15 @@ pub fn models(ai: &Ai) -> Vec<ModelReport> {
     let detail = match &state {
         ModelState::Loaded(_) => {
             let (_, waiting, _) = ai.jobs.shape();
-            format!("{}; {} job vectors, {waiting} waiting for the HNSW graph", embedder::MODEL_ID, ai.jobs.len())
+            format!(
+                "{}; {} job vectors, {waiting} waiting for the HNSW graph",
+                embedder::MODEL_ID,
+                ai.jobs.len()
+            )
         }
-        ModelState::Loading => format!("{} is loading; search is keyword-only meanwhile", embedder::MODEL_ID),
+        ModelState::Loading => {
+            format!("{} is loading; search is keyword-only meanwhile", embedder::MODEL_ID)
+        }
         ModelState::Missing(message) | ModelState::Failed(message) => message.clone(),
         ModelState::NotLoaded => format!("{} is not loaded by this process", embedder::MODEL_ID),
     };

@@ -16,7 +16,8 @@ use super::{Context, Principal, RequestMeta, ServiceError, audit, policy};
 use crate::models::audit::AuditAction;
 use crate::models::company::Company;
 use crate::models::job::{
-    EmploymentType, Job, JobFields, JobStatus, Location, MAX_LOCATIONS, Review, Salary, SalaryPeriod, Seniority, Workplace,
+    EmploymentType, Job, JobFields, JobStatus, Location, MAX_LOCATIONS, Review, Salary,
+    SalaryPeriod, Seniority, Workplace,
 };
 use crate::repositories::job_index::{IndexDoc, Watermark};
 use crate::repositories::jobs::NewJob;
@@ -70,7 +71,9 @@ fn text(field: &str, value: Option<String>, max: usize) -> Result<Option<String>
     match value.map(|v| v.trim().to_owned()) {
         None => Ok(None),
         Some(v) if v.is_empty() => Ok(None),
-        Some(v) if v.chars().count() > max => Err(invalid(format!("{field} must be at most {max} characters"))),
+        Some(v) if v.chars().count() > max => {
+            Err(invalid(format!("{field} must be at most {max} characters")))
+        }
         Some(v) if v.chars().any(|c| c.is_control() && c != '\n' && c != '\t' && c != '\r') => {
             Err(invalid(format!("{field} contains control characters")))
         }
@@ -78,14 +81,26 @@ fn text(field: &str, value: Option<String>, max: usize) -> Result<Option<String>
     }
 }
 
-fn choice<T>(field: &str, value: Option<String>, parse: fn(&str) -> Option<T>, names: fn() -> String) -> Result<Option<T>, ServiceError> {
+fn choice<T>(
+    field: &str,
+    value: Option<String>,
+    parse: fn(&str) -> Option<T>,
+    names: fn() -> String,
+) -> Result<Option<T>, ServiceError> {
     match value.map(|v| v.trim().to_ascii_lowercase()).filter(|v| !v.is_empty()) {
         None => Ok(None),
-        Some(v) => parse(&v).map(Some).ok_or_else(|| invalid(format!("{field} must be one of {}", names()))),
+        Some(v) => parse(&v)
+            .map(Some)
+            .ok_or_else(|| invalid(format!("{field} must be one of {}", names()))),
     }
 }
 
-fn list(field: &str, values: Vec<String>, max_items: usize, max_len: usize) -> Result<Vec<String>, ServiceError> {
+fn list(
+    field: &str,
+    values: Vec<String>,
+    max_items: usize,
+    max_len: usize,
+) -> Result<Vec<String>, ServiceError> {
     if values.len() > max_items {
         return Err(invalid(format!("{field} has more than {max_items} entries")));
     }
@@ -112,7 +127,9 @@ pub fn validate(base: Option<&JobFields>, input: JobInput) -> Result<JobFields, 
     };
     let locations = locations(base.map(|b| b.locations.as_slice()).unwrap_or_default(), &input)?;
     let title = match input.title {
-        Some(t) => text("title", Some(t), 200)?.ok_or_else(|| invalid("title must not be empty"))?,
+        Some(t) => {
+            text("title", Some(t), 200)?.ok_or_else(|| invalid("title must not be empty"))?
+        }
         None => base.map(|b| b.title.clone()).ok_or_else(|| invalid("title is required"))?,
     };
     let description = match input.description {
@@ -125,7 +142,12 @@ pub fn validate(base: Option<&JobFields>, input: JobInput) -> Result<JobFields, 
         base.and_then(|b| b.workplace)
     };
     let employment_type = if input.employment_type.is_some() {
-        choice("employment_type", input.employment_type, EmploymentType::parse, EmploymentType::names)?
+        choice(
+            "employment_type",
+            input.employment_type,
+            EmploymentType::parse,
+            EmploymentType::names,
+        )?
     } else {
         base.and_then(|b| b.employment_type)
     };
@@ -188,7 +210,9 @@ pub fn validate(base: Option<&JobFields>, input: JobInput) -> Result<JobFields, 
 }
 
 fn country_code(field: &str, value: Option<String>) -> Result<Option<String>, ServiceError> {
-    let Some(code) = value.map(|c| c.trim().to_ascii_uppercase()).filter(|c| !c.is_empty()) else { return Ok(None) };
+    let Some(code) = value.map(|c| c.trim().to_ascii_uppercase()).filter(|c| !c.is_empty()) else {
+        return Ok(None);
+    };
     if code.len() == 2 && code.bytes().all(|b| b.is_ascii_uppercase()) {
         Ok(Some(code))
     } else {
@@ -209,10 +233,13 @@ fn location(prefix: &str, input: LocationInput) -> Result<Location, ServiceError
 /// Empty places are dropped and repeated ones kept once, so every stored place says something
 /// and a search facet counts a job once per place.
 fn locations(base: &[Location], input: &JobInput) -> Result<Vec<Location>, ServiceError> {
-    let edits_primary = input.city.is_some() || input.region.is_some() || input.country_code.is_some();
+    let edits_primary =
+        input.city.is_some() || input.region.is_some() || input.country_code.is_some();
     let places = match &input.locations {
         Some(_) if edits_primary => {
-            return Err(invalid("give either locations or city, region and country_code, not both"));
+            return Err(invalid(
+                "give either locations or city, region and country_code, not both",
+            ));
         }
         Some(list) => {
             if list.len() > MAX_LOCATIONS {
@@ -226,8 +253,16 @@ fn locations(base: &[Location], input: &JobInput) -> Result<Vec<Location>, Servi
         None if edits_primary => {
             let primary = base.first().cloned().unwrap_or_default();
             let edited = Location {
-                city: if input.city.is_some() { text("city", input.city.clone(), 100)? } else { primary.city },
-                region: if input.region.is_some() { text("region", input.region.clone(), 100)? } else { primary.region },
+                city: if input.city.is_some() {
+                    text("city", input.city.clone(), 100)?
+                } else {
+                    primary.city
+                },
+                region: if input.region.is_some() {
+                    text("region", input.region.clone(), 100)?
+                } else {
+                    primary.region
+                },
                 country_code: if input.country_code.is_some() {
                     country_code("country_code", input.country_code.clone())?
                 } else {
@@ -256,7 +291,13 @@ fn salary(base: Option<Salary>, input: &JobInput) -> Result<Option<Salary>, Serv
     if !touched {
         return Ok(base);
     }
-    let base = base.unwrap_or(Salary { min: None, max: None, currency: None, period: None, public: false });
+    let base = base.unwrap_or(Salary {
+        min: None,
+        max: None,
+        currency: None,
+        period: None,
+        public: false,
+    });
     let min = input.salary_min.or(base.min);
     let max = input.salary_max.or(base.max);
     for v in [min, max].into_iter().flatten() {
@@ -273,21 +314,34 @@ fn salary(base: Option<Salary>, input: &JobInput) -> Result<Option<Salary>, Serv
         Some(c) => {
             let c = c.trim().to_ascii_uppercase();
             if c.len() != 3 || !c.bytes().all(|b| b.is_ascii_uppercase()) {
-                return Err(invalid("salary_currency must be a three-letter ISO 4217 code such as EUR"));
+                return Err(invalid(
+                    "salary_currency must be a three-letter ISO 4217 code such as EUR",
+                ));
             }
             Some(c)
         }
         None => base.currency,
     };
     let period = if input.salary_period.is_some() {
-        choice("salary_period", input.salary_period.clone(), SalaryPeriod::parse, SalaryPeriod::names)?
+        choice(
+            "salary_period",
+            input.salary_period.clone(),
+            SalaryPeriod::parse,
+            SalaryPeriod::names,
+        )?
     } else {
         base.period
     };
     if min.is_none() && max.is_none() {
         return Ok(None);
     }
-    Ok(Some(Salary { min, max, currency, period, public: input.salary_public.unwrap_or(base.public) }))
+    Ok(Some(Salary {
+        min,
+        max,
+        currency,
+        period,
+        public: input.salary_public.unwrap_or(base.public),
+    }))
 }
 
 /// What publishing requires of a job made in the portal.
@@ -354,7 +408,12 @@ pub fn index_doc(job: &Job, company_name: &str) -> IndexDoc {
     ]
     .into_iter()
     .flatten()
-    .chain(f.locations.iter().flat_map(|l| [l.city.clone(), l.region.clone(), l.country_code.clone()]).flatten())
+    .chain(
+        f.locations
+            .iter()
+            .flat_map(|l| [l.city.clone(), l.region.clone(), l.country_code.clone()])
+            .flatten(),
+    )
     .chain(f.tags.iter().cloned())
     .chain(f.remote_regions.iter().cloned())
     .collect::<Vec<_>>()
@@ -374,7 +433,14 @@ pub fn index_doc(job: &Job, company_name: &str) -> IndexDoc {
         location_texts: f
             .locations
             .iter()
-            .map(|l| [&l.city, &l.region, &l.country_code].into_iter().flatten().cloned().collect::<Vec<_>>().join(" "))
+            .map(|l| {
+                [&l.city, &l.region, &l.country_code]
+                    .into_iter()
+                    .flatten()
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            })
             .collect(),
         location_labels: unique(f.locations.iter().filter_map(Location::label)),
         posted_at: job.posted_at.map(|at| at.timestamp()),
@@ -419,7 +485,8 @@ async fn sync_ids(ctx: &Context, ids: Vec<String>) -> Result<(), ServiceError> {
     }
     let _order = index_writes().lock().await;
     let current = repositories::jobs::find_many(&ctx.db, &ids).await?;
-    let gone: Vec<String> = ids.into_iter().filter(|id| !current.iter().any(|j| &j.id == id)).collect();
+    let gone: Vec<String> =
+        ids.into_iter().filter(|id| !current.iter().any(|j| &j.id == id)).collect();
     write_index(ctx, &current, gone).await
 }
 
@@ -443,7 +510,9 @@ pub async fn sync_imported(ctx: &Context, jobs: &[Job], commit: bool) -> Result<
 pub async fn sync_company(ctx: &Context, company_id: &str) -> Result<(), ServiceError> {
     let mut after: Option<String> = None;
     loop {
-        let page = repositories::jobs::public_page_of_company(&ctx.db, company_id, after.as_deref(), 1000).await?;
+        let page =
+            repositories::jobs::public_page_of_company(&ctx.db, company_id, after.as_deref(), 1000)
+                .await?;
         let Some(last) = page.last() else { return Ok(()) };
         after = Some(last.id.clone());
         sync_index(ctx, &page).await?;
@@ -469,18 +538,30 @@ pub(crate) async fn company_names_of<'a>(
 }
 
 /// The companies of some jobs.
-pub(crate) async fn companies_of<'a>(ctx: &Context, jobs: impl IntoIterator<Item = &'a Job>) -> Result<Vec<Company>, ServiceError> {
+pub(crate) async fn companies_of<'a>(
+    ctx: &Context,
+    jobs: impl IntoIterator<Item = &'a Job>,
+) -> Result<Vec<Company>, ServiceError> {
     Ok(repositories::companies::find_many(&ctx.db, &company_ids(jobs)).await?)
 }
 
-async fn write_index(ctx: &Context, jobs: &[Job], removals: Vec<String>) -> Result<(), ServiceError> {
+async fn write_index(
+    ctx: &Context,
+    jobs: &[Job],
+    removals: Vec<String>,
+) -> Result<(), ServiceError> {
     if jobs.is_empty() && removals.is_empty() {
         return Ok(());
     }
     write_index_with(ctx, jobs, removals, true).await
 }
 
-async fn write_index_with(ctx: &Context, jobs: &[Job], mut removals: Vec<String>, commit: bool) -> Result<(), ServiceError> {
+async fn write_index_with(
+    ctx: &Context,
+    jobs: &[Job],
+    mut removals: Vec<String>,
+    commit: bool,
+) -> Result<(), ServiceError> {
     let names = company_names_of(ctx, jobs).await?;
     let mut upserts = Vec::new();
     for job in jobs {
@@ -490,8 +571,9 @@ async fn write_index_with(ctx: &Context, jobs: &[Job], mut removals: Vec<String>
             removals.push(job.id.clone());
         }
     }
-    let watermark =
-        Watermark { updated_at_micros: jobs.iter().map(|j| j.updated_at.timestamp_micros()).max().unwrap_or(0) };
+    let watermark = Watermark {
+        updated_at_micros: jobs.iter().map(|j| j.updated_at.timestamp_micros()).max().unwrap_or(0),
+    };
     // A job that left the listings leaves the vectors at once; new or changed ones are
     // embedded by the vector sync, which this wakes.
     super::embeddings::forget_jobs(ctx, &removals);
@@ -500,18 +582,25 @@ async fn write_index_with(ctx: &Context, jobs: &[Job], mut removals: Vec<String>
     }
     let index = ctx.jobs_index.clone();
     tokio::task::spawn_blocking(move || {
-        if commit { index.write(&upserts, &removals, watermark) } else { index.stage(&upserts, &removals, watermark) }
+        if commit {
+            index.write(&upserts, &removals, watermark)
+        } else {
+            index.stage(&upserts, &removals, watermark)
+        }
     })
-        .await
-        .map_err(|e| ServiceError::Internal(e.into()))?
-        .map_err(|e| ServiceError::Internal(e.into()))
+    .await
+    .map_err(|e| ServiceError::Internal(e.into()))?
+    .map_err(|e| ServiceError::Internal(e.into()))
 }
 
 /// Rebuilds the index from the database when it does not match (after a crash between a
 /// database write and its index write, a database restored from a backup, or a new index
 /// version): the index must hold as many jobs as are public and have seen exactly the newest
 /// change. Returns how many jobs were indexed, or `None` when the index was current.
-pub async fn ensure_index(ctx: &Context, mut progress: impl FnMut(u64)) -> Result<Option<u64>, ServiceError> {
+pub async fn ensure_index(
+    ctx: &Context,
+    mut progress: impl FnMut(u64),
+) -> Result<Option<u64>, ServiceError> {
     let (public, latest) = repositories::jobs::index_state(&ctx.db).await?;
     let index = ctx.jobs_index.clone();
     let (docs, watermark) = tokio::task::spawn_blocking(move || (index.len(), index.watermark()))
@@ -520,7 +609,11 @@ pub async fn ensure_index(ctx: &Context, mut progress: impl FnMut(u64)) -> Resul
     if docs == public && watermark.updated_at_micros == latest {
         return Ok(None);
     }
-    tracing::info!(indexed = docs, public, "the search index is behind the database; rebuilding it");
+    tracing::info!(
+        indexed = docs,
+        public,
+        "the search index is behind the database; rebuilding it"
+    );
     Ok(Some(rebuild_index(ctx, latest, &mut progress).await?))
 }
 
@@ -541,9 +634,11 @@ const CATCH_UP_OVERLAP: chrono::Duration = chrono::Duration::seconds(30);
 pub async fn catch_up_index(ctx: &Context) -> Result<usize, ServiceError> {
     let started = repositories::jobs::database_now(&ctx.db).await?;
     let index = ctx.jobs_index.clone();
-    let from = tokio::task::spawn_blocking(move || index.checked().unwrap_or(index.watermark().updated_at_micros))
-        .await
-        .map_err(|e| ServiceError::Internal(e.into()))?;
+    let from = tokio::task::spawn_blocking(move || {
+        index.checked().unwrap_or(index.watermark().updated_at_micros)
+    })
+    .await
+    .map_err(|e| ServiceError::Internal(e.into()))?;
     let mut since = DateTime::from_timestamp_micros(from).unwrap_or_default() - CATCH_UP_OVERLAP;
     let mut after: Option<String> = None;
     let mut written = 0;
@@ -567,7 +662,11 @@ pub async fn catch_up_index(ctx: &Context) -> Result<usize, ServiceError> {
             .filter(|job| {
                 let indexed = versions.get(&job.id).copied();
                 let public = job.status == JobStatus::Published && job.review == Review::Approved;
-                if public { indexed != Some(job.updated_at.timestamp_micros()) } else { indexed.is_some() }
+                if public {
+                    indexed != Some(job.updated_at.timestamp_micros())
+                } else {
+                    indexed.is_some()
+                }
             })
             .map(|job| job.id)
             .collect();
@@ -582,7 +681,10 @@ pub async fn catch_up_index(ctx: &Context) -> Result<usize, ServiceError> {
 
 /// Rebuilds the index from the database whatever its state (the `admin reindex-jobs` command);
 /// `progress` gets the number of jobs read so far and, first, how many there are.
-pub async fn reindex(ctx: &Context, mut progress: impl FnMut(Reindex)) -> Result<u64, ServiceError> {
+pub async fn reindex(
+    ctx: &Context,
+    mut progress: impl FnMut(Reindex),
+) -> Result<u64, ServiceError> {
     let (public, latest) = repositories::jobs::index_state(&ctx.db).await?;
     progress(Reindex::Total(public));
     rebuild_index(ctx, latest, &mut |n| progress(Reindex::Read(n))).await
@@ -598,7 +700,11 @@ pub enum Reindex {
 }
 
 /// Rebuilds the index from every published, approved job.
-pub async fn rebuild_index(ctx: &Context, latest: i64, progress: &mut impl FnMut(u64)) -> Result<u64, ServiceError> {
+pub async fn rebuild_index(
+    ctx: &Context,
+    latest: i64,
+    progress: &mut impl FnMut(u64),
+) -> Result<u64, ServiceError> {
     let mut docs = Vec::new();
     let mut after: Option<String> = None;
     loop {
@@ -612,22 +718,31 @@ pub async fn rebuild_index(ctx: &Context, latest: i64, progress: &mut impl FnMut
         progress(docs.len() as u64);
     }
     let index = ctx.jobs_index.clone();
-    tokio::task::spawn_blocking(move || index.replace_all(docs, Watermark { updated_at_micros: latest }))
-        .await
-        .map_err(|e| ServiceError::Internal(e.into()))?
-        .map_err(|e| ServiceError::Internal(e.into()))
+    tokio::task::spawn_blocking(move || {
+        index.replace_all(docs, Watermark { updated_at_micros: latest })
+    })
+    .await
+    .map_err(|e| ServiceError::Internal(e.into()))?
+    .map_err(|e| ServiceError::Internal(e.into()))
 }
 
 async fn company_by_slug(ctx: &Context, slug: &str) -> Result<Company, ServiceError> {
-    repositories::companies::find_by_slug(&ctx.db, slug).await?.ok_or(ServiceError::NotFound("company"))
+    repositories::companies::find_by_slug(&ctx.db, slug)
+        .await?
+        .ok_or(ServiceError::NotFound("company"))
 }
 
-async fn job_of_member(ctx: &Context, principal: &Principal, id: &str) -> Result<Job, ServiceError> {
+async fn job_of_member(
+    ctx: &Context,
+    principal: &Principal,
+    id: &str,
+) -> Result<Job, ServiceError> {
     if !is_record_id(id) {
         return Err(ServiceError::NotFound("job"));
     }
     let job = repositories::jobs::find(&ctx.db, id).await?.ok_or(ServiceError::NotFound("job"))?;
-    let role = repositories::companies::member_role(&ctx.db, &job.company_id, &principal.user_id).await?;
+    let role =
+        repositories::companies::member_role(&ctx.db, &job.company_id, &principal.user_id).await?;
     // A job the caller may see (public) but not change is 403; one they may not see is 404.
     if role.is_none() && !principal.is_admin() {
         return Err(if job.is_public(Utc::now()) {
@@ -648,7 +763,8 @@ pub async fn create(
     meta: &RequestMeta,
 ) -> Result<Job, ServiceError> {
     let company = company_by_slug(ctx, company_slug).await?;
-    let role = repositories::companies::member_role(&ctx.db, &company.id, &principal.user_id).await?;
+    let role =
+        repositories::companies::member_role(&ctx.db, &company.id, &principal.user_id).await?;
     policy::act_for_company(principal, role)?;
     let fields = validate(None, input)?;
     if fields.expires_at.is_some_and(|at| at <= Utc::now()) {
@@ -669,7 +785,15 @@ pub async fn create(
     };
     let tx = ctx.db.begin().await?;
     let job = repositories::jobs::insert(&tx, &new).await?;
-    audit::record(&tx, Some(&principal.user_id), AuditAction::JobCreated, Some(&job.id), meta, json!({ "company": company.id })).await?;
+    audit::record(
+        &tx,
+        Some(&principal.user_id),
+        AuditAction::JobCreated,
+        Some(&job.id),
+        meta,
+        json!({ "company": company.id }),
+    )
+    .await?;
     tx.commit().await?;
     // A draft is not indexed, but the index's watermark moves past it (otherwise the next start
     // would take the index for stale).
@@ -687,7 +811,10 @@ pub async fn update(
 ) -> Result<Job, ServiceError> {
     let job = job_of_member(ctx, principal, id).await?;
     if job.status == JobStatus::Archived {
-        return Err(ServiceError::conflict(ConflictKind::InvalidTransition, "an archived job cannot be edited"));
+        return Err(ServiceError::conflict(
+            ConflictKind::InvalidTransition,
+            "an archived job cannot be edited",
+        ));
     }
     let fields = validate(Some(&job.fields), input)?;
     if job.status == JobStatus::Published {
@@ -695,13 +822,24 @@ pub async fn update(
     }
     let tx = ctx.db.begin().await?;
     let hash = content_hash(&job.company_id, &fields, job.status);
-    let Some(job) = repositories::jobs::update_fields_if(&tx, &job.id, Some(job.updated_at), &fields, &hash).await? else {
+    let Some(job) =
+        repositories::jobs::update_fields_if(&tx, &job.id, Some(job.updated_at), &fields, &hash)
+            .await?
+    else {
         return Err(ServiceError::conflict(
             ConflictKind::Concurrent,
             "the job changed while this request ran; read it again and retry",
         ));
     };
-    audit::record(&tx, Some(&principal.user_id), AuditAction::JobUpdated, Some(&job.id), meta, json!({})).await?;
+    audit::record(
+        &tx,
+        Some(&principal.user_id),
+        AuditAction::JobUpdated,
+        Some(&job.id),
+        meta,
+        json!({}),
+    )
+    .await?;
     tx.commit().await?;
     sync_index(ctx, std::slice::from_ref(&job)).await?;
     Ok(job)
@@ -710,7 +848,13 @@ pub async fn update(
 /// The moves the lifecycle allows.
 fn allowed(from: JobStatus, to: JobStatus) -> bool {
     use JobStatus::*;
-    matches!((from, to), (Draft, Published) | (Closed, Published) | (Published, Closed) | (Draft | Published | Closed, Archived))
+    matches!(
+        (from, to),
+        (Draft, Published)
+            | (Closed, Published)
+            | (Published, Closed)
+            | (Draft | Published | Closed, Archived)
+    )
 }
 
 /// Moves a job along its lifecycle: publish, close or archive.
@@ -741,7 +885,9 @@ pub async fn transition(
         review = if !needs_review || approved_before { Review::Approved } else { Review::Pending };
     }
     let tx = ctx.db.begin().await?;
-    let Some(job) = repositories::jobs::set_status_if(&tx, &job.id, Some(job.status), to, review).await? else {
+    let Some(job) =
+        repositories::jobs::set_status_if(&tx, &job.id, Some(job.status), to, review).await?
+    else {
         return Err(ServiceError::conflict(
             ConflictKind::Concurrent,
             "the job changed while this request ran; read it again and retry",
@@ -752,7 +898,15 @@ pub async fn transition(
         JobStatus::Closed => AuditAction::JobClosed,
         _ => AuditAction::JobArchived,
     };
-    audit::record(&tx, Some(&principal.user_id), action, Some(&job.id), meta, json!({ "review": review.as_str() })).await?;
+    audit::record(
+        &tx,
+        Some(&principal.user_id),
+        action,
+        Some(&job.id),
+        meta,
+        json!({ "review": review.as_str() }),
+    )
+    .await?;
     tx.commit().await?;
     sync_index(ctx, std::slice::from_ref(&job)).await?;
     Ok(job)
@@ -760,31 +914,52 @@ pub async fn transition(
 
 /// A job as its reader may see it: public jobs for everyone, any job for its company's
 /// members and admins; anything else is not found.
-pub async fn get(ctx: &Context, principal: Option<&Principal>, id: &str) -> Result<(Job, Company), ServiceError> {
+pub async fn get(
+    ctx: &Context,
+    principal: Option<&Principal>,
+    id: &str,
+) -> Result<(Job, Company), ServiceError> {
     let (job, _) = visible(ctx, principal, id).await?;
-    let company = repositories::companies::find_by_id(&ctx.db, &job.company_id).await?.ok_or(ServiceError::NotFound("company"))?;
+    let company = repositories::companies::find_by_id(&ctx.db, &job.company_id)
+        .await?
+        .ok_or(ServiceError::NotFound("company"))?;
     Ok((job, company))
 }
 
 /// A job opened by a visitor: like [`get`], and a visit by anyone outside the company counts
 /// as a view. Also says whether the caller is a member (or an admin).
-pub async fn view(ctx: &Context, principal: Option<&Principal>, id: &str) -> Result<(Job, Company, bool), ServiceError> {
+pub async fn view(
+    ctx: &Context,
+    principal: Option<&Principal>,
+    id: &str,
+) -> Result<(Job, Company, bool), ServiceError> {
     let (job, member) = visible(ctx, principal, id).await?;
     if !member {
         repositories::jobs::add_view(&ctx.db, &job.id).await?;
     }
-    let company = repositories::companies::find_by_id(&ctx.db, &job.company_id).await?.ok_or(ServiceError::NotFound("company"))?;
+    let company = repositories::companies::find_by_id(&ctx.db, &job.company_id)
+        .await?
+        .ok_or(ServiceError::NotFound("company"))?;
     Ok((job, company, member))
 }
 
 /// The job if the caller may see it, and whether they are its company's member (or an admin).
-async fn visible(ctx: &Context, principal: Option<&Principal>, id: &str) -> Result<(Job, bool), ServiceError> {
+async fn visible(
+    ctx: &Context,
+    principal: Option<&Principal>,
+    id: &str,
+) -> Result<(Job, bool), ServiceError> {
     if !is_record_id(id) {
         return Err(ServiceError::NotFound("job"));
     }
     let job = repositories::jobs::find(&ctx.db, id).await?.ok_or(ServiceError::NotFound("job"))?;
     let member = match principal {
-        Some(p) => p.is_admin() || repositories::companies::member_role(&ctx.db, &job.company_id, &p.user_id).await?.is_some(),
+        Some(p) => {
+            p.is_admin()
+                || repositories::companies::member_role(&ctx.db, &job.company_id, &p.user_id)
+                    .await?
+                    .is_some()
+        }
         None => false,
     };
     if !job.is_public(Utc::now()) && !member {
@@ -803,14 +978,21 @@ pub async fn list_for_company(
     offset: u32,
 ) -> Result<(Company, Vec<Job>, u64), ServiceError> {
     let company = company_by_slug(ctx, slug).await?;
-    let role = repositories::companies::member_role(&ctx.db, &company.id, &principal.user_id).await?;
+    let role =
+        repositories::companies::member_role(&ctx.db, &company.id, &principal.user_id).await?;
     policy::view_members(principal, role)?;
-    let (jobs, total) = repositories::jobs::list_for_company(&ctx.db, &company.id, status, limit, offset).await?;
+    let (jobs, total) =
+        repositories::jobs::list_for_company(&ctx.db, &company.id, status, limit, offset).await?;
     Ok((company, jobs, total))
 }
 
 /// Jobs waiting for an admin.
-pub async fn pending_review(ctx: &Context, principal: &Principal, limit: u32, offset: u32) -> Result<(Vec<Job>, u64), ServiceError> {
+pub async fn pending_review(
+    ctx: &Context,
+    principal: &Principal,
+    limit: u32,
+    offset: u32,
+) -> Result<(Vec<Job>, u64), ServiceError> {
     policy::require_admin(principal)?;
     Ok(repositories::jobs::pending_review(&ctx.db, limit, offset).await?)
 }
@@ -829,13 +1011,20 @@ pub async fn review(
     }
     let job = repositories::jobs::find(&ctx.db, id).await?.ok_or(ServiceError::NotFound("job"))?;
     let tx = ctx.db.begin().await?;
-    let Some(job) = repositories::jobs::set_status_if(&tx, &job.id, Some(job.status), job.status, verdict).await? else {
+    let Some(job) =
+        repositories::jobs::set_status_if(&tx, &job.id, Some(job.status), job.status, verdict)
+            .await?
+    else {
         return Err(ServiceError::conflict(
             ConflictKind::Concurrent,
             "the job changed while this request ran; read it again and retry",
         ));
     };
-    let action = if verdict == Review::Approved { AuditAction::JobApproved } else { AuditAction::JobRejected };
+    let action = if verdict == Review::Approved {
+        AuditAction::JobApproved
+    } else {
+        AuditAction::JobRejected
+    };
     audit::record(&tx, Some(&principal.user_id), action, Some(&job.id), meta, json!({})).await?;
     tx.commit().await?;
     sync_index(ctx, std::slice::from_ref(&job)).await?;
@@ -881,14 +1070,31 @@ mod tests {
         let salary = fields.salary.unwrap();
         assert_eq!(salary.currency.as_deref(), Some("EUR"));
         assert_eq!(salary.yearly_top(), Some(70.0 * 2080.0));
-        let bad = JobInput { title: Some("X".into()), salary_min: Some(9.0), salary_max: Some(1.0), ..JobInput::default() };
+        let bad = JobInput {
+            title: Some("X".into()),
+            salary_min: Some(9.0),
+            salary_max: Some(1.0),
+            ..JobInput::default()
+        };
         assert!(validate(None, bad).is_err());
     }
 
     #[test]
     fn an_update_keeps_what_it_does_not_name() {
-        let base = validate(None, JobInput { title: Some("Rust dev".into()), skills: Some(vec!["Rust".into()]), ..JobInput::default() }).unwrap();
-        let updated = validate(Some(&base), JobInput { description: Some("Hello".into()), ..JobInput::default() }).unwrap();
+        let base = validate(
+            None,
+            JobInput {
+                title: Some("Rust dev".into()),
+                skills: Some(vec!["Rust".into()]),
+                ..JobInput::default()
+            },
+        )
+        .unwrap();
+        let updated = validate(
+            Some(&base),
+            JobInput { description: Some("Hello".into()), ..JobInput::default() },
+        )
+        .unwrap();
         assert_eq!(updated.title, "Rust dev");
         assert_eq!(updated.skills, vec!["rust"]);
         assert_eq!(updated.description, "Hello");

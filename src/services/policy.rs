@@ -71,7 +71,9 @@ pub fn remove_member(
 pub fn act_for_company(p: &Principal, membership: Option<CompanyRole>) -> Result<(), ServiceError> {
     match membership {
         Some(_) => Ok(()),
-        None if p.is_admin() => Err(ServiceError::forbidden("admins moderate jobs; members of the company post them")),
+        None if p.is_admin() => {
+            Err(ServiceError::forbidden("admins moderate jobs; members of the company post them"))
+        }
         None => Err(ServiceError::forbidden("only the company's members post its jobs")),
     }
 }
@@ -163,9 +165,15 @@ mod tests {
     fn applications_are_seen_by_their_candidate_and_the_company_only() {
         let candidate = principal(Role::Candidate, "c");
         assert_eq!(view_application(&candidate, "c", None).unwrap(), ApplicationViewer::Candidate);
-        assert!(matches!(view_application(&principal(Role::Candidate, "d"), "c", None), Err(ServiceError::NotFound(_))));
+        assert!(matches!(
+            view_application(&principal(Role::Candidate, "d"), "c", None),
+            Err(ServiceError::NotFound(_))
+        ));
         let recruiter = principal(Role::Employer, "e");
-        assert_eq!(view_application(&recruiter, "c", Some(CompanyRole::Recruiter)).unwrap(), ApplicationViewer::Company);
+        assert_eq!(
+            view_application(&recruiter, "c", Some(CompanyRole::Recruiter)).unwrap(),
+            ApplicationViewer::Company
+        );
         assert!(view_application(&recruiter, "c", None).is_err());
         assert!(view_application(&principal(Role::Admin, "a"), "c", None).is_err());
         assert!(keep_resumes(&recruiter).is_err() && keep_resumes(&candidate).is_ok());

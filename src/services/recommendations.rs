@@ -62,7 +62,8 @@ pub struct CandidateRecommendation {
 /// the start of the resume's text when the parser found none of those).
 pub fn profile_text(profile: &Profile, resume_text: &str) -> String {
     let mut parts: Vec<String> = Vec::new();
-    let titles: Vec<&str> = profile.experience.iter().filter_map(|e| e.value.title.as_deref()).take(3).collect();
+    let titles: Vec<&str> =
+        profile.experience.iter().filter_map(|e| e.value.title.as_deref()).take(3).collect();
     if !titles.is_empty() {
         parts.push(format!("{}.", titles.join(", ")));
     }
@@ -88,7 +89,12 @@ fn round(x: f32) -> f32 {
 }
 
 /// The similarity and skills parts of a match: (reasons, matched, missing, summary).
-fn core_reasons(job: &Job, candidate_skills: &[String], similarity: f32, whose: &str) -> (Vec<Reason>, Vec<String>, Vec<String>, String) {
+fn core_reasons(
+    job: &Job,
+    candidate_skills: &[String],
+    similarity: f32,
+    whose: &str,
+) -> (Vec<Reason>, Vec<String>, Vec<String>, String) {
     let have: HashSet<&str> = candidate_skills.iter().map(String::as_str).collect();
     let (matched, missing): (Vec<String>, Vec<String>) =
         job.fields.skills.iter().cloned().partition(|s| have.contains(s.as_str()));
@@ -115,7 +121,11 @@ fn core_reasons(job: &Job, candidate_skills: &[String], similarity: f32, whose: 
         } else {
             format!("{summary}; missing: {}", missing.join(", "))
         };
-        reasons.push(Reason { factor: "skills", effect: round(SKILLS_WEIGHT * matched.len() as f32 / total as f32), detail });
+        reasons.push(Reason {
+            factor: "skills",
+            effect: round(SKILLS_WEIGHT * matched.len() as f32 / total as f32),
+            detail,
+        });
     }
     (reasons, matched, missing, summary)
 }
@@ -150,15 +160,25 @@ fn preference_reasons(job: &Job, prefs: &Preferences) -> Vec<Reason> {
         reasons.push(if prefs.workplaces.iter().any(|w| w == name) {
             Reason { factor: "workplace", effect: FITS, detail: format!("{name}, as you prefer") }
         } else {
-            Reason { factor: "workplace", effect: MISFITS, detail: format!("{name}; you prefer {}", prefs.workplaces.join(" or ")) }
+            Reason {
+                factor: "workplace",
+                effect: MISFITS,
+                detail: format!("{name}; you prefer {}", prefs.workplaces.join(" or ")),
+            }
         });
     }
     // Where a remote job is does not matter.
-    if (!prefs.countries.is_empty() || !prefs.cities.is_empty()) && f.workplace != Some(Workplace::Remote) {
+    if (!prefs.countries.is_empty() || !prefs.cities.is_empty())
+        && f.workplace != Some(Workplace::Remote)
+    {
         // A job at several places fits when any of them is one the candidate wants.
         let wanted_place = |l: &&crate::models::job::Location| {
-            l.country_code.as_deref().is_some_and(|c| prefs.countries.iter().any(|p| p.eq_ignore_ascii_case(c)))
-                || l.city.as_deref().is_some_and(|c| prefs.cities.iter().any(|p| p.eq_ignore_ascii_case(c)))
+            l.country_code
+                .as_deref()
+                .is_some_and(|c| prefs.countries.iter().any(|p| p.eq_ignore_ascii_case(c)))
+                || l.city
+                    .as_deref()
+                    .is_some_and(|c| prefs.cities.iter().any(|p| p.eq_ignore_ascii_case(c)))
         };
         if let Some(place) = f.locations.iter().find(wanted_place) {
             reasons.push(Reason {
@@ -169,53 +189,90 @@ fn preference_reasons(job: &Job, prefs: &Preferences) -> Vec<Reason> {
         } else {
             let labels: Vec<String> = f.locations.iter().filter_map(|l| l.label()).collect();
             if !labels.is_empty() {
-                let wanted: Vec<&str> = prefs.cities.iter().chain(&prefs.countries).map(String::as_str).collect();
+                let wanted: Vec<&str> =
+                    prefs.cities.iter().chain(&prefs.countries).map(String::as_str).collect();
                 reasons.push(Reason {
                     factor: "location",
                     effect: MISFITS,
-                    detail: format!("in {}; you want {}", places_text(&labels), wanted.join(" or ")),
+                    detail: format!(
+                        "in {}; you want {}",
+                        places_text(&labels),
+                        wanted.join(" or ")
+                    ),
                 });
             }
         }
     }
     if let (false, Some(seniority)) = (prefs.seniorities.is_empty(), f.seniority) {
-        let wanted: Vec<Seniority> = prefs.seniorities.iter().filter_map(|s| Seniority::parse(s)).collect();
+        let wanted: Vec<Seniority> =
+            prefs.seniorities.iter().filter_map(|s| Seniority::parse(s)).collect();
         if let Some(distance) = wanted.iter().map(|w| (level(*w) - level(seniority)).abs()).min() {
             reasons.push(if distance == 0 {
-                Reason { factor: "seniority", effect: FITS, detail: format!("{} level, as you prefer", seniority.as_str()) }
+                Reason {
+                    factor: "seniority",
+                    effect: FITS,
+                    detail: format!("{} level, as you prefer", seniority.as_str()),
+                }
             } else {
                 Reason {
                     factor: "seniority",
                     effect: round((-0.05 * distance as f32).max(-0.2)),
-                    detail: format!("{} level; you prefer {}", seniority.as_str(), prefs.seniorities.join(" or ")),
+                    detail: format!(
+                        "{} level; you prefer {}",
+                        seniority.as_str(),
+                        prefs.seniorities.join(" or ")
+                    ),
                 }
             });
         }
     }
-    if let (Some(floor), Some(currency), Some(salary)) =
-        (prefs.salary_min_yearly, prefs.salary_currency.as_deref(), f.salary.as_ref().filter(|s| s.public))
-        && salary.currency.as_deref() == Some(currency)
+    if let (Some(floor), Some(currency), Some(salary)) = (
+        prefs.salary_min_yearly,
+        prefs.salary_currency.as_deref(),
+        f.salary.as_ref().filter(|s| s.public),
+    ) && salary.currency.as_deref() == Some(currency)
         && let Some(top) = salary.yearly_top()
     {
         reasons.push(if top >= floor {
-            Reason { factor: "salary", effect: FITS, detail: format!("pays up to {top:.0} {currency} a year, above your {floor:.0}") }
+            Reason {
+                factor: "salary",
+                effect: FITS,
+                detail: format!("pays up to {top:.0} {currency} a year, above your {floor:.0}"),
+            }
         } else {
-            Reason { factor: "salary", effect: MISFITS, detail: format!("pays at most {top:.0} {currency} a year, below your {floor:.0}") }
+            Reason {
+                factor: "salary",
+                effect: MISFITS,
+                detail: format!("pays at most {top:.0} {currency} a year, below your {floor:.0}"),
+            }
         });
     }
     reasons
 }
 
 /// Scores and explains one job for one candidate.
-pub fn explain(job: &Job, candidate_skills: &[String], similarity: f32, prefs: Option<&Preferences>, whose: &str) -> Match {
-    let (mut reasons, matched_skills, missing_skills, skills_summary) = core_reasons(job, candidate_skills, similarity, whose);
+pub fn explain(
+    job: &Job,
+    candidate_skills: &[String],
+    similarity: f32,
+    prefs: Option<&Preferences>,
+    whose: &str,
+) -> Match {
+    let (mut reasons, matched_skills, missing_skills, skills_summary) =
+        core_reasons(job, candidate_skills, similarity, whose);
     if let Some(prefs) = prefs {
         reasons.extend(preference_reasons(job, prefs));
     }
     let score = round(reasons.iter().map(|r| r.effect).sum());
     Match {
         score,
-        explanation: Explanation { similarity: round(similarity), matched_skills, missing_skills, skills_summary, reasons },
+        explanation: Explanation {
+            similarity: round(similarity),
+            matched_skills,
+            missing_skills,
+            skills_summary,
+            reasons,
+        },
     }
 }
 
@@ -229,7 +286,9 @@ fn embedder(ctx: &Context) -> Result<crate::ai::providers::embedder::Embedder, S
 }
 
 async fn default_resume(ctx: &Context, candidate_id: &str) -> Result<Resume, ServiceError> {
-    let missing = || ServiceError::validation("upload a resume first: recommendations read your default resume");
+    let missing = || {
+        ServiceError::validation("upload a resume first: recommendations read your default resume")
+    };
     let id = repositories::resumes::default_of(&ctx.db, candidate_id).await?.ok_or_else(missing)?;
     repositories::resumes::find(&ctx.db, &id).await?.ok_or_else(missing)
 }
@@ -243,7 +302,11 @@ fn require_candidate(principal: &Principal) -> Result<(), ServiceError> {
 
 /// Jobs for the calling candidate, best first: from the closest public jobs to their default
 /// resume, leaving out those they applied to or dismissed.
-pub async fn for_candidate(ctx: &Context, principal: &Principal, limit: u32) -> Result<Vec<JobRecommendation>, ServiceError> {
+pub async fn for_candidate(
+    ctx: &Context,
+    principal: &Principal,
+    limit: u32,
+) -> Result<Vec<JobRecommendation>, ServiceError> {
     require_candidate(principal)?;
     let embedder = embedder(ctx)?;
     let resume = default_resume(ctx, &principal.user_id).await?;
@@ -251,14 +314,18 @@ pub async fn for_candidate(ctx: &Context, principal: &Principal, limit: u32) -> 
     let vector = embedder.embed_one(&profile_text(&profile, &resume.text)).await?;
     let prefs = repositories::embeddings::preferences(&ctx.db, &principal.user_id).await?;
     let mut excluded: HashSet<String> =
-        repositories::applications::job_ids_of_candidate(&ctx.db, &principal.user_id).await?.into_iter().collect();
+        repositories::applications::job_ids_of_candidate(&ctx.db, &principal.user_id)
+            .await?
+            .into_iter()
+            .collect();
     excluded.extend(repositories::embeddings::dismissed_jobs(&ctx.db, &principal.user_id).await?);
     let vectors = ctx.ai.jobs.clone();
     let k = JOB_POOL + excluded.len();
     let hits = tokio::task::spawn_blocking(move || vectors.search(&vector, k, None))
         .await
         .map_err(|e| ServiceError::Internal(e.into()))?;
-    let hits: Vec<_> = hits.into_iter().filter(|h| !excluded.contains(&h.key)).take(JOB_POOL).collect();
+    let hits: Vec<_> =
+        hits.into_iter().filter(|h| !excluded.contains(&h.key)).take(JOB_POOL).collect();
     let ids: Vec<String> = hits.iter().map(|h| h.key.clone()).collect();
     let jobs = repositories::jobs::find_many(&ctx.db, &ids).await?;
     let companies = super::jobs::companies_of(ctx, &jobs).await?;
@@ -274,41 +341,66 @@ pub async fn for_candidate(ctx: &Context, principal: &Principal, limit: u32) -> 
             matched: explain(job, &skills, hit.similarity, Some(&prefs), "your"),
         });
     }
-    out.sort_by(|a, b| b.matched.score.total_cmp(&a.matched.score).then_with(|| a.job.id.cmp(&b.job.id)));
+    out.sort_by(|a, b| {
+        b.matched.score.total_cmp(&a.matched.score).then_with(|| a.job.id.cmp(&b.job.id))
+    });
     out.truncate(limit.clamp(1, MAX_LIMIT) as usize);
     Ok(out)
 }
 
 /// The candidate does not want this job recommended again.
-pub async fn dismiss(ctx: &Context, principal: &Principal, job_id: &str) -> Result<(), ServiceError> {
+pub async fn dismiss(
+    ctx: &Context,
+    principal: &Principal,
+    job_id: &str,
+) -> Result<(), ServiceError> {
     require_candidate(principal)?;
-    repositories::jobs::find(&ctx.db, job_id).await?.filter(|j| j.is_public(Utc::now())).ok_or(ServiceError::NotFound("job"))?;
+    repositories::jobs::find(&ctx.db, job_id)
+        .await?
+        .filter(|j| j.is_public(Utc::now()))
+        .ok_or(ServiceError::NotFound("job"))?;
     repositories::embeddings::dismiss(&ctx.db, &principal.user_id, job_id).await?;
     Ok(())
 }
 
 /// Takes a dismissal back; `false` when there was none.
-pub async fn undismiss(ctx: &Context, principal: &Principal, job_id: &str) -> Result<bool, ServiceError> {
+pub async fn undismiss(
+    ctx: &Context,
+    principal: &Principal,
+    job_id: &str,
+) -> Result<bool, ServiceError> {
     require_candidate(principal)?;
     Ok(repositories::embeddings::undismiss(&ctx.db, &principal.user_id, job_id).await?)
 }
 
-pub async fn preferences(ctx: &Context, principal: &Principal) -> Result<Preferences, ServiceError> {
+pub async fn preferences(
+    ctx: &Context,
+    principal: &Principal,
+) -> Result<Preferences, ServiceError> {
     require_candidate(principal)?;
     Ok(repositories::embeddings::preferences(&ctx.db, &principal.user_id).await?)
 }
 
 /// Checks and stores the candidate's preferences (lists are trimmed, de-duplicated, checked
 /// against the known values).
-pub async fn set_preferences(ctx: &Context, principal: &Principal, prefs: Preferences) -> Result<Preferences, ServiceError> {
+pub async fn set_preferences(
+    ctx: &Context,
+    principal: &Principal,
+    prefs: Preferences,
+) -> Result<Preferences, ServiceError> {
     require_candidate(principal)?;
-    fn clean(field: &str, values: Vec<String>, check: impl Fn(&str) -> Result<String, String>) -> Result<Vec<String>, ServiceError> {
+    fn clean(
+        field: &str,
+        values: Vec<String>,
+        check: impl Fn(&str) -> Result<String, String>,
+    ) -> Result<Vec<String>, ServiceError> {
         if values.len() > 20 {
             return Err(ServiceError::validation(format!("{field} may name at most 20 values")));
         }
         let mut out: Vec<String> = Vec::new();
         for value in values {
-            let value = check(value.trim()).map_err(|e| ServiceError::validation(format!("{field}: {e}")))?;
+            let value = check(value.trim())
+                .map_err(|e| ServiceError::validation(format!("{field}: {e}")))?;
             if !value.is_empty() && !out.contains(&value) {
                 out.push(value);
             }
@@ -317,42 +409,81 @@ pub async fn set_preferences(ctx: &Context, principal: &Principal, prefs: Prefer
     }
     let countries = clean("countries", prefs.countries, |c| {
         let c = c.to_ascii_uppercase();
-        if c.len() == 2 && c.bytes().all(|b| b.is_ascii_uppercase()) { Ok(c) } else { Err(format!("{c:?} is not a two-letter ISO code")) }
+        if c.len() == 2 && c.bytes().all(|b| b.is_ascii_uppercase()) {
+            Ok(c)
+        } else {
+            Err(format!("{c:?} is not a two-letter ISO code"))
+        }
     })?;
     let cities = clean("cities", prefs.cities, |c| {
-        if c.chars().count() <= 100 { Ok(c.to_owned()) } else { Err("a city name is at most 100 characters".into()) }
+        if c.chars().count() <= 100 {
+            Ok(c.to_owned())
+        } else {
+            Err("a city name is at most 100 characters".into())
+        }
     })?;
     let workplaces = clean("workplaces", prefs.workplaces, |w| {
         let w = w.to_ascii_lowercase();
-        if Workplace::parse(&w).is_some() { Ok(w) } else { Err(format!("{w:?} is not one of {}", Workplace::names())) }
+        if Workplace::parse(&w).is_some() {
+            Ok(w)
+        } else {
+            Err(format!("{w:?} is not one of {}", Workplace::names()))
+        }
     })?;
     let seniorities = clean("seniorities", prefs.seniorities, |s| {
         let s = s.to_ascii_lowercase();
-        if Seniority::parse(&s).is_some() { Ok(s) } else { Err(format!("{s:?} is not one of {}", Seniority::names())) }
+        if Seniority::parse(&s).is_some() {
+            Ok(s)
+        } else {
+            Err(format!("{s:?} is not one of {}", Seniority::names()))
+        }
     })?;
-    let salary_currency = match prefs.salary_currency.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
-        None => None,
-        Some(c) if c.len() == 3 && c.bytes().all(|b| b.is_ascii_alphabetic()) => Some(c.to_ascii_uppercase()),
-        Some(_) => return Err(ServiceError::validation("salary_currency must be a three-letter ISO 4217 code")),
-    };
+    let salary_currency =
+        match prefs.salary_currency.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
+            None => None,
+            Some(c) if c.len() == 3 && c.bytes().all(|b| b.is_ascii_alphabetic()) => {
+                Some(c.to_ascii_uppercase())
+            }
+            Some(_) => {
+                return Err(ServiceError::validation(
+                    "salary_currency must be a three-letter ISO 4217 code",
+                ));
+            }
+        };
     if let Some(min) = prefs.salary_min_yearly {
         if !min.is_finite() || min < 0.0 {
             return Err(ServiceError::validation("salary_min_yearly must be a positive number"));
         }
         if salary_currency.is_none() {
-            return Err(ServiceError::validation("salary_min_yearly needs salary_currency (e.g. EUR)"));
+            return Err(ServiceError::validation(
+                "salary_min_yearly needs salary_currency (e.g. EUR)",
+            ));
         }
     }
-    let prefs = Preferences { countries, cities, workplaces, seniorities, salary_min_yearly: prefs.salary_min_yearly, salary_currency };
+    let prefs = Preferences {
+        countries,
+        cities,
+        workplaces,
+        seniorities,
+        salary_min_yearly: prefs.salary_min_yearly,
+        salary_currency,
+    };
     repositories::embeddings::set_preferences(&ctx.db, &principal.user_id, &prefs).await?;
     Ok(prefs)
 }
 
 /// Candidates for a job, for the members of its company: those who applied and those who
 /// chose to be discoverable, best first.
-pub async fn for_job(ctx: &Context, principal: &Principal, job_id: &str, limit: u32) -> Result<Vec<CandidateRecommendation>, ServiceError> {
-    let job = repositories::jobs::find(&ctx.db, job_id).await?.ok_or(ServiceError::NotFound("job"))?;
-    let membership = repositories::companies::member_role(&ctx.db, &job.company_id, &principal.user_id).await?;
+pub async fn for_job(
+    ctx: &Context,
+    principal: &Principal,
+    job_id: &str,
+    limit: u32,
+) -> Result<Vec<CandidateRecommendation>, ServiceError> {
+    let job =
+        repositories::jobs::find(&ctx.db, job_id).await?.ok_or(ServiceError::NotFound("job"))?;
+    let membership =
+        repositories::companies::member_role(&ctx.db, &job.company_id, &principal.user_id).await?;
     if membership.is_none() {
         return Err(if job.is_public(Utc::now()) {
             ServiceError::forbidden("only the company's members see candidates for its jobs")
@@ -365,13 +496,23 @@ pub async fn for_job(ctx: &Context, principal: &Principal, job_id: &str, limit: 
         Some(vector) => vector,
         None => {
             let names = super::jobs::company_names_of(ctx, [&job]).await?;
-            embedder.embed_one(&super::embeddings::job_text(&job, names.get(&job.company_id).map_or("", String::as_str))).await?
+            embedder
+                .embed_one(&super::embeddings::job_text(
+                    &job,
+                    names.get(&job.company_id).map_or("", String::as_str),
+                ))
+                .await?
         }
     };
     let resumes = repositories::resumes::pool_for_job(&ctx.db, &job.id, CANDIDATE_POOL).await?;
-    let applicants: HashSet<String> = repositories::applications::candidate_ids_of_job(&ctx.db, &job.id).await?.into_iter().collect();
+    let applicants: HashSet<String> =
+        repositories::applications::candidate_ids_of_job(&ctx.db, &job.id)
+            .await?
+            .into_iter()
+            .collect();
     let profiles: Vec<Profile> = resumes.iter().map(Resume::profile).collect();
-    let texts: Vec<String> = resumes.iter().zip(&profiles).map(|(r, p)| profile_text(p, &r.text)).collect();
+    let texts: Vec<String> =
+        resumes.iter().zip(&profiles).map(|(r, p)| profile_text(p, &r.text)).collect();
     let vectors = embedder.embed(&texts).await?;
     let mut out: Vec<CandidateRecommendation> = resumes
         .iter()
@@ -390,7 +531,12 @@ pub async fn for_job(ctx: &Context, principal: &Principal, job_id: &str, limit: 
             }
         })
         .collect();
-    out.sort_by(|a, b| b.matched.score.total_cmp(&a.matched.score).then_with(|| a.candidate_id.cmp(&b.candidate_id)));
+    out.sort_by(|a, b| {
+        b.matched
+            .score
+            .total_cmp(&a.matched.score)
+            .then_with(|| a.candidate_id.cmp(&b.candidate_id))
+    });
     out.truncate(limit.clamp(1, MAX_LIMIT) as usize);
     Ok(out)
 }
@@ -403,11 +549,19 @@ mod tests {
     fn job_at(places: &[(&str, &str)]) -> Job {
         let locations = places
             .iter()
-            .map(|(city, cc)| Location { city: Some((*city).into()), region: None, country_code: Some((*cc).into()) })
+            .map(|(city, cc)| Location {
+                city: Some((*city).into()),
+                region: None,
+                country_code: Some((*cc).into()),
+            })
             .collect();
         let fields = crate::services::jobs::validate(
             None,
-            crate::services::jobs::JobInput { title: Some("Engineer".into()), workplace: Some("onsite".into()), ..Default::default() },
+            crate::services::jobs::JobInput {
+                title: Some("Engineer".into()),
+                workplace: Some("onsite".into()),
+                ..Default::default()
+            },
         )
         .unwrap();
         Job {
@@ -428,23 +582,42 @@ mod tests {
     }
 
     fn location_reason(job: &Job, prefs: &Preferences) -> Option<(f32, String)> {
-        preference_reasons(job, prefs).into_iter().find(|r| r.factor == "location").map(|r| (r.effect, r.detail))
+        preference_reasons(job, prefs)
+            .into_iter()
+            .find(|r| r.factor == "location")
+            .map(|r| (r.effect, r.detail))
     }
 
     #[test]
     fn any_of_a_jobs_places_fits_a_location_preference() {
         let job = job_at(&[("Lisbon", "PT"), ("Berlin", "DE"), ("Madrid", "ES")]);
         let by_country = Preferences { countries: vec!["de".into()], ..Preferences::default() };
-        assert_eq!(location_reason(&job, &by_country), Some((FITS, "in Berlin, DE, where you want to work".into())));
+        assert_eq!(
+            location_reason(&job, &by_country),
+            Some((FITS, "in Berlin, DE, where you want to work".into()))
+        );
         let by_city = Preferences { cities: vec!["madrid".into()], ..Preferences::default() };
-        assert_eq!(location_reason(&job, &by_city), Some((FITS, "in Madrid, ES, where you want to work".into())));
+        assert_eq!(
+            location_reason(&job, &by_city),
+            Some((FITS, "in Madrid, ES, where you want to work".into()))
+        );
         let elsewhere = Preferences { countries: vec!["FR".into()], ..Preferences::default() };
         assert_eq!(
             location_reason(&job, &elsewhere),
             Some((MISFITS, "in Lisbon, PT or Berlin, DE or Madrid, ES; you want FR".into()))
         );
-        let many = job_at(&[("Lisbon", "PT"), ("Berlin", "DE"), ("Madrid", "ES"), ("Paris", "FR"), ("Rome", "IT")]);
-        let (_, detail) = location_reason(&many, &Preferences { countries: vec!["US".into()], ..Preferences::default() }).unwrap();
+        let many = job_at(&[
+            ("Lisbon", "PT"),
+            ("Berlin", "DE"),
+            ("Madrid", "ES"),
+            ("Paris", "FR"),
+            ("Rome", "IT"),
+        ]);
+        let (_, detail) = location_reason(
+            &many,
+            &Preferences { countries: vec!["US".into()], ..Preferences::default() },
+        )
+        .unwrap();
         assert_eq!(detail, "in Lisbon, PT, Berlin, DE, Madrid, ES or 2 other places; you want US");
     }
 }

@@ -15,9 +15,14 @@ use crate::repositories;
 pub const MAX_SAVED_SEARCHES: u64 = 50;
 
 /// Bookmarks a public job; `true` when it was not saved before.
-pub async fn save_job(ctx: &Context, principal: &Principal, job_id: &str) -> Result<bool, ServiceError> {
+pub async fn save_job(
+    ctx: &Context,
+    principal: &Principal,
+    job_id: &str,
+) -> Result<bool, ServiceError> {
     policy::keep_resumes(principal)?;
-    let job = repositories::jobs::find(&ctx.db, job_id).await?.ok_or(ServiceError::NotFound("job"))?;
+    let job =
+        repositories::jobs::find(&ctx.db, job_id).await?.ok_or(ServiceError::NotFound("job"))?;
     if !job.is_public(Utc::now()) {
         return Err(ServiceError::NotFound("job"));
     }
@@ -29,7 +34,11 @@ pub async fn save_job(ctx: &Context, principal: &Principal, job_id: &str) -> Res
     .await
 }
 
-pub async fn unsave_job(ctx: &Context, principal: &Principal, job_id: &str) -> Result<(), ServiceError> {
+pub async fn unsave_job(
+    ctx: &Context,
+    principal: &Principal,
+    job_id: &str,
+) -> Result<(), ServiceError> {
     policy::keep_resumes(principal)?;
     repositories::saved::unsave_job(&ctx.db, &principal.user_id, job_id).await?;
     Ok(())
@@ -42,7 +51,10 @@ pub struct SavedJobView {
     pub public: bool,
 }
 
-pub async fn saved_jobs(ctx: &Context, principal: &Principal) -> Result<Vec<SavedJobView>, ServiceError> {
+pub async fn saved_jobs(
+    ctx: &Context,
+    principal: &Principal,
+) -> Result<Vec<SavedJobView>, ServiceError> {
     policy::keep_resumes(principal)?;
     let saved = repositories::saved::saved_jobs(&ctx.db, &principal.user_id).await?;
     let now = Utc::now();
@@ -87,14 +99,20 @@ pub fn params(filters: &SearchFilters, limit: u32) -> SearchParams {
 fn clean_name(name: &str) -> Result<String, ServiceError> {
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 120 || name.chars().any(char::is_control) {
-        return Err(ServiceError::validation("name must be 1 to 120 characters without control characters"));
+        return Err(ServiceError::validation(
+            "name must be 1 to 120 characters without control characters",
+        ));
     }
     Ok(name.to_owned())
 }
 
 fn frequency(raw: &str) -> Result<AlertFrequency, ServiceError> {
-    AlertFrequency::parse(raw.trim())
-        .ok_or_else(|| ServiceError::validation(format!("frequency {raw:?} is not one of {}", AlertFrequency::names())))
+    AlertFrequency::parse(raw.trim()).ok_or_else(|| {
+        ServiceError::validation(format!(
+            "frequency {raw:?} is not one of {}",
+            AlertFrequency::names()
+        ))
+    })
 }
 
 /// Checks the filters the way `GET /api/v1/jobs` does, by running them: the number of jobs
@@ -116,25 +134,46 @@ pub async fn create_search(
     let name = clean_name(name)?;
     let freq = frequency(freq)?;
     let matches = check_filters(ctx, &filters).await?;
-    if repositories::saved::count_searches(&ctx.db, &principal.user_id).await? >= MAX_SAVED_SEARCHES {
-        return Err(ServiceError::validation(format!("a user keeps at most {MAX_SAVED_SEARCHES} saved searches")));
+    if repositories::saved::count_searches(&ctx.db, &principal.user_id).await? >= MAX_SAVED_SEARCHES
+    {
+        return Err(ServiceError::validation(format!(
+            "a user keeps at most {MAX_SAVED_SEARCHES} saved searches"
+        )));
     }
     let id = repositories::new_key();
     let token = security::random_token();
-    repositories::saved::insert_search(&ctx.db, &id, &principal.user_id, &name, &filters, freq, &token).await?;
+    repositories::saved::insert_search(
+        &ctx.db,
+        &id,
+        &principal.user_id,
+        &name,
+        &filters,
+        freq,
+        &token,
+    )
+    .await?;
     Ok((get_search(ctx, principal, &id).await?, matches))
 }
 
-pub async fn get_search(ctx: &Context, principal: &Principal, id: &str) -> Result<SavedSearch, ServiceError> {
+pub async fn get_search(
+    ctx: &Context,
+    principal: &Principal,
+    id: &str,
+) -> Result<SavedSearch, ServiceError> {
     policy::keep_resumes(principal)?;
-    let search = repositories::saved::find_search(&ctx.db, id).await?.ok_or(ServiceError::NotFound("saved search"))?;
+    let search = repositories::saved::find_search(&ctx.db, id)
+        .await?
+        .ok_or(ServiceError::NotFound("saved search"))?;
     if search.user_id != principal.user_id {
         return Err(ServiceError::NotFound("saved search"));
     }
     Ok(search)
 }
 
-pub async fn list_searches(ctx: &Context, principal: &Principal) -> Result<Vec<SavedSearch>, ServiceError> {
+pub async fn list_searches(
+    ctx: &Context,
+    principal: &Principal,
+) -> Result<Vec<SavedSearch>, ServiceError> {
     policy::keep_resumes(principal)?;
     Ok(repositories::saved::searches_of(&ctx.db, &principal.user_id).await?)
 }
@@ -169,7 +208,11 @@ pub async fn update_search(
     get_search(ctx, principal, id).await
 }
 
-pub async fn delete_search(ctx: &Context, principal: &Principal, id: &str) -> Result<(), ServiceError> {
+pub async fn delete_search(
+    ctx: &Context,
+    principal: &Principal,
+    id: &str,
+) -> Result<(), ServiceError> {
     get_search(ctx, principal, id).await?;
     repositories::saved::delete_search(&ctx.db, id).await?;
     Ok(())

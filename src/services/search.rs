@@ -180,7 +180,12 @@ impl Listings {
     /// The companies of `jobs`, by id: those read less than [`LISTING_MAX_AGE`] ago from
     /// memory, the others from the database (and remembered, unless a company changed since
     /// `epoch` began). A company that no longer exists is missing.
-    async fn companies(&self, ctx: &Context, jobs: &[Job], epoch: u64) -> Result<HashMap<String, Company>, ServiceError> {
+    async fn companies(
+        &self,
+        ctx: &Context,
+        jobs: &[Job],
+        epoch: u64,
+    ) -> Result<HashMap<String, Company>, ServiceError> {
         let wanted = super::jobs::company_ids(jobs);
         let mut found = HashMap::with_capacity(wanted.len());
         let mut missing = Vec::new();
@@ -222,7 +227,8 @@ impl Listings {
     fn current(&self, id: &str, version: DateTime<Utc>) -> Option<Arc<(Job, Company)>> {
         let entries = self.lock();
         let listed = entries.get(id)?;
-        (listed.version == version && listed.read_at.elapsed() < LISTING_MAX_AGE).then(|| listed.listing.clone())
+        (listed.version == version && listed.read_at.elapsed() < LISTING_MAX_AGE)
+            .then(|| listed.listing.clone())
     }
 
     /// Keeps listings read since `epoch` began (none if a company changed meanwhile).
@@ -237,7 +243,10 @@ impl Listings {
         let read_at = Instant::now();
         for listing in listings {
             let version = listing.0.updated_at;
-            entries.insert(listing.0.id.clone(), Listed { version, read_at, listing: listing.clone() });
+            entries.insert(
+                listing.0.id.clone(),
+                Listed { version, read_at, listing: listing.clone() },
+            );
         }
     }
 
@@ -246,10 +255,18 @@ impl Listings {
     fn confirmed(&self, ids: &[String], generation: u64) -> Option<Vec<Arc<(Job, Company)>>> {
         let pages = self.lock_pages();
         let page = pages.get(ids)?;
-        (page.generation == generation && page.asked_at.elapsed() < PAGE_RECHECK).then(|| page.listings.clone())
+        (page.generation == generation && page.asked_at.elapsed() < PAGE_RECHECK)
+            .then(|| page.listings.clone())
     }
 
-    fn confirm(&self, ids: &[String], listings: &[Arc<(Job, Company)>], asked_at: Instant, generation: u64, epoch: u64) {
+    fn confirm(
+        &self,
+        ids: &[String],
+        listings: &[Arc<(Job, Company)>],
+        asked_at: Instant,
+        generation: u64,
+        epoch: u64,
+    ) {
         let mut pages = self.lock_pages();
         if self.epoch() != epoch {
             return;
@@ -257,7 +274,10 @@ impl Listings {
         if pages.len() >= MAX_PAGES {
             pages.clear();
         }
-        pages.insert(ids.to_vec(), ConfirmedPage { listings: listings.to_vec(), asked_at, generation });
+        pages.insert(
+            ids.to_vec(),
+            ConfirmedPage { listings: listings.to_vec(), asked_at, generation },
+        );
     }
 }
 
@@ -271,12 +291,23 @@ pub const MAX_POSTED_WITHIN_DAYS: u32 = 3650;
 /// hits. Past it, narrow the search instead.
 pub const MAX_OFFSET: u32 = 10_000;
 
-fn choices(field: &str, values: &[String], parse: fn(&str) -> bool, names: String) -> Result<Vec<String>, ServiceError> {
+fn choices(
+    field: &str,
+    values: &[String],
+    parse: fn(&str) -> bool,
+    names: String,
+) -> Result<Vec<String>, ServiceError> {
     values
         .iter()
         .map(|v| v.trim().to_ascii_lowercase())
         .filter(|v| !v.is_empty())
-        .map(|v| if parse(&v) { Ok(v) } else { Err(ServiceError::validation(format!("{field} {v:?} is not one of {names}"))) })
+        .map(|v| {
+            if parse(&v) {
+                Ok(v)
+            } else {
+                Err(ServiceError::validation(format!("{field} {v:?} is not one of {names}")))
+            }
+        })
         .collect()
 }
 
@@ -292,7 +323,9 @@ fn search_permits() -> &'static std::sync::Arc<tokio::sync::Semaphore> {
 /// Refuses a list longer than [`MAX_LIST`] and drops repeats, keeping the first of each.
 fn bounded(field: &str, values: &[String]) -> Result<Vec<String>, ServiceError> {
     if values.len() > MAX_LIST {
-        return Err(ServiceError::validation(format!("{field} may name at most {MAX_LIST} values")));
+        return Err(ServiceError::validation(format!(
+            "{field} may name at most {MAX_LIST} values"
+        )));
     }
     let mut seen: Vec<String> = Vec::with_capacity(values.len());
     for value in values {
@@ -305,13 +338,19 @@ fn bounded(field: &str, values: &[String]) -> Result<Vec<String>, ServiceError> 
 
 pub async fn search(ctx: &Context, params: SearchParams) -> Result<SearchResult, ServiceError> {
     if params.offset > MAX_OFFSET {
-        return Err(ServiceError::validation(format!("offset must be at most {MAX_OFFSET}; narrow the search instead")));
+        return Err(ServiceError::validation(format!(
+            "offset must be at most {MAX_OFFSET}; narrow the search instead"
+        )));
     }
     let sort = match params.sort.as_deref().map(str::trim) {
         None | Some("") | Some("relevance") => SortBy::Relevance,
         Some("newest") => SortBy::Newest,
         Some("salary") => SortBy::Salary,
-        Some(other) => return Err(ServiceError::validation(format!("sort {other:?} is not one of relevance, newest, salary"))),
+        Some(other) => {
+            return Err(ServiceError::validation(format!(
+                "sort {other:?} is not one of relevance, newest, salary"
+            )));
+        }
     };
     if params.posted_within_days.is_some_and(|d| d > MAX_POSTED_WITHIN_DAYS) {
         return Err(ServiceError::validation(format!(
@@ -328,10 +367,24 @@ pub async fn search(ctx: &Context, params: SearchParams) -> Result<SearchResult,
         companies: bounded("company", &params.companies)?,
         ..params
     };
-    let workplaces = choices("workplace", &params.workplaces, |v| Workplace::parse(v).is_some(), Workplace::names())?;
-    let employment_types =
-        choices("employment_type", &params.employment_types, |v| EmploymentType::parse(v).is_some(), EmploymentType::names())?;
-    let seniorities = choices("seniority", &params.seniorities, |v| Seniority::parse(v).is_some(), Seniority::names())?;
+    let workplaces = choices(
+        "workplace",
+        &params.workplaces,
+        |v| Workplace::parse(v).is_some(),
+        Workplace::names(),
+    )?;
+    let employment_types = choices(
+        "employment_type",
+        &params.employment_types,
+        |v| EmploymentType::parse(v).is_some(),
+        EmploymentType::names(),
+    )?;
+    let seniorities = choices(
+        "seniority",
+        &params.seniorities,
+        |v| Seniority::parse(v).is_some(),
+        Seniority::names(),
+    )?;
     let countries = params
         .countries
         .iter()
@@ -345,8 +398,12 @@ pub async fn search(ctx: &Context, params: SearchParams) -> Result<SearchResult,
             }
         })
         .collect::<Result<Vec<_>, _>>()?;
-    let categories: Vec<String> =
-        params.categories.iter().map(|c| c.trim().to_lowercase()).filter(|c| !c.is_empty()).collect();
+    let categories: Vec<String> = params
+        .categories
+        .iter()
+        .map(|c| c.trim().to_lowercase())
+        .filter(|c| !c.is_empty())
+        .collect();
     let wanted_skills = skills::normalize_all(params.skills.iter().map(String::as_str));
     let mut company_ids = Vec::new();
     for slug in params.companies.iter().map(|s| s.trim()).filter(|s| !s.is_empty()) {
@@ -358,12 +415,17 @@ pub async fn search(ctx: &Context, params: SearchParams) -> Result<SearchResult,
     }
     let (salary_min_yearly, salary_currency) = match params.salary_min {
         None => (None, None),
-        Some(min) if !min.is_finite() || min < 0.0 => return Err(ServiceError::validation("salary_min must be a positive number")),
+        Some(min) if !min.is_finite() || min < 0.0 => {
+            return Err(ServiceError::validation("salary_min must be a positive number"));
+        }
         Some(min) => {
             let period = match params.salary_period.as_deref().map(str::trim) {
                 None | Some("") => SalaryPeriod::Year,
                 Some(p) => SalaryPeriod::parse(p).ok_or_else(|| {
-                    ServiceError::validation(format!("salary_period {p:?} is not one of {}", SalaryPeriod::names()))
+                    ServiceError::validation(format!(
+                        "salary_period {p:?} is not one of {}",
+                        SalaryPeriod::names()
+                    ))
                 })?,
             };
             let currency = params
@@ -373,15 +435,23 @@ pub async fn search(ctx: &Context, params: SearchParams) -> Result<SearchResult,
                 .filter(|c| !c.is_empty())
                 .ok_or_else(|| ServiceError::validation("salary_min needs salary_currency (e.g. EUR): amounts are compared in one currency"))?;
             if currency.len() != 3 || !currency.bytes().all(|b| b.is_ascii_uppercase()) {
-                return Err(ServiceError::validation("salary_currency must be a three-letter ISO 4217 code"));
+                return Err(ServiceError::validation(
+                    "salary_currency must be a three-letter ISO 4217 code",
+                ));
             }
             (Some(min * period.per_year()), Some(currency))
         }
     };
     let now = Utc::now();
     let query = IndexQuery {
-        text: params.q.map(|q| q.chars().take(500).collect()).filter(|q: &String| !q.trim().is_empty()),
-        location: params.location.map(|l| l.chars().take(200).collect()).filter(|l: &String| !l.trim().is_empty()),
+        text: params
+            .q
+            .map(|q| q.chars().take(500).collect())
+            .filter(|q: &String| !q.trim().is_empty()),
+        location: params
+            .location
+            .map(|l| l.chars().take(200).collect())
+            .filter(|l: &String| !l.trim().is_empty()),
         countries,
         workplaces,
         employment_types,
@@ -391,7 +461,9 @@ pub async fn search(ctx: &Context, params: SearchParams) -> Result<SearchResult,
         company_ids,
         salary_min_yearly,
         salary_currency,
-        posted_since: params.posted_within_days.map(|d| (now - Duration::days(i64::from(d))).timestamp()),
+        posted_since: params
+            .posted_within_days
+            .map(|d| (now - Duration::days(i64::from(d))).timestamp()),
         now: now.timestamp(),
         sort,
         limit: params.limit as usize,
@@ -402,7 +474,11 @@ pub async fn search(ctx: &Context, params: SearchParams) -> Result<SearchResult,
     };
     let mode = match params.mode.as_deref().map(str::trim) {
         None | Some("") => {
-            if ctx.ai.embedder().is_some() { SearchMode::Hybrid } else { SearchMode::Keyword }
+            if ctx.ai.embedder().is_some() {
+                SearchMode::Hybrid
+            } else {
+                SearchMode::Keyword
+            }
         }
         Some("keyword") => SearchMode::Keyword,
         Some(m @ ("semantic" | "hybrid")) => {
@@ -414,7 +490,11 @@ pub async fn search(ctx: &Context, params: SearchParams) -> Result<SearchResult,
             }
             if m == "semantic" { SearchMode::Semantic } else { SearchMode::Hybrid }
         }
-        Some(other) => return Err(ServiceError::validation(format!("mode {other:?} is not one of keyword, semantic, hybrid"))),
+        Some(other) => {
+            return Err(ServiceError::validation(format!(
+                "mode {other:?} is not one of keyword, semantic, hybrid"
+            )));
+        }
     };
     // Without words to understand there is nothing to rank by meaning.
     let hits = match (mode, ctx.ai.embedder(), query.text.clone()) {
@@ -430,9 +510,14 @@ pub async fn search(ctx: &Context, params: SearchParams) -> Result<SearchResult,
 /// The jobs of `ids` that are public now, in that order, with their companies: one read of the
 /// versions of those remembered and the listings of the others (see [`read_listings`]). A page
 /// the database confirmed a moment ago (see [`PAGE_RECHECK`]) is not read again.
-async fn listings(ctx: &Context, ids: &[String], now: DateTime<Utc>) -> Result<Vec<Arc<(Job, Company)>>, ServiceError> {
+async fn listings(
+    ctx: &Context,
+    ids: &[String],
+    now: DateTime<Utc>,
+) -> Result<Vec<Arc<(Job, Company)>>, ServiceError> {
     // All taken before the read: a write after them makes this page ask again.
-    let (generation, epoch, asked_at) = (ctx.jobs_index.generation(), ctx.listings.epoch(), Instant::now());
+    let (generation, epoch, asked_at) =
+        (ctx.jobs_index.generation(), ctx.listings.epoch(), Instant::now());
     if let Some(page) = ctx.listings.confirmed(ids, generation) {
         return Ok(page.into_iter().filter(|listing| listing.0.is_public(now)).collect());
     }
@@ -448,8 +533,10 @@ async fn read_listings(
     epoch: u64,
 ) -> Result<Vec<Arc<(Job, Company)>>, ServiceError> {
     // A remembered job needs only its version read; the others are read whole at once.
-    let (known, unknown): (Vec<String>, Vec<String>) = ids.iter().cloned().partition(|id| ctx.listings.knows(id));
-    let (versions, mut jobs) = repositories::jobs::page_reads(&ctx.db, &known, &unknown, now).await?;
+    let (known, unknown): (Vec<String>, Vec<String>) =
+        ids.iter().cloned().partition(|id| ctx.listings.knows(id));
+    let (versions, mut jobs) =
+        repositories::jobs::page_reads(&ctx.db, &known, &unknown, now).await?;
     let mut found: HashMap<String, Arc<(Job, Company)>> = HashMap::with_capacity(ids.len());
     let mut changed = Vec::new();
     for (id, version) in versions {
@@ -479,14 +566,21 @@ async fn read_listings(
 }
 
 /// Runs a query against the full-text index on the blocking pool, a bounded number at a time.
-async fn run_index(ctx: &Context, query: IndexQuery) -> Result<repositories::job_index::IndexHits, ServiceError> {
+async fn run_index(
+    ctx: &Context,
+    query: IndexQuery,
+) -> Result<repositories::job_index::IndexHits, ServiceError> {
     if let Some(hits) = ctx.jobs_index.remembered(&query) {
         return Ok((*hits).clone());
     }
     let index = ctx.jobs_index.clone();
     // The permit travels with the blocking work: a request dropped on timeout or disconnect
     // does not free a slot while its search still runs.
-    let permit = search_permits().clone().acquire_owned().await.map_err(|e| ServiceError::Internal(e.into()))?;
+    let permit = search_permits()
+        .clone()
+        .acquire_owned()
+        .await
+        .map_err(|e| ServiceError::Internal(e.into()))?;
     tokio::task::spawn_blocking(move || {
         let _permit = permit;
         index.search_remembered(&query)
@@ -539,7 +633,11 @@ async fn semantic_hits(
     if filters(&query) {
         // The jobs that pass the filters, when they are few enough to score exactly.
         let limit = vectors.config().exact_below;
-        let passing = run_index(ctx, IndexQuery { text: None, limit, offset: 0, facets: false, ..query.clone() }).await?;
+        let passing = run_index(
+            ctx,
+            IndexQuery { text: None, limit, offset: 0, facets: false, ..query.clone() },
+        )
+        .await?;
         let count = passing.total as usize;
         if count < limit {
             allow = Some(passing.ids.into_iter().collect::<HashSet<String>>());
@@ -547,16 +645,24 @@ async fn semantic_hits(
             oversample = (pool * vectors.len().max(1) / count.max(1)).clamp(pool, pool * 8);
         }
     }
-    let similar = tokio::task::spawn_blocking(move || vectors.search(&vector, oversample, allow.as_ref()))
-        .await
-        .map_err(|e| ServiceError::Internal(e.into()))?;
+    let similar =
+        tokio::task::spawn_blocking(move || vectors.search(&vector, oversample, allow.as_ref()))
+            .await
+            .map_err(|e| ServiceError::Internal(e.into()))?;
     let mut semantic: Vec<String> =
         similar.into_iter().filter(|h| h.similarity >= MIN_SIMILARITY).map(|h| h.key).collect();
     // Which of them pass every filter and are public now (the vectors may be a moment behind).
     if !semantic.is_empty() {
         let checked = run_index(
             ctx,
-            IndexQuery { text: None, limit: semantic.len(), offset: 0, facets: false, only_ids: Some(semantic.clone()), ..query.clone() },
+            IndexQuery {
+                text: None,
+                limit: semantic.len(),
+                offset: 0,
+                facets: false,
+                only_ids: Some(semantic.clone()),
+                ..query.clone()
+            },
         )
         .await?;
         let passing: HashSet<&String> = checked.ids.iter().collect();
@@ -570,7 +676,9 @@ async fn semantic_hits(
             // An id no job has: the facets keep their shape with no counts.
             IndexQuery { text: None, only_ids: Some(vec![String::from("\u{0}")]), ..query.clone() }
         }
-        SearchMode::Semantic => IndexQuery { text: None, only_ids: Some(semantic.clone()), ..query.clone() },
+        SearchMode::Semantic => {
+            IndexQuery { text: None, only_ids: Some(semantic.clone()), ..query.clone() }
+        }
         _ => IndexQuery { or_ids: semantic.clone(), ..query.clone() },
     };
     let everything = IndexQuery {
@@ -588,7 +696,12 @@ async fn semantic_hits(
     // every page, so pages are slices of one ranking.
     let keyword: Vec<String> = if mode == SearchMode::Hybrid {
         let depth = (offset + limit).max(pool);
-        run_index(ctx, IndexQuery { limit: depth, offset: 0, facets: false, sort: SortBy::Relevance, ..query }).await?.ids
+        run_index(
+            ctx,
+            IndexQuery { limit: depth, offset: 0, facets: false, sort: SortBy::Relevance, ..query },
+        )
+        .await?
+        .ids
     } else {
         Vec::new()
     };
@@ -605,7 +718,14 @@ async fn semantic_hits(
     let rest = keyword[fuse_depth..].iter().filter(|id| !in_block.contains(id));
     Ok(repositories::job_index::IndexHits {
         total: all.total,
-        ids: ranked.into_iter().map(|(id, _)| id).chain(rest).skip(offset).take(limit).cloned().collect(),
+        ids: ranked
+            .into_iter()
+            .map(|(id, _)| id)
+            .chain(rest)
+            .skip(offset)
+            .take(limit)
+            .cloned()
+            .collect(),
         facets: all.facets,
     })
 }

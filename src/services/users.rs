@@ -140,7 +140,8 @@ pub struct Export {
     /// With their text and profile.
     pub resumes: Vec<crate::models::resume::Resume>,
     /// The caller's applications, each with its moves (internal notes left out).
-    pub applications: Vec<(crate::models::application::Application, Vec<crate::models::application::StageEvent>)>,
+    pub applications:
+        Vec<(crate::models::application::Application, Vec<crate::models::application::StageEvent>)>,
     pub saved_jobs: Vec<crate::models::saved::SavedJob>,
     pub saved_searches: Vec<crate::models::saved::SavedSearch>,
 }
@@ -173,7 +174,8 @@ pub async fn export(ctx: &Context, principal: &Principal) -> Result<Export, Serv
             resumes.push(resume);
         }
     }
-    let (sent, _) = repositories::applications::list_by_candidate(&ctx.db, &user.id, 100_000, 0).await?;
+    let (sent, _) =
+        repositories::applications::list_by_candidate(&ctx.db, &user.id, 100_000, 0).await?;
     let mut applications = Vec::with_capacity(sent.len());
     for application in sent {
         let mut events = repositories::applications::events(&ctx.db, &application.id).await?;
@@ -184,7 +186,17 @@ pub async fn export(ctx: &Context, principal: &Principal) -> Result<Export, Serv
     }
     let saved_jobs = repositories::saved::saved_jobs(&ctx.db, &user.id).await?;
     let saved_searches = repositories::saved::searches_of(&ctx.db, &user.id).await?;
-    Ok(Export { user, memberships, sessions, emails, audit, resumes, applications, saved_jobs, saved_searches })
+    Ok(Export {
+        user,
+        memberships,
+        sessions,
+        emails,
+        audit,
+        resumes,
+        applications,
+        saved_jobs,
+        saved_searches,
+    })
 }
 
 /// Deletes the caller's account after checking their password: the user, sessions, tokens,

@@ -39,10 +39,16 @@ const ALIASES: &[(&str, &str)] = &[
 pub fn normalize(raw: &str) -> Option<String> {
     let lowered = raw.trim().to_lowercase();
     let collapsed = lowered.split_whitespace().collect::<Vec<_>>().join(" ");
-    if collapsed.is_empty() || collapsed.chars().count() > 60 || collapsed.chars().any(char::is_control) {
+    if collapsed.is_empty()
+        || collapsed.chars().count() > 60
+        || collapsed.chars().any(char::is_control)
+    {
         return None;
     }
-    let canonical = ALIASES.iter().find(|(alias, _)| *alias == collapsed).map_or(collapsed.clone(), |(_, c)| (*c).to_owned());
+    let canonical = ALIASES
+        .iter()
+        .find(|(alias, _)| *alias == collapsed)
+        .map_or(collapsed.clone(), |(_, c)| (*c).to_owned());
     Some(canonical)
 }
 

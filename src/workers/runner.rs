@@ -180,7 +180,8 @@ impl Worker {
     async fn run_task(&mut self, task: TaskRecord) {
         let db = self.ctx.services.db.clone();
         let started = Instant::now();
-        let attempt = Attempt { number: task.attempts, max: task.max_attempts, task_id: task.id.clone() };
+        let attempt =
+            Attempt { number: task.attempts, max: task.max_attempts, task_id: task.id.clone() };
         let span =
             tracing::info_span!("task", id = %task.id, kind = %task.kind, attempt = attempt.number);
         let Some(handler) = self.registry.handler(&task.kind).cloned() else {
@@ -189,10 +190,12 @@ impl Worker {
             tracing::error!(parent: &span, "{message}");
             let retry =
                 retry_at(&attempt, self.config.backoff_base, self.config.backoff_max, Utc::now());
-            let _ = settle(|| repositories::tasks::fail(&db, &task.id, &self.id, &message, retry)).await;
+            let _ = settle(|| repositories::tasks::fail(&db, &task.id, &self.id, &message, retry))
+                .await;
             return;
         };
-        let mut work = tokio::spawn(handler(self.ctx.clone(), task.payload.clone(), attempt.clone()));
+        let mut work =
+            tokio::spawn(handler(self.ctx.clone(), task.payload.clone(), attempt.clone()));
         let mut heartbeat = tokio::time::interval(self.config.lease / 3);
         heartbeat.tick().await;
         let result = loop {
@@ -251,7 +254,9 @@ impl Worker {
         } else {
             tracing::error!(parent: &span, error = %error, "task failed for the last time");
         }
-        if let Err(err) = settle(|| repositories::tasks::fail(&db, &task.id, &self.id, &error, retry)).await {
+        if let Err(err) =
+            settle(|| repositories::tasks::fail(&db, &task.id, &self.id, &error, retry)).await
+        {
             tracing::error!(parent: &span, error = %err, "recording a task failure failed");
         }
         self.ctx.metrics.observe_task(&task.kind, outcome, seconds);
@@ -290,16 +295,25 @@ mod tests {
         let max = Duration::from_secs(3600);
         let now = Utc::now();
         for (number, expected) in [(1u32, 2.0), (2, 4.0), (3, 8.0), (6, 64.0)] {
-            let at = retry_at(&Attempt { number, max: 8, task_id: String::new() }, base, max, now).unwrap();
+            let at = retry_at(&Attempt { number, max: 8, task_id: String::new() }, base, max, now)
+                .unwrap();
             let delay = (at - now).num_milliseconds() as f64 / 1000.0;
             assert!(
                 delay >= expected * 0.75 - 0.01 && delay < expected * 1.25 + 0.01,
                 "{number}: {delay}"
             );
         }
-        let capped =
-            retry_at(&Attempt { number: 7, max: 20, task_id: String::new() }, base, Duration::from_secs(10), now).unwrap();
+        let capped = retry_at(
+            &Attempt { number: 7, max: 20, task_id: String::new() },
+            base,
+            Duration::from_secs(10),
+            now,
+        )
+        .unwrap();
         assert!((capped - now).num_seconds() <= 13);
-        assert!(retry_at(&Attempt { number: 8, max: 8, task_id: String::new() }, base, max, now).is_none());
+        assert!(
+            retry_at(&Attempt { number: 8, max: 8, task_id: String::new() }, base, max, now)
+                .is_none()
+        );
     }
 }

@@ -38,8 +38,13 @@ pub struct SchedulerState {
     pub next: Mutex<Option<(String, DateTime<Utc>)>>,
 }
 
-fn enqueue_close_expired(ctx: Arc<WorkerContext>, slot: DateTime<Utc>) -> futures_util::future::BoxFuture<'static, Result<Option<String>, RepoError>> {
-    Box::pin(async move { queue::enqueue(&ctx.services.db, &CloseExpiredJobs { slot: slot.timestamp() }).await })
+fn enqueue_close_expired(
+    ctx: Arc<WorkerContext>,
+    slot: DateTime<Utc>,
+) -> futures_util::future::BoxFuture<'static, Result<Option<String>, RepoError>> {
+    Box::pin(async move {
+        queue::enqueue(&ctx.services.db, &CloseExpiredJobs { slot: slot.timestamp() }).await
+    })
 }
 
 fn enqueue_prune(
@@ -51,21 +56,38 @@ fn enqueue_prune(
     )
 }
 
-fn alerts(ctx: Arc<WorkerContext>, slot: DateTime<Utc>, frequency: &'static str) -> futures_util::future::BoxFuture<'static, Result<Option<String>, RepoError>> {
+fn alerts(
+    ctx: Arc<WorkerContext>,
+    slot: DateTime<Utc>,
+    frequency: &'static str,
+) -> futures_util::future::BoxFuture<'static, Result<Option<String>, RepoError>> {
     Box::pin(async move {
-        queue::enqueue(&ctx.services.db, &JobAlerts { frequency: frequency.into(), slot: slot.timestamp() }).await
+        queue::enqueue(
+            &ctx.services.db,
+            &JobAlerts { frequency: frequency.into(), slot: slot.timestamp() },
+        )
+        .await
     })
 }
 
-fn enqueue_alerts_instant(ctx: Arc<WorkerContext>, slot: DateTime<Utc>) -> futures_util::future::BoxFuture<'static, Result<Option<String>, RepoError>> {
+fn enqueue_alerts_instant(
+    ctx: Arc<WorkerContext>,
+    slot: DateTime<Utc>,
+) -> futures_util::future::BoxFuture<'static, Result<Option<String>, RepoError>> {
     alerts(ctx, slot, "instant")
 }
 
-fn enqueue_alerts_daily(ctx: Arc<WorkerContext>, slot: DateTime<Utc>) -> futures_util::future::BoxFuture<'static, Result<Option<String>, RepoError>> {
+fn enqueue_alerts_daily(
+    ctx: Arc<WorkerContext>,
+    slot: DateTime<Utc>,
+) -> futures_util::future::BoxFuture<'static, Result<Option<String>, RepoError>> {
     alerts(ctx, slot, "daily")
 }
 
-fn enqueue_alerts_weekly(ctx: Arc<WorkerContext>, slot: DateTime<Utc>) -> futures_util::future::BoxFuture<'static, Result<Option<String>, RepoError>> {
+fn enqueue_alerts_weekly(
+    ctx: Arc<WorkerContext>,
+    slot: DateTime<Utc>,
+) -> futures_util::future::BoxFuture<'static, Result<Option<String>, RepoError>> {
     alerts(ctx, slot, "weekly")
 }
 

@@ -24,13 +24,20 @@ fn embed_dir() -> std::path::PathBuf {
 async fn app_with_models() -> TestApp {
     let app = spawn_app().await;
     let state = app.ctx.ai.load_embedder().await;
-    assert!(matches!(state, ModelState::Loaded(_)), "the embedding model loads from models/embed (run scripts/models.sh): {}", state.name());
+    assert!(
+        matches!(state, ModelState::Loaded(_)),
+        "the embedding model loads from models/embed (run scripts/models.sh): {}",
+        state.name()
+    );
     app
 }
 
 /// Runs the vector sync as `serve` does after a job write.
 async fn sync(app: &TestApp) -> jobportal::services::embeddings::SyncReport {
-    jobportal::services::embeddings::sync_jobs(&app.ctx, |_| {}).await.expect("sync runs").expect("the model is loaded")
+    jobportal::services::embeddings::sync_jobs(&app.ctx, |_| {})
+        .await
+        .expect("sync runs")
+        .expect("the model is loaded")
 }
 
 fn posting(id: &str, title: &str, description: &str, skills: &[&str], workplace: &str) -> Value {
@@ -46,14 +53,23 @@ async fn titles(app: &TestApp, query: &str) -> (Vec<String>, Value) {
     let status = response.status();
     let body: Value = response.json().await.unwrap();
     assert_eq!(status, 200, "{body}");
-    let titles = body["items"].as_array().unwrap().iter().map(|j| j["title"].as_str().unwrap().to_owned()).collect();
+    let titles = body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|j| j["title"].as_str().unwrap().to_owned())
+        .collect();
     (titles, body)
 }
 
 #[tokio::test]
 async fn embeddings_match_the_published_values_of_the_model() {
-    let embedder = tokio::task::spawn_blocking(|| Embedder::load(&embed_dir())).await.unwrap().expect("model loads");
-    let texts = vec!["This is an example sentence".to_owned(), "Each sentence is converted".to_owned()];
+    let embedder = tokio::task::spawn_blocking(|| Embedder::load(&embed_dir()))
+        .await
+        .unwrap()
+        .expect("model loads");
+    let texts =
+        vec!["This is an example sentence".to_owned(), "Each sentence is converted".to_owned()];
     let vectors = embedder.embed(&texts).await.unwrap();
     // sentence-transformers' published output for this model.
     let expected = [0.0677, 0.0635, 0.0487, 0.0793];
@@ -83,20 +99,32 @@ async fn readyz_reports_each_model_and_a_missing_model_names_the_command() {
     assert_eq!(body["models"]["embeddings"]["state"], "loaded", "{body}");
 
     let missing = tempfile::tempdir().unwrap();
-    let app = spawn_app_with(ServeConfig { models_dir: missing.path().to_owned(), ..ServeConfig::default() }).await;
+    let app = spawn_app_with(ServeConfig {
+        models_dir: missing.path().to_owned(),
+        ..ServeConfig::default()
+    })
+    .await;
     app.ctx.ai.load_embedder().await;
     let response = app.get_readyz().await;
     assert_eq!(response.status(), 200, "a missing model does not make the portal unready");
     let body: Value = response.json().await.unwrap();
     for model in ["embeddings", "chat"] {
         assert_eq!(body["models"][model]["state"], "missing", "{body}");
-        assert!(body["models"][model]["detail"].as_str().unwrap().contains("scripts/models.sh"), "{body}");
+        assert!(
+            body["models"][model]["detail"].as_str().unwrap().contains("scripts/models.sh"),
+            "{body}"
+        );
     }
     // Search goes on by keywords; asking for meaning says why it cannot.
     app.import_jsonl(&[posting("1", "Rust Developer", "", &[], "remote")]).await;
     let (found, body) = titles(&app, "q=rust").await;
-    assert_eq!((found, body["mode"].as_str()), (vec!["Rust Developer".to_owned()], Some("keyword")));
-    let message = assert_error(app.get("/api/v1/jobs?q=rust&mode=semantic").await, 503, "model_unavailable").await;
+    assert_eq!(
+        (found, body["mode"].as_str()),
+        (vec!["Rust Developer".to_owned()], Some("keyword"))
+    );
+    let message =
+        assert_error(app.get("/api/v1/jobs?q=rust&mode=semantic").await, 503, "model_unavailable")
+            .await;
     assert!(message.contains("scripts/models.sh"), "{message}");
     assert_error(app.get("/api/v1/jobs?q=rust&mode=psychic").await, 422, "validation_failed").await;
 }
@@ -105,10 +133,28 @@ async fn readyz_reports_each_model_and_a_missing_model_names_the_command() {
 async fn semantic_search_finds_what_keywords_miss_and_keeps_filters_and_facets() {
     let app = app_with_models().await;
     app.import_jsonl(&[
-        posting("rust", "Backend Developer (Rust)", "Build our payment APIs in Rust and PostgreSQL.", &["rust", "postgresql"], "remote"),
+        posting(
+            "rust",
+            "Backend Developer (Rust)",
+            "Build our payment APIs in Rust and PostgreSQL.",
+            &["rust", "postgresql"],
+            "remote",
+        ),
         posting("nurse", "Registered Nurse", "Night shifts on the cardiology ward.", &[], "onsite"),
-        posting("acct", "Senior Accountant", "Month-end close, IFRS reporting and audits.", &["accounting"], "hybrid"),
-        posting("mkt", "Marketing Manager", "Own our brand campaigns and social media.", &[], "remote"),
+        posting(
+            "acct",
+            "Senior Accountant",
+            "Month-end close, IFRS reporting and audits.",
+            &["accounting"],
+            "hybrid",
+        ),
+        posting(
+            "mkt",
+            "Marketing Manager",
+            "Own our brand campaigns and social media.",
+            &[],
+            "remote",
+        ),
         posting("chef", "Sous Chef", "Run the kitchen line of a busy restaurant.", &[], "onsite"),
     ])
     .await;
@@ -129,11 +175,17 @@ async fn semantic_search_finds_what_keywords_miss_and_keeps_filters_and_facets()
 
     // Filters apply to meaning too, and the facets count what is left.
     let (filtered, body) = titles(&app, &format!("{q}&mode=semantic&workplace=onsite")).await;
-    assert!(!filtered.is_empty() && !filtered.contains(&"Backend Developer (Rust)".to_owned()), "{body}");
+    assert!(
+        !filtered.is_empty() && !filtered.contains(&"Backend Developer (Rust)".to_owned()),
+        "{body}"
+    );
     for job in body["items"].as_array().unwrap() {
         assert_eq!(job["workplace"], "onsite");
     }
-    assert_eq!(body["facets"]["workplace"], json!([{ "value": "onsite", "count": filtered.len() }]));
+    assert_eq!(
+        body["facets"]["workplace"],
+        json!([{ "value": "onsite", "count": filtered.len() }])
+    );
     // A keyword ranking a hybrid search fuses: the exact title still comes first.
     let (hybrid, _) = titles(&app, "q=sous+chef").await;
     assert_eq!(hybrid.first().map(String::as_str), Some("Sous Chef"));
@@ -146,7 +198,12 @@ async fn semantic_search_finds_what_keywords_miss_and_keeps_filters_and_facets()
 async fn the_vectors_follow_a_job_through_create_update_close_reopen_and_archive() {
     let app = app_with_models().await;
     let owner = app.register_verified("owner@acme.test", "employer").await;
-    assert_eq!(app.post_authed("/api/v1/companies", &owner.access, &json!({ "name": "Acme" })).await.status(), 201);
+    assert_eq!(
+        app.post_authed("/api/v1/companies", &owner.access, &json!({ "name": "Acme" }))
+            .await
+            .status(),
+        201
+    );
     let body = json!({
         "company": "acme", "title": "Backend Developer (Rust)", "description": "Payment APIs in Rust.",
         "workplace": "remote", "employment_type": "full_time", "skills": ["rust"]
@@ -157,7 +214,12 @@ async fn the_vectors_follow_a_job_through_create_update_close_reopen_and_archive
     sync(&app).await;
     assert!(app.ctx.ai.jobs.is_empty(), "a draft has no vector");
 
-    assert_eq!(app.post_authed(&format!("/api/v1/jobs/{id}/publish"), &owner.access, &json!({})).await.status(), 200);
+    assert_eq!(
+        app.post_authed(&format!("/api/v1/jobs/{id}/publish"), &owner.access, &json!({}))
+            .await
+            .status(),
+        200
+    );
     assert_eq!(sync(&app).await.embedded, 1);
     let first = app.ctx.ai.jobs.vector_of(&id).expect("a published job has a vector");
     let (found, _) = titles(&app, "q=rust+programmer&mode=semantic").await;
@@ -165,7 +227,11 @@ async fn the_vectors_follow_a_job_through_create_update_close_reopen_and_archive
 
     // An edit re-embeds: the old vector is gone, the new text is what is found.
     let response = app
-        .patch_authed(&format!("/api/v1/jobs/{id}"), &owner.access, &json!({ "title": "Pastry Chef", "description": "Croissants at dawn.", "skills": [] }))
+        .patch_authed(
+            &format!("/api/v1/jobs/{id}"),
+            &owner.access,
+            &json!({ "title": "Pastry Chef", "description": "Croissants at dawn.", "skills": [] }),
+        )
         .await;
     assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
     assert_eq!(sync(&app).await.embedded, 1);
@@ -176,7 +242,12 @@ async fn the_vectors_follow_a_job_through_create_update_close_reopen_and_archive
     assert_eq!(sync(&app).await.embedded, 0, "nothing changed, nothing is computed");
 
     // Closing removes it at once, before any sync; it never comes back from the index.
-    assert_eq!(app.post_authed(&format!("/api/v1/jobs/{id}/close"), &owner.access, &json!({})).await.status(), 200);
+    assert_eq!(
+        app.post_authed(&format!("/api/v1/jobs/{id}/close"), &owner.access, &json!({}))
+            .await
+            .status(),
+        200
+    );
     assert!(app.ctx.ai.jobs.vector_of(&id).is_none());
     let (found, _) = titles(&app, "q=baker+making+pastries&mode=semantic").await;
     assert!(found.is_empty(), "{found:?}");
@@ -184,12 +255,22 @@ async fn the_vectors_follow_a_job_through_create_update_close_reopen_and_archive
     assert!(app.ctx.ai.jobs.is_empty());
 
     // Reopened, it is found again (its stored vector is reused); archived, it is gone for good.
-    assert_eq!(app.post_authed(&format!("/api/v1/jobs/{id}/publish"), &owner.access, &json!({})).await.status(), 200);
+    assert_eq!(
+        app.post_authed(&format!("/api/v1/jobs/{id}/publish"), &owner.access, &json!({}))
+            .await
+            .status(),
+        200
+    );
     let report = sync(&app).await;
     assert_eq!((report.embedded, report.loaded), (0, 1));
     let (found, _) = titles(&app, "q=baker+making+pastries&mode=semantic").await;
     assert_eq!(found, vec!["Pastry Chef"]);
-    assert_eq!(app.post_authed(&format!("/api/v1/jobs/{id}/archive"), &owner.access, &json!({})).await.status(), 200);
+    assert_eq!(
+        app.post_authed(&format!("/api/v1/jobs/{id}/archive"), &owner.access, &json!({}))
+            .await
+            .status(),
+        200
+    );
     assert!(app.ctx.ai.jobs.vector_of(&id).is_none());
     let (found, _) = titles(&app, "q=baker+making+pastries&mode=semantic").await;
     assert!(found.is_empty(), "{found:?}");
@@ -197,9 +278,17 @@ async fn the_vectors_follow_a_job_through_create_update_close_reopen_and_archive
     // A restart (a fresh collection) loads the stored vectors of public jobs instead of
     // computing them.
     let other = app_with_models().await;
-    other.import_jsonl(&[posting("1", "Rust Developer", "", &[], "remote"), posting("2", "Go Developer", "", &[], "remote")]).await;
+    other
+        .import_jsonl(&[
+            posting("1", "Rust Developer", "", &[], "remote"),
+            posting("2", "Go Developer", "", &[], "remote"),
+        ])
+        .await;
     assert_eq!(sync(&other).await.embedded, 2);
-    let fresh = jobportal::services::Context { ai: Arc::new(jobportal::ai::Ai::new(&Path::new(env!("CARGO_MANIFEST_DIR")).join("models"))), ..other.ctx.clone() };
+    let fresh = jobportal::services::Context {
+        ai: Arc::new(jobportal::ai::Ai::new(&Path::new(env!("CARGO_MANIFEST_DIR")).join("models"))),
+        ..other.ctx.clone()
+    };
     fresh.ai.load_embedder().await;
     let report = jobportal::services::embeddings::sync_jobs(&fresh, |_| {}).await.unwrap().unwrap();
     assert_eq!((report.embedded, report.loaded), (0, 2));
@@ -219,7 +308,8 @@ async fn hnsw_recall_against_exact_search_on_real_embeddings() {
     titles.sort();
     titles.dedup();
     assert!(titles.len() > 250, "{}", titles.len());
-    let embedder = tokio::task::spawn_blocking(|| Embedder::load(&embed_dir())).await.unwrap().unwrap();
+    let embedder =
+        tokio::task::spawn_blocking(|| Embedder::load(&embed_dir())).await.unwrap().unwrap();
     let vectors = embedder.embed(&titles).await.unwrap();
     let graph = VectorIndex::new(HnswConfig { exact_below: 0, ..HnswConfig::default() });
     let exact = VectorIndex::new(HnswConfig { exact_below: usize::MAX, ..HnswConfig::default() });
@@ -229,18 +319,35 @@ async fn hnsw_recall_against_exact_search_on_real_embeddings() {
     }
     graph.index_tail();
     assert_eq!(graph.shape(), (titles.len(), 0, 0));
-    let half: HashSet<String> = (0..titles.len()).filter(|i| i % 2 == 0).map(|i| format!("j{i}")).collect();
-    let few: HashSet<String> = (0..titles.len()).filter(|i| i % 20 == 3).map(|i| format!("j{i}")).collect();
-    let queries = ["software engineer", "data scientist", "account executive", "product designer", "recruiter", "security engineer", "nurse", "sales manager"];
+    let half: HashSet<String> =
+        (0..titles.len()).filter(|i| i % 2 == 0).map(|i| format!("j{i}")).collect();
+    let few: HashSet<String> =
+        (0..titles.len()).filter(|i| i % 20 == 3).map(|i| format!("j{i}")).collect();
+    let queries = [
+        "software engineer",
+        "data scientist",
+        "account executive",
+        "product designer",
+        "recruiter",
+        "security engineer",
+        "nurse",
+        "sales manager",
+    ];
     let queries: Vec<String> = queries.iter().map(|q| q.to_string()).collect();
     let query_vectors = embedder.embed(&queries).await.unwrap();
-    for (name, allow) in [("no filter", None), ("50% filter", Some(&half)), ("5% filter", Some(&few))] {
+    for (name, allow) in
+        [("no filter", None), ("50% filter", Some(&half)), ("5% filter", Some(&few))]
+    {
         let (mut found, mut wanted) = (0, 0);
         for q in &query_vectors {
-            let truth: HashSet<String> = exact.search(q, 10, allow).into_iter().map(|h| h.key).collect();
+            let truth: HashSet<String> =
+                exact.search(q, 10, allow).into_iter().map(|h| h.key).collect();
             let got = graph.search(q, 10, allow);
             assert_eq!(got.len(), 10, "{name}: k results however selective the filter");
-            assert!(got.iter().all(|h| allow.is_none_or(|a| a.contains(&h.key))), "{name}: only allowed keys");
+            assert!(
+                got.iter().all(|h| allow.is_none_or(|a| a.contains(&h.key))),
+                "{name}: only allowed keys"
+            );
             found += got.iter().filter(|h| truth.contains(&h.key)).count();
             wanted += truth.len();
         }
@@ -251,12 +358,27 @@ async fn hnsw_recall_against_exact_search_on_real_embeddings() {
 
 async fn company_and_jobs(app: &TestApp) -> (Account, Vec<String>) {
     let owner = app.register_verified("owner@acme.test", "employer").await;
-    assert_eq!(app.post_authed("/api/v1/companies", &owner.access, &json!({ "name": "Acme" })).await.status(), 201);
+    assert_eq!(
+        app.post_authed("/api/v1/companies", &owner.access, &json!({ "name": "Acme" }))
+            .await
+            .status(),
+        201
+    );
     let mut ids = Vec::new();
     for (title, description, skills, workplace) in [
-        ("Senior Backend Engineer (Rust)", "Build streaming services in Rust on Kubernetes with PostgreSQL.", vec!["rust", "postgresql", "kubernetes", "kafka"], "onsite"),
+        (
+            "Senior Backend Engineer (Rust)",
+            "Build streaming services in Rust on Kubernetes with PostgreSQL.",
+            vec!["rust", "postgresql", "kubernetes", "kafka"],
+            "onsite",
+        ),
         ("Registered Nurse", "Night shifts on the cardiology ward.", vec![], "onsite"),
-        ("Python Data Engineer", "Pipelines in Python and PostgreSQL.", vec!["python", "postgresql", "airflow"], "remote"),
+        (
+            "Python Data Engineer",
+            "Pipelines in Python and PostgreSQL.",
+            vec!["python", "postgresql", "airflow"],
+            "remote",
+        ),
     ] {
         let body = json!({
             "company": "acme", "title": title, "description": description, "workplace": workplace,
@@ -265,8 +387,16 @@ async fn company_and_jobs(app: &TestApp) -> (Account, Vec<String>) {
         });
         let response = app.post_authed("/api/v1/jobs", &owner.access, &body).await;
         let text = response.text().await.unwrap();
-        let id = serde_json::from_str::<Value>(&text).unwrap()["id"].as_str().unwrap_or_else(|| panic!("{text}")).to_owned();
-        assert_eq!(app.post_authed(&format!("/api/v1/jobs/{id}/publish"), &owner.access, &json!({})).await.status(), 200);
+        let id = serde_json::from_str::<Value>(&text).unwrap()["id"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{text}"))
+            .to_owned();
+        assert_eq!(
+            app.post_authed(&format!("/api/v1/jobs/{id}/publish"), &owner.access, &json!({}))
+                .await
+                .status(),
+            200
+        );
         ids.push(id);
     }
     sync(app).await;
@@ -279,56 +409,125 @@ async fn job_recommendations_explain_themselves_and_respect_dismissals_and_appli
     let (_, ids) = company_and_jobs(&app).await;
     let (ada, _) = crate::resumes::candidate_with_resume(&app, "ada@example.com").await;
 
-    let body: Value = app.get_authed("/api/v1/recommendations/jobs", &ada.access).await.json().await.unwrap();
+    let body: Value =
+        app.get_authed("/api/v1/recommendations/jobs", &ada.access).await.json().await.unwrap();
     let items = body["items"].as_array().unwrap();
     assert_eq!(items.len(), 3, "{body}");
     let first = &items[0];
-    assert_eq!(first["job"]["id"], ids[0].as_str(), "the Rust backend job fits the Rust backend resume best: {body}");
+    assert_eq!(
+        first["job"]["id"],
+        ids[0].as_str(),
+        "the Rust backend job fits the Rust backend resume best: {body}"
+    );
     // Hand-checked: the resume names Rust, PostgreSQL, Kubernetes and Python; the job asks for
     // Rust, PostgreSQL, Kubernetes and Kafka.
     let explanation = &first["explanation"];
     assert_eq!(explanation["matched_skills"], json!(["rust", "postgresql", "kubernetes"]));
     assert_eq!(explanation["missing_skills"], json!(["kafka"]));
     assert_eq!(explanation["skills_summary"], "3 of 4 skills match");
-    let effects: f64 = explanation["reasons"].as_array().unwrap().iter().map(|r| r["effect"].as_f64().unwrap()).sum();
-    assert!((effects - first["score"].as_f64().unwrap()).abs() < 0.01, "the reasons add up to the score: {first}");
+    let effects: f64 = explanation["reasons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["effect"].as_f64().unwrap())
+        .sum();
+    assert!(
+        (effects - first["score"].as_f64().unwrap()).abs() < 0.01,
+        "the reasons add up to the score: {first}"
+    );
     let scores: Vec<f64> = items.iter().map(|i| i["score"].as_f64().unwrap()).collect();
     assert!(scores.windows(2).all(|w| w[0] >= w[1]), "{scores:?}");
     // Same data, same answer.
-    let again: Value = app.get_authed("/api/v1/recommendations/jobs", &ada.access).await.json().await.unwrap();
+    let again: Value =
+        app.get_authed("/api/v1/recommendations/jobs", &ada.access).await.json().await.unwrap();
     assert_eq!(again, body);
 
     // Preferences move jobs and say why.
     let response = app
-        .put_json_authed("/api/v1/recommendations/preferences", &ada.access, &json!({ "workplaces": ["remote"], "countries": ["pt"] }))
+        .put_json_authed(
+            "/api/v1/recommendations/preferences",
+            &ada.access,
+            &json!({ "workplaces": ["remote"], "countries": ["pt"] }),
+        )
         .await;
     assert_eq!(response.status(), 200);
     assert_eq!(response.json::<Value>().await.unwrap()["countries"], json!(["PT"]));
-    let body: Value = app.get_authed("/api/v1/recommendations/jobs", &ada.access).await.json().await.unwrap();
-    let rust = body["items"].as_array().unwrap().iter().find(|i| i["job"]["id"] == ids[0].as_str()).unwrap();
-    let factors: Vec<&str> = rust["explanation"]["reasons"].as_array().unwrap().iter().map(|r| r["factor"].as_str().unwrap()).collect();
+    let body: Value =
+        app.get_authed("/api/v1/recommendations/jobs", &ada.access).await.json().await.unwrap();
+    let rust = body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["job"]["id"] == ids[0].as_str())
+        .unwrap();
+    let factors: Vec<&str> = rust["explanation"]["reasons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["factor"].as_str().unwrap())
+        .collect();
     assert_eq!(factors, vec!["similarity", "skills", "workplace", "location"], "{rust}");
     assert!(rust["explanation"]["reasons"][2]["effect"].as_f64().unwrap() < 0.0);
-    let response = app.put_json_authed("/api/v1/recommendations/preferences", &ada.access, &json!({ "workplaces": ["moon"] })).await;
+    let response = app
+        .put_json_authed(
+            "/api/v1/recommendations/preferences",
+            &ada.access,
+            &json!({ "workplaces": ["moon"] }),
+        )
+        .await;
     assert_error(response, 422, "validation_failed").await;
 
     // Dismissed and applied-to jobs are not recommended.
-    assert_eq!(app.post_authed(&format!("/api/v1/recommendations/jobs/{}/dismiss", ids[0]), &ada.access, &json!({})).await.status(), 204);
-    let response = app.post_authed(&format!("/api/v1/jobs/{}/applications", ids[2]), &ada.access, &json!({})).await;
+    assert_eq!(
+        app.post_authed(
+            &format!("/api/v1/recommendations/jobs/{}/dismiss", ids[0]),
+            &ada.access,
+            &json!({})
+        )
+        .await
+        .status(),
+        204
+    );
+    let response = app
+        .post_authed(&format!("/api/v1/jobs/{}/applications", ids[2]), &ada.access, &json!({}))
+        .await;
     assert_eq!(response.status(), 201);
-    let body: Value = app.get_authed("/api/v1/recommendations/jobs", &ada.access).await.json().await.unwrap();
-    let left: Vec<&str> = body["items"].as_array().unwrap().iter().map(|i| i["job"]["id"].as_str().unwrap()).collect();
+    let body: Value =
+        app.get_authed("/api/v1/recommendations/jobs", &ada.access).await.json().await.unwrap();
+    let left: Vec<&str> = body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["job"]["id"].as_str().unwrap())
+        .collect();
     assert_eq!(left, vec![ids[1].as_str()]);
-    let response = app.delete_authed(&format!("/api/v1/recommendations/jobs/{}/dismiss", ids[0]), &ada.access, None).await;
+    let response = app
+        .delete_authed(
+            &format!("/api/v1/recommendations/jobs/{}/dismiss", ids[0]),
+            &ada.access,
+            None,
+        )
+        .await;
     assert_eq!(response.status(), 204);
-    let body: Value = app.get_authed("/api/v1/recommendations/jobs", &ada.access).await.json().await.unwrap();
+    let body: Value =
+        app.get_authed("/api/v1/recommendations/jobs", &ada.access).await.json().await.unwrap();
     assert_eq!(body["items"].as_array().unwrap().len(), 2);
 
     // Employers get none; a candidate without a resume is told what to do.
     let owner = app.login("owner@acme.test").await;
-    assert_error(app.get_authed("/api/v1/recommendations/jobs", &owner.access).await, 403, "forbidden").await;
+    assert_error(
+        app.get_authed("/api/v1/recommendations/jobs", &owner.access).await,
+        403,
+        "forbidden",
+    )
+    .await;
     let bob = app.register("bob@example.com", "candidate").await;
-    let message = assert_error(app.get_authed("/api/v1/recommendations/jobs", &bob.access).await, 422, "validation_failed").await;
+    let message = assert_error(
+        app.get_authed("/api/v1/recommendations/jobs", &bob.access).await,
+        422,
+        "validation_failed",
+    )
+    .await;
     assert!(message.contains("resume"), "{message}");
 }
 
@@ -339,9 +538,15 @@ async fn a_company_sees_applicants_and_discoverable_candidates_only() {
     let (ada, _) = crate::resumes::candidate_with_resume(&app, "ada@example.com").await;
     let (bob, _) = crate::resumes::candidate_with_resume(&app, "bob@example.com").await;
     let (_hidden, _) = crate::resumes::candidate_with_resume(&app, "hidden@example.com").await;
-    let response = app.patch_authed("/api/v1/users/me", &ada.access, &json!({ "discoverable": true })).await;
+    let response =
+        app.patch_authed("/api/v1/users/me", &ada.access, &json!({ "discoverable": true })).await;
     assert_eq!(response.status(), 200);
-    assert_eq!(app.post_authed(&format!("/api/v1/jobs/{}/applications", ids[0]), &bob.access, &json!({})).await.status(), 201);
+    assert_eq!(
+        app.post_authed(&format!("/api/v1/jobs/{}/applications", ids[0]), &bob.access, &json!({}))
+            .await
+            .status(),
+        201
+    );
 
     let path = format!("/api/v1/jobs/{}/recommended-candidates", ids[0]);
     let body: Value = app.get_authed(&path, &owner.access).await.json().await.unwrap();
@@ -361,8 +566,17 @@ async fn a_company_sees_applicants_and_discoverable_candidates_only() {
 #[tokio::test]
 async fn hybrid_counts_every_keyword_match_and_pages_past_the_semantic_candidates() {
     let app = app_with_models().await;
-    let mut records: Vec<Value> =
-        (0..130).map(|i| posting(&format!("r{i}"), &format!("Rust Developer {i}"), "Services in Rust.", &["rust"], "remote")).collect();
+    let mut records: Vec<Value> = (0..130)
+        .map(|i| {
+            posting(
+                &format!("r{i}"),
+                &format!("Rust Developer {i}"),
+                "Services in Rust.",
+                &["rust"],
+                "remote",
+            )
+        })
+        .collect();
     records.push(posting("chef", "Sous Chef", "Run the kitchen line.", &[], "onsite"));
     app.import_jsonl(&records).await;
     sync(&app).await;
@@ -370,7 +584,11 @@ async fn hybrid_counts_every_keyword_match_and_pages_past_the_semantic_candidate
     let (_, hybrid) = titles(&app, "q=rust&limit=1").await;
     assert_eq!(hybrid["mode"], "hybrid");
     assert_eq!(keyword["total"], 130);
-    assert!(hybrid["total"].as_u64().unwrap() >= 130, "every keyword match is in the result: {}", hybrid["total"]);
+    assert!(
+        hybrid["total"].as_u64().unwrap() >= 130,
+        "every keyword match is in the result: {}",
+        hybrid["total"]
+    );
     assert_eq!(hybrid["facets"]["skills"][0], json!({ "value": "rust", "count": 130 }));
     // A page past the 100 semantic candidates is still full, and pages do not overlap.
     let (kpage, _) = titles(&app, "q=rust&mode=keyword&limit=20&offset=110").await;
@@ -386,15 +604,31 @@ async fn hybrid_counts_every_keyword_match_and_pages_past_the_semantic_candidate
 async fn renaming_a_company_recomputes_its_jobs_vectors() {
     let app = app_with_models().await;
     let owner = app.register_verified("owner@acme.test", "employer").await;
-    assert_eq!(app.post_authed("/api/v1/companies", &owner.access, &json!({ "name": "Acme" })).await.status(), 201);
+    assert_eq!(
+        app.post_authed("/api/v1/companies", &owner.access, &json!({ "name": "Acme" }))
+            .await
+            .status(),
+        201
+    );
     let response = app
         .post_authed("/api/v1/jobs", &owner.access, &json!({ "company": "acme", "title": "Engineer", "description": "Build things.", "workplace": "remote", "employment_type": "full_time" }))
         .await;
     let id = response.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_owned();
-    assert_eq!(app.post_authed(&format!("/api/v1/jobs/{id}/publish"), &owner.access, &json!({})).await.status(), 200);
+    assert_eq!(
+        app.post_authed(&format!("/api/v1/jobs/{id}/publish"), &owner.access, &json!({}))
+            .await
+            .status(),
+        200
+    );
     sync(&app).await;
     let before = app.ctx.ai.jobs.hash_of(&id).unwrap();
-    let response = app.patch_authed("/api/v1/companies/acme", &owner.access, &json!({ "name": "Northwind Bakery" })).await;
+    let response = app
+        .patch_authed(
+            "/api/v1/companies/acme",
+            &owner.access,
+            &json!({ "name": "Northwind Bakery" }),
+        )
+        .await;
     assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
     assert_eq!(sync(&app).await.embedded, 1, "the company's name is in the job's text");
     assert_ne!(app.ctx.ai.jobs.hash_of(&id).unwrap(), before);

@@ -60,7 +60,8 @@ fn an_invalid_setting_fails_at_start_with_one_line_naming_the_variable() {
     assert!(err.contains("JOBPORTAL_DB_URL"), "{err}");
 
     // The worker builds the links of alert emails from the same public URL as `serve`.
-    let (code, _, err) = run(jobportal(&data).args(["worker"]).env("JOBPORTAL_PUBLIC_URL", "jobs.example"));
+    let (code, _, err) =
+        run(jobportal(&data).args(["worker"]).env("JOBPORTAL_PUBLIC_URL", "jobs.example"));
     assert_eq!(code, 1);
     assert!(err.contains("JOBPORTAL_PUBLIC_URL") && err.contains("--public-url"), "{err}");
 }

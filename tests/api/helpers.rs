@@ -155,7 +155,16 @@ pub async fn spawn_state(state: AppState, build: impl FnOnce(AppState) -> Router
         .timeout(Duration::from_secs(30))
         .build()
         .unwrap();
-    TestApp { addr, client, db, ctx, metrics, shutdown: Some(tx), server: Some(server), workers: None }
+    TestApp {
+        addr,
+        client,
+        db,
+        ctx,
+        metrics,
+        shutdown: Some(tx),
+        server: Some(server),
+        workers: None,
+    }
 }
 
 impl TestApp {
@@ -221,8 +230,17 @@ impl TestApp {
             .expect("request is answered")
     }
 
-    pub async fn put_json_authed(&self, path: &str, token: &str, body: &Value) -> reqwest::Response {
-        self.authed(reqwest::Method::PUT, path, token).json(body).send().await.expect("request is answered")
+    pub async fn put_json_authed(
+        &self,
+        path: &str,
+        token: &str,
+        body: &Value,
+    ) -> reqwest::Response {
+        self.authed(reqwest::Method::PUT, path, token)
+            .json(body)
+            .send()
+            .await
+            .expect("request is answered")
     }
 
     pub async fn delete_authed(
@@ -316,14 +334,19 @@ impl TestApp {
     }
 
     /// Imports JSON Lines records through the import service (as `import-jobs` does).
-    pub async fn import_jsonl(&self, lines: &[serde_json::Value]) -> jobportal::services::import::ImportSummary {
+    pub async fn import_jsonl(
+        &self,
+        lines: &[serde_json::Value],
+    ) -> jobportal::services::import::ImportSummary {
         let text: String = lines.iter().map(|l| format!("{l}\n")).collect();
         let input = jobportal::services::import::Input {
             name: "test.jsonl".into(),
             reader: Box::new(std::io::Cursor::new(text.into_bytes())),
             format: None,
         };
-        jobportal::services::import::import(&self.ctx, vec![input], &Default::default(), &mut ()).await.expect("import runs")
+        jobportal::services::import::import(&self.ctx, vec![input], &Default::default(), &mut ())
+            .await
+            .expect("import runs")
     }
 
     /// Every email in the outbox to an address, oldest first.
@@ -705,10 +728,22 @@ pub fn fixture(path: &str) -> Vec<u8> {
 
 impl TestApp {
     /// Uploads a file as `multipart/form-data` (part `file`) to `path`.
-    pub async fn upload(&self, path: &str, token: &str, file_name: &str, content_type: &str, bytes: &[u8]) -> reqwest::Response {
+    pub async fn upload(
+        &self,
+        path: &str,
+        token: &str,
+        file_name: &str,
+        content_type: &str,
+        bytes: &[u8],
+    ) -> reqwest::Response {
         let boundary = "jobportal-test-boundary-7d2f";
         let mut body = Vec::new();
-        body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"note\"\r\n\r\nhello\r\n").as_bytes());
+        body.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"note\"\r\n\r\nhello\r\n"
+            )
+            .as_bytes(),
+        );
         body.extend_from_slice(
             format!(
                 "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{file_name}\"\r\nContent-Type: {content_type}\r\n\r\n"
@@ -727,7 +762,9 @@ impl TestApp {
 
     /// Uploads a resume and returns its body (status 201 asserted).
     pub async fn upload_resume(&self, token: &str, file_name: &str, bytes: &[u8]) -> Value {
-        let response = self.upload("/api/v1/resumes", token, file_name, "application/octet-stream", bytes).await;
+        let response = self
+            .upload("/api/v1/resumes", token, file_name, "application/octet-stream", bytes)
+            .await;
         let status = response.status();
         let text = response.text().await.unwrap_or_default();
         assert_eq!(status, 201, "upload {file_name}: {text}");

@@ -9,7 +9,9 @@ use jobportal::core::config::{DbConfig, EmailBackendConfig, ServeConfig};
 use jobportal::db::Database;
 use serde_json::{Value, json};
 
-use crate::helpers::{ServeProcess, eventually, jobportal, spawn_app_with_workers, test_worker_config};
+use crate::helpers::{
+    ServeProcess, eventually, jobportal, spawn_app_with_workers, test_worker_config,
+};
 
 const FIXTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/jobs/network-jobs-300.jsonl");
 
@@ -21,20 +23,32 @@ fn workdir() -> (tempfile::TempDir, std::path::PathBuf) {
 
 fn import(data: &std::path::Path, args: &[&str]) -> (i32, String, String) {
     let output = jobportal(data).arg("import-jobs").args(args).output().unwrap();
-    (output.status.code().unwrap_or(-1), String::from_utf8_lossy(&output.stdout).into_owned(), String::from_utf8_lossy(&output.stderr).into_owned())
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
 }
 
 async fn open(data: &std::path::Path) -> Database {
-    Database::connect(&DbConfig { url: format!("surrealkv://{}", data.join("db").display()), ..DbConfig::memory() }).await.unwrap()
+    Database::connect(&DbConfig {
+        url: format!("surrealkv://{}", data.join("db").display()),
+        ..DbConfig::memory()
+    })
+    .await
+    .unwrap()
 }
 
 /// (job id, content hash, status) of every job, and (id, slug) of every company, sorted.
-async fn contents(data: &std::path::Path) -> (Vec<(String, String, String)>, Vec<(String, String)>) {
+async fn contents(
+    data: &std::path::Path,
+) -> (Vec<(String, String, String)>, Vec<(String, String)>) {
     let db = open(data).await;
     let mut jobs = Vec::new();
     let mut after = None;
     loop {
-        let page = jobportal::repositories::jobs::public_page(&db, after.as_deref(), 1000).await.unwrap();
+        let page =
+            jobportal::repositories::jobs::public_page(&db, after.as_deref(), 1000).await.unwrap();
         let Some(last) = page.last() else { break };
         after = Some(last.id.clone());
         jobs.extend(page.into_iter().map(|j| (j.id, j.content_hash, j.status.as_str().to_owned())));
@@ -42,7 +56,10 @@ async fn contents(data: &std::path::Path) -> (Vec<(String, String, String)>, Vec
     let mut companies: Vec<(String, String)> = Vec::new();
     for (id, _, _) in &jobs {
         let job = jobportal::repositories::jobs::find(&db, id).await.unwrap().unwrap();
-        let company = jobportal::repositories::companies::find_by_id(&db, &job.company_id).await.unwrap().unwrap();
+        let company = jobportal::repositories::companies::find_by_id(&db, &job.company_id)
+            .await
+            .unwrap()
+            .unwrap();
         companies.push((company.id, company.slug));
     }
     companies.sort();
@@ -64,7 +81,8 @@ async fn the_fixtures_import_then_the_api_finds_them_and_a_second_run_changes_no
     assert!(out.contains("0 created, 0 updated, 300 unchanged, 0 invalid"), "{out}");
 
     let server = ServeProcess::start(&data);
-    let body: Value = reqwest::get(server.url("/api/v1/jobs?limit=5")).await.unwrap().json().await.unwrap();
+    let body: Value =
+        reqwest::get(server.url("/api/v1/jobs?limit=5")).await.unwrap().json().await.unwrap();
     assert_eq!(body["total"], 300);
     // The demo postings have descriptions, so a keyword hit may come from the text or the tags
     // alone (a content manager's "search engines" shares the stem of "engineer", a support
@@ -174,7 +192,8 @@ async fn the_demo_postings_have_composed_descriptions_and_skills_that_search_fin
         assert_eq!(record["location"], record["locations"][0], "{record}");
         for later in &record["locations"].as_array().unwrap()[1..] {
             let Some(city) = later["city"].as_str() else { continue };
-            let body = search(&server, &format!("?location={}&limit=100", city.replace(' ', "+"))).await;
+            let body =
+                search(&server, &format!("?location={}&limit=100", city.replace(' ', "+"))).await;
             assert!(body["total"].as_u64().unwrap() <= 100, "{city}: {body}");
             let found = body["items"].as_array().unwrap().iter().any(|item| {
                 item["title"] == record["title"]
@@ -209,7 +228,11 @@ async fn broken_records_are_reported_by_line_and_the_rest_imported() {
     let csv = dir.path().join("jobs.csv");
     std::fs::write(&csv, "title,company,city,salary_min,shoe_size\nCSV Job,Acme,Lisbon,50000,42\n\"Unclosed,Acme\nOther,Beta,Porto,lots,41\n").unwrap();
     let json_array = dir.path().join("jobs.json");
-    std::fs::write(&json_array, r#"[{"title": "Array Job", "company": "Gamma"}, {"title": 5, "company": "Gamma"}]"#).unwrap();
+    std::fs::write(
+        &json_array,
+        r#"[{"title": "Array Job", "company": "Gamma"}, {"title": 5, "company": "Gamma"}]"#,
+    )
+    .unwrap();
     let jsonld = dir.path().join("postings.jsonld");
     std::fs::write(&jsonld, json!({
         "@context": "https://schema.org/",
@@ -220,7 +243,15 @@ async fn broken_records_are_reported_by_line_and_the_rest_imported() {
         ]
     }).to_string()).unwrap();
 
-    let (code, out, err) = import(&data, &[jsonl.to_str().unwrap(), csv.to_str().unwrap(), json_array.to_str().unwrap(), jsonld.to_str().unwrap()]);
+    let (code, out, err) = import(
+        &data,
+        &[
+            jsonl.to_str().unwrap(),
+            csv.to_str().unwrap(),
+            json_array.to_str().unwrap(),
+            jsonld.to_str().unwrap(),
+        ],
+    );
     assert_eq!(code, 2, "some records were invalid: {out}{err}");
     let name = |p: &std::path::Path| p.display().to_string();
     for expected in [
@@ -234,16 +265,26 @@ async fn broken_records_are_reported_by_line_and_the_rest_imported() {
     ] {
         assert!(err.contains(&expected), "missing {expected:?} in {err}");
     }
-    assert!(err.contains(&format!("{}:3: record 2:", name(&csv))), "the broken quote is reported: {err}");
+    assert!(
+        err.contains(&format!("{}:3: record 2:", name(&csv))),
+        "the broken quote is reported: {err}"
+    );
     assert_eq!(err.matches("shoe_size").count(), 1, "an unknown column is reported once: {err}");
     assert!(out.contains("5 created"), "{out}");
 
     let server = ServeProcess::start(&data);
-    let body: Value = reqwest::get(server.url("/api/v1/jobs?limit=20&sort=newest")).await.unwrap().json().await.unwrap();
-    let mut titles: Vec<&str> = body["items"].as_array().unwrap().iter().map(|i| i["title"].as_str().unwrap()).collect();
+    let body: Value = reqwest::get(server.url("/api/v1/jobs?limit=20&sort=newest"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let mut titles: Vec<&str> =
+        body["items"].as_array().unwrap().iter().map(|i| i["title"].as_str().unwrap()).collect();
     titles.sort();
     assert_eq!(titles, ["Array Job", "CSV Job", "Good One", "Good Two", "LD One"]);
-    let ld: Value = reqwest::get(server.url("/api/v1/jobs?q=ld")).await.unwrap().json().await.unwrap();
+    let ld: Value =
+        reqwest::get(server.url("/api/v1/jobs?q=ld")).await.unwrap().json().await.unwrap();
     assert_eq!(ld["items"][0]["location"]["country_code"], "ES");
     assert_eq!(ld["items"][0]["employment_type"], "part_time");
 }
@@ -254,7 +295,12 @@ async fn search(server: &ServeProcess, query: &str) -> Value {
 }
 
 fn titles(body: &Value) -> Vec<String> {
-    let mut titles: Vec<String> = body["items"].as_array().unwrap().iter().map(|i| i["title"].as_str().unwrap().to_owned()).collect();
+    let mut titles: Vec<String> = body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["title"].as_str().unwrap().to_owned())
+        .collect();
     titles.sort();
     titles
 }
@@ -262,7 +308,12 @@ fn titles(body: &Value) -> Vec<String> {
 /// The (city, region, country_code) of each of a listed job's places, in order.
 fn places(item: &Value) -> Vec<(String, String, String)> {
     let text = |v: &Value| v.as_str().unwrap_or_default().to_owned();
-    item["locations"].as_array().unwrap().iter().map(|l| (text(&l["city"]), text(&l["region"]), text(&l["country_code"]))).collect()
+    item["locations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| (text(&l["city"]), text(&l["region"]), text(&l["country_code"])))
+        .collect()
 }
 
 fn place(city: &str, region: &str, country: &str) -> (String, String, String) {
@@ -288,9 +339,13 @@ async fn postings_at_several_places_import_from_every_format_with_all_their_plac
     ];
     std::fs::write(&jsonl, lines.iter().map(|l| format!("{l}\n")).collect::<String>()).unwrap();
     let csv = dir.path().join("multi.csv");
-    std::fs::write(&csv, "external_id,title,company,city,region,country_code\n\
+    std::fs::write(
+        &csv,
+        "external_id,title,company,city,region,country_code\n\
         csv-1,CSV Multi Engineer,Beta,Berlin|Munich,,DE\n\
-        csv-2,CSV Iberia Engineer,Beta,Lisbon | Porto | Vigo,,PT|PT|ES\n").unwrap();
+        csv-2,CSV Iberia Engineer,Beta,Lisbon | Porto | Vigo,,PT|PT|ES\n",
+    )
+    .unwrap();
     let jsonld = dir.path().join("multi.jsonld");
     std::fs::write(&jsonld, json!({"@context": "https://schema.org/", "@graph": [{
         "@type": "JobPosting", "title": "Linked Data Engineer", "identifier": {"@type": "PropertyValue", "value": "ld-1"},
@@ -301,7 +356,8 @@ async fn postings_at_several_places_import_from_every_format_with_all_their_plac
                 "addressRegion": "North Holland", "addressCountry": "NL"}}
         ]}]}).to_string()).unwrap();
 
-    let (code, out, err) = import(&data, &[jsonl.to_str().unwrap(), csv.to_str().unwrap(), jsonld.to_str().unwrap()]);
+    let (code, out, err) =
+        import(&data, &[jsonl.to_str().unwrap(), csv.to_str().unwrap(), jsonld.to_str().unwrap()]);
     assert_eq!(code, 0, "{out}{err}");
     assert!(out.contains("6 created"), "{out}");
 
@@ -311,7 +367,13 @@ async fn postings_at_several_places_import_from_every_format_with_all_their_plac
         let server = server_ref;
         async move {
             let body = search(server, &format!("?q={}", title.replace(' ', "+"))).await;
-            body["items"].as_array().unwrap().iter().find(|i| i["title"] == title).cloned().unwrap_or_else(|| panic!("{title} in {body}"))
+            body["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|i| i["title"] == title)
+                .cloned()
+                .unwrap_or_else(|| panic!("{title} in {body}"))
         }
     };
     let polyglot = job("Polyglot Platform Engineer").await;
@@ -320,31 +382,62 @@ async fn postings_at_several_places_import_from_every_format_with_all_their_plac
         [place("Lisbon", "", "PT"), place("Madrid", "", "ES"), place("New York", "NY", "US")],
         "a repeated place is kept once"
     );
-    assert_eq!(polyglot["location"], polyglot["locations"][0], "the first place is the primary location");
+    assert_eq!(
+        polyglot["location"], polyglot["locations"][0],
+        "the first place is the primary location"
+    );
     assert_eq!(
         places(&job("Raw List Analyst").await),
-        [place("San Francisco, CA", "", "US"), place("New York City, NY", "", "US"), place("Los Angeles, CA", "", "US")]
+        [
+            place("San Francisco, CA", "", "US"),
+            place("New York City, NY", "", "US"),
+            place("Los Angeles, CA", "", "US")
+        ]
     );
     assert_eq!(places(&job("Single Place Designer").await), [place("New York, NY", "", "US")]);
-    assert_eq!(places(&job("CSV Multi Engineer").await), [place("Berlin", "", "DE"), place("Munich", "", "DE")]);
-    assert_eq!(places(&job("CSV Iberia Engineer").await), [place("Lisbon", "", "PT"), place("Porto", "", "PT"), place("Vigo", "", "ES")]);
+    assert_eq!(
+        places(&job("CSV Multi Engineer").await),
+        [place("Berlin", "", "DE"), place("Munich", "", "DE")]
+    );
+    assert_eq!(
+        places(&job("CSV Iberia Engineer").await),
+        [place("Lisbon", "", "PT"), place("Porto", "", "PT"), place("Vigo", "", "ES")]
+    );
     let linked = job("Linked Data Engineer").await;
-    assert_eq!(places(&linked), [place("Paris", "", "FR"), place("Amsterdam", "North Holland", "NL")]);
+    assert_eq!(
+        places(&linked),
+        [place("Paris", "", "FR"), place("Amsterdam", "North Holland", "NL")]
+    );
 
     // Each place finds its job.
     assert_eq!(titles(&search(&server, "?location=madrid").await), ["Polyglot Platform Engineer"]);
     assert_eq!(titles(&search(&server, "?location=munich").await), ["CSV Multi Engineer"]);
     assert_eq!(titles(&search(&server, "?location=amsterdam").await), ["Linked Data Engineer"]);
     assert_eq!(titles(&search(&server, "?location=los+angeles").await), ["Raw List Analyst"]);
-    assert_eq!(titles(&search(&server, "?location=lisbon").await), ["CSV Iberia Engineer", "Polyglot Platform Engineer"]);
-    assert_eq!(titles(&search(&server, "?country=ES").await), ["CSV Iberia Engineer", "Polyglot Platform Engineer"]);
+    assert_eq!(
+        titles(&search(&server, "?location=lisbon").await),
+        ["CSV Iberia Engineer", "Polyglot Platform Engineer"]
+    );
+    assert_eq!(
+        titles(&search(&server, "?country=ES").await),
+        ["CSV Iberia Engineer", "Polyglot Platform Engineer"]
+    );
     assert_eq!(titles(&search(&server, "?country=NL").await), ["Linked Data Engineer"]);
 
     // The JSON-LD of a job lists every place.
     let id = linked["id"].as_str().unwrap();
-    let ld: Value = reqwest::get(server.url(&format!("/api/v1/jobs/{id}/jsonld"))).await.unwrap().json().await.unwrap();
-    let localities: Vec<&str> =
-        ld["jobLocation"].as_array().unwrap().iter().map(|p| p["address"]["addressLocality"].as_str().unwrap()).collect();
+    let ld: Value = reqwest::get(server.url(&format!("/api/v1/jobs/{id}/jsonld")))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let localities: Vec<&str> = ld["jobLocation"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["address"]["addressLocality"].as_str().unwrap())
+        .collect();
     assert_eq!(localities, ["Paris", "Amsterdam"], "{ld}");
     assert_eq!(ld["jobLocation"][1]["address"]["addressRegion"], "North Holland");
 }
@@ -372,10 +465,19 @@ async fn a_bad_record_of_a_one_line_json_array_is_named_by_its_number_and_id() {
     assert_eq!(code, 2, "{out}{err}");
     let name = |p: &std::path::Path| p.display().to_string();
     for expected in [
-        format!("{}: record 3 (external_id \"greenhouse:123\"): city must be at most 100 characters", name(&array)),
-        format!("{}: record 4 (external_id \"456\"): locations[1].city must be at most 100 characters", name(&array)),
+        format!(
+            "{}: record 3 (external_id \"greenhouse:123\"): city must be at most 100 characters",
+            name(&array)
+        ),
+        format!(
+            "{}: record 4 (external_id \"456\"): locations[1].city must be at most 100 characters",
+            name(&array)
+        ),
         format!("{}: record 5: country_code must be a two-letter ISO 3166 code", name(&array)),
-        format!("{}: record 2 (identifier \"ld-bad\"): hiringOrganization.name is required", name(&jsonld)),
+        format!(
+            "{}: record 2 (identifier \"ld-bad\"): hiringOrganization.name is required",
+            name(&jsonld)
+        ),
     ] {
         assert!(err.contains(&expected), "missing {expected:?} in {err}");
     }
@@ -388,7 +490,12 @@ async fn a_dry_run_checks_everything_and_writes_nothing() {
     let (_dir, data) = workdir();
     let (code, out, _) = import(&data, &["--dry-run", FIXTURE]);
     assert_eq!(code, 0);
-    assert!(out.contains("checked 300 records") && out.contains("300 valid") && out.contains("nothing written"), "{out}");
+    assert!(
+        out.contains("checked 300 records")
+            && out.contains("300 valid")
+            && out.contains("nothing written"),
+        "{out}"
+    );
     let (jobs, _) = contents(&data).await;
     assert!(jobs.is_empty());
 }
@@ -420,7 +527,8 @@ async fn killed_halfway_and_run_again_it_ends_exactly_like_one_clean_run() {
     for round in 0..6 {
         for line in fixture.lines() {
             let mut record: Value = serde_json::from_str(line).unwrap();
-            record["external_id"] = json!(format!("{}#{round}", record["external_id"].as_str().unwrap()));
+            record["external_id"] =
+                json!(format!("{}#{round}", record["external_id"].as_str().unwrap()));
             writeln!(out, "{record}").unwrap();
         }
     }
@@ -453,14 +561,23 @@ async fn killed_halfway_and_run_again_it_ends_exactly_like_one_clean_run() {
     child.kill().unwrap();
     child.wait().unwrap();
     let partial = contents(&killed).await;
-    assert!(!partial.0.is_empty() && partial.0.len() < 1800, "killed mid-way: {} jobs", partial.0.len());
+    assert!(
+        !partial.0.is_empty() && partial.0.len() < 1800,
+        "killed mid-way: {} jobs",
+        partial.0.len()
+    );
 
     let (code, out_text, err) = import(&killed, &["--batch-size", "100", big.to_str().unwrap()]);
     assert_eq!(code, 0, "{out_text}{err}");
-    assert_eq!(contents(&killed).await, expected, "the rerun converges on the clean run's database");
+    assert_eq!(
+        contents(&killed).await,
+        expected,
+        "the rerun converges on the clean run's database"
+    );
     // And the search index agrees.
     let server = ServeProcess::start(&killed);
-    let body: Value = reqwest::get(server.url("/api/v1/jobs?limit=1")).await.unwrap().json().await.unwrap();
+    let body: Value =
+        reqwest::get(server.url("/api/v1/jobs?limit=1")).await.unwrap().json().await.unwrap();
     assert_eq!(body["total"], 1800);
 }
 
@@ -470,9 +587,14 @@ async fn killed_halfway_and_run_again_it_ends_exactly_like_one_clean_run() {
 #[tokio::test]
 async fn batches_of_new_stored_and_changed_jobs_are_each_counted_and_stored() {
     let (dir, data) = workdir();
-    let fixture: Vec<Value> = std::fs::read_to_string(FIXTURE).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let fixture: Vec<Value> = std::fs::read_to_string(FIXTURE)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     let first = dir.path().join("first.jsonl");
-    std::fs::write(&first, fixture[..100].iter().map(|r| format!("{r}\n")).collect::<String>()).unwrap();
+    std::fs::write(&first, fixture[..100].iter().map(|r| format!("{r}\n")).collect::<String>())
+        .unwrap();
     let (code, out, err) = import(&data, &[first.to_str().unwrap()]);
     assert_eq!(code, 0, "{out}{err}");
 
@@ -517,9 +639,15 @@ async fn batches_of_new_stored_and_changed_jobs_are_each_counted_and_stored() {
     };
     assert_eq!(contents(&data).await, once);
     let server = ServeProcess::start(&data);
-    let body: Value = reqwest::get(server.url("/api/v1/jobs?q=retitled&limit=100")).await.unwrap().json().await.unwrap();
+    let body: Value = reqwest::get(server.url("/api/v1/jobs?q=retitled&limit=100"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(body["total"], 50, "{body}");
-    let body: Value = reqwest::get(server.url("/api/v1/jobs?limit=1")).await.unwrap().json().await.unwrap();
+    let body: Value =
+        reqwest::get(server.url("/api/v1/jobs?limit=1")).await.unwrap().json().await.unwrap();
     assert_eq!(body["total"], 300);
 }
 
@@ -527,7 +655,11 @@ async fn batches_of_new_stored_and_changed_jobs_are_each_counted_and_stored() {
 async fn admins_import_over_http_as_a_task_and_poll_its_summary() {
     let dir = tempfile::tempdir().unwrap();
     let config = ServeConfig { data_dir: dir.path().to_path_buf(), ..ServeConfig::default() };
-    let app = spawn_app_with_workers(config, test_worker_config(EmailBackendConfig::File { dir: dir.path().join("mail") })).await;
+    let app = spawn_app_with_workers(
+        config,
+        test_worker_config(EmailBackendConfig::File { dir: dir.path().join("mail") }),
+    )
+    .await;
     let admin = app.admin("root@example.com").await;
     let user = app.register("ada@example.com", "candidate").await;
     let body = std::fs::read(FIXTURE).unwrap();
@@ -546,7 +678,10 @@ async fn admins_import_over_http_as_a_task_and_poll_its_summary() {
     let status_url = accepted["status_url"].as_str().unwrap().to_owned();
     eventually(Duration::from_secs(60), "the import task done", || async {
         let task: Value = app.get_authed(&status_url, &admin.access).await.json().await.unwrap();
-        assert!(task["status"] != "dead" && task["status"] != "failed", "the import task failed: {task}");
+        assert!(
+            task["status"] != "dead" && task["status"] != "failed",
+            "the import task failed: {task}"
+        );
         task["status"] == "done"
     })
     .await;
@@ -555,14 +690,21 @@ async fn admins_import_over_http_as_a_task_and_poll_its_summary() {
     assert_eq!(task["result"]["invalid"], 0);
     let search: Value = app.get("/api/v1/jobs?limit=1").await.json().await.unwrap();
     assert_eq!(search["total"], 300);
-    assert!(std::fs::read_dir(dir.path().join("imports")).unwrap().next().is_none(), "the upload is removed once imported");
+    assert!(
+        std::fs::read_dir(dir.path().join("imports")).unwrap().next().is_none(),
+        "the upload is removed once imported"
+    );
 }
 
 #[tokio::test]
 async fn the_admin_import_report_names_a_bad_record_by_its_number_and_id() {
     let dir = tempfile::tempdir().unwrap();
     let config = ServeConfig { data_dir: dir.path().to_path_buf(), ..ServeConfig::default() };
-    let app = spawn_app_with_workers(config, test_worker_config(EmailBackendConfig::File { dir: dir.path().join("mail") })).await;
+    let app = spawn_app_with_workers(
+        config,
+        test_worker_config(EmailBackendConfig::File { dir: dir.path().join("mail") }),
+    )
+    .await;
     let admin = app.admin("root@example.com").await;
     let body = json!([
         {"external_id": "greenhouse:1", "title": "Fine", "company": "Acme", "locations": [{"city": "Lisbon"}, {"city": "Porto"}]},
@@ -583,7 +725,10 @@ async fn the_admin_import_report_names_a_bad_record_by_its_number_and_id() {
     let status_url = accepted["status_url"].as_str().unwrap().to_owned();
     eventually(Duration::from_secs(60), "the import task done", || async {
         let task: Value = app.get_authed(&status_url, &admin.access).await.json().await.unwrap();
-        assert!(task["status"] != "dead" && task["status"] != "failed", "the import task failed: {task}");
+        assert!(
+            task["status"] != "dead" && task["status"] != "failed",
+            "the import task failed: {task}"
+        );
         task["status"] == "done"
     })
     .await;
@@ -592,7 +737,9 @@ async fn the_admin_import_report_names_a_bad_record_by_its_number_and_id() {
     assert_eq!(task["result"]["invalid"], 1, "{task}");
     assert_eq!(
         task["result"]["errors"],
-        json!(["upload: record 2 (external_id \"greenhouse:123\"): city must be at most 100 characters"]),
+        json!([
+            "upload: record 2 (external_id \"greenhouse:123\"): city must be at most 100 characters"
+        ]),
         "{task}"
     );
     let found: Value = app.get("/api/v1/jobs?location=porto").await.json().await.unwrap();
@@ -608,7 +755,8 @@ async fn admin_reindex_jobs_rebuilds_a_lost_index_from_the_database() {
     std::fs::remove_dir_all(&index_dir).unwrap();
 
     let output = jobportal(&data).args(["admin", "reindex-jobs"]).output().unwrap();
-    let (out, err) = (String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    let (out, err) =
+        (String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
     assert!(output.status.success(), "{out}{err}");
     assert!(out.contains("indexed 300 public jobs"), "{out}");
     assert!(err.contains("300 public jobs to index"), "{err}");

@@ -9,7 +9,8 @@ use crate::helpers::{Account, TestApp, assert_error, spawn_app, spawn_app_with};
 /// An owner with a company `slug`.
 async fn employer(app: &TestApp, email: &str, company: &str) -> Account {
     let owner = app.register_verified(email, "employer").await;
-    let response = app.post_authed("/api/v1/companies", &owner.access, &json!({ "name": company })).await;
+    let response =
+        app.post_authed("/api/v1/companies", &owner.access, &json!({ "name": company })).await;
     assert_eq!(response.status(), 201);
     owner
 }
@@ -48,10 +49,21 @@ async fn a_member_creates_a_draft_that_only_the_company_sees() {
 
     assert_error(app.get(&format!("/api/v1/jobs/{id}")).await, 404, "not_found").await;
     let stranger = app.register("x@example.com", "candidate").await;
-    assert_error(app.get_authed(&format!("/api/v1/jobs/{id}"), &stranger.access).await, 404, "not_found").await;
-    let seen: Value = app.get_authed(&format!("/api/v1/jobs/{id}"), &owner.access).await.json().await.unwrap();
+    assert_error(
+        app.get_authed(&format!("/api/v1/jobs/{id}"), &stranger.access).await,
+        404,
+        "not_found",
+    )
+    .await;
+    let seen: Value =
+        app.get_authed(&format!("/api/v1/jobs/{id}"), &owner.access).await.json().await.unwrap();
     assert_eq!(seen["status"], "draft");
-    let listed: Value = app.get_authed("/api/v1/companies/acme/jobs?status=draft", &owner.access).await.json().await.unwrap();
+    let listed: Value = app
+        .get_authed("/api/v1/companies/acme/jobs?status=draft", &owner.access)
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(listed["total"], 1);
 }
 
@@ -62,32 +74,51 @@ async fn publishing_makes_a_job_public_and_closing_and_archiving_take_it_back() 
     let job = draft(&app, &owner, "acme").await;
     let id = job["id"].as_str().unwrap();
 
-    let published: Value = app.post_authed(&format!("/api/v1/jobs/{id}/publish"), &owner.access, &json!({})).await.json().await.unwrap();
+    let published: Value = app
+        .post_authed(&format!("/api/v1/jobs/{id}/publish"), &owner.access, &json!({}))
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(published["status"], "published");
     assert!(published["posted_at"].is_string());
     let public: Value = app.get(&format!("/api/v1/jobs/{id}")).await.json().await.unwrap();
     assert_eq!(public["title"], "Backend Engineer (Rust)");
-    assert!(public.get("status").unwrap().is_null(), "the public does not see the lifecycle: {public}");
+    assert!(
+        public.get("status").unwrap().is_null(),
+        "the public does not see the lifecycle: {public}"
+    );
     assert_eq!(public["salary"]["currency"], "EUR");
 
     let search: Value = app.get("/api/v1/jobs?q=rust").await.json().await.unwrap();
     assert_eq!(search["total"], 1);
 
-    let closed = app.post_authed(&format!("/api/v1/jobs/{id}/close"), &owner.access, &json!({})).await;
+    let closed =
+        app.post_authed(&format!("/api/v1/jobs/{id}/close"), &owner.access, &json!({})).await;
     assert_eq!(closed.status(), 200);
     assert_error(app.get(&format!("/api/v1/jobs/{id}")).await, 404, "not_found").await;
     let search: Value = app.get("/api/v1/jobs?q=rust").await.json().await.unwrap();
     assert_eq!(search["total"], 0, "a closed job leaves the search");
 
-    let reopened = app.post_authed(&format!("/api/v1/jobs/{id}/publish"), &owner.access, &json!({})).await;
+    let reopened =
+        app.post_authed(&format!("/api/v1/jobs/{id}/publish"), &owner.access, &json!({})).await;
     assert_eq!(reopened.status(), 200);
-    let archived: Value = app.post_authed(&format!("/api/v1/jobs/{id}/archive"), &owner.access, &json!({})).await.json().await.unwrap();
+    let archived: Value = app
+        .post_authed(&format!("/api/v1/jobs/{id}/archive"), &owner.access, &json!({}))
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(archived["status"], "archived");
     for action in ["publish", "close", "archive"] {
-        let response = app.post_authed(&format!("/api/v1/jobs/{id}/{action}"), &owner.access, &json!({})).await;
+        let response = app
+            .post_authed(&format!("/api/v1/jobs/{id}/{action}"), &owner.access, &json!({}))
+            .await;
         assert_error(response, 409, "invalid_transition").await;
     }
-    let edit = app.patch_authed(&format!("/api/v1/jobs/{id}"), &owner.access, &json!({ "title": "New" })).await;
+    let edit = app
+        .patch_authed(&format!("/api/v1/jobs/{id}"), &owner.access, &json!({ "title": "New" }))
+        .await;
     assert_error(edit, 409, "invalid_transition").await;
     let search: Value = app.get("/api/v1/jobs?q=rust").await.json().await.unwrap();
     assert_eq!(search["total"], 0);
@@ -97,19 +128,44 @@ async fn publishing_makes_a_job_public_and_closing_and_archiving_take_it_back() 
 async fn a_draft_cannot_be_closed_and_publishing_needs_the_fields_candidates_rely_on() {
     let app = spawn_app().await;
     let owner = employer(&app, "owner@example.com", "Acme").await;
-    let response = app.post_authed("/api/v1/jobs", &owner.access, &json!({ "company": "acme", "title": "Bare" })).await;
+    let response = app
+        .post_authed("/api/v1/jobs", &owner.access, &json!({ "company": "acme", "title": "Bare" }))
+        .await;
     let id = response.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_owned();
-    assert_error(app.post_authed(&format!("/api/v1/jobs/{id}/close"), &owner.access, &json!({})).await, 409, "invalid_transition").await;
-    let message = assert_error(app.post_authed(&format!("/api/v1/jobs/{id}/publish"), &owner.access, &json!({})).await, 422, "validation_failed").await;
+    assert_error(
+        app.post_authed(&format!("/api/v1/jobs/{id}/close"), &owner.access, &json!({})).await,
+        409,
+        "invalid_transition",
+    )
+    .await;
+    let message = assert_error(
+        app.post_authed(&format!("/api/v1/jobs/{id}/publish"), &owner.access, &json!({})).await,
+        422,
+        "validation_failed",
+    )
+    .await;
     for field in ["description", "workplace", "employment_type"] {
         assert!(message.contains(field), "{message}");
     }
     let patch = json!({ "description": "Real work.", "workplace": "remote", "employment_type": "contract" });
-    assert_eq!(app.patch_authed(&format!("/api/v1/jobs/{id}"), &owner.access, &patch).await.status(), 200);
-    assert_eq!(app.post_authed(&format!("/api/v1/jobs/{id}/publish"), &owner.access, &json!({})).await.status(), 200);
+    assert_eq!(
+        app.patch_authed(&format!("/api/v1/jobs/{id}"), &owner.access, &patch).await.status(),
+        200
+    );
+    assert_eq!(
+        app.post_authed(&format!("/api/v1/jobs/{id}/publish"), &owner.access, &json!({}))
+            .await
+            .status(),
+        200
+    );
     // A published job cannot lose what publishing needed.
     let patch = json!({ "description": "" });
-    assert_error(app.patch_authed(&format!("/api/v1/jobs/{id}"), &owner.access, &patch).await, 422, "validation_failed").await;
+    assert_error(
+        app.patch_authed(&format!("/api/v1/jobs/{id}"), &owner.access, &patch).await,
+        422,
+        "validation_failed",
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -134,7 +190,12 @@ async fn bad_job_fields_are_refused_with_the_rule_they_break() {
         for (k, v) in patch.as_object().unwrap() {
             body[k] = v.clone();
         }
-        let message = assert_error(app.post_authed("/api/v1/jobs", &owner.access, &body).await, 422, "validation_failed").await;
+        let message = assert_error(
+            app.post_authed("/api/v1/jobs", &owner.access, &body).await,
+            422,
+            "validation_failed",
+        )
+        .await;
         assert!(message.contains(rule), "{rule}: {message}");
     }
 }
@@ -150,34 +211,98 @@ async fn only_members_manage_a_companys_jobs() {
     let id = job["id"].as_str().unwrap();
 
     for who in [&other, &candidate] {
-        assert_error(app.post_authed("/api/v1/jobs", &who.access, &full_job("acme")).await, 403, "forbidden").await;
+        assert_error(
+            app.post_authed("/api/v1/jobs", &who.access, &full_job("acme")).await,
+            403,
+            "forbidden",
+        )
+        .await;
         // A draft they may not see is not found; not even its existence leaks.
-        assert_error(app.patch_authed(&format!("/api/v1/jobs/{id}"), &who.access, &json!({ "title": "x" })).await, 404, "not_found").await;
-        assert_error(app.post_authed(&format!("/api/v1/jobs/{id}/publish"), &who.access, &json!({})).await, 404, "not_found").await;
-        assert_error(app.get_authed("/api/v1/companies/acme/jobs", &who.access).await, 404, "not_found").await;
+        assert_error(
+            app.patch_authed(&format!("/api/v1/jobs/{id}"), &who.access, &json!({ "title": "x" }))
+                .await,
+            404,
+            "not_found",
+        )
+        .await;
+        assert_error(
+            app.post_authed(&format!("/api/v1/jobs/{id}/publish"), &who.access, &json!({})).await,
+            404,
+            "not_found",
+        )
+        .await;
+        assert_error(
+            app.get_authed("/api/v1/companies/acme/jobs", &who.access).await,
+            404,
+            "not_found",
+        )
+        .await;
     }
     app.post_authed(&format!("/api/v1/jobs/{id}/publish"), &owner.access, &json!({})).await;
     // Public now: others may see it but not change it.
-    assert_error(app.patch_authed(&format!("/api/v1/jobs/{id}"), &other.access, &json!({ "title": "x" })).await, 403, "forbidden").await;
-    assert_error(app.post_authed("/api/v1/jobs", &admin.access, &full_job("acme")).await, 403, "forbidden").await;
-    assert_eq!(app.patch_authed(&format!("/api/v1/jobs/{id}"), &admin.access, &json!({ "title": "Moderated title" })).await.status(), 200);
-    assert_error(app.post_authed("/api/v1/jobs", &owner.access, &full_job("nope")).await, 404, "not_found").await;
+    assert_error(
+        app.patch_authed(&format!("/api/v1/jobs/{id}"), &other.access, &json!({ "title": "x" }))
+            .await,
+        403,
+        "forbidden",
+    )
+    .await;
+    assert_error(
+        app.post_authed("/api/v1/jobs", &admin.access, &full_job("acme")).await,
+        403,
+        "forbidden",
+    )
+    .await;
+    assert_eq!(
+        app.patch_authed(
+            &format!("/api/v1/jobs/{id}"),
+            &admin.access,
+            &json!({ "title": "Moderated title" })
+        )
+        .await
+        .status(),
+        200
+    );
+    assert_error(
+        app.post_authed("/api/v1/jobs", &owner.access, &full_job("nope")).await,
+        404,
+        "not_found",
+    )
+    .await;
 }
 
 #[tokio::test]
 async fn with_moderation_a_job_of_an_unverified_company_waits_for_an_admin() {
-    let app = spawn_app_with(ServeConfig { moderate_unverified: true, ..ServeConfig::default() }).await;
+    let app =
+        spawn_app_with(ServeConfig { moderate_unverified: true, ..ServeConfig::default() }).await;
     let owner = employer(&app, "owner@example.com", "Acme").await;
     let admin = app.admin("root@example.com").await;
     let job = draft(&app, &owner, "acme").await;
     let id = job["id"].as_str().unwrap();
-    let published: Value = app.post_authed(&format!("/api/v1/jobs/{id}/publish"), &owner.access, &json!({})).await.json().await.unwrap();
+    let published: Value = app
+        .post_authed(&format!("/api/v1/jobs/{id}/publish"), &owner.access, &json!({}))
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(published["review"], "pending");
     assert_error(app.get(&format!("/api/v1/jobs/{id}")).await, 404, "not_found").await;
-    let pending: Value = app.get_authed("/api/v1/admin/jobs/pending", &admin.access).await.json().await.unwrap();
+    let pending: Value =
+        app.get_authed("/api/v1/admin/jobs/pending", &admin.access).await.json().await.unwrap();
     assert_eq!(pending["total"], 1);
-    assert_error(app.post_authed(&format!("/api/v1/admin/jobs/{id}/approve"), &owner.access, &json!({})).await, 403, "forbidden").await;
-    let approved: Value = app.post_authed(&format!("/api/v1/admin/jobs/{id}/approve"), &admin.access, &json!({})).await.json().await.unwrap();
+    assert_error(
+        app.post_authed(&format!("/api/v1/admin/jobs/{id}/approve"), &owner.access, &json!({}))
+            .await,
+        403,
+        "forbidden",
+    )
+    .await;
+    let approved: Value = app
+        .post_authed(&format!("/api/v1/admin/jobs/{id}/approve"), &admin.access, &json!({}))
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(approved["review"], "approved");
     assert_eq!(app.get(&format!("/api/v1/jobs/{id}")).await.status(), 200);
     let search: Value = app.get("/api/v1/jobs").await.json().await.unwrap();
@@ -187,7 +312,12 @@ async fn with_moderation_a_job_of_an_unverified_company_waits_for_an_admin() {
     app.post_authed("/api/v1/admin/companies/acme/verify", &admin.access, &json!({})).await;
     let second = draft(&app, &owner, "acme").await;
     let second_id = second["id"].as_str().unwrap();
-    let published: Value = app.post_authed(&format!("/api/v1/jobs/{second_id}/publish"), &owner.access, &json!({})).await.json().await.unwrap();
+    let published: Value = app
+        .post_authed(&format!("/api/v1/jobs/{second_id}/publish"), &owner.access, &json!({}))
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(published["review"], "approved");
 }
 
@@ -219,7 +349,12 @@ async fn a_public_job_has_google_job_posting_json_ld_and_counts_its_views() {
     assert_eq!(ld["directApply"], true);
 
     // A remote job says TELECOMMUTE.
-    app.patch_authed(&format!("/api/v1/jobs/{id}"), &owner.access, &json!({ "workplace": "remote", "remote_regions": ["EU"] })).await;
+    app.patch_authed(
+        &format!("/api/v1/jobs/{id}"),
+        &owner.access,
+        &json!({ "workplace": "remote", "remote_regions": ["EU"] }),
+    )
+    .await;
     let ld: Value = app.get(&format!("/api/v1/jobs/{id}/jsonld")).await.json().await.unwrap();
     assert_eq!(ld["jobLocationType"], "TELECOMMUTE");
     assert_eq!(ld["applicantLocationRequirements"][0]["name"], "EU");
@@ -227,7 +362,8 @@ async fn a_public_job_has_google_job_posting_json_ld_and_counts_its_views() {
     for _ in 0..3 {
         app.get(&format!("/api/v1/jobs/{id}")).await;
     }
-    let seen: Value = app.get_authed(&format!("/api/v1/jobs/{id}"), &owner.access).await.json().await.unwrap();
+    let seen: Value =
+        app.get_authed(&format!("/api/v1/jobs/{id}"), &owner.access).await.json().await.unwrap();
     assert_eq!(seen["view_count"], 3, "the company's own views do not count");
 }
 
@@ -260,16 +396,32 @@ async fn a_job_at_several_places_is_created_edited_and_published_with_all_of_the
     assert_eq!(job["location"], job["locations"][0]);
 
     let path = format!("/api/v1/jobs/{id}");
-    let edited: Value = app.patch_authed(&path, &owner.access, &json!({ "city": "Porto" })).await.json().await.unwrap();
-    let cities: Vec<&str> = edited["locations"].as_array().unwrap().iter().map(|l| l["city"].as_str().unwrap()).collect();
+    let edited: Value = app
+        .patch_authed(&path, &owner.access, &json!({ "city": "Porto" }))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let cities: Vec<&str> = edited["locations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["city"].as_str().unwrap())
+        .collect();
     assert_eq!(cities, ["Porto", "Madrid"], "the primary place changed, the other stayed");
     assert_eq!(edited["location"]["country_code"], "PT");
 
     let too_long = "x".repeat(101);
     for (bad, message) in [
         (json!({ "locations": [{"city": "Lisbon"}], "city": "Porto" }), "not both"),
-        (json!({ "locations": [{"city": "Lisbon"}, {"city": too_long}] }), "locations[1].city must be at most 100 characters"),
-        (json!({ "locations": [{"country_code": "Spain"}] }), "locations[0].country_code must be a two-letter"),
+        (
+            json!({ "locations": [{"city": "Lisbon"}, {"city": too_long}] }),
+            "locations[1].city must be at most 100 characters",
+        ),
+        (
+            json!({ "locations": [{"country_code": "Spain"}] }),
+            "locations[0].country_code must be a two-letter",
+        ),
         (json!({ "locations": vec![json!({"city": "Lisbon"}); 51] }), "more than 50"),
         (json!({ "locations": [{"town": "Lisbon"}] }), "town"),
     ] {
@@ -288,7 +440,12 @@ async fn a_job_at_several_places_is_created_edited_and_published_with_all_of_the
         .as_array()
         .unwrap_or_else(|| panic!("several places are an array: {ld}"))
         .iter()
-        .map(|p| (p["address"]["addressLocality"].as_str().unwrap(), p["address"]["addressCountry"].as_str().unwrap()))
+        .map(|p| {
+            (
+                p["address"]["addressLocality"].as_str().unwrap(),
+                p["address"]["addressCountry"].as_str().unwrap(),
+            )
+        })
         .collect();
     assert_eq!(places, [("Porto", "PT"), ("Madrid", "ES")]);
     let found: Value = app.get("/api/v1/jobs?location=madrid").await.json().await.unwrap();
@@ -309,13 +466,19 @@ async fn renaming_a_company_renames_it_in_search() {
     let owner = employer(&app, "owner@example.com", "Zanzibar Widgets").await;
     let job = draft(&app, &owner, "zanzibar-widgets").await;
     let id = job["id"].as_str().unwrap();
-    let response = app.post_authed(&format!("/api/v1/jobs/{id}/publish"), &owner.access, &json!({})).await;
+    let response =
+        app.post_authed(&format!("/api/v1/jobs/{id}/publish"), &owner.access, &json!({})).await;
     assert_eq!(response.status(), 200);
     let found: Value = app.get("/api/v1/jobs?q=zanzibar").await.json().await.unwrap();
     assert_eq!(found["total"], 1, "{found}");
 
-    let response =
-        app.patch_authed("/api/v1/companies/zanzibar-widgets", &owner.access, &json!({ "name": "Quokka Tools" })).await;
+    let response = app
+        .patch_authed(
+            "/api/v1/companies/zanzibar-widgets",
+            &owner.access,
+            &json!({ "name": "Quokka Tools" }),
+        )
+        .await;
     assert_eq!(response.status(), 200);
     let new_name: Value = app.get("/api/v1/jobs?q=quokka").await.json().await.unwrap();
     assert_eq!(new_name["total"], 1, "{new_name}");
@@ -347,7 +510,8 @@ async fn concurrent_edits_never_lose_an_acknowledged_change() {
     .await;
     assert!(responses.iter().all(|s| *s == 200 || *s == 409), "{responses:?}");
     assert!(responses.contains(&200));
-    let now: Value = app.get_authed(&format!("/api/v1/jobs/{id}"), &owner.access).await.json().await.unwrap();
+    let now: Value =
+        app.get_authed(&format!("/api/v1/jobs/{id}"), &owner.access).await.json().await.unwrap();
     for ((field, value), status) in edits.iter().zip(&responses) {
         if *status == 200 {
             let stored = if *field == "city" { &now["location"]["city"] } else { &now[*field] };

@@ -162,8 +162,13 @@ async fn four_runners_at_once_apply_each_migration_exactly_once() {
 /// A job as the database holds it, whatever the fields this version of jobportal reads.
 async fn raw_job(db: &Database, id: &str) -> serde_json::Value {
     use jobportal::db::Executor;
-    let row: Option<serde_json::Value> =
-        db.query("SELECT * FROM ONLY type::record('job', $id)").bind(("id", id.to_owned())).await.unwrap().take(0).unwrap();
+    let row: Option<serde_json::Value> = db
+        .query("SELECT * FROM ONLY type::record('job', $id)")
+        .bind(("id", id.to_owned()))
+        .await
+        .unwrap()
+        .take(0)
+        .unwrap();
     row.expect("the job is there")
 }
 
@@ -188,7 +193,9 @@ async fn jobs_stored_with_one_place_read_as_a_list_of_it_after_0010() {
     Migrator::new(&db).apply(|_| {}).await.unwrap();
     let read = |id: &'static str| {
         let db = db.clone();
-        async move { jobportal::repositories::jobs::find(&db, id).await.unwrap().expect("the job is there") }
+        async move {
+            jobportal::repositories::jobs::find(&db, id).await.unwrap().expect("the job is there")
+        }
     };
     let placed = read("placed").await;
     assert_eq!(placed.fields.locations.len(), 1);
@@ -197,7 +204,13 @@ async fn jobs_stored_with_one_place_read_as_a_list_of_it_after_0010() {
     assert_eq!(placed.fields.locations[0].country_code.as_deref(), Some("PT"));
     let country = read("country").await;
     assert_eq!(country.fields.locations.len(), 1);
-    assert_eq!((country.fields.locations[0].city.as_deref(), country.fields.locations[0].country_code.as_deref()), (None, Some("DE")));
+    assert_eq!(
+        (
+            country.fields.locations[0].city.as_deref(),
+            country.fields.locations[0].country_code.as_deref()
+        ),
+        (None, Some("DE"))
+    );
     assert!(read("nowhere").await.fields.locations.is_empty());
 
     let raw = raw_job(&db, "placed").await;
@@ -205,12 +218,14 @@ async fn jobs_stored_with_one_place_read_as_a_list_of_it_after_0010() {
         assert!(raw.get(gone).is_none(), "{gone} is still stored: {raw}");
     }
     assert_eq!(raw["updated_at"], updated_before, "the migration changes no job's version");
-    let info: Option<serde_json::Value> = db.query("INFO FOR TABLE job").await.unwrap().take(0).unwrap();
+    let info: Option<serde_json::Value> =
+        db.query("INFO FOR TABLE job").await.unwrap().take(0).unwrap();
     let info = info.expect("the job table is described").to_string();
     assert!(info.contains("DEFINE FIELD locations ON job"), "{info}");
     assert!(!info.contains("DEFINE FIELD city ON job"), "{info}");
 
-    let refused = ["locations = ['Lisbon']", "locations = [{ city: 5 }]", "locations = { city: 'Lisbon' }"];
+    let refused =
+        ["locations = ['Lisbon']", "locations = [{ city: 5 }]", "locations = { city: 'Lisbon' }"];
     for (n, bad) in refused.iter().enumerate() {
         let sql = format!(
             "CREATE type::record('job', $id) SET company = company:acme, title = 'T', source = 'feed', \
@@ -223,7 +238,8 @@ async fn jobs_stored_with_one_place_read_as_a_list_of_it_after_0010() {
                 content_hash = 'h', locations = [{ city: 'Lisbon', country_code: 'PT' }, { city: 'Madrid', country_code: 'ES' }]";
     db.query(fine).await.unwrap().check().unwrap();
     let two = read("two").await;
-    let cities: Vec<_> = two.fields.locations.iter().map(|l| l.city.clone().unwrap_or_default()).collect();
+    let cities: Vec<_> =
+        two.fields.locations.iter().map(|l| l.city.clone().unwrap_or_default()).collect();
     assert_eq!(cities, ["Lisbon", "Madrid"]);
 }
 
@@ -236,8 +252,13 @@ async fn jobs_stored_before_the_literal_types_read_the_same_and_bad_values_are_s
     use jobportal::db::Executor;
     let db = memory_db().await;
     let before: Vec<Migration> = MIGRATIONS.iter().copied().filter(|m| m.version < 7).collect();
-    let through_0008: Vec<Migration> = MIGRATIONS.iter().copied().filter(|m| m.version <= 8).collect();
-    assert_eq!(before.len() + 2, through_0008.len(), "this test knows the migrations 0007 and 0008");
+    let through_0008: Vec<Migration> =
+        MIGRATIONS.iter().copied().filter(|m| m.version <= 8).collect();
+    assert_eq!(
+        before.len() + 2,
+        through_0008.len(),
+        "this test knows the migrations 0007 and 0008"
+    );
     Migrator::with_migrations(&db, &before).apply(|_| {}).await.unwrap();
     let job = "CREATE job:old SET company = company:acme, title = 'Rust Engineer', country_code = 'PT', \
                workplace = 'hybrid', employment_type = 'full_time', seniority = 'senior', salary_currency = 'EUR', \
@@ -268,17 +289,21 @@ async fn jobs_stored_before_the_literal_types_read_the_same_and_bad_values_are_s
         let result = db.query(sql).bind(("id", format!("bad{n}"))).await.unwrap().check();
         assert!(result.is_err(), "{bad} was accepted");
     }
-    let result = db.query("UPDATE job:old SET created_at = d'2020-01-01T00:00:00Z'").await.unwrap().check();
+    let result =
+        db.query("UPDATE job:old SET created_at = d'2020-01-01T00:00:00Z'").await.unwrap().check();
     assert!(result.is_err(), "a READONLY field was changed");
-    let info: Option<serde_json::Value> = db.query("INFO FOR TABLE job").await.unwrap().take(0).unwrap();
+    let info: Option<serde_json::Value> =
+        db.query("INFO FOR TABLE job").await.unwrap().take(0).unwrap();
     let info = info.expect("the job table is described").to_string();
     assert!(info.contains("DEFINE FIELD view_count ON job TYPE int DEFAULT 0"), "{info}");
-    let db_info: Option<serde_json::Value> = db.query("INFO FOR DB").await.unwrap().take(0).unwrap();
+    let db_info: Option<serde_json::Value> =
+        db.query("INFO FOR DB").await.unwrap().take(0).unwrap();
     let table = db_info.expect("the database is described")["tables"]["job"].to_string();
     assert!(table.contains("SCHEMALESS"), "{table}");
     let fine = "CREATE job:new SET company = company:acme, title = 'T', source = 'feed', external_id = 'new', \
                 content_hash = 'h', workplace = 'remote', status = 'draft'";
     db.query(fine).await.unwrap().check().unwrap();
-    let count: Option<i64> = db.query("RETURN count(SELECT id FROM job)").await.unwrap().take(0).unwrap();
+    let count: Option<i64> =
+        db.query("RETURN count(SELECT id FROM job)").await.unwrap().take(0).unwrap();
     assert_eq!(count, Some(2), "only the old job and the valid new one were stored");
 }

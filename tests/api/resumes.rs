@@ -8,7 +8,12 @@ use serde_json::{Value, json};
 use crate::helpers::{TestApp, assert_error, fixture, spawn_app, spawn_app_with};
 
 fn skills(resume: &Value) -> Vec<String> {
-    resume["profile"]["skills"].as_array().unwrap().iter().map(|s| s["value"].as_str().unwrap().to_owned()).collect()
+    resume["profile"]["skills"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["value"].as_str().unwrap().to_owned())
+        .collect()
 }
 
 /// The line of the resume's text a parsed value says it came from.
@@ -21,8 +26,12 @@ fn source_line(resume: &Value, value: &Value) -> String {
 async fn a_docx_resume_is_parsed_into_a_profile_whose_values_point_at_their_lines() {
     let app = spawn_app().await;
     let ada = app.register("ada@example.com", "candidate").await;
-    let resume = app.upload_resume(&ada.access, "cv.docx", &fixture("resumes/sample-resume.docx")).await;
-    assert_eq!(resume["content_type"], "application/vnd.openxmlformats-officedocument.wordprocessingml.document");
+    let resume =
+        app.upload_resume(&ada.access, "cv.docx", &fixture("resumes/sample-resume.docx")).await;
+    assert_eq!(
+        resume["content_type"],
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+    );
     assert_eq!(resume["parse_status"], "parsed");
     assert_eq!(resume["is_default"], true, "the first resume is the default");
     let p = &resume["profile"];
@@ -39,7 +48,10 @@ async fn a_docx_resume_is_parsed_into_a_profile_whose_values_point_at_their_line
     assert_eq!(experience.len(), 2, "{experience:?}");
     assert_eq!(experience[0]["value"]["start"], "2019-01");
     assert_eq!(experience[0]["value"]["current"], true);
-    assert!(experience[0]["value"]["company"].as_str().unwrap().contains("Acme Freight"), "{experience:?}");
+    assert!(
+        experience[0]["value"]["company"].as_str().unwrap().contains("Acme Freight"),
+        "{experience:?}"
+    );
     let education = p["education"].as_array().unwrap();
     assert_eq!(education[0]["value"]["school"], "University of Edinburgh", "{education:?}");
     assert_eq!(education[0]["value"]["year"], 2016);
@@ -51,7 +63,8 @@ async fn a_real_pdf_and_a_plain_text_resume_are_read_by_their_bytes() {
     let app = spawn_app().await;
     let ada = app.register("ada@example.com", "candidate").await;
     // A PDF named .txt is still a PDF.
-    let pdf = app.upload_resume(&ada.access, "resume.txt", &fixture("resumes/ashok-resume.pdf")).await;
+    let pdf =
+        app.upload_resume(&ada.access, "resume.txt", &fixture("resumes/ashok-resume.pdf")).await;
     assert_eq!(pdf["content_type"], "application/pdf");
     assert_eq!(pdf["parse_status"], "parsed", "{}", pdf["parse_message"]);
     assert_eq!(pdf["profile"]["email"]["value"], "ashok.gadiparthi@gmail.com");
@@ -60,7 +73,8 @@ async fn a_real_pdf_and_a_plain_text_resume_are_read_by_their_bytes() {
     for wanted in ["hadoop", "python", "java"] {
         assert!(found.contains(&wanted.to_owned()), "{wanted} in {found:?}");
     }
-    let text = app.upload_resume(&ada.access, "resume.pdf", &fixture("resumes/sample-resume.txt")).await;
+    let text =
+        app.upload_resume(&ada.access, "resume.pdf", &fixture("resumes/sample-resume.txt")).await;
     assert_eq!(text["content_type"], "text/plain");
     assert_eq!(text["profile"]["name"]["value"], "Ada Example");
     assert_eq!(text["is_default"], false, "only the first is the default");
@@ -100,9 +114,13 @@ async fn broken_files_are_kept_with_a_status_and_a_message_and_nothing_invented(
 
 #[tokio::test]
 async fn wrong_kinds_empty_files_and_oversize_uploads_are_refused() {
-    let app = spawn_app_with(ServeConfig { resume_max_size: 64 * 1024, ..ServeConfig::default() }).await;
+    let app =
+        spawn_app_with(ServeConfig { resume_max_size: 64 * 1024, ..ServeConfig::default() }).await;
     let ada = app.register("ada@example.com", "candidate").await;
-    let png = [0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13, b'I', b'H', b'D', b'R', 0, 0, 0, 1];
+    let png = [
+        0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13, b'I', b'H', b'D', b'R', 0, 0,
+        0, 1,
+    ];
     let message = assert_error(
         app.upload("/api/v1/resumes", &ada.access, "resume.pdf", "application/pdf", &png).await,
         415,
@@ -111,8 +129,12 @@ async fn wrong_kinds_empty_files_and_oversize_uploads_are_refused() {
     .await;
     assert!(message.contains("PNG"), "{message}");
     let doc = [0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1, 0, 0, 0, 0];
-    let message =
-        assert_error(app.upload("/api/v1/resumes", &ada.access, "cv.doc", "application/msword", &doc).await, 415, "unsupported_file_type").await;
+    let message = assert_error(
+        app.upload("/api/v1/resumes", &ada.access, "cv.doc", "application/msword", &doc).await,
+        415,
+        "unsupported_file_type",
+    )
+    .await;
     assert!(message.contains(".docx"), "{message}");
     let mut zip = Vec::new();
     {
@@ -121,12 +143,27 @@ async fn wrong_kinds_empty_files_and_oversize_uploads_are_refused() {
         std::io::Write::write_all(&mut writer, b"not a resume").unwrap();
         writer.finish().unwrap();
     }
-    assert_error(app.upload("/api/v1/resumes", &ada.access, "cv.docx", "application/zip", &zip).await, 415, "unsupported_file_type").await;
-    assert_error(app.upload("/api/v1/resumes", &ada.access, "cv.pdf", "application/pdf", b"").await, 422, "validation_failed").await;
+    assert_error(
+        app.upload("/api/v1/resumes", &ada.access, "cv.docx", "application/zip", &zip).await,
+        415,
+        "unsupported_file_type",
+    )
+    .await;
+    assert_error(
+        app.upload("/api/v1/resumes", &ada.access, "cv.pdf", "application/pdf", b"").await,
+        422,
+        "validation_failed",
+    )
+    .await;
     // Larger than the limit: refused while it streams in, nothing stored.
     let big = fixture("resumes/ashok-resume.pdf");
     assert!(big.len() > 64 * 1024);
-    assert_error(app.upload("/api/v1/resumes", &ada.access, "big.pdf", "application/pdf", &big).await, 413, "payload_too_large").await;
+    assert_error(
+        app.upload("/api/v1/resumes", &ada.access, "big.pdf", "application/pdf", &big).await,
+        413,
+        "payload_too_large",
+    )
+    .await;
     // Not multipart at all.
     let response = app
         .authed(reqwest::Method::POST, "/api/v1/resumes", &ada.access)
@@ -144,7 +181,8 @@ async fn wrong_kinds_empty_files_and_oversize_uploads_are_refused() {
 async fn corrections_replace_parsed_values_and_survive_reparsing() {
     let app = spawn_app().await;
     let ada = app.register("ada@example.com", "candidate").await;
-    let resume = app.upload_resume(&ada.access, "cv.txt", &fixture("resumes/sample-resume.txt")).await;
+    let resume =
+        app.upload_resume(&ada.access, "cv.txt", &fixture("resumes/sample-resume.txt")).await;
     let id = resume["id"].as_str().unwrap();
     let path = format!("/api/v1/resumes/{id}");
     let response = app
@@ -165,16 +203,31 @@ async fn corrections_replace_parsed_values_and_survive_reparsing() {
     assert_eq!(corrected["profile"]["name"]["source"]["origin"], "corrected");
     assert_eq!(corrected["profile"]["phone"], Value::Null, "null clears a field");
     assert_eq!(skills(&corrected), ["rust", "go", "postgresql"], "skills are normalised");
-    assert_eq!(corrected["profile"]["email"]["source"]["origin"], "parsed", "other fields stay parsed");
+    assert_eq!(
+        corrected["profile"]["email"]["source"]["origin"], "parsed",
+        "other fields stay parsed"
+    );
 
-    let reparsed: Value =
-        app.post_authed(&format!("{path}/reparse"), &ada.access, &json!({})).await.json().await.unwrap();
-    assert_eq!(reparsed["profile"]["name"]["value"], "Ada Lovelace", "corrections survive re-parsing");
+    let reparsed: Value = app
+        .post_authed(&format!("{path}/reparse"), &ada.access, &json!({}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        reparsed["profile"]["name"]["value"], "Ada Lovelace",
+        "corrections survive re-parsing"
+    );
     assert_eq!(skills(&reparsed), ["rust", "go", "postgresql"]);
     assert_eq!(reparsed["profile"]["education"][0]["value"]["degree"], "BSc Mathematics");
 
     // Resetting a field brings the parsed value back.
-    let reset: Value = app.patch_authed(&path, &ada.access, &json!({ "reset": ["name"] })).await.json().await.unwrap();
+    let reset: Value = app
+        .patch_authed(&path, &ada.access, &json!({ "reset": ["name"] }))
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(reset["profile"]["name"]["value"], "Ada Example");
     assert_eq!(reset["profile"]["name"]["source"]["origin"], "parsed");
 
@@ -182,7 +235,10 @@ async fn corrections_replace_parsed_values_and_survive_reparsing() {
         (json!({ "set": { "salary": 1 } }), "an unknown field"),
         (json!({ "set": { "email": "not an email" } }), "a bad email"),
         (json!({ "set": { "links": ["javascript:alert(1)"] } }), "a non-http link"),
-        (json!({ "set": { "experience": [{ "title": "Engineer", "start": "March 2019" }] } }), "a free-text date"),
+        (
+            json!({ "set": { "experience": [{ "title": "Engineer", "start": "March 2019" }] } }),
+            "a free-text date",
+        ),
         (json!({ "set": { "years_experience": -1 } }), "negative years"),
         (json!({ "set": { "name": 5 } }), "a number for a name"),
     ] {
@@ -197,19 +253,44 @@ async fn resumes_are_their_owners_alone() {
     let ada = app.register("ada@example.com", "candidate").await;
     let bob = app.register("bob@example.com", "candidate").await;
     let employer = app.register("emp@example.com", "employer").await;
-    let resume = app.upload_resume(&ada.access, "cv.txt", &fixture("resumes/sample-resume.txt")).await;
+    let resume =
+        app.upload_resume(&ada.access, "cv.txt", &fixture("resumes/sample-resume.txt")).await;
     let id = resume["id"].as_str().unwrap();
     for who in [&bob, &employer] {
-        assert_error(app.get_authed(&format!("/api/v1/resumes/{id}"), &who.access).await, 404, "not_found").await;
-        assert_error(app.get_authed(&format!("/api/v1/resumes/{id}/file"), &who.access).await, 404, "not_found").await;
-        let response = app.patch_authed(&format!("/api/v1/resumes/{id}"), &who.access, &json!({ "set": { "name": "X" } })).await;
+        assert_error(
+            app.get_authed(&format!("/api/v1/resumes/{id}"), &who.access).await,
+            404,
+            "not_found",
+        )
+        .await;
+        assert_error(
+            app.get_authed(&format!("/api/v1/resumes/{id}/file"), &who.access).await,
+            404,
+            "not_found",
+        )
+        .await;
+        let response = app
+            .patch_authed(
+                &format!("/api/v1/resumes/{id}"),
+                &who.access,
+                &json!({ "set": { "name": "X" } }),
+            )
+            .await;
         assert_error(response, 404, "not_found").await;
-        assert_error(app.delete_authed(&format!("/api/v1/resumes/{id}"), &who.access, None).await, 404, "not_found").await;
+        assert_error(
+            app.delete_authed(&format!("/api/v1/resumes/{id}"), &who.access, None).await,
+            404,
+            "not_found",
+        )
+        .await;
     }
-    let bob_list: Value = app.get_authed("/api/v1/resumes", &bob.access).await.json().await.unwrap();
+    let bob_list: Value =
+        app.get_authed("/api/v1/resumes", &bob.access).await.json().await.unwrap();
     assert_eq!(bob_list["items"], json!([]));
     // Employers keep no resumes.
-    let response = app.upload("/api/v1/resumes", &employer.access, "cv.txt", "text/plain", b"Some Body\nRust").await;
+    let response = app
+        .upload("/api/v1/resumes", &employer.access, "cv.txt", "text/plain", b"Some Body\nRust")
+        .await;
     assert_error(response, 403, "forbidden").await;
     assert_error(app.get("/api/v1/resumes").await, 401, "unauthorized").await;
 }
@@ -218,22 +299,35 @@ async fn resumes_are_their_owners_alone() {
 async fn the_default_moves_and_a_deleted_default_passes_to_the_newest() {
     let app = spawn_app().await;
     let ada = app.register("ada@example.com", "candidate").await;
-    let first = app.upload_resume(&ada.access, "a.txt", &fixture("resumes/sample-resume.txt")).await;
-    let second = app.upload_resume(&ada.access, "b.docx", &fixture("resumes/sample-resume.docx")).await;
+    let first =
+        app.upload_resume(&ada.access, "a.txt", &fixture("resumes/sample-resume.txt")).await;
+    let second =
+        app.upload_resume(&ada.access, "b.docx", &fixture("resumes/sample-resume.docx")).await;
     let (a, b) = (first["id"].as_str().unwrap(), second["id"].as_str().unwrap());
-    let made: Value = app.post_authed(&format!("/api/v1/resumes/{b}/default"), &ada.access, &json!({})).await.json().await.unwrap();
+    let made: Value = app
+        .post_authed(&format!("/api/v1/resumes/{b}/default"), &ada.access, &json!({}))
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(made["is_default"], true);
-    let a_now: Value = app.get_authed(&format!("/api/v1/resumes/{a}"), &ada.access).await.json().await.unwrap();
+    let a_now: Value =
+        app.get_authed(&format!("/api/v1/resumes/{a}"), &ada.access).await.json().await.unwrap();
     assert_eq!(a_now["is_default"], false, "one default at a time");
     let response = app.delete_authed(&format!("/api/v1/resumes/{b}"), &ada.access, None).await;
     assert_eq!(response.status(), 204);
-    let a_now: Value = app.get_authed(&format!("/api/v1/resumes/{a}"), &ada.access).await.json().await.unwrap();
+    let a_now: Value =
+        app.get_authed(&format!("/api/v1/resumes/{a}"), &ada.access).await.json().await.unwrap();
     assert_eq!(a_now["is_default"], true);
 }
 
 /// Used by other test modules.
-pub async fn candidate_with_resume(app: &TestApp, email: &str) -> (crate::helpers::Account, String) {
+pub async fn candidate_with_resume(
+    app: &TestApp,
+    email: &str,
+) -> (crate::helpers::Account, String) {
     let account = app.register(email, "candidate").await;
-    let resume = app.upload_resume(&account.access, "cv.txt", &fixture("resumes/sample-resume.txt")).await;
+    let resume =
+        app.upload_resume(&account.access, "cv.txt", &fixture("resumes/sample-resume.txt")).await;
     (account, resume["id"].as_str().unwrap().to_owned())
 }

@@ -33,14 +33,22 @@ async fn search(app: &TestApp, query: &str) -> Value {
 }
 
 fn titles(body: &Value) -> Vec<String> {
-    body["items"].as_array().unwrap().iter().map(|i| i["title"].as_str().unwrap().to_owned()).collect()
+    body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["title"].as_str().unwrap().to_owned())
+        .collect()
 }
 
 #[tokio::test]
 async fn the_title_weighs_more_than_skills_which_weigh_more_than_the_description() {
     let app = spawn_app().await;
     app.import_jsonl(&[
-        with(job("d", "Platform Engineer"), json!({ "description": "Our services are written in Kotlin." })),
+        with(
+            job("d", "Platform Engineer"),
+            json!({ "description": "Our services are written in Kotlin." }),
+        ),
         with(job("s", "Backend Engineer"), json!({ "skills": ["kotlin"] })),
         job("t", "Kotlin Developer"),
         job("x", "Sales Manager"),
@@ -63,7 +71,10 @@ async fn case_plurals_and_punctuation_do_not_get_in_the_way() {
     ])
     .await;
     assert_eq!(titles(&search(&app, "?q=nodejs").await), ["Senior Node.js Developer"]);
-    assert_eq!(titles(&search(&app, "?q=NODE.JS%20developers").await), ["Senior Node.js Developer"]);
+    assert_eq!(
+        titles(&search(&app, "?q=NODE.JS%20developers").await),
+        ["Senior Node.js Developer"]
+    );
     assert_eq!(titles(&search(&app, "?q=c%2B%2B").await), ["C++ Engineer"]);
     assert_eq!(titles(&search(&app, "?q=c%23").await), ["C# Developer"]);
     assert_eq!(titles(&search(&app, "?q=full%20stack").await), ["Full-Stack Engineer"]);
@@ -113,11 +124,19 @@ async fn every_filter_narrows_and_they_combine() {
     check("?posted_within_days=7", &["Rust Engineer", "Go Engineer", "Designer"]).await;
     // 45-60 EUR an hour is 93,600-124,800 a year: both EUR jobs pay at least 100k; USD never counts.
     check("?salary_min=100000&salary_currency=EUR", &["Rust Engineer", "Go Engineer"]).await;
-    check("?salary_min=8000&salary_currency=eur&salary_period=month", &["Rust Engineer", "Go Engineer"]).await;
+    check(
+        "?salary_min=8000&salary_currency=eur&salary_period=month",
+        &["Rust Engineer", "Go Engineer"],
+    )
+    .await;
     check("?salary_min=130000&salary_currency=EUR", &[]).await;
     check("?salary_min=60000&salary_currency=USD", &["Designer"]).await;
     check("?q=engineer&employment_type=contract&country=PT", &["Go Engineer"]).await;
-    check("?skills=rust&workplace=remote&seniority=senior&category=engineering", &["Rust Engineer"]).await;
+    check(
+        "?skills=rust&workplace=remote&seniority=senior&category=engineering",
+        &["Rust Engineer"],
+    )
+    .await;
 }
 
 /// A job at several places is found by each of them (the `location` text and the `country`
@@ -132,8 +151,14 @@ async fn a_job_at_several_places_is_found_by_each_and_counted_once_per_place() {
     let summary = app
         .import_jsonl(&[
             with(job("multi", "Rust Engineer"), json!({ "location": null, "locations": several })),
-            with(job("porto", "Rust Developer"), json!({ "location": {"city": "Porto", "country_code": "PT"} })),
-            with(job("paris", "Rust Consultant"), json!({ "location": {"city": "Paris", "country_code": "FR"} })),
+            with(
+                job("porto", "Rust Developer"),
+                json!({ "location": {"city": "Porto", "country_code": "PT"} }),
+            ),
+            with(
+                job("paris", "Rust Consultant"),
+                json!({ "location": {"city": "Paris", "country_code": "FR"} }),
+            ),
         ])
         .await;
     assert_eq!(summary.created, 3, "{summary:?}");
@@ -160,7 +185,10 @@ async fn a_job_at_several_places_is_found_by_each_and_counted_once_per_place() {
         .collect();
     locations.sort();
     let expected: Vec<(String, u64)> =
-        ["Berlin, DE", "Lisbon, PT", "Munich, DE", "Paris, FR", "Porto, PT"].iter().map(|v| (v.to_string(), 1)).collect();
+        ["Berlin, DE", "Lisbon, PT", "Munich, DE", "Paris, FR", "Porto, PT"]
+            .iter()
+            .map(|v| (v.to_string(), 1))
+            .collect();
     assert_eq!(locations, expected);
     let filtered = search(&app, "?country=DE").await;
     assert_eq!(filtered["total"], 1);
@@ -181,7 +209,12 @@ async fn facets_count_the_filtered_result() {
     .await;
     let body = search(&app, "?q=rust").await;
     let facet = |name: &str| -> Vec<(String, u64)> {
-        body["facets"][name].as_array().unwrap().iter().map(|v| (v["value"].as_str().unwrap().to_owned(), v["count"].as_u64().unwrap())).collect()
+        body["facets"][name]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| (v["value"].as_str().unwrap().to_owned(), v["count"].as_u64().unwrap()))
+            .collect()
     };
     assert_eq!(facet("workplace"), [("remote".to_owned(), 2), ("hybrid".to_owned(), 1)]);
     assert_eq!(facet("skills"), [("rust".to_owned(), 3), ("sql".to_owned(), 1)]);
@@ -203,7 +236,11 @@ async fn sorting_by_newest_and_by_salary() {
     ])
     .await;
     assert_eq!(titles(&search(&app, "?sort=newest").await), ["New", "Middle", "Old"]);
-    assert_eq!(titles(&search(&app, "").await), ["New", "Middle", "Old"], "newest is the default without q");
+    assert_eq!(
+        titles(&search(&app, "").await),
+        ["New", "Middle", "Old"],
+        "newest is the default without q"
+    );
     // 5,000 a month is 60,000 a year; no salary sorts last.
     assert_eq!(titles(&search(&app, "?sort=salary").await), ["Old", "New", "Middle"]);
     assert_error(app.get("/api/v1/jobs?sort=random").await, 422, "validation_failed").await;
@@ -227,18 +264,36 @@ async fn paging_is_bounded_and_a_page_past_the_end_is_empty() {
     let mut seen: Vec<String> = Vec::new();
     for offset in [0, 10, 20] {
         let page = search(&app, &format!("?limit=10&offset={offset}")).await;
-        seen.extend(page["items"].as_array().unwrap().iter().map(|i| i["id"].as_str().unwrap().to_owned()));
+        seen.extend(
+            page["items"].as_array().unwrap().iter().map(|i| i["id"].as_str().unwrap().to_owned()),
+        );
     }
     seen.sort();
     seen.dedup();
     assert_eq!(seen.len(), 25, "pages neither repeat nor skip");
-    for bad in ["?limit=0", "?limit=1000", "?limit=-1", "?offset=x", "?offset=10001", "?workplace=moon", "?country=Portugal", "?salary_min=100", "?nonsense=1", "?posted_within_days=100000000", "?posted_within_days=3651"] {
+    for bad in [
+        "?limit=0",
+        "?limit=1000",
+        "?limit=-1",
+        "?offset=x",
+        "?offset=10001",
+        "?workplace=moon",
+        "?country=Portugal",
+        "?salary_min=100",
+        "?nonsense=1",
+        "?posted_within_days=100000000",
+        "?posted_within_days=3651",
+    ] {
         let response = app.get(&format!("/api/v1/jobs{bad}")).await;
         assert!(response.status().is_client_error(), "{bad}: {}", response.status());
     }
     let skills = |n: usize| (0..n).map(|i| format!("skill{i}")).collect::<Vec<_>>().join(",");
     assert_eq!(app.get(&format!("/api/v1/jobs?skills={}", skills(20))).await.status(), 200);
-    assert_eq!(app.get(&format!("/api/v1/jobs?skills={}", skills(21))).await.status(), 422, "a list is bounded");
+    assert_eq!(
+        app.get(&format!("/api/v1/jobs?skills={}", skills(21))).await.status(),
+        422,
+        "a list is bounded"
+    );
 }
 
 #[tokio::test]
@@ -258,13 +313,19 @@ async fn closed_expired_and_unapproved_jobs_never_show_even_if_the_index_lags() 
     got.sort();
     assert_eq!(got, ["Open Engineer", "Soon Expired Engineer"]);
     tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
-    assert_eq!(titles(&search(&app, "?q=engineer").await), ["Open Engineer"], "expiry is checked at query time");
+    assert_eq!(
+        titles(&search(&app, "?q=engineer").await),
+        ["Open Engineer"],
+        "expiry is checked at query time"
+    );
 
     // The database changes behind the index's back (as after a crash between the two writes,
     // or a write by another process): the page drops the job once it asks the database again.
     let found = search(&app, "?q=open").await;
     let id = found["items"][0]["id"].as_str().unwrap().to_owned();
-    jobportal::repositories::jobs::set_status(&app.db, &id, JobStatus::Closed, Review::Approved).await.unwrap();
+    jobportal::repositories::jobs::set_status(&app.db, &id, JobStatus::Closed, Review::Approved)
+        .await
+        .unwrap();
     tokio::time::sleep(PAGE_RECHECK).await;
     let body = search(&app, "?q=open").await;
     assert_eq!(body["items"], json!([]), "the database has the last word");
@@ -273,7 +334,10 @@ async fn closed_expired_and_unapproved_jobs_never_show_even_if_the_index_lags() 
     let rebuilt = jobportal::services::jobs::ensure_index(&app.ctx, |_| {}).await.unwrap();
     assert!(rebuilt.is_some());
     assert_eq!(search(&app, "?q=open").await["total"], 0);
-    assert!(jobportal::services::jobs::ensure_index(&app.ctx, |_| {}).await.unwrap().is_none(), "current now");
+    assert!(
+        jobportal::services::jobs::ensure_index(&app.ctx, |_| {}).await.unwrap().is_none(),
+        "current now"
+    );
 }
 
 #[tokio::test]
@@ -282,7 +346,11 @@ async fn changes_made_by_another_process_reach_the_index_when_it_catches_up() {
     use jobportal::services::jobs::{catch_up_index, ensure_index};
     let app = spawn_app().await;
     app.import_jsonl(&[job("a", "Harbour Pilot"), job("b", "Lighthouse Keeper")]).await;
-    assert_eq!(catch_up_index(&app.ctx).await.unwrap(), 0, "an index written by this process is current");
+    assert_eq!(
+        catch_up_index(&app.ctx).await.unwrap(),
+        0,
+        "an index written by this process is current"
+    );
     let pilot = search(&app, "?q=pilot").await["items"][0]["id"].as_str().unwrap().to_owned();
     let keeper = search(&app, "?q=keeper").await["items"][0]["id"].as_str().unwrap().to_owned();
 
@@ -298,7 +366,10 @@ async fn changes_made_by_another_process_reach_the_index_when_it_catches_up() {
     assert_eq!(titles(&search(&app, "?q=engineer").await), ["Lighthouse Engineer"]);
     assert_eq!(search(&app, "?q=pilot").await["total"], 0);
     assert_eq!(catch_up_index(&app.ctx).await.unwrap(), 0, "caught up");
-    assert!(ensure_index(&app.ctx, |_| {}).await.unwrap().is_none(), "and current by the start-up check");
+    assert!(
+        ensure_index(&app.ctx, |_| {}).await.unwrap().is_none(),
+        "and current by the start-up check"
+    );
 }
 
 #[tokio::test]
@@ -319,7 +390,8 @@ async fn a_repeated_search_shows_each_job_as_the_database_has_it_now() {
     repo::update_fields(&app.db, &id, &job.fields, "changed elsewhere").await.unwrap();
     tokio::time::sleep(PAGE_RECHECK).await;
     let again = search(&app, "?q=pilot&sort=newest").await;
-    let listed = again["items"].as_array().unwrap().iter().find(|i| i["id"] == id.as_str()).cloned();
+    let listed =
+        again["items"].as_array().unwrap().iter().find(|i| i["id"] == id.as_str()).cloned();
     assert_eq!(listed.unwrap()["title"], "Harbour Pilot (night shifts)");
 
     // Written by this process (database, then index): the next search shows it at once.
@@ -334,15 +406,28 @@ async fn a_repeated_search_shows_each_job_as_the_database_has_it_now() {
     // A company's new name and verification show on the next page (they are not part of the
     // job's version).
     let admin = app.admin("admin@example.com").await;
-    let response = app.patch_authed("/api/v1/companies/acme", &admin.access, &json!({ "name": "Acme Harbours" })).await;
+    let response = app
+        .patch_authed("/api/v1/companies/acme", &admin.access, &json!({ "name": "Acme Harbours" }))
+        .await;
     assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
     let renamed = search(&app, "?q=pilot&sort=newest").await;
-    assert!(renamed["items"].as_array().unwrap().iter().all(|i| i["company"]["name"] == "Acme Harbours"), "{renamed}");
+    assert!(
+        renamed["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|i| i["company"]["name"] == "Acme Harbours"),
+        "{renamed}"
+    );
     assert_eq!(renamed["items"][0]["company"]["verified"], false);
-    let response = app.post_authed("/api/v1/admin/companies/acme/verify", &admin.access, &json!({})).await;
+    let response =
+        app.post_authed("/api/v1/admin/companies/acme/verify", &admin.access, &json!({})).await;
     assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
     let verified = search(&app, "?q=pilot&sort=newest").await;
-    assert!(verified["items"].as_array().unwrap().iter().all(|i| i["company"]["verified"] == true), "{verified}");
+    assert!(
+        verified["items"].as_array().unwrap().iter().all(|i| i["company"]["verified"] == true),
+        "{verified}"
+    );
 
     // Closed elsewhere: gone from the page once it is confirmed again, though the remembered
     // answer still counts it.
@@ -363,8 +448,17 @@ async fn a_page_of_jobs_listed_before_and_new_ones_shows_each_public_one_once_as
     app.import_jsonl(&[job("a", "Harbour Pilot"), job("b", "River Pilot")]).await;
     let first = search(&app, "?q=pilot").await;
     assert_eq!(first["total"], 2, "{first}");
-    let ids: Vec<String> = first["items"].as_array().unwrap().iter().map(|i| i["id"].as_str().unwrap().to_owned()).collect();
-    let (harbour, river) = if first["items"][0]["title"] == "Harbour Pilot" { (&ids[0], &ids[1]) } else { (&ids[1], &ids[0]) };
+    let ids: Vec<String> = first["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["id"].as_str().unwrap().to_owned())
+        .collect();
+    let (harbour, river) = if first["items"][0]["title"] == "Harbour Pilot" {
+        (&ids[0], &ids[1])
+    } else {
+        (&ids[1], &ids[0])
+    };
 
     // Behind the index's back: one listed job is closed, the other retitled. Then a new job
     // arrives through the index, so the next page holds two jobs remembered and one not.
@@ -378,7 +472,10 @@ async fn a_page_of_jobs_listed_before_and_new_ones_shows_each_public_one_once_as
     let mut shown = titles(&page);
     shown.sort();
     assert_eq!(shown, ["River Pilot (tugs)", "Sea Pilot"], "{page}");
-    assert!(page["items"].as_array().unwrap().iter().all(|i| i["company"]["name"] == "Acme"), "{page}");
+    assert!(
+        page["items"].as_array().unwrap().iter().all(|i| i["company"]["name"] == "Acme"),
+        "{page}"
+    );
 }
 
 #[tokio::test]
@@ -386,9 +483,11 @@ async fn paging_through_changes_visits_each_job_once_even_when_many_share_an_ins
     use jobportal::repositories::jobs as repo;
     let app = spawn_app().await;
     // One import batch: every job gets the same `updated_at`.
-    let jobs: Vec<Value> = (0..25).map(|i| job(&format!("j{i}"), &format!("Engineer {i}"))).collect();
+    let jobs: Vec<Value> =
+        (0..25).map(|i| job(&format!("j{i}"), &format!("Engineer {i}"))).collect();
     app.import_jsonl(&jobs).await;
-    let later = search(&app, "?q=engineer&limit=1").await["items"][0]["id"].as_str().unwrap().to_owned();
+    let later =
+        search(&app, "?q=engineer&limit=1").await["items"][0]["id"].as_str().unwrap().to_owned();
     let mut changed = repo::find(&app.db, &later).await.unwrap().unwrap();
     changed.fields.title = "Engineer, changed".into();
     repo::update_fields(&app.db, &later, &changed.fields, "later").await.unwrap();

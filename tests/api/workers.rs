@@ -187,7 +187,9 @@ fn context(app: &TestApp, loops: usize) -> Arc<WorkerContext> {
             jobs_index: Arc::new(jobportal::repositories::job_index::JobIndex::open(None).unwrap()),
             ai: Arc::new(jobportal::ai::Ai::new(std::path::Path::new("models"))),
             listings: Arc::default(),
-            documents: Arc::new(jobportal::services::resume_parser::isolated::DocumentReader::new(&Default::default())),
+            documents: Arc::new(jobportal::services::resume_parser::isolated::DocumentReader::new(
+                &Default::default(),
+            )),
         },
         mailer: jobportal::services::email::Mailer::from_config(&config.email).unwrap(),
         metrics: app.metrics.clone(),
@@ -220,8 +222,15 @@ async fn two_workers_racing_on_a_thousand_tasks_run_each_exactly_once() {
     while count_with(&app, TaskStatus::Done).await < 1000 {
         if tokio::time::Instant::now() >= deadline {
             let mut left = Vec::new();
-            for status in [TaskStatus::Queued, TaskStatus::Running, TaskStatus::Failed, TaskStatus::Dead] {
-                left.extend(repositories::tasks::list(&app.db, Some(status), Some("test_count"), 10, 0).await.unwrap().0);
+            for status in
+                [TaskStatus::Queued, TaskStatus::Running, TaskStatus::Failed, TaskStatus::Dead]
+            {
+                left.extend(
+                    repositories::tasks::list(&app.db, Some(status), Some("test_count"), 10, 0)
+                        .await
+                        .unwrap()
+                        .0,
+                );
             }
             panic!("not all thousand tasks done after 120 s; some of those left: {left:#?}");
         }
@@ -480,14 +489,18 @@ async fn the_scheduled_run_closes_expired_jobs() {
         .as_str()
         .unwrap()
         .to_owned();
-    let wait = (expiry - chrono::Utc::now()).to_std().unwrap_or_default() + Duration::from_millis(100);
+    let wait =
+        (expiry - chrono::Utc::now()).to_std().unwrap_or_default() + Duration::from_millis(100);
     tokio::time::sleep(wait).await;
 
-    let slot = jobportal::workers::tasks::close_expired_jobs::CloseExpiredJobs { slot: 1_800_000_000 };
+    let slot =
+        jobportal::workers::tasks::close_expired_jobs::CloseExpiredJobs { slot: 1_800_000_000 };
     queue::enqueue(&app.db, &slot).await.unwrap().expect("enqueued");
     eventually(Duration::from_secs(20), "the close_expired_jobs task done", || async {
         let (tasks, _) =
-            repositories::tasks::list(&app.db, None, Some("close_expired_jobs"), 10, 0).await.unwrap();
+            repositories::tasks::list(&app.db, None, Some("close_expired_jobs"), 10, 0)
+                .await
+                .unwrap();
         assert_ne!(tasks[0].status, TaskStatus::Dead, "{:?}", tasks[0]);
         tasks[0].status == TaskStatus::Done
     })
@@ -504,55 +517,90 @@ async fn publish_job(app: &TestApp, owner: &crate::helpers::Account, title: &str
         "company": "acme", "title": title, "description": "Real work.", "workplace": "remote",
         "employment_type": "full_time", "expires_at": "2099-01-01T00:00:00Z"
     });
-    let job: Value = app.post_authed("/api/v1/jobs", &owner.access, &body).await.json().await.unwrap();
+    let job: Value =
+        app.post_authed("/api/v1/jobs", &owner.access, &body).await.json().await.unwrap();
     let id = job["id"].as_str().unwrap().to_owned();
-    assert_eq!(app.post_authed(&format!("/api/v1/jobs/{id}/publish"), &owner.access, &json!({})).await.status(), 200);
+    assert_eq!(
+        app.post_authed(&format!("/api/v1/jobs/{id}/publish"), &owner.access, &json!({}))
+            .await
+            .status(),
+        200
+    );
     id
 }
 
 async fn alerts_done(app: &TestApp) -> u64 {
-    repositories::tasks::list(&app.db, Some(TaskStatus::Done), Some("job_alerts"), 1, 0).await.unwrap().1
+    repositories::tasks::list(&app.db, Some(TaskStatus::Done), Some("job_alerts"), 1, 0)
+        .await
+        .unwrap()
+        .1
 }
 
 #[tokio::test]
-async fn a_digest_reaches_the_mail_server_with_exactly_the_new_matching_jobs_and_unsubscribing_stops_it() {
+async fn a_digest_reaches_the_mail_server_with_exactly_the_new_matching_jobs_and_unsubscribing_stops_it()
+ {
     use jobportal::workers::tasks::job_alerts::JobAlerts;
 
     let server = SmtpServer::start();
     let app = app_with_smtp(&server).await;
     let owner = app.register_verified("owner@acme.test", "employer").await;
-    assert_eq!(app.post_authed("/api/v1/companies", &owner.access, &json!({ "name": "Acme" })).await.status(), 201);
+    assert_eq!(
+        app.post_authed("/api/v1/companies", &owner.access, &json!({ "name": "Acme" }))
+            .await
+            .status(),
+        201
+    );
     let ada = app.register_verified("ada@example.com", "candidate").await;
-    let search = json!({ "name": "Data jobs", "filters": { "q": "data engineer" }, "frequency": "daily" });
+    let search =
+        json!({ "name": "Data jobs", "filters": { "q": "data engineer" }, "frequency": "daily" });
     assert_eq!(app.post_authed("/api/v1/saved-searches", &ada.access, &search).await.status(), 201);
     let matching = publish_job(&app, &owner, "Senior Data Engineer").await;
     publish_job(&app, &owner, "Office Manager").await;
 
     let digests = |server: &SmtpServer| -> Vec<String> {
-        server.messages().into_iter().filter(|m| header(m, "Subject").is_some_and(|s| s.contains("new job"))).collect()
+        server
+            .messages()
+            .into_iter()
+            .filter(|m| header(m, "Subject").is_some_and(|s| s.contains("new job")))
+            .collect()
     };
     queue::enqueue(&app.db, &JobAlerts { frequency: "daily".into(), slot: 1 }).await.unwrap();
-    eventually(Duration::from_secs(20), "the digest at the mail server", || async { !digests(&server).is_empty() }).await;
+    eventually(Duration::from_secs(20), "the digest at the mail server", || async {
+        !digests(&server).is_empty()
+    })
+    .await;
     // Headers from the raw message; the body decoded (decoding the headers too would turn
     // the `=XX` that a token may hold into other bytes).
     let raw = digests(&server)[0].clone();
     let message = crate::helpers::decode_quoted_printable(&raw);
     assert_eq!(header(&raw, "To"), Some("ada@example.com"));
-    assert!(message.contains("Senior Data Engineer") && message.contains(&format!("/jobs/{matching}")), "{message}");
+    assert!(
+        message.contains("Senior Data Engineer") && message.contains(&format!("/jobs/{matching}")),
+        "{message}"
+    );
     assert!(!message.contains("Office Manager"), "only the matching job");
     assert_eq!(header(&raw, "List-Unsubscribe-Post"), Some("List-Unsubscribe=One-Click"));
     let link = header(&raw, "List-Unsubscribe").unwrap().trim_matches(['<', '>']).to_owned();
-    let path = link.strip_prefix("http://127.0.0.1:8080").expect("the public URL starts the link").to_owned();
+    let path = link
+        .strip_prefix("http://127.0.0.1:8080")
+        .expect("the public URL starts the link")
+        .to_owned();
 
     // The same window is not sent again.
     queue::enqueue(&app.db, &JobAlerts { frequency: "daily".into(), slot: 2 }).await.unwrap();
-    eventually(Duration::from_secs(20), "the second run done", || async { alerts_done(&app).await >= 2 }).await;
+    eventually(Duration::from_secs(20), "the second run done", || async {
+        alerts_done(&app).await >= 2
+    })
+    .await;
     assert_eq!(digests(&server).len(), 1);
 
     // One click on the header's link (no login), then a new matching job: no more digests.
     assert_eq!(app.client.post(app.url(&path)).send().await.unwrap().status(), 200);
     publish_job(&app, &owner, "Data Engineer, Streaming").await;
     queue::enqueue(&app.db, &JobAlerts { frequency: "daily".into(), slot: 3 }).await.unwrap();
-    eventually(Duration::from_secs(20), "the third run done", || async { alerts_done(&app).await >= 3 }).await;
+    eventually(Duration::from_secs(20), "the third run done", || async {
+        alerts_done(&app).await >= 3
+    })
+    .await;
     assert_eq!(digests(&server).len(), 1, "unsubscribed: nothing more");
 }

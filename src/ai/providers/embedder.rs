@@ -85,14 +85,18 @@ impl Model {
         }
         let device = Device::Cpu;
         let config: BertConfig = serde_json::from_slice(
-            &std::fs::read(dir.join("config.json")).map_err(|e| EmbedError::Load(format!("config.json: {e}")))?,
+            &std::fs::read(dir.join("config.json"))
+                .map_err(|e| EmbedError::Load(format!("config.json: {e}")))?,
         )
         .map_err(|e| EmbedError::Load(format!("config.json: {e}")))?;
-        let mut tokenizer =
-            Tokenizer::from_file(dir.join("tokenizer.json")).map_err(|e| EmbedError::Load(format!("tokenizer.json: {e}")))?;
+        let mut tokenizer = Tokenizer::from_file(dir.join("tokenizer.json"))
+            .map_err(|e| EmbedError::Load(format!("tokenizer.json: {e}")))?;
         // The shipped tokenizer pads every input to 128 tokens; pad a batch to its longest
         // input instead, and cut at the length the model was trained on.
-        tokenizer.with_padding(Some(PaddingParams { strategy: PaddingStrategy::BatchLongest, ..Default::default() }));
+        tokenizer.with_padding(Some(PaddingParams {
+            strategy: PaddingStrategy::BatchLongest,
+            ..Default::default()
+        }));
         tokenizer
             .with_truncation(Some(TruncationParams {
                 max_length: MAX_TOKENS,
@@ -103,9 +107,16 @@ impl Model {
         // SAFETY: the weights file is only read; it is mapped for the life of the model and
         // the models folder is not rewritten while a process uses it (models.sh writes a new
         // file and renames it into place).
-        let weights = unsafe { VarBuilder::from_mmaped_safetensors(&[dir.join("model.safetensors")], DType::F32, &device) }
+        let weights = unsafe {
+            VarBuilder::from_mmaped_safetensors(
+                &[dir.join("model.safetensors")],
+                DType::F32,
+                &device,
+            )
+        }
+        .map_err(|e| EmbedError::Load(format!("model.safetensors: {e}")))?;
+        let bert = BertModel::load(weights, &config)
             .map_err(|e| EmbedError::Load(format!("model.safetensors: {e}")))?;
-        let bert = BertModel::load(weights, &config).map_err(|e| EmbedError::Load(format!("model.safetensors: {e}")))?;
         Ok(Self { bert, tokenizer, device })
     }
 
@@ -133,7 +144,15 @@ impl Model {
         let summed = hidden.broadcast_mul(&mask).map_err(err)?.sum(1).map_err(err)?;
         let counts = mask.sum(1).map_err(err)?.clamp(1e-9, f64::MAX).map_err(err)?;
         let mean = summed.broadcast_div(&counts).map_err(err)?;
-        let norms = mean.sqr().map_err(err)?.sum_keepdim(1).map_err(err)?.sqrt().map_err(err)?.clamp(1e-12, f64::MAX).map_err(err)?;
+        let norms = mean
+            .sqr()
+            .map_err(err)?
+            .sum_keepdim(1)
+            .map_err(err)?
+            .sqrt()
+            .map_err(err)?
+            .clamp(1e-12, f64::MAX)
+            .map_err(err)?;
         let unit = mean.broadcast_div(&norms).map_err(err)?;
         unit.to_vec2::<f32>().map_err(err)
     }
@@ -194,10 +213,15 @@ impl Embedder {
                             Err(_) => break,
                         }
                     }
-                    let texts: Vec<String> = requests.iter().flat_map(|r| r.texts.iter().cloned()).collect();
+                    let texts: Vec<String> =
+                        requests.iter().flat_map(|r| r.texts.iter().cloned()).collect();
                     // A panic in the model code fails this batch, not the thread.
-                    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| model.embed(&texts)))
-                        .unwrap_or_else(|_| Err(EmbedError::Inference("the model panicked on this batch".into())));
+                    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        model.embed(&texts)
+                    }))
+                    .unwrap_or_else(|_| {
+                        Err(EmbedError::Inference("the model panicked on this batch".into()))
+                    });
                     match result {
                         Ok(mut vectors) => {
                             for request in requests.into_iter().rev() {
@@ -208,7 +232,8 @@ impl Embedder {
                         Err(err) => {
                             let message = err.to_string();
                             for request in requests {
-                                let _ = request.reply.send(Err(EmbedError::Inference(message.clone())));
+                                let _ =
+                                    request.reply.send(Err(EmbedError::Inference(message.clone())));
                             }
                         }
                     }
@@ -229,7 +254,8 @@ impl Embedder {
         let todo: Vec<usize> = (0..texts.len()).filter(|&i| out[i].is_none()).collect();
         if !todo.is_empty() {
             let (reply, answer) = oneshot::channel();
-            let request = Request { texts: todo.iter().map(|&i| texts[i].clone()).collect(), reply };
+            let request =
+                Request { texts: todo.iter().map(|&i| texts[i].clone()).collect(), reply };
             self.sender.send(request).await.map_err(|_| EmbedError::Stopped)?;
             let vectors = answer.await.map_err(|_| EmbedError::Stopped)??;
             let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());

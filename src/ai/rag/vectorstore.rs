@@ -48,7 +48,8 @@ pub fn dot(a: &[f32], b: &[f32]) -> f32 {
     let (x_rest, y_rest) = (xs.remainder(), ys.remainder());
     for (x, y) in xs.zip(ys) {
         // Fixed-size lanes: no bounds checks, so this becomes SIMD multiply-adds.
-        let (x, y): (&[f32; 8], &[f32; 8]) = (x.try_into().unwrap_or(&[0.0; 8]), y.try_into().unwrap_or(&[0.0; 8]));
+        let (x, y): (&[f32; 8], &[f32; 8]) =
+            (x.try_into().unwrap_or(&[0.0; 8]), y.try_into().unwrap_or(&[0.0; 8]));
         for lane in 0..8 {
             sums[lane] += x[lane] * y[lane];
         }
@@ -131,7 +132,8 @@ pub struct Hit {
 /// The `k` best of (similarity, data id) pairs, best first (ties: the lower id), without
 /// sorting them all.
 fn best(mut scored: Vec<(f32, usize)>, k: usize) -> Vec<(f32, usize)> {
-    let order = |a: &(f32, usize), b: &(f32, usize)| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(&b.1));
+    let order =
+        |a: &(f32, usize), b: &(f32, usize)| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(&b.1));
     if scored.len() > k {
         scored.select_nth_unstable_by(k - 1, order);
         scored.truncate(k);
@@ -218,8 +220,9 @@ impl VectorIndex {
         let _one = self.building.lock().unwrap_or_else(|e| e.into_inner());
         let (graph, start, batch) = {
             let inner = self.read();
-            let batch: Vec<(Arc<[f32]>, usize)> =
-                (inner.indexed..inner.points.len()).map(|id| (inner.points[id].vector.clone(), id)).collect();
+            let batch: Vec<(Arc<[f32]>, usize)> = (inner.indexed..inner.points.len())
+                .map(|id| (inner.points[id].vector.clone(), id))
+                .collect();
             (inner.graph.clone(), inner.indexed, batch)
         };
         if batch.is_empty() {
@@ -238,7 +241,13 @@ impl VectorIndex {
 
     fn new_graph(&self, expected: usize) -> Hnsw<'static, f32, UnitDot> {
         let layers = 16;
-        let mut graph = Hnsw::new(self.config.m, expected.max(1_000), layers, self.config.ef_construction, UnitDot);
+        let mut graph = Hnsw::new(
+            self.config.m,
+            expected.max(1_000),
+            layers,
+            self.config.ef_construction,
+            UnitDot,
+        );
         graph.set_extend_candidates(false);
         graph
     }
@@ -257,12 +266,17 @@ impl VectorIndex {
         let snapshot: Vec<(Arc<str>, Arc<[f32]>, [u8; 16])> = {
             let mut inner = self.write();
             inner.journal = Some(Vec::new());
-            let mut live: Vec<_> = inner.live.iter().map(|(k, (id, h))| (k.clone(), inner.points[*id].vector.clone(), *h, *id)).collect();
+            let mut live: Vec<_> = inner
+                .live
+                .iter()
+                .map(|(k, (id, h))| (k.clone(), inner.points[*id].vector.clone(), *h, *id))
+                .collect();
             live.sort_by_key(|(_, _, _, id)| *id);
             live.into_iter().map(|(k, v, h, _)| (k, v, h)).collect()
         };
         let graph = self.new_graph(snapshot.len());
-        let refs: Vec<(&[f32], usize)> = snapshot.iter().enumerate().map(|(id, (_, v, _))| (&v[..], id)).collect();
+        let refs: Vec<(&[f32], usize)> =
+            snapshot.iter().enumerate().map(|(id, (_, v, _))| (&v[..], id)).collect();
         if !refs.is_empty() {
             graph.parallel_insert_slice(&refs);
         }
@@ -293,20 +307,27 @@ impl VectorIndex {
             return Vec::new();
         }
         let inner = self.read();
-        let hit = |(similarity, id): (f32, usize)| Hit { key: inner.points[id].key.to_string(), similarity };
+        let hit = |(similarity, id): (f32, usize)| Hit {
+            key: inner.points[id].key.to_string(),
+            similarity,
+        };
         let exact = |ids: &mut dyn Iterator<Item = usize>| -> Vec<(f32, usize)> {
             best(ids.map(|id| (dot(query, &inner.points[id].vector), id)).collect(), k)
         };
         // The allowed keys as data ids.
-        let allowed: Option<Vec<usize>> =
-            allow.map(|a| a.iter().filter_map(|key| inner.live.get(key.as_str()).map(|(id, _)| *id)).collect());
+        let allowed: Option<Vec<usize>> = allow.map(|a| {
+            a.iter().filter_map(|key| inner.live.get(key.as_str()).map(|(id, _)| *id)).collect()
+        });
         if let Some(ids) = &allowed
             && (ids.len() < self.config.exact_below || inner.graph.is_none())
         {
             return exact(&mut ids.iter().copied()).into_iter().map(hit).collect();
         }
         let Some(graph) = inner.graph.as_ref() else {
-            return exact(&mut (0..inner.points.len()).filter(|&id| inner.alive[id])).into_iter().map(hit).collect();
+            return exact(&mut (0..inner.points.len()).filter(|&id| inner.alive[id]))
+                .into_iter()
+                .map(hit)
+                .collect();
         };
         let mask: Option<Vec<bool>> = allowed.map(|ids| {
             let mut mask = vec![false; inner.points.len()];
@@ -324,8 +345,11 @@ impl VectorIndex {
         } else {
             graph.search_filter(query, k, ef, Some(&filter as &dyn FilterT))
         };
-        let mut hits: Vec<(f32, usize)> =
-            neighbours.into_iter().filter(|n| usable(n.d_id)).map(|n| (1.0 - n.distance, n.d_id)).collect();
+        let mut hits: Vec<(f32, usize)> = neighbours
+            .into_iter()
+            .filter(|n| usable(n.d_id))
+            .map(|n| (1.0 - n.distance, n.d_id))
+            .collect();
         // The tail is not in the graph yet: scan it.
         hits.extend(exact(&mut (inner.indexed..inner.points.len()).filter(|&id| usable(id))));
         best(hits, k).into_iter().map(hit).collect()
@@ -348,7 +372,11 @@ mod tests {
         let index = VectorIndex::new(HnswConfig { exact_below: 3, ..HnswConfig::default() });
         for i in 0..300 {
             let angle = i as f32 / 300.0 * std::f32::consts::PI;
-            index.upsert(&format!("k{i}"), unit(&[angle.cos(), angle.sin(), 0.1, 0.0, 0.0, 0.0, 0.0, 0.0]), [i as u8; 16]);
+            index.upsert(
+                &format!("k{i}"),
+                unit(&[angle.cos(), angle.sin(), 0.1, 0.0, 0.0, 0.0, 0.0, 0.0]),
+                [i as u8; 16],
+            );
         }
         assert_eq!(index.index_tail(), 300);
         let query = unit(&[1.0, 0.0, 0.1, 0.0, 0.0, 0.0, 0.0, 0.0]);

@@ -30,12 +30,14 @@ pub fn router() -> Router<AppState> {
         .route("/audit-log", get(audit_log))
         .route("/tasks", get(list_tasks))
         .route("/tasks/{id}", get(get_task).delete(discard_task))
-        .route("/jobs/import", post(import_jobs).layer(axum::extract::DefaultBodyLimit::max(IMPORT_LIMIT)))
+        .route(
+            "/jobs/import",
+            post(import_jobs).layer(axum::extract::DefaultBodyLimit::max(IMPORT_LIMIT)),
+        )
         .route("/jobs/pending", get(pending_jobs))
         .route("/jobs/{id}/approve", post(approve_job))
         .route("/jobs/{id}/reject", post(reject_job))
         .route("/tasks/{id}/retry", post(retry_task))
-
 }
 
 /// `limit` 1–100 (default 50) and `offset`.
@@ -252,16 +254,24 @@ pub async fn pending_jobs(
     Query(query): Query<crate::schemas::job::CompanyJobsQuery>,
 ) -> Result<Json<crate::schemas::job::JobPageBody>, ApiError> {
     let (limit, offset) = page_params(query.limit, query.offset)?;
-    let (jobs, total) = crate::services::jobs::pending_review(&state.ctx, &principal, limit, offset).await?;
+    let (jobs, total) =
+        crate::services::jobs::pending_review(&state.ctx, &principal, limit, offset).await?;
     let mut items = Vec::with_capacity(jobs.len());
     for job in jobs {
-        let (job, company) = crate::services::jobs::get(&state.ctx, Some(&principal), &job.id).await?;
+        let (job, company) =
+            crate::services::jobs::get(&state.ctx, Some(&principal), &job.id).await?;
         items.push(crate::schemas::job::JobBody::new(&job, &company, true));
     }
     Ok(Json(crate::schemas::job::JobPageBody { items, total, limit, offset }))
 }
 
-async fn review_job(state: AppState, principal: crate::services::Principal, meta: crate::services::RequestMeta, id: String, verdict: crate::models::job::Review) -> Result<Json<crate::schemas::job::JobBody>, ApiError> {
+async fn review_job(
+    state: AppState,
+    principal: crate::services::Principal,
+    meta: crate::services::RequestMeta,
+    id: String,
+    verdict: crate::models::job::Review,
+) -> Result<Json<crate::schemas::job::JobBody>, ApiError> {
     let job = crate::services::jobs::review(&state.ctx, &principal, &id, verdict, &meta).await?;
     let (job, company) = crate::services::jobs::get(&state.ctx, Some(&principal), &job.id).await?;
     Ok(Json(crate::schemas::job::JobBody::new(&job, &company, true)))
@@ -330,14 +340,22 @@ pub async fn import_jobs(
     body: axum::body::Body,
 ) -> Result<(StatusCode, Json<crate::schemas::admin::AcceptedTaskBody>), ApiError> {
     crate::services::policy::require_admin(&principal)?;
-    let content_type = headers.get(axum::http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let content_type =
+        headers.get(axum::http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
     let format = match query.format.as_deref() {
         Some(f @ ("json" | "jsonl" | "csv")) => f,
         Some(other) => {
-            return Err(ApiError::new(ErrorCode::InvalidParameter, format!("format {other:?} is not one of json, jsonl, csv")));
+            return Err(ApiError::new(
+                ErrorCode::InvalidParameter,
+                format!("format {other:?} is not one of json, jsonl, csv"),
+            ));
         }
         None if content_type.starts_with("text/csv") => "csv",
-        None if content_type.starts_with("application/json") || content_type.starts_with("application/ld+json") => "json",
+        None if content_type.starts_with("application/json")
+            || content_type.starts_with("application/ld+json") =>
+        {
+            "json"
+        }
         None => "jsonl",
     };
     let dir = state.config.data_dir.join("imports");
@@ -357,14 +375,21 @@ pub async fn import_jobs(
     };
     Ok((
         StatusCode::ACCEPTED,
-        Json(crate::schemas::admin::AcceptedTaskBody { status_url: format!("/api/v1/admin/tasks/{id}"), task_id: id }),
+        Json(crate::schemas::admin::AcceptedTaskBody {
+            status_url: format!("/api/v1/admin/tasks/{id}"),
+            task_id: id,
+        }),
     ))
 }
 
 /// Streams a request body to a file (never all in memory): first to a `.part` name, then, once
 /// it is complete and on disk, renamed into place and the directory synced, so a file that
 /// exists under its final name is whole and survives a power cut once the 202 is sent.
-async fn store_upload(body: axum::body::Body, dir: &std::path::Path, path: &std::path::Path) -> Result<(), ApiError> {
+async fn store_upload(
+    body: axum::body::Body,
+    dir: &std::path::Path,
+    path: &std::path::Path,
+) -> Result<(), ApiError> {
     let partial = path.with_extension("part");
     let result = write_upload(body, dir, &partial, path).await;
     if result.is_err() {
@@ -383,7 +408,8 @@ async fn write_upload(
     use tokio::io::AsyncWriteExt;
     tokio::fs::create_dir_all(dir).await.map_err(ApiError::internal)?;
     let mut file = tokio::fs::File::create(partial).await.map_err(ApiError::internal)?;
-    let mut stream = http_body_util::BodyExt::into_data_stream(http_body_util::Limited::new(body, IMPORT_LIMIT));
+    let mut stream =
+        http_body_util::BodyExt::into_data_stream(http_body_util::Limited::new(body, IMPORT_LIMIT));
     while let Some(chunk) = stream.next().await {
         let chunk = chunk.map_err(|err| {
             if err.downcast_ref::<http_body_util::LengthLimitError>().is_some() {

@@ -13,13 +13,13 @@ use crate::api::AppState;
 use crate::api::error::{ApiError, ErrorCode};
 use crate::api::extract::{CurrentUser, Json, Path, Query};
 use crate::schemas::application::{
-    ApplicationBody, ApplicationListBody, ApplyRequest, CandidateBody, CoverLetterRequest, HistoryBody,
-    JobApplicationsBody, JobApplicationsQuery, NoteBody, NoteListBody, NoteRequest, PageQuery, StageEventBody,
-    StageRequest, WithdrawRequest,
+    ApplicationBody, ApplicationListBody, ApplyRequest, CandidateBody, CoverLetterRequest,
+    HistoryBody, JobApplicationsBody, JobApplicationsQuery, NoteBody, NoteListBody, NoteRequest,
+    PageQuery, StageEventBody, StageRequest, WithdrawRequest,
 };
 use crate::schemas::error::ErrorBody;
-use crate::schemas::resume::ResumeBody;
 use crate::schemas::job::list_param;
+use crate::schemas::resume::ResumeBody;
 use crate::services::applications::{self, ApplicationView};
 use crate::services::policy::ApplicationViewer;
 
@@ -49,7 +49,9 @@ fn page(limit: Option<u32>, offset: Option<u32>) -> Result<(u32, u32), ApiError>
 }
 
 async fn body(state: &AppState, view: &ApplicationView) -> Result<ApplicationBody, ApiError> {
-    let candidate = applications::candidate_of(&state.ctx, view).await?.map(|(user, profile)| CandidateBody::new(&user, profile));
+    let candidate = applications::candidate_of(&state.ctx, view)
+        .await?
+        .map(|(user, profile)| CandidateBody::new(&user, profile));
     Ok(ApplicationBody::new(&view.application, Some((&view.job, &view.company)), candidate))
 }
 
@@ -71,8 +73,14 @@ pub async fn apply(
     Path(id): Path<String>,
     Json(req): Json<ApplyRequest>,
 ) -> Result<(StatusCode, Json<ApplicationBody>), ApiError> {
-    let view =
-        applications::apply(&state.ctx, &principal, &id, req.resume_id.as_deref(), req.cover_letter.as_deref()).await?;
+    let view = applications::apply(
+        &state.ctx,
+        &principal,
+        &id,
+        req.resume_id.as_deref(),
+        req.cover_letter.as_deref(),
+    )
+    .await?;
     Ok((StatusCode::CREATED, Json(body(&state, &view).await?)))
 }
 
@@ -129,7 +137,10 @@ pub async fn list_mine(
     let (limit, offset) = page(query.limit, query.offset)?;
     let (items, total) = applications::list_mine(&state.ctx, &principal, limit, offset).await?;
     Ok(Json(ApplicationListBody {
-        items: items.iter().map(|(a, job)| ApplicationBody::new(a, job.as_ref().map(|(j, c)| (j, c)), None)).collect(),
+        items: items
+            .iter()
+            .map(|(a, job)| ApplicationBody::new(a, job.as_ref().map(|(j, c)| (j, c)), None))
+            .collect(),
         total,
         limit,
         offset,
@@ -166,7 +177,8 @@ pub async fn edit_cover_letter(
     Path(id): Path<String>,
     Json(req): Json<CoverLetterRequest>,
 ) -> Result<Json<ApplicationBody>, ApiError> {
-    let view = applications::update_cover_letter(&state.ctx, &principal, &id, &req.cover_letter).await?;
+    let view =
+        applications::update_cover_letter(&state.ctx, &principal, &id, &req.cover_letter).await?;
     Ok(Json(body(&state, &view).await?))
 }
 
@@ -186,9 +198,15 @@ pub async fn move_stage(
     Path(id): Path<String>,
     Json(req): Json<StageRequest>,
 ) -> Result<Json<ApplicationBody>, ApiError> {
-    let view =
-        applications::move_stage(&state.ctx, &principal, &id, &req.stage, req.reason.as_deref(), req.note.as_deref())
-            .await?;
+    let view = applications::move_stage(
+        &state.ctx,
+        &principal,
+        &id,
+        &req.stage,
+        req.reason.as_deref(),
+        req.note.as_deref(),
+    )
+    .await?;
     Ok(Json(body(&state, &view).await?))
 }
 
@@ -210,7 +228,9 @@ pub async fn withdraw(
         None
     } else {
         serde_json::from_slice::<WithdrawRequest>(&raw)
-            .map_err(|e| ApiError::new(ErrorCode::InvalidJson, format!("the body is not valid: {e}")))?
+            .map_err(|e| {
+                ApiError::new(ErrorCode::InvalidJson, format!("the body is not valid: {e}"))
+            })?
             .note
     };
     let view = applications::withdraw(&state.ctx, &principal, &id, note.as_deref()).await?;
@@ -232,7 +252,9 @@ pub async fn history(
 ) -> Result<Json<HistoryBody>, ApiError> {
     let (viewer, events) = applications::history(&state.ctx, &principal, &id).await?;
     let company = viewer == ApplicationViewer::Company;
-    Ok(Json(HistoryBody { items: events.iter().map(|e| StageEventBody::new(e, company)).collect() }))
+    Ok(Json(HistoryBody {
+        items: events.iter().map(|e| StageEventBody::new(e, company)).collect(),
+    }))
 }
 
 /// Internal notes (the company's members only).

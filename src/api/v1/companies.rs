@@ -10,15 +10,15 @@ use crate::api::error::ApiError;
 use crate::api::error::ErrorCode;
 use crate::api::extract::{ClientMeta, CurrentUser, Json, Path, Query};
 use crate::models::job::JobStatus;
-use crate::schemas::job::{CompanyJobsQuery, JobBody, JobPageBody};
-use crate::services::jobs;
 use crate::schemas::auth::TokenRequest;
 use crate::schemas::company::{
     CompanyBody, CreateCompanyRequest, InviteBody, InviteRequest, JoinedBody, MemberBody,
     MembersBody, TransferOwnershipRequest, UpdateCompanyRequest,
 };
 use crate::schemas::error::ErrorBody;
+use crate::schemas::job::{CompanyJobsQuery, JobBody, JobPageBody};
 use crate::services::companies;
+use crate::services::jobs;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -212,11 +212,15 @@ pub async fn company_jobs(
         .as_deref()
         .map(|s| {
             JobStatus::parse(s).ok_or_else(|| {
-                ApiError::new(ErrorCode::InvalidParameter, format!("status must be one of {}", JobStatus::names()))
+                ApiError::new(
+                    ErrorCode::InvalidParameter,
+                    format!("status must be one of {}", JobStatus::names()),
+                )
             })
         })
         .transpose()?;
-    let (company, items, total) = jobs::list_for_company(&state.ctx, &principal, &slug, status, limit, offset).await?;
+    let (company, items, total) =
+        jobs::list_for_company(&state.ctx, &principal, &slug, status, limit, offset).await?;
     Ok(Json(JobPageBody {
         items: items.iter().map(|job| JobBody::new(job, &company, true)).collect(),
         total,

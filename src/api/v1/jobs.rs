@@ -14,7 +14,8 @@ use crate::api::extract::{ClientMeta, CurrentUser, Json, MaybeUser, Path, Query}
 use crate::models::job::JobStatus;
 use crate::schemas::error::ErrorBody;
 use crate::schemas::job::{
-    FacetValueBody, JobBody, JobRequest, JobSummaryBody, SearchBody, SearchQuery, job_posting, list_param,
+    FacetValueBody, JobBody, JobRequest, JobSummaryBody, SearchBody, SearchQuery, job_posting,
+    list_param,
 };
 use crate::services::jobs;
 use crate::services::search::{self, SearchParams};
@@ -37,7 +38,10 @@ pub fn router() -> Router<AppState> {
         (status = 422, description = "`validation_failed`: an unknown filter value", body = ErrorBody),
         (status = 503, description = "`model_unavailable`: mode=semantic or hybrid while the embedding model is not loaded", body = ErrorBody),
     ))]
-pub async fn search_jobs(State(state): State<AppState>, Query(query): Query<SearchQuery>) -> Result<Json<SearchBody>, ApiError> {
+pub async fn search_jobs(
+    State(state): State<AppState>,
+    Query(query): Query<SearchQuery>,
+) -> Result<Json<SearchBody>, ApiError> {
     let limit = query.limit.unwrap_or(20);
     if !(1..=100).contains(&limit) {
         return Err(ApiError::new(ErrorCode::InvalidParameter, "limit must be between 1 and 100"));
@@ -66,7 +70,11 @@ pub async fn search_jobs(State(state): State<AppState>, Query(query): Query<Sear
     let result = search::search(&state.ctx, params).await?;
     let next = u64::from(offset) + u64::from(limit);
     Ok(Json(SearchBody {
-        items: result.jobs.iter().map(|listing| JobSummaryBody::new(&listing.0, &listing.1)).collect(),
+        items: result
+            .jobs
+            .iter()
+            .map(|listing| JobSummaryBody::new(&listing.0, &listing.1))
+            .collect(),
         total: result.total,
         limit,
         offset,
@@ -81,7 +89,15 @@ pub async fn search_jobs(State(state): State<AppState>, Query(query): Query<Sear
         facets: result
             .facets
             .into_iter()
-            .map(|(name, values)| (name, values.into_iter().map(|(value, count)| FacetValueBody { value, count }).collect()))
+            .map(|(name, values)| {
+                (
+                    name,
+                    values
+                        .into_iter()
+                        .map(|(value, count)| FacetValueBody { value, count })
+                        .collect(),
+                )
+            })
             .collect(),
     }))
 }
@@ -109,7 +125,10 @@ pub async fn get_job(
         (status = 200, description = "JobPosting JSON-LD", content_type = "application/ld+json"),
         (status = 404, description = "`not_found`", body = ErrorBody),
     ))]
-pub async fn jsonld(State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, ApiError> {
+pub async fn jsonld(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
     let (job, company) = jobs::get(&state.ctx, None, &id).await?;
     let body = job_posting(&job, &company, &state.ctx.public_url);
     Ok(([(CONTENT_TYPE, "application/ld+json")], body.to_string()).into_response())
@@ -129,7 +148,8 @@ pub async fn create(
     Json(body): Json<JobRequest>,
 ) -> Result<(StatusCode, Json<JobBody>), ApiError> {
     let (company, input) = body.into_input();
-    let company = company.ok_or_else(|| ApiError::validation("company (the company's slug) is required"))?;
+    let company =
+        company.ok_or_else(|| ApiError::validation("company (the company's slug) is required"))?;
     let job = jobs::create(&state.ctx, &principal, &company, input, &meta).await?;
     let (job, company) = jobs::get(&state.ctx, Some(&principal), &job.id).await?;
     Ok((StatusCode::CREATED, Json(JobBody::new(&job, &company, true))))
@@ -159,8 +179,16 @@ pub async fn update(
     Ok(Json(JobBody::new(&job, &company, true)))
 }
 
-async fn move_to(state: AppState, principal: crate::services::Principal, meta: crate::services::RequestMeta, id: String, to: JobStatus) -> Result<Json<JobBody>, ApiError> {
-    let job = jobs::transition(&state.ctx, &principal, &id, to, state.config.moderate_unverified, &meta).await?;
+async fn move_to(
+    state: AppState,
+    principal: crate::services::Principal,
+    meta: crate::services::RequestMeta,
+    id: String,
+    to: JobStatus,
+) -> Result<Json<JobBody>, ApiError> {
+    let job =
+        jobs::transition(&state.ctx, &principal, &id, to, state.config.moderate_unverified, &meta)
+            .await?;
     let (job, company) = jobs::get(&state.ctx, Some(&principal), &job.id).await?;
     Ok(Json(JobBody::new(&job, &company, true)))
 }

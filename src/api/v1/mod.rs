@@ -19,7 +19,10 @@ pub fn router() -> Router<AppState> {
         .nest("/auth", auth::router())
         .nest("/users", users::router())
         .nest("/companies", companies::router())
-        .nest("/jobs", jobs::router().merge(applications::job_routes()).merge(recommendations::job_routes()))
+        .nest(
+            "/jobs",
+            jobs::router().merge(applications::job_routes()).merge(recommendations::job_routes()),
+        )
         .nest("/applications", applications::router())
         .nest("/resumes", resumes::router())
         .nest("/recommendations", recommendations::router())

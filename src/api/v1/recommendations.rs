@@ -12,8 +12,8 @@ use crate::api::extract::{CurrentUser, Json, Path, Query};
 use crate::schemas::error::ErrorBody;
 use crate::schemas::job::JobSummaryBody;
 use crate::schemas::recommendation::{
-    CandidateRecommendationBody, CandidateRecommendationListBody, JobRecommendationBody, JobRecommendationListBody,
-    PreferencesBody, RecommendationQuery,
+    CandidateRecommendationBody, CandidateRecommendationListBody, JobRecommendationBody,
+    JobRecommendationListBody, PreferencesBody, RecommendationQuery,
 };
 use crate::services::recommendations;
 
@@ -46,7 +46,12 @@ pub async fn recommended_jobs(
 ) -> Result<Json<JobRecommendationListBody>, ApiError> {
     let items = recommendations::for_candidate(&state.ctx, &principal, limit(query.limit)?).await?;
     Ok(Json(JobRecommendationListBody {
-        items: items.iter().map(|r| JobRecommendationBody::new(JobSummaryBody::new(&r.job, &r.company), &r.matched)).collect(),
+        items: items
+            .iter()
+            .map(|r| {
+                JobRecommendationBody::new(JobSummaryBody::new(&r.job, &r.company), &r.matched)
+            })
+            .collect(),
     }))
 }
 
@@ -104,7 +109,10 @@ pub async fn undismiss(
         (status = 200, description = "The preferences", body = PreferencesBody),
         (status = 403, description = "`forbidden`: not a candidate", body = ErrorBody),
     ))]
-pub async fn get_preferences(State(state): State<AppState>, CurrentUser(principal): CurrentUser) -> Result<Json<PreferencesBody>, ApiError> {
+pub async fn get_preferences(
+    State(state): State<AppState>,
+    CurrentUser(principal): CurrentUser,
+) -> Result<Json<PreferencesBody>, ApiError> {
     Ok(Json(recommendations::preferences(&state.ctx, &principal).await?.into()))
 }
 

@@ -26,18 +26,34 @@ pub fn router() -> Router<AppState> {
 }
 
 /// Reads the `file` part of a multipart upload, refusing more than `limit` bytes.
-pub(crate) async fn read_upload(state: &AppState, req: Request, limit: usize) -> Result<(Option<String>, bytes::Bytes), ApiError> {
-    let too_large = || ApiError::new(ErrorCode::PayloadTooLarge, format!("the file is larger than the limit of {} bytes", limit));
+pub(crate) async fn read_upload(
+    state: &AppState,
+    req: Request,
+    limit: usize,
+) -> Result<(Option<String>, bytes::Bytes), ApiError> {
+    let too_large = || {
+        ApiError::new(
+            ErrorCode::PayloadTooLarge,
+            format!("the file is larger than the limit of {} bytes", limit),
+        )
+    };
     // Room for the multipart framing around the file.
-    let req = req.map(|body| axum::body::Body::new(http_body_util::Limited::new(body, limit + 64 * 1024)));
+    let req = req
+        .map(|body| axum::body::Body::new(http_body_util::Limited::new(body, limit + 64 * 1024)));
     let mut multipart = Multipart::from_request(req, state).await.map_err(|rejection| {
-        ApiError::new(ErrorCode::UnsupportedMediaType, format!("send the file as multipart/form-data: {}", rejection.body_text()))
+        ApiError::new(
+            ErrorCode::UnsupportedMediaType,
+            format!("send the file as multipart/form-data: {}", rejection.body_text()),
+        )
     })?;
     let read_error = |err: axum::extract::multipart::MultipartError| {
         if err.status() == StatusCode::PAYLOAD_TOO_LARGE {
             too_large()
         } else {
-            ApiError::new(ErrorCode::InvalidParameter, format!("the upload is malformed: {}", err.body_text()))
+            ApiError::new(
+                ErrorCode::InvalidParameter,
+                format!("the upload is malformed: {}", err.body_text()),
+            )
         }
     };
     while let Some(mut field) = multipart.next_field().await.map_err(read_error)? {
@@ -84,7 +100,10 @@ pub async fn upload(
 /// The caller's resumes, newest first (without their text).
 #[utoipa::path(get, path = "/api/v1/resumes", tag = "resumes", security(("bearer" = [])),
     responses((status = 200, description = "The resumes", body = ResumeListBody)))]
-pub async fn list(State(state): State<AppState>, CurrentUser(principal): CurrentUser) -> Result<Json<ResumeListBody>, ApiError> {
+pub async fn list(
+    State(state): State<AppState>,
+    CurrentUser(principal): CurrentUser,
+) -> Result<Json<ResumeListBody>, ApiError> {
     let items = resumes::list(&state.ctx, &principal).await?;
     Ok(Json(ResumeListBody { items: items.iter().map(|r| ResumeBody::new(r, false)).collect() }))
 }
@@ -142,12 +161,18 @@ pub async fn delete(
 
 /// The original file as uploaded.
 pub(crate) fn file_response(resume: &Resume, content: bytes::Bytes) -> Response {
-    let ascii: String =
-        resume.file_name.chars().map(|c| if c.is_ascii_graphic() || c == ' ' { c } else { '_' }).collect();
+    let ascii: String = resume
+        .file_name
+        .chars()
+        .map(|c| if c.is_ascii_graphic() || c == ' ' { c } else { '_' })
+        .collect();
     (
         [
             (CONTENT_TYPE, resume.content_type.clone()),
-            (CONTENT_DISPOSITION, format!("attachment; filename=\"{}\"", ascii.replace(['"', '\\'], "_"))),
+            (
+                CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{}\"", ascii.replace(['"', '\\'], "_")),
+            ),
         ],
         content,
     )

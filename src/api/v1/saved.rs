@@ -7,18 +7,20 @@ use axum::routing::{get, post, put};
 
 use crate::api::AppState;
 use crate::api::error::ApiError;
-use crate::api::html::{self, Page};
 use crate::api::extract::{CurrentUser, Json, Path, Query};
+use crate::api::html::{self, Page};
 use crate::schemas::error::ErrorBody;
 use crate::schemas::job::JobSummaryBody;
 use crate::schemas::saved::{
-    CreateSavedSearchRequest, SavedJobBody, SavedJobListBody, SavedSearchBody, SavedSearchListBody, UnsubscribeQuery,
-    UnsubscribedBody, UpdateSavedSearchRequest,
+    CreateSavedSearchRequest, SavedJobBody, SavedJobListBody, SavedSearchBody, SavedSearchListBody,
+    UnsubscribeQuery, UnsubscribedBody, UpdateSavedSearchRequest,
 };
 use crate::services::saved;
 
 pub fn jobs_router() -> Router<AppState> {
-    Router::new().route("/", get(list_saved_jobs)).route("/{job_id}", put(save_job).delete(unsave_job))
+    Router::new()
+        .route("/", get(list_saved_jobs))
+        .route("/{job_id}", put(save_job).delete(unsave_job))
 }
 
 pub fn searches_router() -> Router<AppState> {
@@ -91,7 +93,9 @@ pub async fn create_search(
     CurrentUser(principal): CurrentUser,
     Json(req): Json<CreateSavedSearchRequest>,
 ) -> Result<(StatusCode, Json<SavedSearchBody>), ApiError> {
-    let (search, matches) = saved::create_search(&state.ctx, &principal, &req.name, req.filters, &req.frequency).await?;
+    let (search, matches) =
+        saved::create_search(&state.ctx, &principal, &req.name, req.filters, &req.frequency)
+            .await?;
     Ok((StatusCode::CREATED, Json(SavedSearchBody::new(&search, Some(matches)))))
 }
 
@@ -102,7 +106,9 @@ pub async fn list_searches(
     CurrentUser(principal): CurrentUser,
 ) -> Result<Json<SavedSearchListBody>, ApiError> {
     let items = saved::list_searches(&state.ctx, &principal).await?;
-    Ok(Json(SavedSearchListBody { items: items.iter().map(|s| SavedSearchBody::new(s, None)).collect() }))
+    Ok(Json(SavedSearchListBody {
+        items: items.iter().map(|s| SavedSearchBody::new(s, None)).collect(),
+    }))
 }
 
 #[utoipa::path(get, path = "/api/v1/saved-searches/{id}", tag = "saved", security(("bearer" = [])),

@@ -104,21 +104,35 @@ pub async fn export(
         sessions: export.sessions.into_iter().map(Into::into).collect(),
         emails: export.emails.into_iter().map(Into::into).collect(),
         audit_log: audit_bodies(export.audit),
-        resumes: export.resumes.iter().map(|r| crate::schemas::resume::ResumeBody::new(r, true)).collect(),
+        resumes: export
+            .resumes
+            .iter()
+            .map(|r| crate::schemas::resume::ResumeBody::new(r, true))
+            .collect(),
         applications: export
             .applications
             .iter()
             .map(|(a, events)| crate::schemas::user::ExportedApplicationBody {
                 application: crate::schemas::application::ApplicationBody::new(a, None, None),
-                history: events.iter().map(|e| crate::schemas::application::StageEventBody::new(e, false)).collect(),
+                history: events
+                    .iter()
+                    .map(|e| crate::schemas::application::StageEventBody::new(e, false))
+                    .collect(),
             })
             .collect(),
         saved_jobs: export
             .saved_jobs
             .iter()
-            .map(|s| crate::schemas::user::ExportedSavedJobBody { job_id: s.job_id.clone(), saved_at: s.created_at })
+            .map(|s| crate::schemas::user::ExportedSavedJobBody {
+                job_id: s.job_id.clone(),
+                saved_at: s.created_at,
+            })
             .collect(),
-        saved_searches: export.saved_searches.iter().map(|s| crate::schemas::saved::SavedSearchBody::new(s, None)).collect(),
+        saved_searches: export
+            .saved_searches
+            .iter()
+            .map(|s| crate::schemas::saved::SavedSearchBody::new(s, None))
+            .collect(),
     }))
 }
 

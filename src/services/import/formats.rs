@@ -42,9 +42,31 @@ pub type Item = (u64, Result<Value, String>);
 
 /// The CSV columns we read, in our import format's names.
 pub const CSV_COLUMNS: &[&str] = &[
-    "source", "external_id", "title", "description", "company", "company_website", "city", "region", "country_code",
-    "workplace", "remote_regions", "employment_type", "seniority", "salary_min", "salary_max", "salary_currency",
-    "salary_period", "salary_public", "skills", "category", "tags", "apply_url", "posted_at", "expires_at", "status",
+    "source",
+    "external_id",
+    "title",
+    "description",
+    "company",
+    "company_website",
+    "city",
+    "region",
+    "country_code",
+    "workplace",
+    "remote_regions",
+    "employment_type",
+    "seniority",
+    "salary_min",
+    "salary_max",
+    "salary_currency",
+    "salary_period",
+    "salary_public",
+    "skills",
+    "category",
+    "tags",
+    "apply_url",
+    "posted_at",
+    "expires_at",
+    "status",
 ];
 
 /// Reads `input` in `format`, calling `each` per record (it returns false to stop). Unknown CSV
@@ -268,7 +290,10 @@ fn read_json(input: impl Read, each: &mut impl FnMut(Item) -> bool) -> Result<()
                 start_line = line;
             }
             _ => {
-                if depth == 0 && element.iter().all(|b| b.is_ascii_whitespace()) && !b.is_ascii_whitespace() {
+                if depth == 0
+                    && element.iter().all(|b| b.is_ascii_whitespace())
+                    && !b.is_ascii_whitespace()
+                {
                     start_line = line;
                 }
                 keep(&mut element, b);
@@ -292,15 +317,22 @@ fn flush(element: &mut Vec<u8>, line: u64, each: &mut impl FnMut(Item) -> bool) 
     each((line, item))
 }
 
-fn read_csv(input: impl Read, each: &mut impl FnMut(Item) -> bool, warn: &mut impl FnMut(String)) -> Result<(), String> {
+fn read_csv(
+    input: impl Read,
+    each: &mut impl FnMut(Item) -> bool,
+    warn: &mut impl FnMut(String),
+) -> Result<(), String> {
     let mut reader = csv::ReaderBuilder::new().flexible(false).from_reader(input);
     let headers: Vec<String> = reader
         .byte_headers()
         .map_err(|e| format!("the header row: {e}"))?
         .iter()
-        .map(|h| String::from_utf8_lossy(h).trim().trim_start_matches('\u{feff}').to_ascii_lowercase())
+        .map(|h| {
+            String::from_utf8_lossy(h).trim().trim_start_matches('\u{feff}').to_ascii_lowercase()
+        })
         .collect();
-    let unknown: BTreeSet<&String> = headers.iter().filter(|h| !CSV_COLUMNS.contains(&h.as_str())).collect();
+    let unknown: BTreeSet<&String> =
+        headers.iter().filter(|h| !CSV_COLUMNS.contains(&h.as_str())).collect();
     if !unknown.is_empty() {
         warn(format!(
             "ignoring unknown columns: {} (known: {})",
@@ -324,7 +356,9 @@ fn read_csv(input: impl Read, each: &mut impl FnMut(Item) -> bool, warn: &mut im
                 let line = err.position().map_or(line, |p| p.line());
                 let message = match err.kind() {
                     csv::ErrorKind::UnequalLengths { expected_len, len, .. } => {
-                        format!("{len} fields where the header has {expected_len} (check the quoting)")
+                        format!(
+                            "{len} fields where the header has {expected_len} (check the quoting)"
+                        )
                     }
                     _ => format!("unreadable CSV: {err}"),
                 };
@@ -343,12 +377,22 @@ fn csv_record(headers: &[String], record: &csv::ByteRecord) -> Result<Value, Str
     let mut location = Map::new();
     let mut salary = Map::new();
     for (header, raw) in headers.iter().zip(record.iter()) {
-        let value = std::str::from_utf8(raw).map_err(|_| format!("column {header} is not valid UTF-8"))?.trim();
+        let value = std::str::from_utf8(raw)
+            .map_err(|_| format!("column {header} is not valid UTF-8"))?
+            .trim();
         if value.is_empty() || !CSV_COLUMNS.contains(&header.as_str()) {
             continue;
         }
         let text = Value::String(value.to_owned());
-        let list = || Value::Array(value.split([';', ',']).map(|s| Value::String(s.trim().to_owned())).filter(|v| v != "").collect());
+        let list = || {
+            Value::Array(
+                value
+                    .split([';', ','])
+                    .map(|s| Value::String(s.trim().to_owned()))
+                    .filter(|v| v != "")
+                    .collect(),
+            )
+        };
         match header.as_str() {
             "company" => {
                 company.insert("name".into(), text);
@@ -360,7 +404,9 @@ fn csv_record(headers: &[String], record: &csv::ByteRecord) -> Result<Value, Str
                 location.insert(header.clone(), text);
             }
             "salary_min" | "salary_max" => {
-                let number = value.parse::<f64>().map_err(|_| format!("{header} {value:?} is not a number"))?;
+                let number = value
+                    .parse::<f64>()
+                    .map_err(|_| format!("{header} {value:?} is not a number"))?;
                 salary.insert(header.trim_start_matches("salary_").into(), Value::from(number));
             }
             "salary_currency" | "salary_period" => {
@@ -397,10 +443,15 @@ mod tests {
     fn collect(format: Format, text: &str) -> (Vec<Item>, Vec<String>) {
         let mut items = Vec::new();
         let mut warnings = Vec::new();
-        read(format, text.as_bytes(), |i| {
-            items.push(i);
-            true
-        }, |w| warnings.push(w))
+        read(
+            format,
+            text.as_bytes(),
+            |i| {
+                items.push(i);
+                true
+            },
+            |w| warnings.push(w),
+        )
         .unwrap();
         (items, warnings)
     }
@@ -416,7 +467,8 @@ mod tests {
 
     #[test]
     fn a_broken_element_is_reported_and_the_rest_read() {
-        let (items, _) = collect(Format::Json, "[{\"title\": \"A\"}, {\"title\": }, {\"title\": \"C\"}]");
+        let (items, _) =
+            collect(Format::Json, "[{\"title\": \"A\"}, {\"title\": }, {\"title\": \"C\"}]");
         assert!(items[0].1.is_ok());
         assert!(items[1].1.is_err());
         assert_eq!(items[2].1.as_ref().unwrap()["title"], "C");
@@ -432,8 +484,12 @@ mod tests {
 
     #[test]
     fn json_lines_skip_blank_lines_and_report_broken_ones() {
-        let (items, _) = collect(Format::JsonLines, "{\"title\": \"A\"}\n\n{broken\n{\"title\": \"C\"}\n");
-        assert_eq!(items.iter().map(|(l, r)| (*l, r.is_ok())).collect::<Vec<_>>(), vec![(1, true), (3, false), (4, true)]);
+        let (items, _) =
+            collect(Format::JsonLines, "{\"title\": \"A\"}\n\n{broken\n{\"title\": \"C\"}\n");
+        assert_eq!(
+            items.iter().map(|(l, r)| (*l, r.is_ok())).collect::<Vec<_>>(),
+            vec![(1, true), (3, false), (4, true)]
+        );
     }
 
     #[test]
@@ -441,11 +497,17 @@ mod tests {
         let huge = format!("{{\"title\": \"{}\"}}", "x".repeat(MAX_RECORD_BYTES));
         let lines = format!("{{\"title\": \"A\"}}\n{huge}\n{{\"title\": \"C\"}}\n");
         let (items, _) = collect(Format::JsonLines, &lines);
-        assert_eq!(items.iter().map(|(l, r)| (*l, r.is_ok())).collect::<Vec<_>>(), vec![(1, true), (2, false), (3, true)]);
+        assert_eq!(
+            items.iter().map(|(l, r)| (*l, r.is_ok())).collect::<Vec<_>>(),
+            vec![(1, true), (2, false), (3, true)]
+        );
         assert!(items[1].1.as_ref().unwrap_err().contains("larger than"));
         let array = format!("[{{\"title\": \"A\"}},\n{huge},\n{{\"title\": \"C\"}}]");
         let (items, _) = collect(Format::Json, &array);
-        assert_eq!(items.iter().map(|(l, r)| (*l, r.is_ok())).collect::<Vec<_>>(), vec![(1, true), (2, false), (3, true)]);
+        assert_eq!(
+            items.iter().map(|(l, r)| (*l, r.is_ok())).collect::<Vec<_>>(),
+            vec![(1, true), (2, false), (3, true)]
+        );
     }
 
     #[test]

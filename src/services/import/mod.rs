@@ -87,10 +87,16 @@ fn str_at<'a>(value: &'a Value, path: &[&str]) -> Option<&'a str> {
 fn string_list(value: Option<&Value>, field: &str) -> Result<Option<Vec<String>>, String> {
     match value {
         None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) => Ok(Some(s.split([',', ';']).map(|p| p.trim().to_owned()).filter(|p| !p.is_empty()).collect())),
+        Some(Value::String(s)) => Ok(Some(
+            s.split([',', ';']).map(|p| p.trim().to_owned()).filter(|p| !p.is_empty()).collect(),
+        )),
         Some(Value::Array(items)) => items
             .iter()
-            .map(|i| i.as_str().map(str::to_owned).ok_or_else(|| format!("{field} must be a list of strings")))
+            .map(|i| {
+                i.as_str()
+                    .map(str::to_owned)
+                    .ok_or_else(|| format!("{field} must be a list of strings"))
+            })
             .collect::<Result<Vec<_>, _>>()
             .map(Some),
         Some(_) => Err(format!("{field} must be a list of strings")),
@@ -102,7 +108,9 @@ fn number(value: Option<&Value>, field: &str) -> Result<Option<f64>, String> {
         None | Some(Value::Null) => Ok(None),
         Some(Value::Number(n)) => Ok(n.as_f64()),
         Some(Value::String(s)) if s.trim().is_empty() => Ok(None),
-        Some(Value::String(s)) => s.trim().parse().map(Some).map_err(|_| format!("{field} {} is not a number", shown(s))),
+        Some(Value::String(s)) => {
+            s.trim().parse().map(Some).map_err(|_| format!("{field} {} is not a number", shown(s)))
+        }
         Some(_) => Err(format!("{field} must be a number")),
     }
 }
@@ -186,8 +194,13 @@ fn our_place(value: &Value, field: &str) -> Result<LocationInput, String> {
     if !value.is_object() {
         return Err(format!("{field} must be an object with city, region and country_code"));
     }
-    let part = |key: &str| text_field(value, key).map_err(|_| format!("{field}.{key} must be a string"));
-    Ok(LocationInput { city: part("city")?, region: part("region")?, country_code: part("country_code")? })
+    let part =
+        |key: &str| text_field(value, key).map_err(|_| format!("{field}.{key} must be a string"));
+    Ok(LocationInput {
+        city: part("city")?,
+        region: part("region")?,
+        country_code: part("country_code")?,
+    })
 }
 
 /// The places of a record of our format: a `locations` list, or the one `location` (an object
@@ -198,7 +211,9 @@ fn our_locations(value: &Value) -> Result<(Option<Vec<LocationInput>>, LocationI
     let location = value.get("location").filter(|l| !l.is_null());
     if let Some(list) = value.get("locations").filter(|l| !l.is_null()) {
         let Value::Array(items) = list else {
-            return Err("locations must be a list of objects with city, region and country_code".into());
+            return Err(
+                "locations must be a list of objects with city, region and country_code".into()
+            );
         };
         let places = items
             .iter()
@@ -209,14 +224,18 @@ fn our_locations(value: &Value) -> Result<(Option<Vec<LocationInput>>, LocationI
         // that one; it must then be the first of the list.
         if let Some(location) = location {
             let primary = our_place(location, "location")?;
-            let blank = |v: &Option<String>| v.as_deref().map(str::trim).filter(|v| !v.is_empty()).map(str::to_owned);
+            let blank = |v: &Option<String>| {
+                v.as_deref().map(str::trim).filter(|v| !v.is_empty()).map(str::to_owned)
+            };
             let same = |a: &LocationInput, b: &LocationInput| {
                 blank(&a.city) == blank(&b.city)
                     && blank(&a.region) == blank(&b.region)
-                    && blank(&a.country_code).map(|c| c.to_ascii_uppercase()) == blank(&b.country_code).map(|c| c.to_ascii_uppercase())
+                    && blank(&a.country_code).map(|c| c.to_ascii_uppercase())
+                        == blank(&b.country_code).map(|c| c.to_ascii_uppercase())
             };
             let empty = LocationInput::default();
-            if !same(&primary, &empty) && !places.first().is_some_and(|first| same(first, &primary)) {
+            if !same(&primary, &empty) && !places.first().is_some_and(|first| same(first, &primary))
+            {
                 return Err("location must be the first of locations (or be left out)".into());
             }
         }
@@ -224,16 +243,20 @@ fn our_locations(value: &Value) -> Result<(Option<Vec<LocationInput>>, LocationI
     }
     let given = match location {
         None => return Ok((None, LocationInput::default())),
-        Some(Value::String(raw)) => LocationInput { city: Some(raw.clone()), ..LocationInput::default() },
+        Some(Value::String(raw)) => {
+            LocationInput { city: Some(raw.clone()), ..LocationInput::default() }
+        }
         Some(other) => our_place(other, "location")?,
     };
     let split = |v: &Option<String>| v.as_deref().map(split_places).unwrap_or_default();
-    let (cities, regions, countries) = (split(&given.city), split(&given.region), split(&given.country_code));
+    let (cities, regions, countries) =
+        (split(&given.city), split(&given.region), split(&given.country_code));
     let count = cities.len().max(regions.len()).max(countries.len());
     if count <= 1 {
         return Ok((None, given));
     }
-    for (name, parts) in [("cities", &cities), ("regions", &regions), ("country codes", &countries)] {
+    for (name, parts) in [("cities", &cities), ("regions", &regions), ("country codes", &countries)]
+    {
         if parts.len() > 1 && parts.len() != count {
             return Err(format!(
                 "location lists {count} places but {} {name}; give one for all of them or one for each",
@@ -248,13 +271,21 @@ fn our_locations(value: &Value) -> Result<(Option<Vec<LocationInput>>, LocationI
             _ => Some(parts[i].clone()),
         }
     };
-    let places =
-        (0..count).map(|i| LocationInput { city: nth(&cities, i), region: nth(&regions, i), country_code: nth(&countries, i) }).collect();
+    let places = (0..count)
+        .map(|i| LocationInput {
+            city: nth(&cities, i),
+            region: nth(&regions, i),
+            country_code: nth(&countries, i),
+        })
+        .collect();
     Ok((Some(places), LocationInput::default()))
 }
 
 /// Our import format (see fixtures/README.md).
-fn from_ours(value: &Value, default_source: &str) -> Result<(ImportRecord, Option<String>), String> {
+fn from_ours(
+    value: &Value,
+    default_source: &str,
+) -> Result<(ImportRecord, Option<String>), String> {
     if !value.is_object() {
         return Err("a record must be a JSON object".into());
     }
@@ -293,11 +324,14 @@ fn from_ours(value: &Value, default_source: &str) -> Result<(ImportRecord, Optio
     let fields = validate(None, input).map_err(|e| e.to_string())?;
     let status = match value.get("status").and_then(Value::as_str) {
         None => JobStatus::Published,
-        Some(s) => JobStatus::parse(s).ok_or_else(|| format!("status must be one of {}", JobStatus::names()))?,
+        Some(s) => JobStatus::parse(s)
+            .ok_or_else(|| format!("status must be one of {}", JobStatus::names()))?,
     };
     let record = ImportRecord {
         source: str_at(value, &["source"]).unwrap_or(default_source).to_owned(),
-        external_id: id_field(value, "external_id")?.map(|s| s.trim().to_owned()).unwrap_or_default(),
+        external_id: id_field(value, "external_id")?
+            .map(|s| s.trim().to_owned())
+            .unwrap_or_default(),
         company_website: str_at(value, &["company", "website"]).map(str::to_owned),
         company_name,
         fields,
@@ -319,7 +353,9 @@ fn posting_place(place: &Value) -> LocationInput {
         })
     };
     match address {
-        Some(Value::String(text)) => LocationInput { city: Some(text.clone()), ..LocationInput::default() },
+        Some(Value::String(text)) => {
+            LocationInput { city: Some(text.clone()), ..LocationInput::default() }
+        }
         _ => LocationInput {
             city: addr("addressLocality"),
             region: addr("addressRegion"),
@@ -329,7 +365,10 @@ fn posting_place(place: &Value) -> LocationInput {
 }
 
 /// A schema.org JobPosting (JSON-LD).
-fn from_job_posting(value: &Value, default_source: &str) -> Result<(ImportRecord, Option<String>), String> {
+fn from_job_posting(
+    value: &Value,
+    default_source: &str,
+) -> Result<(ImportRecord, Option<String>), String> {
     let company_name = match value.get("hiringOrganization") {
         Some(Value::String(name)) => Some(name.trim().to_owned()),
         Some(org) => org.get("name").and_then(Value::as_str).map(|s| s.trim().to_owned()),
@@ -353,25 +392,31 @@ fn from_job_posting(value: &Value, default_source: &str) -> Result<(ImportRecord
     .filter(|kind| EmploymentType::parse(kind).is_some());
     let salary = value.get("baseSalary");
     let amount = salary.and_then(|s| s.get("value"));
-    let period = amount.and_then(|a| a.get("unitText")).and_then(Value::as_str).and_then(|u| match u {
-        "HOUR" => Some("hour"),
-        "DAY" => Some("day"),
-        "WEEK" => Some("week"),
-        "MONTH" => Some("month"),
-        "YEAR" => Some("year"),
-        _ => None,
-    });
+    let period =
+        amount.and_then(|a| a.get("unitText")).and_then(Value::as_str).and_then(|u| match u {
+            "HOUR" => Some("hour"),
+            "DAY" => Some("day"),
+            "WEEK" => Some("week"),
+            "MONTH" => Some("month"),
+            "YEAR" => Some("year"),
+            _ => None,
+        });
     let (min, max) = match amount {
         Some(Value::Number(n)) => (n.as_f64(), n.as_f64()),
         Some(a) => {
             let exact = number(a.get("value"), "baseSalary.value.value")?;
-            (number(a.get("minValue"), "baseSalary.value.minValue")?.or(exact), number(a.get("maxValue"), "baseSalary.value.maxValue")?.or(exact))
+            (
+                number(a.get("minValue"), "baseSalary.value.minValue")?.or(exact),
+                number(a.get("maxValue"), "baseSalary.value.maxValue")?.or(exact),
+            )
         }
         None => (None, None),
     };
     let identifier = match value.get("identifier") {
         Some(Value::String(s)) => Some(s.clone()),
-        Some(Value::Object(o)) => o.get("value").map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned)),
+        Some(Value::Object(o)) => {
+            o.get("value").map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned))
+        }
         _ => None,
     };
     let input = JobInput {
@@ -387,7 +432,10 @@ fn from_job_posting(value: &Value, default_source: &str) -> Result<(ImportRecord
         seniority: None,
         salary_min: min,
         salary_max: max,
-        salary_currency: salary.and_then(|s| s.get("currency")).and_then(Value::as_str).map(str::to_owned),
+        salary_currency: salary
+            .and_then(|s| s.get("currency"))
+            .and_then(Value::as_str)
+            .map(str::to_owned),
         salary_period: period.map(str::to_owned),
         salary_public: salary.map(|_| true),
         skills: string_list(value.get("skills"), "skills")?,
@@ -397,7 +445,11 @@ fn from_job_posting(value: &Value, default_source: &str) -> Result<(ImportRecord
         expires_at: date(value.get("validThrough"), "validThrough")?,
     };
     let fields = validate(None, input).map_err(|e| e.to_string())?;
-    let website = value.get("hiringOrganization").and_then(|o| o.get("sameAs")).and_then(Value::as_str).map(str::to_owned);
+    let website = value
+        .get("hiringOrganization")
+        .and_then(|o| o.get("sameAs"))
+        .and_then(Value::as_str)
+        .map(str::to_owned);
     Ok((
         ImportRecord {
             source: default_source.to_owned(),
@@ -417,7 +469,13 @@ fn from_job_posting(value: &Value, default_source: &str) -> Result<(ImportRecord
 /// identifier is named when it has one. JSON Lines and CSV put one record on a line, so the
 /// line leads, as editors expect; a JSON document may hold all its records on one line, so there
 /// the number is what finds it.
-fn record_place(file: &str, format: Format, index: u64, line: u64, value: Option<&Value>) -> String {
+fn record_place(
+    file: &str,
+    format: Format,
+    index: u64,
+    line: u64,
+    value: Option<&Value>,
+) -> String {
     let at = match format {
         Format::JsonLines | Format::Csv => format!("{file}:{line}: record {index}"),
         Format::Json => format!("{file}: record {index}"),
@@ -446,7 +504,11 @@ fn record_identifier(value: &Value) -> Option<(&'static str, String)> {
 /// Checks one record read from a file.
 pub fn to_record(value: &Value, default_source: &str) -> Result<ImportRecord, String> {
     let is_posting = value.get("@type").and_then(Value::as_str) == Some("JobPosting");
-    let (mut record, _) = if is_posting { from_job_posting(value, default_source)? } else { from_ours(value, default_source)? };
+    let (mut record, _) = if is_posting {
+        from_job_posting(value, default_source)?
+    } else {
+        from_ours(value, default_source)?
+    };
     if record.source.chars().count() > 100 || record.external_id.chars().count() > 200 {
         return Err("source or external_id is too long".into());
     }
@@ -455,7 +517,10 @@ pub fn to_record(value: &Value, default_source: &str) -> Result<ImportRecord, St
     }
     if record.source == crate::services::jobs::PORTAL_SOURCE {
         // Jobs made in the portal use it; an import must not overwrite them.
-        return Err(format!("the source {:?} is reserved for jobs made in the portal", record.source));
+        return Err(format!(
+            "the source {:?} is reserved for jobs made in the portal",
+            record.source
+        ));
     }
     if record.company_name.chars().count() > 120 {
         return Err("the company name is longer than 120 characters".into());
@@ -465,14 +530,20 @@ pub fn to_record(value: &Value, default_source: &str) -> Result<ImportRecord, St
         // One place names the job as it did when a job had one location, so the ids derived
         // then still match; several places all take part.
         let places = match record.fields.locations.as_slice() {
-            [] | [_] => format!("{:?}", record.fields.primary_location().cloned().unwrap_or_default()),
+            [] | [_] => {
+                format!("{:?}", record.fields.primary_location().cloned().unwrap_or_default())
+            }
             all => format!("{all:?}"),
         };
-        let digest = Sha256::digest(format!("{}\n{}\n{places}", record.company_name, record.fields.title).as_bytes());
+        let digest = Sha256::digest(
+            format!("{}\n{}\n{places}", record.company_name, record.fields.title).as_bytes(),
+        );
         record.external_id = format!("sha256:{}", hex::encode(&digest[..16]));
     }
     // An expired job is imported closed; search would hide it anyway.
-    if record.status == JobStatus::Published && record.fields.expires_at.is_some_and(|at| at <= Utc::now()) {
+    if record.status == JobStatus::Published
+        && record.fields.expires_at.is_some_and(|at| at <= Utc::now())
+    {
         record.status = JobStatus::Closed;
     }
     Ok(record)
@@ -487,14 +558,19 @@ fn company_slug(name: &str) -> String {
 /// A stable UUID-shaped id from a name: the same input always gives the same record id.
 fn stable_id(kind: &str, name: &str) -> String {
     let digest = Sha256::digest(format!("{kind}\u{0}{name}").as_bytes());
-    uuid::Builder::from_custom_bytes(digest[..16].try_into().unwrap_or([0; 16])).into_uuid().to_string()
+    uuid::Builder::from_custom_bytes(digest[..16].try_into().unwrap_or([0; 16]))
+        .into_uuid()
+        .to_string()
 }
 
 /// The companies of a batch by slug: the existing ones, and new ones (with ids derived from
 /// their slugs) created in a transaction of their own. Batches go through this one at a time,
 /// before their jobs, so no two batches written at once both create one company. A run
 /// stopped between the two writes leaves a company whose jobs the next run writes.
-async fn ensure_companies(ctx: &Context, batch: &[ImportRecord]) -> Result<HashMap<String, String>, ServiceError> {
+async fn ensure_companies(
+    ctx: &Context,
+    batch: &[ImportRecord],
+) -> Result<HashMap<String, String>, ServiceError> {
     let mut slugs: Vec<String> = batch.iter().map(|r| company_slug(&r.company_name)).collect();
     slugs.sort();
     slugs.dedup();
@@ -509,7 +585,10 @@ async fn ensure_companies(ctx: &Context, batch: &[ImportRecord]) -> Result<HashM
         let id = stable_id("company", &slug);
         let fields = CompanyFields {
             name: Some(record.company_name.clone()),
-            website: record.company_website.clone().filter(|w| w.starts_with("http://") || w.starts_with("https://")),
+            website: record
+                .company_website
+                .clone()
+                .filter(|w| w.starts_with("http://") || w.starts_with("https://")),
             ..CompanyFields::default()
         };
         company_of.insert(slug.clone(), id.clone());
@@ -544,7 +623,8 @@ async fn write_jobs(
     let mut jobs: Vec<NewJob> = Vec::with_capacity(batch.len());
     let mut position: HashMap<String, usize> = HashMap::with_capacity(batch.len());
     for (record, id) in batch.iter().zip(ids) {
-        let company_id = company_of.get(&company_slug(&record.company_name)).cloned().unwrap_or_default();
+        let company_id =
+            company_of.get(&company_slug(&record.company_name)).cloned().unwrap_or_default();
         let job = NewJob {
             content_hash: content_hash(&company_id, &record.fields, record.status),
             id: id.clone(),
@@ -607,9 +687,14 @@ async fn write_jobs(
         }
     }
     // A job read as absent but there at the insert was created meanwhile: retried as a conflict.
-    let created_meanwhile =
-        || ServiceError::Conflict(super::error::ConflictKind::Concurrent, "a job was created while its batch was written".into());
-    let mut written = repositories::jobs::insert_new(&tx, &created).await?.ok_or_else(created_meanwhile)?;
+    let created_meanwhile = || {
+        ServiceError::Conflict(
+            super::error::ConflictKind::Concurrent,
+            "a job was created while its batch was written".into(),
+        )
+    };
+    let mut written =
+        repositories::jobs::insert_new(&tx, &created).await?.ok_or_else(created_meanwhile)?;
     written.extend(repositories::jobs::upsert_many(&tx, &changed).await?);
     tx.commit().await?;
     Ok((summary, written))
@@ -660,7 +745,11 @@ impl Writes {
             let mut attempt = 0;
             loop {
                 match write_jobs(&ctx, &batch, &ids, &company_of, &found_stored).await {
-                    Err(ServiceError::Conflict(super::error::ConflictKind::Concurrent, _)) if attempt < 5 => attempt += 1,
+                    Err(ServiceError::Conflict(super::error::ConflictKind::Concurrent, _))
+                        if attempt < 5 =>
+                    {
+                        attempt += 1
+                    }
                     other => return other,
                 }
             }
@@ -676,13 +765,20 @@ impl Writes {
         progress: &mut dyn Progress,
     ) -> Result<(), ServiceError> {
         let Some(oldest) = self.in_flight.pop_front() else { return Ok(()) };
-        let (counts, written) = oldest.task.await.map_err(|e| ServiceError::Internal(e.into()))??;
+        let (counts, written) =
+            oldest.task.await.map_err(|e| ServiceError::Internal(e.into()))??;
         summary.created += counts.created;
         summary.updated += counts.updated;
         summary.unchanged += counts.unchanged;
         self.index.push(ctx, written).await?;
         progress.batch(summary);
-        tracing::debug!(created = summary.created, updated = summary.updated, unchanged = summary.unchanged, invalid = summary.invalid, "batch written");
+        tracing::debug!(
+            created = summary.created,
+            updated = summary.updated,
+            unchanged = summary.unchanged,
+            invalid = summary.invalid,
+            "batch written"
+        );
         Ok(())
     }
 
@@ -740,7 +836,10 @@ impl IndexPipeline {
             self.last_commit = std::time::Instant::now();
         }
         let ctx = ctx.clone();
-        self.pending = Some(tokio::spawn(async move { super::jobs::sync_imported(&ctx, &written, commit).await }));
+        self.pending =
+            Some(tokio::spawn(
+                async move { super::jobs::sync_imported(&ctx, &written, commit).await },
+            ));
         Ok(())
     }
 
@@ -786,12 +885,15 @@ pub async fn import(
     let mut writes = Writes::default();
     for input in inputs {
         let name = input.name.clone();
-        let (tx, mut rx) = tokio::sync::mpsc::channel::<Result<Result<ImportRecord, String>, String>>(4096);
+        let (tx, mut rx) =
+            tokio::sync::mpsc::channel::<Result<Result<ImportRecord, String>, String>>(4096);
         let default_source = options.default_source.clone();
         let reader_name = name.clone();
         let reader = tokio::task::spawn_blocking(move || {
             let mut reader = std::io::BufReader::with_capacity(1 << 16, input.reader);
-            let first = std::io::BufRead::fill_buf(&mut reader).ok().and_then(|b| b.iter().copied().find(|c| !c.is_ascii_whitespace()));
+            let first = std::io::BufRead::fill_buf(&mut reader)
+                .ok()
+                .and_then(|b| b.iter().copied().find(|c| !c.is_ascii_whitespace()));
             let format = input.format.unwrap_or_else(|| Format::detect(&reader_name, first));
             let warn_tx = tx.clone();
             let mut index = 0u64;
@@ -801,9 +903,16 @@ pub async fn import(
                 |(line, item)| {
                     index += 1;
                     let record = match item {
-                        Ok(value) => to_record(&value, &default_source)
-                            .map_err(|reason| format!("{}: {reason}", record_place(&reader_name, format, index, line, Some(&value)))),
-                        Err(reason) => Err(format!("{}: {reason}", record_place(&reader_name, format, index, line, None))),
+                        Ok(value) => to_record(&value, &default_source).map_err(|reason| {
+                            format!(
+                                "{}: {reason}",
+                                record_place(&reader_name, format, index, line, Some(&value))
+                            )
+                        }),
+                        Err(reason) => Err(format!(
+                            "{}: {reason}",
+                            record_place(&reader_name, format, index, line, None)
+                        )),
                     };
                     tx.blocking_send(Ok(record)).is_ok()
                 },
@@ -824,7 +933,10 @@ pub async fn import(
                 Err(text) => {
                     // What was acknowledged as written is written (and indexed) first.
                     writes.finish(ctx, &mut summary, progress).await?;
-                    return Err(ServiceError::validation(format!("{name}: {}", text.trim_start_matches("fatal: "))));
+                    return Err(ServiceError::validation(format!(
+                        "{name}: {}",
+                        text.trim_start_matches("fatal: ")
+                    )));
                 }
                 Ok(record) => {
                     progress.record();
@@ -839,7 +951,8 @@ pub async fn import(
                         }
                     }
                     if batch.len() >= options.batch_size {
-                        let full = std::mem::replace(&mut batch, Vec::with_capacity(options.batch_size));
+                        let full =
+                            std::mem::replace(&mut batch, Vec::with_capacity(options.batch_size));
                         if !options.dry_run {
                             writes.start(ctx, full, &mut summary, progress).await?;
                         } else {
@@ -922,14 +1035,27 @@ mod tests {
 
     #[test]
     fn a_raw_list_of_places_is_split_at_list_separators_never_at_commas() {
-        let record = |location: Value| to_record(&json!({"title": "Dev", "company": "Acme", "location": location}), "x");
+        let record = |location: Value| {
+            to_record(&json!({"title": "Dev", "company": "Acme", "location": location}), "x")
+        };
         let one = record(json!({"city": "New York, NY", "country_code": "US"})).unwrap();
         assert_eq!(cities(&one), ["New York, NY"]);
         let listed = record(json!({"city": "San Francisco, CA; New York, NY | Austin, TX // Raleigh, NC", "country_code": "US"})).unwrap();
-        assert_eq!(cities(&listed), ["San Francisco, CA", "New York, NY", "Austin, TX", "Raleigh, NC"]);
-        assert!(listed.fields.locations.iter().all(|l| l.country_code.as_deref() == Some("US")), "one country for all");
+        assert_eq!(
+            cities(&listed),
+            ["San Francisco, CA", "New York, NY", "Austin, TX", "Raleigh, NC"]
+        );
+        assert!(
+            listed.fields.locations.iter().all(|l| l.country_code.as_deref() == Some("US")),
+            "one country for all"
+        );
         let paired = record(json!({"city": "Lisbon|Vigo", "country_code": "PT|ES"})).unwrap();
-        let countries: Vec<_> = paired.fields.locations.iter().map(|l| l.country_code.clone().unwrap_or_default()).collect();
+        let countries: Vec<_> = paired
+            .fields
+            .locations
+            .iter()
+            .map(|l| l.country_code.clone().unwrap_or_default())
+            .collect();
         assert_eq!(countries, ["PT", "ES"]);
         let text = record(json!("Berlin; Munich")).unwrap();
         assert_eq!(cities(&text), ["Berlin", "Munich"]);
@@ -944,33 +1070,59 @@ mod tests {
         assert_eq!(cities(&to_record(&ours, "x").unwrap()), ["Lisbon", "Porto"]);
         let contradicting = json!({"title": "Dev", "company": "Acme", "location": {"city": "Faro"}, "locations": [{"city": "Lisbon"}]});
         assert!(to_record(&contradicting, "x").unwrap_err().contains("first of locations"));
-        assert!(to_record(&json!({"title": "Dev", "company": "Acme", "locations": ["Lisbon"]}), "x").unwrap_err().contains("locations[0]"));
+        assert!(
+            to_record(&json!({"title": "Dev", "company": "Acme", "locations": ["Lisbon"]}), "x")
+                .unwrap_err()
+                .contains("locations[0]")
+        );
         let posting = json!({"@type": "JobPosting", "title": "Dev", "hiringOrganization": {"name": "Acme"}, "jobLocation": [
             {"address": {"addressLocality": "Paris", "addressCountry": "FR"}},
             {"address": {"addressLocality": "Lyon", "addressCountry": "France"}}]});
         let record = to_record(&posting, "x").unwrap();
         assert_eq!(cities(&record), ["Paris", "Lyon"]);
-        assert_eq!(record.fields.locations[1].country_code, None, "a country name is not turned into a code");
+        assert_eq!(
+            record.fields.locations[1].country_code, None,
+            "a country name is not turned into a code"
+        );
     }
 
     #[test]
     fn a_record_is_named_by_its_number_its_line_where_lines_name_it_and_its_identifier() {
         let ours = json!({"external_id": "greenhouse:123"});
-        assert_eq!(record_place("jobs.json", Format::Json, 17, 1, Some(&ours)), "jobs.json: record 17 (external_id \"greenhouse:123\")");
+        assert_eq!(
+            record_place("jobs.json", Format::Json, 17, 1, Some(&ours)),
+            "jobs.json: record 17 (external_id \"greenhouse:123\")"
+        );
         assert_eq!(record_place("jobs.csv", Format::Csv, 4, 5, None), "jobs.csv:5: record 4");
-        let posting = json!({"@type": "JobPosting", "identifier": {"@type": "PropertyValue", "value": 42}});
-        assert_eq!(record_place("-", Format::JsonLines, 1, 1, Some(&posting)), "-:1: record 1 (identifier \"42\")");
+        let posting =
+            json!({"@type": "JobPosting", "identifier": {"@type": "PropertyValue", "value": 42}});
+        assert_eq!(
+            record_place("-", Format::JsonLines, 1, 1, Some(&posting)),
+            "-:1: record 1 (identifier \"42\")"
+        );
     }
 
     #[test]
     fn records_without_a_title_or_company_or_with_wrong_types_are_refused() {
         assert!(to_record(&json!({"company": "Acme"}), "x").unwrap_err().contains("title"));
         assert!(to_record(&json!({"title": "Dev"}), "x").unwrap_err().contains("company"));
-        assert!(to_record(&json!({"title": "Dev", "company": "Acme", "skills": 5}), "x").unwrap_err().contains("skills"));
-        assert!(to_record(&json!({"title": "x".repeat(300), "company": "Acme"}), "x").unwrap_err().contains("title"));
+        assert!(
+            to_record(&json!({"title": "Dev", "company": "Acme", "skills": 5}), "x")
+                .unwrap_err()
+                .contains("skills")
+        );
+        assert!(
+            to_record(&json!({"title": "x".repeat(300), "company": "Acme"}), "x")
+                .unwrap_err()
+                .contains("title")
+        );
         assert!(to_record(&json!(["not", "an", "object"]), "x").is_err());
-        let portal = json!({"title": "Dev", "company": "Acme", "source": "portal", "external_id": "1"});
-        assert!(to_record(&portal, "x").unwrap_err().contains("reserved"), "imports never overwrite portal jobs");
+        let portal =
+            json!({"title": "Dev", "company": "Acme", "source": "portal", "external_id": "1"});
+        assert!(
+            to_record(&portal, "x").unwrap_err().contains("reserved"),
+            "imports never overwrite portal jobs"
+        );
     }
 
     #[test]

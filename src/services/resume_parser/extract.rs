@@ -22,13 +22,17 @@ impl FileKind {
     pub const fn content_type(self) -> &'static str {
         match self {
             FileKind::Pdf => "application/pdf",
-            FileKind::Docx => "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+            FileKind::Docx => {
+                "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+            }
             FileKind::Text => "text/plain",
         }
     }
 
     pub fn from_content_type(value: &str) -> Option<FileKind> {
-        [FileKind::Pdf, FileKind::Docx, FileKind::Text].into_iter().find(|k| k.content_type() == value)
+        [FileKind::Pdf, FileKind::Docx, FileKind::Text]
+            .into_iter()
+            .find(|k| k.content_type() == value)
     }
 }
 
@@ -60,9 +64,15 @@ impl ParseStatus {
     }
 
     pub fn parse(s: &str) -> Option<ParseStatus> {
-        [ParseStatus::Parsed, ParseStatus::NoText, ParseStatus::Encrypted, ParseStatus::Corrupt, ParseStatus::Failed]
-            .into_iter()
-            .find(|v| v.as_str() == s)
+        [
+            ParseStatus::Parsed,
+            ParseStatus::NoText,
+            ParseStatus::Encrypted,
+            ParseStatus::Corrupt,
+            ParseStatus::Failed,
+        ]
+        .into_iter()
+        .find(|v| v.as_str() == s)
     }
 }
 
@@ -145,15 +155,20 @@ pub fn decode_text(bytes: &[u8]) -> Option<String> {
     let text = if let Some(rest) = bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]) {
         String::from_utf8(rest.to_vec()).ok()?
     } else if let Some(rest) = bytes.strip_prefix(&[0xFF, 0xFE]) {
-        let units: Vec<u16> = rest.chunks_exact(2).map(|c| u16::from_le_bytes([c[0], c[1]])).collect();
+        let units: Vec<u16> =
+            rest.chunks_exact(2).map(|c| u16::from_le_bytes([c[0], c[1]])).collect();
         String::from_utf16(&units).ok()?
     } else if let Some(rest) = bytes.strip_prefix(&[0xFE, 0xFF]) {
-        let units: Vec<u16> = rest.chunks_exact(2).map(|c| u16::from_be_bytes([c[0], c[1]])).collect();
+        let units: Vec<u16> =
+            rest.chunks_exact(2).map(|c| u16::from_be_bytes([c[0], c[1]])).collect();
         String::from_utf16(&units).ok()?
     } else {
         String::from_utf8(bytes.to_vec()).ok()?
     };
-    let odd = text.chars().filter(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t' | '\u{0c}')).count();
+    let odd = text
+        .chars()
+        .filter(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t' | '\u{0c}'))
+        .count();
     (odd == 0 || odd * 200 < text.chars().count()).then_some(text)
 }
 
@@ -169,7 +184,11 @@ pub struct Extracted {
 impl Extracted {
     fn text(text: String, empty_message: &str) -> Extracted {
         if text.trim().is_empty() {
-            Extracted { status: ParseStatus::NoText, message: Some(empty_message.into()), text: String::new() }
+            Extracted {
+                status: ParseStatus::NoText,
+                message: Some(empty_message.into()),
+                text: String::new(),
+            }
         } else {
             Extracted { status: ParseStatus::Parsed, message: None, text }
         }
@@ -185,7 +204,10 @@ pub fn extract(kind: FileKind, bytes: &[u8]) -> Extracted {
     match kind {
         FileKind::Text => match decode_text(bytes) {
             Some(text) => Extracted::text(text, "the file holds no text"),
-            None => Extracted::failed(ParseStatus::Corrupt, "the file is not valid UTF-8 or UTF-16 text"),
+            None => Extracted::failed(
+                ParseStatus::Corrupt,
+                "the file is not valid UTF-8 or UTF-16 text",
+            ),
         },
         FileKind::Pdf => pdf_text(bytes),
         FileKind::Docx => docx_text(bytes),
@@ -202,11 +224,17 @@ fn pdf_text(bytes: &[u8]) -> Extracted {
         Verdict::Over => {
             return Extracted::failed(
                 ParseStatus::Corrupt,
-                format!("the PDF expands to more than {} MB when opened; export it again or upload a DOCX", MAX_PDF_DECODED >> 20),
+                format!(
+                    "the PDF expands to more than {} MB when opened; export it again or upload a DOCX",
+                    MAX_PDF_DECODED >> 20
+                ),
             );
         }
         Verdict::TooDeep => {
-            return Extracted::failed(ParseStatus::Corrupt, "the PDF is nested deeper than any document; export it again or upload a DOCX");
+            return Extracted::failed(
+                ParseStatus::Corrupt,
+                "the PDF is nested deeper than any document; export it again or upload a DOCX",
+            );
         }
     }
     // The PDF reader panics on some malformed input; a panic here is a corrupt file.
@@ -221,8 +249,12 @@ fn pdf_text(bytes: &[u8]) -> Extracted {
             ParseStatus::Encrypted,
             "the PDF is protected by a password: upload a copy without one",
         ),
-        Ok(Err(err)) => Extracted::failed(ParseStatus::Corrupt, format!("the PDF could not be read ({err})")),
-        Err(_) => Extracted::failed(ParseStatus::Corrupt, "the PDF could not be read (it is damaged)"),
+        Ok(Err(err)) => {
+            Extracted::failed(ParseStatus::Corrupt, format!("the PDF could not be read ({err})"))
+        }
+        Err(_) => {
+            Extracted::failed(ParseStatus::Corrupt, "the PDF could not be read (it is damaged)")
+        }
     }
 }
 
@@ -259,25 +291,40 @@ fn docx_text(bytes: &[u8]) -> Extracted {
     }
     let mut archive = match zip::ZipArchive::new(Cursor::new(bytes)) {
         Ok(archive) => archive,
-        Err(err) => return Extracted::failed(ParseStatus::Corrupt, format!("the DOCX file could not be opened ({err})")),
+        Err(err) => {
+            return Extracted::failed(
+                ParseStatus::Corrupt,
+                format!("the DOCX file could not be opened ({err})"),
+            );
+        }
     };
     let mut xml = Vec::new();
     let read = match archive.by_name("word/document.xml") {
         Ok(entry) => entry.take(MAX_DOCX_XML + 1).read_to_end(&mut xml),
-        Err(_) => return Extracted::failed(ParseStatus::Corrupt, "the DOCX file has no document body"),
+        Err(_) => {
+            return Extracted::failed(ParseStatus::Corrupt, "the DOCX file has no document body");
+        }
     };
     if let Err(err) = read {
-        return Extracted::failed(ParseStatus::Corrupt, format!("the DOCX file is damaged ({err})"));
+        return Extracted::failed(
+            ParseStatus::Corrupt,
+            format!("the DOCX file is damaged ({err})"),
+        );
     }
     if xml.len() as u64 > MAX_DOCX_XML {
         return Extracted::failed(
             ParseStatus::Corrupt,
-            format!("the Word document expands to more than {} MB when opened; save it again or upload a PDF", MAX_DOCX_XML >> 20),
+            format!(
+                "the Word document expands to more than {} MB when opened; save it again or upload a PDF",
+                MAX_DOCX_XML >> 20
+            ),
         );
     }
     match document_xml_text(&xml) {
         Ok(text) => Extracted::text(text, "the Word document holds no text"),
-        Err(err) => Extracted::failed(ParseStatus::Corrupt, format!("the DOCX file is damaged ({err})")),
+        Err(err) => {
+            Extracted::failed(ParseStatus::Corrupt, format!("the DOCX file is damaged ({err})"))
+        }
     }
 }
 
@@ -308,7 +355,8 @@ fn document_xml_text(xml: &[u8]) -> Result<String, quick_xml::Error> {
             },
             Event::Text(t) if in_text => {
                 let decoded = t.decode().map_err(quick_xml::Error::from)?;
-                let unescaped = quick_xml::escape::unescape(&decoded).map_err(quick_xml::Error::from)?;
+                let unescaped =
+                    quick_xml::escape::unescape(&decoded).map_err(quick_xml::Error::from)?;
                 line.push_str(&unescaped);
             }
             Event::GeneralRef(r) if in_text => {
@@ -366,7 +414,9 @@ mod tests {
         assert_eq!(detect(b"%PDF-1.7\n...").unwrap(), FileKind::Pdf);
         assert_eq!(detect("Ada Example\nada@example.com\n".as_bytes()).unwrap(), FileKind::Text);
         assert_eq!(detect(b"").unwrap_err(), Unsupported::Empty);
-        assert!(matches!(detect(&[0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A, 0, 0]), Err(Unsupported::Kind(m)) if m.contains("PNG")));
+        assert!(
+            matches!(detect(&[0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A, 0, 0]), Err(Unsupported::Kind(m)) if m.contains("PNG"))
+        );
         let mut doc = OLE_MAGIC.to_vec();
         doc.extend_from_slice(&[0u8; 100]);
         assert!(matches!(detect(&doc), Err(Unsupported::Kind(m)) if m.contains(".doc")));
@@ -397,7 +447,10 @@ mod tests {
     #[test]
     fn broken_files_get_a_status_not_a_panic() {
         assert_eq!(extract(FileKind::Pdf, b"%PDF-1.4\n garbage").status, ParseStatus::Corrupt);
-        assert_eq!(extract(FileKind::Pdf, b"%PDF-1.4\n/Encrypt 5 0 R garbage").status, ParseStatus::Encrypted);
+        assert_eq!(
+            extract(FileKind::Pdf, b"%PDF-1.4\n/Encrypt 5 0 R garbage").status,
+            ParseStatus::Encrypted
+        );
         assert_eq!(extract(FileKind::Docx, b"PK\x03\x04 truncated").status, ParseStatus::Corrupt);
         assert_eq!(extract(FileKind::Text, b"  \n\n ").status, ParseStatus::NoText);
     }

@@ -43,7 +43,11 @@ pub fn analyse_text(kind: FileKind, extracted: extract::Extracted) -> Analysis {
     if text.chars().count() > MAX_TEXT_CHARS {
         text = text.chars().take(MAX_TEXT_CHARS).collect();
     }
-    let profile = if extracted.status == ParseStatus::Parsed { profile::parse(&text) } else { Profile::default() };
+    let profile = if extracted.status == ParseStatus::Parsed {
+        profile::parse(&text)
+    } else {
+        Profile::default()
+    };
     Analysis { kind, status: extracted.status, message: extracted.message, text, profile }
 }
 

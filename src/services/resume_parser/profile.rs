@@ -159,13 +159,17 @@ fn lines(text: &str) -> Vec<Line<'_>> {
 
 macro_rules! re {
     ($name:ident, $pattern:expr) => {
-        static $name: LazyLock<Regex> = LazyLock::new(|| Regex::new($pattern).expect("a valid pattern"));
+        static $name: LazyLock<Regex> =
+            LazyLock::new(|| Regex::new($pattern).expect("a valid pattern"));
     };
 }
 
 re!(EMAIL, r"(?i)\b[a-z0-9][a-z0-9._%+-]*@[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}\b");
 re!(PHONE, r"(?:\+\d{1,3}[\s.-]?)?(?:\(\d{1,5}\)[\s.-]?)?\d[\d\s.-]{6,16}\d");
-re!(URL, r"(?i)\b(?:https?://[^\s<>()|,]+|(?:www\.)?(?:linkedin\.com|github\.com|gitlab\.com|indeed\.com|stackoverflow\.com|behance\.net|dribbble\.com)/[^\s<>()|,]+)");
+re!(
+    URL,
+    r"(?i)\b(?:https?://[^\s<>()|,]+|(?:www\.)?(?:linkedin\.com|github\.com|gitlab\.com|indeed\.com|stackoverflow\.com|behance\.net|dribbble\.com)/[^\s<>()|,]+)"
+);
 re!(
     DATE_RANGE,
     r"(?i)((?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?\s*,?\s*'?\d{2,4}|\d{1,2}\s*[/.]\s*(?:19|20)\d{2}|(?:19|20)\d{2}\s*[/.-]\s*\d{1,2}\b|(?:19|20)\d{2})\s*(?:-|–|—|to|till|until)\s*((?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?\s*,?\s*'?\d{2,4}|\d{1,2}\s*[/.]\s*(?:19|20)\d{2}|(?:19|20)\d{2}\s*[/.-]\s*\d{1,2}\b|(?:19|20)\d{2}|present|current(?:ly)?|now|today|till\s+date|to\s+date|date)"
@@ -175,32 +179,142 @@ re!(
     DEGREE,
     r"(?i)(?:\b(?:bachelor(?:'s|s)?|master(?:'s|s)?|doctor(?:ate)?|ph\.?\s?d|mba|mca|bca|bba|b\.\s?tech|b\s?tech|m\.\s?tech|m\s?tech|b\.\s?e\b|m\.\s?e\b|b\.\s?sc|bsc|m\.\s?sc|msc|b\.\s?com|bcom|m\.\s?com|b\.\s?a\b|m\.\s?a\b|b\.\s?s\b|m\.\s?s\b|ba\b|bs\b|ms\b|be\b|associate(?:'s)?\s+degree|diploma|post\s*graduat\w*|graduat(?:e|ion)\b|high\s+school|higher\s+secondary|secondary\s+school|hsc\b|ssc\b|12th|10th|a-levels?|gcse|pgdm|llb|llm|mbbs|b\.?\s?pharm|m\.?\s?pharm)[^,|;\n]*)"
 );
-re!(SCHOOL, r"(?i)\b(?:university|universit[éà]|college|institute|institution|school|academy|polytechnic|vidyalaya|iit|nit|iiit|bits)\b");
+re!(
+    SCHOOL,
+    r"(?i)\b(?:university|universit[éà]|college|institute|institution|school|academy|polytechnic|vidyalaya|iit|nit|iiit|bits)\b"
+);
 re!(YEARS_EXPERIENCE, r"(?i)\b(\d{1,2}(?:\.\d)?)\+?\s*(?:years?|yrs?)\b[^.\n]{0,20}?\bexperience");
 re!(LOCATION_LABEL, r"(?i)^\s*(?:location|address|city|based in)\s*[:\-–]\s*(.+)$");
 re!(CITY_REGION, r"^\s*([A-Z][A-Za-zÀ-ÿ.'\- ]{1,40}),\s*([A-Z][A-Za-zÀ-ÿ.'\- ]{1,40})\s*$");
 re!(NAME_LABEL, r"(?i)^\s*(?:full\s+)?name\s*[:\-–]\s*(.+)$");
 
 const NOT_NAME_WORDS: &[&str] = &[
-    "resume", "curriculum", "vitae", "cv", "profile", "summary", "contact", "email", "phone", "address",
-    "objective", "experience", "education", "skills", "page", "linkedin", "github", "mobile", "engineer",
-    "developer", "manager", "analyst", "consultant", "associate", "specialist", "intern", "university",
+    "resume",
+    "curriculum",
+    "vitae",
+    "cv",
+    "profile",
+    "summary",
+    "contact",
+    "email",
+    "phone",
+    "address",
+    "objective",
+    "experience",
+    "education",
+    "skills",
+    "page",
+    "linkedin",
+    "github",
+    "mobile",
+    "engineer",
+    "developer",
+    "manager",
+    "analyst",
+    "consultant",
+    "associate",
+    "specialist",
+    "intern",
+    "university",
 ];
 
 const TITLE_WORDS: &[&str] = &[
-    "engineer", "developer", "manager", "analyst", "consultant", "intern", "associate", "lead", "director",
-    "architect", "designer", "administrator", "specialist", "officer", "executive", "scientist", "head",
-    "president", "coordinator", "assistant", "trainee", "tester", "programmer", "representative", "teacher",
-    "accountant", "technician", "supervisor", "owner", "founder", "advisor", "agent", "clerk", "operator",
-    "professor", "lecturer", "researcher", "nurse", "writer", "editor", "sales", "recruiter", "partner",
-    "vp", "cto", "ceo", "cfo", "sde", "member", "staff", "fellow", "freelance", "freelancer", "contractor",
+    "engineer",
+    "developer",
+    "manager",
+    "analyst",
+    "consultant",
+    "intern",
+    "associate",
+    "lead",
+    "director",
+    "architect",
+    "designer",
+    "administrator",
+    "specialist",
+    "officer",
+    "executive",
+    "scientist",
+    "head",
+    "president",
+    "coordinator",
+    "assistant",
+    "trainee",
+    "tester",
+    "programmer",
+    "representative",
+    "teacher",
+    "accountant",
+    "technician",
+    "supervisor",
+    "owner",
+    "founder",
+    "advisor",
+    "agent",
+    "clerk",
+    "operator",
+    "professor",
+    "lecturer",
+    "researcher",
+    "nurse",
+    "writer",
+    "editor",
+    "sales",
+    "recruiter",
+    "partner",
+    "vp",
+    "cto",
+    "ceo",
+    "cfo",
+    "sde",
+    "member",
+    "staff",
+    "fellow",
+    "freelance",
+    "freelancer",
+    "contractor",
 ];
 
 const COMPANY_WORDS: &[&str] = &[
-    "inc", "inc.", "ltd", "ltd.", "llc", "llp", "gmbh", "corp", "corp.", "corporation", "company", "co.",
-    "technologies", "technology", "solutions", "services", "pvt", "pvt.", "limited", "bank", "group",
-    "systems", "labs", "software", "consulting", "consultancy", "infotech", "industries", "enterprises",
-    "ag", "sa", "plc", "bv", "agency", "studio", "studios", "partners", "international", "global",
+    "inc",
+    "inc.",
+    "ltd",
+    "ltd.",
+    "llc",
+    "llp",
+    "gmbh",
+    "corp",
+    "corp.",
+    "corporation",
+    "company",
+    "co.",
+    "technologies",
+    "technology",
+    "solutions",
+    "services",
+    "pvt",
+    "pvt.",
+    "limited",
+    "bank",
+    "group",
+    "systems",
+    "labs",
+    "software",
+    "consulting",
+    "consultancy",
+    "infotech",
+    "industries",
+    "enterprises",
+    "ag",
+    "sa",
+    "plc",
+    "bv",
+    "agency",
+    "studio",
+    "studios",
+    "partners",
+    "international",
+    "global",
 ];
 
 fn words_lower(s: &str) -> Vec<String> {
@@ -233,16 +347,24 @@ fn contact(lines: &[Line<'_>], profile: &mut Profile) {
     for line in lines {
         if profile.email.is_none() {
             if let Some(m) = EMAIL.find(line.text) {
-                profile.email = Some(Sourced::new(m.as_str().to_lowercase(), Source::line(line.number, line.text)));
+                profile.email = Some(Sourced::new(
+                    m.as_str().to_lowercase(),
+                    Source::line(line.number, line.text),
+                ));
             }
         }
-        if profile.phone.is_none() && (line.section == Section::Header || line.number <= 15 || line.text.to_lowercase().contains("phone")) {
+        if profile.phone.is_none()
+            && (line.section == Section::Header
+                || line.number <= 15
+                || line.text.to_lowercase().contains("phone"))
+        {
             for m in PHONE.find_iter(line.text) {
                 let digits = m.as_str().chars().filter(char::is_ascii_digit).count();
                 let s = m.as_str().trim();
                 // A date range or a lone year range is not a phone number.
                 if (9..=15).contains(&digits) && !DATE_RANGE.is_match(s) && !looks_like_years(s) {
-                    profile.phone = Some(Sourced::new(s.to_owned(), Source::line(line.number, line.text)));
+                    profile.phone =
+                        Some(Sourced::new(s.to_owned(), Source::line(line.number, line.text)));
                     break;
                 }
             }
@@ -278,7 +400,10 @@ fn name(lines: &[Line<'_>]) -> Option<Sourced<String>> {
         let candidate = line.text.split(['|', '•', '\t']).next().unwrap_or("").trim();
         let candidate = candidate.split(" - ").next().unwrap_or("").trim();
         if plausible_name(candidate) {
-            return Some(Sourced::new(title_case_if_shouting(candidate), Source::line(line.number, line.text)));
+            return Some(Sourced::new(
+                title_case_if_shouting(candidate),
+                Source::line(line.number, line.text),
+            ));
         }
     }
     None
@@ -305,7 +430,9 @@ fn title_case_if_shouting(s: &str) -> String {
         .map(|w| {
             let mut chars = w.chars();
             match chars.next() {
-                Some(first) => first.to_uppercase().chain(chars.flat_map(char::to_lowercase)).collect(),
+                Some(first) => {
+                    first.to_uppercase().chain(chars.flat_map(char::to_lowercase)).collect()
+                }
                 None => String::new(),
             }
         })
@@ -326,7 +453,10 @@ fn location(lines: &[Line<'_>]) -> Option<Sourced<String>> {
         for part in line.text.split(['|', '•', '·', '\t']).flat_map(|p| p.split(" - ")) {
             if let Some(c) = CITY_REGION.captures(part) {
                 let value = format!("{}, {}", c[1].trim(), c[2].trim());
-                if !has_any(&value, TITLE_WORDS) && !has_any(&value, COMPANY_WORDS) && !EMAIL.is_match(part) {
+                if !has_any(&value, TITLE_WORDS)
+                    && !has_any(&value, COMPANY_WORDS)
+                    && !EMAIL.is_match(part)
+                {
                     return Some(Sourced::new(value, Source::line(line.number, line.text)));
                 }
             }
@@ -336,8 +466,11 @@ fn location(lines: &[Line<'_>]) -> Option<Sourced<String>> {
 }
 
 fn summary(lines: &[Line<'_>]) -> Option<Sourced<String>> {
-    let body: Vec<&Line<'_>> =
-        lines.iter().filter(|l| l.section == Section::Summary && !l.heading && !l.text.trim().is_empty()).take(6).collect();
+    let body: Vec<&Line<'_>> = lines
+        .iter()
+        .filter(|l| l.section == Section::Summary && !l.heading && !l.text.trim().is_empty())
+        .take(6)
+        .collect();
     let first = body.first()?;
     let text: String = body.iter().map(|l| l.text.trim()).collect::<Vec<_>>().join(" ");
     Some(Sourced::new(text.chars().take(1000).collect(), Source::line(first.number, first.text)))
@@ -359,7 +492,10 @@ fn skills(lines: &[Line<'_>]) -> Vec<Sourced<String>> {
         }
     }
     // Not in education (a field of study is not a skill) nor in hobbies.
-    for line in lines.iter().filter(|l| !matches!(l.section, Section::Skills | Section::Education | Section::Interests)) {
+    for line in lines
+        .iter()
+        .filter(|l| !matches!(l.section, Section::Skills | Section::Education | Section::Interests))
+    {
         for skill in taxonomy::find(line.text, false) {
             add(skill, line);
         }
@@ -371,7 +507,8 @@ fn skills(lines: &[Line<'_>]) -> Vec<Sourced<String>> {
 /// `YYYY-MM` or `YYYY` from a date as written, or `None` for "present".
 fn normalize_date(raw: &str) -> Option<String> {
     let lower = raw.trim().to_lowercase();
-    const MONTHS: [&str; 12] = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"];
+    const MONTHS: [&str; 12] =
+        ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"];
     let year = YEAR.find(&lower).map(|m| m.as_str().to_owned()).or_else(|| {
         // "Jan '19"
         let digits: String = lower.chars().filter(char::is_ascii_digit).collect();
@@ -380,7 +517,8 @@ fn normalize_date(raw: &str) -> Option<String> {
     if let Some(month) = MONTHS.iter().position(|m| lower.starts_with(m)) {
         return Some(format!("{year}-{:02}", month + 1));
     }
-    let numbers: Vec<u32> = lower.split(|c: char| !c.is_ascii_digit()).filter_map(|n| n.parse().ok()).collect();
+    let numbers: Vec<u32> =
+        lower.split(|c: char| !c.is_ascii_digit()).filter_map(|n| n.parse().ok()).collect();
     match numbers.as_slice() {
         [m, y] if (1..=12).contains(m) && y.to_string() == year => Some(format!("{year}-{m:02}")),
         [y, m] if (1..=12).contains(m) && y.to_string() == year => Some(format!("{year}-{m:02}")),
@@ -396,7 +534,9 @@ fn is_present(raw: &str) -> bool {
 const SEPARATORS: &[&str] = &[" at ", " @ ", " | ", " – ", " — ", " - ", ", "];
 
 fn split_title_company(s: &str) -> (Option<String>, Option<String>) {
-    let s = s.trim().trim_matches(|c: char| matches!(c, '-' | '–' | '|' | ',' | '(' | ')' | ':') || c.is_whitespace());
+    let s = s.trim().trim_matches(|c: char| {
+        matches!(c, '-' | '–' | '|' | ',' | '(' | ')' | ':') || c.is_whitespace()
+    });
     if s.is_empty() {
         return (None, None);
     }
@@ -404,17 +544,27 @@ fn split_title_company(s: &str) -> (Option<String>, Option<String>) {
         if let Some((a, b)) = s.split_once(sep) {
             let (a, b) = (clean(a), clean(b));
             // "Acme Ltd - Engineer" reads the other way round.
-            if has_any(&a, COMPANY_WORDS) && !has_any(&a, TITLE_WORDS) || has_any(&b, TITLE_WORDS) && !has_any(&a, TITLE_WORDS) {
+            if has_any(&a, COMPANY_WORDS) && !has_any(&a, TITLE_WORDS)
+                || has_any(&b, TITLE_WORDS) && !has_any(&a, TITLE_WORDS)
+            {
                 return (non_empty(b), non_empty(a));
             }
             return (non_empty(a), non_empty(b));
         }
     }
-    if has_any(s, COMPANY_WORDS) && !has_any(s, TITLE_WORDS) { (None, non_empty(clean(s))) } else { (non_empty(clean(s)), None) }
+    if has_any(s, COMPANY_WORDS) && !has_any(s, TITLE_WORDS) {
+        (None, non_empty(clean(s)))
+    } else {
+        (non_empty(clean(s)), None)
+    }
 }
 
 fn clean(s: &str) -> String {
-    s.trim().trim_matches(|c: char| matches!(c, '-' | '–' | '|' | ',' | '(' | ')' | ':' | '•' | '*') || c.is_whitespace()).to_owned()
+    s.trim()
+        .trim_matches(|c: char| {
+            matches!(c, '-' | '–' | '|' | ',' | '(' | ')' | ':' | '•' | '*') || c.is_whitespace()
+        })
+        .to_owned()
 }
 
 fn non_empty(s: String) -> Option<String> {
@@ -423,7 +573,13 @@ fn non_empty(s: String) -> Option<String> {
 
 fn experience(lines: &[Line<'_>]) -> Vec<Sourced<Experience>> {
     let has_section = lines.iter().any(|l| l.heading && l.section == Section::Experience);
-    let in_scope = |l: &Line<'_>| if has_section { l.section == Section::Experience } else { !matches!(l.section, Section::Education) };
+    let in_scope = |l: &Line<'_>| {
+        if has_section {
+            l.section == Section::Experience
+        } else {
+            !matches!(l.section, Section::Education)
+        }
+    };
     let mut entries: Vec<Sourced<Experience>> = Vec::new();
     let mut previous_entry_line = 0usize;
     for (i, line) in lines.iter().enumerate() {
@@ -448,14 +604,27 @@ fn experience(lines: &[Line<'_>]) -> Vec<Sourced<Experience>> {
                 .take(2)
                 .collect();
             match above.as_slice() {
-                [only] if title.is_none() && company.is_none() => (title, company) = split_title_company(only.text),
+                [only] if title.is_none() && company.is_none() => {
+                    (title, company) = split_title_company(only.text)
+                }
                 [only] if title.is_none() => title = non_empty(clean(only.text)),
-                [only] => company = company.or_else(|| non_empty(clean(only.text.split(" - ").next().unwrap_or("")))),
+                [only] => {
+                    company = company
+                        .or_else(|| non_empty(clean(only.text.split(" - ").next().unwrap_or(""))))
+                }
                 [nearest, farther, ..] => {
                     let (near, far) = (clean(nearest.text), clean(farther.text));
                     // Title above company (the common order) unless the words say otherwise.
-                    let (t, co) = if has_any(&near, TITLE_WORDS) && !has_any(&far, TITLE_WORDS) { (far.clone(), near.clone()) } else { (far, near) };
-                    let (t, co) = if has_any(&t, COMPANY_WORDS) && has_any(&co, TITLE_WORDS) { (co, t) } else { (t, co) };
+                    let (t, co) = if has_any(&near, TITLE_WORDS) && !has_any(&far, TITLE_WORDS) {
+                        (far.clone(), near.clone())
+                    } else {
+                        (far, near)
+                    };
+                    let (t, co) = if has_any(&t, COMPANY_WORDS) && has_any(&co, TITLE_WORDS) {
+                        (co, t)
+                    } else {
+                        (t, co)
+                    };
                     if title.is_none() {
                         title = non_empty(t);
                     }
@@ -468,11 +637,18 @@ fn experience(lines: &[Line<'_>]) -> Vec<Sourced<Experience>> {
         }
         // Text after the dates names the job only when nothing above did, and is not a place.
         let after = clean(after);
-        if title.is_none() && company.is_none() && !after.is_empty() && !CITY_REGION.is_match(&after) {
+        if title.is_none()
+            && company.is_none()
+            && !after.is_empty()
+            && !CITY_REGION.is_match(&after)
+        {
             (title, company) = split_title_company(&after);
         }
         previous_entry_line = line.number;
-        entries.push(Sourced::new(Experience { title, company, start, end, current }, Source::line(line.number, line.text)));
+        entries.push(Sourced::new(
+            Experience { title, company, start, end, current },
+            Source::line(line.number, line.text),
+        ));
         if entries.len() >= 30 {
             break;
         }
@@ -485,7 +661,9 @@ fn education(lines: &[Line<'_>]) -> Vec<Sourced<Education>> {
     let mut entries: Vec<Sourced<Education>> = Vec::new();
     let scope: Vec<&Line<'_>> = lines
         .iter()
-        .filter(|l| !l.heading && (if has_section { l.section == Section::Education } else { true }))
+        .filter(|l| {
+            !l.heading && (if has_section { l.section == Section::Education } else { true })
+        })
         .collect();
     for (i, line) in scope.iter().enumerate() {
         let Some(m) = DEGREE.find(line.text) else { continue };
@@ -493,14 +671,23 @@ fn education(lines: &[Line<'_>]) -> Vec<Sourced<Education>> {
         if !has_section && m.as_str().split_whitespace().next().is_some_and(|w| w.len() <= 3) {
             continue;
         }
-        let degree = clean(m.as_str().split(" from ").next().unwrap_or("").split(" - ").next().unwrap_or(""));
-        let degree = degree.trim_end_matches(|c: char| c.is_ascii_digit() || c.is_whitespace() || c == '-' || c == '–').to_owned();
+        let degree = clean(
+            m.as_str().split(" from ").next().unwrap_or("").split(" - ").next().unwrap_or(""),
+        );
+        let degree = degree
+            .trim_end_matches(|c: char| {
+                c.is_ascii_digit() || c.is_whitespace() || c == '-' || c == '–'
+            })
+            .to_owned();
         let near: Vec<&&Line<'_>> = scope[i..scope.len().min(i + 3)].iter().collect();
         let school = std::iter::once(line)
             .chain(near.iter().skip(1).copied())
             .chain(i.checked_sub(1).map(|j| &scope[j]))
             .flat_map(|l| l.text.split(['|', ',', '\t']).flat_map(|p| p.split(" - ")))
-            .find(|part| SCHOOL.is_match(part) && DEGREE.find(part).is_none_or(|d| d.as_str().len() < part.len() / 2))
+            .find(|part| {
+                SCHOOL.is_match(part)
+                    && DEGREE.find(part).is_none_or(|d| d.as_str().len() < part.len() / 2)
+            })
             .map(clean)
             .filter(|s| !s.is_empty());
         let year = near
@@ -512,7 +699,10 @@ fn education(lines: &[Line<'_>]) -> Vec<Sourced<Education>> {
         if degree.is_empty() {
             continue;
         }
-        entries.push(Sourced::new(Education { degree: Some(degree), school, year }, Source::line(line.number, line.text)));
+        entries.push(Sourced::new(
+            Education { degree: Some(degree), school, year },
+            Source::line(line.number, line.text),
+        ));
         if entries.len() >= 10 {
             break;
         }
@@ -527,7 +717,10 @@ fn months(date: &str) -> Option<i32> {
     Some(year * 12 + month - 1)
 }
 
-fn years_experience(lines: &[Line<'_>], experience: &[Sourced<Experience>]) -> Option<Sourced<f32>> {
+fn years_experience(
+    lines: &[Line<'_>],
+    experience: &[Sourced<Experience>],
+) -> Option<Sourced<f32>> {
     for line in lines.iter().filter(|l| matches!(l.section, Section::Header | Section::Summary)) {
         if let Some(c) = YEARS_EXPERIENCE.captures(line.text) {
             if let Ok(years) = c[1].parse::<f32>() {
@@ -564,7 +757,13 @@ fn years_experience(lines: &[Line<'_>], experience: &[Sourced<Experience>]) -> O
     }
     total += current.1 - current.0;
     let years = (total as f32 / 12.0 * 10.0).round() / 10.0;
-    Some(Sourced::new(years, Source::computed(format!("the dates of {} jobs in the work history, overlaps counted once", spans.len()))))
+    Some(Sourced::new(
+        years,
+        Source::computed(format!(
+            "the dates of {} jobs in the work history, overlaps counted once",
+            spans.len()
+        )),
+    ))
 }
 
 #[cfg(test)]
@@ -596,7 +795,10 @@ mod tests {
         let second = &p.experience[1].value;
         assert_eq!(second.title.as_deref(), Some("Software Developer"));
         assert_eq!(second.company.as_deref(), Some("Initech Solutions"));
-        assert_eq!((second.start.as_deref(), second.end.as_deref()), (Some("2015-03"), Some("2018-12")));
+        assert_eq!(
+            (second.start.as_deref(), second.end.as_deref()),
+            (Some("2015-03"), Some("2018-12"))
+        );
         assert_eq!(p.education.len(), 1);
         assert_eq!(p.education[0].value.degree.as_deref(), Some("MSc Computer Science"));
         assert_eq!(p.education[0].value.school.as_deref(), Some("University of Edinburgh"));
@@ -612,7 +814,8 @@ mod tests {
 
     #[test]
     fn years_are_computed_from_dates_when_not_stated() {
-        let p = parse("Experience\nEngineer, Acme Ltd, 2010 - 2014\nAnalyst, Initech, 2012 - 2016\n");
+        let p =
+            parse("Experience\nEngineer, Acme Ltd, 2010 - 2014\nAnalyst, Initech, 2012 - 2016\n");
         let years = p.years_experience.unwrap();
         assert_eq!(years.value, 6.0);
         assert_eq!(years.source.origin, "computed");

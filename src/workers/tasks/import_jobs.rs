@@ -35,14 +35,27 @@ impl Task for ImportJobs {
         };
         let file = match std::fs::File::open(&self.path) {
             Ok(file) => file,
-            Err(err) => return Err(Permanent(format!("the upload {} is gone: {err}", self.path)).into()),
+            Err(err) => {
+                return Err(Permanent(format!("the upload {} is gone: {err}", self.path)).into());
+            }
         };
         let input = Input { name: "upload".into(), reader: Box::new(file), format: Some(format) };
-        let options = ImportOptions { default_source: self.source.clone(), ..ImportOptions::default() };
+        let options =
+            ImportOptions { default_source: self.source.clone(), ..ImportOptions::default() };
         let summary = import::import(&ctx.services, vec![input], &options, &mut ()).await?;
-        repositories::tasks::set_result(&ctx.services.db, &attempt.task_id, serde_json::to_value(&summary)?).await?;
+        repositories::tasks::set_result(
+            &ctx.services.db,
+            &attempt.task_id,
+            serde_json::to_value(&summary)?,
+        )
+        .await?;
         let _ = std::fs::remove_file(&self.path);
-        tracing::info!(created = summary.created, updated = summary.updated, invalid = summary.invalid, "import done");
+        tracing::info!(
+            created = summary.created,
+            updated = summary.updated,
+            invalid = summary.invalid,
+            "import done"
+        );
         Ok(())
     }
 }

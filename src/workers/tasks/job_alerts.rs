@@ -29,7 +29,8 @@ impl Task for JobAlerts {
     async fn run(self, ctx: Arc<WorkerContext>, _attempt: Attempt) -> anyhow::Result<()> {
         let frequency = AlertFrequency::parse(&self.frequency)
             .ok_or_else(|| Permanent(format!("unknown alert frequency {:?}", self.frequency)))?;
-        let summary = alerts::send_digests(&ctx.services, frequency, ctx.config.alerts_settle).await?;
+        let summary =
+            alerts::send_digests(&ctx.services, frequency, ctx.config.alerts_settle).await?;
         if summary.searches > 0 {
             tracing::info!(
                 frequency = %self.frequency,
