@@ -178,7 +178,9 @@ fn generate(source: &Source, count: u64, out: &Path) -> usize {
         let workplace = ["onsite", "hybrid", "remote"][(r % 3) as usize];
         // Most real postings do not say; a generated job does (nine in ten full time).
         let employment = match employment {
-            Value::Null => json!(if mix(r ^ 5) % 10 == 0 { "contract" } else { "full_time" }),
+            Value::Null => {
+                json!(if mix(r ^ 5).is_multiple_of(10) { "contract" } else { "full_time" })
+            }
             known => known.clone(),
         };
         let salary = (r % 10 < 4).then(|| {
@@ -279,6 +281,7 @@ impl Drop for Server {
 }
 
 fn serve(data: &Path, log: &Path) -> Server {
+    // Owned by a `Server` from the start, so a serve that never starts is stopped and waited for.
     let child = jobportal(data)
         .args(["serve", "--addr", "127.0.0.1:0"])
         .env("JOBPORTAL_RUN_WORKERS", "false")
@@ -286,6 +289,7 @@ fn serve(data: &Path, log: &Path) -> Server {
         .stderr(std::fs::File::create(log).unwrap())
         .spawn()
         .unwrap();
+    let mut server = Server { child, addr: String::new() };
     let deadline = Instant::now() + Duration::from_secs(600);
     loop {
         let text = std::fs::read_to_string(log).unwrap_or_default();
@@ -295,7 +299,8 @@ fn serve(data: &Path, log: &Path) -> Server {
                     .then(|| v["addr"].as_str().unwrap_or_default().to_owned())
             });
         if let Some(addr) = addr {
-            return Server { child, addr };
+            server.addr = addr;
+            return server;
         }
         assert!(Instant::now() < deadline, "serve did not start: {text}");
         std::thread::sleep(Duration::from_millis(100));

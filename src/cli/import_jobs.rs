@@ -66,7 +66,7 @@ impl Progress for Reporter {
         let rate = self.records as f64 / self.started.elapsed().as_secs_f64().max(0.001);
         match &self.bar {
             Some(bar) => {
-                if self.records % 256 == 0 {
+                if self.records.is_multiple_of(256) {
                     bar.set_message(format!("{} records, {rate:.0}/s", self.records));
                 }
             }

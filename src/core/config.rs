@@ -1,8 +1,8 @@
 //! Configuration: one place where what the user typed becomes resolved values.
 //!
-//! Every setting has a flag and a `JOBPORTAL_*` environment variable; precedence is
-//! flag > environment > `.env` (loaded into the environment before parsing, never overriding it)
-//! > default. clap collects the raw text and this module parses it, so an invalid value fails at
+//! Every setting has a flag and a `JOBPORTAL_*` environment variable; precedence is the flag,
+//! then the environment, then `.env` (loaded into the environment before parsing, never
+//! overriding it), then the default. clap collects the raw text and this module parses it, so an invalid value fails at
 //! start with one line that names both the variable and the flag, whichever the value came from.
 //! The doc comments on the option structs are the `--help` text; `.env.example` lists the same
 //! variables.

@@ -235,12 +235,12 @@ impl Executor for Tx {
 impl Drop for Tx {
     fn drop(&mut self) {
         // An early return (`?`) left the transaction open: cancel it so it holds nothing.
-        if let Some(tx) = self.inner.take() {
-            if let Ok(handle) = tokio::runtime::Handle::try_current() {
-                handle.spawn(async move {
-                    let _ = tx.cancel().await;
-                });
-            }
+        if let Some(tx) = self.inner.take()
+            && let Ok(handle) = tokio::runtime::Handle::try_current()
+        {
+            handle.spawn(async move {
+                let _ = tx.cancel().await;
+            });
         }
     }
 }

@@ -111,14 +111,14 @@ pub async fn audit_log(
     offset: u32,
 ) -> Result<Page<AuditEntry>, ServiceError> {
     policy::require_admin(principal)?;
-    if let Some(action) = filter.action.as_deref() {
-        if AuditAction::parse(action).is_none() {
-            let known: Vec<&str> = AuditAction::ALL.iter().map(|a| a.as_str()).collect();
-            return Err(ServiceError::validation(format!(
-                "unknown action {action:?}; known: {}",
-                known.join(", ")
-            )));
-        }
+    if let Some(action) = filter.action.as_deref()
+        && AuditAction::parse(action).is_none()
+    {
+        let known: Vec<&str> = AuditAction::ALL.iter().map(|a| a.as_str()).collect();
+        return Err(ServiceError::validation(format!(
+            "unknown action {action:?}; known: {}",
+            known.join(", ")
+        )));
     }
     let (items, total) = repositories::audit::list(&ctx.db, filter, limit, offset).await?;
     Ok(Page { items, total, limit, offset })

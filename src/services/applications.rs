@@ -458,29 +458,30 @@ pub async fn move_stage(
         },
     )
     .await?;
-    if view.viewer == ApplicationViewer::Company && to.tells_candidate() {
-        if let Some(candidate) = &candidate {
-            let name = if candidate.full_name.trim().is_empty() {
-                "there".to_owned()
-            } else {
-                candidate.full_name.clone()
-            };
-            email::queue(
-                &tx,
-                Template::ApplicationStatus,
-                &candidate.email,
-                &ctx.public_url,
-                context! {
-                    name => name,
-                    job_title => view.job.fields.title,
-                    company => view.company.name,
-                    stage_text => stage_text(to),
-                    reason => reason.map(reason_text),
-                    link => link(ctx, &format!("/applications/{id}")),
-                },
-            )
-            .await?;
-        }
+    if view.viewer == ApplicationViewer::Company
+        && to.tells_candidate()
+        && let Some(candidate) = &candidate
+    {
+        let name = if candidate.full_name.trim().is_empty() {
+            "there".to_owned()
+        } else {
+            candidate.full_name.clone()
+        };
+        email::queue(
+            &tx,
+            Template::ApplicationStatus,
+            &candidate.email,
+            &ctx.public_url,
+            context! {
+                name => name,
+                job_title => view.job.fields.title,
+                company => view.company.name,
+                stage_text => stage_text(to),
+                reason => reason.map(reason_text),
+                link => link(ctx, &format!("/applications/{id}")),
+            },
+        )
+        .await?;
     }
     tx.commit().await?;
     load(ctx, principal, id).await

@@ -98,13 +98,13 @@ fn validate(input: &CompanyInput, creating: bool) -> Result<CompanyFields, Servi
             http_url(field, v)?;
         }
     }
-    if let Some(size) = fields.size.as_deref().filter(|s| !s.is_empty()) {
-        if !COMPANY_SIZES.contains(&size) {
-            return Err(ServiceError::validation(format!(
-                "size must be one of {}",
-                COMPANY_SIZES.join(", ")
-            )));
-        }
+    if let Some(size) = fields.size.as_deref().filter(|s| !s.is_empty())
+        && !COMPANY_SIZES.contains(&size)
+    {
+        return Err(ServiceError::validation(format!(
+            "size must be one of {}",
+            COMPANY_SIZES.join(", ")
+        )));
     }
     Ok(fields)
 }

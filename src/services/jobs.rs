@@ -106,10 +106,10 @@ fn list(
     }
     let mut out: Vec<String> = Vec::new();
     for value in values {
-        if let Some(v) = text(field, Some(value), max_len)? {
-            if !out.contains(&v) {
-                out.push(v);
-            }
+        if let Some(v) = text(field, Some(value), max_len)?
+            && !out.contains(&v)
+        {
+            out.push(v);
         }
     }
     Ok(out)
@@ -301,14 +301,14 @@ fn salary(base: Option<Salary>, input: &JobInput) -> Result<Option<Salary>, Serv
     let min = input.salary_min.or(base.min);
     let max = input.salary_max.or(base.max);
     for v in [min, max].into_iter().flatten() {
-        if !v.is_finite() || v < 0.0 || v > 1e12 {
+        if !v.is_finite() || !(0.0..=1e12).contains(&v) {
             return Err(invalid("salary amounts must be between 0 and 10^12"));
         }
     }
-    if let (Some(min), Some(max)) = (min, max) {
-        if min > max {
-            return Err(invalid("salary_min must not exceed salary_max"));
-        }
+    if let (Some(min), Some(max)) = (min, max)
+        && min > max
+    {
+        return Err(invalid("salary_min must not exceed salary_max"));
     }
     let currency = match &input.salary_currency {
         Some(c) => {

@@ -164,12 +164,11 @@ pub async fn delete(ctx: &Context, principal: &Principal, id: &str) -> Result<()
     }
     repositories::resumes::delete(&tx, id).await?;
     tx.commit().await?;
-    if resume.is_default {
-        if let Some(next) =
+    if resume.is_default
+        && let Some(next) =
             repositories::resumes::list_by_owner(&ctx.db, &principal.user_id).await?.first()
-        {
-            repositories::resumes::set_default(&ctx.db, &principal.user_id, &next.id).await?;
-        }
+    {
+        repositories::resumes::set_default(&ctx.db, &principal.user_id, &next.id).await?;
     }
     Ok(())
 }

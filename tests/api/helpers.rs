@@ -40,7 +40,7 @@ pub async fn spawn_app_with(config: ServeConfig) -> TestApp {
     let config = with_document_reader(config);
     let db = memory_db().await;
     Migrator::new(&db).apply(|_| {}).await.expect("migrations apply");
-    spawn_router(db, config, |state| api::router(state)).await
+    spawn_router(db, config, api::router).await
 }
 
 /// The real application over a fresh, migrated database on disk (SurrealKV) in `dir`. Its
@@ -94,7 +94,7 @@ pub async fn spawn_app_with_workers(config: ServeConfig, workers: WorkerConfig) 
 /// The real application over a database nobody migrated.
 pub async fn spawn_unmigrated_app() -> TestApp {
     let db = memory_db().await;
-    spawn_router(db, ServeConfig::default(), |state| api::router(state)).await
+    spawn_router(db, ServeConfig::default(), api::router).await
 }
 
 pub async fn memory_db() -> Database {
@@ -518,12 +518,11 @@ impl ServeProcess {
         std::thread::spawn(move || {
             let mut tx = Some(tx);
             for line in std::io::BufReader::new(stderr).lines().map_while(Result::ok) {
-                if let Ok(value) = serde_json::from_str::<Value>(&line) {
-                    if value["message"] == "listening" {
-                        if let Some(tx) = tx.take() {
-                            let _ = tx.send(value["addr"].as_str().unwrap_or_default().to_owned());
-                        }
-                    }
+                if let Ok(value) = serde_json::from_str::<Value>(&line)
+                    && value["message"] == "listening"
+                    && let Some(tx) = tx.take()
+                {
+                    let _ = tx.send(value["addr"].as_str().unwrap_or_default().to_owned());
                 }
                 sink.lock().unwrap().push(line);
             }

@@ -56,12 +56,15 @@ struct Request {
     reply: Reply,
 }
 
+/// Vectors already computed, by the hash of their text.
+type VectorCache = Arc<Mutex<HashMap<[u8; 16], Arc<[f32]>>>>;
+
 /// A loaded embedding model. Cheap to clone; the model thread stops when the last clone is
 /// dropped.
 #[derive(Clone)]
 pub struct Embedder {
     sender: mpsc::Sender<Request>,
-    cache: Arc<Mutex<HashMap<[u8; 16], Arc<[f32]>>>>,
+    cache: VectorCache,
 }
 
 /// The model and its tokenizer, owned by the model thread.

@@ -85,8 +85,14 @@ struct Inner {
     indexed: usize,
     graph: Option<Arc<Hnsw<'static, f32, UnitDot>>>,
     /// Changes made while a rebuild runs, replayed onto the new graph.
-    journal: Option<Vec<(Arc<str>, Option<(Arc<[f32]>, [u8; 16])>)>>,
+    journal: Option<Vec<Change>>,
 }
+
+/// A key's change made during a rebuild: its new vector and text hash, or `None` (removed).
+type Change = (Arc<str>, Option<(Arc<[f32]>, [u8; 16])>);
+
+/// A live key with its vector and text hash, as a rebuild copies it.
+type LivePoint = (Arc<str>, Arc<[f32]>, [u8; 16]);
 
 impl Inner {
     fn tombstones(&self) -> usize {
@@ -263,7 +269,7 @@ impl VectorIndex {
     /// the old one meanwhile, and changes made meanwhile are replayed.
     pub fn rebuild(&self) {
         let _one = self.building.lock().unwrap_or_else(|e| e.into_inner());
-        let snapshot: Vec<(Arc<str>, Arc<[f32]>, [u8; 16])> = {
+        let snapshot: Vec<LivePoint> = {
             let mut inner = self.write();
             inner.journal = Some(Vec::new());
             let mut live: Vec<_> = inner

@@ -50,6 +50,8 @@ macro_rules! migration {
 }
 
 /// Every migration, in order. A new one is a new file `NNNN_name.surql` and a line here.
+// The version is written as the file name spells it; the leading zeros are not octal.
+#[allow(clippy::zero_prefixed_literal)]
 pub static MIGRATIONS: &[Migration] = &[
     migration!(0001, "users"),
     migration!(0002, "accounts"),

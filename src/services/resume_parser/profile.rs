@@ -345,13 +345,11 @@ pub fn parse(text: &str) -> Profile {
 
 fn contact(lines: &[Line<'_>], profile: &mut Profile) {
     for line in lines {
-        if profile.email.is_none() {
-            if let Some(m) = EMAIL.find(line.text) {
-                profile.email = Some(Sourced::new(
-                    m.as_str().to_lowercase(),
-                    Source::line(line.number, line.text),
-                ));
-            }
+        if profile.email.is_none()
+            && let Some(m) = EMAIL.find(line.text)
+        {
+            profile.email =
+                Some(Sourced::new(m.as_str().to_lowercase(), Source::line(line.number, line.text)));
         }
         if profile.phone.is_none()
             && (line.section == Section::Header
@@ -722,12 +720,11 @@ fn years_experience(
     experience: &[Sourced<Experience>],
 ) -> Option<Sourced<f32>> {
     for line in lines.iter().filter(|l| matches!(l.section, Section::Header | Section::Summary)) {
-        if let Some(c) = YEARS_EXPERIENCE.captures(line.text) {
-            if let Ok(years) = c[1].parse::<f32>() {
-                if years <= 60.0 {
-                    return Some(Sourced::new(years, Source::line(line.number, line.text)));
-                }
-            }
+        if let Some(c) = YEARS_EXPERIENCE.captures(line.text)
+            && let Ok(years) = c[1].parse::<f32>()
+            && years <= 60.0
+        {
+            return Some(Sourced::new(years, Source::line(line.number, line.text)));
         }
     }
     // Otherwise the union of the dated jobs, overlaps counted once.
