@@ -8,7 +8,8 @@
 #           (BENCH_JOBS, BENCH_SECONDS, BENCH_SURREAL_JOBS). Installs wrk from Debian's
 #           packages when missing and scales from every posting of the network-jobs-data
 #           package (PyPI), or from fixtures/jobs when PyPI cannot be reached.
-#   resumes resumes/s per fixture beside text extraction alone, then field precision/recall
+#   resumes resumes/s per fixture beside text extraction alone, ms per resume in the child
+#           process beside in process, then field precision/recall
 #           on the labelled pydparser train split (exported first by scripts/resume_eval_data.py,
 #           which makes its own venv with spaCy from PyPI)
 #   embeddings  texts/s at batch 1 and 32 and peak RSS of the candle embedder beside
