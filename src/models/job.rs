@@ -149,3 +149,11 @@ impl Job {
             && self.fields.expires_at.is_none_or(|at| at > now)
     }
 }
+
+/// The ids of the companies of some jobs, each once, sorted.
+pub fn company_ids<'a>(jobs: impl IntoIterator<Item = &'a Job>) -> Vec<String> {
+    let mut ids: Vec<String> = jobs.into_iter().map(|j| j.company_id.clone()).collect();
+    ids.sort();
+    ids.dedup();
+    ids
+}

@@ -148,6 +148,14 @@ pub async fn find_by_id(ex: &impl Executor, id: &str) -> Result<Option<Company>,
     Ok(row.map(Company::from))
 }
 
+/// The companies of some jobs (those that exist).
+pub async fn of_jobs<'a>(
+    ex: &impl Executor,
+    jobs: impl IntoIterator<Item = &'a crate::models::job::Job>,
+) -> Result<Vec<Company>, RepoError> {
+    find_many(ex, &crate::models::job::company_ids(jobs)).await
+}
+
 /// The companies with these ids that exist.
 pub async fn find_many(ex: &impl Executor, ids: &[String]) -> Result<Vec<Company>, RepoError> {
     if ids.is_empty() {

@@ -712,6 +712,14 @@ pub async fn public_page_of_company(
     rows_of(response.take(0)?)
 }
 
+/// The names of the companies of some jobs, by company id.
+pub async fn company_names_of<'a>(
+    ex: &impl Executor,
+    jobs: impl IntoIterator<Item = &'a Job>,
+) -> Result<std::collections::HashMap<String, String>, RepoError> {
+    Ok(company_names(ex, &crate::models::job::company_ids(jobs)).await?.into_iter().collect())
+}
+
 /// Company names by id, for the index.
 pub async fn company_names(
     ex: &impl Executor,

@@ -176,7 +176,7 @@ async fn sync_page(
             report.removed += 1;
         }
     }
-    let names = super::jobs::company_names_of(ctx, listed.iter().copied()).await?;
+    let names = repositories::jobs::company_names_of(&ctx.db, listed.iter().copied()).await?;
     let name_of = |id: &str| names.get(id).map_or("", String::as_str);
     // (job, text, hash) of the jobs whose vector in memory is not current.
     let stale: Vec<(&Job, String, [u8; 16])> = listed

@@ -5,8 +5,6 @@
 //! the fields a candidate relies on. With moderation on, a job of an unverified company is
 //! published as `pending` and becomes public when an admin approves it.
 
-use std::collections::HashMap;
-
 use chrono::{DateTime, Utc};
 use serde_json::json;
 use sha2::{Digest, Sha256};
@@ -521,30 +519,6 @@ pub async fn sync_company(ctx: &Context, company_id: &str) -> Result<(), Service
     }
 }
 
-/// The distinct company ids of some jobs, sorted.
-pub(crate) fn company_ids<'a>(jobs: impl IntoIterator<Item = &'a Job>) -> Vec<String> {
-    let mut ids: Vec<String> = jobs.into_iter().map(|j| j.company_id.clone()).collect();
-    ids.sort();
-    ids.dedup();
-    ids
-}
-
-/// The names of the companies of some jobs, by company id.
-pub(crate) async fn company_names_of<'a>(
-    ctx: &Context,
-    jobs: impl IntoIterator<Item = &'a Job>,
-) -> Result<HashMap<String, String>, ServiceError> {
-    Ok(repositories::jobs::company_names(&ctx.db, &company_ids(jobs)).await?.into_iter().collect())
-}
-
-/// The companies of some jobs.
-pub(crate) async fn companies_of<'a>(
-    ctx: &Context,
-    jobs: impl IntoIterator<Item = &'a Job>,
-) -> Result<Vec<Company>, ServiceError> {
-    Ok(repositories::companies::find_many(&ctx.db, &company_ids(jobs)).await?)
-}
-
 async fn write_index(
     ctx: &Context,
     jobs: &[Job],
@@ -562,7 +536,7 @@ async fn write_index_with(
     mut removals: Vec<String>,
     commit: bool,
 ) -> Result<(), ServiceError> {
-    let names = company_names_of(ctx, jobs).await?;
+    let names = repositories::jobs::company_names_of(&ctx.db, jobs).await?;
     let mut upserts = Vec::new();
     for job in jobs {
         if job.status == JobStatus::Published && job.review == Review::Approved {
@@ -711,7 +685,7 @@ pub async fn rebuild_index(
         let page = repositories::jobs::public_page(&ctx.db, after.as_deref(), 1000).await?;
         let Some(last) = page.last() else { break };
         after = Some(last.id.clone());
-        let names = company_names_of(ctx, &page).await?;
+        let names = repositories::jobs::company_names_of(&ctx.db, &page).await?;
         for job in &page {
             docs.push(index_doc(job, names.get(&job.company_id).map_or("", String::as_str)));
         }

@@ -328,7 +328,7 @@ pub async fn for_candidate(
         hits.into_iter().filter(|h| !excluded.contains(&h.key)).take(JOB_POOL).collect();
     let ids: Vec<String> = hits.iter().map(|h| h.key.clone()).collect();
     let jobs = repositories::jobs::find_many(&ctx.db, &ids).await?;
-    let companies = super::jobs::companies_of(ctx, &jobs).await?;
+    let companies = repositories::companies::of_jobs(&ctx.db, &jobs).await?;
     let skills = profile_skills(&profile);
     let now = Utc::now();
     let mut out = Vec::new();
@@ -495,7 +495,7 @@ pub async fn for_job(
     let job_vector = match ctx.ai.jobs.vector_of(&job.id) {
         Some(vector) => vector,
         None => {
-            let names = super::jobs::company_names_of(ctx, [&job]).await?;
+            let names = repositories::jobs::company_names_of(&ctx.db, [&job]).await?;
             embedder
                 .embed_one(&super::embeddings::job_text(
                     &job,

@@ -186,7 +186,7 @@ impl Listings {
         jobs: &[Job],
         epoch: u64,
     ) -> Result<HashMap<String, Company>, ServiceError> {
-        let wanted = super::jobs::company_ids(jobs);
+        let wanted = crate::models::job::company_ids(jobs);
         let mut found = HashMap::with_capacity(wanted.len());
         let mut missing = Vec::new();
         {
