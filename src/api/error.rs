@@ -374,6 +374,7 @@ impl From<ServiceError> for ApiError {
             ServiceError::ModelUnavailable(message) => {
                 ApiError::new(ErrorCode::ModelUnavailable, message)
             }
+            ServiceError::ReaderFailed(message) => ApiError::new(ErrorCode::Unavailable, message),
             ServiceError::Internal(err) => ApiError::internal(err),
         }
     }

@@ -58,9 +58,10 @@ impl KeyedLimit {
 ///
 /// An attempt is counted *before* its outcome is known ([`FailureCounter::reserve`]), under the
 /// key's lock, so concurrent attempts cannot all pass a check made before any of them failed:
-/// at most `rate.count` attempts per window are ever in flight or failed. The [`Attempt`] then
-/// keeps its count (a failure), clears the key (a success) or gives the count back (dropped
-/// undecided, e.g. the check itself could not be made).
+/// failures and attempts still in flight together never exceed `rate.count`. The [`Attempt`]
+/// then becomes a failure, clears the key's failures (a success: the attempts still in flight
+/// stay counted), or gives its count back (dropped undecided, e.g. the check itself could not
+/// be made).
 pub struct FailureCounter {
     rate: Rate,
     windows: DashMap<String, Window>,
@@ -69,8 +70,9 @@ pub struct FailureCounter {
 #[derive(Debug, Clone, Copy)]
 struct Window {
     started: Instant,
-    /// Failures plus attempts still being decided.
-    counted: u32,
+    failures: u32,
+    /// Attempts counted and not yet decided; they outlive the window they began in.
+    pending: u32,
 }
 
 fn retry_after(wait: Duration) -> RetryAfter {
@@ -86,33 +88,41 @@ impl FailureCounter {
     /// in the current window have reached the limit.
     pub fn reserve(&self, key: &str) -> Result<Attempt<'_>, RetryAfter> {
         let now = Instant::now();
-        let mut window =
-            self.windows.entry(key.to_owned()).or_insert(Window { started: now, counted: 0 });
+        let mut window = self.windows.entry(key.to_owned()).or_insert(Window {
+            started: now,
+            failures: 0,
+            pending: 0,
+        });
         if now >= window.started + self.rate.period {
-            *window = Window { started: now, counted: 0 };
+            *window = Window { started: now, failures: 0, pending: window.pending };
         }
-        if window.counted >= self.rate.count {
-            return Err(retry_after(window.started + self.rate.period - now));
+        if window.failures + window.pending >= self.rate.count {
+            // Failures wait for the window's end; attempts in flight are decided in moments.
+            let wait = if window.failures >= self.rate.count {
+                window.started + self.rate.period - now
+            } else {
+                Duration::from_secs(1)
+            };
+            return Err(retry_after(wait));
         }
-        window.counted += 1;
-        let started = window.started;
+        window.pending += 1;
         drop(window);
-        Ok(Attempt { counter: self, key: key.to_owned(), window: started, decided: false })
+        Ok(Attempt { counter: self, key: key.to_owned(), decided: false })
     }
 
-    /// Takes back one count of `key` in the window that began at `started` (a window that has
-    /// since ended or been cleared is left alone).
-    fn give_back(&self, key: &str, started: Instant) {
-        if let Some(mut window) = self.windows.get_mut(key)
-            && window.started == started
-        {
-            window.counted = window.counted.saturating_sub(1);
+    /// Ends one attempt of `key`: `outcome` changes the failures, then the key is forgotten
+    /// when nothing of it is left.
+    fn decide(&self, key: &str, outcome: impl FnOnce(&mut Window)) {
+        if let Some(mut window) = self.windows.get_mut(key) {
+            window.pending = window.pending.saturating_sub(1);
+            outcome(&mut window);
         }
+        self.windows.remove_if(key, |_, w| w.failures == 0 && w.pending == 0);
     }
 
     fn housekeeping(&self) {
         let now = Instant::now();
-        self.windows.retain(|_, window| now < window.started + self.rate.period);
+        self.windows.retain(|_, w| w.pending > 0 || now < w.started + self.rate.period);
     }
 }
 
@@ -122,7 +132,6 @@ impl FailureCounter {
 pub struct Attempt<'a> {
     counter: &'a FailureCounter,
     key: String,
-    window: Instant,
     decided: bool,
 }
 
@@ -133,22 +142,24 @@ impl std::fmt::Debug for Attempt<'_> {
 }
 
 impl Attempt<'_> {
-    /// The attempt failed: its count stays.
+    /// The attempt failed: it counts as a failure of the key's current window.
     pub fn failed(mut self) {
         self.decided = true;
+        self.counter.decide(&self.key, |w| w.failures += 1);
     }
 
-    /// The attempt succeeded: the key's failures are forgotten.
+    /// The attempt succeeded: the key's failures are forgotten (attempts still in flight stay
+    /// counted until they are decided).
     pub fn succeeded(mut self) {
         self.decided = true;
-        self.counter.windows.remove(&self.key);
+        self.counter.decide(&self.key, |w| w.failures = 0);
     }
 }
 
 impl Drop for Attempt<'_> {
     fn drop(&mut self) {
         if !self.decided {
-            self.counter.give_back(&self.key, self.window);
+            self.counter.decide(&self.key, |_| {});
         }
     }
 }
@@ -229,5 +240,34 @@ mod tests {
         counter.reserve("ada@example.com").unwrap().failed();
         counter.reserve("ada@example.com").unwrap().failed();
         assert!(counter.reserve("ada@example.com").is_err());
+    }
+
+    #[test]
+    fn a_success_does_not_free_the_attempts_still_in_flight() {
+        let counter = FailureCounter::new(Rate::new(3, Duration::from_secs(60)));
+        let owner = counter.reserve("ada@example.com").unwrap();
+        let guesses = [
+            counter.reserve("ada@example.com").unwrap(),
+            counter.reserve("ada@example.com").unwrap(),
+        ];
+        owner.succeeded();
+        // The owner's own count is gone; the two guesses in flight still count.
+        let third = counter.reserve("ada@example.com").unwrap();
+        assert!(counter.reserve("ada@example.com").is_err(), "three attempts are in flight");
+        for guess in guesses {
+            guess.failed();
+        }
+        third.failed();
+        let RetryAfter(wait) = counter.reserve("ada@example.com").unwrap_err();
+        assert!(wait > 1, "three failures wait for the window's end: {wait}");
+    }
+
+    #[test]
+    fn attempts_merely_in_flight_ask_for_a_short_wait_and_a_quiet_key_is_forgotten() {
+        let counter = FailureCounter::new(Rate::new(1, Duration::from_secs(900)));
+        let attempt = counter.reserve("ada@example.com").unwrap();
+        assert_eq!(counter.reserve("ada@example.com").unwrap_err(), RetryAfter(1));
+        drop(attempt);
+        assert!(counter.windows.is_empty(), "nothing is kept for a key with nothing counted");
     }
 }

@@ -122,7 +122,9 @@ pub async fn run(
         );
         (out, err)
     };
-    let (out, err) = match tokio::time::timeout(limits.wall, work).await {
+    // One deadline for reading the answer and for the exit that follows it.
+    let deadline = tokio::time::Instant::now() + limits.wall;
+    let (out, err) = match tokio::time::timeout_at(deadline, work).await {
         Ok(read) => read,
         Err(_) => {
             let _ = child.kill().await;
@@ -138,7 +140,7 @@ pub async fn run(
     };
     let err = err.unwrap_or_else(|kept| kept);
     // Both pipes are closed: the child has exited or is about to.
-    let status = match tokio::time::timeout(limits.wall, child.wait()).await {
+    let status = match tokio::time::timeout_at(deadline, child.wait()).await {
         Ok(status) => status.map_err(|e| SandboxError::Failed(e.to_string()))?,
         Err(_) => {
             let _ = child.kill().await;
@@ -176,6 +178,10 @@ fn why(status: ExitStatus, stderr: &str) -> SandboxError {
     }
     if stderr.contains("memory allocation of") || stderr.contains("out of memory") {
         return SandboxError::OutOfMemory;
+    }
+    // A Rust panic that nothing caught: the program's fault on this input, not a failure to run.
+    if stderr.contains("panicked at") || status.code() == Some(101) {
+        return SandboxError::Crashed("a panic".into());
     }
     match status.signal() {
         Some(libc::SIGXCPU) => SandboxError::CpuTime,
@@ -256,9 +262,12 @@ fn close_inherited() {
     }
 }
 
-/// The program to run for this binary's own commands: the executable of this process.
+/// The program to run for this binary's own commands: the executable of this process. On
+/// Linux it is `/proc/self/exe`, which still opens the running binary after an upgrade has
+/// replaced (and so unlinked) the file it was started from.
 pub fn this_executable() -> io::Result<PathBuf> {
-    std::env::current_exe()
+    let proc = Path::new("/proc/self/exe");
+    if proc.exists() { Ok(proc.to_path_buf()) } else { std::env::current_exe() }
 }
 
 #[cfg(test)]

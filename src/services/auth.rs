@@ -218,6 +218,16 @@ async fn register_user(
     Ok((user, pair))
 }
 
+/// The answer to a wrong email or password. It stays that answer when its audit entry cannot
+/// be written: an error here would give the failed-login count back, and would tell a guesser
+/// "wrong" (an error) from "right" (200) while the database is in trouble.
+fn wrong_credentials(audit_write: Result<(), ServiceError>) -> ServiceError {
+    if let Err(err) = audit_write {
+        tracing::error!(error = %err, "a failed login was not written to the audit log");
+    }
+    ServiceError::Unauthenticated(AuthFailure::BadCredentials)
+}
+
 /// Checks an email and password. A wrong password and an unknown email answer the same error
 /// after the same amount of work (a full argon2 verification either way).
 pub async fn login(
@@ -242,7 +252,7 @@ pub async fn login(
     };
     let Some((user, hash)) = found else {
         security::verify_against_nothing(secret).await?;
-        audit::record(
+        let record = audit::record(
             &ctx.db,
             None,
             AuditAction::LoginFailed,
@@ -250,11 +260,11 @@ pub async fn login(
             meta,
             json!({ "reason": "unknown_account" }),
         )
-        .await?;
-        return Err(ServiceError::Unauthenticated(AuthFailure::BadCredentials));
+        .await;
+        return Err(wrong_credentials(record));
     };
     if !security::verify_password(secret, hash).await? {
-        audit::record(
+        let record = audit::record(
             &ctx.db,
             Some(&user.id),
             AuditAction::LoginFailed,
@@ -262,8 +272,8 @@ pub async fn login(
             meta,
             json!({ "reason": "wrong_password" }),
         )
-        .await?;
-        return Err(ServiceError::Unauthenticated(AuthFailure::BadCredentials));
+        .await;
+        return Err(wrong_credentials(record));
     }
     if user.disabled {
         audit::record(

@@ -76,6 +76,10 @@ pub enum ServiceError {
     /// A model the request needs is not loaded (missing, loading or failed).
     #[error("{0}")]
     ModelUnavailable(String),
+    /// The document reader could not finish with a stored file (it crashed, or ran past its
+    /// time or memory); what was stored before is unchanged.
+    #[error("{0}")]
+    ReaderFailed(String),
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }

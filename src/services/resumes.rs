@@ -192,6 +192,14 @@ pub async fn reparse(
             )));
         }
     };
+    // A reader that could not finish says nothing new about the file: the parse stored
+    // before (perhaps a good one) stays.
+    if analysis.status == resume_parser::ParseStatus::Failed {
+        return Err(ServiceError::ReaderFailed(format!(
+            "the file could not be read again ({}); the stored parse is unchanged",
+            analysis.message.as_deref().unwrap_or("the document reader failed")
+        )));
+    }
     if !repositories::resumes::update_parse_if(
         &ctx.db,
         id,

@@ -188,10 +188,54 @@ async fn a_pdf_whose_form_draws_itself_is_kept_as_failed_and_the_server_keeps_se
     let again = app
         .post_authed(&format!("/api/v1/resumes/{id}/reparse"), &eve.access, &serde_json::json!({}))
         .await;
-    assert_eq!(again.status(), 200);
+    assert_eq!(again.status(), 503);
     let again: Value = again.json().await.unwrap();
-    assert_eq!(again["parse_status"], "failed", "{again}");
+    assert_eq!(again["error"]["code"], "unavailable", "{again}");
     still_healthy(&app, &eve.access).await;
+}
+
+/// A reader that stands in for one that cannot finish: a script that sleeps.
+fn hanging_reader(dir: &std::path::Path) -> std::path::PathBuf {
+    let program = dir.join("reader");
+    std::fs::write(&program, "#!/bin/sh\nexec sleep 30\n").unwrap();
+    std::fs::set_permissions(&program, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+        .unwrap();
+    program
+}
+
+#[tokio::test]
+async fn a_reparse_the_reader_cannot_finish_keeps_the_good_parse_stored_before() {
+    let app = spawn_app().await;
+    let eve = app.register("eve@example.com", "candidate").await;
+    let good = app.upload_resume(&eve.access, "cv.pdf", &fixture("resumes/ashok-resume.pdf")).await;
+    assert_eq!(good["parse_status"], "parsed");
+    // The same database served by a server whose reader cannot finish in time.
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = ServeConfig::default();
+    config.documents.program = Some(hanging_reader(dir.path()));
+    config.documents.limits.wall = Duration::from_millis(500);
+    let slow = crate::helpers::spawn_router(app.db.clone(), config, jobportal::api::router).await;
+    let login = slow
+        .post_json(
+            "/api/v1/auth/login",
+            &serde_json::json!({ "email": "eve@example.com", "password": crate::helpers::PASSWORD }),
+        )
+        .await;
+    assert_eq!(login.status(), 200);
+    let token =
+        login.json::<Value>().await.unwrap()["tokens"]["access_token"].as_str().unwrap().to_owned();
+    let id = good["id"].as_str().unwrap();
+    let response = slow
+        .post_authed(&format!("/api/v1/resumes/{id}/reparse"), &token, &serde_json::json!({}))
+        .await;
+    assert_eq!(response.status(), 503);
+    let body: Value = response.json().await.unwrap();
+    assert!(body["error"]["message"].as_str().unwrap().contains("took too long"), "{body}");
+    let stored: Value =
+        app.get_authed(&format!("/api/v1/resumes/{id}"), &eve.access).await.json().await.unwrap();
+    assert_eq!(stored["parse_status"], "parsed");
+    assert_eq!(stored["profile"], good["profile"], "the stored parse is unchanged");
+    assert_eq!(stored["text"], good["text"]);
 }
 
 #[tokio::test]
@@ -260,12 +304,8 @@ async fn a_document_that_needs_more_memory_than_the_reader_may_use_is_failed_not
 async fn a_reader_that_hangs_is_stopped_at_its_time_limit() {
     // A reader that cannot finish in time: a script that sleeps stands in for it.
     let dir = tempfile::tempdir().unwrap();
-    let program = dir.path().join("reader");
-    std::fs::write(&program, "#!/bin/sh\nexec sleep 30\n").unwrap();
-    std::fs::set_permissions(&program, std::os::unix::fs::PermissionsExt::from_mode(0o755))
-        .unwrap();
     let mut config = ServeConfig::default();
-    config.documents.program = Some(program);
+    config.documents.program = Some(hanging_reader(dir.path()));
     config.documents.limits.wall = Duration::from_millis(500);
     let app = spawn_app_with(config).await;
     let eve = app.register("eve@example.com", "candidate").await;

@@ -44,10 +44,13 @@ pub(crate) fn per_ip(state: &AppState, endpoint: &str, meta: &RequestMeta) -> Re
     state.limits.auth_per_ip.check(&key).map_err(limited)
 }
 
-/// The key of per-account limits: the address as typed, normalised the cheap way, so an
-/// unknown account is limited exactly like a known one.
+/// The key of per-account limits: a digest of the address as typed, normalised the cheap way,
+/// so an unknown account is limited exactly like a known one.
 pub(crate) fn account_key(email: &str) -> String {
-    email.trim().to_lowercase()
+    // A digest, not the text: the key lives for a whole window, and an email is whatever a
+    // client sent (up to the body limit) until it is validated.
+    use sha2::{Digest, Sha256};
+    hex::encode(Sha256::digest(email.trim().to_lowercase().as_bytes()))
 }
 
 /// Creates a candidate or employer account, signs it in and emails a verification link.
@@ -222,4 +225,16 @@ pub async fn reset_password(
     per_ip(&state, "reset-password", &meta)?;
     auth::reset_password(&state.ctx, &body.token, &body.new_password, &meta).await?;
     Ok(Json(AcceptedBody::new("the password is changed; every device was signed out")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::account_key;
+
+    #[test]
+    fn an_account_key_is_a_fixed_size_digest_of_the_normalised_address() {
+        assert_eq!(account_key(" Ada@Example.com "), account_key("ada@example.com"));
+        assert_ne!(account_key("ada@example.com"), account_key("bob@example.com"));
+        assert_eq!(account_key(&"a".repeat(1 << 20)).len(), 64);
+    }
 }

@@ -220,6 +220,7 @@ pub async fn make_default(
     responses(
         (status = 200, description = "Parsed again", body = ResumeBody),
         (status = 404, description = "`not_found`", body = ErrorBody),
+        (status = 503, description = "`unavailable`: the document reader could not finish with the file (it crashed, or ran past its time or memory); the stored parse is unchanged", body = ErrorBody),
     ))]
 pub async fn reparse(
     State(state): State<AppState>,

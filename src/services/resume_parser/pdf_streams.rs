@@ -84,7 +84,7 @@ fn decoded_size(
             // Images and encryption: the text reader does not expand these.
             _ => break,
         };
-        reader = Box::new(Counting { inner: reader, produced: produced.clone() });
+        reader = Box::new(Counting { inner: reader, produced: produced.clone(), budget });
         layers += 1;
     }
     if layers > 0 {
@@ -112,14 +112,20 @@ fn lookup<'a>(dict: &'a [(Vec<u8>, Value)], key: &[u8]) -> Option<&'a Value> {
     dict.iter().rev().find(|(k, _)| k == key).map(|(_, v)| v)
 }
 
-/// Adds what a layer produces to the file's total.
+/// Adds what a layer produces to the file's total, and stops the whole chain once the total
+/// passes the budget: an inner layer whose output the outer one shrinks (deflated whitespace
+/// under a hex filter) would otherwise inflate without end.
 struct Counting<R> {
     inner: R,
     produced: Rc<Cell<u64>>,
+    budget: u64,
 }
 
 impl<R: Read> Read for Counting<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.produced.get() > self.budget {
+            return Err(invalid("over the budget"));
+        }
         let n = self.inner.read(buf)?;
         self.produced.set(self.produced.get() + n as u64);
         Ok(n)
@@ -238,7 +244,8 @@ impl<'a> Lexer<'a> {
         while let Some(&b) = self.bytes.get(self.pos) {
             self.pos += 1;
             match b {
-                b'\\' => self.pos += 1,
+                // The escaped byte is skipped, but never past the end of the file.
+                b'\\' => self.pos = (self.pos + 1).min(self.bytes.len()),
                 b'(' => depth += 1,
                 b')' => {
                     depth -= 1;
@@ -330,7 +337,7 @@ impl<'a> Lexer<'a> {
     fn stream_data(&mut self, dict: &[(Vec<u8>, Value)]) -> Option<&'a [u8]> {
         let save = self.pos;
         self.skip_white_and_comments();
-        if !self.bytes[self.pos..].starts_with(b"stream") {
+        if !self.bytes.get(self.pos..).is_some_and(|rest| rest.starts_with(b"stream")) {
             self.pos = save;
             return None;
         }
@@ -688,6 +695,20 @@ mod tests {
         junk.push(b'v');
         let bomb = pdf_with_stream(b"/Filter [/FlateDecode /A85]", &zlib(&junk));
         assert_eq!(scan(&bomb, MIB as u64), Verdict::Over);
+    }
+
+    #[test]
+    fn an_inner_layer_is_stopped_at_the_budget_even_when_the_outer_one_makes_nothing() {
+        // Deflated whitespace under a hex filter: the hex layer outputs nothing at all.
+        let bomb =
+            pdf_with_stream(b"/Filter [/FlateDecode /ASCIIHexDecode]", &zlib(&vec![b' '; 4 * MIB]));
+        assert_eq!(scan(&bomb, MIB as u64), Verdict::Over);
+    }
+
+    #[test]
+    fn a_file_that_ends_inside_a_string_escape_is_scanned_without_a_panic() {
+        assert_eq!(scan(b"%PDF-1.4\n<</A(\\", MIB as u64), Verdict::Within);
+        assert_eq!(scan(b"%PDF-1.4\n<</A 1>>", MIB as u64), Verdict::Within);
     }
 
     #[test]
