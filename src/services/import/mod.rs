@@ -526,15 +526,11 @@ pub fn to_record(value: &Value, default_source: &str) -> Result<ImportRecord, St
         return Err("the company name is longer than 120 characters".into());
     }
     if record.external_id.is_empty() {
-        // No id from the source: the content names the job.
-        // One place names the job as it did when a job had one location, so the ids derived
-        // then still match; several places all take part.
-        let places = match record.fields.locations.as_slice() {
-            [] | [_] => {
-                format!("{:?}", record.fields.primary_location().cloned().unwrap_or_default())
-            }
-            all => format!("{all:?}"),
-        };
+        // No id from the source: the content names the job. The primary place takes part, as
+        // it did when a job had one location (which was the first of a JSON-LD posting's
+        // places), so re-importing a file made then finds the jobs it made instead of adding
+        // new ones.
+        let places = format!("{:?}", record.fields.primary_location().cloned().unwrap_or_default());
         let digest = Sha256::digest(
             format!("{}\n{}\n{places}", record.company_name, record.fields.title).as_bytes(),
         );
@@ -1133,5 +1129,15 @@ mod tests {
         let b = to_record(&json!({"title": "Dev", "company": "Acme"}), "x").unwrap();
         assert_eq!(a.external_id, b.external_id);
         assert!(a.external_id.starts_with("sha256:"));
+        // A posting that lists more places than it did is still the job made from its first.
+        let one = to_record(&json!({"title": "Dev", "company": "Acme", "locations": [{"city": "Porto", "country_code": "PT"}]}), "x").unwrap();
+        let two = to_record(
+            &json!({"title": "Dev", "company": "Acme", "locations": [{"city": "Porto", "country_code": "PT"}, {"city": "Lisbon", "country_code": "PT"}]}),
+            "x",
+        )
+        .unwrap();
+        assert_eq!(one.external_id, two.external_id);
+        let elsewhere = to_record(&json!({"title": "Dev", "company": "Acme", "locations": [{"city": "Braga", "country_code": "PT"}]}), "x").unwrap();
+        assert_ne!(one.external_id, elsewhere.external_id);
     }
 }
