@@ -257,15 +257,31 @@ enum State {
     Closed,
 }
 
+/// How long a new connection has to send its first request head. A client that connects and
+/// sends nothing, or trickles a head a byte at a time, would otherwise hold its connection, a
+/// task and its buffer for ever (hyper's own header timeout needs a timer, which axum does not
+/// give it). When it runs out the connection is closed without an answer, as hyper does.
+pub const FIRST_HEAD_TIME: Duration = Duration::from_secs(30);
+
 /// A connection whose first request head is checked before hyper reads it.
 pub struct HeadGuard<S> {
     inner: S,
     state: State,
+    /// When the first head must have arrived by.
+    deadline: Pin<Box<tokio::time::Sleep>>,
 }
 
 impl<S> HeadGuard<S> {
     pub fn new(inner: S) -> Self {
-        Self { inner, state: State::Inspecting(Vec::new()) }
+        Self::with_deadline(inner, FIRST_HEAD_TIME)
+    }
+
+    fn with_deadline(inner: S, first_head: Duration) -> Self {
+        Self {
+            inner,
+            state: State::Inspecting(Vec::new()),
+            deadline: Box::pin(tokio::time::sleep(first_head)),
+        }
     }
 }
 
@@ -279,6 +295,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin> AsyncRead for HeadGuard<S> {
         loop {
             match &mut this.state {
                 State::Inspecting(seen) => {
+                    if this.deadline.as_mut().poll(cx).is_ready() {
+                        tracing::debug!(received = seen.len(), "no request head in time: closed");
+                        this.state = State::Closed;
+                        continue;
+                    }
                     let mut chunk = [0u8; 8192];
                     let mut chunk = ReadBuf::new(&mut chunk);
                     ready!(Pin::new(&mut this.inner).poll_read(cx, &mut chunk))?;
@@ -382,7 +403,29 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for HeadGuard<S> {
 
 #[cfg(test)]
 mod tests {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
     use super::*;
+
+    #[tokio::test]
+    async fn a_connection_that_sends_no_head_in_time_is_closed_and_one_that_does_is_not() {
+        let (_client, server) = tokio::io::duplex(1024);
+        let mut guard = HeadGuard::with_deadline(server, Duration::from_millis(100));
+        let mut buf = [0u8; 64];
+        let read = tokio::time::timeout(Duration::from_secs(5), guard.read(&mut buf)).await;
+        assert_eq!(read.expect("closed at the deadline").unwrap(), 0, "end of stream for hyper");
+
+        let (mut client, server) = tokio::io::duplex(1024);
+        let mut guard = HeadGuard::with_deadline(server, Duration::from_millis(100));
+        client.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n").await.unwrap();
+        let n = guard.read(&mut buf).await.unwrap();
+        assert!(buf[..n].starts_with(b"GET / "));
+        // Past the deadline, a connection whose head arrived goes on (keep-alive).
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        client.write_all(b"GET /again HTTP/1.1\r\n\r\n").await.unwrap();
+        let n = guard.read(&mut buf).await.unwrap();
+        assert!(buf[..n].starts_with(b"GET /again"), "{:?}", String::from_utf8_lossy(&buf[..n]));
+    }
 
     #[test]
     fn ordinary_heads_pass_once_complete() {
