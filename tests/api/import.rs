@@ -496,8 +496,32 @@ async fn a_dry_run_checks_everything_and_writes_nothing() {
             && out.contains("nothing written"),
         "{out}"
     );
-    let (jobs, _) = contents(&data).await;
-    assert!(jobs.is_empty());
+    // Nothing at all, not only no public job: no company, no job in any state, no task.
+    assert_eq!(counts(&data).await, [0, 0, 0], "a dry run wrote company, job or task records");
+    // The same count sees what a real import writes.
+    let (code, _, _) = import(&data, &[FIXTURE]);
+    assert_eq!(code, 0);
+    let [companies, jobs, _] = counts(&data).await;
+    assert!(companies > 0 && jobs == 300, "{companies} companies, {jobs} jobs");
+}
+
+/// How many records the company, job and task tables hold, whatever their state.
+async fn counts(data: &std::path::Path) -> [i64; 3] {
+    use jobportal::db::Executor;
+    let db = open(data).await;
+    let mut out = [0; 3];
+    for (slot, table) in out.iter_mut().zip(["company", "job", "task"]) {
+        let count: Option<i64> = db
+            .query("RETURN count(SELECT id FROM type::table($table))")
+            .bind(("table", table))
+            .await
+            .unwrap()
+            .take(0)
+            .unwrap();
+        *slot = count.unwrap_or(-1);
+    }
+    db.close().await;
+    out
 }
 
 #[tokio::test]
