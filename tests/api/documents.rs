@@ -215,15 +215,7 @@ async fn a_reparse_the_reader_cannot_finish_keeps_the_good_parse_stored_before()
     config.documents.program = Some(hanging_reader(dir.path()));
     config.documents.limits.wall = Duration::from_millis(500);
     let slow = crate::helpers::spawn_router(app.db.clone(), config, jobportal::api::router).await;
-    let login = slow
-        .post_json(
-            "/api/v1/auth/login",
-            &serde_json::json!({ "email": "eve@example.com", "password": crate::helpers::PASSWORD }),
-        )
-        .await;
-    assert_eq!(login.status(), 200);
-    let token =
-        login.json::<Value>().await.unwrap()["tokens"]["access_token"].as_str().unwrap().to_owned();
+    let token = slow.login("eve@example.com").await.access;
     let id = good["id"].as_str().unwrap();
     let response = slow
         .post_authed(&format!("/api/v1/resumes/{id}/reparse"), &token, &serde_json::json!({}))

@@ -10,7 +10,7 @@ use jobportal::db::Database;
 use serde_json::{Value, json};
 
 use crate::helpers::{
-    ServeProcess, eventually, jobportal, spawn_app_with_workers, test_worker_config,
+    ServeProcess, TestApp, eventually, jobportal, spawn_app_with_workers, test_worker_config,
 };
 
 const FIXTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/jobs/network-jobs-300.jsonl");
@@ -700,16 +700,7 @@ async fn admins_import_over_http_as_a_task_and_poll_its_summary() {
     assert_eq!(response.status(), 202);
     let accepted: Value = response.json().await.unwrap();
     let status_url = accepted["status_url"].as_str().unwrap().to_owned();
-    eventually(Duration::from_secs(60), "the import task done", || async {
-        let task: Value = app.get_authed(&status_url, &admin.access).await.json().await.unwrap();
-        assert!(
-            task["status"] != "dead" && task["status"] != "failed",
-            "the import task failed: {task}"
-        );
-        task["status"] == "done"
-    })
-    .await;
-    let task: Value = app.get_authed(&status_url, &admin.access).await.json().await.unwrap();
+    let task = finished_task(&app, &admin.access, &status_url).await;
     assert_eq!(task["result"]["created"], 300, "{task}");
     assert_eq!(task["result"]["invalid"], 0);
     let search: Value = app.get("/api/v1/jobs?limit=1").await.json().await.unwrap();
@@ -747,16 +738,7 @@ async fn the_admin_import_report_names_a_bad_record_by_its_number_and_id() {
     assert_eq!(response.status(), 202);
     let accepted: Value = response.json().await.unwrap();
     let status_url = accepted["status_url"].as_str().unwrap().to_owned();
-    eventually(Duration::from_secs(60), "the import task done", || async {
-        let task: Value = app.get_authed(&status_url, &admin.access).await.json().await.unwrap();
-        assert!(
-            task["status"] != "dead" && task["status"] != "failed",
-            "the import task failed: {task}"
-        );
-        task["status"] == "done"
-    })
-    .await;
-    let task: Value = app.get_authed(&status_url, &admin.access).await.json().await.unwrap();
+    let task = finished_task(&app, &admin.access, &status_url).await;
     assert_eq!(task["result"]["created"], 1, "{task}");
     assert_eq!(task["result"]["invalid"], 1, "{task}");
     assert_eq!(
@@ -796,4 +778,18 @@ async fn admin_reindex_jobs_rebuilds_a_lost_index_from_the_database() {
         })
         .unwrap();
     assert!(hits.total > 0 && hits.ids.len() == 10, "{hits:?}");
+}
+
+/// The admin import task at `status_url` once it is done (a dead or failed task fails the test).
+async fn finished_task(app: &TestApp, token: &str, status_url: &str) -> Value {
+    eventually(Duration::from_secs(60), "the import task done", || async {
+        let task: Value = app.get_authed(status_url, token).await.json().await.unwrap();
+        assert!(
+            task["status"] != "dead" && task["status"] != "failed",
+            "the import task failed: {task}"
+        );
+        task["status"] == "done"
+    })
+    .await;
+    app.get_authed(status_url, token).await.json().await.unwrap()
 }
