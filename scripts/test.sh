@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Checks the formatting (rustfmt) and the lints (clippy, warnings as errors), then runs every
-# test: the Rust tests (cargo-nextest when it is installed, each test in its own
-# process; `cargo test` otherwise; the email tests talk to a real SMTP server, aiosmtpd, which
+# Checks the formatting (rustfmt), the lints (clippy, warnings as errors) and the
+# dependencies' licences (cargo-deny against deny.toml), then runs every test: the Rust tests
+# (cargo-nextest when it is installed, each test in its own process; `cargo test` otherwise; the email tests talk to a real SMTP server, aiosmtpd, which
 # scripts/tools.sh installs from PyPI), then the contract test (schemathesis against the real
 # server and its OpenAPI document, see scripts/contract.sh). Arguments go to the Rust test
 # runner, e.g. a test name filter; with a filter the checks and the contract test are skipped.
@@ -9,11 +9,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 start=$(date +%s)
-# The code is formatted to rustfmt.toml and clippy finds nothing, warnings included (skipped,
-# like the contract test, when arguments pick some tests).
+# The code is formatted to rustfmt.toml, clippy finds nothing, warnings included, and the
+# dependencies pass deny.toml (all skipped, like the contract test, when arguments pick some tests).
 if [ $# -eq 0 ]; then
     cargo fmt --check
     cargo clippy --locked --all-targets -- -D warnings
+    # Every dependency's licence lets the binary ship under LICENSE (deny.toml says which).
+    "$(./scripts/cargo-deny.sh)" --offline --locked check licenses bans
 fi
 # The test peers from PyPI (aiosmtpd for the email tests, schemathesis for the contract test).
 JOBPORTAL_TEST_PYTHON=$(./scripts/tools.sh)
