@@ -13,7 +13,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use super::Exit;
 use crate::core::config::Config;
 use crate::db::Database;
-use crate::services::import::formats::Format;
+use crate::services::import::formats::{Format, UnknownFormat};
 use crate::services::import::{self, ImportOptions, ImportSummary, Input, Progress};
 
 #[derive(Args, Debug)]
@@ -91,12 +91,11 @@ pub async fn run(config: Config, args: ImportJobsArgs) -> anyhow::Result<()> {
     if args.batch_size == 0 || args.batch_size > 10_000 {
         anyhow::bail!("--batch-size must be between 1 and 10000");
     }
-    let forced = match args.format.as_deref() {
-        None => None,
-        Some("json") | Some("jsonld") => Some(Format::Json),
-        Some("jsonl") | Some("ndjson") => Some(Format::JsonLines),
-        Some("csv") => Some(Format::Csv),
-        Some(other) => anyhow::bail!("--format {other:?}: expected json, jsonl or csv"),
+    let forced = match args.format.as_deref().map(str::parse::<Format>).transpose() {
+        Ok(format) => format,
+        Err(UnknownFormat(other)) => {
+            anyhow::bail!("--format {other:?}: expected json, jsonl or csv")
+        }
     };
     let terminal = std::io::stderr().is_terminal();
     let total: u64 =

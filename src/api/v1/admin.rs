@@ -342,28 +342,23 @@ pub async fn import_jobs(
     crate::services::policy::require_admin(&principal)?;
     let content_type =
         headers.get(axum::http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
-    let format = match query.format.as_deref() {
-        Some(f @ ("json" | "jsonl" | "csv")) => f,
-        Some(other) => {
+    use crate::services::import::formats::{Format, UnknownFormat};
+    let format = match query.format.as_deref().map(str::parse::<Format>) {
+        Some(Ok(format)) => format,
+        Some(Err(UnknownFormat(other))) => {
             return Err(ApiError::new(
                 ErrorCode::InvalidParameter,
                 format!("format {other:?} is not one of json, jsonl, csv"),
             ));
         }
-        None if content_type.starts_with("text/csv") => "csv",
-        None if content_type.starts_with("application/json")
-            || content_type.starts_with("application/ld+json") =>
-        {
-            "json"
-        }
-        None => "jsonl",
+        None => Format::from_content_type(content_type),
     };
     let dir = state.config.data_dir.join("imports");
     let path = dir.join(format!("{}.{format}", uuid::Uuid::now_v7()));
     store_upload(body, &dir, &path).await?;
     let task = crate::workers::tasks::import_jobs::ImportJobs {
         path: path.display().to_string(),
-        format: format.into(),
+        format,
         source: query.source.unwrap_or_else(|| "import".into()),
     };
     let id = match crate::services::admin::enqueue_import(&state.ctx, &principal, &task).await {

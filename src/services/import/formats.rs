@@ -8,7 +8,8 @@ use std::io::{BufRead, Read};
 
 use serde_json::{Map, Value};
 
-/// The input formats.
+/// The input formats. Named `json`, `jsonl` or `csv` (also `jsonld` and `ndjson`) wherever a
+/// format is given by name: the command line, the admin upload, the import task.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
     JsonLines,
@@ -17,7 +18,21 @@ pub enum Format {
     Csv,
 }
 
+/// A format name that is none of [`Format`]'s.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown format {0:?}")]
+pub struct UnknownFormat(pub String);
+
 impl Format {
+    /// The format's name (also the extension of an uploaded file).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Format::JsonLines => "jsonl",
+            Format::Json => "json",
+            Format::Csv => "csv",
+        }
+    }
+
     /// From the file name, else from the first character of the content.
     pub fn detect(name: &str, first: Option<u8>) -> Format {
         let lower = name.to_ascii_lowercase();
@@ -34,6 +49,51 @@ impl Format {
                 _ => Format::Csv,
             }
         }
+    }
+
+    /// From a request's content type: CSV, JSON (or JSON-LD), else JSON Lines.
+    pub fn from_content_type(content_type: &str) -> Format {
+        if content_type.starts_with("text/csv") {
+            Format::Csv
+        } else if content_type.starts_with("application/json")
+            || content_type.starts_with("application/ld+json")
+        {
+            Format::Json
+        } else {
+            Format::JsonLines
+        }
+    }
+}
+
+impl std::str::FromStr for Format {
+    type Err = UnknownFormat;
+
+    fn from_str(name: &str) -> Result<Self, UnknownFormat> {
+        match name {
+            "json" | "jsonld" => Ok(Format::Json),
+            "jsonl" | "ndjson" => Ok(Format::JsonLines),
+            "csv" => Ok(Format::Csv),
+            other => Err(UnknownFormat(other.to_owned())),
+        }
+    }
+}
+
+impl std::fmt::Display for Format {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl serde::Serialize for Format {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Format {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let name = String::deserialize(deserializer)?;
+        name.parse().map_err(serde::de::Error::custom)
     }
 }
 
@@ -530,5 +590,22 @@ mod tests {
         assert_eq!(Format::detect("jobs.CSV", None), Format::Csv);
         assert_eq!(Format::detect("-", Some(b'[')), Format::Json);
         assert_eq!(Format::detect("-", Some(b'{')), Format::JsonLines);
+        assert_eq!(Format::from_content_type("text/csv; charset=utf-8"), Format::Csv);
+        assert_eq!(Format::from_content_type("application/ld+json"), Format::Json);
+        assert_eq!(Format::from_content_type("application/x-ndjson"), Format::JsonLines);
+    }
+
+    #[test]
+    fn a_format_has_one_name_and_takes_its_other_spellings() {
+        for format in [Format::Json, Format::JsonLines, Format::Csv] {
+            assert_eq!(format.as_str().parse(), Ok(format));
+            let json = serde_json::to_value(format).unwrap();
+            assert_eq!(json, Value::String(format.as_str().into()));
+            assert_eq!(serde_json::from_value::<Format>(json).unwrap(), format);
+        }
+        assert_eq!("jsonld".parse(), Ok(Format::Json));
+        assert_eq!("ndjson".parse(), Ok(Format::JsonLines));
+        assert_eq!("xml".parse::<Format>(), Err(UnknownFormat("xml".into())));
+        assert!(serde_json::from_value::<Format>(Value::String("xml".into())).is_err());
     }
 }

@@ -17,7 +17,7 @@ pub struct ImportJobs {
     /// The uploaded file, in the data directory.
     pub path: String,
     /// json, jsonl or csv.
-    pub format: String,
+    pub format: Format,
     pub source: String,
 }
 
@@ -27,19 +27,14 @@ impl Task for ImportJobs {
     const MAX_ATTEMPTS: u32 = 3;
 
     async fn run(self, ctx: Arc<WorkerContext>, attempt: Attempt) -> anyhow::Result<()> {
-        let format = match self.format.as_str() {
-            "json" => Format::Json,
-            "jsonl" => Format::JsonLines,
-            "csv" => Format::Csv,
-            other => return Err(Permanent(format!("unknown format {other:?}")).into()),
-        };
         let file = match std::fs::File::open(&self.path) {
             Ok(file) => file,
             Err(err) => {
                 return Err(Permanent(format!("the upload {} is gone: {err}", self.path)).into());
             }
         };
-        let input = Input { name: "upload".into(), reader: Box::new(file), format: Some(format) };
+        let input =
+            Input { name: "upload".into(), reader: Box::new(file), format: Some(self.format) };
         let options =
             ImportOptions { default_source: self.source.clone(), ..ImportOptions::default() };
         let summary = import::import(&ctx.services, vec![input], &options, &mut ()).await?;

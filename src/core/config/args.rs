@@ -1,0 +1,201 @@
+//! The options as clap collects them: raw text from a flag or its environment variable, with
+//! the `--help` text and the defaults.
+
+use std::path::PathBuf;
+
+use clap::Args;
+
+use super::env;
+use super::secret::{Secret, secret};
+
+/// Settings every command shares: where data lives, which database, how to log.
+#[derive(Args, Debug, Clone)]
+pub struct GlobalOpts {
+    /// Directory for the embedded database, generated secrets and other local state
+    #[arg(long, env = env::DATA_DIR, default_value = "./data", value_name = "DIR", global = true)]
+    pub data_dir: PathBuf,
+
+    /// Directory of the model weights (embed/ and llm/), as scripts/models.sh lays them out
+    #[arg(long, env = env::MODELS_DIR, default_value = "./models", value_name = "DIR", global = true)]
+    pub models_dir: PathBuf,
+
+    /// Database URL: surrealkv://PATH (embedded, on disk), mem:// (in memory, gone at exit) or
+    /// ws://HOST:PORT / wss://HOST:PORT (a SurrealDB server) [default: surrealkv://<data dir>/db]
+    #[arg(long = "db", env = env::DB_URL, value_name = "URL", global = true)]
+    pub db_url: Option<String>,
+
+    /// SurrealDB namespace
+    #[arg(long, env = env::DB_NAMESPACE, default_value = "jobportal", value_name = "NAME", global = true)]
+    pub db_namespace: String,
+
+    /// SurrealDB database inside the namespace
+    #[arg(long, env = env::DB_DATABASE, default_value = "main", value_name = "NAME", global = true)]
+    pub db_database: String,
+
+    /// User to sign in as on a SurrealDB server (root level); unused by embedded databases
+    #[arg(long, env = env::DB_USER, value_name = "USER", global = true)]
+    pub db_user: Option<String>,
+
+    /// Password for --db-user; prefer the environment variable to the flag
+    #[arg(long, env = env::DB_PASSWORD, hide_env_values = true, value_name = "PASSWORD", global = true, value_parser = secret)]
+    pub db_password: Option<Secret>,
+
+    /// Log format: auto (human on a terminal, JSON otherwise), human or json
+    #[arg(long, env = env::LOG_FORMAT, default_value = "auto", value_name = "FORMAT", global = true)]
+    pub log_format: String,
+
+    /// Log filter in tracing's syntax, e.g. "info" or "info,hnsw_rs=info": a bare level is that
+    /// of jobportal's own lines, other crates log at warn unless named
+    #[arg(long, env = env::LOG, default_value = "info", value_name = "FILTER", global = true)]
+    pub log: String,
+}
+
+/// Settings of the HTTP server.
+#[derive(Args, Debug, Clone)]
+pub struct ServeOpts {
+    /// Address to listen on (port 0 picks a free port, which is logged)
+    #[arg(long, env = env::ADDR, default_value = "127.0.0.1:8080", value_name = "HOST:PORT")]
+    pub addr: String,
+
+    /// Secret that signs access tokens (at least 32 characters); when unset, one is generated
+    /// and kept in <data dir>/jwt_secret
+    #[arg(long, env = env::JWT_SECRET, hide_env_values = true, value_name = "SECRET", value_parser = secret)]
+    pub jwt_secret: Option<Secret>,
+
+    /// Largest request body accepted, in bytes or with a unit (KiB, MiB)
+    #[arg(long, env = env::BODY_LIMIT, default_value = "1MiB", value_name = "SIZE")]
+    pub body_limit: String,
+
+    /// Longest a request may take before it is answered 503 timeout (e.g. 30s, 2m)
+    #[arg(long, env = env::REQUEST_TIMEOUT, default_value = "30s", value_name = "DURATION")]
+    pub request_timeout: String,
+
+    /// After SIGTERM or ctrl-c, how long in-flight requests may take to finish
+    #[arg(long, env = env::SHUTDOWN_TIMEOUT, default_value = "30s", value_name = "DURATION")]
+    pub shutdown_timeout: String,
+
+    /// Origins allowed by CORS, comma separated (e.g. https://jobs.example.com), or * for any;
+    /// empty disables CORS
+    #[arg(long, env = env::CORS_ORIGINS, default_value = "", value_name = "ORIGINS")]
+    pub cors_origins: String,
+
+    /// Public base URL of the portal, used in the links that emails carry
+    #[arg(long, env = env::PUBLIC_URL, default_value = "http://127.0.0.1:8080", value_name = "URL")]
+    pub public_url: String,
+
+    /// Base URL of a front end of your own that serves /verify-email, /reset-password and
+    /// /accept-invite (each with ?token=…) and /forgot-password; when set, the links in account
+    /// emails point there instead of at the built-in pages under the public URL (which keep
+    /// working); empty: the built-in pages
+    #[arg(long, env = env::APP_URL, default_value = "", value_name = "URL")]
+    pub app_url: String,
+
+    /// Header that holds the client's address when behind a reverse proxy you trust (e.g.
+    /// x-forwarded-for, whose last entry is used, or x-real-ip); unset: the peer address
+    #[arg(long, env = env::TRUSTED_PROXY_HEADER, default_value = "", value_name = "HEADER")]
+    pub trusted_proxy_header: String,
+
+    /// Lifetime of an access token
+    #[arg(long, env = env::ACCESS_TOKEN_TTL, default_value = "15m", value_name = "DURATION")]
+    pub access_token_ttl: String,
+
+    /// Lifetime of a refresh token (each refresh issues a new one)
+    #[arg(long, env = env::REFRESH_TOKEN_TTL, default_value = "30d", value_name = "DURATION")]
+    pub refresh_token_ttl: String,
+
+    /// Longest a login lasts however often it is refreshed
+    #[arg(long, env = env::SESSION_MAX_AGE, default_value = "90d", value_name = "DURATION")]
+    pub session_max_age: String,
+
+    /// Requests per client address to each of register, login, refresh, forgot-password and
+    /// resend-verification, as COUNT/PERIOD (e.g. 20/1m)
+    #[arg(long, env = env::RATE_LIMIT_AUTH_PER_IP, default_value = "20/1m", value_name = "RATE")]
+    pub rate_limit_auth_per_ip: String,
+
+    /// Failed logins per account before further attempts answer 429, as COUNT/PERIOD
+    #[arg(long, env = env::RATE_LIMIT_LOGIN_FAILURES, default_value = "5/15m", value_name = "RATE")]
+    pub rate_limit_login_failures: String,
+
+    /// Verification and password-reset emails per account, as COUNT/PERIOD
+    #[arg(long, env = env::RATE_LIMIT_EMAILS_PER_ACCOUNT, default_value = "3/1h", value_name = "RATE")]
+    pub rate_limit_emails_per_account: String,
+
+    /// Jobs of companies an admin has not verified wait for an admin's approval before they
+    /// are public
+    #[arg(long, env = env::MODERATE_UNVERIFIED, default_value = "false", value_name = "BOOL")]
+    pub moderate_unverified: String,
+
+    /// Largest resume file a candidate may upload (PDF, DOCX or text)
+    #[arg(long, env = env::RESUME_MAX_SIZE, default_value = "5MiB", value_name = "SIZE")]
+    pub resume_max_size: String,
+
+    /// Password hashes (argon2id, ~20-50 ms of CPU each) running at once; auto leaves one core
+    /// free for everything else
+    #[arg(long, env = env::PASSWORD_HASH_CONCURRENCY, default_value = "auto", value_name = "N")]
+    pub password_hash_concurrency: String,
+}
+
+/// Settings of the background workers, the scheduler and email delivery (`serve` and `worker`).
+#[derive(Args, Debug, Clone)]
+pub struct WorkerOpts {
+    /// Worker loops per queue, as QUEUE=N pairs (queues: email, default)
+    #[arg(long, env = env::QUEUE_CONCURRENCY, default_value = "email=2,default=2", value_name = "LIST")]
+    pub queue_concurrency: String,
+
+    /// How long a claimed task stays claimed without a heartbeat (a dead worker's tasks are
+    /// retried after this)
+    #[arg(long, env = env::TASK_LEASE, default_value = "60s", value_name = "DURATION")]
+    pub task_lease: String,
+
+    /// How often an idle worker looks for due tasks
+    #[arg(long, env = env::TASK_POLL_INTERVAL, default_value = "1s", value_name = "DURATION")]
+    pub task_poll_interval: String,
+
+    /// Wait before the first retry of a failed task; it doubles with each attempt
+    #[arg(long, env = env::TASK_BACKOFF, default_value = "5s", value_name = "DURATION")]
+    pub task_backoff: String,
+
+    /// Longest wait between retries
+    #[arg(long, env = env::TASK_BACKOFF_MAX, default_value = "1h", value_name = "DURATION")]
+    pub task_backoff_max: String,
+
+    /// Deliver email over SMTP: smtp://[USER:PASSWORD@]HOST:PORT (STARTTLS when offered;
+    /// ?tls=required to insist), smtps://HOST:PORT (TLS from the start). Unset: emails are
+    /// written as .eml files into <data dir>/mail
+    #[arg(long, env = env::SMTP_URL, hide_env_values = true, value_name = "URL", value_parser = secret)]
+    pub smtp_url: Option<Secret>,
+
+    /// Longest an SMTP conversation may take
+    #[arg(long, env = env::SMTP_TIMEOUT, default_value = "10s", value_name = "DURATION")]
+    pub smtp_timeout: String,
+
+    /// Sender of every email
+    #[arg(long, env = env::EMAIL_FROM, default_value = "jobportal <noreply@localhost>", value_name = "ADDRESS")]
+    pub email_from: String,
+
+    /// Production mode: refuse to start without an SMTP server for email
+    #[arg(long, env = env::PRODUCTION, default_value = "false", value_name = "BOOL")]
+    pub production: String,
+
+    /// When to prune expired tokens and sessions and old finished tasks: a cron expression
+    /// (minute hour day-of-month month day-of-week, UTC), or off
+    #[arg(long, env = env::SCHEDULE_PRUNE, default_value = "17 * * * *", value_name = "CRON")]
+    pub schedule_prune: String,
+
+    /// When to close published jobs past their expiry: a cron expression (UTC), or off
+    #[arg(long, env = env::SCHEDULE_CLOSE_EXPIRED_JOBS, default_value = "*/10 * * * *", value_name = "CRON")]
+    pub schedule_close_expired_jobs: String,
+
+    /// When to send the digests of saved searches set to `instant`: a cron expression (UTC),
+    /// or off
+    #[arg(long, env = env::SCHEDULE_ALERTS_INSTANT, default_value = "*/5 * * * *", value_name = "CRON")]
+    pub schedule_alerts_instant: String,
+
+    /// When to send the daily digests of saved searches: a cron expression (UTC), or off
+    #[arg(long, env = env::SCHEDULE_ALERTS_DAILY, default_value = "0 7 * * *", value_name = "CRON")]
+    pub schedule_alerts_daily: String,
+
+    /// When to send the weekly digests of saved searches: a cron expression (UTC), or off
+    #[arg(long, env = env::SCHEDULE_ALERTS_WEEKLY, default_value = "0 7 * * 1", value_name = "CRON")]
+    pub schedule_alerts_weekly: String,
+}

@@ -1,0 +1,148 @@
+//! The settings every command shares, resolved: where data lives, the database, logging.
+
+use std::path::{Path, PathBuf};
+
+use super::args::GlobalOpts;
+use super::env;
+use super::error::{ConfigError, setting};
+use super::parse::{absolute, is_identifier};
+use super::secret::Secret;
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    /// Human on a terminal, JSON otherwise.
+    Auto,
+    Human,
+    Json,
+}
+
+#[derive(Debug, Clone)]
+pub struct LogConfig {
+    pub format: LogFormat,
+    pub filter: String,
+}
+
+/// Where the database is and how to reach it.
+#[derive(Debug, Clone)]
+pub struct DbConfig {
+    /// Normalised URL: `mem://`, `surrealkv://ABSOLUTE_PATH`, `ws://…` or `wss://…`.
+    pub url: String,
+    pub namespace: String,
+    pub database: String,
+    pub user: Option<String>,
+    pub password: Option<Secret>,
+}
+
+impl DbConfig {
+    /// An in-memory database, for tests and throwaway runs.
+    pub fn memory() -> Self {
+        Self {
+            url: "mem://".into(),
+            namespace: "jobportal".into(),
+            database: "main".into(),
+            user: None,
+            password: None,
+        }
+    }
+
+    /// The on-disk path of an embedded database, if this is one.
+    pub fn embedded_path(&self) -> Option<&Path> {
+        self.url.strip_prefix("surrealkv://").map(Path::new)
+    }
+
+    pub fn is_remote(&self) -> bool {
+        self.url.starts_with("ws://") || self.url.starts_with("wss://")
+    }
+}
+
+/// The resolved settings every command shares.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub data_dir: PathBuf,
+    pub models_dir: PathBuf,
+    pub db: DbConfig,
+    pub log: LogConfig,
+}
+
+impl GlobalOpts {
+    pub fn resolve(&self) -> Result<Config, ConfigError> {
+        let data_dir = absolute(&self.data_dir);
+        let url = match self.db_url.as_deref().map(str::trim) {
+            None | Some("") => format!("surrealkv://{}", data_dir.join("db").display()),
+            Some(raw) => setting(env::DB_URL, "db", raw, parse_db_url)?,
+        };
+        for (var, flag, value) in [
+            (env::DB_NAMESPACE, "db-namespace", &self.db_namespace),
+            (env::DB_DATABASE, "db-database", &self.db_database),
+        ] {
+            setting(var, flag, value, |value| {
+                is_identifier(value)
+                    .then_some(())
+                    .ok_or("expected letters, digits and underscores, starting with a letter")
+            })?;
+        }
+        let format = setting(env::LOG_FORMAT, "log-format", &self.log_format, |raw| {
+            match raw.trim().to_ascii_lowercase().as_str() {
+                "auto" | "" => Ok(LogFormat::Auto),
+                "human" | "text" | "pretty" => Ok(LogFormat::Human),
+                "json" => Ok(LogFormat::Json),
+                _ => Err("expected auto, human or json"),
+            }
+        })?;
+        setting(env::LOG, "log", &self.log, |raw| {
+            tracing_subscriber::EnvFilter::builder().parse(raw).map_err(|err| err.to_string())
+        })?;
+        Ok(Config {
+            data_dir,
+            models_dir: absolute(&self.models_dir),
+            db: DbConfig {
+                url,
+                namespace: self.db_namespace.clone(),
+                database: self.db_database.clone(),
+                user: self.db_user.clone().filter(|u| !u.is_empty()),
+                password: self.db_password.clone().filter(|p| !p.expose().is_empty()),
+            },
+            log: LogConfig { format, filter: self.log.clone() },
+        })
+    }
+}
+
+/// Checks a database URL and makes an embedded path absolute, so that the lock error and the
+/// logs name the real location.
+fn parse_db_url(raw: &str) -> Result<String, String> {
+    if raw == "mem://" || raw == "memory" {
+        return Ok("mem://".into());
+    }
+    if let Some(path) = raw.strip_prefix("surrealkv://") {
+        if path.is_empty() {
+            return Err("surrealkv:// needs a path, e.g. surrealkv://./data/db".into());
+        }
+        return Ok(format!("surrealkv://{}", absolute(Path::new(path)).display()));
+    }
+    for scheme in ["ws://", "wss://"] {
+        if let Some(rest) = raw.strip_prefix(scheme) {
+            let host = rest.split('/').next().unwrap_or_default();
+            if host.is_empty() {
+                return Err(format!("{scheme} needs a host, e.g. {scheme}127.0.0.1:8000"));
+            }
+            return Ok(raw.trim_end_matches('/').to_owned());
+        }
+    }
+    Err("expected surrealkv://PATH, mem:// or ws://HOST:PORT".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn database_urls_are_normalised() {
+        assert_eq!(parse_db_url("mem://").unwrap(), "mem://");
+        let kv = parse_db_url("surrealkv://rel/db").unwrap();
+        assert!(kv.starts_with("surrealkv:///"), "{kv}");
+        assert_eq!(parse_db_url("ws://127.0.0.1:8000/").unwrap(), "ws://127.0.0.1:8000");
+        assert!(parse_db_url("postgres://x").is_err());
+        assert!(parse_db_url("ws://").is_err());
+    }
+}

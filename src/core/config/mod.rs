@@ -1,0 +1,27 @@
+//! Configuration: one place where what the user typed becomes resolved values.
+//!
+//! Every setting has a flag and a `JOBPORTAL_*` environment variable; precedence is the flag,
+//! then the environment, then `.env` (loaded into the environment before parsing, never
+//! overriding it), then the default. clap collects the raw text and this module parses it, so an invalid value fails at
+//! start with one line that names both the variable and the flag, whichever the value came from.
+//! The doc comments on the option structs are the `--help` text; `.env.example` lists the same
+//! variables.
+
+mod args;
+pub mod env;
+mod error;
+mod global;
+mod parse;
+mod secret;
+mod serve;
+mod worker;
+
+pub use args::{GlobalOpts, ServeOpts, WorkerOpts};
+pub use error::ConfigError;
+pub use global::{Config, DbConfig, LogConfig, LogFormat};
+pub use parse::{parse_cron, parse_duration, parse_public_url, parse_size};
+pub use secret::Secret;
+pub use serve::{
+    AuthConfig, CorsOrigins, DocumentsConfig, Rate, RateLimitConfig, ServeConfig, parse_rate,
+};
+pub use worker::{EmailBackendConfig, EmailConfig, ScheduleConfig, WorkerConfig};

@@ -1,0 +1,202 @@
+//! The settings of the background workers, resolved: queue loops, task timing, email delivery
+//! and the schedules.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use super::args::WorkerOpts;
+use super::env;
+use super::error::{ConfigError, setting};
+use super::parse::{parse_bool, parse_cron, parse_duration};
+use super::secret::Secret;
+
+/// Where email goes.
+#[derive(Debug, Clone)]
+pub enum EmailBackendConfig {
+    Smtp {
+        url: Secret,
+        timeout: Duration,
+    },
+    /// `.eml` files in a directory (the embedded demo's default).
+    File {
+        dir: PathBuf,
+    },
+}
+
+#[derive(Debug, Clone)]
+pub struct EmailConfig {
+    pub backend: EmailBackendConfig,
+    pub from: String,
+}
+
+/// A named cron schedule; `None` when switched off.
+#[derive(Debug, Clone)]
+pub struct ScheduleConfig {
+    pub name: &'static str,
+    pub cron: Option<String>,
+}
+
+/// The resolved settings of the workers.
+#[derive(Debug, Clone)]
+pub struct WorkerConfig {
+    pub email_loops: usize,
+    pub default_loops: usize,
+    pub lease: Duration,
+    pub poll_interval: Duration,
+    pub backoff_base: Duration,
+    pub backoff_max: Duration,
+    pub email: EmailConfig,
+    pub schedules: Vec<ScheduleConfig>,
+    /// How far behind the search index a job-alert window ends, so jobs stamped in a
+    /// transaction that committed late are not skipped (60 s; tests use 0).
+    pub alerts_settle: Duration,
+}
+
+impl WorkerConfig {
+    /// Defaults for tests and tools: files in `dir` for email, quick polling.
+    pub fn for_dir(dir: &Path) -> Self {
+        Self {
+            email_loops: 1,
+            default_loops: 1,
+            lease: Duration::from_secs(60),
+            poll_interval: Duration::from_secs(1),
+            backoff_base: Duration::from_secs(5),
+            backoff_max: Duration::from_secs(3600),
+            email: EmailConfig {
+                backend: EmailBackendConfig::File { dir: dir.join("mail") },
+                from: "jobportal <noreply@localhost>".into(),
+            },
+            schedules: vec![
+                ScheduleConfig { name: "prune", cron: Some("17 * * * *".into()) },
+                ScheduleConfig { name: "close_expired_jobs", cron: Some("*/10 * * * *".into()) },
+                ScheduleConfig { name: "job_alerts_instant", cron: Some("*/5 * * * *".into()) },
+                ScheduleConfig { name: "job_alerts_daily", cron: Some("0 7 * * *".into()) },
+                ScheduleConfig { name: "job_alerts_weekly", cron: Some("0 7 * * 1".into()) },
+            ],
+            alerts_settle: Duration::from_secs(60),
+        }
+    }
+}
+
+impl WorkerOpts {
+    pub fn resolve(&self, data_dir: &Path) -> Result<WorkerConfig, ConfigError> {
+        let (email_loops, default_loops) = setting(
+            env::QUEUE_CONCURRENCY,
+            "queue-concurrency",
+            &self.queue_concurrency,
+            parse_queue_concurrency,
+        )?;
+        let duration = |var: &'static str, flag: &'static str, raw: &str| {
+            setting(var, flag, raw, |raw| {
+                parse_duration(raw)
+                    .filter(|d| !d.is_zero())
+                    .ok_or("expected a positive duration such as 500ms, 30s or 1h")
+            })
+        };
+        let lease = duration(env::TASK_LEASE, "task-lease", &self.task_lease)?;
+        let poll_interval =
+            duration(env::TASK_POLL_INTERVAL, "task-poll-interval", &self.task_poll_interval)?;
+        let backoff_base = duration(env::TASK_BACKOFF, "task-backoff", &self.task_backoff)?;
+        let backoff_max =
+            duration(env::TASK_BACKOFF_MAX, "task-backoff-max", &self.task_backoff_max)?;
+        let smtp_timeout = duration(env::SMTP_TIMEOUT, "smtp-timeout", &self.smtp_timeout)?;
+        let production = setting(env::PRODUCTION, "production", &self.production, |raw| {
+            parse_bool(raw).ok_or("expected true or false")
+        })?;
+        let backend = match self.smtp_url.as_ref().filter(|u| !u.expose().trim().is_empty()) {
+            Some(url) => {
+                let raw = url.expose().trim();
+                if !(raw.starts_with("smtp://") || raw.starts_with("smtps://")) {
+                    return Err(ConfigError::new(
+                        env::SMTP_URL,
+                        "smtp-url",
+                        "[redacted]",
+                        "expected smtp://HOST:PORT or smtps://HOST:PORT",
+                    ));
+                }
+                EmailBackendConfig::Smtp { url: Secret::new(raw), timeout: smtp_timeout }
+            }
+            None if production => {
+                return Err(ConfigError::new(
+                    env::SMTP_URL,
+                    "smtp-url",
+                    "",
+                    "production mode needs an SMTP server for email (set JOBPORTAL_SMTP_URL)",
+                ));
+            }
+            None => EmailBackendConfig::File { dir: data_dir.join("mail") },
+        };
+        let from = setting(env::EMAIL_FROM, "email-from", &self.email_from, |raw| {
+            let from = raw.trim();
+            if from.is_empty() || !from.contains('@') || from.chars().any(char::is_control) {
+                return Err(
+                    "expected an address such as jobs@example.com or \"Jobs <jobs@example.com>\"",
+                );
+            }
+            Ok(from.to_owned())
+        })?;
+        let schedule = |var: &'static str, flag: &'static str, name: &'static str, raw: &str| {
+            let raw = raw.trim();
+            if raw.eq_ignore_ascii_case("off") || raw.is_empty() {
+                return Ok(ScheduleConfig { name, cron: None });
+            }
+            setting(var, flag, raw, |raw| {
+                parse_cron(raw).map(|_| ScheduleConfig { name, cron: Some(raw.to_owned()) })
+            })
+        };
+        let schedules = vec![
+            schedule(env::SCHEDULE_PRUNE, "schedule-prune", "prune", &self.schedule_prune)?,
+            schedule(
+                env::SCHEDULE_CLOSE_EXPIRED_JOBS,
+                "schedule-close-expired-jobs",
+                "close_expired_jobs",
+                &self.schedule_close_expired_jobs,
+            )?,
+            schedule(
+                env::SCHEDULE_ALERTS_INSTANT,
+                "schedule-alerts-instant",
+                "job_alerts_instant",
+                &self.schedule_alerts_instant,
+            )?,
+            schedule(
+                env::SCHEDULE_ALERTS_DAILY,
+                "schedule-alerts-daily",
+                "job_alerts_daily",
+                &self.schedule_alerts_daily,
+            )?,
+            schedule(
+                env::SCHEDULE_ALERTS_WEEKLY,
+                "schedule-alerts-weekly",
+                "job_alerts_weekly",
+                &self.schedule_alerts_weekly,
+            )?,
+        ];
+        Ok(WorkerConfig {
+            email_loops,
+            default_loops,
+            lease,
+            poll_interval,
+            backoff_base,
+            backoff_max,
+            email: EmailConfig { backend, from },
+            schedules,
+            alerts_settle: Duration::from_secs(60),
+        })
+    }
+}
+
+/// The loops of each queue from `QUEUE=N` pairs (2 each unless named).
+fn parse_queue_concurrency(raw: &str) -> Result<(usize, usize), String> {
+    let (mut email_loops, mut default_loops) = (2, 2);
+    for pair in raw.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let (queue, n) =
+            pair.split_once('=').ok_or("expected QUEUE=N pairs, e.g. email=2,default=2")?;
+        let n: usize = n.trim().parse().map_err(|_| "N must be a number (0 turns a queue off)")?;
+        match queue.trim() {
+            "email" => email_loops = n,
+            "default" => default_loops = n,
+            other => return Err(format!("unknown queue {other:?}; queues are email and default")),
+        }
+    }
+    Ok((email_loops, default_loops))
+}

@@ -1,0 +1,566 @@
+//! The index itself: opening it, writes (committed or staged) with their watermark, rebuilds,
+//! the versions it holds, and searches.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use tantivy::collector::{Count, TopDocs};
+use tantivy::directory::MmapDirectory;
+use tantivy::indexer::{IndexWriterOptions, LogMergePolicy};
+use tantivy::query::TermQuery;
+use tantivy::schema::IndexRecordOption;
+use tantivy::tokenizer::{TextAnalyzer, TokenizerManager};
+use tantivy::{DocAddress, Index, IndexReader, IndexWriter, Order, ReloadPolicy, Term};
+
+use super::analysis::{ANALYZER, analyzer};
+use super::answers::Answers;
+use super::facets::{FacetCache, FacetCounter, FacetCounts};
+use super::query::{self, IndexHits, IndexQuery, SortBy};
+use super::schema::{Fields, IndexDoc, SCHEMA_VERSION, schema};
+
+#[derive(Debug, thiserror::Error)]
+pub enum IndexError {
+    #[error("search index: {0}")]
+    Tantivy(#[from] tantivy::TantivyError),
+    #[error("search index directory: {0}")]
+    Directory(String),
+    #[error("search index: {0}")]
+    Other(String),
+}
+
+/// What the last commit recorded about the database it mirrors.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Watermark {
+    /// The latest `updated_at` (unix micros) of any job written through the index.
+    pub updated_at_micros: i64,
+}
+
+/// The index of public jobs: one per process, shared by every search and job write.
+pub struct JobIndex {
+    index: Index,
+    reader: IndexReader,
+    writer: Mutex<IndexWriter>,
+    fields: Fields,
+    analyzer: TextAnalyzer,
+    answers: Mutex<Answers>,
+    /// The facet values of the segments last searched with facets.
+    facet_values: FacetCache,
+    /// The newest watermark of the changes staged since the last commit (unix micros; 0: none).
+    staged: AtomicI64,
+    /// Where the last complete catch-up pass leaves the next one to start (unix micros of the
+    /// database's clock; 0: no pass yet). Kept in memory only.
+    checked: AtomicI64,
+}
+
+/// Deletes the indexes of earlier schema versions beside `dir` (this one is rebuilt from the
+/// database instead).
+fn remove_older_versions(dir: &Path) {
+    let Some(parent) = dir.parent() else { return };
+    for version in 1..SCHEMA_VERSION {
+        let old = parent.join(format!("jobs-v{version}"));
+        if old.exists() {
+            match std::fs::remove_dir_all(&old) {
+                Ok(()) => {
+                    tracing::info!(dir = %old.display(), "removed the search index of an earlier version")
+                }
+                Err(err) => {
+                    tracing::warn!(dir = %old.display(), error = %err, "cannot remove an old search index")
+                }
+            }
+        }
+    }
+}
+
+/// After a failed write, drops what the writer holds uncommitted, so the next commit does not
+/// publish half of the failed one (deletions without their documents).
+fn finish<T>(writer: &mut IndexWriter, result: Result<T, IndexError>) -> Result<T, IndexError> {
+    if result.is_err() {
+        let _ = writer.rollback();
+    }
+    result
+}
+
+impl std::fmt::Debug for JobIndex {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("JobIndex").field("docs", &self.reader.searcher().num_docs()).finish()
+    }
+}
+
+impl JobIndex {
+    /// Opens the index in `dir` (creating it), or keeps it in memory with `None`.
+    pub fn open(dir: Option<&Path>) -> Result<Self, IndexError> {
+        let (schema, fields) = schema();
+        let tokenizers = TokenizerManager::default();
+        tokenizers.register(ANALYZER, analyzer());
+        let builder = Index::builder().schema(schema).tokenizers(tokenizers);
+        let index = match dir {
+            None => builder.create_in_ram()?,
+            Some(dir) => {
+                remove_older_versions(dir);
+                std::fs::create_dir_all(dir)
+                    .map_err(|e| IndexError::Directory(format!("{}: {e}", dir.display())))?;
+                let directory = MmapDirectory::open(dir)
+                    .map_err(|e| IndexError::Directory(format!("{}: {e}", dir.display())))?;
+                builder.open_or_create(directory)?
+            }
+        };
+        let writer: IndexWriter = index.writer_with_options(
+            IndexWriterOptions::builder()
+                .memory_budget_per_thread(50_000_000)
+                .num_worker_threads(1)
+                .num_merge_threads(1)
+                .build(),
+        )?;
+        let mut merge_policy = LogMergePolicy::default();
+        merge_policy.set_del_docs_ratio_before_merge(0.3);
+        writer.set_merge_policy(Box::new(merge_policy));
+        let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
+        Ok(Self {
+            index,
+            reader,
+            writer: Mutex::new(writer),
+            fields,
+            analyzer: analyzer(),
+            answers: Mutex::new(Answers::default()),
+            facet_values: FacetCache::default(),
+            staged: AtomicI64::new(0),
+            checked: AtomicI64::new(0),
+        })
+    }
+
+    /// Makes the last commit visible to searches and forgets every remembered answer.
+    fn reload(&self) -> Result<(), IndexError> {
+        self.reader.reload()?;
+        self.answers.lock().unwrap_or_else(|e| e.into_inner()).forget_all();
+        Ok(())
+    }
+
+    /// Like [`JobIndex::search`], and remembers the answer until the next commit (and for at
+    /// most [`ANSWER_MAX_AGE_SECS`](super::ANSWER_MAX_AGE_SECS) of the clock).
+    pub fn search_remembered(&self, q: &IndexQuery) -> Result<Arc<IndexHits>, IndexError> {
+        let key = Answers::key(q);
+        let generation = {
+            let answers = self.answers.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some(hits) = answers.fresh(&key, q.now) {
+                return Ok(hits);
+            }
+            answers.generation
+        };
+        // The searcher is taken after the generation is read, so it is at least that new; the
+        // answer is kept only if no reload happened meanwhile.
+        let hits = Arc::new(self.search(q)?);
+        let mut answers = self.answers.lock().unwrap_or_else(|e| e.into_inner());
+        if answers.generation == generation {
+            answers.keep(key, q.now, hits.clone());
+        }
+        Ok(hits)
+    }
+
+    /// Counts commits: it changes whenever searches may see something new.
+    pub fn generation(&self) -> u64 {
+        self.answers.lock().unwrap_or_else(|e| e.into_inner()).generation
+    }
+
+    /// A remembered answer to `q`, without searching (cheap: no need for the blocking pool).
+    pub fn remembered(&self, q: &IndexQuery) -> Option<Arc<IndexHits>> {
+        let answers = self.answers.lock().unwrap_or_else(|e| e.into_inner());
+        answers.fresh(&Answers::key(q), q.now)
+    }
+
+    /// How many jobs the index holds.
+    pub fn len(&self) -> u64 {
+        self.reader.searcher().num_docs()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Where the next catch-up pass starts, if one completed (unix micros).
+    pub fn checked(&self) -> Option<i64> {
+        Some(self.checked.load(Ordering::Relaxed)).filter(|&at| at != 0)
+    }
+
+    /// Records where the next catch-up pass starts.
+    pub fn set_checked(&self, micros: i64) {
+        self.checked.store(micros, Ordering::Relaxed);
+    }
+
+    /// What the last commit recorded.
+    pub fn watermark(&self) -> Watermark {
+        self.index
+            .load_metas()
+            .ok()
+            .and_then(|m| m.payload)
+            .and_then(|p| serde_json::from_str(&p).ok())
+            .unwrap_or_default()
+    }
+
+    /// The version (`updated_at`, unix micros) of each of `ids` the index holds; ids it does not
+    /// hold are absent from the map.
+    pub fn versions(&self, ids: &[String]) -> Result<HashMap<String, i64>, IndexError> {
+        let searcher = self.reader.searcher();
+        let mut versions = HashMap::with_capacity(ids.len());
+        for id in ids {
+            let query = TermQuery::new(
+                Term::from_field_text(self.fields.job_id, id),
+                IndexRecordOption::Basic,
+            );
+            let hits = searcher.search(&query, &TopDocs::with_limit(1).order_by_score())?;
+            if let Some((_, address)) = hits.first() {
+                let column =
+                    searcher.segment_reader(address.segment_ord).fast_fields().i64("updated_at")?;
+                versions.insert(id.clone(), column.first(address.doc_id).unwrap_or(0));
+            }
+        }
+        Ok(versions)
+    }
+
+    /// Replaces the documents of `removals` and `upserts` (a job that is no longer public is
+    /// only removed), commits with `watermark`, and makes the change visible to searches.
+    pub fn write(
+        &self,
+        upserts: &[IndexDoc],
+        removals: &[String],
+        watermark: Watermark,
+    ) -> Result<(), IndexError> {
+        self.change(upserts, removals, watermark, true)
+    }
+
+    /// Like [`JobIndex::write`] without the commit: searches see these changes at the next
+    /// commit (any write's), which records the newest watermark staged. A bulk import stages
+    /// most of its batches; a failed write or a crash drops what is staged, and the watermark
+    /// never covered it, so the catch-up finds those jobs again.
+    pub fn stage(
+        &self,
+        upserts: &[IndexDoc],
+        removals: &[String],
+        watermark: Watermark,
+    ) -> Result<(), IndexError> {
+        self.change(upserts, removals, watermark, false)
+    }
+
+    fn change(
+        &self,
+        upserts: &[IndexDoc],
+        removals: &[String],
+        watermark: Watermark,
+        commit: bool,
+    ) -> Result<(), IndexError> {
+        let mut writer = self
+            .writer
+            .lock()
+            .map_err(|_| IndexError::Other("the index writer lock is poisoned".into()))?;
+        let result: Result<(), IndexError> = (|| {
+            for id in removals.iter().chain(upserts.iter().map(|d| &d.id)) {
+                writer.delete_term(Term::from_field_text(self.fields.job_id, id));
+            }
+            for doc in upserts {
+                writer.add_document(self.fields.document(doc))?;
+            }
+            let staged = self
+                .staged
+                .fetch_max(watermark.updated_at_micros, Ordering::Relaxed)
+                .max(watermark.updated_at_micros);
+            if !commit {
+                return Ok(());
+            }
+            let previous = self.watermark();
+            let watermark = Watermark { updated_at_micros: previous.updated_at_micros.max(staged) };
+            let mut commit = writer.prepare_commit()?;
+            commit.set_payload(&serde_json::to_string(&watermark).unwrap_or_default());
+            commit.commit()?;
+            self.staged.store(0, Ordering::Relaxed);
+            Ok(())
+        })();
+        if result.is_err() {
+            // The rollback drops what was staged too.
+            self.staged.store(0, Ordering::Relaxed);
+        }
+        finish(&mut writer, result)?;
+        if commit { self.reload() } else { Ok(()) }
+    }
+
+    /// Replaces everything with `docs` in one commit (a rebuild).
+    pub fn replace_all(
+        &self,
+        docs: impl IntoIterator<Item = IndexDoc>,
+        watermark: Watermark,
+    ) -> Result<u64, IndexError> {
+        let mut writer = self
+            .writer
+            .lock()
+            .map_err(|_| IndexError::Other("the index writer lock is poisoned".into()))?;
+        let result: Result<u64, IndexError> = (|| {
+            writer.delete_all_documents()?;
+            let mut n = 0;
+            for doc in docs {
+                writer.add_document(self.fields.document(&doc))?;
+                n += 1;
+            }
+            let mut commit = writer.prepare_commit()?;
+            commit.set_payload(&serde_json::to_string(&watermark).unwrap_or_default());
+            commit.commit()?;
+            // Anything staged before was deleted with the rest; the rebuild read the database.
+            self.staged.store(0, Ordering::Relaxed);
+            Ok(n)
+        })();
+        let n = finish(&mut writer, result)?;
+        self.reload()?;
+        Ok(n)
+    }
+
+    /// Runs a search: ids in order, the total of matches, and facet counts over them.
+    pub fn search(&self, q: &IndexQuery) -> Result<IndexHits, IndexError> {
+        let searcher = self.reader.searcher();
+        let query = query::build(&self.fields, &self.analyzer, q);
+        let limit = q.limit.max(1);
+        let facet_counter = FacetCounter {
+            values: if q.facets { Some(self.facet_values.values(&searcher)?) } else { None },
+        };
+        let facet_values = facet_counter.values.clone();
+        let sort = if q.text.as_deref().is_none_or(|t| t.trim().is_empty())
+            && q.sort == SortBy::Relevance
+        {
+            SortBy::Newest
+        } else {
+            q.sort
+        };
+        let top = TopDocs::with_limit(limit).and_offset(q.offset);
+        let (addresses, total, counts): (Vec<DocAddress>, usize, FacetCounts) = match sort {
+            SortBy::Relevance => {
+                let (hits, total, counts) =
+                    searcher.search(&query, &(top.order_by_score(), Count, facet_counter))?;
+                (hits.into_iter().map(|(_, a)| a).collect(), total, counts)
+            }
+            SortBy::Newest => {
+                let collector = top.order_by_fast_field::<i64>("posted_at", Order::Desc);
+                let (hits, total, counts) =
+                    searcher.search(&query, &(collector, Count, facet_counter))?;
+                (hits.into_iter().map(|(_, a)| a).collect(), total, counts)
+            }
+            SortBy::Salary => {
+                let collector = top.order_by_fast_field::<f64>("salary_yearly", Order::Desc);
+                let (hits, total, counts) =
+                    searcher.search(&query, &(collector, Count, facet_counter))?;
+                (hits.into_iter().map(|(_, a)| a).collect(), total, counts)
+            }
+        };
+        let mut ids = Vec::with_capacity(addresses.len());
+        for address in addresses {
+            let segment = searcher.segment_reader(address.segment_ord);
+            let column = segment
+                .fast_fields()
+                .str("job_id")?
+                .ok_or_else(|| IndexError::Other("the job_id column is missing".into()))?;
+            if let Some(ord) = column.term_ords(address.doc_id).next() {
+                let mut id = String::new();
+                column.ord_to_str(ord, &mut id).map_err(|e| IndexError::Other(e.to_string()))?;
+                ids.push(id);
+            }
+        }
+        let facets = facet_values.map(|values| values.top(counts)).unwrap_or_default();
+        Ok(IndexHits { ids, total: total as u64, facets })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::answers::ANSWER_MAX_AGE_SECS;
+    use super::*;
+
+    fn doc(id: &str, title: &str, skills: &[&str]) -> IndexDoc {
+        IndexDoc {
+            id: id.into(),
+            title: title.into(),
+            company_id: "c1".into(),
+            company_name: "Acme".into(),
+            skills: skills.iter().map(|s| s.to_string()).collect(),
+            workplace: Some("remote".into()),
+            posted_at: Some(1_700_000_000),
+            ..IndexDoc::default()
+        }
+    }
+
+    fn query(text: &str) -> IndexQuery {
+        IndexQuery {
+            text: Some(text.into()),
+            location: None,
+            countries: vec![],
+            workplaces: vec![],
+            employment_types: vec![],
+            seniorities: vec![],
+            categories: vec![],
+            skills: vec![],
+            company_ids: vec![],
+            salary_min_yearly: None,
+            salary_currency: None,
+            posted_since: None,
+            now: 1_750_000_000,
+            sort: SortBy::Relevance,
+            limit: 10,
+            offset: 0,
+            facets: true,
+            only_ids: None,
+            or_ids: vec![],
+        }
+    }
+
+    #[test]
+    fn a_title_match_outranks_a_description_match() {
+        let index = JobIndex::open(None).unwrap();
+        let mut in_description = doc("b", "Backend Engineer", &[]);
+        in_description.description = "We use Rust daily.".into();
+        index
+            .write(&[doc("a", "Rust Developer", &[]), in_description], &[], Watermark::default())
+            .unwrap();
+        let hits = index.search(&query("rust")).unwrap();
+        assert_eq!(hits.ids, vec!["a", "b"]);
+        assert_eq!(hits.total, 2);
+        assert_eq!(hits.facets["workplace"], vec![("remote".to_owned(), 2)]);
+    }
+
+    #[test]
+    fn facets_count_the_live_matching_documents_of_every_segment() {
+        let index = JobIndex::open(None).unwrap();
+        let job = |id: &str, workplace: &str, skills: &[&str], location: Option<&str>| IndexDoc {
+            workplace: Some(workplace.into()),
+            location_labels: location.map(str::to_owned).into_iter().collect(),
+            ..doc(id, "Platform Engineer", skills)
+        };
+        // Three commits, three segments; b is removed and a replaced in later ones.
+        let first = [
+            job("a", "remote", &["rust", "go"], Some("Lisbon, PT")),
+            job("b", "hybrid", &["rust"], None),
+        ];
+        index.write(&first, &[], Watermark::default()).unwrap();
+        index
+            .write(
+                &[job("c", "remote", &["python"], Some("Porto, PT"))],
+                &["b".into()],
+                Watermark::default(),
+            )
+            .unwrap();
+        let third = [
+            job("d", "onsite", &["go", "rust"], Some("Lisbon, PT")),
+            job("a", "onsite", &["rust", "go"], Some("Lisbon, PT")),
+        ];
+        index.write(&third, &[], Watermark::default()).unwrap();
+        assert!(
+            index.reader.searcher().segment_readers().len() >= 2,
+            "the documents are spread over segments"
+        );
+
+        let hits = index.search(&query("engineer")).unwrap();
+        assert_eq!(hits.total, 3);
+        let counts = |name: &str| -> Vec<(String, u64)> { hits.facets[name].clone() };
+        let pairs = |list: &[(&str, u64)]| -> Vec<(String, u64)> {
+            list.iter().map(|(v, n)| (v.to_string(), *n)).collect()
+        };
+        assert_eq!(counts("workplace"), pairs(&[("onsite", 2), ("remote", 1)]));
+        assert_eq!(counts("skills"), pairs(&[("go", 2), ("rust", 2), ("python", 1)]));
+        assert_eq!(counts("locations"), pairs(&[("Lisbon, PT", 2), ("Porto, PT", 1)]));
+        assert_eq!(counts("seniority"), pairs(&[]));
+
+        // Over the filtered result only.
+        let remote = index
+            .search(&IndexQuery { workplaces: vec!["remote".into()], ..query("engineer") })
+            .unwrap();
+        assert_eq!(remote.facets["skills"], pairs(&[("python", 1)]));
+        assert_eq!(remote.facets["locations"], pairs(&[("Porto, PT", 1)]));
+        // The facet values of segments merged or added since are read again.
+        index
+            .write(&[job("e", "hybrid", &["zig"], Some("Faro, PT"))], &[], Watermark::default())
+            .unwrap();
+        let after = index.search(&query("engineer")).unwrap();
+        assert_eq!(
+            after.facets["skills"],
+            pairs(&[("go", 2), ("rust", 2), ("python", 1), ("zig", 1)])
+        );
+        assert_eq!(
+            after.facets["workplace"],
+            pairs(&[("onsite", 2), ("hybrid", 1), ("remote", 1)])
+        );
+    }
+
+    #[test]
+    fn a_remembered_answer_lasts_until_the_next_commit_or_for_a_few_seconds() {
+        let index = JobIndex::open(None).unwrap();
+        index.write(&[doc("a", "Rust Developer", &[])], &[], Watermark::default()).unwrap();
+        let q = query("rust");
+        assert!(index.remembered(&q).is_none());
+        assert_eq!(index.search_remembered(&q).unwrap().total, 1);
+        assert_eq!(index.remembered(&q).unwrap().ids, ["a"]);
+        let later = IndexQuery { now: q.now + ANSWER_MAX_AGE_SECS, ..q.clone() };
+        assert!(index.remembered(&later).is_some());
+        let too_late = IndexQuery { now: q.now + ANSWER_MAX_AGE_SECS + 1, ..q.clone() };
+        assert!(index.remembered(&too_late).is_none(), "the clock expires jobs without a commit");
+        assert!(
+            index.remembered(&IndexQuery { offset: 1, ..q.clone() }).is_none(),
+            "another page is another question"
+        );
+
+        index.write(&[doc("b", "Rust Engineer", &[])], &[], Watermark::default()).unwrap();
+        assert!(index.remembered(&q).is_none(), "a commit forgets every answer");
+        assert_eq!(index.search_remembered(&q).unwrap().total, 2);
+    }
+
+    #[test]
+    fn staged_changes_show_at_the_next_commit_with_their_watermark() {
+        let index = JobIndex::open(None).unwrap();
+        index
+            .stage(&[doc("a", "Rust Developer", &[])], &[], Watermark { updated_at_micros: 20 })
+            .unwrap();
+        assert_eq!(index.search(&query("rust")).unwrap().total, 0, "not committed yet");
+        assert_eq!(index.watermark().updated_at_micros, 0);
+        index
+            .write(&[doc("b", "Rust Engineer", &[])], &[], Watermark { updated_at_micros: 10 })
+            .unwrap();
+        assert_eq!(index.search(&query("rust")).unwrap().total, 2);
+        assert_eq!(index.watermark().updated_at_micros, 20, "the newest staged");
+        index.write(&[], &[], Watermark { updated_at_micros: 5 }).unwrap();
+        assert_eq!(index.watermark().updated_at_micros, 20, "never goes back");
+    }
+
+    #[test]
+    fn short_queries_need_every_word_and_long_ones_half() {
+        let index = JobIndex::open(None).unwrap();
+        index
+            .write(
+                &[
+                    doc("a", "Senior Machine Learning Engineer", &[]),
+                    doc("b", "Machine Operator", &[]),
+                    doc("c", "Staff Software Engineer", &[]),
+                ],
+                &[],
+                Watermark::default(),
+            )
+            .unwrap();
+        assert_eq!(index.search(&query("machine learning engineer")).unwrap().ids, vec!["a"]);
+        // Six words: three of them are enough, and the most matched ranks first.
+        let hits = index.search(&query("staff machine learning engineer feed relevance")).unwrap();
+        assert_eq!(hits.ids, vec!["a"]);
+        let hits = index.search(&query("staff software engineer for feed ranking")).unwrap();
+        assert_eq!(hits.ids[0], "c");
+        assert!(!hits.ids.contains(&"b".to_owned()));
+    }
+
+    #[test]
+    fn an_upsert_replaces_and_a_removal_removes() {
+        let index = JobIndex::open(None).unwrap();
+        index
+            .write(&[doc("a", "Rust Developer", &[])], &[], Watermark { updated_at_micros: 5 })
+            .unwrap();
+        index
+            .write(&[doc("a", "Go Developer", &[])], &[], Watermark { updated_at_micros: 3 })
+            .unwrap();
+        assert_eq!(index.len(), 1);
+        assert!(index.search(&query("rust")).unwrap().ids.is_empty());
+        assert_eq!(index.search(&query("go")).unwrap().ids, vec!["a"]);
+        assert_eq!(index.watermark().updated_at_micros, 5, "the watermark never goes back");
+        index.write(&[], &["a".into()], Watermark::default()).unwrap();
+        assert!(index.is_empty());
+    }
+}

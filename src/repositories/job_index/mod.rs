@@ -1,0 +1,24 @@
+//! The full-text index of public jobs (tantivy): ranked text search, filters, facet counts and
+//! sorting in one pass. SurrealDB stays the source of truth: the index holds only what search
+//! needs, is written in the same code path as every job write, and can be rebuilt from the
+//! database. A search returns job ids; the caller loads the jobs from SurrealDB and drops any
+//! that are not public there, so a stale index can never show a job it should not.
+//!
+//! Text is analysed by one chain at index and query time: a tokenizer that splits on anything
+//! but letters and digits yet keeps "c++", "c#", ".net" and "node.js" whole, lower-casing,
+//! canonical names for those ("cpp", "nodejs"),
+//! and the English Porter2 stemmer ("developers" and "developer" meet at "develop").
+//!
+//! Every call here blocks (disk, CPU): callers run them on the blocking pool.
+
+mod analysis;
+mod answers;
+mod facets;
+mod index;
+mod query;
+mod schema;
+
+pub use answers::ANSWER_MAX_AGE_SECS;
+pub use index::{IndexError, JobIndex, Watermark};
+pub use query::{IndexHits, IndexQuery, SortBy};
+pub use schema::{IndexDoc, index_dir};

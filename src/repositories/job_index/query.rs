@@ -1,0 +1,209 @@
+//! A search as the index takes it, its answer, and the tantivy query it becomes: weighted
+//! text over the text fields, filters as term and range queries.
+
+use std::collections::BTreeMap;
+use std::ops::Bound;
+
+use tantivy::Term;
+use tantivy::query::{
+    AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, DisjunctionMaxQuery, Occur, Query,
+    RangeQuery, TermQuery,
+};
+use tantivy::schema::{Field, IndexRecordOption};
+use tantivy::tokenizer::TextAnalyzer;
+
+use super::analysis::analyze;
+use super::schema::Fields;
+
+/// How to order hits.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum SortBy {
+    #[default]
+    Relevance,
+    Newest,
+    Salary,
+}
+
+/// A search, with values already normalised the way they were indexed.
+#[derive(Debug, Clone, Default)]
+pub struct IndexQuery {
+    pub text: Option<String>,
+    pub location: Option<String>,
+    pub countries: Vec<String>,
+    pub workplaces: Vec<String>,
+    pub employment_types: Vec<String>,
+    pub seniorities: Vec<String>,
+    pub categories: Vec<String>,
+    /// Every one of these.
+    pub skills: Vec<String>,
+    pub company_ids: Vec<String>,
+    /// Yearly amount in `salary_currency`.
+    pub salary_min_yearly: Option<f64>,
+    pub salary_currency: Option<String>,
+    pub posted_since: Option<i64>,
+    /// Jobs whose expiry is before this (unix seconds) are left out.
+    pub now: i64,
+    pub sort: SortBy,
+    pub limit: usize,
+    pub offset: usize,
+    pub facets: bool,
+    /// Only these jobs (semantic search: the candidates the vectors found). Not empty.
+    pub only_ids: Option<Vec<String>>,
+    /// With `text`: these jobs match too, as if they had the words (hybrid search: the jobs
+    /// the vectors found). They score 0 for the text.
+    pub or_ids: Vec<String>,
+}
+
+/// The answer of a search.
+#[derive(Debug, Clone, Default)]
+pub struct IndexHits {
+    pub ids: Vec<String>,
+    pub total: u64,
+    /// Facet name → (value, count), most frequent first.
+    pub facets: BTreeMap<String, Vec<(String, u64)>>,
+}
+
+/// Matches the words of `text` over `fields`. With `all_words`, every word is required;
+/// otherwise up to three words are all required and a longer query (a whole job title,
+/// say) needs at least half of its words, the others adding to the score.
+fn text_query(
+    analyzer: &TextAnalyzer,
+    fields: &[(Field, f32)],
+    text: &str,
+    all_words: bool,
+) -> Option<Box<dyn Query>> {
+    let mut analyzer = analyzer.clone();
+    let mut terms = analyze(&mut analyzer, text);
+    terms.dedup();
+    if terms.is_empty() {
+        return None;
+    }
+    let required =
+        if all_words || terms.len() <= 3 { terms.len() } else { terms.len().div_ceil(2) };
+    let occur = if required == terms.len() { Occur::Must } else { Occur::Should };
+    let clauses: Vec<(Occur, Box<dyn Query>)> = terms
+        .iter()
+        .map(|term| {
+            let per_field: Vec<Box<dyn Query>> = fields
+                .iter()
+                .map(|&(field, boost)| {
+                    let query: Box<dyn Query> = Box::new(TermQuery::new(
+                        Term::from_field_text(field, term),
+                        IndexRecordOption::WithFreqs,
+                    ));
+                    Box::new(BoostQuery::new(query, boost)) as Box<dyn Query>
+                })
+                .collect();
+            (
+                occur,
+                Box::new(DisjunctionMaxQuery::with_tie_breaker(per_field, 0.3)) as Box<dyn Query>,
+            )
+        })
+        .collect();
+    if occur == Occur::Must {
+        Some(Box::new(BooleanQuery::new(clauses)))
+    } else {
+        Some(Box::new(BooleanQuery::with_minimum_required_clauses(clauses, required)))
+    }
+}
+
+/// The query of `q`: its text scored over the text fields (title ×3, skills and company ×2,
+/// description, other words ×0.5), its filters scoring nothing, and the clock's expiry.
+pub(super) fn build(f: &Fields, analyzer: &TextAnalyzer, q: &IndexQuery) -> Box<dyn Query> {
+    let keyword = |field: Field, value: &str| -> Box<dyn Query> {
+        Box::new(TermQuery::new(Term::from_field_text(field, value), IndexRecordOption::Basic))
+    };
+    // A few values: term queries. (TermSetQuery builds an automaton per query, which cost
+    // more than the search itself at 100k jobs.)
+    let any_of = |field: Field, values: &[String]| -> Box<dyn Query> {
+        match values {
+            [one] => keyword(field, one),
+            many => Box::new(BooleanQuery::new(
+                many.iter().map(|v| (Occur::Should, keyword(field, v))).collect(),
+            )),
+        }
+    };
+    let mut filters: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+    for (field, values) in [
+        (f.workplace, &q.workplaces),
+        (f.employment_type, &q.employment_types),
+        (f.seniority, &q.seniorities),
+        (f.category, &q.categories),
+        (f.country, &q.countries),
+        (f.company_id, &q.company_ids),
+    ] {
+        if !values.is_empty() {
+            filters.push((Occur::Must, any_of(field, values)));
+        }
+    }
+    for skill in &q.skills {
+        filters.push((Occur::Must, keyword(f.skills, skill)));
+    }
+    if let Some(ids) = q.only_ids.as_deref().filter(|ids| !ids.is_empty()) {
+        filters.push((Occur::Must, any_of(f.job_id, ids)));
+    }
+    if let Some(min) = q.salary_min_yearly {
+        filters.push((
+            Occur::Must,
+            Box::new(RangeQuery::new(
+                Bound::Included(Term::from_field_f64(f.salary_yearly, min)),
+                Bound::Unbounded,
+            )),
+        ));
+        if let Some(currency) = &q.salary_currency {
+            filters.push((Occur::Must, keyword(f.salary_currency, currency)));
+        }
+    }
+    if let Some(since) = q.posted_since {
+        filters.push((
+            Occur::Must,
+            Box::new(RangeQuery::new(
+                Bound::Included(Term::from_field_i64(f.posted_at, since)),
+                Bound::Unbounded,
+            )),
+        ));
+    }
+    filters.push((
+        Occur::Must,
+        Box::new(RangeQuery::new(
+            Bound::Excluded(Term::from_field_i64(f.expires_at, q.now)),
+            Bound::Unbounded,
+        )),
+    ));
+    if let Some(location) =
+        q.location.as_deref().and_then(|l| text_query(analyzer, &[(f.location_text, 1.0)], l, true))
+    {
+        filters.push((Occur::Must, location));
+    }
+    let text = q.text.as_deref().and_then(|t| {
+        text_query(
+            analyzer,
+            &[
+                (f.title, 3.0),
+                (f.skills_text, 2.0),
+                (f.company_name, 2.0),
+                (f.description, 1.0),
+                (f.extra_text, 0.5),
+            ],
+            t,
+            false,
+        )
+    });
+    let text = match (text, q.or_ids.is_empty()) {
+        (Some(text), false) => Some(Box::new(BooleanQuery::new(vec![
+            (Occur::Should, text),
+            (
+                Occur::Should,
+                Box::new(ConstScoreQuery::new(any_of(f.job_id, &q.or_ids), 0.0)) as Box<dyn Query>,
+            ),
+        ])) as Box<dyn Query>),
+        (text, _) => text,
+    };
+    let mut top: Vec<(Occur, Box<dyn Query>)> =
+        vec![(Occur::Must, text.unwrap_or_else(|| Box::new(AllQuery)))];
+    top.push((
+        Occur::Must,
+        Box::new(ConstScoreQuery::new(Box::new(BooleanQuery::new(filters)), 0.0)),
+    ));
+    Box::new(BooleanQuery::new(top))
+}

@@ -1,0 +1,156 @@
+//! The index's schema: its directory and version, the fields, and the document of a job.
+
+use std::path::{Path, PathBuf};
+
+use tantivy::TantivyDocument;
+use tantivy::schema::{
+    FAST, Field, IndexRecordOption, STRING, Schema, TextFieldIndexing, TextOptions,
+};
+
+use super::analysis::ANALYZER;
+
+/// Bump when the schema or the analysis changes: a new version is a new directory, built from
+/// the database at start.
+pub(super) const SCHEMA_VERSION: u32 = 2;
+
+/// Where the index of a data directory lives.
+pub fn index_dir(data_dir: &Path) -> PathBuf {
+    data_dir.join("search").join(format!("jobs-v{SCHEMA_VERSION}"))
+}
+
+/// What the index holds of one public job.
+#[derive(Debug, Clone, Default)]
+pub struct IndexDoc {
+    pub id: String,
+    pub title: String,
+    pub description: String,
+    pub company_id: String,
+    pub company_name: String,
+    /// Normalised skill names.
+    pub skills: Vec<String>,
+    pub workplace: Option<String>,
+    pub employment_type: Option<String>,
+    pub seniority: Option<String>,
+    pub category: Option<String>,
+    /// The countries of all the job's places, each once.
+    pub country_codes: Vec<String>,
+    /// City, region and country of each place, for the `location` text filter.
+    pub location_texts: Vec<String>,
+    /// "Lisbon, PT" for each place, each once: the values of the top-locations facet.
+    pub location_labels: Vec<String>,
+    /// Unix seconds.
+    pub posted_at: Option<i64>,
+    pub expires_at: Option<i64>,
+    /// Yearly top of a public salary with a known period, and its currency.
+    pub salary_yearly: Option<f64>,
+    pub salary_currency: Option<String>,
+    /// Words of the other fields (workplace, employment type, seniority, category, tags,
+    /// location), so "remote" or "internship" in a text query finds what they describe.
+    pub extra_text: String,
+    /// The job's `updated_at` (unix micros): which version of the job this document is.
+    pub updated_at: i64,
+}
+
+/// The fields of the schema.
+pub(super) struct Fields {
+    pub(super) job_id: Field,
+    pub(super) title: Field,
+    pub(super) skills_text: Field,
+    pub(super) description: Field,
+    pub(super) company_name: Field,
+    pub(super) extra_text: Field,
+    pub(super) location_text: Field,
+    pub(super) skills: Field,
+    pub(super) workplace: Field,
+    pub(super) employment_type: Field,
+    pub(super) seniority: Field,
+    pub(super) category: Field,
+    pub(super) country: Field,
+    pub(super) company_id: Field,
+    pub(super) location_label: Field,
+    pub(super) salary_currency: Field,
+    pub(super) posted_at: Field,
+    pub(super) expires_at: Field,
+    pub(super) salary_yearly: Field,
+    pub(super) updated_at: Field,
+}
+
+/// The schema, with its fields.
+pub(super) fn schema() -> (Schema, Fields) {
+    let text = TextOptions::default().set_indexing_options(
+        TextFieldIndexing::default()
+            .set_tokenizer(ANALYZER)
+            .set_index_option(IndexRecordOption::WithFreqs),
+    );
+    let mut b = Schema::builder();
+    let fields = Fields {
+        job_id: b.add_text_field("job_id", STRING | FAST),
+        title: b.add_text_field("title", text.clone()),
+        skills_text: b.add_text_field("skills_text", text.clone()),
+        description: b.add_text_field("description", text.clone()),
+        company_name: b.add_text_field("company_name", text.clone()),
+        extra_text: b.add_text_field("extra_text", text.clone()),
+        location_text: b.add_text_field("location_text", text),
+        skills: b.add_text_field("skills", STRING | FAST),
+        workplace: b.add_text_field("workplace", STRING | FAST),
+        employment_type: b.add_text_field("employment_type", STRING | FAST),
+        seniority: b.add_text_field("seniority", STRING | FAST),
+        category: b.add_text_field("category", STRING | FAST),
+        country: b.add_text_field("country", STRING | FAST),
+        company_id: b.add_text_field("company_id", STRING | FAST),
+        location_label: b.add_text_field("location_label", STRING | FAST),
+        salary_currency: b.add_text_field("salary_currency", STRING | FAST),
+        posted_at: b.add_i64_field("posted_at", FAST),
+        expires_at: b.add_i64_field("expires_at", FAST),
+        salary_yearly: b.add_f64_field("salary_yearly", FAST),
+        updated_at: b.add_i64_field("updated_at", FAST),
+    };
+    (b.build(), fields)
+}
+
+impl Fields {
+    /// The document of `doc`.
+    pub(super) fn document(&self, doc: &IndexDoc) -> TantivyDocument {
+        let f = self;
+        let mut d = TantivyDocument::default();
+        d.add_text(f.job_id, &doc.id);
+        d.add_text(f.title, &doc.title);
+        d.add_text(f.description, &doc.description);
+        d.add_text(f.company_name, &doc.company_name);
+        d.add_text(f.skills_text, doc.skills.join(" "));
+        d.add_text(f.extra_text, &doc.extra_text);
+        for text in &doc.location_texts {
+            d.add_text(f.location_text, text);
+        }
+        for country in &doc.country_codes {
+            d.add_text(f.country, country);
+        }
+        for label in &doc.location_labels {
+            d.add_text(f.location_label, label);
+        }
+        d.add_text(f.company_id, &doc.company_id);
+        for skill in &doc.skills {
+            d.add_text(f.skills, skill);
+        }
+        for (field, value) in [
+            (f.workplace, &doc.workplace),
+            (f.employment_type, &doc.employment_type),
+            (f.seniority, &doc.seniority),
+            (f.category, &doc.category),
+            (f.salary_currency, &doc.salary_currency),
+        ] {
+            if let Some(value) = value {
+                d.add_text(field, value);
+            }
+        }
+        if let Some(at) = doc.posted_at {
+            d.add_i64(f.posted_at, at);
+        }
+        d.add_i64(f.expires_at, doc.expires_at.unwrap_or(i64::MAX));
+        if let Some(salary) = doc.salary_yearly {
+            d.add_f64(f.salary_yearly, salary);
+        }
+        d.add_i64(f.updated_at, doc.updated_at);
+        d
+    }
+}
