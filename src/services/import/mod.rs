@@ -7,6 +7,7 @@
 //! database: existing jobs are updated only when their content changed.
 
 pub mod formats;
+pub mod task;
 
 use std::collections::HashMap;
 use std::io::Read;
