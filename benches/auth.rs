@@ -10,7 +10,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use jobportal::api::{self, AppState};
+use jobportal::api;
+use jobportal::app::App;
 use jobportal::core::config::{DbConfig, Rate, RateLimitConfig, ServeConfig};
 use jobportal::db::Database;
 use jobportal::db::migrations::Migrator;
@@ -95,7 +96,8 @@ fn main() {
         };
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
-        let app = api::router(AppState::new(db, config));
+        let app = App::builder(config).start(&db).await.expect("the app starts");
+        let app = api::router(app.api_state());
         tokio::spawn(api::serve(listener, app, std::future::pending(), Duration::from_secs(1)));
         let client = reqwest::Client::builder().pool_max_idle_per_host(64).build().unwrap();
         let healthz = format!("http://{addr}/healthz");

@@ -9,18 +9,18 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use jobportal::core::config::{DbConfig, EmailBackendConfig, Secret, WorkerConfig};
+use jobportal::app::App;
+use jobportal::core::config::{DbConfig, EmailBackendConfig, Secret, ServeConfig, WorkerConfig};
 use jobportal::core::metrics::Metrics;
-use jobportal::core::security::TokenKeys;
 use jobportal::db::Database;
 use jobportal::db::migrations::Migrator;
 use jobportal::models::email::OutgoingEmail;
 use jobportal::models::task::TaskStatus;
+use jobportal::queue::{self, Attempt, Queue, Registry, Task};
 use jobportal::repositories;
-use jobportal::services::Context;
+use jobportal::services::TaskContext;
 use jobportal::services::email::{self, Mailer};
-use jobportal::workers::queue::{self, Attempt, Queue, Registry, Task};
-use jobportal::workers::{WorkerContext, runner};
+use jobportal::workers::runner;
 use serde::{Deserialize, Serialize};
 
 fn env_or(name: &str, default: usize) -> usize {
@@ -36,27 +36,17 @@ struct Nothing {
 impl Task for Nothing {
     const KIND: &'static str = "bench_nothing";
     const QUEUE: Queue = Queue::Default;
+    type Context = Arc<TaskContext>;
 
-    async fn run(self, _ctx: Arc<WorkerContext>, _attempt: Attempt) -> anyhow::Result<()> {
+    async fn run(self, _ctx: Arc<TaskContext>, _attempt: Attempt) -> anyhow::Result<()> {
         Ok(())
     }
 }
 
-fn context(db: &Database, config: WorkerConfig) -> Arc<WorkerContext> {
-    Arc::new(WorkerContext {
-        services: Context {
-            db: db.clone(),
-            keys: TokenKeys::new(&Secret::new("b".repeat(40))),
-            auth: Default::default(),
-            public_url: "http://127.0.0.1:8080".into(),
-            app_url: None,
-            jobs_index: Arc::new(jobportal::repositories::job_index::JobIndex::open(None).unwrap()),
-            ai: Arc::new(jobportal::ai::Ai::new(std::path::Path::new("models"))),
-            listings: Arc::default(),
-            documents: Arc::new(jobportal::services::resume_parser::isolated::DocumentReader::new(
-                &Default::default(),
-            )),
-        },
+async fn context(db: &Database, config: WorkerConfig) -> Arc<TaskContext> {
+    let app = App::builder(ServeConfig::default()).start(db).await.expect("the app starts");
+    Arc::new(TaskContext {
+        services: app.services.clone(),
         mailer: Mailer::from_config(&config.email).expect("mailer"),
         metrics: Arc::new(Metrics::new()),
         config,
@@ -109,7 +99,7 @@ async fn tasks_per_second(
     let config = worker_config(dir, loops, 0, EmailBackendConfig::File { dir: dir.join("mail") });
     let started = Instant::now();
     let handle = runner::start(
-        context(db, config.clone()),
+        context(db, config.clone()).await,
         Arc::new(Registry::new().register::<Nothing>()),
         &config,
     );
@@ -145,7 +135,7 @@ async fn emails_per_second(
     let config = worker_config(dir, 0, 4, backend);
     let started = Instant::now();
     let handle = runner::start(
-        context(db, config.clone()),
+        context(db, config.clone()).await,
         Arc::new(jobportal::workers::registry()),
         &config,
     );

@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, HashSet};
 use std::path::PathBuf;
 use std::time::Instant;
 
-use jobportal::api::AppState;
+use jobportal::app::App;
 use jobportal::core::config::{DbConfig, ServeConfig};
 use jobportal::db::Database;
 use jobportal::db::migrations::Migrator;
@@ -52,7 +52,7 @@ fn main() {
             models_dir: std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("models"),
             ..ServeConfig::default()
         };
-        let ctx = AppState::new(db, config).ctx;
+        let ctx = App::builder(config).start(&db).await.expect("the app starts").services;
         let input = jobportal::services::import::Input {
             name: "onet-jobs.jsonl".into(),
             reader: Box::new(std::io::Cursor::new(docs.into_bytes())),

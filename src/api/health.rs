@@ -26,8 +26,12 @@ pub async fn healthz() -> Json<Health> {
         (status = 503, description = "A check fails", body = ReadinessBody),
     ))]
 pub async fn readyz(State(state): State<AppState>) -> Response {
-    let readiness =
-        services::health::readiness(state.db(), state.workers.as_deref(), &state.ctx.ai).await;
+    let readiness = services::health::readiness(
+        state.db(),
+        state.workers.as_ref().map(|w| w.report()),
+        &state.ctx.ai,
+    )
+    .await;
     let status = if readiness.ready() { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
     (status, Json(ReadinessBody::from(&readiness))).into_response()
 }

@@ -26,14 +26,11 @@ use tokio::net::TcpListener;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
-use crate::core::config::{CorsOrigins, Secret, ServeConfig};
+use crate::core::config::{CorsOrigins, ServeConfig};
 use crate::core::metrics::Metrics;
 use crate::core::rate_limit::RateLimits;
-use crate::core::security::{self, TokenKeys};
 use crate::db::Database;
-use crate::repositories::job_index::JobIndex;
 use crate::services::Context;
-use crate::services::resume_parser::isolated::DocumentReader;
 use crate::workers::WorkersStatus;
 use error::{ApiError, ErrorCode};
 
@@ -50,22 +47,8 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// With no JWT secret configured, tokens are signed with a random one that lives as long
-    /// as this state (tests); `serve` always passes one.
-    pub fn new(db: Database, config: ServeConfig) -> Self {
-        let secret =
-            config.jwt_secret.clone().unwrap_or_else(|| Secret::new(security::random_token()));
-        let ctx = Context {
-            db,
-            keys: TokenKeys::new(&secret),
-            auth: config.auth.clone(),
-            public_url: config.public_url.clone(),
-            app_url: config.app_url.clone(),
-            jobs_index: Arc::new(JobIndex::open(None).expect("an in-memory index opens")),
-            ai: Arc::new(crate::ai::Ai::new(&config.models_dir)),
-            listings: Arc::default(),
-            documents: Arc::new(DocumentReader::new(&config.documents)),
-        };
+    /// The state of an API over these services (`crate::app` assembles them from `config`).
+    pub fn new(ctx: Context, config: ServeConfig) -> Self {
         let limits = Arc::new(RateLimits::new(&config.rate_limits));
         Self {
             ctx,
@@ -74,12 +57,6 @@ impl AppState {
             limits,
             workers: None,
         }
-    }
-
-    /// Uses this search index (the one on disk in the data directory) instead of an in-memory one.
-    pub fn with_jobs_index(mut self, index: Arc<JobIndex>) -> Self {
-        self.ctx.jobs_index = index;
-        self
     }
 
     /// Shares a metrics registry with the workers of this process.

@@ -7,6 +7,7 @@ use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 
+use crate::app::{self, App};
 use crate::core::config::{Config, env};
 use crate::db::Database;
 use crate::db::migrations::Migrator;
@@ -59,11 +60,15 @@ pub async fn run(config: Config, command: AdminCommand) -> anyhow::Result<()> {
     }
 }
 
+/// The services of an admin command: migrated database, the data directory's search index.
+async fn offline_app(config: &Config, db: &Database) -> anyhow::Result<App> {
+    app::migrate(db).await?;
+    App::builder(app::offline_settings(config)).index_of(config).start(db).await
+}
+
 async fn reindex_jobs(config: Config) -> anyhow::Result<()> {
-    let db = Database::connect(&config.db).await?;
-    let result = async {
-        super::serve::migrate(&db).await?;
-        let ctx = super::serve::offline_context(&config, &db)?;
+    let (indexed, seconds) = app::with_database(&config.db, async |db| {
+        let ctx = offline_app(&config, db).await?.services;
         let started = Instant::now();
         let terminal = std::io::stderr().is_terminal();
         let mut bar: Option<ProgressBar> = None;
@@ -94,19 +99,15 @@ async fn reindex_jobs(config: Config) -> anyhow::Result<()> {
             bar.finish_and_clear();
         }
         anyhow::Ok((indexed, started.elapsed().as_secs_f64()))
-    }
-    .await;
-    db.close().await;
-    let (indexed, seconds) = result?;
+    })
+    .await?;
     println!("indexed {indexed} public jobs in {seconds:.1} s");
     Ok(())
 }
 
 async fn embed_jobs(config: Config) -> anyhow::Result<()> {
-    let db = Database::connect(&config.db).await?;
-    let result = async {
-        super::serve::migrate(&db).await?;
-        let ctx = super::serve::offline_context(&config, &db)?;
+    let (report, seconds) = app::with_database(&config.db, async |db| {
+        let ctx = offline_app(&config, db).await?.services;
         match ctx.ai.load_embedder().await {
             crate::ai::ModelState::Loaded(_) => {}
             crate::ai::ModelState::Missing(message) | crate::ai::ModelState::Failed(message) => {
@@ -147,10 +148,8 @@ async fn embed_jobs(config: Config) -> anyhow::Result<()> {
             bar.finish_and_clear();
         }
         anyhow::Ok((report, started.elapsed().as_secs_f64()))
-    }
-    .await;
-    db.close().await;
-    let (report, seconds) = result?;
+    })
+    .await?;
     println!(
         "{} job vectors: {} computed, {} already stored, in {seconds:.1} s",
         report.embedded + report.loaded,
@@ -163,10 +162,7 @@ async fn embed_jobs(config: Config) -> anyhow::Result<()> {
 async fn create_user(config: Config, args: CreateUserArgs) -> anyhow::Result<()> {
     let password_stdin = args.password_stdin;
     let password = tokio::task::spawn_blocking(move || read_password(password_stdin)).await??;
-    let db = Database::connect(&config.db).await?;
-    let result = create_user_in(&db, args, &password).await;
-    db.close().await;
-    result
+    app::with_database(&config.db, async |db| create_user_in(db, args, &password).await).await
 }
 
 async fn create_user_in(db: &Database, args: CreateUserArgs, password: &str) -> anyhow::Result<()> {

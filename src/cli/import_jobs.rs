@@ -11,8 +11,8 @@ use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use super::Exit;
+use crate::app::{self, App};
 use crate::core::config::Config;
-use crate::db::Database;
 use crate::services::import::formats::{Format, UnknownFormat};
 use crate::services::import::{self, ImportOptions, ImportSummary, Input, Progress};
 
@@ -125,11 +125,13 @@ pub async fn run(config: Config, args: ImportJobsArgs) -> anyhow::Result<()> {
         inputs.push(Input { name, reader, format: forced });
     }
 
-    let db = Database::connect(&config.db).await?;
-    let result = async {
-        super::serve::migrate(&db).await?;
-        let ctx = super::serve::offline_context(&config, &db)?;
-        super::serve::ensure_index(&ctx).await?;
+    let (summary, seconds) = app::with_database(&config.db, async |db| {
+        app::migrate(db).await?;
+        let app = App::builder(app::offline_settings(&config))
+            .index_of(&config)
+            .check_index()
+            .start(db)
+            .await?;
         let options = ImportOptions {
             dry_run: args.dry_run,
             batch_size: args.batch_size,
@@ -141,16 +143,14 @@ pub async fn run(config: Config, args: ImportJobsArgs) -> anyhow::Result<()> {
             started: Instant::now(),
             last_line: Instant::now(),
         };
-        let summary = import::import(&ctx, inputs, &options, &mut reporter).await?;
+        let summary = import::import(&app.services, inputs, &options, &mut reporter).await?;
         if let Some(bar) = &bar {
             bar.finish_and_clear();
         }
         let seconds = reporter.started.elapsed().as_secs_f64();
         anyhow::Ok((summary, seconds))
-    }
-    .await;
-    db.close().await;
-    let (summary, seconds) = result?;
+    })
+    .await?;
     print_summary(&summary, seconds, args.dry_run);
     if summary.invalid > 0 {
         return Err(Exit(2).into());

@@ -2,6 +2,7 @@
 
 use clap::Args;
 
+use crate::app;
 use crate::core::config::Config;
 use crate::db::Database;
 use crate::db::migrations::{Migrator, Outcome, State};
@@ -14,10 +15,7 @@ pub struct MigrateArgs {
 }
 
 pub async fn run(config: Config, args: MigrateArgs) -> anyhow::Result<()> {
-    let db = Database::connect(&config.db).await?;
-    let result = migrate(&db, &args).await;
-    db.close().await;
-    result
+    app::with_database(&config.db, async |db| migrate(db, &args).await).await
 }
 
 async fn migrate(db: &Database, args: &MigrateArgs) -> anyhow::Result<()> {

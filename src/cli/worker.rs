@@ -1,16 +1,12 @@
 //! `jobportal worker`: the workers and the scheduler without the HTTP API, for a SurrealDB
-//! server shared by several processes (an embedded database belongs to `serve` alone).
-
-use std::sync::Arc;
+//! server shared by several processes (an embedded database belongs to `serve` alone). The
+//! process is assembled by `crate::app`.
 
 use clap::Args;
 
 use crate::api;
-use crate::core::config::{Config, WorkerOpts};
-use crate::core::metrics::Metrics;
-use crate::db::Database;
-use crate::services::email::Mailer;
-use crate::workers::{WorkerContext, Workers};
+use crate::app::{self, App};
+use crate::core::config::{Config, ServeConfig, WorkerOpts};
 
 #[derive(Args, Debug)]
 pub struct WorkerArgs {
@@ -43,29 +39,21 @@ pub async fn run(config: Config, args: WorkerArgs) -> anyhow::Result<()> {
             args.public_url
         )
     })?;
-    let mailer = Mailer::from_config(&worker_config.email).map_err(anyhow::Error::msg)?;
-    let db = Database::connect(&config.db).await?;
-    tracing::info!(url = db.url(), mailer = mailer.describe(), "database open");
-    let result = async {
-        super::serve::migrate(&db).await?;
-        // Tasks never sign tokens; the services context still wants keys.
-        let services =
-            crate::services::Context { public_url, ..super::serve::offline_context(&config, &db)? };
-        super::serve::ensure_index(&services).await?;
-        let ctx = Arc::new(WorkerContext {
-            services,
-            mailer,
-            metrics: Arc::new(Metrics::new()),
-            config: worker_config,
-        });
-        let workers = Workers::start(ctx);
+    // Built first, so unusable email settings fail before the database is touched. Tasks never
+    // sign tokens (the services still get a random key).
+    let builder = App::builder(ServeConfig { public_url, ..app::offline_settings(&config) })
+        .index_of(&config)
+        .check_index()
+        .workers(worker_config)?;
+    app::with_database(&config.db, async |db| {
+        tracing::info!(url = db.url(), "database open");
+        app::migrate(db).await?;
+        let app = builder.start(db).await?;
         signal.await;
-        workers.shutdown(grace).await;
+        app.shutdown(grace).await;
         anyhow::Ok(())
-    }
-    .await;
-    db.close().await;
-    result?;
+    })
+    .await?;
     tracing::info!("stopped");
     Ok(())
 }

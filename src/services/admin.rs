@@ -1,12 +1,15 @@
-//! What admins do: look at users, disable and enable them, verify companies, read the audit log.
+//! What admins do: look at users, disable and enable them, verify companies, read the audit log,
+//! look after the task queue, and import files of jobs (as [`ImportJobs`] tasks).
 
 use serde_json::json;
 
+use super::import::task::ImportJobs;
 use super::{Context, Principal, RequestMeta, ServiceError, audit, policy};
 use crate::models::audit::{AuditAction, AuditEntry};
 use crate::models::company::Company;
 use crate::models::task::{TaskRecord, TaskStatus};
 use crate::models::user::User;
+use crate::queue;
 use crate::repositories;
 use crate::repositories::audit::AuditFilter;
 use crate::repositories::users::UserFilter;
@@ -185,10 +188,10 @@ pub async fn get_task(
 pub async fn enqueue_import(
     ctx: &Context,
     principal: &Principal,
-    task: &crate::workers::tasks::import_jobs::ImportJobs,
+    task: &ImportJobs,
 ) -> Result<String, ServiceError> {
     policy::require_admin(principal)?;
-    crate::workers::queue::enqueue(&ctx.db, task).await?.ok_or_else(|| {
+    queue::enqueue(&ctx.db, task).await?.ok_or_else(|| {
         ServiceError::Internal(anyhow::anyhow!(
             "an import task without a dedup key was deduplicated"
         ))

@@ -8,14 +8,21 @@
 //! is left for the next digest rather than skipped. `posted_at` is the moment a job became
 //! public (an admin's approval for a job that waited for review). Imported jobs keep the date
 //! their source gives, so an import of old postings does not fill digests.
+//!
+//! The scheduler enqueues a [`JobAlerts`] task per frequency and slot; it runs
+//! [`send_digests`].
+
+use std::sync::Arc;
 
 use chrono::{DateTime, TimeZone, Utc};
 use minijinja::context;
+use serde::{Deserialize, Serialize};
 
 use super::email::{self, Template};
 use super::search;
-use super::{Context, ServiceError, saved};
+use super::{Context, ServiceError, TaskContext, saved};
 use crate::models::saved::{AlertFrequency, SavedSearch};
+use crate::queue::{Attempt, Permanent, Queue, Task};
 use crate::repositories;
 
 /// The most jobs one digest lists.
@@ -83,6 +90,44 @@ pub async fn send_digests(
         )));
     }
     Ok(summary)
+}
+
+/// Sends the job-alert digests of one frequency (instant, daily or weekly).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct JobAlerts {
+    /// `instant`, `daily` or `weekly`.
+    pub frequency: String,
+    /// The scheduled time this run belongs to.
+    pub slot: i64,
+}
+
+impl Task for JobAlerts {
+    const KIND: &'static str = "job_alerts";
+    const QUEUE: Queue = Queue::Default;
+    const MAX_ATTEMPTS: u32 = 5;
+    type Context = Arc<TaskContext>;
+
+    fn dedup_key(&self) -> Option<String> {
+        Some(format!("{}:{}", self.frequency, self.slot))
+    }
+
+    async fn run(self, ctx: Arc<TaskContext>, _attempt: Attempt) -> anyhow::Result<()> {
+        let frequency = AlertFrequency::parse(&self.frequency)
+            .ok_or_else(|| Permanent(format!("unknown alert frequency {:?}", self.frequency)))?;
+        let summary = send_digests(&ctx.services, frequency, ctx.config.alerts_settle).await?;
+        if summary.searches > 0 {
+            tracing::info!(
+                frequency = %self.frequency,
+                searches = summary.searches,
+                sent = summary.sent,
+                empty = summary.empty,
+                skipped = summary.skipped,
+                failed = summary.failed,
+                "job alerts"
+            );
+        }
+        Ok(())
+    }
 }
 
 enum Outcome {

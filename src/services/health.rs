@@ -2,13 +2,24 @@
 //! workers and the scheduler of this process running? It also reports the local models, which
 //! do not decide readiness (the portal serves everything else without them).
 
-use std::sync::atomic::Ordering;
+use chrono::{DateTime, Utc};
 
 use crate::ai::providers::embedder;
 use crate::ai::{Ai, ModelState};
 use crate::db::Database;
 use crate::db::migrations::Migrator;
-use crate::workers::WorkersStatus;
+
+/// What the workers and the scheduler of this process say about themselves.
+#[derive(Debug, Clone)]
+pub struct WorkersReport {
+    /// Worker loops running, and how many of them run a task now.
+    pub loops: usize,
+    pub busy: usize,
+    /// Where email goes (never the SMTP credentials).
+    pub mailer: String,
+    /// The scheduler's next slot: the schedule's name and when.
+    pub next: Option<(String, DateTime<Utc>)>,
+}
 
 /// One check's verdict.
 #[derive(Debug, Clone)]
@@ -79,21 +90,19 @@ impl Readiness {
     }
 }
 
-fn workers_check(workers: Option<&WorkersStatus>) -> (Check, Check) {
-    let Some(status) = workers else {
+fn workers_check(workers: Option<WorkersReport>) -> (Check, Check) {
+    let Some(report) = workers else {
         let elsewhere = "not in this process (JOBPORTAL_RUN_WORKERS=false): run `jobportal worker`";
         return (
             Check { ok: true, detail: elsewhere.into() },
             Check { ok: true, detail: elsewhere.into() },
         );
     };
-    let loops = status.runner.loops.load(Ordering::Relaxed);
-    let busy = status.runner.busy.load(Ordering::Relaxed);
+    let WorkersReport { loops, busy, mailer, next } = report;
     let workers = Check {
         ok: loops > 0,
-        detail: format!("{loops} loops running, {busy} busy; email goes to {}", status.mailer),
+        detail: format!("{loops} loops running, {busy} busy; email goes to {mailer}"),
     };
-    let next = status.scheduler.next.lock().map(|n| n.clone()).unwrap_or(None);
     let scheduler = match next {
         Some((name, at)) => {
             Check { ok: true, detail: format!("next: {name} at {}", at.to_rfc3339()) }
@@ -103,7 +112,7 @@ fn workers_check(workers: Option<&WorkersStatus>) -> (Check, Check) {
     (workers, scheduler)
 }
 
-pub async fn readiness(db: &Database, workers: Option<&WorkersStatus>, ai: &Ai) -> Readiness {
+pub async fn readiness(db: &Database, workers: Option<WorkersReport>, ai: &Ai) -> Readiness {
     let database = match db.ping().await {
         Ok(()) => Check { ok: true, detail: "reachable".into() },
         Err(err) => Check { ok: false, detail: err.to_string() },

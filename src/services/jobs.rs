@@ -5,6 +5,8 @@
 //! the fields a candidate relies on. With moderation on, a job of an unverified company is
 //! published as `pending` and becomes public when an admin approves it.
 
+pub mod expiry;
+
 use chrono::{DateTime, Utc};
 use serde_json::json;
 use sha2::{Digest, Sha256};

@@ -1,5 +1,10 @@
 //! Business logic. Services validate input into domain types, enforce the rules (who may do
 //! what lives in [`policy`]) and call `repositories/`; they know neither HTTP nor SurrealDB.
+//!
+//! Background work is defined here too: each task (a `crate::queue::Task`) lives beside the
+//! service that enqueues or owns it (`email::SendEmail`, `import::task::ImportJobs`,
+//! `alerts::JobAlerts`, `housekeeping::Prune`, `jobs::expiry::CloseExpiredJobs`) and runs with
+//! a [`TaskContext`]; `workers` only claims and runs them.
 
 pub mod admin;
 pub mod alerts;
@@ -11,6 +16,7 @@ pub mod email;
 pub mod embeddings;
 pub mod error;
 pub mod health;
+pub mod housekeeping;
 pub mod import;
 pub mod jobs;
 pub mod policy;
@@ -24,7 +30,8 @@ pub mod users;
 
 use std::sync::Arc;
 
-use crate::core::config::AuthConfig;
+use crate::core::config::{AuthConfig, WorkerConfig};
+use crate::core::metrics::Metrics;
 use crate::core::security::TokenKeys;
 use crate::db::Database;
 use crate::models::user::Role;
@@ -65,6 +72,15 @@ impl Context {
         let base = self.app_url.as_deref().unwrap_or(&self.public_url);
         format!("{base}/{path}")
     }
+}
+
+/// What a background task runs with: the services context, and what only the process running
+/// the workers owns (the mailer, the metrics, the workers' settings).
+pub struct TaskContext {
+    pub services: Context,
+    pub mailer: email::Mailer,
+    pub metrics: Arc<Metrics>,
+    pub config: WorkerConfig,
 }
 
 /// The authenticated caller of a request.

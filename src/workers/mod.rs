@@ -1,41 +1,34 @@
-//! Background work: a durable queue in SurrealDB ([`queue`]), the loops that run it
-//! ([`runner`]), cron-like schedules that enqueue periodic work ([`scheduler`]), and the tasks
-//! themselves, one file each under [`tasks`].
+//! Running background work: the loops that claim and run tasks from the durable queue
+//! ([`runner`]), cron-like schedules that enqueue periodic work ([`scheduler`]), the
+//! [`registry`] of every task kind this binary runs, and starting and stopping all of it
+//! ([`Workers`]).
 //!
-//! `serve` runs all of it in-process; `jobportal worker` runs it alone. Tasks call
-//! `services/`; services enqueue tasks in the same transaction as the data they act on.
+//! What a task is and how it is enqueued is `crate::queue`; the tasks themselves live beside
+//! the services that enqueue or own them and run with a `services::TaskContext`. Services
+//! enqueue tasks in the same transaction as the data they act on. `serve` runs the workers
+//! in-process; `jobportal worker` runs them alone (both through `crate::app`).
 
-pub mod queue;
 pub mod runner;
 pub mod scheduler;
-pub mod tasks;
 
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use tokio::sync::watch;
 
-use crate::core::config::WorkerConfig;
-use crate::core::metrics::Metrics;
-use crate::services::Context;
-use crate::services::email::Mailer;
-
-/// What a running task can reach.
-pub struct WorkerContext {
-    pub services: Context,
-    pub mailer: Mailer,
-    pub metrics: Arc<Metrics>,
-    pub config: WorkerConfig,
-}
+use crate::queue::Registry;
+use crate::services::health::WorkersReport;
+use crate::services::{self, TaskContext};
 
 /// Every task kind this binary runs.
-pub fn registry() -> queue::Registry {
-    queue::Registry::new()
-        .register::<tasks::send_email::SendEmail>()
-        .register::<tasks::prune::Prune>()
-        .register::<tasks::close_expired_jobs::CloseExpiredJobs>()
-        .register::<tasks::import_jobs::ImportJobs>()
-        .register::<tasks::job_alerts::JobAlerts>()
+pub fn registry() -> Registry<Arc<TaskContext>> {
+    Registry::new()
+        .register::<services::email::SendEmail>()
+        .register::<services::housekeeping::Prune>()
+        .register::<services::jobs::expiry::CloseExpiredJobs>()
+        .register::<services::import::task::ImportJobs>()
+        .register::<services::alerts::JobAlerts>()
 }
 
 /// The running workers and scheduler of a process.
@@ -55,9 +48,21 @@ pub struct WorkersStatus {
     pub mailer: String,
 }
 
+impl WorkersStatus {
+    /// What readiness reports: the loops, the mailer and the scheduler's next slot.
+    pub fn report(&self) -> WorkersReport {
+        WorkersReport {
+            loops: self.runner.loops.load(Ordering::Relaxed),
+            busy: self.runner.busy.load(Ordering::Relaxed),
+            mailer: self.mailer.clone(),
+            next: self.scheduler.next.lock().map(|n| n.clone()).unwrap_or(None),
+        }
+    }
+}
+
 impl Workers {
     /// Starts the loops, the scheduler and the queue-depth reporter.
-    pub fn start(ctx: Arc<WorkerContext>) -> Self {
+    pub fn start(ctx: Arc<TaskContext>) -> Self {
         let (stop, stop_rx) = watch::channel(false);
         let runner = runner::start(ctx.clone(), Arc::new(registry()), &ctx.config);
         let scheduler_state = Arc::new(scheduler::SchedulerState::default());
@@ -91,19 +96,35 @@ impl Workers {
 
 #[cfg(test)]
 mod tests {
-    /// A task module whose kind the registry lacks would be claimed and failed by every worker.
-    /// Task kinds are named after their module, so the module list is the list of kinds.
+    use std::path::Path;
+
+    /// A task kind the registry lacks would be claimed and failed by every worker. Every
+    /// `impl Task` in the crate names its kind on one line, so the source lists the kinds.
     #[test]
-    fn every_task_module_has_a_handler() {
+    fn every_task_kind_has_a_handler() {
         let registry = super::registry();
-        let kinds: Vec<&str> = registry.kinds().copied().collect();
-        let modules: Vec<&str> = include_str!("tasks/mod.rs")
-            .lines()
-            .filter_map(|line| line.strip_prefix("pub mod ")?.strip_suffix(';'))
-            .collect();
-        assert!(modules.len() >= 4, "{modules:?}");
-        for module in modules {
-            assert!(kinds.contains(&module), "no handler for the task kind {module:?}");
+        let handled: Vec<&str> = registry.kinds().copied().collect();
+        let mut kinds = Vec::new();
+        kinds_in(&Path::new(env!("CARGO_MANIFEST_DIR")).join("src"), &mut kinds);
+        assert!(kinds.len() >= 5, "{kinds:?}");
+        for kind in kinds {
+            assert!(handled.contains(&kind.as_str()), "no handler for the task kind {kind:?}");
+        }
+    }
+
+    /// The kinds (`const KIND: &'static str = "…";`) defined in the Rust files under `dir`.
+    fn kinds_in(dir: &Path, kinds: &mut Vec<String>) {
+        for entry in std::fs::read_dir(dir).expect("the source directory reads") {
+            let path = entry.expect("a directory entry").path();
+            if path.is_dir() {
+                kinds_in(&path, kinds);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                let text = std::fs::read_to_string(&path).expect("a source file reads");
+                kinds.extend(text.lines().filter_map(|line| {
+                    let kind = line.trim().strip_prefix("const KIND: &'static str = \"")?;
+                    Some(kind.split('"').next()?.to_owned())
+                }));
+            }
         }
     }
 }

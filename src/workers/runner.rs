@@ -15,11 +15,11 @@ use rand::Rng;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
-use super::WorkerContext;
-use super::queue::{Attempt, Permanent, Queue, Registry};
 use crate::core::config::WorkerConfig;
 use crate::models::task::TaskRecord;
+use crate::queue::{Attempt, Permanent, Queue, Registry};
 use crate::repositories;
+use crate::services::TaskContext;
 
 /// When a failed attempt runs again: `base * 2^(attempt-1)`, capped at `max`, times a random
 /// factor in [0.75, 1.25) so tasks that failed together do not retry together. `None` once the
@@ -72,8 +72,8 @@ impl RunnerHandle {
 
 /// Starts the loops of every queue.
 pub fn start(
-    ctx: Arc<WorkerContext>,
-    registry: Arc<Registry>,
+    ctx: Arc<TaskContext>,
+    registry: Arc<Registry<Arc<TaskContext>>>,
     config: &WorkerConfig,
 ) -> RunnerHandle {
     let (stop, stop_rx) = watch::channel(false);
@@ -109,8 +109,8 @@ pub fn start(
 struct Worker {
     id: String,
     queue: Queue,
-    ctx: Arc<WorkerContext>,
-    registry: Arc<Registry>,
+    ctx: Arc<TaskContext>,
+    registry: Arc<Registry<Arc<TaskContext>>>,
     config: WorkerConfig,
     stop: watch::Receiver<bool>,
     abort: watch::Receiver<bool>,
@@ -264,11 +264,7 @@ impl Worker {
 }
 
 /// Refreshes the queue-depth gauges every `every` until `stop` fires.
-pub async fn report_depth(
-    ctx: Arc<WorkerContext>,
-    every: Duration,
-    mut stop: watch::Receiver<bool>,
-) {
+pub async fn report_depth(ctx: Arc<TaskContext>, every: Duration, mut stop: watch::Receiver<bool>) {
     loop {
         match repositories::tasks::depth(&ctx.services.db).await {
             Ok(counts) => {

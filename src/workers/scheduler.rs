@@ -11,17 +11,17 @@ use std::sync::Mutex;
 use chrono::{DateTime, Utc};
 use tokio::sync::watch;
 
-use super::WorkerContext;
-use super::queue;
-use super::tasks::close_expired_jobs::CloseExpiredJobs;
-use super::tasks::job_alerts::JobAlerts;
-use super::tasks::prune::Prune;
 use crate::core::config::{WorkerConfig, parse_cron};
+use crate::queue;
 use crate::repositories::RepoError;
+use crate::services::TaskContext;
+use crate::services::alerts::JobAlerts;
+use crate::services::housekeeping::Prune;
+use crate::services::jobs::expiry::CloseExpiredJobs;
 
 /// What a schedule enqueues at a slot.
 type Enqueue = fn(
-    Arc<WorkerContext>,
+    Arc<TaskContext>,
     DateTime<Utc>,
 ) -> futures_util::future::BoxFuture<'static, Result<Option<String>, RepoError>>;
 
@@ -39,7 +39,7 @@ pub struct SchedulerState {
 }
 
 fn enqueue_close_expired(
-    ctx: Arc<WorkerContext>,
+    ctx: Arc<TaskContext>,
     slot: DateTime<Utc>,
 ) -> futures_util::future::BoxFuture<'static, Result<Option<String>, RepoError>> {
     Box::pin(async move {
@@ -48,7 +48,7 @@ fn enqueue_close_expired(
 }
 
 fn enqueue_prune(
-    ctx: Arc<WorkerContext>,
+    ctx: Arc<TaskContext>,
     slot: DateTime<Utc>,
 ) -> futures_util::future::BoxFuture<'static, Result<Option<String>, RepoError>> {
     Box::pin(
@@ -57,7 +57,7 @@ fn enqueue_prune(
 }
 
 fn alerts(
-    ctx: Arc<WorkerContext>,
+    ctx: Arc<TaskContext>,
     slot: DateTime<Utc>,
     frequency: &'static str,
 ) -> futures_util::future::BoxFuture<'static, Result<Option<String>, RepoError>> {
@@ -71,21 +71,21 @@ fn alerts(
 }
 
 fn enqueue_alerts_instant(
-    ctx: Arc<WorkerContext>,
+    ctx: Arc<TaskContext>,
     slot: DateTime<Utc>,
 ) -> futures_util::future::BoxFuture<'static, Result<Option<String>, RepoError>> {
     alerts(ctx, slot, "instant")
 }
 
 fn enqueue_alerts_daily(
-    ctx: Arc<WorkerContext>,
+    ctx: Arc<TaskContext>,
     slot: DateTime<Utc>,
 ) -> futures_util::future::BoxFuture<'static, Result<Option<String>, RepoError>> {
     alerts(ctx, slot, "daily")
 }
 
 fn enqueue_alerts_weekly(
-    ctx: Arc<WorkerContext>,
+    ctx: Arc<TaskContext>,
     slot: DateTime<Utc>,
 ) -> futures_util::future::BoxFuture<'static, Result<Option<String>, RepoError>> {
     alerts(ctx, slot, "weekly")
@@ -118,7 +118,7 @@ pub fn next_slot(cron: &croner::Cron, after: DateTime<Utc>) -> Option<DateTime<U
 
 /// Runs until `stop` fires: sleeps until the earliest next slot, enqueues it, repeats.
 pub async fn run(
-    ctx: Arc<WorkerContext>,
+    ctx: Arc<TaskContext>,
     schedules: Vec<Schedule>,
     state: Arc<SchedulerState>,
     mut stop: watch::Receiver<bool>,

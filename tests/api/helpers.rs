@@ -12,7 +12,6 @@ use jobportal::core::config::{
     DbConfig, EmailBackendConfig, EmailConfig, ServeConfig, WorkerConfig,
 };
 use jobportal::db::Database;
-use jobportal::db::migrations::Migrator;
 use serde_json::Value;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
@@ -27,8 +26,9 @@ pub struct TestApp {
     pub metrics: std::sync::Arc<jobportal::core::metrics::Metrics>,
     shutdown: Option<oneshot::Sender<()>>,
     server: Option<JoinHandle<std::io::Result<()>>>,
-    /// The workers running beside the server, when the test asked for them.
-    pub workers: Option<jobportal::workers::Workers>,
+    /// The app running beside the server (its workers and catch-up loops), when the test
+    /// asked for them.
+    pub workers: Option<jobportal::app::App>,
 }
 
 /// The real application over a fresh, migrated in-memory database.
@@ -39,7 +39,7 @@ pub async fn spawn_app() -> TestApp {
 pub async fn spawn_app_with(config: ServeConfig) -> TestApp {
     let config = with_document_reader(config);
     let db = memory_db().await;
-    Migrator::new(&db).apply(|_| {}).await.expect("migrations apply");
+    jobportal::app::migrate(&db).await.expect("migrations apply");
     spawn_router(db, config, api::router).await
 }
 
@@ -51,7 +51,7 @@ pub async fn spawn_app_on_disk(config: ServeConfig, dir: &Path) -> TestApp {
     let db = Database::connect(&DbConfig { url, ..DbConfig::memory() })
         .await
         .expect("on-disk database opens");
-    Migrator::new(&db).apply(|_| {}).await.expect("migrations apply");
+    jobportal::app::migrate(&db).await.expect("migrations apply");
     spawn_router(db, config, api::router).await
 }
 
@@ -75,18 +75,16 @@ pub fn test_worker_config(backend: EmailBackendConfig) -> WorkerConfig {
 pub async fn spawn_app_with_workers(config: ServeConfig, workers: WorkerConfig) -> TestApp {
     let config = with_document_reader(config);
     let db = memory_db().await;
-    Migrator::new(&db).apply(|_| {}).await.expect("migrations apply");
-    let state = AppState::new(db, config);
-    let mailer = jobportal::services::email::Mailer::from_config(&workers.email).expect("mailer");
-    let ctx = std::sync::Arc::new(jobportal::workers::WorkerContext {
-        services: state.ctx.clone(),
-        mailer,
-        metrics: state.metrics.clone(),
-        config: workers,
-    });
-    let running = jobportal::workers::Workers::start(ctx);
-    let state = state.with_workers(running.status.clone());
-    let mut app = spawn_state(state, api::router).await;
+    jobportal::app::migrate(&db).await.expect("migrations apply");
+    let running = jobportal::app::App::builder(config)
+        .check_index()
+        .catch_up(false)
+        .workers(workers)
+        .expect("mailer")
+        .start(&db)
+        .await
+        .expect("the app starts");
+    let mut app = spawn_state(running.api_state(), api::router).await;
     app.workers = Some(running);
     app
 }
@@ -120,7 +118,11 @@ pub async fn spawn_router(
     config: ServeConfig,
     build: impl FnOnce(AppState) -> Router,
 ) -> TestApp {
-    spawn_state(AppState::new(db, with_document_reader(config)), build).await
+    let app = jobportal::app::App::builder(with_document_reader(config))
+        .start(&db)
+        .await
+        .expect("the app starts");
+    spawn_state(app.api_state(), build).await
 }
 
 /// Documents are read by the real binary's `parse-document` command: the server's default,

@@ -6,9 +6,10 @@ use std::time::Duration;
 
 use jobportal::core::config::{EmailBackendConfig, Secret, ServeConfig};
 use jobportal::models::task::TaskStatus;
+use jobportal::queue::{self, Attempt, Queue, Registry, Task};
 use jobportal::repositories;
-use jobportal::workers::queue::{self, Attempt, Queue, Registry, Task};
-use jobportal::workers::{WorkerContext, runner};
+use jobportal::services::TaskContext;
+use jobportal::workers::runner;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
@@ -155,8 +156,9 @@ impl Task for Count {
     const KIND: &'static str = "test_count";
     const QUEUE: Queue = Queue::Default;
     const MAX_ATTEMPTS: u32 = 4;
+    type Context = Arc<TaskContext>;
 
-    async fn run(self, _ctx: Arc<WorkerContext>, attempt: Attempt) -> anyhow::Result<()> {
+    async fn run(self, _ctx: Arc<TaskContext>, attempt: Attempt) -> anyhow::Result<()> {
         tokio::time::sleep(Duration::from_millis(self.sleep_ms)).await;
         if attempt.number <= self.fail_first {
             anyhow::bail!("planned failure {} of {}", attempt.number, self.fail_first);
@@ -170,27 +172,15 @@ fn runs(run: &str) -> HashMap<u32, u32> {
     RUNS.lock().unwrap().iter().filter(|((r, _), _)| r == run).map(|((_, n), c)| (*n, *c)).collect()
 }
 
-/// A worker context over the app's database, for runners with the test registry.
-fn context(app: &TestApp, loops: usize) -> Arc<WorkerContext> {
+/// A task context over the app's services, for runners with the test registry.
+fn context(app: &TestApp, loops: usize) -> Arc<TaskContext> {
     let mut config = test_worker_config(EmailBackendConfig::File {
         dir: std::env::temp_dir().join("jobportal-unused"),
     });
     config.default_loops = loops;
     config.email_loops = 0;
-    Arc::new(WorkerContext {
-        services: jobportal::services::Context {
-            db: app.db.clone(),
-            keys: jobportal::core::security::TokenKeys::new(&Secret::new("k".repeat(40))),
-            auth: Default::default(),
-            public_url: "http://127.0.0.1:8080".into(),
-            app_url: None,
-            jobs_index: Arc::new(jobportal::repositories::job_index::JobIndex::open(None).unwrap()),
-            ai: Arc::new(jobportal::ai::Ai::new(std::path::Path::new("models"))),
-            listings: Arc::default(),
-            documents: Arc::new(jobportal::services::resume_parser::isolated::DocumentReader::new(
-                &Default::default(),
-            )),
-        },
+    Arc::new(TaskContext {
+        services: app.ctx.clone(),
         mailer: jobportal::services::email::Mailer::from_config(&config.email).unwrap(),
         metrics: app.metrics.clone(),
         config,
@@ -351,7 +341,7 @@ async fn a_task_whose_worker_died_runs_again_after_its_lease_ran_out() {
 #[tokio::test]
 async fn a_dedup_key_makes_one_task_however_often_it_is_enqueued() {
     let app = spawn_app().await;
-    let slot = jobportal::workers::tasks::prune::Prune { slot: 1_800_000_000 };
+    let slot = jobportal::services::housekeeping::Prune { slot: 1_800_000_000 };
     assert!(queue::enqueue(&app.db, &slot).await.unwrap().is_some());
     assert!(
         queue::enqueue(&app.db, &slot).await.unwrap().is_none(),
@@ -493,8 +483,7 @@ async fn the_scheduled_run_closes_expired_jobs() {
         (expiry - chrono::Utc::now()).to_std().unwrap_or_default() + Duration::from_millis(100);
     tokio::time::sleep(wait).await;
 
-    let slot =
-        jobportal::workers::tasks::close_expired_jobs::CloseExpiredJobs { slot: 1_800_000_000 };
+    let slot = jobportal::services::jobs::expiry::CloseExpiredJobs { slot: 1_800_000_000 };
     queue::enqueue(&app.db, &slot).await.unwrap().expect("enqueued");
     eventually(Duration::from_secs(20), "the close_expired_jobs task done", || async {
         let (tasks, _) =
@@ -539,7 +528,7 @@ async fn alerts_done(app: &TestApp) -> u64 {
 #[tokio::test]
 async fn a_digest_reaches_the_mail_server_with_exactly_the_new_matching_jobs_and_unsubscribing_stops_it()
  {
-    use jobportal::workers::tasks::job_alerts::JobAlerts;
+    use jobportal::services::alerts::JobAlerts;
 
     let server = SmtpServer::start();
     let app = app_with_smtp(&server).await;

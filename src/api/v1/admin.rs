@@ -356,7 +356,7 @@ pub async fn import_jobs(
     let dir = state.config.data_dir.join("imports");
     let path = dir.join(format!("{}.{format}", uuid::Uuid::now_v7()));
     store_upload(body, &dir, &path).await?;
-    let task = crate::workers::tasks::import_jobs::ImportJobs {
+    let task = crate::services::import::task::ImportJobs {
         path: path.display().to_string(),
         format,
         source: query.source.unwrap_or_else(|| "import".into()),

@@ -1,5 +1,6 @@
 //! Emails: templates compiled into the binary, rendered with minijinja, queued in the outbox
-//! together with the task that delivers them, and delivered by that task through [`Mailer`].
+//! together with the task that delivers them ([`SendEmail`]), and delivered by that task
+//! through [`Mailer`].
 //!
 //! Each email is three templates in `templates/`: `NAME.subject.txt`, `NAME.txt` and
 //! `NAME.html` (which extends `layout.html`; values in it are HTML-escaped). Rendering is
@@ -8,18 +9,18 @@
 
 pub mod mailer;
 
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use minijinja::{AutoEscape, Environment, UndefinedBehavior, Value};
+use serde::{Deserialize, Serialize};
 
 pub use mailer::{DeliveryError, Mailer};
 
-use super::ServiceError;
+use super::{ServiceError, TaskContext};
 use crate::db::Executor;
 use crate::models::email::OutgoingEmail;
+use crate::queue::{self, Attempt, Permanent, Queue, Task};
 use crate::repositories;
-use crate::workers::queue;
-use crate::workers::tasks::send_email::SendEmail;
 
 /// The emails the portal sends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -190,6 +191,32 @@ pub async fn deliver(
                 .await
                 .map_err(storage)?;
             Err(err)
+        }
+    }
+}
+
+/// The task that delivers one email from the outbox.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SendEmail {
+    pub email_id: String,
+}
+
+impl Task for SendEmail {
+    const KIND: &'static str = "send_email";
+    const QUEUE: Queue = Queue::Email;
+    const MAX_ATTEMPTS: u32 = 10;
+    type Context = Arc<TaskContext>;
+
+    /// One delivery task per email, ever.
+    fn dedup_key(&self) -> Option<String> {
+        Some(self.email_id.clone())
+    }
+
+    async fn run(self, ctx: Arc<TaskContext>, attempt: Attempt) -> anyhow::Result<()> {
+        match deliver(&ctx.services.db, &ctx.mailer, &self.email_id, attempt.is_last()).await {
+            Ok(()) => Ok(()),
+            Err(DeliveryError::Permanent(reason)) => Err(Permanent(reason).into()),
+            Err(err) => Err(err.into()),
         }
     }
 }

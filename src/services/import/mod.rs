@@ -10,6 +10,7 @@ pub mod formats;
 mod mapping;
 mod report;
 mod run;
+pub mod task;
 mod writer;
 
 pub use mapping::{ImportRecord, to_record};

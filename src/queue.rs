@@ -1,10 +1,17 @@
-//! The task abstraction and enqueueing.
+//! The durable task queue's contract: what a task is, how it is enqueued, and the registry
+//! that turns a stored task back into work.
 //!
 //! A [`Task`] is a serde payload with a stable [`Task::KIND`], the queue it runs on, and an
 //! idempotent `run`: a task may run again after a crash (its lease ran out after the work but
 //! before it was marked done), so running it twice must do no harm. Enqueue it in the same
 //! transaction as the data it acts on (an email and its delivery), so neither exists without
-//! the other.
+//! the other. `run` gets the task's [`Task::Context`], whatever the process that runs it hands
+//! its tasks (the services, the mailer, …), so this module names none of it.
+//!
+//! It stands below `services`, which define and enqueue tasks beside the work they do, and
+//! above `repositories`, where `tasks` stores them: it imports neither `services` nor
+//! `workers` (the loops that claim and run tasks), so every layer above may enqueue without a
+//! circle. It is not a repository itself: it holds no query, only the rules around them.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -15,7 +22,6 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use super::WorkerContext;
 use crate::db::Executor;
 use crate::models::task::NewTask;
 use crate::repositories::{self, RepoError};
@@ -73,6 +79,9 @@ pub trait Task: Serialize + DeserializeOwned + Send + Sync + 'static {
     const QUEUE: Queue;
     const MAX_ATTEMPTS: u32 = 8;
 
+    /// What the process running the task hands it (cheap to clone: an `Arc`).
+    type Context: Clone + Send + Sync + 'static;
+
     /// A key that makes a second enqueue of the same work a no-op; `None` enqueues every time.
     fn dedup_key(&self) -> Option<String> {
         None
@@ -80,7 +89,7 @@ pub trait Task: Serialize + DeserializeOwned + Send + Sync + 'static {
 
     fn run(
         self,
-        ctx: Arc<WorkerContext>,
+        ctx: Self::Context,
         attempt: Attempt,
     ) -> impl Future<Output = anyhow::Result<()>> + Send;
 }
@@ -116,22 +125,28 @@ pub async fn enqueue_at<T: Task>(
     repositories::tasks::insert(ex, &new_task(task, run_at)?).await
 }
 
-type Handler =
-    Arc<dyn Fn(Arc<WorkerContext>, serde_json::Value, Attempt) -> TaskFuture + Send + Sync>;
+/// Runs the payload of one stored task with the context `C`.
+pub type Handler<C> = Arc<dyn Fn(C, serde_json::Value, Attempt) -> TaskFuture + Send + Sync>;
 
-/// The kinds this process knows how to run.
-#[derive(Clone, Default)]
-pub struct Registry {
-    handlers: HashMap<&'static str, Handler>,
+/// The kinds this process knows how to run, all with the same context `C`.
+#[derive(Clone)]
+pub struct Registry<C> {
+    handlers: HashMap<&'static str, Handler<C>>,
 }
 
-impl Registry {
+impl<C> Default for Registry<C> {
+    fn default() -> Self {
+        Self { handlers: HashMap::new() }
+    }
+}
+
+impl<C: Clone + Send + Sync + 'static> Registry<C> {
     pub fn new() -> Self {
         Self::default()
     }
 
-    pub fn register<T: Task>(mut self) -> Self {
-        let handler: Handler = Arc::new(|ctx, payload, attempt| {
+    pub fn register<T: Task<Context = C>>(mut self) -> Self {
+        let handler: Handler<C> = Arc::new(|ctx, payload, attempt| {
             Box::pin(async move {
                 let task: T = serde_json::from_value(payload).map_err(|e| {
                     anyhow::anyhow!("the payload of a {} task does not parse: {e}", T::KIND)
@@ -143,7 +158,7 @@ impl Registry {
         self
     }
 
-    pub fn handler(&self, kind: &str) -> Option<&Handler> {
+    pub fn handler(&self, kind: &str) -> Option<&Handler<C>> {
         self.handlers.get(kind)
     }
 

@@ -1,0 +1,280 @@
+//! The composition root: the one place that assembles a process from its configuration.
+//!
+//! Every command that works on the database (`serve`, `worker`, `import-jobs`, `admin …`) and
+//! the tests' servers are put together here, always in the same order: connect
+//! ([`with_database`], which also closes the database whatever happens), apply the migrations
+//! ([`migrate`], where the command wants them), then [`Builder::start`]: open the search index,
+//! the AI runtime and the document reader, build the services context, compare the index with
+//! the database, start the workers and the scheduler, and start the loops that keep the search
+//! index and the job vectors caught up with the database. [`App::shutdown`] stops the loops,
+//! then the workers (running tasks get the grace period); the database closes last.
+//!
+//! It stands just below `cli` and above `api` and `workers`, which it wires together; nothing
+//! but `cli`, the benchmarks and the tests imports it.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context as _;
+use tokio::task::JoinHandle;
+
+use crate::ai::{Ai, ModelState};
+use crate::api::AppState;
+use crate::core::config::{Config, DbConfig, Secret, ServeConfig, WorkerConfig};
+use crate::core::metrics::Metrics;
+use crate::core::security::{self, TokenKeys};
+use crate::db::Database;
+use crate::db::migrations::{Migrator, Outcome};
+use crate::repositories::job_index::{self, JobIndex};
+use crate::services::email::Mailer;
+use crate::services::resume_parser::isolated::DocumentReader;
+use crate::services::{self, TaskContext, embeddings, jobs};
+use crate::workers::Workers;
+
+/// How often the search index looks for job changes it has not seen (another process's).
+const INDEX_CATCH_UP: Duration = Duration::from_secs(5);
+
+/// How often the job vectors look for job changes they have not seen (a job written in this
+/// process wakes them at once).
+const VECTOR_CATCH_UP: Duration = Duration::from_secs(5);
+
+/// Connects to the database, runs `work` with it, and closes it whatever `work` returned, so
+/// the engine flushes and releases its lock while the runtime still runs.
+pub async fn with_database<T>(
+    config: &DbConfig,
+    work: impl AsyncFnOnce(&Database) -> anyhow::Result<T>,
+) -> anyhow::Result<T> {
+    let db = Database::connect(config).await?;
+    let result = work(&db).await;
+    db.close().await;
+    result
+}
+
+/// Applies pending migrations, logging each.
+pub async fn migrate(db: &Database) -> anyhow::Result<()> {
+    let reports = Migrator::new(db)
+        .apply(|report| match report.outcome {
+            Outcome::Applied => tracing::info!(
+                migration = report.migration.label(),
+                millis = report.millis as u64,
+                "applied migration"
+            ),
+            Outcome::AppliedElsewhere => tracing::info!(
+                migration = report.migration.label(),
+                "migration applied by another process"
+            ),
+        })
+        .await?;
+    if reports.is_empty() {
+        tracing::info!("schema is current");
+    }
+    Ok(())
+}
+
+/// The settings of a command that serves no HTTP and signs no tokens (import, worker, admin):
+/// the defaults, with the data and models directories of `config`.
+pub fn offline_settings(config: &Config) -> ServeConfig {
+    ServeConfig {
+        data_dir: config.data_dir.clone(),
+        models_dir: config.models_dir.clone(),
+        ..ServeConfig::default()
+    }
+}
+
+/// A process's services and what runs beside them.
+pub struct App {
+    /// What the services run with (database, search index, models, settings).
+    pub services: services::Context,
+    /// The metrics of this process, shared by the API and the workers.
+    pub metrics: Arc<Metrics>,
+    settings: ServeConfig,
+    workers: Option<Workers>,
+    loops: Vec<JoinHandle<()>>,
+}
+
+/// What a command asks for; [`Builder::start`] assembles it.
+pub struct Builder {
+    settings: ServeConfig,
+    index_dir: Option<PathBuf>,
+    check_index: bool,
+    catch_up: bool,
+    load_models: bool,
+    workers: Option<(WorkerConfig, Mailer)>,
+}
+
+impl App {
+    /// An app whose services apply `settings` (with no JWT secret there, tokens are signed
+    /// with a random key that lives as long as the app). Unless asked for more: the search
+    /// index in memory, and nothing running in the background.
+    pub fn builder(settings: ServeConfig) -> Builder {
+        Builder {
+            settings,
+            index_dir: None,
+            check_index: false,
+            catch_up: false,
+            load_models: false,
+            workers: None,
+        }
+    }
+
+    /// The state the HTTP API serves: these services and metrics, and the workers' status.
+    pub fn api_state(&self) -> AppState {
+        let state = AppState::new(self.services.clone(), self.settings.clone())
+            .with_metrics(self.metrics.clone());
+        match &self.workers {
+            Some(workers) => state.with_workers(workers.status.clone()),
+            None => state,
+        }
+    }
+
+    /// Stops the catch-up loops, then the workers: running tasks get `grace` to finish, then
+    /// go back to the queue. (Dropped instead, the app leaves both running until the Tokio
+    /// runtime ends.)
+    pub async fn shutdown(self, grace: Duration) {
+        for task in &self.loops {
+            task.abort();
+        }
+        if let Some(workers) = self.workers {
+            workers.shutdown(grace).await;
+        }
+    }
+}
+
+impl Builder {
+    /// Keeps the search index in the data directory of `config` (in memory for an in-memory
+    /// database).
+    pub fn index_of(mut self, config: &Config) -> Self {
+        self.index_dir =
+            (config.db.url != "mem://").then(|| job_index::index_dir(&config.data_dir));
+        self
+    }
+
+    /// Compares the search index with the database at start (count of public jobs and the
+    /// newest `updated_at`) and rebuilds it when they differ.
+    pub fn check_index(mut self) -> Self {
+        self.check_index = true;
+        self
+    }
+
+    /// Keeps the search index (jobs another process changed) and the job vectors (jobs written
+    /// anywhere) caught up with the database in the background. With `load_models`, the
+    /// embedding model loads first, in the background (search is keyword-only until then);
+    /// without, the vectors follow once something else has loaded it.
+    pub fn catch_up(mut self, load_models: bool) -> Self {
+        self.catch_up = true;
+        self.load_models = load_models;
+        self
+    }
+
+    /// Runs the workers and the scheduler with these settings. Fails at once when email
+    /// delivery is not configured usably.
+    pub fn workers(mut self, config: WorkerConfig) -> anyhow::Result<Self> {
+        let mailer = Mailer::from_config(&config.email).map_err(anyhow::Error::msg)?;
+        self.workers = Some((config, mailer));
+        Ok(self)
+    }
+
+    /// Assembles the app on `db` and starts what was asked for.
+    pub async fn start(self, db: &Database) -> anyhow::Result<App> {
+        let Builder { settings, index_dir, check_index, catch_up, load_models, workers } = self;
+        let index = JobIndex::open(index_dir.as_deref()).context("cannot open the search index")?;
+        let secret =
+            settings.jwt_secret.clone().unwrap_or_else(|| Secret::new(security::random_token()));
+        let services = services::Context {
+            db: db.clone(),
+            keys: TokenKeys::new(&secret),
+            auth: settings.auth.clone(),
+            public_url: settings.public_url.clone(),
+            app_url: settings.app_url.clone(),
+            jobs_index: Arc::new(index),
+            ai: Arc::new(Ai::new(&settings.models_dir)),
+            listings: Arc::default(),
+            documents: Arc::new(DocumentReader::new(&settings.documents)),
+        };
+        if check_index {
+            ensure_index(&services).await?;
+        }
+        let metrics = Arc::new(Metrics::new());
+        let workers = workers.map(|(config, mailer)| {
+            tracing::info!(mailer = mailer.describe(), "email delivery");
+            Workers::start(Arc::new(TaskContext {
+                services: services.clone(),
+                mailer,
+                metrics: metrics.clone(),
+                config,
+            }))
+        });
+        let loops = if catch_up {
+            vec![catch_up_index(services.clone()), catch_up_vectors(services.clone(), load_models)]
+        } else {
+            Vec::new()
+        };
+        Ok(App { services, metrics, settings, workers, loops })
+    }
+}
+
+/// Rebuilds the search index when it is behind the database, logging progress.
+async fn ensure_index(services: &services::Context) -> anyhow::Result<()> {
+    let mut last = Instant::now();
+    let rebuilt = jobs::ensure_index(services, |n| {
+        if last.elapsed() > Duration::from_secs(2) {
+            tracing::info!(jobs = n, "rebuilding the search index");
+            last = Instant::now();
+        }
+    })
+    .await?;
+    if let Some(n) = rebuilt {
+        tracing::info!(jobs = n, "search index rebuilt");
+    }
+    Ok(())
+}
+
+/// Jobs changed by another process (a `worker` on the same database server) reach this
+/// process's search index within seconds.
+fn catch_up_index(services: services::Context) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(INDEX_CATCH_UP);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            match jobs::catch_up_index(&services).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(jobs = n, "search index caught up with the database"),
+                Err(err) => {
+                    tracing::warn!(error = %err, "cannot catch the search index up; retrying")
+                }
+            }
+        }
+    })
+}
+
+/// The job vectors, built from the database once the embedding model is loaded and kept in
+/// step (a job write wakes the loop; every few seconds it also looks for jobs another process
+/// changed). With `load_model`, loads the model first and ends if it cannot.
+fn catch_up_vectors(services: services::Context, load_model: bool) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        if load_model && !matches!(services.ai.load_embedder().await, ModelState::Loaded(_)) {
+            return;
+        }
+        loop {
+            let started = Instant::now();
+            match embeddings::sync_jobs(&services, |_| {}).await {
+                Ok(Some(report)) if report.embedded + report.loaded + report.removed > 0 => {
+                    tracing::info!(
+                        embedded = report.embedded,
+                        loaded = report.loaded,
+                        removed = report.removed,
+                        vectors = services.ai.jobs.len(),
+                        millis = started.elapsed().as_millis() as u64,
+                        "job vectors updated"
+                    )
+                }
+                Ok(_) => {}
+                Err(err) => tracing::warn!(error = %err, "cannot update the job vectors; retrying"),
+            }
+            let _ =
+                tokio::time::timeout(VECTOR_CATCH_UP, services.ai.jobs_changed.notified()).await;
+        }
+    })
+}

@@ -1,0 +1,61 @@
+//! Housekeeping: deletes what nobody can use any more, on a schedule ([`Prune`]).
+//!
+//! Expired or used single-use tokens, refresh tokens past expiry, sessions that ended over 30
+//! days ago, and finished tasks older than 7 days. Running it twice deletes nothing more.
+
+use std::sync::Arc;
+
+use chrono::{Duration, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::{Context, ServiceError, TaskContext};
+use crate::queue::{Attempt, Queue, Task};
+use crate::repositories;
+
+/// How long a session that ended or expired is kept.
+const ENDED_SESSIONS_KEPT: Duration = Duration::days(30);
+
+/// How long a finished (done) task is kept.
+const DONE_TASKS_KEPT: Duration = Duration::days(7);
+
+/// What one pass deleted.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Pruned {
+    pub tokens: u64,
+    pub sessions: u64,
+    pub tasks: u64,
+}
+
+/// Deletes unusable tokens, long-ended sessions and old finished tasks.
+pub async fn prune(ctx: &Context) -> Result<Pruned, ServiceError> {
+    let db = &ctx.db;
+    let now = Utc::now();
+    let tokens = repositories::tokens::prune(db, now).await?;
+    let sessions = repositories::sessions::prune(db, now, now - ENDED_SESSIONS_KEPT).await?;
+    let tasks = repositories::tasks::prune_done(db, now - DONE_TASKS_KEPT).await?;
+    Ok(Pruned { tokens, sessions, tasks })
+}
+
+/// The scheduled [`prune`].
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Prune {
+    /// The scheduled time this run belongs to (one run per slot, however many schedulers).
+    pub slot: i64,
+}
+
+impl Task for Prune {
+    const KIND: &'static str = "prune";
+    const QUEUE: Queue = Queue::Default;
+    const MAX_ATTEMPTS: u32 = 3;
+    type Context = Arc<TaskContext>;
+
+    fn dedup_key(&self) -> Option<String> {
+        Some(self.slot.to_string())
+    }
+
+    async fn run(self, ctx: Arc<TaskContext>, _attempt: Attempt) -> anyhow::Result<()> {
+        let Pruned { tokens, sessions, tasks } = prune(&ctx.services).await?;
+        tracing::info!(tokens, sessions, tasks, "pruned");
+        Ok(())
+    }
+}
