@@ -2,24 +2,28 @@
 //!
 //! # Layout
 //!
+//! From the top layer down; a module imports only modules below it (docs/ARCHITECTURE.md).
+//!
 //! - [`cli`]: the command line; one module per command (`serve`, `migrate`, `admin`, …).
 //! - [`app`]: the composition root: connects, migrates, builds the services context and starts
 //!   (and stops) the workers and the catch-up loops, for every command and the tests.
-//! - [`core`]: configuration, logging, passwords and secrets.
 //! - [`api`]: the axum router, its layers and error body; `api::v1` holds the resources.
-//! - [`schemas`]: request and response bodies (serde + OpenAPI), converted from `models`.
-//! - [`models`]: stored domain types, plain data.
-//! - [`repositories`]: every SurrealQL query, one file per model.
-//! - [`services`]: business logic between `api`/`cli` and `repositories`, and the background
-//!   tasks beside the services that enqueue them.
-//! - [`queue`]: the durable task queue's contract (`Task`, enqueueing, the registry of kinds);
-//!   below `services`, above `repositories`.
-//! - [`db`]: connecting to SurrealDB and the embedded, versioned migrations.
 //! - [`workers`]: the loops that run the queue's tasks, the scheduler, and the registry of
 //!   every task kind.
+//! - [`services`]: business logic between `api`/`cli` and `repositories`, and the background
+//!   tasks beside the services that enqueue them.
+//! - [`queue`]: the durable task queue's contract (`Task`, enqueueing, the registry of kinds).
+//! - [`repositories`]: every SurrealQL query, one file per model, and the job search index.
+//! - [`db`]: connecting to SurrealDB and the embedded, versioned migrations.
+//! - [`schemas`]: request and response bodies (serde + OpenAPI), converted from `models`; they
+//!   import nothing above `models`, so an API client can share them.
+//! - [`ai`]: the local models (embeddings) and the vector collections built from them.
+//! - [`core`]: configuration, logging, metrics, security, rate limits and the sandbox for
+//!   child processes.
+//! - [`models`]: stored domain types, plain data.
 //! - [`utils`]: validated newtypes and small helpers.
 //!
-//! Data flows `api` → `services` → `repositories` → SurrealDB; see docs/ARCHITECTURE.md.
+//! Data flows `api` → `services` → `repositories` → SurrealDB.
 
 pub mod ai;
 pub mod api;
