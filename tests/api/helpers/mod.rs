@@ -1,0 +1,19 @@
+//! The test harness: a real server on a random port over a fresh in-memory database, with one
+//! method per endpoint, and a way to run the real binary.
+
+mod accounts;
+mod assertions;
+mod client;
+mod email;
+mod fixtures;
+mod process;
+mod smtp;
+mod spawn;
+
+pub use accounts::*;
+pub use assertions::*;
+pub use email::*;
+pub use fixtures::*;
+pub use process::*;
+pub use smtp::*;
+pub use spawn::*;
