@@ -98,6 +98,8 @@ async fn a_temporary_refusal_is_retried_and_a_permanent_one_is_not() {
     let server = SmtpServer::start();
     server.set_fault("MAIL 451 4.3.0 greylisted, try later");
     let app = app_with_smtp(&server).await;
+    // The task of the permanently refused email dies, as it should.
+    app.expect_dead_tasks();
     app.register("ada@example.com", "candidate").await;
     eventually(Duration::from_secs(15), "a retried attempt", || async {
         app.emails_to("ada@example.com").await[0].attempts >= 2
@@ -250,6 +252,8 @@ async fn two_workers_racing_on_a_thousand_tasks_run_each_exactly_once() {
 #[tokio::test]
 async fn a_failing_task_is_retried_with_backoff_until_it_succeeds_or_dies() {
     let app = spawn_app().await;
+    // The task that always fails dies, as it should.
+    app.expect_dead_tasks();
     let run = uuid::Uuid::new_v4().to_string();
     queue::enqueue(&app.db, &Count { run: run.clone(), n: 1, fail_first: 2, sleep_ms: 0 })
         .await

@@ -4,6 +4,7 @@
 mod accounts;
 mod assertions;
 mod client;
+mod dead_tasks;
 mod email;
 mod fixtures;
 mod process;

@@ -27,6 +27,8 @@ pub struct TestApp {
     server: Option<JoinHandle<std::io::Result<()>>>,
     /// The workers running beside the server, when the test asked for them.
     pub workers: Option<jobportal::workers::Workers>,
+    /// Set by [`TestApp::expect_dead_tasks`]: dropping the app does not check for dead tasks.
+    pub(super) dead_tasks_expected: std::sync::atomic::AtomicBool,
 }
 
 /// The real application over a fresh, migrated in-memory database.
@@ -162,6 +164,7 @@ pub async fn spawn_state(state: AppState, build: impl FnOnce(AppState) -> Router
         shutdown: Some(tx),
         server: Some(server),
         workers: None,
+        dead_tasks_expected: Default::default(),
     }
 }
 
@@ -181,6 +184,7 @@ impl TestApp {
 
 impl Drop for TestApp {
     fn drop(&mut self) {
+        self.assert_no_dead_tasks();
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
