@@ -21,8 +21,7 @@ impl TestApp {
     }
 
     /// Panics naming the dead tasks (the newest [`SHOWN`]), unless the test expects some. Called
-    /// when the app drops,
-    /// except while the test is already failing.
+    /// when the app drops, except while the test is already failing.
     pub(super) fn assert_no_dead_tasks(&self) {
         if self.dead_tasks_expected.load(Ordering::Relaxed) || std::thread::panicking() {
             return;
