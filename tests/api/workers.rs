@@ -521,16 +521,7 @@ async fn publish_job(app: &TestApp, owner: &crate::helpers::Account, title: &str
         "company": "acme", "title": title, "description": "Real work.", "workplace": "remote",
         "employment_type": "full_time", "expires_at": "2099-01-01T00:00:00Z"
     });
-    let job: Value =
-        app.post_authed("/api/v1/jobs", &owner.access, &body).await.json().await.unwrap();
-    let id = job["id"].as_str().unwrap().to_owned();
-    assert_eq!(
-        app.post_authed(&format!("/api/v1/jobs/{id}/publish"), &owner.access, &json!({}))
-            .await
-            .status(),
-        200
-    );
-    id
+    app.post_job(owner, &body).await
 }
 
 async fn alerts_done(app: &TestApp) -> u64 {
@@ -547,17 +538,11 @@ async fn a_digest_reaches_the_mail_server_with_exactly_the_new_matching_jobs_and
 
     let server = SmtpServer::start();
     let app = app_with_smtp(&server).await;
-    let owner = app.register_verified("owner@acme.test", "employer").await;
-    assert_eq!(
-        app.post_authed("/api/v1/companies", &owner.access, &json!({ "name": "Acme" }))
-            .await
-            .status(),
-        201
-    );
+    let owner = app.company_owner("owner@acme.test", "Acme").await;
     let ada = app.register_verified("ada@example.com", "candidate").await;
     let search =
         json!({ "name": "Data jobs", "filters": { "q": "data engineer" }, "frequency": "daily" });
-    assert_eq!(app.post_authed("/api/v1/saved-searches", &ada.access, &search).await.status(), 201);
+    app.save_search(&ada, &search).await;
     let matching = publish_job(&app, &owner, "Senior Data Engineer").await;
     publish_job(&app, &owner, "Office Manager").await;
 
