@@ -360,8 +360,7 @@ async fn job_recommendations_explain_themselves_and_respect_dismissals_and_appli
     let (_, ids) = company_and_jobs(&app).await;
     let (ada, _) = crate::resumes::candidate_with_resume(&app, "ada@example.com").await;
 
-    let body: Value =
-        app.get_authed("/api/v1/recommendations/jobs", &ada.access).await.json().await.unwrap();
+    let body = app.recommended_jobs(&ada).await;
     let items = body["items"].as_array().unwrap();
     assert_eq!(items.len(), 3, "{body}");
     let first = &items[0];
@@ -389,8 +388,7 @@ async fn job_recommendations_explain_themselves_and_respect_dismissals_and_appli
     let scores: Vec<f64> = items.iter().map(|i| i["score"].as_f64().unwrap()).collect();
     assert!(scores.windows(2).all(|w| w[0] >= w[1]), "{scores:?}");
     // Same data, same answer.
-    let again: Value =
-        app.get_authed("/api/v1/recommendations/jobs", &ada.access).await.json().await.unwrap();
+    let again = app.recommended_jobs(&ada).await;
     assert_eq!(again, body);
 
     // Preferences move jobs and say why.
@@ -403,8 +401,7 @@ async fn job_recommendations_explain_themselves_and_respect_dismissals_and_appli
         .await;
     assert_eq!(response.status(), 200);
     assert_eq!(response.json::<Value>().await.unwrap()["countries"], json!(["PT"]));
-    let body: Value =
-        app.get_authed("/api/v1/recommendations/jobs", &ada.access).await.json().await.unwrap();
+    let body = app.recommended_jobs(&ada).await;
     let rust = body["items"]
         .as_array()
         .unwrap()
@@ -440,8 +437,7 @@ async fn job_recommendations_explain_themselves_and_respect_dismissals_and_appli
         204
     );
     assert_eq!(app.apply(&ada, &ids[2], &json!({})).await.status(), 201);
-    let body: Value =
-        app.get_authed("/api/v1/recommendations/jobs", &ada.access).await.json().await.unwrap();
+    let body = app.recommended_jobs(&ada).await;
     let left: Vec<&str> = body["items"]
         .as_array()
         .unwrap()
@@ -457,8 +453,7 @@ async fn job_recommendations_explain_themselves_and_respect_dismissals_and_appli
         )
         .await;
     assert_eq!(response.status(), 204);
-    let body: Value =
-        app.get_authed("/api/v1/recommendations/jobs", &ada.access).await.json().await.unwrap();
+    let body = app.recommended_jobs(&ada).await;
     assert_eq!(body["items"].as_array().unwrap().len(), 2);
 
     // Employers get none; a candidate without a resume is told what to do.

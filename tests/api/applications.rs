@@ -47,12 +47,7 @@ async fn a_candidate_applies_with_the_default_resume_and_the_company_is_emailed(
     assert_eq!(mine["items"][0]["job"]["title"], "Backend Engineer (Rust)");
 
     // The company's list, with counts per stage.
-    let list: Value = app
-        .get_authed(&format!("/api/v1/jobs/{job}/applications"), &owner.access)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let list = app.job_applications(&owner, &job, "").await;
     assert_eq!(list["total"], 1);
     assert_eq!(list["counts"]["applied"], 1);
     assert_eq!(list["counts"]["hired"], 0);
@@ -79,12 +74,7 @@ async fn a_double_click_and_racing_requests_make_exactly_one_application() {
         }
     }
     assert_eq!(created, 1);
-    let list: Value = app
-        .get_authed(&format!("/api/v1/jobs/{job}/applications"), &owner.access)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let list = app.job_applications(&owner, &job, "").await;
     assert_eq!(list["total"], 1);
     let emails = app.emails_to("owner@acme.test").await;
     assert_eq!(
@@ -499,12 +489,7 @@ async fn candidates_and_companies_never_see_each_others_applications() {
     assert_eq!(bobs["total"], 1);
     assert_eq!(bobs["items"][0]["id"], bob_app.as_str());
     // A recruiter invited to Acme sees Acme's pipeline.
-    let list: Value = app
-        .get_authed(&format!("/api/v1/jobs/{acme_job}/applications"), &acme.access)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let list = app.job_applications(&acme, &acme_job, "").await;
     assert_eq!(list["total"], 1);
 }
 
@@ -518,32 +503,14 @@ async fn the_companys_list_filters_by_stage_and_date() {
         ids.push(app.applied(&who, &job).await);
     }
     assert_eq!(stage(&app, &owner, &ids[0], json!({ "stage": "screening" })).await.status(), 200);
-    let list: Value = app
-        .get_authed(&format!("/api/v1/jobs/{job}/applications?stage=screening"), &owner.access)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let list = app.job_applications(&owner, &job, "?stage=screening").await;
     assert_eq!(list["total"], 1);
     assert_eq!(list["items"][0]["id"], ids[0].as_str());
     assert_eq!(list["counts"]["applied"], 2);
     assert_eq!(list["counts"]["screening"], 1);
-    let future: Value = app
-        .get_authed(
-            &format!("/api/v1/jobs/{job}/applications?since=2099-01-01T00:00:00Z"),
-            &owner.access,
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
+    let future = app.job_applications(&owner, &job, "?since=2099-01-01T00:00:00Z").await;
     assert_eq!(future["total"], 0);
-    let page: Value = app
-        .get_authed(&format!("/api/v1/jobs/{job}/applications?limit=2"), &owner.access)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let page = app.job_applications(&owner, &job, "?limit=2").await;
     assert_eq!(page["items"].as_array().unwrap().len(), 2);
     assert_eq!(page["total"], 3);
     assert_error(
@@ -601,12 +568,7 @@ async fn the_export_holds_resumes_applications_and_searches_and_deleting_the_acc
         )
         .await;
     assert_eq!(response.status(), 204);
-    let list: Value = app
-        .get_authed(&format!("/api/v1/jobs/{job}/applications"), &owner.access)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let list = app.job_applications(&owner, &job, "").await;
     assert_eq!(list["total"], 0, "the candidate's applications went with the account");
     use jobportal::db::Executor;
     for table in

@@ -29,13 +29,13 @@ async fn bookmarks_are_idempotent_and_a_closed_job_stays_listed_as_unavailable()
     };
     assert_eq!(put().await.unwrap().status(), 201);
     assert_eq!(put().await.unwrap().status(), 204, "saving twice changes nothing");
-    let list: Value = app.get_authed("/api/v1/saved-jobs", &ada.access).await.json().await.unwrap();
+    let list = app.saved_jobs(&ada).await;
     assert_eq!(list["items"].as_array().unwrap().len(), 1);
     assert_eq!(list["items"][0]["available"], true);
     assert_eq!(list["items"][0]["job"]["title"], "Data Engineer");
 
     app.close_job(&owner, &id).await;
-    let list: Value = app.get_authed("/api/v1/saved-jobs", &ada.access).await.json().await.unwrap();
+    let list = app.saved_jobs(&ada).await;
     assert_eq!(list["items"][0]["available"], false);
     assert_eq!(list["items"][0]["job"], Value::Null);
 
@@ -47,10 +47,10 @@ async fn bookmarks_are_idempotent_and_a_closed_job_stays_listed_as_unavailable()
         app.delete_authed(&format!("/api/v1/saved-jobs/{id}"), &ada.access, None).await.status(),
         204
     );
-    let list: Value = app.get_authed("/api/v1/saved-jobs", &ada.access).await.json().await.unwrap();
+    let list = app.saved_jobs(&ada).await;
     assert_eq!(list["items"], json!([]));
     let bob = app.register("bob@example.com", "candidate").await;
-    let list: Value = app.get_authed("/api/v1/saved-jobs", &bob.access).await.json().await.unwrap();
+    let list = app.saved_jobs(&bob).await;
     assert_eq!(list["items"], json!([]));
 }
 
@@ -382,6 +382,6 @@ async fn racing_saves_of_one_job_answer_as_a_save_and_repeats_do() {
             "round {round}: one save creates the bookmark, the others find it"
         );
     }
-    let list: Value = app.get_authed("/api/v1/saved-jobs", &ada.access).await.json().await.unwrap();
+    let list = app.saved_jobs(&ada).await;
     assert_eq!(list["items"].as_array().unwrap().len(), 8);
 }

@@ -145,6 +145,25 @@ impl TestApp {
         id_of(&expect(self.apply(who, job, &body).await, 201, &format!("apply to {job}")).await)
     }
 
+    /// The applications to job `job` as `who` (a member of its company) lists them, with
+    /// `query` (empty or starting with `?`).
+    pub async fn job_applications(&self, who: &Account, job: &str, query: &str) -> Value {
+        let path = format!("/api/v1/jobs/{job}/applications{query}");
+        expect(self.get_authed(&path, &who.access).await, 200, &path).await
+    }
+
+    /// The jobs recommended to candidate `who`.
+    pub async fn recommended_jobs(&self, who: &Account) -> Value {
+        let path = "/api/v1/recommendations/jobs";
+        expect(self.get_authed(path, &who.access).await, 200, path).await
+    }
+
+    /// The jobs `who` bookmarked.
+    pub async fn saved_jobs(&self, who: &Account) -> Value {
+        let path = "/api/v1/saved-jobs";
+        expect(self.get_authed(path, &who.access).await, 200, path).await
+    }
+
     /// `who` saves the search `body`; returns it.
     pub async fn save_search(&self, who: &Account, body: &Value) -> Value {
         let response = self.post_authed("/api/v1/saved-searches", &who.access, body).await;
