@@ -227,7 +227,7 @@ async fn only_members_manage_a_companys_jobs() {
         )
         .await;
     }
-    app.publish_job(&owner, &id).await;
+    app.publish_job(&owner, id).await;
     // Public now: others may see it but not change it.
     assert_error(
         app.patch_authed(&format!("/api/v1/jobs/{id}"), &other.access, &json!({ "title": "x" }))
@@ -317,7 +317,7 @@ async fn a_public_job_has_google_job_posting_json_ld_and_counts_its_views() {
     let job = draft(&app, &owner, "acme").await;
     let id = job["id"].as_str().unwrap();
     assert_error(app.get(&format!("/api/v1/jobs/{id}/jsonld")).await, 404, "not_found").await;
-    app.publish_job(&owner, &id).await;
+    app.publish_job(&owner, id).await;
 
     let response = app.get(&format!("/api/v1/jobs/{id}/jsonld")).await;
     assert_eq!(response.headers()["content-type"], "application/ld+json");

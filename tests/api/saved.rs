@@ -23,7 +23,7 @@ async fn bookmarks_are_idempotent_and_a_closed_job_stays_listed_as_unavailable()
         "not_found",
     )
     .await;
-    app.publish_job(&owner, &id).await;
+    app.publish_job(&owner, id).await;
     let put = || {
         app.authed(reqwest::Method::PUT, &format!("/api/v1/saved-jobs/{id}"), &ada.access).send()
     };
@@ -34,7 +34,7 @@ async fn bookmarks_are_idempotent_and_a_closed_job_stays_listed_as_unavailable()
     assert_eq!(list["items"][0]["available"], true);
     assert_eq!(list["items"][0]["job"]["title"], "Data Engineer");
 
-    app.close_job(&owner, &id).await;
+    app.close_job(&owner, id).await;
     let list = app.saved_jobs(&ada).await;
     assert_eq!(list["items"][0]["available"], false);
     assert_eq!(list["items"][0]["job"], Value::Null);
