@@ -1,5 +1,7 @@
 //! The test harness: a real server on a random port over a fresh in-memory database, with one
-//! method per endpoint, and a way to run the real binary.
+//! method per endpoint, and a way to run the real binary. Dropping a [`TestApp`] fails the test
+//! when a background task was left dead, unless the test called
+//! [`TestApp::expect_dead_tasks`].
 
 mod accounts;
 mod assertions;
