@@ -90,8 +90,7 @@ async fn security_events_land_in_the_audit_log_filterable_by_action_and_actor() 
     assert!(rotated["refresh_token"].is_string());
     app.post_refresh(&ada.refresh).await; // reuse
     let admin = app.admin("root@example.com").await;
-    app.post_authed(&format!("/api/v1/admin/users/{}/disable", ada.id), &admin.access, &json!({}))
-        .await;
+    app.disable_user(&admin, &ada.id).await;
 
     let log = |query: &'static str| {
         let app = &app;

@@ -49,10 +49,7 @@ fn posting(id: &str, title: &str, description: &str, skills: &[&str], workplace:
 }
 
 async fn titles(app: &TestApp, query: &str) -> (Vec<String>, Value) {
-    let response = app.get(&format!("/api/v1/jobs?{query}")).await;
-    let status = response.status();
-    let body: Value = response.json().await.unwrap();
-    assert_eq!(status, 200, "{body}");
+    let body = app.search(&format!("?{query}")).await;
     let titles = body["items"]
         .as_array()
         .unwrap()
@@ -197,29 +194,16 @@ async fn semantic_search_finds_what_keywords_miss_and_keeps_filters_and_facets()
 #[tokio::test]
 async fn the_vectors_follow_a_job_through_create_update_close_reopen_and_archive() {
     let app = app_with_models().await;
-    let owner = app.register_verified("owner@acme.test", "employer").await;
-    assert_eq!(
-        app.post_authed("/api/v1/companies", &owner.access, &json!({ "name": "Acme" }))
-            .await
-            .status(),
-        201
-    );
+    let owner = app.company_owner("owner@acme.test", "Acme").await;
     let body = json!({
         "company": "acme", "title": "Backend Developer (Rust)", "description": "Payment APIs in Rust.",
         "workplace": "remote", "employment_type": "full_time", "skills": ["rust"]
     });
-    let response = app.post_authed("/api/v1/jobs", &owner.access, &body).await;
-    assert_eq!(response.status(), 201);
-    let id = response.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_owned();
+    let id = app.create_job(&owner, &body).await["id"].as_str().unwrap().to_owned();
     sync(&app).await;
     assert!(app.ctx.ai.jobs.is_empty(), "a draft has no vector");
 
-    assert_eq!(
-        app.post_authed(&format!("/api/v1/jobs/{id}/publish"), &owner.access, &json!({}))
-            .await
-            .status(),
-        200
-    );
+    app.publish_job(&owner, &id).await;
     assert_eq!(sync(&app).await.embedded, 1);
     let first = app.ctx.ai.jobs.vector_of(&id).expect("a published job has a vector");
     let (found, _) = titles(&app, "q=rust+programmer&mode=semantic").await;
@@ -242,12 +226,7 @@ async fn the_vectors_follow_a_job_through_create_update_close_reopen_and_archive
     assert_eq!(sync(&app).await.embedded, 0, "nothing changed, nothing is computed");
 
     // Closing removes it at once, before any sync; it never comes back from the index.
-    assert_eq!(
-        app.post_authed(&format!("/api/v1/jobs/{id}/close"), &owner.access, &json!({}))
-            .await
-            .status(),
-        200
-    );
+    app.close_job(&owner, &id).await;
     assert!(app.ctx.ai.jobs.vector_of(&id).is_none());
     let (found, _) = titles(&app, "q=baker+making+pastries&mode=semantic").await;
     assert!(found.is_empty(), "{found:?}");
@@ -255,22 +234,12 @@ async fn the_vectors_follow_a_job_through_create_update_close_reopen_and_archive
     assert!(app.ctx.ai.jobs.is_empty());
 
     // Reopened, it is found again (its stored vector is reused); archived, it is gone for good.
-    assert_eq!(
-        app.post_authed(&format!("/api/v1/jobs/{id}/publish"), &owner.access, &json!({}))
-            .await
-            .status(),
-        200
-    );
+    app.publish_job(&owner, &id).await;
     let report = sync(&app).await;
     assert_eq!((report.embedded, report.loaded), (0, 1));
     let (found, _) = titles(&app, "q=baker+making+pastries&mode=semantic").await;
     assert_eq!(found, vec!["Pastry Chef"]);
-    assert_eq!(
-        app.post_authed(&format!("/api/v1/jobs/{id}/archive"), &owner.access, &json!({}))
-            .await
-            .status(),
-        200
-    );
+    app.archive_job(&owner, &id).await;
     assert!(app.ctx.ai.jobs.vector_of(&id).is_none());
     let (found, _) = titles(&app, "q=baker+making+pastries&mode=semantic").await;
     assert!(found.is_empty(), "{found:?}");
@@ -357,13 +326,7 @@ async fn hnsw_recall_against_exact_search_on_real_embeddings() {
 }
 
 async fn company_and_jobs(app: &TestApp) -> (Account, Vec<String>) {
-    let owner = app.register_verified("owner@acme.test", "employer").await;
-    assert_eq!(
-        app.post_authed("/api/v1/companies", &owner.access, &json!({ "name": "Acme" }))
-            .await
-            .status(),
-        201
-    );
+    let owner = app.company_owner("owner@acme.test", "Acme").await;
     let mut ids = Vec::new();
     for (title, description, skills, workplace) in [
         (
@@ -385,19 +348,7 @@ async fn company_and_jobs(app: &TestApp) -> (Account, Vec<String>) {
             "employment_type": "full_time", "skills": skills,
             "city": "Berlin", "country_code": "DE"
         });
-        let response = app.post_authed("/api/v1/jobs", &owner.access, &body).await;
-        let text = response.text().await.unwrap();
-        let id = serde_json::from_str::<Value>(&text).unwrap()["id"]
-            .as_str()
-            .unwrap_or_else(|| panic!("{text}"))
-            .to_owned();
-        assert_eq!(
-            app.post_authed(&format!("/api/v1/jobs/{id}/publish"), &owner.access, &json!({}))
-                .await
-                .status(),
-            200
-        );
-        ids.push(id);
+        ids.push(app.post_job(&owner, &body).await);
     }
     sync(app).await;
     (owner, ids)
@@ -409,8 +360,7 @@ async fn job_recommendations_explain_themselves_and_respect_dismissals_and_appli
     let (_, ids) = company_and_jobs(&app).await;
     let (ada, _) = crate::resumes::candidate_with_resume(&app, "ada@example.com").await;
 
-    let body: Value =
-        app.get_authed("/api/v1/recommendations/jobs", &ada.access).await.json().await.unwrap();
+    let body = app.recommended_jobs(&ada).await;
     let items = body["items"].as_array().unwrap();
     assert_eq!(items.len(), 3, "{body}");
     let first = &items[0];
@@ -438,8 +388,7 @@ async fn job_recommendations_explain_themselves_and_respect_dismissals_and_appli
     let scores: Vec<f64> = items.iter().map(|i| i["score"].as_f64().unwrap()).collect();
     assert!(scores.windows(2).all(|w| w[0] >= w[1]), "{scores:?}");
     // Same data, same answer.
-    let again: Value =
-        app.get_authed("/api/v1/recommendations/jobs", &ada.access).await.json().await.unwrap();
+    let again = app.recommended_jobs(&ada).await;
     assert_eq!(again, body);
 
     // Preferences move jobs and say why.
@@ -452,8 +401,7 @@ async fn job_recommendations_explain_themselves_and_respect_dismissals_and_appli
         .await;
     assert_eq!(response.status(), 200);
     assert_eq!(response.json::<Value>().await.unwrap()["countries"], json!(["PT"]));
-    let body: Value =
-        app.get_authed("/api/v1/recommendations/jobs", &ada.access).await.json().await.unwrap();
+    let body = app.recommended_jobs(&ada).await;
     let rust = body["items"]
         .as_array()
         .unwrap()
@@ -488,12 +436,8 @@ async fn job_recommendations_explain_themselves_and_respect_dismissals_and_appli
         .status(),
         204
     );
-    let response = app
-        .post_authed(&format!("/api/v1/jobs/{}/applications", ids[2]), &ada.access, &json!({}))
-        .await;
-    assert_eq!(response.status(), 201);
-    let body: Value =
-        app.get_authed("/api/v1/recommendations/jobs", &ada.access).await.json().await.unwrap();
+    assert_eq!(app.apply(&ada, &ids[2], &json!({})).await.status(), 201);
+    let body = app.recommended_jobs(&ada).await;
     let left: Vec<&str> = body["items"]
         .as_array()
         .unwrap()
@@ -509,8 +453,7 @@ async fn job_recommendations_explain_themselves_and_respect_dismissals_and_appli
         )
         .await;
     assert_eq!(response.status(), 204);
-    let body: Value =
-        app.get_authed("/api/v1/recommendations/jobs", &ada.access).await.json().await.unwrap();
+    let body = app.recommended_jobs(&ada).await;
     assert_eq!(body["items"].as_array().unwrap().len(), 2);
 
     // Employers get none; a candidate without a resume is told what to do.
@@ -541,12 +484,7 @@ async fn a_company_sees_applicants_and_discoverable_candidates_only() {
     let response =
         app.patch_authed("/api/v1/users/me", &ada.access, &json!({ "discoverable": true })).await;
     assert_eq!(response.status(), 200);
-    assert_eq!(
-        app.post_authed(&format!("/api/v1/jobs/{}/applications", ids[0]), &bob.access, &json!({}))
-            .await
-            .status(),
-        201
-    );
+    assert_eq!(app.apply(&bob, &ids[0], &json!({})).await.status(), 201);
 
     let path = format!("/api/v1/jobs/{}/recommended-candidates", ids[0]);
     let body: Value = app.get_authed(&path, &owner.access).await.json().await.unwrap();
@@ -603,23 +541,9 @@ async fn hybrid_counts_every_keyword_match_and_pages_past_the_semantic_candidate
 #[tokio::test]
 async fn renaming_a_company_recomputes_its_jobs_vectors() {
     let app = app_with_models().await;
-    let owner = app.register_verified("owner@acme.test", "employer").await;
-    assert_eq!(
-        app.post_authed("/api/v1/companies", &owner.access, &json!({ "name": "Acme" }))
-            .await
-            .status(),
-        201
-    );
-    let response = app
-        .post_authed("/api/v1/jobs", &owner.access, &json!({ "company": "acme", "title": "Engineer", "description": "Build things.", "workplace": "remote", "employment_type": "full_time" }))
-        .await;
-    let id = response.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_owned();
-    assert_eq!(
-        app.post_authed(&format!("/api/v1/jobs/{id}/publish"), &owner.access, &json!({}))
-            .await
-            .status(),
-        200
-    );
+    let owner = app.company_owner("owner@acme.test", "Acme").await;
+    let body = json!({ "company": "acme", "title": "Engineer", "description": "Build things.", "workplace": "remote", "employment_type": "full_time" });
+    let id = app.post_job(&owner, &body).await;
     sync(&app).await;
     let before = app.ctx.ai.jobs.hash_of(&id).unwrap();
     let response = app

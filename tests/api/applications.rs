@@ -4,48 +4,16 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::{Account, TestApp, assert_error, spawn_app};
+use crate::helpers::{Account, TestApp, assert_error, rust_job, spawn_app};
 use crate::resumes::candidate_with_resume;
 
-/// An employer owning company `name` (slug = lower-case name) with one published job.
-async fn company_with_job(app: &TestApp, email: &str, name: &str) -> (Account, String) {
-    let owner = app.register_verified(email, "employer").await;
-    let response =
-        app.post_authed("/api/v1/companies", &owner.access, &json!({ "name": name })).await;
-    assert_eq!(response.status(), 201);
-    let job = publish(app, &owner, &name.to_lowercase(), None).await;
-    (owner, job)
-}
-
-async fn publish(app: &TestApp, owner: &Account, company: &str, apply_url: Option<&str>) -> String {
-    let mut body = json!({
-        "company": company, "title": "Backend Engineer (Rust)", "description": "Rust services.",
-        "workplace": "remote", "employment_type": "full_time", "skills": ["rust"],
-        "expires_at": "2099-01-01T00:00:00Z"
-    });
+/// A job of Acme's, published; with an external `apply_url` when given.
+async fn publish(app: &TestApp, owner: &Account, apply_url: Option<&str>) -> String {
+    let mut body = rust_job("acme");
     if let Some(url) = apply_url {
         body["apply_url"] = json!(url);
     }
-    let response = app.post_authed("/api/v1/jobs", &owner.access, &body).await;
-    assert_eq!(response.status(), 201);
-    let id = response.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_owned();
-    let response =
-        app.post_authed(&format!("/api/v1/jobs/{id}/publish"), &owner.access, &json!({})).await;
-    assert_eq!(response.status(), 200);
-    id
-}
-
-async fn apply(app: &TestApp, who: &Account, job: &str, body: Value) -> reqwest::Response {
-    app.post_authed(&format!("/api/v1/jobs/{job}/applications"), &who.access, &body).await
-}
-
-async fn applied(app: &TestApp, who: &Account, job: &str) -> String {
-    let response =
-        apply(app, who, job, json!({ "cover_letter": "I would love to build this." })).await;
-    let status = response.status();
-    let body: Value = response.json().await.unwrap();
-    assert_eq!(status, 201, "{body}");
-    body["id"].as_str().unwrap().to_owned()
+    app.post_job(owner, &body).await
 }
 
 async fn stage(app: &TestApp, who: &Account, id: &str, body: Value) -> reqwest::Response {
@@ -55,9 +23,9 @@ async fn stage(app: &TestApp, who: &Account, id: &str, body: Value) -> reqwest::
 #[tokio::test]
 async fn a_candidate_applies_with_the_default_resume_and_the_company_is_emailed() {
     let app = spawn_app().await;
-    let (owner, job) = company_with_job(&app, "owner@acme.test", "Acme").await;
+    let (owner, job) = app.published_job("owner@acme.test", "Acme").await;
     let (ada, resume) = candidate_with_resume(&app, "ada@example.com").await;
-    let response = apply(&app, &ada, &job, json!({ "cover_letter": "Dear Acme," })).await;
+    let response = app.apply(&ada, &job, &json!({ "cover_letter": "Dear Acme," })).await;
     assert_eq!(response.status(), 201);
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["stage"], "applied");
@@ -79,12 +47,7 @@ async fn a_candidate_applies_with_the_default_resume_and_the_company_is_emailed(
     assert_eq!(mine["items"][0]["job"]["title"], "Backend Engineer (Rust)");
 
     // The company's list, with counts per stage.
-    let list: Value = app
-        .get_authed(&format!("/api/v1/jobs/{job}/applications"), &owner.access)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let list = app.job_applications(&owner, &job, "").await;
     assert_eq!(list["total"], 1);
     assert_eq!(list["counts"]["applied"], 1);
     assert_eq!(list["counts"]["hired"], 0);
@@ -94,9 +57,10 @@ async fn a_candidate_applies_with_the_default_resume_and_the_company_is_emailed(
 #[tokio::test]
 async fn a_double_click_and_racing_requests_make_exactly_one_application() {
     let app = spawn_app().await;
-    let (owner, job) = company_with_job(&app, "owner@acme.test", "Acme").await;
+    let (owner, job) = app.published_job("owner@acme.test", "Acme").await;
     let (ada, _) = candidate_with_resume(&app, "ada@example.com").await;
-    let requests = (0..8).map(|_| apply(&app, &ada, &job, json!({})));
+    let empty = json!({});
+    let requests = (0..8).map(|_| app.apply(&ada, &job, &empty));
     let responses = futures_util::future::join_all(requests).await;
     let mut created = 0;
     for response in responses {
@@ -110,12 +74,7 @@ async fn a_double_click_and_racing_requests_make_exactly_one_application() {
         }
     }
     assert_eq!(created, 1);
-    let list: Value = app
-        .get_authed(&format!("/api/v1/jobs/{job}/applications"), &owner.access)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let list = app.job_applications(&owner, &job, "").await;
     assert_eq!(list["total"], 1);
     let emails = app.emails_to("owner@acme.test").await;
     assert_eq!(
@@ -123,32 +82,27 @@ async fn a_double_click_and_racing_requests_make_exactly_one_application() {
         1,
         "one email, not eight"
     );
-    assert_error(apply(&app, &ada, &job, json!({})).await, 409, "already_applied").await;
+    assert_error(app.apply(&ada, &job, &json!({})).await, 409, "already_applied").await;
 }
 
 #[tokio::test]
 async fn closed_external_and_unknown_jobs_and_missing_resumes_are_refused_clearly() {
     let app = spawn_app().await;
-    let (owner, job) = company_with_job(&app, "owner@acme.test", "Acme").await;
+    let (owner, job) = app.published_job("owner@acme.test", "Acme").await;
     let (ada, _) = candidate_with_resume(&app, "ada@example.com").await;
-    let external = publish(&app, &owner, "acme", Some("https://acme.example/careers/42")).await;
+    let external = publish(&app, &owner, Some("https://acme.example/careers/42")).await;
     let message =
-        assert_error(apply(&app, &ada, &external, json!({})).await, 409, "apply_externally").await;
+        assert_error(app.apply(&ada, &external, &json!({})).await, 409, "apply_externally").await;
     assert!(message.contains("https://acme.example/careers/42"), "{message}");
 
-    assert_eq!(
-        app.post_authed(&format!("/api/v1/jobs/{job}/close"), &owner.access, &json!({}))
-            .await
-            .status(),
-        200
-    );
-    assert_error(apply(&app, &ada, &job, json!({})).await, 409, "job_closed").await;
-    assert_error(apply(&app, &ada, "no-such-job", json!({})).await, 404, "not_found").await;
+    app.close_job(&owner, &job).await;
+    assert_error(app.apply(&ada, &job, &json!({})).await, 409, "job_closed").await;
+    assert_error(app.apply(&ada, "no-such-job", &json!({})).await, 404, "not_found").await;
 
-    let other = publish(&app, &owner, "acme", None).await;
+    let other = publish(&app, &owner, None).await;
     let bob = app.register("bob@example.com", "candidate").await;
     let message =
-        assert_error(apply(&app, &bob, &other, json!({})).await, 422, "validation_failed").await;
+        assert_error(app.apply(&bob, &other, &json!({})).await, 422, "validation_failed").await;
     assert!(message.contains("resume"), "{message}");
     let ada_resume = app
         .get_authed("/api/v1/resumes", &ada.access)
@@ -158,27 +112,27 @@ async fn closed_external_and_unknown_jobs_and_missing_resumes_are_refused_clearl
         .unwrap()["items"][0]["id"]
         .clone();
     assert_error(
-        apply(&app, &bob, &other, json!({ "resume_id": ada_resume })).await,
+        app.apply(&bob, &other, &json!({ "resume_id": ada_resume })).await,
         404,
         "not_found",
     )
     .await;
     assert_error(
-        apply(&app, &bob, &other, json!({ "resume_id": "" })).await,
+        app.apply(&bob, &other, &json!({ "resume_id": "" })).await,
         422,
         "validation_failed",
     )
     .await;
     let too_long = "x".repeat(20_001);
     assert_error(
-        apply(&app, &ada, &other, json!({ "cover_letter": too_long })).await,
+        app.apply(&ada, &other, &json!({ "cover_letter": too_long })).await,
         422,
         "validation_failed",
     )
     .await;
-    assert_error(apply(&app, &owner, &other, json!({})).await, 403, "forbidden").await;
+    assert_error(app.apply(&owner, &other, &json!({})).await, 403, "forbidden").await;
     // A resume with an application cannot be deleted.
-    applied(&app, &ada, &other).await;
+    app.applied(&ada, &other).await;
     let id = ada_resume.as_str().unwrap();
     assert_error(
         app.delete_authed(&format!("/api/v1/resumes/{id}"), &ada.access, None).await,
@@ -191,9 +145,9 @@ async fn closed_external_and_unknown_jobs_and_missing_resumes_are_refused_clearl
 #[tokio::test]
 async fn the_pipeline_moves_forward_or_out_and_every_move_is_history() {
     let app = spawn_app().await;
-    let (owner, job) = company_with_job(&app, "owner@acme.test", "Acme").await;
+    let (owner, job) = app.published_job("owner@acme.test", "Acme").await;
     let (ada, _) = candidate_with_resume(&app, "ada@example.com").await;
-    let id = applied(&app, &ada, &job).await;
+    let id = app.applied(&ada, &job).await;
 
     for to in ["screening", "interview", "offer", "hired"] {
         let response =
@@ -274,9 +228,9 @@ async fn the_pipeline_moves_forward_or_out_and_every_move_is_history() {
 #[tokio::test]
 async fn forbidden_moves_are_refused_with_the_rule_they_break() {
     let app = spawn_app().await;
-    let (owner, job) = company_with_job(&app, "owner@acme.test", "Acme").await;
+    let (owner, job) = app.published_job("owner@acme.test", "Acme").await;
     let (ada, _) = candidate_with_resume(&app, "ada@example.com").await;
-    let id = applied(&app, &ada, &job).await;
+    let id = app.applied(&ada, &job).await;
     assert_eq!(
         stage(&app, &owner, &id, json!({ "stage": "interview" })).await.status(),
         200,
@@ -344,8 +298,8 @@ async fn forbidden_moves_are_refused_with_the_rule_they_break() {
     assert!(email.text.contains("the position was filled"), "{}", email.text);
 
     // Withdrawing: the candidate's own move, from an open application only.
-    let second_job = publish(&app, &owner, "acme", None).await;
-    let second = applied(&app, &ada, &second_job).await;
+    let second_job = publish(&app, &owner, None).await;
+    let second = app.applied(&ada, &second_job).await;
     assert_error(
         app.post_authed(
             &format!("/api/v1/applications/{second}/withdraw"),
@@ -383,9 +337,9 @@ async fn forbidden_moves_are_refused_with_the_rule_they_break() {
 #[tokio::test]
 async fn the_cover_letter_is_editable_until_the_company_opens_the_application() {
     let app = spawn_app().await;
-    let (owner, job) = company_with_job(&app, "owner@acme.test", "Acme").await;
+    let (owner, job) = app.published_job("owner@acme.test", "Acme").await;
     let (ada, _) = candidate_with_resume(&app, "ada@example.com").await;
-    let id = applied(&app, &ada, &job).await;
+    let id = app.applied(&ada, &job).await;
     let path = format!("/api/v1/applications/{id}");
     let edited: Value = app
         .patch_authed(&path, &ada.access, &json!({ "cover_letter": "Second draft." }))
@@ -422,9 +376,9 @@ async fn the_cover_letter_is_editable_until_the_company_opens_the_application() 
 #[tokio::test]
 async fn internal_notes_are_for_the_company_and_resumes_reach_it_only_through_applications() {
     let app = spawn_app().await;
-    let (owner, job) = company_with_job(&app, "owner@acme.test", "Acme").await;
+    let (owner, job) = app.published_job("owner@acme.test", "Acme").await;
     let (ada, resume) = candidate_with_resume(&app, "ada@example.com").await;
-    let id = applied(&app, &ada, &job).await;
+    let id = app.applied(&ada, &job).await;
     let note = app
         .post_authed(
             &format!("/api/v1/applications/{id}/notes"),
@@ -491,12 +445,12 @@ async fn internal_notes_are_for_the_company_and_resumes_reach_it_only_through_ap
 #[tokio::test]
 async fn candidates_and_companies_never_see_each_others_applications() {
     let app = spawn_app().await;
-    let (acme, acme_job) = company_with_job(&app, "owner@acme.test", "Acme").await;
-    let (globex, globex_job) = company_with_job(&app, "owner@globex.test", "Globex").await;
+    let (acme, acme_job) = app.published_job("owner@acme.test", "Acme").await;
+    let (globex, globex_job) = app.published_job("owner@globex.test", "Globex").await;
     let (ada, _) = candidate_with_resume(&app, "ada@example.com").await;
     let (bob, _) = candidate_with_resume(&app, "bob@example.com").await;
-    let ada_app = applied(&app, &ada, &acme_job).await;
-    let bob_app = applied(&app, &bob, &globex_job).await;
+    let ada_app = app.applied(&ada, &acme_job).await;
+    let bob_app = app.applied(&bob, &globex_job).await;
     let admin = app.admin("admin@example.com").await;
 
     // Candidate B never sees A's application; employer Y never sees applications to X's jobs.
@@ -535,51 +489,28 @@ async fn candidates_and_companies_never_see_each_others_applications() {
     assert_eq!(bobs["total"], 1);
     assert_eq!(bobs["items"][0]["id"], bob_app.as_str());
     // A recruiter invited to Acme sees Acme's pipeline.
-    let list: Value = app
-        .get_authed(&format!("/api/v1/jobs/{acme_job}/applications"), &acme.access)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let list = app.job_applications(&acme, &acme_job, "").await;
     assert_eq!(list["total"], 1);
 }
 
 #[tokio::test]
 async fn the_companys_list_filters_by_stage_and_date() {
     let app = spawn_app().await;
-    let (owner, job) = company_with_job(&app, "owner@acme.test", "Acme").await;
+    let (owner, job) = app.published_job("owner@acme.test", "Acme").await;
     let mut ids = Vec::new();
     for name in ["a", "b", "c"] {
         let (who, _) = candidate_with_resume(&app, &format!("{name}@example.com")).await;
-        ids.push(applied(&app, &who, &job).await);
+        ids.push(app.applied(&who, &job).await);
     }
     assert_eq!(stage(&app, &owner, &ids[0], json!({ "stage": "screening" })).await.status(), 200);
-    let list: Value = app
-        .get_authed(&format!("/api/v1/jobs/{job}/applications?stage=screening"), &owner.access)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let list = app.job_applications(&owner, &job, "?stage=screening").await;
     assert_eq!(list["total"], 1);
     assert_eq!(list["items"][0]["id"], ids[0].as_str());
     assert_eq!(list["counts"]["applied"], 2);
     assert_eq!(list["counts"]["screening"], 1);
-    let future: Value = app
-        .get_authed(
-            &format!("/api/v1/jobs/{job}/applications?since=2099-01-01T00:00:00Z"),
-            &owner.access,
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
+    let future = app.job_applications(&owner, &job, "?since=2099-01-01T00:00:00Z").await;
     assert_eq!(future["total"], 0);
-    let page: Value = app
-        .get_authed(&format!("/api/v1/jobs/{job}/applications?limit=2"), &owner.access)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let page = app.job_applications(&owner, &job, "?limit=2").await;
     assert_eq!(page["items"].as_array().unwrap().len(), 2);
     assert_eq!(page["total"], 3);
     assert_error(
@@ -601,9 +532,9 @@ async fn the_companys_list_filters_by_stage_and_date() {
 async fn the_export_holds_resumes_applications_and_searches_and_deleting_the_account_removes_them()
 {
     let app = spawn_app().await;
-    let (owner, job) = company_with_job(&app, "owner@acme.test", "Acme").await;
+    let (owner, job) = app.published_job("owner@acme.test", "Acme").await;
     let (ada, resume) = candidate_with_resume(&app, "ada@example.com").await;
-    let id = applied(&app, &ada, &job).await;
+    let id = app.applied(&ada, &job).await;
     assert_eq!(
         stage(&app, &owner, &id, json!({ "stage": "screening", "note": "secret note" }))
             .await
@@ -617,7 +548,7 @@ async fn the_export_holds_resumes_applications_and_searches_and_deleting_the_acc
         .unwrap();
     assert_eq!(put.status(), 201);
     let search = json!({ "name": "Rust", "filters": { "q": "rust" }, "frequency": "weekly" });
-    assert_eq!(app.post_authed("/api/v1/saved-searches", &ada.access, &search).await.status(), 201);
+    app.save_search(&ada, &search).await;
 
     let text = app.get_authed("/api/v1/users/me/export", &ada.access).await.text().await.unwrap();
     let export: Value = serde_json::from_str(&text).unwrap();
@@ -637,12 +568,7 @@ async fn the_export_holds_resumes_applications_and_searches_and_deleting_the_acc
         )
         .await;
     assert_eq!(response.status(), 204);
-    let list: Value = app
-        .get_authed(&format!("/api/v1/jobs/{job}/applications"), &owner.access)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let list = app.job_applications(&owner, &job, "").await;
     assert_eq!(list["total"], 0, "the candidate's applications went with the account");
     use jobportal::db::Executor;
     for table in

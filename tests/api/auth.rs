@@ -409,11 +409,7 @@ async fn a_disabled_account_loses_its_sessions_and_cannot_sign_in() {
     let app = spawn_app().await;
     let user = app.register("ada@example.com", "candidate").await;
     let admin = app.admin("root@example.com").await;
-    let response = app
-        .post_authed(&format!("/api/v1/admin/users/{}/disable", user.id), &admin.access, &json!({}))
-        .await;
-    assert_eq!(response.status(), 200);
-    assert_eq!(response.json::<Value>().await.unwrap()["disabled"], true);
+    assert_eq!(app.disable_user(&admin, &user.id).await["disabled"], true);
 
     assert_error(app.get_me(&user.access).await, 401, "unauthorized").await;
     assert_error(app.post_refresh(&user.refresh).await, 401, "invalid_refresh_token").await;

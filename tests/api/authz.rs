@@ -18,34 +18,9 @@ struct World {
 async fn world(app: &TestApp) -> World {
     let candidate_a = app.register("a@example.com", "candidate").await;
     let candidate_b = app.register("b@example.com", "candidate").await;
-    let owner_x = app.register_verified("owner-x@example.com", "employer").await;
-    let owner_y = app.register_verified("owner-y@example.com", "employer").await;
-    for (owner, name) in [(&owner_x, "X Corp"), (&owner_y, "Y Corp")] {
-        assert_eq!(
-            app.post_authed("/api/v1/companies", &owner.access, &json!({ "name": name }))
-                .await
-                .status(),
-            201
-        );
-    }
-    app.post_authed(
-        "/api/v1/companies/x-corp/invites",
-        &owner_x.access,
-        &json!({ "email": "rec-x@example.com", "role": "recruiter" }),
-    )
-    .await;
-    let recruiter_x = app.register("rec-x@example.com", "employer").await;
-    let token = app.token_sent_to("rec-x@example.com", "company_invite").await;
-    assert_eq!(
-        app.post_authed(
-            "/api/v1/companies/invites/accept",
-            &recruiter_x.access,
-            &json!({ "token": token })
-        )
-        .await
-        .status(),
-        200
-    );
+    let owner_x = app.company_owner("owner-x@example.com", "X Corp").await;
+    let owner_y = app.company_owner("owner-y@example.com", "Y Corp").await;
+    let recruiter_x = app.join_company(&owner_x, "x-corp", "rec-x@example.com", "recruiter").await;
     let admin = app.admin("admin@example.com").await;
     World { candidate_a, candidate_b, owner_x, recruiter_x, owner_y, admin }
 }

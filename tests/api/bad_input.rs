@@ -8,8 +8,7 @@ use crate::helpers::{PASSWORD, spawn_app};
 #[tokio::test]
 async fn malformed_bodies_are_refused_with_a_stable_4xx_code_on_every_endpoint() {
     let app = spawn_app().await;
-    let owner = app.register_verified("owner@example.com", "employer").await;
-    app.post_authed("/api/v1/companies", &owner.access, &json!({ "name": "Acme" })).await;
+    let owner = app.company_owner("owner@example.com", "Acme").await;
 
     let endpoints: &[(&str, &str, bool)] = &[
         ("POST", "/api/v1/auth/register", false),

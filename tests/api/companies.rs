@@ -2,35 +2,7 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::{Account, TestApp, assert_error, spawn_app};
-
-/// An owner of `slug` (verified employer) and a company made by them.
-async fn company(app: &TestApp, owner_email: &str, name: &str) -> Account {
-    let owner = app.register_verified(owner_email, "employer").await;
-    let response =
-        app.post_authed("/api/v1/companies", &owner.access, &json!({ "name": name })).await;
-    assert_eq!(response.status(), 201);
-    owner
-}
-
-/// Invites `email` to `slug` and has them accept as a freshly registered employer.
-async fn join(app: &TestApp, owner: &Account, slug: &str, email: &str, role: &str) -> Account {
-    let response = app
-        .post_authed(
-            &format!("/api/v1/companies/{slug}/invites"),
-            &owner.access,
-            &json!({ "email": email, "role": role }),
-        )
-        .await;
-    assert_eq!(response.status(), 201);
-    let member = app.register(email, "employer").await;
-    let token = app.token_sent_to(email, "company_invite").await;
-    let response = app
-        .post_authed("/api/v1/companies/invites/accept", &member.access, &json!({ "token": token }))
-        .await;
-    assert_eq!(response.status(), 200);
-    member
-}
+use crate::helpers::{assert_error, spawn_app};
 
 #[tokio::test]
 async fn a_verified_employer_creates_a_company_and_owns_it() {
@@ -68,13 +40,7 @@ async fn creating_a_company_needs_a_verified_employer_and_a_free_valid_slug() {
         app.post_authed("/api/v1/companies", &candidate.access, &json!({ "name": "Acme" })).await;
     assert_error(response, 403, "forbidden").await;
 
-    let grace = app.register_verified("grace@example.com", "employer").await;
-    assert_eq!(
-        app.post_authed("/api/v1/companies", &grace.access, &json!({ "name": "Acme" }))
-            .await
-            .status(),
-        201
-    );
+    let grace = app.company_owner("grace@example.com", "Acme").await;
     let again =
         app.post_authed("/api/v1/companies", &grace.access, &json!({ "name": "ACME" })).await;
     assert_error(again, 409, "slug_taken").await;
@@ -97,7 +63,7 @@ async fn creating_a_company_needs_a_verified_employer_and_a_free_valid_slug() {
 #[tokio::test]
 async fn an_invitation_by_email_makes_a_member_once() {
     let app = spawn_app().await;
-    let owner = company(&app, "owner@example.com", "Acme").await;
+    let owner = app.company_owner("owner@example.com", "Acme").await;
     let response = app
         .post_authed(
             "/api/v1/companies/acme/invites",
@@ -163,7 +129,7 @@ async fn an_invitation_by_email_makes_a_member_once() {
 #[tokio::test]
 async fn a_candidate_cannot_join_a_company() {
     let app = spawn_app().await;
-    let owner = company(&app, "owner@example.com", "Acme").await;
+    let owner = app.company_owner("owner@example.com", "Acme").await;
     app.post_authed(
         "/api/v1/companies/acme/invites",
         &owner.access,
@@ -185,8 +151,8 @@ async fn a_candidate_cannot_join_a_company() {
 #[tokio::test]
 async fn ownership_moves_and_the_last_owner_stays() {
     let app = spawn_app().await;
-    let owner = company(&app, "owner@example.com", "Acme").await;
-    let rec = join(&app, &owner, "acme", "rec@example.com", "recruiter").await;
+    let owner = app.company_owner("owner@example.com", "Acme").await;
+    let rec = app.join_company(&owner, "acme", "rec@example.com", "recruiter").await;
 
     let leave = app
         .delete_authed(&format!("/api/v1/companies/acme/members/{}", owner.id), &owner.access, None)
@@ -239,7 +205,7 @@ async fn ownership_moves_and_the_last_owner_stays() {
 #[tokio::test]
 async fn owners_edit_the_profile_but_not_the_slug() {
     let app = spawn_app().await;
-    let owner = company(&app, "owner@example.com", "Acme").await;
+    let owner = app.company_owner("owner@example.com", "Acme").await;
     let response = app
         .patch_authed(
             "/api/v1/companies/acme",
@@ -281,7 +247,7 @@ async fn empty_optional_fields_on_creation_mean_absent() {
 #[tokio::test]
 async fn ids_that_cannot_exist_are_not_found() {
     let app = spawn_app().await;
-    let owner = company(&app, "owner@example.com", "Acme").await;
+    let owner = app.company_owner("owner@example.com", "Acme").await;
     for id in ["", " ", "user:other", "0", &"9".repeat(300)] {
         let response = app
             .post_authed(

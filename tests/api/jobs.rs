@@ -8,11 +8,7 @@ use crate::helpers::{Account, TestApp, assert_error, spawn_app, spawn_app_with};
 
 /// An owner with a company `slug`.
 async fn employer(app: &TestApp, email: &str, company: &str) -> Account {
-    let owner = app.register_verified(email, "employer").await;
-    let response =
-        app.post_authed("/api/v1/companies", &owner.access, &json!({ "name": company })).await;
-    assert_eq!(response.status(), 201);
-    owner
+    app.company_owner(email, company).await
 }
 
 fn full_job(company: &str) -> Value {
@@ -30,9 +26,7 @@ fn full_job(company: &str) -> Value {
 }
 
 async fn draft(app: &TestApp, owner: &Account, company: &str) -> Value {
-    let response = app.post_authed("/api/v1/jobs", &owner.access, &full_job(company)).await;
-    assert_eq!(response.status(), 201);
-    response.json().await.unwrap()
+    app.create_job(owner, &full_job(company)).await
 }
 
 #[tokio::test]
@@ -152,12 +146,7 @@ async fn a_draft_cannot_be_closed_and_publishing_needs_the_fields_candidates_rel
         app.patch_authed(&format!("/api/v1/jobs/{id}"), &owner.access, &patch).await.status(),
         200
     );
-    assert_eq!(
-        app.post_authed(&format!("/api/v1/jobs/{id}/publish"), &owner.access, &json!({}))
-            .await
-            .status(),
-        200
-    );
+    app.publish_job(&owner, &id).await;
     // A published job cannot lose what publishing needed.
     let patch = json!({ "description": "" });
     assert_error(
@@ -238,7 +227,7 @@ async fn only_members_manage_a_companys_jobs() {
         )
         .await;
     }
-    app.post_authed(&format!("/api/v1/jobs/{id}/publish"), &owner.access, &json!({})).await;
+    app.publish_job(&owner, id).await;
     // Public now: others may see it but not change it.
     assert_error(
         app.patch_authed(&format!("/api/v1/jobs/{id}"), &other.access, &json!({ "title": "x" }))
@@ -328,7 +317,7 @@ async fn a_public_job_has_google_job_posting_json_ld_and_counts_its_views() {
     let job = draft(&app, &owner, "acme").await;
     let id = job["id"].as_str().unwrap();
     assert_error(app.get(&format!("/api/v1/jobs/{id}/jsonld")).await, 404, "not_found").await;
-    app.post_authed(&format!("/api/v1/jobs/{id}/publish"), &owner.access, &json!({})).await;
+    app.publish_job(&owner, id).await;
 
     let response = app.get(&format!("/api/v1/jobs/{id}/jsonld")).await;
     assert_eq!(response.headers()["content-type"], "application/ld+json");

@@ -194,13 +194,7 @@ async fn the_reset_link_opens_a_form_that_sets_the_password_by_the_api_rules() {
 #[tokio::test]
 async fn the_invitation_link_opens_a_page_that_says_how_to_accept_it() {
     let app = spawn_app().await;
-    let owner = app.register_verified("owner@acme.test", "employer").await;
-    assert_eq!(
-        app.post_authed("/api/v1/companies", &owner.access, &json!({ "name": "Acme" }))
-            .await
-            .status(),
-        201
-    );
+    let owner = app.company_owner("owner@acme.test", "Acme").await;
     let invite = json!({ "email": "rec@example.com", "role": "recruiter" });
     let response = app.post_authed("/api/v1/companies/acme/invites", &owner.access, &invite).await;
     assert_eq!(response.status(), 201);
@@ -212,10 +206,7 @@ async fn the_invitation_link_opens_a_page_that_says_how_to_accept_it() {
     assert!(open.contains("This invitation is open") && open.contains(&token), "{open}");
 
     let rec = app.register("rec@example.com", "employer").await;
-    let accepted = app
-        .post_authed("/api/v1/companies/invites/accept", &rec.access, &json!({ "token": token }))
-        .await;
-    assert_eq!(accepted.status(), 200);
+    app.accept_invite(&rec, &token).await;
     let used = page(app.get(&path).await, 410).await;
     assert!(used.contains("already accepted"), "{used}");
     assert!(!used.contains(&token), "{used}");
@@ -245,10 +236,7 @@ async fn with_an_app_url_the_emails_link_to_the_sites_own_pages() {
     let link = link_sent_to(&app, "ada@example.com", "password_changed").await;
     assert_eq!(link, "https://app.example/forgot-password");
 
-    let owner = app.register_verified("owner@acme.test", "employer").await;
-    let response =
-        app.post_authed("/api/v1/companies", &owner.access, &json!({ "name": "Acme" })).await;
-    assert_eq!(response.status(), 201);
+    let owner = app.company_owner("owner@acme.test", "Acme").await;
     let invite = json!({ "email": "rec@example.com", "role": "recruiter" });
     let response = app.post_authed("/api/v1/companies/acme/invites", &owner.access, &invite).await;
     assert_eq!(response.status(), 201);

@@ -242,10 +242,7 @@ async fn a_login_refused_for_another_reason_than_the_password_gives_its_attempt_
     let app = spawn_app_with(config(limits)).await;
     let user = app.register("ada@example.com", "candidate").await;
     let admin = app.admin("root@example.com").await;
-    let response = app
-        .post_authed(&format!("/api/v1/admin/users/{}/disable", user.id), &admin.access, &json!({}))
-        .await;
-    assert_eq!(response.status(), 200);
+    app.disable_user(&admin, &user.id).await;
     // The right password of a disabled account is no failed guess: more of them than the
     // limit allows are all answered.
     for _ in 0..4 {

@@ -8,23 +8,9 @@ use crate::helpers::{assert_error, spawn_app, spawn_app_on_disk};
 #[tokio::test]
 async fn bookmarks_are_idempotent_and_a_closed_job_stays_listed_as_unavailable() {
     let app = spawn_app().await;
-    let owner = app.register_verified("owner@acme.test", "employer").await;
-    assert_eq!(
-        app.post_authed("/api/v1/companies", &owner.access, &json!({ "name": "Acme" }))
-            .await
-            .status(),
-        201
-    );
-    let job: Value = app
-        .post_authed(
-            "/api/v1/jobs",
-            &owner.access,
-            &json!({ "company": "acme", "title": "Data Engineer", "description": "Pipelines.", "workplace": "remote", "employment_type": "full_time" }),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
+    let owner = app.company_owner("owner@acme.test", "Acme").await;
+    let draft = json!({ "company": "acme", "title": "Data Engineer", "description": "Pipelines.", "workplace": "remote", "employment_type": "full_time" });
+    let job = app.create_job(&owner, &draft).await;
     let id = job["id"].as_str().unwrap();
     let ada = app.register("ada@example.com", "candidate").await;
     // A draft cannot be bookmarked: it is not public.
@@ -37,29 +23,19 @@ async fn bookmarks_are_idempotent_and_a_closed_job_stays_listed_as_unavailable()
         "not_found",
     )
     .await;
-    assert_eq!(
-        app.post_authed(&format!("/api/v1/jobs/{id}/publish"), &owner.access, &json!({}))
-            .await
-            .status(),
-        200
-    );
+    app.publish_job(&owner, id).await;
     let put = || {
         app.authed(reqwest::Method::PUT, &format!("/api/v1/saved-jobs/{id}"), &ada.access).send()
     };
     assert_eq!(put().await.unwrap().status(), 201);
     assert_eq!(put().await.unwrap().status(), 204, "saving twice changes nothing");
-    let list: Value = app.get_authed("/api/v1/saved-jobs", &ada.access).await.json().await.unwrap();
+    let list = app.saved_jobs(&ada).await;
     assert_eq!(list["items"].as_array().unwrap().len(), 1);
     assert_eq!(list["items"][0]["available"], true);
     assert_eq!(list["items"][0]["job"]["title"], "Data Engineer");
 
-    assert_eq!(
-        app.post_authed(&format!("/api/v1/jobs/{id}/close"), &owner.access, &json!({}))
-            .await
-            .status(),
-        200
-    );
-    let list: Value = app.get_authed("/api/v1/saved-jobs", &ada.access).await.json().await.unwrap();
+    app.close_job(&owner, id).await;
+    let list = app.saved_jobs(&ada).await;
     assert_eq!(list["items"][0]["available"], false);
     assert_eq!(list["items"][0]["job"], Value::Null);
 
@@ -71,10 +47,10 @@ async fn bookmarks_are_idempotent_and_a_closed_job_stays_listed_as_unavailable()
         app.delete_authed(&format!("/api/v1/saved-jobs/{id}"), &ada.access, None).await.status(),
         204
     );
-    let list: Value = app.get_authed("/api/v1/saved-jobs", &ada.access).await.json().await.unwrap();
+    let list = app.saved_jobs(&ada).await;
     assert_eq!(list["items"], json!([]));
     let bob = app.register("bob@example.com", "candidate").await;
-    let list: Value = app.get_authed("/api/v1/saved-jobs", &bob.access).await.json().await.unwrap();
+    let list = app.saved_jobs(&bob).await;
     assert_eq!(list["items"], json!([]));
 }
 
@@ -217,16 +193,7 @@ async fn publish(
         "company": "acme", "title": title, "description": "Real work.", "workplace": "remote",
         "employment_type": "full_time", "skills": skills, "expires_at": "2099-01-01T00:00:00Z"
     });
-    let job: Value =
-        app.post_authed("/api/v1/jobs", &owner.access, &body).await.json().await.unwrap();
-    let id = job["id"].as_str().unwrap().to_owned();
-    assert_eq!(
-        app.post_authed(&format!("/api/v1/jobs/{id}/publish"), &owner.access, &json!({}))
-            .await
-            .status(),
-        200
-    );
-    id
+    app.post_job(owner, &body).await
 }
 
 #[tokio::test]
@@ -235,22 +202,15 @@ async fn a_digest_lists_only_new_matching_jobs_once_and_stops_after_unsubscribin
     use jobportal::services::alerts::send_digests;
 
     let app = spawn_app().await;
-    let owner = app.register_verified("owner@acme.test", "employer").await;
-    assert_eq!(
-        app.post_authed("/api/v1/companies", &owner.access, &json!({ "name": "Acme" }))
-            .await
-            .status(),
-        201
-    );
+    let owner = app.company_owner("owner@acme.test", "Acme").await;
     let old = publish(&app, &owner, "Rust Engineer (before the search)", &["rust"]).await;
     let ada = app.register_verified("ada@example.com", "candidate").await;
     let body = json!({ "name": "Rust", "filters": { "q": "rust" }, "frequency": "instant" });
-    let search: Value =
-        app.post_authed("/api/v1/saved-searches", &ada.access, &body).await.json().await.unwrap();
+    let search = app.save_search(&ada, &body).await;
     let token = search["unsubscribe_token"].as_str().unwrap().to_owned();
     // An unverified address gets no digests.
     let bob = app.register("bob@example.com", "candidate").await;
-    assert_eq!(app.post_authed("/api/v1/saved-searches", &bob.access, &body).await.status(), 201);
+    app.save_search(&bob, &body).await;
 
     let summary =
         send_digests(&app.ctx, AlertFrequency::Instant, std::time::Duration::ZERO).await.unwrap();
@@ -357,13 +317,7 @@ async fn a_job_that_waited_for_review_reaches_digests_once_approved_and_only_can
         ..ServeConfig::default()
     })
     .await;
-    let owner = app.register_verified("owner@acme.test", "employer").await;
-    assert_eq!(
-        app.post_authed("/api/v1/companies", &owner.access, &json!({ "name": "Acme" }))
-            .await
-            .status(),
-        201
-    );
+    let owner = app.company_owner("owner@acme.test", "Acme").await;
     let body = json!({ "name": "Rust", "filters": { "q": "rust" }, "frequency": "instant" });
     assert_error(
         app.post_authed("/api/v1/saved-searches", &owner.access, &body).await,
@@ -372,7 +326,7 @@ async fn a_job_that_waited_for_review_reaches_digests_once_approved_and_only_can
     )
     .await;
     let ada = app.register_verified("ada@example.com", "candidate").await;
-    assert_eq!(app.post_authed("/api/v1/saved-searches", &ada.access, &body).await.status(), 201);
+    app.save_search(&ada, &body).await;
     let job = publish(&app, &owner, "Rust Engineer", &["rust"]).await;
     let pending: Value =
         app.get_authed(&format!("/api/v1/jobs/{job}"), &owner.access).await.json().await.unwrap();
@@ -385,12 +339,7 @@ async fn a_job_that_waited_for_review_reaches_digests_once_approved_and_only_can
         0
     );
     let admin = app.admin("admin@example.com").await;
-    assert_eq!(
-        app.post_authed(&format!("/api/v1/admin/jobs/{job}/approve"), &admin.access, &json!({}))
-            .await
-            .status(),
-        200
-    );
+    app.approve_job(&admin, &job).await;
     assert_eq!(
         send_digests(&app.ctx, AlertFrequency::Instant, std::time::Duration::ZERO)
             .await
@@ -411,32 +360,11 @@ async fn a_job_that_waited_for_review_reaches_digests_once_approved_and_only_can
 async fn racing_saves_of_one_job_answer_as_a_save_and_repeats_do() {
     let dir = tempfile::tempdir().unwrap();
     let app = spawn_app_on_disk(jobportal::core::config::ServeConfig::default(), dir.path()).await;
-    let owner = app.register_verified("owner@acme.test", "employer").await;
-    assert_eq!(
-        app.post_authed("/api/v1/companies", &owner.access, &json!({ "name": "Acme" }))
-            .await
-            .status(),
-        201
-    );
+    let owner = app.company_owner("owner@acme.test", "Acme").await;
     let ada = app.register("ada@example.com", "candidate").await;
     for round in 0..8 {
-        let job: Value = app
-            .post_authed(
-                "/api/v1/jobs",
-                &owner.access,
-                &json!({ "company": "acme", "title": format!("Data Engineer {round}"), "description": "Pipelines.", "workplace": "remote", "employment_type": "full_time" }),
-            )
-            .await
-            .json()
-            .await
-            .unwrap();
-        let id = job["id"].as_str().unwrap();
-        assert_eq!(
-            app.post_authed(&format!("/api/v1/jobs/{id}/publish"), &owner.access, &json!({}))
-                .await
-                .status(),
-            200
-        );
+        let body = json!({ "company": "acme", "title": format!("Data Engineer {round}"), "description": "Pipelines.", "workplace": "remote", "employment_type": "full_time" });
+        let id = app.post_job(&owner, &body).await;
         let puts = (0..16).map(|_| {
             app.authed(reqwest::Method::PUT, &format!("/api/v1/saved-jobs/{id}"), &ada.access)
                 .send()
@@ -454,6 +382,6 @@ async fn racing_saves_of_one_job_answer_as_a_save_and_repeats_do() {
             "round {round}: one save creates the bookmark, the others find it"
         );
     }
-    let list: Value = app.get_authed("/api/v1/saved-jobs", &ada.access).await.json().await.unwrap();
+    let list = app.saved_jobs(&ada).await;
     assert_eq!(list["items"].as_array().unwrap().len(), 8);
 }

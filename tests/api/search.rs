@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 
 use jobportal::services::search::PAGE_RECHECK;
 
-use crate::helpers::{TestApp, assert_error, spawn_app};
+use crate::helpers::{assert_error, spawn_app};
 
 fn job(id: &str, title: &str) -> Value {
     json!({
@@ -22,14 +22,6 @@ fn with(mut value: Value, patch: Value) -> Value {
         value[k] = v.clone();
     }
     value
-}
-
-async fn search(app: &TestApp, query: &str) -> Value {
-    let response = app.get(&format!("/api/v1/jobs{query}")).await;
-    let status = response.status();
-    let body: Value = response.json().await.unwrap();
-    assert_eq!(status, 200, "{query}: {body}");
-    body
 }
 
 fn titles(body: &Value) -> Vec<String> {
@@ -54,7 +46,7 @@ async fn the_title_weighs_more_than_skills_which_weigh_more_than_the_description
         job("x", "Sales Manager"),
     ])
     .await;
-    let body = search(&app, "?q=kotlin").await;
+    let body = app.search("?q=kotlin").await;
     assert_eq!(titles(&body), ["Kotlin Developer", "Backend Engineer", "Platform Engineer"]);
     assert_eq!(body["total"], 3);
     assert_eq!(body["sort"], "relevance");
@@ -70,18 +62,15 @@ async fn case_plurals_and_punctuation_do_not_get_in_the_way() {
         job("4", "C# Developer"),
     ])
     .await;
-    assert_eq!(titles(&search(&app, "?q=nodejs").await), ["Senior Node.js Developer"]);
-    assert_eq!(
-        titles(&search(&app, "?q=NODE.JS%20developers").await),
-        ["Senior Node.js Developer"]
-    );
-    assert_eq!(titles(&search(&app, "?q=c%2B%2B").await), ["C++ Engineer"]);
-    assert_eq!(titles(&search(&app, "?q=c%23").await), ["C# Developer"]);
-    assert_eq!(titles(&search(&app, "?q=full%20stack").await), ["Full-Stack Engineer"]);
-    assert_eq!(titles(&search(&app, "?q=fullstack").await).len(), 0, "one word is not two");
+    assert_eq!(titles(&app.search("?q=nodejs").await), ["Senior Node.js Developer"]);
+    assert_eq!(titles(&app.search("?q=NODE.JS%20developers").await), ["Senior Node.js Developer"]);
+    assert_eq!(titles(&app.search("?q=c%2B%2B").await), ["C++ Engineer"]);
+    assert_eq!(titles(&app.search("?q=c%23").await), ["C# Developer"]);
+    assert_eq!(titles(&app.search("?q=full%20stack").await), ["Full-Stack Engineer"]);
+    assert_eq!(titles(&app.search("?q=fullstack").await).len(), 0, "one word is not two");
     // Query syntax in user input is just text, never an error.
     for odd in ["title%3A%22x", "(((", "AND%20OR%20NOT", "*", "%5C"] {
-        search(&app, &format!("?q={odd}")).await;
+        app.search(&format!("?q={odd}")).await;
     }
 }
 
@@ -103,7 +92,7 @@ async fn every_filter_narrows_and_they_combine() {
     let check = |q: &'static str, expected: &'static [&'static str]| {
         let app = &app;
         async move {
-            let mut got = titles(&search(app, q).await);
+            let mut got = titles(&app.search(q).await);
             got.sort();
             let mut want: Vec<String> = expected.iter().map(|s| s.to_string()).collect();
             want.sort();
@@ -172,11 +161,11 @@ async fn a_job_at_several_places_is_found_by_each_and_counted_once_per_place() {
         ("?country=FR,DE", &["Rust Consultant", "Rust Engineer"]),
         ("?q=rust&location=munich&country=DE", &["Rust Engineer"]),
     ] {
-        let mut found = titles(&search(&app, query).await);
+        let mut found = titles(&app.search(query).await);
         found.sort();
         assert_eq!(found, expected, "{query}");
     }
-    let body = search(&app, "?q=rust").await;
+    let body = app.search("?q=rust").await;
     let mut locations: Vec<(String, u64)> = body["facets"]["locations"]
         .as_array()
         .unwrap()
@@ -190,7 +179,7 @@ async fn a_job_at_several_places_is_found_by_each_and_counted_once_per_place() {
             .map(|v| (v.to_string(), 1))
             .collect();
     assert_eq!(locations, expected);
-    let filtered = search(&app, "?country=DE").await;
+    let filtered = app.search("?country=DE").await;
     assert_eq!(filtered["total"], 1);
     let item = &filtered["items"][0];
     assert_eq!(item["locations"].as_array().unwrap().len(), 3, "{item}");
@@ -207,7 +196,7 @@ async fn facets_count_the_filtered_result() {
         with(job("4", "Go Engineer"), json!({ "skills": ["go"], "location": {"city": "Porto", "country_code": "PT"} })),
     ])
     .await;
-    let body = search(&app, "?q=rust").await;
+    let body = app.search("?q=rust").await;
     let facet = |name: &str| -> Vec<(String, u64)> {
         body["facets"][name]
             .as_array()
@@ -221,7 +210,7 @@ async fn facets_count_the_filtered_result() {
     assert_eq!(facet("locations"), [("Lisbon, PT".to_owned(), 3)]);
     assert!(facet("employment_type").contains(&("internship".to_owned(), 1)));
     assert!(facet("seniority").contains(&("lead".to_owned(), 1)));
-    let without = search(&app, "?q=rust&facets=false").await;
+    let without = app.search("?q=rust&facets=false").await;
     assert_eq!(without["facets"], json!({}));
 }
 
@@ -235,14 +224,14 @@ async fn sorting_by_newest_and_by_salary() {
         with(job("3", "Middle"), json!({ "posted_at": at(5) })),
     ])
     .await;
-    assert_eq!(titles(&search(&app, "?sort=newest").await), ["New", "Middle", "Old"]);
+    assert_eq!(titles(&app.search("?sort=newest").await), ["New", "Middle", "Old"]);
     assert_eq!(
-        titles(&search(&app, "").await),
+        titles(&app.search("").await),
         ["New", "Middle", "Old"],
         "newest is the default without q"
     );
     // 5,000 a month is 60,000 a year; no salary sorts last.
-    assert_eq!(titles(&search(&app, "?sort=salary").await), ["Old", "New", "Middle"]);
+    assert_eq!(titles(&app.search("?sort=salary").await), ["Old", "New", "Middle"]);
     assert_error(app.get("/api/v1/jobs?sort=random").await, 422, "validation_failed").await;
 }
 
@@ -251,19 +240,19 @@ async fn paging_is_bounded_and_a_page_past_the_end_is_empty() {
     let app = spawn_app().await;
     let jobs: Vec<Value> = (0..25).map(|i| job(&i.to_string(), &format!("Engineer {i}"))).collect();
     app.import_jsonl(&jobs).await;
-    let first = search(&app, "?limit=10").await;
+    let first = app.search("?limit=10").await;
     assert_eq!(first["items"].as_array().unwrap().len(), 10);
     assert_eq!(first["total"], 25);
     assert_eq!(first["next_offset"], 10);
-    let last = search(&app, "?limit=10&offset=20").await;
+    let last = app.search("?limit=10&offset=20").await;
     assert_eq!(last["items"].as_array().unwrap().len(), 5);
     assert_eq!(last["next_offset"], Value::Null);
-    let past = search(&app, "?limit=10&offset=100").await;
+    let past = app.search("?limit=10&offset=100").await;
     assert_eq!(past["items"], json!([]));
     assert_eq!(past["total"], 25);
     let mut seen: Vec<String> = Vec::new();
     for offset in [0, 10, 20] {
-        let page = search(&app, &format!("?limit=10&offset={offset}")).await;
+        let page = app.search(&format!("?limit=10&offset={offset}")).await;
         seen.extend(
             page["items"].as_array().unwrap().iter().map(|i| i["id"].as_str().unwrap().to_owned()),
         );
@@ -308,32 +297,32 @@ async fn closed_expired_and_unapproved_jobs_never_show_even_if_the_index_lags() 
         with(job("draft", "Draft Engineer"), json!({ "status": "draft" })),
     ])
     .await;
-    let body = search(&app, "?q=engineer").await;
+    let body = app.search("?q=engineer").await;
     let mut got = titles(&body);
     got.sort();
     assert_eq!(got, ["Open Engineer", "Soon Expired Engineer"]);
     tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
     assert_eq!(
-        titles(&search(&app, "?q=engineer").await),
+        titles(&app.search("?q=engineer").await),
         ["Open Engineer"],
         "expiry is checked at query time"
     );
 
     // The database changes behind the index's back (as after a crash between the two writes,
     // or a write by another process): the page drops the job once it asks the database again.
-    let found = search(&app, "?q=open").await;
+    let found = app.search("?q=open").await;
     let id = found["items"][0]["id"].as_str().unwrap().to_owned();
     jobportal::repositories::jobs::set_status(&app.db, &id, JobStatus::Closed, Review::Approved)
         .await
         .unwrap();
     tokio::time::sleep(PAGE_RECHECK).await;
-    let body = search(&app, "?q=open").await;
+    let body = app.search("?q=open").await;
     assert_eq!(body["items"], json!([]), "the database has the last word");
 
     // At start the index is compared with the database and rebuilt.
     let rebuilt = jobportal::services::jobs::ensure_index(&app.ctx, |_| {}).await.unwrap();
     assert!(rebuilt.is_some());
-    assert_eq!(search(&app, "?q=open").await["total"], 0);
+    assert_eq!(app.search("?q=open").await["total"], 0);
     assert!(
         jobportal::services::jobs::ensure_index(&app.ctx, |_| {}).await.unwrap().is_none(),
         "current now"
@@ -351,20 +340,20 @@ async fn changes_made_by_another_process_reach_the_index_when_it_catches_up() {
         0,
         "an index written by this process is current"
     );
-    let pilot = search(&app, "?q=pilot").await["items"][0]["id"].as_str().unwrap().to_owned();
-    let keeper = search(&app, "?q=keeper").await["items"][0]["id"].as_str().unwrap().to_owned();
+    let pilot = app.search("?q=pilot").await["items"][0]["id"].as_str().unwrap().to_owned();
+    let keeper = app.search("?q=keeper").await["items"][0]["id"].as_str().unwrap().to_owned();
 
     // Another process changes the database; this process's index does not see it.
     repo::set_status(&app.db, &pilot, JobStatus::Closed, Review::Approved).await.unwrap();
     let mut renamed = repo::find(&app.db, &keeper).await.unwrap().unwrap();
     renamed.fields.title = "Lighthouse Engineer".into();
     repo::update_fields(&app.db, &keeper, &renamed.fields, "changed elsewhere").await.unwrap();
-    assert_eq!(search(&app, "?q=engineer").await["total"], 0, "not seen yet");
-    assert_eq!(search(&app, "?q=pilot").await["total"], 1, "the index still counts it");
+    assert_eq!(app.search("?q=engineer").await["total"], 0, "not seen yet");
+    assert_eq!(app.search("?q=pilot").await["total"], 1, "the index still counts it");
 
     assert_eq!(catch_up_index(&app.ctx).await.unwrap(), 2);
-    assert_eq!(titles(&search(&app, "?q=engineer").await), ["Lighthouse Engineer"]);
-    assert_eq!(search(&app, "?q=pilot").await["total"], 0);
+    assert_eq!(titles(&app.search("?q=engineer").await), ["Lighthouse Engineer"]);
+    assert_eq!(app.search("?q=pilot").await["total"], 0);
     assert_eq!(catch_up_index(&app.ctx).await.unwrap(), 0, "caught up");
     assert!(
         ensure_index(&app.ctx, |_| {}).await.unwrap().is_none(),
@@ -377,7 +366,7 @@ async fn a_repeated_search_shows_each_job_as_the_database_has_it_now() {
     use jobportal::repositories::jobs as repo;
     let app = spawn_app().await;
     app.import_jsonl(&[job("a", "Harbour Pilot"), job("b", "River Pilot")]).await;
-    let first = search(&app, "?q=pilot&sort=newest").await;
+    let first = app.search("?q=pilot&sort=newest").await;
     assert_eq!(first["total"], 2);
     assert_eq!(first["items"][0]["company"]["name"], "Acme");
     let id = first["items"][0]["id"].as_str().unwrap().to_owned();
@@ -389,7 +378,7 @@ async fn a_repeated_search_shows_each_job_as_the_database_has_it_now() {
     job.fields.title = "Harbour Pilot (night shifts)".into();
     repo::update_fields(&app.db, &id, &job.fields, "changed elsewhere").await.unwrap();
     tokio::time::sleep(PAGE_RECHECK).await;
-    let again = search(&app, "?q=pilot&sort=newest").await;
+    let again = app.search("?q=pilot&sort=newest").await;
     let listed =
         again["items"].as_array().unwrap().iter().find(|i| i["id"] == id.as_str()).cloned();
     assert_eq!(listed.unwrap()["title"], "Harbour Pilot (night shifts)");
@@ -399,7 +388,7 @@ async fn a_repeated_search_shows_each_job_as_the_database_has_it_now() {
     repo::update_fields(&app.db, &id, &job.fields, "changed here").await.unwrap();
     let written = repo::find(&app.db, &id).await.unwrap().unwrap();
     jobportal::services::jobs::sync_index(&app.ctx, &[written]).await.unwrap();
-    let body = search(&app, "?q=pilot&sort=newest").await;
+    let body = app.search("?q=pilot&sort=newest").await;
     let listed = body["items"].as_array().unwrap().iter().find(|i| i["id"] == id.as_str()).cloned();
     assert_eq!(listed.unwrap()["title"], "Harbour Pilot (day shifts)");
 
@@ -410,7 +399,7 @@ async fn a_repeated_search_shows_each_job_as_the_database_has_it_now() {
         .patch_authed("/api/v1/companies/acme", &admin.access, &json!({ "name": "Acme Harbours" }))
         .await;
     assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
-    let renamed = search(&app, "?q=pilot&sort=newest").await;
+    let renamed = app.search("?q=pilot&sort=newest").await;
     assert!(
         renamed["items"]
             .as_array()
@@ -423,7 +412,7 @@ async fn a_repeated_search_shows_each_job_as_the_database_has_it_now() {
     let response =
         app.post_authed("/api/v1/admin/companies/acme/verify", &admin.access, &json!({})).await;
     assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
-    let verified = search(&app, "?q=pilot&sort=newest").await;
+    let verified = app.search("?q=pilot&sort=newest").await;
     assert!(
         verified["items"].as_array().unwrap().iter().all(|i| i["company"]["verified"] == true),
         "{verified}"
@@ -433,12 +422,12 @@ async fn a_repeated_search_shows_each_job_as_the_database_has_it_now() {
     // answer still counts it.
     repo::set_status(&app.db, &id, JobStatus::Closed, Review::Approved).await.unwrap();
     tokio::time::sleep(PAGE_RECHECK).await;
-    let closed = search(&app, "?q=pilot&sort=newest").await;
+    let closed = app.search("?q=pilot&sort=newest").await;
     assert_eq!(titles(&closed), ["River Pilot"]);
 
     // Once the index catches up, it forgets what it remembered.
     jobportal::services::jobs::catch_up_index(&app.ctx).await.unwrap();
-    assert_eq!(search(&app, "?q=pilot&sort=newest").await["total"], 1);
+    assert_eq!(app.search("?q=pilot&sort=newest").await["total"], 1);
 }
 
 #[tokio::test]
@@ -446,7 +435,7 @@ async fn a_page_of_jobs_listed_before_and_new_ones_shows_each_public_one_once_as
     use jobportal::repositories::jobs as repo;
     let app = spawn_app().await;
     app.import_jsonl(&[job("a", "Harbour Pilot"), job("b", "River Pilot")]).await;
-    let first = search(&app, "?q=pilot").await;
+    let first = app.search("?q=pilot").await;
     assert_eq!(first["total"], 2, "{first}");
     let ids: Vec<String> = first["items"]
         .as_array()
@@ -468,7 +457,7 @@ async fn a_page_of_jobs_listed_before_and_new_ones_shows_each_public_one_once_as
     repo::update_fields(&app.db, river, &changed.fields, "changed elsewhere").await.unwrap();
     app.import_jsonl(&[job("c", "Sea Pilot")]).await;
 
-    let page = search(&app, "?q=pilot").await;
+    let page = app.search("?q=pilot").await;
     let mut shown = titles(&page);
     shown.sort();
     assert_eq!(shown, ["River Pilot (tugs)", "Sea Pilot"], "{page}");
@@ -487,7 +476,7 @@ async fn paging_through_changes_visits_each_job_once_even_when_many_share_an_ins
         (0..25).map(|i| job(&format!("j{i}"), &format!("Engineer {i}"))).collect();
     app.import_jsonl(&jobs).await;
     let later =
-        search(&app, "?q=engineer&limit=1").await["items"][0]["id"].as_str().unwrap().to_owned();
+        app.search("?q=engineer&limit=1").await["items"][0]["id"].as_str().unwrap().to_owned();
     let mut changed = repo::find(&app.db, &later).await.unwrap().unwrap();
     changed.fields.title = "Engineer, changed".into();
     repo::update_fields(&app.db, &later, &changed.fields, "later").await.unwrap();

@@ -130,26 +130,8 @@ async fn deleting_the_account_needs_the_password_and_removes_the_personal_data()
 #[tokio::test]
 async fn the_only_owner_of_a_company_with_members_cannot_delete_the_account() {
     let app = spawn_app().await;
-    let owner = app.register_verified("owner@example.com", "employer").await;
-    app.post_authed("/api/v1/companies", &owner.access, &json!({ "name": "Acme" })).await;
-    app.post_authed(
-        "/api/v1/companies/acme/invites",
-        &owner.access,
-        &json!({ "email": "rec@example.com", "role": "recruiter" }),
-    )
-    .await;
-    let recruiter = app.register("rec@example.com", "employer").await;
-    let token = app.token_sent_to("rec@example.com", "company_invite").await;
-    assert_eq!(
-        app.post_authed(
-            "/api/v1/companies/invites/accept",
-            &recruiter.access,
-            &json!({ "token": token })
-        )
-        .await
-        .status(),
-        200
-    );
+    let owner = app.company_owner("owner@example.com", "Acme").await;
+    let recruiter = app.join_company(&owner, "acme", "rec@example.com", "recruiter").await;
 
     let response = app
         .delete_authed("/api/v1/users/me", &owner.access, Some(&json!({ "password": PASSWORD })))

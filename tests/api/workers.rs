@@ -99,6 +99,8 @@ async fn a_temporary_refusal_is_retried_and_a_permanent_one_is_not() {
     let server = SmtpServer::start();
     server.set_fault("MAIL 451 4.3.0 greylisted, try later");
     let app = app_with_smtp(&server).await;
+    // The task of the permanently refused email dies, as it should.
+    app.expect_dead_tasks();
     app.register("ada@example.com", "candidate").await;
     eventually(Duration::from_secs(15), "a retried attempt", || async {
         app.emails_to("ada@example.com").await[0].attempts >= 2
@@ -240,6 +242,8 @@ async fn two_workers_racing_on_a_thousand_tasks_run_each_exactly_once() {
 #[tokio::test]
 async fn a_failing_task_is_retried_with_backoff_until_it_succeeds_or_dies() {
     let app = spawn_app().await;
+    // The task that always fails dies, as it should.
+    app.expect_dead_tasks();
     let run = uuid::Uuid::new_v4().to_string();
     queue::enqueue(&app.db, &Count { run: run.clone(), n: 1, fail_first: 2, sleep_ms: 0 })
         .await
@@ -506,16 +510,7 @@ async fn publish_job(app: &TestApp, owner: &crate::helpers::Account, title: &str
         "company": "acme", "title": title, "description": "Real work.", "workplace": "remote",
         "employment_type": "full_time", "expires_at": "2099-01-01T00:00:00Z"
     });
-    let job: Value =
-        app.post_authed("/api/v1/jobs", &owner.access, &body).await.json().await.unwrap();
-    let id = job["id"].as_str().unwrap().to_owned();
-    assert_eq!(
-        app.post_authed(&format!("/api/v1/jobs/{id}/publish"), &owner.access, &json!({}))
-            .await
-            .status(),
-        200
-    );
-    id
+    app.post_job(owner, &body).await
 }
 
 async fn alerts_done(app: &TestApp) -> u64 {
@@ -532,17 +527,11 @@ async fn a_digest_reaches_the_mail_server_with_exactly_the_new_matching_jobs_and
 
     let server = SmtpServer::start();
     let app = app_with_smtp(&server).await;
-    let owner = app.register_verified("owner@acme.test", "employer").await;
-    assert_eq!(
-        app.post_authed("/api/v1/companies", &owner.access, &json!({ "name": "Acme" }))
-            .await
-            .status(),
-        201
-    );
+    let owner = app.company_owner("owner@acme.test", "Acme").await;
     let ada = app.register_verified("ada@example.com", "candidate").await;
     let search =
         json!({ "name": "Data jobs", "filters": { "q": "data engineer" }, "frequency": "daily" });
-    assert_eq!(app.post_authed("/api/v1/saved-searches", &ada.access, &search).await.status(), 201);
+    app.save_search(&ada, &search).await;
     let matching = publish_job(&app, &owner, "Senior Data Engineer").await;
     publish_job(&app, &owner, "Office Manager").await;
 
