@@ -31,9 +31,9 @@ use crate::core::metrics::Metrics;
 use crate::core::rate_limit::RateLimits;
 use crate::core::security::{self, TokenKeys};
 use crate::db::Database;
-use crate::repositories::job_index::JobIndex;
 use crate::services::Context;
 use crate::services::resume_parser::isolated::DocumentReader;
+use crate::services::search::JobIndex;
 use crate::workers::WorkersStatus;
 use error::{ApiError, ErrorCode};
 

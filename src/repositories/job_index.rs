@@ -88,14 +88,7 @@ pub struct IndexDoc {
     pub updated_at: i64,
 }
 
-/// How to order hits.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub enum SortBy {
-    #[default]
-    Relevance,
-    Newest,
-    Salary,
-}
+pub use crate::models::job::SortBy;
 
 /// A search, with values already normalised the way they were indexed.
 #[derive(Debug, Clone, Default)]

@@ -4,8 +4,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::user::UserBody;
+use crate::models::session::TokenPair;
 use crate::models::user::Role;
-use crate::services::auth::TokenPair;
 
 /// The roles open to registration; admins are made on the command line only.
 #[derive(Debug, Clone, Copy, Deserialize, ToSchema)]

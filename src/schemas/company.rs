@@ -4,9 +4,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::models::company::{Company, CompanyRole, Member};
+use crate::models::company::{Company, CompanyInput, CompanyRole, Member};
 use crate::models::token::PendingInvite;
-use crate::services::companies::CompanyInput;
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

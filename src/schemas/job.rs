@@ -8,8 +8,9 @@ use serde_json::{Value, json};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::models::company::Company;
-use crate::models::job::{EmploymentType, Job, Location, Salary, SalaryPeriod, Workplace};
-use crate::services::jobs::{JobInput, LocationInput};
+use crate::models::job::{
+    EmploymentType, Job, JobInput, Location, LocationInput, Salary, SalaryPeriod, Workplace,
+};
 
 /// A job to create (as a draft) or the fields to change. Every field of an update is optional;
 /// an empty string clears an optional text field.

@@ -8,31 +8,8 @@ use crate::ai::providers::embedder;
 use crate::ai::{Ai, ModelState};
 use crate::db::Database;
 use crate::db::migrations::Migrator;
+pub use crate::models::health::{Check, ModelReport, Readiness};
 use crate::workers::WorkersStatus;
-
-/// One check's verdict.
-#[derive(Debug, Clone)]
-pub struct Check {
-    pub ok: bool,
-    pub detail: String,
-}
-
-#[derive(Debug, Clone)]
-pub struct Readiness {
-    pub database: Check,
-    pub migrations: Check,
-    pub workers: Check,
-    pub scheduler: Check,
-    pub models: Vec<ModelReport>,
-}
-
-/// Where one local model stands.
-#[derive(Debug, Clone)]
-pub struct ModelReport {
-    pub name: &'static str,
-    pub state: &'static str,
-    pub detail: String,
-}
 
 /// The models of this process: the embedder (with the size of its job collection) and the chat
 /// model's file.
@@ -71,12 +48,6 @@ pub fn models(ai: &Ai) -> Vec<ModelReport> {
         },
     };
     vec![embeddings, chat]
-}
-
-impl Readiness {
-    pub fn ready(&self) -> bool {
-        self.database.ok && self.migrations.ok && self.workers.ok && self.scheduler.ok
-    }
 }
 
 fn workers_check(workers: Option<&WorkersStatus>) -> (Check, Check) {

@@ -23,9 +23,12 @@ use chrono::{DateTime, Duration, Utc};
 
 use super::{Context, ServiceError};
 use crate::models::company::Company;
+use crate::models::job::SortBy;
 use crate::models::job::{EmploymentType, Job, SalaryPeriod, Seniority, Workplace};
 use crate::repositories;
-use crate::repositories::job_index::{IndexQuery, SortBy};
+use crate::repositories::job_index::IndexQuery;
+/// The full-text index of public jobs that searches ask (opened by `serve`, in memory in tests).
+pub use crate::repositories::job_index::JobIndex;
 use crate::utils::skills;
 
 /// A search as the API received it (already split into lists).

@@ -8,10 +8,10 @@ use axum::routing::{get, post};
 use crate::api::AppState;
 use crate::api::error::{ApiError, ErrorCode};
 use crate::api::extract::{ClientMeta, CurrentUser, Json, Path, Query};
+use crate::models::audit::AuditFilter;
 use crate::models::task::TaskStatus;
 use crate::models::user::Role;
-use crate::repositories::audit::AuditFilter;
-use crate::repositories::users::UserFilter;
+use crate::models::user::UserFilter;
 use crate::schemas::admin::{
     AuditEntryBody, AuditQuery, PageBody, TaskBody, TaskQuery, UserListQuery,
 };

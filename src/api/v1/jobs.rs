@@ -79,12 +79,7 @@ pub async fn search_jobs(
         limit,
         offset,
         next_offset: (next < result.total).then_some(next as u32),
-        sort: match result.sort {
-            crate::repositories::job_index::SortBy::Relevance => "relevance",
-            crate::repositories::job_index::SortBy::Newest => "newest",
-            crate::repositories::job_index::SortBy::Salary => "salary",
-        }
-        .into(),
+        sort: result.sort.as_str().into(),
         mode: result.mode.as_str().into(),
         facets: result
             .facets
