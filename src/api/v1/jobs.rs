@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 
 use crate::api::AppState;
-use crate::api::error::{ApiError, ErrorCode};
+use crate::api::error::ApiError;
 use crate::api::extract::{ClientMeta, CurrentUser, Json, MaybeUser, Path, Query};
 use crate::models::job::JobStatus;
 use crate::schemas::error::ErrorBody;
@@ -42,12 +42,7 @@ pub async fn search_jobs(
     State(state): State<AppState>,
     Query(query): Query<SearchQuery>,
 ) -> Result<Json<SearchBody>, ApiError> {
-    let limit = query.limit.unwrap_or(20);
-    if !(1..=100).contains(&limit) {
-        return Err(ApiError::new(ErrorCode::InvalidParameter, "limit must be between 1 and 100"));
-    }
-    let offset = query.offset.unwrap_or(0);
-    let params = SearchParams {
+    let search = SearchParams {
         countries: list_param(&query.country),
         workplaces: list_param(&query.workplace),
         employment_types: list_param(&query.employment_type),
@@ -62,12 +57,14 @@ pub async fn search_jobs(
         salary_period: query.salary_period,
         posted_within_days: query.posted_within_days,
         sort: query.sort,
-        limit,
-        offset,
-        facets: query.facets.unwrap_or(true),
+        limit: query.limit,
+        offset: query.offset,
+        facets: query.facets,
         mode: query.mode,
-    };
-    let result = search::search(&state.ctx, params).await?;
+    }
+    .parse()?;
+    let (limit, offset) = (search.limit, search.offset);
+    let result = search::run(&state.ctx, search).await?;
     let next = u64::from(offset) + u64::from(limit);
     Ok(Json(SearchBody {
         items: result
