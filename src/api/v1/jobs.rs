@@ -132,6 +132,7 @@ pub async fn jsonld(
         (status = 201, description = "The draft", body = JobBody),
         (status = 403, description = "`forbidden`: not a member of the company", body = ErrorBody),
         (status = 404, description = "`not_found`: no such company", body = ErrorBody),
+        (status = 422, description = "`validation_failed`: a field breaks its rule, or a value is given in both its nested and flat form (`location` and `city`, `salary` and `salary_min`, …)", body = ErrorBody),
     ))]
 pub async fn create(
     State(state): State<AppState>,
@@ -139,7 +140,7 @@ pub async fn create(
     ClientMeta(meta): ClientMeta,
     Json(body): Json<JobRequest>,
 ) -> Result<(StatusCode, Json<JobBody>), ApiError> {
-    let (company, input) = body.into_input();
+    let (company, input) = body.into_input().map_err(|e| ApiError::validation(e.0))?;
     let company =
         company.ok_or_else(|| ApiError::validation("company (the company's slug) is required"))?;
     let job = jobs::create(&state.ctx, &principal, &company, input, &meta).await?;
@@ -154,6 +155,7 @@ pub async fn create(
         (status = 200, description = "Updated", body = JobBody),
         (status = 403, description = "`forbidden`", body = ErrorBody),
         (status = 409, description = "`invalid_transition`: archived", body = ErrorBody),
+        (status = 422, description = "`validation_failed`: a field breaks its rule, or a value is given in both its nested and flat form (`location` and `city`, `salary` and `salary_min`, …)", body = ErrorBody),
     ))]
 pub async fn update(
     State(state): State<AppState>,
@@ -162,7 +164,7 @@ pub async fn update(
     Path(id): Path<String>,
     Json(body): Json<JobRequest>,
 ) -> Result<Json<JobBody>, ApiError> {
-    let (company, input) = body.into_input();
+    let (company, input) = body.into_input().map_err(|e| ApiError::validation(e.0))?;
     if company.is_some() {
         return Err(ApiError::validation("a job's company cannot change"));
     }
