@@ -1,7 +1,6 @@
 //! `/api/v1/jobs`: public search and job pages, and the employer's side (create, edit,
 //! publish, close, archive).
 
-use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::http::header::CONTENT_TYPE;
@@ -11,6 +10,7 @@ use axum::routing::{get, post};
 use crate::api::AppState;
 use crate::api::error::ApiError;
 use crate::api::extract::{ClientMeta, CurrentUser, Json, MaybeUser, Path, Query};
+use crate::api::routes::Routes;
 use crate::models::job::JobStatus;
 use crate::schemas::error::ErrorBody;
 use crate::schemas::job::{
@@ -20,8 +20,8 @@ use crate::schemas::job::{
 use crate::services::jobs;
 use crate::services::search::{self, SearchParams};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
+pub fn router() -> Routes {
+    Routes::new()
         .route("/", get(search_jobs).post(create))
         .route("/{id}", get(get_job).patch(update))
         .route("/{id}/jsonld", get(jsonld))
