@@ -5,9 +5,9 @@
 //! the fields a candidate relies on. With moderation on, a job of an unverified company is
 //! published as `pending` and becomes public when an admin approves it.
 //!
-//! - [`input`]: a job's fields as somebody typed them, checked and normalised; its content hash.
-//! - [`index`]: the search index kept in step with the database.
-//! - [`lifecycle`]: creating, editing and moving jobs along the lifecycle; reading them.
+//! - `input`: a job's fields as somebody typed them, checked and normalised; its content hash.
+//! - `index`: the search index kept in step with the database.
+//! - `lifecycle`: creating, editing and moving jobs along the lifecycle; reading them.
 
 mod index;
 mod input;
