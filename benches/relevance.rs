@@ -93,8 +93,8 @@ fn main() {
                     &ctx,
                     SearchParams {
                         q: query["query"].as_str().map(str::to_owned),
-                        limit: 10,
-                        facets: false,
+                        limit: Some(10),
+                        facets: Some(false),
                         mode: Some(mode.into()),
                         ..SearchParams::default()
                     },

@@ -314,6 +314,9 @@ impl From<ServiceError> for ApiError {
             ServiceError::Validation(message) => {
                 ApiError::new(ErrorCode::ValidationFailed, message)
             }
+            ServiceError::InvalidParameter(message) => {
+                ApiError::new(ErrorCode::InvalidParameter, message)
+            }
             ServiceError::NotFound(what) => ApiError::not_found(format!("{what} not found")),
             ServiceError::Forbidden(message) => ApiError::new(ErrorCode::Forbidden, message),
             ServiceError::Conflict(kind, message) => {

@@ -12,6 +12,7 @@ pub mod html;
 
 pub mod middleware;
 pub mod pages;
+pub mod routes;
 pub mod v1;
 
 use std::future::Future;
@@ -33,6 +34,7 @@ use crate::db::Database;
 use crate::services::Context;
 use crate::workers::WorkersStatus;
 use error::{ApiError, ErrorCode};
+use routes::Routes;
 
 /// What every handler can reach. Cheap to clone.
 #[derive(Clone)]
@@ -75,15 +77,20 @@ impl AppState {
     }
 }
 
-/// The whole application: every route, the docs, the fallbacks and the layers.
-pub fn router(state: AppState) -> Router {
-    let routes = Router::new()
+/// Every operation the API serves; each one is in the OpenAPI document ([`docs`]), and a test
+/// holds the two to each other.
+pub fn routes() -> Routes {
+    Routes::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(health::metrics))
         .nest("/api/v1", v1::router())
         .merge(pages::router())
-        .merge(docs::swagger_ui());
+}
+
+/// The whole application: every route, the docs, the fallbacks and the layers.
+pub fn router(state: AppState) -> Router {
+    let routes = routes().into_router().merge(docs::swagger_ui());
     with_layers(routes, &state).with_state(state)
 }
 

@@ -7,7 +7,6 @@
 //! the same per-address rate limits). What went wrong is said in words on the page, with what
 //! to do next.
 
-use axum::Router;
 use axum::extract::State;
 use axum::extract::rejection::{FormRejection, QueryRejection};
 use axum::http::StatusCode;
@@ -18,13 +17,14 @@ use super::AppState;
 use super::error::ApiError;
 use super::extract::ClientMeta;
 use super::html::{self, Page};
+use super::routes::Routes;
 use super::v1::auth::{account_key, per_ip};
 use crate::models::token::{TokenKind, TokenState};
 use crate::schemas::pages::{ForgotPasswordForm, LinkQuery, ResetPasswordForm, VerifyEmailForm};
 use crate::services::{ServiceError, auth};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
+pub fn router() -> Routes {
+    Routes::new()
         .route("/verify-email", get(verify_email_page).post(verify_email))
         .route("/reset-password", get(reset_password_page).post(reset_password))
         .route("/accept-invite", get(invite_page))

@@ -132,3 +132,13 @@ pub struct AuditEntry {
     pub ip: Option<String>,
     pub details: serde_json::Value,
 }
+
+/// Which audit entries to read (an empty filter: all of them).
+#[derive(Debug, Clone, Default)]
+pub struct AuditFilter {
+    pub actor: Option<String>,
+    pub action: Option<String>,
+    pub target: Option<String>,
+    pub since: Option<DateTime<Utc>>,
+    pub until: Option<DateTime<Utc>>,
+}

@@ -86,3 +86,15 @@ pub struct Membership {
     pub company: Company,
     pub role: CompanyRole,
 }
+
+/// A company's profile as somebody typed it.
+#[derive(Debug, Clone, Default)]
+pub struct CompanyInput {
+    pub name: Option<String>,
+    pub slug: Option<String>,
+    pub website: Option<String>,
+    pub description: Option<String>,
+    pub location: Option<String>,
+    pub size: Option<String>,
+    pub logo_url: Option<String>,
+}

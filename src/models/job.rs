@@ -7,6 +7,20 @@ string_enum!(
     /// Where the work happens.
     Workplace { Onsite => "onsite", Hybrid => "hybrid", Remote => "remote" }
 );
+string_enum!(
+    /// How a job search orders its hits: by relevance (the default), newest first, or by the
+    /// top of the public salary.
+    SortBy { Relevance => "relevance", Newest => "newest", Salary => "salary" }
+);
+
+// `string_enum!` declares the variants, so `#[default]` cannot be put on one.
+#[allow(clippy::derivable_impls)]
+impl Default for SortBy {
+    fn default() -> Self {
+        Self::Relevance
+    }
+}
+
 string_enum!(EmploymentType {
     FullTime => "full_time",
     PartTime => "part_time",
@@ -156,4 +170,39 @@ pub fn company_ids<'a>(jobs: impl IntoIterator<Item = &'a Job>) -> Vec<String> {
     ids.sort();
     ids.dedup();
     ids
+}
+
+/// One place as somebody typed it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LocationInput {
+    pub city: Option<String>,
+    pub region: Option<String>,
+    pub country_code: Option<String>,
+}
+
+/// A job as somebody typed it; every field optional (an update names only what changes).
+/// `locations` replaces the whole list; `city`, `region` and `country_code` change the primary
+/// (first) location and keep the others. One request gives one or the other.
+#[derive(Debug, Clone, Default)]
+pub struct JobInput {
+    pub title: Option<String>,
+    pub description: Option<String>,
+    pub locations: Option<Vec<LocationInput>>,
+    pub city: Option<String>,
+    pub region: Option<String>,
+    pub country_code: Option<String>,
+    pub workplace: Option<String>,
+    pub remote_regions: Option<Vec<String>>,
+    pub employment_type: Option<String>,
+    pub seniority: Option<String>,
+    pub salary_min: Option<f64>,
+    pub salary_max: Option<f64>,
+    pub salary_currency: Option<String>,
+    pub salary_period: Option<String>,
+    pub salary_public: Option<bool>,
+    pub skills: Option<Vec<String>>,
+    pub category: Option<String>,
+    pub tags: Option<Vec<String>>,
+    pub apply_url: Option<String>,
+    pub expires_at: Option<DateTime<Utc>>,
 }

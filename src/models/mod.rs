@@ -38,6 +38,7 @@ pub mod application;
 pub mod audit;
 pub mod company;
 pub mod email;
+pub mod health;
 pub mod job;
 pub mod recommendation;
 pub mod resume;

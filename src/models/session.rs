@@ -37,3 +37,12 @@ pub struct SessionState {
     pub revoked: bool,
     pub expires_at: DateTime<Utc>,
 }
+
+/// A fresh access token and refresh token.
+#[derive(Debug, Clone)]
+pub struct TokenPair {
+    pub access_token: String,
+    pub access_expires_in: u64,
+    pub refresh_token: String,
+    pub refresh_expires_in: u64,
+}

@@ -82,3 +82,12 @@ mod tests {
         assert!("root".parse::<Role>().is_err());
     }
 }
+
+/// Which users an admin list shows.
+#[derive(Debug, Clone, Default)]
+pub struct UserFilter {
+    pub role: Option<Role>,
+    pub disabled: Option<bool>,
+    /// Lower-case text looked for in the email and the name.
+    pub text: Option<String>,
+}

@@ -5,7 +5,7 @@ use surrealdb::types::{RecordId, SurrealValue};
 
 use super::{Count, RepoError, key_string, new_key};
 use crate::db::Executor;
-use crate::models::audit::{AuditEntry, NewAuditEntry};
+use crate::models::audit::{AuditEntry, AuditFilter, NewAuditEntry};
 
 pub async fn insert(ex: &impl Executor, entry: &NewAuditEntry) -> Result<(), RepoError> {
     ex.query(
@@ -32,16 +32,6 @@ struct AuditRow {
     target: Option<String>,
     ip: Option<String>,
     details: Option<serde_json::Value>,
-}
-
-/// Which entries to read.
-#[derive(Debug, Clone, Default)]
-pub struct AuditFilter {
-    pub actor: Option<String>,
-    pub action: Option<String>,
-    pub target: Option<String>,
-    pub since: Option<DateTime<Utc>>,
-    pub until: Option<DateTime<Utc>>,
 }
 
 /// A page of entries, newest first, and how many match in all.

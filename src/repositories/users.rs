@@ -5,7 +5,7 @@ use surrealdb::types::{RecordId, SurrealValue};
 
 use super::{Count, RepoError, key_string, new_key, unexpected};
 use crate::db::Executor;
-use crate::models::user::{NewUser, Role, User};
+use crate::models::user::{NewUser, Role, User, UserFilter};
 
 #[derive(Debug, SurrealValue)]
 struct UserRow {
@@ -152,15 +152,6 @@ pub async fn set_disabled(
     let mut response =
         ex.query(sql).bind(("id", id.to_owned())).bind(("disabled", disabled)).await?;
     one(response.take(0)?)
-}
-
-/// Which users an admin list shows.
-#[derive(Debug, Clone, Default)]
-pub struct UserFilter {
-    pub role: Option<Role>,
-    pub disabled: Option<bool>,
-    /// Lower-case text looked for in the email and the name.
-    pub text: Option<String>,
 }
 
 /// A page of users, newest first, and how many match in all.

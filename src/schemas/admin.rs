@@ -17,7 +17,7 @@ pub struct PageBody<T> {
 }
 
 /// Query parameters of the admin user list.
-#[derive(Debug, Deserialize, IntoParams)]
+#[derive(Debug, Serialize, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct UserListQuery {
     /// `candidate`, `employer` or `admin`.
@@ -31,7 +31,7 @@ pub struct UserListQuery {
 }
 
 /// Query parameters of the audit log.
-#[derive(Debug, Deserialize, IntoParams)]
+#[derive(Debug, Serialize, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct AuditQuery {
     /// User id of who acted.
@@ -76,7 +76,7 @@ impl From<AuditEntry> for AuditEntryBody {
 }
 
 /// Query parameters of the task list.
-#[derive(Debug, Deserialize, IntoParams)]
+#[derive(Debug, Serialize, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct TaskQuery {
     /// `queued`, `running`, `done`, `failed` or `dead`.

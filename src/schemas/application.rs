@@ -11,7 +11,7 @@ use crate::models::resume::Profile;
 use crate::models::user::User;
 use crate::schemas::job::JobSummaryBody;
 
-#[derive(Debug, Default, Deserialize, ToSchema)]
+#[derive(Debug, Default, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ApplyRequest {
     /// One of the caller's resumes; the default resume when absent.
@@ -107,7 +107,7 @@ pub struct JobApplicationsBody {
     pub counts: serde_json::Map<String, serde_json::Value>,
 }
 
-#[derive(Debug, Deserialize, IntoParams)]
+#[derive(Debug, Serialize, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct JobApplicationsQuery {
     /// Comma-separated stages, any of.
@@ -121,7 +121,7 @@ pub struct JobApplicationsQuery {
     pub offset: Option<u32>,
 }
 
-#[derive(Debug, Deserialize, IntoParams)]
+#[derive(Debug, Serialize, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct PageQuery {
     /// 1 to 100, default 50.
@@ -131,7 +131,7 @@ pub struct PageQuery {
 
 /// Moves an application. Companies move forward through applied → screening → interview →
 /// offer → hired, or to `rejected` with a `reason`; `note` is internal to the company.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StageRequest {
     #[schema(example = "interview")]
@@ -142,13 +142,13 @@ pub struct StageRequest {
     pub note: Option<String>,
 }
 
-#[derive(Debug, Default, Deserialize, ToSchema)]
+#[derive(Debug, Default, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WithdrawRequest {
     pub note: Option<String>,
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CoverLetterRequest {
     pub cover_letter: String,
@@ -188,7 +188,7 @@ pub struct HistoryBody {
     pub items: Vec<StageEventBody>,
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NoteRequest {
     pub body: String,

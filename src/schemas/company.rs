@@ -4,11 +4,10 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::models::company::{Company, CompanyRole, Member};
+use crate::models::company::{Company, CompanyInput, CompanyRole, Member};
 use crate::models::token::PendingInvite;
-use crate::services::companies::CompanyInput;
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateCompanyRequest {
     #[schema(example = "Acme Robotics")]
@@ -39,7 +38,7 @@ impl From<CreateCompanyRequest> for CompanyInput {
 }
 
 /// Fields to change; absent ones stay, an empty string clears an optional one.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateCompanyRequest {
     pub name: Option<String>,
@@ -148,7 +147,7 @@ pub struct MembersBody {
     pub invites: Vec<InviteBody>,
 }
 
-#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum CompanyRoleBody {
     Owner,
@@ -164,14 +163,14 @@ impl From<CompanyRoleBody> for CompanyRole {
     }
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct InviteRequest {
     pub email: String,
     pub role: CompanyRoleBody,
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TransferOwnershipRequest {
     /// The member who becomes an owner; the caller becomes a recruiter.

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::services::health::{Check, Readiness};
+use crate::models::health::{Check, Readiness};
 
 /// `GET /healthz`: the process is alive.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]

@@ -8,12 +8,23 @@ use serde_json::{Value, json};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::models::company::Company;
-use crate::models::job::{EmploymentType, Job, Location, Salary, SalaryPeriod, Workplace};
-use crate::services::jobs::{JobInput, LocationInput};
+use crate::models::job::{
+    EmploymentType, Job, JobInput, Location, LocationInput, Salary, SalaryPeriod, Workplace,
+};
 
-/// A job to create (as a draft) or the fields to change. Every field of an update is optional;
-/// an empty string clears an optional text field.
-#[derive(Debug, Default, Deserialize, ToSchema)]
+/// A job to create (as a draft) or the fields to change. Every field of an update is optional
+/// (absent or null: unchanged); an empty string clears an optional text field.
+///
+/// A request takes the shape a job is answered in (`JobBody`): `location` and `salary` are
+/// objects, so the fields a client read can be sent back as they are. The flat fields of
+/// earlier versions (`city`, `region`, `country_code`; `salary_min`, `salary_max`,
+/// `salary_currency`, `salary_period`) are still accepted. Each group is given in one form:
+/// `location` with any of `city`, `region`, `country_code`, or `salary` with any of
+/// `salary_min`, `salary_max`, `salary_currency`, `salary_period`, is refused (422
+/// `validation_failed`), never merged. `location` beside `locations` must be the first of
+/// `locations` (as in an answer), and then says nothing more; `locations` beside `city`,
+/// `region` or `country_code` is refused.
+#[derive(Debug, Default, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct JobRequest {
     /// The company's slug (on creation only).
@@ -25,10 +36,14 @@ pub struct JobRequest {
     /// Every place the job is at, the primary one first (at most 50); replaces the list. A
     /// request gives either this or `city`, `region` and `country_code`.
     pub locations: Option<Vec<LocationBody>>,
-    /// The primary location's city (the other places stay).
+    /// The primary place, as answered: its given fields change the primary place (the other
+    /// places stay), like `city`, `region` and `country_code`, which it excludes. Beside
+    /// `locations` it must equal the first of them.
+    pub location: Option<LocationBody>,
+    /// The primary location's city (the other places stay). Flat form of `location.city`.
     pub city: Option<String>,
     pub region: Option<String>,
-    /// ISO 3166-1 alpha-2.
+    /// ISO 3166-1 alpha-2. Flat form of `location.country_code`.
     #[schema(example = "PT")]
     pub country_code: Option<String>,
     /// `onsite`, `hybrid` or `remote`.
@@ -39,11 +54,16 @@ pub struct JobRequest {
     pub employment_type: Option<String>,
     /// `intern`, `junior`, `mid`, `senior`, `lead` or `executive`.
     pub seniority: Option<String>,
+    /// The pay, as answered: its given fields change the salary, like `salary_min`,
+    /// `salary_max`, `salary_currency` and `salary_period`, which it excludes.
+    pub salary: Option<SalaryBody>,
+    /// Flat form of `salary.min`.
     pub salary_min: Option<f64>,
+    /// Flat form of `salary.max`.
     pub salary_max: Option<f64>,
-    /// ISO 4217.
+    /// ISO 4217. Flat form of `salary.currency`.
     pub salary_currency: Option<String>,
-    /// `hour`, `day`, `week`, `month` or `year`.
+    /// `hour`, `day`, `week`, `month` or `year`. Flat form of `salary.period`.
     pub salary_period: Option<String>,
     /// Show the salary to candidates (and let salary filters see it).
     pub salary_public: Option<bool>,
@@ -55,9 +75,59 @@ pub struct JobRequest {
     pub expires_at: Option<DateTime<Utc>>,
 }
 
+/// Why a [`JobRequest`] cannot be read: it gives a value in two forms (see [`JobRequest`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConflictingForms(pub &'static str);
+
+impl std::fmt::Display for ConflictingForms {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.0)
+    }
+}
+
 impl JobRequest {
-    pub fn into_input(self) -> (Option<String>, JobInput) {
-        (
+    /// The company's slug and the job's fields, the nested forms (`location`, `salary`) read
+    /// as their flat fields; a value given in two forms is refused, never picked.
+    pub fn into_input(self) -> Result<(Option<String>, JobInput), ConflictingForms> {
+        let flat_place =
+            self.city.is_some() || self.region.is_some() || self.country_code.is_some();
+        let location = match (self.location, &self.locations) {
+            (Some(_), _) if flat_place => {
+                return Err(ConflictingForms(
+                    "give either location or city, region and country_code, not both",
+                ));
+            }
+            // An answer's `location` beside its `locations`: the list says it all.
+            (Some(location), Some(list)) => {
+                if list.first().cloned().unwrap_or_default() != location {
+                    return Err(ConflictingForms(
+                        "location must be the first of locations when both are given",
+                    ));
+                }
+                LocationBody::default()
+            }
+            (location, _) => location.unwrap_or_default(),
+        };
+        let flat_salary = self.salary_min.is_some()
+            || self.salary_max.is_some()
+            || self.salary_currency.is_some()
+            || self.salary_period.is_some();
+        let salary = match self.salary {
+            Some(_) if flat_salary => {
+                return Err(ConflictingForms(
+                    "give either salary or salary_min, salary_max, salary_currency and \
+                     salary_period, not both",
+                ));
+            }
+            Some(salary) => salary,
+            None => SalaryBody {
+                min: self.salary_min,
+                max: self.salary_max,
+                currency: self.salary_currency,
+                period: self.salary_period,
+            },
+        };
+        Ok((
             self.company,
             JobInput {
                 title: self.title,
@@ -65,17 +135,17 @@ impl JobRequest {
                 locations: self
                     .locations
                     .map(|list| list.into_iter().map(LocationInput::from).collect()),
-                city: self.city,
-                region: self.region,
-                country_code: self.country_code,
+                city: self.city.or(location.city),
+                region: self.region.or(location.region),
+                country_code: self.country_code.or(location.country_code),
                 workplace: self.workplace,
                 remote_regions: self.remote_regions,
                 employment_type: self.employment_type,
                 seniority: self.seniority,
-                salary_min: self.salary_min,
-                salary_max: self.salary_max,
-                salary_currency: self.salary_currency,
-                salary_period: self.salary_period,
+                salary_min: salary.min,
+                salary_max: salary.max,
+                salary_currency: salary.currency,
+                salary_period: salary.period,
                 salary_public: self.salary_public,
                 skills: self.skills,
                 category: self.category,
@@ -83,7 +153,7 @@ impl JobRequest {
                 apply_url: self.apply_url,
                 expires_at: self.expires_at,
             },
-        )
+        ))
     }
 }
 
@@ -102,7 +172,7 @@ impl From<&Company> for CompanyRefBody {
 }
 
 /// One place: a city (at most 100 characters), a region, an ISO 3166-1 alpha-2 country code.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LocationBody {
     pub city: Option<String>,
@@ -127,7 +197,10 @@ impl From<LocationBody> for LocationInput {
     }
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+/// A salary: amounts per `period` (`hour`, `day`, `week`, `month` or `year`) in `currency`
+/// (ISO 4217).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct SalaryBody {
     pub min: Option<f64>,
     pub max: Option<f64>,
@@ -231,7 +304,7 @@ impl JobBody {
 }
 
 /// Query parameters of `GET /api/v1/jobs`. Lists are comma separated, at most 20 values each.
-#[derive(Debug, Default, Deserialize, IntoParams)]
+#[derive(Debug, Default, Serialize, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct SearchQuery {
     /// Words to look for; the title weighs most, then skills and company, then the description.
@@ -441,7 +514,7 @@ pub fn job_posting(job: &Job, company: &Company, public_url: &str) -> Value {
 }
 
 /// Statuses an employer filters their list by.
-#[derive(Debug, Default, Deserialize, IntoParams)]
+#[derive(Debug, Default, Serialize, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct CompanyJobsQuery {
     /// draft, published, closed or archived.
@@ -456,4 +529,171 @@ pub struct JobPageBody {
     pub total: u64,
     pub limit: u32,
     pub offset: u32,
+}
+
+#[cfg(test)]
+mod tests {
+    use serde::de::DeserializeOwned;
+
+    use super::*;
+
+    /// Serialises, reads back and serialises again: the same JSON both times.
+    fn round_trip<T: Serialize + DeserializeOwned>(value: &T) -> serde_json::Value {
+        let first = serde_json::to_value(value).unwrap();
+        let back: T = serde_json::from_value(first.clone()).unwrap();
+        assert_eq!(serde_json::to_value(&back).unwrap(), first);
+        first
+    }
+
+    fn body() -> JobBody {
+        let place = LocationBody {
+            city: Some("Lisbon".into()),
+            region: None,
+            country_code: Some("PT".into()),
+        };
+        JobBody {
+            summary: JobSummaryBody {
+                id: "j1".into(),
+                title: "Rust".into(),
+                company: CompanyRefBody {
+                    id: "c1".into(),
+                    slug: "acme".into(),
+                    name: "Acme".into(),
+                    verified: true,
+                },
+                location: place.clone(),
+                locations: vec![place],
+                workplace: Some("hybrid".into()),
+                employment_type: None,
+                seniority: None,
+                salary: Some(SalaryBody {
+                    min: Some(1.0),
+                    max: Some(2.0),
+                    currency: Some("EUR".into()),
+                    period: Some("year".into()),
+                }),
+                skills: vec!["rust".into()],
+                category: None,
+                tags: Vec::new(),
+                apply_url: None,
+                posted_at: None,
+                expires_at: None,
+            },
+            description: "d".into(),
+            remote_regions: Vec::new(),
+            view_count: 3,
+            status: Some("draft".into()),
+            review: None,
+            source: None,
+            created_at: None,
+            updated_at: None,
+        }
+    }
+
+    #[test]
+    fn requests_and_answers_round_trip() {
+        let answer = round_trip(&body());
+        assert_eq!(answer["location"]["city"], "Lisbon");
+        round_trip(&JobRequest {
+            title: Some("Rust".into()),
+            location: Some(LocationBody { city: Some("Porto".into()), ..LocationBody::default() }),
+            salary: Some(SalaryBody { min: Some(1.0), ..SalaryBody::default() }),
+            ..JobRequest::default()
+        });
+        round_trip(&SearchBody {
+            items: vec![body().summary],
+            total: 1,
+            limit: 20,
+            offset: 0,
+            next_offset: None,
+            sort: "newest".into(),
+            mode: "keyword".into(),
+            facets: BTreeMap::from([(
+                "skills".to_owned(),
+                vec![FacetValueBody { value: "rust".into(), count: 1 }],
+            )]),
+        });
+        round_trip(&SearchQuery {
+            q: Some("rust".into()),
+            limit: Some(5),
+            ..SearchQuery::default()
+        });
+    }
+
+    /// The request an answer's editable fields make.
+    fn sent_back(answer: &JobBody) -> JobRequest {
+        let mut value = serde_json::to_value(answer).unwrap();
+        let object = value.as_object_mut().unwrap();
+        for field in [
+            "id",
+            "company",
+            "posted_at",
+            "view_count",
+            "status",
+            "review",
+            "source",
+            "created_at",
+            "updated_at",
+        ] {
+            object.remove(field);
+        }
+        serde_json::from_value(value).unwrap()
+    }
+
+    #[test]
+    fn an_answer_sent_back_reads_as_the_same_fields() {
+        let (company, input) = sent_back(&body()).into_input().unwrap();
+        assert_eq!(company, None);
+        let place = LocationInput {
+            city: Some("Lisbon".into()),
+            region: None,
+            country_code: Some("PT".into()),
+        };
+        assert_eq!(input.locations, Some(vec![place]));
+        assert_eq!((input.city, input.region, input.country_code), (None, None, None));
+        assert_eq!((input.salary_min, input.salary_max), (Some(1.0), Some(2.0)));
+        assert_eq!(input.salary_currency.as_deref(), Some("EUR"));
+        assert_eq!(input.salary_period.as_deref(), Some("year"));
+    }
+
+    #[test]
+    fn the_nested_form_reads_as_the_flat_one_and_both_at_once_is_refused() {
+        let nested = JobRequest {
+            location: Some(LocationBody { city: Some("Porto".into()), ..LocationBody::default() }),
+            salary: Some(SalaryBody { max: Some(9.0), ..SalaryBody::default() }),
+            ..JobRequest::default()
+        };
+        let (_, input) = nested.into_input().unwrap();
+        assert_eq!((input.city.as_deref(), input.locations), (Some("Porto"), None));
+        assert_eq!((input.salary_min, input.salary_max), (None, Some(9.0)));
+        let flat = JobRequest {
+            city: Some("Porto".into()),
+            salary_max: Some(9.0),
+            ..JobRequest::default()
+        };
+        let (_, input) = flat.into_input().unwrap();
+        assert_eq!((input.city.as_deref(), input.salary_max), (Some("Porto"), Some(9.0)));
+        for both in [
+            JobRequest {
+                location: Some(LocationBody::default()),
+                region: Some("Norte".into()),
+                ..JobRequest::default()
+            },
+            JobRequest {
+                salary: Some(SalaryBody::default()),
+                salary_period: Some("year".into()),
+                ..JobRequest::default()
+            },
+            JobRequest {
+                location: Some(LocationBody {
+                    city: Some("Porto".into()),
+                    ..LocationBody::default()
+                }),
+                locations: Some(vec![LocationBody::default()]),
+                ..JobRequest::default()
+            },
+        ] {
+            assert!(both.into_input().is_err());
+        }
+    }
 }

@@ -1,12 +1,12 @@
 //! What the HTML pages for the links in emails read: the token in the link, and the forms
 //! those pages post back.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 /// The query of a link in an email. The token is optional here so that a link cut short still
 /// answers a page that says so, not an error body.
-#[derive(Debug, Deserialize, IntoParams)]
+#[derive(Debug, Serialize, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct LinkQuery {
     /// The token from the email.
@@ -14,7 +14,7 @@ pub struct LinkQuery {
 }
 
 /// The form of the email verification page.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VerifyEmailForm {
     /// The token from the email.
@@ -23,7 +23,7 @@ pub struct VerifyEmailForm {
 
 /// The form of the password reset page. It has no `Debug`, so the passwords cannot end up in
 /// a log line.
-#[derive(Deserialize, ToSchema)]
+#[derive(Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ResetPasswordForm {
     /// The token from the email.
@@ -35,7 +35,7 @@ pub struct ResetPasswordForm {
 }
 
 /// The form of the page that asks for a reset email.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ForgotPasswordForm {
     /// The account's email address.

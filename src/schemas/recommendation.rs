@@ -6,14 +6,14 @@ use utoipa::{IntoParams, ToSchema};
 use super::job::JobSummaryBody;
 use crate::models::recommendation::{Explanation, Match, Preferences, Reason};
 
-#[derive(Debug, Deserialize, IntoParams)]
+#[derive(Debug, Serialize, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct RecommendationQuery {
     /// 1 to 50, default 10.
     pub limit: Option<u32>,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct ReasonBody {
     /// similarity, skills, workplace, location, seniority or salary.
     #[schema(example = "skills")]
@@ -25,7 +25,7 @@ pub struct ReasonBody {
     pub detail: String,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct ExplanationBody {
     /// Cosine similarity of the resume's and the job's embeddings.
     pub similarity: f32,
@@ -56,7 +56,7 @@ impl From<&Explanation> for ExplanationBody {
     }
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct JobRecommendationBody {
     pub job: JobSummaryBody,
     /// The sum of the reasons' effects; higher is better.
@@ -70,12 +70,12 @@ impl JobRecommendationBody {
     }
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct JobRecommendationListBody {
     pub items: Vec<JobRecommendationBody>,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct CandidateRecommendationBody {
     pub candidate_id: String,
     /// Their default resume (readable through the application when they applied).
@@ -90,7 +90,7 @@ pub struct CandidateRecommendationBody {
     pub explanation: ExplanationBody,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct CandidateRecommendationListBody {
     pub items: Vec<CandidateRecommendationBody>,
 }

@@ -63,7 +63,7 @@ pub struct ResumeListBody {
 /// Corrections to a resume's profile. `set` maps fields to their corrected values (`null`
 /// clears a field; lists replace the parsed list whole); `reset` drops earlier corrections so
 /// the parsed values show again. Corrections survive re-parsing.
-#[derive(Debug, Default, Deserialize, ToSchema)]
+#[derive(Debug, Default, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CorrectResumeRequest {
     /// e.g. `{"name": "Ada Lovelace", "skills": ["rust", "go"], "phone": null}`.

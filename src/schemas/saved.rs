@@ -23,7 +23,7 @@ pub struct SavedJobListBody {
 }
 
 /// A saved search: the filters of `GET /api/v1/jobs` and how often its digest goes out.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateSavedSearchRequest {
     #[schema(example = "Remote Rust jobs")]
@@ -36,7 +36,7 @@ pub struct CreateSavedSearchRequest {
 }
 
 /// Fields to change; absent ones stay.
-#[derive(Debug, Default, Deserialize, ToSchema)]
+#[derive(Debug, Default, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateSavedSearchRequest {
     pub name: Option<String>,
@@ -86,7 +86,7 @@ pub struct SavedSearchListBody {
     pub items: Vec<SavedSearchBody>,
 }
 
-#[derive(Debug, Deserialize, IntoParams)]
+#[derive(Debug, Serialize, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct UnsubscribeQuery {
     /// The token from the alert email.

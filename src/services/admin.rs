@@ -5,14 +5,14 @@ use serde_json::json;
 
 use super::import::task::ImportJobs;
 use super::{Context, Principal, RequestMeta, ServiceError, audit, policy};
+use crate::models::audit::AuditFilter;
 use crate::models::audit::{AuditAction, AuditEntry};
 use crate::models::company::Company;
 use crate::models::task::{TaskRecord, TaskStatus};
 use crate::models::user::User;
+use crate::models::user::UserFilter;
 use crate::queue;
 use crate::repositories;
-use crate::repositories::audit::AuditFilter;
-use crate::repositories::users::UserFilter;
 use crate::utils::validators::is_record_id;
 
 /// A page of a longer list.

@@ -19,19 +19,11 @@ use crate::core::config::Secret;
 use crate::core::security::{self, TokenError};
 use crate::db::Executor;
 use crate::models::audit::AuditAction;
+pub use crate::models::session::TokenPair;
 use crate::models::token::{NewToken, TokenKind, TokenState};
 use crate::models::user::{NewUser, Role, User};
 use crate::repositories::{self, RepoError, new_key};
 use crate::utils::validators::{Email, FullName, Password};
-
-/// A fresh access token and refresh token.
-#[derive(Debug, Clone)]
-pub struct TokenPair {
-    pub access_token: String,
-    pub access_expires_in: u64,
-    pub refresh_token: String,
-    pub refresh_expires_in: u64,
-}
 
 /// What registration asks for.
 #[derive(Debug)]

@@ -9,22 +9,12 @@ use super::error::ConflictKind;
 use super::{Context, Principal, RequestMeta, ServiceError, audit, policy};
 use crate::core::security;
 use crate::models::audit::AuditAction;
-use crate::models::company::{COMPANY_SIZES, Company, CompanyFields, CompanyRole, Member};
+use crate::models::company::{
+    COMPANY_SIZES, Company, CompanyFields, CompanyInput, CompanyRole, Member,
+};
 use crate::models::token::{NewToken, PendingInvite, TokenKind};
 use crate::repositories::{self, RepoError};
 use crate::utils::validators::{Email, is_record_id};
-
-/// A company's profile as somebody typed it.
-#[derive(Debug, Clone, Default)]
-pub struct CompanyInput {
-    pub name: Option<String>,
-    pub slug: Option<String>,
-    pub website: Option<String>,
-    pub description: Option<String>,
-    pub location: Option<String>,
-    pub size: Option<String>,
-    pub logo_url: Option<String>,
-}
 
 /// Lower-case ASCII words joined by single hyphens, at most 60 characters.
 pub fn slugify(name: &str) -> String {

@@ -52,6 +52,9 @@ impl From<crate::ai::providers::embedder::EmbedError> for ServiceError {
 pub enum ServiceError {
     #[error("{0}")]
     Validation(String),
+    /// A parameter outside the range its type allows (a page size).
+    #[error("{0}")]
+    InvalidParameter(String),
     #[error("{0} not found")]
     NotFound(&'static str),
     #[error("{0}")]

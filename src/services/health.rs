@@ -8,6 +8,7 @@ use crate::ai::providers::embedder;
 use crate::ai::{Ai, ModelState};
 use crate::db::Database;
 use crate::db::migrations::Migrator;
+pub use crate::models::health::{Check, ModelReport, Readiness};
 
 /// What the workers and the scheduler of this process say about themselves.
 #[derive(Debug, Clone)]
@@ -19,30 +20,6 @@ pub struct WorkersReport {
     pub mailer: String,
     /// The scheduler's next slot: the schedule's name and when.
     pub next: Option<(String, DateTime<Utc>)>,
-}
-
-/// One check's verdict.
-#[derive(Debug, Clone)]
-pub struct Check {
-    pub ok: bool,
-    pub detail: String,
-}
-
-#[derive(Debug, Clone)]
-pub struct Readiness {
-    pub database: Check,
-    pub migrations: Check,
-    pub workers: Check,
-    pub scheduler: Check,
-    pub models: Vec<ModelReport>,
-}
-
-/// Where one local model stands.
-#[derive(Debug, Clone)]
-pub struct ModelReport {
-    pub name: &'static str,
-    pub state: &'static str,
-    pub detail: String,
 }
 
 /// The models of this process: the embedder (with the size of its job collection) and the chat
@@ -82,12 +59,6 @@ pub fn models(ai: &Ai) -> Vec<ModelReport> {
         },
     };
     vec![embeddings, chat]
-}
-
-impl Readiness {
-    pub fn ready(&self) -> bool {
-        self.database.ok && self.migrations.ok && self.workers.ok && self.scheduler.ok
-    }
 }
 
 fn workers_check(workers: Option<WorkersReport>) -> (Check, Check) {

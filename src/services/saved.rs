@@ -88,9 +88,9 @@ pub fn params(filters: &SearchFilters, limit: u32) -> SearchParams {
         salary_period: filters.salary_period.clone(),
         posted_within_days: None,
         sort: Some("newest".into()),
-        limit,
-        offset: 0,
-        facets: false,
+        limit: Some(limit),
+        offset: None,
+        facets: Some(false),
         // Alerts match words, not meanings: a digest says exactly why each job is in it.
         mode: Some("keyword".into()),
     }

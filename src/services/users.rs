@@ -7,12 +7,12 @@ use super::{Context, Principal, RequestMeta, ServiceError, audit};
 use crate::core::config::Secret;
 use crate::core::security;
 use crate::db::Database;
+use crate::models::audit::AuditFilter;
 use crate::models::audit::{AuditAction, AuditEntry};
 use crate::models::company::{CompanyRole, Membership};
 use crate::models::email::QueuedEmail;
 use crate::models::session::Session;
 use crate::models::user::{NewUser, Role, User};
-use crate::repositories::audit::AuditFilter;
 use crate::repositories::{self, RepoError};
 use crate::utils::validators::{Email, FullName, Password};
 

@@ -1,5 +1,9 @@
 //! The OpenAPI document and the offline docs page.
 
+use std::collections::BTreeSet;
+
+use serde_json::Value;
+
 use crate::helpers::spawn_app;
 
 #[tokio::test]
@@ -49,4 +53,57 @@ async fn the_docs_page_and_its_assets_are_served_from_the_binary() {
     let init = app.get("/docs/swagger-initializer.js").await.text().await.unwrap();
     assert!(init.contains("/api/v1/openapi.json"), "{init}");
     assert!(init.contains(r#""validatorUrl": "none""#), "{init}");
+}
+
+/// The methods an operation can have in the document (HEAD and OPTIONS are not documented).
+const METHODS: [&str; 5] = ["get", "post", "put", "patch", "delete"];
+
+/// `path` with every `{parameter}` segment filled in.
+fn concrete(path: &str) -> String {
+    path.split('/')
+        .map(|segment| if segment.starts_with('{') { "probe" } else { segment })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+#[tokio::test]
+async fn every_route_served_is_documented_and_every_documented_operation_is_served() {
+    let app = spawn_app().await;
+    let doc = app.get_openapi().await;
+    let mut documented = BTreeSet::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for method in METHODS {
+            if item[method].is_object() {
+                documented.insert(format!("{} {path}", method.to_uppercase()));
+            }
+        }
+    }
+    // The router's paths, and on each the methods that reach a handler: a method the router
+    // does not serve answers 405 `method_not_allowed` (a path it does not serve, 404 "no route").
+    let routes = jobportal::api::routes();
+    let mut served = BTreeSet::new();
+    for path in routes.paths() {
+        for method in METHODS {
+            let response = app
+                .authed(method.to_uppercase().parse().unwrap(), &concrete(path), "not-a-token")
+                .send()
+                .await
+                .unwrap();
+            let status = response.status().as_u16();
+            let body: Value = response.json().await.unwrap_or_default();
+            let unrouted = (status == 405 && body["error"]["code"] == "method_not_allowed")
+                || (status == 404
+                    && body["error"]["message"]
+                        .as_str()
+                        .is_some_and(|m| m.starts_with("no route")));
+            if !unrouted {
+                served.insert(format!("{} {path}", method.to_uppercase()));
+            }
+        }
+    }
+    assert!(served.len() > 50, "the probe reached too few handlers: {served:?}");
+    let undocumented: Vec<_> = served.difference(&documented).collect();
+    assert!(undocumented.is_empty(), "served but not in the OpenAPI document: {undocumented:?}");
+    let unserved: Vec<_> = documented.difference(&served).collect();
+    assert!(unserved.is_empty(), "in the OpenAPI document but not served: {unserved:?}");
 }

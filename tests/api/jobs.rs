@@ -508,3 +508,132 @@ async fn concurrent_edits_never_lose_an_acknowledged_change() {
         }
     }
 }
+
+/// The fields of a job as answered that a request takes back as they are.
+fn editable(job: &Value) -> Value {
+    let mut body = serde_json::Map::new();
+    for field in [
+        "title",
+        "description",
+        "location",
+        "locations",
+        "workplace",
+        "remote_regions",
+        "employment_type",
+        "seniority",
+        "salary",
+        "skills",
+        "category",
+        "tags",
+        "apply_url",
+        "expires_at",
+    ] {
+        body.insert(field.into(), job[field].clone());
+    }
+    Value::Object(body)
+}
+
+#[tokio::test]
+async fn a_job_is_created_and_updated_from_the_fields_of_its_answer() {
+    let app = spawn_app().await;
+    let owner = employer(&app, "owner@example.com", "Acme").await;
+    let original = draft(&app, &owner, "acme").await;
+
+    // A copy made from what a GET answered, nested `location` and `salary` included.
+    let id = original["id"].as_str().unwrap();
+    let read: Value =
+        app.get_authed(&format!("/api/v1/jobs/{id}"), &owner.access).await.json().await.unwrap();
+    assert!(read["salary"].is_object() && read["location"].is_object(), "{read}");
+    let mut body = editable(&read);
+    body["company"] = json!("acme");
+    let response = app.post_authed("/api/v1/jobs", &owner.access, &body).await;
+    assert_eq!(response.status(), 201);
+    let copy: Value = response.json().await.unwrap();
+    assert_ne!(copy["id"], original["id"]);
+    assert_eq!(editable(&copy), editable(&read));
+
+    // The nested form alone edits the primary place and the salary.
+    let copy_id = copy["id"].as_str().unwrap();
+    let mut edit = json!({
+        "location": { "city": "Porto", "region": "Norte", "country_code": "pt" },
+        "salary": { "min": 65000, "max": 90000, "currency": "eur", "period": "year" },
+    });
+    let response = app.patch_authed(&format!("/api/v1/jobs/{copy_id}"), &owner.access, &edit).await;
+    assert_eq!(response.status(), 200);
+    let edited: Value = response.json().await.unwrap();
+    assert_eq!(
+        edited["location"],
+        json!({ "city": "Porto", "region": "Norte", "country_code": "PT" })
+    );
+    assert_eq!(edited["locations"], json!([edited["location"]]));
+    assert_eq!(
+        edited["salary"],
+        json!({ "min": 65000.0, "max": 90000.0, "currency": "EUR", "period": "year" })
+    );
+
+    // A whole answer sent back as an update changes nothing.
+    let response = app
+        .patch_authed(&format!("/api/v1/jobs/{copy_id}"), &owner.access, &editable(&edited))
+        .await;
+    assert_eq!(response.status(), 200);
+    let again: Value = response.json().await.unwrap();
+    assert_eq!(editable(&again), editable(&edited));
+
+    // Another job's answer sent back makes this one like it.
+    edit = editable(&read);
+    let response = app.patch_authed(&format!("/api/v1/jobs/{copy_id}"), &owner.access, &edit).await;
+    assert_eq!(response.status(), 200);
+    let restored: Value = response.json().await.unwrap();
+    assert_eq!(editable(&restored), editable(&read));
+}
+
+#[tokio::test]
+async fn a_value_given_in_both_its_nested_and_flat_form_is_refused() {
+    let app = spawn_app().await;
+    let owner = employer(&app, "owner@example.com", "Acme").await;
+    let job = draft(&app, &owner, "acme").await;
+    let id = job["id"].as_str().unwrap();
+    let path = format!("/api/v1/jobs/{id}");
+    for (body, words) in [
+        (json!({ "location": { "city": "Porto" }, "city": "Porto" }), "location or city"),
+        (json!({ "location": { "city": "Porto" }, "country_code": "PT" }), "location or city"),
+        (json!({ "salary": { "min": 1.0 }, "salary_min": 1.0 }), "salary or salary_min"),
+        (json!({ "salary": { "max": 9.0 }, "salary_currency": "EUR" }), "salary or salary_min"),
+        (
+            json!({ "location": { "city": "Porto" }, "locations": [{ "city": "Faro" }] }),
+            "first of locations",
+        ),
+        (json!({ "location": { "city": "Porto" }, "locations": [] }), "first of locations"),
+    ] {
+        let message = assert_error(
+            app.patch_authed(&path, &owner.access, &body).await,
+            422,
+            "validation_failed",
+        )
+        .await;
+        assert!(message.contains(words), "{body}: {message}");
+        let mut create = body.clone();
+        create["company"] = json!("acme");
+        create["title"] = json!("Both forms");
+        let message = assert_error(
+            app.post_authed("/api/v1/jobs", &owner.access, &create).await,
+            422,
+            "validation_failed",
+        )
+        .await;
+        assert!(message.contains(words), "{create}: {message}");
+    }
+    // Nothing was changed or made.
+    let unchanged: Value = app.get_authed(&path, &owner.access).await.json().await.unwrap();
+    assert_eq!(editable(&unchanged), editable(&job));
+    let listed: Value =
+        app.get_authed("/api/v1/companies/acme/jobs", &owner.access).await.json().await.unwrap();
+    assert_eq!(listed["total"], 1);
+    // An unknown field of a nested object is refused like one of the request.
+    assert_error(
+        app.patch_authed(&path, &owner.access, &json!({ "salary": { "minimum": 1 } })).await,
+        422,
+        "validation_failed",
+    )
+    .await;
+}

@@ -1,6 +1,5 @@
 //! `/api/v1/admin`: user moderation, company verification and the audit log (admins only).
 
-use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
@@ -8,10 +7,11 @@ use axum::routing::{get, post};
 use crate::api::AppState;
 use crate::api::error::{ApiError, ErrorCode};
 use crate::api::extract::{ClientMeta, CurrentUser, Json, Path, Query};
+use crate::api::routes::Routes;
+use crate::models::audit::AuditFilter;
 use crate::models::task::TaskStatus;
 use crate::models::user::Role;
-use crate::repositories::audit::AuditFilter;
-use crate::repositories::users::UserFilter;
+use crate::models::user::UserFilter;
 use crate::schemas::admin::{
     AuditEntryBody, AuditQuery, PageBody, TaskBody, TaskQuery, UserListQuery,
 };
@@ -20,8 +20,8 @@ use crate::schemas::error::ErrorBody;
 use crate::schemas::user::UserBody;
 use crate::services::admin::{self, Page};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
+pub fn router() -> Routes {
+    Routes::new()
         .route("/users", get(list_users))
         .route("/users/{id}/disable", post(disable_user))
         .route("/users/{id}/enable", post(enable_user))

@@ -2,7 +2,6 @@
 //! `/api/v1/applications` (the candidate's list, one application, its stages, history, notes
 //! and resume).
 
-use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -12,6 +11,7 @@ use serde_json::json;
 use crate::api::AppState;
 use crate::api::error::{ApiError, ErrorCode};
 use crate::api::extract::{CurrentUser, Json, Path, Query};
+use crate::api::routes::Routes;
 use crate::schemas::application::{
     ApplicationBody, ApplicationListBody, ApplyRequest, CandidateBody, CoverLetterRequest,
     HistoryBody, JobApplicationsBody, JobApplicationsQuery, NoteBody, NoteListBody, NoteRequest,
@@ -24,12 +24,12 @@ use crate::services::applications::{self, ApplicationView};
 use crate::services::policy::ApplicationViewer;
 
 /// Routes under `/api/v1/jobs/{id}/applications`.
-pub fn job_routes() -> Router<AppState> {
-    Router::new().route("/{id}/applications", get(list_for_job).post(apply))
+pub fn job_routes() -> Routes {
+    Routes::new().route("/{id}/applications", get(list_for_job).post(apply))
 }
 
-pub fn router() -> Router<AppState> {
-    Router::new()
+pub fn router() -> Routes {
+    Routes::new()
         .route("/", get(list_mine))
         .route("/{id}", get(get_application).patch(edit_cover_letter))
         .route("/{id}/stage", post(move_stage))

@@ -3,7 +3,6 @@
 //! Every endpoint here that can be used to guess or to send email is rate limited per client
 //! address; login also per account (failed attempts) and the email senders per account.
 
-use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::post;
@@ -11,6 +10,7 @@ use axum::routing::post;
 use crate::api::AppState;
 use crate::api::error::ApiError;
 use crate::api::extract::{ClientMeta, CurrentUser, Json};
+use crate::api::routes::Routes;
 use crate::core::rate_limit::RetryAfter;
 use crate::schemas::auth::{
     AcceptedBody, AuthBody, ForgotPasswordRequest, LoginRequest, RefreshRequest, RegisterRequest,
@@ -22,8 +22,8 @@ use crate::services::auth::{self, Registration};
 use crate::services::error::AuthFailure;
 use crate::services::{RequestMeta, ServiceError};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
+pub fn router() -> Routes {
+    Routes::new()
         .route("/register", post(register))
         .route("/login", post(login))
         .route("/refresh", post(refresh))

@@ -1,6 +1,5 @@
 //! `/api/v1/companies`: company profiles, members, invitations and ownership.
 
-use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{delete, get, post};
@@ -9,6 +8,7 @@ use crate::api::AppState;
 use crate::api::error::ApiError;
 use crate::api::error::ErrorCode;
 use crate::api::extract::{ClientMeta, CurrentUser, Json, Path, Query};
+use crate::api::routes::Routes;
 use crate::models::job::JobStatus;
 use crate::schemas::auth::TokenRequest;
 use crate::schemas::company::{
@@ -20,8 +20,8 @@ use crate::schemas::job::{CompanyJobsQuery, JobBody, JobPageBody};
 use crate::services::companies;
 use crate::services::jobs;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
+pub fn router() -> Routes {
+    Routes::new()
         .route("/", post(create))
         .route("/invites/accept", post(accept_invite))
         .route("/{slug}", get(get_company).patch(update))

@@ -1,7 +1,6 @@
 //! `/api/v1/jobs`: public search and job pages, and the employer's side (create, edit,
 //! publish, close, archive).
 
-use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::http::header::CONTENT_TYPE;
@@ -9,8 +8,9 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 
 use crate::api::AppState;
-use crate::api::error::{ApiError, ErrorCode};
+use crate::api::error::ApiError;
 use crate::api::extract::{ClientMeta, CurrentUser, Json, MaybeUser, Path, Query};
+use crate::api::routes::Routes;
 use crate::models::job::JobStatus;
 use crate::schemas::error::ErrorBody;
 use crate::schemas::job::{
@@ -20,8 +20,8 @@ use crate::schemas::job::{
 use crate::services::jobs;
 use crate::services::search::{self, SearchParams};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
+pub fn router() -> Routes {
+    Routes::new()
         .route("/", get(search_jobs).post(create))
         .route("/{id}", get(get_job).patch(update))
         .route("/{id}/jsonld", get(jsonld))
@@ -42,12 +42,7 @@ pub async fn search_jobs(
     State(state): State<AppState>,
     Query(query): Query<SearchQuery>,
 ) -> Result<Json<SearchBody>, ApiError> {
-    let limit = query.limit.unwrap_or(20);
-    if !(1..=100).contains(&limit) {
-        return Err(ApiError::new(ErrorCode::InvalidParameter, "limit must be between 1 and 100"));
-    }
-    let offset = query.offset.unwrap_or(0);
-    let params = SearchParams {
+    let search = SearchParams {
         countries: list_param(&query.country),
         workplaces: list_param(&query.workplace),
         employment_types: list_param(&query.employment_type),
@@ -62,12 +57,14 @@ pub async fn search_jobs(
         salary_period: query.salary_period,
         posted_within_days: query.posted_within_days,
         sort: query.sort,
-        limit,
-        offset,
-        facets: query.facets.unwrap_or(true),
+        limit: query.limit,
+        offset: query.offset,
+        facets: query.facets,
         mode: query.mode,
-    };
-    let result = search::search(&state.ctx, params).await?;
+    }
+    .parse()?;
+    let (limit, offset) = (search.limit, search.offset);
+    let result = search::run(&state.ctx, search).await?;
     let next = u64::from(offset) + u64::from(limit);
     Ok(Json(SearchBody {
         items: result
@@ -79,12 +76,7 @@ pub async fn search_jobs(
         limit,
         offset,
         next_offset: (next < result.total).then_some(next as u32),
-        sort: match result.sort {
-            crate::repositories::job_index::SortBy::Relevance => "relevance",
-            crate::repositories::job_index::SortBy::Newest => "newest",
-            crate::repositories::job_index::SortBy::Salary => "salary",
-        }
-        .into(),
+        sort: result.sort.as_str().into(),
         mode: result.mode.as_str().into(),
         facets: result
             .facets
@@ -140,6 +132,7 @@ pub async fn jsonld(
         (status = 201, description = "The draft", body = JobBody),
         (status = 403, description = "`forbidden`: not a member of the company", body = ErrorBody),
         (status = 404, description = "`not_found`: no such company", body = ErrorBody),
+        (status = 422, description = "`validation_failed`: a field breaks its rule, or a value is given in both its nested and flat form (`location` and `city`, `salary` and `salary_min`, …)", body = ErrorBody),
     ))]
 pub async fn create(
     State(state): State<AppState>,
@@ -147,7 +140,7 @@ pub async fn create(
     ClientMeta(meta): ClientMeta,
     Json(body): Json<JobRequest>,
 ) -> Result<(StatusCode, Json<JobBody>), ApiError> {
-    let (company, input) = body.into_input();
+    let (company, input) = body.into_input().map_err(|e| ApiError::validation(e.0))?;
     let company =
         company.ok_or_else(|| ApiError::validation("company (the company's slug) is required"))?;
     let job = jobs::create(&state.ctx, &principal, &company, input, &meta).await?;
@@ -162,6 +155,7 @@ pub async fn create(
         (status = 200, description = "Updated", body = JobBody),
         (status = 403, description = "`forbidden`", body = ErrorBody),
         (status = 409, description = "`invalid_transition`: archived", body = ErrorBody),
+        (status = 422, description = "`validation_failed`: a field breaks its rule, or a value is given in both its nested and flat form (`location` and `city`, `salary` and `salary_min`, …)", body = ErrorBody),
     ))]
 pub async fn update(
     State(state): State<AppState>,
@@ -170,7 +164,7 @@ pub async fn update(
     Path(id): Path<String>,
     Json(body): Json<JobRequest>,
 ) -> Result<Json<JobBody>, ApiError> {
-    let (company, input) = body.into_input();
+    let (company, input) = body.into_input().map_err(|e| ApiError::validation(e.0))?;
     if company.is_some() {
         return Err(ApiError::validation("a job's company cannot change"));
     }

@@ -10,12 +10,10 @@ pub mod resumes;
 pub mod saved;
 pub mod users;
 
-use axum::Router;
+use super::routes::Routes;
 
-use super::AppState;
-
-pub fn router() -> Router<AppState> {
-    Router::new()
+pub fn router() -> Routes {
+    Routes::new()
         .nest("/auth", auth::router())
         .nest("/users", users::router())
         .nest("/companies", companies::router())

@@ -1,7 +1,6 @@
 //! `/api/v1/recommendations` (jobs for the calling candidate, their preferences and
 //! dismissals) and `/api/v1/jobs/{id}/recommended-candidates` (for the job's company).
 
-use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
@@ -9,6 +8,7 @@ use axum::routing::{get, post};
 use crate::api::AppState;
 use crate::api::error::ApiError;
 use crate::api::extract::{CurrentUser, Json, Path, Query};
+use crate::api::routes::Routes;
 use crate::schemas::error::ErrorBody;
 use crate::schemas::job::JobSummaryBody;
 use crate::schemas::recommendation::{
@@ -17,15 +17,15 @@ use crate::schemas::recommendation::{
 };
 use crate::services::recommendations;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
+pub fn router() -> Routes {
+    Routes::new()
         .route("/jobs", get(recommended_jobs))
         .route("/jobs/{job_id}/dismiss", post(dismiss).delete(undismiss))
         .route("/preferences", get(get_preferences).put(put_preferences))
 }
 
-pub fn job_routes() -> Router<AppState> {
-    Router::new().route("/{id}/recommended-candidates", get(recommended_candidates))
+pub fn job_routes() -> Routes {
+    Routes::new().route("/{id}/recommended-candidates", get(recommended_candidates))
 }
 
 /// Jobs for the calling candidate, best first, each with its score and why: similarity of the

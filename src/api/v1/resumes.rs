@@ -1,6 +1,5 @@
 //! `/api/v1/resumes`: a candidate's resumes, uploaded as multipart, parsed, corrected.
 
-use axum::Router;
 use axum::extract::{DefaultBodyLimit, FromRequest, Multipart, Request, State};
 use axum::http::StatusCode;
 use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
@@ -10,13 +9,14 @@ use axum::routing::{get, post};
 use crate::api::AppState;
 use crate::api::error::{ApiError, ErrorCode};
 use crate::api::extract::{CurrentUser, Json, Path};
+use crate::api::routes::Routes;
 use crate::models::resume::Resume;
 use crate::schemas::error::ErrorBody;
 use crate::schemas::resume::{CorrectResumeRequest, ResumeBody, ResumeListBody};
 use crate::services::resumes;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
+pub fn router() -> Routes {
+    Routes::new()
         // The upload's size limit comes from the configuration and is applied while reading.
         .route("/", get(list).post(upload).layer(DefaultBodyLimit::disable()))
         .route("/{id}", get(get_resume).patch(correct).delete(delete))

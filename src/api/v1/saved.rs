@@ -1,6 +1,5 @@
 //! `/api/v1/saved-jobs` (bookmarks) and `/api/v1/saved-searches` (job alerts).
 
-use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, post, put};
@@ -9,6 +8,7 @@ use crate::api::AppState;
 use crate::api::error::ApiError;
 use crate::api::extract::{CurrentUser, Json, Path, Query};
 use crate::api::html::{self, Page};
+use crate::api::routes::Routes;
 use crate::schemas::error::ErrorBody;
 use crate::schemas::job::JobSummaryBody;
 use crate::schemas::saved::{
@@ -17,14 +17,14 @@ use crate::schemas::saved::{
 };
 use crate::services::saved;
 
-pub fn jobs_router() -> Router<AppState> {
-    Router::new()
+pub fn jobs_router() -> Routes {
+    Routes::new()
         .route("/", get(list_saved_jobs))
         .route("/{job_id}", put(save_job).delete(unsave_job))
 }
 
-pub fn searches_router() -> Router<AppState> {
-    Router::new()
+pub fn searches_router() -> Routes {
+    Routes::new()
         .route("/", get(list_searches).post(create_search))
         .route("/unsubscribe", post(unsubscribe).get(confirm_unsubscribe))
         .route("/{id}", get(get_search).patch(update_search).delete(delete_search))

@@ -1,6 +1,5 @@
 //! `/api/v1/users/me`: the caller's own account.
 
-use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
@@ -9,6 +8,7 @@ use chrono::Utc;
 use crate::api::AppState;
 use crate::api::error::ApiError;
 use crate::api::extract::{ClientMeta, CurrentUser, Json};
+use crate::api::routes::Routes;
 use crate::schemas::auth::TokensBody;
 use crate::schemas::error::ErrorBody;
 use crate::schemas::user::{
@@ -17,8 +17,8 @@ use crate::schemas::user::{
 };
 use crate::services::{auth, users};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
+pub fn router() -> Routes {
+    Routes::new()
         .route("/me", get(get_me).patch(update_me).delete(delete_me))
         .route("/me/password", post(change_password))
         .route("/me/export", get(export))

@@ -15,14 +15,7 @@ use tantivy::tokenizer::TextAnalyzer;
 use super::analysis::analyze;
 use super::schema::Fields;
 
-/// How to order hits.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub enum SortBy {
-    #[default]
-    Relevance,
-    Newest,
-    Salary,
-}
+pub use crate::models::job::SortBy;
 
 /// A search, with values already normalised the way they were indexed.
 #[derive(Debug, Clone, Default)]
