@@ -1,0 +1,361 @@
+//! Public job search: a query to the full-text index, then one read of the page's jobs
+//! in the database, keeping only those that are public there (an index a moment behind cannot
+//! leak a closed or draft job; see below for how long a confirmed page is trusted). Index
+//! searches run on the blocking pool, a bounded number at a time, so a burst of searches
+//! queues instead of taking every core.
+//!
+//! Four things are remembered between searches: the index's answer to a query, until the
+//! index changes ([`JobIndex::search_remembered`](crate::repositories::job_index::JobIndex::search_remembered));
+//! each listed job with its company, by the job's version; each company, for
+//! [`LISTING_MAX_AGE`]; and each page the database confirmed, for [`PAGE_RECHECK`]
+//! ([`Listings`]). So a search repeated within a second costs no database read, a later one one
+//! read of its page's job versions, and a new one one request: the versions of the jobs a page
+//! showed before, and the whole listings of the others (SurrealDB reads a record for its
+//! version about as slowly as for its listing, so no job is read twice). Writes made by this
+//! process (jobs, companies) are seen by the next search; those of another process within
+//! [`PAGE_RECHECK`] (a job) or [`LISTING_MAX_AGE`] (a company's name or verification).
+//!
+//! - `params`: the parameters, checked once.
+//! - `listings`: the listings and confirmed pages remembered between searches.
+
+mod listings;
+mod params;
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, OnceLock};
+use std::time::Instant;
+
+use chrono::{DateTime, Duration, Utc};
+
+use super::{Context, ServiceError};
+use crate::models::company::Company;
+use crate::models::job::Job;
+use crate::models::job::SortBy;
+use crate::repositories;
+use crate::repositories::job_index::IndexQuery;
+
+pub use listings::{LISTING_MAX_AGE, Listings, PAGE_RECHECK};
+pub use params::{
+    DEFAULT_LIMIT, MAX_LIMIT, MAX_LIST, MAX_OFFSET, MAX_POSTED_WITHIN_DAYS, Search, SearchMode,
+    SearchParams,
+};
+
+/// How many of the jobs closest in meaning semantic and hybrid search take: the whole result
+/// of semantic search; hybrid adds them to every keyword match.
+pub const SEMANTIC_CANDIDATES: usize = 100;
+
+/// Below this cosine a job is not a semantic match at all (unrelated texts score 0 to 0.2
+/// with this model).
+pub const MIN_SIMILARITY: f32 = 0.2;
+
+/// The constant of reciprocal rank fusion: a job's fused score is the sum over the rankings
+/// of 1 / (RRF_K + rank).
+const RRF_K: f32 = 60.0;
+
+#[derive(Debug, Clone)]
+pub struct SearchResult {
+    /// The jobs of the page with their companies, in rank order (descriptions left empty: a
+    /// page lists jobs without them).
+    pub jobs: Vec<Arc<(Job, Company)>>,
+    pub total: u64,
+    pub facets: BTreeMap<String, Vec<(String, u64)>>,
+    pub sort: SortBy,
+    pub mode: SearchMode,
+}
+fn search_permits() -> &'static std::sync::Arc<tokio::sync::Semaphore> {
+    static PERMITS: OnceLock<std::sync::Arc<tokio::sync::Semaphore>> = OnceLock::new();
+    PERMITS.get_or_init(|| {
+        std::sync::Arc::new(tokio::sync::Semaphore::new(
+            std::thread::available_parallelism().map_or(2, |n| n.get()).max(2),
+        ))
+    })
+}
+
+/// Checks `params` ([`SearchParams::parse`]) and runs the search ([`run`]).
+pub async fn search(ctx: &Context, params: SearchParams) -> Result<SearchResult, ServiceError> {
+    run(ctx, params.parse()?).await
+}
+
+/// Runs a checked search: the page of public jobs, the total and the facets.
+pub async fn run(ctx: &Context, search: Search) -> Result<SearchResult, ServiceError> {
+    let mut company_ids = Vec::new();
+    for slug in &search.companies {
+        match repositories::companies::find_by_slug(&ctx.db, slug).await? {
+            Some(company) => company_ids.push(company.id),
+            // An unknown company matches nothing, not everything.
+            None => company_ids.push(format!("unknown:{slug}")),
+        }
+    }
+    let now = Utc::now();
+    let sort = search.sort;
+    let query = IndexQuery {
+        text: search.text,
+        location: search.location,
+        countries: search.countries,
+        workplaces: search.workplaces,
+        employment_types: search.employment_types,
+        seniorities: search.seniorities,
+        categories: search.categories,
+        skills: search.skills,
+        company_ids,
+        salary_min_yearly: search.salary_min_yearly,
+        salary_currency: search.salary_currency,
+        posted_since: search
+            .posted_within_days
+            .map(|d| (now - Duration::days(i64::from(d))).timestamp()),
+        now: now.timestamp(),
+        sort,
+        limit: search.limit as usize,
+        offset: search.offset as usize,
+        facets: search.facets,
+        only_ids: None,
+        or_ids: Vec::new(),
+    };
+    let mode = match search.mode {
+        None if ctx.ai.embedder().is_some() => SearchMode::Hybrid,
+        None => SearchMode::Keyword,
+        Some(SearchMode::Keyword) => SearchMode::Keyword,
+        Some(mode) => {
+            if ctx.ai.embedder().is_none() {
+                return Err(ServiceError::ModelUnavailable(format!(
+                    "mode={} needs the embedding model, which is {}; use mode=keyword",
+                    mode.as_str(),
+                    ctx.ai.embedder_state().describe()
+                )));
+            }
+            mode
+        }
+    };
+    // Without words to understand there is nothing to rank by meaning.
+    let hits = match (mode, ctx.ai.embedder(), query.text.clone()) {
+        (SearchMode::Semantic | SearchMode::Hybrid, Some(embedder), Some(text)) => {
+            semantic_hits(ctx, &embedder, query, &text, mode).await?
+        }
+        _ => run_index(ctx, query).await?,
+    };
+    let jobs = listings(ctx, &hits.ids, now).await?;
+    Ok(SearchResult { jobs, total: hits.total, facets: hits.facets, sort, mode })
+}
+
+/// The jobs of `ids` that are public now, in that order, with their companies: one read of the
+/// versions of those remembered and the listings of the others (see [`read_listings`]). A page
+/// the database confirmed a moment ago (see [`PAGE_RECHECK`]) is not read again.
+async fn listings(
+    ctx: &Context,
+    ids: &[String],
+    now: DateTime<Utc>,
+) -> Result<Vec<Arc<(Job, Company)>>, ServiceError> {
+    // All taken before the read: a write after them makes this page ask again.
+    let (generation, epoch, asked_at) =
+        (ctx.jobs_index.generation(), ctx.listings.epoch(), Instant::now());
+    if let Some(page) = ctx.listings.confirmed(ids, generation) {
+        return Ok(page.into_iter().filter(|listing| listing.0.is_public(now)).collect());
+    }
+    let page = read_listings(ctx, ids, now, epoch).await?;
+    ctx.listings.confirm(ids, &page, asked_at, generation, epoch);
+    Ok(page)
+}
+
+async fn read_listings(
+    ctx: &Context,
+    ids: &[String],
+    now: DateTime<Utc>,
+    epoch: u64,
+) -> Result<Vec<Arc<(Job, Company)>>, ServiceError> {
+    // A remembered job needs only its version read; the others are read whole at once.
+    let (known, unknown): (Vec<String>, Vec<String>) =
+        ids.iter().cloned().partition(|id| ctx.listings.knows(id));
+    let (versions, mut jobs) =
+        repositories::jobs::page_reads(&ctx.db, &known, &unknown, now).await?;
+    let mut found: HashMap<String, Arc<(Job, Company)>> = HashMap::with_capacity(ids.len());
+    let mut changed = Vec::new();
+    for (id, version) in versions {
+        match ctx.listings.current(&id, version) {
+            Some(listing) => {
+                found.insert(id, listing);
+            }
+            None => changed.push(id),
+        }
+    }
+    if !changed.is_empty() {
+        jobs.extend(repositories::jobs::find_many_listed(&ctx.db, &changed).await?);
+    }
+    // Changed since the index answered (or between two reads): shown only if public.
+    jobs.retain(|job| job.is_public(now));
+    if !jobs.is_empty() {
+        let companies = ctx.listings.companies(ctx, &jobs, epoch).await?;
+        let mut loaded = Vec::with_capacity(jobs.len());
+        for job in jobs {
+            let Some(company) = companies.get(&job.company_id) else { continue };
+            loaded.push(Arc::new((job, company.clone())));
+        }
+        ctx.listings.remember(&loaded, epoch);
+        found.extend(loaded.into_iter().map(|listing| (listing.0.id.clone(), listing)));
+    }
+    Ok(ids.iter().filter_map(|id| found.remove(id)).collect())
+}
+
+/// Runs a query against the full-text index on the blocking pool, a bounded number at a time.
+async fn run_index(
+    ctx: &Context,
+    query: IndexQuery,
+) -> Result<repositories::job_index::IndexHits, ServiceError> {
+    if let Some(hits) = ctx.jobs_index.remembered(&query) {
+        return Ok((*hits).clone());
+    }
+    let index = ctx.jobs_index.clone();
+    // The permit travels with the blocking work: a request dropped on timeout or disconnect
+    // does not free a slot while its search still runs.
+    let permit = search_permits()
+        .clone()
+        .acquire_owned()
+        .await
+        .map_err(|e| ServiceError::Internal(e.into()))?;
+    tokio::task::spawn_blocking(move || {
+        let _permit = permit;
+        index.search_remembered(&query)
+    })
+    .await
+    .map_err(|e| ServiceError::Internal(e.into()))?
+    .map(|hits| (*hits).clone())
+    .map_err(|e| ServiceError::Internal(e.into()))
+}
+
+/// Whether a query filters (beyond "public and unexpired").
+fn filters(q: &IndexQuery) -> bool {
+    q.location.is_some()
+        || !q.countries.is_empty()
+        || !q.workplaces.is_empty()
+        || !q.employment_types.is_empty()
+        || !q.seniorities.is_empty()
+        || !q.categories.is_empty()
+        || !q.skills.is_empty()
+        || !q.company_ids.is_empty()
+        || q.salary_min_yearly.is_some()
+        || q.posted_since.is_some()
+}
+
+/// Semantic and hybrid search. The vector collection gives the jobs closest in meaning (exactly
+/// over the jobs that pass the filters when those are few, else from the HNSW graph with
+/// oversampling), and an index query over them applies every filter and keeps only what is
+/// public.
+///
+/// - semantic: the result set is the [`SEMANTIC_CANDIDATES`] closest jobs (above
+///   [`MIN_SIMILARITY`]); relevance is similarity.
+/// - hybrid: the result set is every keyword match plus those jobs; total and facets count it
+///   all. Relevance: the reciprocal rank fusion of the first [`SEMANTIC_CANDIDATES`] keyword
+///   matches and the similarity ranking, then the other keyword matches in keyword order.
+///
+/// `newest` and `salary` order the same result set by the index's columns.
+async fn semantic_hits(
+    ctx: &Context,
+    embedder: &crate::ai::providers::embedder::Embedder,
+    query: IndexQuery,
+    text: &str,
+    mode: SearchMode,
+) -> Result<repositories::job_index::IndexHits, ServiceError> {
+    use std::collections::{HashMap, HashSet};
+    let vector = embedder.embed_one(text).await?;
+    // A fixed number whatever the page, so every page is a slice of one ranking.
+    let pool = SEMANTIC_CANDIDATES;
+    let vectors = ctx.ai.jobs.clone();
+    let (mut allow, mut oversample) = (None, pool);
+    if filters(&query) {
+        // The jobs that pass the filters, when they are few enough to score exactly.
+        let limit = vectors.config().exact_below;
+        let passing = run_index(
+            ctx,
+            IndexQuery { text: None, limit, offset: 0, facets: false, ..query.clone() },
+        )
+        .await?;
+        let count = passing.total as usize;
+        if count < limit {
+            allow = Some(passing.ids.into_iter().collect::<HashSet<String>>());
+        } else {
+            oversample = (pool * vectors.len().max(1) / count.max(1)).clamp(pool, pool * 8);
+        }
+    }
+    let similar =
+        tokio::task::spawn_blocking(move || vectors.search(&vector, oversample, allow.as_ref()))
+            .await
+            .map_err(|e| ServiceError::Internal(e.into()))?;
+    let mut semantic: Vec<String> =
+        similar.into_iter().filter(|h| h.similarity >= MIN_SIMILARITY).map(|h| h.key).collect();
+    // Which of them pass every filter and are public now (the vectors may be a moment behind).
+    if !semantic.is_empty() {
+        let checked = run_index(
+            ctx,
+            IndexQuery {
+                text: None,
+                limit: semantic.len(),
+                offset: 0,
+                facets: false,
+                only_ids: Some(semantic.clone()),
+                ..query.clone()
+            },
+        )
+        .await?;
+        let passing: HashSet<&String> = checked.ids.iter().collect();
+        semantic.retain(|id| passing.contains(id));
+    }
+    semantic.truncate(pool);
+    let (offset, limit, sort) = (query.offset, query.limit, query.sort);
+    // The whole result set, for the total, the facets, and the `newest` / `salary` orders.
+    let everything = match mode {
+        SearchMode::Semantic if semantic.is_empty() => {
+            // An id no job has: the facets keep their shape with no counts.
+            IndexQuery { text: None, only_ids: Some(vec![String::from("\u{0}")]), ..query.clone() }
+        }
+        SearchMode::Semantic => {
+            IndexQuery { text: None, only_ids: Some(semantic.clone()), ..query.clone() }
+        }
+        _ => IndexQuery { or_ids: semantic.clone(), ..query.clone() },
+    };
+    let everything = IndexQuery {
+        sort: if sort == SortBy::Relevance { SortBy::Newest } else { sort },
+        limit: if sort == SortBy::Relevance { 1 } else { limit },
+        offset: if sort == SortBy::Relevance { 0 } else { offset },
+        ..everything
+    };
+    let all = run_index(ctx, everything).await?;
+    if sort != SortBy::Relevance {
+        return Ok(all);
+    }
+    // The keyword ranking as deep as the page reaches; its first SEMANTIC_CANDIDATES are fused
+    // with the semantic ones, the rest follow in keyword order. The fused block is the same for
+    // every page, so pages are slices of one ranking.
+    let keyword: Vec<String> = if mode == SearchMode::Hybrid {
+        let depth = (offset + limit).max(pool);
+        run_index(
+            ctx,
+            IndexQuery { limit: depth, offset: 0, facets: false, sort: SortBy::Relevance, ..query },
+        )
+        .await?
+        .ids
+    } else {
+        Vec::new()
+    };
+    let fuse_depth = keyword.len().min(pool);
+    let mut fused: HashMap<&String, f32> = HashMap::new();
+    for ranking in [&semantic[..], &keyword[..fuse_depth]] {
+        for (rank, id) in ranking.iter().enumerate() {
+            *fused.entry(id).or_default() += 1.0 / (RRF_K + rank as f32 + 1.0);
+        }
+    }
+    let mut ranked: Vec<(&String, f32)> = fused.into_iter().collect();
+    ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(b.0)));
+    let in_block: HashSet<&String> = ranked.iter().map(|(id, _)| *id).collect();
+    let rest = keyword[fuse_depth..].iter().filter(|id| !in_block.contains(id));
+    Ok(repositories::job_index::IndexHits {
+        total: all.total,
+        ids: ranked
+            .into_iter()
+            .map(|(id, _)| id)
+            .chain(rest)
+            .skip(offset)
+            .take(limit)
+            .cloned()
+            .collect(),
+        facets: all.facets,
+    })
+}
