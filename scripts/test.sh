@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Checks the formatting (rustfmt), the lints (clippy, warnings as errors) and the
 # dependencies' licences (cargo-deny against deny.toml), then runs every test: the Rust tests
-# (cargo-nextest when it is installed, each test in its own process; `cargo test` otherwise; the email tests talk to a real SMTP server, aiosmtpd, which
-# scripts/tools.sh installs from PyPI), then the contract test (schemathesis against the real
+# (cargo-nextest when it is installed, each test in its own process; `cargo test` otherwise;
+# the email tests talk to a real SMTP server, aiosmtpd, which scripts/tools.sh installs from
+# PyPI), then the contract test (schemathesis against the real
 # server and its OpenAPI document, see scripts/contract.sh). Arguments go to the Rust test
 # runner, e.g. a test name filter; with a filter the checks and the contract test are skipped.
 set -euo pipefail
@@ -10,7 +11,7 @@ cd "$(dirname "$0")/.."
 
 start=$(date +%s)
 # The code is formatted to rustfmt.toml, clippy finds nothing, warnings included, and the
-# dependencies pass deny.toml (all skipped, like the contract test, when arguments pick some tests).
+# dependencies pass deny.toml (all skipped, like the contract test, when arguments pick tests).
 if [ $# -eq 0 ]; then
     cargo fmt --check
     cargo clippy --locked --all-targets -- -D warnings

@@ -148,8 +148,9 @@ impl<C: Clone + Send + Sync + 'static> Registry<C> {
     pub fn register<T: Task<Context = C>>(mut self) -> Self {
         let handler: Handler<C> = Arc::new(|ctx, payload, attempt| {
             Box::pin(async move {
+                // A payload that does not parse never will: no retry can help.
                 let task: T = serde_json::from_value(payload).map_err(|e| {
-                    anyhow::anyhow!("the payload of a {} task does not parse: {e}", T::KIND)
+                    Permanent(format!("the payload of a {} task does not parse: {e}", T::KIND))
                 })?;
                 task.run(ctx, attempt).await
             })

@@ -19,7 +19,7 @@ use crate::core::config::Secret;
 use crate::core::security::{self, TokenError};
 use crate::db::Executor;
 use crate::models::audit::AuditAction;
-pub use crate::models::session::TokenPair;
+use crate::models::session::TokenPair;
 use crate::models::token::{NewToken, TokenKind, TokenState};
 use crate::models::user::{NewUser, Role, User};
 use crate::repositories::{self, RepoError, new_key};

@@ -8,7 +8,7 @@ use crate::ai::providers::embedder;
 use crate::ai::{Ai, ModelState};
 use crate::db::Database;
 use crate::db::migrations::Migrator;
-pub use crate::models::health::{Check, ModelReport, Readiness};
+use crate::models::health::{Check, ModelReport, Readiness};
 
 /// What the workers and the scheduler of this process say about themselves.
 #[derive(Debug, Clone)]

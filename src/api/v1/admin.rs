@@ -19,6 +19,7 @@ use crate::schemas::company::CompanyBody;
 use crate::schemas::error::ErrorBody;
 use crate::schemas::user::UserBody;
 use crate::services::admin::{self, Page};
+use crate::services::import::formats::{Format, UnknownFormat};
 
 pub fn router() -> Routes {
     Routes::new()
@@ -342,7 +343,6 @@ pub async fn import_jobs(
     crate::services::policy::require_admin(&principal)?;
     let content_type =
         headers.get(axum::http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
-    use crate::services::import::formats::{Format, UnknownFormat};
     let format = match query.format.as_deref().map(str::parse::<Format>) {
         Some(Ok(format)) => format,
         Some(Err(UnknownFormat(other))) => {

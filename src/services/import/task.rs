@@ -53,7 +53,7 @@ impl Task for ImportJobs {
 
 /// Records an import's summary on its task, where the admin who enqueued it reads it
 /// (`admin::get_task`).
-pub async fn record_summary(
+async fn record_summary(
     ctx: &Context,
     task_id: &str,
     summary: &ImportSummary,

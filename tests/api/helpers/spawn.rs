@@ -26,7 +26,7 @@ pub struct TestApp {
     server: Option<JoinHandle<std::io::Result<()>>>,
     /// The app running beside the server (its workers and catch-up loops), when the test
     /// asked for them.
-    pub workers: Option<jobportal::app::App>,
+    pub running: Option<jobportal::app::App>,
     /// Set by [`TestApp::expect_dead_tasks`]: dropping the app does not check for dead tasks.
     pub(super) dead_tasks_expected: std::sync::atomic::AtomicBool,
 }
@@ -85,7 +85,7 @@ pub async fn spawn_app_with_workers(config: ServeConfig, workers: WorkerConfig) 
         .await
         .expect("the app starts");
     let mut app = spawn_state(running.api_state(), api::router).await;
-    app.workers = Some(running);
+    app.running = Some(running);
     app
 }
 
@@ -165,7 +165,7 @@ pub async fn spawn_state(state: AppState, build: impl FnOnce(AppState) -> Router
         metrics,
         shutdown: Some(tx),
         server: Some(server),
-        workers: None,
+        running: None,
         dead_tasks_expected: Default::default(),
     }
 }
