@@ -1,4 +1,5 @@
-//! Model providers. Today: the local sentence embedder (candle BERT). The chat models (local
-//! GGUF, OpenAI-compatible, Anthropic) arrive with the assistant.
+//! Model providers: the local sentence embedder (candle BERT) and, in [`chat`], the pieces of
+//! a local GGUF chat model.
 
+pub mod chat;
 pub mod embedder;

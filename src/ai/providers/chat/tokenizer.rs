@@ -1,0 +1,308 @@
+//! The tokenizer of a GGUF chat model, built from the file's own vocabulary.
+//!
+//! No GGUF ships a `tokenizer.json`: the vocabulary (`tokenizer.ggml.tokens`), the BPE merges,
+//! each token's type and the name of the pre-tokenizer (`tokenizer.ggml.pre`) are in its
+//! metadata. [`ChatTokenizer::from_gguf`] turns them into the tokenizer the model was trained
+//! with, as llama.cpp does: byte-level BPE (`tokenizer.ggml.model` `gpt2`) after the
+//! pre-tokenizer the name stands for, with the control tokens (`<|im_start|>`, `<|im_end|>`, …)
+//! as special tokens. Known pre-tokenizers: `smollm` (SmolLM and SmolLM2: digits one by one,
+//! then GPT-2's split) and `qwen2` (Qwen2 and Qwen2.5: Unicode NFC, then Qwen's split).
+//!
+//! The result is built as a `tokenizer.json` document in memory and read by `tokenizers`, so
+//! the pieces are exactly those Hugging Face's own files use.
+
+use candle_core::quantized::gguf_file::{Content, Value};
+use serde_json::{Value as Json, json};
+
+/// The split Qwen2's published tokenizer applies before byte-level BPE.
+const QWEN2_SPLIT: &str = r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+";
+
+/// A token type in `tokenizer.ggml.token_type` (llama.cpp's `llama_token_type`).
+const TOKEN_TYPE_CONTROL: i32 = 3;
+const TOKEN_TYPE_USER_DEFINED: i32 = 4;
+
+/// Why a GGUF's tokenizer could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum TokenizerError {
+    #[error("the model file has no {0} (is it a chat model's GGUF?)")]
+    Missing(&'static str),
+    #[error("the model file's {key} is not what a tokenizer needs: {message}")]
+    Malformed { key: &'static str, message: String },
+    #[error(
+        "the model's tokenizer ({model}, pre-tokenizer {pre:?}) is not supported: \
+         byte-level BPE with the smollm or qwen2 pre-tokenizer is"
+    )]
+    Unsupported { model: String, pre: String },
+    #[error("cannot build the tokenizer: {0}")]
+    Build(String),
+    #[error("cannot tokenize: {0}")]
+    Encode(String),
+}
+
+/// A chat model's tokenizer: text to token ids and back.
+#[derive(Clone)]
+pub struct ChatTokenizer {
+    inner: tokenizers::Tokenizer,
+    tokens: usize,
+    eos: u32,
+    bos: Option<u32>,
+}
+
+impl std::fmt::Debug for ChatTokenizer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ChatTokenizer")
+            .field("tokens", &self.tokens)
+            .field("eos", &self.eos)
+            .field("bos", &self.bos)
+            .finish()
+    }
+}
+
+impl ChatTokenizer {
+    /// Builds the tokenizer from a GGUF file's metadata (read with
+    /// `gguf_file::Content::read`, which reads no weights).
+    pub fn from_gguf(content: &Content) -> Result<Self, TokenizerError> {
+        let meta = &content.metadata;
+        let model = text(meta.get("tokenizer.ggml.model"), "tokenizer.ggml.model")?;
+        let pre = match meta.get("tokenizer.ggml.pre") {
+            Some(value) => text(Some(value), "tokenizer.ggml.pre")?,
+            None => String::new(),
+        };
+        let tokens = texts(meta.get("tokenizer.ggml.tokens"), "tokenizer.ggml.tokens")?;
+        let merges = texts(meta.get("tokenizer.ggml.merges"), "tokenizer.ggml.merges")?;
+        let types = match meta.get("tokenizer.ggml.token_type") {
+            Some(value) => list(value, "tokenizer.ggml.token_type")?
+                .iter()
+                .map(|v| v.to_i32().map_err(|e| malformed("tokenizer.ggml.token_type", e)))
+                .collect::<Result<Vec<_>, _>>()?,
+            None => vec![1; tokens.len()],
+        };
+        if types.len() != tokens.len() {
+            return Err(TokenizerError::Malformed {
+                key: "tokenizer.ggml.token_type",
+                message: format!("{} types for {} tokens", types.len(), tokens.len()),
+            });
+        }
+        let eos = id(meta.get("tokenizer.ggml.eos_token_id"), "tokenizer.ggml.eos_token_id")?
+            .ok_or(TokenizerError::Missing("tokenizer.ggml.eos_token_id"))?;
+        let bos = id(meta.get("tokenizer.ggml.bos_token_id"), "tokenizer.ggml.bos_token_id")?;
+        if eos as usize >= tokens.len() {
+            return Err(TokenizerError::Malformed {
+                key: "tokenizer.ggml.eos_token_id",
+                message: format!("{eos} is not one of the {} tokens", tokens.len()),
+            });
+        }
+
+        let (normalizer, pre_tokenizer) = match (model.as_str(), pre.as_str()) {
+            ("gpt2", "smollm") => (
+                Json::Null,
+                json!({"type": "Sequence", "pretokenizers": [
+                    {"type": "Digits", "individual_digits": true},
+                    {"type": "ByteLevel", "add_prefix_space": false, "trim_offsets": true,
+                     "use_regex": true},
+                ]}),
+            ),
+            ("gpt2", "qwen2") => (
+                json!({"type": "NFC"}),
+                json!({"type": "Sequence", "pretokenizers": [
+                    {"type": "Split", "pattern": {"Regex": QWEN2_SPLIT}, "behavior": "Isolated",
+                     "invert": false},
+                    {"type": "ByteLevel", "add_prefix_space": false, "trim_offsets": false,
+                     "use_regex": false},
+                ]}),
+            ),
+            _ => return Err(TokenizerError::Unsupported { model, pre }),
+        };
+
+        // Control tokens are special (a chat template writes them as text); user-defined ones
+        // (Qwen's `<tool_call>`) are whole tokens but not special. Other types are ordinary
+        // vocabulary, or padding that no text produces.
+        let added: Vec<Json> = types
+            .iter()
+            .enumerate()
+            .filter(|(_, t)| matches!(**t, TOKEN_TYPE_CONTROL | TOKEN_TYPE_USER_DEFINED))
+            .map(|(i, t)| {
+                json!({"id": i, "content": tokens[i], "single_word": false, "lstrip": false,
+                       "rstrip": false, "normalized": false,
+                       "special": *t == TOKEN_TYPE_CONTROL})
+            })
+            .collect();
+        let vocab: serde_json::Map<String, Json> =
+            tokens.iter().enumerate().map(|(i, t)| (t.clone(), json!(i))).collect();
+        let merges: Vec<Json> = merges
+            .iter()
+            .map(|m| match m.split_once(' ') {
+                Some((a, b)) => Ok(json!([a, b])),
+                None => Err(TokenizerError::Malformed {
+                    key: "tokenizer.ggml.merges",
+                    message: format!("the merge {m:?} is not two tokens"),
+                }),
+            })
+            .collect::<Result<_, _>>()?;
+        let document = json!({
+            "version": "1.0",
+            "truncation": null,
+            "padding": null,
+            "added_tokens": added,
+            "normalizer": normalizer,
+            "pre_tokenizer": pre_tokenizer,
+            "post_processor": null,
+            "decoder": {"type": "ByteLevel", "add_prefix_space": true, "trim_offsets": true,
+                        "use_regex": true},
+            "model": {"type": "BPE", "dropout": null, "unk_token": null,
+                      "continuing_subword_prefix": null, "end_of_word_suffix": null,
+                      "fuse_unk": false, "byte_fallback": false, "ignore_merges": false,
+                      "vocab": vocab, "merges": merges},
+        });
+        let inner: tokenizers::Tokenizer =
+            serde_json::from_value(document).map_err(|e| TokenizerError::Build(e.to_string()))?;
+        Ok(Self { inner, tokens: tokens.len(), eos, bos })
+    }
+
+    /// The ids of `text`. Control tokens written in it (`<|im_end|>`) become those tokens, as a
+    /// rendered chat template needs; text from users goes through the template, which keeps
+    /// it apart.
+    pub fn encode(&self, text: &str) -> Result<Vec<u32>, TokenizerError> {
+        let encoding =
+            self.inner.encode(text, false).map_err(|e| TokenizerError::Encode(e.to_string()))?;
+        Ok(encoding.get_ids().to_vec())
+    }
+
+    /// The text of `ids`, control tokens left out.
+    pub fn decode(&self, ids: &[u32]) -> Result<String, TokenizerError> {
+        self.inner.decode(ids, true).map_err(|e| TokenizerError::Encode(e.to_string()))
+    }
+
+    /// The id of a token written as text (`<|im_end|>`), if the vocabulary has it.
+    pub fn token_id(&self, token: &str) -> Option<u32> {
+        self.inner.token_to_id(token)
+    }
+
+    /// The text of one token as the vocabulary stores it (byte-level: `Ġ` for a space).
+    pub fn token(&self, id: u32) -> Option<String> {
+        self.inner.id_to_token(id)
+    }
+
+    /// The end-of-sequence token the file names (for chat models, the end of a turn).
+    pub fn eos(&self) -> u32 {
+        self.eos
+    }
+
+    pub fn bos(&self) -> Option<u32> {
+        self.bos
+    }
+
+    /// How many tokens the vocabulary has (the model's output size).
+    pub fn len(&self) -> usize {
+        self.tokens
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.tokens == 0
+    }
+}
+
+fn malformed(key: &'static str, err: impl std::fmt::Display) -> TokenizerError {
+    TokenizerError::Malformed { key, message: err.to_string() }
+}
+
+fn list<'a>(value: &'a Value, key: &'static str) -> Result<&'a Vec<Value>, TokenizerError> {
+    value.to_vec().map_err(|e| malformed(key, e))
+}
+
+fn text(value: Option<&Value>, key: &'static str) -> Result<String, TokenizerError> {
+    let value = value.ok_or(TokenizerError::Missing(key))?;
+    value.to_string().cloned().map_err(|e| malformed(key, e))
+}
+
+fn texts(value: Option<&Value>, key: &'static str) -> Result<Vec<String>, TokenizerError> {
+    let value = value.ok_or(TokenizerError::Missing(key))?;
+    list(value, key)?
+        .iter()
+        .map(|v| v.to_string().cloned().map_err(|e| malformed(key, e)))
+        .collect()
+}
+
+fn id(value: Option<&Value>, key: &'static str) -> Result<Option<u32>, TokenizerError> {
+    value.map(|v| v.to_u32().map_err(|e| malformed(key, e))).transpose()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use sha2::{Digest, Sha256};
+
+    use super::*;
+
+    const SMOLLM2: &str = "models/llm/SmolLM2-135M-Instruct.Q4_1.gguf";
+
+    fn smollm2() -> ChatTokenizer {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(SMOLLM2);
+        let mut file = std::fs::File::open(&path)
+            .unwrap_or_else(|e| panic!("{}: {e} (run ./scripts/models.sh)", path.display()));
+        let content = Content::read(&mut file).expect("the GGUF's metadata reads");
+        ChatTokenizer::from_gguf(&content).expect("the tokenizer builds")
+    }
+
+    /// llama.cpp's check text for pre-tokenizers (emoji, joiners, Khmer, CJK, runs of digits
+    /// and whitespace, apostrophes), from its `convert_hf_to_gguf.py`.
+    const CHECK_TEXT: &str = "\n \n\n \n\n\n \t \t\t \t\n  \n   \n    \n     \n🚀 (normal) 😶\u{200d}🌫️ (multiple emojis concatenated) ✅ 🦙🦙 3 33 333 3333 33333 333333 3333333 33333333 3.3 3..3 3...3 កាន់តែពិសេសអាច😁 ?我想在apple工作1314151天～ ------======= нещо на Български ''''''```````\"\"\"\"......!!!!!!?????? I've been 'told he's there, 'RE you sure? 'M not sure I'll make it, 'D you like some tea? We'Ve a'lL";
+
+    /// The ids of the official SmolLM tokenizer on the check text, as llama.cpp records them:
+    /// the sha256 of Python's `str(ids)`, which Rust's `Debug` of a `Vec<u32>` spells alike.
+    #[test]
+    fn the_smollm2_tokenizer_gives_the_official_ids_on_llama_cpps_check_text() {
+        let ids = smollm2().encode(CHECK_TEXT).unwrap();
+        let digest = Sha256::digest(format!("{ids:?}").as_bytes());
+        assert_eq!(
+            hex::encode(digest),
+            "855059429035d75a914d1eda9f10a876752e281a054a7a3d421ef0533e5b6249"
+        );
+    }
+
+    /// Texts (llama.cpp's tokenizer tests, job postings, a resume, long whitespace, code) with
+    /// the reference ids (scripts/fixtures/tokenizer_ids.py), and back to the same text.
+    #[test]
+    fn the_smollm2_tokenizer_matches_the_reference_ids_and_decodes_back() {
+        let tokenizer = smollm2();
+        let fixture = include_str!("../../../../fixtures/tokenizer/smollm2.jsonl");
+        let mut cases = 0;
+        for line in fixture.lines() {
+            let case: serde_json::Value = serde_json::from_str(line).unwrap();
+            let text = case["text"].as_str().unwrap();
+            let want: Vec<u32> = serde_json::from_value(case["ids"].clone()).unwrap();
+            let ids = tokenizer.encode(text).unwrap();
+            assert_eq!(ids, want, "ids of {text:?}");
+            assert_eq!(tokenizer.decode(&ids).unwrap(), text, "decoded {text:?}");
+            cases += 1;
+        }
+        assert!(cases >= 50, "{cases} cases");
+    }
+
+    #[test]
+    fn control_tokens_in_a_rendered_prompt_are_single_tokens_and_end_of_turn_is_eos() {
+        let tokenizer = smollm2();
+        let ids = tokenizer.encode("<|im_start|>user\nHello<|im_end|>\n").unwrap();
+        let start = tokenizer.token_id("<|im_start|>").unwrap();
+        let end = tokenizer.token_id("<|im_end|>").unwrap();
+        assert_eq!(ids.first(), Some(&start));
+        assert!(ids.contains(&end));
+        assert_eq!(tokenizer.eos(), end, "the end of a turn ends generation");
+        assert_eq!(tokenizer.len(), 49_152);
+        assert_eq!(tokenizer.decode(&ids).unwrap(), "user\nHello\n", "control tokens left out");
+    }
+
+    #[test]
+    fn an_unknown_pre_tokenizer_is_refused_by_name() {
+        let mut file = std::fs::File::open(Path::new(env!("CARGO_MANIFEST_DIR")).join(SMOLLM2))
+            .expect("the model file opens");
+        let mut content = Content::read(&mut file).unwrap();
+        content.metadata.insert("tokenizer.ggml.pre".into(), Value::String("tekken".into()));
+        let err = ChatTokenizer::from_gguf(&content).unwrap_err();
+        assert!(err.to_string().contains("\"tekken\""), "{err}");
+        content.metadata.remove("tokenizer.ggml.tokens");
+        let err = ChatTokenizer::from_gguf(&content).unwrap_err();
+        assert!(matches!(err, TokenizerError::Missing("tokenizer.ggml.tokens")), "{err}");
+    }
+}
