@@ -17,7 +17,8 @@
 //! - [`db`]: connecting to SurrealDB and the embedded, versioned migrations.
 //! - [`schemas`]: request and response bodies (serde + OpenAPI), converted from `models`; they
 //!   import nothing above `models`, so an API client can share them.
-//! - [`ai`]: the local models (embeddings) and the vector collections built from them.
+//! - [`ai`]: the local models (embeddings, the chat model) and the vector collections built
+//!   from them.
 //! - [`core`]: configuration, logging, metrics, security, rate limits and the sandbox for
 //!   child processes.
 //! - [`models`]: stored domain types, plain data.

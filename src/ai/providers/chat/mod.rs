@@ -1,9 +1,12 @@
-//! Local chat models (GGUF, on candle): what a chat model needs besides its weights.
+//! Local chat models: a GGUF file loaded with candle, its tokenizer and chat template, and
+//! generation on the CPU.
 //!
 //! - [`message`]: a conversation: roles, messages, tool calls and the tools offered.
 //! - [`tokenizer`]: the tokenizer, built from the GGUF's own vocabulary and merges.
 //! - [`template`]: the GGUF's chat template, which turns a conversation into the prompt.
+//! - [`local`]: the model loaded in this process, and generation from it.
 
+pub mod local;
 pub mod message;
 pub mod template;
 pub mod tokenizer;
