@@ -36,6 +36,12 @@ pub enum ChatError {
     TooLong { prompt: usize, max_tokens: usize, limit: usize },
     #[error("the model failed: {0}")]
     Inference(String),
+    /// Every slot of the model's queue is taken: try again in a moment.
+    #[error("the chat model is busy with other answers; try again shortly")]
+    Busy,
+    /// The model is not there or did not load.
+    #[error("the chat model is unavailable: {0}")]
+    Unavailable(String),
 }
 
 impl From<candle_core::Error> for ChatError {
