@@ -1,12 +1,15 @@
 //! `jobportal admin …`: administrative tasks run on the machine that holds the data.
 
-use std::io::{BufRead, IsTerminal};
+use std::io::{BufRead, IsTerminal, Write};
+use std::ops::ControlFlow;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 
+use crate::ai::providers::chat::local::{GenerationParams, LocalModel};
+use crate::ai::providers::chat::message::Message;
 use crate::app::{self, App};
 use crate::core::config::{Config, env};
 use crate::db::Database;
@@ -27,6 +30,49 @@ pub enum AdminCommand {
     /// them, with a progress bar; serve then loads them instead of computing them. Needs the
     /// embedding model (scripts/models.sh)
     EmbedJobs,
+    /// Answer one message with the local chat model, streamed to standard output, without the
+    /// server: a way to try the configured model and its speed
+    Generate(GenerateArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct GenerateArgs {
+    /// The message to answer [default: read from standard input]
+    #[arg(long)]
+    pub prompt: Option<String>,
+
+    /// A system message before it [default: the model's own]
+    #[arg(long)]
+    pub system: Option<String>,
+
+    /// The most tokens to generate
+    #[arg(long, default_value_t = 256)]
+    pub max_tokens: usize,
+
+    /// 0 always takes the most likely token: the same answer every run
+    #[arg(long, default_value_t = 0.0)]
+    pub temperature: f64,
+
+    /// Sample among the most likely tokens whose probabilities add up to this
+    #[arg(long, default_value_t = 1.0)]
+    pub top_p: f64,
+
+    /// Sample among this many most likely tokens (0: all)
+    #[arg(long, default_value_t = 0)]
+    pub top_k: usize,
+
+    /// The seed of the sampler (answers repeat for the same seed)
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+
+    /// The GGUF file [default: the first .gguf in <models dir>/llm]
+    #[arg(long, env = env::LLM_MODEL, value_name = "FILE")]
+    pub model: Option<std::path::PathBuf>,
+
+    /// Print prompt tokens, prompt tokens/s, generated tokens, decode tokens/s and the time to
+    /// the first token to standard error
+    #[arg(long)]
+    pub stats: bool,
 }
 
 #[derive(Args, Debug)]
@@ -57,7 +103,77 @@ pub async fn run(config: Config, command: AdminCommand) -> anyhow::Result<()> {
         AdminCommand::CreateUser(args) => create_user(config, args).await,
         AdminCommand::ReindexJobs => reindex_jobs(config).await,
         AdminCommand::EmbedJobs => embed_jobs(config).await,
+        AdminCommand::Generate(args) => generate(config, args).await,
     }
+}
+
+async fn generate(config: Config, args: GenerateArgs) -> anyhow::Result<()> {
+    let path = match args.model.clone() {
+        Some(path) => path,
+        None => {
+            let ai = crate::ai::Ai::new(&config.models_dir);
+            ai.chat_model_file().with_context(|| {
+                format!(
+                    "no chat model: no .gguf file in {}: run `{}` (or set {})",
+                    ai.llm_dir().display(),
+                    crate::ai::FETCH_COMMAND,
+                    env::LLM_MODEL
+                )
+            })?
+        }
+    };
+    let prompt = match args.prompt.clone() {
+        Some(prompt) => prompt,
+        None => {
+            let mut text = String::new();
+            std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)
+                .context("cannot read the message from standard input")?;
+            text
+        }
+    };
+    if prompt.trim().is_empty() {
+        bail!("the message is empty: give --prompt TEXT or write it to standard input");
+    }
+    let mut messages = Vec::new();
+    if let Some(system) = &args.system {
+        messages.push(Message::system(system.clone()));
+    }
+    messages.push(Message::user(prompt));
+    let params = GenerationParams {
+        max_tokens: args.max_tokens,
+        temperature: args.temperature,
+        top_p: args.top_p,
+        top_k: args.top_k,
+        seed: args.seed,
+        ..GenerationParams::default()
+    };
+    // Loading and generating are CPU work: a thread of their own, not the runtime's.
+    let generation = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
+        let mut model = LocalModel::load(&path)?;
+        let mut out = std::io::stdout().lock();
+        let generation = model.chat(&messages, &[], &params, |piece| {
+            let written = out.write_all(piece.as_bytes()).and_then(|()| out.flush());
+            if written.is_ok() { ControlFlow::Continue(()) } else { ControlFlow::Break(()) }
+        })?;
+        writeln!(out)?;
+        Ok(generation)
+    })
+    .await??;
+    if args.stats {
+        let decode_seconds = generation.seconds - generation.first_token_seconds;
+        let decoded = generation.generated_tokens.saturating_sub(1);
+        eprintln!(
+            "prompt: {} tokens, {:.1} tokens/s; generated: {} tokens, {:.1} tokens/s; \
+             first token after {:.0} ms; {:?}",
+            generation.prompt_tokens,
+            generation.prompt_tokens as f64 / generation.first_token_seconds.max(1e-9),
+            generation.generated_tokens,
+            if decoded == 0 { 0.0 } else { decoded as f64 / decode_seconds.max(1e-9) },
+            generation.first_token_seconds * 1000.0,
+            generation.finish,
+        );
+    }
+    Ok(())
 }
 
 /// The services of an admin command: migrated database, the data directory's search index.

@@ -1,4 +1,5 @@
-//! The real binary: configuration, `migrate`, `admin create-user`, the database lock, signals.
+//! The real binary: configuration, `migrate`, `admin create-user`, `admin generate`, the database
+//! lock, signals.
 
 use std::io::{Read, Write};
 use std::process::{Command, Stdio};
@@ -400,4 +401,53 @@ async fn a_worker_killed_mid_delivery_is_replaced_and_the_email_arrives_exactly_
     let emails = jobportal::repositories::emails::list_to(&db, "ada@example.com").await.unwrap();
     assert_eq!(emails[0].status, "sent");
     db.close().await;
+}
+
+/// `admin generate` answers with the local chat model without the server: the same answer on
+/// every run at temperature 0, ending with the model's turn, with its speed on request.
+#[test]
+fn admin_generate_answers_the_same_every_run_and_says_how_fast() {
+    let (_dir, data) = workdir();
+    let models = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("models");
+    let answer = || {
+        run(jobportal(&data)
+            .args(["admin", "generate", "--prompt", "What is the capital of France?"])
+            .args(["--system", "You are a helpful assistant. Answer in one short sentence."])
+            .args(["--max-tokens", "96", "--stats"])
+            .env("JOBPORTAL_MODELS_DIR", &models))
+    };
+    let (code, first, err) = answer();
+    assert_eq!(code, 0, "{err}");
+    assert!(first.to_lowercase().contains("paris"), "{first}");
+    assert!(err.contains("tokens/s") && err.contains("first token after"), "{err}");
+    assert!(err.contains("Stop"), "the answer ends with the model's turn: {err}");
+    let (code, second, err) = answer();
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(first, second);
+
+    // The message may come from standard input.
+    let mut child = jobportal(&data)
+        .args(["admin", "generate", "--max-tokens", "8"])
+        .env("JOBPORTAL_MODELS_DIR", &models)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(b"Say hello.").unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert!(output.status.success());
+    assert!(!String::from_utf8_lossy(&output.stdout).trim().is_empty());
+}
+
+#[test]
+fn admin_generate_without_a_model_says_which_command_fetches_it() {
+    let (dir, data) = workdir();
+    let empty = dir.path().join("no-models");
+    std::fs::create_dir_all(empty.join("llm")).unwrap();
+    let (code, out, err) = run(jobportal(&data)
+        .args(["admin", "generate", "--prompt", "hello"])
+        .env("JOBPORTAL_MODELS_DIR", &empty));
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(err.contains("no chat model") && err.contains("./scripts/models.sh"), "{err}");
+    assert!(out.is_empty(), "{out}");
 }

@@ -2,6 +2,7 @@
 
 pub const DATA_DIR: &str = "JOBPORTAL_DATA_DIR";
 pub const MODELS_DIR: &str = "JOBPORTAL_MODELS_DIR";
+pub const LLM_MODEL: &str = "JOBPORTAL_LLM_MODEL";
 pub const DB_URL: &str = "JOBPORTAL_DB_URL";
 pub const DB_NAMESPACE: &str = "JOBPORTAL_DB_NAMESPACE";
 pub const DB_DATABASE: &str = "JOBPORTAL_DB_DATABASE";
@@ -47,6 +48,7 @@ pub const SCHEDULE_ALERTS_WEEKLY: &str = "JOBPORTAL_SCHEDULE_ALERTS_WEEKLY";
 /// Every variable above, for the check that the docs name them all.
 pub const ALL: &[&str] = &[
     DATA_DIR,
+    LLM_MODEL,
     DB_URL,
     DB_NAMESPACE,
     DB_DATABASE,
