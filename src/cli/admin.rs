@@ -8,7 +8,7 @@ use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::ai::providers::chat::local::{GenerationParams, LocalModel};
+use crate::ai::providers::chat::local::{FinishReason, GenerationParams, LocalModel};
 use crate::ai::providers::chat::message::Message;
 use crate::app::{self, App};
 use crate::core::config::{Config, env};
@@ -46,8 +46,8 @@ pub struct GenerateArgs {
     pub system: Option<String>,
 
     /// The most tokens to generate
-    #[arg(long, default_value_t = 256)]
-    pub max_tokens: usize,
+    #[arg(long, default_value_t = 256, value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_tokens: u32,
 
     /// 0 always takes the most likely token: the same answer every run
     #[arg(long, default_value_t = 0.0)]
@@ -122,13 +122,26 @@ async fn generate(config: Config, args: GenerateArgs) -> anyhow::Result<()> {
             })?
         }
     };
+    if !path.is_file() {
+        bail!(
+            "no chat model at {}: run `{}` or point {} at a .gguf file",
+            path.display(),
+            crate::ai::FETCH_COMMAND,
+            env::LLM_MODEL
+        );
+    }
     let prompt = match args.prompt.clone() {
         Some(prompt) => prompt,
         None => {
-            let mut text = String::new();
-            std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)
-                .context("cannot read the message from standard input")?;
-            text
+            if std::io::stdin().is_terminal() {
+                eprintln!("reading the message from standard input (end it with ctrl-d)");
+            }
+            tokio::task::spawn_blocking(|| {
+                let mut text = String::new();
+                std::io::Read::read_to_string(&mut std::io::stdin(), &mut text).map(|_| text)
+            })
+            .await?
+            .context("cannot read the message from standard input")?
         }
     };
     if prompt.trim().is_empty() {
@@ -140,7 +153,7 @@ async fn generate(config: Config, args: GenerateArgs) -> anyhow::Result<()> {
     }
     messages.push(Message::user(prompt));
     let params = GenerationParams {
-        max_tokens: args.max_tokens,
+        max_tokens: args.max_tokens as usize,
         temperature: args.temperature,
         top_p: args.top_p,
         top_k: args.top_k,
@@ -160,8 +173,12 @@ async fn generate(config: Config, args: GenerateArgs) -> anyhow::Result<()> {
     })
     .await??;
     if args.stats {
+        // Every token but the first came from a step of its own; so did the end of the turn.
         let decode_seconds = generation.seconds - generation.first_token_seconds;
-        let decoded = generation.generated_tokens.saturating_sub(1);
+        let decoded = match generation.finish {
+            FinishReason::Stop => generation.generated_tokens,
+            _ => generation.generated_tokens.saturating_sub(1),
+        };
         eprintln!(
             "prompt: {} tokens, {:.1} tokens/s; generated: {} tokens, {:.1} tokens/s; \
              first token after {:.0} ms; {:?}",

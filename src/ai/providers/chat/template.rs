@@ -144,6 +144,8 @@ struct TemplateTool<'a> {
 /// escaped for HTML; `indent=N` spreads it over lines as Python does.
 fn tojson(value: &Value, kwargs: Kwargs) -> Result<Value, Error> {
     let indent: Option<usize> = kwargs.get("indent")?;
+    // Non-ASCII text is written as it is whatever this says (the tokenizer reads either).
+    let _: Option<bool> = kwargs.get("ensure_ascii")?;
     kwargs.assert_all_used()?;
     let mut out = Vec::new();
     let written = match indent {
