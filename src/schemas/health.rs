@@ -32,8 +32,8 @@ pub struct ReadinessBody {
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct ModelBody {
-    /// `loaded`, `loading`, `missing`, `failed`, `not_loaded` (not needed by this process), or
-    /// for the chat model `available` (on disk; the assistant loads it on first use).
+    /// `loaded`, `loading`, `missing` (the detail names the command that fetches it), `failed`,
+    /// or `not_loaded` (present, but this process has not loaded it).
     #[schema(example = "loaded")]
     pub state: String,
     /// What it is, or what is wrong and the command that fixes it.

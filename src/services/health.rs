@@ -45,8 +45,11 @@ pub fn models(ai: &Ai) -> Vec<ModelReport> {
     let chat = match ai.chat_model_file() {
         Some(file) => ModelReport {
             name: "chat",
-            state: "available",
-            detail: format!("{}; loaded by the assistant on first use", file.display()),
+            state: "not_loaded",
+            detail: format!(
+                "{} is present; this process has not loaded it (`jobportal admin generate` tries it)",
+                file.display()
+            ),
         },
         None => ModelReport {
             name: "chat",

@@ -90,7 +90,8 @@ async fn readyz_reports_each_model_and_a_missing_model_names_the_command() {
     let app = spawn_app().await;
     let body: Value = app.get_readyz().await.json().await.unwrap();
     assert_eq!(body["models"]["embeddings"]["state"], "not_loaded", "{body}");
-    assert_eq!(body["models"]["chat"]["state"], "available", "{body}");
+    assert_eq!(body["models"]["chat"]["state"], "not_loaded", "{body}");
+    assert!(body["models"]["chat"]["detail"].as_str().unwrap().contains(".gguf"), "{body}");
     app.ctx.ai.load_embedder().await;
     let body: Value = app.get_readyz().await.json().await.unwrap();
     assert_eq!(body["models"]["embeddings"]["state"], "loaded", "{body}");
