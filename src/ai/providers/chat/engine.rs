@@ -17,8 +17,9 @@ use std::sync::{Arc, RwLock};
 
 use tokio::sync::mpsc;
 
-use super::local::{ChatError, FinishReason, Generation, GenerationParams, LocalModel};
+use super::local::LocalModel;
 use super::message::{Message, Tool};
+use super::types::{ChatError, FinishReason, Generation, GenerationParams};
 
 /// What a chat stream says, in order: pieces of text, then how it ended.
 #[derive(Debug, Clone, PartialEq)]

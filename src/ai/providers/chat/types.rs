@@ -1,0 +1,95 @@
+//! What every chat model takes and gives, wherever it runs: the generation parameters, how
+//! an answer ended and what it cost, and the errors.
+
+use super::template::TemplateError;
+use super::tokenizer::TokenizerError;
+
+/// Why a model could not be loaded or could not answer.
+#[derive(Debug, thiserror::Error)]
+pub enum ChatError {
+    #[error("cannot read the model file {path}: {message}")]
+    Read { path: String, message: String },
+    #[error("the model's architecture {0:?} is not supported (llama and qwen2 are)")]
+    Architecture(String),
+    #[error(transparent)]
+    Tokenizer(#[from] TokenizerError),
+    #[error(transparent)]
+    Template(#[from] TemplateError),
+    #[error("the prompt is empty")]
+    EmptyPrompt,
+    #[error(
+        "the prompt has {prompt} tokens; with {max_tokens} to generate that is more than the model's {limit}"
+    )]
+    TooLong { prompt: usize, max_tokens: usize, limit: usize },
+    #[error("the model failed: {0}")]
+    Inference(String),
+    /// Every slot of the model's queue is taken: try again in a moment.
+    #[error("the chat model is busy with other answers; try again shortly")]
+    Busy,
+    /// The model is not there or did not load.
+    #[error("the chat model is unavailable: {0}")]
+    Unavailable(String),
+}
+
+impl From<candle_core::Error> for ChatError {
+    fn from(err: candle_core::Error) -> Self {
+        Self::Inference(err.to_string())
+    }
+}
+
+/// How to pick each next token.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GenerationParams {
+    pub max_tokens: usize,
+    /// 0: always the most likely token (the same answer every time).
+    pub temperature: f64,
+    /// Sample only among the most likely tokens whose probabilities add up to this (1: all).
+    pub top_p: f64,
+    /// Sample only among this many most likely tokens (0: no limit).
+    pub top_k: usize,
+    pub seed: u64,
+    /// Generation ends before any of these texts (which the answer leaves out).
+    pub stop: Vec<String>,
+    /// Above 1, tokens of the last `repeat_last_n` are made less likely (small models loop).
+    pub repetition_penalty: f32,
+    pub repeat_last_n: usize,
+}
+
+impl Default for GenerationParams {
+    fn default() -> Self {
+        Self {
+            max_tokens: 512,
+            temperature: 0.0,
+            top_p: 1.0,
+            top_k: 0,
+            seed: 0,
+            stop: Vec::new(),
+            repetition_penalty: 1.1,
+            repeat_last_n: 64,
+        }
+    }
+}
+
+/// Why generation ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FinishReason {
+    /// The model ended its turn, or wrote a stop text.
+    Stop,
+    /// `max_tokens` were generated.
+    Length,
+    /// The caller asked to stop (the client went away).
+    Cancelled,
+}
+
+/// What a generation produced, and what it cost.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Generation {
+    pub text: String,
+    pub finish: FinishReason,
+    pub prompt_tokens: usize,
+    pub generated_tokens: usize,
+    /// From the start to the first generated token (the prompt's processing, mostly).
+    pub first_token_seconds: f64,
+    /// All of it.
+    pub seconds: f64,
+}
