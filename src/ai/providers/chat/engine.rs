@@ -234,7 +234,7 @@ mod tests {
     /// The client goes away after the first piece: the model stops at the next token instead
     /// of writing the rest of a long answer.
     #[tokio::test]
-    async fn a_dropped_stream_stops_the_generation_at_the_next_token() {
+    async fn a_dropped_stream_stops_the_generation_long_before_its_end() {
         let engine = LocalEngine::start(smollm2(), 4).unwrap();
         let mut stream = engine.chat(question(), vec![], params(400)).unwrap();
         assert!(matches!(stream.recv().await, Some(Ok(ChatEvent::Text(_)))));

@@ -280,7 +280,7 @@ mod tests {
     }
 
     #[test]
-    fn tojson_writes_what_python_writes() {
+    fn tojson_writes_pythons_separators_and_leaves_text_unescaped() {
         let env = {
             let mut env = Environment::new();
             env.add_filter("tojson", tojson);
