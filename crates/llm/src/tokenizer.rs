@@ -256,16 +256,12 @@ fn id(value: Option<&Value>, key: &'static str) -> Result<Option<u32>, Tokenizer
 
 #[cfg(test)]
 mod tests {
-    use std::path::Path;
-
     use sha2::{Digest, Sha256};
 
     use super::*;
 
-    const SMOLLM2: &str = "models/llm/SmolLM2-135M-Instruct.Q4_1.gguf";
-
     fn smollm2() -> ChatTokenizer {
-        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(SMOLLM2);
+        let path = crate::testing::smollm2();
         let mut file = std::fs::File::open(&path)
             .unwrap_or_else(|e| panic!("{}: {e} (run ./scripts/models.sh)", path.display()));
         let content = Content::read(&mut file).expect("the GGUF's metadata reads");
@@ -293,7 +289,7 @@ mod tests {
     #[test]
     fn the_smollm2_tokenizer_matches_the_reference_ids_and_decodes_back() {
         let tokenizer = smollm2();
-        let fixture = include_str!("../../../../fixtures/tokenizer/smollm2.jsonl");
+        let fixture = include_str!("../../../fixtures/tokenizer/smollm2.jsonl");
         let mut cases = 0;
         for line in fixture.lines() {
             let case: serde_json::Value = serde_json::from_str(line).unwrap();
@@ -333,8 +329,8 @@ mod tests {
 
     #[test]
     fn an_unknown_pre_tokenizer_is_refused_by_name() {
-        let mut file = std::fs::File::open(Path::new(env!("CARGO_MANIFEST_DIR")).join(SMOLLM2))
-            .expect("the model file opens");
+        let mut file =
+            std::fs::File::open(crate::testing::smollm2()).expect("the model file opens");
         let mut content = Content::read(&mut file).unwrap();
         content.metadata.insert("tokenizer.ggml.pre".into(), Value::String("tekken".into()));
         let err = ChatTokenizer::from_gguf(&content).unwrap_err();

@@ -15,10 +15,10 @@ use candle_core::{Device, Tensor};
 use candle_transformers::generation::{LogitsProcessor, Sampling};
 use candle_transformers::models::{quantized_llama, quantized_qwen2};
 
-use super::message::{Message, Tool};
-use super::template::ChatTemplate;
-use super::tokenizer::ChatTokenizer;
-use super::types::{ChatError, FinishReason, Generation, GenerationParams};
+use crate::message::{Message, Tool};
+use crate::template::ChatTemplate;
+use crate::tokenizer::ChatTokenizer;
+use crate::types::{FinishReason, Generation, GenerationParams, ModelError};
 
 enum Weights {
     Llama(quantized_llama::ModelWeights),
@@ -56,8 +56,8 @@ impl std::fmt::Debug for LocalModel {
 
 impl LocalModel {
     /// Loads a GGUF file (seconds for a small model: call it off the async runtime).
-    pub fn load(path: &Path) -> Result<Self, ChatError> {
-        let read_error = |e: &dyn std::fmt::Display| ChatError::Read {
+    pub fn load(path: &Path) -> Result<Self, ModelError> {
+        let read_error = |e: &dyn std::fmt::Display| ModelError::Read {
             path: path.display().to_string(),
             message: e.to_string(),
         };
@@ -90,7 +90,7 @@ impl LocalModel {
             "qwen2" => Weights::Qwen2(quantized_qwen2::ModelWeights::from_gguf(
                 content, &mut file, &device,
             )?),
-            other => return Err(ChatError::Architecture(other.to_owned())),
+            other => return Err(ModelError::Architecture(other.to_owned())),
         };
         // candle's Llama code has rotary tables for this many positions only.
         let context_length = match architecture.as_str() {
@@ -107,7 +107,7 @@ impl LocalModel {
     /// The prompt a conversation becomes, the assistant's turn opened. The control tokens'
     /// texts (`<|im_end|>`, `<|im_start|>`) are taken out of every message first, so text from
     /// users, resumes or job postings cannot end a turn or open one of its own.
-    pub fn prompt(&self, messages: &[Message], tools: &[Tool]) -> Result<String, ChatError> {
+    pub fn prompt(&self, messages: &[Message], tools: &[Tool]) -> Result<String, ModelError> {
         let messages: Vec<Message> = messages
             .iter()
             .map(|m| Message {
@@ -128,7 +128,7 @@ impl LocalModel {
         tools: &[Tool],
         params: &GenerationParams,
         on_text: impl FnMut(&str) -> ControlFlow<()>,
-    ) -> Result<Generation, ChatError> {
+    ) -> Result<Generation, ModelError> {
         let prompt = self.prompt(messages, tools)?;
         let ids = self.tokenizer.encode(&prompt)?;
         self.generate(&ids, params, on_text)
@@ -140,13 +140,13 @@ impl LocalModel {
         prompt: &[u32],
         params: &GenerationParams,
         mut on_text: impl FnMut(&str) -> ControlFlow<()>,
-    ) -> Result<Generation, ChatError> {
+    ) -> Result<Generation, ModelError> {
         let started = Instant::now();
         if prompt.is_empty() {
-            return Err(ChatError::EmptyPrompt);
+            return Err(ModelError::EmptyPrompt);
         }
         if prompt.len() + params.max_tokens > self.context_length {
-            return Err(ChatError::TooLong {
+            return Err(ModelError::TooLong {
                 prompt: prompt.len(),
                 max_tokens: params.max_tokens,
                 limit: self.context_length,
@@ -257,9 +257,8 @@ mod tests {
     use super::*;
 
     fn smollm2() -> LocalModel {
-        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("models/llm/SmolLM2-135M-Instruct.Q4_1.gguf");
-        LocalModel::load(&path).expect("SmolLM2 loads (run ./scripts/models.sh)")
+        LocalModel::load(&crate::testing::smollm2())
+            .expect("SmolLM2 loads (run ./scripts/models.sh)")
     }
 
     fn question() -> Vec<Message> {
@@ -366,6 +365,6 @@ mod tests {
         assert_eq!(a.text, b.text);
         let not_a_model = Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml");
         let err = LocalModel::load(&not_a_model).unwrap_err();
-        assert!(matches!(err, ChatError::Read { .. }), "{err}");
+        assert!(matches!(err, ModelError::Read { .. }), "{err}");
     }
 }

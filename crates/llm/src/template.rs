@@ -14,7 +14,7 @@ use minijinja::value::Kwargs;
 use minijinja::{Environment, Error, ErrorKind, Value, context};
 use serde::Serialize;
 
-use super::message::{Message, Role, Tool, ToolCall};
+use crate::message::{Message, Role, Tool, ToolCall};
 
 const TEMPLATE: &str = "chat";
 
@@ -214,13 +214,11 @@ fn error_text(err: &Error) -> String {
 
 #[cfg(test)]
 mod tests {
-    use std::path::Path;
 
     use super::*;
 
     fn smollm2() -> ChatTemplate {
-        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("models/llm/SmolLM2-135M-Instruct.Q4_1.gguf");
+        let path = crate::testing::smollm2();
         let mut file = std::fs::File::open(&path)
             .unwrap_or_else(|e| panic!("{}: {e} (run ./scripts/models.sh)", path.display()));
         let content = Content::read(&mut file).expect("the GGUF's metadata reads");
@@ -228,8 +226,7 @@ mod tests {
     }
 
     fn qwen() -> ChatTemplate {
-        let source =
-            include_str!("../../../../fixtures/chat_templates/qwen2.5-coder-instruct.jinja");
+        let source = include_str!("../../../fixtures/chat_templates/qwen2.5-coder-instruct.jinja");
         ChatTemplate::new(source.to_owned(), "", "<|im_end|>").expect("the template parses")
     }
 
@@ -239,7 +236,7 @@ mod tests {
     #[test]
     fn conversations_render_as_the_reference_renders_them() {
         let (smollm2, qwen) = (smollm2(), qwen());
-        let fixture = include_str!("../../../../fixtures/chat_templates/renders.jsonl");
+        let fixture = include_str!("../../../fixtures/chat_templates/renders.jsonl");
         let mut cases = 0;
         for line in fixture.lines() {
             let case: serde_json::Value = serde_json::from_str(line).unwrap();

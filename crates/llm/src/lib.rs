@@ -1,0 +1,21 @@
+//! A GGUF chat model run on the CPU: the tokenizer and chat template the file carries, the
+//! model itself (candle), and token-by-token generation with its parameters.
+//!
+//! It knows nothing of the portal: the portal's engine puts a [`model::LocalModel`] on a
+//! thread of its own and streams its answers. Everything here is blocking and numeric, and
+//! is built optimised even in the dev profile.
+//!
+//! - [`message`]: a conversation: roles, messages, tool calls and the tools offered.
+//! - [`types`]: what generation takes and gives: parameters, answers, errors.
+//! - [`tokenizer`]: the tokenizer, built from the GGUF's own vocabulary and merges.
+//! - [`template`]: the GGUF's chat template, which turns a conversation into the prompt.
+//! - [`model`]: the model loaded in this process, and generation from it.
+
+pub mod message;
+pub mod model;
+pub mod template;
+pub mod tokenizer;
+pub mod types;
+
+#[cfg(test)]
+pub(crate) mod testing;

@@ -1,0 +1,15 @@
+//! Where the tests find the real models: `JOBPORTAL_MODELS_DIR`, or `models/` at the top of
+//! the repository (`./scripts/models.sh` fetches them).
+
+use std::path::PathBuf;
+
+pub fn models_dir() -> PathBuf {
+    std::env::var_os("JOBPORTAL_MODELS_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../models"))
+}
+
+/// The small default chat model.
+pub fn smollm2() -> PathBuf {
+    models_dir().join("llm/SmolLM2-135M-Instruct.Q4_1.gguf")
+}
