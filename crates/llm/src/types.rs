@@ -73,6 +73,21 @@ pub enum FinishReason {
     Length,
     /// The caller asked to stop (the client went away).
     Cancelled,
+    /// The model called one or more tools and waits for their results.
+    ToolCalls,
+}
+
+/// What shape the answer must take. Anything but `Text` is enforced while generating, so a
+/// model cannot write anything else (not checked afterwards and retried).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub enum OutputFormat {
+    /// Free text (and tool calls, when tools are offered).
+    #[default]
+    Text,
+    /// One JSON value valid against this JSON schema.
+    JsonSchema(serde_json::Value),
+    /// Exactly one of these texts.
+    Choice(Vec<String>),
 }
 
 /// What a generation produced, and what it cost.

@@ -20,19 +20,8 @@ use tokio::sync::mpsc;
 use super::error::ChatError;
 use super::message::{Message, Tool};
 use super::model::LocalModel;
-use super::types::{FinishReason, Generation, GenerationParams, ModelError};
-
-/// What a chat stream says, in order: pieces of text, then how it ended.
-#[derive(Debug, Clone, PartialEq)]
-pub enum ChatEvent {
-    /// The next piece of the answer.
-    Text(String),
-    /// The answer is complete: why it ended, and the token counts and timings.
-    Finished(Generation),
-}
-
-/// The events of one answer; an error ends it. Dropping it stops the generation.
-pub type ChatStream = mpsc::UnboundedReceiver<Result<ChatEvent, ChatError>>;
+use super::provider::{ChatEvent, ChatStream};
+use super::types::{FinishReason, GenerationParams, ModelError};
 
 /// Where the engine's model stands.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -226,6 +215,7 @@ mod tests {
             match stream.recv().await.expect("the stream ends with Finished").unwrap() {
                 ChatEvent::Text(piece) => text.push_str(&piece),
                 ChatEvent::Finished(generation) => break generation,
+                ChatEvent::ToolCall(call) => panic!("no tools were offered: {call:?}"),
             }
         };
         assert_eq!(engine.state(), EngineState::Loaded);
