@@ -26,6 +26,13 @@ enum Weights {
 }
 
 impl Weights {
+    fn clear_cache(&mut self) {
+        match self {
+            Self::Llama(model) => model.clear_kv_cache(),
+            Self::Qwen2(model) => model.clear_kv_cache(),
+        }
+    }
+
     fn forward(&mut self, input: &Tensor, position: usize) -> candle_core::Result<Tensor> {
         match self {
             Self::Llama(model) => model.forward(input, position),
@@ -98,6 +105,12 @@ impl LocalModel {
             _ => context_length,
         };
         Ok(Self { weights, tokenizer, template, architecture, context_length, device })
+    }
+
+    /// Forgets the context kept from earlier answers (and frees its memory): the next answer
+    /// starts cold, its whole prompt processed.
+    pub fn clear_cache(&mut self) {
+        self.weights.clear_cache();
     }
 
     pub fn tokenizer(&self) -> &ChatTokenizer {
