@@ -124,9 +124,8 @@ impl LocalModel {
         let messages: Vec<Message> = messages
             .iter()
             .map(|m| Message {
-                role: m.role,
                 content: self.tokenizer.without_control_tokens(&m.content),
-                tool_calls: m.tool_calls.clone(),
+                ..m.clone()
             })
             .collect();
         Ok(self.template.render(&messages, tools, true)?)

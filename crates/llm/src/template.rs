@@ -14,7 +14,7 @@ use minijinja::value::Kwargs;
 use minijinja::{Environment, Error, ErrorKind, Value, context};
 use serde::Serialize;
 
-use crate::message::{Message, Role, Tool, ToolCall};
+use crate::message::{Message, Role, Tool};
 
 const TEMPLATE: &str = "chat";
 
@@ -110,6 +110,8 @@ struct TemplateMessage<'a> {
     content: &'a str,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     tool_calls: Vec<TemplateToolCall<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tool_call_id: Option<&'a str>,
 }
 
 impl<'a> From<&'a Message> for TemplateMessage<'a> {
@@ -120,17 +122,31 @@ impl<'a> From<&'a Message> for TemplateMessage<'a> {
             tool_calls: message
                 .tool_calls
                 .iter()
-                .map(|function| TemplateToolCall { kind: "function", function })
+                .map(|call| TemplateToolCall {
+                    id: (!call.id.is_empty()).then_some(call.id.as_str()),
+                    kind: "function",
+                    function: TemplateFunction { name: &call.name, arguments: &call.arguments },
+                })
                 .collect(),
+            tool_call_id: message.tool_call_id.as_deref(),
         }
     }
 }
 
+/// A tool call as transformers passes it: `{id, type, function: {name, arguments}}`.
 #[derive(Serialize)]
 struct TemplateToolCall<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    id: Option<&'a str>,
     #[serde(rename = "type")]
     kind: &'static str,
-    function: &'a ToolCall,
+    function: TemplateFunction<'a>,
+}
+
+#[derive(Serialize)]
+struct TemplateFunction<'a> {
+    name: &'a str,
+    arguments: &'a serde_json::Value,
 }
 
 #[derive(Serialize)]

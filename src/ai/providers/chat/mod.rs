@@ -4,11 +4,13 @@
 //! - [`provider`]: the one contract of every chat model, local or hosted: a request in, a
 //!   stream of events out.
 //! - [`error`]: why a chat model could not answer, wherever it runs.
+//! - [`remote`]: how a hosted chat model is reached.
 //! - [`engine`]: the local model on a thread of its own behind a bounded queue, streaming
 //!   answers.
 
 pub mod engine;
 pub mod error;
 pub mod provider;
+pub mod remote;
 
 pub use jobportal_llm::{message, model, template, tokenizer, types};
