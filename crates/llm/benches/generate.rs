@@ -178,7 +178,7 @@ fn bench_model(name: &str, gguf: &Path, runs: usize, tokens: usize, threads: usi
     );
     if llama.is_some() {
         println!(
-            "  each run: ours/llama.cpp's (ours ÷ llama.cpp's), then the 1-minute load average"
+            "  each run: ours/llama.cpp's figure (their ratio), then the 1-minute load average"
         );
     }
     let (mut ours, mut theirs) = (Vec::new(), Vec::new());
@@ -196,13 +196,13 @@ fn bench_model(name: &str, gguf: &Path, runs: usize, tokens: usize, threads: usi
         }
         let cell = |v: &Value, key: &str| v[key].as_f64().unwrap_or(f64::NAN);
         let mut line = format!("  run {run_index}:");
-        for (key, label, format) in METRICS {
+        for (key, label, decimals) in METRICS {
             let short = label.split(" (").next().unwrap_or(label);
-            line += &format!(" {short} {}", show(cell(&a, key), format));
+            line += &format!(" {short} {}", show(cell(&a, key), decimals));
             if let Some(b) = &b {
                 line += &format!(
                     "/{} ({:.2})",
-                    show(cell(b, key), format),
+                    show(cell(b, key), decimals),
                     cell(&a, key) / cell(b, key)
                 );
             }
@@ -225,7 +225,7 @@ fn bench_model(name: &str, gguf: &Path, runs: usize, tokens: usize, threads: usi
         ))
     );
     println!("  {:<30} {:>10} {:>10} {:>16}", "median", "ours", "llama.cpp", "ours/llama.cpp");
-    for (key, label, format) in METRICS {
+    for (key, label, decimals) in METRICS {
         let m =
             |v: &[Value]| median(v.iter().map(|r| r[key].as_f64().unwrap_or(f64::NAN)).collect());
         let (a, b) = (m(&ours), m(&theirs));
@@ -237,9 +237,9 @@ fn bench_model(name: &str, gguf: &Path, runs: usize, tokens: usize, threads: usi
         let (b, ratio) = if theirs.is_empty() {
             ("-".to_owned(), "-".to_owned())
         } else {
-            (show(b, format), format!("{:.2}", median(ratios)))
+            (show(b, decimals), format!("{:.2}", median(ratios)))
         };
-        println!("  {label:<30} {:>10} {b:>10} {ratio:>16}", show(a, format));
+        println!("  {label:<30} {:>10} {b:>10} {ratio:>16}", show(a, decimals));
     }
     println!(
         "  (ours/llama.cpp: the median of the runs' ratios; above 1 is better for tok/s, below 1 for ms and MiB)"
@@ -250,6 +250,11 @@ fn bench_model(name: &str, gguf: &Path, runs: usize, tokens: usize, threads: usi
         let answer: String = t["answer"].as_str().unwrap_or_default().chars().take(160).collect();
         println!("  llama.cpp's begins: {answer:?}");
     }
+}
+
+/// The command that fetches a model.
+fn fetch(key: &str) -> &'static str {
+    if key == "qwen" { "./scripts/models.sh qwen" } else { "./scripts/models.sh" }
 }
 
 fn main() {
@@ -277,10 +282,10 @@ fn main() {
         match &wanted {
             Some(list) if !list.split(',').any(|m| m.trim() == key) => continue,
             Some(_) => {
-                assert!(path.exists(), "{} is missing (run scripts/models.sh)", path.display())
+                assert!(path.exists(), "{} is missing (run {})", path.display(), fetch(key))
             }
             None if !path.exists() => {
-                println!("\n{name}: {} is not there (./scripts/models.sh qwen)", path.display());
+                println!("\n{name}: {} is not there (run {})", path.display(), fetch(key));
                 continue;
             }
             None => {}
