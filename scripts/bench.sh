@@ -87,7 +87,8 @@ if [ "$bench" = llm ]; then
                     --no-binary llama-cpp-python -w "$wheels" "llama-cpp-python==0.3.36" >&2
             fi
             "$venv/bin/pip" install --quiet --disable-pip-version-check \
-                "$wheels"/llama_cpp_python-0.3.36-*.whl >&2 && touch "$venv/ready"
+                "$wheels"/llama_cpp_python-0.3.36-*.whl >&2
+            touch "$venv/ready"
         fi
         export BENCH_LLAMA_PYTHON="$venv/bin/python"
     fi
