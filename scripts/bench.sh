@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs a benchmark in the release profile and prints its numbers beside their baseline.
-# Usage: scripts/bench.sh [auth|queue|search|resumes|embeddings|vectors]   (default auth)
+# Usage: scripts/bench.sh [auth|queue|search|resumes|embeddings|vectors|relevance|llm]   (default auth)
 #   auth    logins under load beside /healthz (BENCH_SECONDS, BENCH_CLIENTS)
 #   queue   tasks/s with 1 and 4 loops, emails/s to files and to SMTP
 #   search  import of 100k jobs (records/s, peak RSS), then searches over HTTP with wrk at 1
@@ -19,6 +19,14 @@
 #   relevance  NDCG@10 and recall@10 of keyword, semantic and hybrid search: O*NET occupations
 #           as jobs, real job titles as queries, judged by category (the data is written first
 #           by scripts/relevance_eval_data.py, from two PyPI packages)
+#   llm     the chat model beside llama.cpp: prompt and decode tokens/s, time to the first
+#           token cold and on a follow-up turn, peak RSS, each with the ratio ours/llama.cpp,
+#           for SmolLM2 and for Qwen2.5-Coder-0.5B when `scripts/models.sh qwen` fetched it;
+#           the same prompt (our rendered chat template), 128 greedy tokens, 2 threads, medians
+#           of 5 runs, each engine in its own process, alternating (BENCH_RUNS, BENCH_TOKENS,
+#           BENCH_THREADS, BENCH_MODELS). Builds llama-cpp-python 0.3.36 from its PyPI sdist
+#           once (about 8 minutes on 2 cores; AVX-512 without AMX) into a cached venv, and
+#           first runs the Qwen tokenizer tests when the Qwen file is there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bench="${1:-auth}"
@@ -60,6 +68,37 @@ if [ "$bench" = search ] || [ "$bench" = vectors ]; then
     if [ -z "${BENCH_SOURCE:-}" ] && [ -s "$postings" ]; then
         export BENCH_SOURCE="$postings"
     fi
+fi
+
+if [ "$bench" = llm ]; then
+    tools="${XDG_CACHE_HOME:-$HOME/.cache}/jobportal"
+    if [ -z "${BENCH_LLAMA_PYTHON:-}" ]; then
+        # llama.cpp's CPU backend for this CPU family without -DGGML_NATIVE: a native build
+        # compiles ggml's AMX path, which faults on batched prompts in some VMs.
+        wheels="$tools/llama-cpp-python-0.3.36-noamx"
+        venv="$tools/bench-llama"
+        if [ ! -f "$venv/ready" ]; then
+            python3 -m venv "$venv" >&2
+            if ! ls "$wheels"/llama_cpp_python-0.3.36-*.whl >/dev/null 2>&1; then
+                echo "bench.sh: building llama-cpp-python 0.3.36 from its sdist (minutes)" >&2
+                CMAKE_ARGS="-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON -DGGML_AVX_VNNI=ON -DGGML_AVX512=ON -DGGML_AVX512_VBMI=ON -DGGML_AVX512_VNNI=ON -DGGML_AVX512_BF16=ON" \
+                    CMAKE_BUILD_PARALLEL_LEVEL="$(nproc)" \
+                    "$venv/bin/pip" wheel --quiet --disable-pip-version-check --no-deps \
+                    --no-binary llama-cpp-python -w "$wheels" "llama-cpp-python==0.3.36" >&2
+            fi
+            "$venv/bin/pip" install --quiet --disable-pip-version-check \
+                "$wheels"/llama_cpp_python-0.3.36-*.whl >&2
+            touch "$venv/ready"
+        fi
+        export BENCH_LLAMA_PYTHON="$venv/bin/python"
+    fi
+    # The optional model's tokenizer against its references, before its speed.
+    if [ -f "${JOBPORTAL_MODELS_DIR:-models}/llm/Qwen2.5-Coder-0.5B-Instruct.Q4_K_M.gguf" ]; then
+        cargo test --locked -p jobportal-llm --lib qwen -- --ignored >&2
+    fi
+    export RAYON_NUM_THREADS="${BENCH_THREADS:-2}"
+    cargo bench --locked -p jobportal-llm --bench generate
+    exit
 fi
 
 cargo bench --locked --bench "$bench"

@@ -31,6 +31,20 @@ if cargo nextest --version >/dev/null 2>&1; then
 else
     cargo test --locked --workspace --no-fail-fast "$@"
 fi
+# The optional Qwen model's tests (ignored by default, `qwen` in their names) run in a full
+# run when its file is here (./scripts/models.sh qwen).
+qwen=models/llm/Qwen2.5-Coder-0.5B-Instruct.Q4_K_M.gguf
+if [ $# -gt 0 ]; then
+    :
+elif [ -f "$qwen" ]; then
+    if cargo nextest --version >/dev/null 2>&1; then
+        cargo nextest run --locked --workspace --no-fail-fast --run-ignored only qwen
+    else
+        cargo test --locked --workspace --no-fail-fast qwen -- --ignored
+    fi
+else
+    echo "test.sh: the Qwen tests are skipped: no $qwen (./scripts/models.sh qwen)"
+fi
 tested=$(date +%s)
 if [ $# -eq 0 ]; then
     ./scripts/contract.sh "${CARGO_TARGET_DIR:-target}/debug/jobportal"

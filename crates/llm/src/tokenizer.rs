@@ -303,6 +303,59 @@ mod tests {
         assert!(cases >= 50, "{cases} cases");
     }
 
+    /// The optional Qwen2.5-Coder-0.5B-Instruct (`./scripts/models.sh qwen`). Only the
+    /// metadata at the start of the file is read.
+    fn qwen25() -> ChatTokenizer {
+        let path = crate::testing::models_dir().join("llm/Qwen2.5-Coder-0.5B-Instruct.Q4_K_M.gguf");
+        let mut file = std::fs::File::open(&path)
+            .unwrap_or_else(|e| panic!("{}: {e} (run ./scripts/models.sh qwen)", path.display()));
+        let content = Content::read(&mut file).expect("the GGUF's metadata reads");
+        ChatTokenizer::from_gguf(&content).expect("the tokenizer builds")
+    }
+
+    /// The ids of the official Qwen2 tokenizer on the check text, as llama.cpp records them
+    /// (`qwen2` in its `convert_hf_to_gguf.py`).
+    #[test]
+    #[ignore = "needs the optional Qwen model (./scripts/models.sh qwen); scripts/test.sh and \
+                scripts/bench.sh llm run it when the file is there"]
+    fn the_qwen2_tokenizer_gives_the_official_ids_on_llama_cpps_check_text() {
+        let ids = qwen25().encode(CHECK_TEXT).unwrap();
+        let digest = Sha256::digest(format!("{ids:?}").as_bytes());
+        assert_eq!(
+            hex::encode(digest),
+            "e636dc30a262dcc0d8c323492e32ae2b70728f4df7dfe9737d9f920a282b8aea"
+        );
+    }
+
+    /// llama.cpp's 46 qwen2 test cases with its recorded ids, and real texts (postings, a
+    /// resume, a chat prompt with a tool call, whitespace, code, text NFC changes) with the
+    /// official tokenizer.json's ids (scripts/fixtures/tokenizer_ids_qwen2.py); each decodes
+    /// to what the official tokenizer decodes it to.
+    #[test]
+    #[ignore = "needs the optional Qwen model (./scripts/models.sh qwen); scripts/test.sh and \
+                scripts/bench.sh llm run it when the file is there"]
+    fn the_qwen2_tokenizer_matches_the_reference_ids_and_decodes_back() {
+        let tokenizer = qwen25();
+        let fixture = include_str!("../../../fixtures/tokenizer/qwen2.jsonl");
+        let mut sources = std::collections::BTreeMap::new();
+        for line in fixture.lines() {
+            let case: serde_json::Value = serde_json::from_str(line).unwrap();
+            let text = case["text"].as_str().unwrap();
+            let want: Vec<u32> = serde_json::from_value(case["ids"].clone()).unwrap();
+            let ids = tokenizer.encode(text).unwrap();
+            assert_eq!(ids, want, "ids of {text:?}");
+            assert_eq!(tokenizer.decode(&ids).unwrap(), case["decoded"].as_str().unwrap());
+            *sources.entry(case["source"].as_str().unwrap().to_owned()).or_insert(0) += 1;
+        }
+        assert_eq!(sources.get("llama.cpp"), Some(&46), "{sources:?}");
+        assert!(sources.get("tokenizer.json").is_some_and(|n| *n >= 8), "{sources:?}");
+        // Qwen's tool-call markers are whole tokens, and its end of turn ends generation.
+        assert_eq!(tokenizer.encode("<tool_call>").unwrap(), [151_657]);
+        assert!(!tokenizer.is_control(151_657), "<tool_call> is text a user may write");
+        assert_eq!(tokenizer.eos(), tokenizer.token_id("<|im_end|>").unwrap());
+        assert_eq!(tokenizer.len(), 151_936);
+    }
+
     #[test]
     fn control_tokens_in_a_rendered_prompt_are_single_tokens_and_end_of_turn_is_eos() {
         let tokenizer = smollm2();
