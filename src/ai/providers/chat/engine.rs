@@ -4,8 +4,11 @@
 //! [`LocalEngine::start`] decides at once whether the GGUF file is there (`Missing`
 //! otherwise, with the command that fetches it), then spawns the thread, which loads the model
 //! and answers requests one at a time. Everything the model computes runs inside a rayon pool
-//! of the configured number of threads (`ThreadPool::install`), so its parallel loops use that
-//! many threads and never rayon's global pool. [`ChatModel::chat`] queues a request and returns
+//! of the configured number of threads (`ThreadPool::install`), so its rayon loops use that
+//! many threads and never rayon's global pool. (candle 0.11.1's own quantized matmuls and
+//! element-wise loops use a process-wide pool of candle's, sized once from
+//! `CANDLE_NUM_THREADS` or `RAYON_NUM_THREADS`, whatever the current rayon pool.)
+//! [`ChatModel::chat`] queues a request and returns
 //! its stream of events at once; beyond the answer being written and `queue_size` waiting ones
 //! it refuses with [`ChatError::Busy`] instead of piling up work. Dropping the stream stops the
 //! generation at its next token. Inference never runs on the async runtime. A stream that ends
