@@ -4,9 +4,10 @@
 //! the tests' servers are put together here, always in the same order: connect
 //! ([`with_database`], which also closes the database whatever happens), apply the migrations
 //! ([`migrate`], where the command wants them), then [`Builder::start`]: open the search index,
-//! the AI runtime and the document reader, build the services context, compare the index with
-//! the database, start the workers and the scheduler, and start the loops that keep the search
-//! index and the job vectors caught up with the database. [`App::shutdown`] stops the loops,
+//! the AI runtime (with the chat model, for `serve`: it loads in the background) and the
+//! document reader, build the services context, compare the index with the database, start the
+//! workers and the scheduler, and start the loops that keep the search index and the job
+//! vectors caught up with the database. [`App::shutdown`] stops the loops,
 //! then the workers (running tasks get the grace period); the database closes last.
 //!
 //! It stands just below `cli` and above `api` and `workers`, which it wires together; nothing
@@ -21,7 +22,7 @@ use tokio::task::JoinHandle;
 
 use crate::ai::{Ai, ModelState};
 use crate::api::AppState;
-use crate::core::config::{Config, DbConfig, Secret, ServeConfig, WorkerConfig};
+use crate::core::config::{ChatSettings, Config, DbConfig, Secret, ServeConfig, WorkerConfig};
 use crate::core::metrics::Metrics;
 use crate::core::security::{self, TokenKeys};
 use crate::db::Database;
@@ -100,6 +101,7 @@ pub struct Builder {
     check_index: bool,
     catch_up: bool,
     load_models: bool,
+    chat: Option<ChatSettings>,
     workers: Option<(WorkerConfig, Mailer)>,
 }
 
@@ -114,6 +116,7 @@ impl App {
             check_index: false,
             catch_up: false,
             load_models: false,
+            chat: None,
             workers: None,
         }
     }
@@ -167,6 +170,14 @@ impl Builder {
         self
     }
 
+    /// Serves the chat model these settings name (`Ai::chat`): a local one starts loading on a
+    /// thread of its own and `start` does not wait for it. Commands that need no chat model
+    /// leave it out and load nothing.
+    pub fn chat_model(mut self, settings: ChatSettings) -> Self {
+        self.chat = Some(settings);
+        self
+    }
+
     /// Runs the workers and the scheduler with these settings. Fails at once when email
     /// delivery is not configured usably.
     pub fn workers(mut self, config: WorkerConfig) -> anyhow::Result<Self> {
@@ -177,7 +188,8 @@ impl Builder {
 
     /// Assembles the app on `db` and starts what was asked for.
     pub async fn start(self, db: &Database) -> anyhow::Result<App> {
-        let Builder { settings, index_dir, check_index, catch_up, load_models, workers } = self;
+        let Builder { settings, index_dir, check_index, catch_up, load_models, chat, workers } =
+            self;
         let index = JobIndex::open(index_dir.as_deref()).context("cannot open the search index")?;
         let secret =
             settings.jwt_secret.clone().unwrap_or_else(|| Secret::new(security::random_token()));
@@ -188,7 +200,7 @@ impl Builder {
             public_url: settings.public_url.clone(),
             app_url: settings.app_url.clone(),
             jobs_index: Arc::new(index),
-            ai: Arc::new(Ai::new(&settings.models_dir)),
+            ai: Arc::new(start_ai(&settings, chat.as_ref())?),
             listings: Arc::default(),
             documents: Arc::new(DocumentReader::new(&settings.documents)),
         };
@@ -212,6 +224,16 @@ impl Builder {
         };
         Ok(App { services, metrics, settings, workers, loops })
     }
+}
+
+/// The AI runtime over the models directory, with the chat model started when asked for.
+fn start_ai(settings: &ServeConfig, chat: Option<&ChatSettings>) -> anyhow::Result<Ai> {
+    let ai = Ai::new(&settings.models_dir);
+    if let Some(chat) = chat {
+        let model = ai.start_chat(chat).context("cannot start the chat model")?;
+        tracing::info!(model = model.describe(), state = ?model.state(), "chat model");
+    }
+    Ok(ai)
 }
 
 /// Rebuilds the search index when it is behind the database, logging progress.

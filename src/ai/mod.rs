@@ -1,5 +1,6 @@
-//! The local AI runtime: the models this process has loaded (or is loading) and the vector
-//! collections built from their output. Everything runs in process, on the CPU, offline.
+//! The AI runtime: the models this process has loaded (or is loading), the chat model it
+//! serves (local, or a hosted provider when configured) and the vector collections built from
+//! their output. The local models run in process, on the CPU, offline.
 //!
 //! A missing or still-loading model never stops the portal: search falls back to keyword
 //! ranking and `/readyz` says which model is missing and which command fetches it.
@@ -9,15 +10,21 @@ pub mod rag;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicI64, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, OnceLock, RwLock};
 
+use providers::chat::error::ChatError;
+use providers::chat::provider::ChatModel;
+use providers::chat::select;
+use providers::chat::types::GenerationParams;
 use providers::embedder::{self, EmbedError, Embedder};
 use rag::vectorstore::{HnswConfig, VectorIndex};
+
+use crate::core::config::ChatSettings;
 
 /// The command that fetches the models.
 pub const FETCH_COMMAND: &str = "./scripts/models.sh";
 
-/// Where a model stands in this process.
+/// Where the embedding model stands in this process.
 #[derive(Clone)]
 pub enum ModelState {
     /// Nothing asked for it yet (commands that need no model).
@@ -69,6 +76,9 @@ pub unsafe fn fix_thread_count() {
 pub struct Ai {
     models_dir: PathBuf,
     embedder: RwLock<ModelState>,
+    /// The chat model and the parameters of an answer that asks for nothing in particular,
+    /// once started ([`Ai::start_chat`]); commands that need none never start one.
+    chat: OnceLock<(Arc<dyn ChatModel>, GenerationParams)>,
     /// Embeddings of the public jobs, by job id.
     pub jobs: Arc<VectorIndex>,
     /// How far the job vectors have followed the jobs (unix micros): the newest `updated_at`
@@ -86,6 +96,7 @@ impl std::fmt::Debug for Ai {
         f.debug_struct("Ai")
             .field("models_dir", &self.models_dir)
             .field("embedder", &self.embedder_state().name())
+            .field("chat", &self.chat())
             .field("job_vectors", &self.jobs.len())
             .finish()
     }
@@ -96,6 +107,7 @@ impl Ai {
         Self {
             models_dir: models_dir.to_owned(),
             embedder: RwLock::new(ModelState::NotLoaded),
+            chat: OnceLock::new(),
             jobs: Arc::new(VectorIndex::new(HnswConfig::default())),
             jobs_watermark: AtomicI64::new(0),
             jobs_changed: tokio::sync::Notify::new(),
@@ -173,17 +185,27 @@ impl Ai {
             .unwrap_or_else(|e| ModelState::Failed(format!("the loading thread failed: {e}")))
     }
 
-    /// The chat model's state: its GGUF file is present or missing (the assistant loads it).
-    pub fn chat_model_file(&self) -> Option<PathBuf> {
-        let mut files: Vec<PathBuf> = std::fs::read_dir(self.llm_dir())
-            .into_iter()
-            .flatten()
-            .flatten()
-            .map(|e| e.path())
-            .filter(|p| p.extension().is_some_and(|x| x == "gguf"))
-            .collect();
-        files.sort();
-        files.into_iter().next()
+    /// Starts the chat model `settings` name (once: later calls return the first), without
+    /// waiting for a local model to load (it loads on a thread of its own). `Err` is settings
+    /// that cannot work; a missing local file is a model in the `Missing` state instead.
+    pub fn start_chat(&self, settings: &ChatSettings) -> Result<Arc<dyn ChatModel>, ChatError> {
+        if let Some((model, _)) = self.chat.get() {
+            return Ok(model.clone());
+        }
+        let model = select::start(settings, &self.models_dir)?;
+        let params = select::default_params(&settings.defaults);
+        Ok(self.chat.get_or_init(|| (model, params)).0.clone())
+    }
+
+    /// The chat model of this process, once started.
+    pub fn chat(&self) -> Option<Arc<dyn ChatModel>> {
+        self.chat.get().map(|(model, _)| model.clone())
+    }
+
+    /// The parameters of an answer whose caller asks for nothing in particular: the configured
+    /// defaults (the built-in ones before the chat model is started).
+    pub fn chat_params(&self) -> GenerationParams {
+        self.chat.get().map_or_else(GenerationParams::default, |(_, params)| params.clone())
     }
 
     pub fn jobs_watermark(&self) -> i64 {

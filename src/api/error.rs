@@ -10,6 +10,9 @@ use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
+use crate::ai::providers::chat::error::ChatError;
+use crate::ai::providers::chat::template::TemplateError;
+use crate::ai::providers::chat::types::ModelError;
 use crate::services::ServiceError;
 use crate::services::error::{AuthFailure, ConflictKind};
 
@@ -89,6 +92,17 @@ pub enum ErrorCode {
     HeadersTooLarge,
     /// The request line or a header is not valid HTTP/1.
     MalformedRequest,
+    /// The chat model is writing other answers and its queue is full; `Retry-After` says when
+    /// to try again.
+    ModelBusy,
+    /// The conversation and the answer asked for do not fit in the chat model's context.
+    PromptTooLong,
+    /// The hosted chat provider limits this portal's requests now; `Retry-After` says when to
+    /// try again when the provider said.
+    ModelRateLimited,
+    /// The hosted chat provider refused or failed the request (the details are in the server
+    /// log).
+    ModelProviderError,
 }
 
 impl ErrorCode {
@@ -129,6 +143,10 @@ impl ErrorCode {
         ErrorCode::UriTooLong,
         ErrorCode::HeadersTooLarge,
         ErrorCode::MalformedRequest,
+        ErrorCode::ModelBusy,
+        ErrorCode::PromptTooLong,
+        ErrorCode::ModelRateLimited,
+        ErrorCode::ModelProviderError,
     ];
 
     pub const fn as_str(self) -> &'static str {
@@ -169,6 +187,10 @@ impl ErrorCode {
             ErrorCode::UriTooLong => "uri_too_long",
             ErrorCode::HeadersTooLarge => "headers_too_large",
             ErrorCode::MalformedRequest => "malformed_request",
+            ErrorCode::ModelBusy => "model_busy",
+            ErrorCode::PromptTooLong => "prompt_too_long",
+            ErrorCode::ModelRateLimited => "model_rate_limited",
+            ErrorCode::ModelProviderError => "model_provider_error",
         }
     }
 
@@ -179,14 +201,19 @@ impl ErrorCode {
             }
             ErrorCode::UriTooLong => StatusCode::URI_TOO_LONG,
             ErrorCode::HeadersTooLarge => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
-            ErrorCode::ValidationFailed => StatusCode::UNPROCESSABLE_ENTITY,
+            ErrorCode::ValidationFailed | ErrorCode::PromptTooLong => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
             ErrorCode::NotFound => StatusCode::NOT_FOUND,
             ErrorCode::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ErrorCode::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ErrorCode::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            ErrorCode::Timeout | ErrorCode::Unavailable | ErrorCode::ModelUnavailable => {
-                StatusCode::SERVICE_UNAVAILABLE
-            }
+            ErrorCode::Timeout
+            | ErrorCode::Unavailable
+            | ErrorCode::ModelUnavailable
+            | ErrorCode::ModelBusy
+            | ErrorCode::ModelRateLimited => StatusCode::SERVICE_UNAVAILABLE,
+            ErrorCode::ModelProviderError => StatusCode::BAD_GATEWAY,
             ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
             ErrorCode::Unauthorized
             | ErrorCode::TokenExpired
@@ -241,7 +268,7 @@ impl ErrorCode {
 pub struct ApiError {
     pub code: ErrorCode,
     pub message: String,
-    /// Seconds for a `Retry-After` header (429).
+    /// Seconds for a `Retry-After` header (429, and 503 from a busy or rate-limited model).
     pub retry_after: Option<u64>,
 }
 
@@ -383,8 +410,64 @@ impl From<ServiceError> for ApiError {
     }
 }
 
+/// How long a client waits before asking a busy chat model again: about one short answer.
+pub const MODEL_BUSY_RETRY_AFTER: u64 = 5;
+
+impl From<ChatError> for ApiError {
+    fn from(err: ChatError) -> Self {
+        let seconds = |d: std::time::Duration| d.as_secs_f64().ceil().max(1.0) as u64;
+        match err {
+            ChatError::Busy => ApiError {
+                retry_after: Some(MODEL_BUSY_RETRY_AFTER),
+                ..ApiError::new(ErrorCode::ModelBusy, err.to_string())
+            },
+            ChatError::Unavailable(message) => ApiError::new(
+                ErrorCode::ModelUnavailable,
+                format!("the chat model is unavailable: {message}"),
+            ),
+            ChatError::RateLimited { retry_after } => ApiError {
+                retry_after: retry_after.map(seconds),
+                ..ApiError::new(
+                    ErrorCode::ModelRateLimited,
+                    match retry_after {
+                        Some(wait) => format!(
+                            "the chat model's provider limits this portal's requests; try again in {} s",
+                            seconds(wait)
+                        ),
+                        None => "the chat model's provider limits this portal's requests; try again later".into(),
+                    },
+                )
+            },
+            ChatError::Provider { status, message, retry_after } => {
+                // The provider's own words stay in the log: they may name the account or key.
+                tracing::warn!(status, error = %message, "the chat provider failed a request");
+                let status = status.map_or_else(
+                    || "could not be reached".to_owned(),
+                    |s| format!("answered HTTP {s}"),
+                );
+                ApiError {
+                    retry_after: retry_after.map(seconds),
+                    ..ApiError::new(
+                        ErrorCode::ModelProviderError,
+                        format!("the chat model's provider {status}"),
+                    )
+                }
+            }
+            ChatError::Model(err @ ModelError::TooLong { .. }) => {
+                ApiError::new(ErrorCode::PromptTooLong, err.to_string())
+            }
+            ChatError::Model(err @ (ModelError::EmptyPrompt | ModelError::Template(TemplateError::Render(_)))) => {
+                ApiError::validation(err.to_string())
+            }
+            ChatError::Model(err) => ApiError::internal(err),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use super::*;
 
     #[test]
@@ -403,5 +486,87 @@ mod tests {
         );
         assert_eq!(ErrorCode::for_status(StatusCode::URI_TOO_LONG), ErrorCode::UriTooLong);
         assert_eq!(ErrorCode::for_status(StatusCode::BAD_GATEWAY), ErrorCode::Internal);
+    }
+
+    /// The status, the code, the `Retry-After` header and the body a chat model's error
+    /// answers.
+    async fn answer(err: ChatError) -> (u16, String, Option<String>, String) {
+        use http_body_util::BodyExt;
+        let response = ApiError::from(err).into_response();
+        let status = response.status().as_u16();
+        let retry_after =
+            response.headers().get(header::RETRY_AFTER).map(|v| v.to_str().unwrap().to_owned());
+        let body = response.into_body().collect().await.unwrap().to_bytes();
+        let body: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        let code = body["error"]["code"].as_str().unwrap().to_owned();
+        (status, code, retry_after, body["error"]["message"].as_str().unwrap().to_owned())
+    }
+
+    #[tokio::test]
+    async fn a_busy_or_unavailable_chat_model_is_503_and_busy_says_when_to_retry() {
+        let (status, code, retry, _) = answer(ChatError::Busy).await;
+        assert_eq!((status, code.as_str(), retry.as_deref()), (503, "model_busy", Some("5")));
+
+        let missing = "no .gguf file in /m/llm: run `./scripts/models.sh`".to_owned();
+        let (status, code, retry, message) = answer(ChatError::Unavailable(missing)).await;
+        assert_eq!((status, code.as_str(), retry), (503, "model_unavailable", None));
+        assert!(message.contains("./scripts/models.sh"), "{message}");
+    }
+
+    #[tokio::test]
+    async fn a_prompt_the_model_cannot_take_is_422() {
+        let too_long = ModelError::TooLong { prompt: 2000, max_tokens: 512, limit: 2048 };
+        let (status, code, _, message) = answer(too_long.into()).await;
+        assert_eq!((status, code.as_str()), (422, "prompt_too_long"));
+        assert!(message.contains("2000") && message.contains("2048"), "{message}");
+
+        let (status, code, _, _) = answer(ModelError::EmptyPrompt.into()).await;
+        assert_eq!((status, code.as_str()), (422, "validation_failed"));
+        let render = ModelError::Template(TemplateError::Render("roles must alternate".into()));
+        let (status, code, _, message) = answer(render.into()).await;
+        assert_eq!((status, code.as_str()), (422, "validation_failed"));
+        assert!(message.contains("roles must alternate"), "{message}");
+        // The model failing is ours, and opaque.
+        let (status, code, _, message) =
+            answer(ModelError::Inference("shape mismatch".into()).into()).await;
+        assert_eq!((status, code.as_str()), (500, "internal"));
+        assert!(!message.contains("shape"), "{message}");
+    }
+
+    #[tokio::test]
+    async fn a_hosted_provider_limit_is_503_and_its_failure_502_with_its_wait_and_not_its_words() {
+        let limited = ChatError::RateLimited { retry_after: Some(Duration::from_millis(2500)) };
+        let (status, code, retry, message) = answer(limited).await;
+        assert_eq!(
+            (status, code.as_str(), retry.as_deref()),
+            (503, "model_rate_limited", Some("3"))
+        );
+        assert!(message.contains("3 s"), "{message}");
+        let (_, _, retry, _) = answer(ChatError::RateLimited { retry_after: None }).await;
+        assert_eq!(retry, None, "no wait is made up when the provider gave none");
+
+        let refused = ChatError::Provider {
+            status: Some(401),
+            message: "Incorrect API key provided: sk-abc***xyz".into(),
+            retry_after: None,
+        };
+        let (status, code, retry, message) = answer(refused).await;
+        assert_eq!((status, code.as_str(), retry), (502, "model_provider_error", None));
+        assert!(message.contains("401") && !message.contains("sk-abc"), "{message}");
+        let overloaded = ChatError::Provider {
+            status: Some(529),
+            message: "Overloaded".into(),
+            retry_after: Some(Duration::from_secs(30)),
+        };
+        let (status, _, retry, _) = answer(overloaded).await;
+        assert_eq!((status, retry.as_deref()), (502, Some("30")));
+        let unreachable = ChatError::Provider {
+            status: None,
+            message: "connection refused".into(),
+            retry_after: None,
+        };
+        let (status, _, _, message) = answer(unreachable).await;
+        assert_eq!(status, 502);
+        assert!(message.contains("could not be reached"), "{message}");
     }
 }

@@ -19,7 +19,8 @@ pub async fn healthz() -> Json<Health> {
 }
 
 /// Ready to serve: the database answers and its schema is current. 503 lists what fails.
-/// Also lists each local model as loaded, loading, missing or failed (informational).
+/// Also lists the embedder and the chat model as loaded, loading, missing or failed
+/// (informational: a model that is not ready does not make the portal unready).
 #[utoipa::path(get, path = "/readyz", tag = "operations",
     responses(
         (status = 200, description = "Every check passes", body = ReadinessBody),

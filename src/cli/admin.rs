@@ -1,24 +1,29 @@
 //! `jobportal admin …`: administrative tasks run on the machine that holds the data.
 
-use std::io::{BufRead, IsTerminal, Write};
-use std::ops::ControlFlow;
+use std::io::{BufRead, IsTerminal};
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 
+use tokio::io::AsyncWriteExt;
+
+use crate::ai::Ai;
 use crate::ai::providers::chat::message::Message;
-use crate::ai::providers::chat::model::LocalModel;
-use crate::ai::providers::chat::types::{FinishReason, GenerationParams};
+use crate::ai::providers::chat::provider::{ChatEvent, ChatModelState, ChatRequest};
+use crate::ai::providers::chat::types::{FinishReason, GenerationParams, OutputFormat};
 use crate::app::{self, App};
-use crate::core::config::{Config, env};
+use crate::core::config::{ChatOpts, Config, env};
 use crate::db::Database;
 use crate::db::migrations::Migrator;
 use crate::models::user::Role;
 use crate::services::jobs::{self, Reindex};
 use crate::services::users::{self, CreateUser};
 
+// Parsed once at start and moved into its command: the size of the largest variant costs nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand, Debug)]
 pub enum AdminCommand {
     /// Create a user of any role (the only way to create an admin). The password is read from
@@ -31,8 +36,9 @@ pub enum AdminCommand {
     /// them, with a progress bar; serve then loads them instead of computing them. Needs the
     /// embedding model (scripts/models.sh)
     EmbedJobs,
-    /// Answer one message with the local chat model, streamed to standard output, without the
-    /// server: a way to try the configured model and its speed
+    /// Answer one message with the configured chat model (local or hosted), streamed to
+    /// standard output, without the server: a way to try the model and its speed. Tool calls,
+    /// if any, go to standard error as JSON lines
     Generate(GenerateArgs),
 }
 
@@ -46,19 +52,21 @@ pub struct GenerateArgs {
     #[arg(long)]
     pub system: Option<String>,
 
-    /// The most tokens to generate
-    #[arg(long, default_value_t = 256, value_parser = clap::value_parser!(u32).range(1..))]
-    pub max_tokens: u32,
+    /// The most tokens to generate [default: JOBPORTAL_LLM_MAX_TOKENS]
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_tokens: Option<u32>,
 
-    /// 0 always takes the most likely token: the same answer every run
-    #[arg(long, default_value_t = 0.0)]
-    pub temperature: f64,
+    /// 0 to 2; 0 always takes the most likely token: the same answer every run [default:
+    /// JOBPORTAL_LLM_TEMPERATURE]
+    #[arg(long, value_parser = crate::core::config::parse_temperature)]
+    pub temperature: Option<f64>,
 
-    /// Sample among the most likely tokens whose probabilities add up to this
-    #[arg(long, default_value_t = 1.0)]
-    pub top_p: f64,
+    /// Sample among the most likely tokens whose probabilities add up to this [default:
+    /// JOBPORTAL_LLM_TOP_P]
+    #[arg(long, value_parser = crate::core::config::parse_top_p)]
+    pub top_p: Option<f64>,
 
-    /// Sample among this many most likely tokens (0: all)
+    /// Sample among this many most likely tokens (0: all; the local model only)
     #[arg(long, default_value_t = 0)]
     pub top_k: usize,
 
@@ -66,14 +74,17 @@ pub struct GenerateArgs {
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
 
-    /// The GGUF file [default: the first .gguf in <models dir>/llm]
-    #[arg(long, env = env::LLM_MODEL, value_name = "FILE")]
-    pub model: Option<std::path::PathBuf>,
+    /// Hold the answer to the JSON schema in this file (one JSON value valid against it)
+    #[arg(long, value_name = "FILE")]
+    pub json_schema: Option<PathBuf>,
 
     /// Print prompt tokens, prompt tokens/s, generated tokens, decode tokens/s and the time to
     /// the first token to standard error
     #[arg(long)]
     pub stats: bool,
+
+    #[command(flatten)]
+    pub chat: ChatOpts,
 }
 
 #[derive(Args, Debug)]
@@ -109,28 +120,12 @@ pub async fn run(config: Config, command: AdminCommand) -> anyhow::Result<()> {
 }
 
 async fn generate(config: Config, args: GenerateArgs) -> anyhow::Result<()> {
-    let path = match args.model.clone() {
-        Some(path) => path,
-        None => {
-            let ai = crate::ai::Ai::new(&config.models_dir);
-            ai.chat_model_file().with_context(|| {
-                format!(
-                    "no chat model: no .gguf file in {}: run `{}` (or set {})",
-                    ai.llm_dir().display(),
-                    crate::ai::FETCH_COMMAND,
-                    env::LLM_MODEL
-                )
-            })?
-        }
+    let settings = args.chat.resolve()?;
+    // Checked before anything loads, so a wrong file fails at once.
+    let format = match &args.json_schema {
+        Some(path) => OutputFormat::JsonSchema(read_json_schema(path).await?),
+        None => OutputFormat::Text,
     };
-    if !path.is_file() {
-        bail!(
-            "no chat model at {}: run `{}` or point {} at a .gguf file",
-            path.display(),
-            crate::ai::FETCH_COMMAND,
-            env::LLM_MODEL
-        );
-    }
     let prompt = match args.prompt.clone() {
         Some(prompt) => prompt,
         None => {
@@ -148,31 +143,49 @@ async fn generate(config: Config, args: GenerateArgs) -> anyhow::Result<()> {
     if prompt.trim().is_empty() {
         bail!("the message is empty: give --prompt TEXT or write it to standard input");
     }
+    let ai = Ai::new(&config.models_dir);
+    let model = ai.start_chat(&settings)?;
+    if let ChatModelState::Missing(message) = model.state() {
+        bail!("no chat model: {message}");
+    }
     let mut messages = Vec::new();
     if let Some(system) = &args.system {
         messages.push(Message::system(system.clone()));
     }
     messages.push(Message::user(prompt));
-    let params = GenerationParams {
-        max_tokens: args.max_tokens as usize,
-        temperature: args.temperature,
-        top_p: args.top_p,
-        top_k: args.top_k,
-        seed: args.seed,
-        ..GenerationParams::default()
+    let defaults = ai.chat_params();
+    let request = ChatRequest {
+        messages,
+        tools: Vec::new(),
+        params: GenerationParams {
+            max_tokens: args.max_tokens.map_or(defaults.max_tokens, |n| n as usize),
+            temperature: args.temperature.unwrap_or(defaults.temperature),
+            top_p: args.top_p.unwrap_or(defaults.top_p),
+            top_k: args.top_k,
+            seed: args.seed,
+            ..defaults
+        },
+        format,
     };
-    // Loading and generating are CPU work: a thread of their own, not the runtime's.
-    let generation = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
-        let mut model = LocalModel::load(&path)?;
-        let mut out = std::io::stdout().lock();
-        let generation = model.chat(&messages, &[], &params, |piece| {
-            let written = out.write_all(piece.as_bytes()).and_then(|()| out.flush());
-            if written.is_ok() { ControlFlow::Continue(()) } else { ControlFlow::Break(()) }
-        })?;
-        writeln!(out)?;
-        Ok(generation)
-    })
-    .await??;
+    let mut stream = model.chat(request)?;
+    let mut out = tokio::io::stdout();
+    let generation = loop {
+        match stream.recv().await {
+            Some(Ok(ChatEvent::Text(piece))) => {
+                out.write_all(piece.as_bytes()).await?;
+                out.flush().await?;
+            }
+            // Tool calls go to standard error, one JSON object per line, apart from the text.
+            Some(Ok(ChatEvent::ToolCall(call))) => {
+                eprintln!("{}", serde_json::json!({ "tool_call": call }))
+            }
+            Some(Ok(ChatEvent::Finished(generation))) => break generation,
+            Some(Err(err)) => return Err(err.into()),
+            None => bail!("the chat model stopped before finishing its answer"),
+        }
+    };
+    out.write_all(b"\n").await?;
+    out.flush().await?;
     if args.stats {
         // Every token but the first came from a step of its own; so did the end of the turn.
         let decode_seconds = generation.seconds - generation.first_token_seconds;
@@ -192,6 +205,22 @@ async fn generate(config: Config, args: GenerateArgs) -> anyhow::Result<()> {
         );
     }
     Ok(())
+}
+
+/// The JSON schema in `path`: a JSON object (or `true`/`false`, which JSON Schema allows).
+async fn read_json_schema(path: &Path) -> anyhow::Result<serde_json::Value> {
+    let text = tokio::fs::read_to_string(path)
+        .await
+        .with_context(|| format!("cannot read the JSON schema {}", path.display()))?;
+    let schema: serde_json::Value = serde_json::from_str(&text)
+        .with_context(|| format!("the JSON schema {} is not valid JSON", path.display()))?;
+    if !(schema.is_object() || schema.is_boolean()) {
+        bail!(
+            "the JSON schema {} is not a schema: expected a JSON object such as {{\"type\": \"object\"}}",
+            path.display()
+        );
+    }
+    Ok(schema)
 }
 
 /// The services of an admin command: migrated database, the data directory's search index.

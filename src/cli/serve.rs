@@ -1,6 +1,7 @@
 //! `jobportal serve`: migrate, then serve the HTTP API (and, unless told not to, run the
 //! workers and the scheduler) until SIGTERM or ctrl-c. The process is assembled by
-//! `crate::app`, with the catch-up loops of the search index and the job vectors.
+//! `crate::app`, with the catch-up loops of the search index and the job vectors, and the chat
+//! model (loading in the background).
 
 use anyhow::Context;
 use clap::Args;
@@ -8,7 +9,9 @@ use tokio::sync::watch;
 
 use crate::api;
 use crate::app::{self, App};
-use crate::core::config::{Config, ServeConfig, ServeOpts, WorkerConfig, WorkerOpts, env};
+use crate::core::config::{
+    ChatOpts, ChatSettings, Config, ServeConfig, ServeOpts, WorkerConfig, WorkerOpts, env,
+};
 use crate::core::security;
 use crate::db::Database;
 
@@ -24,6 +27,9 @@ pub struct ServeArgs {
 
     #[command(flatten)]
     pub workers: WorkerOpts,
+
+    #[command(flatten)]
+    pub chat: ChatOpts,
 }
 
 pub async fn run(config: Config, args: ServeArgs) -> anyhow::Result<()> {
@@ -49,6 +55,7 @@ pub async fn run(config: Config, args: ServeArgs) -> anyhow::Result<()> {
         }),
     };
     let worker_config = args.workers.resolve(&config.data_dir)?;
+    let chat = args.chat.resolve()?;
     if serve.jwt_secret.is_none() {
         let (secret, created) = security::load_or_create_jwt_secret(&config.data_dir)?;
         if created {
@@ -66,7 +73,7 @@ pub async fn run(config: Config, args: ServeArgs) -> anyhow::Result<()> {
     let workers = run_workers.then_some(worker_config);
     app::with_database(&config.db, async |db| {
         tracing::info!(url = db.url(), "database open");
-        migrate_and_serve(db, &config, serve, workers, stop).await
+        migrate_and_serve(db, &config, serve, chat, workers, stop).await
     })
     .await?;
     tracing::info!("stopped");
@@ -77,6 +84,7 @@ async fn migrate_and_serve(
     db: &Database,
     config: &Config,
     serve: ServeConfig,
+    chat: ChatSettings,
     workers: Option<WorkerConfig>,
     mut stop: watch::Receiver<bool>,
 ) -> anyhow::Result<()> {
@@ -86,7 +94,8 @@ async fn migrate_and_serve(
         .with_context(|| format!("cannot listen on {} (JOBPORTAL_ADDR)", serve.addr))?;
     let addr = listener.local_addr()?;
     let grace = serve.shutdown_timeout;
-    let mut builder = App::builder(serve).index_of(config).check_index().catch_up(true);
+    let mut builder =
+        App::builder(serve).index_of(config).check_index().catch_up(true).chat_model(chat);
     match workers {
         Some(workers) => builder = builder.workers(workers)?,
         None => {

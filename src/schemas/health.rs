@@ -25,18 +25,22 @@ pub struct ReadinessBody {
     pub status: String,
     /// One entry per check, by name: `database`, `migrations`, `workers`, `scheduler`.
     pub checks: BTreeMap<String, CheckBody>,
-    /// The local models by name (`embeddings`, `chat`). A model that is not loaded does not
-    /// make the portal unready: search falls back to keyword ranking.
+    /// The models by name: `embeddings`, and `chat` when this process serves a chat model
+    /// (local, or a hosted provider). A model that is not ready does not make the portal
+    /// unready: search falls back to keyword ranking, and a request that needs a model answers
+    /// 503 `model_unavailable`.
     pub models: BTreeMap<String, ModelBody>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct ModelBody {
-    /// `loaded`, `loading`, `missing` (the detail names the command that fetches it), `failed`,
-    /// or `not_loaded` (present, but this process has not loaded it).
+    /// `loaded` (for a hosted chat model: configured), `loading`, `missing` (the detail names
+    /// the command that fetches it), `failed` (the detail says why), or `not_loaded` (the
+    /// embedder of a process that does not use it).
     #[schema(example = "loaded")]
     pub state: String,
-    /// What it is, or what is wrong and the command that fixes it.
+    /// What it is (`local SmolLM2-135M-Instruct.Q4_1.gguf`, `openai gpt-4o-mini at
+    /// https://api.openai.com/v1`; never a key), or what is wrong and the command that fixes it.
     #[schema(example = "all-MiniLM-L6-v2; 1200 job vectors")]
     pub detail: String,
 }

@@ -1,9 +1,11 @@
 //! Readiness: is the database reachable, does its schema match this binary, and are the
-//! workers and the scheduler of this process running? It also reports the local models, which
-//! do not decide readiness (the portal serves everything else without them).
+//! workers and the scheduler of this process running? It also reports the models (the
+//! embedder and the chat model), which do not decide readiness: the portal serves everything
+//! else without them, and a request that needs one says so (503 `model_unavailable`).
 
 use chrono::{DateTime, Utc};
 
+use crate::ai::providers::chat::provider::ChatModelState;
 use crate::ai::providers::embedder;
 use crate::ai::{Ai, ModelState};
 use crate::db::Database;
@@ -22,8 +24,8 @@ pub struct WorkersReport {
     pub next: Option<(String, DateTime<Utc>)>,
 }
 
-/// The models of this process: the embedder (with the size of its job collection) and the chat
-/// model's file.
+/// The models of this process: the embedder (with the size of its job collection) and, when
+/// this process serves one, the chat model (local or hosted; never its key).
 pub fn models(ai: &Ai) -> Vec<ModelReport> {
     let state = ai.embedder_state();
     let detail = match &state {
@@ -41,27 +43,18 @@ pub fn models(ai: &Ai) -> Vec<ModelReport> {
         ModelState::Missing(message) | ModelState::Failed(message) => message.clone(),
         ModelState::NotLoaded => format!("{} is not loaded by this process", embedder::MODEL_ID),
     };
-    let embeddings = ModelReport { name: "embeddings", state: state.name(), detail };
-    let chat = match ai.chat_model_file() {
-        Some(file) => ModelReport {
-            name: "chat",
-            state: "not_loaded",
-            detail: format!(
-                "{} is present; this process has not loaded it (`jobportal admin generate` tries it)",
-                file.display()
-            ),
-        },
-        None => ModelReport {
-            name: "chat",
-            state: "missing",
-            detail: format!(
-                "no .gguf file in {}: run `{}` (or set JOBPORTAL_MODELS_DIR)",
-                ai.llm_dir().display(),
-                crate::ai::FETCH_COMMAND
-            ),
-        },
-    };
-    vec![embeddings, chat]
+    let mut models = vec![ModelReport { name: "embeddings", state: state.name(), detail }];
+    if let Some(chat) = ai.chat() {
+        let model = chat.describe();
+        let (state, detail) = match chat.state() {
+            ChatModelState::Loading => ("loading", format!("{model} is loading")),
+            ChatModelState::Ready => ("loaded", model),
+            ChatModelState::Missing(message) => ("missing", message),
+            ChatModelState::Failed(message) => ("failed", format!("{model}: {message}")),
+        };
+        models.push(ModelReport { name: "chat", state, detail });
+    }
+    models
 }
 
 fn workers_check(workers: Option<WorkersReport>) -> (Check, Check) {

@@ -55,6 +55,24 @@ fn an_invalid_setting_fails_at_start_with_one_line_naming_the_variable() {
     assert_eq!(code, 1);
     assert!(err.contains("JOBPORTAL_BODY_LIMIT"), "{err}");
 
+    // The chat model's settings are checked as strictly, and a key is never echoed.
+    let (code, _, err) = run(jobportal(&data).args([
+        "serve",
+        "--llm-provider",
+        "anthropic",
+        "--llm-model",
+        "claude-3-5-haiku-latest",
+    ]));
+    assert_eq!(code, 1);
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert!(err.contains("JOBPORTAL_LLM_API_KEY") && err.contains("--llm-api-key"), "{err}");
+    let (code, _, err) = run(jobportal(&data)
+        .args(["serve"])
+        .env("JOBPORTAL_LLM_TEMPERATURE", "hot")
+        .env("JOBPORTAL_LLM_API_KEY", "sk-never-shown"));
+    assert_eq!(code, 1);
+    assert!(err.contains("JOBPORTAL_LLM_TEMPERATURE") && !err.contains("sk-never-shown"), "{err}");
+
     let (code, _, err) =
         run(jobportal(&data).args(["migrate"]).env("JOBPORTAL_DB_URL", "postgres://x"));
     assert_eq!(code, 1);
@@ -215,6 +233,10 @@ async fn sigterm_stops_serve_with_exit_0_and_the_database_reopens() {
         .await
         .unwrap();
     assert_eq!(response.status(), 200);
+    // No models here: serve starts anyway, and says which command fetches the chat model.
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["models"]["chat"]["state"], "missing", "{body}");
+    assert!(body["models"]["chat"]["detail"].as_str().unwrap().contains("scripts/models.sh"));
 
     server.sigterm();
     let started = Instant::now();
@@ -439,6 +461,39 @@ fn admin_generate_answers_the_same_every_run_and_says_how_fast() {
     assert!(!String::from_utf8_lossy(&output.stdout).trim().is_empty());
 }
 
+/// `--json-schema` reads and parses its file before any model loads: a file that is not
+/// there, not JSON or not a schema is a clear error naming it.
+#[test]
+fn admin_generate_refuses_a_json_schema_file_it_cannot_use() {
+    let (dir, data) = workdir();
+    let models = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("models");
+    let generate = |schema: &std::path::Path| {
+        run(jobportal(&data)
+            .args(["admin", "generate", "--prompt", "A person, please."])
+            .arg("--json-schema")
+            .arg(schema)
+            .env("JOBPORTAL_MODELS_DIR", &models))
+    };
+    let absent = dir.path().join("absent.json");
+    let (code, out, err) = generate(&absent);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(err.contains("cannot read the JSON schema") && err.contains("absent.json"), "{err}");
+    assert!(out.is_empty(), "{out}");
+
+    let broken = dir.path().join("broken.json");
+    std::fs::write(&broken, "{\"type\": \"object\",").unwrap();
+    let (code, _, err) = generate(&broken);
+    assert_eq!(code, 1);
+    assert!(err.contains("broken.json") && err.contains("not valid JSON"), "{err}");
+    assert!(err.contains("line 1"), "the parser's position is kept: {err}");
+
+    let list = dir.path().join("list.json");
+    std::fs::write(&list, "[1, 2]").unwrap();
+    let (code, _, err) = generate(&list);
+    assert_eq!(code, 1);
+    assert!(err.contains("list.json") && err.contains("not a schema"), "{err}");
+}
+
 #[test]
 fn admin_generate_without_a_model_says_which_command_fetches_it() {
     let (dir, data) = workdir();
@@ -450,4 +505,17 @@ fn admin_generate_without_a_model_says_which_command_fetches_it() {
     assert_eq!(code, 1, "{out}{err}");
     assert!(err.contains("no chat model") && err.contains("./scripts/models.sh"), "{err}");
     assert!(out.is_empty(), "{out}");
+
+    // A file named with --llm-model that is not there: the same, naming it.
+    let (code, _, err) = run(jobportal(&data).args([
+        "admin",
+        "generate",
+        "--prompt",
+        "hello",
+        "--llm-model",
+        "nowhere/Big-7B.gguf",
+    ]));
+    assert_eq!(code, 1);
+    assert!(err.contains("no chat model") && err.contains("nowhere/Big-7B.gguf"), "{err}");
+    assert!(err.contains("./scripts/models.sh"), "{err}");
 }

@@ -8,6 +8,7 @@ mod applications;
 mod auth;
 mod authz;
 mod bad_input;
+mod chat;
 mod cli;
 mod companies;
 mod docs;

@@ -199,3 +199,61 @@ pub struct WorkerOpts {
     #[arg(long, env = env::SCHEDULE_ALERTS_WEEKLY, default_value = "0 7 * * 1", value_name = "CRON")]
     pub schedule_alerts_weekly: String,
 }
+
+/// Settings of the chat model: which one (a local GGUF file or a hosted provider), how it
+/// answers by default, and how much of the machine it may take (`serve`, `admin generate`).
+#[derive(Args, Debug, Clone)]
+#[command(next_help_heading = "Chat model")]
+pub struct ChatOpts {
+    /// Where the chat model runs: local (a GGUF file, in this process), openai (an
+    /// OpenAI-compatible API: OpenAI, Ollama, vLLM, llama.cpp's server) or anthropic
+    #[arg(long, env = env::LLM_PROVIDER, default_value = "local", value_name = "PROVIDER")]
+    pub llm_provider: String,
+
+    /// local: the GGUF file [default: <models dir>/llm/SmolLM2-135M-Instruct.Q4_1.gguf, else
+    /// the first .gguf there by name]; openai, anthropic: the provider's model name (required)
+    #[arg(long, env = env::LLM_MODEL, value_name = "FILE|NAME")]
+    pub llm_model: Option<String>,
+
+    /// Base URL of a hosted provider's API [default: https://api.openai.com/v1 or
+    /// https://api.anthropic.com/v1]; e.g. http://127.0.0.1:11434/v1 for Ollama
+    #[arg(long, env = env::LLM_BASE_URL, value_name = "URL")]
+    pub llm_base_url: Option<String>,
+
+    /// API key of a hosted provider (required for anthropic; optional for openai-compatible
+    /// servers that need none); prefer the environment variable to the flag
+    #[arg(long, env = env::LLM_API_KEY, hide_env_values = true, value_name = "KEY", value_parser = secret)]
+    pub llm_api_key: Option<Secret>,
+
+    /// Longest wait for a hosted provider's answer to start, and between two of its pieces
+    #[arg(long, env = env::LLM_TIMEOUT, default_value = "60s", value_name = "DURATION")]
+    pub llm_timeout: String,
+
+    /// The most tokens an answer may have, unless the caller asks for fewer
+    #[arg(long, env = env::LLM_MAX_TOKENS, default_value = "512", value_name = "N")]
+    pub llm_max_tokens: String,
+
+    /// Sampling temperature, 0 to 2; 0 always takes the most likely token (the same answer
+    /// every time)
+    #[arg(long, env = env::LLM_TEMPERATURE, default_value = "0", value_name = "T")]
+    pub llm_temperature: String,
+
+    /// Sample only among the most likely tokens whose probabilities add up to this (0 < P <= 1;
+    /// 1: all)
+    #[arg(long, env = env::LLM_TOP_P, default_value = "1", value_name = "P")]
+    pub llm_top_p: String,
+
+    /// Above 1, tokens the answer used recently are made less likely (small models repeat
+    /// themselves); 1 is off. The local model only
+    #[arg(long, env = env::LLM_REPETITION_PENALTY, default_value = "1.1", value_name = "X")]
+    pub llm_repetition_penalty: String,
+
+    /// Answers that may wait while the local model writes another; one more is refused at
+    /// once (503 model_busy) instead of queueing without bound
+    #[arg(long, env = env::LLM_QUEUE_SIZE, default_value = "4", value_name = "N")]
+    pub llm_queue_size: String,
+
+    /// Threads the local chat model computes with; auto: one per core
+    #[arg(long, env = env::LLM_THREADS, default_value = "auto", value_name = "N")]
+    pub llm_threads: String,
+}

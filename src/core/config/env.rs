@@ -2,7 +2,17 @@
 
 pub const DATA_DIR: &str = "JOBPORTAL_DATA_DIR";
 pub const MODELS_DIR: &str = "JOBPORTAL_MODELS_DIR";
+pub const LLM_PROVIDER: &str = "JOBPORTAL_LLM_PROVIDER";
 pub const LLM_MODEL: &str = "JOBPORTAL_LLM_MODEL";
+pub const LLM_BASE_URL: &str = "JOBPORTAL_LLM_BASE_URL";
+pub const LLM_API_KEY: &str = "JOBPORTAL_LLM_API_KEY";
+pub const LLM_TIMEOUT: &str = "JOBPORTAL_LLM_TIMEOUT";
+pub const LLM_MAX_TOKENS: &str = "JOBPORTAL_LLM_MAX_TOKENS";
+pub const LLM_TEMPERATURE: &str = "JOBPORTAL_LLM_TEMPERATURE";
+pub const LLM_TOP_P: &str = "JOBPORTAL_LLM_TOP_P";
+pub const LLM_REPETITION_PENALTY: &str = "JOBPORTAL_LLM_REPETITION_PENALTY";
+pub const LLM_QUEUE_SIZE: &str = "JOBPORTAL_LLM_QUEUE_SIZE";
+pub const LLM_THREADS: &str = "JOBPORTAL_LLM_THREADS";
 pub const DB_URL: &str = "JOBPORTAL_DB_URL";
 pub const DB_NAMESPACE: &str = "JOBPORTAL_DB_NAMESPACE";
 pub const DB_DATABASE: &str = "JOBPORTAL_DB_DATABASE";
@@ -48,7 +58,18 @@ pub const SCHEDULE_ALERTS_WEEKLY: &str = "JOBPORTAL_SCHEDULE_ALERTS_WEEKLY";
 /// Every variable above, for the check that the docs name them all.
 pub const ALL: &[&str] = &[
     DATA_DIR,
+    MODELS_DIR,
+    LLM_PROVIDER,
     LLM_MODEL,
+    LLM_BASE_URL,
+    LLM_API_KEY,
+    LLM_TIMEOUT,
+    LLM_MAX_TOKENS,
+    LLM_TEMPERATURE,
+    LLM_TOP_P,
+    LLM_REPETITION_PENALTY,
+    LLM_QUEUE_SIZE,
+    LLM_THREADS,
     DB_URL,
     DB_NAMESPACE,
     DB_DATABASE,

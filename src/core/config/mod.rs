@@ -8,6 +8,7 @@
 //! variables.
 
 mod args;
+mod chat;
 pub mod env;
 mod error;
 mod global;
@@ -16,7 +17,11 @@ mod secret;
 mod serve;
 mod worker;
 
-pub use args::{GlobalOpts, ServeOpts, WorkerOpts};
+pub use args::{ChatOpts, GlobalOpts, ServeOpts, WorkerOpts};
+pub use chat::{
+    ChatBackend, ChatDefaults, ChatProvider, ChatSettings, HostedChat, parse_temperature,
+    parse_top_p,
+};
 pub use error::ConfigError;
 pub use global::{Config, DbConfig, LogConfig, LogFormat};
 pub use parse::{parse_cron, parse_duration, parse_public_url, parse_size};

@@ -89,6 +89,22 @@ pub async fn spawn_app_with_workers(config: ServeConfig, workers: WorkerConfig) 
     app
 }
 
+/// The real application serving the chat model `chat` names, as `serve` does (a local model
+/// loads in the background: the app starts before it is ready).
+pub async fn spawn_app_with_chat(
+    config: ServeConfig,
+    chat: jobportal::core::config::ChatSettings,
+) -> TestApp {
+    let db = memory_db().await;
+    jobportal::app::migrate(&db).await.expect("migrations apply");
+    let app = jobportal::app::App::builder(with_document_reader(config))
+        .chat_model(chat)
+        .start(&db)
+        .await
+        .expect("the app starts");
+    spawn_state(app.api_state(), api::router).await
+}
+
 /// The real application over a database nobody migrated.
 pub async fn spawn_unmigrated_app() -> TestApp {
     let db = memory_db().await;

@@ -1,40 +1,45 @@
 //! The local chat model served to async code: one model instance, owned by a thread of its
-//! own, fed by a bounded queue.
+//! own, computing in a thread pool of its own, behind a bounded queue.
 //!
-//! [`LocalEngine::start`] spawns the thread, which loads the model and then answers requests
-//! one at a time. [`LocalEngine::chat`] queues a request and returns its stream of events at
-//! once; when the queue is full it refuses with [`ChatError::Busy`] instead of piling up work.
-//! Dropping the stream stops the generation at its next token. Inference never runs on the
-//! async runtime. A stream that ends without [`ChatEvent::Finished`] or an error lost its
-//! model (a panic): the engine is then `Failed`.
+//! [`LocalEngine::start`] decides at once whether the GGUF file is there (`Missing`
+//! otherwise, with the command that fetches it), then spawns the thread, which loads the model
+//! and answers requests one at a time. Everything the model computes runs inside a rayon pool
+//! of the configured number of threads (`ThreadPool::install`), so its rayon loops use that
+//! many threads and never rayon's global pool. (candle 0.11.1's own quantized matmuls and
+//! element-wise loops use a process-wide pool of candle's, sized once from
+//! `CANDLE_NUM_THREADS` or `RAYON_NUM_THREADS`, whatever the current rayon pool.)
+//! [`ChatModel::chat`] queues a request and returns
+//! its stream of events at once; beyond the answer being written and `queue_size` waiting ones
+//! it refuses with [`ChatError::Busy`] instead of piling up work. Dropping the stream stops the
+//! generation at its next token. Inference never runs on the async runtime. A stream that ends
+//! without [`ChatEvent::Finished`] or an error lost its model (a panic): the engine is then
+//! `Failed`.
 
 use std::ops::ControlFlow;
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc::{SyncSender, TrySendError};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::mpsc::Sender;
 use std::sync::{Arc, RwLock};
 
 use tokio::sync::mpsc;
 
 use super::error::ChatError;
-use super::message::{Message, Tool};
 use super::model::LocalModel;
-use super::provider::{ChatEvent, ChatStream};
-use super::types::{FinishReason, GenerationParams, ModelError};
+use super::provider::{ChatEvent, ChatModel, ChatModelState, ChatRequest, ChatStream};
+use super::types::{FinishReason, ModelError, OutputFormat};
 
-/// Where the engine's model stands.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum EngineState {
-    Loading,
-    Loaded,
-    Failed(String),
+/// How the engine runs its model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EngineOptions {
+    /// Answers that may wait while one is written; one more is refused ([`ChatError::Busy`]).
+    pub queue_size: usize,
+    /// Threads the model computes with (at least 1).
+    pub threads: usize,
 }
 
 struct Request {
-    messages: Vec<Message>,
-    tools: Vec<Tool>,
-    params: GenerationParams,
+    chat: ChatRequest,
     events: mpsc::UnboundedSender<Result<ChatEvent, ChatError>>,
 }
 
@@ -47,113 +52,225 @@ pub struct EngineStats {
     pub generated_tokens: AtomicU64,
     /// Answers stopped because their stream was dropped.
     pub cancelled: AtomicU64,
+    /// The threads of the pool the model computes in, as seen from inside it (0 until loaded).
+    pub threads: AtomicUsize,
 }
 
 /// A handle to the model's thread. Cheap to clone; the thread ends when every handle is gone.
 #[derive(Clone)]
 pub struct LocalEngine {
-    queue: SyncSender<Request>,
-    state: Arc<RwLock<EngineState>>,
+    /// `local <file name>`.
+    name: String,
+    /// `None` when there is no model to send requests to (its file is missing).
+    queue: Option<Sender<Request>>,
+    /// Requests accepted and not yet done with (the one being answered included).
+    outstanding: Arc<AtomicUsize>,
+    /// The most requests outstanding at once: the running one and `queue_size` waiting.
+    capacity: usize,
+    state: Arc<RwLock<ChatModelState>>,
     stats: Arc<EngineStats>,
 }
 
 impl std::fmt::Debug for LocalEngine {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("LocalEngine").field("state", &self.state()).finish()
+        f.debug_struct("LocalEngine")
+            .field("model", &self.name)
+            .field("state", &self.state())
+            .finish()
     }
 }
 
 impl LocalEngine {
-    /// Starts the model's thread: it loads the GGUF at `path`, then answers up to
-    /// `queue_size` waiting requests in order (requests made while it loads wait too).
-    pub fn start(path: PathBuf, queue_size: usize) -> std::io::Result<Self> {
-        let (queue, requests) = std::sync::mpsc::sync_channel::<Request>(queue_size.max(1));
-        let state = Arc::new(RwLock::new(EngineState::Loading));
+    /// Starts the model's thread: it loads the GGUF at `path` inside a pool of
+    /// `options.threads` threads, then answers the requests in order (those made while it
+    /// loads wait too). A file that is not there is `Missing` at once, and no thread starts.
+    pub fn start(path: PathBuf, options: EngineOptions) -> std::io::Result<Self> {
+        let name = format!("local {}", file_name(&path));
+        if !path.is_file() {
+            return Ok(Self::missing(
+                name,
+                format!(
+                    "no chat model at {}: run `{}` (or point {} at a .gguf file)",
+                    path.display(),
+                    crate::ai::FETCH_COMMAND,
+                    crate::core::config::env::LLM_MODEL
+                ),
+            ));
+        }
+        let (queue, requests) = std::sync::mpsc::channel::<Request>();
+        let state = Arc::new(RwLock::new(ChatModelState::Loading));
         let stats = Arc::new(EngineStats::default());
-        let (thread_state, thread_stats) = (state.clone(), stats.clone());
+        let outstanding = Arc::new(AtomicUsize::new(0));
+        let (thread_state, thread_stats, thread_outstanding) =
+            (state.clone(), stats.clone(), outstanding.clone());
+        let threads = options.threads.max(1);
         std::thread::Builder::new().name("chat-model".into()).spawn(move || {
-            let loaded =
-                catch_unwind(AssertUnwindSafe(|| LocalModel::load(&path))).unwrap_or_else(|_| {
-                    Err(ModelError::Inference("loading the model panicked".into()))
-                });
-            let mut model = match loaded {
-                Ok(model) => {
-                    set(&thread_state, EngineState::Loaded);
-                    model
-                }
+            let served = Served { state: thread_state, outstanding: thread_outstanding };
+            let pool = match rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .thread_name(|i| format!("chat-model-{i}"))
+                .build()
+            {
+                Ok(pool) => pool,
                 Err(err) => {
-                    fail(&thread_state, err.to_string());
-                    return refuse_all(requests, err.to_string());
+                    let message = format!("cannot start the chat model's {threads} threads: {err}");
+                    served.fail(message.clone());
+                    return served.refuse_all(requests, message);
                 }
             };
-            while let Ok(request) = requests.recv() {
-                // A panic leaves the model in an unknown state: it answers nothing more.
-                let answered =
-                    catch_unwind(AssertUnwindSafe(|| answer(&mut model, request, &thread_stats)));
-                if answered.is_err() {
-                    let message = "the chat model failed while answering".to_owned();
-                    fail(&thread_state, message.clone());
-                    return refuse_all(requests, message);
-                }
-            }
+            pool.install(|| run(&path, requests, &served, &thread_stats));
         })?;
-        Ok(Self { queue, state, stats })
+        Ok(Self {
+            name,
+            queue: Some(queue),
+            outstanding,
+            capacity: options.queue_size.saturating_add(1),
+            state,
+            stats,
+        })
     }
 
-    pub fn state(&self) -> EngineState {
-        self.state.read().map(|s| s.clone()).unwrap_or(EngineState::Loading)
+    /// An engine without a model: `Missing` for this reason, refusing every request with it.
+    pub fn missing(name: String, message: String) -> Self {
+        Self {
+            name,
+            queue: None,
+            outstanding: Arc::default(),
+            capacity: 0,
+            state: Arc::new(RwLock::new(ChatModelState::Missing(message))),
+            stats: Arc::default(),
+        }
     }
 
     pub fn stats(&self) -> &EngineStats {
         &self.stats
     }
+}
 
-    /// Queues an answer to `messages` and returns its events as they come. A full queue is
-    /// [`ChatError::Busy`] at once; a model that failed to load is
+impl ChatModel for LocalEngine {
+    fn describe(&self) -> String {
+        self.name.clone()
+    }
+
+    fn state(&self) -> ChatModelState {
+        self.state.read().map(|s| s.clone()).unwrap_or(ChatModelState::Loading)
+    }
+
+    /// Queues an answer and returns its events as they come. A full queue is
+    /// [`ChatError::Busy`] at once; a model that is missing or failed to load is
     /// [`ChatError::Unavailable`].
-    pub fn chat(
-        &self,
-        messages: Vec<Message>,
-        tools: Vec<Tool>,
-        params: GenerationParams,
-    ) -> Result<ChatStream, ChatError> {
-        if let EngineState::Failed(message) = self.state() {
-            return Err(ChatError::Unavailable(message));
+    fn chat(&self, request: ChatRequest) -> Result<ChatStream, ChatError> {
+        let queue = match (self.state(), &self.queue) {
+            (ChatModelState::Missing(message) | ChatModelState::Failed(message), _) => {
+                return Err(ChatError::Unavailable(message));
+            }
+            (_, None) => return Err(ChatError::Unavailable("the chat model is not there".into())),
+            (_, Some(queue)) => queue,
+        };
+        let taken = self.outstanding.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| {
+            (n < self.capacity).then_some(n + 1)
+        });
+        if taken.is_err() {
+            return Err(ChatError::Busy);
         }
         let (events, stream) = mpsc::unbounded_channel();
-        match self.queue.try_send(Request { messages, tools, params, events }) {
+        match queue.send(Request { chat: request, events }) {
             Ok(()) => Ok(stream),
-            Err(TrySendError::Full(_)) => Err(ChatError::Busy),
-            Err(TrySendError::Disconnected(_)) => {
+            Err(_) => {
+                self.outstanding.fetch_sub(1, Ordering::SeqCst);
                 Err(ChatError::Unavailable("the chat model's thread has stopped".into()))
             }
         }
     }
 }
 
-fn fail(state: &RwLock<EngineState>, message: String) {
-    tracing::warn!(error = %message, "the chat model is unavailable");
-    set(state, EngineState::Failed(message));
+/// The file's name, for logs and `/readyz`.
+fn file_name(path: &Path) -> String {
+    path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into())
 }
 
-/// Answers every request that comes, until every handle is gone, with the reason the model is
-/// unavailable (requests queued before the failure was known included).
-fn refuse_all(requests: std::sync::mpsc::Receiver<Request>, message: String) {
-    for request in requests {
-        let _ = request.events.send(Err(ChatError::Unavailable(message.clone())));
+/// What the model's thread shares with the handles.
+struct Served {
+    state: Arc<RwLock<ChatModelState>>,
+    outstanding: Arc<AtomicUsize>,
+}
+
+impl Served {
+    fn set(&self, value: ChatModelState) {
+        if let Ok(mut state) = self.state.write() {
+            *state = value;
+        }
+    }
+
+    fn fail(&self, message: String) {
+        tracing::warn!(error = %message, "the chat model is unavailable");
+        self.set(ChatModelState::Failed(message));
+    }
+
+    /// A request is done with: its slot is free.
+    fn done(&self) {
+        self.outstanding.fetch_sub(1, Ordering::SeqCst);
+    }
+
+    /// Answers every request that comes, until every handle is gone, with the reason the
+    /// model is unavailable (requests queued before the failure was known included).
+    fn refuse_all(&self, requests: std::sync::mpsc::Receiver<Request>, message: String) {
+        for request in requests {
+            let _ = request.events.send(Err(ChatError::Unavailable(message.clone())));
+            self.done();
+        }
     }
 }
 
-fn set(state: &RwLock<EngineState>, value: EngineState) {
-    if let Ok(mut state) = state.write() {
-        *state = value;
+/// The model's life, inside its pool: load, then answer until every handle is gone.
+fn run(
+    path: &Path,
+    requests: std::sync::mpsc::Receiver<Request>,
+    served: &Served,
+    stats: &EngineStats,
+) {
+    let started = std::time::Instant::now();
+    let loaded = catch_unwind(AssertUnwindSafe(|| LocalModel::load(path)))
+        .unwrap_or_else(|_| Err(ModelError::Inference("loading the model panicked".into())));
+    let mut model = match loaded {
+        Ok(model) => model,
+        Err(err) => {
+            served.fail(err.to_string());
+            return served.refuse_all(requests, err.to_string());
+        }
+    };
+    stats.threads.store(rayon::current_num_threads(), Ordering::SeqCst);
+    tracing::info!(
+        model = %path.display(),
+        threads = rayon::current_num_threads(),
+        millis = started.elapsed().as_millis() as u64,
+        "chat model loaded"
+    );
+    served.set(ChatModelState::Ready);
+    while let Ok(request) = requests.recv() {
+        // A panic leaves the model in an unknown state: it answers nothing more.
+        let answered = catch_unwind(AssertUnwindSafe(|| answer(&mut model, request, stats)));
+        served.done();
+        if answered.is_err() {
+            let message = "the chat model failed while answering".to_owned();
+            served.fail(message.clone());
+            return served.refuse_all(requests, message);
+        }
     }
 }
 
 /// Generates one answer, sending its pieces; a dropped stream stops it at the next token.
 fn answer(model: &mut LocalModel, request: Request, stats: &EngineStats) {
-    let Request { messages, tools, params, events } = request;
+    let Request { chat: ChatRequest { messages, tools, params, format }, events } = request;
     if events.is_closed() {
+        return;
+    }
+    if format != OutputFormat::Text {
+        // LocalModel::chat takes the format here once it enforces one while generating.
+        let _ = events.send(Err(ChatError::Unavailable(
+            "the local chat model does not hold its answers to a JSON schema or a list of choices"
+                .into(),
+        )));
         return;
     }
     stats.answers.fetch_add(1, Ordering::SeqCst);
@@ -181,21 +298,25 @@ fn answer(model: &mut LocalModel, request: Request, stats: &EngineStats) {
 
 #[cfg(test)]
 mod tests {
-    use std::path::Path;
     use std::time::{Duration, Instant};
 
     use super::*;
+    use crate::ai::providers::chat::message::Message;
+    use crate::ai::providers::chat::types::GenerationParams;
 
     fn smollm2() -> PathBuf {
         Path::new(env!("CARGO_MANIFEST_DIR")).join("models/llm/SmolLM2-135M-Instruct.Q4_1.gguf")
     }
 
-    fn question() -> Vec<Message> {
-        vec![Message::user("Write a long story about a lighthouse keeper.")]
+    fn options(queue_size: usize) -> EngineOptions {
+        EngineOptions { queue_size, threads: 2 }
     }
 
-    fn params(max_tokens: usize) -> GenerationParams {
-        GenerationParams { max_tokens, ..GenerationParams::default() }
+    fn question(max_tokens: usize) -> ChatRequest {
+        ChatRequest {
+            params: GenerationParams { max_tokens, ..GenerationParams::default() },
+            ..ChatRequest::new(vec![Message::user("Write a long story about a lighthouse keeper.")])
+        }
     }
 
     async fn wait_for(engine: &LocalEngine, done: impl Fn(&EngineStats) -> bool) {
@@ -208,8 +329,9 @@ mod tests {
 
     #[tokio::test]
     async fn an_answer_streams_its_pieces_then_how_it_ended() {
-        let engine = LocalEngine::start(smollm2(), 4).unwrap();
-        let mut stream = engine.chat(question(), vec![], params(12)).unwrap();
+        let engine = LocalEngine::start(smollm2(), options(4)).unwrap();
+        assert_eq!(engine.describe(), "local SmolLM2-135M-Instruct.Q4_1.gguf");
+        let mut stream = engine.chat(question(12)).unwrap();
         let mut text = String::new();
         let finished = loop {
             match stream.recv().await.expect("the stream ends with Finished").unwrap() {
@@ -218,18 +340,36 @@ mod tests {
                 ChatEvent::ToolCall(call) => panic!("no tools were offered: {call:?}"),
             }
         };
-        assert_eq!(engine.state(), EngineState::Loaded);
+        assert_eq!(engine.state(), ChatModelState::Ready);
         assert_eq!(finished.finish, FinishReason::Length);
         assert_eq!(finished.generated_tokens, 12);
         assert_eq!(text, finished.text);
+    }
+
+    /// The model computes in a pool of the configured size, not in rayon's global pool.
+    #[tokio::test]
+    async fn the_model_runs_in_a_pool_of_the_configured_threads() {
+        let engine =
+            LocalEngine::start(smollm2(), EngineOptions { queue_size: 1, threads: 1 }).unwrap();
+        let mut stream = engine.chat(question(2)).unwrap();
+        while let Some(event) = stream.recv().await {
+            if matches!(event.unwrap(), ChatEvent::Finished(_)) {
+                break;
+            }
+        }
+        assert_eq!(engine.stats().threads.load(Ordering::SeqCst), 1);
+        let engine =
+            LocalEngine::start(smollm2(), EngineOptions { queue_size: 1, threads: 3 }).unwrap();
+        wait_for(&engine, |s| s.threads.load(Ordering::SeqCst) != 0).await;
+        assert_eq!(engine.stats().threads.load(Ordering::SeqCst), 3);
     }
 
     /// The client goes away after the first piece: the model stops at the next token instead
     /// of writing the rest of a long answer.
     #[tokio::test]
     async fn a_dropped_stream_stops_the_generation_long_before_its_end() {
-        let engine = LocalEngine::start(smollm2(), 4).unwrap();
-        let mut stream = engine.chat(question(), vec![], params(400)).unwrap();
+        let engine = LocalEngine::start(smollm2(), options(4)).unwrap();
+        let mut stream = engine.chat(question(400)).unwrap();
         assert!(matches!(stream.recv().await, Some(Ok(ChatEvent::Text(_)))));
         drop(stream);
         wait_for(&engine, |s| s.cancelled.load(Ordering::SeqCst) == 1).await;
@@ -239,28 +379,74 @@ mod tests {
         assert!(generated < 100, "{generated} tokens generated for a stream nobody read");
     }
 
-    /// One answer runs, one waits; the next is refused at once, not queued without bound.
+    /// One answer runs, one waits; the next is refused at once, not queued without bound. Once
+    /// they are done, the slots are free again.
     #[tokio::test]
     async fn a_full_queue_answers_busy() {
-        let engine = LocalEngine::start(smollm2(), 1).unwrap();
-        let mut running = engine.chat(question(), vec![], params(200)).unwrap();
+        let engine = LocalEngine::start(smollm2(), options(1)).unwrap();
+        let mut running = engine.chat(question(200)).unwrap();
         assert!(matches!(running.recv().await, Some(Ok(ChatEvent::Text(_)))));
-        let _waiting = engine.chat(question(), vec![], params(8)).unwrap();
-        let refused = engine.chat(question(), vec![], params(8));
+        let waiting = engine.chat(question(8)).unwrap();
+        let refused = engine.chat(question(8));
         assert!(matches!(refused, Err(ChatError::Busy)), "{refused:?}");
+        drop((running, waiting));
+        wait_for(&engine, |_| engine.outstanding.load(Ordering::SeqCst) == 0).await;
+        assert!(engine.chat(question(1)).is_ok());
+    }
+
+    /// With no queue, only the answer being written is accepted (while loading too).
+    #[tokio::test]
+    async fn a_queue_of_zero_takes_one_answer_at_a_time() {
+        let engine = LocalEngine::start(smollm2(), options(0)).unwrap();
+        let mut first = engine.chat(question(4)).unwrap();
+        assert!(matches!(engine.chat(question(4)), Err(ChatError::Busy)));
+        while let Some(event) = first.recv().await {
+            if matches!(event.unwrap(), ChatEvent::Finished(_)) {
+                break;
+            }
+        }
+        wait_for(&engine, |_| engine.outstanding.load(Ordering::SeqCst) == 0).await;
+        assert!(engine.chat(question(4)).is_ok());
     }
 
     #[tokio::test]
-    async fn a_model_that_cannot_load_is_unavailable_with_the_reason() {
-        let engine = LocalEngine::start(PathBuf::from("/nonexistent/model.gguf"), 2).unwrap();
+    async fn a_missing_file_is_missing_with_the_command_that_fetches_it_and_loads_nothing() {
+        let engine =
+            LocalEngine::start(PathBuf::from("/nonexistent/model.gguf"), options(2)).unwrap();
+        let ChatModelState::Missing(message) = engine.state() else {
+            panic!("{:?}", engine.state())
+        };
+        assert!(message.contains("/nonexistent/model.gguf"), "{message}");
+        assert!(message.contains(crate::ai::FETCH_COMMAND), "{message}");
+        let refused = engine.chat(question(8));
+        assert!(matches!(&refused, Err(ChatError::Unavailable(m)) if *m == message), "{refused:?}");
+    }
+
+    #[tokio::test]
+    async fn a_file_that_is_not_a_model_fails_with_the_reason() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("notes.gguf");
+        std::fs::write(&path, b"these are not weights").unwrap();
+        let engine = LocalEngine::start(path.clone(), options(2)).unwrap();
         // Asked before or after the failure is known: refused either way, with the reason.
-        let err = match engine.chat(question(), vec![], params(8)) {
+        let err = match engine.chat(question(8)) {
             Ok(mut early) => early.recv().await.unwrap().unwrap_err(),
             Err(err) => err,
         };
-        assert!(err.to_string().contains("/nonexistent/model.gguf"), "{err}");
-        assert!(matches!(engine.state(), EngineState::Failed(_)));
-        let later = engine.chat(question(), vec![], params(8));
+        assert!(err.to_string().contains(&*path.to_string_lossy()), "{err}");
+        assert!(matches!(engine.state(), ChatModelState::Failed(_)), "{:?}", engine.state());
+        let later = engine.chat(question(8));
         assert!(matches!(later, Err(ChatError::Unavailable(_))), "{later:?}");
+    }
+
+    #[tokio::test]
+    async fn an_output_format_the_model_cannot_enforce_is_refused_not_ignored() {
+        let engine = LocalEngine::start(smollm2(), options(2)).unwrap();
+        let request = ChatRequest {
+            format: OutputFormat::Choice(vec!["yes".into(), "no".into()]),
+            ..question(4)
+        };
+        let event = engine.chat(request).unwrap().recv().await.unwrap();
+        assert!(matches!(event, Err(ChatError::Unavailable(_))), "{event:?}");
     }
 }

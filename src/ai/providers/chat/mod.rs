@@ -7,10 +7,12 @@
 //! - [`remote`]: how a hosted chat model is reached.
 //! - [`engine`]: the local model on a thread of its own behind a bounded queue, streaming
 //!   answers.
+//! - [`select`]: which chat model the settings name, started.
 
 pub mod engine;
 pub mod error;
 pub mod provider;
 pub mod remote;
+pub mod select;
 
 pub use jobportal_llm::{message, model, template, tokenizer, types};
