@@ -259,19 +259,35 @@ async fn run(
     let mut body = response.bytes_stream();
     let mut parser = SseParser::new();
     let mut pieces = Vec::new();
+    // The body's first bytes while no event came: a server that did not stream (an error
+    // object sent with 200, a whole answer) is reported with what it said.
+    let mut unstreamed = Vec::new();
+    let mut any_event = false;
     loop {
         let chunk = tokio::select! {
             () = events.closed() => return Ok(()),
             chunk = tokio::time::timeout(timeout, body.next()) => chunk.map_err(|_| timed_out())?,
         };
         let bytes = match chunk {
+            None if !any_event => {
+                let said = error_message(&unstreamed);
+                return Err(interrupted(format!("the answer is not a stream of events: {said}")));
+            }
+            None if parser.is_mid_event() => {
+                return Err(interrupted("the connection closed in the middle of an event".into()));
+            }
             None => {
                 return Err(interrupted("the connection closed before the answer's end".into()));
             }
             Some(Err(err)) => return Err(interrupted(chain(&err))),
             Some(Ok(bytes)) => bytes,
         };
-        for event in parser.push(&bytes).map_err(|err| interrupted(err.to_string()))? {
+        let parsed = parser.push(&bytes).map_err(|err| interrupted(err.to_string()))?;
+        if !any_event && parsed.is_empty() && unstreamed.len() < MAX_ERROR_BODY {
+            unstreamed.extend_from_slice(&bytes);
+        }
+        for event in parsed {
+            any_event = true;
             decoder.decode(event, &mut pieces)?;
             for piece in pieces.drain(..) {
                 if answer.add(piece)? {

@@ -16,7 +16,9 @@
 //!   choices are wrapped and the answer unwrapped (see [`super::structured`]).
 //! - Parameters: `max_completion_tokens` (OpenAI's own API, whose reasoning models refuse
 //!   `max_tokens`) or `max_tokens` (any other server), `temperature`, `seed`, `top_p` (when
-//!   below 1) and `stop`; `top_k` and the repetition penalty have no field here.
+//!   below 1) and `stop`; `top_k` and the repetition penalty have no field here. Models
+//!   that refuse a parameter (OpenAI's reasoning models take no `temperature` but 1) answer
+//!   with [`ChatError::Rejected`] and the provider's message naming it.
 
 use reqwest::header::HeaderMap;
 use serde_json::{Value, json};

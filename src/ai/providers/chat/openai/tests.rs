@@ -368,6 +368,22 @@ async fn a_server_that_does_not_answer_or_stalls_times_out() {
 }
 
 #[tokio::test]
+async fn the_timeout_bounds_each_wait_not_the_whole_answer() {
+    let pieces: Vec<String> = (0..100).map(|i| format!("{i} ")).collect();
+    let pieces: Vec<&str> = pieces.iter().map(String::as_str).collect();
+    let server = TestServer::start(vec![Reply::events(&text_answer(&pieces))]).await;
+    let timeout = Duration::from_millis(250);
+    let chat = OpenAiChat::new(config(format!("{}/v1", server.url), timeout)).unwrap();
+    let started = std::time::Instant::now();
+    let (events, error) =
+        collect(chat.chat(ChatRequest::new(vec![Message::user("Count")])).unwrap()).await;
+    assert!(error.is_none(), "{error:?}");
+    assert_eq!(texts(&events).len(), 100);
+    // The server pauses before each of its 104 events: the answer outlasts the timeout.
+    assert!(started.elapsed() > timeout * 2, "{:?}", started.elapsed());
+}
+
+#[tokio::test]
 async fn a_provider_that_cannot_be_reached_is_unreachable() {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let address = listener.local_addr().unwrap();
@@ -490,4 +506,19 @@ fn a_configuration_that_cannot_work_is_refused() {
         RemoteConfig { api_key: None, ..config("http://127.0.0.1:11434/v1/".into(), timeout) };
     let chat = OpenAiChat::new(keyless).unwrap();
     assert_eq!(chat.describe(), "openai gpt-4o-mini at http://127.0.0.1:11434/v1");
+}
+
+#[tokio::test]
+async fn a_server_that_answers_without_streaming_is_reported_with_what_it_said() {
+    let body = openai_error("The model is loading.", "server_error", "");
+    let whole = Reply::Whole { status: 200, headers: vec![], body };
+    let (_server, chat) = provider(vec![whole]).await;
+    let (events, error) =
+        collect(chat.chat(ChatRequest::new(vec![Message::user("Hi")])).unwrap()).await;
+    assert!(events.is_empty());
+    let Some(ChatError::Interrupted { message, .. }) = error else { panic!("{error:?}") };
+    assert_eq!(
+        message,
+        "the answer is not a stream of events: server_error: The model is loading."
+    );
 }
