@@ -57,7 +57,8 @@ pub trait Decoder: Send + 'static {
 /// One hosted chat API: where its answers are asked for, and the one HTTP client that asks.
 pub struct Endpoint {
     pub provider: &'static str,
-    /// The base URL as configured (without a trailing slash), for [`Endpoint::describe`].
+    /// The base URL as configured, without a trailing slash and without any user or password
+    /// in it, for [`Endpoint::describe`].
     base_url: String,
     url: reqwest::Url,
     pub model: String,
@@ -73,7 +74,7 @@ impl fmt::Debug for Endpoint {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Endpoint")
             .field("provider", &self.provider)
-            .field("url", &self.url.as_str())
+            .field("url", &without_credentials(&self.url))
             .field("model", &self.model)
             .field("api_key", &self.api_key)
             .field("timeout", &self.timeout)
@@ -109,7 +110,7 @@ impl Endpoint {
         if config.timeout.is_zero() {
             return Err(unavailable("the timeout is zero".into()));
         }
-        if let Some(key) = &config.api_key {
+        if let Some(key) = config.api_key.as_ref().filter(|key| !key.expose().trim().is_empty()) {
             let (name, value) = key_header(key.expose());
             let mut value = HeaderValue::from_str(&value).map_err(|_| {
                 unavailable("the API key has characters an HTTP header cannot carry".into())
@@ -123,7 +124,7 @@ impl Endpoint {
             .map_err(|err| unavailable(format!("cannot build the HTTP client: {}", chain(&err))))?;
         Ok(Self {
             provider,
-            base_url,
+            base_url: without_credentials(&base).trim_end_matches('/').to_owned(),
             url,
             model: config.model,
             api_key: config.api_key,
@@ -383,6 +384,14 @@ pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
         let wait = date.with_timezone(&chrono::Utc) - chrono::Utc::now();
         Some(wait.to_std().unwrap_or(Duration::ZERO))
     })
+}
+
+/// `url` without the user and password it may hold (they are secrets too).
+fn without_credentials(url: &reqwest::Url) -> String {
+    let mut url = url.clone();
+    let _ = url.set_username("");
+    let _ = url.set_password(None);
+    url.to_string()
 }
 
 /// An error with its causes, `a: b: c` (reqwest's own message names no cause).

@@ -220,6 +220,31 @@ async fn a_follow_up_carries_the_calls_and_their_results_paired_by_id() {
 }
 
 #[tokio::test]
+async fn without_a_key_no_authorization_is_sent() {
+    let server = TestServer::start(vec![
+        Reply::events(&text_answer(&["a"])),
+        Reply::events(&text_answer(&["b"])),
+    ])
+    .await;
+    for api_key in [None, Some(Secret::new(""))] {
+        let keyless = RemoteConfig {
+            api_key,
+            ..config(format!("{}/v1", server.url), Duration::from_secs(5))
+        };
+        let chat = OpenAiChat::new(keyless).unwrap();
+        let (events, error) =
+            collect(chat.chat(ChatRequest::new(vec![Message::user("Hi")])).unwrap()).await;
+        assert!(
+            error.is_none() && matches!(events.last(), Some(ChatEvent::Finished(_))),
+            "{error:?}"
+        );
+    }
+    let received = server.received();
+    assert_eq!(received.len(), 2);
+    assert!(received.iter().all(|request| request.header("authorization").is_none()));
+}
+
+#[tokio::test]
 async fn a_tool_result_without_its_call_id_is_refused_before_sending() {
     let (server, chat) = provider(vec![]).await;
     let mut result = Message::tool("x", "18");
@@ -506,6 +531,10 @@ fn a_configuration_that_cannot_work_is_refused() {
         RemoteConfig { api_key: None, ..config("http://127.0.0.1:11434/v1/".into(), timeout) };
     let chat = OpenAiChat::new(keyless).unwrap();
     assert_eq!(chat.describe(), "openai gpt-4o-mini at http://127.0.0.1:11434/v1");
+    let with_password = config("https://proxy:hunter2@llm.example.com/v1".into(), timeout);
+    let chat = OpenAiChat::new(with_password).unwrap();
+    assert_eq!(chat.describe(), "openai gpt-4o-mini at https://llm.example.com/v1");
+    assert!(!format!("{chat:?}").contains("hunter2"));
 }
 
 #[tokio::test]
