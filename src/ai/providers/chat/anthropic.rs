@@ -2,8 +2,8 @@
 //!
 //! The configuration's base URL is the API's root without its version, as Anthropic's SDKs
 //! take it (`ANTHROPIC_BASE_URL`): [`ANTHROPIC_BASE_URL`]; answers are asked of
-//! `{base_url}/v1/messages` with `stream: true`, the key as `x-api-key` and
-//! `anthropic-version: 2023-06-01`.
+//! `{base_url}/v1/messages` (or `{base_url}/messages` when the base URL already ends in
+//! `/v1`) with `stream: true`, the key as `x-api-key` and `anthropic-version: 2023-06-01`.
 //!
 //! - System messages go, joined, to the top-level `system`; the others as `user` and
 //!   `assistant` turns of content blocks. An assistant's tool calls are `tool_use` blocks of
@@ -51,14 +51,15 @@ pub struct AnthropicChat {
 
 impl AnthropicChat {
     /// The model `config.model` at `config.base_url` (e.g. [`ANTHROPIC_BASE_URL`], without
-    /// `/v1`); refuses a base URL that is not http(s) and a key that cannot be sent. Nothing
+    /// `/v1`, though one is taken too); refuses a base URL that is not http(s) and a key that cannot be sent. Nothing
     /// is sent yet.
     pub fn new(config: RemoteConfig) -> Result<Self, ChatError> {
         let mut headers = HeaderMap::new();
         headers.insert("anthropic-version", HeaderValue::from_static(ANTHROPIC_VERSION));
-        let endpoint = Endpoint::new(PROVIDER, config, "/v1/messages", headers, |key| {
-            ("x-api-key", key.to_owned())
-        })?;
+        let versioned = config.base_url.trim().trim_end_matches('/').ends_with("/v1");
+        let path = if versioned { "/messages" } else { "/v1/messages" };
+        let endpoint =
+            Endpoint::new(PROVIDER, config, path, headers, |key| ("x-api-key", key.to_owned()))?;
         Ok(Self { endpoint })
     }
 }

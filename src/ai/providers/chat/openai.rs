@@ -223,8 +223,11 @@ impl Decoder for ChunkDecoder {
         });
         let Some(choice) = choice else { return Ok(()) };
         let delta = choice.get("delta").unwrap_or(&Value::Null);
-        if let Some(text) = delta.get("content").and_then(Value::as_str).filter(|t| !t.is_empty()) {
-            pieces.push(Piece::Text(text.to_owned()));
+        // A model that declines to answer explains why in `refusal` instead of `content`.
+        for field in ["content", "refusal"] {
+            if let Some(text) = delta.get(field).and_then(Value::as_str).filter(|t| !t.is_empty()) {
+                pieces.push(Piece::Text(text.to_owned()));
+            }
         }
         for fragment in delta.get("tool_calls").and_then(Value::as_array).into_iter().flatten() {
             self.add_fragment(fragment);

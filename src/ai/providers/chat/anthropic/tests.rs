@@ -445,6 +445,11 @@ async fn describe_and_debug_never_show_the_key() {
     let debug = format!("{chat:?}");
     assert!(!debug.contains(KEY) && debug.contains("redacted"), "{debug}");
     assert!(debug.contains("https://api.anthropic.com/v1/messages"), "{debug}");
+    // A base URL with the version is taken as it is.
+    let versioned =
+        AnthropicChat::new(config("https://api.anthropic.com/v1/".into(), Duration::from_secs(30)))
+            .unwrap();
+    assert!(format!("{versioned:?}").contains("\"https://api.anthropic.com/v1/messages\""));
 }
 
 #[tokio::test]

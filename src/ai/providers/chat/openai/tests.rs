@@ -551,3 +551,21 @@ async fn a_server_that_answers_without_streaming_is_reported_with_what_it_said()
         "the answer is not a stream of events: server_error: The model is loading."
     );
 }
+
+#[tokio::test]
+async fn a_refusal_is_the_answers_text() {
+    let stream = vec![
+        chunk(json!({"role": "assistant", "content": null, "refusal": ""}), None),
+        chunk(json!({"refusal": "I'm sorry, "}), None),
+        chunk(json!({"refusal": "I can't help with that."}), None),
+        chunk(json!({}), Some("stop")),
+        usage(12, 9),
+        DONE.into(),
+    ];
+    let (_server, chat) = provider(vec![Reply::events(&stream)]).await;
+    let (events, error) =
+        collect(chat.chat(ChatRequest::new(vec![Message::user("?")])).unwrap()).await;
+    assert!(error.is_none(), "{error:?}");
+    assert_eq!(finished(&events).text, "I'm sorry, I can't help with that.");
+    assert_eq!(finished(&events).finish, FinishReason::Stop);
+}
