@@ -246,13 +246,17 @@ impl Decoder for ChunkDecoder {
 
 impl ChunkDecoder {
     /// Adds a fragment to its call: the one of its `index`, or (servers that send none) of
-    /// its id, or the last one.
+    /// its id, or a new one when it names its function, or the last one.
     fn add_fragment(&mut self, fragment: &Value) {
         let index = fragment.get("index").and_then(Value::as_u64);
         let id = fragment.get("id").and_then(Value::as_str).unwrap_or_default();
+        let function = fragment.get("function").unwrap_or(&Value::Null);
+        let named = function.get("name").and_then(Value::as_str).is_some_and(|n| !n.is_empty());
         let known = match index {
             Some(index) => self.calls.iter().position(|call| call.index == Some(index)),
             None if !id.is_empty() => self.calls.iter().position(|call| call.id == id),
+            // A name only opens a call: with one, this is the next call.
+            None if named => None,
             None => self.calls.len().checked_sub(1),
         };
         let position = known.unwrap_or_else(|| {
@@ -263,7 +267,6 @@ impl ChunkDecoder {
         if call.id.is_empty() {
             call.id = id.to_owned();
         }
-        let function = fragment.get("function").unwrap_or(&Value::Null);
         if let Some(name) = function.get("name").and_then(Value::as_str)
             && call.name.is_empty()
         {

@@ -569,3 +569,54 @@ async fn a_refusal_is_the_answers_text() {
     assert_eq!(finished(&events).text, "I'm sorry, I can't help with that.");
     assert_eq!(finished(&events).finish, FinishReason::Stop);
 }
+
+#[tokio::test]
+async fn an_error_event_from_a_compatible_server_ends_the_answer() {
+    let stream = vec![
+        chunk(json!({"content": "Par"}), None),
+        "event: error\ndata: {\"error\": {\"message\": \"out of memory\", \"type\": \"server_error\"}}\n\n"
+            .to_owned(),
+    ];
+    let (_server, chat) =
+        provider(vec![Reply::Events { pieces: stream, ending: Ending::Stall }]).await;
+    let (events, error) =
+        collect(chat.chat(ChatRequest::new(vec![Message::user("Hi")])).unwrap()).await;
+    assert_eq!(texts(&events), ["Par"]);
+    let Some(ChatError::Interrupted { message, .. }) = error else { panic!("{error:?}") };
+    assert_eq!(message, "server_error: out of memory");
+}
+
+#[tokio::test]
+async fn whole_tool_calls_without_index_or_id_each_count_once() {
+    // Some compatible servers send each call whole, with no index, and no id.
+    let whole = |name: &str, arguments: Value| json!({"tool_calls": [{"function": {"name": name, "arguments": arguments}}]});
+    let stream = vec![
+        chunk(whole("get_weather", json!({"city": "Paris"})), None),
+        chunk(whole("get_time", json!("{\"zone\": \"CET\"}")), None),
+        chunk(json!({}), Some("stop")),
+        DONE.into(),
+    ];
+    let (_server, chat) = provider(vec![Reply::events(&stream)]).await;
+    let (events, error) =
+        collect(chat.chat(ChatRequest::new(vec![Message::user("?")])).unwrap()).await;
+    assert!(error.is_none(), "{error:?}");
+    let calls: Vec<_> = events
+        .iter()
+        .filter_map(|event| match event {
+            ChatEvent::ToolCall(call) => {
+                Some((call.id.as_str(), call.name.as_str(), call.arguments.clone()))
+            }
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        calls,
+        [
+            ("call_0", "get_weather", json!({"city": "Paris"})),
+            ("call_1", "get_time", json!({"zone": "CET"})),
+        ]
+    );
+    let generation = finished(&events);
+    assert_eq!(generation.finish, FinishReason::ToolCalls);
+    assert_eq!((generation.prompt_tokens, generation.generated_tokens), (0, 0));
+}
