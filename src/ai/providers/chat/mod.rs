@@ -15,6 +15,8 @@
 //!   the streamed answer read under the timeout.
 //! - [`sse`]: server-sent events read from a byte stream.
 //! - [`structured`]: JSON answers from APIs whose schemas need an object root.
+//! - `test_server` (tests only): a hosted API's stand-in, a real HTTP server on loopback
+//!   answering with scripted bytes.
 
 pub mod anthropic;
 pub mod engine;
