@@ -425,40 +425,64 @@ impl From<ChatError> for ApiError {
                 ErrorCode::ModelUnavailable,
                 format!("the chat model is unavailable: {message}"),
             ),
-            ChatError::RateLimited { retry_after } => ApiError {
-                retry_after: retry_after.map(seconds),
-                ..ApiError::new(
-                    ErrorCode::ModelRateLimited,
-                    match retry_after {
-                        Some(wait) => format!(
-                            "the chat model's provider limits this portal's requests; try again in {} s",
-                            seconds(wait)
-                        ),
-                        None => "the chat model's provider limits this portal's requests; try again later".into(),
-                    },
-                )
-            },
-            ChatError::Provider { status, message, retry_after } => {
-                // The provider's own words stay in the log: they may name the account or key.
-                tracing::warn!(status, error = %message, "the chat provider failed a request");
-                let status = status.map_or_else(
-                    || "could not be reached".to_owned(),
-                    |s| format!("answered HTTP {s}"),
-                );
+            ChatError::RateLimited { provider, retry_after, message } => {
+                tracing::warn!(provider, error = %message, "the chat provider limits requests");
                 ApiError {
                     retry_after: retry_after.map(seconds),
                     ..ApiError::new(
-                        ErrorCode::ModelProviderError,
-                        format!("the chat model's provider {status}"),
+                        ErrorCode::ModelRateLimited,
+                        match retry_after {
+                            Some(wait) => format!(
+                                "the chat model's provider limits this portal's requests; try again in {} s",
+                                seconds(wait)
+                            ),
+                            None => "the chat model's provider limits this portal's requests; try again later".into(),
+                        },
                     )
                 }
+            }
+            ChatError::InvalidRequest(message) => ApiError::validation(message),
+            // The provider's own words stay in the log: they may name the account or key.
+            ChatError::Unauthorized { provider, status, ref message }
+            | ChatError::ProviderFailed { provider, status, ref message }
+            | ChatError::Rejected { provider, status, ref message } => {
+                tracing::warn!(provider, status, error = %message, "the chat provider refused or failed a request");
+                ApiError::new(
+                    ErrorCode::ModelProviderError,
+                    format!("the chat model's provider answered HTTP {status}"),
+                )
+            }
+            ChatError::Unreachable { provider, ref message } => {
+                tracing::warn!(provider, error = %message, "the chat provider cannot be reached");
+                ApiError::new(
+                    ErrorCode::ModelProviderError,
+                    "the chat model's provider could not be reached",
+                )
+            }
+            ChatError::TimedOut { provider, after } => {
+                tracing::warn!(
+                    provider,
+                    seconds = after.as_secs_f64(),
+                    "the chat provider timed out"
+                );
+                ApiError::new(
+                    ErrorCode::ModelProviderError,
+                    "the chat model's provider did not answer in time",
+                )
+            }
+            ChatError::Interrupted { provider, ref message } => {
+                tracing::warn!(provider, error = %message, "the chat provider's answer broke off");
+                ApiError::new(
+                    ErrorCode::ModelProviderError,
+                    "the chat model's provider broke off its answer",
+                )
             }
             ChatError::Model(err @ ModelError::TooLong { .. }) => {
                 ApiError::new(ErrorCode::PromptTooLong, err.to_string())
             }
-            ChatError::Model(err @ (ModelError::EmptyPrompt | ModelError::Template(TemplateError::Render(_)))) => {
-                ApiError::validation(err.to_string())
-            }
+            ChatError::Model(
+                err @ (ModelError::EmptyPrompt | ModelError::Template(TemplateError::Render(_))),
+            ) => ApiError::validation(err.to_string()),
             ChatError::Model(err) => ApiError::internal(err),
         }
     }
@@ -535,36 +559,50 @@ mod tests {
 
     #[tokio::test]
     async fn a_hosted_provider_limit_is_503_and_its_failure_502_with_its_wait_and_not_its_words() {
-        let limited = ChatError::RateLimited { retry_after: Some(Duration::from_millis(2500)) };
+        let limited = ChatError::RateLimited {
+            provider: "openai",
+            retry_after: Some(Duration::from_millis(2500)),
+            message: "Rate limit reached for org-secret".into(),
+        };
         let (status, code, retry, message) = answer(limited).await;
         assert_eq!(
             (status, code.as_str(), retry.as_deref()),
             (503, "model_rate_limited", Some("3"))
         );
-        assert!(message.contains("3 s"), "{message}");
-        let (_, _, retry, _) = answer(ChatError::RateLimited { retry_after: None }).await;
+        assert!(message.contains("3 s") && !message.contains("org-secret"), "{message}");
+        let unhinted = ChatError::RateLimited {
+            provider: "openai",
+            retry_after: None,
+            message: "slow".into(),
+        };
+        let (_, _, retry, _) = answer(unhinted).await;
         assert_eq!(retry, None, "no wait is made up when the provider gave none");
 
-        let refused = ChatError::Provider {
-            status: Some(401),
+        let refused = ChatError::Unauthorized {
+            provider: "openai",
+            status: 401,
             message: "Incorrect API key provided: sk-abc***xyz".into(),
-            retry_after: None,
         };
         let (status, code, retry, message) = answer(refused).await;
         assert_eq!((status, code.as_str(), retry), (502, "model_provider_error", None));
         assert!(message.contains("401") && !message.contains("sk-abc"), "{message}");
-        let overloaded = ChatError::Provider {
-            status: Some(529),
+        let overloaded = ChatError::ProviderFailed {
+            provider: "anthropic",
+            status: 529,
             message: "Overloaded".into(),
-            retry_after: Some(Duration::from_secs(30)),
         };
-        let (status, _, retry, _) = answer(overloaded).await;
-        assert_eq!((status, retry.as_deref()), (502, Some("30")));
-        let unreachable = ChatError::Provider {
-            status: None,
-            message: "connection refused".into(),
-            retry_after: None,
-        };
+        let (status, code, _, message) = answer(overloaded).await;
+        assert_eq!((status, code.as_str()), (502, "model_provider_error"));
+        assert!(message.contains("529"), "{message}");
+        let invalid = ChatError::InvalidRequest("a tool result without its call's id".into());
+        let (status, code, _, _) = answer(invalid).await;
+        assert_eq!((status, code.as_str()), (422, "validation_failed"));
+        let late = ChatError::TimedOut { provider: "openai", after: Duration::from_secs(60) };
+        let (status, _, _, message) = answer(late).await;
+        assert_eq!(status, 502);
+        assert!(message.contains("in time"), "{message}");
+        let unreachable =
+            ChatError::Unreachable { provider: "openai", message: "connection refused".into() };
         let (status, _, _, message) = answer(unreachable).await;
         assert_eq!(status, 502);
         assert!(message.contains("could not be reached"), "{message}");

@@ -63,6 +63,8 @@ pub trait ChatModel: Send + Sync + std::fmt::Debug {
 
     /// Starts an answer and returns its events as they come. Refuses at once when the model
     /// cannot take it now ([`ChatError::Busy`]) or at all ([`ChatError::Unavailable`]); any
-    /// later error arrives on the stream and ends it. Call it inside the tokio runtime.
+    /// later error arrives on the stream and ends it: a hosted model's connection errors,
+    /// refusals and timeouts too, as the stream's first item (it does not wait for the
+    /// network). Call it inside the tokio runtime.
     fn chat(&self, request: ChatRequest) -> Result<ChatStream, ChatError>;
 }

@@ -4,8 +4,10 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use super::anthropic::AnthropicChat;
 use super::engine::{EngineOptions, LocalEngine};
 use super::error::ChatError;
+use super::openai::OpenAiChat;
 use super::provider::ChatModel;
 use super::remote::RemoteConfig;
 use super::types::GenerationParams;
@@ -81,26 +83,9 @@ pub fn start(settings: &ChatSettings, models_dir: &Path) -> Result<Arc<dyn ChatM
             };
             Ok(Arc::new(engine))
         }
-        ChatBackend::OpenAi(hosted) => {
-            let remote = remote_config(hosted);
-            // Ok(Arc::new(OpenAiChat::new(remote)?))
-            Err(not_built_in("openai", &remote))
-        }
-        ChatBackend::Anthropic(hosted) => {
-            let remote = remote_config(hosted);
-            // Ok(Arc::new(AnthropicChat::new(remote)?))
-            Err(not_built_in("anthropic", &remote))
-        }
+        ChatBackend::OpenAi(hosted) => Ok(Arc::new(OpenAiChat::new(remote_config(hosted))?)),
+        ChatBackend::Anthropic(hosted) => Ok(Arc::new(AnthropicChat::new(remote_config(hosted))?)),
     }
-}
-
-fn not_built_in(provider: &str, remote: &RemoteConfig) -> ChatError {
-    ChatError::Unavailable(format!(
-        "{}={provider} ({} at {}): this build has no {provider} chat provider; use local",
-        env::LLM_PROVIDER,
-        remote.model,
-        remote.base_url
-    ))
 }
 
 #[cfg(test)]
@@ -171,12 +156,22 @@ mod tests {
     }
 
     #[test]
-    fn a_provider_this_build_lacks_is_a_clear_error_without_the_key() {
-        let hosted = ollama();
-        let settings =
-            ChatSettings { backend: ChatBackend::OpenAi(hosted), ..ChatSettings::default() };
-        let err = start(&settings, Path::new("models")).unwrap_err().to_string();
-        assert!(err.contains("openai") && err.contains("qwen2.5:0.5b"), "{err}");
-        assert!(!err.contains("sk-123"), "{err}");
+    fn a_hosted_provider_is_the_one_configured_and_never_shows_its_key() {
+        let openai =
+            ChatSettings { backend: ChatBackend::OpenAi(ollama()), ..ChatSettings::default() };
+        let model = start(&openai, Path::new("models")).unwrap();
+        let described = model.describe();
+        assert!(described.starts_with("openai qwen2.5:0.5b at "), "{described}");
+        assert_eq!(model.state(), super::super::provider::ChatModelState::Ready);
+        assert!(!described.contains("sk-123") && !format!("{model:?}").contains("sk-123"));
+        let anthropic =
+            ChatSettings { backend: ChatBackend::Anthropic(ollama()), ..ChatSettings::default() };
+        let described = start(&anthropic, Path::new("models")).unwrap().describe();
+        assert!(described.starts_with("anthropic qwen2.5:0.5b at "), "{described}");
+        // A base URL that cannot work is refused when the model is started.
+        let broken = HostedChat { base_url: "ftp://example.com".into(), ..ollama() };
+        let broken =
+            ChatSettings { backend: ChatBackend::OpenAi(broken), ..ChatSettings::default() };
+        assert!(matches!(start(&broken, Path::new("models")), Err(ChatError::Unavailable(_))));
     }
 }
