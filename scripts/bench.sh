@@ -73,22 +73,32 @@ fi
 if [ "$bench" = llm ]; then
     tools="${XDG_CACHE_HOME:-$HOME/.cache}/jobportal"
     if [ -z "${BENCH_LLAMA_PYTHON:-}" ]; then
-        # llama.cpp's CPU backend for this CPU family without -DGGML_NATIVE: a native build
-        # compiles ggml's AMX path, which faults on batched prompts in some VMs.
-        wheels="$tools/llama-cpp-python-0.3.36-noamx"
+        # llama.cpp's CPU backend for the instruction sets this CPU reports, named one by one
+        # instead of -DGGML_NATIVE: a native build also compiles ggml's AMX path, which faults
+        # on batched prompts in some VMs. The wheel is cached per set of flags.
+        cpu=$(grep -m1 '^flags' /proc/cpuinfo || true)
+        cmake_args="-DGGML_NATIVE=OFF"
+        for pair in avx:AVX avx2:AVX2 fma:FMA f16c:F16C bmi2:BMI2 avx_vnni:AVX_VNNI \
+            avx512f:AVX512 avx512vbmi:AVX512_VBMI avx512_vnni:AVX512_VNNI avx512_bf16:AVX512_BF16; do
+            case " $cpu " in *" ${pair%%:*} "*) cmake_args="$cmake_args -DGGML_${pair#*:}=ON" ;; esac
+        done
+        wheels="$tools/llama-cpp-python-0.3.36-$(printf '%s' "$cmake_args" | sha256sum | cut -c1-12)"
         venv="$tools/bench-llama"
-        if [ ! -f "$venv/ready" ]; then
-            python3 -m venv "$venv" >&2
+        if [ ! -f "$venv/ready" ] || [ "$(cat "$venv/ready")" != "$wheels" ]; then
+            command -v c++ >/dev/null || { echo "bench.sh: llama.cpp needs a C++ compiler (apt-get install g++)" >&2; exit 1; }
+            rm -rf "$venv"
+            python3 -m venv "$venv" >&2 || { echo "bench.sh: needs python3 with venv (apt-get install python3-venv)" >&2; exit 1; }
             if ! ls "$wheels"/llama_cpp_python-0.3.36-*.whl >/dev/null 2>&1; then
                 echo "bench.sh: building llama-cpp-python 0.3.36 from its sdist (minutes)" >&2
-                CMAKE_ARGS="-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON -DGGML_AVX_VNNI=ON -DGGML_AVX512=ON -DGGML_AVX512_VBMI=ON -DGGML_AVX512_VNNI=ON -DGGML_AVX512_BF16=ON" \
+                echo "bench.sh: $cmake_args" >&2
+                CMAKE_ARGS="$cmake_args" \
                     CMAKE_BUILD_PARALLEL_LEVEL="$(nproc)" \
                     "$venv/bin/pip" wheel --quiet --disable-pip-version-check --no-deps \
                     --no-binary llama-cpp-python -w "$wheels" "llama-cpp-python==0.3.36" >&2
             fi
             "$venv/bin/pip" install --quiet --disable-pip-version-check \
                 "$wheels"/llama_cpp_python-0.3.36-*.whl >&2
-            touch "$venv/ready"
+            echo "$wheels" > "$venv/ready"
         fi
         export BENCH_LLAMA_PYTHON="$venv/bin/python"
     fi

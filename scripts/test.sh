@@ -33,7 +33,7 @@ else
 fi
 # The optional Qwen model's tests (ignored by default, `qwen` in their names) run in a full
 # run when its file is here (./scripts/models.sh qwen).
-qwen=models/llm/Qwen2.5-Coder-0.5B-Instruct.Q4_K_M.gguf
+qwen="${JOBPORTAL_MODELS_DIR:-models}/llm/Qwen2.5-Coder-0.5B-Instruct.Q4_K_M.gguf"
 if [ $# -gt 0 ]; then
     :
 elif [ -f "$qwen" ]; then

@@ -136,12 +136,20 @@ impl ChatOpts {
             }
         })?;
         let model = self.llm_model.as_deref().map(str::trim).filter(|m| !m.is_empty());
+        // Checked whichever the provider, so a bad value never waits for the day it is used.
+        let timeout = setting(env::LLM_TIMEOUT, "llm-timeout", &self.llm_timeout, |raw| {
+            parse_duration(raw)
+                .filter(|d| !d.is_zero())
+                .ok_or("expected a positive duration such as 60s or 2m")
+        })?;
         let backend = match provider {
             ChatProvider::Local => {
                 ChatBackend::Local { model: model.map(|m| absolute(&PathBuf::from(m))) }
             }
-            ChatProvider::OpenAi => ChatBackend::OpenAi(self.hosted(provider, model)?),
-            ChatProvider::Anthropic => ChatBackend::Anthropic(self.hosted(provider, model)?),
+            ChatProvider::OpenAi => ChatBackend::OpenAi(self.hosted(provider, model, timeout)?),
+            ChatProvider::Anthropic => {
+                ChatBackend::Anthropic(self.hosted(provider, model, timeout)?)
+            }
         };
         let max_tokens =
             setting(env::LLM_MAX_TOKENS, "llm-max-tokens", &self.llm_max_tokens, |raw| {
@@ -200,6 +208,7 @@ impl ChatOpts {
         &self,
         provider: ChatProvider,
         model: Option<&str>,
+        timeout: Duration,
     ) -> Result<HostedChat, ConfigError> {
         let name = provider.name();
         let model = setting(env::LLM_MODEL, "llm-model", model.unwrap_or_default(), |raw| {
@@ -213,6 +222,19 @@ impl ChatOpts {
         })?;
         let base_url = match self.llm_base_url.as_deref().map(str::trim) {
             None | Some("") => provider.default_base_url().unwrap_or_default().to_owned(),
+            // A user or password in the URL would be printed wherever the URL is: refused
+            // without echoing it.
+            Some(raw) if has_credentials(raw) => {
+                return Err(ConfigError::new(
+                    env::LLM_BASE_URL,
+                    "llm-base-url",
+                    "[redacted]",
+                    format!(
+                        "must not carry a user or password; put the key in {}",
+                        env::LLM_API_KEY
+                    ),
+                ));
+            }
             Some(raw) => setting(env::LLM_BASE_URL, "llm-base-url", raw, parse_base_url)?,
         };
         let api_key = self.llm_api_key.clone().filter(|key| !key.expose().trim().is_empty());
@@ -234,11 +256,6 @@ impl ChatOpts {
                 "an API key has no spaces or line breaks",
             ));
         }
-        let timeout = setting(env::LLM_TIMEOUT, "llm-timeout", &self.llm_timeout, |raw| {
-            parse_duration(raw)
-                .filter(|d| !d.is_zero())
-                .ok_or("expected a positive duration such as 60s or 2m")
-        })?;
         Ok(HostedChat { base_url, model, api_key, timeout })
     }
 }
@@ -266,6 +283,12 @@ pub fn parse_top_p(raw: &str) -> Result<f64, String> {
         .ok()
         .filter(|p| p.is_finite() && *p > 0.0 && *p <= 1.0)
         .ok_or_else(|| "expected a number above 0 and at most 1, e.g. 0.9".to_owned())
+}
+
+/// Whether a URL names a user or password (`https://user:pass@host/…`).
+fn has_credentials(raw: &str) -> bool {
+    let rest = raw.split_once("://").map_or(raw, |(_, rest)| rest);
+    rest.split(['/', '?', '#']).next().is_some_and(|authority| authority.contains('@'))
 }
 
 /// An API's base URL: http(s), a host, no trailing slash, no query.
@@ -400,21 +423,28 @@ mod tests {
                 "BASE_URL",
                 "base-url",
             ),
-            (
-                ChatOpts {
-                    llm_provider: "openai".into(),
-                    llm_model: Some("m".into()),
-                    llm_timeout: "0s".into(),
-                    ..opts()
-                },
-                "TIMEOUT",
-                "timeout",
-            ),
+            // Checked under the local provider too, which does not use it.
+            (ChatOpts { llm_timeout: "0s".into(), ..opts() }, "TIMEOUT", "timeout"),
         ] {
             let line = error(opts);
             assert!(line.contains(&format!("JOBPORTAL_LLM_{var}")), "{line}");
             assert!(line.contains(&format!("--llm-{flag}")), "{line}");
         }
+    }
+
+    #[test]
+    fn a_base_url_with_a_user_or_password_is_refused_without_echoing_them() {
+        for url in ["https://user:hunter2@api.example.com/v1", "http://hunter2@127.0.0.1:8000"] {
+            let line = error(ChatOpts {
+                llm_provider: "openai".into(),
+                llm_model: Some("m".into()),
+                llm_base_url: Some(url.into()),
+                ..opts()
+            });
+            assert!(line.contains("JOBPORTAL_LLM_BASE_URL"), "{line}");
+            assert!(!line.contains("hunter2"), "{line}");
+        }
+        assert!(!has_credentials("https://api.example.com/v1?email=a@b.c"));
     }
 
     #[test]
