@@ -10,7 +10,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::ai::providers::chat::message::Message;
 use crate::ai::providers::chat::model::LocalModel;
-use crate::ai::providers::chat::types::{FinishReason, GenerationParams};
+use crate::ai::providers::chat::types::{FinishReason, GenerationParams, OutputFormat};
 use crate::app::{self, App};
 use crate::core::config::{Config, env};
 use crate::db::Database;
@@ -165,7 +165,7 @@ async fn generate(config: Config, args: GenerateArgs) -> anyhow::Result<()> {
     let generation = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
         let mut model = LocalModel::load(&path)?;
         let mut out = std::io::stdout().lock();
-        let generation = model.chat(&messages, &[], &params, |piece| {
+        let generation = model.chat(&messages, &[], &OutputFormat::Text, &params, |piece| {
             let written = out.write_all(piece.as_bytes()).and_then(|()| out.flush());
             if written.is_ok() { ControlFlow::Continue(()) } else { ControlFlow::Break(()) }
         })?;

@@ -21,7 +21,7 @@ use super::error::ChatError;
 use super::message::{Message, Tool};
 use super::model::LocalModel;
 use super::provider::{ChatEvent, ChatStream};
-use super::types::{FinishReason, GenerationParams, ModelError};
+use super::types::{FinishReason, GenerationParams, ModelError, OutputFormat};
 
 /// Where the engine's model stands.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -157,7 +157,7 @@ fn answer(model: &mut LocalModel, request: Request, stats: &EngineStats) {
         return;
     }
     stats.answers.fetch_add(1, Ordering::SeqCst);
-    let result = model.chat(&messages, &tools, &params, |piece| {
+    let result = model.chat(&messages, &tools, &OutputFormat::Text, &params, |piece| {
         let sent = if piece.is_empty() {
             !events.is_closed()
         } else {
@@ -170,6 +170,9 @@ fn answer(model: &mut LocalModel, request: Request, stats: &EngineStats) {
             stats.generated_tokens.fetch_add(generation.generated_tokens as u64, Ordering::SeqCst);
             if generation.finish == FinishReason::Cancelled {
                 stats.cancelled.fetch_add(1, Ordering::SeqCst);
+            }
+            for call in &generation.tool_calls {
+                let _ = events.send(Ok(ChatEvent::ToolCall(call.clone())));
             }
             let _ = events.send(Ok(ChatEvent::Finished(generation)));
         }
