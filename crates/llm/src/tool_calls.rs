@@ -124,7 +124,188 @@ pub fn parse(text: &str) -> Vec<ToolCall> {
 
 #[cfg(test)]
 mod tests {
+    use std::ops::ControlFlow;
+    use std::sync::Arc;
+
     use super::*;
+    use crate::constraint::ConstraintCompiler;
+    use crate::constraint::tests::allowed_prefix;
+    use crate::message::Message;
+    use crate::model::LocalModel;
+    use crate::types::{FinishReason, GenerationParams, OutputFormat};
+
+    fn smollm2() -> LocalModel {
+        LocalModel::load(&crate::testing::smollm2())
+            .expect("SmolLM2 loads (run ./scripts/models.sh)")
+    }
+
+    fn weather() -> Tool {
+        Tool {
+            name: "get_weather".into(),
+            description: "Gets the current weather in a city.".into(),
+            parameters: json!({
+                "type": "object",
+                "properties": {"city": {"type": "string", "maxLength": 40}},
+                "required": ["city"],
+                "additionalProperties": false
+            }),
+        }
+    }
+
+    fn search_jobs() -> Tool {
+        Tool {
+            name: "search_jobs".into(),
+            description: "Searches the job postings by keywords and location.".into(),
+            parameters: json!({
+                "type": "object",
+                "properties": {
+                    "query": {"type": "string", "maxLength": 60},
+                    "location": {"type": "string", "maxLength": 40}
+                },
+                "required": ["query"]
+            }),
+        }
+    }
+
+    /// The call's arguments, checked against the schema of the tool it names.
+    fn assert_valid(call: &ToolCall, tools: &[Tool]) {
+        let tool = tools.iter().find(|t| t.name == call.name).expect("an offered tool");
+        let validator = jsonschema::validator_for(&tool.parameters).unwrap();
+        let errors: Vec<String> =
+            validator.iter_errors(&call.arguments).map(|e| e.to_string()).collect();
+        assert!(errors.is_empty(), "{call:?}: {errors:?}");
+    }
+
+    /// Told it must call a tool, the model calls the one that fits, with valid arguments,
+    /// and writes no text.
+    #[test]
+    fn a_required_call_names_an_offered_tool_with_valid_arguments() {
+        let mut model = smollm2();
+        let tools = [weather(), search_jobs()];
+        let params = GenerationParams { max_tokens: 80, ..GenerationParams::default() };
+        let question = [Message::user("What's the weather like in Paris?")];
+        let mut streamed = String::new();
+        let answer = model
+            .chat(&question, &tools, &OutputFormat::ToolCalls, &params, |piece| {
+                streamed.push_str(piece);
+                ControlFlow::Continue(())
+            })
+            .unwrap();
+        assert_eq!(answer.finish, FinishReason::ToolCalls, "{answer:?}");
+        assert_eq!((answer.text.as_str(), streamed.as_str()), ("", ""));
+        assert_eq!(answer.tool_calls.len(), 1, "{answer:?}");
+        let call = &answer.tool_calls[0];
+        assert_eq!((call.id.as_str(), call.name.as_str()), ("call_0", "get_weather"));
+        assert_eq!(call.arguments, json!({"city": "Paris"}));
+        assert_valid(call, &tools);
+    }
+
+    /// Shown earlier calls in the conversation, the model calls a tool by itself: the text
+    /// before the call is streamed and is the answer's text, the call is not.
+    #[test]
+    fn a_call_the_model_chooses_is_parsed_and_not_streamed() {
+        let mut model = smollm2();
+        let tools = [weather(), search_jobs()];
+        let params = GenerationParams { max_tokens: 80, ..GenerationParams::default() };
+        let conversation = [
+            Message::user("How is the weather in Madrid?"),
+            Message::assistant(
+                "Let me look that up.\n<tool_call>\n{\"name\": \"get_weather\", \"arguments\": {\"city\": \"Madrid\"}}\n</tool_call>",
+            ),
+            Message::user("What's the weather like in Paris?"),
+        ];
+        let mut streamed = String::new();
+        let answer = model
+            .chat(&conversation, &tools, &OutputFormat::Text, &params, |piece| {
+                streamed.push_str(piece);
+                ControlFlow::Continue(())
+            })
+            .unwrap();
+        assert_eq!(answer.finish, FinishReason::ToolCalls, "{answer:?}");
+        assert_eq!(answer.text, "Let me look that up.");
+        assert_eq!(streamed, answer.text);
+        assert_eq!(answer.tool_calls.len(), 1, "{answer:?}");
+        assert_eq!(answer.tool_calls[0].name, "get_weather");
+        assert_valid(&answer.tool_calls[0], &tools);
+    }
+
+    /// Offered tools it does not need, the model answers in text as it would without them.
+    #[test]
+    fn an_answer_without_a_call_is_all_text() {
+        let mut model = smollm2();
+        let params = GenerationParams { max_tokens: 48, ..GenerationParams::default() };
+        let question = [Message::user("What is the capital of France?")];
+        let mut streamed = String::new();
+        let answer = model
+            .chat(&question, &[search_jobs()], &OutputFormat::Text, &params, |piece| {
+                streamed.push_str(piece);
+                ControlFlow::Continue(())
+            })
+            .unwrap();
+        assert!(answer.tool_calls.is_empty(), "{answer:?}");
+        assert_ne!(answer.finish, FinishReason::ToolCalls);
+        assert!(!answer.text.trim().is_empty(), "{answer:?}");
+        assert_eq!(streamed, answer.text);
+    }
+
+    /// SmolLM2's template ignores tools: they are described in the system message, after
+    /// the instructions there are (or in one of their own).
+    #[test]
+    fn tools_are_described_to_a_template_that_ignores_them() {
+        let model = smollm2();
+        let tools = [search_jobs()];
+        let plain = model.prompt(&[Message::user("Find jobs.")], &[]).unwrap();
+        assert!(!plain.contains("<tools>"), "{plain}");
+        let offered = model.prompt(&[Message::user("Find jobs.")], &tools).unwrap();
+        assert!(offered.starts_with("<|im_start|>system\n# Tools\n"), "{offered}");
+        assert!(offered.contains("\"name\":\"search_jobs\""), "{offered}");
+        let instructed = model
+            .prompt(&[Message::system("Be brief."), Message::user("Find jobs.")], &tools)
+            .unwrap();
+        assert!(
+            instructed.starts_with("<|im_start|>system\nBe brief.\n\n# Tools\n"),
+            "{instructed}"
+        );
+        assert_eq!(instructed.matches("<|im_start|>system").count(), 1, "{instructed}");
+    }
+
+    /// The grammar itself: free text; text then calls of offered tools; no unknown tool, no
+    /// arguments against the schema, no text after the calls; and when a call is required,
+    /// no text at all.
+    #[test]
+    fn the_grammar_allows_text_then_calls_of_offered_tools_only() {
+        let tokenizer = Arc::new(crate::testing::smollm2_tokenizer());
+        let compiler = ConstraintCompiler::new(tokenizer.clone()).unwrap();
+        let tools = [weather(), search_jobs()];
+        let call = "<tool_call>\n{\"name\": \"get_weather\", \"arguments\": {\"city\": \"Paris\"}}\n</tool_call>";
+        let listed = "<tool_call>[{\"name\": \"search_jobs\", \"arguments\": {\"query\": \"rust\"}}]</tool_call>";
+        let allowed = [
+            "Just text, <b>with tags</b>\nand lines.".to_owned(),
+            format!("Let me look.\n{call}"),
+            format!("{call}\n{listed}\n"),
+        ];
+        for text in &allowed {
+            let mut constraint = compiler.compile(&OutputFormat::Text, &tools).unwrap().unwrap();
+            let ids = tokenizer.encode(text).unwrap();
+            assert_eq!(allowed_prefix(&mut constraint, &tokenizer, text), ids.len(), "{text}");
+        }
+        let refused = [
+            "<tool_call>\n{\"name\": \"delete_all\"".to_owned(),
+            "<tool_call>\n{\"name\": \"get_weather\", \"arguments\": {\"town\"".to_owned(),
+            "<tool_call>\n{\"name\": \"get_weather\", \"arguments\": {\"city\": 3".to_owned(),
+            format!("{call} and more text"),
+        ];
+        for text in &refused {
+            let mut constraint = compiler.compile(&OutputFormat::Text, &tools).unwrap().unwrap();
+            let ids = tokenizer.encode(text).unwrap();
+            assert!(allowed_prefix(&mut constraint, &tokenizer, text) < ids.len(), "{text}");
+        }
+        let mut required = compiler.compile(&OutputFormat::ToolCalls, &tools).unwrap().unwrap();
+        let forced = tokenizer.decode(&required.forced().unwrap()).unwrap();
+        assert!(OPEN.starts_with(&forced) && !forced.is_empty(), "{forced:?}");
+        let mut required = compiler.compile(&OutputFormat::ToolCalls, &tools).unwrap().unwrap();
+        assert_eq!(allowed_prefix(&mut required, &tokenizer, "Sure"), 0);
+    }
 
     #[test]
     fn calls_are_read_back_in_order_and_a_call_cut_short_is_left_out() {
