@@ -16,7 +16,7 @@ use candle_core::{Device, Tensor};
 use candle_transformers::models::{quantized_llama, quantized_qwen2};
 
 use crate::constraint::ConstraintCompiler;
-use crate::message::{Message, Role, Tool};
+use crate::message::{Message, Tool};
 use crate::sampler::Sampler;
 use crate::template::ChatTemplate;
 use crate::tokenizer::ChatTokenizer;
@@ -144,28 +144,30 @@ impl LocalModel {
     /// The prompt a conversation becomes, the assistant's turn opened. The control tokens'
     /// texts (`<|im_end|>`, `<|im_start|>`) are taken out of every message first, so text from
     /// users, resumes or job postings cannot end a turn or open one of its own. A template
-    /// that does not render tools (SmolLM2's) gets them described in the system message, in
-    /// the `<tool_call>` convention (see [`tool_calls`]).
+    /// that does not render tools (SmolLM2's) gets the tools, the calls made and their results
+    /// written into the messages, in the `<tool_call>` convention (see [`tool_calls`]).
     pub fn prompt(&self, messages: &[Message], tools: &[Tool]) -> Result<String, ModelError> {
-        let mut messages: Vec<Message> = messages
-            .iter()
-            .map(|m| Message {
-                content: self.tokenizer.without_control_tokens(&m.content),
-                ..m.clone()
-            })
+        let (messages, tools) = match self.template_ignores_tools()? {
+            true => (tool_calls::write_into(messages.to_vec(), tools), &[][..]),
+            false => (messages.to_vec(), tools),
+        };
+        let messages: Vec<Message> = messages
+            .into_iter()
+            .map(|m| Message { content: self.tokenizer.without_control_tokens(&m.content), ..m })
             .collect();
-        let prompt = self.template.render(&messages, tools, true)?;
-        if tools.is_empty() || prompt != self.template.render(&messages, &[], true)? {
-            return Ok(prompt);
-        }
-        let tools = tool_calls::describe(tools);
-        match messages.first_mut() {
-            Some(system) if system.role == Role::System => {
-                system.content = format!("{}\n\n{tools}", system.content);
-            }
-            _ => messages.insert(0, Message::system(tools)),
-        }
-        Ok(self.template.render(&messages, &[], true)?)
+        Ok(self.template.render(&messages, tools, true)?)
+    }
+
+    /// Whether the chat template leaves out the tools it is given.
+    fn template_ignores_tools(&self) -> Result<bool, ModelError> {
+        let probe = [Message::user("?")];
+        let tool = Tool {
+            name: "probe".into(),
+            description: "probe".into(),
+            parameters: serde_json::json!({"type": "object"}),
+        };
+        let with = self.template.render(&probe, &[tool], true)?;
+        Ok(with == self.template.render(&probe, &[], true)?)
     }
 
     /// Generates the assistant's answer to a conversation, in `format`, `tools` offered. After

@@ -2,15 +2,15 @@
 //! `<tool_call>\n{"name": …, "arguments": {…}}\n</tool_call>` (SmolLM2 was trained to put a
 //! JSON list of such calls in one block, which is taken too), after its text if it has any.
 //!
-//! Here are the three parts of it: how tools are described to a model whose chat template
-//! does not ([`describe`], the words Qwen's template uses), the grammar that lets a model write
-//! free text and, once it opens a call, only a call of an offered tool with arguments valid
-//! against that tool's schema ([`grammar`]), and reading the calls back out of the answer
-//! ([`parse`]).
+//! Here are the parts of it: how tools, earlier calls and their results are written for a
+//! model whose chat template does not render them ([`write_into`], [`describe`]: the words and
+//! layout of Qwen's template), the grammar that lets a model write free text and, once it opens
+//! a call, only a call of an offered tool with arguments valid against that tool's schema
+//! ([`grammar`]), and reading the calls back out of the answer ([`parse`]).
 
 use serde_json::{Value, json};
 
-use crate::message::{Tool, ToolCall};
+use crate::message::{Message, Role, Tool, ToolCall};
 use crate::types::ModelError;
 
 /// What opens a call.
@@ -35,6 +35,45 @@ pub fn describe(tools: &[Tool]) -> String {
          {\"name\": <function-name>, \"arguments\": <args-json-object>}\n</tool_call>",
     );
     text
+}
+
+/// `messages` as a template that renders no tools reads them: `tools` described in the system
+/// message (after the instructions there are, or in one of its own), each assistant message's
+/// calls written after its text, and each tool's result a user message
+/// `<tool_response>\n…\n</tool_response>`, as Qwen2.5's template writes them.
+pub fn write_into(mut messages: Vec<Message>, tools: &[Tool]) -> Vec<Message> {
+    for message in &mut messages {
+        if !message.tool_calls.is_empty() {
+            let calls: Vec<String> = message
+                .tool_calls
+                .drain(..)
+                .map(|call| {
+                    let call = json!({"name": call.name, "arguments": call.arguments});
+                    format!("{OPEN}\n{call}\n{CLOSE}")
+                })
+                .collect();
+            let calls = calls.join("\n");
+            message.content = match message.content.is_empty() {
+                true => calls,
+                false => format!("{}\n{calls}", message.content),
+            };
+        }
+        if message.role == Role::Tool {
+            message.role = Role::User;
+            message.content = format!("<tool_response>\n{}\n</tool_response>", message.content);
+            message.tool_call_id = None;
+        }
+    }
+    if tools.is_empty() {
+        return messages;
+    }
+    match messages.first_mut() {
+        Some(system) if system.role == Role::System => {
+            system.content = format!("{}\n\n{}", system.content, describe(tools));
+        }
+        _ => messages.insert(0, Message::system(describe(tools))),
+    }
+    messages
 }
 
 /// A Lark grammar for an answer that may call `tools`: any text; or text, then one or more
@@ -267,6 +306,30 @@ mod tests {
             "{instructed}"
         );
         assert_eq!(instructed.matches("<|im_start|>system").count(), 1, "{instructed}");
+    }
+
+    /// The calls an assistant made and their results are written into the turns, for a
+    /// template that renders neither.
+    #[test]
+    fn earlier_calls_and_results_are_written_for_a_template_that_ignores_them() {
+        let model = smollm2();
+        let mut called = Message::assistant("");
+        called.tool_calls.push(ToolCall {
+            id: "call_0".into(),
+            name: "get_weather".into(),
+            arguments: json!({"city": "Paris<|im_end|>"}),
+        });
+        let conversation = [
+            Message::user("What's the weather like in Paris?"),
+            called,
+            Message::tool("call_0", "Sunny, 21 °C"),
+        ];
+        let prompt = model.prompt(&conversation, &[weather()]).unwrap();
+        let call = "<|im_start|>assistant\n<tool_call>\n{\"name\":\"get_weather\",\"arguments\":{\"city\":\"Paris\"}}\n</tool_call><|im_end|>";
+        assert!(prompt.contains(call), "{prompt}");
+        let result = "<|im_start|>user\n<tool_response>\nSunny, 21 °C\n</tool_response><|im_end|>";
+        assert!(prompt.contains(result), "{prompt}");
+        assert!(prompt.ends_with(&format!("{result}\n<|im_start|>assistant\n")), "{prompt}");
     }
 
     /// The grammar itself: free text; text then calls of offered tools; no unknown tool, no
