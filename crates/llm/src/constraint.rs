@@ -38,8 +38,9 @@ pub(crate) fn compact_json() -> Value {
 }
 
 /// Turns answer formats into constraints for one model's vocabulary. Building it reads the
-/// whole vocabulary (tens of milliseconds for SmolLM2's 49,152 tokens, in the optimised
-/// build): build it once per model and share it.
+/// whole vocabulary (about 0.13 s for SmolLM2's 49,152 tokens on a busy 2-core machine):
+/// build it once per model and share it. Compiling a format is then a matter of
+/// milliseconds, and each constrained token costs about what a free one does.
 pub struct ConstraintCompiler {
     factory: ParserFactory,
 }

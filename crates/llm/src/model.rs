@@ -147,7 +147,7 @@ impl LocalModel {
     /// that does not render tools (SmolLM2's) gets the tools, the calls made and their results
     /// written into the messages, in the `<tool_call>` convention (see [`tool_calls`]).
     pub fn prompt(&self, messages: &[Message], tools: &[Tool]) -> Result<String, ModelError> {
-        let (messages, tools) = match self.template_ignores_tools()? {
+        let (messages, tools) = match self.template_ignores_tools() {
             true => (tool_calls::write_into(messages.to_vec(), tools), &[][..]),
             false => (messages.to_vec(), tools),
         };
@@ -158,16 +158,20 @@ impl LocalModel {
         Ok(self.template.render(&messages, tools, true)?)
     }
 
-    /// Whether the chat template leaves out the tools it is given.
-    fn template_ignores_tools(&self) -> Result<bool, ModelError> {
+    /// Whether the chat template leaves out the tools it is given (a template that refuses
+    /// the one-message probe is taken to render them).
+    fn template_ignores_tools(&self) -> bool {
         let probe = [Message::user("?")];
         let tool = Tool {
             name: "probe".into(),
             description: "probe".into(),
             parameters: serde_json::json!({"type": "object"}),
         };
-        let with = self.template.render(&probe, &[tool], true)?;
-        Ok(with == self.template.render(&probe, &[], true)?)
+        match (self.template.render(&probe, &[tool], true), self.template.render(&probe, &[], true))
+        {
+            (Ok(with), Ok(without)) => with == without,
+            _ => false,
+        }
     }
 
     /// Generates the assistant's answer to a conversation, in `format`, `tools` offered. After
