@@ -29,7 +29,7 @@ use std::process::Command;
 
 use jobportal_llm::message::Message;
 use jobportal_llm::model::LocalModel;
-use jobportal_llm::types::GenerationParams;
+use jobportal_llm::types::{GenerationParams, OutputFormat};
 use serde_json::{Value, json};
 
 const SYSTEM: &str = "You are the assistant of a job portal. You help job seekers find \
@@ -87,10 +87,16 @@ fn worker(gguf: &Path, tokens: usize) -> Value {
     let prompt = model.prompt(&messages, &[]).expect("the template renders");
     let ids = model.tokenizer().encode(&prompt).expect("the prompt encodes");
     let quiet = |_: &str| ControlFlow::Continue(());
-    model.generate(&ids, &greedy(8), quiet).expect("the warm-up generates");
+    model
+        .generate(&ids, &[], &OutputFormat::Text, &greedy(8), quiet)
+        .expect("the warm-up generates");
     model.clear_cache();
-    let cold = model.generate(&ids, &greedy(tokens), quiet).expect("the answer generates");
-    let next = model.chat(&follow_up(&cold.text), &[], &greedy(1), quiet).expect("follow-up");
+    let cold = model
+        .generate(&ids, &[], &OutputFormat::Text, &greedy(tokens), quiet)
+        .expect("the answer generates");
+    let next = model
+        .chat(&follow_up(&cold.text), &[], &OutputFormat::Text, &greedy(1), quiet)
+        .expect("follow-up");
     let decode_seconds = cold.seconds - cold.first_token_seconds;
     json!({
         "prompt_tokens": cold.prompt_tokens,

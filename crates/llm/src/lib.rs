@@ -1,5 +1,6 @@
 //! A GGUF chat model run on the CPU: the tokenizer and chat template the file carries, the
-//! model itself (candle), and token-by-token generation with its parameters.
+//! model itself (candle), and token-by-token generation with its parameters, free or
+//! constrained to a format (a JSON schema, fixed choices, tool calls).
 //!
 //! It knows nothing of the portal: the portal's engine puts a [`model::LocalModel`] on a
 //! thread of its own and streams its answers. Everything here is blocking and numeric, and
@@ -10,11 +11,17 @@
 //! - [`tokenizer`]: the tokenizer, built from the GGUF's own vocabulary and merges.
 //! - [`template`]: the GGUF's chat template, which turns a conversation into the prompt.
 //! - [`model`]: the model loaded in this process, and generation from it.
+//! - [`sampler`]: picking each next token from the model's scores.
+//! - [`constraint`]: answers held to a format token by token (llguidance).
+//! - [`tool_calls`]: tool calls in the `<tool_call>` convention: described, constrained, read.
 
+pub mod constraint;
 pub mod message;
 pub mod model;
+pub mod sampler;
 pub mod template;
 pub mod tokenizer;
+pub mod tool_calls;
 pub mod types;
 
 #[cfg(test)]

@@ -8,17 +8,20 @@
 
 use std::ops::ControlFlow;
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Instant;
 
 use candle_core::quantized::gguf_file::Content;
 use candle_core::{Device, Tensor};
-use candle_transformers::generation::{LogitsProcessor, Sampling};
 use candle_transformers::models::{quantized_llama, quantized_qwen2};
 
+use crate::constraint::ConstraintCompiler;
 use crate::message::{Message, Tool};
+use crate::sampler::Sampler;
 use crate::template::ChatTemplate;
 use crate::tokenizer::ChatTokenizer;
-use crate::types::{FinishReason, Generation, GenerationParams, ModelError};
+use crate::tool_calls;
+use crate::types::{FinishReason, Generation, GenerationParams, ModelError, OutputFormat};
 
 enum Weights {
     Llama(quantized_llama::ModelWeights),
@@ -44,8 +47,10 @@ impl Weights {
 /// A chat model in memory: weights, tokenizer, template.
 pub struct LocalModel {
     weights: Weights,
-    tokenizer: ChatTokenizer,
+    tokenizer: Arc<ChatTokenizer>,
     template: ChatTemplate,
+    /// Built on the first constrained answer.
+    constraints: Option<Arc<ConstraintCompiler>>,
     architecture: String,
     context_length: usize,
     device: Device,
@@ -104,7 +109,15 @@ impl LocalModel {
             "llama" => context_length.min(quantized_llama::MAX_SEQ_LEN),
             _ => context_length,
         };
-        Ok(Self { weights, tokenizer, template, architecture, context_length, device })
+        Ok(Self {
+            weights,
+            tokenizer: Arc::new(tokenizer),
+            template,
+            constraints: None,
+            architecture,
+            context_length,
+            device,
+        })
     }
 
     /// Forgets the context kept from earlier answers (and frees its memory): the next answer
@@ -117,39 +130,77 @@ impl LocalModel {
         &self.tokenizer
     }
 
+    /// What turns answer formats into constraints for this model's vocabulary (built on the
+    /// first call, then shared).
+    pub fn constraints(&mut self) -> Result<Arc<ConstraintCompiler>, ModelError> {
+        if let Some(compiler) = &self.constraints {
+            return Ok(compiler.clone());
+        }
+        let compiler = Arc::new(ConstraintCompiler::new(self.tokenizer.clone())?);
+        self.constraints = Some(compiler.clone());
+        Ok(compiler)
+    }
+
     /// The prompt a conversation becomes, the assistant's turn opened. The control tokens'
     /// texts (`<|im_end|>`, `<|im_start|>`) are taken out of every message first, so text from
-    /// users, resumes or job postings cannot end a turn or open one of its own.
+    /// users, resumes or job postings cannot end a turn or open one of its own. A template
+    /// that does not render tools (SmolLM2's) gets the tools, the calls made and their results
+    /// written into the messages, in the `<tool_call>` convention (see [`tool_calls`]).
     pub fn prompt(&self, messages: &[Message], tools: &[Tool]) -> Result<String, ModelError> {
+        let (messages, tools) = match self.template_ignores_tools() {
+            true => (tool_calls::write_into(messages.to_vec(), tools), &[][..]),
+            false => (messages.to_vec(), tools),
+        };
         let messages: Vec<Message> = messages
-            .iter()
-            .map(|m| Message {
-                content: self.tokenizer.without_control_tokens(&m.content),
-                ..m.clone()
-            })
+            .into_iter()
+            .map(|m| Message { content: self.tokenizer.without_control_tokens(&m.content), ..m })
             .collect();
         Ok(self.template.render(&messages, tools, true)?)
     }
 
-    /// Generates the assistant's answer to a conversation. After every token `on_text` gets the
-    /// text that became ready (empty when the token completed nothing yet: half a character, or
-    /// what may be the start of a stop text); returning `Break` stops generation there.
+    /// Whether the chat template leaves out the tools it is given (a template that refuses
+    /// the one-message probe is taken to render them).
+    fn template_ignores_tools(&self) -> bool {
+        let probe = [Message::user("?")];
+        let tool = Tool {
+            name: "probe".into(),
+            description: "probe".into(),
+            parameters: serde_json::json!({"type": "object"}),
+        };
+        match (self.template.render(&probe, &[tool], true), self.template.render(&probe, &[], true))
+        {
+            (Ok(with), Ok(without)) => with == without,
+            _ => false,
+        }
+    }
+
+    /// Generates the assistant's answer to a conversation, in `format`, `tools` offered. After
+    /// every token `on_text` gets the text that became ready (empty when the token completed
+    /// nothing yet: half a character, or what may be the start of a stop text or of a tool
+    /// call); returning `Break` stops generation there.
     pub fn chat(
         &mut self,
         messages: &[Message],
         tools: &[Tool],
+        format: &OutputFormat,
         params: &GenerationParams,
         on_text: impl FnMut(&str) -> ControlFlow<()>,
     ) -> Result<Generation, ModelError> {
         let prompt = self.prompt(messages, tools)?;
         let ids = self.tokenizer.encode(&prompt)?;
-        self.generate(&ids, params, on_text)
+        self.generate(&ids, tools, format, params, on_text)
     }
 
-    /// Generates from prompt tokens (the model starts from an empty context).
+    /// Generates from prompt tokens (the model starts from an empty context). A `format` other
+    /// than free text, or `tools` offered, constrain what it may write (see
+    /// [`crate::constraint`]); a format that cannot be enforced is an error before any token
+    /// is generated. The calls of `tools` it makes are in [`Generation::tool_calls`], not in
+    /// the text (nor in what `on_text` gets).
     pub fn generate(
         &mut self,
         prompt: &[u32],
+        tools: &[Tool],
+        format: &OutputFormat,
         params: &GenerationParams,
         mut on_text: impl FnMut(&str) -> ControlFlow<()>,
     ) -> Result<Generation, ModelError> {
@@ -164,71 +215,112 @@ impl LocalModel {
                 limit: self.context_length,
             });
         }
-        let mut sampler = LogitsProcessor::from_sampling(params.seed, sampling(params));
+        let free_text = matches!(format, OutputFormat::Text);
+        let mut constraint = match free_text && tools.is_empty() {
+            true => None,
+            false => self.constraints()?.compile(format, tools)?,
+        };
+        // Calls come after the answer's text: what may begin one waits like a stop text. Stop
+        // texts end free text only (a JSON value or a choice ends where its format says).
+        let calls_offered =
+            matches!(format, OutputFormat::Text | OutputFormat::ToolCalls) && constraint.is_some();
+        let stop: &[String] = if free_text { &params.stop } else { &[] };
+        let mut held = stop.to_vec();
+        if calls_offered {
+            held.push(tool_calls::OPEN.to_owned());
+        }
+        let mut sampler = Sampler::new(params);
         let eos = self.tokenizer.eos();
-        let mut generated: Vec<u32> = Vec::new();
+        // What the format forces at the start is the answer's first tokens.
+        let mut generated: Vec<u32> = match &mut constraint {
+            Some(constraint) => constraint.forced()?,
+            None => Vec::new(),
+        };
+        generated.truncate(params.max_tokens);
         // What was handed to `on_text` so far, and the whole answer decoded.
         let mut text = String::new();
-        let mut decoded = String::new();
-        let mut first_token_seconds = 0.0;
-        let mut finish = FinishReason::Length;
-        let mut input = Tensor::new(prompt, &self.device)?.unsqueeze(0)?;
+        let mut decoded = self.tokenizer.decode(&generated)?;
+        let mut first_token_seconds = None;
+        let mut finish = match &constraint {
+            Some(constraint) if constraint.is_done()? => Some(FinishReason::Stop),
+            _ => None,
+        };
+        let mut input: Vec<u32> = prompt.iter().chain(&generated).copied().collect();
         let mut position = 0;
-        while generated.len() < params.max_tokens {
-            let logits = self.weights.forward(&input, position)?.squeeze(0)?;
-            position += input.dim(1)?;
-            let logits = if params.repetition_penalty == 1.0 {
-                logits
-            } else {
-                // Over the answer only: the prompt's words and turn markers are not repetition.
-                let start = generated.len().saturating_sub(params.repeat_last_n);
-                candle_transformers::utils::apply_repeat_penalty(
-                    &logits,
-                    params.repetition_penalty,
-                    &generated[start..],
-                )?
-            };
-            let next = sampler.sample(&logits)?;
-            if generated.is_empty() {
-                first_token_seconds = started.elapsed().as_secs_f64();
-            }
+        while finish.is_none() && generated.len() < params.max_tokens {
+            let tokens = Tensor::new(input.as_slice(), &self.device)?.unsqueeze(0)?;
+            let logits = self.weights.forward(&tokens, position)?.squeeze(0)?;
+            position += input.len();
+            let next = sampler.sample(&logits, &generated, constraint.as_mut())?;
+            first_token_seconds.get_or_insert_with(|| started.elapsed().as_secs_f64());
             // The end of the turn, or any other control token (`<|endoftext|>`, the start of a
             // new turn), ends the answer.
             if next == eos || self.tokenizer.is_control(next) {
-                finish = FinishReason::Stop;
+                finish = Some(FinishReason::Stop);
                 break;
             }
-            generated.push(next);
+            // The token, and what the format forces after it.
+            let mut step = vec![next];
+            let mut complete = false;
+            if let Some(constraint) = &mut constraint {
+                constraint.accept(next)?;
+                step.extend(constraint.forced()?);
+                complete = constraint.is_done()?;
+            }
+            let room = params.max_tokens - generated.len();
+            complete &= step.len() <= room;
+            step.truncate(room);
+            generated.extend_from_slice(&step);
             // The text so far, decoded whole, so a character split over tokens comes out once
             // it is complete.
             decoded = self.tokenizer.decode(&generated)?;
-            let found = params.stop.iter().filter(|s| !s.is_empty());
-            if let Some(at) = found.filter_map(|s| decoded.find(s.as_str())).min() {
+            // The answer's text ends where its first tool call opens.
+            let end = match calls_offered {
+                true => tool_calls::start(&decoded).unwrap_or(decoded.len()),
+                false => decoded.len(),
+            };
+            let found = stop.iter().filter(|s| !s.is_empty());
+            if let Some(at) = found.filter_map(|s| decoded[..end].find(s.as_str())).min() {
                 decoded.truncate(at);
-                finish = FinishReason::Stop;
+                finish = Some(FinishReason::Stop);
                 break;
             }
-            // What may be the start of a stop text, or of a character, waits for the next token.
-            let ready = ready_len(&decoded, &params.stop).max(text.len());
+            // What may be the start of a stop text, of a call or of a character waits for the
+            // next token; so does the whitespace a call would follow.
+            let mut ready = ready_len(&decoded[..end], &held);
+            if calls_offered {
+                ready = decoded[..ready].trim_end().len();
+            }
+            let ready = ready.max(text.len());
             let flow = on_text(&decoded[text.len()..ready]);
             text.push_str(&decoded[text.len()..ready]);
             if flow.is_break() {
-                finish = FinishReason::Cancelled;
-                break;
+                finish = Some(FinishReason::Cancelled);
+            } else if complete {
+                finish = Some(FinishReason::Stop);
             }
-            input = Tensor::new(&[next], &self.device)?.unsqueeze(0)?;
+            input = step;
         }
+        let mut finish = finish.unwrap_or(FinishReason::Length);
+        let (answer, tool_calls) = match calls_offered.then(|| tool_calls::start(&decoded)) {
+            Some(Some(at)) => (decoded[..at].trim_end(), tool_calls::parse(&decoded[at..])),
+            _ => (decoded.as_str(), Vec::new()),
+        };
         // What was held back is the end of the answer (unless nobody listens any more).
-        if finish != FinishReason::Cancelled && decoded.len() > text.len() {
-            let _ = on_text(&decoded[text.len()..]);
-            text = decoded;
+        if finish != FinishReason::Cancelled && answer.len() > text.len() {
+            let _ = on_text(&answer[text.len()..]);
+            text = answer.to_owned();
+        }
+        if finish == FinishReason::Stop && !tool_calls.is_empty() {
+            finish = FinishReason::ToolCalls;
         }
         Ok(Generation {
             text,
+            tool_calls,
             finish,
             prompt_tokens: prompt.len(),
             generated_tokens: generated.len(),
-            first_token_seconds,
+            first_token_seconds: first_token_seconds.unwrap_or(0.0),
             seconds: started.elapsed().as_secs_f64(),
         })
     }
@@ -248,20 +340,6 @@ fn ready_len(decoded: &str, stop: &[String]) -> usize {
         }
     }
     ready
-}
-
-fn sampling(params: &GenerationParams) -> Sampling {
-    let temperature = params.temperature;
-    if temperature <= 0.0 {
-        return Sampling::ArgMax;
-    }
-    let top_p = params.top_p < 1.0;
-    match (params.top_k > 0, top_p) {
-        (true, true) => Sampling::TopKThenTopP { k: params.top_k, p: params.top_p, temperature },
-        (true, false) => Sampling::TopK { k: params.top_k, temperature },
-        (false, true) => Sampling::TopP { p: params.top_p, temperature },
-        (false, false) => Sampling::All { temperature },
-    }
 }
 
 #[cfg(test)]
@@ -288,12 +366,14 @@ mod tests {
         let params = GenerationParams { max_tokens: 96, ..GenerationParams::default() };
         let mut streamed = String::new();
         let first = model
-            .chat(&question(), &[], &params, |piece| {
+            .chat(&question(), &[], &OutputFormat::Text, &params, |piece| {
                 streamed.push_str(piece);
                 ControlFlow::Continue(())
             })
             .unwrap();
-        let second = model.chat(&question(), &[], &params, |_| ControlFlow::Continue(())).unwrap();
+        let second = model
+            .chat(&question(), &[], &OutputFormat::Text, &params, |_| ControlFlow::Continue(()))
+            .unwrap();
         assert_eq!(first.finish, FinishReason::Stop, "{first:?}");
         assert!(!first.text.trim().is_empty(), "{first:?}");
         assert!(first.text.to_lowercase().contains("paris"), "{first:?}");
@@ -309,7 +389,7 @@ mod tests {
         let params = GenerationParams { max_tokens: 96, ..GenerationParams::default() };
         let mut pieces = 0;
         let generation = model
-            .chat(&question(), &[], &params, |_| {
+            .chat(&question(), &[], &OutputFormat::Text, &params, |_| {
                 pieces += 1;
                 ControlFlow::Break(())
             })
@@ -323,12 +403,14 @@ mod tests {
     fn a_stop_text_ends_the_answer_before_it_and_max_tokens_ends_it_early() {
         let mut model = smollm2();
         let greedy = GenerationParams { max_tokens: 96, ..GenerationParams::default() };
-        let full = model.chat(&question(), &[], &greedy, |_| ControlFlow::Continue(())).unwrap();
+        let full = model
+            .chat(&question(), &[], &OutputFormat::Text, &greedy, |_| ControlFlow::Continue(()))
+            .unwrap();
         let word = full.text.split_whitespace().nth(2).expect("a few words").to_owned();
         let stopped = GenerationParams { stop: vec![word.clone()], ..greedy.clone() };
         let mut streamed = String::new();
         let cut = model
-            .chat(&question(), &[], &stopped, |piece| {
+            .chat(&question(), &[], &OutputFormat::Text, &stopped, |piece| {
                 streamed.push_str(piece);
                 ControlFlow::Continue(())
             })
@@ -337,7 +419,9 @@ mod tests {
         assert_eq!(streamed, cut.text, "nothing of the stop text was streamed");
         assert!(full.text.starts_with(&cut.text) && !cut.text.contains(&word), "{cut:?} {word}");
         let short = GenerationParams { max_tokens: 2, ..greedy };
-        let two = model.chat(&question(), &[], &short, |_| ControlFlow::Continue(())).unwrap();
+        let two = model
+            .chat(&question(), &[], &OutputFormat::Text, &short, |_| ControlFlow::Continue(()))
+            .unwrap();
         assert_eq!((two.finish, two.generated_tokens), (FinishReason::Length, 2));
     }
 
@@ -372,8 +456,12 @@ mod tests {
             seed: 7,
             ..GenerationParams::default()
         };
-        let a = model.chat(&question(), &[], &params, |_| ControlFlow::Continue(())).unwrap();
-        let b = model.chat(&question(), &[], &params, |_| ControlFlow::Continue(())).unwrap();
+        let a = model
+            .chat(&question(), &[], &OutputFormat::Text, &params, |_| ControlFlow::Continue(()))
+            .unwrap();
+        let b = model
+            .chat(&question(), &[], &OutputFormat::Text, &params, |_| ControlFlow::Continue(()))
+            .unwrap();
         assert_eq!(a.text, b.text);
         let not_a_model = Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml");
         let err = LocalModel::load(&not_a_model).unwrap_err();

@@ -7,7 +7,7 @@
 //! `raise_exception` and `strftime_now`, which templates of other model families call. Tools and
 //! tool calls are passed in the OpenAI shape those templates expect
 //! (`{"type": "function", "function": {…}}`). The keys of free-form JSON (a tool's parameter
-//! schema, a call's arguments) come out sorted.
+//! schema, a call's arguments) keep their order, as Python's dicts do.
 
 use candle_core::quantized::gguf_file::Content;
 use minijinja::value::Kwargs;
@@ -301,7 +301,7 @@ mod tests {
         };
         let value = serde_json::json!({"b": [1, 2.5, null], "a": "<é \"x\">", "c": {}});
         let compact = env.render_str("{{ v | tojson }}", context! { v => value }).unwrap();
-        assert_eq!(compact, r#"{"a": "<é \"x\">", "b": [1, 2.5, null], "c": {}}"#);
+        assert_eq!(compact, r#"{"b": [1, 2.5, null], "a": "<é \"x\">", "c": {}}"#);
         let indented = env.render_str("{{ v | tojson(indent=2) }}", context! { v => [1] }).unwrap();
         assert_eq!(indented, "[\n  1\n]");
     }

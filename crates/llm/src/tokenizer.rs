@@ -18,8 +18,20 @@ use serde_json::{Value as Json, json};
 const QWEN2_SPLIT: &str = r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+";
 
 /// A token type in `tokenizer.ggml.token_type` (llama.cpp's `llama_token_type`).
+const TOKEN_TYPE_NORMAL: i32 = 1;
 const TOKEN_TYPE_CONTROL: i32 = 3;
 const TOKEN_TYPE_USER_DEFINED: i32 = 4;
+const TOKEN_TYPE_BYTE: i32 = 6;
+
+/// What one token stands for in the text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TokenPiece {
+    /// These bytes of text (for a vocabulary token, maybe part of a character).
+    Bytes(Vec<u8>),
+    /// No text: a control token (`<|im_end|>`) or one no text produces (padding, unused),
+    /// named by its vocabulary entry.
+    Special(String),
+}
 
 /// Why a GGUF's tokenizer could not be built.
 #[derive(Debug, thiserror::Error)]
@@ -49,6 +61,8 @@ pub struct ChatTokenizer {
     /// Whether each token is a control token, by id; and their texts, longest first.
     control: Vec<bool>,
     control_texts: Vec<String>,
+    /// Each token's type (`tokenizer.ggml.token_type`), by id.
+    types: Vec<i32>,
 }
 
 impl std::fmt::Debug for ChatTokenizer {
@@ -168,7 +182,7 @@ impl ChatTokenizer {
             .map(|(text, _)| text.clone())
             .collect();
         control_texts.sort_by_key(|t| std::cmp::Reverse(t.len()));
-        Ok(Self { inner, tokens: tokens.len(), eos, bos, control, control_texts })
+        Ok(Self { inner, tokens: tokens.len(), eos, bos, control, control_texts, types })
     }
 
     /// The ids of `text`. Control tokens written in it (`<|im_end|>`) become those tokens, as a
@@ -193,6 +207,29 @@ impl ChatTokenizer {
     /// The text of one token as the vocabulary stores it (byte-level: `Ġ` for a space).
     pub fn token(&self, id: u32) -> Option<String> {
         self.inner.id_to_token(id)
+    }
+
+    /// What token `id` stands for: the bytes a vocabulary token decodes to (GPT-2's
+    /// byte-to-character table undone), a user-defined token's text (Qwen's `<tool_call>`,
+    /// written as it is), or, for control tokens and those no text produces, their name.
+    pub fn piece(&self, id: u32) -> Option<TokenPiece> {
+        let text = self.inner.id_to_token(id)?;
+        let kind = self.types.get(id as usize).copied().unwrap_or(TOKEN_TYPE_NORMAL);
+        let bytes = match kind {
+            TOKEN_TYPE_NORMAL => text.chars().map(byte_of_char).collect::<Option<Vec<u8>>>(),
+            TOKEN_TYPE_USER_DEFINED => Some(text.clone().into_bytes()),
+            // SentencePiece vocabularies spell raw bytes `<0x0A>`.
+            TOKEN_TYPE_BYTE => text
+                .strip_prefix("<0x")
+                .and_then(|t| t.strip_suffix('>'))
+                .and_then(|hex| u8::from_str_radix(hex, 16).ok())
+                .map(|b| vec![b]),
+            _ => None,
+        };
+        Some(match bytes {
+            Some(bytes) if !bytes.is_empty() => TokenPiece::Bytes(bytes),
+            _ => TokenPiece::Special(text),
+        })
     }
 
     /// Whether `id` is a control token (the end or start of a turn, the end of a text).
@@ -226,6 +263,20 @@ impl ChatTokenizer {
 
     pub fn is_empty(&self) -> bool {
         self.tokens == 0
+    }
+}
+
+/// The byte a character of a byte-level BPE token stands for: GPT-2's `bytes_to_unicode`
+/// undone. Printable Latin-1 bytes are their own character; the others (controls, space,
+/// DEL, NBSP, soft hyphen) were moved, in order, to U+0100 and after.
+fn byte_of_char(c: char) -> Option<u8> {
+    match c as u32 {
+        code @ (0x21..=0x7E | 0xA1..=0xAC | 0xAE..=0xFF) => u8::try_from(code).ok(),
+        // NUL to space, DEL to NBSP, soft hyphen.
+        code @ 0x100..=0x120 => u8::try_from(code - 0x100).ok(),
+        code @ 0x121..=0x142 => u8::try_from(code - 0x121 + 0x7F).ok(),
+        0x143 => Some(0xAD),
+        _ => None,
     }
 }
 

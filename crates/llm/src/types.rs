@@ -1,6 +1,7 @@
 //! What generation takes and gives: the parameters, how an answer ended and what it cost,
 //! and why a model could not load or answer.
 
+use crate::message::ToolCall;
 use crate::template::TemplateError;
 use crate::tokenizer::TokenizerError;
 
@@ -23,6 +24,10 @@ pub enum ModelError {
     TooLong { prompt: usize, max_tokens: usize, limit: usize },
     #[error("the model failed: {0}")]
     Inference(String),
+    /// The answer's format cannot be enforced (a JSON schema that does not compile, no
+    /// choices), or enforcing it failed.
+    #[error("the answer's format cannot be enforced: {0}")]
+    Constraint(String),
 }
 
 impl From<candle_core::Error> for ModelError {
@@ -67,9 +72,10 @@ impl Default for GenerationParams {
 /// Why generation ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FinishReason {
-    /// The model ended its turn, or wrote a stop text.
+    /// The model ended its turn, or wrote a stop text, or completed the answer's format.
     Stop,
-    /// `max_tokens` were generated.
+    /// `max_tokens` were generated. An answer in a format (a JSON value, a choice) cut here
+    /// is incomplete: it does not parse.
     Length,
     /// The caller asked to stop (the client went away).
     Cancelled,
@@ -78,22 +84,31 @@ pub enum FinishReason {
 }
 
 /// What shape the answer must take. Anything but `Text` is enforced while generating, so a
-/// model cannot write anything else (not checked afterwards and retried).
+/// model cannot write anything else (not checked afterwards and retried). Stop texts do not
+/// apply to a JSON value or a choice: the format says where they end.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub enum OutputFormat {
     /// Free text (and tool calls, when tools are offered).
     #[default]
     Text,
-    /// One JSON value valid against this JSON schema.
+    /// One JSON value valid against this JSON schema, and nothing after it; spaced compactly
+    /// (one space at most, after a comma or a colon).
     JsonSchema(serde_json::Value),
     /// Exactly one of these texts.
     Choice(Vec<String>),
+    /// One or more calls of the offered tools and no text (hosted APIs: `tool_choice`
+    /// required). Without tools offered it is an error.
+    ToolCalls,
 }
 
 /// What a generation produced, and what it cost.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Generation {
+    /// The answer's text (without its tool calls).
     pub text: String,
+    /// The complete tool calls the answer made, in order (`finish` is `ToolCalls` when it
+    /// made some and ended by itself).
+    pub tool_calls: Vec<ToolCall>,
     pub finish: FinishReason,
     pub prompt_tokens: usize,
     pub generated_tokens: usize,

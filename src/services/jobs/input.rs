@@ -316,6 +316,8 @@ pub fn content_hash(company_id: &str, fields: &JobFields, status: JobStatus) -> 
     if fields.locations.len() > 1 {
         value["more_locations"] = json!(fields.locations[1..]);
     }
+    // Keys sorted at every level, whatever order serde_json keeps them in.
+    value.sort_all_objects();
     hex::encode(Sha256::digest(value.to_string().as_bytes()))
 }
 

@@ -33,7 +33,7 @@ use super::provider::{ChatModel, ChatModelState, ChatRequest, ChatStream};
 use super::remote::RemoteConfig;
 use super::sse::SseEvent;
 use super::structured::{JsonOutput, Unwrap};
-use super::types::FinishReason;
+use super::types::{FinishReason, OutputFormat};
 
 /// Anthropic's own API (without `/v1`: the path adds it).
 pub const ANTHROPIC_BASE_URL: &str = "https://api.anthropic.com";
@@ -113,6 +113,14 @@ fn request_body(
     }
     if !request.tools.is_empty() {
         body["tools"] = request.tools.iter().map(tool).collect();
+    }
+    if request.format == OutputFormat::ToolCalls {
+        if request.tools.is_empty() {
+            return Err(ChatError::InvalidRequest(
+                "tool calls were required but no tool was offered".into(),
+            ));
+        }
+        body["tool_choice"] = json!({"type": "any"});
     }
     if let Some(output) = output {
         body["output_config"] = json!({"format": {"type": "json_schema", "schema": output.schema}});

@@ -27,7 +27,7 @@ use tokio::sync::mpsc;
 use super::error::ChatError;
 use super::model::LocalModel;
 use super::provider::{ChatEvent, ChatModel, ChatModelState, ChatRequest, ChatStream};
-use super::types::{FinishReason, ModelError, OutputFormat};
+use super::types::{FinishReason, ModelError};
 
 /// How the engine runs its model.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -265,16 +265,8 @@ fn answer(model: &mut LocalModel, request: Request, stats: &EngineStats) {
     if events.is_closed() {
         return;
     }
-    if format != OutputFormat::Text {
-        // LocalModel::chat takes the format here once it enforces one while generating.
-        let _ = events.send(Err(ChatError::Unavailable(
-            "the local chat model does not hold its answers to a JSON schema or a list of choices"
-                .into(),
-        )));
-        return;
-    }
     stats.answers.fetch_add(1, Ordering::SeqCst);
-    let result = model.chat(&messages, &tools, &params, |piece| {
+    let result = model.chat(&messages, &tools, &format, &params, |piece| {
         let sent = if piece.is_empty() {
             !events.is_closed()
         } else {
@@ -287,6 +279,9 @@ fn answer(model: &mut LocalModel, request: Request, stats: &EngineStats) {
             stats.generated_tokens.fetch_add(generation.generated_tokens as u64, Ordering::SeqCst);
             if generation.finish == FinishReason::Cancelled {
                 stats.cancelled.fetch_add(1, Ordering::SeqCst);
+            }
+            for call in &generation.tool_calls {
+                let _ = events.send(Ok(ChatEvent::ToolCall(call.clone())));
             }
             let _ = events.send(Ok(ChatEvent::Finished(generation)));
         }
@@ -301,8 +296,8 @@ mod tests {
     use std::time::{Duration, Instant};
 
     use super::*;
-    use crate::ai::providers::chat::message::Message;
-    use crate::ai::providers::chat::types::GenerationParams;
+    use crate::ai::providers::chat::message::{Message, Tool};
+    use crate::ai::providers::chat::types::{GenerationParams, OutputFormat};
 
     fn smollm2() -> PathBuf {
         Path::new(env!("CARGO_MANIFEST_DIR")).join("models/llm/SmolLM2-135M-Instruct.Q4_1.gguf")
@@ -439,14 +434,54 @@ mod tests {
         assert!(matches!(later, Err(ChatError::Unavailable(_))), "{later:?}");
     }
 
+    /// Every event of a stream, up to its end.
+    async fn events(mut stream: ChatStream) -> Vec<ChatEvent> {
+        let mut events = Vec::new();
+        while let Some(event) = stream.recv().await {
+            events.push(event.unwrap());
+        }
+        events
+    }
+
+    /// The request's format reaches the model: a choice is answered with one of its texts,
+    /// and a required tool call arrives as a ToolCall event before the end.
     #[tokio::test]
-    async fn an_output_format_the_model_cannot_enforce_is_refused_not_ignored() {
+    async fn a_choice_is_one_of_its_texts_and_a_required_call_comes_as_a_tool_call_event() {
         let engine = LocalEngine::start(smollm2(), options(2)).unwrap();
-        let request = ChatRequest {
+        let choice = ChatRequest {
             format: OutputFormat::Choice(vec!["yes".into(), "no".into()]),
-            ..question(4)
+            ..ChatRequest::new(vec![Message::user("Is Paris in France? Answer yes or no.")])
         };
-        let event = engine.chat(request).unwrap().recv().await.unwrap();
-        assert!(matches!(event, Err(ChatError::Unavailable(_))), "{event:?}");
+        let answer = events(engine.chat(choice).unwrap()).await;
+        let text: String = answer
+            .iter()
+            .filter_map(|e| if let ChatEvent::Text(t) = e { Some(t.as_str()) } else { None })
+            .collect();
+        assert!(text == "yes" || text == "no", "{answer:?}");
+        assert!(matches!(answer.last(), Some(ChatEvent::Finished(g)) if g.text == text));
+
+        let weather = Tool {
+            name: "get_weather".into(),
+            description: "The current weather in a city".into(),
+            parameters: serde_json::json!({
+                "type": "object",
+                "properties": {"city": {"type": "string"}},
+                "required": ["city"]
+            }),
+        };
+        let call = ChatRequest {
+            tools: vec![weather],
+            format: OutputFormat::ToolCalls,
+            params: GenerationParams { max_tokens: 64, ..GenerationParams::default() },
+            ..ChatRequest::new(vec![Message::user("What's the weather like in Paris?")])
+        };
+        let answer = events(engine.chat(call).unwrap()).await;
+        let [ChatEvent::ToolCall(call), ChatEvent::Finished(finished)] = answer.as_slice() else {
+            panic!("one call, then the end: {answer:?}");
+        };
+        assert_eq!(call.name, "get_weather");
+        assert!(call.arguments["city"].is_string(), "{call:?}");
+        assert_eq!(finished.finish, FinishReason::ToolCalls);
+        assert_eq!(finished.tool_calls, vec![call.clone()]);
     }
 }

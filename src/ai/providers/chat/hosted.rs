@@ -158,6 +158,7 @@ impl Endpoint {
             started: Instant::now(),
             first_token: None,
             text: String::new(),
+            tool_calls: Vec::new(),
             unwrap,
             events,
         };
@@ -179,6 +180,8 @@ struct Answer {
     started: Instant,
     first_token: Option<f64>,
     text: String,
+    /// The calls sent so far, for the end's `Generation`.
+    tool_calls: Vec<ToolCall>,
     unwrap: Unwrap,
     events: mpsc::UnboundedSender<Result<ChatEvent, ChatError>>,
 }
@@ -196,6 +199,7 @@ impl Answer {
                 }
             }
             Piece::ToolCall(call) => {
+                self.tool_calls.push(call.clone());
                 let _ = self.events.send(Ok(ChatEvent::ToolCall(call)));
             }
             Piece::End(end) => {
@@ -227,6 +231,7 @@ impl Answer {
             generated_tokens: end.generated_tokens,
             first_token_seconds: self.first_token.unwrap_or(seconds),
             seconds,
+            tool_calls: std::mem::take(&mut self.tool_calls),
         };
         let _ = self.events.send(Ok(ChatEvent::Finished(generation)));
         Ok(())

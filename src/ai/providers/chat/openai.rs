@@ -30,7 +30,7 @@ use super::provider::{ChatModel, ChatModelState, ChatRequest, ChatStream};
 use super::remote::RemoteConfig;
 use super::sse::SseEvent;
 use super::structured::{JsonOutput, Unwrap};
-use super::types::FinishReason;
+use super::types::{FinishReason, OutputFormat};
 
 /// OpenAI's own API.
 pub const OPENAI_BASE_URL: &str = "https://api.openai.com/v1";
@@ -108,6 +108,14 @@ fn request_body(
     }
     if !request.tools.is_empty() {
         body["tools"] = request.tools.iter().map(tool).collect();
+    }
+    if request.format == OutputFormat::ToolCalls {
+        if request.tools.is_empty() {
+            return Err(ChatError::InvalidRequest(
+                "tool calls were required but no tool was offered".into(),
+            ));
+        }
+        body["tool_choice"] = json!("required");
     }
     if let Some(output) = output {
         body["response_format"] = json!({

@@ -37,7 +37,8 @@ impl JsonOutput {
     /// What to ask for `format`; `None` for free text. An empty choice is refused.
     pub fn for_format(format: &OutputFormat) -> Result<Option<Self>, ChatError> {
         Ok(Some(match format {
-            OutputFormat::Text => return Ok(None),
+            // Calls are asked for with the API's own `tool_choice`, not a schema.
+            OutputFormat::Text | OutputFormat::ToolCalls => return Ok(None),
             OutputFormat::JsonSchema(schema) if is_object_schema(schema) => {
                 Self { schema: schema.clone(), unwrap: Unwrap::Nothing }
             }
