@@ -190,7 +190,7 @@ fn admits_null(schema: &Value) -> bool {
     match schema.get("type") {
         Some(Value::String(kind)) if kind == "null" => return true,
         Some(Value::Array(kinds)) if kinds.iter().any(|k| k == "null") => {
-            return !schema.get("enum").is_some_and(|_| !has_null(schema.get("enum")));
+            return schema.get("enum").is_none() || has_null(schema.get("enum"));
         }
         _ => {}
     }
