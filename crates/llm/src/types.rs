@@ -81,6 +81,8 @@ pub enum FinishReason {
     Cancelled,
     /// The model called one or more tools and waits for their results.
     ToolCalls,
+    /// A hosted provider refused to answer or filtered the answer: it is not complete.
+    Refused,
 }
 
 /// What shape the answer must take. Anything but `Text` is enforced while generating, so a

@@ -17,10 +17,16 @@
 //!   constrains the answer's text while it is generated (forcing a tool instead would give
 //!   the JSON as a tool's input, and only fits models without structured outputs). Their
 //!   schemas need objects closed with `additionalProperties: false`, like OpenAI's strict
-//!   ones: other schemas and choices are wrapped the same way (see [`super::structured`]).
-//! - Parameters: `max_tokens` (required), `temperature`, `top_p` (when below 1: recent
-//!   models refuse it alongside `temperature` otherwise), `top_k` (when above 0) and
-//!   `stop_sequences`; no seed, no repetition penalty.
+//!   ones: every object of the schema is sent closed, and other schemas and choices are
+//!   wrapped the same way (see [`super::structured`]).
+//! - Parameters: `max_tokens` (required), either `temperature` or, when it is below 1,
+//!   `top_p` instead (current models refuse the two together), `top_k` (when above 0) and
+//!   `stop_sequences`; no seed, no repetition penalty. Anthropic's temperature goes from 0
+//!   to 1: a higher one (OpenAI's scale reaches 2, and one setting serves every provider) is
+//!   sent as 1, the most random Anthropic allows, rather than failing every answer.
+//! - A `refusal` stop ends the answer with [`FinishReason::Refused`] (it is not complete);
+//!   a `pause_turn` (a long turn of Anthropic's own server tools, paused to be continued) is
+//!   an incomplete answer too, ended as [`ChatError::Interrupted`].
 
 use reqwest::header::{HeaderMap, HeaderValue};
 use serde_json::{Value, json};
@@ -32,7 +38,7 @@ use super::message::{Message, Role, Tool, ToolCall};
 use super::provider::{ChatModel, ChatModelState, ChatRequest, ChatStream};
 use super::remote::RemoteConfig;
 use super::sse::SseEvent;
-use super::structured::{JsonOutput, Unwrap};
+use super::structured::{JsonOutput, Strictness, Unwrap};
 use super::types::{FinishReason, OutputFormat};
 
 /// Anthropic's own API (without `/v1`: the path adds it).
@@ -74,7 +80,7 @@ impl ChatModel for AnthropicChat {
     }
 
     fn chat(&self, request: ChatRequest) -> Result<ChatStream, ChatError> {
-        let output = JsonOutput::for_format(&request.format)?;
+        let output = JsonOutput::for_format(&request.format, Strictness::Closed)?;
         let body = request_body(&self.endpoint.model, &request, &output)?;
         let unwrap = output.map_or(Unwrap::Nothing, |output| output.unwrap);
         Ok(self.endpoint.stream(&body, EventDecoder::default(), unwrap))
@@ -97,13 +103,14 @@ fn request_body(
         "max_tokens": params.max_tokens,
         "stream": true,
         "messages": messages,
-        "temperature": params.temperature,
     });
     if !system.is_empty() {
         body["system"] = json!(system);
     }
     if params.top_p < 1.0 {
         body["top_p"] = json!(params.top_p);
+    } else {
+        body["temperature"] = json!(params.temperature.clamp(0.0, 1.0));
     }
     if params.top_k > 0 {
         body["top_k"] = json!(params.top_k);
@@ -290,6 +297,13 @@ impl Decoder for EventDecoder {
                 let finish = match self.stop_reason.as_deref() {
                     Some("max_tokens" | "model_context_window_exceeded") => FinishReason::Length,
                     Some("tool_use") => FinishReason::ToolCalls,
+                    Some("refusal") => FinishReason::Refused,
+                    Some("pause_turn") => {
+                        return Err(broke(
+                            "the turn was paused (pause_turn) before its answer was complete"
+                                .into(),
+                        ));
+                    }
                     _ => FinishReason::Stop,
                 };
                 pieces.push(Piece::End(End {

@@ -30,6 +30,8 @@ use super::types::{FinishReason, Generation};
 const MAX_ERROR_BODY: usize = 64 * 1024;
 /// How long the rest of a finished answer's body is read (so its connection can be reused).
 const DRAIN: Duration = Duration::from_secs(1);
+/// The longest wait a provider's retry hint is taken for (a larger one is cut to it).
+pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(60 * 60);
 
 /// What a provider's events add to the answer.
 #[derive(Debug, Clone, PartialEq)]
@@ -118,8 +120,12 @@ impl Endpoint {
             value.set_sensitive(true);
             headers.insert(name, value);
         }
+        // Redirects are not followed: reqwest drops only `Authorization` and cookies on a
+        // redirect to another host, so a key sent in another header (Anthropic's
+        // `x-api-key`) would go along. A redirect is an error naming where it points.
         let client = reqwest::Client::builder()
             .connect_timeout(config.timeout)
+            .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|err| unavailable(format!("cannot build the HTTP client: {}", chain(&err))))?;
         Ok(Self {
@@ -212,15 +218,21 @@ impl Answer {
 
     fn end(&mut self, end: End) -> Result<(), ChatError> {
         let mut text = std::mem::take(&mut self.text);
+        let why = match end.finish {
+            FinishReason::Length => " (cut at max_tokens)",
+            FinishReason::Refused => " (the provider refused or filtered the answer)",
+            _ => "",
+        };
+        let interrupted = |message: &str| ChatError::Interrupted {
+            provider: self.provider,
+            message: format!("{message}{why}"),
+        };
+        if self.unwrap.collects() && text.is_empty() && self.tool_calls.is_empty() {
+            // An empty text is no JSON value and no choice: never a valid answer.
+            return Err(interrupted("the provider sent no answer"));
+        }
         if self.unwrap.collects() && !text.is_empty() {
-            text = self.unwrap.apply(&text).map_err(|message| {
-                let cut =
-                    if end.finish == FinishReason::Length { " (cut at max_tokens)" } else { "" };
-                ChatError::Interrupted {
-                    provider: self.provider,
-                    message: format!("{message}{cut}"),
-                }
-            })?;
+            text = self.unwrap.apply(&text).map_err(|message| interrupted(&message))?;
             let _ = self.events.send(Ok(ChatEvent::Text(text.clone())));
         }
         let seconds = self.started.elapsed().as_secs_f64();
@@ -318,6 +330,18 @@ async fn refusal(
     mut response: reqwest::Response,
 ) -> ChatError {
     let status = response.status().as_u16();
+    if response.status().is_redirection() {
+        let location = response
+            .headers()
+            .get(reqwest::header::LOCATION)
+            .map(|location| String::from_utf8_lossy(location.as_bytes()).into_owned());
+        let to = location.map_or_else(|| "elsewhere".to_owned(), |to| format!("to {to}"));
+        let message = format!(
+            "the answer is a redirect {to}, which is not followed (the API key would go with \
+             it): configure the base URL the API answers at"
+        );
+        return ChatError::Rejected { provider, status, message };
+    }
     let retry_after = retry_after(response.headers());
     let mut body = Vec::new();
     let _ = tokio::time::timeout(timeout, async {
@@ -374,20 +398,22 @@ pub fn error_message(body: &[u8]) -> String {
 }
 
 /// The provider's hint of when to try again: `retry-after-ms`, or `retry-after` in seconds
-/// or as an HTTP date.
+/// or as an HTTP date; at most [`MAX_RETRY_AFTER`] (a larger or unrepresentable wait is cut
+/// to it).
 pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim);
-    let seconds = |text: &str| {
-        text.parse::<f64>().ok().filter(|s| s.is_finite() && *s >= 0.0).map(Duration::from_secs_f64)
+    let number = |text: &str| text.parse::<f64>().ok().filter(|s| !s.is_nan() && *s >= 0.0);
+    let capped = |seconds: f64| {
+        Duration::try_from_secs_f64(seconds).map_or(MAX_RETRY_AFTER, |d| d.min(MAX_RETRY_AFTER))
     };
-    if let Some(after) = header("retry-after-ms").and_then(seconds) {
-        return Some(after / 1000);
+    if let Some(ms) = header("retry-after-ms").and_then(number) {
+        return Some(capped(ms / 1000.0));
     }
     let value = header("retry-after")?;
-    seconds(value).or_else(|| {
+    number(value).map(capped).or_else(|| {
         let date = chrono::DateTime::parse_from_rfc2822(value).ok()?;
         let wait = date.with_timezone(&chrono::Utc) - chrono::Utc::now();
-        Some(wait.to_std().unwrap_or(Duration::ZERO))
+        Some(wait.to_std().unwrap_or(Duration::ZERO).min(MAX_RETRY_AFTER))
     })
 }
 
@@ -411,4 +437,28 @@ fn chain(err: &dyn std::error::Error) -> String {
         source = cause.source();
     }
     message
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hint(name: &'static str, value: &str) -> Option<Duration> {
+        let mut headers = HeaderMap::new();
+        headers.insert(name, HeaderValue::from_str(value).unwrap());
+        retry_after(&headers)
+    }
+
+    #[test]
+    fn a_huge_or_endless_retry_hint_is_cut_to_the_cap_without_a_panic() {
+        assert_eq!(hint("retry-after", "1e30"), Some(MAX_RETRY_AFTER));
+        assert_eq!(hint("retry-after-ms", "1e30"), Some(MAX_RETRY_AFTER));
+        assert_eq!(hint("retry-after", "inf"), Some(MAX_RETRY_AFTER));
+        assert_eq!(hint("retry-after", "7200"), Some(MAX_RETRY_AFTER));
+        assert_eq!(hint("retry-after", "Fri, 31 Dec 9999 23:59:59 GMT"), Some(MAX_RETRY_AFTER));
+        assert_eq!(hint("retry-after", "2.5"), Some(Duration::from_millis(2500)));
+        assert_eq!(hint("retry-after-ms", "1500"), Some(Duration::from_millis(1500)));
+        assert_eq!(hint("retry-after", "-1"), None);
+        assert_eq!(hint("retry-after", "NaN"), None);
+    }
 }

@@ -9,11 +9,15 @@
 //! - Messages keep their roles; an assistant's tool calls go as `tool_calls` (arguments as
 //!   JSON text) and a tool's result as `role: tool` with the `tool_call_id` it answers.
 //! - Tools go as `{type: function, function: {name, description, parameters}}`. A streamed
-//!   call comes in fragments keyed by `index`; it is given whole, its arguments parsed, once
-//!   the choice finishes.
+//!   call comes in fragments keyed by `index` (a fragment with another call's id under a
+//!   known index opens a new call: some servers send each call whole at index 0); it is
+//!   given whole, its arguments parsed, once the choice finishes.
 //! - A JSON answer is asked as `response_format: {type: json_schema, json_schema: {name,
 //!   schema, strict: true}}`; strict schemas need an object root, so other schemas and
-//!   choices are wrapped and the answer unwrapped (see [`super::structured`]).
+//!   choices are wrapped and the answer unwrapped, every object is sent closed and every
+//!   property required (see [`super::structured`]).
+//! - A `content_filter` finish, or a refusal (its explanation comes as the answer's text),
+//!   ends the answer with [`FinishReason::Refused`]: it is not complete.
 //! - Parameters: `max_completion_tokens` (OpenAI's own API, whose reasoning models refuse
 //!   `max_tokens`) or `max_tokens` (any other server), `temperature`, `seed`, `top_p` (when
 //!   below 1) and `stop`; `top_k` and the repetition penalty have no field here. Models
@@ -29,7 +33,7 @@ use super::message::{Message, Role, Tool, ToolCall};
 use super::provider::{ChatModel, ChatModelState, ChatRequest, ChatStream};
 use super::remote::RemoteConfig;
 use super::sse::SseEvent;
-use super::structured::{JsonOutput, Unwrap};
+use super::structured::{JsonOutput, Strictness, Unwrap};
 use super::types::{FinishReason, OutputFormat};
 
 /// OpenAI's own API.
@@ -72,7 +76,7 @@ impl ChatModel for OpenAiChat {
     }
 
     fn chat(&self, request: ChatRequest) -> Result<ChatStream, ChatError> {
-        let output = JsonOutput::for_format(&request.format)?;
+        let output = JsonOutput::for_format(&request.format, Strictness::AllRequired)?;
         let body = request_body(&self.endpoint.model, self.max_tokens_field, &request, &output)?;
         let unwrap = output.map_or(Unwrap::Nothing, |output| output.unwrap);
         Ok(self.endpoint.stream(&body, ChunkDecoder::default(), unwrap))
@@ -185,6 +189,8 @@ struct ChunkDecoder {
     /// Calls given so far (ids are made up from it when a server sends none).
     given: usize,
     finish: Option<FinishReason>,
+    /// The model declined, explaining why in `refusal` instead of `content`.
+    refused: bool,
     prompt_tokens: usize,
     generated_tokens: usize,
 }
@@ -206,6 +212,7 @@ impl Decoder for ChunkDecoder {
         if event.data.trim() == "[DONE]" {
             self.give_calls(pieces)?;
             let finish = match self.finish {
+                _ if self.refused => FinishReason::Refused,
                 Some(FinishReason::Stop) | None if self.given > 0 => FinishReason::ToolCalls,
                 Some(finish) => finish,
                 None => FinishReason::Stop,
@@ -234,6 +241,7 @@ impl Decoder for ChunkDecoder {
         // A model that declines to answer explains why in `refusal` instead of `content`.
         for field in ["content", "refusal"] {
             if let Some(text) = delta.get(field).and_then(Value::as_str).filter(|t| !t.is_empty()) {
+                self.refused |= field == "refusal";
                 pieces.push(Piece::Text(text.to_owned()));
             }
         }
@@ -244,6 +252,7 @@ impl Decoder for ChunkDecoder {
             self.finish = Some(match reason {
                 "length" => FinishReason::Length,
                 "tool_calls" | "function_call" => FinishReason::ToolCalls,
+                "content_filter" => FinishReason::Refused,
                 _ => FinishReason::Stop,
             });
             self.give_calls(pieces)?;
@@ -253,15 +262,18 @@ impl Decoder for ChunkDecoder {
 }
 
 impl ChunkDecoder {
-    /// Adds a fragment to its call: the one of its `index`, or (servers that send none) of
-    /// its id, or a new one when it names its function, or the last one.
+    /// Adds a fragment to its call: the last one of its `index` unless the fragment names
+    /// another id (then it opens a new call), or (servers that send no index) the one of its
+    /// id, or a new one when it names its function, or the last one.
     fn add_fragment(&mut self, fragment: &Value) {
         let index = fragment.get("index").and_then(Value::as_u64);
         let id = fragment.get("id").and_then(Value::as_str).unwrap_or_default();
         let function = fragment.get("function").unwrap_or(&Value::Null);
         let named = function.get("name").and_then(Value::as_str).is_some_and(|n| !n.is_empty());
         let known = match index {
-            Some(index) => self.calls.iter().position(|call| call.index == Some(index)),
+            Some(index) => self.calls.iter().rposition(|call| {
+                call.index == Some(index) && (id.is_empty() || call.id.is_empty() || call.id == id)
+            }),
             None if !id.is_empty() => self.calls.iter().position(|call| call.id == id),
             // A name only opens a call: with one, this is the next call.
             None if named => None,

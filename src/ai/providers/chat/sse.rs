@@ -5,7 +5,8 @@
 //! [`SseParser::push`] takes the bytes as they arrive, in pieces of any size (a line or a
 //! UTF-8 character may be split between two), and returns the events they complete.
 
-/// The most a single line may hold before the stream is refused as malformed.
+/// The most a single line, or the data of one event (its `data:` lines joined), may hold
+/// before the stream is refused as malformed.
 const MAX_LINE: usize = 8 * 1024 * 1024;
 
 /// One event: its type (`message` when the stream names none) and its data.
@@ -17,7 +18,7 @@ pub struct SseEvent {
 
 /// Why a byte stream is not server-sent events.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("a server-sent events line is longer than {MAX_LINE} bytes")]
+#[error("a server-sent events line or event is longer than {MAX_LINE} bytes")]
 pub struct SseError;
 
 /// Reads events out of a byte stream fed piece by piece.
@@ -67,7 +68,7 @@ impl SseParser {
         while let Some(end) = bytes.iter().position(|&b| b == b'\n' || b == b'\r') {
             self.line.extend_from_slice(&bytes[..end]);
             let line = std::mem::take(&mut self.line);
-            self.line_done(&line, events);
+            self.line_done(&line, events)?;
             let crlf = bytes[end] == b'\r' && bytes.get(end + 1) == Some(&b'\n');
             if bytes[end] == b'\r' && end + 1 == bytes.len() {
                 self.after_cr = true;
@@ -81,7 +82,7 @@ impl SseParser {
         Ok(())
     }
 
-    fn line_done(&mut self, line: &[u8], events: &mut Vec<SseEvent>) {
+    fn line_done(&mut self, line: &[u8], events: &mut Vec<SseEvent>) -> Result<(), SseError> {
         if line.is_empty() {
             let event = std::mem::take(&mut self.event);
             let data = std::mem::take(&mut self.data);
@@ -89,11 +90,11 @@ impl SseParser {
                 let event = if event.is_empty() { "message".to_owned() } else { event };
                 events.push(SseEvent { event, data });
             }
-            return;
+            return Ok(());
         }
         let line = String::from_utf8_lossy(line);
         if line.starts_with(':') {
-            return;
+            return Ok(());
         }
         let (field, value) = match line.split_once(':') {
             Some((field, value)) => (field, value.strip_prefix(' ').unwrap_or(value)),
@@ -102,6 +103,9 @@ impl SseParser {
         match field {
             "event" => self.event = value.to_owned(),
             "data" => {
+                if self.data.len() + value.len() + 1 > MAX_LINE {
+                    return Err(SseError);
+                }
                 if self.has_data {
                     self.data.push('\n');
                 }
@@ -110,6 +114,7 @@ impl SseParser {
             }
             _ => {}
         }
+        Ok(())
     }
 
     /// Whether bytes of an unfinished event are pending (the stream ended in the middle of
@@ -186,5 +191,14 @@ mod tests {
         let chunk = vec![b'x'; 1024 * 1024];
         let refused = (0..10).map(|_| parser.push(&chunk)).find_map(Result::err);
         assert_eq!(refused, Some(SseError));
+    }
+
+    #[test]
+    fn an_endless_event_of_short_lines_is_refused() {
+        let mut parser = SseParser::new();
+        let lines = "data: 0123456789abcdef0123456789abcdef\n".repeat(32 * 1024);
+        let refused = (0..16).map(|_| parser.push(lines.as_bytes())).find_map(Result::err);
+        assert_eq!(refused, Some(SseError));
+        assert!(parser.data.len() <= MAX_LINE);
     }
 }

@@ -5,6 +5,17 @@
 //! (an array, a string, a number, …) and a choice among texts are wrapped as the one
 //! required property `value` of an object; the answer is then collected and unwrapped, so
 //! the caller gets the bare JSON value, or the chosen text itself (`yes`, not `"yes"`).
+//!
+//! Strict schemas also need every object closed: a copy of the schema is sent with
+//! `additionalProperties: false` on each object schema (at the root and in `properties`,
+//! `items`, `prefixItems`, `anyOf`, `oneOf`, `allOf`, `$defs` and `definitions`), which keeps
+//! its meaning for the answer: a closed object is valid under the open one. A map of free
+//! keys (`additionalProperties` holding a schema) cannot be closed and is refused. OpenAI's
+//! strict mode needs every property in `required` too; its documented recipe for an
+//! optional one is a required property that may be null, so an optional property whose
+//! schema admits null is made required (null standing for absent), and any other optional
+//! property is refused, naming the rule, rather than sent with a null the caller's schema
+//! does not allow.
 
 use serde_json::{Value, json};
 
@@ -33,9 +44,29 @@ pub enum Unwrap {
     Choice,
 }
 
+/// What a provider's strict schemas need beyond closed objects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Strictness {
+    /// Every object closed (Anthropic's structured outputs).
+    Closed,
+    /// Every object closed and every property required (OpenAI's strict mode).
+    AllRequired,
+}
+
 impl JsonOutput {
-    /// What to ask for `format`; `None` for free text. An empty choice is refused.
-    pub fn for_format(format: &OutputFormat) -> Result<Option<Self>, ChatError> {
+    /// What to ask for `format` under `strictness`; `None` for free text. An empty choice and
+    /// a schema the provider's rules cannot express are refused.
+    pub fn for_format(
+        format: &OutputFormat,
+        strictness: Strictness,
+    ) -> Result<Option<Self>, ChatError> {
+        let Some(mut output) = Self::shaped(format)? else { return Ok(None) };
+        close(&mut output.schema, strictness, "the schema")?;
+        Ok(Some(output))
+    }
+
+    /// The object schema for `format`, wrapped when it is not one.
+    fn shaped(format: &OutputFormat) -> Result<Option<Self>, ChatError> {
         Ok(Some(match format {
             // Calls are asked for with the API's own `tool_choice`, not a schema.
             OutputFormat::Text | OutputFormat::ToolCalls => return Ok(None),
@@ -86,6 +117,92 @@ fn is_object_schema(schema: &Value) -> bool {
     schema.get("type").and_then(Value::as_str) == Some("object")
 }
 
+/// Closes every object schema in `schema` (and, for [`Strictness::AllRequired`], requires
+/// every property); `at` names where it is, for the error.
+fn close(schema: &mut Value, strictness: Strictness, at: &str) -> Result<(), ChatError> {
+    let Some(map) = schema.as_object_mut() else { return Ok(()) };
+    let refuse = |rule: String| Err(ChatError::InvalidRequest(format!("{at}: {rule}")));
+    let types = |kind: &str| match map.get("type") {
+        Some(Value::String(t)) => t == kind,
+        Some(Value::Array(ts)) => ts.iter().any(|t| t == kind),
+        _ => false,
+    };
+    if types("object") || map.contains_key("properties") {
+        match map.get("additionalProperties") {
+            None | Some(Value::Bool(_)) => {}
+            Some(_) => {
+                return refuse(
+                    "strict structured outputs need every object closed \
+                     (additionalProperties: false); a map of free keys cannot be asked for"
+                        .into(),
+                );
+            }
+        }
+        map.insert("additionalProperties".into(), Value::Bool(false));
+        if strictness == Strictness::AllRequired
+            && let Some(Value::Object(properties)) = map.get("properties")
+        {
+            let mut required: Vec<Value> = match map.get("required") {
+                Some(Value::Array(required)) => required.clone(),
+                _ => Vec::new(),
+            };
+            for (name, property) in properties {
+                if required.iter().any(|r| r == name) {
+                    continue;
+                }
+                if !admits_null(property) {
+                    return refuse(format!(
+                        "OpenAI's strict mode needs every property required; make {name:?} \
+                         required, or let it be null (\"type\": [..., \"null\"]) to stand for \
+                         absent"
+                    ));
+                }
+                required.push(Value::String(name.clone()));
+            }
+            map.insert("required".into(), Value::Array(required));
+        }
+    }
+    for (key, value) in map.iter_mut() {
+        match (key.as_str(), value) {
+            ("properties" | "$defs" | "definitions", Value::Object(schemas)) => {
+                for (name, schema) in schemas {
+                    close(schema, strictness, &format!("{at} at {key}.{name}"))?;
+                }
+            }
+            ("items" | "prefixItems" | "anyOf" | "oneOf" | "allOf", Value::Array(schemas)) => {
+                for (i, schema) in schemas.iter_mut().enumerate() {
+                    close(schema, strictness, &format!("{at} at {key}[{i}]"))?;
+                }
+            }
+            ("items", schema @ Value::Object(_)) => {
+                close(schema, strictness, &format!("{at} at items"))?;
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// Whether `schema` lets a value be null.
+fn admits_null(schema: &Value) -> bool {
+    let has_null = |values: Option<&Value>| {
+        values.and_then(Value::as_array).is_some_and(|values| values.iter().any(Value::is_null))
+    };
+    match schema.get("type") {
+        Some(Value::String(kind)) if kind == "null" => return true,
+        Some(Value::Array(kinds)) if kinds.iter().any(|k| k == "null") => {
+            return schema.get("enum").is_none() || has_null(schema.get("enum"));
+        }
+        _ => {}
+    }
+    if schema.get("const").is_some_and(Value::is_null) || has_null(schema.get("enum")) {
+        return true;
+    }
+    ["anyOf", "oneOf"].iter().any(|key| {
+        schema.get(*key).and_then(Value::as_array).is_some_and(|s| s.iter().any(admits_null))
+    })
+}
+
 fn wrap(schema: Value) -> Value {
     json!({
         "type": "object",
@@ -100,11 +217,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn an_object_schema_goes_as_it_is_and_streams_through() {
+    fn an_object_schema_goes_closed_and_streams_through() {
         let schema = json!({"type": "object", "properties": {"a": {"type": "integer"}}});
-        let output =
-            JsonOutput::for_format(&OutputFormat::JsonSchema(schema.clone())).unwrap().unwrap();
-        assert_eq!(output, JsonOutput { schema, unwrap: Unwrap::Nothing });
+        let format = OutputFormat::JsonSchema(schema);
+        let output = JsonOutput::for_format(&format, Strictness::Closed).unwrap().unwrap();
+        let closed = json!({"type": "object", "properties": {"a": {"type": "integer"}}, "additionalProperties": false});
+        assert_eq!(output, JsonOutput { schema: closed, unwrap: Unwrap::Nothing });
         assert!(!output.unwrap.collects());
         assert_eq!(output.unwrap.apply("{\"a\": 1}").unwrap(), "{\"a\": 1}");
     }
@@ -112,15 +230,19 @@ mod tests {
     #[test]
     fn other_schemas_and_choices_are_wrapped_and_unwrapped() {
         let array = json!({"type": "array", "items": {"type": "string"}});
-        let output =
-            JsonOutput::for_format(&OutputFormat::JsonSchema(array.clone())).unwrap().unwrap();
+        let output = JsonOutput::for_format(
+            &OutputFormat::JsonSchema(array.clone()),
+            Strictness::AllRequired,
+        )
+        .unwrap()
+        .unwrap();
         assert_eq!(output.schema["properties"]["value"], array);
         assert_eq!(output.schema["required"], json!(["value"]));
         assert_eq!(output.schema["additionalProperties"], json!(false));
         assert_eq!(output.unwrap.apply(r#"{"value": ["x", "y"]}"#).unwrap(), r#"["x","y"]"#);
 
         let choice = OutputFormat::Choice(vec!["yes".into(), "no".into()]);
-        let output = JsonOutput::for_format(&choice).unwrap().unwrap();
+        let output = JsonOutput::for_format(&choice, Strictness::AllRequired).unwrap().unwrap();
         assert_eq!(output.schema["properties"]["value"]["enum"], json!(["yes", "no"]));
         assert_eq!(output.unwrap.apply(r#"{"value":"no"}"#).unwrap(), "no");
         assert!(output.unwrap.apply(r#"{"value": 3}"#).is_err());
@@ -130,8 +252,62 @@ mod tests {
 
     #[test]
     fn text_asks_for_nothing_and_an_empty_choice_is_refused() {
-        assert_eq!(JsonOutput::for_format(&OutputFormat::Text).unwrap(), None);
-        let refused = JsonOutput::for_format(&OutputFormat::Choice(vec![]));
+        assert_eq!(JsonOutput::for_format(&OutputFormat::Text, Strictness::Closed).unwrap(), None);
+        let refused = JsonOutput::for_format(&OutputFormat::Choice(vec![]), Strictness::Closed);
         assert!(matches!(refused, Err(ChatError::InvalidRequest(_))));
+    }
+
+    fn nested() -> Value {
+        json!({
+            "type": "object",
+            "properties": {
+                "name": {"type": "string"},
+                "note": {"type": ["string", "null"]},
+                "tags": {"type": "array", "items": {"type": "object", "properties": {"k": {"type": "string"}}, "required": ["k"]}},
+                "owner": {"$ref": "#/$defs/person"},
+                "either": {"anyOf": [{"type": "object", "properties": {"x": {"type": "integer"}}, "required": ["x"]}, {"type": "null"}]},
+            },
+            "required": ["name", "tags", "owner"],
+            "$defs": {"person": {"type": "object", "properties": {"id": {"type": "integer"}}, "required": ["id"]}},
+        })
+    }
+
+    #[test]
+    fn every_object_of_a_schema_is_closed_and_nullable_optionals_become_required() {
+        let format = OutputFormat::JsonSchema(nested());
+        let open = JsonOutput::for_format(&format, Strictness::Closed).unwrap().unwrap().schema;
+        let strict = JsonOutput::for_format(&format, Strictness::AllRequired).unwrap().unwrap();
+        for schema in [&open, &strict.schema] {
+            assert_eq!(schema["additionalProperties"], json!(false));
+            assert_eq!(schema["properties"]["tags"]["items"]["additionalProperties"], json!(false));
+            assert_eq!(schema["$defs"]["person"]["additionalProperties"], json!(false));
+            assert_eq!(
+                schema["properties"]["either"]["anyOf"][0]["additionalProperties"],
+                json!(false)
+            );
+            assert_eq!(schema["properties"]["note"], json!({"type": ["string", "null"]}));
+        }
+        assert_eq!(open["required"], json!(["name", "tags", "owner"]));
+        assert_eq!(strict.schema["required"], json!(["name", "tags", "owner", "either", "note"]));
+        assert_eq!(strict.unwrap, Unwrap::Nothing);
+    }
+
+    #[test]
+    fn what_strict_mode_cannot_express_is_refused_naming_the_rule() {
+        let optional = json!({"type": "object", "properties": {"deep": {"type": "object", "properties": {"a": {"type": "string"}}}}, "required": ["deep"]});
+        let format = OutputFormat::JsonSchema(optional);
+        assert!(JsonOutput::for_format(&format, Strictness::Closed).is_ok());
+        let Err(ChatError::InvalidRequest(message)) =
+            JsonOutput::for_format(&format, Strictness::AllRequired)
+        else {
+            panic!("an optional property that cannot be null is refused in strict mode");
+        };
+        assert!(message.contains("properties.deep") && message.contains("\"a\""), "{message}");
+        assert!(message.contains("every property required"), "{message}");
+
+        let map = json!({"type": "object", "additionalProperties": {"type": "integer"}});
+        let refused = JsonOutput::for_format(&OutputFormat::JsonSchema(map), Strictness::Closed);
+        let Err(ChatError::InvalidRequest(message)) = refused else { panic!("{refused:?}") };
+        assert!(message.contains("additionalProperties: false"), "{message}");
     }
 }

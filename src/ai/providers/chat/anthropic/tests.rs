@@ -159,7 +159,6 @@ async fn a_streamed_answer_comes_in_pieces_with_its_usage_and_the_request_is_rig
             "stream": true,
             "system": "Be brief.\n\nAnswer in English.",
             "messages": [{"role": "user", "content": [{"type": "text", "text": "Hi"}]}],
-            "temperature": 0.5,
             "top_p": 0.9,
             "top_k": 40,
             "stop_sequences": ["END"],
@@ -469,4 +468,101 @@ async fn requests_the_api_cannot_take_are_refused_before_sending() {
         assert!(matches!(refused, Err(ChatError::InvalidRequest(_))), "{refused:?}");
     }
     assert!(server.received().is_empty());
+}
+
+#[tokio::test]
+async fn temperature_goes_alone_within_anthropics_range_when_top_p_is_not_set() {
+    let replies = vec![Reply::events(&text_answer(&["a"])), Reply::events(&text_answer(&["b"]))];
+    let (server, chat) = provider(replies).await;
+    for temperature in [0.3, 1.7] {
+        let mut request = ChatRequest::new(vec![Message::user("Hi")]);
+        request.params.temperature = temperature;
+        request.params.top_p = 1.0;
+        let (_, error) = collect(chat.chat(request).unwrap()).await;
+        assert!(error.is_none(), "{error:?}");
+    }
+    let received = server.received();
+    let sent: Vec<_> = received.iter().map(|r| r.body["temperature"].as_f64().unwrap()).collect();
+    assert!((sent[0] - 0.3).abs() < 1e-6 && sent[1] == 1.0, "{sent:?}");
+    assert!(received.iter().all(|r| r.body.get("top_p").is_none()));
+}
+
+#[tokio::test]
+async fn a_redirect_is_not_followed_and_the_key_never_reaches_its_target() {
+    let elsewhere = TestServer::start(vec![Reply::events(&text_answer(&["leaked"]))]).await;
+    let target = format!("{}/v1/messages", elsewhere.url);
+    let (server, chat) =
+        provider(vec![Reply::error(307, vec![("location", target.clone())], "")]).await;
+    let (events, error) =
+        collect(chat.chat(ChatRequest::new(vec![Message::user("Hi")])).unwrap()).await;
+    assert!(events.is_empty(), "{events:?}");
+    assert!(elsewhere.received().is_empty(), "the redirect was followed");
+    assert_eq!(server.received().len(), 1);
+    let Some(ChatError::Rejected { status: 307, message, .. }) = error else { panic!("{error:?}") };
+    assert!(message.contains(&target) && message.contains("not followed"), "{message}");
+}
+
+#[tokio::test]
+async fn an_open_schema_is_sent_closed_and_its_answer_comes_back_as_it_is() {
+    let schema = json!({
+        "type": "object",
+        "properties": {
+            "title": {"type": "string"},
+            "skills": {"type": "array", "items": {"type": "object", "properties": {"name": {"type": "string"}}}},
+        },
+        "required": ["title"],
+    });
+    let mut stream = vec![message_start(30)];
+    stream.extend(text_block(
+        0,
+        &["{\"title\": \"Chef\", ", "\"skills\": [{\"name\": \"knives\"}]}"],
+    ));
+    stream.extend(message_end("end_turn", 9));
+    let (server, chat) = provider(vec![Reply::events(&stream)]).await;
+    let mut request = ChatRequest::new(vec![Message::user("The job as JSON")]);
+    request.format = OutputFormat::JsonSchema(schema);
+    let (events, error) = collect(chat.chat(request).unwrap()).await;
+    assert!(error.is_none(), "{error:?}");
+    assert_eq!(
+        serde_json::from_str::<Value>(&finished(&events).text).unwrap(),
+        json!({"title": "Chef", "skills": [{"name": "knives"}]})
+    );
+    let sent = &server.received()[0].body["output_config"]["format"]["schema"];
+    assert_eq!(sent["additionalProperties"], json!(false));
+    assert_eq!(sent["properties"]["skills"]["items"]["additionalProperties"], json!(false));
+    // Anthropic takes optional properties: they stay optional.
+    assert_eq!(sent["required"], json!(["title"]));
+}
+
+#[tokio::test]
+async fn a_refusal_finishes_as_refused_and_a_paused_turn_is_an_error() {
+    let mut refused = vec![message_start(30)];
+    refused.extend(text_block(0, &["I can't help with that."]));
+    refused.extend(message_end("refusal", 7));
+    let mut paused = vec![message_start(30)];
+    paused.extend(text_block(0, &["Searching"]));
+    paused.extend(message_end("pause_turn", 3));
+    let (_server, chat) = provider(vec![Reply::events(&refused), Reply::events(&paused)]).await;
+    let (events, error) =
+        collect(chat.chat(ChatRequest::new(vec![Message::user("Hi")])).unwrap()).await;
+    assert!(error.is_none(), "{error:?}");
+    assert_eq!(finished(&events).finish, FinishReason::Refused);
+    let (events, error) =
+        collect(chat.chat(ChatRequest::new(vec![Message::user("Hi")])).unwrap()).await;
+    assert!(!events.iter().any(|e| matches!(e, ChatEvent::Finished(_))), "{events:?}");
+    let Some(ChatError::Interrupted { message, .. }) = error else { panic!("{error:?}") };
+    assert!(message.contains("pause_turn"), "{message}");
+}
+
+#[tokio::test]
+async fn a_wrapped_answer_with_no_text_is_an_error_not_an_empty_value() {
+    let mut stream = vec![message_start(30)];
+    stream.extend(message_end("end_turn", 0));
+    let (_server, chat) = provider(vec![Reply::events(&stream)]).await;
+    let mut request = ChatRequest::new(vec![Message::user("Is it remote?")]);
+    request.format = OutputFormat::Choice(vec!["yes".into(), "no".into()]);
+    let (events, error) = collect(chat.chat(request).unwrap()).await;
+    assert!(events.is_empty(), "{events:?}");
+    let Some(ChatError::Interrupted { message, .. }) = error else { panic!("{error:?}") };
+    assert!(message.contains("no answer"), "{message}");
 }

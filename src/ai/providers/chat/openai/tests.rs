@@ -553,7 +553,7 @@ async fn a_server_that_answers_without_streaming_is_reported_with_what_it_said()
 }
 
 #[tokio::test]
-async fn a_refusal_is_the_answers_text() {
+async fn a_refusal_is_the_answers_text_and_finishes_as_refused() {
     let stream = vec![
         chunk(json!({"role": "assistant", "content": null, "refusal": ""}), None),
         chunk(json!({"refusal": "I'm sorry, "}), None),
@@ -567,7 +567,7 @@ async fn a_refusal_is_the_answers_text() {
         collect(chat.chat(ChatRequest::new(vec![Message::user("?")])).unwrap()).await;
     assert!(error.is_none(), "{error:?}");
     assert_eq!(finished(&events).text, "I'm sorry, I can't help with that.");
-    assert_eq!(finished(&events).finish, FinishReason::Stop);
+    assert_eq!(finished(&events).finish, FinishReason::Refused);
 }
 
 #[tokio::test]
@@ -619,4 +619,99 @@ async fn whole_tool_calls_without_index_or_id_each_count_once() {
     let generation = finished(&events);
     assert_eq!(generation.finish, FinishReason::ToolCalls);
     assert_eq!((generation.prompt_tokens, generation.generated_tokens), (0, 0));
+}
+
+#[tokio::test]
+async fn calls_sent_whole_at_the_same_index_with_their_own_ids_stay_apart() {
+    let whole = |id: &str, city: &str| {
+        let arguments = json!({"city": city}).to_string();
+        json!({"tool_calls": [{"index": 0, "id": id, "type": "function", "function": {"name": "get_weather", "arguments": arguments}}]})
+    };
+    let stream = vec![
+        chunk(json!({"role": "assistant", "content": null}), None),
+        chunk(whole("call_1", "Paris"), None),
+        chunk(whole("call_2", "Oslo"), None),
+        chunk(json!({}), Some("tool_calls")),
+        DONE.into(),
+    ];
+    let (_server, chat) = provider(vec![Reply::events(&stream)]).await;
+    let mut request = ChatRequest::new(vec![Message::user("Weather in Paris and Oslo?")]);
+    request.tools = vec![weather_tool()];
+    let (events, error) = collect(chat.chat(request).unwrap()).await;
+    assert!(error.is_none(), "{error:?}");
+    let calls: Vec<_> = events
+        .iter()
+        .filter_map(|event| match event {
+            ChatEvent::ToolCall(call) => Some((call.id.as_str(), call.arguments.clone())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(calls, [("call_1", json!({"city": "Paris"})), ("call_2", json!({"city": "Oslo"}))]);
+    assert_eq!(finished(&events).finish, FinishReason::ToolCalls);
+}
+
+#[tokio::test]
+async fn a_filtered_or_refused_answer_finishes_as_refused() {
+    let mut filtered = vec![chunk(json!({"content": "The story beg"}), None)];
+    filtered.push(chunk(json!({}), Some("content_filter")));
+    filtered.push(DONE.into());
+    let refused = vec![
+        chunk(json!({"role": "assistant", "content": null, "refusal": ""}), None),
+        chunk(json!({"refusal": "I'm sorry, I can't help with that."}), None),
+        chunk(json!({}), Some("stop")),
+        DONE.into(),
+    ];
+    let (_server, chat) = provider(vec![Reply::events(&filtered), Reply::events(&refused)]).await;
+    for said in ["The story beg", "I'm sorry, I can't help with that."] {
+        let (events, error) =
+            collect(chat.chat(ChatRequest::new(vec![Message::user("Hi")])).unwrap()).await;
+        assert!(error.is_none(), "{error:?}");
+        assert_eq!(finished(&events).text, said);
+        assert_eq!(finished(&events).finish, FinishReason::Refused);
+    }
+}
+
+#[tokio::test]
+async fn an_open_schema_is_sent_closed_with_every_property_required_and_answers_as_asked() {
+    let schema = json!({
+        "type": "object",
+        "properties": {
+            "title": {"type": "string"},
+            "salary": {"type": ["integer", "null"]},
+            "skills": {"type": "array", "items": {"type": "object", "properties": {"name": {"type": "string"}}, "required": ["name"]}},
+        },
+        "required": ["title", "skills"],
+    });
+    let answer = r#"{"title": "Chef", "salary": null, "skills": [{"name": "knives"}]}"#;
+    let (server, chat) = provider(vec![Reply::events(&text_answer(&[answer]))]).await;
+    let mut request = ChatRequest::new(vec![Message::user("The job as JSON")]);
+    request.format = OutputFormat::JsonSchema(schema);
+    let (events, error) = collect(chat.chat(request).unwrap()).await;
+    assert!(error.is_none(), "{error:?}");
+    assert_eq!(finished(&events).text, answer);
+    let sent = &server.received()[0].body["response_format"]["json_schema"]["schema"];
+    assert_eq!(sent["additionalProperties"], json!(false));
+    assert_eq!(sent["properties"]["skills"]["items"]["additionalProperties"], json!(false));
+    assert_eq!(sent["required"], json!(["title", "skills", "salary"]));
+
+    // An optional property that cannot be null has no strict form: refused before sending.
+    let optional = json!({"type": "object", "properties": {"title": {"type": "string"}}});
+    let mut request = ChatRequest::new(vec![Message::user("The job as JSON")]);
+    request.format = OutputFormat::JsonSchema(optional);
+    let refused = chat.chat(request);
+    let Err(ChatError::InvalidRequest(message)) = refused else { panic!("{refused:?}") };
+    assert!(message.contains("\"title\"") && message.contains("required"), "{message}");
+    assert_eq!(server.received().len(), 1);
+}
+
+#[tokio::test]
+async fn a_wrapped_answer_with_no_text_is_an_error_not_an_empty_value() {
+    let stream = vec![chunk(json!({}), Some("stop")), usage(10, 0), DONE.into()];
+    let (_server, chat) = provider(vec![Reply::events(&stream)]).await;
+    let mut request = ChatRequest::new(vec![Message::user("How many?")]);
+    request.format = OutputFormat::JsonSchema(json!({"type": "integer"}));
+    let (events, error) = collect(chat.chat(request).unwrap()).await;
+    assert!(events.is_empty(), "{events:?}");
+    let Some(ChatError::Interrupted { message, .. }) = error else { panic!("{error:?}") };
+    assert!(message.contains("the provider sent no answer"), "{message}");
 }
