@@ -181,8 +181,11 @@ async fn a_tool_use_streamed_in_fragments_comes_whole_with_parsed_input() {
     let (server, chat) = provider(vec![Reply::events(&stream)]).await;
     let mut request = ChatRequest::new(vec![Message::user("Weather in Paris?")]);
     request.tools = vec![weather_tool()];
+    // The model must call one of the tools.
+    request.format = OutputFormat::ToolCalls;
     let (events, error) = collect(chat.chat(request).unwrap()).await;
     assert!(error.is_none(), "{error:?}");
+    assert_eq!(server.received()[0].body["tool_choice"], json!({"type": "any"}));
     assert_eq!(
         events[..2],
         [

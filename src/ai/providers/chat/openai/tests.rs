@@ -168,8 +168,10 @@ async fn tool_calls_streamed_in_fragments_come_whole_with_parsed_arguments() {
     assert_eq!(events.len(), 3);
     assert_eq!(finished(&events).finish, FinishReason::ToolCalls);
     assert_eq!(finished(&events).text, "");
+    assert_eq!(finished(&events).tool_calls.len(), 2);
 
     let body = &server.received()[0].body;
+    assert!(body.get("tool_choice").is_none(), "the model chooses: {body}");
     assert_eq!(
         body["tools"],
         json!([{
@@ -181,6 +183,24 @@ async fn tool_calls_streamed_in_fragments_come_whole_with_parsed_arguments() {
             },
         }])
     );
+}
+
+#[tokio::test]
+async fn required_calls_are_asked_with_tool_choice_and_need_a_tool() {
+    let whole = json!({"tool_calls": [{"index": 0, "id": "call_1", "type": "function", "function": {"name": "get_weather", "arguments": "{\"city\": \"Paris\"}"}}]});
+    let stream = vec![chunk(whole, None), chunk(json!({}), Some("tool_calls")), DONE.into()];
+    let (server, chat) = provider(vec![Reply::events(&stream)]).await;
+    let request = ChatRequest {
+        tools: vec![weather_tool()],
+        format: OutputFormat::ToolCalls,
+        ..ChatRequest::new(vec![Message::user("Weather in Paris?")])
+    };
+    let (events, error) = collect(chat.chat(request.clone()).unwrap()).await;
+    assert!(error.is_none(), "{error:?}");
+    assert_eq!(finished(&events).tool_calls[0].arguments, json!({"city": "Paris"}));
+    assert_eq!(server.received()[0].body["tool_choice"], json!("required"));
+    let none = ChatRequest { tools: Vec::new(), ..request };
+    assert!(matches!(chat.chat(none), Err(ChatError::InvalidRequest(_))));
 }
 
 #[tokio::test]
