@@ -10,11 +10,19 @@
 //! - [`tokenizer`]: the tokenizer, built from the GGUF's own vocabulary and merges.
 //! - [`template`]: the GGUF's chat template, which turns a conversation into the prompt.
 //! - [`model`]: the model loaded in this process, and generation from it.
+//! - [`transformer`]: our forward pass of Llama-shaped models over quantized weights.
+//! - [`matmul`]: quantized weight matrices times activations, across threads.
+//! - [`kernels`]: the SIMD dot products of quantized blocks.
+//! - [`cache`]: the KV cache and the tokens it holds, for prefix reuse.
 
+pub mod cache;
+pub mod kernels;
+pub mod matmul;
 pub mod message;
 pub mod model;
 pub mod template;
 pub mod tokenizer;
+pub mod transformer;
 pub mod types;
 
 #[cfg(test)]

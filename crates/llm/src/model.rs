@@ -13,30 +13,74 @@ use std::time::Instant;
 use candle_core::quantized::gguf_file::Content;
 use candle_core::{Device, Tensor};
 use candle_transformers::generation::{LogitsProcessor, Sampling};
-use candle_transformers::models::{quantized_llama, quantized_qwen2};
+use candle_transformers::models::quantized_qwen2;
 
+use crate::cache::{KvCache, common_prefix};
 use crate::message::{Message, Tool};
 use crate::template::ChatTemplate;
 use crate::tokenizer::ChatTokenizer;
+use crate::transformer::{Scratch, Transformer};
 use crate::types::{FinishReason, Generation, GenerationParams, ModelError};
 
+/// The model code and the context it keeps between answers.
 enum Weights {
-    Llama(quantized_llama::ModelWeights),
-    Qwen2(quantized_qwen2::ModelWeights),
+    /// Our own forward pass (`llama`), its KV cache and buffers.
+    Own { model: Transformer, cache: KvCache, scratch: Box<Scratch> },
+    /// candle's Qwen2 code, and the tokens its KV cache holds.
+    Qwen2 { model: quantized_qwen2::ModelWeights, tokens: Vec<u32> },
 }
 
 impl Weights {
     fn clear_cache(&mut self) {
         match self {
-            Self::Llama(model) => model.clear_kv_cache(),
-            Self::Qwen2(model) => model.clear_kv_cache(),
+            Self::Own { cache, .. } => cache.clear(),
+            Self::Qwen2 { model, tokens } => {
+                model.clear_kv_cache();
+                *tokens = Vec::new();
+            }
         }
     }
 
-    fn forward(&mut self, input: &Tensor, position: usize) -> candle_core::Result<Tensor> {
+    /// Keeps the cached positions `prompt` starts with (all but its last token, whose logits
+    /// are needed) and forgets the rest; returns how many were kept.
+    fn reuse(&mut self, prompt: &[u32]) -> usize {
         match self {
-            Self::Llama(model) => model.forward(input, position),
-            Self::Qwen2(model) => model.forward(input, position),
+            Self::Own { cache, .. } => {
+                let keep = common_prefix(cache.tokens(), prompt).min(prompt.len() - 1);
+                cache.truncate(keep);
+                keep
+            }
+            // candle's cache cannot be cut back: only a prompt that extends it reuses it.
+            Self::Qwen2 { model, tokens } => {
+                if !tokens.is_empty() && tokens.len() < prompt.len() && prompt.starts_with(tokens) {
+                    tokens.len()
+                } else {
+                    model.clear_kv_cache();
+                    tokens.clear();
+                    0
+                }
+            }
+        }
+    }
+
+    /// Runs `input` after the cached positions; the logits of its last token.
+    fn forward(&mut self, input: &[u32], device: &Device) -> Result<Tensor, ModelError> {
+        match self {
+            Self::Own { model, cache, scratch } => {
+                let logits = model
+                    .forward(input, cache, scratch, false)
+                    .map_err(|e| ModelError::Inference(e.to_string()))?;
+                Ok(Tensor::from_slice(logits, logits.len(), device)?)
+            }
+            Self::Qwen2 { model, tokens } => {
+                let tensor = Tensor::new(input, device)?.unsqueeze(0)?;
+                let position = tokens.len();
+                // A failure leaves the cache unknown: start cold next time.
+                tokens.clear();
+                let logits = model.forward(&tensor, position)?.squeeze(0)?;
+                tokens.extend_from_slice(input);
+                Ok(logits)
+            }
         }
     }
 }
@@ -91,18 +135,17 @@ impl LocalModel {
             .map_or(2048, |n| n as usize);
         let device = Device::Cpu;
         let weights = match architecture.as_str() {
-            "llama" => Weights::Llama(quantized_llama::ModelWeights::from_gguf(
-                content, &mut file, &device,
-            )?),
-            "qwen2" => Weights::Qwen2(quantized_qwen2::ModelWeights::from_gguf(
-                content, &mut file, &device,
-            )?),
+            "llama" => {
+                let model = Transformer::from_gguf(&content, &mut file, &architecture)
+                    .map_err(|e| read_error(&e))?;
+                let cache = model.new_cache();
+                Weights::Own { model, cache, scratch: Box::default() }
+            }
+            "qwen2" => Weights::Qwen2 {
+                model: quantized_qwen2::ModelWeights::from_gguf(content, &mut file, &device)?,
+                tokens: Vec::new(),
+            },
             other => return Err(ModelError::Architecture(other.to_owned())),
-        };
-        // candle's Llama code has rotary tables for this many positions only.
-        let context_length = match architecture.as_str() {
-            "llama" => context_length.min(quantized_llama::MAX_SEQ_LEN),
-            _ => context_length,
         };
         Ok(Self { weights, tokenizer, template, architecture, context_length, device })
     }
@@ -146,7 +189,9 @@ impl LocalModel {
         self.generate(&ids, params, on_text)
     }
 
-    /// Generates from prompt tokens (the model starts from an empty context).
+    /// Generates from prompt tokens. The context kept from the previous answer is reused as
+    /// far as the prompt starts with the same tokens (a follow-up turn, the same system
+    /// prompt): only the rest of the prompt is processed.
     pub fn generate(
         &mut self,
         prompt: &[u32],
@@ -172,11 +217,10 @@ impl LocalModel {
         let mut decoded = String::new();
         let mut first_token_seconds = 0.0;
         let mut finish = FinishReason::Length;
-        let mut input = Tensor::new(prompt, &self.device)?.unsqueeze(0)?;
-        let mut position = 0;
+        let cached_tokens = self.weights.reuse(prompt);
+        let mut input = prompt[cached_tokens..].to_vec();
         while generated.len() < params.max_tokens {
-            let logits = self.weights.forward(&input, position)?.squeeze(0)?;
-            position += input.dim(1)?;
+            let logits = self.weights.forward(&input, &self.device)?;
             let logits = if params.repetition_penalty == 1.0 {
                 logits
             } else {
@@ -216,7 +260,7 @@ impl LocalModel {
                 finish = FinishReason::Cancelled;
                 break;
             }
-            input = Tensor::new(&[next], &self.device)?.unsqueeze(0)?;
+            input = vec![next];
         }
         // What was held back is the end of the answer (unless nobody listens any more).
         if finish != FinishReason::Cancelled && decoded.len() > text.len() {
@@ -227,6 +271,7 @@ impl LocalModel {
             text,
             finish,
             prompt_tokens: prompt.len(),
+            cached_tokens,
             generated_tokens: generated.len(),
             first_token_seconds,
             seconds: started.elapsed().as_secs_f64(),
