@@ -348,6 +348,46 @@ mod tests {
         assert!(!first.text.contains("<|im_end|>"), "{first:?}");
     }
 
+    /// A follow-up turn reuses the context of the first (its prompt starts with the first
+    /// prompt and answer), a prompt that only shares the system turn reuses only that, and
+    /// the answers are the ones a cold start gives.
+    #[test]
+    fn a_follow_up_turn_reuses_the_cached_prefix_and_answers_as_a_cold_start_does() {
+        let mut model = smollm2();
+        let params = GenerationParams { max_tokens: 40, ..GenerationParams::default() };
+        let go = |model: &mut LocalModel, messages: &[Message]| {
+            model.chat(messages, &[], &params, |_| ControlFlow::Continue(())).unwrap()
+        };
+        let first = go(&mut model, &question());
+        assert_eq!(first.cached_tokens, 0, "a new model starts cold");
+        let mut messages = question();
+        messages.push(Message::assistant(first.text.clone()));
+        messages.push(Message::user("And of Germany?"));
+        let follow = go(&mut model, &messages);
+        assert!(follow.cached_tokens > first.prompt_tokens, "{follow:?} after {first:?}");
+        assert!(follow.cached_tokens < follow.prompt_tokens, "{follow:?}");
+        model.clear_cache();
+        let cold = go(&mut model, &messages);
+        assert_eq!(cold.cached_tokens, 0, "clear_cache forgets");
+        assert_eq!(cold.text, follow.text);
+        assert!(follow.text.to_lowercase().contains("berlin"), "{follow:?}");
+
+        // Another question under the same system turn: only the common start is reused.
+        let other = vec![question()[0].clone(), Message::user("What is the capital of Italy?")];
+        let encode = |messages: &[Message]| {
+            model.tokenizer().encode(&model.prompt(messages, &[]).unwrap()).unwrap()
+        };
+        let shared = common_prefix(&encode(&messages), &encode(&other));
+        let diverged = go(&mut model, &other);
+        assert_eq!(diverged.cached_tokens, shared, "{diverged:?}");
+        model.clear_cache();
+        assert_eq!(go(&mut model, &other).text, diverged.text);
+        // The same prompt again: all but its last token.
+        let again = go(&mut model, &other);
+        assert_eq!(again.cached_tokens, again.prompt_tokens - 1);
+        assert_eq!(again.text, diverged.text);
+    }
+
     #[test]
     fn a_caller_that_stops_listening_stops_generation_at_the_next_token() {
         let mut model = smollm2();
