@@ -171,6 +171,9 @@ pub fn axpy(a: f32, x: &[f32], y: &mut [f32]) {
     }
 }
 
+/// How far ahead of the block being multiplied the SIMD kernels prefetch weights.
+const AHEAD: usize = 1024;
+
 mod scalar {
     use super::{Q4_0, Q4_1, Q8_0, Q8_1};
 
@@ -247,6 +250,16 @@ mod x86 {
                 #[inline]
                 fn sum_us8($a: __m256i, $b: __m256i) -> __m256 $sum
 
+                /// Asks for the weights `AHEAD` bytes on: the rows stream from memory once per
+                /// token, faster than the hardware prefetcher alone brings them.
+                #[target_feature(enable = $features)]
+                #[inline]
+                fn prefetch<T>(block: &T) {
+                    let at = (block as *const T).cast::<i8>().wrapping_add(super::super::AHEAD);
+                    // A prefetch never faults, whatever the address.
+                    _mm_prefetch::<_MM_HINT_T0>(at)
+                }
+
                 #[target_feature(enable = $features)]
                 #[inline]
                 fn hsum(v: __m256) -> f32 {
@@ -263,6 +276,7 @@ mod x86 {
                     let mut acc = _mm256_setzero_ps();
                     let mut offsets = 0f32;
                     for (x, y) in x.iter().zip(y) {
+                        prefetch(x);
                         offsets += x.m.to_f32() * y.s.to_f32();
                         let d = _mm256_set1_ps(x.d.to_f32() * y.d.to_f32());
                         let xy = sum_us8(nibbles(&x.qs), load(&y.qs));
@@ -275,6 +289,7 @@ mod x86 {
                 pub fn q4_0_q8_0(x: &[Q4_0], y: &[Q8_0]) -> f32 {
                     let mut acc = _mm256_setzero_ps();
                     for (x, y) in x.iter().zip(y) {
+                        prefetch(x);
                         let d = _mm256_set1_ps(x.d.to_f32() * y.d.to_f32());
                         let qx = _mm256_sub_epi8(nibbles(&x.qs), _mm256_set1_epi8(8));
                         let qy = load(&y.qs);
@@ -289,6 +304,7 @@ mod x86 {
                 pub fn q8_0_q8_0(x: &[Q8_0], y: &[Q8_0]) -> f32 {
                     let mut acc = _mm256_setzero_ps();
                     for (x, y) in x.iter().zip(y) {
+                        prefetch(x);
                         let d = _mm256_set1_ps(x.d.to_f32() * y.d.to_f32());
                         let (qx, qy) = (load(&x.qs), load(&y.qs));
                         let xy = sum_us8(_mm256_sign_epi8(qx, qx), _mm256_sign_epi8(qy, qx));

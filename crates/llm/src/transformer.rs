@@ -194,9 +194,18 @@ impl Transformer {
         if let Some(&bad) = tokens.iter().find(|&&t| t as usize >= c.vocab) {
             return Err(ForwardError::Token { token: bad, vocab: c.vocab });
         }
+        // On a thread of the current rayon pool: the parallel parts of every layer then start
+        // without waking the calling thread up each time, and its serial parts keep the other
+        // threads of the pool spinning rather than asleep.
+        rayon::scope(|_| self.run(tokens, cache, scratch, all));
+        Ok(&scratch.logits)
+    }
+
+    fn run(&self, tokens: &[u32], cache: &mut KvCache, s: &mut Scratch, all: bool) {
+        let c = &self.config;
+        let n = tokens.len();
         let start = cache.len();
         let (dim, q_dim) = (c.dim, c.heads * c.head_dim);
-        let s = scratch;
         s.x.resize(n * dim, 0.0);
         for (row, &token) in s.x.chunks_exact_mut(dim).zip(tokens) {
             self.embed.row_f32(token as usize, row);
@@ -265,7 +274,6 @@ impl Transformer {
             &mut s.acts,
             &mut [Product { matrix: output, out: &mut s.logits }],
         );
-        Ok(&s.logits)
     }
 
     fn rotary_tables(&self, start: usize, n: usize, s: &mut Scratch) {
