@@ -1,8 +1,9 @@
-//! A GGUF chat model loaded in this process (candle, on the CPU), and token-by-token
-//! generation from it.
+//! A GGUF chat model loaded in this process (our own forward pass over its quantized
+//! weights, on the CPU), and token-by-token generation from it.
 //!
-//! The model code is picked by the file's `general.architecture`: `llama` (SmolLM2 and other
-//! Llama-shaped models) or `qwen2` (Qwen2 and Qwen2.5). The tokenizer and the chat template
+//! The file's `general.architecture` says which model: `llama` (SmolLM2 and other
+//! Llama-shaped models) or `qwen2` (Qwen2 and Qwen2.5). The context of the last answer stays
+//! in the KV cache, and a prompt that starts with the same tokens continues from it. The tokenizer and the chat template
 //! come from the same file. Generation is blocking and runs on the caller's thread: callers
 //! run it on a thread of its own, never on the async runtime.
 
@@ -13,7 +14,6 @@ use std::time::Instant;
 use candle_core::quantized::gguf_file::Content;
 use candle_core::{Device, Tensor};
 use candle_transformers::generation::{LogitsProcessor, Sampling};
-use candle_transformers::models::quantized_qwen2;
 
 use crate::cache::{KvCache, common_prefix};
 use crate::message::{Message, Tool};
@@ -23,65 +23,32 @@ use crate::transformer::{Scratch, Transformer};
 use crate::types::{FinishReason, Generation, GenerationParams, ModelError};
 
 /// The model code and the context it keeps between answers.
-enum Weights {
-    /// Our own forward pass (`llama`), its KV cache and buffers.
-    Own { model: Transformer, cache: KvCache, scratch: Box<Scratch> },
-    /// candle's Qwen2 code, and the tokens its KV cache holds.
-    Qwen2 { model: quantized_qwen2::ModelWeights, tokens: Vec<u32> },
+struct Weights {
+    model: Transformer,
+    cache: KvCache,
+    scratch: Box<Scratch>,
 }
 
 impl Weights {
     fn clear_cache(&mut self) {
-        match self {
-            Self::Own { cache, .. } => cache.clear(),
-            Self::Qwen2 { model, tokens } => {
-                model.clear_kv_cache();
-                *tokens = Vec::new();
-            }
-        }
+        self.cache.clear();
     }
 
     /// Keeps the cached positions `prompt` starts with (all but its last token, whose logits
     /// are needed) and forgets the rest; returns how many were kept.
     fn reuse(&mut self, prompt: &[u32]) -> usize {
-        match self {
-            Self::Own { cache, .. } => {
-                let keep = common_prefix(cache.tokens(), prompt).min(prompt.len() - 1);
-                cache.truncate(keep);
-                keep
-            }
-            // candle's cache cannot be cut back: only a prompt that extends it reuses it.
-            Self::Qwen2 { model, tokens } => {
-                if !tokens.is_empty() && tokens.len() < prompt.len() && prompt.starts_with(tokens) {
-                    tokens.len()
-                } else {
-                    model.clear_kv_cache();
-                    tokens.clear();
-                    0
-                }
-            }
-        }
+        let keep = common_prefix(self.cache.tokens(), prompt).min(prompt.len() - 1);
+        self.cache.truncate(keep);
+        keep
     }
 
     /// Runs `input` after the cached positions; the logits of its last token.
     fn forward(&mut self, input: &[u32], device: &Device) -> Result<Tensor, ModelError> {
-        match self {
-            Self::Own { model, cache, scratch } => {
-                let logits = model
-                    .forward(input, cache, scratch, false)
-                    .map_err(|e| ModelError::Inference(e.to_string()))?;
-                Ok(Tensor::from_slice(logits, logits.len(), device)?)
-            }
-            Self::Qwen2 { model, tokens } => {
-                let tensor = Tensor::new(input, device)?.unsqueeze(0)?;
-                let position = tokens.len();
-                // A failure leaves the cache unknown: start cold next time.
-                tokens.clear();
-                let logits = model.forward(&tensor, position)?.squeeze(0)?;
-                tokens.extend_from_slice(input);
-                Ok(logits)
-            }
-        }
+        let logits = self
+            .model
+            .forward(input, &mut self.cache, &mut self.scratch, false)
+            .map_err(|e| ModelError::Inference(e.to_string()))?;
+        Ok(Tensor::from_slice(logits, logits.len(), device)?)
     }
 }
 
@@ -135,16 +102,12 @@ impl LocalModel {
             .map_or(2048, |n| n as usize);
         let device = Device::Cpu;
         let weights = match architecture.as_str() {
-            "llama" => {
+            "llama" | "qwen2" => {
                 let model = Transformer::from_gguf(&content, &mut file, &architecture)
                     .map_err(|e| read_error(&e))?;
                 let cache = model.new_cache();
-                Weights::Own { model, cache, scratch: Box::default() }
+                Weights { model, cache, scratch: Box::default() }
             }
-            "qwen2" => Weights::Qwen2 {
-                model: quantized_qwen2::ModelWeights::from_gguf(content, &mut file, &device)?,
-                tokens: Vec::new(),
-            },
             other => return Err(ModelError::Architecture(other.to_owned())),
         };
         Ok(Self { weights, tokenizer, template, architecture, context_length, device })

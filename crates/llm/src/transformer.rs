@@ -493,4 +493,40 @@ mod tests {
         // Our 8-bit activations cost no more accuracy than candle's.
         assert!(ours_error < 1.25 * candle_error, "{ours_error} vs candle's {candle_error}");
     }
+
+    /// The `qwen2` variant (q/k/v biases, NEOX rotary pairs, k-quant and Q5_0/Q8_0 weights)
+    /// against candle's quantized Qwen2: the same next token after a prompt and after each of
+    /// ten greedy steps, and logits within the noise of 8-bit activations.
+    #[test]
+    #[ignore = "needs the optional Qwen2.5-Coder-0.5B GGUF in models/llm"]
+    fn qwen2_logits_match_candles_qwen2() {
+        use candle_transformers::models::quantized_qwen2;
+        let path = crate::testing::models_dir().join("llm/Qwen2.5-Coder-0.5B-Instruct.Q4_K_M.gguf");
+        let mut file = std::fs::File::open(&path).expect("the Qwen2.5 model");
+        let content = Content::read(&mut file).unwrap();
+        let tokenizer = ChatTokenizer::from_gguf(&content).unwrap();
+        let mut tokens = tokenizer.encode(&TEXT[..600]).unwrap();
+        let ours = Transformer::from_gguf(&content, &mut file, "qwen2").unwrap();
+        let mut reference =
+            quantized_qwen2::ModelWeights::from_gguf(content, &mut file, &Device::Cpu).unwrap();
+        let mut cache = ours.new_cache();
+        let mut scratch = Scratch::default();
+        let (mut fed, mut worst, mut mean) = (0, 0f32, 0f64);
+        for step in 0..11 {
+            let got =
+                ours.forward(&tokens[fed..], &mut cache, &mut scratch, false).unwrap().to_vec();
+            let input = Tensor::new(&tokens[fed..], &Device::Cpu).unwrap().unsqueeze(0).unwrap();
+            let want: Vec<f32> =
+                reference.forward(&input, fed).unwrap().squeeze(0).unwrap().to_vec1().unwrap();
+            let diff = got.iter().zip(&want).map(|(a, b)| (a - b).abs()).fold(0f32, f32::max);
+            worst = worst.max(diff);
+            mean += got.iter().zip(&want).map(|(a, b)| (a - b).abs() as f64).sum::<f64>()
+                / got.len() as f64;
+            assert_eq!(argmax(&got), argmax(&want), "step {step}, logits differ by up to {diff}");
+            fed = tokens.len();
+            tokens.push(argmax(&want) as u32);
+        }
+        eprintln!("qwen2: max abs logit diff {worst}, mean {:.4}", mean / 11.0);
+        assert!(worst < 4.0 && mean / 11.0 < 0.3, "{worst} {mean}");
+    }
 }
