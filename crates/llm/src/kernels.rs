@@ -117,6 +117,23 @@ pub fn dot_q4_1_q8_1(level: Level, x: &[BlockQ4_1], y: &[BlockQ8_1]) -> f32 {
     }
 }
 
+/// [`dot_q4_1_q8_1`] of one weight row with four activation rows: the row's codes are
+/// unpacked once for all four (prompt processing).
+pub fn dot_q4_1_q8_1_x4(level: Level, x: &[BlockQ4_1], y: [&[BlockQ8_1]; 4]) -> [f32; 4] {
+    for y in y {
+        assert_eq!(x.len(), y.len());
+    }
+    let (x, y) = (q4_1(x), y.map(q8_1));
+    match level {
+        // SAFETY: as above.
+        #[cfg(target_arch = "x86_64")]
+        Level::Avx2 => unsafe { x86::avx2::q4_1_q8_1_x4(x, y) },
+        #[cfg(target_arch = "x86_64")]
+        Level::Avx512Vnni => unsafe { x86::vnni::q4_1_q8_1_x4(x, y) },
+        _ => y.map(|y| scalar::q4_1_q8_1(x, y)),
+    }
+}
+
 /// Σ x·y over Q4_0 weights and Q8_0 activations of the same length.
 pub fn dot_q4_0_q8_0(level: Level, x: &[BlockQ4_0], y: &[BlockQ8_0]) -> f32 {
     assert_eq!(x.len(), y.len());
@@ -286,6 +303,29 @@ mod x86 {
                 }
 
                 #[target_feature(enable = $features)]
+                pub fn q4_1_q8_1_x4(x: &[Q4_1], y: [&[Q8_1]; 4]) -> [f32; 4] {
+                    let mut acc = [_mm256_setzero_ps(); 4];
+                    let mut offsets = [0f32; 4];
+                    for (i, x) in x.iter().enumerate() {
+                        prefetch(x);
+                        let qx = nibbles(&x.qs);
+                        let (d, m) = (x.d.to_f32(), x.m.to_f32());
+                        for k in 0..4 {
+                            let y = &y[k][i];
+                            offsets[k] += m * y.s.to_f32();
+                            let dk = _mm256_set1_ps(d * y.d.to_f32());
+                            acc[k] = _mm256_fmadd_ps(dk, sum_us8(qx, load(&y.qs)), acc[k]);
+                        }
+                    }
+                    [
+                        hsum(acc[0]) + offsets[0],
+                        hsum(acc[1]) + offsets[1],
+                        hsum(acc[2]) + offsets[2],
+                        hsum(acc[3]) + offsets[3],
+                    ]
+                }
+
+                #[target_feature(enable = $features)]
                 pub fn q4_0_q8_0(x: &[Q4_0], y: &[Q8_0]) -> f32 {
                     let mut acc = _mm256_setzero_ps();
                     for (x, y) in x.iter().zip(y) {
@@ -372,6 +412,16 @@ mod tests {
     #[test]
     fn q4_1_times_q8_1_matches_candle_on_every_level() {
         check::<BlockQ4_1>(dot_q4_1_q8_1);
+    }
+
+    #[test]
+    fn q4_1_times_four_q8_1_rows_matches_candle_on_every_level() {
+        check::<BlockQ4_1>(|level, x, y| {
+            // The same row four times, each lane checked against the single product.
+            let four = dot_q4_1_q8_1_x4(level, x, [y, y, y, y]);
+            assert!(four.iter().all(|v| v.to_bits() == four[0].to_bits()), "{four:?}");
+            four[0]
+        });
     }
 
     #[test]

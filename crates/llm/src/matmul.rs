@@ -23,11 +23,20 @@ pub trait Weight: GgmlType<VecDotType: Input> + Send + Sync + 'static {
         let _ = level;
         Self::vec_dot(x.len() * Self::BLCK_SIZE, x, y)
     }
+
+    /// One weight row with four activation rows.
+    fn dot4(level: Level, x: &[Self], y: [&[Self::VecDotType]; 4]) -> [f32; 4] {
+        y.map(|y| Self::dot(level, x, y))
+    }
 }
 
 impl Weight for BlockQ4_1 {
     fn dot(level: Level, x: &[Self], y: &[BlockQ8_1]) -> f32 {
         kernels::dot_q4_1_q8_1(level, x, y)
+    }
+
+    fn dot4(level: Level, x: &[Self], y: [&[BlockQ8_1]; 4]) -> [f32; 4] {
+        kernels::dot_q4_1_q8_1_x4(level, x, y)
     }
 }
 
@@ -186,13 +195,18 @@ impl<T: Weight> Matrix for Blocks<T> {
 
     fn dot_rows(&self, level: Level, rows: Range<usize>, acts: &Activations, out: &mut [f32]) {
         let per_row = self.cols / T::BLCK_SIZE;
-        let mut out = out.iter_mut();
-        for r in rows {
+        let tokens = acts.rows;
+        for (r, out) in rows.zip(out.chunks_exact_mut(tokens)) {
             let w = &self.blocks[r * per_row..(r + 1) * per_row];
-            for t in 0..acts.rows {
-                if let Some(slot) = out.next() {
-                    *slot = T::dot(level, w, acts.row::<T::VecDotType>(t));
-                }
+            // Four tokens at a time while the row is at hand, then the rest one by one.
+            let mut t = 0;
+            while t + 4 <= tokens {
+                let y = [t, t + 1, t + 2, t + 3].map(|t| acts.row::<T::VecDotType>(t));
+                out[t..t + 4].copy_from_slice(&T::dot4(level, w, y));
+                t += 4;
+            }
+            for t in t..tokens {
+                out[t] = T::dot(level, w, acts.row::<T::VecDotType>(t));
             }
         }
     }
@@ -390,7 +404,7 @@ mod tests {
     /// Batched and single-row products give what the block dot product gives row by row,
     /// for every weight type the model files use, in one pass over several matrices.
     fn check<T: Weight>() {
-        let (cols, tokens) = (512, 5);
+        let (cols, tokens) = (512, 7);
         let a: Blocks<T> = matrix(37, cols, 1);
         let b: Blocks<T> = matrix(130, cols, 2);
         let x = floats(tokens * cols, 3);
