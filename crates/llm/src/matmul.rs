@@ -205,8 +205,8 @@ impl<T: Weight> Matrix for Blocks<T> {
                 out[t..t + 4].copy_from_slice(&T::dot4(level, w, y));
                 t += 4;
             }
-            for t in t..tokens {
-                out[t] = T::dot(level, w, acts.row::<T::VecDotType>(t));
+            for (t, slot) in out.iter_mut().enumerate().skip(t) {
+                *slot = T::dot(level, w, acts.row::<T::VecDotType>(t));
             }
         }
     }
