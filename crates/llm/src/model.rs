@@ -1,10 +1,11 @@
-//! A GGUF chat model loaded in this process (candle, on the CPU), and token-by-token
-//! generation from it.
+//! A GGUF chat model loaded in this process (our own forward pass over its quantized
+//! weights, on the CPU), and token-by-token generation from it.
 //!
-//! The model code is picked by the file's `general.architecture`: `llama` (SmolLM2 and other
-//! Llama-shaped models) or `qwen2` (Qwen2 and Qwen2.5). The tokenizer and the chat template
-//! come from the same file. Generation is blocking and runs on the caller's thread: callers
-//! run it on a thread of its own, never on the async runtime.
+//! The file's `general.architecture` says which model: `llama` (SmolLM2 and other
+//! Llama-shaped models) or `qwen2` (Qwen2 and Qwen2.5). The context of the last answer stays
+//! in the KV cache, and a prompt that starts with the same tokens continues from it. The
+//! tokenizer and the chat template come from the same file. Generation is blocking and runs on
+//! the caller's thread: callers run it on a thread of its own, never on the async runtime.
 
 use std::ops::ControlFlow;
 use std::path::Path;
@@ -13,34 +14,44 @@ use std::time::Instant;
 
 use candle_core::quantized::gguf_file::Content;
 use candle_core::{Device, Tensor};
-use candle_transformers::models::{quantized_llama, quantized_qwen2};
 
+use crate::cache::{KvCache, common_prefix};
 use crate::constraint::ConstraintCompiler;
 use crate::message::{Message, Tool};
 use crate::sampler::Sampler;
 use crate::template::ChatTemplate;
 use crate::tokenizer::ChatTokenizer;
 use crate::tool_calls;
+use crate::transformer::{Scratch, Transformer};
 use crate::types::{FinishReason, Generation, GenerationParams, ModelError, OutputFormat};
 
-enum Weights {
-    Llama(quantized_llama::ModelWeights),
-    Qwen2(quantized_qwen2::ModelWeights),
+/// The model code and the context it keeps between answers.
+struct Weights {
+    model: Transformer,
+    cache: KvCache,
+    scratch: Box<Scratch>,
 }
 
 impl Weights {
     fn clear_cache(&mut self) {
-        match self {
-            Self::Llama(model) => model.clear_kv_cache(),
-            Self::Qwen2(model) => model.clear_kv_cache(),
-        }
+        self.cache.clear();
     }
 
-    fn forward(&mut self, input: &Tensor, position: usize) -> candle_core::Result<Tensor> {
-        match self {
-            Self::Llama(model) => model.forward(input, position),
-            Self::Qwen2(model) => model.forward(input, position),
-        }
+    /// Keeps the cached positions `prompt` starts with (all but its last token, whose logits
+    /// are needed) and forgets the rest; returns how many were kept.
+    fn reuse(&mut self, prompt: &[u32]) -> usize {
+        let keep = common_prefix(self.cache.tokens(), prompt).min(prompt.len() - 1);
+        self.cache.truncate(keep);
+        keep
+    }
+
+    /// Runs `input` after the cached positions; the logits of its last token.
+    fn forward(&mut self, input: &[u32], device: &Device) -> Result<Tensor, ModelError> {
+        let logits = self
+            .model
+            .forward(input, &mut self.cache, &mut self.scratch, false)
+            .map_err(|e| ModelError::Inference(e.to_string()))?;
+        Ok(Tensor::from_slice(logits, logits.len(), device)?)
     }
 }
 
@@ -96,18 +107,13 @@ impl LocalModel {
             .map_or(2048, |n| n as usize);
         let device = Device::Cpu;
         let weights = match architecture.as_str() {
-            "llama" => Weights::Llama(quantized_llama::ModelWeights::from_gguf(
-                content, &mut file, &device,
-            )?),
-            "qwen2" => Weights::Qwen2(quantized_qwen2::ModelWeights::from_gguf(
-                content, &mut file, &device,
-            )?),
+            "llama" | "qwen2" => {
+                let model = Transformer::from_gguf(&content, &mut file, &architecture)
+                    .map_err(|e| read_error(&e))?;
+                let cache = model.new_cache();
+                Weights { model, cache, scratch: Box::default() }
+            }
             other => return Err(ModelError::Architecture(other.to_owned())),
-        };
-        // candle's Llama code has rotary tables for this many positions only.
-        let context_length = match architecture.as_str() {
-            "llama" => context_length.min(quantized_llama::MAX_SEQ_LEN),
-            _ => context_length,
         };
         Ok(Self {
             weights,
@@ -191,11 +197,12 @@ impl LocalModel {
         self.generate(&ids, tools, format, params, on_text)
     }
 
-    /// Generates from prompt tokens (the model starts from an empty context). A `format` other
-    /// than free text, or `tools` offered, constrain what it may write (see
-    /// [`crate::constraint`]); a format that cannot be enforced is an error before any token
-    /// is generated. The calls of `tools` it makes are in [`Generation::tool_calls`], not in
-    /// the text (nor in what `on_text` gets).
+    /// Generates from prompt tokens. The context kept from the previous answer is reused as
+    /// far as the prompt starts with the same tokens (a follow-up turn, the same system
+    /// prompt): only the rest of the prompt is processed. A `format` other than free text, or
+    /// `tools` offered, constrain what it may write (see [`crate::constraint`]); a format that
+    /// cannot be enforced is an error before any token is generated. The calls of `tools` it
+    /// makes are in [`Generation::tool_calls`], not in the text (nor in what `on_text` gets).
     pub fn generate(
         &mut self,
         prompt: &[u32],
@@ -245,12 +252,11 @@ impl LocalModel {
             Some(constraint) if constraint.is_done()? => Some(FinishReason::Stop),
             _ => None,
         };
-        let mut input: Vec<u32> = prompt.iter().chain(&generated).copied().collect();
-        let mut position = 0;
+        let cached_tokens = self.weights.reuse(prompt);
+        let mut input: Vec<u32> =
+            prompt[cached_tokens..].iter().chain(&generated).copied().collect();
         while finish.is_none() && generated.len() < params.max_tokens {
-            let tokens = Tensor::new(input.as_slice(), &self.device)?.unsqueeze(0)?;
-            let logits = self.weights.forward(&tokens, position)?.squeeze(0)?;
-            position += input.len();
+            let logits = self.weights.forward(&input, &self.device)?;
             let next = sampler.sample(&logits, &generated, constraint.as_mut())?;
             first_token_seconds.get_or_insert_with(|| started.elapsed().as_secs_f64());
             // The end of the turn, or any other control token (`<|endoftext|>`, the start of a
@@ -319,6 +325,7 @@ impl LocalModel {
             tool_calls,
             finish,
             prompt_tokens: prompt.len(),
+            cached_tokens,
             generated_tokens: generated.len(),
             first_token_seconds: first_token_seconds.unwrap_or(0.0),
             seconds: started.elapsed().as_secs_f64(),
@@ -381,6 +388,48 @@ mod tests {
         assert_eq!(streamed, first.text, "the pieces add up to the answer");
         assert!(first.prompt_tokens > 20 && first.generated_tokens > 0, "{first:?}");
         assert!(!first.text.contains("<|im_end|>"), "{first:?}");
+    }
+
+    /// A follow-up turn reuses the context of the first (its prompt starts with the first
+    /// prompt and answer), a prompt that only shares the system turn reuses only that, and
+    /// the answers are the ones a cold start gives.
+    #[test]
+    fn a_follow_up_turn_reuses_the_cached_prefix_and_answers_as_a_cold_start_does() {
+        let mut model = smollm2();
+        let params = GenerationParams { max_tokens: 40, ..GenerationParams::default() };
+        let go = |model: &mut LocalModel, messages: &[Message]| {
+            model
+                .chat(messages, &[], &OutputFormat::Text, &params, |_| ControlFlow::Continue(()))
+                .unwrap()
+        };
+        let first = go(&mut model, &question());
+        assert_eq!(first.cached_tokens, 0, "a new model starts cold");
+        let mut messages = question();
+        messages.push(Message::assistant(first.text.clone()));
+        messages.push(Message::user("And of Germany?"));
+        let follow = go(&mut model, &messages);
+        assert!(follow.cached_tokens > first.prompt_tokens, "{follow:?} after {first:?}");
+        assert!(follow.cached_tokens < follow.prompt_tokens, "{follow:?}");
+        model.clear_cache();
+        let cold = go(&mut model, &messages);
+        assert_eq!(cold.cached_tokens, 0, "clear_cache forgets");
+        assert_eq!(cold.text, follow.text);
+        assert!(follow.text.to_lowercase().contains("berlin"), "{follow:?}");
+
+        // Another question under the same system turn: only the common start is reused.
+        let other = vec![question()[0].clone(), Message::user("What is the capital of Italy?")];
+        let encode = |messages: &[Message]| {
+            model.tokenizer().encode(&model.prompt(messages, &[]).unwrap()).unwrap()
+        };
+        let shared = common_prefix(&encode(&messages), &encode(&other));
+        let diverged = go(&mut model, &other);
+        assert_eq!(diverged.cached_tokens, shared, "{diverged:?}");
+        model.clear_cache();
+        assert_eq!(go(&mut model, &other).text, diverged.text);
+        // The same prompt again: all but its last token.
+        let again = go(&mut model, &other);
+        assert_eq!(again.cached_tokens, again.prompt_tokens - 1);
+        assert_eq!(again.text, diverged.text);
     }
 
     #[test]

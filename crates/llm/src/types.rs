@@ -113,6 +113,9 @@ pub struct Generation {
     pub tool_calls: Vec<ToolCall>,
     pub finish: FinishReason,
     pub prompt_tokens: usize,
+    /// Of the prompt's tokens, how many were already in the model's context (kept from the
+    /// previous answer) and not processed again (0 from hosted models, which do not say).
+    pub cached_tokens: usize,
     pub generated_tokens: usize,
     /// From the start to the first generated token (the prompt's processing, mostly).
     pub first_token_seconds: f64,

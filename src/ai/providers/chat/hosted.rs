@@ -240,6 +240,7 @@ impl Answer {
             text,
             finish: end.finish,
             prompt_tokens: end.prompt_tokens,
+            cached_tokens: 0,
             generated_tokens: end.generated_tokens,
             first_token_seconds: self.first_token.unwrap_or(seconds),
             seconds,
