@@ -97,6 +97,11 @@ fn worker(gguf: &Path, tokens: usize) -> Value {
     let next = model
         .chat(&follow_up(&cold.text), &[], &OutputFormat::Text, &greedy(1), quiet)
         .expect("follow-up");
+    // The same follow-up from nothing: what the reused context saved.
+    model.clear_cache();
+    let next_cold = model
+        .chat(&follow_up(&cold.text), &[], &OutputFormat::Text, &greedy(1), quiet)
+        .expect("follow-up, cold");
     let decode_seconds = cold.seconds - cold.first_token_seconds;
     json!({
         "prompt_tokens": cold.prompt_tokens,
@@ -106,6 +111,7 @@ fn worker(gguf: &Path, tokens: usize) -> Value {
         "ttft_cold_ms": cold.first_token_seconds * 1e3,
         "followup_prompt_tokens": next.prompt_tokens,
         "ttft_followup_ms": next.first_token_seconds * 1e3,
+        "ttft_followup_cold_ms": next_cold.first_token_seconds * 1e3,
         "peak_rss_mib": peak_rss_mib(),
         "answer": cold.text,
     })
@@ -249,6 +255,21 @@ fn bench_model(name: &str, gguf: &Path, runs: usize, tokens: usize, threads: usi
     }
     println!(
         "  (ours/llama.cpp: the median of the runs' ratios; above 1 is better for tok/s, below 1 for ms and MiB)"
+    );
+    let reuse: Vec<f64> = ours
+        .iter()
+        .map(|r| {
+            let cell = |key: &str| r[key].as_f64().unwrap_or(f64::NAN);
+            cell("ttft_followup_ms") / cell("ttft_followup_cold_ms")
+        })
+        .collect();
+    let cold_followup = median(
+        ours.iter().map(|r| r["ttft_followup_cold_ms"].as_f64().unwrap_or(f64::NAN)).collect(),
+    );
+    println!(
+        "  ours, the follow-up's first token with the context reused against the same prompt cold ({} ms): {:.2}",
+        show(cold_followup, 0),
+        median(reuse)
     );
     let answer: String = ours[0]["answer"].as_str().unwrap_or_default().chars().take(160).collect();
     println!("  our answer begins: {answer:?}");
