@@ -59,8 +59,9 @@ mirror!(q4_0, BlockQ4_0, Q4_0);
 mirror!(q8_0, BlockQ8_0, Q8_0);
 mirror!(q8_1, BlockQ8_1, Q8_1);
 
-/// Which instructions the kernels use.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Which instructions the kernels use, in the order each includes the one before. A level
+/// above what this CPU has is run at the CPU's ([`Level::detected`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Level {
     Scalar,
     Avx2,
@@ -107,8 +108,9 @@ impl Level {
 pub fn dot_q4_1_q8_1(level: Level, x: &[BlockQ4_1], y: &[BlockQ8_1]) -> f32 {
     assert_eq!(x.len(), y.len());
     let (x, y) = (q4_1(x), q8_1(y));
-    match level {
-        // SAFETY: `Level::detected` only reports levels whose instructions the CPU has.
+    match level.min(Level::detected()) {
+        // SAFETY: the level is at most `Level::detected`, which only reports levels whose
+        // instructions the CPU has.
         #[cfg(target_arch = "x86_64")]
         Level::Avx2 => unsafe { x86::avx2::q4_1_q8_1(x, y) },
         #[cfg(target_arch = "x86_64")]
@@ -124,7 +126,7 @@ pub fn dot_q4_1_q8_1_x4(level: Level, x: &[BlockQ4_1], y: [&[BlockQ8_1]; 4]) -> 
         assert_eq!(x.len(), y.len());
     }
     let (x, y) = (q4_1(x), y.map(q8_1));
-    match level {
+    match level.min(Level::detected()) {
         // SAFETY: as above.
         #[cfg(target_arch = "x86_64")]
         Level::Avx2 => unsafe { x86::avx2::q4_1_q8_1_x4(x, y) },
@@ -138,7 +140,7 @@ pub fn dot_q4_1_q8_1_x4(level: Level, x: &[BlockQ4_1], y: [&[BlockQ8_1]; 4]) -> 
 pub fn dot_q4_0_q8_0(level: Level, x: &[BlockQ4_0], y: &[BlockQ8_0]) -> f32 {
     assert_eq!(x.len(), y.len());
     let (x, y) = (q4_0(x), q8_0(y));
-    match level {
+    match level.min(Level::detected()) {
         // SAFETY: as above.
         #[cfg(target_arch = "x86_64")]
         Level::Avx2 => unsafe { x86::avx2::q4_0_q8_0(x, y) },
@@ -152,7 +154,7 @@ pub fn dot_q4_0_q8_0(level: Level, x: &[BlockQ4_0], y: &[BlockQ8_0]) -> f32 {
 pub fn dot_q8_0_q8_0(level: Level, x: &[BlockQ8_0], y: &[BlockQ8_0]) -> f32 {
     assert_eq!(x.len(), y.len());
     let (x, y) = (q8_0(x), q8_0(y));
-    match level {
+    match level.min(Level::detected()) {
         // SAFETY: as above.
         #[cfg(target_arch = "x86_64")]
         Level::Avx2 => unsafe { x86::avx2::q8_0_q8_0(x, y) },

@@ -215,7 +215,7 @@ impl LocalModel {
         if prompt.is_empty() {
             return Err(ModelError::EmptyPrompt);
         }
-        if prompt.len() + params.max_tokens > self.context_length {
+        if prompt.len().checked_add(params.max_tokens).is_none_or(|n| n > self.context_length) {
             return Err(ModelError::TooLong {
                 prompt: prompt.len(),
                 max_tokens: params.max_tokens,
@@ -243,12 +243,15 @@ impl LocalModel {
             Some(constraint) => constraint.forced()?,
             None => Vec::new(),
         };
+        // Cut by max_tokens, what the format forced is not a complete answer.
+        let cut = generated.len() > params.max_tokens;
         generated.truncate(params.max_tokens);
         // What was handed to `on_text` so far, and the whole answer decoded.
         let mut text = String::new();
         let mut decoded = self.tokenizer.decode(&generated)?;
         let mut first_token_seconds = None;
         let mut finish = match &constraint {
+            _ if cut => Some(FinishReason::Length),
             Some(constraint) if constraint.is_done()? => Some(FinishReason::Stop),
             _ => None,
         };
@@ -515,5 +518,20 @@ mod tests {
         let not_a_model = Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml");
         let err = LocalModel::load(&not_a_model).unwrap_err();
         assert!(matches!(err, ModelError::Read { .. }), "{err}");
+    }
+
+    /// A single choice is forced whole; cut by max_tokens it is no complete answer.
+    #[test]
+    fn a_forced_answer_cut_by_max_tokens_ends_with_length() {
+        let mut model = smollm2();
+        let only = OutputFormat::Choice(vec!["The capital of France is Paris".into()]);
+        let cut = GenerationParams { max_tokens: 2, ..GenerationParams::default() };
+        let quiet = |_: &str| ControlFlow::Continue(());
+        let short = model.chat(&question(), &[], &only, &cut, quiet).unwrap();
+        assert_eq!((short.finish, short.generated_tokens), (FinishReason::Length, 2), "{short:?}");
+        let room = GenerationParams { max_tokens: 32, ..cut };
+        let whole = model.chat(&question(), &[], &only, &room, quiet).unwrap();
+        assert_eq!(whole.finish, FinishReason::Stop, "{whole:?}");
+        assert_eq!(whole.text, "The capital of France is Paris");
     }
 }
