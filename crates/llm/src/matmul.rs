@@ -228,6 +228,9 @@ pub enum LoadError {
     Shape { name: String, shape: Vec<usize>, expected: Vec<usize> },
     #[error("cannot read tensor {name}: {source}")]
     Io { name: String, source: std::io::Error },
+    /// The model's shape, as its metadata gives it, cannot be run.
+    #[error("the model's shape does not work: {0}")]
+    Config(String),
 }
 
 fn seek_to<R: Seek>(content: &Content, name: &str, file: &mut R) -> Result<Vec<usize>, LoadError> {
@@ -274,7 +277,10 @@ pub fn load_matrix<R: Read + Seek>(
         if !cols.is_multiple_of(T::BLCK_SIZE) {
             return Err(LoadError::Type { name: name.to_owned(), dtype: T::DTYPE });
         }
-        let blocks = read_blocks::<T, R>(file, name, rows * cols / T::BLCK_SIZE)?;
+        let values = rows.checked_mul(cols).ok_or_else(|| {
+            LoadError::Config(format!("tensor {name} of {rows} x {cols} values is too big"))
+        })?;
+        let blocks = read_blocks::<T, R>(file, name, values / T::BLCK_SIZE)?;
         Ok(Box::new(Blocks { rows, cols, blocks }))
     }
     match dtype {

@@ -37,8 +37,12 @@ impl Config {
         let get = |key: &str| content.metadata.get(&format!("{arch}.{key}"));
         let int = |key: &str| {
             get(key)
-                .and_then(|v| v.to_u32().ok().or_else(|| v.to_u64().ok().map(|v| v as u32)))
-                .map(|v| v as usize)
+                .and_then(|v| {
+                    v.to_u32()
+                        .ok()
+                        .map(|v| v as usize)
+                        .or_else(|| v.to_u64().ok().and_then(|v| usize::try_from(v).ok()))
+                })
                 .ok_or_else(|| LoadError::Missing(format!("{arch}.{key}")))
         };
         let float = |key: &str| get(key).and_then(|v| v.to_f32().ok());
@@ -46,10 +50,10 @@ impl Config {
         let heads = int("attention.head_count")?;
         let head_dim = dim / heads.max(1);
         let vocab = match content.tensor_infos.get("token_embd.weight") {
-            Some(info) => info.shape.dims()[0],
+            Some(info) => info.shape.dims().first().copied().unwrap_or(0),
             None => return Err(LoadError::Missing("token_embd.weight".to_owned())),
         };
-        Ok(Self {
+        let config = Self {
             layers: int("block_count")?,
             dim,
             heads,
@@ -62,7 +66,34 @@ impl Config {
             rope_dim: int("rope.dimension_count").unwrap_or(head_dim),
             rope_neox: arch == "qwen2",
             qkv_bias: arch == "qwen2",
-        })
+        };
+        config.check()?;
+        Ok(config)
+    }
+
+    /// Refuses a shape the forward pass cannot run (it would divide by zero or read past a
+    /// head), so a bad file fails to load instead of failing its first answer.
+    fn check(&self) -> Result<(), LoadError> {
+        let refuse = |why: String| Err(LoadError::Config(why));
+        if self.layers == 0 || self.dim == 0 || self.ffn == 0 || self.vocab == 0 {
+            return refuse(format!(
+                "{} layers of width {}, feed-forward {} and {} tokens",
+                self.layers, self.dim, self.ffn, self.vocab
+            ));
+        }
+        if self.heads == 0 || !self.dim.is_multiple_of(self.heads) {
+            return refuse(format!("width {} in {} heads", self.dim, self.heads));
+        }
+        if self.kv_heads == 0 || !self.heads.is_multiple_of(self.kv_heads) {
+            return refuse(format!("{} heads over {} key/value heads", self.heads, self.kv_heads));
+        }
+        if self.rope_dim > self.head_dim || !self.rope_dim.is_multiple_of(2) {
+            return refuse(format!(
+                "rotary dimension {} in heads of {}",
+                self.rope_dim, self.head_dim
+            ));
+        }
+        Ok(())
     }
 
     fn kv_dim(&self) -> usize {
@@ -404,6 +435,38 @@ mod tests {
         Lisbon and uses Kubernetes, which you know, though it includes on-call duty. Job 23 \
         fits your Go experience but is in Porto with office days. Job 31 is a frontend role in \
         Berlin and does not match your background.<|im_end|>\n";
+
+    /// A shape the forward pass cannot run is refused at load, naming what is wrong.
+    #[test]
+    fn a_shape_that_cannot_run_is_refused() {
+        let good = Config {
+            layers: 30,
+            dim: 576,
+            heads: 9,
+            kv_heads: 3,
+            head_dim: 64,
+            ffn: 1536,
+            vocab: 49152,
+            norm_eps: 1e-5,
+            rope_base: 10_000.0,
+            rope_dim: 64,
+            rope_neox: false,
+            qkv_bias: false,
+        };
+        assert!(good.check().is_ok());
+        for (bad, says) in [
+            (Config { kv_heads: 0, ..good.clone() }, "key/value heads"),
+            (Config { kv_heads: 4, ..good.clone() }, "key/value heads"),
+            (Config { heads: 0, ..good.clone() }, "heads"),
+            (Config { heads: 7, ..good.clone() }, "in 7 heads"),
+            (Config { rope_dim: 65, ..good.clone() }, "rotary"),
+            (Config { rope_dim: 128, ..good.clone() }, "rotary"),
+            (Config { layers: 0, ..good.clone() }, "layers"),
+        ] {
+            let err = bad.check().unwrap_err().to_string();
+            assert!(err.contains(says), "{bad:?}: {err}");
+        }
+    }
 
     fn argmax(xs: &[f32]) -> usize {
         xs.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1)).map(|(i, _)| i).unwrap()
