@@ -33,8 +33,8 @@ use super::message::{Message, Role, Tool, ToolCall};
 use super::provider::{ChatModel, ChatModelState, ChatRequest, ChatStream};
 use super::remote::RemoteConfig;
 use super::sse::SseEvent;
-use super::structured::{JsonOutput, Strictness, Unwrap};
-use super::types::{FinishReason, OutputFormat};
+use super::structured::{JsonOutput, Strictness, Unwrap, calls_required};
+use super::types::FinishReason;
 
 /// OpenAI's own API.
 pub const OPENAI_BASE_URL: &str = "https://api.openai.com/v1";
@@ -113,12 +113,7 @@ fn request_body(
     if !request.tools.is_empty() {
         body["tools"] = request.tools.iter().map(tool).collect();
     }
-    if request.format == OutputFormat::ToolCalls {
-        if request.tools.is_empty() {
-            return Err(ChatError::InvalidRequest(
-                "tool calls were required but no tool was offered".into(),
-            ));
-        }
+    if calls_required(&request.format, &request.tools)? {
         body["tool_choice"] = json!("required");
     }
     if let Some(output) = output {

@@ -20,6 +20,7 @@
 use serde_json::{Value, json};
 
 use super::error::ChatError;
+use super::message::Tool;
 use super::types::OutputFormat;
 
 /// The property a wrapped answer is held in.
@@ -51,6 +52,18 @@ pub enum Strictness {
     Closed,
     /// Every object closed and every property required (OpenAI's strict mode).
     AllRequired,
+}
+
+/// Whether the answer must be tool calls (asked with the API's own `tool_choice`); refused
+/// when no tool is offered to call.
+pub fn calls_required(format: &OutputFormat, tools: &[Tool]) -> Result<bool, ChatError> {
+    match format {
+        OutputFormat::ToolCalls if tools.is_empty() => Err(ChatError::InvalidRequest(
+            "tool calls were required but no tool was offered".into(),
+        )),
+        OutputFormat::ToolCalls => Ok(true),
+        _ => Ok(false),
+    }
 }
 
 impl JsonOutput {

@@ -193,3 +193,20 @@ pub fn texts(events: &[super::provider::ChatEvent]) -> Vec<&str> {
         })
         .collect()
 }
+
+/// The `Finished` that ends `events`; fails the test when the answer did not finish.
+pub fn finished(events: &[super::provider::ChatEvent]) -> &super::types::Generation {
+    match events.last() {
+        Some(super::provider::ChatEvent::Finished(generation)) => generation,
+        other => panic!("the answer did not finish: {other:?}"),
+    }
+}
+
+/// The tool both providers' tests offer.
+pub fn weather_tool() -> super::message::Tool {
+    super::message::Tool {
+        name: "get_weather".into(),
+        description: "The current weather in a city".into(),
+        parameters: serde_json::json!({"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}),
+    }
+}

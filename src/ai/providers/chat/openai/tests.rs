@@ -7,8 +7,10 @@ use serde_json::{Value, json};
 
 use super::*;
 use crate::ai::providers::chat::provider::ChatEvent;
-use crate::ai::providers::chat::test_server::{Ending, Reply, TestServer, collect, texts};
-use crate::ai::providers::chat::types::{Generation, GenerationParams, OutputFormat};
+use crate::ai::providers::chat::test_server::{
+    Ending, Reply, TestServer, collect, finished, texts, weather_tool,
+};
+use crate::ai::providers::chat::types::{GenerationParams, OutputFormat};
 use crate::core::config::Secret;
 
 const KEY: &str = "sk-test-0123456789";
@@ -62,21 +64,6 @@ fn text_answer(pieces: &[&str]) -> Vec<String> {
     events.push(usage(19, pieces.len() as u64));
     events.push(DONE.into());
     events
-}
-
-fn finished(events: &[ChatEvent]) -> &Generation {
-    match events.last() {
-        Some(ChatEvent::Finished(generation)) => generation,
-        other => panic!("the answer did not finish: {other:?}"),
-    }
-}
-
-fn weather_tool() -> Tool {
-    Tool {
-        name: "get_weather".into(),
-        description: "The current weather in a city".into(),
-        parameters: json!({"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}),
-    }
 }
 
 #[tokio::test]
