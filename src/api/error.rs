@@ -405,6 +405,7 @@ impl From<ServiceError> for ApiError {
                 ApiError::new(ErrorCode::ModelUnavailable, message)
             }
             ServiceError::ReaderFailed(message) => ApiError::new(ErrorCode::Unavailable, message),
+            ServiceError::Chat(err) => ApiError::from(err),
             ServiceError::Internal(err) => ApiError::internal(err),
         }
     }

@@ -83,6 +83,9 @@ pub enum ServiceError {
     /// time or memory); what was stored before is unchanged.
     #[error("{0}")]
     ReaderFailed(String),
+    /// The chat model could not answer (busy, unavailable, refused by a hosted provider, …).
+    #[error(transparent)]
+    Chat(#[from] crate::ai::providers::chat::error::ChatError),
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
