@@ -37,6 +37,7 @@ macro_rules! string_enum {
 pub mod application;
 pub mod audit;
 pub mod company;
+pub mod conversation;
 pub mod email;
 pub mod health;
 pub mod job;

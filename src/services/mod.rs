@@ -9,6 +9,7 @@
 pub mod admin;
 pub mod alerts;
 pub mod applications;
+pub mod assistant;
 pub mod audit;
 pub mod auth;
 pub mod companies;
