@@ -203,6 +203,7 @@ impl Builder {
             ai: Arc::new(start_ai(&settings, chat.as_ref())?),
             listings: Arc::default(),
             documents: Arc::new(DocumentReader::new(&settings.documents)),
+            assistant: settings.assistant.clone(),
         };
         if check_index {
             ensure_index(&services).await?;

@@ -58,6 +58,8 @@ pub struct Context {
     pub listings: Arc<search::Listings>,
     /// Reads uploaded documents in child processes.
     pub documents: Arc<resume_parser::isolated::DocumentReader>,
+    /// What the assistant accepts (the longest message).
+    pub assistant: crate::core::config::AssistantConfig,
 }
 
 impl Context {
