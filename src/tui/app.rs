@@ -13,6 +13,8 @@ use crate::schemas::recommendation::JobRecommendationBody;
 use crate::schemas::user::UserBody;
 
 /// What happens to the app.
+// Events are moved once into `update`: the size of the largest variant costs nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
 pub enum Event {
     Key(KeyEvent),
@@ -23,6 +25,7 @@ pub enum Event {
 }
 
 /// The result of a command, reported back from its task.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
 pub enum Net {
     SignedIn(Result<UserBody, ApiFailure>),

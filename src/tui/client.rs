@@ -39,6 +39,7 @@ pub enum ApiFailure {
 }
 
 /// One event of a streamed answer.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum StreamEvent {
     Tool(ToolStep),

@@ -121,7 +121,7 @@ fn inline(text: &str, base: Style) -> Vec<Span<'static>> {
             let closes = italic
                 && prev.is_some_and(|p| !p.is_whitespace())
                 && next.is_none_or(|n| !n.is_alphanumeric());
-            if (c == '*' || c == '_') && (opens && !italic || closes) {
+            if (c == '*' || c == '_') && ((opens && !italic) || closes) {
                 flush(&mut current, style(bold, italic, code));
                 italic = !italic;
                 i += 1;

@@ -98,7 +98,9 @@ fn ask(app: &mut App, question: &str) -> u64 {
 }
 
 fn stream(app: &mut App, id: u64, event: StreamEvent) {
-    assert!(app.update(Event::Net(Net::Stream(id, event))).is_empty() || true);
+    // A finished first answer asks for the list again (its title); nothing else is asked for.
+    let commands = app.update(Event::Net(Net::Stream(id, event)));
+    assert!(commands.iter().all(|c| *c == Command::ListConversations), "{commands:?}");
 }
 
 fn render(app: &App) -> String {

@@ -64,7 +64,7 @@ fn input_lines(input: &Input, width: u16) -> (Vec<String>, (u16, u16)) {
 
 pub fn chat_layout(app: &App) -> ChatLayout {
     let area = Rect::new(0, 0, app.width, app.height);
-    let inner_width = app.width.saturating_sub(if app.width >= 70 { 26 } else { 2 });
+    let inner_width = app.width.saturating_sub(2);
     let (lines, _) = input_lines(&app.input, inner_width);
     let input_height = (lines.len() as u16).clamp(1, 6) + 2;
     let [header, body, input, status, footer] = Layout::vertical([
