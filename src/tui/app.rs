@@ -675,9 +675,7 @@ impl App {
         match key.code {
             KeyCode::Up | KeyCode::Char('k') => self.selected = self.selected.saturating_sub(1),
             KeyCode::Down | KeyCode::Char('j') => {
-                if self.selected + 1 < count {
-                    self.selected += 1;
-                }
+                self.selected = (self.selected + 1).min(count.saturating_sub(1));
             }
             KeyCode::Enter => {
                 if let Some(c) = self.conversations.get(self.selected) {
@@ -720,16 +718,17 @@ impl App {
             self.input.insert("\n");
             return Vec::new();
         }
-        if self.input.text.is_empty() && plain(&key) {
-            if let KeyCode::Char(c) = key.code {
-                if self.pending_confirmation().is_some() && matches!(c, 'y' | 'Y' | 'n' | 'N') {
-                    let answer = if c.eq_ignore_ascii_case(&'y') { "yes" } else { "no" };
-                    return self.send(answer.to_owned());
-                }
-                if c == '?' {
-                    self.help = true;
-                    return Vec::new();
-                }
+        if self.input.text.is_empty()
+            && plain(&key)
+            && let KeyCode::Char(c) = key.code
+        {
+            if self.pending_confirmation().is_some() && matches!(c, 'y' | 'Y' | 'n' | 'N') {
+                let answer = if c.eq_ignore_ascii_case(&'y') { "yes" } else { "no" };
+                return self.send(answer.to_owned());
+            }
+            if c == '?' {
+                self.help = true;
+                return Vec::new();
             }
         }
         match key.code {
@@ -757,14 +756,10 @@ impl App {
                     self.input.cursor = self.input.line_end();
                 }
             }
-            KeyCode::Up => {
-                if !self.input.vertical(true) {
-                    return self.scroll_by(-1);
-                }
-            }
-            KeyCode::Down => {
-                if !self.input.vertical(false) {
-                    return self.scroll_by(1);
+            KeyCode::Up | KeyCode::Down => {
+                let up = key.code == KeyCode::Up;
+                if !self.input.vertical(up) {
+                    return self.scroll_by(if up { -1 } else { 1 });
                 }
             }
             KeyCode::Char('u') if key.modifiers.contains(KeyModifiers::CONTROL) => {
@@ -903,9 +898,7 @@ impl App {
                 self.jobs.selected = self.jobs.selected.saturating_sub(1)
             }
             KeyCode::Down | KeyCode::Char('j') => {
-                if self.jobs.selected + 1 < count {
-                    self.jobs.selected += 1;
-                }
+                self.jobs.selected = (self.jobs.selected + 1).min(count.saturating_sub(1));
             }
             KeyCode::Char('/') => self.jobs.editing_query = true,
             KeyCode::Char('r') => {
@@ -1042,9 +1035,8 @@ impl App {
                 self.applications.selected = self.applications.selected.saturating_sub(1)
             }
             KeyCode::Down | KeyCode::Char('j') => {
-                if self.applications.selected + 1 < count {
-                    self.applications.selected += 1;
-                }
+                self.applications.selected =
+                    (self.applications.selected + 1).min(count.saturating_sub(1));
             }
             KeyCode::Enter => {
                 if let Some(a) = self.applications.items.get(self.applications.selected) {
