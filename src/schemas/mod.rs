@@ -14,3 +14,4 @@ pub mod recommendation;
 pub mod resume;
 pub mod saved;
 pub mod user;
+pub mod writing;

@@ -28,6 +28,7 @@ pub mod resumes;
 pub mod saved;
 pub mod search;
 pub mod users;
+pub mod writing;
 
 use std::sync::Arc;
 

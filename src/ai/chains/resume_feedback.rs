@@ -40,6 +40,10 @@ pub async fn advise(
     input: &FeedbackInput,
     find_skills: SkillFinder,
 ) -> Result<Written, ChainError> {
+    if input.emphasise.is_empty() && input.missing_skills.is_empty() {
+        // Nothing to compare: nothing to phrase.
+        return Ok(Written { text: template(input), source: Source::Template });
+    }
     let facts = input.facts(find_skills);
     let question = Ask {
         prompt: prompts.render(prompts::RESUME_FEEDBACK, input)?,
@@ -57,6 +61,12 @@ pub async fn advise(
 /// The advice built from the skills alone.
 pub fn template(input: &FeedbackInput) -> String {
     let mut sentences = Vec::new();
+    if input.emphasise.is_empty() && input.missing_skills.is_empty() {
+        return format!(
+            "“{}” at {} lists no skills to compare your resume with.",
+            input.job.title, input.job.company
+        );
+    }
     if input.emphasise.is_empty() {
         sentences.push(format!(
             "Your resume shows none of the skills “{}” at {} lists.",
