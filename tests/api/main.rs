@@ -27,3 +27,4 @@ mod saved;
 mod search;
 mod users;
 mod workers;
+mod writing;
