@@ -119,7 +119,11 @@ pub(crate) async fn ask(
         if let Some(text) = gate.finish(complete, on_piece) {
             return Ok(Some(text));
         }
-        tracing::debug!(attempt, rejected = ?gate.rejected, "the model's text did not pass the facts check");
+        tracing::debug!(
+            attempt,
+            unknown = ?gate.unknown,
+            "the model's text named facts its input does not hold"
+        );
     }
     Ok(None)
 }
@@ -135,7 +139,8 @@ struct Gate<'a> {
     /// How much of `kept` was sent.
     sent: usize,
     failed: bool,
-    rejected: Vec<String>,
+    /// What the left-out sentences named that the facts do not hold.
+    unknown: Vec<String>,
 }
 
 impl<'a> Gate<'a> {
@@ -148,7 +153,7 @@ impl<'a> Gate<'a> {
             kept: String::new(),
             sent: 0,
             failed: false,
-            rejected: Vec::new(),
+            unknown: Vec::new(),
         }
     }
 
@@ -190,7 +195,7 @@ impl<'a> Gate<'a> {
             }
             return;
         }
-        self.rejected.push(format!("{body} ({})", unknown.join(", ")));
+        self.unknown.extend(unknown);
         if !self.stream {
             self.failed = true;
         } else if sentence.ends_with('\n') && !self.kept.is_empty() && !self.kept.ends_with('\n') {
