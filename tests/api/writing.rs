@@ -333,43 +333,49 @@ async fn writing_refuses_non_candidates_others_resumes_unknown_jobs_and_bad_bodi
 
 #[tokio::test]
 async fn a_prompt_from_the_prompts_directory_replaces_the_built_in_one() {
+    // A cover letter prompt that asks for one word: the model's answer is too short to be a
+    // letter, so the portal answers its template letter instead.
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(
-        dir.path().join("resume_feedback.j2"),
-        "Write one short sentence that tells the candidate to list {{ emphasise | join(\" and \") }} \
-         at the top of the resume.\n",
+        dir.path().join("cover_letter.j2"),
+        "Answer with one word, yes or no: is {{ job.company }} hiring a {{ job.title }}?\n",
     )
     .unwrap();
     let built_in = app_with_model(None).await;
     let overridden = app_with_model(Some(dir.path())).await;
     let values = json!({
-        "job": {"title": "Platform Engineer", "company": "Northwind Data"},
-        "emphasise": ["rust"], "missing_skills": ["go"],
+        "job": {"title": "Platform Engineer", "company": "Northwind Data", "location": null,
+                "skills": []},
+        "candidate": {"name": null, "summary": null, "skills": [], "matched_skills": [],
+                      "experience": [], "education": []},
     });
     assert_eq!(
-        overridden.ctx.prompts.render("resume_feedback", &values).unwrap(),
-        "Write one short sentence that tells the candidate to list rust at the top of the resume."
+        overridden.ctx.prompts.render("cover_letter", &values).unwrap(),
+        "Answer with one word, yes or no: is Northwind Data hiring a Platform Engineer?"
     );
     assert_ne!(
-        built_in.ctx.prompts.render("resume_feedback", &values).unwrap(),
-        overridden.ctx.prompts.render("resume_feedback", &values).unwrap()
+        built_in.ctx.prompts.render("cover_letter", &values).unwrap(),
+        overridden.ctx.prompts.render("cover_letter", &values).unwrap()
     );
-    let mut answers = Vec::new();
+    // The other prompts stay the built-in ones.
+    assert_eq!(
+        built_in.ctx.prompts.render("system", &json!({})).unwrap(),
+        overridden.ctx.prompts.render("system", &json!({})).unwrap()
+    );
+    let mut letters = Vec::new();
     for app in [&built_in, &overridden] {
-        let (_, ada, job, resume) = scene(app).await;
+        let (_, ada, job, _) = scene(app).await;
         let response = app
-            .post_authed(
-                &format!("/api/v1/resumes/{resume}/feedback"),
-                &ada.access,
-                &json!({ "job_id": job }),
-            )
+            .post_authed(&format!("/api/v1/jobs/{job}/cover-letter"), &ada.access, &json!({}))
             .await;
         assert_eq!(response.status(), 200);
         let body: Value = response.json().await.unwrap();
-        answers.push((source_of(&body).to_owned(), body["text"].as_str().unwrap().to_owned()));
+        letters.push((source_of(&body).to_owned(), body["draft"].as_str().unwrap().to_owned()));
     }
-    // The facts are the same; what the model was asked, and so what it wrote, is not.
-    assert_ne!(answers[0], answers[1], "{answers:?}");
+    assert_eq!(letters[1].0, "template", "{letters:?}");
+    assert!(letters[1].1.starts_with("Dear Northwind Data team,"), "{letters:?}");
+    // The facts are the same; what the model was asked, and so the letter, is not.
+    assert_ne!(letters[0], letters[1], "{letters:?}");
 }
 
 #[test]

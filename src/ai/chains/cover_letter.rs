@@ -62,7 +62,8 @@ const MIN_CHARS: usize = 150;
 
 /// Writes the letter, sending its text to `on_piece` as each sentence passes the check (the
 /// pieces add up to the returned text). The model's sentences that name anything not in the
-/// input are left out; when too little is left twice, the letter is [`template`]'s.
+/// input, or repeat one already kept, are left out; when too little is left twice, or the
+/// company is never named, the letter is [`template`]'s.
 pub async fn write(
     model: &dyn ChatModel,
     prompts: &Prompts,
@@ -77,6 +78,7 @@ pub async fn write(
         facts: &facts,
         params,
         min_chars: MIN_CHARS,
+        mentions: vec![input.job.company.to_lowercase()],
         stream: true,
     };
     if let Some(text) = ask(model, prompts, &question, on_piece).await? {
@@ -223,6 +225,23 @@ mod tests {
         for sentence in written.text.split_inclusive(['.', '\n']) {
             assert_eq!(facts.unknown(sentence), Vec::<String>::new(), "{sentence}");
         }
+    }
+
+    #[tokio::test]
+    async fn repeated_sentences_are_left_out_and_a_letter_must_name_the_company() {
+        let looping = "Dear Acme team,\n\nI would love to write Rust for you every day. I would \
+            love to write Rust for you each day. I would really love to write Rust for you every \
+            day. Backend Engineer at Initech taught me a lot about services.\n\nKind regards,\nAda \
+            Lovelace";
+        let (written, streamed, _) = run(&[looping]).await;
+        assert_eq!(written.source, Source::Model);
+        assert_eq!(streamed, written.text);
+        assert_eq!(written.text.matches("I would").count(), 1, "{}", written.text);
+        let nameless = "Hello,\n\nI would love to write Rust every day as a Rust Developer, having \
+            been a Backend Engineer at Initech from 2019 to 2023.\n\nKind regards,\nAda Lovelace";
+        let (written, streamed, asked) = run(&[nameless]).await;
+        assert_eq!((written.source, asked), (Source::Template, 2));
+        assert_eq!(streamed, written.text);
     }
 
     #[tokio::test]

@@ -4,8 +4,10 @@
 //! Each chain is a plain function over a plain input (no database: the services gather the
 //! facts), the chat model and the [`Prompts`]. It asks the model with the one system prompt
 //! every request shares, keeps only sentences that name nothing the facts do not (numbers,
-//! years, names, degrees, skills: [`facts::Facts`]), asks once more when too little is left,
-//! and otherwise writes the text from a template of its own. [`Written::source`] says which.
+//! years, names, degrees, skills: [`facts::Facts`]) and that do not repeat a kept one, asks
+//! once more when too little is left or it does not name what it is about (the company, the
+//! skills), and otherwise writes the text from a template of its own. [`Written::source`]
+//! says which.
 //!
 //! - [`cover_letter`]: a job and a candidate's profile → a letter, streamed.
 //! - [`recommendation`]: the explanation of a recommended job → two or three sentences.
@@ -15,6 +17,8 @@ pub mod cover_letter;
 pub mod facts;
 pub mod recommendation;
 pub mod resume_feedback;
+
+use std::collections::HashSet;
 
 use serde::Serialize;
 
@@ -69,6 +73,9 @@ pub(crate) struct Ask<'a> {
     pub params: GenerationParams,
     /// Fewer characters than this left after the check: the attempt failed.
     pub min_chars: usize,
+    /// The text must name at least one of these (lower case; none: no such rule), so that it
+    /// says what it is for: the company a letter is to, a skill advice is about.
+    pub mentions: Vec<String>,
     /// Whether sentences are sent on as they pass (else all at the end). A streamed answer
     /// keeps the sentences that pass and leaves out the others; one that is not streamed
     /// fails at its first unknown fact.
@@ -76,7 +83,8 @@ pub(crate) struct Ask<'a> {
 }
 
 /// Asks up to twice (the second time sampling, so it can answer differently) and returns
-/// the checked text, or `None` when neither answer was good enough. Pieces of the text go to
+/// the checked text, or `None` when neither answer was good enough (long enough, naming one
+/// of `mentions`). Pieces of the text go to
 /// `on_piece` as they pass; nothing is sent for an attempt that fails, so what was sent is
 /// always exactly the returned text.
 pub(crate) async fn ask(
@@ -99,7 +107,7 @@ pub(crate) async fn ask(
         ]);
         request.params = params;
         let mut stream = model.chat(request)?;
-        let mut gate = Gate::new(ask.facts, ask.min_chars, ask.stream);
+        let mut gate = Gate::new(ask);
         let mut complete = false;
         while let Some(event) = stream.recv().await {
             match event? {
@@ -132,7 +140,10 @@ pub(crate) async fn ask(
 struct Gate<'a> {
     facts: &'a Facts,
     min_chars: usize,
+    mentions: &'a [String],
     stream: bool,
+    /// The words of each kept sentence (a sentence much like one of them is a repetition).
+    kept_words: Vec<HashSet<String>>,
     /// The incomplete sentence at the end.
     pending: String,
     kept: String,
@@ -144,11 +155,13 @@ struct Gate<'a> {
 }
 
 impl<'a> Gate<'a> {
-    fn new(facts: &'a Facts, min_chars: usize, stream: bool) -> Self {
+    fn new(ask: &'a Ask<'a>) -> Self {
         Gate {
-            facts,
-            min_chars,
-            stream,
+            facts: ask.facts,
+            min_chars: ask.min_chars,
+            mentions: &ask.mentions,
+            stream: ask.stream,
+            kept_words: Vec::new(),
             pending: String::new(),
             kept: String::new(),
             sent: 0,
@@ -167,7 +180,7 @@ impl<'a> Gate<'a> {
                 return false;
             }
         }
-        if self.stream && self.kept.trim().chars().count() >= self.min_chars {
+        if self.stream && self.enough() {
             self.send(on_piece);
         }
         true
@@ -186,8 +199,14 @@ impl<'a> Gate<'a> {
             return;
         }
         let unknown = self.facts.unknown(body);
-        let repeated = self.kept.contains(body);
+        let words = sentence_words(body);
+        let repeated = self.kept_words.iter().any(|kept| {
+            let shared = kept.intersection(&words).count();
+            let all = kept.union(&words).count();
+            all > 0 && shared * 5 >= all * 4
+        });
         if unknown.is_empty() && !repeated {
+            self.kept_words.push(words);
             if self.kept.is_empty() {
                 self.kept.push_str(sentence.trim_start());
             } else {
@@ -201,6 +220,15 @@ impl<'a> Gate<'a> {
         } else if sentence.ends_with('\n') && !self.kept.is_empty() && !self.kept.ends_with('\n') {
             self.kept.push('\n');
         }
+    }
+
+    /// Whether what was kept is a text of its own: long enough, naming what it must.
+    fn enough(&self) -> bool {
+        if self.failed || self.kept.trim().chars().count() < self.min_chars {
+            return false;
+        }
+        let kept = self.kept.to_lowercase();
+        self.mentions.is_empty() || self.mentions.iter().any(|m| names(&kept, m))
     }
 
     /// Sends what was kept and not sent, up to its trailing blank space (which the next
@@ -225,13 +253,31 @@ impl<'a> Gate<'a> {
             self.check(&rest);
         }
         let text = self.kept.trim_end().to_owned();
-        let enough = !self.failed && text.chars().count() >= self.min_chars;
-        if !enough {
+        if !self.enough() {
             return (self.sent > 0).then(|| self.kept[..self.sent].to_owned());
         }
         self.send(on_piece);
         Some(text)
     }
+}
+
+/// The words of a sentence, in lower case.
+fn sentence_words(sentence: &str) -> HashSet<String> {
+    sentence
+        .split(|c: char| !c.is_alphanumeric() && c != '\'')
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
+        .collect()
+}
+
+/// Whether `text` names `phrase` as whole words (both in lower case).
+fn names(text: &str, phrase: &str) -> bool {
+    let is_word = |c: char| c.is_alphanumeric();
+    text.match_indices(phrase).any(|(at, _)| {
+        let before = text[..at].chars().next_back().is_none_or(|c| !is_word(c));
+        let after = text[at + phrase.len()..].chars().next().is_none_or(|c| !is_word(c));
+        before && after
+    })
 }
 
 /// Where the first complete sentence of `text` ends (after its closing punctuation and the
@@ -374,5 +420,13 @@ mod tests {
         assert_eq!(sentence_end("Done.\n\nNext"), Some(6));
         assert_eq!(list(&["a", "b", "c"]), "a, b and c");
         assert_eq!(list(&["a"]), "a");
+    }
+
+    #[test]
+    fn names_are_found_as_whole_words() {
+        assert!(names("dear acme team,", "acme"));
+        assert!(names("rust and go.", "go"));
+        assert!(!names("we are going", "go"));
+        assert!(names("node.js, mostly", "node.js"));
     }
 }

@@ -86,6 +86,15 @@ pub async fn explain(
         facts: &facts,
         params: GenerationParams { max_tokens: params.max_tokens.min(160), ..params },
         min_chars: MIN_CHARS,
+        mentions: match input.matched_skills.is_empty() && input.missing_skills.is_empty() {
+            true => vec![input.job.company.to_lowercase()],
+            false => input
+                .matched_skills
+                .iter()
+                .chain(&input.missing_skills)
+                .map(|s| s.to_lowercase())
+                .collect(),
+        },
         stream: false,
     };
     Ok(match ask(model, prompts, &question, &mut |_| {}).await? {

@@ -50,6 +50,13 @@ pub async fn advise(
         facts: &facts,
         params: GenerationParams { max_tokens: params.max_tokens.min(200), ..params },
         min_chars: MIN_CHARS,
+        mentions: match input.missing_skills.is_empty() {
+            true => &input.emphasise,
+            false => &input.missing_skills,
+        }
+        .iter()
+        .map(|s| s.to_lowercase())
+        .collect(),
         stream: false,
     };
     Ok(match ask(model, prompts, &question, &mut |_| {}).await? {
@@ -132,6 +139,24 @@ mod tests {
              not show: if you have them, say so with an example."
         );
         assert_eq!(input().facts(skills_in).unknown(&written.text), Vec::<String>::new());
+    }
+
+    #[tokio::test]
+    async fn advice_that_names_no_missing_skill_says_nothing_and_is_replaced() {
+        let prompts = Prompts::load(None).unwrap();
+        let vague = "A resume is a tool to show your skills. Keep it short and clear for Acme.";
+        let model = Scripted::new(&[vague]);
+        let written = advise(&model, &prompts, GenerationParams::default(), &input(), skills_in)
+            .await
+            .unwrap();
+        assert_eq!(written.source, Source::Template);
+        let useful = "Put Rust first for the Rust Developer job at Acme. Kubernetes is missing \
+            from your resume; add it only if you have used it.";
+        let model = Scripted::new(&[useful]);
+        let written = advise(&model, &prompts, GenerationParams::default(), &input(), skills_in)
+            .await
+            .unwrap();
+        assert_eq!(written, Written { text: useful.into(), source: Source::Model });
     }
 
     #[test]
