@@ -84,7 +84,7 @@ pub(crate) struct Ask<'a> {
 
 /// Asks up to twice (the second time sampling, so it can answer differently) and returns
 /// the checked text, or `None` when neither answer was good enough (long enough, naming one
-/// of `mentions`). Pieces of the text go to
+/// of `mentions`) or the model is too busy for the second. Pieces of the text go to
 /// `on_piece` as they pass; nothing is sent for an attempt that fails, so what was sent is
 /// always exactly the returned text.
 pub(crate) async fn ask(
@@ -106,7 +106,12 @@ pub(crate) async fn ask(
             Message::user(ask.prompt.clone()),
         ]);
         request.params = params;
-        let mut stream = model.chat(request)?;
+        let mut stream = match model.chat(request) {
+            Ok(stream) => stream,
+            // The first answer was asked for; the template beats a refusal now.
+            Err(ChatError::Busy) if attempt > 0 => return Ok(None),
+            Err(err) => return Err(err.into()),
+        };
         let mut gate = Gate::new(ask);
         let mut complete = false;
         while let Some(event) = stream.recv().await {
