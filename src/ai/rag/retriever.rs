@@ -67,18 +67,50 @@ pub fn terms(text: &str) -> Vec<String> {
         .collect()
 }
 
-/// The meaningful words of `text` as written (lower case, stop words dropped, endings kept),
-/// joined by spaces: what a full-text index is asked, so a question's filler words do not
-/// count against the jobs that match it.
-pub fn keywords(text: &str) -> String {
+/// Words that, in a question to a job portal, ask for jobs rather than say which ones.
+const JOB_WORDS: &[&str] = &[
+    "job",
+    "jobs",
+    "position",
+    "positions",
+    "opening",
+    "openings",
+    "role",
+    "roles",
+    "vacancy",
+    "vacancies",
+    "work",
+    "working",
+    "career",
+    "careers",
+    "looking",
+    "find",
+    "search",
+    "want",
+    "opportunity",
+    "opportunities",
+    "hiring",
+    "available",
+    "open",
+    "post",
+    "posting",
+    "postings",
+];
+
+/// The words of `text` that say which jobs are meant, as written (lower case; stop words and
+/// words like "jobs" or "looking" dropped; endings kept), each once, in order: what the
+/// full-text index of jobs is asked, so a question's filler words do not count against the
+/// jobs that match it.
+pub fn keywords(text: &str) -> Vec<String> {
     let lower = text.to_lowercase();
     let mut seen = HashSet::new();
     lower
         .split(|c: char| !(c.is_alphanumeric() || matches!(c, '+' | '#' | '.' | '-')))
         .map(|w| w.trim_matches(|c| c == '.' || c == '-'))
-        .filter(|w| !w.is_empty() && !STOP_WORDS.contains(w) && seen.insert(w.to_string()))
-        .collect::<Vec<_>>()
-        .join(" ")
+        .filter(|w| !w.is_empty() && !STOP_WORDS.contains(w) && !JOB_WORDS.contains(w))
+        .filter(|w| seen.insert(w.to_string()))
+        .map(str::to_owned)
+        .collect()
 }
 
 /// How much of the query's words `text` has: the share of `query_terms` among its terms,
@@ -187,8 +219,9 @@ mod tests {
         assert!(terms("what is it").is_empty());
         assert_eq!(
             keywords("Any remote Node.js jobs in Berlin, please?"),
-            "remote node.js jobs berlin"
+            ["remote", "node.js", "berlin"]
         );
+        assert!(keywords("I am looking for jobs").is_empty());
     }
 
     #[test]

@@ -76,6 +76,9 @@ pub const MIN_KEYWORD_SCORE: f32 = 0.3;
 /// The most a job gains for ranking high in the fusion of keyword and vector rankings.
 pub const FUSION_BONUS: f32 = 0.1;
 
+/// At most this many of the question's words go to the keyword index.
+pub const MAX_KEYWORDS: usize = 8;
+
 /// Only the start of a longer question is read.
 pub const MAX_QUERY_CHARS: usize = 1_000;
 
@@ -146,20 +149,22 @@ async fn public_documents(
     query_vector: Option<&[f32]>,
 ) -> Result<Vec<(Document, f32)>, ServiceError> {
     let now = Utc::now();
+    // The question's words together; when they find few jobs, each word alone too (the index
+    // wants every one of up to three words, and half of a longer question's).
     let keywords = retriever::keywords(query);
-    let keyword_ids = if keywords.is_empty() {
-        Vec::new()
-    } else {
-        let index_query = IndexQuery {
-            text: Some(keywords),
-            now: now.timestamp(),
-            sort: SortBy::Relevance,
-            limit: JOB_CANDIDATES,
-            ..IndexQuery::default()
-        };
-        search::run_index(ctx, index_query).await?.ids
-    };
-    let vector_ids = match query_vector {
+    let mut keyword_rankings: Vec<Vec<String>> = Vec::new();
+    if !keywords.is_empty() {
+        let words = keywords.iter().take(MAX_KEYWORDS).cloned().collect::<Vec<_>>();
+        let all = index_ids(ctx, words.join(" "), now).await?;
+        let few = all.len() < JOBS_READ;
+        keyword_rankings.push(all);
+        if few && words.len() > 1 {
+            for word in words {
+                keyword_rankings.push(index_ids(ctx, word, now).await?);
+            }
+        }
+    }
+    let vector_ids: Vec<String> = match query_vector {
         Some(vector) => {
             let (vectors, vector) = (ctx.ai.jobs.clone(), vector.to_vec());
             tokio::task::spawn_blocking(move || vectors.search(&vector, JOB_CANDIDATES, None))
@@ -172,7 +177,9 @@ async fn public_documents(
         }
         None => Vec::new(),
     };
-    let fused = retriever::reciprocal_rank_fusion(&[&keyword_ids, &vector_ids]);
+    let mut rankings: Vec<&[String]> = keyword_rankings.iter().map(Vec::as_slice).collect();
+    rankings.push(&vector_ids);
+    let fused = retriever::reciprocal_rank_fusion(&rankings);
     let best = fused.first().map_or(1.0, |(_, score)| *score);
     let fused: Vec<(String, f32)> = fused
         .into_iter()
@@ -200,6 +207,22 @@ async fn public_documents(
         }
     }
     Ok(out)
+}
+
+/// The first [`JOB_CANDIDATES`] public jobs the keyword index ranks for `text`.
+async fn index_ids(
+    ctx: &Context,
+    text: String,
+    now: chrono::DateTime<Utc>,
+) -> Result<Vec<String>, ServiceError> {
+    let query = IndexQuery {
+        text: Some(text),
+        now: now.timestamp(),
+        sort: SortBy::Relevance,
+        limit: JOB_CANDIDATES,
+        ..IndexQuery::default()
+    };
+    Ok(search::run_index(ctx, query).await?.ids)
 }
 
 /// The caller's own resumes, applications and saved searches: every query is bound to the
