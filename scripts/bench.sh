@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs a benchmark in the release profile and prints its numbers beside their baseline.
-# Usage: scripts/bench.sh [auth|queue|search|resumes|embeddings|vectors|relevance|llm]   (default auth)
+# Usage: scripts/bench.sh [auth|queue|search|resumes|embeddings|vectors|relevance|retrieval|llm]   (default auth)
 #   auth    logins under load beside /healthz (BENCH_SECONDS, BENCH_CLIENTS)
 #   queue   tasks/s with 1 and 4 loops, emails/s to files and to SMTP
 #   search  import of 100k jobs (records/s, peak RSS), then searches over HTTP with wrk at 1
@@ -19,6 +19,8 @@
 #   relevance  NDCG@10 and recall@10 of keyword, semantic and hybrid search: O*NET occupations
 #           as jobs, real job titles as queries, judged by category (the data is written first
 #           by scripts/relevance_eval_data.py, from two PyPI packages)
+#   retrieval  the assistant's retrieval over the 300 fixture jobs: ms per question (p50, p95)
+#           with the embedding model and keyword only, first asked and asked again
 #   llm     the chat model beside llama.cpp: prompt and decode tokens/s, time to the first
 #           token cold and on a follow-up turn, peak RSS, each with the ratio ours/llama.cpp,
 #           for SmolLM2 and for Qwen2.5-Coder-0.5B when `scripts/models.sh qwen` fetched it;
