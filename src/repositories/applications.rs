@@ -162,6 +162,51 @@ pub async fn of_candidate_with_titles(
         .collect()
 }
 
+/// The applications to the jobs of the companies `user_id` is a member of, newest first, at
+/// most `limit`, each with its candidate's name and its job's title. The query reads the
+/// membership itself, so no other company's applications can come back.
+pub async fn to_member_companies(
+    ex: &impl Executor,
+    user_id: &str,
+    limit: u32,
+) -> Result<Vec<(Application, String, String)>, RepoError> {
+    #[derive(SurrealValue)]
+    struct NameRow {
+        id: RecordId,
+        candidate_name: Option<String>,
+        job_title: Option<String>,
+    }
+    let mut response = ex
+        .query(format!(
+            "LET $companies = (SELECT VALUE company FROM company_member WHERE user = type::record('user', $user)); \
+             SELECT {FIELDS} FROM application WHERE company IN $companies \
+             ORDER BY created_at DESC LIMIT $limit; \
+             SELECT id, candidate.full_name AS candidate_name, job.title AS job_title FROM application \
+             WHERE company IN $companies ORDER BY created_at DESC LIMIT $limit;"
+        ))
+        .bind(("user", user_id.to_owned()))
+        .bind(("limit", i64::from(limit)))
+        .await?;
+    let rows: Vec<ApplicationRow> = response.take(1)?;
+    let names: Vec<NameRow> = response.take(2)?;
+    let names: std::collections::HashMap<String, (String, String)> = names
+        .into_iter()
+        .map(|n| {
+            (
+                key_string(&n.id),
+                (n.candidate_name.unwrap_or_default(), n.job_title.unwrap_or_default()),
+            )
+        })
+        .collect();
+    rows.into_iter()
+        .map(|row| {
+            let application = Application::try_from(row)?;
+            let (name, title) = names.get(&application.id).cloned().unwrap_or_default();
+            Ok((application, name, title))
+        })
+        .collect()
+}
+
 /// Filters of a job's application list.
 #[derive(Debug, Clone, Default)]
 pub struct JobFilter {

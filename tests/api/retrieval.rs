@@ -353,3 +353,73 @@ async fn how_to_questions_retrieve_the_help_pages() {
         assert!(ask(&ctx, &who, " \u{200B} ", 5).await.is_empty());
     }
 }
+
+#[tokio::test]
+async fn employers_see_their_own_companies_jobs_and_applicants_and_nobody_elses() {
+    let app = app_with_models().await;
+    let walrus = |company: &str, title: &str, description: &str| {
+        json!({
+            "company": company, "title": title, "description": description,
+            "workplace": "onsite", "city": "Tromsø", "country_code": "NO",
+            "employment_type": "full_time", "skills": ["zoology"],
+            "expires_at": "2099-01-01T00:00:00Z"
+        })
+    };
+    let x = app.company_owner("owner@x.test", "Walrus Works").await;
+    let x_draft = app
+        .create_job(&x, &walrus("walrus-works", "Walrus Dentist", "Clean walrus tusks."))
+        .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let x_public =
+        app.post_job(&x, &walrus("walrus-works", "Walrus Trainer", "Train walruses.")).await;
+    let y = app.company_owner("owner@y.test", "Tusk Care").await;
+    let y_draft = app
+        .create_job(&y, &walrus("tusk-care", "Walrus Groomer", "Groom walrus whiskers."))
+        .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    sync(&app).await;
+    let c = app.register("cand@example.com", "candidate").await;
+    app.upload_resume(&c.access, "c.txt", &resume_text("cand", "Aquarium keeper.")).await;
+    let body = json!({ "cover_letter": "I trained walruses at the aquarium for years." });
+    let response = app.apply(&c, &x_public, &body).await;
+    assert_eq!(response.status(), 201);
+    let application = response.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_owned();
+
+    let employer = |account: &Account| Principal {
+        user_id: account.id.clone(),
+        role: Role::Employer,
+        session_id: "s".into(),
+    };
+    let question = "walrus dentist trainer groomer tusks whiskers aquarium";
+    for (ctx, mode) in [(app.ctx.clone(), "hybrid"), (without_model(&app), "keyword")] {
+        let found = ask(&ctx, &employer(&x), question, 20).await;
+        let mut jobs = ids_of(&found, CitationKind::Job);
+        jobs.sort();
+        let mut want = vec![x_draft.clone(), x_public.clone()];
+        want.sort();
+        assert_eq!(jobs, want, "{mode}: X sees its own jobs\n{}", describe(&found));
+        assert_eq!(ids_of(&found, CitationKind::Application), [application.clone()], "{mode}");
+        let applicant = found.iter().find(|r| r.id == application).unwrap();
+        assert!(applicant.title.contains("Walrus Trainer"), "{}", applicant.title);
+
+        let found = ask(&ctx, &employer(&y), question, 20).await;
+        let mut jobs = ids_of(&found, CitationKind::Job);
+        jobs.sort();
+        let mut want = vec![y_draft.clone(), x_public.clone()];
+        want.sort();
+        assert_eq!(
+            jobs,
+            want,
+            "{mode}: Y sees its own draft and X's public job\n{}",
+            describe(&found)
+        );
+        assert!(ids_of(&found, CitationKind::Application).is_empty(), "{mode}");
+
+        let found = ask(&ctx, &candidate(&c), question, 20).await;
+        assert_eq!(ids_of(&found, CitationKind::Job), [x_public.clone()], "{mode}");
+    }
+}

@@ -92,6 +92,11 @@ pub fn job(job: &Job, company_name: Option<&str>) -> Document {
     let mut text = String::new();
     line(&mut text, "Title", &f.title);
     line(&mut text, "Company", company_name.unwrap_or_default());
+    if job.status != crate::models::job::JobStatus::Published {
+        line(&mut text, "Status", job.status.as_str());
+    } else if job.review != crate::models::job::Review::Approved {
+        line(&mut text, "Review", job.review.as_str());
+    }
     let places: Vec<String> = f.locations.iter().filter_map(|l| l.label()).collect();
     line(&mut text, "Location", places.join("; "));
     line(&mut text, "Workplace", f.workplace.map(|w| w.as_str()).unwrap_or_default());
@@ -193,6 +198,21 @@ pub fn application(
         }
         None => format!("Application: {job_title} ({})", application.stage.as_str()),
     };
+    Document::new(CitationKind::Application, &application.id, &title, &text)
+}
+
+/// An application to one of the caller's company's jobs, as its company sees it: the
+/// candidate's name, the job, the stage and the cover letter.
+pub fn applicant(application: &Application, candidate_name: &str, job_title: &str) -> Document {
+    let mut text = String::new();
+    line(&mut text, "Applicant", candidate_name);
+    line(&mut text, "Applied to", job_title);
+    line(&mut text, "Stage", application.stage.as_str());
+    line(&mut text, "Applied on", application.created_at.format("%Y-%m-%d").to_string());
+    line(&mut text, "Job id", &application.job_id);
+    line(&mut text, "Cover letter", &application.cover_letter);
+    let title =
+        format!("Applicant {candidate_name} for {job_title} ({})", application.stage.as_str());
     Document::new(CitationKind::Application, &application.id, &title, &text)
 }
 

@@ -5,8 +5,10 @@
 //! those jobs, the caller's own resumes, applications and saved searches, and the help pages
 //! of `prompts/help/`. Who may see what is decided by the queries themselves: jobs are read
 //! back with a query that keeps only published, approved, unexpired ones, and private records
-//! with queries bound to the principal's user id. The question's text never takes part in
-//! choosing whose records are read, only in ranking them.
+//! with queries bound to the principal's user id. An employer also sees the jobs, in any status,
+//! and the applicants of the companies they are a member of, read by queries that check the
+//! membership themselves. The question's text never takes part in choosing whose records are
+//! read, only in ranking them.
 //!
 //! With the embedding model loaded, documents are ranked by the cosine of their best chunk with
 //! the question (a job first by its stored vector, so only the few best documents are split
@@ -25,6 +27,7 @@ use crate::ai::rag::loader::{self, Document, strip_invisible};
 use crate::ai::rag::retriever::{self, Ranked};
 use crate::ai::rag::splitter::Splitter;
 use crate::models::job::SortBy;
+use crate::models::user::Role;
 use crate::repositories;
 use crate::repositories::job_index::IndexQuery;
 
@@ -61,6 +64,9 @@ pub const JOBS_READ: usize = 8;
 
 /// At most this many of the caller's applications (the newest) are ranked.
 pub const APPLICATIONS_READ: u32 = 50;
+
+/// At most this many of an employer's companies' jobs (the most recently changed) are ranked.
+pub const COMPANY_JOBS_READ: u32 = 100;
 
 /// At most this many of the caller's resumes (the newest) are ranked.
 pub const RESUMES_READ: u32 = 20;
@@ -225,8 +231,9 @@ async fn index_ids(
     Ok(search::run_index(ctx, query).await?.ids)
 }
 
-/// The caller's own resumes, applications and saved searches: every query is bound to the
-/// principal's user id.
+/// The caller's own resumes, applications and saved searches, and for an employer the jobs (in
+/// any status) and applicants of the companies they are a member of: every query is bound to
+/// the principal's user id.
 async fn own_documents(
     ctx: &Context,
     principal: &Principal,
@@ -244,6 +251,23 @@ async fn own_documents(
     }
     for search in repositories::saved::searches_of(&ctx.db, user).await? {
         out.push((loader::saved_search(&search), 0.0));
+    }
+    if principal.role == Role::Employer {
+        // A member's view of their companies: every job in any status, and the applicants.
+        let jobs =
+            repositories::jobs::of_member_companies(&ctx.db, user, COMPANY_JOBS_READ).await?;
+        let names: HashMap<String, String> =
+            repositories::jobs::company_names_of(&ctx.db, &jobs).await?;
+        for job in &jobs {
+            let company = names.get(&job.company_id).map(String::as_str);
+            out.push((loader::job(job, company), 0.0));
+        }
+        let applicants =
+            repositories::applications::to_member_companies(&ctx.db, user, APPLICATIONS_READ)
+                .await?;
+        for (application, name, title) in &applicants {
+            out.push((loader::applicant(application, name, title), 0.0));
+        }
     }
     Ok(out)
 }
