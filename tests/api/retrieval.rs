@@ -402,7 +402,11 @@ async fn employers_see_their_own_companies_jobs_and_applicants_and_nobody_elses(
         let mut want = vec![x_draft.clone(), x_public.clone()];
         want.sort();
         assert_eq!(jobs, want, "{mode}: X sees its own jobs\n{}", describe(&found));
-        assert_eq!(ids_of(&found, CitationKind::Application), [application.clone()], "{mode}");
+        assert_eq!(
+            ids_of(&found, CitationKind::Application),
+            std::slice::from_ref(&application),
+            "{mode}"
+        );
         let applicant = found.iter().find(|r| r.id == application).unwrap();
         assert!(applicant.title.contains("Walrus Trainer"), "{}", applicant.title);
 
@@ -420,6 +424,6 @@ async fn employers_see_their_own_companies_jobs_and_applicants_and_nobody_elses(
         assert!(ids_of(&found, CitationKind::Application).is_empty(), "{mode}");
 
         let found = ask(&ctx, &candidate(&c), question, 20).await;
-        assert_eq!(ids_of(&found, CitationKind::Job), [x_public.clone()], "{mode}");
+        assert_eq!(ids_of(&found, CitationKind::Job), std::slice::from_ref(&x_public), "{mode}");
     }
 }
