@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs a benchmark in the release profile and prints its numbers beside their baseline.
-# Usage: scripts/bench.sh [auth|queue|search|resumes|embeddings|vectors|relevance|retrieval|llm]   (default auth)
+# Usage: scripts/bench.sh [auth|queue|search|resumes|embeddings|vectors|relevance|llm]   (default auth)
 #   auth    logins under load beside /healthz (BENCH_SECONDS, BENCH_CLIENTS)
 #   queue   tasks/s with 1 and 4 loops, emails/s to files and to SMTP
 #   search  import of 100k jobs (records/s, peak RSS), then searches over HTTP with wrk at 1
