@@ -19,6 +19,8 @@
 #   relevance  NDCG@10 and recall@10 of keyword, semantic and hybrid search: O*NET occupations
 #           as jobs, real job titles as queries, judged by category (the data is written first
 #           by scripts/relevance_eval_data.py, from two PyPI packages)
+#   retrieval  the assistant's retrieval over the 300 fixture jobs: ms per question (p50, p95)
+#           with the embedding model and keyword only, first asked and asked again
 #   llm     the chat model beside llama.cpp: prompt and decode tokens/s, time to the first
 #           token cold and on a follow-up turn, peak RSS, each with the ratio ours/llama.cpp,
 #           for SmolLM2 and for Qwen2.5-Coder-0.5B when `scripts/models.sh qwen` fetched it;

@@ -23,6 +23,7 @@ mod migrations;
 mod pages;
 mod rate_limits;
 mod resumes;
+mod retrieval;
 mod saved;
 mod search;
 mod users;
