@@ -536,3 +536,82 @@ async fn conversations_are_exported_deleted_with_the_account_and_pruned_when_old
     get_conversation(&app, &carol.access, &recent).await;
     get_conversation(&app, &bob.access, &bobs).await;
 }
+
+#[tokio::test]
+async fn a_message_keeps_its_citations_tool_steps_and_pending_write_as_stored() {
+    use jobportal::models::conversation::MessageRole;
+    use jobportal::models::conversation::{Citation, CitationKind, PendingAction, ToolStep};
+    use jobportal::repositories::conversations::{self, NewMessage};
+
+    let app = spawn_app().await;
+    let ada = app.register("ada@example.com", "candidate").await;
+    let id = create(&app, &ada.access).await["id"].as_str().unwrap().to_owned();
+    let citations = vec![
+        Citation { n: 1, kind: CitationKind::Job, id: "j1".into(), title: "Rust Developer".into() },
+        Citation {
+            n: 2,
+            kind: CitationKind::Help,
+            id: "applying".into(),
+            title: "Applying".into(),
+        },
+    ];
+    let tool_calls = vec![
+        ToolStep {
+            name: "search_jobs".into(),
+            arguments: json!({ "q": "rust", "workplace": ["remote"], "salary": { "min": 50000 } }),
+        },
+        ToolStep { name: "my_applications".into(), arguments: json!({}) },
+    ];
+    let pending = PendingAction {
+        tool: "save_job".into(),
+        arguments: json!({ "job_id": "j1", "note": { "why": ["rust", 1] } }),
+        summary: "Save Rust Developer?".into(),
+    };
+    let stored = conversations::insert_message(
+        &app.db,
+        "m1",
+        &id,
+        &NewMessage {
+            role: MessageRole::Assistant,
+            content: "Two jobs match [1].",
+            citations: &citations,
+            tool_calls: &tool_calls,
+            pending_action: Some(&pending),
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(stored.citations, citations);
+    assert_eq!(stored.tool_calls, tool_calls);
+    assert_eq!(stored.pending_action.as_ref(), Some(&pending));
+    let read = conversations::messages(&app.db, &id).await.unwrap();
+    assert_eq!(read, [stored.clone()]);
+
+    let body = get_conversation(&app, &ada.access, &id).await;
+    let message = &body["messages"][0];
+    assert_eq!(
+        message["citations"][1],
+        json!({ "n": 2, "kind": "help", "id": "applying", "title": "Applying" })
+    );
+    assert_eq!(message["tool_calls"][0]["arguments"]["salary"]["min"], 50000);
+    assert_eq!(message["pending_action"]["arguments"]["note"]["why"], json!(["rust", 1]));
+    assert_eq!(message["pending_action"]["summary"], "Save Rust Developer?");
+    // Without a pending write, the field is left out.
+    let plain = conversations::insert_message(
+        &app.db,
+        "m2",
+        &id,
+        &NewMessage {
+            role: MessageRole::User,
+            content: "yes",
+            citations: &[],
+            tool_calls: &[],
+            pending_action: None,
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(plain.pending_action, None);
+    let body = get_conversation(&app, &ada.access, &id).await;
+    assert!(body["messages"][1].get("pending_action").is_none(), "{body}");
+}
