@@ -585,7 +585,7 @@ async fn a_message_keeps_its_citations_tool_steps_and_pending_write_as_stored() 
     assert_eq!(stored.tool_calls, tool_calls);
     assert_eq!(stored.pending_action.as_ref(), Some(&pending));
     let read = conversations::messages(&app.db, &id).await.unwrap();
-    assert_eq!(read, [stored.clone()]);
+    assert_eq!(read, std::slice::from_ref(&stored));
 
     let body = get_conversation(&app, &ada.access, &id).await;
     let message = &body["messages"][0];
