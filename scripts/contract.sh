@@ -68,7 +68,7 @@ curl -sf -H "Authorization: Bearer $candidate" -F "file=@fixtures/resumes/sample
 "$venv/bin/schemathesis" run "$base/api/v1/openapi.json" \
     --header "Authorization: Bearer $candidate" \
     --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance \
-    --include-tag-regex '^(resumes|applications|saved|jobs)$' \
+    --include-tag-regex '^(resumes|applications|saved|jobs|assistant)$' \
     --max-time "${SCHEMATHESIS_CANDIDATE_MAX_TIME:-30}" \
     --workers 1 \
     --suppress-health-check all \

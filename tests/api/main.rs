@@ -5,6 +5,7 @@ mod helpers;
 mod admin;
 mod ai;
 mod applications;
+mod assistant;
 mod auth;
 mod authz;
 mod bad_input;
