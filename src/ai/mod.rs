@@ -6,6 +6,8 @@
 //! ranking and `/readyz` says which model is missing and which command fetches it.
 
 pub mod agents;
+pub mod chains;
+pub mod prompts;
 pub mod providers;
 pub mod rag;
 
