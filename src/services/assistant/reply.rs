@@ -371,7 +371,11 @@ async fn local_call(turn: &Turn<'_>) -> Result<Option<Call>, ServiceError> {
         "application_status" => json!({"application": reference()}),
         "my_applications" => {
             let words = references::words(turn.message);
-            let stage = Stage::ALL.iter().find(|s| words.iter().any(|w| w == s.as_str()));
+            // "applied" is the verb of every such question, not a stage asked for.
+            let stage = Stage::ALL
+                .iter()
+                .filter(|s| **s != Stage::Applied)
+                .find(|s| words.iter().any(|w| w == s.as_str()));
             json!({"stage": stage.map(|s| s.as_str())})
         }
         _ => json!({}),

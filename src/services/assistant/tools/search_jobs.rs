@@ -21,6 +21,9 @@ use crate::services::search::{self, SearchParams};
 
 pub const NAME: &str = "search_jobs";
 
+/// What the search says when no open job matches.
+pub const NO_MATCH: &str = "No open job matches this search.";
+
 /// The most jobs one search shows in an answer.
 pub const SHOWN: u32 = 5;
 
@@ -109,14 +112,20 @@ impl SearchArgs {
     /// message's naming words.
     pub fn grounded(mut self, message: &str) -> Self {
         let said = words(message);
-        let keep = |v: Option<String>| v.filter(|v| mentioned(&said, v));
+        // Kept when the message says it and it names something (not "jobs", not "remote").
+        let names = |v: &str| {
+            naming_words(v)
+                .iter()
+                .any(|w| !SEARCH_WORDS.contains(&w.as_str()) && !is_filter_word(w))
+        };
+        let keep = |v: Option<String>| v.filter(|v| mentioned(&said, v) && names(v));
         self.location = keep(self.location);
         self.category = keep(self.category);
         self.company = keep(self.company);
         self.country = self.country.filter(|c| said.iter().any(|w| w.eq_ignore_ascii_case(c)));
         self.skills = self
             .skills
-            .map(|s| s.into_iter().filter(|s| mentioned(&said, s)).collect::<Vec<_>>())
+            .map(|s| s.into_iter().filter(|s| mentioned(&said, s) && names(s)).collect::<Vec<_>>())
             .filter(|s| !s.is_empty());
         self.workplace = [
             (Workplace::Remote, &["remote", "remotely", "from home", "wfh"][..]),
@@ -371,13 +380,28 @@ async fn find(
 > {
     let mut params = args.params();
     params.mode = Some("keyword".into());
-    let found = search::search(turn.ctx, params.clone()).await?;
-    let (Some(text), Some(embedder), 0) = (&args.query, turn.ctx.ai.embedder(), found.total) else {
+    let mut found = search::search(turn.ctx, params.clone()).await?;
+    if found.total == 0 && (args.skills.is_some() || args.category.is_some()) {
+        // Skills and a category are how the model heard the words; the words may still match.
+        let words: Vec<String> = args
+            .query
+            .iter()
+            .cloned()
+            .chain(args.skills.iter().flatten().cloned())
+            .chain(args.category.iter().cloned())
+            .collect();
+        params.skills = Vec::new();
+        params.categories = Vec::new();
+        params.q = (!words.is_empty()).then(|| words.join(" "));
+        found = search::search(turn.ctx, params.clone()).await?;
+    }
+    let (Some(text), Some(embedder), 0) = (params.q.clone(), turn.ctx.ai.embedder(), found.total)
+    else {
         return Ok((found.jobs, found.total));
     };
     params.mode = Some("semantic".into());
     let by_meaning = search::search(turn.ctx, params).await?;
-    let query = embedder.embed_one(text).await?;
+    let query = embedder.embed_one(&text).await?;
     let close: Vec<_> =
         by_meaning
             .jobs
@@ -421,7 +445,7 @@ impl<'t> Tool<Turn<'t>, CitationKind, ServiceError> for SearchJobs {
             };
             let items: Vec<_> = jobs.iter().map(|j| job_source(&j.0, &j.1, true)).collect();
             let summary = match total {
-                0 => "No open job matches this search.".to_owned(),
+                0 => NO_MATCH.to_owned(),
                 1 => "1 open job matches.".to_owned(),
                 n => format!("{n} open jobs match; the first {} are listed.", items.len()),
             };
