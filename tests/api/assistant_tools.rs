@@ -120,17 +120,34 @@ impl Chat {
     async fn ask(&mut self, portal: &Portal, content: &str) -> Turn {
         let (tx, mut rx) = mpsc::unbounded_channel();
         let started = Instant::now();
-        let reply =
-            assistant::answer(&portal.app.ctx, &portal.candidate, &self.history, content, &tx)
-                .await
-                .unwrap_or_else(|e| panic!("{content:?}: {e}"));
+        // The events are read while the answer is written: the first token's time is known.
+        let answering = async {
+            let reply =
+                assistant::answer(&portal.app.ctx, &portal.candidate, &self.history, content, &tx)
+                    .await;
+            drop(tx);
+            reply
+        };
+        let reading = async {
+            let mut events = Vec::new();
+            let mut first_token = None;
+            while let Some(event) = rx.recv().await {
+                if first_token.is_none() && matches!(event, AssistantEvent::Token(_)) {
+                    first_token = Some(started.elapsed().as_secs_f64());
+                }
+                events.push(event);
+            }
+            (events, first_token)
+        };
+        let (reply, (events, first_token)) = tokio::join!(answering, reading);
+        let reply = reply.unwrap_or_else(|e| panic!("{content:?}: {e}"));
         let seconds = started.elapsed().as_secs_f64();
-        eprintln!("{content:?} ({seconds:.1} s) → {:?}\n{}", reply.tool_calls, reply.content);
-        drop(tx);
-        let mut events = Vec::new();
-        while let Some(event) = rx.recv().await {
-            events.push(event);
-        }
+        eprintln!(
+            "{content:?} (first token {:.2} s, all {seconds:.2} s) → {:?}\n{}",
+            first_token.unwrap_or(f64::NAN),
+            reply.tool_calls,
+            reply.content
+        );
         check_events(content, &reply, &events);
         for (role, text) in [
             (MessageRole::User, content.to_owned()),

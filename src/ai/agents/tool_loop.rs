@@ -175,6 +175,8 @@ pub async fn run_calls<C: ?Sized, K, E>(
 /// as the tool's summary), until it calls none, the budget is spent, or a write waits.
 /// `check` turns a called tool's arguments into the ones it runs with (validated, defaults),
 /// or refuses the call (`None`: not run, and the model told so).
+// The loop's parts are independent, each named: a struct of them would only rename them.
+#[allow(clippy::too_many_arguments)]
 pub async fn native_calls<C: ?Sized, K, E>(
     model: &dyn ChatModel,
     toolbox: &Toolbox<C, K, E>,

@@ -279,9 +279,8 @@ fn loop_error(err: LoopError<ServiceError>) -> ServiceError {
 fn lead(ran: &[Ran<CitationKind>], sources: &Sources<CitationKind>) -> String {
     let mut lines: Vec<String> = Vec::new();
     for r in ran {
-        if PHRASED.contains(&r.call.name.as_str()) || r.output.items.is_empty() {
-            lines.push(r.output.summary.clone());
-        } else if r.output.items.len() > 1 {
+        // One item's line says what its summary would.
+        if PHRASED.contains(&r.call.name.as_str()) || r.output.items.len() != 1 {
             lines.push(r.output.summary.clone());
         }
     }

@@ -169,6 +169,9 @@ fn overlap(wanted: &[String], text: &str) -> usize {
     wanted.iter().filter(|w| have.contains(w)).count()
 }
 
+/// One of the caller's applications, with its job and company when they still exist.
+pub type Mine = (Application, Option<(Job, Company)>);
+
 /// A reference resolved, or why not, in words for the user.
 pub type Resolved<T> = Result<T, String>;
 
@@ -265,8 +268,8 @@ pub fn numbered(turn: &Turn<'_>, n: u32) -> Option<(CitationKind, String)> {
 pub fn application<'m>(
     turn: &Turn<'_>,
     reference: Option<&str>,
-    mine: &'m [(Application, Option<(Job, Company)>)],
-) -> Resolved<&'m (Application, Option<(Job, Company)>)> {
+    mine: &'m [Mine],
+) -> Resolved<&'m Mine> {
     let reference = reference.unwrap_or("").trim();
     if mine.is_empty() {
         return Err("You have not applied to any job yet.".into());
@@ -281,7 +284,7 @@ pub fn application<'m>(
     }
     let wanted = naming_words(reference);
     if !wanted.is_empty() {
-        let scored: Vec<(usize, &(Application, Option<(Job, Company)>))> = mine
+        let scored: Vec<(usize, &Mine)> = mine
             .iter()
             .map(|entry| {
                 let label = entry
