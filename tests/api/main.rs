@@ -6,6 +6,7 @@ mod admin;
 mod ai;
 mod applications;
 mod assistant;
+mod assistant_tools;
 mod auth;
 mod authz;
 mod bad_input;
