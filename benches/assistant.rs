@@ -93,6 +93,8 @@ fn serve(data: &Path, models_dir: &Path, model: &Path, log: &Path) -> Server {
         .args(["serve", "--addr", "127.0.0.1:0"])
         .env("JOBPORTAL_RUN_WORKERS", "false")
         .env("JOBPORTAL_LLM_MODEL", model)
+        // One asker sends every question: the per-user limit would only add waits.
+        .env("JOBPORTAL_RATE_LIMIT_ASSISTANT", "10000/1m")
         .stdout(Stdio::null())
         .stderr(std::fs::File::create(log).unwrap())
         .spawn()
