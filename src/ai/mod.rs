@@ -5,6 +5,9 @@
 //! A missing or still-loading model never stops the portal: search falls back to keyword
 //! ranking and `/readyz` says which model is missing and which command fetches it.
 
+pub mod agents;
+pub mod chains;
+pub mod prompts;
 pub mod providers;
 pub mod rag;
 

@@ -125,6 +125,43 @@ pub async fn list_by_candidate(
     ))
 }
 
+/// A candidate's applications, newest first, at most `limit`, each with the title of its job
+/// and the name of its company (`None` when the job or company is gone). Both queries are
+/// bound to the candidate: the titles are those of the jobs of this candidate's applications.
+pub async fn of_candidate_with_titles(
+    ex: &impl Executor,
+    candidate_id: &str,
+    limit: u32,
+) -> Result<Vec<(Application, Option<String>, Option<String>)>, RepoError> {
+    #[derive(SurrealValue)]
+    struct TitleRow {
+        id: RecordId,
+        title: Option<String>,
+        company_name: Option<String>,
+    }
+    let mut response = ex
+        .query(format!(
+            "SELECT {FIELDS} FROM application WHERE candidate = type::record('user', $candidate) \
+             ORDER BY created_at DESC LIMIT $limit; \
+             SELECT id, title, company.name AS company_name FROM job WHERE id IN \
+             (SELECT VALUE job FROM application WHERE candidate = type::record('user', $candidate));"
+        ))
+        .bind(("candidate", candidate_id.to_owned()))
+        .bind(("limit", i64::from(limit)))
+        .await?;
+    let rows: Vec<ApplicationRow> = response.take(0)?;
+    let titles: Vec<TitleRow> = response.take(1)?;
+    let titles: std::collections::HashMap<String, (Option<String>, Option<String>)> =
+        titles.into_iter().map(|t| (key_string(&t.id), (t.title, t.company_name))).collect();
+    rows.into_iter()
+        .map(|row| {
+            let application = Application::try_from(row)?;
+            let (title, company) = titles.get(&application.job_id).cloned().unwrap_or_default();
+            Ok((application, title, company))
+        })
+        .collect()
+}
+
 /// Filters of a job's application list.
 #[derive(Debug, Clone, Default)]
 pub struct JobFilter {

@@ -58,6 +58,8 @@ pub struct Context {
     pub listings: Arc<search::Listings>,
     /// Reads uploaded documents in child processes.
     pub documents: Arc<resume_parser::isolated::DocumentReader>,
+    /// The prompt templates, loaded and checked at start.
+    pub prompts: Arc<crate::ai::prompts::Prompts>,
 }
 
 impl Context {

@@ -54,6 +54,7 @@ pub const SCHEDULE_CLOSE_EXPIRED_JOBS: &str = "JOBPORTAL_SCHEDULE_CLOSE_EXPIRED_
 pub const SCHEDULE_ALERTS_INSTANT: &str = "JOBPORTAL_SCHEDULE_ALERTS_INSTANT";
 pub const SCHEDULE_ALERTS_DAILY: &str = "JOBPORTAL_SCHEDULE_ALERTS_DAILY";
 pub const SCHEDULE_ALERTS_WEEKLY: &str = "JOBPORTAL_SCHEDULE_ALERTS_WEEKLY";
+pub const PROMPTS_DIR: &str = "JOBPORTAL_PROMPTS_DIR";
 
 /// Every variable above, for the check that the docs name them all.
 pub const ALL: &[&str] = &[
@@ -111,6 +112,7 @@ pub const ALL: &[&str] = &[
     SCHEDULE_ALERTS_INSTANT,
     SCHEDULE_ALERTS_DAILY,
     SCHEDULE_ALERTS_WEEKLY,
+    PROMPTS_DIR,
 ];
 
 #[cfg(test)]

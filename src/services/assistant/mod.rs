@@ -6,6 +6,7 @@
 //! [`AssistantEvent`]s while the model phrases the answer. Storing the turn is the caller's.
 
 pub mod reply;
+pub mod retrieval;
 
 use serde_json::Value;
 use tokio::sync::mpsc;
