@@ -91,6 +91,7 @@ fn main() {
                 auth_per_ip: unlimited,
                 login_failures_per_account: unlimited,
                 emails_per_account: unlimited,
+                ..RateLimitConfig::default()
             },
             ..ServeConfig::default()
         };

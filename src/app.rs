@@ -207,6 +207,7 @@ impl Builder {
             listings: Arc::default(),
             documents: Arc::new(DocumentReader::new(&settings.documents)),
             prompts: Arc::new(prompts),
+            assistant: settings.assistant.clone(),
         };
         if check_index {
             ensure_index(&services).await?;

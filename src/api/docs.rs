@@ -7,7 +7,7 @@ use utoipa_swagger_ui::{Config, SwaggerUi};
 
 use super::error::ErrorCode;
 use super::v1::{
-    admin, applications, auth, companies, jobs, recommendations, resumes, saved, users,
+    admin, applications, assistant, auth, companies, jobs, recommendations, resumes, saved, users,
 };
 use super::{health, pages};
 use crate::schemas::error::ErrorBody;
@@ -44,6 +44,8 @@ pub const OPENAPI_PATH: &str = "/api/v1/openapi.json";
         pages::invite_page, pages::forgot_password_page, pages::forgot_password,
         recommendations::recommended_jobs, recommendations::dismiss, recommendations::undismiss,
         recommendations::get_preferences, recommendations::put_preferences, recommendations::recommended_candidates,
+        assistant::create, assistant::list, assistant::get_conversation, assistant::delete,
+        assistant::send_message,
     ),
     components(schemas(ErrorBody)),
     modifiers(&BearerAuth, &CommonErrors),
@@ -59,6 +61,7 @@ pub const OPENAPI_PATH: &str = "/api/v1/openapi.json";
         (name = "recommendations", description = "Explained job and candidate recommendations from the local embedding model"),
         (name = "admin", description = "Moderation and the audit log (admins only)"),
         (name = "pages", description = "The HTML pages the links in account emails open (no JavaScript; a GET only asks, the form it posts acts)"),
+        (name = "assistant", description = "Conversations with the assistant: questions answered from the portal's own data, each claim citing its source; answers as JSON or streamed as server-sent events"),
     )
 )]
 struct ApiDoc;

@@ -103,6 +103,8 @@ pub enum ErrorCode {
     /// The hosted chat provider refused or failed the request (the details are in the server
     /// log).
     ModelProviderError,
+    /// A message to the assistant is longer than the configured limit.
+    MessageTooLong,
 }
 
 impl ErrorCode {
@@ -147,6 +149,7 @@ impl ErrorCode {
         ErrorCode::PromptTooLong,
         ErrorCode::ModelRateLimited,
         ErrorCode::ModelProviderError,
+        ErrorCode::MessageTooLong,
     ];
 
     pub const fn as_str(self) -> &'static str {
@@ -191,6 +194,7 @@ impl ErrorCode {
             ErrorCode::PromptTooLong => "prompt_too_long",
             ErrorCode::ModelRateLimited => "model_rate_limited",
             ErrorCode::ModelProviderError => "model_provider_error",
+            ErrorCode::MessageTooLong => "message_too_long",
         }
     }
 
@@ -201,7 +205,7 @@ impl ErrorCode {
             }
             ErrorCode::UriTooLong => StatusCode::URI_TOO_LONG,
             ErrorCode::HeadersTooLarge => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
-            ErrorCode::ValidationFailed | ErrorCode::PromptTooLong => {
+            ErrorCode::ValidationFailed | ErrorCode::PromptTooLong | ErrorCode::MessageTooLong => {
                 StatusCode::UNPROCESSABLE_ENTITY
             }
             ErrorCode::NotFound => StatusCode::NOT_FOUND,
@@ -405,6 +409,10 @@ impl From<ServiceError> for ApiError {
                 ApiError::new(ErrorCode::ModelUnavailable, message)
             }
             ServiceError::ReaderFailed(message) => ApiError::new(ErrorCode::Unavailable, message),
+            ServiceError::MessageTooLong { max_chars } => ApiError::new(
+                ErrorCode::MessageTooLong,
+                format!("a message may have at most {max_chars} characters"),
+            ),
             ServiceError::Chat(err) => ApiError::from(err),
             ServiceError::Internal(err) => ApiError::internal(err),
         }

@@ -173,6 +173,8 @@ pub struct RateLimits {
     pub login_failures: FailureCounter,
     /// Verification and reset emails per account.
     pub emails_per_account: KeyedLimit,
+    /// Messages to the assistant per user.
+    pub assistant_per_user: KeyedLimit,
 }
 
 impl RateLimits {
@@ -181,6 +183,7 @@ impl RateLimits {
             auth_per_ip: KeyedLimit::new(config.auth_per_ip),
             login_failures: FailureCounter::new(config.login_failures_per_account),
             emails_per_account: KeyedLimit::new(config.emails_per_account),
+            assistant_per_user: KeyedLimit::new(config.assistant_per_user),
         }
     }
 
@@ -189,6 +192,7 @@ impl RateLimits {
         self.auth_per_ip.housekeeping();
         self.login_failures.housekeeping();
         self.emails_per_account.housekeeping();
+        self.assistant_per_user.housekeeping();
     }
 }
 

@@ -5,6 +5,7 @@
 pub mod applications;
 pub mod audit;
 pub mod companies;
+pub mod conversations;
 pub mod emails;
 pub mod embeddings;
 pub mod job_index;

@@ -4,6 +4,7 @@
 
 pub mod admin;
 pub mod application;
+pub mod assistant;
 pub mod auth;
 pub mod company;
 pub mod error;

@@ -157,6 +157,8 @@ pub struct ExportBody {
     pub applications: Vec<ExportedApplicationBody>,
     pub saved_jobs: Vec<ExportedSavedJobBody>,
     pub saved_searches: Vec<crate::schemas::saved::SavedSearchBody>,
+    /// The conversations with the assistant, each with its messages.
+    pub conversations: Vec<crate::schemas::assistant::ConversationDetailBody>,
 }
 
 /// An application in an export, with its moves.

@@ -83,6 +83,9 @@ pub enum ServiceError {
     /// time or memory); what was stored before is unchanged.
     #[error("{0}")]
     ReaderFailed(String),
+    /// A message to the assistant longer than the configured limit.
+    #[error("a message may have at most {max_chars} characters")]
+    MessageTooLong { max_chars: usize },
     /// The chat model could not answer (busy, unavailable, refused by a hosted provider, …).
     #[error(transparent)]
     Chat(#[from] crate::ai::providers::chat::error::ChatError),

@@ -1,7 +1,8 @@
 //! Housekeeping: deletes what nobody can use any more, on a schedule ([`Prune`]).
 //!
 //! Expired or used single-use tokens, refresh tokens past expiry, sessions that ended over 30
-//! days ago, and finished tasks older than 7 days. Running it twice deletes nothing more.
+//! days ago, finished tasks older than 7 days, and assistant conversations quiet for longer
+//! than the configured retention. Running it twice deletes nothing more.
 
 use std::sync::Arc;
 
@@ -24,16 +25,25 @@ pub struct Pruned {
     pub tokens: u64,
     pub sessions: u64,
     pub tasks: u64,
+    pub conversations: u64,
 }
 
-/// Deletes unusable tokens, long-ended sessions and old finished tasks.
-pub async fn prune(ctx: &Context) -> Result<Pruned, ServiceError> {
+/// Deletes unusable tokens, long-ended sessions, old finished tasks and the assistant
+/// conversations with no message for `conversations_kept` (`None`: none of them).
+pub async fn prune(
+    ctx: &Context,
+    conversations_kept: Option<std::time::Duration>,
+) -> Result<Pruned, ServiceError> {
     let db = &ctx.db;
     let now = Utc::now();
     let tokens = repositories::tokens::prune(db, now).await?;
     let sessions = repositories::sessions::prune(db, now, now - ENDED_SESSIONS_KEPT).await?;
     let tasks = repositories::tasks::prune_done(db, now - DONE_TASKS_KEPT).await?;
-    Ok(Pruned { tokens, sessions, tasks })
+    let conversations = match conversations_kept.and_then(|d| Duration::from_std(d).ok()) {
+        Some(kept) => repositories::conversations::prune(db, now - kept).await?,
+        None => 0,
+    };
+    Ok(Pruned { tokens, sessions, tasks, conversations })
 }
 
 /// The scheduled [`prune`].
@@ -54,8 +64,9 @@ impl Task for Prune {
     }
 
     async fn run(self, ctx: Arc<TaskContext>, _attempt: Attempt) -> anyhow::Result<()> {
-        let Pruned { tokens, sessions, tasks } = prune(&ctx.services).await?;
-        tracing::info!(tokens, sessions, tasks, "pruned");
+        let Pruned { tokens, sessions, tasks, conversations } =
+            prune(&ctx.services, ctx.config.assistant_retention).await?;
+        tracing::info!(tokens, sessions, tasks, conversations, "pruned");
         Ok(())
     }
 }

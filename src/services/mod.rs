@@ -60,6 +60,8 @@ pub struct Context {
     pub documents: Arc<resume_parser::isolated::DocumentReader>,
     /// The prompt templates, loaded and checked at start.
     pub prompts: Arc<crate::ai::prompts::Prompts>,
+    /// What the assistant accepts (the longest message).
+    pub assistant: crate::core::config::AssistantConfig,
 }
 
 impl Context {

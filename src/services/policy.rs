@@ -102,6 +102,20 @@ pub fn own_resume(p: &Principal, owner_id: &str) -> Result<(), ServiceError> {
     if p.user_id == owner_id { Ok(()) } else { Err(ServiceError::NotFound("resume")) }
 }
 
+/// Talking to the assistant: candidates, for now (it answers over a candidate's own records).
+pub fn use_assistant(p: &Principal) -> Result<(), ServiceError> {
+    if p.role == Role::Candidate {
+        Ok(())
+    } else {
+        Err(ServiceError::forbidden("the assistant is for candidate accounts for now"))
+    }
+}
+
+/// A conversation is its owner's: anyone else, admins included, is told it does not exist.
+pub fn own_conversation(p: &Principal, owner_id: &str) -> Result<(), ServiceError> {
+    if p.user_id == owner_id { Ok(()) } else { Err(ServiceError::NotFound("conversation")) }
+}
+
 /// Who sees an application: the candidate who sent it and the members of the job's company.
 /// Everyone else (admins included: it is private correspondence) is told it does not exist.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

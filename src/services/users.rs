@@ -144,6 +144,11 @@ pub struct Export {
         Vec<(crate::models::application::Application, Vec<crate::models::application::StageEvent>)>,
     pub saved_jobs: Vec<crate::models::saved::SavedJob>,
     pub saved_searches: Vec<crate::models::saved::SavedSearch>,
+    /// The caller's conversations with the assistant, each with its messages.
+    pub conversations: Vec<(
+        crate::models::conversation::Conversation,
+        Vec<crate::models::conversation::ConversationMessage>,
+    )>,
 }
 
 pub async fn export(ctx: &Context, principal: &Principal) -> Result<Export, ServiceError> {
@@ -186,6 +191,7 @@ pub async fn export(ctx: &Context, principal: &Principal) -> Result<Export, Serv
     }
     let saved_jobs = repositories::saved::saved_jobs(&ctx.db, &user.id).await?;
     let saved_searches = repositories::saved::searches_of(&ctx.db, &user.id).await?;
+    let conversations = super::assistant::conversations::all_of(ctx, &user.id).await?;
     Ok(Export {
         user,
         memberships,
@@ -196,11 +202,12 @@ pub async fn export(ctx: &Context, principal: &Principal) -> Result<Export, Serv
         applications,
         saved_jobs,
         saved_searches,
+        conversations,
     })
 }
 
 /// Deletes the caller's account after checking their password: the user, sessions, tokens,
-/// emails and memberships go; a company they alone belong to goes with them; a company with
+/// emails, memberships and assistant conversations go; a company they alone belong to goes with them; a company with
 /// other members needs another owner first. The audit log keeps only the (now dangling) id.
 pub async fn delete_me(
     ctx: &Context,
@@ -239,6 +246,7 @@ pub async fn delete_me(
     repositories::applications::delete_for_candidate(&tx, &user.id).await?;
     repositories::resumes::delete_for_user(&tx, &user.id).await?;
     repositories::saved::delete_for_user(&tx, &user.id).await?;
+    repositories::conversations::delete_for_user(&tx, &user.id).await?;
     repositories::sessions::delete_for_user(&tx, &user.id).await?;
     repositories::tokens::delete_for_user(&tx, &user.id, &user.email).await?;
     repositories::emails::delete_to(&tx, &user.email).await?;

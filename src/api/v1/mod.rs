@@ -2,6 +2,7 @@
 
 pub mod admin;
 pub mod applications;
+pub mod assistant;
 pub mod auth;
 pub mod companies;
 pub mod jobs;
@@ -27,4 +28,5 @@ pub fn router() -> Routes {
         .nest("/saved-jobs", saved::jobs_router())
         .nest("/saved-searches", saved::searches_router())
         .nest("/admin", admin::router())
+        .nest("/assistant", assistant::router())
 }

@@ -133,6 +133,13 @@ pub async fn export(
             .iter()
             .map(|s| crate::schemas::saved::SavedSearchBody::new(s, None))
             .collect(),
+        conversations: export
+            .conversations
+            .iter()
+            .map(|(c, messages)| {
+                crate::schemas::assistant::ConversationDetailBody::new(c, messages)
+            })
+            .collect(),
     }))
 }
 

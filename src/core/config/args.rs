@@ -138,6 +138,15 @@ pub struct ServeOpts {
     /// free for everything else
     #[arg(long, env = env::PASSWORD_HASH_CONCURRENCY, default_value = "auto", value_name = "N")]
     pub password_hash_concurrency: String,
+
+    /// Longest message a user may send the assistant, in characters (422 message_too_long
+    /// beyond)
+    #[arg(long, env = env::ASSISTANT_MAX_MESSAGE, default_value = "4000", value_name = "CHARS")]
+    pub assistant_max_message: String,
+
+    /// Messages per user to the assistant, as COUNT/PERIOD (429 rate_limited beyond)
+    #[arg(long, env = env::RATE_LIMIT_ASSISTANT, default_value = "20/1m", value_name = "RATE")]
+    pub rate_limit_assistant: String,
 }
 
 /// Settings of the background workers, the scheduler and email delivery (`serve` and `worker`).
@@ -182,8 +191,9 @@ pub struct WorkerOpts {
     #[arg(long, env = env::PRODUCTION, default_value = "false", value_name = "BOOL")]
     pub production: String,
 
-    /// When to prune expired tokens and sessions and old finished tasks: a cron expression
-    /// (minute hour day-of-month month day-of-week, UTC), or off
+    /// When to prune expired tokens and sessions, old finished tasks and old assistant
+    /// conversations: a cron expression (minute hour day-of-month month day-of-week, UTC), or
+    /// off
     #[arg(long, env = env::SCHEDULE_PRUNE, default_value = "17 * * * *", value_name = "CRON")]
     pub schedule_prune: String,
 
@@ -203,6 +213,11 @@ pub struct WorkerOpts {
     /// When to send the weekly digests of saved searches: a cron expression (UTC), or off
     #[arg(long, env = env::SCHEDULE_ALERTS_WEEKLY, default_value = "0 7 * * 1", value_name = "CRON")]
     pub schedule_alerts_weekly: String,
+
+    /// Days an assistant conversation is kept after its last message; the prune task deletes
+    /// older ones (0: keep them until their user deletes them)
+    #[arg(long, env = env::ASSISTANT_RETENTION_DAYS, default_value = "180", value_name = "DAYS")]
+    pub assistant_retention_days: String,
 }
 
 /// Settings of the chat model: which one (a local GGUF file or a hosted provider), how it

@@ -27,6 +27,7 @@ pub use global::{Config, DbConfig, LogConfig, LogFormat};
 pub use parse::{parse_cron, parse_duration, parse_public_url, parse_size};
 pub use secret::Secret;
 pub use serve::{
-    AuthConfig, CorsOrigins, DocumentsConfig, Rate, RateLimitConfig, ServeConfig, parse_rate,
+    AssistantConfig, AuthConfig, CorsOrigins, DocumentsConfig, Rate, RateLimitConfig, ServeConfig,
+    parse_rate,
 };
 pub use worker::{EmailBackendConfig, EmailConfig, ScheduleConfig, WorkerConfig};

@@ -38,6 +38,8 @@ pub struct RateLimitConfig {
     pub auth_per_ip: Rate,
     pub login_failures_per_account: Rate,
     pub emails_per_account: Rate,
+    /// Messages to the assistant per user.
+    pub assistant_per_user: Rate,
 }
 
 impl Default for RateLimitConfig {
@@ -46,6 +48,7 @@ impl Default for RateLimitConfig {
             auth_per_ip: Rate::new(20, Duration::from_secs(60)),
             login_failures_per_account: Rate::new(5, Duration::from_secs(15 * 60)),
             emails_per_account: Rate::new(3, Duration::from_secs(3600)),
+            assistant_per_user: Rate::new(20, Duration::from_secs(60)),
         }
     }
 }
@@ -71,6 +74,19 @@ impl Default for AuthConfig {
             reset_password_ttl: Duration::from_secs(3600),
             invite_ttl: Duration::from_secs(7 * 86_400),
         }
+    }
+}
+
+/// What the assistant accepts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AssistantConfig {
+    /// Longest message a user may send, in characters.
+    pub max_message_chars: usize,
+}
+
+impl Default for AssistantConfig {
+    fn default() -> Self {
+        Self { max_message_chars: 4000 }
     }
 }
 
@@ -136,6 +152,8 @@ pub struct ServeConfig {
     pub prompts_dir: Option<PathBuf>,
     /// How uploaded documents are read.
     pub documents: DocumentsConfig,
+    /// What the assistant accepts.
+    pub assistant: AssistantConfig,
 }
 
 impl Default for ServeConfig {
@@ -159,6 +177,7 @@ impl Default for ServeConfig {
             models_dir: PathBuf::from("models"),
             prompts_dir: None,
             documents: DocumentsConfig::default(),
+            assistant: AssistantConfig::default(),
         }
     }
 }
@@ -260,6 +279,11 @@ impl ServeOpts {
                 "rate-limit-emails-per-account",
                 &self.rate_limit_emails_per_account,
             )?,
+            assistant_per_user: rate(
+                env::RATE_LIMIT_ASSISTANT,
+                "rate-limit-assistant",
+                &self.rate_limit_assistant,
+            )?,
         };
         let password_hash_concurrency = match self.password_hash_concurrency.trim() {
             "" | "auto" => None,
@@ -287,7 +311,20 @@ impl ServeOpts {
                     .filter(|n| *n > 0)
                     .ok_or("expected a positive size such as 5MiB or 2097152")
             })?;
+        let max_message_chars = setting(
+            env::ASSISTANT_MAX_MESSAGE,
+            "assistant-max-message",
+            &self.assistant_max_message,
+            |raw| {
+                raw.trim()
+                    .parse::<usize>()
+                    .ok()
+                    .filter(|n| *n > 0)
+                    .ok_or("expected a positive number of characters such as 4000")
+            },
+        )?;
         Ok(ServeConfig {
+            assistant: AssistantConfig { max_message_chars },
             data_dir: PathBuf::new(),
             models_dir: PathBuf::new(),
             prompts_dir: None,
@@ -369,6 +406,8 @@ mod tests {
             password_hash_concurrency: "auto".into(),
             moderate_unverified: "false".into(),
             resume_max_size: "5MiB".into(),
+            assistant_max_message: "4000".into(),
+            rate_limit_assistant: "20/1m".into(),
         }
     }
 
@@ -386,6 +425,8 @@ mod tests {
         );
         assert_eq!(resolved.public_url, default.public_url);
         assert_eq!(resolved.app_url, default.app_url);
+        assert_eq!(resolved.rate_limits.assistant_per_user, default.rate_limits.assistant_per_user);
+        assert_eq!(resolved.assistant, default.assistant);
     }
 
     #[test]

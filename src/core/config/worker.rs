@@ -50,6 +50,9 @@ pub struct WorkerConfig {
     /// How far behind the search index a job-alert window ends, so jobs stamped in a
     /// transaction that committed late are not skipped (60 s; tests use 0).
     pub alerts_settle: Duration,
+    /// How long an assistant conversation is kept after its last message; `None`: until its
+    /// user deletes it.
+    pub assistant_retention: Option<Duration>,
 }
 
 impl WorkerConfig {
@@ -74,6 +77,7 @@ impl WorkerConfig {
                 ScheduleConfig { name: "job_alerts_weekly", cron: Some("0 7 * * 1".into()) },
             ],
             alerts_settle: Duration::from_secs(60),
+            assistant_retention: Some(Duration::from_secs(180 * 86_400)),
         }
     }
 }
@@ -171,7 +175,19 @@ impl WorkerOpts {
                 &self.schedule_alerts_weekly,
             )?,
         ];
+        let assistant_retention = setting(
+            env::ASSISTANT_RETENTION_DAYS,
+            "assistant-retention-days",
+            &self.assistant_retention_days,
+            |raw| {
+                raw.trim()
+                    .parse::<u32>()
+                    .map(|days| (days > 0).then(|| Duration::from_secs(u64::from(days) * 86_400)))
+                    .map_err(|_| "expected a number of days such as 180 (0 keeps them)")
+            },
+        )?;
         Ok(WorkerConfig {
+            assistant_retention,
             email_loops,
             default_loops,
             lease,

@@ -63,6 +63,7 @@ pub static MIGRATIONS: &[Migration] = &[
     migration!(0008, "job_table_schemaless"),
     migration!(0009, "resume_parse_failed"),
     migration!(0010, "job_locations"),
+    migration!(0011, "conversations"),
 ];
 
 const BOOTSTRAP: &str = "

@@ -5,6 +5,7 @@
 //! tools it routes to, retrieves what the caller may see, and streams what it does as
 //! [`AssistantEvent`]s while the model phrases the answer. Storing the turn is the caller's.
 
+pub mod conversations;
 pub mod reply;
 pub mod retrieval;
 

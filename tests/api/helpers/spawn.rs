@@ -68,6 +68,7 @@ pub fn test_worker_config(backend: EmailBackendConfig) -> WorkerConfig {
         email: EmailConfig { backend, from: "jobportal <noreply@jobs.test>".into() },
         schedules: Vec::new(),
         alerts_settle: Duration::ZERO,
+        assistant_retention: Some(Duration::from_secs(180 * 86_400)),
     }
 }
 
