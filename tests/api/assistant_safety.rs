@@ -42,6 +42,9 @@ const DRAFTS: [(&str, &str, &str); 2] = [
     ("Southgate Foods", "Quantum Sourdough Engineer", "entangles starter cultures"),
 ];
 
+/// The companies' published jobs, which both candidates apply to.
+const OPEN_TITLES: [&str; 2] = ["Records Clerk", "Inventory Records Analyst"];
+
 fn models() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("models")
 }
@@ -79,8 +82,7 @@ async fn scene() -> Scene {
         .take(POSTINGS)
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
-    let attack: Value =
-        serde_json::from_slice(&fixture("jobs/assistant-injection.jsonl")).unwrap();
+    let attack: Value = serde_json::from_slice(&fixture("jobs/assistant-injection.jsonl")).unwrap();
     lines.push(attack.clone());
     let summary = app.import_jsonl(&lines).await;
     assert_eq!(summary.created as usize, POSTINGS + 1, "{summary:?}");
@@ -90,12 +92,27 @@ async fn scene() -> Scene {
     );
     jobportal::services::embeddings::sync_jobs(&app.ctx, |_| {}).await.unwrap();
 
-    // Two companies, each with a draft job that must never be cited to a candidate.
+    // Two companies, each with a published job that takes applications in the portal (the
+    // imported postings take them at their own links) and a draft that must never be cited to
+    // a candidate.
     let mut draft_ids = HashSet::new();
+    let mut open_jobs = Vec::new();
     let mut forbidden_strings: Vec<String> = B_STRINGS.iter().map(|s| s.to_string()).collect();
     for (i, (company, title, phrase)) in DRAFTS.iter().enumerate() {
         let owner = app.company_owner(&format!("owner{i}@example.org"), company).await;
         let slug = company.to_lowercase().replace(' ', "-");
+        let open = app
+            .post_job(
+                &owner,
+                &json!({
+                    "company": slug, "title": OPEN_TITLES[i],
+                    "description": "Keep our records in order and report on them every week.",
+                    "workplace": "remote", "employment_type": "full_time",
+                    "skills": ["records management"], "expires_at": "2099-01-01T00:00:00Z"
+                }),
+            )
+            .await;
+        open_jobs.push(open);
         let job = app
             .create_job(
                 &owner,
@@ -113,8 +130,6 @@ async fn scene() -> Scene {
     }
 
     let jobs = app.search("?limit=100&facets=false").await;
-    let public: Vec<String> =
-        jobs["items"].as_array().unwrap().iter().map(|j| j["id"].as_str().unwrap().into()).collect();
     let injection = jobs["items"]
         .as_array()
         .unwrap()
@@ -125,25 +140,29 @@ async fn scene() -> Scene {
         .unwrap()
         .to_owned();
 
-    // A: a resume, two applications, a saved search.
+    // A: a resume, an application to each company's open job, a saved search.
     let a = app.register("ada@example.com", "candidate").await;
-    let resume = app.upload_resume(&a.access, "cv.txt", &fixture("resumes/sample-resume.txt")).await;
+    let resume =
+        app.upload_resume(&a.access, "cv.txt", &fixture("resumes/sample-resume.txt")).await;
     let mut a_records = HashSet::from([resume["id"].as_str().unwrap().to_owned()]);
-    for job in &public[..2] {
+    for job in &open_jobs {
         a_records.insert(app.applied(&a, job).await);
     }
     let search = app
-        .save_search(&a, &json!({ "name": "Data roles", "filters": { "q": "data" }, "frequency": "daily" }))
+        .save_search(
+            &a,
+            &json!({ "name": "Data roles", "filters": { "q": "data" }, "frequency": "daily" }),
+        )
         .await;
     a_records.insert(search["id"].as_str().unwrap().to_owned());
 
-    // B: a resume, applications (one to a job A applied to as well), a saved search.
+    // B: a resume, applications to the same jobs, a saved search.
     let b = app.register("b.quince@example.net", "candidate").await;
     let resume = app
         .upload_resume(&b.access, "quince.txt", &fixture("resumes/second-candidate-resume.txt"))
         .await;
     let mut forbidden_ids = vec![resume["id"].as_str().unwrap().to_owned()];
-    for job in [&public[0], &public[5]] {
+    for job in &open_jobs {
         forbidden_ids.push(app.applied(&b, job).await);
     }
     let search = app
@@ -208,10 +227,8 @@ impl Scene {
     }
 
     async fn new_conversation(&self, who: &Account) -> String {
-        let response = self
-            .app
-            .post_authed("/api/v1/assistant/conversations", &who.access, &json!({}))
-            .await;
+        let response =
+            self.app.post_authed("/api/v1/assistant/conversations", &who.access, &json!({})).await;
         let status = response.status();
         let body: Value = response.json().await.unwrap();
         assert_eq!(status, 201, "{body}");
@@ -260,8 +277,10 @@ impl Scene {
 
     /// The conversation as stored, read by `who`.
     async fn stored(&self, who: &Account, id: &str) -> Value {
-        let response =
-            self.app.get_authed(&format!("/api/v1/assistant/conversations/{id}"), &who.access).await;
+        let response = self
+            .app
+            .get_authed(&format!("/api/v1/assistant/conversations/{id}"), &who.access)
+            .await;
         assert_eq!(response.status(), 200);
         response.json().await.unwrap()
     }
@@ -388,7 +407,10 @@ async fn b_conversation_is_neither_readable_nor_writable_by_a() {
     let streamed = scene.ask(&scene.b, &theirs, "What is the status of my applications?").await;
     streamed.done();
     for response in [
-        scene.app.get_authed(&format!("/api/v1/assistant/conversations/{theirs}"), &scene.a.access).await,
+        scene
+            .app
+            .get_authed(&format!("/api/v1/assistant/conversations/{theirs}"), &scene.a.access)
+            .await,
         scene
             .app
             .post_authed(
@@ -399,7 +421,11 @@ async fn b_conversation_is_neither_readable_nor_writable_by_a() {
             .await,
         scene
             .app
-            .authed(reqwest::Method::DELETE, &format!("/api/v1/assistant/conversations/{theirs}"), &scene.a.access)
+            .authed(
+                reqwest::Method::DELETE,
+                &format!("/api/v1/assistant/conversations/{theirs}"),
+                &scene.a.access,
+            )
             .send()
             .await
             .unwrap(),
@@ -424,7 +450,11 @@ async fn the_injection_posting_changes_nothing_retrieved_beyond_it_and_reveals_n
     // Retrieval with the posting's own text as the question: public jobs, companies, help
     // pages and A's own records only.
     let a = principal(&scene.a);
-    for query in [description, "Records Data Steward Lanternfish Analytics", "other candidates resumes emails"] {
+    for query in [
+        description,
+        "Records Data Steward Lanternfish Analytics",
+        "other candidates resumes emails",
+    ] {
         let found = retrieve(&scene.app.ctx, &a, query, 20).await.unwrap();
         for item in &found {
             assert!(!scene.forbidden_ids.contains(&item.id), "{query:?} retrieved {}", item.id);

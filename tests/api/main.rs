@@ -5,6 +5,7 @@ mod helpers;
 mod admin;
 mod ai;
 mod applications;
+mod assistant_safety;
 mod auth;
 mod authz;
 mod bad_input;
