@@ -18,6 +18,7 @@ use crate::ai::providers::embedder::{EmbedError, Embedder, cosine};
 /// One tool's row of the routing table.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Route {
+    /// The tool's name; [`NO_TOOL`] is a row of messages that want none.
     pub tool: &'static str,
     /// Messages that ask for this tool, as users write them.
     pub examples: &'static [&'static str],
@@ -38,12 +39,16 @@ pub struct Routed {
     pub runner_up: Option<(&'static str, f32)>,
 }
 
+/// The name of a row of messages that want no tool (questions about using the portal,
+/// greetings): a message closest to it routes to no tool, whatever its score.
+pub const NO_TOOL: &str = "none";
+
 /// What a keyword adds to a tool's score.
-pub const KEYWORD_BONUS: f32 = 0.15;
+pub const KEYWORD_BONUS: f32 = 0.2;
 
 /// The score a tool needs to be chosen (the best cosine to one of its examples, plus the
 /// keyword bonus).
-pub const THRESHOLD: f32 = 0.55;
+pub const THRESHOLD: f32 = 0.5;
 
 /// Routes messages over a table of tools.
 pub struct Router {
@@ -74,8 +79,32 @@ impl Router {
 
     /// The tool `message` asks for, if any scores at least the threshold.
     pub async fn route(&self, embedder: &Embedder, message: &str) -> Result<Routed, EmbedError> {
-        let vectors = self
-            .vectors
+        let vectors = self.vectors(embedder).await?;
+        let query = embedder.embed_one(message).await?;
+        Ok(self.score(vectors, &query, message, None))
+    }
+
+    /// Routes every example of the table as a message, against the table without that
+    /// example: whether the table generalises beyond its own phrases. Gives each tool, the
+    /// example, and where it went.
+    pub async fn leave_one_out(
+        &self,
+        embedder: &Embedder,
+    ) -> Result<Vec<(&'static str, &'static str, Routed)>, EmbedError> {
+        let vectors = self.vectors(embedder).await?;
+        let mut out = Vec::new();
+        for (r, route) in self.routes.iter().enumerate() {
+            for (e, example) in route.examples.iter().enumerate() {
+                let routed = self.score(vectors, &vectors[r][e], example, Some((r, e)));
+                out.push((route.tool, *example, routed));
+            }
+        }
+        Ok(out)
+    }
+
+    /// The examples' vectors, computed on first use.
+    async fn vectors(&self, embedder: &Embedder) -> Result<&Vec<Vec<Arc<[f32]>>>, EmbedError> {
+        self.vectors
             .get_or_try_init(|| async {
                 let mut out = Vec::with_capacity(self.routes.len());
                 for route in self.routes {
@@ -84,9 +113,7 @@ impl Router {
                 }
                 Ok::<_, EmbedError>(out)
             })
-            .await?;
-        let query = embedder.embed_one(message).await?;
-        Ok(self.score(vectors, &query, message, None))
+            .await
     }
 
     /// Scores `message` (its vector `query`) against every route but, when `leave_out` says
@@ -123,7 +150,7 @@ impl Router {
         let best = scores.first().copied();
         let confidence = best.map_or(0.0, |b| b.1);
         Routed {
-            tool: best.filter(|b| b.1 >= self.threshold).map(|b| b.0),
+            tool: best.filter(|b| b.1 >= self.threshold && b.0 != NO_TOOL).map(|b| b.0),
             confidence,
             best,
             runner_up: scores.get(1).copied(),

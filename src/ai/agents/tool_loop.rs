@@ -181,13 +181,17 @@ pub async fn native_calls<C: ?Sized, K, E>(
     cx: &C,
     mut messages: Vec<Message>,
     params: &GenerationParams,
-    budget: &mut Budget,
+    budget: &std::sync::Mutex<Budget>,
     mut check: impl FnMut(&str, Value) -> Option<Value>,
     mut before: impl FnMut(&Call),
 ) -> Result<Vec<Ran<K>>, LoopError<E>> {
     let mut ran: Vec<Ran<K>> = Vec::new();
-    while ran.len() < MAX_STEPS && budget.left() > 1 {
-        budget.take();
+    // One request is kept for the answer.
+    let take = || {
+        let mut budget = budget.lock().unwrap_or_else(|e| e.into_inner());
+        budget.left() > 1 && budget.take()
+    };
+    while ran.len() < MAX_STEPS && take() {
         let mut request = ChatRequest::new(messages.clone());
         request.tools = toolbox.definitions();
         request.params = params.clone();
@@ -387,14 +391,14 @@ mod tests {
             vec![ChatEvent::Text("done".into())],
         ];
         let tools = toolbox();
-        let mut budget = Budget::new(5);
+        let budget = Mutex::new(Budget::new(5));
         let ran = native_calls(
             &model,
             &tools,
             "cx",
             vec![Message::user("hi")],
             &GenerationParams::default(),
-            &mut budget,
+            &budget,
             |_, v| Some(v),
             |_| {},
         )
@@ -404,7 +408,7 @@ mod tests {
             ran.iter().map(|r| r.call.arguments["x"].as_str().unwrap()).collect::<Vec<_>>(),
             vec!["1", "3"]
         );
-        assert_eq!(budget.left(), 2, "three rounds asked");
+        assert_eq!(budget.lock().unwrap().left(), 2, "three rounds asked");
         let asked = model.asked.lock().unwrap();
         assert_eq!(asked.len(), 3);
         // The second round saw the first's calls and their results, the unknown tool's too.
@@ -420,14 +424,14 @@ mod tests {
     async fn native_calls_stop_at_a_write_and_keep_one_request_for_the_answer() {
         let model = Scripted::default();
         *model.rounds.lock().unwrap() = vec![vec![tool_call("save", "a"), tool_call("echo", "b")]];
-        let mut budget = Budget::new(3);
+        let budget = Mutex::new(Budget::new(3));
         let ran = native_calls(
             &model,
             &toolbox(),
             "cx",
             vec![Message::user("hi")],
             &GenerationParams::default(),
-            &mut budget,
+            &budget,
             |_, v| Some(v),
             |_| {},
         )
@@ -439,29 +443,29 @@ mod tests {
         // Refused arguments are not run; a budget of one is kept for the answer.
         let model = Scripted::default();
         *model.rounds.lock().unwrap() = vec![vec![tool_call("echo", "a")]];
-        let mut budget = Budget::new(2);
+        let budget = Mutex::new(Budget::new(2));
         let ran = native_calls(
             &model,
             &toolbox(),
             "cx",
             vec![Message::user("hi")],
             &GenerationParams::default(),
-            &mut budget,
+            &budget,
             |_, _| None,
             |_| {},
         )
         .await
         .unwrap();
         assert!(ran.is_empty());
-        assert_eq!(budget.left(), 1);
-        let mut budget = Budget::new(1);
+        assert_eq!(budget.lock().unwrap().left(), 1);
+        let budget = Mutex::new(Budget::new(1));
         let ran = native_calls(
             &model,
             &toolbox(),
             "cx",
             vec![Message::user("hi")],
             &GenerationParams::default(),
-            &mut budget,
+            &budget,
             |_, v| Some(v),
             |_| {},
         )
