@@ -7,6 +7,7 @@ mod ai;
 mod applications;
 mod assistant;
 mod assistant_tools;
+mod assistant_safety;
 mod auth;
 mod authz;
 mod bad_input;
