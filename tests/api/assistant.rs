@@ -14,6 +14,8 @@ use jobportal::core::config::{
 };
 use serde_json::{Value, json};
 
+use jobportal::ai::providers::chat::message::Message;
+use jobportal::ai::providers::chat::provider::{ChatEvent, ChatRequest};
 use jobportal::db::Executor;
 
 use crate::helpers::{
@@ -433,39 +435,43 @@ async fn a_client_that_goes_away_stops_the_answer_and_what_was_written_is_stored
 
 #[tokio::test]
 async fn a_busy_model_answers_503_model_busy_with_retry_after_and_never_hangs() {
-    // No answer may wait: while one is written, another is refused at once.
+    // No answer may wait: while the model writes, a question that needs it is refused at once.
     let app = app_with_model(ServeConfig::default(), chat(300, 0)).await;
-    let ada = app.register("ada@example.com", "candidate").await;
     let bob = app.register("bob@example.com", "candidate").await;
-    let long = create(&app, &ada.access).await["id"].as_str().unwrap().to_owned();
     let id = create(&app, &bob.access).await["id"].as_str().unwrap().to_owned();
+    // Messages are routed to tools by the embedding model.
+    assert_eq!(app.ctx.ai.load_embedder().await.name(), "loaded");
 
-    let mut running = post_streamed(&app, &ada.access, &long, LONG_ANSWER).await;
-    assert_eq!(running.status(), 200);
-    let mut received = String::new();
-    while !received.contains("event: token") {
-        let chunk = running.chunk().await.unwrap().expect("a token before the end");
-        received.push_str(&String::from_utf8_lossy(&chunk));
+    // The model is writing a long answer for someone else.
+    let model = app.ctx.ai.chat().expect("the chat model is started");
+    let mut request = ChatRequest::new(vec![Message::user(LONG_ANSWER)]);
+    request.params = app.ctx.ai.chat_params();
+    let mut running = model.chat(request).expect("an idle model takes the first answer");
+    match running.recv().await {
+        Some(Ok(ChatEvent::Text(_))) => {}
+        other => panic!("the long answer did not start: {other:?}"),
     }
+    // A search's filters are filled by the model: the question needs it.
+    let question = "Find data analyst jobs in London";
     for response in [
-        post_message(&app, &bob.access, &id, "Any jobs for me?").await,
-        post_streamed(&app, &bob.access, &id, "Any jobs for me?").await,
+        post_message(&app, &bob.access, &id, question).await,
+        post_streamed(&app, &bob.access, &id, question).await,
     ] {
         assert_eq!(response.headers()["retry-after"], "5");
         assert_error(response, 503, "model_busy").await;
     }
-    assert!(
-        !received.contains("event: done"),
-        "the first answer was still being written when the others were refused"
-    );
+    let mut finished = false;
+    while let Some(event) = running.recv().await {
+        finished |= matches!(event, Ok(ChatEvent::Finished(_)));
+    }
+    assert!(finished, "the running answer ends normally");
     // The refused questions stay, unanswered.
     let read = get_conversation(&app, &bob.access, &id).await;
     let stored = read["messages"].as_array().unwrap();
     assert!(stored.iter().all(|m| m["role"] == "user") && stored.len() == 2, "{read}");
-    // The running answer ends normally.
-    let rest = running.text().await.unwrap();
-    let events = parse_events(&(received + &rest));
-    check_protocol(&events);
+    // Once it is free, the model answers.
+    let response = post_message(&app, &bob.access, &id, question).await;
+    assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
 }
 
 #[tokio::test]
