@@ -353,6 +353,9 @@ async fn local_call(turn: &Turn<'_>) -> Result<Option<Call>, ServiceError> {
         return Ok(None);
     };
     let reference = || -> Value {
+        if let Some(id) = references::id_in(turn.message) {
+            return json!(id);
+        }
         match references::number_in(turn.message) {
             Some(u32::MAX) => json!("last"),
             Some(n) => json!(n.to_string()),

@@ -308,7 +308,7 @@ async fn split(
 
 /// Ranks by embedding similarity, in two passes so that only a few documents are embedded
 /// whole: first every document by its stored vector (jobs) or its first chunk; then the best
-/// `2 × limit` of them by their best chunk. Vectors of texts seen before come from the
+/// `limit` of them (at least two) by their best chunk. Vectors of texts seen before come from the
 /// embedder's cache.
 async fn rank_by_similarity(
     embedder: &Embedder,
@@ -333,7 +333,7 @@ async fn rank_by_similarity(
     let refine: Vec<usize> = order
         .iter()
         .copied()
-        .take((2 * limit).max(4))
+        .take(limit.max(2))
         .filter(|&i| candidates[i].chunks.len() > 1 || candidates[i].stored.is_some())
         .collect();
     let texts: Vec<String> = refine

@@ -32,6 +32,17 @@ static NUMBER: LazyLock<Regex> = LazyLock::new(|| {
     .expect("the pattern compiles")
 });
 
+/// A record id (a UUID) written in a message, such as a job's id copied from its page.
+static ID: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b")
+        .expect("the pattern compiles")
+});
+
+/// The record id a text names, if it names one (lowercase).
+pub fn id_in(text: &str) -> Option<String> {
+    ID.find(text).map(|m| m.as_str().to_ascii_lowercase())
+}
+
 /// The number a text refers to (1 to 99), if it refers to one.
 pub fn number_in(text: &str) -> Option<u32> {
     if let Some(captures) = NUMBER.captures(text) {
@@ -184,7 +195,10 @@ pub async fn job(
     let cited_jobs = |list: &[crate::models::conversation::Citation]| -> Vec<String> {
         list.iter().filter(|c| c.kind == CitationKind::Job).map(|c| c.id.clone()).collect()
     };
-    let id = if let Some(n) = number_in(reference) {
+    let id = if let Some(id) = id_in(reference) {
+        // Looked up as the caller may see it, like every other reference.
+        Some(id)
+    } else if let Some(n) = number_in(reference) {
         match numbered(turn, n) {
             Some((CitationKind::Job, id)) => Some(id),
             Some((CitationKind::Application, id)) => {
@@ -274,6 +288,12 @@ pub fn application<'m>(
     if mine.is_empty() {
         return Err("You have not applied to any job yet.".into());
     }
+    if let Some(id) = id_in(reference) {
+        return mine
+            .iter()
+            .find(|(a, _)| a.id == id || a.job_id == id)
+            .ok_or_else(|| "That is not one of your applications.".to_owned());
+    }
     if let Some(n) = number_in(reference) {
         let found = match numbered(turn, n) {
             Some((CitationKind::Application, id)) => mine.iter().find(|(a, _)| a.id == id),
@@ -328,6 +348,13 @@ mod tests {
         ] {
             assert_eq!(number_in(text), n, "{text}");
         }
+    }
+
+    #[test]
+    fn an_id_in_a_message_is_read_whole() {
+        let id = "0193a5f0-84d0-7c3e-9a1b-2f4e6d8c0b1a";
+        assert_eq!(id_in(&format!("Tell me about job {}", id.to_uppercase())), Some(id.into()));
+        assert_eq!(id_in("Tell me about job 2"), None);
     }
 
     #[test]
