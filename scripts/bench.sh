@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs a benchmark in the release profile and prints its numbers beside their baseline.
-# Usage: scripts/bench.sh [auth|queue|search|resumes|embeddings|vectors|relevance|llm]   (default auth)
+# Usage: scripts/bench.sh [auth|queue|search|resumes|embeddings|vectors|relevance|llm|assistant]
+#        (default auth)
 #   auth    logins under load beside /healthz (BENCH_SECONDS, BENCH_CLIENTS)
 #   queue   tasks/s with 1 and 4 loops, emails/s to files and to SMTP
 #   search  import of 100k jobs (records/s, peak RSS), then searches over HTTP with wrk at 1
@@ -19,6 +20,8 @@
 #   relevance  NDCG@10 and recall@10 of keyword, semantic and hybrid search: O*NET occupations
 #           as jobs, real job titles as queries, judged by category (the data is written first
 #           by scripts/relevance_eval_data.py, from two PyPI packages)
+#   retrieval  the assistant's retrieval over the 300 fixture jobs: ms per question (p50, p95)
+#           with the embedding model and keyword only, first asked and asked again
 #   llm     the chat model beside llama.cpp: prompt and decode tokens/s, time to the first
 #           token cold and on a follow-up turn, peak RSS, each with the ratio ours/llama.cpp,
 #           for SmolLM2 and for Qwen2.5-Coder-0.5B when `scripts/models.sh qwen` fetched it;
@@ -27,6 +30,16 @@
 #           BENCH_THREADS, BENCH_MODELS). Builds llama-cpp-python 0.3.36 from its PyPI sdist
 #           once (about 8 minutes on 2 cores; AVX-512 without AMX) into a cached venv, and
 #           first runs the Qwen tokenizer tests when the Qwen file is there.
+#   assistant  the assistant scored on fixtures/assistant/eval.jsonl (44 questions over the
+#           fixture postings, written by scripts/fixtures/assistant_eval.py) through the real
+#           binary's streamed API: precision and recall of the cited jobs against the expected
+#           postings, refusals on questions nothing matches, citations outside what the server
+#           handed out and leaks of a second candidate's data (both must be 0), time to the
+#           first token and total (p50/p90); beside the search API's top 5 for the question's
+#           text (keyword, and hybrid) as the baseline "answer". For SmolLM2, then for
+#           Qwen2.5-Coder-0.5B when its file is in $JOBPORTAL_MODELS_DIR/llm or models/llm
+#           (e.g. JOBPORTAL_MODELS_DIR=/path/with/qwen). BENCH_MODELS (GGUF paths),
+#           BENCH_QUESTIONS (the first N), BENCH_OUT (every answer as JSON Lines).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bench="${1:-auth}"

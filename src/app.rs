@@ -20,6 +20,7 @@ use std::time::{Duration, Instant};
 use anyhow::Context as _;
 use tokio::task::JoinHandle;
 
+use crate::ai::prompts::Prompts;
 use crate::ai::{Ai, ModelState};
 use crate::api::AppState;
 use crate::core::config::{ChatSettings, Config, DbConfig, Secret, ServeConfig, WorkerConfig};
@@ -79,6 +80,7 @@ pub fn offline_settings(config: &Config) -> ServeConfig {
     ServeConfig {
         data_dir: config.data_dir.clone(),
         models_dir: config.models_dir.clone(),
+        prompts_dir: config.prompts_dir.clone(),
         ..ServeConfig::default()
     }
 }
@@ -190,6 +192,7 @@ impl Builder {
     pub async fn start(self, db: &Database) -> anyhow::Result<App> {
         let Builder { settings, index_dir, check_index, catch_up, load_models, chat, workers } =
             self;
+        let prompts = load_prompts(&settings)?;
         let index = JobIndex::open(index_dir.as_deref()).context("cannot open the search index")?;
         let secret =
             settings.jwt_secret.clone().unwrap_or_else(|| Secret::new(security::random_token()));
@@ -203,6 +206,7 @@ impl Builder {
             ai: Arc::new(start_ai(&settings, chat.as_ref())?),
             listings: Arc::default(),
             documents: Arc::new(DocumentReader::new(&settings.documents)),
+            prompts: Arc::new(prompts),
             assistant: settings.assistant.clone(),
         };
         if check_index {
@@ -225,6 +229,17 @@ impl Builder {
         };
         Ok(App { services, metrics, settings, workers, loops })
     }
+}
+
+/// The prompt templates, with the overrides of the configured directory; a template that does
+/// not load is an error naming its file and line.
+fn load_prompts(settings: &ServeConfig) -> anyhow::Result<Prompts> {
+    let prompts = Prompts::load(settings.prompts_dir.as_deref())
+        .context("cannot load the prompts (JOBPORTAL_PROMPTS_DIR)")?;
+    if let Some(dir) = &settings.prompts_dir {
+        tracing::info!(dir = %dir.display(), overridden = ?prompts.overridden(), "prompts");
+    }
+    Ok(prompts)
 }
 
 /// The AI runtime over the models directory, with the chat model started when asked for.

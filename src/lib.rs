@@ -17,8 +17,8 @@
 //! - [`db`]: connecting to SurrealDB and the embedded, versioned migrations.
 //! - [`schemas`]: request and response bodies (serde + OpenAPI), converted from `models`; they
 //!   import nothing above `models`, so an API client can share them.
-//! - [`ai`]: the local models (embeddings, the chat model) and the vector collections built
-//!   from them.
+//! - [`ai`]: the local models (embeddings, the chat model), the vector collections built
+//!   from them, the prompt templates and the chains that phrase the portal's facts.
 //! - [`core`]: configuration, logging, metrics, security, rate limits and the sandbox for
 //!   child processes.
 //! - [`models`]: stored domain types, plain data.

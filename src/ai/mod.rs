@@ -1,10 +1,15 @@
 //! The AI runtime: the models this process has loaded (or is loading), the chat model it
 //! serves (local, or a hosted provider when configured) and the vector collections built from
-//! their output. The local models run in process, on the CPU, offline.
+//! their output. The local models run in process, on the CPU, offline. [`prompts`] holds the
+//! templates the chat model is asked with; [`chains`] phrase facts the services computed and
+//! check the model's text against them.
 //!
 //! A missing or still-loading model never stops the portal: search falls back to keyword
 //! ranking and `/readyz` says which model is missing and which command fetches it.
 
+pub mod agents;
+pub mod chains;
+pub mod prompts;
 pub mod providers;
 pub mod rag;
 

@@ -44,6 +44,7 @@ pub const OPENAPI_PATH: &str = "/api/v1/openapi.json";
         pages::invite_page, pages::forgot_password_page, pages::forgot_password,
         recommendations::recommended_jobs, recommendations::dismiss, recommendations::undismiss,
         recommendations::get_preferences, recommendations::put_preferences, recommendations::recommended_candidates,
+        applications::draft_cover_letter, resumes::feedback, recommendations::recommended_job,
         assistant::create, assistant::list, assistant::get_conversation, assistant::delete,
         assistant::send_message,
     ),

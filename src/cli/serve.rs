@@ -44,6 +44,7 @@ pub async fn run(config: Config, args: ServeArgs) -> anyhow::Result<()> {
     let mut serve = args.opts.resolve()?;
     serve.data_dir = config.data_dir.clone();
     serve.models_dir = config.models_dir.clone();
+    serve.prompts_dir = config.prompts_dir.clone();
     let run_workers = match args.run_workers.trim().to_ascii_lowercase().as_str() {
         "true" | "1" | "yes" | "on" => true,
         "false" | "0" | "no" | "off" => false,

@@ -125,6 +125,88 @@ pub async fn list_by_candidate(
     ))
 }
 
+/// A candidate's applications, newest first, at most `limit`, each with the title of its job
+/// and the name of its company (`None` when the job or company is gone). Both queries are
+/// bound to the candidate: the titles are those of the jobs of this candidate's applications.
+pub async fn of_candidate_with_titles(
+    ex: &impl Executor,
+    candidate_id: &str,
+    limit: u32,
+) -> Result<Vec<(Application, Option<String>, Option<String>)>, RepoError> {
+    #[derive(SurrealValue)]
+    struct TitleRow {
+        id: RecordId,
+        title: Option<String>,
+        company_name: Option<String>,
+    }
+    let mut response = ex
+        .query(format!(
+            "SELECT {FIELDS} FROM application WHERE candidate = type::record('user', $candidate) \
+             ORDER BY created_at DESC LIMIT $limit; \
+             SELECT id, title, company.name AS company_name FROM job WHERE id IN \
+             (SELECT VALUE job FROM application WHERE candidate = type::record('user', $candidate));"
+        ))
+        .bind(("candidate", candidate_id.to_owned()))
+        .bind(("limit", i64::from(limit)))
+        .await?;
+    let rows: Vec<ApplicationRow> = response.take(0)?;
+    let titles: Vec<TitleRow> = response.take(1)?;
+    let titles: std::collections::HashMap<String, (Option<String>, Option<String>)> =
+        titles.into_iter().map(|t| (key_string(&t.id), (t.title, t.company_name))).collect();
+    rows.into_iter()
+        .map(|row| {
+            let application = Application::try_from(row)?;
+            let (title, company) = titles.get(&application.job_id).cloned().unwrap_or_default();
+            Ok((application, title, company))
+        })
+        .collect()
+}
+
+/// The applications to the jobs of the companies `user_id` is a member of, newest first, at
+/// most `limit`, each with its candidate's name and its job's title. The query reads the
+/// membership itself, so no other company's applications can come back.
+pub async fn to_member_companies(
+    ex: &impl Executor,
+    user_id: &str,
+    limit: u32,
+) -> Result<Vec<(Application, String, String)>, RepoError> {
+    #[derive(SurrealValue)]
+    struct NameRow {
+        id: RecordId,
+        candidate_name: Option<String>,
+        job_title: Option<String>,
+    }
+    let mut response = ex
+        .query(format!(
+            "LET $companies = (SELECT VALUE company FROM company_member WHERE user = type::record('user', $user)); \
+             SELECT {FIELDS} FROM application WHERE company IN $companies \
+             ORDER BY created_at DESC LIMIT $limit; \
+             SELECT id, candidate.full_name AS candidate_name, job.title AS job_title FROM application \
+             WHERE company IN $companies ORDER BY created_at DESC LIMIT $limit;"
+        ))
+        .bind(("user", user_id.to_owned()))
+        .bind(("limit", i64::from(limit)))
+        .await?;
+    let rows: Vec<ApplicationRow> = response.take(1)?;
+    let names: Vec<NameRow> = response.take(2)?;
+    let names: std::collections::HashMap<String, (String, String)> = names
+        .into_iter()
+        .map(|n| {
+            (
+                key_string(&n.id),
+                (n.candidate_name.unwrap_or_default(), n.job_title.unwrap_or_default()),
+            )
+        })
+        .collect();
+    rows.into_iter()
+        .map(|row| {
+            let application = Application::try_from(row)?;
+            let (name, title) = names.get(&application.id).cloned().unwrap_or_default();
+            Ok((application, name, title))
+        })
+        .collect()
+}
+
 /// Filters of a job's application list.
 #[derive(Debug, Clone, Default)]
 pub struct JobFilter {

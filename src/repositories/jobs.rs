@@ -383,6 +383,48 @@ pub async fn find_many_listed(ex: &impl Executor, ids: &[String]) -> Result<Vec<
     rows_of(response.take(0)?)
 }
 
+/// The jobs among `ids` that are public at `now` (published, approved, not expired), whole,
+/// in no particular order: the query itself keeps out every other job, so a caller cannot show
+/// a draft, closed, rejected or expired one whatever ids it passes.
+pub async fn find_public_many(
+    ex: &impl Executor,
+    ids: &[String],
+    now: DateTime<Utc>,
+) -> Result<Vec<Job>, RepoError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut response = ex
+        .query(
+            "SELECT * FROM $ids WHERE status = 'published' AND review = 'approved' \
+             AND (expires_at = NONE OR expires_at > $now)",
+        )
+        .bind(("ids", record_ids("job", ids)))
+        .bind(("now", now))
+        .await?;
+    rows_of(response.take(0)?)
+}
+
+/// The jobs, in any status, of the companies `user_id` is a member of, most recently changed
+/// first, at most `limit`: the query reads the membership itself, so no other company's job
+/// can come back.
+pub async fn of_member_companies(
+    ex: &impl Executor,
+    user_id: &str,
+    limit: u32,
+) -> Result<Vec<Job>, RepoError> {
+    let mut response = ex
+        .query(
+            "SELECT * FROM job WHERE company IN \
+             (SELECT VALUE company FROM company_member WHERE user = type::record('user', $user)) \
+             ORDER BY updated_at DESC LIMIT $limit",
+        )
+        .bind(("user", user_id.to_owned()))
+        .bind(("limit", i64::from(limit)))
+        .await?;
+    rows_of(response.take(0)?)
+}
+
 /// The version (`updated_at`) of each of `ids` that is public at `now` (published, approved,
 /// not expired): what a search reads of the jobs of its page it listed before, to show only
 /// what is public now and to know which of those listings are still current.

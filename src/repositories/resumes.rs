@@ -136,6 +136,25 @@ pub async fn list_by_owner(ex: &impl Executor, owner_id: &str) -> Result<Vec<Res
     rows.into_iter().map(Resume::try_from).collect()
 }
 
+/// A candidate's resumes with their text, newest first, at most `limit`: only those whose
+/// owner is `owner_id` (the query binds it).
+pub async fn with_text_by_owner(
+    ex: &impl Executor,
+    owner_id: &str,
+    limit: u32,
+) -> Result<Vec<Resume>, RepoError> {
+    let mut response = ex
+        .query(format!(
+            "SELECT {FIELDS} FROM resume WHERE owner = type::record('user', $owner) \
+             ORDER BY created_at DESC LIMIT $limit"
+        ))
+        .bind(("owner", owner_id.to_owned()))
+        .bind(("limit", i64::from(limit)))
+        .await?;
+    let rows: Vec<ResumeRow> = response.take(0)?;
+    rows.into_iter().map(Resume::try_from).collect()
+}
+
 pub async fn count_by_owner(ex: &impl Executor, owner_id: &str) -> Result<u64, RepoError> {
     let mut response = ex
         .query("SELECT count() AS count FROM resume WHERE owner = type::record('user', $owner) GROUP ALL")

@@ -15,3 +15,4 @@ pub mod recommendation;
 pub mod resume;
 pub mod saved;
 pub mod user;
+pub mod writing;

@@ -28,6 +28,7 @@ pub mod resumes;
 pub mod saved;
 pub mod search;
 pub mod users;
+pub mod writing;
 
 use std::sync::Arc;
 
@@ -58,6 +59,8 @@ pub struct Context {
     pub listings: Arc<search::Listings>,
     /// Reads uploaded documents in child processes.
     pub documents: Arc<resume_parser::isolated::DocumentReader>,
+    /// The prompt templates, loaded and checked at start.
+    pub prompts: Arc<crate::ai::prompts::Prompts>,
     /// What the assistant accepts (the longest message).
     pub assistant: crate::core::config::AssistantConfig,
 }

@@ -348,6 +348,29 @@ pub async fn for_candidate(
     Ok(out)
 }
 
+/// One public job for the calling candidate, scored and explained as [`for_candidate`] would
+/// (whether or not it is among their recommendations, applied to or dismissed).
+pub async fn for_candidate_job(
+    ctx: &Context,
+    principal: &Principal,
+    job_id: &str,
+) -> Result<JobRecommendation, ServiceError> {
+    require_candidate(principal)?;
+    let (job, company) = super::jobs::get(ctx, None, job_id).await?;
+    let embedder = embedder(ctx)?;
+    let resume = default_resume(ctx, &principal.user_id).await?;
+    let profile = resume.profile();
+    let vector = embedder.embed_one(&profile_text(&profile, &resume.text)).await?;
+    let job_vector = match ctx.ai.jobs.vector_of(&job.id) {
+        Some(vector) => vector,
+        None => embedder.embed_one(&super::embeddings::job_text(&job, &company.name)).await?,
+    };
+    let similarity = crate::ai::rag::vectorstore::dot(&vector, &job_vector);
+    let prefs = repositories::embeddings::preferences(&ctx.db, &principal.user_id).await?;
+    let matched = explain(&job, &profile_skills(&profile), similarity, Some(&prefs), "your");
+    Ok(JobRecommendation { job, company, matched })
+}
+
 /// The candidate does not want this job recommended again.
 pub async fn dismiss(
     ctx: &Context,

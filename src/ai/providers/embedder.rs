@@ -65,6 +65,8 @@ type VectorCache = Arc<Mutex<HashMap<[u8; 16], Arc<[f32]>>>>;
 pub struct Embedder {
     sender: mpsc::Sender<Request>,
     cache: VectorCache,
+    /// The model's tokenizer without padding or truncation, for counting a text's tokens.
+    tokenizer: Arc<Tokenizer>,
 }
 
 /// The model and its tokenizer, owned by the model thread.
@@ -189,6 +191,7 @@ impl Embedder {
     pub fn load(dir: &Path) -> Result<Self, EmbedError> {
         let (sender, mut receiver) = mpsc::channel::<Request>(256);
         let (ready_tx, ready_rx) = std::sync::mpsc::channel::<Result<(), EmbedError>>();
+        let dir_of_tokenizer = dir.to_owned();
         let dir = dir.to_owned();
         std::thread::Builder::new()
             .name("jobportal-embed".into())
@@ -244,7 +247,15 @@ impl Embedder {
             })
             .map_err(|e| EmbedError::Load(format!("cannot start the model thread: {e}")))?;
         ready_rx.recv().map_err(|_| EmbedError::Stopped)??;
-        Ok(Self { sender, cache: Arc::new(Mutex::new(HashMap::new())) })
+        let mut tokenizer = Tokenizer::from_file(dir_of_tokenizer.join("tokenizer.json"))
+            .map_err(|e| EmbedError::Load(format!("tokenizer.json: {e}")))?;
+        tokenizer.with_padding(None);
+        tokenizer.with_truncation(None).map_err(|e| EmbedError::Load(format!("tokenizer: {e}")))?;
+        Ok(Self {
+            sender,
+            cache: Arc::new(Mutex::new(HashMap::new())),
+            tokenizer: Arc::new(tokenizer),
+        })
     }
 
     /// Embeds texts (each a unit vector of [`DIMENSIONS`]), in the order given.
@@ -272,6 +283,21 @@ impl Embedder {
             }
         }
         Ok(out.into_iter().map(|v| v.unwrap_or_else(|| Arc::from(Vec::new()))).collect())
+    }
+
+    /// The byte ranges of the model's tokens in `text`, in order (no special tokens, nothing
+    /// cut): what a text's length is counted in when it is split for embedding. CPU work of
+    /// about a microsecond per word.
+    pub fn token_spans(&self, text: &str) -> Vec<std::ops::Range<usize>> {
+        match self.tokenizer.encode(text, false) {
+            Ok(encoding) => encoding
+                .get_offsets()
+                .iter()
+                .filter(|(start, end)| end > start)
+                .map(|&(start, end)| start..end)
+                .collect(),
+            Err(_) => Vec::new(),
+        }
     }
 
     /// Embeds one text.

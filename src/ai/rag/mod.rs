@@ -1,3 +1,12 @@
-//! Retrieval: the vector collections that semantic search and recommendations read.
+//! Retrieval: the vector collections that semantic search and recommendations read, and the
+//! parts of retrieving documents for the assistant.
+//!
+//! - `loader`: records as documents, and stripping invisible characters from retrieved text.
+//! - `splitter`: token-aware splitting with overlap.
+//! - `retriever`: rank fusion, scoring, the best chunk, the best distinct documents.
+//! - `vectorstore`: the HNSW collections.
 
+pub mod loader;
+pub mod retriever;
+pub mod splitter;
 pub mod vectorstore;

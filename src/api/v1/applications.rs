@@ -1,11 +1,15 @@
-//! Applications: `POST/GET /api/v1/jobs/{id}/applications` (apply; the company's list) and
+//! Applications: `POST/GET /api/v1/jobs/{id}/applications` (apply; the company's list),
+//! `POST /api/v1/jobs/{id}/cover-letter` (a draft of a cover letter, as JSON or streamed) and
 //! `/api/v1/applications` (the candidate's list, one application, its stages, history, notes
 //! and resume).
 
 use axum::extract::State;
-use axum::http::StatusCode;
-use axum::response::Response;
+use axum::http::header::ACCEPT;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use futures_util::StreamExt;
 use serde_json::json;
 
 use crate::api::AppState;
@@ -20,12 +24,18 @@ use crate::schemas::application::{
 use crate::schemas::error::ErrorBody;
 use crate::schemas::job::list_param;
 use crate::schemas::resume::ResumeBody;
+use crate::schemas::writing::{
+    CoverLetterDraftBody, CoverLetterDraftRequest, TextPieceEvent, WrittenBy,
+};
 use crate::services::applications::{self, ApplicationView};
 use crate::services::policy::ApplicationViewer;
+use crate::services::writing;
 
 /// Routes under `/api/v1/jobs/{id}/applications`.
 pub fn job_routes() -> Routes {
-    Routes::new().route("/{id}/applications", get(list_for_job).post(apply))
+    Routes::new()
+        .route("/{id}/applications", get(list_for_job).post(apply))
+        .route("/{id}/cover-letter", post(draft_cover_letter))
 }
 
 pub fn router() -> Routes {
@@ -82,6 +92,115 @@ pub async fn apply(
     )
     .await?;
     Ok((StatusCode::CREATED, Json(body(&state, &view).await?)))
+}
+
+/// A draft of a cover letter from the caller's default resume (or `resume_id`) for a public
+/// job, written by the chat model from the job's and the resume's facts only: a sentence that
+/// names an employer, school, degree, year, number or skill that neither holds is left out,
+/// and when too little is left the portal's template letter is answered (`source: template`).
+/// Nothing is stored: send the draft as `cover_letter` when applying, or to `PATCH
+/// /api/v1/applications/{id}` until the company opens the application.
+///
+/// With `Accept: text/event-stream` the draft is streamed as server-sent events: `token`
+/// (`{"text"}`, the pieces add up to the draft), then `done` (`{"draft", "source"}`) or
+/// `error` (`{"code", "message"}`, e.g. `model_busy`).
+#[utoipa::path(post, path = "/api/v1/jobs/{id}/cover-letter", tag = "applications", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Job id")),
+    request_body(content = CoverLetterDraftRequest, description = "Optional; without it the default resume is used"),
+    responses(
+        (status = 200, description = "The draft, or its stream of events", content(
+            (CoverLetterDraftBody = "application/json"),
+            (TextPieceEvent = "text/event-stream"),
+        )),
+        (status = 403, description = "`forbidden`: candidates only", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such public job or resume", body = ErrorBody),
+        (status = 422, description = "`validation_failed`: no resume, or an invalid body", body = ErrorBody),
+        (status = 503, description = "`model_unavailable` or `model_busy` (with Retry-After)", body = ErrorBody),
+    ))]
+pub async fn draft_cover_letter(
+    State(state): State<AppState>,
+    CurrentUser(principal): CurrentUser,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    raw: axum::body::Bytes,
+) -> Result<Response, ApiError> {
+    let req: CoverLetterDraftRequest = optional_body(&raw)?;
+    let draft =
+        writing::prepare_cover_letter(&state.ctx, &principal, &id, req.resume_id.as_deref())
+            .await?;
+    let streamed = headers
+        .get(ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("text/event-stream"));
+    if !streamed {
+        let written = writing::write_cover_letter(&state.ctx, draft, &mut |_| {}).await?;
+        return Ok(Json(CoverLetterDraftBody {
+            draft: written.text,
+            source: WrittenBy::new(written.source == writing::Source::Model),
+        })
+        .into_response());
+    }
+    let ctx = state.ctx.clone();
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel::<String>();
+    // The letter is written on a task of its own, which ends with the response: a client that
+    // goes away stops the model.
+    let task = AbortOnDrop(tokio::spawn(async move {
+        let mut send = |piece: &str| {
+            let _ = tx.send(piece.to_owned());
+        };
+        writing::write_cover_letter(&ctx, draft, &mut send).await
+    }));
+    let tokens = futures_util::stream::unfold(rx, |mut rx| async move {
+        let piece = rx.recv().await?;
+        Some((sse_event("token", &TextPieceEvent { text: piece }), rx))
+    });
+    let end = futures_util::stream::once(async move {
+        let mut task = task;
+        match (&mut task.0).await {
+            Ok(Ok(written)) => sse_event(
+                "done",
+                &CoverLetterDraftBody {
+                    draft: written.text,
+                    source: WrittenBy::new(written.source == writing::Source::Model),
+                },
+            ),
+            Ok(Err(err)) => sse_error(ApiError::from(err)),
+            Err(err) => sse_error(ApiError::internal(err)),
+        }
+    });
+    Ok(Sse::new(tokens.chain(end)).keep_alive(KeepAlive::default()).into_response())
+}
+
+/// A task that is stopped when its handle is dropped.
+struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);
+
+impl<T> Drop for AbortOnDrop<T> {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+fn sse_event(name: &str, data: &impl serde::Serialize) -> Result<Event, std::convert::Infallible> {
+    let data = serde_json::to_string(data).unwrap_or_else(|_| "{}".into());
+    Ok(Event::default().event(name).data(data))
+}
+
+fn sse_error(err: ApiError) -> Result<Event, std::convert::Infallible> {
+    sse_event("error", &json!({"code": err.code.as_str(), "message": err.message}))
+}
+
+/// A JSON body that may be left out (empty: the defaults).
+fn optional_body<T: serde::de::DeserializeOwned + Default>(raw: &[u8]) -> Result<T, ApiError> {
+    if raw.iter().all(u8::is_ascii_whitespace) {
+        return Ok(T::default());
+    }
+    serde_json::from_slice::<T>(raw).map_err(|err| {
+        if serde_json::from_slice::<serde::de::IgnoredAny>(raw).is_err() {
+            ApiError::new(ErrorCode::InvalidJson, format!("request body is not valid JSON: {err}"))
+        } else {
+            ApiError::validation(format!("invalid request body: {err}"))
+        }
+    })
 }
 
 /// A job's applications, for its company: filters by stage and date, counts per stage.

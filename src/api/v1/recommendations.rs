@@ -1,5 +1,5 @@
-//! `/api/v1/recommendations` (jobs for the calling candidate, their preferences and
-//! dismissals) and `/api/v1/jobs/{id}/recommended-candidates` (for the job's company).
+//! `/api/v1/recommendations` (jobs for the calling candidate, one job's explained in words,
+//! their preferences and dismissals) and `/api/v1/jobs/{id}/recommended-candidates` (for the job's company).
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -15,11 +15,13 @@ use crate::schemas::recommendation::{
     CandidateRecommendationBody, CandidateRecommendationListBody, JobRecommendationBody,
     JobRecommendationListBody, PreferencesBody, RecommendationQuery,
 };
-use crate::services::recommendations;
+use crate::schemas::writing::{ExplainedRecommendationBody, WrittenBody, WrittenBy};
+use crate::services::{recommendations, writing};
 
 pub fn router() -> Routes {
     Routes::new()
         .route("/jobs", get(recommended_jobs))
+        .route("/jobs/{job_id}", get(recommended_job))
         .route("/jobs/{job_id}/dismiss", post(dismiss).delete(undismiss))
         .route("/preferences", get(get_preferences).put(put_preferences))
 }
@@ -52,6 +54,38 @@ pub async fn recommended_jobs(
                 JobRecommendationBody::new(JobSummaryBody::new(&r.job, &r.company), &r.matched)
             })
             .collect(),
+    }))
+}
+
+/// One public job scored and explained for the calling candidate as in their list (whether
+/// or not it is among them), with the explanation phrased in two or three sentences by the
+/// chat model (`summary`): it names no skill or fact the explanation does not hold, else the
+/// portal's sentences are answered (`summary.source: template`).
+#[utoipa::path(get, path = "/api/v1/recommendations/jobs/{job_id}", tag = "recommendations", security(("bearer" = [])),
+    params(("job_id" = String, Path, description = "Job id")),
+    responses(
+        (status = 200, description = "The job's recommendation, explained", body = ExplainedRecommendationBody),
+        (status = 403, description = "`forbidden`: not a candidate", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such public job", body = ErrorBody),
+        (status = 422, description = "`validation_failed`: no resume uploaded yet", body = ErrorBody),
+        (status = 503, description = "`model_unavailable` (the embedding or the chat model) or `model_busy` (with Retry-After)", body = ErrorBody),
+    ))]
+pub async fn recommended_job(
+    State(state): State<AppState>,
+    CurrentUser(principal): CurrentUser,
+    Path(job_id): Path<String>,
+) -> Result<Json<ExplainedRecommendationBody>, ApiError> {
+    let found = recommendations::for_candidate_job(&state.ctx, &principal, &job_id).await?;
+    let summary = writing::explain_recommendation(&state.ctx, &found).await?;
+    Ok(Json(ExplainedRecommendationBody {
+        recommendation: JobRecommendationBody::new(
+            JobSummaryBody::new(&found.job, &found.company),
+            &found.matched,
+        ),
+        summary: WrittenBody {
+            text: summary.text,
+            source: WrittenBy::new(summary.source == writing::Source::Model),
+        },
     }))
 }
 

@@ -1,4 +1,5 @@
-//! `/api/v1/resumes`: a candidate's resumes, uploaded as multipart, parsed, corrected.
+//! `/api/v1/resumes`: a candidate's resumes, uploaded as multipart, parsed, corrected, and
+//! compared with a job (`/{id}/feedback`).
 
 use axum::extract::{DefaultBodyLimit, FromRequest, Multipart, Request, State};
 use axum::http::StatusCode;
@@ -13,7 +14,8 @@ use crate::api::routes::Routes;
 use crate::models::resume::Resume;
 use crate::schemas::error::ErrorBody;
 use crate::schemas::resume::{CorrectResumeRequest, ResumeBody, ResumeListBody};
-use crate::services::resumes;
+use crate::schemas::writing::{ResumeFeedbackBody, ResumeFeedbackRequest, WrittenBy};
+use crate::services::{resumes, writing};
 
 pub fn router() -> Routes {
     Routes::new()
@@ -23,6 +25,7 @@ pub fn router() -> Routes {
         .route("/{id}/file", get(download))
         .route("/{id}/default", post(make_default))
         .route("/{id}/reparse", post(reparse))
+        .route("/{id}/feedback", post(feedback))
 }
 
 /// Reads the `file` part of a multipart upload, refusing more than `limit` bytes.
@@ -228,4 +231,34 @@ pub async fn reparse(
     Path(id): Path<String>,
 ) -> Result<Json<ResumeBody>, ApiError> {
     Ok(Json(ResumeBody::new(&resumes::reparse(&state.ctx, &principal, &id).await?, true)))
+}
+
+/// How the resume compares with a public job: the job's skills it shows (to put forward) and
+/// those it does not, computed from the skills taxonomy, with advice in words from the chat
+/// model that names no other skill (`source: template` when the model's text did not pass and
+/// the portal's sentences are answered instead).
+#[utoipa::path(post, path = "/api/v1/resumes/{id}/feedback", tag = "resumes", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Resume id")),
+    request_body = ResumeFeedbackRequest,
+    responses(
+        (status = 200, description = "The comparison and the advice", body = ResumeFeedbackBody),
+        (status = 403, description = "`forbidden`: candidates only", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such resume of the caller's, or no such public job", body = ErrorBody),
+        (status = 422, description = "`validation_failed`: no `job_id`", body = ErrorBody),
+        (status = 503, description = "`model_unavailable` or `model_busy` (with Retry-After)", body = ErrorBody),
+    ))]
+pub async fn feedback(
+    State(state): State<AppState>,
+    CurrentUser(principal): CurrentUser,
+    Path(id): Path<String>,
+    Json(req): Json<ResumeFeedbackRequest>,
+) -> Result<Json<ResumeFeedbackBody>, ApiError> {
+    let feedback = writing::resume_feedback(&state.ctx, &principal, &id, &req.job_id).await?;
+    Ok(Json(ResumeFeedbackBody {
+        missing_skills: feedback.missing_skills,
+        matched_skills: feedback.matched_skills,
+        emphasise: feedback.emphasise,
+        text: feedback.written.text,
+        source: WrittenBy::new(feedback.written.source == writing::Source::Model),
+    }))
 }

@@ -48,6 +48,11 @@ pub struct GlobalOpts {
     /// of jobportal's own lines, other crates log at warn unless named
     #[arg(long, env = env::LOG, default_value = "info", value_name = "FILTER", global = true)]
     pub log: String,
+
+    /// Directory of prompt templates (NAME.j2) that replace the built-in ones of the same
+    /// name, file by file; unset: the built-in prompts
+    #[arg(long, env = env::PROMPTS_DIR, value_name = "DIR", global = true)]
+    pub prompts_dir: Option<PathBuf>,
 }
 
 /// Settings of the HTTP server.

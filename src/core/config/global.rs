@@ -61,6 +61,8 @@ impl DbConfig {
 pub struct Config {
     pub data_dir: PathBuf,
     pub models_dir: PathBuf,
+    /// Prompt templates that replace the built-in ones, file by file.
+    pub prompts_dir: Option<PathBuf>,
     pub db: DbConfig,
     pub log: LogConfig,
 }
@@ -96,6 +98,11 @@ impl GlobalOpts {
         Ok(Config {
             data_dir,
             models_dir: absolute(&self.models_dir),
+            prompts_dir: self
+                .prompts_dir
+                .as_deref()
+                .filter(|dir| !dir.as_os_str().is_empty())
+                .map(absolute),
             db: DbConfig {
                 url,
                 namespace: self.db_namespace.clone(),

@@ -148,6 +148,8 @@ pub struct ServeConfig {
     pub data_dir: PathBuf,
     /// The model weights (`embed/`, `llm/`).
     pub models_dir: PathBuf,
+    /// Prompt templates that replace the built-in ones, file by file (`None`: the built-in).
+    pub prompts_dir: Option<PathBuf>,
     /// How uploaded documents are read.
     pub documents: DocumentsConfig,
     /// What the assistant accepts.
@@ -173,6 +175,7 @@ impl Default for ServeConfig {
             resume_max_size: 5 * 1024 * 1024,
             data_dir: std::env::temp_dir().join("jobportal"),
             models_dir: PathBuf::from("models"),
+            prompts_dir: None,
             documents: DocumentsConfig::default(),
             assistant: AssistantConfig::default(),
         }
@@ -324,6 +327,7 @@ impl ServeOpts {
             assistant: AssistantConfig { max_message_chars },
             data_dir: PathBuf::new(),
             models_dir: PathBuf::new(),
+            prompts_dir: None,
             documents: DocumentsConfig::default(),
             moderate_unverified,
             resume_max_size,

@@ -7,6 +7,8 @@
 
 pub mod conversations;
 pub mod reply;
+pub mod retrieval;
+pub mod tools;
 
 use serde_json::Value;
 use tokio::sync::mpsc;

@@ -196,7 +196,7 @@ async fn read_listings(
 }
 
 /// Runs a query against the full-text index on the blocking pool, a bounded number at a time.
-async fn run_index(
+pub(crate) async fn run_index(
     ctx: &Context,
     query: IndexQuery,
 ) -> Result<repositories::job_index::IndexHits, ServiceError> {

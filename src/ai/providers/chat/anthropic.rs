@@ -75,6 +75,10 @@ impl ChatModel for AnthropicChat {
         self.endpoint.describe()
     }
 
+    fn native_tools(&self) -> bool {
+        true
+    }
+
     fn state(&self) -> ChatModelState {
         ChatModelState::Ready
     }

@@ -71,6 +71,10 @@ impl ChatModel for OpenAiChat {
         self.endpoint.describe()
     }
 
+    fn native_tools(&self) -> bool {
+        true
+    }
+
     fn state(&self) -> ChatModelState {
         ChatModelState::Ready
     }

@@ -61,6 +61,12 @@ pub trait ChatModel: Send + Sync + std::fmt::Debug {
 
     fn state(&self) -> ChatModelState;
 
+    /// Whether it chooses tools reliably by itself (hosted models): then the assistant offers
+    /// it the tools (`ChatRequest::tools`) instead of routing each message by embeddings.
+    fn native_tools(&self) -> bool {
+        false
+    }
+
     /// Starts an answer and returns its events as they come. Refuses at once when the model
     /// cannot take it now ([`ChatError::Busy`]) or at all ([`ChatError::Unavailable`]); any
     /// later error arrives on the stream and ends it: a hosted model's connection errors,
