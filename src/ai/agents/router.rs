@@ -102,16 +102,27 @@ impl Router {
         Ok(out)
     }
 
-    /// The examples' vectors, computed on first use.
+    /// Computes the examples' vectors now (they are otherwise computed by the first message).
+    pub async fn prepare(&self, embedder: &Embedder) -> Result<(), EmbedError> {
+        self.vectors(embedder).await.map(|_| ())
+    }
+
+    /// The examples' vectors, computed on first use, all in one request to the model.
     async fn vectors(&self, embedder: &Embedder) -> Result<&Vec<Vec<Arc<[f32]>>>, EmbedError> {
         self.vectors
             .get_or_try_init(|| async {
-                let mut out = Vec::with_capacity(self.routes.len());
-                for route in self.routes {
-                    let texts: Vec<String> = route.examples.iter().map(|e| e.to_string()).collect();
-                    out.push(embedder.embed(&texts).await?);
-                }
-                Ok::<_, EmbedError>(out)
+                let texts: Vec<String> = self
+                    .routes
+                    .iter()
+                    .flat_map(|route| route.examples.iter().map(|e| e.to_string()))
+                    .collect();
+                let mut vectors = embedder.embed(&texts).await?.into_iter();
+                Ok::<_, EmbedError>(
+                    self.routes
+                        .iter()
+                        .map(|route| vectors.by_ref().take(route.examples.len()).collect())
+                        .collect(),
+                )
             })
             .await
     }

@@ -56,3 +56,12 @@ pub async fn answer(
 ) -> Result<Reply, ServiceError> {
     reply::answer(ctx, principal, history, content, events).await
 }
+
+/// Computes what the first message would otherwise wait for (the router's example vectors),
+/// once the embedding model is loaded. Without the model there is nothing to do.
+pub async fn prepare(ctx: &Context) -> Result<(), ServiceError> {
+    if let Some(embedder) = ctx.ai.embedder() {
+        tools::ROUTER.prepare(&embedder).await?;
+    }
+    Ok(())
+}

@@ -199,15 +199,6 @@ impl SearchArgs {
         } else {
             None
         };
-        let query_words: Vec<String> = self
-            .query
-            .as_deref()
-            .map(naming_words)
-            .unwrap_or_default()
-            .into_iter()
-            .filter(|w| said.contains(w))
-            .collect();
-        let query_words = if query_words.is_empty() { naming_words(message) } else { query_words };
         // What a filter already says is not searched for as words too.
         let filtered: Vec<String> = [
             self.location.as_deref(),
@@ -220,10 +211,23 @@ impl SearchArgs {
         .flat_map(words)
         .chain(SEARCH_WORDS.iter().map(|w| w.to_string()))
         .collect();
-        let query: Vec<String> = query_words
+        let searchable = |words: Vec<String>| -> Vec<String> {
+            words.into_iter().filter(|w| !filtered.contains(w) && !is_filter_word(w)).collect()
+        };
+        let from_model: Vec<String> = self
+            .query
+            .as_deref()
+            .map(naming_words)
+            .unwrap_or_default()
             .into_iter()
-            .filter(|w| !filtered.contains(w) && !is_filter_word(w))
+            .filter(|w| said.contains(w))
             .collect();
+        // The model's words when some are left once the filters' are taken out (it put
+        // "remote" in the query of "remote rust jobs"), else the message's.
+        let query = match searchable(from_model) {
+            words if words.is_empty() => searchable(naming_words(message)),
+            words => words,
+        };
         self.query = (!query.is_empty()).then(|| query.join(" "));
         self
     }
@@ -489,6 +493,18 @@ mod tests {
                 ..SearchArgs::default()
             }
         );
+    }
+
+    #[test]
+    fn a_query_of_filter_words_only_gives_way_to_the_message_words() {
+        let args = SearchArgs {
+            query: Some("remote jobs".into()),
+            workplace: Some(Workplace::Remote),
+            ..SearchArgs::default()
+        }
+        .grounded("find remote rust jobs");
+        assert_eq!(args.query.as_deref(), Some("rust"));
+        assert_eq!(args.workplace, Some(Workplace::Remote));
     }
 
     #[test]
