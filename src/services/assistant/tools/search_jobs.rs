@@ -222,12 +222,16 @@ impl SearchArgs {
             .into_iter()
             .filter(|w| said.contains(w))
             .collect();
-        // The model's words when some are left once the filters' are taken out (it put
-        // "remote" in the query of "remote rust jobs"), else the message's.
-        let query = match searchable(from_model) {
-            words if words.is_empty() => searchable(naming_words(message)),
-            words => words,
-        };
+        // The message's naming words, with any other word of it the model chose: the search
+        // ranks by every word (a job matching more of them first), and the model sometimes
+        // keeps only some ("data" of "data engineer jobs") or only a filter's ("remote").
+        let mut query_words = naming_words(message);
+        for word in from_model {
+            if !query_words.contains(&word) {
+                query_words.push(word);
+            }
+        }
+        let query = searchable(query_words);
         self.query = (!query.is_empty()).then(|| query.join(" "));
         self
     }
@@ -496,7 +500,7 @@ mod tests {
     }
 
     #[test]
-    fn a_query_of_filter_words_only_gives_way_to_the_message_words() {
+    fn the_query_has_every_naming_word_of_the_message_whatever_the_model_kept() {
         let args = SearchArgs {
             query: Some("remote jobs".into()),
             workplace: Some(Workplace::Remote),
@@ -505,6 +509,9 @@ mod tests {
         .grounded("find remote rust jobs");
         assert_eq!(args.query.as_deref(), Some("rust"));
         assert_eq!(args.workplace, Some(Workplace::Remote));
+        let args = SearchArgs { query: Some("data".into()), ..SearchArgs::default() }
+            .grounded("data engineer jobs");
+        assert_eq!(args.query.as_deref(), Some("data engineer"));
     }
 
     #[test]
