@@ -8,6 +8,7 @@
 pub mod conversations;
 pub mod reply;
 pub mod retrieval;
+pub mod sentences;
 pub mod tools;
 
 use serde_json::Value;
