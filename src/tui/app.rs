@@ -4,7 +4,7 @@
 
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
-use super::client::{ApiFailure, StreamEvent};
+use super::client::{ApiFailure, LetterEvent, StreamEvent};
 use crate::models::conversation::{Citation, CitationKind, MessageRole, ToolStep};
 use crate::schemas::application::{ApplicationBody, StageEventBody};
 use crate::schemas::assistant::{ConversationBody, ConversationDetailBody, MessageBody};
@@ -45,6 +45,10 @@ pub enum Net {
     Applications(Result<Vec<ApplicationBody>, ApiFailure>),
     History(String, Result<Vec<StageEventBody>, ApiFailure>),
     Applied(String, Result<(), ApiFailure>),
+    /// An event of the cover letter being drafted under this number.
+    Letter(u64, LetterEvent),
+    /// The draft under this number could not start or was cut off.
+    LetterFailed(u64, ApiFailure),
 }
 
 /// An HTTP call (or the end) the app asks for; each reports back as a [`Net`] event.
@@ -74,6 +78,11 @@ pub enum Command {
     Apply {
         job_id: String,
         cover_letter: String,
+    },
+    /// Draft a cover letter for the job, streamed under this number.
+    DraftLetter {
+        stream: u64,
+        job_id: String,
     },
     Quit,
 }
@@ -237,6 +246,8 @@ pub struct JobState {
     pub scroll: u16,
     /// The apply form: the cover letter being written, and whether the y/n question is up.
     pub letter: Option<Input>,
+    /// The draft streaming into the letter, by its number.
+    pub drafting: Option<u64>,
     pub confirm_apply: bool,
     pub applied: bool,
     /// The screen to go back to.
@@ -665,9 +676,13 @@ impl App {
     }
 
     fn open_job(&mut self, id: &str, back: Screen) -> Vec<Command> {
+        // A draft still streaming for the job left behind is stopped.
+        let mut commands: Vec<Command> =
+            self.job.drafting.map(Command::Cancel).into_iter().collect();
         self.job = JobState { loading: true, back: Some(back), ..JobState::default() };
         self.screen = Screen::Job;
-        vec![Command::LoadJob(id.to_owned())]
+        commands.push(Command::LoadJob(id.to_owned()));
+        commands
     }
 
     fn list_key(&mut self, key: KeyEvent) -> Vec<Command> {
@@ -936,6 +951,14 @@ impl App {
 
     fn job_key(&mut self, key: KeyEvent) -> Vec<Command> {
         let id = self.job.job.as_ref().map(|j| j.summary.id.clone());
+        if let Some(stream) = self.job.drafting {
+            if key.code == KeyCode::Esc || ctrl(&key, 'c') {
+                self.job.drafting = None;
+                self.info("Draft stopped: edit what was written, Ctrl+S to apply, Esc to cancel");
+                return vec![Command::Cancel(stream)];
+            }
+            return Vec::new();
+        }
         if let Some(letter) = &mut self.job.letter {
             if self.job.confirm_apply {
                 return match key.code {
@@ -1000,6 +1023,20 @@ impl App {
                 if let Some(id) = id {
                     self.info("Saving…");
                     return vec![Command::SaveJob(id)];
+                }
+            }
+            KeyCode::Char('c') => {
+                if let Some(job_id) = id {
+                    if self.job.applied {
+                        self.info("You have applied to this job: see F4 Applications");
+                        return Vec::new();
+                    }
+                    let stream = self.next_stream;
+                    self.next_stream += 1;
+                    self.job.letter = Some(Input::default());
+                    self.job.drafting = Some(stream);
+                    self.info("Drafting a cover letter from the job and your resume… Esc stops");
+                    return vec![Command::DraftLetter { stream, job_id }];
                 }
             }
             KeyCode::Char('a') if id.is_some() => {
@@ -1205,6 +1242,13 @@ impl App {
                 Ok(events) => self.applications.history = Some((id, events)),
                 Err(f) => self.failed(&f),
             },
+            Net::Letter(id, event) => self.letter_event(id, event),
+            Net::LetterFailed(id, failure) => {
+                if self.job.drafting == Some(id) {
+                    self.job.drafting = None;
+                    self.failed(&failure);
+                }
+            }
             Net::Applied(_, result) => match result {
                 Ok(()) => {
                     self.job.letter = None;
@@ -1215,6 +1259,40 @@ impl App {
             },
         }
         Vec::new()
+    }
+
+    fn letter_event(&mut self, id: u64, event: LetterEvent) {
+        if self.job.drafting != Some(id) {
+            // A stopped draft's late pieces.
+            return;
+        }
+        let Some(letter) = self.job.letter.as_mut() else {
+            self.job.drafting = None;
+            return;
+        };
+        match event {
+            LetterEvent::Token(text) => {
+                letter.text.push_str(&text);
+                letter.cursor = letter.text.len();
+            }
+            LetterEvent::Done { draft, from_model } => {
+                self.job.drafting = None;
+                letter.text = draft;
+                letter.cursor = letter.text.len();
+                let by = if from_model { "written by the model" } else { "the portal's template" };
+                self.info(format!("Draft ready ({by}): edit it, Ctrl+S to apply, Esc to cancel"));
+            }
+            LetterEvent::Error { code, message } => {
+                self.job.drafting = None;
+                let failure = match code.as_str() {
+                    "model_busy" | "model_unavailable" | "unavailable" | "timeout" => {
+                        ApiFailure::Unavailable { retry_after: None, message }
+                    }
+                    _ => ApiFailure::Api { status: 200, code, message },
+                };
+                self.failed(&failure);
+            }
+        }
     }
 
     fn stream_event(&mut self, id: u64, event: StreamEvent) -> Vec<Command> {

@@ -54,6 +54,22 @@ pub enum StreamEvent {
     },
 }
 
+/// One event of a cover letter being drafted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LetterEvent {
+    Token(String),
+    /// The whole draft (what the pieces add up to) and who wrote it; the stream is over.
+    Done {
+        draft: String,
+        from_model: bool,
+    },
+    /// The draft failed after it started; the stream is over.
+    Error {
+        code: String,
+        message: String,
+    },
+}
+
 #[derive(Debug, Default)]
 struct Tokens {
     access: Option<String>,
@@ -260,6 +276,41 @@ impl Client {
         Err(ApiFailure::Unreachable("the answer was cut off before it ended".into()))
     }
 
+    /// Drafts a cover letter for a job from the default resume and passes each event on as it
+    /// arrives. Returns once `done` or `error` came (or the connection ended: an error).
+    pub async fn draft_cover_letter(
+        &self,
+        job_id: &str,
+        mut on_event: impl FnMut(LetterEvent),
+    ) -> Result<(), ApiFailure> {
+        let path = format!("/jobs/{}/cover-letter", segment(job_id));
+        let resp = self.call(Method::POST, &path, Some(&json!({})), true).await?;
+        let is_sse = resp
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("text/event-stream"));
+        if !is_sse {
+            let body: crate::schemas::writing::CoverLetterDraftBody = json_of(resp).await?;
+            on_event(letter_done(body));
+            return Ok(());
+        }
+        let mut parser = SseParser::default();
+        let mut bytes = resp.bytes_stream();
+        while let Some(chunk) = bytes.next().await {
+            let chunk = chunk.map_err(unreachable)?;
+            for event in parser.feed(&chunk) {
+                let Some(event) = letter_event(&event.event, &event.data) else { continue };
+                let last = !matches!(event, LetterEvent::Token(_));
+                on_event(event);
+                if last {
+                    return Ok(());
+                }
+            }
+        }
+        Err(ApiFailure::Unreachable("the draft was cut off before it ended".into()))
+    }
+
     pub async fn job(&self, id: &str) -> Result<JobBody, ApiFailure> {
         self.get(&format!("/jobs/{}", segment(id))).await
     }
@@ -315,6 +366,33 @@ pub fn stream_event(name: &str, data: &str) -> Option<StreamEvent> {
         "done" => serde_json::from_str(data).map(StreamEvent::Done).unwrap_or_else(bad),
         "error" => serde_json::from_str::<ErrorDetail>(data)
             .map(|e| StreamEvent::Error { code: e.code, message: e.message })
+            .unwrap_or_else(bad),
+        _ => return None,
+    })
+}
+
+/// The end of a draft from its JSON body.
+fn letter_done(body: crate::schemas::writing::CoverLetterDraftBody) -> LetterEvent {
+    LetterEvent::Done {
+        draft: body.draft,
+        from_model: matches!(body.source, crate::schemas::writing::WrittenBy::Model),
+    }
+}
+
+/// The event of a streamed draft named `name` with its `data`; `None` for a name it does not
+/// have.
+pub fn letter_event(name: &str, data: &str) -> Option<LetterEvent> {
+    let bad = |e: serde_json::Error| LetterEvent::Error {
+        code: "bad_event".into(),
+        message: format!("the server sent a `{name}` event that could not be read: {e}"),
+    };
+    Some(match name {
+        "token" => serde_json::from_str::<crate::schemas::writing::TextPieceEvent>(data)
+            .map(|t| LetterEvent::Token(t.text))
+            .unwrap_or_else(bad),
+        "done" => serde_json::from_str(data).map(letter_done).unwrap_or_else(bad),
+        "error" => serde_json::from_str::<ErrorDetail>(data)
+            .map(|e| LetterEvent::Error { code: e.code, message: e.message })
             .unwrap_or_else(bad),
         _ => return None,
     })
@@ -400,6 +478,26 @@ async fn check(resp: Response) -> Result<Response, ApiFailure> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn letter_events_are_read_from_their_json() {
+        assert_eq!(
+            letter_event("token", r#"{"text":"Dear"}"#),
+            Some(LetterEvent::Token("Dear".into()))
+        );
+        assert_eq!(
+            letter_event("done", r#"{"draft":"Dear Acme","source":"template"}"#),
+            Some(LetterEvent::Done { draft: "Dear Acme".into(), from_model: false })
+        );
+        assert!(matches!(
+            letter_event("error", r#"{"code":"model_busy","message":"busy"}"#),
+            Some(LetterEvent::Error { code, .. }) if code == "model_busy"
+        ));
+        assert!(
+            matches!(letter_event("done", "{}"), Some(LetterEvent::Error { code, .. }) if code == "bad_event")
+        );
+        assert_eq!(letter_event("ping", "{}"), None);
+    }
 
     #[test]
     fn stream_events_are_read_from_their_json() {

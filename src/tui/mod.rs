@@ -265,6 +265,21 @@ impl Runner {
                 let result = c.apply(&job_id, &cover_letter).await;
                 Net::Applied(job_id, result)
             }),
+            Command::DraftLetter { stream, job_id } => {
+                let tx = self.tx.clone();
+                let handle = tokio::spawn(async move {
+                    let events = tx.clone();
+                    let result = c
+                        .draft_cover_letter(&job_id, move |event| {
+                            let _ = events.send(Event::Net(Net::Letter(stream, event)));
+                        })
+                        .await;
+                    if let Err(failure) = result {
+                        let _ = tx.send(Event::Net(Net::LetterFailed(stream, failure)));
+                    }
+                });
+                self.streams.insert(stream, handle.abort_handle());
+            }
             Command::Quit => {}
         }
     }

@@ -7,7 +7,7 @@ use ratatui::backend::TestBackend;
 use serde_json::json;
 
 use super::app::{App, Command, Event, Focus, Net, Screen};
-use super::client::{ApiFailure, StreamEvent};
+use super::client::{ApiFailure, LetterEvent, StreamEvent};
 use super::view;
 use crate::models::conversation::{Citation, CitationKind, MessageRole, PendingAction, ToolStep};
 use crate::schemas::assistant::{ConversationBody, ConversationDetailBody, MessageBody};
@@ -446,5 +446,124 @@ fn snapshot_sign_in_80x24() {
     typed(&mut app, "ada@example.com");
     app.update(key(KeyCode::Tab));
     typed(&mut app, "secret");
+    insta::assert_snapshot!(render(&app));
+}
+
+/// A job as the API answers it.
+fn job() -> crate::schemas::job::JobBody {
+    serde_json::from_value(json!({
+        "id": "job:evenup", "title": "Senior Data Engineer - Analytics",
+        "company": {"id": "co:evenup", "slug": "evenup", "name": "EvenUp", "verified": false},
+        "location": {"city": "San Francisco", "region": "CA", "country_code": "US"},
+        "locations": [{"city": "San Francisco", "region": "CA", "country_code": "US"}],
+        "workplace": "hybrid", "employment_type": "full_time", "seniority": "senior",
+        "salary": {"min": 180000.0, "max": 220000.0, "currency": "USD", "period": "year"},
+        "skills": ["sql", "data models", "python"], "category": "ai-ml", "tags": [],
+        "apply_url": null, "posted_at": null, "expires_at": null,
+        "description": "What you will do:\n- Develop data models for applications.\n- Design data pipelines in **Python**.",
+        "remote_regions": [], "view_count": 3, "status": null, "review": null, "source": null,
+        "created_at": null, "updated_at": null
+    }))
+    .expect("a job body")
+}
+
+/// The chat app with the cited job open on the job screen.
+fn job_app(width: u16, height: u16) -> App {
+    let mut app = chat_app(width, height);
+    let id = ask(&mut app, "data jobs");
+    stream(
+        &mut app,
+        id,
+        StreamEvent::Done(answer(
+            "[1] Senior Data Engineer",
+            vec![citation(1, "job:evenup", "Senior Data Engineer - Analytics")],
+        )),
+    );
+    assert_eq!(
+        app.update(with(KeyCode::Char('1'), KeyModifiers::ALT)),
+        vec![Command::LoadJob("job:evenup".into())]
+    );
+    app.update(Event::Net(Net::Job(Ok(job()))));
+    app
+}
+
+/// Presses `c` on the job screen and returns the draft's stream number.
+fn draft(app: &mut App) -> u64 {
+    match app.update(key(KeyCode::Char('c'))).as_slice() {
+        [Command::DraftLetter { stream, job_id }] => {
+            assert_eq!(job_id, "job:evenup");
+            *stream
+        }
+        other => panic!("expected one DraftLetter, got {other:?}"),
+    }
+}
+
+#[test]
+fn c_drafts_a_letter_that_streams_into_the_form_then_is_edited_and_applied_with() {
+    let mut app = job_app(80, 24);
+    let id = draft(&mut app);
+    for piece in ["Dear Even", "Up team,\n", "I design data"] {
+        assert!(
+            app.update(Event::Net(Net::Letter(id, LetterEvent::Token(piece.into())))).is_empty()
+        );
+    }
+    assert_eq!(app.job.letter.as_ref().unwrap().text, "Dear EvenUp team,\nI design data");
+    typed(&mut app, "xyz");
+    assert_eq!(
+        app.job.letter.as_ref().unwrap().text,
+        "Dear EvenUp team,\nI design data",
+        "no typing into a draft being written"
+    );
+    let whole = "Dear EvenUp team,\nI design data models.";
+    app.update(Event::Net(Net::Letter(
+        id,
+        LetterEvent::Done { draft: whole.into(), from_model: true },
+    )));
+    assert_eq!(app.job.drafting, None);
+    assert!(app.status.as_ref().unwrap().text.contains("written by the model"));
+    typed(&mut app, " Thanks.");
+    assert!(app.update(with(KeyCode::Char('s'), KeyModifiers::CONTROL)).is_empty());
+    assert_eq!(
+        app.update(key(KeyCode::Char('y'))),
+        vec![Command::Apply {
+            job_id: "job:evenup".into(),
+            cover_letter: format!("{whole} Thanks.")
+        }]
+    );
+}
+
+#[test]
+fn esc_stops_a_draft_keeps_its_text_and_ignores_what_comes_after() {
+    let mut app = job_app(80, 24);
+    let id = draft(&mut app);
+    app.update(Event::Net(Net::Letter(id, LetterEvent::Token("Dear EvenUp".into()))));
+    assert_eq!(app.update(key(KeyCode::Esc)), vec![Command::Cancel(id)]);
+    app.update(Event::Net(Net::Letter(id, LetterEvent::Token(" team".into()))));
+    app.update(Event::Net(Net::Letter(
+        id,
+        LetterEvent::Done { draft: "other".into(), from_model: false },
+    )));
+    assert_eq!(app.job.letter.as_ref().unwrap().text, "Dear EvenUp");
+    typed(&mut app, "!");
+    assert_eq!(app.job.letter.as_ref().unwrap().text, "Dear EvenUp!", "editable once stopped");
+    // A draft that fails says why and leaves the form.
+    app.update(key(KeyCode::Esc));
+    let id = draft(&mut app);
+    app.update(Event::Net(Net::Letter(
+        id,
+        LetterEvent::Error { code: "model_busy".into(), message: "the chat model is busy".into() },
+    )));
+    assert_eq!(app.job.drafting, None);
+    assert!(app.status.as_ref().unwrap().error);
+}
+
+#[test]
+fn snapshot_job_with_a_letter_drafting_80x24() {
+    let mut app = job_app(80, 24);
+    let id = draft(&mut app);
+    app.update(Event::Net(Net::Letter(
+        id,
+        LetterEvent::Token("Dear EvenUp team,\n\nI design data models in Python".into()),
+    )));
     insta::assert_snapshot!(render(&app));
 }

@@ -509,7 +509,7 @@ fn job(app: &App, frame: &mut Frame) {
         s.location.city.clone(),
         s.location.country_code.clone(),
         s.workplace.clone(),
-        s.employment_type.clone(),
+        s.employment_type.as_ref().map(|t| t.replace('_', " ")),
         s.seniority.clone(),
     ]
     .into_iter()
@@ -518,13 +518,13 @@ fn job(app: &App, frame: &mut Frame) {
     .join(" · ");
     lines.push(Line::raw(place));
     if let Some(salary) = &s.salary {
-        let fmt = |v: Option<f64>| v.map(|v| format!("{v:.0}")).unwrap_or_else(|| "…".into());
+        let fmt = |v: Option<f64>| v.map(thousands).unwrap_or_else(|| "…".into());
+        let period = salary.period.as_deref().map(|p| format!(" a {p}")).unwrap_or_default();
         lines.push(Line::raw(format!(
-            "Salary: {}–{} {} {}",
+            "Salary: {}–{} {}{period}",
             fmt(salary.min),
             fmt(salary.max),
             salary.currency.clone().unwrap_or_default(),
-            salary.period.clone().unwrap_or_default()
         )));
     }
     if !s.skills.is_empty() {
@@ -551,9 +551,12 @@ fn job(app: &App, frame: &mut Frame) {
         ])
         .areas(body);
         body_area = top;
-        let block = Block::bordered()
-            .title(" Cover letter (Ctrl+S apply, Esc cancel) ")
-            .border_style(Style::new().fg(Color::Cyan));
+        let title = if app.job.drafting.is_some() {
+            " Cover letter: drafting… (Esc stops) "
+        } else {
+            " Cover letter (Ctrl+S apply, Esc cancel) "
+        };
+        let block = Block::bordered().title(title).border_style(Style::new().fg(Color::Cyan));
         let inner = block.inner(bottom);
         let (text, (row, col)) = input_lines(letter, inner.width);
         let skip = (row as usize + 1).saturating_sub(inner.height as usize);
@@ -572,7 +575,14 @@ fn job(app: &App, frame: &mut Frame) {
     footer(
         frame,
         foot,
-        &[("s", "save"), ("a", "apply"), ("↑↓", "scroll"), ("Esc", "back"), ("?", "help")],
+        &[
+            ("s", "save"),
+            ("c", "draft letter"),
+            ("a", "apply"),
+            ("↑↓", "scroll"),
+            ("Esc", "back"),
+            ("?", "help"),
+        ],
     );
 }
 
@@ -679,6 +689,7 @@ pub fn help_keys(screen: Screen) -> &'static [(&'static str, &'static str)] {
         ],
         Screen::Job => &[
             ("s", "save the job"),
+            ("c", "draft a cover letter from your resume (streamed; then edit, Ctrl+S, y)"),
             ("a", "apply: write a letter, Ctrl+S, then y"),
             ("↑ ↓ PgUp PgDn", "scroll"),
             ("Esc / q", "back"),
@@ -725,4 +736,17 @@ fn help(app: &App, frame: &mut Frame) {
             .block(Block::bordered().title(" Keys ").border_style(Style::new().fg(Color::Cyan))),
         rect,
     );
+}
+
+/// A whole amount with thousands separators: `180,000`.
+fn thousands(value: f64) -> String {
+    let digits = format!("{:.0}", value.abs());
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if value < 0.0 { format!("-{out}") } else { out }
 }
