@@ -567,3 +567,73 @@ fn snapshot_job_with_a_letter_drafting_80x24() {
     )));
     insta::assert_snapshot!(render(&app));
 }
+
+/// A job's summary as lists answer it.
+fn summary(id: &str, title: &str, company: &str) -> serde_json::Value {
+    json!({
+        "id": id, "title": title,
+        "company": {"id": format!("co:{company}"), "slug": company.to_lowercase(), "name": company, "verified": true},
+        "location": {"city": "Berlin", "region": null, "country_code": "DE"},
+        "locations": [{"city": "Berlin", "region": null, "country_code": "DE"}],
+        "workplace": "remote", "employment_type": "full_time", "seniority": "senior",
+        "salary": null, "skills": ["rust", "postgresql"], "category": null, "tags": [],
+        "apply_url": null, "posted_at": null, "expires_at": null
+    })
+}
+
+#[test]
+fn snapshot_jobs_recommended_80x24() {
+    let mut app = chat_app(80, 24);
+    assert_eq!(app.update(key(KeyCode::F(3))), vec![Command::Recommendations]);
+    let recommended = serde_json::from_value(json!([
+        {
+            "job": summary("job:acme", "Backend Engineer (Rust)", "Acme"),
+            "score": 0.82,
+            "explanation": {
+                "similarity": 0.71, "matched_skills": ["rust", "postgresql"],
+                "missing_skills": ["kubernetes"], "skills_summary": "2 of 3 skills match",
+                "reasons": [{"factor": "skills", "effect": 0.4, "detail": "you know rust and postgresql"}]
+            }
+        },
+        {
+            "job": summary("job:globex", "Platform Engineer", "Globex"),
+            "score": 0.64,
+            "explanation": {
+                "similarity": 0.58, "matched_skills": ["rust"], "missing_skills": ["go", "terraform"],
+                "skills_summary": "1 of 3 skills match", "reasons": []
+            }
+        }
+    ]))
+    .expect("recommendation bodies");
+    app.update(Event::Net(Net::Recommendations(Ok(recommended))));
+    insta::assert_snapshot!(render(&app));
+}
+
+#[test]
+fn snapshot_applications_with_a_history_80x24() {
+    let mut app = chat_app(80, 24);
+    assert_eq!(app.update(key(KeyCode::F(4))), vec![Command::Applications]);
+    let application = |id: &str, job: serde_json::Value, stage: &str| {
+        json!({
+            "id": id, "job_id": job["id"], "company_id": job["company"]["id"], "resume_id": "r1",
+            "stage": stage, "rejection_reason": null, "cover_letter": "", "cover_letter_editable": false,
+            "viewed_at": "2026-01-03T09:00:00Z", "created_at": "2026-01-02T09:00:00Z",
+            "updated_at": "2026-01-04T09:00:00Z", "job": job, "candidate": null
+        })
+    };
+    let items = serde_json::from_value(json!([
+        application("a1", summary("job:acme", "Backend Engineer (Rust)", "Acme"), "interview"),
+        application("a2", summary("job:globex", "Platform Engineer", "Globex"), "applied"),
+    ]))
+    .expect("application bodies");
+    app.update(Event::Net(Net::Applications(Ok(items))));
+    assert_eq!(app.update(key(KeyCode::Enter)), vec![Command::History("a1".into())]);
+    let history = serde_json::from_value(json!([
+        {"from": null, "to": "applied", "by": "candidate", "actor_id": null, "reason": null, "note": null, "at": "2026-01-02T09:00:00Z"},
+        {"from": "applied", "to": "screening", "by": "employer", "actor_id": null, "reason": null, "note": null, "at": "2026-01-03T10:00:00Z"},
+        {"from": "screening", "to": "interview", "by": "employer", "actor_id": null, "reason": null, "note": "Call on Friday", "at": "2026-01-04T09:00:00Z"}
+    ]))
+    .expect("stage event bodies");
+    app.update(Event::Net(Net::History("a1".into(), Ok(history))));
+    insta::assert_snapshot!(render(&app));
+}

@@ -215,9 +215,22 @@ fn status_line(app: &App, frame: &mut Frame, area: Rect) {
     frame.render_widget(Paragraph::new(line), area);
 }
 
+/// The main keys of a screen, as many as fit whole; the last (the help key) always shows.
 fn footer(frame: &mut Frame, area: Rect, keys: &[(&str, &str)]) {
+    let width = |(key, what): &(&str, &str)| key.chars().count() + what.chars().count() + 3;
+    let last = keys.last().map_or(0, width);
+    let mut used = last;
+    let mut shown: Vec<&(&str, &str)> = Vec::new();
+    for entry in &keys[..keys.len().saturating_sub(1)] {
+        if used + width(entry) > area.width as usize {
+            break;
+        }
+        used += width(entry);
+        shown.push(entry);
+    }
+    shown.extend(keys.last());
     let mut spans = Vec::new();
-    for (key, what) in keys {
+    for (key, what) in shown {
         spans.push(Span::styled(format!(" {key}"), ACCENT));
         spans.push(Span::styled(format!(" {what} "), DIM));
     }
