@@ -3,7 +3,8 @@
 # dependencies' licences (cargo-deny against deny.toml), then runs every test: the Rust tests
 # (cargo-nextest when it is installed, each test in its own process; `cargo test` otherwise;
 # the email tests talk to a real SMTP server, aiosmtpd, which scripts/tools.sh installs from
-# PyPI), then the contract test (schemathesis against the real
+# PyPI; the terminal app runs in tmux, installed from Debian when missing), then the contract
+# test (schemathesis against the real
 # server and its OpenAPI document, see scripts/contract.sh). Arguments go to the Rust test
 # runner, e.g. a test name filter; with a filter the checks and the contract test are skipped.
 set -euo pipefail
@@ -17,6 +18,11 @@ if [ $# -eq 0 ]; then
     cargo clippy --locked --workspace --all-targets -- -D warnings
     # Every dependency's licence lets the binary ship under LICENSE (deny.toml says which).
     "$(./scripts/cargo-deny.sh)" --offline --locked check licenses bans
+fi
+# The terminal app's end-to-end test drives `jobportal assistant` in tmux (Debian's package).
+if ! command -v tmux >/dev/null; then
+    apt-get install -y tmux >/dev/null 2>&1 || { apt-get update >/dev/null && apt-get install -y tmux >/dev/null; } ||
+        { echo "test.sh: the terminal app's test needs tmux: install it (apt-get install tmux)" >&2; exit 1; }
 fi
 # The test peers from PyPI (aiosmtpd for the email tests, schemathesis for the contract test).
 JOBPORTAL_TEST_PYTHON=$(./scripts/tools.sh)

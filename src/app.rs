@@ -295,6 +295,10 @@ fn catch_up_vectors(services: services::Context, load_model: bool) -> JoinHandle
         if load_model && !matches!(services.ai.load_embedder().await, ModelState::Loaded(_)) {
             return;
         }
+        // Before a backfill that may take minutes: the assistant's first message needs them.
+        if let Err(err) = services::assistant::prepare(&services).await {
+            tracing::warn!(error = %err, "cannot prepare the assistant's router");
+        }
         loop {
             let started = Instant::now();
             match embeddings::sync_jobs(&services, |_| {}).await {

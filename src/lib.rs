@@ -37,5 +37,6 @@ pub mod queue;
 pub mod repositories;
 pub mod schemas;
 pub mod services;
+pub mod tui;
 pub mod utils;
 pub mod workers;

@@ -22,6 +22,7 @@ use providers::chat::provider::ChatModel;
 use providers::chat::select;
 use providers::chat::types::GenerationParams;
 use providers::embedder::{self, EmbedError, Embedder};
+use providers::foreground::Foreground;
 use rag::vectorstore::{HnswConfig, VectorIndex};
 
 use crate::core::config::ChatSettings;
@@ -94,6 +95,8 @@ pub struct Ai {
     /// Jobs whose text changed without their `updated_at` (their company was renamed): the
     /// next sync looks at them too.
     pub jobs_pending: std::sync::Mutex<std::collections::BTreeSet<String>>,
+    /// The chat model's answers being computed, which the embedder's backfills wait for.
+    foreground: Foreground,
 }
 
 impl std::fmt::Debug for Ai {
@@ -117,6 +120,7 @@ impl Ai {
             jobs_watermark: AtomicI64::new(0),
             jobs_changed: tokio::sync::Notify::new(),
             jobs_pending: std::sync::Mutex::new(std::collections::BTreeSet::new()),
+            foreground: Foreground::default(),
         }
     }
 
@@ -157,7 +161,7 @@ impl Ai {
             *state = ModelState::Loading;
         }
         let started = std::time::Instant::now();
-        let next = match Embedder::load(&self.embed_dir()) {
+        let next = match Embedder::load_deferring(&self.embed_dir(), self.foreground.clone()) {
             Ok(embedder) => {
                 tracing::info!(
                     model = embedder::MODEL_ID,
@@ -197,7 +201,7 @@ impl Ai {
         if let Some((model, _)) = self.chat.get() {
             return Ok(model.clone());
         }
-        let model = select::start(settings, &self.models_dir)?;
+        let model = select::start(settings, &self.models_dir, self.foreground.clone())?;
         let params = select::default_params(&settings.defaults);
         Ok(self.chat.get_or_init(|| (model, params)).0.clone())
     }

@@ -5,6 +5,7 @@
 //! `error: …` line with their cause chain; the exit status is 1 (2 for usage errors, from clap).
 
 pub mod admin;
+pub mod assistant;
 pub mod completions;
 pub mod import_jobs;
 pub mod migrate;
@@ -45,6 +46,9 @@ pub enum Command {
     /// Administrative tasks: users and data
     #[command(subcommand)]
     Admin(admin::AdminCommand),
+    /// The candidate's terminal app: chat with the assistant, jobs and applications (an HTTP
+    /// client of a running server)
+    Assistant(assistant::AssistantArgs),
     /// Print a shell completion script
     Completions(completions::CompletionsArgs),
     /// Read one document from standard input and print its text as JSON (run by the server in a
@@ -89,6 +93,12 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
     if let Command::ParseDocument(args) = &command {
         return parse_document::run(args);
     }
+    if let Command::Assistant(args) = command {
+        // A client of the API: no database, no server settings, and no log lines on its screen.
+        let _ = global;
+        let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+        return runtime.block_on(assistant::run(args));
+    }
     let config = global.resolve()?;
     crate::core::logging::init(&config.log);
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -102,6 +112,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             Command::Migrate(args) => migrate::run(config, args).await,
             Command::ImportJobs(args) => import_jobs::run(config, args).await,
             Command::Admin(command) => admin::run(config, command).await,
+            Command::Assistant(_) => unreachable!("run before the configuration"),
             Command::Completions(args) => completions::run(&args),
             Command::ParseDocument(args) => parse_document::run(&args),
         }

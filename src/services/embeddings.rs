@@ -205,7 +205,7 @@ async fn sync_page(
     }
     for chunk in to_embed.chunks(embedder::MAX_BATCH) {
         let texts: Vec<String> = chunk.iter().map(|(_, text, _)| text.clone()).collect();
-        let vectors = embedder.embed(&texts).await?;
+        let vectors = embedder.embed_bulk(&texts).await?;
         let rows: Vec<StoredVector> = chunk
             .iter()
             .zip(&vectors)

@@ -86,6 +86,39 @@ async fn embeddings_match_the_published_values_of_the_model() {
 }
 
 #[tokio::test]
+async fn a_search_is_answered_between_two_slices_of_a_backfill_and_both_get_the_same_vectors() {
+    let embedder = tokio::task::spawn_blocking(|| Embedder::load(&embed_dir()))
+        .await
+        .unwrap()
+        .expect("model loads");
+    // A backfill of many job texts (distinct, so none comes from the cache).
+    let backfill: Vec<String> = (0..160)
+        .map(|i| format!("Job {i}: backend engineer building payment services in Rust and Go, on call one week in six, team of {i} people"))
+        .collect();
+    let bulk = {
+        let embedder = embedder.clone();
+        let texts = backfill.clone();
+        tokio::spawn(async move { embedder.embed_bulk(&texts).await })
+    };
+    // Sent once the backfill has started: answered before it ends.
+    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    let query = vec!["remote rust jobs".to_owned()];
+    let answered = embedder.embed(&query).await.unwrap();
+    assert!(!bulk.is_finished(), "the search waited for the whole backfill");
+    let bulk = bulk.await.unwrap().unwrap();
+    assert_eq!(bulk.len(), backfill.len());
+    // Each vector is its own text's, whatever slice it ran in (a model of its own: no cache).
+    let fresh =
+        tokio::task::spawn_blocking(|| Embedder::load(&embed_dir())).await.unwrap().unwrap();
+    let texts = [backfill[7].clone(), backfill[150].clone(), query[0].clone()];
+    let again = fresh.embed(&texts).await.unwrap();
+    assert!(cosine(&again[0], &bulk[7]) > 0.9999);
+    assert!(cosine(&again[1], &bulk[150]) > 0.9999);
+    assert!(cosine(&again[2], &answered[0]) > 0.9999);
+    assert!(cosine(&again[0], &bulk[150]) < 0.9999, "the vectors are in the texts' order");
+}
+
+#[tokio::test]
 async fn readyz_reports_each_model_and_a_missing_model_names_the_command() {
     let app = spawn_app().await;
     let body: Value = app.get_readyz().await.json().await.unwrap();

@@ -24,6 +24,9 @@ pub struct Route {
     pub examples: &'static [&'static str],
     /// Words or phrases that point at this tool (lower case, matched as whole words).
     pub keywords: &'static [&'static str],
+    /// Words or phrases of which a message must name one to be routed here (none: any
+    /// message may be): a question about "my application" says "my" or "I".
+    pub requires: &'static [&'static str],
 }
 
 /// Where a message was routed.
@@ -102,16 +105,27 @@ impl Router {
         Ok(out)
     }
 
-    /// The examples' vectors, computed on first use.
+    /// Computes the examples' vectors now (they are otherwise computed by the first message).
+    pub async fn prepare(&self, embedder: &Embedder) -> Result<(), EmbedError> {
+        self.vectors(embedder).await.map(|_| ())
+    }
+
+    /// The examples' vectors, computed on first use, all in one request to the model.
     async fn vectors(&self, embedder: &Embedder) -> Result<&Vec<Vec<Arc<[f32]>>>, EmbedError> {
         self.vectors
             .get_or_try_init(|| async {
-                let mut out = Vec::with_capacity(self.routes.len());
-                for route in self.routes {
-                    let texts: Vec<String> = route.examples.iter().map(|e| e.to_string()).collect();
-                    out.push(embedder.embed(&texts).await?);
-                }
-                Ok::<_, EmbedError>(out)
+                let texts: Vec<String> = self
+                    .routes
+                    .iter()
+                    .flat_map(|route| route.examples.iter().map(|e| e.to_string()))
+                    .collect();
+                let mut vectors = embedder.embed(&texts).await?.into_iter();
+                Ok::<_, EmbedError>(
+                    self.routes
+                        .iter()
+                        .map(|route| vectors.by_ref().take(route.examples.len()).collect())
+                        .collect(),
+                )
             })
             .await
     }
@@ -131,6 +145,9 @@ impl Router {
             .iter()
             .zip(vectors)
             .enumerate()
+            .filter(|(_, (route, _))| {
+                route.requires.is_empty() || route.requires.iter().any(|k| has_phrase(&words, k))
+            })
             .map(|(r, (route, examples))| {
                 let similarity = examples
                     .iter()
@@ -293,11 +310,13 @@ mod tests {
             tool: "weather",
             examples: &["will it rain tomorrow", "how warm is it outside"],
             keywords: &["forecast"],
+            requires: &[],
         },
         Route {
             tool: "music",
             examples: &["play some jazz", "put on my favourite song"],
             keywords: &["playlist"],
+            requires: &["my", "some"],
         },
     ];
 
@@ -313,11 +332,11 @@ mod tests {
             vec![unit(&[1.0, 0.0, 0.0]), unit(&[0.9, 0.1, 0.0])],
             vec![unit(&[0.0, 1.0, 0.0]), unit(&[0.0, 0.9, 0.1])],
         ];
-        let routed = router.score(&vectors, &unit(&[0.8, 0.2, 0.0]), "rain?", None);
+        let routed = router.score(&vectors, &unit(&[0.8, 0.2, 0.0]), "rain on my trip?", None);
         assert_eq!(routed.tool, Some("weather"));
         assert_eq!(routed.runner_up.map(|r| r.0), Some("music"));
         // Far from both: no tool, though there is a best one.
-        let routed = router.score(&vectors, &unit(&[0.0, 0.0, 1.0]), "hello", None);
+        let routed = router.score(&vectors, &unit(&[0.0, 0.0, 1.0]), "hello to my friends", None);
         assert_eq!(routed.tool, None);
         assert!(routed.best.is_some() && routed.confidence < 0.6);
         // A keyword lifts its tool over the threshold and over the other.
@@ -329,5 +348,11 @@ mod tests {
         // Without the keyword the same message stays below the threshold.
         let routed = router.score(&vectors, &query, "my songs", None);
         assert_eq!(routed.tool, None, "{routed:?}");
+        // Closest to a route whose required words it lacks: the other route.
+        let routed = router.score(&vectors, &unit(&[0.1, 1.0, 0.0]), "jazz tonight", None);
+        assert_eq!(routed.tool, None, "{routed:?}");
+        assert_eq!(routed.best.map(|b| b.0), Some("weather"), "{routed:?}");
+        let routed = router.score(&vectors, &unit(&[0.1, 1.0, 0.0]), "my jazz tonight", None);
+        assert_eq!(routed.tool, Some("music"), "{routed:?}");
     }
 }

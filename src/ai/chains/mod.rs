@@ -287,7 +287,7 @@ fn names(text: &str, phrase: &str) -> bool {
 
 /// Where the first complete sentence of `text` ends (after its closing punctuation and the
 /// blank space that follows, or after a line break).
-fn sentence_end(text: &str) -> Option<usize> {
+pub(crate) fn sentence_end(text: &str) -> Option<usize> {
     let mut chars = text.char_indices().peekable();
     while let Some((at, c)) = chars.next() {
         if c == '\n' {

@@ -2,9 +2,11 @@
 //! process, on the CPU.
 //!
 //! The model lives on one dedicated thread that owns it; callers send texts over a channel and
-//! await the vectors, so inference never runs on the async runtime's workers. The thread drains
-//! whatever is queued into one batch (up to [`MAX_BATCH`] texts), sorts it by length so a batch
-//! pads little, and answers each caller. Vectors are mean-pooled over the attention mask and
+//! await the vectors, so inference never runs on the async runtime's workers. A request is
+//! interactive (someone waits: a search, a question) or bulk (a backfill). The thread drains
+//! every interactive request queued into one batch, sorted by length so a batch pads little;
+//! bulk requests run in slices of a few texts, and interactive ones queued meanwhile go
+//! between two slices, so a backfill of thousands of jobs delays a search by one slice. Vectors are mean-pooled over the attention mask and
 //! L2-normalised, so a dot product is the cosine. A bounded cache keyed by the text's hash
 //! answers repeated texts (the same query, an unchanged job) without the model.
 
@@ -18,6 +20,8 @@ use candle_transformers::models::bert::{BertModel, Config as BertConfig};
 use sha2::{Digest, Sha256};
 use tokenizers::{PaddingParams, PaddingStrategy, Tokenizer, TruncationParams, TruncationStrategy};
 use tokio::sync::{mpsc, oneshot};
+
+use super::foreground::Foreground;
 
 /// Dimensions of a vector.
 pub const DIMENSIONS: usize = 384;
@@ -54,7 +58,19 @@ type Reply = oneshot::Sender<Result<Vec<Vec<f32>>, EmbedError>>;
 struct Request {
     texts: Vec<String>,
     reply: Reply,
+    priority: Priority,
 }
+
+/// Who waits for a request: a person (a search, a question to the assistant) or a backfill.
+/// A person's request never waits behind more than one [`BULK_SLICE`] of a backfill.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Priority {
+    Interactive,
+    Bulk,
+}
+
+/// The most texts of a bulk request run at once: what a person's request may wait behind.
+const BULK_SLICE: usize = 8;
 
 /// Vectors already computed, by the hash of their text.
 type VectorCache = Arc<Mutex<HashMap<[u8; 16], Arc<[f32]>>>>;
@@ -177,6 +193,112 @@ impl Model {
     }
 }
 
+/// A bulk request part done: its texts sorted by length, and the vectors of the first `done`.
+struct BulkInProgress {
+    request: Request,
+    order: Vec<usize>,
+    vectors: Vec<Vec<f32>>,
+    done: usize,
+}
+
+/// The model thread's loop until every sender is gone: interactive requests first (everything
+/// queued joins one batch), then one slice of the oldest bulk request, then a look at the
+/// queue again.
+fn serve(model: &Model, receiver: &mut mpsc::Receiver<Request>, foreground: &Foreground) {
+    let mut interactive: Vec<Request> = Vec::new();
+    let mut bulk: std::collections::VecDeque<Request> = std::collections::VecDeque::new();
+    let mut current: Option<BulkInProgress> = None;
+    loop {
+        if interactive.is_empty() && bulk.is_empty() && current.is_none() {
+            match receiver.blocking_recv() {
+                Some(request) => queue(request, &mut interactive, &mut bulk),
+                None => return,
+            }
+        }
+        while let Ok(request) = receiver.try_recv() {
+            queue(request, &mut interactive, &mut bulk);
+        }
+        if !interactive.is_empty() {
+            answer_together(model, std::mem::take(&mut interactive));
+            continue;
+        }
+        let mut part = match current.take() {
+            Some(part) => part,
+            None => {
+                let Some(request) = bulk.pop_front() else { continue };
+                let mut order: Vec<usize> = (0..request.texts.len()).collect();
+                order.sort_by_key(|&i| request.texts[i].len());
+                let vectors = vec![Vec::new(); request.texts.len()];
+                BulkInProgress { request, order, vectors, done: 0 }
+            }
+        };
+        // A person's answer from the chat model goes first (for a few seconds at most).
+        foreground.defer();
+        if let Ok(request) = receiver.try_recv() {
+            queue(request, &mut interactive, &mut bulk);
+            current = Some(part);
+            continue;
+        }
+        let slice: Vec<usize> =
+            part.order.iter().skip(part.done).take(BULK_SLICE).copied().collect();
+        let texts: Vec<&str> = slice.iter().map(|&i| part.request.texts[i].as_str()).collect();
+        match guarded(|| model.embed_batch(&texts)) {
+            Ok(vectors) => {
+                for (&i, vector) in slice.iter().zip(vectors) {
+                    part.vectors[i] = vector;
+                }
+                part.done += slice.len();
+                if part.done >= part.order.len() {
+                    let _ = part.request.reply.send(Ok(part.vectors));
+                } else {
+                    current = Some(part);
+                }
+            }
+            Err(err) => {
+                let _ = part.request.reply.send(Err(err));
+            }
+        }
+    }
+}
+
+fn queue(
+    request: Request,
+    interactive: &mut Vec<Request>,
+    bulk: &mut std::collections::VecDeque<Request>,
+) {
+    match request.priority {
+        Priority::Interactive => interactive.push(request),
+        Priority::Bulk => bulk.push_back(request),
+    }
+}
+
+/// Runs model code; a panic in it fails this batch, not the thread.
+fn guarded(
+    run: impl FnOnce() -> Result<Vec<Vec<f32>>, EmbedError>,
+) -> Result<Vec<Vec<f32>>, EmbedError> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(run))
+        .unwrap_or_else(|_| Err(EmbedError::Inference("the model panicked on this batch".into())))
+}
+
+/// Embeds the texts of several requests as one and answers each.
+fn answer_together(model: &Model, requests: Vec<Request>) {
+    let texts: Vec<String> = requests.iter().flat_map(|r| r.texts.iter().cloned()).collect();
+    match guarded(|| model.embed(&texts)) {
+        Ok(mut vectors) => {
+            for request in requests.into_iter().rev() {
+                let rest = vectors.split_off(vectors.len() - request.texts.len());
+                let _ = request.reply.send(Ok(rest));
+            }
+        }
+        Err(err) => {
+            let message = err.to_string();
+            for request in requests {
+                let _ = request.reply.send(Err(EmbedError::Inference(message.clone())));
+            }
+        }
+    }
+}
+
 /// The cache key of a text.
 fn key(text: &str) -> [u8; 16] {
     let digest = Sha256::digest(text.as_bytes());
@@ -189,6 +311,11 @@ impl Embedder {
     /// Loads the model from `dir` on a new thread and returns once it is ready (or failed).
     /// Blocks: call it from a blocking context.
     pub fn load(dir: &Path) -> Result<Self, EmbedError> {
+        Self::load_deferring(dir, Foreground::default())
+    }
+
+    /// Loads the model like [`Self::load`]; its bulk work waits while `foreground` is busy.
+    pub fn load_deferring(dir: &Path, foreground: Foreground) -> Result<Self, EmbedError> {
         let (sender, mut receiver) = mpsc::channel::<Request>(256);
         let (ready_tx, ready_rx) = std::sync::mpsc::channel::<Result<(), EmbedError>>();
         let dir_of_tokenizer = dir.to_owned();
@@ -206,44 +333,7 @@ impl Embedder {
                         return;
                     }
                 };
-                while let Some(first) = receiver.blocking_recv() {
-                    // Everything queued meanwhile joins this batch.
-                    let mut requests = vec![first];
-                    let mut queued = requests[0].texts.len();
-                    while queued < MAX_BATCH {
-                        match receiver.try_recv() {
-                            Ok(next) => {
-                                queued += next.texts.len();
-                                requests.push(next);
-                            }
-                            Err(_) => break,
-                        }
-                    }
-                    let texts: Vec<String> =
-                        requests.iter().flat_map(|r| r.texts.iter().cloned()).collect();
-                    // A panic in the model code fails this batch, not the thread.
-                    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                        model.embed(&texts)
-                    }))
-                    .unwrap_or_else(|_| {
-                        Err(EmbedError::Inference("the model panicked on this batch".into()))
-                    });
-                    match result {
-                        Ok(mut vectors) => {
-                            for request in requests.into_iter().rev() {
-                                let rest = vectors.split_off(vectors.len() - request.texts.len());
-                                let _ = request.reply.send(Ok(rest));
-                            }
-                        }
-                        Err(err) => {
-                            let message = err.to_string();
-                            for request in requests {
-                                let _ =
-                                    request.reply.send(Err(EmbedError::Inference(message.clone())));
-                            }
-                        }
-                    }
-                }
+                serve(&model, &mut receiver, &foreground);
             })
             .map_err(|e| EmbedError::Load(format!("cannot start the model thread: {e}")))?;
         ready_rx.recv().map_err(|_| EmbedError::Stopped)??;
@@ -258,8 +348,23 @@ impl Embedder {
         })
     }
 
-    /// Embeds texts (each a unit vector of [`DIMENSIONS`]), in the order given.
+    /// Embeds texts (each a unit vector of [`DIMENSIONS`]), in the order given, for someone
+    /// waiting: ahead of any backfill.
     pub async fn embed(&self, texts: &[String]) -> Result<Vec<Arc<[f32]>>, EmbedError> {
+        self.embed_with(texts, Priority::Interactive).await
+    }
+
+    /// Embeds texts like [`Self::embed`], for a backfill: in slices, behind every interactive
+    /// request.
+    pub async fn embed_bulk(&self, texts: &[String]) -> Result<Vec<Arc<[f32]>>, EmbedError> {
+        self.embed_with(texts, Priority::Bulk).await
+    }
+
+    async fn embed_with(
+        &self,
+        texts: &[String],
+        priority: Priority,
+    ) -> Result<Vec<Arc<[f32]>>, EmbedError> {
         let keys: Vec<[u8; 16]> = texts.iter().map(|t| key(t)).collect();
         let mut out: Vec<Option<Arc<[f32]>>> = {
             let cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
@@ -268,8 +373,11 @@ impl Embedder {
         let todo: Vec<usize> = (0..texts.len()).filter(|&i| out[i].is_none()).collect();
         if !todo.is_empty() {
             let (reply, answer) = oneshot::channel();
-            let request =
-                Request { texts: todo.iter().map(|&i| texts[i].clone()).collect(), reply };
+            let request = Request {
+                texts: todo.iter().map(|&i| texts[i].clone()).collect(),
+                reply,
+                priority,
+            };
             self.sender.send(request).await.map_err(|_| EmbedError::Stopped)?;
             let vectors = answer.await.map_err(|_| EmbedError::Stopped)??;
             let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());

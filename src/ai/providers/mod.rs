@@ -3,3 +3,4 @@
 
 pub mod chat;
 pub mod embedder;
+pub mod foreground;

@@ -60,6 +60,9 @@ pub const RATE_LIMIT_ASSISTANT: &str = "JOBPORTAL_RATE_LIMIT_ASSISTANT";
 pub const ASSISTANT_RETENTION_DAYS: &str = "JOBPORTAL_ASSISTANT_RETENTION_DAYS";
 
 /// Every variable above, for the check that the docs name them all.
+/// The server the terminal app (`jobportal assistant`) talks to.
+pub const SERVER_URL: &str = "JOBPORTAL_SERVER_URL";
+
 pub const ALL: &[&str] = &[
     DATA_DIR,
     MODELS_DIR,
@@ -119,6 +122,7 @@ pub const ALL: &[&str] = &[
     ASSISTANT_MAX_MESSAGE,
     RATE_LIMIT_ASSISTANT,
     ASSISTANT_RETENTION_DAYS,
+    SERVER_URL,
 ];
 
 #[cfg(test)]

@@ -8,6 +8,7 @@
 pub mod conversations;
 pub mod reply;
 pub mod retrieval;
+pub mod sentences;
 pub mod tools;
 
 use serde_json::Value;
@@ -55,4 +56,13 @@ pub async fn answer(
     events: &mpsc::UnboundedSender<AssistantEvent>,
 ) -> Result<Reply, ServiceError> {
     reply::answer(ctx, principal, history, content, events).await
+}
+
+/// Computes what the first message would otherwise wait for (the router's example vectors),
+/// once the embedding model is loaded. Without the model there is nothing to do.
+pub async fn prepare(ctx: &Context) -> Result<(), ServiceError> {
+    if let Some(embedder) = ctx.ai.embedder() {
+        tools::ROUTER.prepare(&embedder).await?;
+    }
+    Ok(())
 }

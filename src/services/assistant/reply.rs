@@ -27,6 +27,7 @@ use std::sync::Mutex;
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
 
+use super::sentences::Checked;
 use super::tools::{self, Turn, references};
 use super::{
     AssistantEvent, Citation, ConversationMessage, MessageRole, PendingAction, Reply, ToolStep,
@@ -40,7 +41,7 @@ use crate::ai::agents::tool_loop::{self, Budget, Call, LoopError, Ran};
 use crate::ai::prompts;
 use crate::ai::providers::chat::message::Message;
 use crate::ai::providers::chat::provider::{ChatEvent, ChatRequest};
-use crate::ai::providers::chat::types::GenerationParams;
+use crate::ai::providers::chat::types::{FinishReason, GenerationParams};
 use crate::models::application::Stage;
 use crate::models::conversation::CitationKind;
 use crate::models::user::Role;
@@ -181,19 +182,29 @@ pub async fn answer(
     out.stream(&mut stream, &lead);
     let phrased_by_chain = ran.iter().any(|r| PHRASED.contains(&r.call.name.as_str()));
     if !phrased_by_chain && turn.take_call() {
-        out.stream(&mut stream, "\n\n");
         let request = answer_request(ctx, principal, &message, &sources)?;
+        let texts = sources.iter().flat_map(|(_, s)| [s.title.as_str(), s.text.as_str()]);
+        let mut checked = Checked::new(texts.chain([lead.as_str(), message.as_str()]));
         let mut chat = model.chat(request)?;
+        let mut started = false;
         while let Some(event) = chat.recv().await {
             match event? {
                 ChatEvent::Text(text) => {
-                    if !out.stream(&mut stream, &text) {
+                    let shown = checked.push(&text);
+                    if !out.model_text(&mut stream, &mut started, &shown) {
                         break;
                     }
                 }
                 ChatEvent::ToolCall(_) => {}
-                ChatEvent::Finished(_) => break,
+                ChatEvent::Finished(generation) => {
+                    let rest = checked.finish(generation.finish == FinishReason::Stop);
+                    out.model_text(&mut stream, &mut started, &rest);
+                    break;
+                }
             }
+        }
+        if checked.left_out > 0 {
+            tracing::debug!(left_out = checked.left_out, "model sentences left out of an answer");
         }
     }
     let rest = stream.finish();
@@ -246,6 +257,25 @@ impl<'e> Out<'e> {
             self.reply.content.push_str(&emitted.text);
             self.send(AssistantEvent::Token(emitted.text));
         }
+    }
+
+    /// The model's checked text after the facts: a blank line before its first words;
+    /// `false` once nobody listens.
+    fn model_text(
+        &mut self,
+        stream: &mut CitationStream<'_, CitationKind>,
+        started: &mut bool,
+        text: &str,
+    ) -> bool {
+        let text = if *started { text } else { text.trim_start() };
+        if text.is_empty() {
+            return !self.closed;
+        }
+        if !*started {
+            *started = true;
+            self.stream(stream, "\n\n");
+        }
+        self.stream(stream, text)
     }
 
     /// A whole text written by code, checked like the model's.

@@ -28,14 +28,17 @@ use super::error::ChatError;
 use super::model::LocalModel;
 use super::provider::{ChatEvent, ChatModel, ChatModelState, ChatRequest, ChatStream};
 use super::types::{FinishReason, ModelError};
+use crate::ai::providers::foreground::Foreground;
 
 /// How the engine runs its model.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct EngineOptions {
     /// Answers that may wait while one is written; one more is refused ([`ChatError::Busy`]).
     pub queue_size: usize,
     /// Threads the model computes with (at least 1).
     pub threads: usize,
+    /// Where an answer being computed is counted (background model work waits for it).
+    pub foreground: Foreground,
 }
 
 struct Request {
@@ -105,7 +108,11 @@ impl LocalEngine {
             (state.clone(), stats.clone(), outstanding.clone());
         let threads = options.threads.max(1);
         std::thread::Builder::new().name("chat-model".into()).spawn(move || {
-            let served = Served { state: thread_state, outstanding: thread_outstanding };
+            let served = Served {
+                state: thread_state,
+                outstanding: thread_outstanding,
+                foreground: options.foreground,
+            };
             let pool = match rayon::ThreadPoolBuilder::new()
                 .num_threads(threads)
                 .thread_name(|i| format!("chat-model-{i}"))
@@ -193,6 +200,7 @@ fn file_name(path: &Path) -> String {
 struct Served {
     state: Arc<RwLock<ChatModelState>>,
     outstanding: Arc<AtomicUsize>,
+    foreground: Foreground,
 }
 
 impl Served {
@@ -249,7 +257,10 @@ fn run(
     served.set(ChatModelState::Ready);
     while let Ok(request) = requests.recv() {
         // A panic leaves the model in an unknown state: it answers nothing more.
-        let answered = catch_unwind(AssertUnwindSafe(|| answer(&mut model, request, stats)));
+        let answered = catch_unwind(AssertUnwindSafe(|| {
+            let _running = served.foreground.begin();
+            answer(&mut model, request, stats)
+        }));
         served.done();
         if answered.is_err() {
             let message = "the chat model failed while answering".to_owned();
@@ -304,7 +315,7 @@ mod tests {
     }
 
     fn options(queue_size: usize) -> EngineOptions {
-        EngineOptions { queue_size, threads: 2 }
+        EngineOptions { queue_size, threads: 2, foreground: Foreground::default() }
     }
 
     fn question(max_tokens: usize) -> ChatRequest {
@@ -344,8 +355,11 @@ mod tests {
     /// The model computes in a pool of the configured size, not in rayon's global pool.
     #[tokio::test]
     async fn the_model_runs_in_a_pool_of_the_configured_threads() {
-        let engine =
-            LocalEngine::start(smollm2(), EngineOptions { queue_size: 1, threads: 1 }).unwrap();
+        let engine = LocalEngine::start(
+            smollm2(),
+            EngineOptions { queue_size: 1, threads: 1, foreground: Foreground::default() },
+        )
+        .unwrap();
         let mut stream = engine.chat(question(2)).unwrap();
         while let Some(event) = stream.recv().await {
             if matches!(event.unwrap(), ChatEvent::Finished(_)) {
@@ -353,8 +367,11 @@ mod tests {
             }
         }
         assert_eq!(engine.stats().threads.load(Ordering::SeqCst), 1);
-        let engine =
-            LocalEngine::start(smollm2(), EngineOptions { queue_size: 1, threads: 3 }).unwrap();
+        let engine = LocalEngine::start(
+            smollm2(),
+            EngineOptions { queue_size: 1, threads: 3, foreground: Foreground::default() },
+        )
+        .unwrap();
         wait_for(&engine, |s| s.threads.load(Ordering::SeqCst) != 0).await;
         assert_eq!(engine.stats().threads.load(Ordering::SeqCst), 3);
     }

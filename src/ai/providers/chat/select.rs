@@ -11,6 +11,7 @@ use super::openai::OpenAiChat;
 use super::provider::ChatModel;
 use super::remote::RemoteConfig;
 use super::types::GenerationParams;
+use crate::ai::providers::foreground::Foreground;
 use crate::core::config::{ChatBackend, ChatDefaults, ChatSettings, HostedChat, env};
 
 /// The local model `scripts/models.sh` fetches: the default whenever it is there, so that a
@@ -70,11 +71,18 @@ pub fn remote_config(hosted: &HostedChat) -> RemoteConfig {
 /// Starts the chat model `settings` name. The local model loads in the background on a thread
 /// of its own (its state says `Loading`, then `Ready` or `Failed`); a local file that is not
 /// there is `Missing`, which is not an error here. `Err` is settings that cannot work.
-pub fn start(settings: &ChatSettings, models_dir: &Path) -> Result<Arc<dyn ChatModel>, ChatError> {
+pub fn start(
+    settings: &ChatSettings,
+    models_dir: &Path,
+    foreground: Foreground,
+) -> Result<Arc<dyn ChatModel>, ChatError> {
     match &settings.backend {
         ChatBackend::Local { model } => {
-            let options =
-                EngineOptions { queue_size: settings.queue_size, threads: settings.threads };
+            let options = EngineOptions {
+                queue_size: settings.queue_size,
+                threads: settings.threads,
+                foreground,
+            };
             let engine = match local_model_file(&models_dir.join("llm"), model.as_deref()) {
                 Ok(path) => LocalEngine::start(path, options).map_err(|err| {
                     ChatError::Unavailable(format!("cannot start the chat model's thread: {err}"))
@@ -129,7 +137,7 @@ mod tests {
     #[tokio::test]
     async fn a_models_directory_without_a_gguf_gives_a_missing_model_not_an_error() {
         let dir = tempfile::tempdir().unwrap();
-        let model = start(&ChatSettings::default(), dir.path()).unwrap();
+        let model = start(&ChatSettings::default(), dir.path(), Foreground::default()).unwrap();
         let super::super::provider::ChatModelState::Missing(message) = model.state() else {
             panic!("{:?}", model.state())
         };
@@ -159,19 +167,23 @@ mod tests {
     fn a_hosted_provider_is_the_one_configured_and_never_shows_its_key() {
         let openai =
             ChatSettings { backend: ChatBackend::OpenAi(ollama()), ..ChatSettings::default() };
-        let model = start(&openai, Path::new("models")).unwrap();
+        let model = start(&openai, Path::new("models"), Foreground::default()).unwrap();
         let described = model.describe();
         assert!(described.starts_with("openai qwen2.5:0.5b at "), "{described}");
         assert_eq!(model.state(), super::super::provider::ChatModelState::Ready);
         assert!(!described.contains("sk-123") && !format!("{model:?}").contains("sk-123"));
         let anthropic =
             ChatSettings { backend: ChatBackend::Anthropic(ollama()), ..ChatSettings::default() };
-        let described = start(&anthropic, Path::new("models")).unwrap().describe();
+        let described =
+            start(&anthropic, Path::new("models"), Foreground::default()).unwrap().describe();
         assert!(described.starts_with("anthropic qwen2.5:0.5b at "), "{described}");
         // A base URL that cannot work is refused when the model is started.
         let broken = HostedChat { base_url: "ftp://example.com".into(), ..ollama() };
         let broken =
             ChatSettings { backend: ChatBackend::OpenAi(broken), ..ChatSettings::default() };
-        assert!(matches!(start(&broken, Path::new("models")), Err(ChatError::Unavailable(_))));
+        assert!(matches!(
+            start(&broken, Path::new("models"), Foreground::default()),
+            Err(ChatError::Unavailable(_))
+        ));
     }
 }

@@ -91,6 +91,9 @@ pub fn toolbox<'a>() -> Tools<'a> {
     ])
 }
 
+/// The words of a message about the asker's own records: the routes to them need one.
+const FIRST_PERSON: &[&str] = &["i", "i'm", "i've", "me", "my", "mine", "myself"];
+
 /// The routing table: what users write when they want each tool. A message closest to the
 /// examples of [`NO_TOOL`] (questions about using the portal, greetings) runs no tool.
 pub static ROUTES: &[Route] = &[
@@ -112,6 +115,9 @@ pub static ROUTES: &[Route] = &[
             "what jobs are there in Amsterdam",
             "find hybrid product manager roles",
             "remote jobs with a salary above 100k USD",
+            "data engineer jobs",
+            "nurse jobs in London",
+            "rust developer",
         ],
         keywords: &[
             "find",
@@ -125,6 +131,7 @@ pub static ROUTES: &[Route] = &[
             "any jobs",
             "roles",
         ],
+        requires: &[],
     },
     Route {
         tool: "get_job",
@@ -149,6 +156,7 @@ pub static ROUTES: &[Route] = &[
             "requirements",
             "require",
         ],
+        requires: &[],
     },
     Route {
         tool: "recommend_jobs",
@@ -174,6 +182,7 @@ pub static ROUTES: &[Route] = &[
             "matches for me",
             "for me",
         ],
+        requires: &[],
     },
     Route {
         tool: "my_applications",
@@ -187,6 +196,7 @@ pub static ROUTES: &[Route] = &[
             "all the jobs I applied to so far",
         ],
         keywords: &["my applications", "applied to", "applied for", "i applied", "did i apply"],
+        requires: FIRST_PERSON,
     },
     Route {
         tool: "application_status",
@@ -212,6 +222,7 @@ pub static ROUTES: &[Route] = &[
             "my application to",
             "my application for",
         ],
+        requires: FIRST_PERSON,
     },
     Route {
         tool: "draft_cover_letter",
@@ -232,6 +243,7 @@ pub static ROUTES: &[Route] = &[
             "draft",
             "write",
         ],
+        requires: &[],
     },
     Route {
         tool: "save_job",
@@ -246,6 +258,7 @@ pub static ROUTES: &[Route] = &[
             "put number 2 on my list of saved jobs",
         ],
         keywords: &["save", "bookmark", "saved jobs", "for later", "remember", "keep"],
+        requires: &[],
     },
     Route {
         tool: "resume_feedback",
@@ -261,6 +274,7 @@ pub static ROUTES: &[Route] = &[
             "compare my resume with the second job",
         ],
         keywords: &["resume", "cv", "feedback", "missing skills", "improve", "qualified", "lack"],
+        requires: FIRST_PERSON,
     },
     Route {
         tool: NO_TOOL,
@@ -276,6 +290,7 @@ pub static ROUTES: &[Route] = &[
             "who are you",
         ],
         keywords: &["how do i", "how can i", "password", "account", "hello", "hi", "thanks"],
+        requires: &[],
     },
 ];
 

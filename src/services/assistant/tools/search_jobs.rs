@@ -199,15 +199,6 @@ impl SearchArgs {
         } else {
             None
         };
-        let query_words: Vec<String> = self
-            .query
-            .as_deref()
-            .map(naming_words)
-            .unwrap_or_default()
-            .into_iter()
-            .filter(|w| said.contains(w))
-            .collect();
-        let query_words = if query_words.is_empty() { naming_words(message) } else { query_words };
         // What a filter already says is not searched for as words too.
         let filtered: Vec<String> = [
             self.location.as_deref(),
@@ -220,10 +211,27 @@ impl SearchArgs {
         .flat_map(words)
         .chain(SEARCH_WORDS.iter().map(|w| w.to_string()))
         .collect();
-        let query: Vec<String> = query_words
+        let searchable = |words: Vec<String>| -> Vec<String> {
+            words.into_iter().filter(|w| !filtered.contains(w) && !is_filter_word(w)).collect()
+        };
+        let from_model: Vec<String> = self
+            .query
+            .as_deref()
+            .map(naming_words)
+            .unwrap_or_default()
             .into_iter()
-            .filter(|w| !filtered.contains(w) && !is_filter_word(w))
+            .filter(|w| said.contains(w))
             .collect();
+        // The message's naming words, with any other word of it the model chose: the search
+        // ranks by every word (a job matching more of them first), and the model sometimes
+        // keeps only some ("data" of "data engineer jobs") or only a filter's ("remote").
+        let mut query_words = naming_words(message);
+        for word in from_model {
+            if !query_words.contains(&word) {
+                query_words.push(word);
+            }
+        }
+        let query = searchable(query_words);
         self.query = (!query.is_empty()).then(|| query.join(" "));
         self
     }
@@ -489,6 +497,21 @@ mod tests {
                 ..SearchArgs::default()
             }
         );
+    }
+
+    #[test]
+    fn the_query_has_every_naming_word_of_the_message_whatever_the_model_kept() {
+        let args = SearchArgs {
+            query: Some("remote jobs".into()),
+            workplace: Some(Workplace::Remote),
+            ..SearchArgs::default()
+        }
+        .grounded("find remote rust jobs");
+        assert_eq!(args.query.as_deref(), Some("rust"));
+        assert_eq!(args.workplace, Some(Workplace::Remote));
+        let args = SearchArgs { query: Some("data".into()), ..SearchArgs::default() }
+            .grounded("data engineer jobs");
+        assert_eq!(args.query.as_deref(), Some("data engineer"));
     }
 
     #[test]
