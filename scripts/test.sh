@@ -17,6 +17,9 @@ if [ $# -eq 0 ]; then
     cargo fmt --all --check
     cargo clippy --locked --workspace --all-targets -- -D warnings
     # Every dependency's licence lets the binary ship under LICENSE (deny.toml says which).
+    # cargo-deny reads the whole graph offline, the other platforms' packages included: fetch
+    # them first (a build fetches only this platform's).
+    cargo fetch --locked
     "$(./scripts/cargo-deny.sh)" --offline --locked check licenses bans
 fi
 # The terminal app's end-to-end test drives `jobportal assistant` in tmux (Debian's package).
