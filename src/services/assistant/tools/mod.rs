@@ -94,6 +94,22 @@ pub fn toolbox<'a>() -> Tools<'a> {
 /// The words of a message about the asker's own records: the routes to them need one.
 const FIRST_PERSON: &[&str] = &["i", "i'm", "i've", "me", "my", "mine", "myself"];
 
+/// The words of a message that asks for recommendations: one of the asker's own, or the
+/// verb itself ("what would you recommend"); "which jobs ask for SQL skills" is a search.
+const FOR_ME: &[&str] = &[
+    "i",
+    "i'm",
+    "i've",
+    "me",
+    "my",
+    "mine",
+    "myself",
+    "recommend",
+    "recommendations",
+    "suggest",
+    "suggestions",
+];
+
 /// The routing table: what users write when they want each tool. A message closest to the
 /// examples of [`NO_TOOL`] (questions about using the portal, greetings) runs no tool.
 pub static ROUTES: &[Route] = &[
@@ -118,6 +134,10 @@ pub static ROUTES: &[Route] = &[
             "data engineer jobs",
             "nurse jobs in London",
             "rust developer",
+            "what jobs does Stripe have open",
+            "is Acme hiring",
+            "which jobs ask for SQL skills",
+            "jobs that require Kubernetes",
         ],
         keywords: &[
             "find",
@@ -182,7 +202,7 @@ pub static ROUTES: &[Route] = &[
             "matches for me",
             "for me",
         ],
-        requires: &[],
+        requires: FOR_ME,
     },
     Route {
         tool: "my_applications",

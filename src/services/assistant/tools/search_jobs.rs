@@ -289,6 +289,16 @@ impl SearchArgs {
 
 /// Words that ask for a search rather than say what to search for.
 const SEARCH_WORDS: &[&str] = &[
+    "ask",
+    "asks",
+    "asking",
+    "need",
+    "needs",
+    "skill",
+    "roles",
+    "anyone",
+    "anywhere",
+    "currently",
     "find",
     "search",
     "looking",

@@ -62,6 +62,8 @@ async fn messages_outside_the_table_route_to_the_right_tool_or_none() {
         ("Are there remote Python jobs in Lisbon?", Some("search_jobs")),
         ("I want a junior data science job", Some("search_jobs")),
         ("backend engineer jobs", Some("search_jobs")),
+        ("What jobs does Discord have open?", Some("search_jobs")),
+        ("Which jobs ask for return on investment skills?", Some("search_jobs")),
         ("interview coach positions", Some("search_jobs")),
         ("Can you give me the details of number 2?", Some("get_job")),
         ("Which jobs would you recommend for me?", Some("recommend_jobs")),
