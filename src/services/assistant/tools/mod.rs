@@ -140,6 +140,7 @@ pub static ROUTES: &[Route] = &[
             "jobs that require Kubernetes",
         ],
         keywords: &[
+            "jobs",
             "find",
             "search",
             "looking for",

@@ -119,7 +119,7 @@ impl SearchArgs {
                 .any(|w| !SEARCH_WORDS.contains(&w.as_str()) && !is_filter_word(w))
         };
         let keep = |v: Option<String>| v.filter(|v| mentioned(&said, v) && names(v));
-        self.location = keep(self.location);
+        self.location = keep(self.location).or_else(|| place_named(message));
         self.category = keep(self.category);
         self.company = keep(self.company);
         self.country = self.country.filter(|c| said.iter().any(|w| w.eq_ignore_ascii_case(c)));
@@ -148,10 +148,12 @@ impl SearchArgs {
         .into_iter()
         .find(|(_, spellings)| says(&said, spellings))
         .map(|(t, _)| t);
+        // Words of titles as often as of levels: "Account Executive", "Tech Lead".
+        let title_words = title_words(&said);
         self.seniority = Seniority::ALL
             .iter()
             .copied()
-            .filter(|s| *s != Seniority::Intern)
+            .filter(|s| *s != Seniority::Intern && !title_words.contains(&s.as_str()))
             .find(|s| {
                 mentioned(&said, s.as_str())
                     || (*s == Seniority::Senior && says(&said, &["sr"]))
@@ -212,7 +214,13 @@ impl SearchArgs {
         .chain(SEARCH_WORDS.iter().map(|w| w.to_string()))
         .collect();
         let searchable = |words: Vec<String>| -> Vec<String> {
-            words.into_iter().filter(|w| !filtered.contains(w) && !is_filter_word(w)).collect()
+            words
+                .into_iter()
+                .filter(|w| {
+                    title_words.contains(&w.as_str())
+                        || (!filtered.contains(w) && !is_filter_word(w))
+                })
+                .collect()
         };
         let from_model: Vec<String> = self
             .query
@@ -340,6 +348,43 @@ const SEARCH_WORDS: &[&str] = &[
     "highest",
     "paid",
 ];
+
+/// The level words of `said` that name a title instead ("account executive", "tech lead"):
+/// "executive" unless it says "executive level" or "c-level"; "lead" unless another word
+/// follows it ("lead designer").
+fn title_words(said: &[String]) -> Vec<&'static str> {
+    let mut out = Vec::new();
+    if said.iter().any(|w| w == "executive")
+        && !says(said, &["executive level", "executive-level", "c-level", "c level"])
+    {
+        out.push("executive");
+    }
+    let lead_as_level = said.windows(2).any(|w| {
+        w[0] == "lead" && !STOP_AFTER_LEVEL.contains(&w[1].as_str()) && !is_filter_word(&w[1])
+    });
+    if said.iter().any(|w| w == "lead") && !lead_as_level {
+        out.push("lead");
+    }
+    out
+}
+
+/// Words after "lead" that leave it a title of its own ("tech lead jobs", "lead in Berlin").
+const STOP_AFTER_LEVEL: &[&str] =
+    &["jobs", "job", "roles", "role", "positions", "position", "in", "at", "for", "openings"];
+
+/// The place a message names after "in", "near" or "around" in capitalised words ("jobs in
+/// New York", "in Dublin?"), when a search's location is not otherwise given.
+fn place_named(message: &str) -> Option<String> {
+    let tokens: Vec<&str> = message.split_whitespace().collect();
+    let at = tokens.iter().rposition(|t| matches!(*t, "in" | "near" | "around"))?;
+    let place: Vec<&str> = tokens[at + 1..]
+        .iter()
+        .map(|t| t.trim_matches(|c: char| !c.is_alphanumeric() && c != '-'))
+        .take_while(|t| t.starts_with(char::is_uppercase))
+        .take(3)
+        .collect();
+    (!place.is_empty()).then(|| place.join(" "))
+}
 
 /// Whether a word is one a filter reads (so not a search word).
 fn is_filter_word(word: &str) -> bool {
@@ -522,6 +567,23 @@ mod tests {
         let args = SearchArgs { query: Some("data".into()), ..SearchArgs::default() }
             .grounded("data engineer jobs");
         assert_eq!(args.query.as_deref(), Some("data engineer"));
+    }
+
+    #[test]
+    fn a_place_after_in_is_the_location_and_title_words_are_no_levels() {
+        let args =
+            SearchArgs::default().grounded("Are there any Account Executive jobs in New York?");
+        assert_eq!(args.location.as_deref(), Some("New York"));
+        assert_eq!(args.seniority, None);
+        assert_eq!(args.query.as_deref(), Some("account executive"));
+        let args = SearchArgs::default().grounded("Any tech lead jobs in Dublin");
+        assert_eq!((args.location.as_deref(), args.seniority), (Some("Dublin"), None));
+        assert_eq!(args.query.as_deref(), Some("tech lead"));
+        let args = SearchArgs::default().grounded("lead designer roles, executive level too");
+        assert_eq!(args.seniority, Some(Seniority::Lead));
+        assert_eq!(args.location, None);
+        let args = SearchArgs::default().grounded("data jobs in berlin");
+        assert_eq!(args.location, None, "a place is written with a capital");
     }
 
     #[test]
