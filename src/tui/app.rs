@@ -1117,6 +1117,13 @@ impl App {
                 Ok(items) => {
                     self.conversations = items;
                     self.selected = self.selected.min(self.conversations.len().saturating_sub(1));
+                    // The open conversation's title as the server has it now (a new one is
+                    // titled after its first question).
+                    if let Some((id, title)) = self.current.as_mut()
+                        && let Some(listed) = self.conversations.iter().find(|c| c.id == *id)
+                    {
+                        title.clone_from(&listed.title);
+                    }
                     if self.current.is_none()
                         && self.queued.is_none()
                         && let Some(first) = self.conversations.first()

@@ -219,6 +219,17 @@ fn enter_sends_while_alt_enter_ctrl_j_and_pastes_insert_newlines() {
 }
 
 #[test]
+fn the_header_takes_the_title_the_server_gave_the_open_conversation() {
+    let mut app = chat_app(80, 24);
+    app.update(Event::Net(Net::Conversations(Ok(vec![
+        conversation("c1", "Remote Rust jobs in Berlin"),
+        conversation("c2", "My applications"),
+    ]))));
+    assert_eq!(app.current, Some(("c1".into(), "Remote Rust jobs in Berlin".into())));
+    assert!(render(&app).contains("assistant · Remote Rust jobs in Berlin"));
+}
+
+#[test]
 fn a_first_question_without_a_conversation_creates_one_then_asks() {
     let (mut app, _) = App::new("http://s", 80, 24).signed_in(user());
     app.update(Event::Net(Net::Conversations(Ok(Vec::new()))));

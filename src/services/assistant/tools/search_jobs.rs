@@ -297,6 +297,8 @@ impl SearchArgs {
 
 /// Words that ask for a search rather than say what to search for.
 const SEARCH_WORDS: &[&str] = &[
+    "level",
+    "levels",
     "ask",
     "asks",
     "asking",
