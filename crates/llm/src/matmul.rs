@@ -28,6 +28,11 @@ pub trait Weight: GgmlType<VecDotType: Input> + Send + Sync + 'static {
     fn dot4(level: Level, x: &[Self], y: [&[Self::VecDotType]; 4]) -> [f32; 4] {
         y.map(|y| Self::dot(level, x, y))
     }
+
+    /// Four weight rows with four activation rows (`[row][activation row]`).
+    fn dot4x4(level: Level, x: [&[Self]; 4], y: [&[Self::VecDotType]; 4]) -> [[f32; 4]; 4] {
+        x.map(|x| Self::dot4(level, x, y))
+    }
 }
 
 impl Weight for BlockQ4_1 {
@@ -50,16 +55,51 @@ impl Weight for BlockQ8_0 {
     fn dot(level: Level, x: &[Self], y: &[BlockQ8_0]) -> f32 {
         kernels::dot_q8_0_q8_0(level, x, y)
     }
+
+    fn dot4(level: Level, x: &[Self], y: [&[BlockQ8_0]; 4]) -> [f32; 4] {
+        kernels::dot_q8_0_q8_0_x4(level, x, y)
+    }
 }
 
-// candle's own kernels (SIMD for the k-quants when the build enables AVX2).
-impl Weight for BlockQ5_0 {}
+impl Weight for BlockQ5_0 {
+    fn dot(level: Level, x: &[Self], y: &[BlockQ8_0]) -> f32 {
+        kernels::dot_q5_0_q8_0(level, x, y)
+    }
+
+    fn dot4(level: Level, x: &[Self], y: [&[BlockQ8_0]; 4]) -> [f32; 4] {
+        kernels::dot_q5_0_q8_0_x4(level, x, y)
+    }
+
+    fn dot4x4(level: Level, x: [&[Self]; 4], y: [&[BlockQ8_0]; 4]) -> [[f32; 4]; 4] {
+        kernels::dot_q5_0_q8_0_4x4(level, x, y)
+    }
+}
+
+impl Weight for BlockQ4K {
+    fn dot(level: Level, x: &[Self], y: &[BlockQ8K]) -> f32 {
+        kernels::dot_q4k_q8k(level, x, y)
+    }
+
+    fn dot4(level: Level, x: &[Self], y: [&[BlockQ8K]; 4]) -> [f32; 4] {
+        kernels::dot_q4k_q8k_x4(level, x, y)
+    }
+}
+
+impl Weight for BlockQ6K {
+    fn dot(level: Level, x: &[Self], y: &[BlockQ8K]) -> f32 {
+        kernels::dot_q6k_q8k(level, x, y)
+    }
+
+    fn dot4(level: Level, x: &[Self], y: [&[BlockQ8K]; 4]) -> [f32; 4] {
+        kernels::dot_q6k_q8k_x4(level, x, y)
+    }
+}
+
+// candle's own kernels (SIMD for Q2_K..Q5_K when the build enables AVX2; Q5_1 is scalar).
 impl Weight for BlockQ5_1 {}
 impl Weight for BlockQ2K {}
 impl Weight for BlockQ3K {}
-impl Weight for BlockQ4K {}
 impl Weight for BlockQ5K {}
-impl Weight for BlockQ6K {}
 
 /// A block type activations are quantized to.
 pub trait Input: GgmlType + Send + Sync {
@@ -196,13 +236,38 @@ impl<T: Weight> Matrix for Blocks<T> {
     fn dot_rows(&self, level: Level, rows: Range<usize>, acts: &Activations, out: &mut [f32]) {
         let per_row = self.cols / T::BLCK_SIZE;
         let tokens = acts.rows;
-        for (r, out) in rows.zip(out.chunks_exact_mut(tokens)) {
-            let w = &self.blocks[r * per_row..(r + 1) * per_row];
+        let row = |r: usize| &self.blocks[r * per_row..(r + 1) * per_row];
+        let four = |t: usize| [t, t + 1, t + 2, t + 3].map(|t| acts.row::<T::VecDotType>(t));
+        // Four rows by four tokens at a time while there are four tokens, then row by row.
+        let mut r = rows.start;
+        let mut out = out;
+        if tokens >= 4 {
+            while r + 4 <= rows.end {
+                let (here, rest) = out.split_at_mut(4 * tokens);
+                let w = [r, r + 1, r + 2, r + 3].map(row);
+                let mut t = 0;
+                while t + 4 <= tokens {
+                    let tile = T::dot4x4(level, w, four(t));
+                    for (i, values) in tile.iter().enumerate() {
+                        here[i * tokens + t..i * tokens + t + 4].copy_from_slice(values);
+                    }
+                    t += 4;
+                }
+                for (i, &w) in w.iter().enumerate() {
+                    for t in t..tokens {
+                        here[i * tokens + t] = T::dot(level, w, acts.row::<T::VecDotType>(t));
+                    }
+                }
+                out = rest;
+                r += 4;
+            }
+        }
+        for (r, out) in (r..rows.end).zip(out.chunks_exact_mut(tokens)) {
+            let w = row(r);
             // Four tokens at a time while the row is at hand, then the rest one by one.
             let mut t = 0;
             while t + 4 <= tokens {
-                let y = [t, t + 1, t + 2, t + 3].map(|t| acts.row::<T::VecDotType>(t));
-                out[t..t + 4].copy_from_slice(&T::dot4(level, w, y));
+                out[t..t + 4].copy_from_slice(&T::dot4(level, w, four(t)));
                 t += 4;
             }
             for (t, slot) in out.iter_mut().enumerate().skip(t) {
