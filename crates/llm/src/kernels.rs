@@ -464,10 +464,11 @@ mod x86 {
     //! loops are compiled twice, once per instruction set, so every helper inlines.
 
     macro_rules! kernels {
-        ($module:ident, $features:literal, ($a:ident, $b:ident) => $sum:block,
+        ($module:ident, $features:literal, ($s:ident, $a:ident, $b:ident) => $dot:block,
          ($acc:ident, $c:ident, $e:ident) => $madd:block) => {
             pub mod $module {
                 use super::super::{Q4_0, Q4_1, Q4K, Q5_0, Q6K, Q8_0, Q8_1, Q8K};
+                use half::f16;
                 use std::arch::x86_64::*;
 
                 #[target_feature(enable = $features)]
@@ -487,10 +488,18 @@ mod x86 {
                     unsafe { _mm256_loadu_si256(qs.as_ptr().cast()) }
                 }
 
+                /// `s` plus the eight i32 sums of 4 products of unsigned `a` and signed `b`
+                /// bytes.
+                #[target_feature(enable = $features)]
+                #[inline]
+                fn dot_acc($s: __m256i, $a: __m256i, $b: __m256i) -> __m256i $dot
+
                 /// Eight i32 sums of 4 products of unsigned `a` and signed `b` bytes, as floats.
                 #[target_feature(enable = $features)]
                 #[inline]
-                fn sum_us8($a: __m256i, $b: __m256i) -> __m256 $sum
+                fn sum_us8(a: __m256i, b: __m256i) -> __m256 {
+                    _mm256_cvtepi32_ps(dot_acc(_mm256_setzero_si256(), a, b))
+                }
 
                 /// `acc` plus the sums of pairs of products of the i16 lanes of `c` and `e`.
                 #[target_feature(enable = $features)]
@@ -660,13 +669,12 @@ mod x86 {
                     out
                 }
 
-                /// The 32 codes of a Q5_0 block minus 16, as signed bytes: 0xF0 (-16) or'ed
-                /// onto the nibble where the fifth bit is clear.
+                /// The 32 codes of a Q5_0 block (0..32, 16 more than the value they stand
+                /// for): the nibbles with 0x10 or'ed on where the fifth bit is set.
                 #[target_feature(enable = $features)]
                 #[inline]
                 fn q5_0_codes(x: &Q5_0) -> __m256i {
-                    let high =
-                        _mm256_andnot_si256(bytes_from_bits(x.qh), _mm256_set1_epi8(0xF0u8 as i8));
+                    let high = _mm256_and_si256(bytes_from_bits(x.qh), _mm256_set1_epi8(0x10));
                     _mm256_or_si256(nibbles(&x.qs), high)
                 }
 
@@ -679,7 +687,14 @@ mod x86 {
 
                 /// `R` Q5_0 weight rows with `N` activation rows (`[row][activation row]`):
                 /// each block's codes are unpacked once for the `N` activations, each
-                /// activation block loaded once for the `R` rows.
+                /// activation block loaded once for the `R` rows. The codes are multiplied
+                /// unsigned, and the 16 they are offset by taken off through the sum of
+                /// the activations, once per activation block: Σ(q-16)·y = Σq·y - 16·Σy.
+                ///
+                /// Blocks go in pairs: the first halves of both blocks in one register and
+                /// the second halves in another, so the lower four i32 lanes sum block `i`
+                /// and the upper four block `i + 1`, and one conversion and two float
+                /// operations scale both.
                 #[target_feature(enable = $features)]
                 pub fn q5_0_q8_0_tile<const R: usize, const N: usize>(
                     x: [&[Q5_0]; R],
@@ -688,27 +703,61 @@ mod x86 {
                     let len = x.first().map_or(0, |x| x.len());
                     // Every row of the same length, so indexing below needs no checks.
                     let (x, y) = (x.map(|x| &x[..len]), y.map(|y| &y[..len]));
+                    let (zero, sixteen) = (_mm256_setzero_si256(), _mm256_set1_epi8(16));
+                    let (m4, fifth) = (_mm256_set1_epi8(0x0F), _mm256_set1_epi8(0x10));
+                    // Two scales, one per half.
+                    let halves = |a: f16, b: f16| {
+                        _mm256_set_m128(_mm_set1_ps(b.to_f32()), _mm_set1_ps(a.to_f32()))
+                    };
                     let mut acc = [[_mm256_setzero_ps(); N]; R];
-                    for i in 0..len {
-                        let mut qx = [_mm256_setzero_si256(); R];
-                        let mut ax = [_mm256_setzero_si256(); R];
+                    for i in (0..len / 2).map(|p| 2 * p) {
+                        let mut lo = [zero; R];
+                        let mut hi = [zero; R];
                         let mut dx = [_mm256_setzero_ps(); R];
                         for r in 0..R {
-                            let x = &x[r][i];
-                            prefetch(x);
-                            qx[r] = q5_0_codes(x);
-                            ax[r] = _mm256_sign_epi8(qx[r], qx[r]);
-                            dx[r] = _mm256_set1_ps(x.d.to_f32());
+                            let (a, b) = (&x[r][i], &x[r][i + 1]);
+                            prefetch(a);
+                            // Codes 0..16 of both blocks, then codes 16..32 of both.
+                            let qs = _mm256_set_m128i(load128(&b.qs), load128(&a.qs));
+                            let (ha, hb) = (u32::from_le_bytes(a.qh), u32::from_le_bytes(b.qh));
+                            let bits_lo = (ha & 0xFFFF) | (hb << 16);
+                            let bits_hi = (ha >> 16) | (hb & 0xFFFF_0000);
+                            let top_lo = _mm256_and_si256(bytes_from_bits(bits_lo.to_le_bytes()), fifth);
+                            let top_hi = _mm256_and_si256(bytes_from_bits(bits_hi.to_le_bytes()), fifth);
+                            lo[r] = _mm256_or_si256(_mm256_and_si256(qs, m4), top_lo);
+                            let high_nibbles = _mm256_and_si256(_mm256_srli_epi16::<4>(qs), m4);
+                            hi[r] = _mm256_or_si256(high_nibbles, top_hi);
+                            dx[r] = halves(a.d, b.d);
                         }
                         for k in 0..N {
-                            let y = &y[k][i];
-                            let qy = load(&y.qs);
-                            let dy = _mm256_set1_ps(y.d.to_f32());
+                            let (a, b) = (&y[k][i], &y[k][i + 1]);
+                            let (u, v) = (load(&a.qs), load(&b.qs));
+                            let y_lo = _mm256_permute2x128_si256::<0x20>(u, v);
+                            let y_hi = _mm256_permute2x128_si256::<0x31>(u, v);
+                            let sums = dot_acc(dot_acc(zero, sixteen, y_lo), sixteen, y_hi);
+                            let offset = _mm256_sub_epi32(zero, sums);
+                            let dy = halves(a.d, b.d);
                             for r in 0..R {
-                                // Move the sign of x onto y so the left factor is unsigned.
-                                let xy = sum_us8(ax[r], _mm256_sign_epi8(qy, qx[r]));
-                                let d = _mm256_mul_ps(dx[r], dy);
-                                acc[r][k] = _mm256_fmadd_ps(d, xy, acc[r][k]);
+                                let xy = dot_acc(dot_acc(offset, lo[r], y_lo), hi[r], y_hi);
+                                let scaled = _mm256_mul_ps(_mm256_cvtepi32_ps(xy), dx[r]);
+                                acc[r][k] = _mm256_fmadd_ps(scaled, dy, acc[r][k]);
+                            }
+                        }
+                    }
+                    if len % 2 == 1 {
+                        // The last block of an odd count, alone.
+                        let i = len - 1;
+                        for r in 0..R {
+                            let x = &x[r][i];
+                            let qx = q5_0_codes(x);
+                            let dx = _mm256_set1_ps(x.d.to_f32());
+                            for k in 0..N {
+                                let y = &y[k][i];
+                                let qy = load(&y.qs);
+                                let offset = _mm256_sub_epi32(zero, dot_acc(zero, sixteen, qy));
+                                let xy = _mm256_cvtepi32_ps(dot_acc(offset, qx, qy));
+                                let dy = _mm256_set1_ps(y.d.to_f32());
+                                acc[r][k] = _mm256_fmadd_ps(_mm256_mul_ps(xy, dx), dy, acc[r][k]);
                             }
                         }
                     }
@@ -865,14 +914,14 @@ mod x86 {
         };
     }
 
-    kernels!(avx2, "avx2,fma,f16c", (a, b) => {
+    kernels!(avx2, "avx2,fma,f16c", (s, a, b) => {
         let pairs = _mm256_maddubs_epi16(a, b);
-        _mm256_cvtepi32_ps(_mm256_madd_epi16(pairs, _mm256_set1_epi16(1)))
+        _mm256_add_epi32(s, _mm256_madd_epi16(pairs, _mm256_set1_epi16(1)))
     }, (acc, c, e) => {
         _mm256_add_epi32(acc, _mm256_madd_epi16(c, e))
     });
-    kernels!(vnni, "avx2,fma,f16c,avx512f,avx512vl,avx512vnni", (a, b) => {
-        _mm256_cvtepi32_ps(_mm256_dpbusd_epi32(_mm256_setzero_si256(), a, b))
+    kernels!(vnni, "avx2,fma,f16c,avx512f,avx512vl,avx512vnni", (s, a, b) => {
+        _mm256_dpbusd_epi32(s, a, b)
     }, (acc, c, e) => {
         _mm256_dpwssd_epi32(acc, c, e)
     });
@@ -881,6 +930,7 @@ mod x86 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use candle_core::quantized::GgmlDType;
     use candle_core::quantized::k_quants::GgmlType;
 
     /// Deterministic pseudo-random floats in [-scale, scale) (xorshift).
@@ -902,12 +952,14 @@ mod tests {
         blocks
     }
 
-    /// Row lengths of the tests: those of the models' matrices and a few more, in whole
-    /// blocks of `W` (256 values for the k-quants).
+    /// Row lengths of the tests: those of the models' matrices and a few more (odd numbers
+    /// of blocks too), in whole blocks of `W` (256 values for the k-quants).
     fn lengths<W: GgmlType>() -> impl Iterator<Item = (usize, usize)> {
-        [64usize, 256, 576, 896, 1536, 4096, 4864]
+        [64usize, 96, 256, 576, 608, 896, 1536, 4096, 4864]
             .into_iter()
             .filter(|n| n.is_multiple_of(W::BLCK_SIZE))
+            // candle's Q4_1 reference asserts an even number of blocks.
+            .filter(|n| W::DTYPE != GgmlDType::Q4_1 || (n / W::BLCK_SIZE).is_multiple_of(2))
             .enumerate()
     }
 
