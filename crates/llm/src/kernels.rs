@@ -226,6 +226,94 @@ pub fn dot_q8_0_q8_0_x4(level: Level, x: &[BlockQ8_0], y: [&[BlockQ8_0]; 4]) -> 
     }
 }
 
+/// Eight rows of Q5_0 weights at one block index, interleaved so that one register holds
+/// four codes of each of the eight rows (one i32 lane per row): the layout of the eight-row
+/// kernels. The same 176 bytes as the eight blocks it is made from.
+#[derive(Clone)]
+#[repr(C)]
+pub struct Q5_0x8 {
+    /// The rows' scales.
+    d: [f16; 8],
+    /// The codes' fifth bits: byte `4r + t` has bit `c` set when code `4c + t` of row `r`
+    /// has it, and bit `4 + c` when code `16 + 4c + t` has it (`c` < 4).
+    qh: [u8; 32],
+    /// The rows' nibbles, four bytes at a time: byte `32c + 4r + t` is byte `4c + t` of row
+    /// `r` (low nibble: code `4c + t`, high nibble: code `16 + 4c + t`).
+    qs: [u8; 128],
+}
+
+impl Q5_0x8 {
+    /// Interleaves block `i` of each of eight rows.
+    pub fn interleave(rows: [&BlockQ5_0; 8]) -> Self {
+        let rows = rows.map(|b| &q5_0(std::slice::from_ref(b))[0]);
+        let mut out = Self { d: [f16::ZERO; 8], qh: [0; 32], qs: [0; 128] };
+        for (r, b) in rows.iter().enumerate() {
+            out.d[r] = b.d;
+            let qh = u32::from_le_bytes(b.qh);
+            for c in 0..4 {
+                for t in 0..4 {
+                    out.qs[32 * c + 4 * r + t] = b.qs[4 * c + t];
+                    let low = (qh >> (4 * c + t)) & 1;
+                    let high = (qh >> (16 + 4 * c + t)) & 1;
+                    out.qh[4 * r + t] |= ((low << c) | (high << (4 + c))) as u8;
+                }
+            }
+        }
+        out
+    }
+
+    /// Code `m` (0..32) of row `r`: 16 more than the value it stands for.
+    fn code(&self, r: usize, m: usize) -> i32 {
+        let (c, t, high) = ((m % 16) / 4, m % 4, m >= 16);
+        let byte = self.qs[32 * c + 4 * r + t];
+        let nibble = if high { byte >> 4 } else { byte & 0x0F };
+        let bit = (self.qh[4 * r + t] >> (c + if high { 4 } else { 0 })) & 1;
+        (nibble | (bit << 4)) as i32
+    }
+
+    /// Row `r` of a run of interleaved blocks, as floats.
+    pub fn dequantize(blocks: &[Self], r: usize, out: &mut [f32]) {
+        for (block, out) in blocks.iter().zip(out.chunks_exact_mut(32)) {
+            let d = block.d[r].to_f32();
+            for (m, o) in out.iter_mut().enumerate() {
+                *o = d * (block.code(r, m) - 16) as f32;
+            }
+        }
+    }
+}
+
+/// Eight interleaved Q5_0 weight rows with one activation row: the eight products.
+pub fn dot_q5_0x8_q8_0(level: Level, x: &[Q5_0x8], y: &[BlockQ8_0]) -> [f32; 8] {
+    assert_eq!(x.len(), y.len());
+    let y = [q8_0(y)];
+    let [out] = match level.min(Level::detected()) {
+        // SAFETY: as above.
+        #[cfg(target_arch = "x86_64")]
+        Level::Avx2 => unsafe { x86::avx2::q5_0x8_q8_0(x, y) },
+        #[cfg(target_arch = "x86_64")]
+        Level::Avx512Vnni => unsafe { x86::vnni::q5_0x8_q8_0(x, y) },
+        _ => y.map(|y| scalar::q5_0x8_q8_0(x, y)),
+    };
+    out
+}
+
+/// [`dot_q5_0x8_q8_0`] with four activation rows (`[activation row][weight row]`): the
+/// weights are unpacked once for all four (prompt processing).
+pub fn dot_q5_0x8_q8_0_x4(level: Level, x: &[Q5_0x8], y: [&[BlockQ8_0]; 4]) -> [[f32; 8]; 4] {
+    for y in y {
+        assert_eq!(x.len(), y.len());
+    }
+    let y = y.map(q8_0);
+    match level.min(Level::detected()) {
+        // SAFETY: as above.
+        #[cfg(target_arch = "x86_64")]
+        Level::Avx2 => unsafe { x86::avx2::q5_0x8_q8_0(x, y) },
+        #[cfg(target_arch = "x86_64")]
+        Level::Avx512Vnni => unsafe { x86::vnni::q5_0x8_q8_0(x, y) },
+        _ => y.map(|y| scalar::q5_0x8_q8_0(x, y)),
+    }
+}
+
 /// Four Q5_0 weight rows with four activation rows (`[row][activation row]`): each weight
 /// block is unpacked once for the four activations and each activation block loaded once for
 /// the four rows (prompt processing).
@@ -404,6 +492,17 @@ mod scalar {
                 sumi += lo * y.qs[j] as i32 + hi * y.qs[j + 16] as i32;
             }
             sum += sumi as f32 * x.d.to_f32() * y.d.to_f32();
+        }
+        sum
+    }
+
+    pub fn q5_0x8_q8_0(x: &[super::Q5_0x8], y: &[Q8_0]) -> [f32; 8] {
+        let mut sum = [0f32; 8];
+        for (x, y) in x.iter().zip(y) {
+            for (r, sum) in sum.iter_mut().enumerate() {
+                let sumi: i32 = (0..32).map(|m| (x.code(r, m) - 16) * y.qs[m] as i32).sum();
+                *sum += sumi as f32 * x.d[r].to_f32() * y.d.to_f32();
+            }
         }
         sum
     }
@@ -770,6 +869,65 @@ mod x86 {
                     out
                 }
 
+                /// Eight interleaved Q5_0 rows with `N` activation rows
+                /// (`[activation row][weight row]`): each i32 lane sums one weight row, the
+                /// activations' four-byte pieces broadcast to all lanes. The codes are
+                /// multiplied unsigned and 16·Σy taken off, as in [`q5_0_q8_0_tile`].
+                #[target_feature(enable = $features)]
+                pub fn q5_0x8_q8_0<const N: usize>(
+                    x: &[super::super::Q5_0x8],
+                    y: [&[Q8_0]; N],
+                ) -> [[f32; 8]; N] {
+                    let y = y.map(|y| &y[..x.len()]);
+                    let (zero, sixteen) = (_mm256_setzero_si256(), _mm256_set1_epi8(16));
+                    let (m4, fifth) = (_mm256_set1_epi8(0x0F), _mm256_set1_epi8(0x10));
+                    let mut acc = [_mm256_setzero_ps(); N];
+                    for (i, x) in x.iter().enumerate() {
+                        prefetch_lines(x);
+                        let dx = _mm256_cvtph_ps(load128(&x.d));
+                        let h = load256(&x.qh);
+                        // Codes 4c..4c+4 of every row in `codes[c]`, 16+4c.. in `codes[4 + c]`.
+                        let mut codes = [zero; 8];
+                        for c in 0..4 {
+                            let v = load256(&x.qs[32 * c..]);
+                            // Bit c of the fifth bits to bit 4, and bit 4 + c.
+                            let (top_lo, top_hi) = match c {
+                                0 => (_mm256_slli_epi16::<4>(h), h),
+                                1 => (_mm256_slli_epi16::<3>(h), _mm256_srli_epi16::<1>(h)),
+                                2 => (_mm256_slli_epi16::<2>(h), _mm256_srli_epi16::<2>(h)),
+                                _ => (_mm256_slli_epi16::<1>(h), _mm256_srli_epi16::<3>(h)),
+                            };
+                            let lo = _mm256_and_si256(v, m4);
+                            let hi = _mm256_and_si256(_mm256_srli_epi16::<4>(v), m4);
+                            codes[c] = _mm256_or_si256(lo, _mm256_and_si256(top_lo, fifth));
+                            codes[4 + c] = _mm256_or_si256(hi, _mm256_and_si256(top_hi, fifth));
+                        }
+                        for k in 0..N {
+                            let y = &y[k][i];
+                            // -16·Σy in every lane.
+                            let s = dot_acc(zero, sixteen, load(&y.qs));
+                            let s = _mm256_add_epi32(s, _mm256_permute2x128_si256::<1>(s, s));
+                            let s = _mm256_add_epi32(s, _mm256_shuffle_epi32::<0b0100_1110>(s));
+                            let s = _mm256_add_epi32(s, _mm256_shuffle_epi32::<0b1011_0001>(s));
+                            let mut sum = _mm256_sub_epi32(zero, s);
+                            for c in 0..8 {
+                                let at = if c < 4 { 4 * c } else { 16 + 4 * (c - 4) };
+                                let piece = [y.qs[at], y.qs[at + 1], y.qs[at + 2], y.qs[at + 3]];
+                                let piece = _mm256_set1_epi32(i32::from_le_bytes(piece.map(|b| b as u8)));
+                                sum = dot_acc(sum, codes[c], piece);
+                            }
+                            let scaled = _mm256_mul_ps(_mm256_cvtepi32_ps(sum), dx);
+                            acc[k] = _mm256_fmadd_ps(scaled, _mm256_set1_ps(y.d.to_f32()), acc[k]);
+                        }
+                    }
+                    let mut out = [[0f32; 8]; N];
+                    for k in 0..N {
+                        // SAFETY: eight writable floats.
+                        unsafe { _mm256_storeu_ps(out[k].as_mut_ptr(), acc[k]) };
+                    }
+                    out
+                }
+
                 /// The eight scales (low half) and eight mins (high half) of a Q4_K block as
                 /// i16 lanes (GGML's unpacking of the 12 bytes).
                 #[target_feature(enable = $features)]
@@ -1043,6 +1201,50 @@ mod tests {
                             "{level:?} n={n} seed={seed} [{r}][{k}]: {} vs {reference}",
                             got[r][k]
                         );
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn interleaved_q5_0_rows_match_candle_on_every_level() {
+        for (case, n) in lengths::<BlockQ5_0>() {
+            for seed in 0..3u64 {
+                let rows: Vec<Vec<BlockQ5_0>> = (0..8u64)
+                    .map(|r| quantize(&floats(n, seed * 31 + r * 7 + case as u64, 1.0)))
+                    .collect();
+                let interleaved: Vec<Q5_0x8> = (0..n / 32)
+                    .map(|i| Q5_0x8::interleave(std::array::from_fn(|r| &rows[r][i])))
+                    .collect();
+                // The layout keeps every code: each row comes back as it went in.
+                for (r, row) in rows.iter().enumerate() {
+                    let (mut want, mut got) = (vec![0f32; n], vec![0f32; n]);
+                    BlockQ5_0::to_float(row, &mut want);
+                    Q5_0x8::dequantize(&interleaved, r, &mut got);
+                    assert_eq!(got, want, "row {r}");
+                }
+                let acts: Vec<Vec<BlockQ8_0>> = (0..4u64)
+                    .map(|k| {
+                        let scale = [0.01f32, 1.0, 30.0, 3.0][((seed + k) % 4) as usize];
+                        quantize(&floats(n, seed * 17 + k * 1001 + 5, scale))
+                    })
+                    .collect();
+                let y = [&acts[0][..], &acts[1][..], &acts[2][..], &acts[3][..]];
+                for level in Level::available() {
+                    let four = dot_q5_0x8_q8_0_x4(level, &interleaved, y);
+                    for k in 0..4 {
+                        let one = dot_q5_0x8_q8_0(level, &interleaved, y[k]);
+                        for r in 0..8 {
+                            let reference = BlockQ5_0::vec_dot_unopt(n, &rows[r], y[k]);
+                            let tolerance = 1e-5 * (1.0 + reference.abs()) * (n as f32).sqrt();
+                            for got in [one[r], four[k][r]] {
+                                assert!(
+                                    (got - reference).abs() <= tolerance,
+                                    "{level:?} n={n} seed={seed} row {r} act {k}: {got} vs {reference}"
+                                );
+                            }
+                        }
                     }
                 }
             }
