@@ -145,6 +145,9 @@ pub struct Activations {
     q8_0: Quantized<BlockQ8_0>,
     q8_1: Quantized<BlockQ8_1>,
     q8k: Quantized<BlockQ8K>,
+    /// The products of a batch of several rows, one per matrix, before they are turned
+    /// (kept between calls to reuse the memory).
+    transposed: Vec<Vec<f32>>,
 }
 
 impl Activations {
@@ -487,7 +490,9 @@ pub fn matmul(level: Level, acts: &mut Activations, products: &mut [Product<'_>]
         debug_assert_eq!(p.matrix.cols(), acts.cols);
         p.matrix.prepare(acts);
     }
-    let acts = &*acts;
+    let mut transposed = std::mem::take(&mut acts.transposed);
+    let acts_mut = acts;
+    let acts = &*acts_mut;
     let tokens = acts.rows;
     let total_rows: usize = products.iter().map(|p| p.matrix.rows()).sum();
     let pieces = rayon::current_num_threads() * 4;
@@ -495,7 +500,6 @@ pub fn matmul(level: Level, acts: &mut Activations, products: &mut [Product<'_>]
     let chunk = total_rows.div_ceil(pieces).next_multiple_of(8).max(16);
     // With one token the output is already row-major; with more, each matrix's output is
     // computed transposed (rows × tokens, so pieces own contiguous parts) and turned after.
-    let mut transposed: Vec<Vec<f32>> = Vec::new();
     let mut tasks: Vec<(&dyn Matrix, usize, &mut [f32])> = Vec::new();
     if tokens == 1 {
         for p in products.iter_mut() {
@@ -505,7 +509,11 @@ pub fn matmul(level: Level, acts: &mut Activations, products: &mut [Product<'_>]
             }
         }
     } else {
-        transposed = products.iter().map(|p| vec![0.0; p.matrix.rows() * tokens]).collect();
+        transposed.resize_with(products.len(), Vec::new);
+        for (p, buffer) in products.iter().zip(transposed.iter_mut()) {
+            buffer.clear();
+            buffer.resize(p.matrix.rows() * tokens, 0.0);
+        }
         for (p, buffer) in products.iter().zip(transposed.iter_mut()) {
             for (i, piece) in buffer.chunks_mut(chunk * tokens).enumerate() {
                 tasks.push((p.matrix, i * chunk, piece));
@@ -520,13 +528,20 @@ pub fn matmul(level: Level, acts: &mut Activations, products: &mut [Product<'_>]
         for (p, buffer) in products.iter_mut().zip(&transposed) {
             let rows = p.matrix.rows();
             p.out.resize(rows * tokens, 0.0);
-            for (r, column) in buffer.chunks_exact(tokens).enumerate() {
-                for (t, &v) in column.iter().enumerate() {
-                    p.out[t * rows + r] = v;
+            // Eight tokens' rows per task: each reads eight values in a run per matrix row
+            // and writes eight output rows front to back.
+            p.out.par_chunks_mut(8 * rows).enumerate().for_each(|(g, out)| {
+                let first = 8 * g;
+                let count = out.len() / rows;
+                for (r, column) in buffer.chunks_exact(tokens).enumerate() {
+                    for (k, &v) in column[first..first + count].iter().enumerate() {
+                        out[k * rows + r] = v;
+                    }
                 }
-            }
+            });
         }
     }
+    acts_mut.transposed = transposed;
 }
 
 #[cfg(test)]
