@@ -282,34 +282,69 @@ impl Q5_0x8 {
     }
 }
 
+/// A row of Q8_0 activations with what the eight-row kernels take of each block besides its
+/// codes, worked out once per batch: its scale as f32 and the sum of its codes.
+#[derive(Clone, Copy)]
+pub struct Q8_0Row<'a> {
+    blocks: &'a [BlockQ8_0],
+    scales: &'a [f32],
+    sums: &'a [i32],
+}
+
+impl<'a> Q8_0Row<'a> {
+    /// `scales` and `sums` as [`q8_0_scales_and_sums`] makes them for `blocks`.
+    pub fn new(blocks: &'a [BlockQ8_0], scales: &'a [f32], sums: &'a [i32]) -> Self {
+        assert!(scales.len() == blocks.len() && sums.len() == blocks.len());
+        Self { blocks, scales, sums }
+    }
+}
+
+/// Appends the scale (as f32) and the sum of the codes of every block.
+pub fn q8_0_scales_and_sums(blocks: &[BlockQ8_0], scales: &mut Vec<f32>, sums: &mut Vec<i32>) {
+    for block in q8_0(blocks) {
+        scales.push(block.d.to_f32());
+        sums.push(block.qs.iter().map(|&q| q as i32).sum());
+    }
+}
+
 /// Eight interleaved Q5_0 weight rows with one activation row: the eight products.
-pub fn dot_q5_0x8_q8_0(level: Level, x: &[Q5_0x8], y: &[BlockQ8_0]) -> [f32; 8] {
-    assert_eq!(x.len(), y.len());
-    let y = [q8_0(y)];
-    let [out] = match level.min(Level::detected()) {
-        // SAFETY: as above.
-        #[cfg(target_arch = "x86_64")]
-        Level::Avx2 => unsafe { x86::avx2::q5_0x8_q8_0(x, y) },
-        #[cfg(target_arch = "x86_64")]
-        Level::Avx512Vnni => unsafe { x86::vnni::q5_0x8_q8_0(x, y) },
-        _ => y.map(|y| scalar::q5_0x8_q8_0(x, y)),
-    };
+pub fn dot_q5_0x8_q8_0(level: Level, x: &[Q5_0x8], y: Q8_0Row) -> [f32; 8] {
+    let [out] = dot_q5_0x8(level, x, [y]);
     out
 }
 
 /// [`dot_q5_0x8_q8_0`] with four activation rows (`[activation row][weight row]`): the
 /// weights are unpacked once for all four (prompt processing).
-pub fn dot_q5_0x8_q8_0_x4(level: Level, x: &[Q5_0x8], y: [&[BlockQ8_0]; 4]) -> [[f32; 8]; 4] {
-    for y in y {
-        assert_eq!(x.len(), y.len());
+pub fn dot_q5_0x8_q8_0_x4(level: Level, x: &[Q5_0x8], y: [Q8_0Row; 4]) -> [[f32; 8]; 4] {
+    dot_q5_0x8(level, x, y)
+}
+
+/// [`dot_q5_0x8_q8_0`] with eight activation rows (`[activation row][weight row]`).
+pub fn dot_q5_0x8_q8_0_x8(level: Level, x: &[Q5_0x8], y: [Q8_0Row; 8]) -> [[f32; 8]; 8] {
+    match level.min(Level::detected()) {
+        // Four at a time: the sixteen AVX2 registers hold eight rows' codes and four sums.
+        Level::Avx2 => {
+            let [a, b, c, d] = dot_q5_0x8(level, x, [y[0], y[1], y[2], y[3]]);
+            let [e, f, g, h] = dot_q5_0x8(level, x, [y[4], y[5], y[6], y[7]]);
+            [a, b, c, d, e, f, g, h]
+        }
+        // With AVX-512's 32 registers, all eight.
+        _ => dot_q5_0x8(level, x, y),
     }
-    let y = y.map(q8_0);
+}
+
+fn dot_q5_0x8<const N: usize>(level: Level, x: &[Q5_0x8], y: [Q8_0Row; N]) -> [[f32; 8]; N] {
+    for y in y {
+        assert_eq!(x.len(), y.blocks.len());
+    }
+    let (d, sums) = (y.map(|y| y.scales), y.map(|y| y.sums));
+    let y = y.map(|y| q8_0(y.blocks));
     match level.min(Level::detected()) {
         // SAFETY: as above.
         #[cfg(target_arch = "x86_64")]
-        Level::Avx2 => unsafe { x86::avx2::q5_0x8_q8_0(x, y) },
+        Level::Avx2 => unsafe { x86::avx2::q5_0x8_q8_0(x, y, d, sums) },
         #[cfg(target_arch = "x86_64")]
-        Level::Avx512Vnni => unsafe { x86::vnni::q5_0x8_q8_0(x, y) },
+        Level::Avx512Vnni => unsafe { x86::vnni::q5_0x8_q8_0(x, y, d, sums) },
         _ => y.map(|y| scalar::q5_0x8_q8_0(x, y)),
     }
 }
@@ -877,9 +912,13 @@ mod x86 {
                 pub fn q5_0x8_q8_0<const N: usize>(
                     x: &[super::super::Q5_0x8],
                     y: [&[Q8_0]; N],
+                    dy: [&[f32]; N],
+                    sums: [&[i32]; N],
                 ) -> [[f32; 8]; N] {
-                    let y = y.map(|y| &y[..x.len()]);
-                    let (zero, sixteen) = (_mm256_setzero_si256(), _mm256_set1_epi8(16));
+                    let len = x.len();
+                    let (y, dy, sums) =
+                        (y.map(|y| &y[..len]), dy.map(|d| &d[..len]), sums.map(|s| &s[..len]));
+                    let zero = _mm256_setzero_si256();
                     let (m4, fifth) = (_mm256_set1_epi8(0x0F), _mm256_set1_epi8(0x10));
                     let mut acc = [_mm256_setzero_ps(); N];
                     for (i, x) in x.iter().enumerate() {
@@ -903,13 +942,9 @@ mod x86 {
                             codes[4 + c] = _mm256_or_si256(hi, _mm256_and_si256(top_hi, fifth));
                         }
                         for k in 0..N {
-                            let y = &y[k][i];
                             // -16·Σy in every lane.
-                            let s = dot_acc(zero, sixteen, load(&y.qs));
-                            let s = _mm256_add_epi32(s, _mm256_permute2x128_si256::<1>(s, s));
-                            let s = _mm256_add_epi32(s, _mm256_shuffle_epi32::<0b0100_1110>(s));
-                            let s = _mm256_add_epi32(s, _mm256_shuffle_epi32::<0b1011_0001>(s));
-                            let mut sum = _mm256_sub_epi32(zero, s);
+                            let mut sum = _mm256_set1_epi32(-16 * sums[k][i]);
+                            let y = &y[k][i];
                             for c in 0..8 {
                                 let at = if c < 4 { 4 * c } else { 16 + 4 * (c - 4) };
                                 let piece = [y.qs[at], y.qs[at + 1], y.qs[at + 2], y.qs[at + 3]];
@@ -917,7 +952,7 @@ mod x86 {
                                 sum = dot_acc(sum, codes[c], piece);
                             }
                             let scaled = _mm256_mul_ps(_mm256_cvtepi32_ps(sum), dx);
-                            acc[k] = _mm256_fmadd_ps(scaled, _mm256_set1_ps(y.d.to_f32()), acc[k]);
+                            acc[k] = _mm256_fmadd_ps(scaled, _mm256_set1_ps(dy[k][i]), acc[k]);
                         }
                     }
                     let mut out = [[0f32; 8]; N];
@@ -1230,15 +1265,26 @@ mod tests {
                         quantize(&floats(n, seed * 17 + k * 1001 + 5, scale))
                     })
                     .collect();
+                let extras: Vec<(Vec<f32>, Vec<i32>)> = acts
+                    .iter()
+                    .map(|a| {
+                        let (mut scales, mut sums) = (Vec::new(), Vec::new());
+                        q8_0_scales_and_sums(a, &mut scales, &mut sums);
+                        (scales, sums)
+                    })
+                    .collect();
+                let row = |k: usize| Q8_0Row::new(&acts[k], &extras[k].0, &extras[k].1);
                 let y = [&acts[0][..], &acts[1][..], &acts[2][..], &acts[3][..]];
+                let (rows4, rows8) = ([0, 1, 2, 3].map(row), [0, 1, 2, 3, 3, 2, 1, 0].map(row));
                 for level in Level::available() {
-                    let four = dot_q5_0x8_q8_0_x4(level, &interleaved, y);
+                    let four = dot_q5_0x8_q8_0_x4(level, &interleaved, rows4);
+                    let eight = dot_q5_0x8_q8_0_x8(level, &interleaved, rows8);
                     for k in 0..4 {
-                        let one = dot_q5_0x8_q8_0(level, &interleaved, y[k]);
+                        let one = dot_q5_0x8_q8_0(level, &interleaved, row(k));
                         for r in 0..8 {
                             let reference = BlockQ5_0::vec_dot_unopt(n, &rows[r], y[k]);
                             let tolerance = 1e-5 * (1.0 + reference.abs()) * (n as f32).sqrt();
-                            for got in [one[r], four[k][r]] {
+                            for got in [one[r], four[k][r], eight[k][r], eight[7 - k][r]] {
                                 assert!(
                                     (got - reference).abs() <= tolerance,
                                     "{level:?} n={n} seed={seed} row {r} act {k}: {got} vs {reference}"

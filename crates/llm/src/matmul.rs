@@ -105,10 +105,16 @@ impl Weight for BlockQ5K {}
 pub trait Input: GgmlType + Send + Sync {
     fn slot(acts: &Activations) -> &Quantized<Self>;
     fn slot_mut(acts: &mut Activations) -> &mut Quantized<Self>;
+
+    /// Appends what kernels take of each block besides its codes (once per batch): its scale
+    /// as f32 and the sum of its codes, for the types whose kernels use them.
+    fn scales_and_sums(blocks: &[Self], scales: &mut Vec<f32>, sums: &mut Vec<i32>) {
+        let _ = (blocks, scales, sums);
+    }
 }
 
 macro_rules! input {
-    ($block:ty, $field:ident) => {
+    ($block:ty, $field:ident $(, $extras:path)?) => {
         impl Input for $block {
             fn slot(acts: &Activations) -> &Quantized<Self> {
                 &acts.$field
@@ -116,23 +122,31 @@ macro_rules! input {
             fn slot_mut(acts: &mut Activations) -> &mut Quantized<Self> {
                 &mut acts.$field
             }
+            $(
+                fn scales_and_sums(blocks: &[Self], scales: &mut Vec<f32>, sums: &mut Vec<i32>) {
+                    $extras(blocks, scales, sums)
+                }
+            )?
         }
     };
 }
 
-input!(BlockQ8_0, q8_0);
+input!(BlockQ8_0, q8_0, kernels::q8_0_scales_and_sums);
 input!(BlockQ8_1, q8_1);
 input!(BlockQ8K, q8k);
 
 /// Activation rows quantized to one block type (kept between calls to reuse the memory).
 pub struct Quantized<B> {
     blocks: Vec<B>,
+    /// Per block, for the types that have them ([`Input::scales_and_sums`]).
+    scales: Vec<f32>,
+    sums: Vec<i32>,
     fresh: bool,
 }
 
 impl<B> Default for Quantized<B> {
     fn default() -> Self {
-        Self { blocks: Vec::new(), fresh: false }
+        Self { blocks: Vec::new(), scales: Vec::new(), sums: Vec::new(), fresh: false }
     }
 }
 
@@ -173,9 +187,20 @@ impl Activations {
             for (x, q) in values.chunks_exact(cols).zip(slot.blocks.chunks_exact_mut(per_row)) {
                 B::from_float(x, q);
             }
+            slot.scales.clear();
+            slot.sums.clear();
+            B::scales_and_sums(&slot.blocks, &mut slot.scales, &mut slot.sums);
             slot.fresh = true;
         }
         self.values = values;
+    }
+
+    /// Row `row` of the Q8_0 activations with their scales and sums.
+    fn q8_0_row(&self, row: usize) -> kernels::Q8_0Row<'_> {
+        let per_row = self.cols / BlockQ8_0::BLCK_SIZE;
+        let at = row * per_row..(row + 1) * per_row;
+        let q = &self.q8_0;
+        kernels::Q8_0Row::new(&q.blocks[at.clone()], &q.scales[at.clone()], &q.sums[at])
     }
 
     fn row<B: Input>(&self, row: usize) -> &[B] {
@@ -330,10 +355,19 @@ impl Matrix for Interleaved {
         let tokens = acts.rows;
         for (g, out) in (rows.start / 8..rows.end / 8).zip(out.chunks_exact_mut(8 * tokens)) {
             let x = &self.groups[g * per_row..(g + 1) * per_row];
-            // Eight rows by four tokens at a time, then the other tokens one by one.
+            // Eight rows by eight tokens at a time, then four, then the others one by one.
             let mut t = 0;
+            while t + 8 <= tokens {
+                let y = std::array::from_fn(|k| acts.q8_0_row(t + k));
+                for (k, values) in kernels::dot_q5_0x8_q8_0_x8(level, x, y).iter().enumerate() {
+                    for (r, &v) in values.iter().enumerate() {
+                        out[r * tokens + t + k] = v;
+                    }
+                }
+                t += 8;
+            }
             while t + 4 <= tokens {
-                let y = [t, t + 1, t + 2, t + 3].map(|t| acts.row::<BlockQ8_0>(t));
+                let y = [t, t + 1, t + 2, t + 3].map(|t| acts.q8_0_row(t));
                 for (k, values) in kernels::dot_q5_0x8_q8_0_x4(level, x, y).iter().enumerate() {
                     for (r, &v) in values.iter().enumerate() {
                         out[r * tokens + t + k] = v;
@@ -342,7 +376,7 @@ impl Matrix for Interleaved {
                 t += 4;
             }
             for t in t..tokens {
-                let values = kernels::dot_q5_0x8_q8_0(level, x, acts.row::<BlockQ8_0>(t));
+                let values = kernels::dot_q5_0x8_q8_0(level, x, acts.q8_0_row(t));
                 for (r, &v) in values.iter().enumerate() {
                     out[r * tokens + t] = v;
                 }
@@ -614,12 +648,12 @@ mod tests {
     /// above), in one pass with it, and the same rows as floats.
     #[test]
     fn interleaved_q5_0_matches_the_plain_matrix() {
-        let (cols, tokens) = (608, 7);
+        let (cols, tokens) = (608, 13);
         let plain: Blocks<BlockQ5_0> = matrix(136, cols, 4);
         let interleaved = Interleaved::new(&plain).expect("136 rows are 17 eights");
         assert!(Interleaved::new(&matrix::<BlockQ5_0>(36, cols, 5)).is_none());
         let x = floats(tokens * cols, 6);
-        for n in [1, 2, 4, tokens] {
+        for n in [1, 2, 4, 7, 8, tokens] {
             let mut acts = Activations::default();
             acts.set(&x[..n * cols], n, cols);
             let (mut want, mut got) = (Vec::new(), Vec::new());
