@@ -3,7 +3,8 @@
 //! Q5_0 × Q8_0, Q8_0 × Q8_0, Q4_K × Q8_K and Q6_K × Q8_K (GGML's block formats), with an
 //! AVX2 + FMA path, an AVX-512 VNNI path and a scalar fallback, picked once at run time from
 //! what the CPU supports. Most have a four-row form (one weight row with four activation
-//! rows, for prompt processing) that unpacks the weights once for all four.
+//! rows, for prompt processing) that unpacks the weights once for all four, and Q5_0 has an
+//! interleaved layout of eight weight rows ([`Q5_0x8`]) whose kernels sum one row per lane.
 //!
 //! The blocks are candle's (`candle_core::quantized::k_quants`), read through mirror structs
 //! of the same `repr(C)` layout, because candle keeps their fields to itself.

@@ -1,7 +1,8 @@
-//! Weight matrices kept in the GGUF's quantized blocks, and their products with a batch of
-//! activation rows: the activations are quantized once per row to the block type the weights
-//! pair with (Q8_1 for Q4_1, Q8_0 for Q4_0/Q8_0/Q5_x, Q8_K for k-quants, as GGML does), and
-//! the output rows are split across the threads of the current rayon pool.
+//! Weight matrices kept in the GGUF's quantized blocks (Q5_0 ones interleaved eight rows at a
+//! time when their rows come in eights), and their products with a batch of activation rows:
+//! the activations are quantized once per row to the block type the weights pair with (Q8_1
+//! for Q4_1, Q8_0 for Q4_0/Q8_0/Q5_x, Q8_K for k-quants, as GGML does), and the output rows
+//! are split across the threads of the current rayon pool.
 
 use std::io::{Read, Seek, SeekFrom};
 use std::ops::Range;
