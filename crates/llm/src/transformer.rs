@@ -500,10 +500,19 @@ mod tests {
                 .extend_from_slice(ours.forward(&[token], &mut cache, &mut scratch, true).unwrap());
         }
         assert_eq!(logits.len(), tokens.len() * vocab);
-        crate::matmul::EXACT.with(|e| e.set(true));
+        // The forward pass computes on the threads of the current pool: the exact products
+        // are switched on in the one thread of a pool of its own.
+        let exact_pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(1)
+            .start_handler(|_| crate::matmul::EXACT.with(|e| e.set(true)))
+            .build()
+            .unwrap();
         let mut exact_cache = ours.new_cache();
-        let exact = ours.forward(&tokens, &mut exact_cache, &mut scratch, true).unwrap().to_vec();
-        crate::matmul::EXACT.with(|e| e.set(false));
+        let exact = exact_pool
+            .install(|| {
+                ours.forward(&tokens, &mut exact_cache, &mut scratch, true).map(<[f32]>::to_vec)
+            })
+            .unwrap();
         assert_eq!(cache.tokens(), &tokens[..]);
 
         let mut reference =

@@ -122,6 +122,15 @@ impl SearchArgs {
         self.location = keep(self.location).or_else(|| place_named(message));
         self.category = keep(self.category);
         self.company = keep(self.company);
+        // A company is no place ("the steward job at Lanternfish Analytics").
+        if self
+            .location
+            .as_deref()
+            .zip(self.company.as_deref())
+            .is_some_and(|(l, c)| l.eq_ignore_ascii_case(c))
+        {
+            self.location = None;
+        }
         self.country = self.country.filter(|c| said.iter().any(|w| w.eq_ignore_ascii_case(c)));
         self.skills = self
             .skills
@@ -247,8 +256,14 @@ impl SearchArgs {
     /// The search the API would run for these arguments (its page: the first [`SHOWN`]).
     pub fn params(&self) -> SearchParams {
         let list = |v: &Option<String>| v.iter().cloned().collect::<Vec<_>>();
+        // The company as words of the search (its name is indexed), not as a filter by slug: a
+        // name as people write it is not the portal's slug of it.
+        let q = match (&self.query, &self.company) {
+            (Some(q), Some(company)) => Some(format!("{q} {company}")),
+            (q, company) => q.clone().or_else(|| company.clone()),
+        };
         SearchParams {
-            q: self.query.clone(),
+            q,
             location: self.location.clone(),
             countries: list(&self.country),
             workplaces: self.workplace.iter().map(|w| w.as_str().to_owned()).collect(),
@@ -256,7 +271,7 @@ impl SearchArgs {
             seniorities: self.seniority.iter().map(|s| s.as_str().to_owned()).collect(),
             categories: list(&self.category),
             skills: self.skills.clone().unwrap_or_default(),
-            companies: list(&self.company),
+            companies: Vec::new(),
             salary_min: self.salary_min,
             salary_currency: self.salary_currency.clone(),
             salary_period: self.salary_period.map(|p| p.as_str().to_owned()),
@@ -584,6 +599,13 @@ mod tests {
         let args = SearchArgs::default().grounded("lead designer roles, executive level too");
         assert_eq!(args.seniority, Some(Seniority::Lead));
         assert_eq!(args.location, None);
+        let args = SearchArgs {
+            location: Some("Lanternfish Analytics".into()),
+            company: Some("Lanternfish Analytics".into()),
+            ..SearchArgs::default()
+        }
+        .grounded("What does the Records Data Steward job at Lanternfish Analytics involve?");
+        assert_eq!((args.location, args.company.as_deref()), (None, Some("Lanternfish Analytics")));
         let args = SearchArgs::default().grounded("data jobs in berlin");
         assert_eq!(args.location, None, "a place is written with a capital");
     }
@@ -613,6 +635,8 @@ mod tests {
         assert_eq!(args.posted_within_days, Some(7));
         assert_eq!(args.query.as_deref(), Some("backend"));
         let params = args.params();
+        assert_eq!(params.q.as_deref(), Some("backend acme"), "the company is searched by name");
+        assert!(params.companies.is_empty());
         assert!(params.clone().parse().is_ok(), "{params:?}");
     }
 
