@@ -7,7 +7,8 @@
 //! the AI runtime (with the chat model, for `serve`: it loads in the background) and the
 //! document reader, build the services context, compare the index with the database, start the
 //! workers and the scheduler, and start the loops that keep the search index and the job
-//! vectors caught up with the database. [`App::shutdown`] stops the loops,
+//! vectors caught up with the database, and the load of the suggestions' copy of the public
+//! jobs. [`App::shutdown`] stops the loops,
 //! then the workers (running tasks get the grace period); the database closes last.
 //!
 //! It stands just below `cli` and above `api` and `workers`, which it wires together; nothing
