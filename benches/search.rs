@@ -14,7 +14,9 @@
 //!    benches/common/scaled.rs) are stored before `serve` starts, so it loads them instead of
 //!    running the model over 100k jobs; semantic and hybrid searches are loaded the same way
 //!    (wrk repeats one URL, so the query's embedding comes from the cache after the first
-//!    request: `scripts/bench.sh embeddings` measures the model itself).
+//!    request: `scripts/bench.sh embeddings` measures the model itself). Then the suggestions:
+//!    typeahead, a zero-hit search with and without a did-you-mean correction, and salary
+//!    insights, the same way.
 //! 4. Asks the same index directly (no HTTP, no database) for the same word, then loads the
 //!    same titles, skills and descriptions into SurrealDB with a `FULLTEXT … BM25` index and
 //!    asks it the same ranked questions.
@@ -232,6 +234,23 @@ fn jobportal(data: &Path) -> Command {
 }
 
 /// The peak resident set of a running process, from the kernel's high-water mark.
+/// The first JSON line of the log whose message is `message` (waits up to ten minutes).
+fn wait_for_log(log: &Path, message: &str) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(600);
+    loop {
+        let text = std::fs::read_to_string(log).unwrap_or_default();
+        if let Some(line) = text
+            .lines()
+            .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+            .find(|v| v["message"] == message)
+        {
+            return line;
+        }
+        assert!(Instant::now() < deadline, "no {message:?} in the log: {text}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
 fn peak_rss_kib(pid: u32) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     status
@@ -750,6 +769,47 @@ fn main() {
         assert!(total > 0, "{name}: no hits: {body}");
         println!("{name:<30} {path}  ({total} hits)");
     }
+    // Suggestions, once their copy of the jobs is loaded; each zero-hit search beside the same
+    // search with a word too short to correct (the cost did-you-mean adds).
+    let started = Instant::now();
+    let loaded = wait_for_log(&dir.path().join("serve.log"), "suggestions loaded");
+    println!(
+        "serve: suggestions loaded ({} jobs in {} ms), seen {:.1} s after the vectors",
+        loaded["jobs"],
+        loaded["millis"],
+        started.elapsed().as_secs_f64()
+    );
+    let suggestions: &[(&str, &str)] = &[
+        ("typeahead: a title prefix", "/api/v1/suggest?q=soft&kinds=title"),
+        ("typeahead: every kind, a prefix", "/api/v1/suggest?q=man"),
+        ("typeahead: every kind, one typo", "/api/v1/suggest?q=enigneer"),
+        ("zero hits, too short to correct", "/api/v1/jobs?q=zqx&facets=false&mode=keyword"),
+        ("zero hits, did you mean", "/api/v1/jobs?q=enigneer&facets=false&mode=keyword"),
+        ("salary insights: a word", "/api/v1/insights/salaries?q=engineer"),
+        ("salary insights: every job", "/api/v1/insights/salaries"),
+    ];
+    for (name, path) in suggestions {
+        let (status, body): (u16, Value) = runtime.block_on(async {
+            let response = reqwest::get(format!("{base}{path}")).await.unwrap();
+            (response.status().as_u16(), response.json().await.unwrap())
+        });
+        assert_eq!(status, 200, "{name}: {body}");
+        let shown = match (&body["did_you_mean"], &body["kinds"], &body["currencies"]) {
+            (Value::Object(_), _, _) => format!("did you mean {}", body["did_you_mean"]),
+            (_, Value::Array(kinds), _) => format!(
+                "{} completions",
+                kinds.iter().map(|k| k["items"].as_array().map_or(0, Vec::len)).sum::<usize>()
+            ),
+            (_, _, Value::Array(c)) => format!(
+                "{} currencies, {} salaries",
+                c.len(),
+                c.iter().map(|c| c["count"].as_u64().unwrap_or(0)).sum::<u64>()
+            ),
+            _ => format!("{} hits", body["total"]),
+        };
+        println!("{name:<30} {path}  ({shown})");
+    }
+    let searches: Vec<(&str, &str)> = searches.iter().chain(suggestions).copied().collect();
     // Different searches on every request (index answers and listings mostly not remembered).
     const COUNTRIES: [&str; 6] = ["US", "GB", "DE", "CA", "FR", "IN"];
     const WORKPLACES: [&str; 3] = ["remote", "hybrid", "onsite"];
@@ -790,7 +850,7 @@ fn main() {
     );
     for connections in [1, 32] {
         let floor = wrk(&format!("{base}/healthz"), connections, seconds);
-        for (name, path) in searches {
+        for (name, path) in &searches {
             let load = if *path == "/healthz" {
                 floor
             } else {

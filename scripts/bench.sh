@@ -4,8 +4,9 @@
 #        (default auth)
 #   auth    logins under load beside /healthz (BENCH_SECONDS, BENCH_CLIENTS)
 #   queue   tasks/s with 1 and 4 loops, emails/s to files and to SMTP
-#   search  import of 100k jobs (records/s, peak RSS), then searches over HTTP with wrk at 1
-#           and 32 connections beside /healthz, the index alone, and SurrealDB's own BM25
+#   search  import of 100k jobs (records/s, peak RSS), then searches and suggestions
+#           (typeahead, did-you-mean, salary insights) over HTTP with wrk at 1 and 32
+#           connections beside /healthz, the index alone, and SurrealDB's own BM25
 #           (BENCH_JOBS, BENCH_SECONDS, BENCH_SURREAL_JOBS). Installs wrk from Debian's
 #           packages when missing and scales from every posting of the network-jobs-data
 #           package (PyPI), or from fixtures/jobs when PyPI cannot be reached.

@@ -7,7 +7,8 @@
 //! the AI runtime (with the chat model, for `serve`: it loads in the background) and the
 //! document reader, build the services context, compare the index with the database, start the
 //! workers and the scheduler, and start the loops that keep the search index and the job
-//! vectors caught up with the database. [`App::shutdown`] stops the loops,
+//! vectors caught up with the database, and the load of the suggestions' copy of the public
+//! jobs. [`App::shutdown`] stops the loops,
 //! then the workers (running tasks get the grace period); the database closes last.
 //!
 //! It stands just below `cli` and above `api` and `workers`, which it wires together; nothing
@@ -208,6 +209,9 @@ impl Builder {
             documents: Arc::new(DocumentReader::new(&settings.documents)),
             prompts: Arc::new(prompts),
             assistant: settings.assistant.clone(),
+            suggestions: Arc::new(services::suggestions::Suggestions::new(
+                settings.salary_insights_min_count,
+            )),
         };
         if check_index {
             ensure_index(&services).await?;
@@ -222,11 +226,14 @@ impl Builder {
                 config,
             }))
         });
-        let loops = if catch_up {
+        let mut loops = if catch_up {
             vec![catch_up_index(services.clone()), catch_up_vectors(services.clone(), load_models)]
         } else {
             Vec::new()
         };
+        if !services.suggestions.store().is_loaded() {
+            loops.push(load_suggestions(services.clone()));
+        }
         Ok(App { services, metrics, settings, workers, loops })
     }
 }
@@ -266,6 +273,22 @@ async fn ensure_index(services: &services::Context) -> anyhow::Result<()> {
         tracing::info!(jobs = n, "search index rebuilt");
     }
     Ok(())
+}
+
+/// The suggestions' copy of the public jobs, read from the database in the background (a
+/// rebuilt search index has filled it already).
+fn load_suggestions(services: services::Context) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        let started = Instant::now();
+        match services::suggestions::load(&services).await {
+            Ok(jobs) => tracing::info!(
+                jobs,
+                millis = started.elapsed().as_millis() as u64,
+                "suggestions loaded"
+            ),
+            Err(err) => tracing::warn!(error = %err, "cannot load the suggestions"),
+        }
+    })
 }
 
 /// Jobs changed by another process (a `worker` on the same database server) reach this

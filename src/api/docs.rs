@@ -7,7 +7,8 @@ use utoipa_swagger_ui::{Config, SwaggerUi};
 
 use super::error::ErrorCode;
 use super::v1::{
-    admin, applications, assistant, auth, companies, jobs, recommendations, resumes, saved, users,
+    admin, applications, assistant, auth, companies, jobs, recommendations, resumes, saved,
+    suggestions, users,
 };
 use super::{health, pages};
 use crate::schemas::error::ErrorBody;
@@ -47,6 +48,7 @@ pub const OPENAPI_PATH: &str = "/api/v1/openapi.json";
         applications::draft_cover_letter, resumes::feedback, recommendations::recommended_job,
         assistant::create, assistant::list, assistant::get_conversation, assistant::delete,
         assistant::send_message,
+        suggestions::suggest, suggestions::similar, suggestions::salary_insights,
     ),
     components(schemas(ErrorBody)),
     modifiers(&BearerAuth, &CommonErrors),

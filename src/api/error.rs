@@ -105,6 +105,9 @@ pub enum ErrorCode {
     ModelProviderError,
     /// A message to the assistant is longer than the configured limit.
     MessageTooLong,
+    /// Salary insights match fewer published salaries than the configured minimum (in the
+    /// currency asked for, or in every currency).
+    TooFewSalaries,
 }
 
 impl ErrorCode {
@@ -150,6 +153,7 @@ impl ErrorCode {
         ErrorCode::ModelRateLimited,
         ErrorCode::ModelProviderError,
         ErrorCode::MessageTooLong,
+        ErrorCode::TooFewSalaries,
     ];
 
     pub const fn as_str(self) -> &'static str {
@@ -195,6 +199,7 @@ impl ErrorCode {
             ErrorCode::ModelRateLimited => "model_rate_limited",
             ErrorCode::ModelProviderError => "model_provider_error",
             ErrorCode::MessageTooLong => "message_too_long",
+            ErrorCode::TooFewSalaries => "too_few_salaries",
         }
     }
 
@@ -205,9 +210,10 @@ impl ErrorCode {
             }
             ErrorCode::UriTooLong => StatusCode::URI_TOO_LONG,
             ErrorCode::HeadersTooLarge => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
-            ErrorCode::ValidationFailed | ErrorCode::PromptTooLong | ErrorCode::MessageTooLong => {
-                StatusCode::UNPROCESSABLE_ENTITY
-            }
+            ErrorCode::ValidationFailed
+            | ErrorCode::PromptTooLong
+            | ErrorCode::MessageTooLong
+            | ErrorCode::TooFewSalaries => StatusCode::UNPROCESSABLE_ENTITY,
             ErrorCode::NotFound => StatusCode::NOT_FOUND,
             ErrorCode::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ErrorCode::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
@@ -413,6 +419,9 @@ impl From<ServiceError> for ApiError {
                 ErrorCode::MessageTooLong,
                 format!("a message may have at most {max_chars} characters"),
             ),
+            err @ ServiceError::TooFewSalaries { .. } => {
+                ApiError::new(ErrorCode::TooFewSalaries, err.to_string())
+            }
             ServiceError::Chat(err) => ApiError::from(err),
             ServiceError::Internal(err) => ApiError::internal(err),
         }

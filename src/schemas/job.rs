@@ -376,6 +376,19 @@ pub struct SearchBody {
     pub mode: String,
     /// Facet name (workplace, employment_type, seniority, category, skills, locations) → counts.
     pub facets: BTreeMap<String, Vec<FacetValueBody>>,
+    /// Present when a search with words found (almost) nothing and a correction of its words
+    /// finds clearly more.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub did_you_mean: Option<DidYouMeanBody>,
+}
+
+/// A corrected query for a search that found (almost) nothing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct DidYouMeanBody {
+    /// The query with its misspelt words corrected (lower case).
+    pub q: String,
+    /// The public jobs it finds by keyword, with the same filters.
+    pub total: u64,
 }
 
 fn iso(at: DateTime<Utc>) -> String {
@@ -612,6 +625,7 @@ mod tests {
                 "skills".to_owned(),
                 vec![FacetValueBody { value: "rust".into(), count: 1 }],
             )]),
+            did_you_mean: Some(DidYouMeanBody { q: "rust".into(), total: 3 }),
         });
         round_trip(&SearchQuery {
             q: Some("rust".into()),

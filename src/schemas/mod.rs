@@ -14,5 +14,6 @@ pub mod pages;
 pub mod recommendation;
 pub mod resume;
 pub mod saved;
+pub mod suggestion;
 pub mod user;
 pub mod writing;

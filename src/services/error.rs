@@ -86,6 +86,12 @@ pub enum ServiceError {
     /// A message to the assistant longer than the configured limit.
     #[error("a message may have at most {max_chars} characters")]
     MessageTooLong { max_chars: usize },
+    /// Salary insights over fewer salaries than the configured minimum (`found` in the
+    /// currency with most).
+    #[error(
+        "only {found} matching jobs publish a salary in one currency; at least {min} are needed"
+    )]
+    TooFewSalaries { found: usize, min: usize },
     /// The chat model could not answer (busy, unavailable, refused by a hosted provider, …).
     #[error(transparent)]
     Chat(#[from] crate::ai::providers::chat::error::ChatError),

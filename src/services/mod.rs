@@ -27,6 +27,7 @@ pub mod resume_parser;
 pub mod resumes;
 pub mod saved;
 pub mod search;
+pub mod suggestions;
 pub mod users;
 pub mod writing;
 
@@ -63,6 +64,9 @@ pub struct Context {
     pub prompts: Arc<crate::ai::prompts::Prompts>,
     /// What the assistant accepts (the longest message).
     pub assistant: crate::core::config::AssistantConfig,
+    /// The in-memory copy of the public jobs that typeahead, did-you-mean and salary insights
+    /// answer from.
+    pub suggestions: Arc<suggestions::Suggestions>,
 }
 
 impl Context {

@@ -29,6 +29,7 @@ mod resumes;
 mod retrieval;
 mod saved;
 mod search;
+mod suggest;
 mod terminal_app;
 mod users;
 mod workers;

@@ -14,11 +14,12 @@ use crate::api::routes::Routes;
 use crate::models::job::JobStatus;
 use crate::schemas::error::ErrorBody;
 use crate::schemas::job::{
-    FacetValueBody, JobBody, JobRequest, JobSummaryBody, SearchBody, SearchQuery, job_posting,
-    list_param,
+    DidYouMeanBody, FacetValueBody, JobBody, JobRequest, JobSummaryBody, SearchBody, SearchQuery,
+    job_posting, list_param,
 };
 use crate::services::jobs;
 use crate::services::search::{self, SearchParams};
+use crate::services::suggestions;
 
 pub fn router() -> Routes {
     Routes::new()
@@ -30,7 +31,10 @@ pub fn router() -> Routes {
         .route("/{id}/archive", post(archive))
 }
 
-/// Published, unexpired jobs: ranked full-text search, filters, facet counts, sorting.
+/// Published, unexpired jobs: ranked full-text search, filters, facet counts, sorting. A
+/// search with words that finds two jobs or fewer carries `did_you_mean` when its words,
+/// corrected from the words of public jobs' titles, skills, companies and places, find clearly
+/// more by keyword with the same filters.
 #[utoipa::path(get, path = "/api/v1/jobs", tag = "jobs", params(SearchQuery),
     responses(
         (status = 200, description = "A page of jobs with facet counts", body = SearchBody),
@@ -64,7 +68,11 @@ pub async fn search_jobs(
     }
     .parse()?;
     let (limit, offset) = (search.limit, search.offset);
+    let asked = search.clone();
     let result = search::run(&state.ctx, search).await?;
+    let did_you_mean = suggestions::did_you_mean(&state.ctx, &asked, result.total)
+        .await?
+        .map(|d| DidYouMeanBody { q: d.q, total: d.total });
     let next = u64::from(offset) + u64::from(limit);
     Ok(Json(SearchBody {
         items: result
@@ -91,6 +99,7 @@ pub async fn search_jobs(
                 )
             })
             .collect(),
+        did_you_mean,
     }))
 }
 

@@ -9,6 +9,7 @@ pub mod jobs;
 pub mod recommendations;
 pub mod resumes;
 pub mod saved;
+pub mod suggestions;
 pub mod users;
 
 use super::routes::Routes;
@@ -20,7 +21,10 @@ pub fn router() -> Routes {
         .nest("/companies", companies::router())
         .nest(
             "/jobs",
-            jobs::router().merge(applications::job_routes()).merge(recommendations::job_routes()),
+            jobs::router()
+                .merge(applications::job_routes())
+                .merge(recommendations::job_routes())
+                .merge(suggestions::job_routes()),
         )
         .nest("/applications", applications::router())
         .nest("/resumes", resumes::router())
@@ -29,4 +33,5 @@ pub fn router() -> Routes {
         .nest("/saved-searches", saved::searches_router())
         .nest("/admin", admin::router())
         .nest("/assistant", assistant::router())
+        .merge(suggestions::router())
 }

@@ -147,6 +147,11 @@ pub struct ServeOpts {
     /// Messages per user to the assistant, as COUNT/PERIOD (429 rate_limited beyond)
     #[arg(long, env = env::RATE_LIMIT_ASSISTANT, default_value = "20/1m", value_name = "RATE")]
     pub rate_limit_assistant: String,
+
+    /// Fewest published salaries salary insights answer about, per currency (422
+    /// too_few_salaries below)
+    #[arg(long, env = env::SALARY_INSIGHTS_MIN_COUNT, default_value = "5", value_name = "N")]
+    pub salary_insights_min_count: String,
 }
 
 /// Settings of the background workers, the scheduler and email delivery (`serve` and `worker`).

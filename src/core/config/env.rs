@@ -58,6 +58,7 @@ pub const PROMPTS_DIR: &str = "JOBPORTAL_PROMPTS_DIR";
 pub const ASSISTANT_MAX_MESSAGE: &str = "JOBPORTAL_ASSISTANT_MAX_MESSAGE";
 pub const RATE_LIMIT_ASSISTANT: &str = "JOBPORTAL_RATE_LIMIT_ASSISTANT";
 pub const ASSISTANT_RETENTION_DAYS: &str = "JOBPORTAL_ASSISTANT_RETENTION_DAYS";
+pub const SALARY_INSIGHTS_MIN_COUNT: &str = "JOBPORTAL_SALARY_INSIGHTS_MIN_COUNT";
 
 /// Every variable above, for the check that the docs name them all.
 /// The server the terminal app (`jobportal assistant`) talks to.
@@ -122,6 +123,7 @@ pub const ALL: &[&str] = &[
     ASSISTANT_MAX_MESSAGE,
     RATE_LIMIT_ASSISTANT,
     ASSISTANT_RETENTION_DAYS,
+    SALARY_INSIGHTS_MIN_COUNT,
     SERVER_URL,
 ];
 

@@ -154,6 +154,8 @@ pub struct ServeConfig {
     pub documents: DocumentsConfig,
     /// What the assistant accepts.
     pub assistant: AssistantConfig,
+    /// The fewest published salaries (per currency) salary insights answer about.
+    pub salary_insights_min_count: usize,
 }
 
 impl Default for ServeConfig {
@@ -178,6 +180,7 @@ impl Default for ServeConfig {
             prompts_dir: None,
             documents: DocumentsConfig::default(),
             assistant: AssistantConfig::default(),
+            salary_insights_min_count: 5,
         }
     }
 }
@@ -323,8 +326,21 @@ impl ServeOpts {
                     .ok_or("expected a positive number of characters such as 4000")
             },
         )?;
+        let salary_insights_min_count = setting(
+            env::SALARY_INSIGHTS_MIN_COUNT,
+            "salary-insights-min-count",
+            &self.salary_insights_min_count,
+            |raw| {
+                raw.trim()
+                    .parse::<usize>()
+                    .ok()
+                    .filter(|n| *n > 0)
+                    .ok_or("expected a positive number of salaries such as 5")
+            },
+        )?;
         Ok(ServeConfig {
             assistant: AssistantConfig { max_message_chars },
+            salary_insights_min_count,
             data_dir: PathBuf::new(),
             models_dir: PathBuf::new(),
             prompts_dir: None,
@@ -408,6 +424,7 @@ mod tests {
             resume_max_size: "5MiB".into(),
             assistant_max_message: "4000".into(),
             rate_limit_assistant: "20/1m".into(),
+            salary_insights_min_count: "5".into(),
         }
     }
 

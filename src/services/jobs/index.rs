@@ -1,12 +1,14 @@
 //! The search index kept in step with the database: the document of a job, the writes after
 //! every job write (one at a time per process, re-reading the jobs), the catch-up with other
-//! processes' writes, and rebuilds.
+//! processes' writes, and rebuilds. The suggestions' copy of the public jobs is written with
+//! it.
 
 use chrono::DateTime;
 
 use crate::models::job::{Job, JobStatus, Location, Review, Salary};
 use crate::repositories;
 use crate::repositories::job_index::{IndexDoc, Watermark};
+use crate::services::suggestions::Facts;
 use crate::services::{Context, ServiceError};
 
 /// The index document of a job (it must be public at the time of writing).
@@ -153,11 +155,17 @@ async fn write_index_with(
 ) -> Result<(), ServiceError> {
     let names = repositories::jobs::company_names_of(&ctx.db, jobs).await?;
     let mut upserts = Vec::new();
+    let mut public = Vec::new();
+    // Deleted jobs never come back; the others left with their current version.
+    let mut left: Vec<(String, i64)> = removals.iter().map(|id| (id.clone(), i64::MAX)).collect();
     for job in jobs {
         if job.status == JobStatus::Published && job.review == Review::Approved {
-            upserts.push(index_doc(job, names.get(&job.company_id).map_or("", String::as_str)));
+            let company = names.get(&job.company_id).map_or("", String::as_str);
+            upserts.push(index_doc(job, company));
+            public.push(Facts::of(job, company));
         } else {
             removals.push(job.id.clone());
+            left.push((job.id.clone(), job.updated_at.timestamp_micros()));
         }
     }
     let watermark = Watermark {
@@ -170,7 +178,9 @@ async fn write_index_with(
         crate::services::embeddings::nudge(ctx);
     }
     let index = ctx.jobs_index.clone();
+    let suggestions = ctx.suggestions.clone();
     tokio::task::spawn_blocking(move || {
+        suggestions.store().write(public, &left);
         if commit {
             index.write(&upserts, &removals, watermark)
         } else {
@@ -295,6 +305,7 @@ pub async fn rebuild_index(
     progress: &mut impl FnMut(u64),
 ) -> Result<u64, ServiceError> {
     let mut docs = Vec::new();
+    let mut facts = Vec::new();
     let mut after: Option<String> = None;
     loop {
         let page = repositories::jobs::public_page(&ctx.db, after.as_deref(), 1000).await?;
@@ -302,13 +313,18 @@ pub async fn rebuild_index(
         after = Some(last.id.clone());
         let names = repositories::jobs::company_names_of(&ctx.db, &page).await?;
         for job in &page {
-            docs.push(index_doc(job, names.get(&job.company_id).map_or("", String::as_str)));
+            let company = names.get(&job.company_id).map_or("", String::as_str);
+            docs.push(index_doc(job, company));
+            facts.push(Facts::of(job, company));
         }
         progress(docs.len() as u64);
     }
     let index = ctx.jobs_index.clone();
+    let suggestions = ctx.suggestions.clone();
     tokio::task::spawn_blocking(move || {
-        index.replace_all(docs, Watermark { updated_at_micros: latest })
+        let indexed = index.replace_all(docs, Watermark { updated_at_micros: latest });
+        suggestions.store().replace_all(facts);
+        indexed
     })
     .await
     .map_err(|e| ServiceError::Internal(e.into()))?

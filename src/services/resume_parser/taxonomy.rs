@@ -153,6 +153,14 @@ pub fn canonical(name: &str) -> Option<&'static str> {
     TABLE.phrases.get(&tokens(name).join(" ")).copied()
 }
 
+/// The canonical names of the taxonomy, each once, sorted.
+pub fn canonical_names() -> Vec<&'static str> {
+    let mut names: Vec<&'static str> = TABLE.phrases.values().copied().collect();
+    names.sort_unstable();
+    names.dedup();
+    names
+}
+
 /// How many names (canonical and aliases) the taxonomy holds.
 pub fn size() -> usize {
     TABLE.phrases.len()

@@ -76,8 +76,11 @@ pub async fn search(ctx: &Context, params: SearchParams) -> Result<SearchResult,
     run(ctx, params.parse()?).await
 }
 
-/// Runs a checked search: the page of public jobs, the total and the facets.
-pub async fn run(ctx: &Context, search: Search) -> Result<SearchResult, ServiceError> {
+/// The index query of a checked search (company slugs looked up), and its time.
+async fn index_query(
+    ctx: &Context,
+    search: Search,
+) -> Result<(IndexQuery, DateTime<Utc>), ServiceError> {
     let mut company_ids = Vec::new();
     for slug in &search.companies {
         match repositories::companies::find_by_slug(&ctx.db, slug).await? {
@@ -111,7 +114,22 @@ pub async fn run(ctx: &Context, search: Search) -> Result<SearchResult, ServiceE
         only_ids: None,
         or_ids: Vec::new(),
     };
-    let mode = match search.mode {
+    Ok((query, now))
+}
+
+/// How many public jobs a checked search finds by keyword (no page, no facets).
+pub async fn count(ctx: &Context, search: Search) -> Result<u64, ServiceError> {
+    let (query, _) = index_query(ctx, search).await?;
+    let query = IndexQuery { limit: 1, offset: 0, facets: false, ..query };
+    Ok(run_index(ctx, query).await?.total)
+}
+
+/// Runs a checked search: the page of public jobs, the total and the facets.
+pub async fn run(ctx: &Context, search: Search) -> Result<SearchResult, ServiceError> {
+    let requested = search.mode;
+    let (query, now) = index_query(ctx, search).await?;
+    let sort = query.sort;
+    let mode = match requested {
         None if ctx.ai.embedder().is_some() => SearchMode::Hybrid,
         None => SearchMode::Keyword,
         Some(SearchMode::Keyword) => SearchMode::Keyword,
@@ -140,7 +158,7 @@ pub async fn run(ctx: &Context, search: Search) -> Result<SearchResult, ServiceE
 /// The jobs of `ids` that are public now, in that order, with their companies: one read of the
 /// versions of those remembered and the listings of the others (see [`read_listings`]). A page
 /// the database confirmed a moment ago (see [`PAGE_RECHECK`]) is not read again.
-async fn listings(
+pub(crate) async fn listings(
     ctx: &Context,
     ids: &[String],
     now: DateTime<Utc>,
