@@ -6,9 +6,10 @@
 //! interactive (someone waits: a search, a question) or bulk (a backfill). The thread drains
 //! every interactive request queued into one batch, sorted by length so a batch pads little;
 //! bulk requests run in slices of a few texts, and interactive ones queued meanwhile go
-//! between two slices, so a backfill of thousands of jobs delays a search by one slice. Vectors are mean-pooled over the attention mask and
-//! L2-normalised, so a dot product is the cosine. A bounded cache keyed by the text's hash
-//! answers repeated texts (the same query, an unchanged job) without the model.
+//! between two slices, so a backfill of thousands of jobs delays a search by one slice.
+//! Vectors are mean-pooled over the attention mask and L2-normalised, so a dot product is the
+//! cosine. A bounded cache keyed by the text's hash answers repeated texts (the same query, an
+//! unchanged job) without the model.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -232,6 +233,10 @@ fn serve(model: &Model, receiver: &mut mpsc::Receiver<Request>, foreground: &For
                 BulkInProgress { request, order, vectors, done: 0 }
             }
         };
+        // Nobody waits for it any more (the sync was stopped): the rest is not computed.
+        if part.request.reply.is_closed() {
+            continue;
+        }
         // A person's answer from the chat model goes first (for a few seconds at most).
         foreground.defer();
         if let Ok(request) = receiver.try_recv() {
