@@ -8,10 +8,8 @@ use serde_json::{Value, json};
 
 use super::{Turn, job_reference_schema, job_source, references, string_arg};
 use crate::ai::agents::tool_loop::{Confirm, Tool, ToolOutput};
-use crate::ai::chains::cover_letter::{self, CandidateFacts, CoverLetterInput, JobFacts};
-use crate::models::company::Company;
+use crate::ai::chains::cover_letter;
 use crate::models::conversation::CitationKind;
-use crate::models::job::Job;
 use crate::models::resume::Profile;
 use crate::repositories;
 use crate::services::{ServiceError, applications};
@@ -56,7 +54,7 @@ impl<'t> Tool<Turn<'t>, CitationKind, ServiceError> for DraftCoverLetter {
                     Vec::new(),
                 ));
             }
-            let input = letter_input(&job, &company, &profile);
+            let input = crate::services::writing::cover_letter_input(&job, &company, &profile);
             let written = cover_letter::write(
                 turn.model.as_ref(),
                 &turn.ctx.prompts,
@@ -101,61 +99,6 @@ async fn default_profile(turn: &Turn<'_>) -> Result<Option<Profile>, ServiceErro
         return Ok(None);
     };
     Ok(repositories::resumes::find(&turn.ctx.db, &id).await?.map(|r| r.profile()))
-}
-
-/// What the letter is written from: the job's facts and the candidate's.
-fn letter_input(job: &Job, company: &Company, profile: &Profile) -> CoverLetterInput {
-    let skills: Vec<String> = profile.skills.iter().map(|s| s.value.clone()).collect();
-    let matched = job.fields.skills.iter().filter(|s| skills.contains(s)).cloned().collect();
-    let experience = profile
-        .experience
-        .iter()
-        .filter_map(|e| {
-            let e = &e.value;
-            let title = e.title.clone()?;
-            let mut line = match &e.company {
-                Some(company) => format!("{title} at {company}"),
-                None => title,
-            };
-            match (&e.start, &e.end, e.current) {
-                (Some(start), _, true) => line.push_str(&format!(" (since {start})")),
-                (Some(start), Some(end), false) => line.push_str(&format!(" ({start} to {end})")),
-                _ => {}
-            }
-            Some(line)
-        })
-        .collect();
-    let education = profile
-        .education
-        .iter()
-        .filter_map(|e| {
-            let e = &e.value;
-            let mut line = e.degree.clone().or_else(|| e.school.clone())?;
-            if let (Some(_), Some(school)) = (&e.degree, &e.school) {
-                line.push_str(&format!(", {school}"));
-            }
-            if let Some(year) = e.year {
-                line.push_str(&format!(" ({year})"));
-            }
-            Some(line)
-        })
-        .collect();
-    CoverLetterInput {
-        job: JobFacts {
-            title: job.fields.title.clone(),
-            company: company.name.clone(),
-            location: job.fields.primary_location().and_then(|l| l.label()),
-            skills: job.fields.skills.clone(),
-        },
-        candidate: CandidateFacts {
-            name: profile.name.as_ref().map(|n| n.value.clone()),
-            summary: profile.summary.as_ref().map(|s| s.value.clone()),
-            skills,
-            matched_skills: matched,
-            experience,
-            education,
-        },
-    }
 }
 
 /// Saves a confirmed draft as the application's cover letter; says what happened.
