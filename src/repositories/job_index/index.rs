@@ -423,6 +423,24 @@ mod tests {
     }
 
     #[test]
+    fn words_that_ask_for_jobs_need_not_match_unless_they_are_the_whole_search() {
+        let index = JobIndex::open(None).unwrap();
+        let mut careers = doc("c", "Careers Site Editor", &[]);
+        careers.description = "Edit the pages of our careers site.".into();
+        index
+            .write(
+                &[doc("a", "Data Engineer", &[]), doc("b", "Rust Developer", &[]), careers],
+                &[],
+                Watermark::default(),
+            )
+            .unwrap();
+        assert_eq!(index.search(&query("data engineer jobs")).unwrap().ids, vec!["a"]);
+        assert_eq!(index.search(&query("Rust roles")).unwrap().ids, vec!["b"]);
+        assert_eq!(index.search(&query("careers")).unwrap().ids, vec!["c"]);
+        assert_eq!(index.search(&query("editor careers")).unwrap().ids, vec!["c"]);
+    }
+
+    #[test]
     fn facets_count_the_live_matching_documents_of_every_segment() {
         let index = JobIndex::open(None).unwrap();
         let job = |id: &str, workplace: &str, skills: &[&str], location: Option<&str>| IndexDoc {

@@ -56,6 +56,11 @@ pub struct IndexHits {
     pub facets: BTreeMap<String, Vec<(String, u64)>>,
 }
 
+/// Words that ask for jobs rather than say which: left out of a search's words unless they
+/// are all it has (as the index analyses them, so "roles" and "role" alike).
+const ASKING_WORDS: &str = "job jobs role roles position positions vacancy vacancies opening \
+    openings opportunity opportunities career careers";
+
 /// Matches the words of `text` over `fields`. With `all_words`, every word is required;
 /// otherwise up to three words are all required and a longer query (a whole job title,
 /// say) needs at least half of its words, the others adding to the score.
@@ -70,6 +75,13 @@ fn text_query(
     terms.dedup();
     if terms.is_empty() {
         return None;
+    }
+    if !all_words {
+        // "data engineer jobs": the words that ask for jobs are not words a job has to have.
+        let asking: Vec<String> = analyze(&mut analyzer, ASKING_WORDS);
+        if terms.iter().any(|t| !asking.contains(t)) {
+            terms.retain(|t| !asking.contains(t));
+        }
     }
     let required =
         if all_words || terms.len() <= 3 { terms.len() } else { terms.len().div_ceil(2) };

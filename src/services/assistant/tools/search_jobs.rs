@@ -253,6 +253,30 @@ impl SearchArgs {
         self
     }
 
+    /// The query, skills and category as the words of one search (their naming words, less
+    /// those that ask for a search): skills and a category are how the model heard the
+    /// message's words ("data engineer jobs" as a category), and the words may match where
+    /// the filters match nothing.
+    pub fn as_words(&self) -> Option<String> {
+        let mut out: Vec<String> = Vec::new();
+        let heard = self
+            .query
+            .iter()
+            .chain(self.skills.iter().flatten())
+            .chain(self.category.iter())
+            .flat_map(|text| naming_words(text));
+        for word in heard {
+            if !SEARCH_WORDS.contains(&word.as_str()) && !out.contains(&word) {
+                out.push(word);
+            }
+        }
+        match (out.is_empty(), &self.company) {
+            (true, company) => company.clone(),
+            (false, Some(company)) => Some(format!("{} {company}", out.join(" "))),
+            (false, None) => Some(out.join(" ")),
+        }
+    }
+
     /// The search the API would run for these arguments (its page: the first [`SHOWN`]).
     pub fn params(&self) -> SearchParams {
         let list = |v: &Option<String>| v.iter().cloned().collect::<Vec<_>>();
@@ -462,17 +486,9 @@ async fn find(
     params.mode = Some("keyword".into());
     let mut found = search::search(turn.ctx, params.clone()).await?;
     if found.total == 0 && (args.skills.is_some() || args.category.is_some()) {
-        // Skills and a category are how the model heard the words; the words may still match.
-        let words: Vec<String> = args
-            .query
-            .iter()
-            .cloned()
-            .chain(args.skills.iter().flatten().cloned())
-            .chain(args.category.iter().cloned())
-            .collect();
         params.skills = Vec::new();
         params.categories = Vec::new();
-        params.q = (!words.is_empty()).then(|| words.join(" "));
+        params.q = args.as_words();
         found = search::search(turn.ctx, params.clone()).await?;
     }
     let (Some(text), Some(embedder), 0) = (params.q.clone(), turn.ctx.ai.embedder(), found.total)
@@ -584,6 +600,25 @@ mod tests {
         let args = SearchArgs { query: Some("data".into()), ..SearchArgs::default() }
             .grounded("data engineer jobs");
         assert_eq!(args.query.as_deref(), Some("data engineer"));
+    }
+
+    #[test]
+    fn a_category_that_swallowed_the_message_is_searched_as_its_words() {
+        // What SmolLM2 filled for "data engineer jobs": the whole message as the category, so
+        // the query kept no word and the category matched no job.
+        let args =
+            SearchArgs { category: Some("data engineer jobs".into()), ..SearchArgs::default() }
+                .grounded("data engineer jobs");
+        assert_eq!(args.query, None);
+        assert_eq!(args.as_words().as_deref(), Some("data engineer"));
+        let args = SearchArgs {
+            query: Some("rust".into()),
+            skills: Some(vec!["Rust".into(), "tokio".into()]),
+            category: Some("engineering jobs".into()),
+            company: Some("Acme".into()),
+            ..SearchArgs::default()
+        };
+        assert_eq!(args.as_words().as_deref(), Some("rust tokio engineering Acme"));
     }
 
     #[test]
