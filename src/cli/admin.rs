@@ -179,6 +179,9 @@ async fn generate(config: Config, args: GenerateArgs) -> anyhow::Result<()> {
             Some(Ok(ChatEvent::ToolCall(call))) => {
                 eprintln!("{}", serde_json::json!({ "tool_call": call }))
             }
+            Some(Ok(ChatEvent::Queued(ahead))) => {
+                eprintln!("waiting for the model: {ahead} answer(s) first")
+            }
             Some(Ok(ChatEvent::Finished(generation))) => break generation,
             Some(Err(err)) => return Err(err.into()),
             None => bail!("the chat model stopped before finishing its answer"),

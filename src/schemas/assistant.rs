@@ -106,6 +106,13 @@ pub struct MessageReplyBody {
     pub message: MessageBody,
 }
 
+/// The data of a `queued` event: the answer waits for the chat model behind this many answers
+/// (sent when it starts waiting and each time it moves up).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct QueuedEventBody {
+    pub ahead: usize,
+}
+
 /// The data of a `token` event: the next piece of the answer's text.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct TokenEventBody {

@@ -131,6 +131,8 @@ pub struct Streaming {
     pub text: String,
     pub tools: Vec<ToolStep>,
     pub citations: Vec<Citation>,
+    /// While the answer waits for the model: how many answers come first.
+    pub queued: Option<usize>,
 }
 
 /// A multi-line text being typed; `cursor` is a byte index on a character boundary.
@@ -1308,13 +1310,20 @@ impl App {
             return Vec::new();
         };
         match event {
-            StreamEvent::Tool(step) => s.tools.push(step),
+            StreamEvent::Queued(ahead) => s.queued = Some(ahead),
+            StreamEvent::Tool(step) => {
+                s.queued = None;
+                s.tools.push(step);
+            }
             StreamEvent::Citation(c) => {
                 if !s.citations.iter().any(|x| x.n == c.n) {
                     s.citations.push(c);
                 }
             }
-            StreamEvent::Token(text) => s.text.push_str(&text),
+            StreamEvent::Token(text) => {
+                s.queued = None;
+                s.text.push_str(&text);
+            }
             StreamEvent::Done(message) => {
                 self.streaming = None;
                 self.messages.push(message);

@@ -15,7 +15,8 @@ use super::sse::SseParser;
 use crate::models::conversation::{Citation, ToolStep};
 use crate::schemas::application::{ApplicationListBody, StageEventBody};
 use crate::schemas::assistant::{
-    ConversationBody, ConversationDetailBody, ConversationListBody, MessageBody, TokenEventBody,
+    ConversationBody, ConversationDetailBody, ConversationListBody, MessageBody, QueuedEventBody,
+    TokenEventBody,
 };
 use crate::schemas::auth::{AuthBody, TokensBody};
 use crate::schemas::error::{ErrorBody, ErrorDetail};
@@ -42,6 +43,8 @@ pub enum ApiFailure {
 #[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum StreamEvent {
+    /// The answer waits for the model behind this many answers.
+    Queued(usize),
     Tool(ToolStep),
     Citation(Citation),
     Token(String),
@@ -358,6 +361,9 @@ pub fn stream_event(name: &str, data: &str) -> Option<StreamEvent> {
         message: format!("the server sent a `{name}` event that could not be read: {e}"),
     };
     Some(match name {
+        "queued" => serde_json::from_str::<QueuedEventBody>(data)
+            .map(|q| StreamEvent::Queued(q.ahead))
+            .unwrap_or_else(bad),
         "tool" => serde_json::from_str(data).map(StreamEvent::Tool).unwrap_or_else(bad),
         "citation" => serde_json::from_str(data).map(StreamEvent::Citation).unwrap_or_else(bad),
         "token" => serde_json::from_str::<TokenEventBody>(data)
@@ -505,6 +511,7 @@ mod tests {
             stream_event("token", r#"{"text":"Hi"}"#),
             Some(StreamEvent::Token("Hi".into()))
         );
+        assert_eq!(stream_event("queued", r#"{"ahead":2}"#), Some(StreamEvent::Queued(2)));
         assert!(matches!(
             stream_event("citation", r#"{"n":1,"kind":"job","id":"j1","title":"Rust"}"#),
             Some(StreamEvent::Citation(c)) if c.n == 1 && c.id == "j1"

@@ -172,6 +172,20 @@ fn tool_steps_and_citations_arrive_before_the_text_and_show_compactly() {
 }
 
 #[test]
+fn an_answer_waiting_for_the_model_shows_its_place_until_it_starts() {
+    let mut app = chat_app(80, 24);
+    let id = ask(&mut app, "rust jobs");
+    assert!(render(&app).contains("answering… Esc stops"));
+    stream(&mut app, id, StreamEvent::Queued(2));
+    assert!(render(&app).contains("waiting for the model: 2 answers first… Esc stops"));
+    stream(&mut app, id, StreamEvent::Queued(1));
+    assert!(render(&app).contains("waiting for the model: 1 answer first…"));
+    stream(&mut app, id, StreamEvent::Token("Two jobs".into()));
+    let screen = render(&app);
+    assert!(screen.contains("answering…") && !screen.contains("waiting"), "{screen}");
+}
+
+#[test]
 fn esc_stops_a_stream_keeps_its_text_and_ignores_what_comes_after() {
     let mut app = chat_app(80, 24);
     let id = ask(&mut app, "remote rust jobs");

@@ -201,9 +201,14 @@ fn status_line(app: &App, frame: &mut Frame, area: Rect) {
             Style::new().fg(Color::Yellow)
         };
         Line::styled(format!(" {}", status.text), style)
-    } else if app.streaming.is_some() {
+    } else if let Some(streaming) = &app.streaming {
         let spin = SPINNER[(app.ticks / 2) as usize % SPINNER.len()];
-        Line::styled(format!(" {spin} answering… Esc stops"), Style::new().fg(Color::Yellow))
+        let doing = match streaming.queued {
+            Some(1) => "waiting for the model: 1 answer first…".to_owned(),
+            Some(ahead) => format!("waiting for the model: {ahead} answers first…"),
+            None => "answering…".to_owned(),
+        };
+        Line::styled(format!(" {spin} {doing} Esc stops"), Style::new().fg(Color::Yellow))
     } else if let Some(question) = app.pending_confirmation() {
         Line::styled(
             format!(" {question}  y: yes  n: no"),

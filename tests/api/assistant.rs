@@ -117,7 +117,7 @@ fn parse_events(text: &str) -> Vec<(String, Value)> {
     events
 }
 
-/// Checks a stream's events: any number of `tool`, `citation` and `token`, then exactly one
+/// Checks a stream's events: any number of `queued`, `tool`, `citation` and `token`, then exactly one
 /// `done`, last. Returns the tokens joined and the `done` message.
 fn check_protocol(events: &[(String, Value)]) -> (String, Value) {
     let (last, before) = events.split_last().expect("at least the done event");
@@ -129,6 +129,10 @@ fn check_protocol(events: &[(String, Value)]) -> (String, Value) {
             "tool" => {
                 assert!(data["name"].is_string(), "{data}");
                 assert!(data.get("arguments").is_some(), "{data}");
+            }
+            "queued" => {
+                assert!(data["ahead"].as_u64().is_some_and(|n| n > 0), "{data}");
+                assert!(text.is_empty(), "queued comes before the text: {events:?}");
             }
             "citation" => {
                 assert!(data["n"].is_u64(), "{data}");
@@ -477,6 +481,46 @@ async fn a_busy_model_answers_503_model_busy_with_retry_after_and_never_hangs() 
     // Once it is free, the model answers.
     let response = post_message(&app, &bob.access, &id, question).await;
     assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
+}
+
+#[tokio::test]
+async fn an_answer_that_waits_for_the_model_streams_its_place_then_the_answer() {
+    let app = app_with_model(ServeConfig::default(), chat(300, 2)).await;
+    let bob = app.register("bob@example.com", "candidate").await;
+    let id = create(&app, &bob.access).await["id"].as_str().unwrap().to_owned();
+    assert_eq!(app.ctx.ai.load_embedder().await.name(), "loaded");
+
+    // The model is writing a long answer for someone else.
+    let model = app.ctx.ai.chat().expect("the chat model is started");
+    let mut request = ChatRequest::new(vec![Message::user(LONG_ANSWER)]);
+    request.params = app.ctx.ai.chat_params();
+    let mut running = model.chat(request).expect("an idle model takes the first answer");
+    match running.recv().await {
+        Some(Ok(ChatEvent::Text(_))) => {}
+        other => panic!("the long answer did not start: {other:?}"),
+    }
+    // A search's filters are filled by the model: the question waits behind the long answer
+    // and says so before anything else.
+    let mut response = post_streamed(&app, &bob.access, &id, "Find data analyst jobs").await;
+    assert_eq!(response.status(), 200);
+    let mut received = String::new();
+    while !received.contains("\n\n") {
+        let chunk = response.chunk().await.unwrap().expect("the stream goes on");
+        received.push_str(std::str::from_utf8(&chunk).unwrap());
+    }
+    let first = parse_events(&received);
+    assert_eq!(first.first().map(|e| e.0.as_str()), Some("queued"), "{received}");
+    assert_eq!(first[0].1, json!({"ahead": 1}));
+    // The long answer goes on to its end; then the question is answered.
+    while running.recv().await.is_some() {}
+    while let Some(chunk) = response.chunk().await.unwrap() {
+        received.push_str(std::str::from_utf8(&chunk).unwrap());
+    }
+    let events = parse_events(&received);
+    let (_, done) = check_protocol(&events);
+    assert_eq!(done["role"], "assistant", "{done}");
+    assert!(!done["content"].as_str().unwrap().is_empty(), "{done}");
+    assert_eq!(events.iter().filter(|e| e.0 == "queued").count(), 1, "{events:?}");
 }
 
 #[tokio::test]

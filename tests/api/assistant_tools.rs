@@ -209,7 +209,7 @@ fn check_events(content: &str, reply: &Reply, events: &[AssistantEvent]) {
                     c.n
                 )
             }
-            AssistantEvent::Tool(_) => {}
+            AssistantEvent::Tool(_) | AssistantEvent::Queued(_) => {}
         }
     }
     let numbers: Vec<u32> = regex::Regex::new(r"\[(\d+)(?:, (\d+))*\]")

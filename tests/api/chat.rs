@@ -100,6 +100,7 @@ async fn the_real_model_loads_in_the_background_then_is_loaded_and_answers() {
                 break;
             }
             ChatEvent::ToolCall(call) => panic!("no tools were offered: {call:?}"),
+            ChatEvent::Queued(ahead) => panic!("nothing came before it, yet {ahead} did"),
         }
     }
     assert!(text.to_lowercase().contains("paris"), "{text}");

@@ -35,11 +35,13 @@ pub const MAX_ARGUMENT_TOKENS: usize = 160;
 
 /// Asks `model` for one JSON value valid against `schema`, after `messages` (which say what
 /// the tool is and what the user asked). Greedy, at most [`MAX_ARGUMENT_TOKENS`] tokens.
+/// `on_queued` hears how many answers come first while the request waits for the model.
 pub async fn fill(
     model: &dyn ChatModel,
     messages: Vec<Message>,
     schema: &Value,
     params: &GenerationParams,
+    on_queued: &(dyn Fn(usize) + Send + Sync),
 ) -> Result<Value, FillError> {
     let mut request = ChatRequest::new(messages);
     request.format = OutputFormat::JsonSchema(schema.clone());
@@ -56,6 +58,7 @@ pub async fn fill(
         match event? {
             ChatEvent::Text(piece) => text.push_str(&piece),
             ChatEvent::ToolCall(_) => {}
+            ChatEvent::Queued(ahead) => on_queued(ahead),
             ChatEvent::Finished(generation) => {
                 finish = Some(generation.finish);
                 break;

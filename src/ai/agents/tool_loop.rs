@@ -206,7 +206,7 @@ pub async fn native_calls<C: ?Sized, K, E>(
                 ChatEvent::Finished(_) => break,
                 // Text written instead of a call is not the answer: the answer is written with
                 // the numbered sources afterwards.
-                ChatEvent::Text(_) => {}
+                ChatEvent::Text(_) | ChatEvent::Queued(_) => {}
             }
         }
         if calls.is_empty() {

@@ -121,7 +121,7 @@ pub(crate) async fn ask(
                         break;
                     }
                 }
-                ChatEvent::ToolCall(_) => {}
+                ChatEvent::ToolCall(_) | ChatEvent::Queued(_) => {}
                 ChatEvent::Finished(generation) => {
                     complete = generation.finish != FinishReason::Length;
                     break;

@@ -29,7 +29,7 @@ use crate::models::conversation::ConversationMessage;
 use crate::schemas::application::PageQuery;
 use crate::schemas::assistant::{
     ConversationBody, ConversationDetailBody, ConversationListBody, MessageBody, MessageReplyBody,
-    SendMessageRequest, TokenEventBody,
+    QueuedEventBody, SendMessageRequest, TokenEventBody,
 };
 use crate::schemas::error::{ErrorBody, ErrorDetail};
 use crate::services::ServiceError;
@@ -121,8 +121,9 @@ pub async fn delete(
 }
 
 /// Asks the assistant something in a conversation of the caller's. With `Accept:
-/// text/event-stream` the answer streams as server-sent events: `tool` (`{name, arguments}`, a
-/// tool about to run), `citation` (`{n, kind, id, title}`, a source the answer cites as
+/// text/event-stream` the answer streams as server-sent events: `queued` (`{ahead}`, while
+/// the answer waits for the chat model behind that many answers: when it starts waiting and
+/// each time it moves up), `tool` (`{name, arguments}`, a tool about to run), `citation` (`{n, kind, id, title}`, a source the answer cites as
 /// `[n]`), `token` (`{text}`, the next piece of the answer), then exactly one of `done` (the
 /// stored message, as the JSON answer's `message`) or `error` (`{code, message}`, the codes of
 /// the JSON errors). Otherwise the whole answer comes as JSON. Errors found before the answer
@@ -245,6 +246,7 @@ fn sse_event(event: AssistantEvent) -> Event {
         AssistantEvent::Tool(step) => json_event("tool", &step),
         AssistantEvent::Citation(citation) => json_event("citation", &citation),
         AssistantEvent::Token(text) => json_event("token", &TokenEventBody { text }),
+        AssistantEvent::Queued(ahead) => json_event("queued", &QueuedEventBody { ahead }),
     }
 }
 

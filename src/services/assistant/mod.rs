@@ -29,6 +29,8 @@ pub enum AssistantEvent {
     Citation(Citation),
     /// The next piece of the answer's text.
     Token(String),
+    /// The answer waits for the chat model: this many answers (of anyone) come first.
+    Queued(usize),
 }
 
 /// The answer of one turn, as it is to be stored.

@@ -87,6 +87,9 @@ pub async fn answer(
         message: &message,
         model: model.clone(),
         budget: Mutex::new(Budget::new(MAX_MODEL_CALLS)),
+        queued: &|ahead| {
+            let _ = events.send(AssistantEvent::Queued(ahead));
+        },
     };
     let mut out = Out::new(events);
 
@@ -196,6 +199,7 @@ pub async fn answer(
                     }
                 }
                 ChatEvent::ToolCall(_) => {}
+                ChatEvent::Queued(ahead) => out.send(AssistantEvent::Queued(ahead)),
                 ChatEvent::Finished(generation) => {
                     let rest = checked.finish(generation.finish == FinishReason::Stop);
                     out.model_text(&mut stream, &mut started, &rest);
@@ -444,9 +448,8 @@ async fn search_arguments(turn: &Turn<'_>) -> Result<tools::SearchArgs, ServiceE
             .map_err(|e| ServiceError::Internal(e.into()))?;
         let messages = vec![Message::system(system), Message::user(prompt)];
         let schema = tools::search_jobs::schema();
-        match arguments::fill(turn.model.as_ref(), messages, &schema, &turn.ctx.ai.chat_params())
-            .await
-        {
+        let params = turn.ctx.ai.chat_params();
+        match arguments::fill(turn.model.as_ref(), messages, &schema, &params, turn.queued).await {
             Ok(value) => match arguments::validate::<tools::SearchArgs>(value) {
                 Ok(args) => filled = args,
                 Err(why) => {

@@ -12,9 +12,11 @@
 //! - `typeahead`: completions per kind.
 //! - `spelling`: corrections from the copy's vocabulary.
 //! - `similar`: similar jobs.
+//! - `salary_index`: the jobs that publish a salary, by word.
 //! - `salaries`: percentiles and histograms of published salaries.
 
 mod salaries;
+mod salary_index;
 mod similar;
 mod spelling;
 mod store;

@@ -170,14 +170,13 @@ pub fn insights(
     now: i64,
 ) -> Result<SalaryInsights, ServiceError> {
     let mut per_currency: BTreeMap<&str, Vec<f64>> = BTreeMap::new();
-    for entry in state.jobs.values() {
-        let Some(salary) = &entry.salary else { continue };
+    for row in state.salaries.matching(&query.words) {
+        let salary = &row.salary;
         if query.currency.as_ref().is_some_and(|c| *c != salary.currency)
-            || query.seniority.is_some_and(|s| entry.seniority != Some(s))
-            || query.workplace.is_some_and(|w| entry.workplace != Some(w))
-            || query.country.as_ref().is_some_and(|c| !entry.countries.contains(c))
-            || entry.expires_at.is_some_and(|at| at <= now)
-            || !query.words.iter().all(|w| entry.has_word(w))
+            || query.seniority.is_some_and(|s| row.seniority != Some(s))
+            || query.workplace.is_some_and(|w| row.workplace != Some(w))
+            || query.country.as_ref().is_some_and(|c| !row.countries.contains(c))
+            || row.expires_at.is_some_and(|at| at <= now)
         {
             continue;
         }

@@ -6,6 +6,7 @@
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
+use super::salary_index::{SalaryIndex, SalaryRow};
 use super::text;
 use crate::models::job::{Job, Location, Salary, Seniority, Workplace};
 
@@ -103,7 +104,7 @@ impl Facts {
 }
 
 /// One job as held: what it added to each kind's counts, its words (sorted, each once), and
-/// what salary insights filter on.
+/// its row in the salary index when it publishes a salary.
 #[derive(Debug)]
 pub struct Entry {
     pub version: i64,
@@ -112,15 +113,13 @@ pub struct Entry {
     pub words: Box<[String]>,
     /// The words of its title (sorted, each once).
     pub title_words: Box<[String]>,
-    pub countries: Vec<String>,
-    pub seniority: Option<Seniority>,
-    pub workplace: Option<Workplace>,
-    pub salary: Option<YearlySalary>,
     pub expires_at: Option<i64>,
+    salary_row: Option<u32>,
 }
 
 impl Entry {
-    fn new(facts: Facts) -> Entry {
+    /// The entry of a job, and its salary row when it publishes a salary.
+    fn new(facts: Facts) -> (Entry, Option<SalaryRow>) {
         let mut forms: [Vec<String>; 4] = Default::default();
         let mut add = |kind: Kind, form: &str| {
             let slot = &mut forms[kind.slot()];
@@ -138,22 +137,22 @@ impl Entry {
         words.sort_unstable();
         words.dedup();
         let title_words = sorted_words(&facts.title);
-        Entry {
+        let row = facts.salary.map(|salary| SalaryRow {
+            salary,
+            countries: facts.countries,
+            seniority: facts.seniority,
+            workplace: facts.workplace,
+            expires_at: facts.expires_at,
+        });
+        let entry = Entry {
             version: facts.version,
             forms,
             words: words.into_boxed_slice(),
             title_words,
-            countries: facts.countries,
-            seniority: facts.seniority,
-            workplace: facts.workplace,
-            salary: facts.salary,
             expires_at: facts.expires_at,
-        }
-    }
-
-    /// Whether the job's words hold `word`.
-    pub fn has_word(&self, word: &str) -> bool {
-        self.words.binary_search_by(|w| w.as_str().cmp(word)).is_ok()
+            salary_row: None,
+        };
+        (entry, row)
     }
 
     /// Its skills, sorted.
@@ -249,6 +248,8 @@ pub struct State {
     pub terms: [Terms; 4],
     /// Word → how many jobs carry it (in their title, skills, company or places).
     pub vocabulary: HashMap<String, u32>,
+    /// The jobs that publish a salary, by word.
+    pub salaries: SalaryIndex,
     /// While the first load runs: the jobs that left since it began, with the version that
     /// made them leave (a page read before must not bring them back).
     gone: Option<HashMap<String, i64>>,
@@ -270,7 +271,8 @@ impl State {
     fn insert(&mut self, facts: Facts) {
         let id = facts.id.clone();
         self.remove(&id);
-        let entry = Entry::new(facts);
+        let (mut entry, row) = Entry::new(facts);
+        entry.salary_row = row.map(|row| self.salaries.insert(row, &entry.words));
         for kind in Kind::ALL {
             for form in &entry.forms[kind.slot()] {
                 self.terms[kind.slot()].add(form);
@@ -284,6 +286,12 @@ impl State {
 
     fn remove(&mut self, id: &str) {
         let Some(entry) = self.jobs.remove(id) else { return };
+        if let Some(at) = entry.salary_row {
+            self.salaries.remove(at, &entry.words);
+            if self.salaries.is_sparse() {
+                self.rebuild_salaries();
+            }
+        }
         for kind in Kind::ALL {
             for form in &entry.forms[kind.slot()] {
                 self.terms[kind.slot()].remove(form);
@@ -295,6 +303,16 @@ impl State {
                 if *n == 0 {
                     self.vocabulary.remove(word);
                 }
+            }
+        }
+    }
+
+    /// Builds the salary index again from the jobs held (the rows of removed jobs dropped).
+    fn rebuild_salaries(&mut self) {
+        let mut old = std::mem::take(&mut self.salaries);
+        for entry in self.jobs.values_mut() {
+            if let Some(row) = entry.salary_row.and_then(|at| old.remove(at, &[])) {
+                entry.salary_row = Some(self.salaries.insert(row, &entry.words));
             }
         }
     }
@@ -436,6 +454,30 @@ mod tests {
             "the taxonomy's skill stays"
         );
         assert!(!state.vocabulary.contains_key("analyst"));
+    }
+
+    #[test]
+    fn salaries_follow_writes_through_a_rebuild_of_their_index() {
+        let store = Store::new(Vec::new());
+        let paid = |id: usize, version: i64, title: &str| Facts {
+            salary: Some(YearlySalary { currency: "EUR".into(), yearly: id as f64 }),
+            ..facts(&id.to_string(), version, title, &[])
+        };
+        store.write((0..5000).map(|i| paid(i, 1, "Rust Engineer")).collect(), &[]);
+        store.write(vec![facts("unpaid", 1, "Rust Engineer", &[])], &[]);
+        // 3,000 leave and 1,000 change title: most rows are empty, so the index is rebuilt.
+        let left: Vec<(String, i64)> = (0..3000).map(|i| (i.to_string(), 2)).collect();
+        store.write((3000..4000).map(|i| paid(i, 2, "Data Analyst")).collect(), &left);
+        let state = store.read();
+        let sum = |words: &[&str]| -> (usize, f64) {
+            let words: Vec<String> = words.iter().map(|w| w.to_string()).collect();
+            state.salaries.matching(&words).fold((0, 0.0), |(n, s), r| (n + 1, s + r.salary.yearly))
+        };
+        assert_eq!(sum(&["rust"]), (1000, (4000..5000).sum::<usize>() as f64));
+        assert_eq!(sum(&["data", "analyst"]), (1000, (3000..4000).sum::<usize>() as f64));
+        assert_eq!(sum(&[]).0, 2000);
+        assert_eq!(state.salaries.len(), 2000);
+        assert!(!state.salaries.is_sparse());
     }
 
     #[test]

@@ -10,17 +10,19 @@
 //! `CANDLE_NUM_THREADS` or `RAYON_NUM_THREADS`, whatever the current rayon pool.)
 //! [`ChatModel::chat`] queues a request and returns
 //! its stream of events at once; beyond the answer being written and `queue_size` waiting ones
-//! it refuses with [`ChatError::Busy`] instead of piling up work. Dropping the stream stops the
+//! it refuses with [`ChatError::Busy`] instead of piling up work. An answer that waits hears
+//! its place ([`ChatEvent::Queued`]) when it is queued and each time it moves up. Dropping the stream stops the
 //! generation at its next token. Inference never runs on the async runtime. A stream that ends
 //! without [`ChatEvent::Finished`] or an error lost its model (a panic): the engine is then
 //! `Failed`.
 
+use std::collections::VecDeque;
 use std::ops::ControlFlow;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc::Sender;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
 use tokio::sync::mpsc;
 
@@ -41,9 +43,31 @@ pub struct EngineOptions {
     pub foreground: Foreground,
 }
 
+type Events = mpsc::UnboundedSender<Result<ChatEvent, ChatError>>;
+
 struct Request {
     chat: ChatRequest,
-    events: mpsc::UnboundedSender<Result<ChatEvent, ChatError>>,
+    events: Events,
+}
+
+/// The requests sent to the model's thread and not yet taken by it, in order: a request is
+/// pushed here and sent under this lock, so the order here is the order of the channel.
+#[derive(Default)]
+struct Waiting(Mutex<VecDeque<Events>>);
+
+impl Waiting {
+    fn lock(&self) -> std::sync::MutexGuard<'_, VecDeque<Events>> {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The model takes the first request: each one behind it hears its new place.
+    fn take_first(&self) {
+        let mut waiting = self.lock();
+        waiting.pop_front();
+        for (at, events) in waiting.iter().enumerate() {
+            let _ = events.send(Ok(ChatEvent::Queued(at + 1)));
+        }
+    }
 }
 
 /// Counters of the engine's work.
@@ -68,6 +92,7 @@ pub struct LocalEngine {
     queue: Option<Sender<Request>>,
     /// Requests accepted and not yet done with (the one being answered included).
     outstanding: Arc<AtomicUsize>,
+    waiting: Arc<Waiting>,
     /// The most requests outstanding at once: the running one and `queue_size` waiting.
     capacity: usize,
     state: Arc<RwLock<ChatModelState>>,
@@ -104,13 +129,15 @@ impl LocalEngine {
         let state = Arc::new(RwLock::new(ChatModelState::Loading));
         let stats = Arc::new(EngineStats::default());
         let outstanding = Arc::new(AtomicUsize::new(0));
-        let (thread_state, thread_stats, thread_outstanding) =
-            (state.clone(), stats.clone(), outstanding.clone());
+        let waiting = Arc::new(Waiting::default());
+        let (thread_state, thread_stats, thread_outstanding, thread_waiting) =
+            (state.clone(), stats.clone(), outstanding.clone(), waiting.clone());
         let threads = options.threads.max(1);
         std::thread::Builder::new().name("chat-model".into()).spawn(move || {
             let served = Served {
                 state: thread_state,
                 outstanding: thread_outstanding,
+                waiting: thread_waiting,
                 foreground: options.foreground,
             };
             let pool = match rayon::ThreadPoolBuilder::new()
@@ -131,6 +158,7 @@ impl LocalEngine {
             name,
             queue: Some(queue),
             outstanding,
+            waiting,
             capacity: options.queue_size.saturating_add(1),
             state,
             stats,
@@ -143,6 +171,7 @@ impl LocalEngine {
             name,
             queue: None,
             outstanding: Arc::default(),
+            waiting: Arc::default(),
             capacity: 0,
             state: Arc::new(RwLock::new(ChatModelState::Missing(message))),
             stats: Arc::default(),
@@ -174,16 +203,21 @@ impl ChatModel for LocalEngine {
             (_, None) => return Err(ChatError::Unavailable("the chat model is not there".into())),
             (_, Some(queue)) => queue,
         };
-        let taken = self.outstanding.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| {
+        let mut waiting = self.waiting.lock();
+        let Ok(ahead) = self.outstanding.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| {
             (n < self.capacity).then_some(n + 1)
-        });
-        if taken.is_err() {
+        }) else {
             return Err(ChatError::Busy);
-        }
+        };
         let (events, stream) = mpsc::unbounded_channel();
+        if ahead > 0 {
+            let _ = events.send(Ok(ChatEvent::Queued(ahead)));
+        }
+        waiting.push_back(events.clone());
         match queue.send(Request { chat: request, events }) {
             Ok(()) => Ok(stream),
             Err(_) => {
+                waiting.pop_back();
                 self.outstanding.fetch_sub(1, Ordering::SeqCst);
                 Err(ChatError::Unavailable("the chat model's thread has stopped".into()))
             }
@@ -200,6 +234,7 @@ fn file_name(path: &Path) -> String {
 struct Served {
     state: Arc<RwLock<ChatModelState>>,
     outstanding: Arc<AtomicUsize>,
+    waiting: Arc<Waiting>,
     foreground: Foreground,
 }
 
@@ -224,6 +259,7 @@ impl Served {
     /// model is unavailable (requests queued before the failure was known included).
     fn refuse_all(&self, requests: std::sync::mpsc::Receiver<Request>, message: String) {
         for request in requests {
+            self.waiting.take_first();
             let _ = request.events.send(Err(ChatError::Unavailable(message.clone())));
             self.done();
         }
@@ -256,6 +292,7 @@ fn run(
     );
     served.set(ChatModelState::Ready);
     while let Ok(request) = requests.recv() {
+        served.waiting.take_first();
         // A panic leaves the model in an unknown state: it answers nothing more.
         let answered = catch_unwind(AssertUnwindSafe(|| {
             let _running = served.foreground.begin();
@@ -344,6 +381,7 @@ mod tests {
                 ChatEvent::Text(piece) => text.push_str(&piece),
                 ChatEvent::Finished(generation) => break generation,
                 ChatEvent::ToolCall(call) => panic!("no tools were offered: {call:?}"),
+                ChatEvent::Queued(ahead) => panic!("nothing came before it, yet {ahead} did"),
             }
         };
         assert_eq!(engine.state(), ChatModelState::Ready);
@@ -404,6 +442,43 @@ mod tests {
         drop((running, waiting));
         wait_for(&engine, |_| engine.outstanding.load(Ordering::SeqCst) == 0).await;
         assert!(engine.chat(question(1)).is_ok());
+    }
+
+    /// Answers that wait hear how many come before them, and again each time one is done.
+    #[tokio::test]
+    async fn a_waiting_answer_hears_its_place_as_it_moves_up() {
+        let engine = LocalEngine::start(smollm2(), options(3)).unwrap();
+        let mut running = engine.chat(question(24)).unwrap();
+        assert!(matches!(running.recv().await, Some(Ok(ChatEvent::Text(_)))));
+        let mut second = engine.chat(question(4)).unwrap();
+        let mut third = engine.chat(question(4)).unwrap();
+        // Every event of an answer until it finishes, as short names.
+        async fn events(stream: &mut ChatStream) -> Vec<String> {
+            let mut seen = Vec::new();
+            while let Some(event) = stream.recv().await {
+                match event.unwrap() {
+                    ChatEvent::Queued(ahead) => seen.push(format!("queued {ahead}")),
+                    ChatEvent::Text(_) => {
+                        if seen.last().is_none_or(|s| s != "text") {
+                            seen.push("text".into());
+                        }
+                    }
+                    ChatEvent::ToolCall(_) => seen.push("call".into()),
+                    ChatEvent::Finished(_) => {
+                        seen.push("finished".into());
+                        break;
+                    }
+                }
+            }
+            seen
+        }
+        let first = events(&mut running).await;
+        assert_eq!(first, ["text", "finished"], "the first answer never waited");
+        assert_eq!(events(&mut second).await, ["queued 1", "text", "finished"]);
+        assert_eq!(events(&mut third).await, ["queued 2", "queued 1", "text", "finished"]);
+        wait_for(&engine, |_| engine.outstanding.load(Ordering::SeqCst) == 0).await;
+        let mut alone = engine.chat(question(2)).unwrap();
+        assert_eq!(events(&mut alone).await.first().map(String::as_str), Some("text"));
     }
 
     /// With no queue, only the answer being written is accepted (while loading too).

@@ -19,6 +19,9 @@ pub enum ChatEvent {
     Text(String),
     /// A complete call of one of the offered tools (its arguments a JSON object).
     ToolCall(ToolCall),
+    /// The answer waits for the model: this many answers come before it (the one being
+    /// written included). Sent when it is queued behind others and each time it moves up.
+    Queued(usize),
     /// The answer is complete: why it ended, and the token counts and timings.
     Finished(Generation),
 }

@@ -51,6 +51,8 @@ pub struct Turn<'a> {
     pub model: Arc<dyn ChatModel>,
     /// The turn's requests to the model still allowed.
     pub budget: std::sync::Mutex<Budget>,
+    /// Hears how many answers come first while a request of the turn waits for the model.
+    pub queued: &'a (dyn Fn(usize) + Send + Sync),
 }
 
 impl Turn<'_> {
