@@ -10,10 +10,11 @@
 //! 2. sets the scene over HTTP: candidate A (the asker) uploads a resume and applies to the
 //!    postings the evaluation set's `setup` names; candidate B uploads
 //!    fixtures/resumes/second-candidate-resume.txt and applies to a job;
-//! 3. asks every question of fixtures/assistant/eval.jsonl (scripts/fixtures/assistant_eval.py
-//!    writes it; the expected postings are keyed by `apply_url`, resolved to ids through the
-//!    public search) in a new conversation of A's, streamed (`Accept: text/event-stream`), and
-//!    scores the answer:
+//! 3. asks every question of the evaluation set, fixtures/assistant/eval.jsonl (the development
+//!    set) or with BENCH_EVAL=heldout fixtures/assistant/heldout.jsonl (the held-out set, other
+//!    wordings and subjects; scripts/fixtures/assistant_eval.py writes both; the expected
+//!    postings are keyed by `apply_url`, resolved to ids through the public search) in a new
+//!    conversation of A's, streamed (`Accept: text/event-stream`), and scores the answer:
 //!    - precision and recall of the cited jobs and applications against the expected postings
 //!      (an application counts as its job; other kinds are counted apart), macro-averaged:
 //!      precision over the answers that cite something, recall over the questions that have an
@@ -32,8 +33,9 @@
 //!    `mode=hybrid` beside it.
 //!
 //! `cargo bench --bench assistant` (release) or `scripts/bench.sh assistant`. Knobs:
-//! BENCH_MODELS, BENCH_QUESTIONS (only the first N questions), BENCH_OUT (the JSON Lines file
-//! that gets every answer with its score, for reading them; default
+//! BENCH_EVAL (`eval`, the default, or `heldout`: the set scored, named in the report's first
+//! and last lines), BENCH_MODELS, BENCH_QUESTIONS (only the first N questions), BENCH_OUT (the
+//! JSON Lines file that gets every answer with its score, for reading them; default
 //! `$TMPDIR/jobportal-assistant-answers.jsonl`).
 
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -515,9 +517,18 @@ struct Question {
     repost: Vec<String>,
 }
 
-fn questions() -> Vec<Question> {
-    let text = std::fs::read_to_string(root().join("fixtures/assistant/eval.jsonl"))
-        .expect("fixtures/assistant/eval.jsonl (scripts/fixtures/assistant_eval.py writes it)");
+/// The evaluation set BENCH_EVAL names: `eval` (the default) or `heldout`.
+fn eval_file() -> String {
+    match std::env::var("BENCH_EVAL").as_deref() {
+        Err(_) | Ok("" | "eval") => "fixtures/assistant/eval.jsonl".to_owned(),
+        Ok("heldout") => "fixtures/assistant/heldout.jsonl".to_owned(),
+        Ok(other) => panic!("BENCH_EVAL={other}: expected `eval` or `heldout`"),
+    }
+}
+
+fn questions(file: &str) -> Vec<Question> {
+    let text = std::fs::read_to_string(root().join(file))
+        .unwrap_or_else(|e| panic!("{file} (scripts/fixtures/assistant_eval.py writes it): {e}"));
     let limit =
         std::env::var("BENCH_QUESTIONS").ok().and_then(|v| v.parse().ok()).unwrap_or(usize::MAX);
     let strings = |v: &Value| -> Vec<String> {
@@ -788,7 +799,8 @@ fn print_table(rows: &[(String, Score)]) {
 }
 
 fn main() {
-    let questions = questions();
+    let file = eval_file();
+    let questions = questions(&file);
     let models = models();
     let dir = tempfile::tempdir().unwrap();
     let out = std::env::var("BENCH_OUT")
@@ -798,7 +810,8 @@ fn main() {
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
     let profile = if cfg!(debug_assertions) { "dev" } else { "release" };
     println!(
-        "assistant benchmark ({profile} build): {} questions ({} expecting a refusal), models: {}",
+        "assistant benchmark ({profile} build) on {file}: {} questions ({} expecting a refusal), \
+         models: {}",
         questions.len(),
         questions.iter().filter(|q| q.expected.is_empty()).count(),
         models
@@ -927,7 +940,7 @@ fn main() {
         "\nprecision and recall of cited jobs (an application as its job) against the expected \
          postings; refusals right = no-match questions answered without a job; false refusals = \
          answerable questions answered without one; outside and leaks must be 0; the search rows' \
-         time is the search request's. Answers: {}",
+         time is the search request's. Set: {file}. Answers: {}",
         out.display()
     );
 }

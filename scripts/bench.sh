@@ -40,7 +40,9 @@
 #           text (keyword, and hybrid) as the baseline "answer". For SmolLM2, then for
 #           Qwen2.5-Coder-0.5B when its file is in $JOBPORTAL_MODELS_DIR/llm or models/llm
 #           (e.g. JOBPORTAL_MODELS_DIR=/path/with/qwen). BENCH_MODELS (GGUF paths),
-#           BENCH_QUESTIONS (the first N), BENCH_OUT (every answer as JSON Lines).
+#           BENCH_QUESTIONS (the first N), BENCH_OUT (every answer as JSON Lines),
+#           BENCH_EVAL=heldout (score fixtures/assistant/heldout.jsonl instead: 40 questions
+#           in other words about other postings).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bench="${1:-auth}"
