@@ -49,7 +49,7 @@ async fn portal() -> Portal {
     for (title, description, skills, workplace, city) in [
         (
             "Senior Rust Engineer",
-            "Build streaming services in Rust on Kubernetes with PostgreSQL.",
+            "Build streaming services in Rust on Kubernetes with PostgreSQL. The team is based in Berlin.",
             vec!["rust", "postgresql", "kubernetes"],
             "remote",
             "Berlin",
@@ -408,6 +408,17 @@ async fn citations_resolve_to_the_jobs_found_and_a_question_without_a_match_find
     assert!(turn.reply.content.contains("60,000–80,000 EUR a year"), "{}", turn.reply.content);
     let numbers: Vec<u32> = turn.reply.citations.iter().map(|c| c.n).collect();
     assert_eq!(numbers, (1..=numbers.len() as u32).collect::<Vec<_>>(), "numbered from 1 in order");
+
+    // "based" is in one description and no title: prose, which the search may leave out when
+    // no job has every word; "registered nurse" must still match.
+    let turn = chat.ask(&portal, "Find registered nurse roles based in Lisbon").await;
+    assert_eq!(turn.tool(), Some("search_jobs"));
+    assert_eq!(
+        turn.cited(CitationKind::Job),
+        vec![portal.nurse_job.clone()],
+        "{}",
+        turn.reply.content
+    );
 
     let turn = chat.ask(&portal, "Find underwater basket weaving jobs in Antarctica").await;
     assert!(turn.reply.citations.is_empty(), "{:?}", turn.reply.citations);

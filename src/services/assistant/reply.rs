@@ -390,9 +390,12 @@ async fn local_call(turn: &Turn<'_>) -> Result<Option<Call>, ServiceError> {
     };
     let routed = tools::ROUTER.route(&embedder, turn.message).await?;
     tracing::debug!(?routed, "assistant routing");
-    let Some(tool) = routed.tool else {
+    let Some(mut tool) = routed.tool else {
         return Ok(None);
     };
+    if tool == tools::recommend_jobs::NAME && tools::recommend_jobs::names_a_search(turn.message) {
+        tool = tools::search_jobs::NAME;
+    }
     let reference = || -> Value {
         if let Some(id) = references::id_in(turn.message) {
             return json!(id);

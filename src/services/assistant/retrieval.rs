@@ -75,6 +75,10 @@ pub const RESUMES_READ: u32 = 20;
 /// with this model).
 pub const MIN_SIMILARITY: f32 = search::MIN_SIMILARITY;
 
+/// Below this cosine to the question a public job or company is not retrieved, whatever its
+/// rank (the least similarity the job search accepts for a job found by meaning alone).
+pub const MIN_PUBLIC_SIMILARITY: f32 = super::tools::search_jobs::MIN_MEANING;
+
 /// Without the embedding model, a document must hold at least this share of the question's
 /// words.
 pub const MIN_KEYWORD_SCORE: f32 = 0.3;
@@ -359,11 +363,15 @@ async fn rank_by_similarity(
                 Some(&(k, s)) => (k, s.max(first[i])),
                 None => (0, first[i]),
             };
-            Ranked {
-                chunk: c.chunks[chunk].clone(),
-                score: similarity + c.bonus,
-                document: c.document,
-            }
+            // A public job or company must be close in meaning to the question itself, as a
+            // search by meaning must: ranking high among unrelated ones is not enough.
+            let public = matches!(c.document.kind, CitationKind::Job | CitationKind::Company);
+            let score = if public && similarity < MIN_PUBLIC_SIMILARITY {
+                0.0
+            } else {
+                similarity + c.bonus
+            };
+            Ranked { chunk: c.chunks[chunk].clone(), score, document: c.document }
         })
         .collect();
     Ok(retriever::best_distinct(ranked, MIN_SIMILARITY, limit))

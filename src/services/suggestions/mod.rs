@@ -61,6 +61,13 @@ impl Suggestions {
         &self.store
     }
 
+    /// Whether some public job carries `word` in its title, skills, company or places (words
+    /// that only descriptions use describe work, they do not name it).
+    pub fn names_jobs(&self, word: &str) -> bool {
+        let state = self.store.read();
+        text::words(word).iter().all(|w| state.vocabulary.contains_key(w))
+    }
+
     /// The fewest salaries a currency needs to be answered.
     pub fn min_salaries(&self) -> usize {
         self.min_salaries

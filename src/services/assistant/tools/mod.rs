@@ -18,7 +18,7 @@ mod application_status;
 mod draft_cover_letter;
 mod get_job;
 mod my_applications;
-mod recommend_jobs;
+pub mod recommend_jobs;
 pub mod references;
 mod resume_feedback;
 mod save_job;

@@ -14,6 +14,49 @@ pub const NAME: &str = "recommend_jobs";
 /// The most recommendations an answer lists.
 pub const SHOWN: u32 = 5;
 
+/// The words of a request for recommendations: what it asks for, not what it names.
+const ASKING: &[&str] = &[
+    "recommend",
+    "recommends",
+    "recommendation",
+    "recommendations",
+    "recommended",
+    "suggest",
+    "suggests",
+    "suggestion",
+    "suggestions",
+    "suggested",
+    "match",
+    "matches",
+    "matching",
+    "suit",
+    "suits",
+    "suitable",
+    "fit",
+    "fits",
+    "fitting",
+    "profile",
+    "experience",
+    "background",
+    "based",
+    "good",
+    "great",
+    "best",
+    "apply",
+    "should",
+    "ideas",
+];
+
+/// Whether a message routed to recommendations names what it wants ("I'd like an Office
+/// Manager job. What can I apply to?", "I'm a dental hygienist. Anything for me?"): then it
+/// is a search for that, not the resume's best matches.
+pub fn names_a_search(message: &str) -> bool {
+    super::search_jobs::SearchArgs::default()
+        .grounded(message)
+        .query
+        .is_some_and(|q| q.split(' ').any(|w| !ASKING.contains(&w)))
+}
+
 pub struct RecommendJobs;
 
 impl<'t> Tool<Turn<'t>, CitationKind, ServiceError> for RecommendJobs {
@@ -76,5 +119,25 @@ impl<'t> Tool<Turn<'t>, CitationKind, ServiceError> for RecommendJobs {
             };
             Ok(ToolOutput::new(summary, items))
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_request_that_names_a_role_is_a_search_and_the_routes_examples_are_not() {
+        let route = super::super::ROUTES.iter().find(|r| r.tool == NAME).unwrap();
+        for example in route.examples {
+            assert!(!names_a_search(example), "{example:?} asks for recommendations");
+        }
+        for named in [
+            "I'd like an Office Manager job. What can I apply to?",
+            "I'm a dental hygienist. Anything for me?",
+            "recommend me some rust jobs",
+        ] {
+            assert!(names_a_search(named), "{named:?} names what it wants");
+        }
     }
 }

@@ -119,7 +119,15 @@ impl SearchArgs {
                 .any(|w| !SEARCH_WORDS.contains(&w.as_str()) && !is_filter_word(w))
         };
         let keep = |v: Option<String>| v.filter(|v| mentioned(&said, v) && names(v));
-        self.location = keep(self.location).or_else(|| place_named(message));
+        // A place is where the message puts one: after "in", "near", "around", "from" ("remote
+        // Rust jobs" names no place called Rust).
+        let placed = |v: &String| {
+            let wanted = words(v);
+            said.windows(wanted.len() + 1).any(|w| {
+                matches!(w[0].as_str(), "in" | "near" | "around" | "from") && w[1..] == wanted[..]
+            })
+        };
+        self.location = keep(self.location).filter(placed).or_else(|| place_named(message));
         self.category = keep(self.category);
         self.company = keep(self.company);
         // A company is no place ("the steward job at Lanternfish Analytics").
@@ -418,12 +426,19 @@ const STOP_AFTER_LEVEL: &[&str] =
 fn place_named(message: &str) -> Option<String> {
     let tokens: Vec<&str> = message.split_whitespace().collect();
     let at = tokens.iter().rposition(|t| matches!(*t, "in" | "near" | "around"))?;
-    let place: Vec<&str> = tokens[at + 1..]
-        .iter()
-        .map(|t| t.trim_matches(|c: char| !c.is_alphanumeric() && c != '-'))
-        .take_while(|t| t.starts_with(char::is_uppercase))
-        .take(3)
-        .collect();
+    // Up to three capitalised words, not past the end of their sentence or clause ("in
+    // Seattle. Any Program Manager openings there?").
+    let mut place: Vec<&str> = Vec::new();
+    for raw in tokens[at + 1..].iter().take(3) {
+        let word = raw.trim_matches(|c: char| !c.is_alphanumeric() && c != '-');
+        if !word.starts_with(char::is_uppercase) {
+            break;
+        }
+        place.push(word);
+        if raw.ends_with(['.', '?', '!', ',', ';', ':']) {
+            break;
+        }
+    }
     (!place.is_empty()).then(|| place.join(" "))
 }
 
@@ -491,6 +506,15 @@ async fn find(
         params.q = args.as_words();
         found = search::search(turn.ctx, params.clone()).await?;
     }
+    if found.total == 0
+        && let Some(q) = params.q.clone()
+    {
+        let named = naming_part(turn, &q).await?;
+        if !named.is_empty() && named != q {
+            params.q = Some(named);
+            found = search::search(turn.ctx, params.clone()).await?;
+        }
+    }
     let (Some(text), Some(embedder), 0) = (params.q.clone(), turn.ctx.ai.embedder(), found.total)
     else {
         return Ok((found.jobs, found.total));
@@ -510,6 +534,30 @@ async fn find(
             .collect();
     let total = close.len() as u64;
     Ok((close, total))
+}
+
+/// The words of `q` that name jobs: each one some job carries in its title, skills, company or
+/// places, or that no job uses at all (a role the portal does not have: the search must find
+/// nothing). Left out are the words only descriptions use ("roles based in London", "good at
+/// modeling", "hiring right now"): prose, which would make the search want every word.
+async fn naming_part(turn: &Turn<'_>, q: &str) -> Result<String, ServiceError> {
+    let mut kept = Vec::new();
+    for word in q.split_whitespace() {
+        let keep = turn.ctx.suggestions.names_jobs(word) || {
+            let alone = SearchParams {
+                q: Some(word.to_owned()),
+                limit: Some(1),
+                facets: Some(false),
+                mode: Some("keyword".into()),
+                ..SearchParams::default()
+            };
+            search::search(turn.ctx, alone).await?.total == 0
+        };
+        if keep {
+            kept.push(word);
+        }
+    }
+    Ok(kept.join(" "))
 }
 
 pub struct SearchJobs;
@@ -628,6 +676,10 @@ mod tests {
         assert_eq!(args.location.as_deref(), Some("New York"));
         assert_eq!(args.seniority, None);
         assert_eq!(args.query.as_deref(), Some("account executive"));
+        let args = SearchArgs::default()
+            .grounded("I live in Seattle. Any Program Manager openings there?");
+        assert_eq!(args.location.as_deref(), Some("Seattle"), "a place ends with its sentence");
+        assert!(args.query.as_deref().is_some_and(|q| q.ends_with("program manager")), "{args:?}");
         let args = SearchArgs::default().grounded("Any tech lead jobs in Dublin");
         assert_eq!((args.location.as_deref(), args.seniority), (Some("Dublin"), None));
         assert_eq!(args.query.as_deref(), Some("tech lead"));
@@ -643,6 +695,12 @@ mod tests {
         assert_eq!((args.location, args.company.as_deref()), (None, Some("Lanternfish Analytics")));
         let args = SearchArgs::default().grounded("data jobs in berlin");
         assert_eq!(args.location, None, "a place is written with a capital");
+        let args = SearchArgs { location: Some("berlin".into()), ..SearchArgs::default() }
+            .grounded("data jobs in berlin");
+        assert_eq!(args.location.as_deref(), Some("berlin"), "or after a place word");
+        let args = SearchArgs { location: Some("Rust".into()), ..SearchArgs::default() }
+            .grounded("Are there any remote Rust jobs?");
+        assert_eq!((args.location, args.query.as_deref()), (None, Some("rust")), "no place word");
     }
 
     #[test]
