@@ -91,6 +91,12 @@ async fn close(mut app: TestApp, data: &Path) {
     }
 }
 
+/// The permission bits of a file.
+fn mode(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+}
+
 /// The names in a directory, sorted.
 fn entries(dir: &Path) -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir(dir)
@@ -199,6 +205,7 @@ async fn backup_then_restore_into_a_fresh_data_dir_carries_every_table_and_searc
     assert!(entries(dir.path()).iter().all(|n| !n.ends_with(".partial")), "no partial file left");
     let text = std::fs::read_to_string(&file).unwrap();
     assert!(text.lines().last().unwrap().starts_with("-- jobportal backup 1 "), "a trailer");
+    assert_eq!(mode(&file), 0o600, "password hashes and resumes: for its owner only");
 
     let out = admin(&target, &["restore", file.to_str().unwrap()]);
     assert!(out.contains("restored") && out.contains("user 3"), "{out}");
@@ -475,8 +482,6 @@ async fn scheduled_backups_write_one_file_per_slot_and_keep_the_newest() {
     workers.backups = BackupConfig { dir: backups_dir.clone(), keep: 2 };
     let app = spawn_app_with_workers(ServeConfig::default(), workers).await;
     app.register("ada@example.com", "candidate").await;
-    std::fs::create_dir_all(&backups_dir).unwrap();
-    std::fs::write(backups_dir.join("notes.txt"), "mine").unwrap();
 
     let slot = |hour| {
         chrono::DateTime::parse_from_rfc3339(&format!("2026-03-01T{hour:02}:00:00Z"))
@@ -484,6 +489,11 @@ async fn scheduled_backups_write_one_file_per_slot_and_keep_the_newest() {
             .to_utc()
     };
     for hour in [1, 2, 3] {
+        if hour == 2 {
+            // The first backup made the directory; a file of the operator's joins it.
+            assert_eq!(mode(&backups_dir), 0o700, "for its owner only");
+            std::fs::write(backups_dir.join("notes.txt"), "mine").unwrap();
+        }
         let id =
             jobportal::queue::enqueue(&app.db, &ScheduledBackup { slot: slot(hour).timestamp() })
                 .await
@@ -514,6 +524,7 @@ async fn scheduled_backups_write_one_file_per_slot_and_keep_the_newest() {
         assert!(trailer.schema >= 11, "{trailer:?}");
         let text = std::fs::read_to_string(&path).unwrap();
         assert!(text.contains("ada@example.com"), "the backup holds the data");
+        assert_eq!(mode(&path), 0o600);
     }
     // The same slot again is one task: the queue's key is the slot.
     let again =

@@ -92,16 +92,21 @@ pub struct Created {
     pub trailer: Trailer,
 }
 
-/// Writes a backup of `db` to `path`, replacing a file of that name only once the backup is
-/// whole: the export goes to a hidden file beside it, is sealed with its trailer, flushed, and
-/// renamed into place. Works while the database serves requests (the export reads one
+/// Writes a backup of `db` to `path` (mode 0600), replacing a file of that name only once the
+/// backup is whole: the export goes to a hidden file beside it, is sealed with its trailer,
+/// flushed, and renamed into place. Works while the database serves requests (the export reads one
 /// snapshot).
 pub async fn create(db: &Database, path: &Path) -> Result<Created, BackupError> {
     let schema = newest_migration(db).await?;
     let partial = partial_path(path);
     let write_error = |source| BackupError::Write { path: path.to_path_buf(), error: source };
-    // A directory that is not there or not writable is said in our words, before the export.
-    tokio::fs::File::create(&partial).await.map_err(write_error)?;
+    // Made here, readable by its owner only (it holds password hashes and resumes); the export
+    // then writes into it. A directory that is not there or not writable is said in our words.
+    let mut options = tokio::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    options.mode(0o600);
+    options.open(&partial).await.map_err(write_error)?;
     if let Err(err) = db.export_to(&partial).await {
         let _ = tokio::fs::remove_file(&partial).await;
         return Err(match err {

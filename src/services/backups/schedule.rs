@@ -81,14 +81,19 @@ fn remove(path: &Path, removed: &mut Vec<PathBuf>) -> std::io::Result<()> {
     }
 }
 
-/// Writes the backup of `slot` into `config.dir` (made if needed), then prunes the directory
+/// Writes the backup of `slot` into `config.dir` (made if needed, for its owner only), then
+/// prunes the directory
 /// to `config.keep` backups; returns the backup and the files deleted.
 pub async fn scheduled(
     ctx: &Context,
     config: &BackupConfig,
     slot: DateTime<Utc>,
 ) -> Result<(Created, Vec<PathBuf>), BackupError> {
-    tokio::fs::create_dir_all(&config.dir)
+    let mut dir = tokio::fs::DirBuilder::new();
+    dir.recursive(true);
+    #[cfg(unix)]
+    dir.mode(0o700);
+    dir.create(&config.dir)
         .await
         .map_err(|source| BackupError::Write { path: config.dir.clone(), error: source })?;
     let created = create(&ctx.db, &config.dir.join(backup_name(slot))).await?;
