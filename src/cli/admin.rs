@@ -19,6 +19,7 @@ use crate::core::config::{ChatOpts, Config, env};
 use crate::db::Database;
 use crate::db::migrations::Migrator;
 use crate::models::user::Role;
+use crate::services::backups;
 use crate::services::jobs::{self, Reindex};
 use crate::services::users::{self, CreateUser};
 
@@ -36,10 +37,38 @@ pub enum AdminCommand {
     /// them, with a progress bar; serve then loads them instead of computing them. Needs the
     /// embedding model (scripts/models.sh)
     EmbedJobs,
+    /// Write a backup of the database to FILE: SurrealDB's export of every table (definitions
+    /// and records, one snapshot), ending with a line that lets a restore check it is whole.
+    /// The embedded database must not be open in another process (`serve` holds it: use the
+    /// scheduled backups of JOBPORTAL_SCHEDULE_BACKUP there)
+    Backup(BackupArgs),
+    /// Replace the embedded database with the backup FILE, then rebuild the search index from
+    /// it. The file is checked and imported beside the database first: a file cut short,
+    /// changed or not a backup leaves the database as it was. A database that holds data is
+    /// replaced only with --force, and kept beside the new one
+    Restore(RestoreArgs),
     /// Answer one message with the configured chat model (local or hosted), streamed to
     /// standard output, without the server: a way to try the model and its speed. Tool calls,
     /// if any, go to standard error as JSON lines
     Generate(GenerateArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct BackupArgs {
+    /// The backup file to write (replaced if it exists, once the new one is whole)
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+}
+
+#[derive(Args, Debug)]
+pub struct RestoreArgs {
+    /// A backup written by `admin backup` or the scheduled backups
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+
+    /// Replace a database that holds data (it is kept beside the restored one)
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Args, Debug)]
@@ -116,7 +145,55 @@ pub async fn run(config: Config, command: AdminCommand) -> anyhow::Result<()> {
         AdminCommand::ReindexJobs => reindex_jobs(config).await,
         AdminCommand::EmbedJobs => embed_jobs(config).await,
         AdminCommand::Generate(args) => generate(config, args).await,
+        AdminCommand::Backup(args) => backup(config, args).await,
+        AdminCommand::Restore(args) => restore(config, args).await,
     }
+}
+
+async fn backup(config: Config, args: BackupArgs) -> anyhow::Result<()> {
+    let created =
+        app::with_database(&config.db, async |db| Ok(backups::create(db, &args.file).await?))
+            .await?;
+    println!(
+        "backed up the database to {} ({})",
+        created.path.display(),
+        backups::describe(&created.trailer)
+    );
+    Ok(())
+}
+
+async fn restore(config: Config, args: RestoreArgs) -> anyhow::Result<()> {
+    let restored = backups::restore(&config.db, &config.data_dir, &args.file, args.force).await?;
+    let records: u64 = restored.counts.iter().map(|(_, n)| n).sum();
+    let held: Vec<String> = restored
+        .counts
+        .iter()
+        .filter(|(_, n)| *n > 0)
+        .map(|(table, n)| format!("{table} {n}"))
+        .collect();
+    println!(
+        "restored {} ({}): {records} records in {} tables ({})",
+        args.file.display(),
+        backups::describe(&restored.trailer),
+        restored.counts.len(),
+        held.join(", ")
+    );
+    if let Some(previous) = &restored.previous {
+        println!("the database it replaced is kept at {}", previous.display());
+    }
+    // The search index went with the old database; build it now rather than at the next start.
+    let rebuilt = app::with_database(&config.db, async |db| {
+        let ctx = offline_app(&config, db).await?.services;
+        Ok(jobs::reindex(&ctx, |_| {}).await?)
+    })
+    .await;
+    match rebuilt {
+        Ok(indexed) => println!("search index rebuilt: {indexed} public jobs"),
+        Err(err) => eprintln!(
+            "the search index was not rebuilt now ({err:#}); `serve` builds it when it starts"
+        ),
+    }
+    Ok(())
 }
 
 async fn generate(config: Config, args: GenerateArgs) -> anyhow::Result<()> {

@@ -3,8 +3,9 @@
 //! `surrealkv://PATH` is the embedded, on-disk engine (the default), `mem://` keeps everything in
 //! memory (tests), `ws://HOST:PORT` talks to a SurrealDB server shared by several processes.
 //! An embedded database belongs to one process: a second process gets [`DbError::InUse`], which
-//! says what to do instead.
+//! says what to do instead. [`backup`] exports and imports the whole database.
 
+pub mod backup;
 pub mod migrations;
 
 use std::borrow::Cow;
@@ -50,6 +51,12 @@ pub enum DbError {
 
     #[error("the database answered something unexpected: {0}")]
     Unexpected(String),
+
+    #[error("the database's export failed: {0}")]
+    Export(String),
+
+    #[error("the import into the database failed: {0}")]
+    Import(String),
 }
 
 impl DbError {

@@ -3,7 +3,8 @@
 //!
 //! Background work is defined here too: each task (a `crate::queue::Task`) lives beside the
 //! service that enqueues or owns it (`email::SendEmail`, `import::task::ImportJobs`,
-//! `alerts::JobAlerts`, `housekeeping::Prune`, `jobs::expiry::CloseExpiredJobs`) and runs with
+//! `alerts::JobAlerts`, `housekeeping::Prune`, `jobs::expiry::CloseExpiredJobs`,
+//! `backups::ScheduledBackup`) and runs with
 //! a [`TaskContext`]; `workers` only claims and runs them.
 
 pub mod admin;
@@ -12,6 +13,7 @@ pub mod applications;
 pub mod assistant;
 pub mod audit;
 pub mod auth;
+pub mod backups;
 pub mod companies;
 pub mod email;
 pub mod embeddings;

@@ -29,6 +29,7 @@ pub fn registry() -> Registry<Arc<TaskContext>> {
         .register::<services::jobs::expiry::CloseExpiredJobs>()
         .register::<services::import::task::ImportJobs>()
         .register::<services::alerts::JobAlerts>()
+        .register::<services::backups::ScheduledBackup>()
 }
 
 /// The running workers and scheduler of a process.

@@ -16,6 +16,7 @@ use crate::queue;
 use crate::repositories::RepoError;
 use crate::services::TaskContext;
 use crate::services::alerts::JobAlerts;
+use crate::services::backups::ScheduledBackup;
 use crate::services::housekeeping::Prune;
 use crate::services::jobs::expiry::CloseExpiredJobs;
 
@@ -54,6 +55,15 @@ fn enqueue_prune(
     Box::pin(
         async move { queue::enqueue(&ctx.services.db, &Prune { slot: slot.timestamp() }).await },
     )
+}
+
+fn enqueue_backup(
+    ctx: Arc<TaskContext>,
+    slot: DateTime<Utc>,
+) -> futures_util::future::BoxFuture<'static, Result<Option<String>, RepoError>> {
+    Box::pin(async move {
+        queue::enqueue(&ctx.services.db, &ScheduledBackup { slot: slot.timestamp() }).await
+    })
 }
 
 fn alerts(
@@ -104,6 +114,7 @@ pub fn schedules(config: &WorkerConfig) -> Vec<Schedule> {
                 "job_alerts_instant" => enqueue_alerts_instant,
                 "job_alerts_daily" => enqueue_alerts_daily,
                 "job_alerts_weekly" => enqueue_alerts_weekly,
+                "backup" => enqueue_backup,
                 _ => return None,
             };
             Some(Schedule { name: s.name, cron, enqueue })
@@ -178,6 +189,22 @@ mod tests {
             next_slot(&cron, after),
             Some(Utc.with_ymd_and_hms(2026, 1, 1, 10, 17, 0).unwrap())
         );
+    }
+
+    #[test]
+    fn the_backup_schedule_runs_only_when_it_has_a_cron() {
+        let dir = std::path::Path::new("/tmp/jobportal-schedules");
+        let mut config = WorkerConfig::for_dir(dir);
+        let names = |config: &WorkerConfig| -> Vec<&'static str> {
+            schedules(config).iter().map(|s| s.name).collect()
+        };
+        assert!(!names(&config).contains(&"backup"), "off by default");
+        for schedule in &mut config.schedules {
+            if schedule.name == "backup" {
+                schedule.cron = Some("0 4 * * *".into());
+            }
+        }
+        assert!(names(&config).contains(&"backup"));
     }
 
     #[test]

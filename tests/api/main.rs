@@ -10,6 +10,7 @@ mod assistant_safety;
 mod assistant_tools;
 mod auth;
 mod authz;
+mod backups;
 mod bad_input;
 mod chat;
 mod cli;

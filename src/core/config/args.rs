@@ -219,6 +219,15 @@ pub struct WorkerOpts {
     #[arg(long, env = env::SCHEDULE_ALERTS_WEEKLY, default_value = "0 7 * * 1", value_name = "CRON")]
     pub schedule_alerts_weekly: String,
 
+    /// When to write a backup of the database into <data dir>/backups: a cron expression
+    /// (UTC), or off
+    #[arg(long, env = env::SCHEDULE_BACKUP, default_value = "off", value_name = "CRON")]
+    pub schedule_backup: String,
+
+    /// Scheduled backups kept in <data dir>/backups; the oldest beyond this many are deleted
+    #[arg(long, env = env::BACKUP_KEEP, default_value = "7", value_name = "N")]
+    pub backup_keep: String,
+
     /// Days an assistant conversation is kept after its last message; the prune task deletes
     /// older ones (0: keep them until their user deletes them)
     #[arg(long, env = env::ASSISTANT_RETENTION_DAYS, default_value = "180", value_name = "DAYS")]

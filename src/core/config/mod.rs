@@ -30,4 +30,4 @@ pub use serve::{
     AssistantConfig, AuthConfig, CorsOrigins, DocumentsConfig, Rate, RateLimitConfig, ServeConfig,
     parse_rate,
 };
-pub use worker::{EmailBackendConfig, EmailConfig, ScheduleConfig, WorkerConfig};
+pub use worker::{BackupConfig, EmailBackendConfig, EmailConfig, ScheduleConfig, WorkerConfig};

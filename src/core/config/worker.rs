@@ -7,6 +7,7 @@ use std::time::Duration;
 use super::args::WorkerOpts;
 use super::env;
 use super::error::{ConfigError, setting};
+use super::global::DbConfig;
 use super::parse::{parse_bool, parse_cron, parse_duration};
 use super::secret::Secret;
 
@@ -36,6 +37,15 @@ pub struct ScheduleConfig {
     pub cron: Option<String>,
 }
 
+/// Where scheduled backups go and how many are kept.
+#[derive(Debug, Clone)]
+pub struct BackupConfig {
+    /// `<data dir>/backups`.
+    pub dir: PathBuf,
+    /// The newest this many scheduled backups are kept (at least 1).
+    pub keep: usize,
+}
+
 /// The resolved settings of the workers.
 #[derive(Debug, Clone)]
 pub struct WorkerConfig {
@@ -53,6 +63,8 @@ pub struct WorkerConfig {
     /// How long an assistant conversation is kept after its last message; `None`: until its
     /// user deletes it.
     pub assistant_retention: Option<Duration>,
+    /// Scheduled backups (the schedule itself is in `schedules`, named `backup`).
+    pub backups: BackupConfig,
 }
 
 impl WorkerConfig {
@@ -75,9 +87,11 @@ impl WorkerConfig {
                 ScheduleConfig { name: "job_alerts_instant", cron: Some("*/5 * * * *".into()) },
                 ScheduleConfig { name: "job_alerts_daily", cron: Some("0 7 * * *".into()) },
                 ScheduleConfig { name: "job_alerts_weekly", cron: Some("0 7 * * 1".into()) },
+                ScheduleConfig { name: "backup", cron: None },
             ],
             alerts_settle: Duration::from_secs(60),
             assistant_retention: Some(Duration::from_secs(180 * 86_400)),
+            backups: BackupConfig { dir: dir.join("backups"), keep: 7 },
         }
     }
 }
@@ -174,7 +188,15 @@ impl WorkerOpts {
                 "job_alerts_weekly",
                 &self.schedule_alerts_weekly,
             )?,
+            schedule(env::SCHEDULE_BACKUP, "schedule-backup", "backup", &self.schedule_backup)?,
         ];
+        let keep = setting(env::BACKUP_KEEP, "backup-keep", &self.backup_keep, |raw| {
+            raw.trim()
+                .parse::<usize>()
+                .ok()
+                .filter(|&n| n >= 1)
+                .ok_or("expected how many backups to keep, 1 or more, such as 7")
+        })?;
         let assistant_retention = setting(
             env::ASSISTANT_RETENTION_DAYS,
             "assistant-retention-days",
@@ -197,7 +219,27 @@ impl WorkerOpts {
             email: EmailConfig { backend, from },
             schedules,
             alerts_settle: Duration::from_secs(60),
+            backups: BackupConfig { dir: data_dir.join("backups"), keep },
         })
+    }
+}
+
+impl WorkerConfig {
+    /// Refuses settings that cannot work with this database: scheduled backups of a SurrealDB
+    /// server (SurrealDB's client exports only embedded databases; a server has `surreal
+    /// export`).
+    pub fn check_database(&self, db: &DbConfig) -> Result<(), ConfigError> {
+        let backup = self.schedules.iter().find(|s| s.name == "backup");
+        match backup.and_then(|s| s.cron.as_deref()) {
+            Some(cron) if db.is_remote() => Err(ConfigError::new(
+                env::SCHEDULE_BACKUP,
+                "schedule-backup",
+                cron,
+                "scheduled backups need an embedded database; back up a SurrealDB server with \
+                 `surreal export`",
+            )),
+            _ => Ok(()),
+        }
     }
 }
 
@@ -215,4 +257,62 @@ fn parse_queue_concurrency(raw: &str) -> Result<(usize, usize), String> {
         }
     }
     Ok((email_loops, default_loops))
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+
+    #[derive(Parser)]
+    struct Opts {
+        #[command(flatten)]
+        workers: WorkerOpts,
+    }
+
+    fn resolve(args: &[&str]) -> Result<WorkerConfig, ConfigError> {
+        let opts = Opts::try_parse_from(std::iter::once("jobportal").chain(args.iter().copied()))
+            .expect("the flags parse");
+        opts.workers.resolve(Path::new("/srv/jobportal"))
+    }
+
+    #[test]
+    fn scheduled_backups_are_off_by_default_and_keep_seven_in_the_data_dir() {
+        let config = resolve(&[]).unwrap();
+        let backup = config.schedules.iter().find(|s| s.name == "backup").unwrap();
+        assert_eq!(backup.cron, None);
+        assert_eq!(config.backups.dir, Path::new("/srv/jobportal/backups"));
+        assert_eq!(config.backups.keep, 7);
+
+        let config = resolve(&["--schedule-backup", "0 4 * * *", "--backup-keep", "3"]).unwrap();
+        let backup = config.schedules.iter().find(|s| s.name == "backup").unwrap();
+        assert_eq!(backup.cron.as_deref(), Some("0 4 * * *"));
+        assert_eq!(config.backups.keep, 3);
+    }
+
+    #[test]
+    fn scheduled_backups_of_a_database_server_are_refused_at_start() {
+        let embedded =
+            DbConfig { url: "surrealkv:///srv/jobportal/db".into(), ..DbConfig::memory() };
+        let server = DbConfig { url: "ws://db.internal:8000".into(), ..DbConfig::memory() };
+        let off = resolve(&[]).unwrap();
+        assert!(off.check_database(&server).is_ok());
+        let on = resolve(&["--schedule-backup", "0 4 * * *"]).unwrap();
+        assert!(on.check_database(&embedded).is_ok());
+        let err = on.check_database(&server).unwrap_err().to_string();
+        assert!(err.contains(env::SCHEDULE_BACKUP) && err.contains("surreal export"), "{err}");
+    }
+
+    #[test]
+    fn a_bad_backup_schedule_or_count_names_its_variable() {
+        for (args, var) in [
+            (&["--backup-keep", "0"][..], env::BACKUP_KEEP),
+            (&["--backup-keep", "many"][..], env::BACKUP_KEEP),
+            (&["--schedule-backup", "nightly"][..], env::SCHEDULE_BACKUP),
+        ] {
+            let err = resolve(args).unwrap_err().to_string();
+            assert!(err.contains(var), "{args:?}: {err}");
+        }
+    }
 }

@@ -21,4 +21,4 @@ mod schema;
 pub use answers::ANSWER_MAX_AGE_SECS;
 pub use index::{IndexError, JobIndex, Watermark};
 pub use query::{IndexHits, IndexQuery, SortBy};
-pub use schema::{IndexDoc, index_dir};
+pub use schema::{IndexDoc, index_dir, remove_indexes};

@@ -18,6 +18,17 @@ pub fn index_dir(data_dir: &Path) -> PathBuf {
     data_dir.join("search").join(format!("jobs-v{SCHEMA_VERSION}"))
 }
 
+/// Deletes every search index of a data directory, of any version (blocking). A database that
+/// was replaced under it is not what the index describes; with no index, the next start
+/// builds one from the database.
+pub fn remove_indexes(data_dir: &Path) -> std::io::Result<()> {
+    let search = data_dir.join("search");
+    match std::fs::remove_dir_all(&search) {
+        Err(err) if err.kind() != std::io::ErrorKind::NotFound => Err(err),
+        _ => Ok(()),
+    }
+}
+
 /// What the index holds of one public job.
 #[derive(Debug, Clone, Default)]
 pub struct IndexDoc {

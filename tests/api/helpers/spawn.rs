@@ -8,7 +8,7 @@ use std::time::Duration;
 use axum::Router;
 use jobportal::api::{self, AppState};
 use jobportal::core::config::{
-    DbConfig, EmailBackendConfig, EmailConfig, ServeConfig, WorkerConfig,
+    BackupConfig, DbConfig, EmailBackendConfig, EmailConfig, ServeConfig, WorkerConfig,
 };
 use jobportal::db::Database;
 use tokio::net::TcpListener;
@@ -56,7 +56,8 @@ pub async fn spawn_app_on_disk(config: ServeConfig, dir: &Path) -> TestApp {
 }
 
 /// Worker settings for tests: one loop per queue, quick polling, short leases and backoff, no
-/// schedules, email to `backend`.
+/// schedules, email to `backend` (scheduled backups, when a test enqueues one, into a
+/// directory of the system's temporary one).
 pub fn test_worker_config(backend: EmailBackendConfig) -> WorkerConfig {
     WorkerConfig {
         email_loops: 1,
@@ -69,6 +70,11 @@ pub fn test_worker_config(backend: EmailBackendConfig) -> WorkerConfig {
         schedules: Vec::new(),
         alerts_settle: Duration::ZERO,
         assistant_retention: Some(Duration::from_secs(180 * 86_400)),
+        backups: BackupConfig {
+            dir: std::env::temp_dir()
+                .join(format!("jobportal-test-backups-{}", std::process::id())),
+            keep: 7,
+        },
     }
 }
 
