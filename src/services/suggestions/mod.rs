@@ -12,7 +12,7 @@
 //! - `typeahead`: completions per kind.
 //! - `spelling`: corrections from the copy's vocabulary.
 //! - `similar`: similar jobs.
-//! - `salary_index`: the jobs that publish a salary, by word.
+//! - `salary_index`: a salary as a yearly amount; the jobs that publish one, by word.
 //! - `salaries`: percentiles and histograms of published salaries.
 
 mod salaries;

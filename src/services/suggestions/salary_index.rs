@@ -1,5 +1,5 @@
-//! The jobs that publish a salary, as salary insights read them: one row per job with what
-//! their filters test, and per word the rows of the jobs that carry it, in ascending order. A
+//! The jobs that publish a salary, as salary insights read them: each salary as a yearly
+//! amount ([`YearlySalary`]), one row per job with what their filters test, and per word the rows of the jobs that carry it, in ascending order. A
 //! request with words reads only the rows its rarest word lists (intersected with the others'),
 //! not every job held.
 //!
@@ -9,8 +9,31 @@
 
 use std::collections::HashMap;
 
-use super::store::YearlySalary;
-use crate::models::job::{Seniority, Workplace};
+use crate::models::job::{Salary, Seniority, Workplace};
+
+/// A published salary as a yearly amount: the middle of its range (or its one end).
+#[derive(Debug, Clone, PartialEq)]
+pub struct YearlySalary {
+    pub currency: String,
+    pub yearly: f64,
+}
+
+impl YearlySalary {
+    /// The yearly amount of a public salary with a currency and a period; `None` otherwise.
+    pub fn of(salary: &Salary) -> Option<YearlySalary> {
+        if !salary.public {
+            return None;
+        }
+        let currency = salary.currency.clone().filter(|c| !c.is_empty())?;
+        let amount = match (salary.min, salary.max) {
+            (Some(min), Some(max)) => (min + max) / 2.0,
+            (Some(one), None) | (None, Some(one)) => one,
+            (None, None) => return None,
+        };
+        let yearly = amount * salary.period?.per_year();
+        (yearly.is_finite() && yearly > 0.0).then_some(YearlySalary { currency, yearly })
+    }
+}
 
 /// One job's salary and what the filters of salary insights test.
 #[derive(Debug, Clone, PartialEq)]
@@ -159,5 +182,32 @@ mod tests {
         }
         assert!(index.is_sparse());
         assert_eq!(yearly(&index, "x").len(), MIN_ROWS_TO_COMPACT / 2 - 1);
+    }
+
+    #[test]
+    fn a_salary_is_the_middle_of_its_range_per_year() {
+        use crate::models::job::SalaryPeriod;
+        let salary = |min, max, period, public| Salary {
+            min,
+            max,
+            currency: Some("EUR".into()),
+            period,
+            public,
+        };
+        let yearly = |s: &Salary| YearlySalary::of(s).map(|y| y.yearly);
+        assert_eq!(
+            yearly(&salary(Some(3000.0), Some(5000.0), Some(SalaryPeriod::Month), true)),
+            Some(48_000.0)
+        );
+        assert_eq!(
+            yearly(&salary(None, Some(50.0), Some(SalaryPeriod::Hour), true)),
+            Some(104_000.0)
+        );
+        assert_eq!(yearly(&salary(Some(1.0), None, None, true)), None, "no period");
+        assert_eq!(
+            yearly(&salary(Some(1.0), None, Some(SalaryPeriod::Year), false)),
+            None,
+            "private"
+        );
     }
 }

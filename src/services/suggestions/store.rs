@@ -6,9 +6,9 @@
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
-use super::salary_index::{SalaryIndex, SalaryRow};
+use super::salary_index::{SalaryIndex, SalaryRow, YearlySalary};
 use super::text;
-use crate::models::job::{Job, Location, Salary, Seniority, Workplace};
+use crate::models::job::{Job, Location, Seniority, Workplace};
 
 /// What suggestions complete.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -37,30 +37,6 @@ impl Kind {
 
     const fn slot(self) -> usize {
         self as usize
-    }
-}
-
-/// A published salary as a yearly amount: the middle of its range (or its one end).
-#[derive(Debug, Clone, PartialEq)]
-pub struct YearlySalary {
-    pub currency: String,
-    pub yearly: f64,
-}
-
-impl YearlySalary {
-    /// The yearly amount of a public salary with a currency and a period; `None` otherwise.
-    pub fn of(salary: &Salary) -> Option<YearlySalary> {
-        if !salary.public {
-            return None;
-        }
-        let currency = salary.currency.clone().filter(|c| !c.is_empty())?;
-        let amount = match (salary.min, salary.max) {
-            (Some(min), Some(max)) => (min + max) / 2.0,
-            (Some(one), None) | (None, Some(one)) => one,
-            (None, None) => return None,
-        };
-        let yearly = amount * salary.period?.per_year();
-        (yearly.is_finite() && yearly > 0.0).then_some(YearlySalary { currency, yearly })
     }
 }
 
@@ -491,32 +467,5 @@ mod tests {
         assert!(!state.terms(Kind::Title).by_key.contains_key("go engineer"));
         assert!(!state.jobs.contains_key("b"));
         assert!(store.is_loaded());
-    }
-
-    #[test]
-    fn a_salary_is_the_middle_of_its_range_per_year() {
-        use crate::models::job::SalaryPeriod;
-        let salary = |min, max, period, public| Salary {
-            min,
-            max,
-            currency: Some("EUR".into()),
-            period,
-            public,
-        };
-        let yearly = |s: &Salary| YearlySalary::of(s).map(|y| y.yearly);
-        assert_eq!(
-            yearly(&salary(Some(3000.0), Some(5000.0), Some(SalaryPeriod::Month), true)),
-            Some(48_000.0)
-        );
-        assert_eq!(
-            yearly(&salary(None, Some(50.0), Some(SalaryPeriod::Hour), true)),
-            Some(104_000.0)
-        );
-        assert_eq!(yearly(&salary(Some(1.0), None, None, true)), None, "no period");
-        assert_eq!(
-            yearly(&salary(Some(1.0), None, Some(SalaryPeriod::Year), false)),
-            None,
-            "private"
-        );
     }
 }
