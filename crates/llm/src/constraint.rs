@@ -19,23 +19,12 @@ use std::sync::Arc;
 use llguidance::api::{StopReason, TopLevelGrammar};
 use llguidance::toktrie::{TokEnv, TokRxInfo, TokTrie, TokenId, TokenizerEnv};
 use llguidance::{Matcher, ParserFactory};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::message::Tool;
 use crate::tokenizer::{ChatTokenizer, TokenPiece};
 use crate::tool_calls;
-use crate::types::{ModelError, OutputFormat};
-
-/// How JSON answers are spaced: a single space at most, and only after a comma or a colon
-/// (`{"a": 1, "b": [2, 3]}` and `{"a":1}` are both allowed). Small models left free to add
-/// whitespace may add nothing else until they run out of tokens.
-pub(crate) fn compact_json() -> Value {
-    json!({
-        "whitespace_flexible": false,
-        "item_separator": ", ?",
-        "key_separator": ": ?",
-    })
-}
+use crate::types::{ModelError, OutputFormat, compact_json};
 
 /// Turns answer formats into constraints for one model's vocabulary. Building it reads the
 /// whole vocabulary (about 0.13 s for SmolLM2's 49,152 tokens on a busy 2-core machine):
@@ -259,6 +248,8 @@ fn constraint_error(err: impl std::fmt::Display) -> ModelError {
 #[cfg(test)]
 pub(crate) mod tests {
     use std::ops::ControlFlow;
+
+    use serde_json::json;
 
     use super::*;
     use crate::message::Message;

@@ -98,7 +98,7 @@ pub fn grammar(tools: &[Tool], required: bool) -> Result<String, ModelError> {
             })
         })
         .collect();
-    let spacing = crate::constraint::compact_json();
+    let spacing = crate::types::compact_json();
     let one = json!({"x-guidance": spacing, "anyOf": calls});
     let many = json!({
         "x-guidance": spacing,

@@ -1,5 +1,5 @@
-//! What generation takes and gives: the parameters, how an answer ended and what it cost,
-//! and why a model could not load or answer.
+//! What generation takes and gives: the parameters (with the answer's format and how its JSON
+//! is spaced), how an answer ended and what it cost, and why a model could not load or answer.
 
 use crate::message::ToolCall;
 use crate::template::TemplateError;
@@ -121,4 +121,15 @@ pub struct Generation {
     pub first_token_seconds: f64,
     /// All of it.
     pub seconds: f64,
+}
+
+/// How constrained JSON answers are spaced: a single space at most, and only after a comma or
+/// a colon (`{"a": 1, "b": [2, 3]}` and `{"a":1}` are both allowed). Small models left free to add
+/// whitespace may add nothing else until they run out of tokens.
+pub(crate) fn compact_json() -> serde_json::Value {
+    serde_json::json!({
+        "whitespace_flexible": false,
+        "item_separator": ", ?",
+        "key_separator": ": ?",
+    })
 }
