@@ -117,8 +117,8 @@ fn parse_events(text: &str) -> Vec<(String, Value)> {
     events
 }
 
-/// Checks a stream's events: any number of `queued`, `tool`, `citation` and `token`, then exactly one
-/// `done`, last. Returns the tokens joined and the `done` message.
+/// Checks a stream's events: any number of `queued`, `tool`, `citation` and `token`, then
+/// exactly one `done`, last. Returns the tokens joined and the `done` message.
 fn check_protocol(events: &[(String, Value)]) -> (String, Value) {
     let (last, before) = events.split_last().expect("at least the done event");
     assert_eq!(last.0, "done", "the stream ends with done: {events:?}");

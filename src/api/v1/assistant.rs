@@ -123,12 +123,12 @@ pub async fn delete(
 /// Asks the assistant something in a conversation of the caller's. With `Accept:
 /// text/event-stream` the answer streams as server-sent events: `queued` (`{ahead}`, while
 /// the answer waits for the chat model behind that many answers: when it starts waiting and
-/// each time it moves up), `tool` (`{name, arguments}`, a tool about to run), `citation` (`{n, kind, id, title}`, a source the answer cites as
-/// `[n]`), `token` (`{text}`, the next piece of the answer), then exactly one of `done` (the
-/// stored message, as the JSON answer's `message`) or `error` (`{code, message}`, the codes of
-/// the JSON errors). Otherwise the whole answer comes as JSON. Errors found before the answer
-/// starts are JSON errors with their status either way. The question is stored even when the
-/// answer fails.
+/// each time it moves up), `tool` (`{name, arguments}`, a tool about to run), `citation`
+/// (`{n, kind, id, title}`, a source the answer cites as `[n]`), `token` (`{text}`, the next
+/// piece of the answer), then exactly one of `done` (the stored message, as the JSON answer's
+/// `message`) or `error` (`{code, message}`, the codes of the JSON errors). Otherwise the
+/// whole answer comes as JSON. Errors found before the answer starts are JSON errors with
+/// their status either way. The question is stored even when the answer fails.
 #[utoipa::path(post, path = "/api/v1/assistant/conversations/{id}/messages", tag = "assistant", security(("bearer" = [])),
     params(("id" = String, Path, description = "Conversation id")),
     request_body = SendMessageRequest,

@@ -1,7 +1,7 @@
 //! The jobs that publish a salary, as salary insights read them: each salary as a yearly
-//! amount ([`YearlySalary`]), one row per job with what their filters test, and per word the rows of the jobs that carry it, in ascending order. A
-//! request with words reads only the rows its rarest word lists (intersected with the others'),
-//! not every job held.
+//! amount ([`YearlySalary`]), one row per job with what their filters test, and per word the
+//! rows of the jobs that carry it, in ascending order. A request with words reads only the
+//! rows its rarest word lists (intersected with the others'), not every job held.
 //!
 //! Rows are appended and never reused, so every word's list stays ascending as it grows; a
 //! removed job leaves an empty row, and [`SalaryIndex::is_sparse`] tells the owner when it is

@@ -11,10 +11,10 @@
 //! [`ChatModel::chat`] queues a request and returns
 //! its stream of events at once; beyond the answer being written and `queue_size` waiting ones
 //! it refuses with [`ChatError::Busy`] instead of piling up work. An answer that waits hears
-//! its place ([`ChatEvent::Queued`]) when it is queued and each time it moves up. Dropping the stream stops the
-//! generation at its next token. Inference never runs on the async runtime. A stream that ends
-//! without [`ChatEvent::Finished`] or an error lost its model (a panic): the engine is then
-//! `Failed`.
+//! its place ([`ChatEvent::Queued`]) when it is queued and each time it moves up. Dropping the
+//! stream stops the generation at its next token. Inference never runs on the async runtime.
+//! A stream that ends without [`ChatEvent::Finished`] or an error lost its model (a panic):
+//! the engine is then `Failed`.
 
 use std::collections::VecDeque;
 use std::ops::ControlFlow;
