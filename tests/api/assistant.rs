@@ -15,7 +15,7 @@ use jobportal::core::config::{
 use serde_json::{Value, json};
 
 use jobportal::ai::providers::chat::message::Message;
-use jobportal::ai::providers::chat::provider::{ChatEvent, ChatRequest};
+use jobportal::ai::providers::chat::provider::{ChatEvent, ChatRequest, ChatStream};
 use jobportal::db::Executor;
 
 use crate::helpers::{
@@ -442,6 +442,20 @@ async fn a_client_that_goes_away_leaves_what_was_written_stored() {
     );
 }
 
+/// A long answer for someone else, asked of the idle chat model directly: once this returns,
+/// its first piece has come and the model is writing the rest.
+async fn long_answer_started(app: &TestApp) -> ChatStream {
+    let model = app.ctx.ai.chat().expect("the chat model is started");
+    let mut request = ChatRequest::new(vec![Message::user(LONG_ANSWER)]);
+    request.params = app.ctx.ai.chat_params();
+    let mut running = model.chat(request).expect("an idle model takes the first answer");
+    match running.recv().await {
+        Some(Ok(ChatEvent::Text(_))) => {}
+        other => panic!("the long answer did not start: {other:?}"),
+    }
+    running
+}
+
 #[tokio::test]
 async fn a_busy_model_answers_503_model_busy_with_retry_after_and_never_hangs() {
     // No answer may wait: while the model writes, a question that needs it is refused at once.
@@ -452,14 +466,7 @@ async fn a_busy_model_answers_503_model_busy_with_retry_after_and_never_hangs() 
     assert_eq!(app.ctx.ai.load_embedder().await.name(), "loaded");
 
     // The model is writing a long answer for someone else.
-    let model = app.ctx.ai.chat().expect("the chat model is started");
-    let mut request = ChatRequest::new(vec![Message::user(LONG_ANSWER)]);
-    request.params = app.ctx.ai.chat_params();
-    let mut running = model.chat(request).expect("an idle model takes the first answer");
-    match running.recv().await {
-        Some(Ok(ChatEvent::Text(_))) => {}
-        other => panic!("the long answer did not start: {other:?}"),
-    }
+    let mut running = long_answer_started(&app).await;
     // A search's filters are filled by the model: the question needs it.
     let question = "Find data analyst jobs in London";
     for response in [
@@ -491,14 +498,7 @@ async fn an_answer_that_waits_for_the_model_streams_its_place_then_the_answer() 
     assert_eq!(app.ctx.ai.load_embedder().await.name(), "loaded");
 
     // The model is writing a long answer for someone else.
-    let model = app.ctx.ai.chat().expect("the chat model is started");
-    let mut request = ChatRequest::new(vec![Message::user(LONG_ANSWER)]);
-    request.params = app.ctx.ai.chat_params();
-    let mut running = model.chat(request).expect("an idle model takes the first answer");
-    match running.recv().await {
-        Some(Ok(ChatEvent::Text(_))) => {}
-        other => panic!("the long answer did not start: {other:?}"),
-    }
+    let mut running = long_answer_started(&app).await;
     // A search's filters are filled by the model: the question waits behind the long answer
     // and says so before anything else.
     let mut response = post_streamed(&app, &bob.access, &id, "Find data analyst jobs").await;

@@ -544,14 +544,8 @@ async fn naming_part(turn: &Turn<'_>, q: &str) -> Result<String, ServiceError> {
     let mut kept = Vec::new();
     for word in q.split_whitespace() {
         let keep = turn.ctx.suggestions.names_jobs(word) || {
-            let alone = SearchParams {
-                q: Some(word.to_owned()),
-                limit: Some(1),
-                facets: Some(false),
-                mode: Some("keyword".into()),
-                ..SearchParams::default()
-            };
-            search::search(turn.ctx, alone).await?.total == 0
+            let alone = SearchParams { q: Some(word.to_owned()), ..SearchParams::default() };
+            search::count(turn.ctx, alone.parse()?).await? == 0
         };
         if keep {
             kept.push(word);
