@@ -1,18 +1,21 @@
 //! The index itself: opening it, writes (committed or staged) with their watermark, rebuilds,
-//! the versions it holds, and searches.
+//! the versions and listings it holds, and searches.
 
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use tantivy::collector::{Count, TopDocs};
 use tantivy::directory::MmapDirectory;
 use tantivy::indexer::{IndexWriterOptions, LogMergePolicy};
-use tantivy::query::TermQuery;
-use tantivy::schema::IndexRecordOption;
+use tantivy::schema::{IndexRecordOption, Value};
 use tantivy::tokenizer::{TextAnalyzer, TokenizerManager};
-use tantivy::{DocAddress, Index, IndexReader, IndexWriter, Order, ReloadPolicy, Term};
+use tantivy::{
+    DocAddress, DocSet, Index, IndexReader, IndexWriter, Order, ReloadPolicy, Searcher, TERMINATED,
+    TantivyDocument, Term,
+};
 
 use super::analysis::{ANALYZER, analyzer};
 use super::answers::Answers;
@@ -37,6 +40,22 @@ pub struct Watermark {
     pub updated_at_micros: i64,
 }
 
+/// What the index holds of a job: see [`JobIndex::stored`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Stored {
+    /// Not in the index (not public, or never written here).
+    Missing,
+    /// The version the caller already knows.
+    Known,
+    /// Another version than the caller knows, with its listing.
+    Listing { version: i64, listing: Vec<u8> },
+}
+
+/// How long a job that left the index keeps out older versions of itself: longer than any
+/// write that read the job before it left can take to reach the index (an import's batch, a
+/// rebuild's pass over the database).
+const LEFT_KEPT: Duration = Duration::from_secs(600);
+
 /// The index of public jobs: one per process, shared by every search and job write.
 pub struct JobIndex {
     index: Index,
@@ -52,6 +71,10 @@ pub struct JobIndex {
     /// Where the last complete catch-up pass leaves the next one to start (unix micros of the
     /// database's clock; 0: no pass yet). Kept in memory only.
     checked: AtomicI64,
+    /// The jobs that left the index lately, with the version they left at (`i64::MAX`:
+    /// deleted) and when: a write of an older version (an import or a rebuild that read the
+    /// job before it left) does not bring them back.
+    left: Mutex<HashMap<String, (i64, Instant)>>,
 }
 
 /// Deletes the indexes of earlier schema versions beside `dir` (this one is rebuilt from the
@@ -80,6 +103,12 @@ fn finish<T>(writer: &mut IndexWriter, result: Result<T, IndexError>) -> Result<
         let _ = writer.rollback();
     }
     result
+}
+
+/// The version (`updated_at`) of the document at `address`.
+fn version_at(searcher: &Searcher, address: DocAddress) -> Result<i64, IndexError> {
+    let column = searcher.segment_reader(address.segment_ord).fast_fields().i64("updated_at")?;
+    Ok(column.first(address.doc_id).unwrap_or(0))
 }
 
 impl std::fmt::Debug for JobIndex {
@@ -127,6 +156,7 @@ impl JobIndex {
             facet_values: FacetCache::default(),
             staged: AtomicI64::new(0),
             checked: AtomicI64::new(0),
+            left: Mutex::new(HashMap::new()),
         })
     }
 
@@ -204,26 +234,68 @@ impl JobIndex {
         let searcher = self.reader.searcher();
         let mut versions = HashMap::with_capacity(ids.len());
         for id in ids {
-            let query = TermQuery::new(
-                Term::from_field_text(self.fields.job_id, id),
-                IndexRecordOption::Basic,
-            );
-            let hits = searcher.search(&query, &TopDocs::with_limit(1).order_by_score())?;
-            if let Some((_, address)) = hits.first() {
-                let column =
-                    searcher.segment_reader(address.segment_ord).fast_fields().i64("updated_at")?;
-                versions.insert(id.clone(), column.first(address.doc_id).unwrap_or(0));
+            if let Some(address) = self.address(&searcher, id)? {
+                versions.insert(id.clone(), version_at(&searcher, address)?);
             }
         }
         Ok(versions)
     }
 
+    /// What the index holds of each of `ids`, given the version of it the caller knows (the
+    /// listing is read only when that is not the one held): a search page's jobs, as of the
+    /// newest commit.
+    pub fn stored(&self, ids: &[String], known: &[Option<i64>]) -> Result<Vec<Stored>, IndexError> {
+        let searcher = self.reader.searcher();
+        let mut out = Vec::with_capacity(ids.len());
+        for (i, id) in ids.iter().enumerate() {
+            let Some(address) = self.address(&searcher, id)? else {
+                out.push(Stored::Missing);
+                continue;
+            };
+            let version = version_at(&searcher, address)?;
+            if known.get(i).copied().flatten() == Some(version) {
+                out.push(Stored::Known);
+                continue;
+            }
+            let doc: TantivyDocument = searcher.doc(address)?;
+            let listing = doc
+                .get_first(self.fields.listing)
+                .and_then(|v| v.as_bytes())
+                .map(<[u8]>::to_vec)
+                .unwrap_or_default();
+            out.push(Stored::Listing { version, listing });
+        }
+        Ok(out)
+    }
+
+    /// Where the live document of job `id` is, if the index holds it.
+    fn address(&self, searcher: &Searcher, id: &str) -> Result<Option<DocAddress>, IndexError> {
+        let term = Term::from_field_text(self.fields.job_id, id);
+        for (ord, segment) in searcher.segment_readers().iter().enumerate() {
+            let postings = segment
+                .inverted_index(self.fields.job_id)?
+                .read_postings(&term, IndexRecordOption::Basic)
+                .map_err(|e| IndexError::Other(e.to_string()))?;
+            let Some(mut postings) = postings else { continue };
+            let mut doc = postings.doc();
+            while doc != TERMINATED {
+                if segment.alive_bitset().is_none_or(|alive| alive.is_alive(doc)) {
+                    return Ok(Some(DocAddress::new(ord as u32, doc)));
+                }
+                doc = postings.advance();
+            }
+        }
+        Ok(None)
+    }
+
     /// Replaces the documents of `removals` and `upserts` (a job that is no longer public is
-    /// only removed), commits with `watermark`, and makes the change visible to searches.
+    /// only removed, given with the version it left at; `i64::MAX` when it was deleted),
+    /// commits with `watermark`, and makes the change visible to searches. An upsert older
+    /// than the version its job lately left at is not written.
     pub fn write(
         &self,
         upserts: &[IndexDoc],
-        removals: &[String],
+        removals: &[(String, i64)],
         watermark: Watermark,
     ) -> Result<(), IndexError> {
         self.change(upserts, removals, watermark, true)
@@ -236,7 +308,7 @@ impl JobIndex {
     pub fn stage(
         &self,
         upserts: &[IndexDoc],
-        removals: &[String],
+        removals: &[(String, i64)],
         watermark: Watermark,
     ) -> Result<(), IndexError> {
         self.change(upserts, removals, watermark, false)
@@ -245,7 +317,7 @@ impl JobIndex {
     fn change(
         &self,
         upserts: &[IndexDoc],
-        removals: &[String],
+        removals: &[(String, i64)],
         watermark: Watermark,
         commit: bool,
     ) -> Result<(), IndexError> {
@@ -253,11 +325,12 @@ impl JobIndex {
             .writer
             .lock()
             .map_err(|_| IndexError::Other("the index writer lock is poisoned".into()))?;
+        let upserts = self.record_left(removals, upserts);
         let result: Result<(), IndexError> = (|| {
-            for id in removals.iter().chain(upserts.iter().map(|d| &d.id)) {
+            for id in removals.iter().map(|(id, _)| id).chain(upserts.iter().map(|d| &d.id)) {
                 writer.delete_term(Term::from_field_text(self.fields.job_id, id));
             }
-            for doc in upserts {
+            for doc in &upserts {
                 writer.add_document(self.fields.document(doc))?;
             }
             let staged = self
@@ -283,6 +356,38 @@ impl JobIndex {
         if commit { self.reload() } else { Ok(()) }
     }
 
+    /// Records the jobs of `removals` as left, and returns the upserts that are not older than
+    /// the version their job lately left at (those that are newer clear that record).
+    fn record_left<'a>(
+        &self,
+        removals: &[(String, i64)],
+        upserts: &'a [IndexDoc],
+    ) -> Vec<&'a IndexDoc> {
+        let mut left = self.left.lock().unwrap_or_else(|e| e.into_inner());
+        let now = Instant::now();
+        if left.len() >= 1024 {
+            left.retain(|_, (_, at)| now.duration_since(*at) < LEFT_KEPT);
+        }
+        for (id, version) in removals {
+            let entry = left.entry(id.clone()).or_insert((*version, now));
+            *entry = (entry.0.max(*version), now);
+        }
+        upserts
+            .iter()
+            .filter(|doc| match left.get(&doc.id) {
+                Some((version, at)) if now.duration_since(*at) < LEFT_KEPT => {
+                    if doc.updated_at > *version {
+                        left.remove(&doc.id);
+                        true
+                    } else {
+                        false
+                    }
+                }
+                _ => true,
+            })
+            .collect()
+    }
+
     /// Replaces everything with `docs` in one commit (a rebuild).
     pub fn replace_all(
         &self,
@@ -293,10 +398,17 @@ impl JobIndex {
             .writer
             .lock()
             .map_err(|_| IndexError::Other("the index writer lock is poisoned".into()))?;
+        let left = self.left.lock().unwrap_or_else(|e| e.into_inner()).clone();
         let result: Result<u64, IndexError> = (|| {
             writer.delete_all_documents()?;
             let mut n = 0;
             for doc in docs {
+                // Read before it left the index (a job closed while the rebuild read the rest).
+                if left.get(&doc.id).is_some_and(|(version, at)| {
+                    at.elapsed() < LEFT_KEPT && doc.updated_at <= *version
+                }) {
+                    continue;
+                }
                 writer.add_document(self.fields.document(&doc))?;
                 n += 1;
             }
@@ -349,6 +461,7 @@ impl JobIndex {
             }
         };
         let mut ids = Vec::with_capacity(addresses.len());
+        let mut versions = Vec::with_capacity(addresses.len());
         for address in addresses {
             let segment = searcher.segment_reader(address.segment_ord);
             let column = segment
@@ -359,10 +472,11 @@ impl JobIndex {
                 let mut id = String::new();
                 column.ord_to_str(ord, &mut id).map_err(|e| IndexError::Other(e.to_string()))?;
                 ids.push(id);
+                versions.push(version_at(&searcher, address)?);
             }
         }
         let facets = facet_values.map(|values| values.top(counts)).unwrap_or_default();
-        Ok(IndexHits { ids, total: total as u64, facets })
+        Ok(IndexHits { ids, versions, total: total as u64, facets })
     }
 }
 
@@ -457,7 +571,7 @@ mod tests {
         index
             .write(
                 &[job("c", "remote", &["python"], Some("Porto, PT"))],
-                &["b".into()],
+                &[("b".into(), i64::MAX)],
                 Watermark::default(),
             )
             .unwrap();
@@ -578,7 +692,61 @@ mod tests {
         assert!(index.search(&query("rust")).unwrap().ids.is_empty());
         assert_eq!(index.search(&query("go")).unwrap().ids, vec!["a"]);
         assert_eq!(index.watermark().updated_at_micros, 5, "the watermark never goes back");
-        index.write(&[], &["a".into()], Watermark::default()).unwrap();
+        index.write(&[], &[("a".into(), i64::MAX)], Watermark::default()).unwrap();
         assert!(index.is_empty());
+    }
+
+    #[test]
+    fn a_page_reads_the_listing_of_each_job_only_when_its_version_is_not_the_known_one() {
+        let index = JobIndex::open(None).unwrap();
+        let with = |id: &str, version: i64, listing: &str| IndexDoc {
+            updated_at: version,
+            listing: listing.as_bytes().to_vec(),
+            ..doc(id, "Rust Developer", &[])
+        };
+        index.write(&[with("a", 1, "a1"), with("b", 1, "b1")], &[], Watermark::default()).unwrap();
+        // In another segment, replacing a's first version.
+        index.write(&[with("a", 2, "a2")], &[], Watermark::default()).unwrap();
+        let ids = ["a".to_owned(), "b".to_owned(), "c".to_owned()];
+        assert_eq!(
+            index.stored(&ids, &[]).unwrap(),
+            [
+                Stored::Listing { version: 2, listing: b"a2".to_vec() },
+                Stored::Listing { version: 1, listing: b"b1".to_vec() },
+                Stored::Missing,
+            ]
+        );
+        assert_eq!(
+            index.stored(&ids, &[Some(1), Some(1), Some(1)]).unwrap(),
+            [
+                Stored::Listing { version: 2, listing: b"a2".to_vec() },
+                Stored::Known,
+                Stored::Missing,
+            ]
+        );
+        let hits = index.search(&IndexQuery { sort: SortBy::Newest, ..query("rust") }).unwrap();
+        let mut pairs: Vec<(String, i64)> = hits.ids.into_iter().zip(hits.versions).collect();
+        pairs.sort();
+        assert_eq!(pairs, [("a".to_owned(), 2), ("b".to_owned(), 1)]);
+        index.write(&[], &[("a".into(), 3)], Watermark::default()).unwrap();
+        assert_eq!(index.stored(&ids[..1], &[Some(2)]).unwrap(), [Stored::Missing]);
+    }
+
+    #[test]
+    fn a_job_that_left_is_not_brought_back_by_a_write_of_an_older_version() {
+        let index = JobIndex::open(None).unwrap();
+        let at = |id: &str, version: i64| IndexDoc { updated_at: version, ..doc(id, "Pilot", &[]) };
+        index.write(&[at("a", 5), at("b", 5)], &[], Watermark::default()).unwrap();
+        // Closed at version 7, then an import that read it at version 5 writes it.
+        index.write(&[], &[("a".into(), 7)], Watermark::default()).unwrap();
+        index.write(&[at("a", 5)], &[], Watermark::default()).unwrap();
+        assert!(index.search(&query("pilot")).unwrap().ids == ["b"], "still closed");
+        // Deleted: no version brings it back; a rebuild that read it before is not trusted.
+        index.write(&[], &[("b".into(), i64::MAX)], Watermark::default()).unwrap();
+        index.replace_all([at("a", 6), at("b", 9)], Watermark::default()).unwrap();
+        assert_eq!(index.len(), 0);
+        // Published again: a newer version is written.
+        index.write(&[at("a", 8)], &[], Watermark::default()).unwrap();
+        assert_eq!(index.search(&query("pilot")).unwrap().ids, ["a"]);
     }
 }

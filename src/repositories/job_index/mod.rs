@@ -1,8 +1,10 @@
 //! The full-text index of public jobs (tantivy): ranked text search, filters, facet counts and
-//! sorting in one pass. SurrealDB stays the source of truth: the index holds only what search
-//! needs, is written in the same code path as every job write, and can be rebuilt from the
-//! database. A search returns job ids; the caller loads the jobs from SurrealDB and drops any
-//! that are not public there, so a stale index can never show a job it should not.
+//! sorting in one pass, and each job's listing as a search page shows it. SurrealDB stays the
+//! source of truth: the index holds only what search needs, is written in the same code path
+//! as every job write (a job that stops being public leaves it in that write), and can be
+//! rebuilt from the database. A search returns job ids with their versions; pages are read
+//! from the listings stored here ([`JobIndex::stored`]), near-real-time like any search engine:
+//! what another process writes reaches the index at its next catch-up.
 //!
 //! Text is analysed by one chain at index and query time: a tokenizer that splits on anything
 //! but letters and digits yet keeps "c++", "c#", ".net" and "node.js" whole, lower-casing,
@@ -19,6 +21,6 @@ mod query;
 mod schema;
 
 pub use answers::ANSWER_MAX_AGE_SECS;
-pub use index::{IndexError, JobIndex, Watermark};
+pub use index::{IndexError, JobIndex, Stored, Watermark};
 pub use query::{IndexHits, IndexQuery, SortBy};
 pub use schema::{IndexDoc, index_dir, remove_indexes};

@@ -51,6 +51,8 @@ pub struct IndexQuery {
 #[derive(Debug, Clone, Default)]
 pub struct IndexHits {
     pub ids: Vec<String>,
+    /// The version (`updated_at`, unix micros) of each of `ids` the index holds.
+    pub versions: Vec<i64>,
     pub total: u64,
     /// Facet name → (value, count), most frequent first.
     pub facets: BTreeMap<String, Vec<(String, u64)>>,

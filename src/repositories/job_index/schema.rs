@@ -4,14 +4,14 @@ use std::path::{Path, PathBuf};
 
 use tantivy::TantivyDocument;
 use tantivy::schema::{
-    FAST, Field, IndexRecordOption, STRING, Schema, TextFieldIndexing, TextOptions,
+    FAST, Field, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions,
 };
 
 use super::analysis::ANALYZER;
 
 /// Bump when the schema or the analysis changes: a new version is a new directory, built from
 /// the database at start.
-pub(super) const SCHEMA_VERSION: u32 = 2;
+pub(super) const SCHEMA_VERSION: u32 = 3;
 
 /// Where the index of a data directory lives.
 pub fn index_dir(data_dir: &Path) -> PathBuf {
@@ -60,6 +60,8 @@ pub struct IndexDoc {
     pub extra_text: String,
     /// The job's `updated_at` (unix micros): which version of the job this document is.
     pub updated_at: i64,
+    /// The job as a search page lists it, encoded by its writer: stored, never searched.
+    pub listing: Vec<u8>,
 }
 
 /// The fields of the schema.
@@ -84,6 +86,7 @@ pub(super) struct Fields {
     pub(super) expires_at: Field,
     pub(super) salary_yearly: Field,
     pub(super) updated_at: Field,
+    pub(super) listing: Field,
 }
 
 /// The schema, with its fields.
@@ -115,6 +118,7 @@ pub(super) fn schema() -> (Schema, Fields) {
         expires_at: b.add_i64_field("expires_at", FAST),
         salary_yearly: b.add_f64_field("salary_yearly", FAST),
         updated_at: b.add_i64_field("updated_at", FAST),
+        listing: b.add_bytes_field("listing", STORED),
     };
     (b.build(), fields)
 }
@@ -162,6 +166,7 @@ impl Fields {
             d.add_f64(f.salary_yearly, salary);
         }
         d.add_i64(f.updated_at, doc.updated_at);
+        d.add_bytes(f.listing, &doc.listing);
         d
     }
 }

@@ -64,6 +64,7 @@ pub fn index_doc(job: &Job, company_name: &str) -> IndexDoc {
         salary_currency: salary.and_then(|s| s.currency.clone()),
         extra_text: extra,
         updated_at: job.updated_at.timestamp_micros(),
+        listing: super::listing::encode(job),
     }
 }
 
@@ -107,11 +108,11 @@ pub(super) async fn sync_ids(ctx: &Context, ids: Vec<String>) -> Result<(), Serv
 
 /// Writes jobs an import has just written, as they are, without re-reading them (an import
 /// writes thousands a second). Only imports change an imported job's content (the `portal`
-/// source is refused there); a moderation or expiry racing with the import can leave the index
-/// one state behind, which `serve`'s catch-up corrects within seconds and which search never
-/// shows, since every hit is checked against the database. Without `commit` the jobs are
-/// staged, seen by searches at the next commit (any write's); with it, everything staged is
-/// committed.
+/// source is refused there); a moderation or closing racing with the import wrote a newer
+/// version, which the index keeps (a job that left it is not brought back by an older
+/// version), and `serve`'s catch-up corrects anything else within seconds. Without `commit`
+/// the jobs are staged, seen by searches at the next commit (any write's); with it,
+/// everything staged is committed.
 pub async fn sync_imported(ctx: &Context, jobs: &[Job], commit: bool) -> Result<(), ServiceError> {
     if jobs.is_empty() && !commit {
         return Ok(());
@@ -150,24 +151,24 @@ async fn write_index(
 async fn write_index_with(
     ctx: &Context,
     jobs: &[Job],
-    mut removals: Vec<String>,
+    deleted: Vec<String>,
     commit: bool,
 ) -> Result<(), ServiceError> {
     let names = repositories::jobs::company_names_of(&ctx.db, jobs).await?;
     let mut upserts = Vec::new();
     let mut public = Vec::new();
     // Deleted jobs never come back; the others left with their current version.
-    let mut left: Vec<(String, i64)> = removals.iter().map(|id| (id.clone(), i64::MAX)).collect();
+    let mut left: Vec<(String, i64)> = deleted.into_iter().map(|id| (id, i64::MAX)).collect();
     for job in jobs {
         if job.status == JobStatus::Published && job.review == Review::Approved {
             let company = names.get(&job.company_id).map_or("", String::as_str);
             upserts.push(index_doc(job, company));
             public.push(Facts::of(job, company));
         } else {
-            removals.push(job.id.clone());
             left.push((job.id.clone(), job.updated_at.timestamp_micros()));
         }
     }
+    let removals: Vec<String> = left.iter().map(|(id, _)| id.clone()).collect();
     let watermark = Watermark {
         updated_at_micros: jobs.iter().map(|j| j.updated_at.timestamp_micros()).max().unwrap_or(0),
     };
@@ -182,9 +183,9 @@ async fn write_index_with(
     tokio::task::spawn_blocking(move || {
         suggestions.store().write(public, &left);
         if commit {
-            index.write(&upserts, &removals, watermark)
+            index.write(&upserts, &left, watermark)
         } else {
-            index.stage(&upserts, &removals, watermark)
+            index.stage(&upserts, &left, watermark)
         }
     })
     .await

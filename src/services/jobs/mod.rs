@@ -7,6 +7,7 @@
 //!
 //! - `input`: a job's fields as somebody typed them, checked and normalised; its content hash.
 //! - `index`: the search index kept in step with the database.
+//! - `listing`: a job as the index stores it for search pages.
 //! - `lifecycle`: creating, editing and moving jobs along the lifecycle; reading them.
 //! - `expiry`: the scheduled task that closes jobs past their expiry.
 
@@ -14,6 +15,7 @@ pub mod expiry;
 mod index;
 mod input;
 mod lifecycle;
+pub mod listing;
 
 pub use crate::models::job::{JobInput, LocationInput};
 pub use index::{

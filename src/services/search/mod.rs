@@ -1,29 +1,33 @@
-//! Public job search: a query to the full-text index, then one read of the page's jobs
-//! in the database, keeping only those that are public there (an index a moment behind cannot
-//! leak a closed or draft job; see below for how long a confirmed page is trusted). Index
-//! searches run on the blocking pool, a bounded number at a time, so a burst of searches
-//! queues instead of taking every core.
+//! Public job search: a query to the full-text index, then the page's jobs as the index
+//! stores them (near-real-time, like any search engine). Index searches run on the blocking
+//! pool, a bounded number at a time, so a burst of searches queues instead of taking every
+//! core.
 //!
-//! Four things are remembered between searches: the index's answer to a query, until the
+//! What a page shows, and how fresh it is:
+//! - A job written by this process (created, edited, published, closed, moderated, deleted)
+//!   is written to the index before its request returns, so every search that starts after
+//!   sees it as written: a job closed or made private here is never listed again.
+//! - A job another process wrote (a `worker` importing or closing jobs, another `serve` on
+//!   the same database server) reaches the index at its next catch-up (every few seconds).
+//! - An expired job leaves at once, by the clock.
+//! - A company's name and verification: at once when this process changed them; within
+//!   [`LISTING_MAX_AGE`] when another process did.
+//!
+//! Three things are remembered between searches: the index's answer to a query, until the
 //! index changes ([`JobIndex::search_remembered`](crate::repositories::job_index::JobIndex::search_remembered));
-//! each listed job with its company, by the job's version; each company, for
-//! [`LISTING_MAX_AGE`]; and each page the database confirmed, for [`PAGE_RECHECK`]
-//! ([`Listings`]). So a search repeated within a second costs no database read, a later one one
-//! read of its page's job versions, and a new one one request: the versions of the jobs a page
-//! showed before, and the whole listings of the others (SurrealDB reads a record for its
-//! version about as slowly as for its listing, so no job is read twice). Writes made by this
-//! process (jobs, companies) are seen by the next search; those of another process within
-//! [`PAGE_RECHECK`] (a job) or [`LISTING_MAX_AGE`] (a company's name or verification).
+//! each listed job with its company, by the job's version; and each company, for
+//! [`LISTING_MAX_AGE`] ([`Listings`]). So a page of jobs listed before costs no read at all,
+//! and a new job one read of its listing in the index; the database is read only for
+//! companies not seen for a while.
 //!
 //! - `params`: the parameters, checked once.
-//! - `listings`: the listings and confirmed pages remembered between searches.
+//! - `listings`: the listings and companies remembered between searches.
 
 mod listings;
 mod params;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::sync::{Arc, OnceLock};
-use std::time::Instant;
 
 use chrono::{DateTime, Duration, Utc};
 
@@ -32,9 +36,9 @@ use crate::models::company::Company;
 use crate::models::job::Job;
 use crate::models::job::SortBy;
 use crate::repositories;
-use crate::repositories::job_index::IndexQuery;
+use crate::repositories::job_index::{IndexQuery, Stored};
 
-pub use listings::{LISTING_MAX_AGE, Listings, PAGE_RECHECK};
+pub use listings::{LISTING_MAX_AGE, Listings};
 pub use params::{
     DEFAULT_LIMIT, MAX_LIMIT, MAX_LIST, MAX_OFFSET, MAX_POSTED_WITHIN_DAYS, Search, SearchMode,
     SearchParams,
@@ -151,66 +155,73 @@ pub async fn run(ctx: &Context, search: Search) -> Result<SearchResult, ServiceE
         }
         _ => run_index(ctx, query).await?,
     };
-    let jobs = listings(ctx, &hits.ids, now).await?;
+    let jobs = listings(ctx, &hits.ids, Some(&hits.versions), now).await?;
     Ok(SearchResult { jobs, total: hits.total, facets: hits.facets, sort, mode })
 }
 
-/// The jobs of `ids` that are public now, in that order, with their companies: one read of the
-/// versions of those remembered and the listings of the others (see [`read_listings`]). A page
-/// the database confirmed a moment ago (see [`PAGE_RECHECK`]) is not read again.
+/// The jobs of `ids` that are public now, in that order, with their companies, as the index
+/// holds them. With `versions` (the index's versions of `ids`, from the search that found
+/// them), a job remembered at that version costs nothing; the others are read from the index
+/// at once, on the blocking pool.
 pub(crate) async fn listings(
     ctx: &Context,
     ids: &[String],
+    versions: Option<&[i64]>,
     now: DateTime<Utc>,
 ) -> Result<Vec<Arc<(Job, Company)>>, ServiceError> {
-    // All taken before the read: a write after them makes this page ask again.
-    let (generation, epoch, asked_at) =
-        (ctx.jobs_index.generation(), ctx.listings.epoch(), Instant::now());
-    if let Some(page) = ctx.listings.confirmed(ids, generation) {
-        return Ok(page.into_iter().filter(|listing| listing.0.is_public(now)).collect());
+    // Taken before the reads: a company changed meanwhile makes this page's reads forgotten.
+    let epoch = ctx.listings.epoch();
+    let mut found: Vec<Option<Arc<(Job, Company)>>> = vec![None; ids.len()];
+    let mut wanted = Vec::new();
+    for (i, id) in ids.iter().enumerate() {
+        match versions.and_then(|v| v.get(i)).and_then(|&v| ctx.listings.current(id, v)) {
+            Some(listing) => found[i] = Some(listing),
+            None => wanted.push(i),
+        }
     }
-    let page = read_listings(ctx, ids, now, epoch).await?;
-    ctx.listings.confirm(ids, &page, asked_at, generation, epoch);
-    Ok(page)
-}
-
-async fn read_listings(
-    ctx: &Context,
-    ids: &[String],
-    now: DateTime<Utc>,
-    epoch: u64,
-) -> Result<Vec<Arc<(Job, Company)>>, ServiceError> {
-    // A remembered job needs only its version read; the others are read whole at once.
-    let (known, unknown): (Vec<String>, Vec<String>) =
-        ids.iter().cloned().partition(|id| ctx.listings.knows(id));
-    let (versions, mut jobs) =
-        repositories::jobs::page_reads(&ctx.db, &known, &unknown, now).await?;
-    let mut found: HashMap<String, Arc<(Job, Company)>> = HashMap::with_capacity(ids.len());
-    let mut changed = Vec::new();
-    for (id, version) in versions {
-        match ctx.listings.current(&id, version) {
-            Some(listing) => {
-                found.insert(id, listing);
+    if !wanted.is_empty() {
+        let cached: Vec<Option<Arc<(Job, Company)>>> =
+            wanted.iter().map(|&i| ctx.listings.young(&ids[i])).collect();
+        let known: Vec<Option<i64>> =
+            cached.iter().map(|c| c.as_ref().map(|l| l.0.updated_at.timestamp_micros())).collect();
+        let wanted_ids: Vec<String> = wanted.iter().map(|&i| ids[i].clone()).collect();
+        let index = ctx.jobs_index.clone();
+        let stored = tokio::task::spawn_blocking(move || index.stored(&wanted_ids, &known))
+            .await
+            .map_err(|e| ServiceError::Internal(e.into()))?
+            .map_err(|e| ServiceError::Internal(e.into()))?;
+        let mut read = Vec::new();
+        let mut slots = Vec::new();
+        for ((&i, stored), cached) in wanted.iter().zip(stored).zip(cached) {
+            match stored {
+                Stored::Missing => {}
+                Stored::Known => found[i] = cached,
+                Stored::Listing { listing, .. } => {
+                    match crate::services::jobs::listing::decode(&listing) {
+                        Ok(job) => {
+                            read.push(job);
+                            slots.push(i);
+                        }
+                        Err(err) => {
+                            tracing::warn!(job = %ids[i], error = %err, "an unreadable listing in the search index; it is left off the page")
+                        }
+                    }
+                }
             }
-            None => changed.push(id),
+        }
+        if !read.is_empty() {
+            let companies = ctx.listings.companies(ctx, &read, epoch).await?;
+            let mut loaded = Vec::with_capacity(read.len());
+            for (job, i) in read.into_iter().zip(slots) {
+                let Some(company) = companies.get(&job.company_id) else { continue };
+                let listing = Arc::new((job, company.clone()));
+                found[i] = Some(listing.clone());
+                loaded.push(listing);
+            }
+            ctx.listings.remember(&loaded, epoch);
         }
     }
-    if !changed.is_empty() {
-        jobs.extend(repositories::jobs::find_many_listed(&ctx.db, &changed).await?);
-    }
-    // Changed since the index answered (or between two reads): shown only if public.
-    jobs.retain(|job| job.is_public(now));
-    if !jobs.is_empty() {
-        let companies = ctx.listings.companies(ctx, &jobs, epoch).await?;
-        let mut loaded = Vec::with_capacity(jobs.len());
-        for job in jobs {
-            let Some(company) = companies.get(&job.company_id) else { continue };
-            loaded.push(Arc::new((job, company.clone())));
-        }
-        ctx.listings.remember(&loaded, epoch);
-        found.extend(loaded.into_iter().map(|listing| (listing.0.id.clone(), listing)));
-    }
-    Ok(ids.iter().filter_map(|id| found.remove(id)).collect())
+    Ok(found.into_iter().flatten().filter(|listing| listing.0.is_public(now)).collect())
 }
 
 /// Runs a query against the full-text index on the blocking pool, a bounded number at a time.
@@ -299,6 +310,8 @@ async fn semantic_hits(
             .map_err(|e| ServiceError::Internal(e.into()))?;
     let mut semantic: Vec<String> =
         similar.into_iter().filter(|h| h.similarity >= MIN_SIMILARITY).map(|h| h.key).collect();
+    // The versions of the jobs the ranking may show, from the searches that found them.
+    let mut versions: HashMap<String, i64> = HashMap::new();
     // Which of them pass every filter and are public now (the vectors may be a moment behind).
     if !semantic.is_empty() {
         let checked = run_index(
@@ -313,8 +326,8 @@ async fn semantic_hits(
             },
         )
         .await?;
-        let passing: HashSet<&String> = checked.ids.iter().collect();
-        semantic.retain(|id| passing.contains(id));
+        versions.extend(checked.ids.iter().cloned().zip(checked.versions.iter().copied()));
+        semantic.retain(|id| versions.contains_key(id));
     }
     semantic.truncate(pool);
     let (offset, limit, sort) = (query.offset, query.limit, query.sort);
@@ -344,12 +357,13 @@ async fn semantic_hits(
     // every page, so pages are slices of one ranking.
     let keyword: Vec<String> = if mode == SearchMode::Hybrid {
         let depth = (offset + limit).max(pool);
-        run_index(
+        let hits = run_index(
             ctx,
             IndexQuery { limit: depth, offset: 0, facets: false, sort: SortBy::Relevance, ..query },
         )
-        .await?
-        .ids
+        .await?;
+        versions.extend(hits.ids.iter().cloned().zip(hits.versions.iter().copied()));
+        hits.ids
     } else {
         Vec::new()
     };
@@ -364,16 +378,19 @@ async fn semantic_hits(
     ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(b.0)));
     let in_block: HashSet<&String> = ranked.iter().map(|(id, _)| *id).collect();
     let rest = keyword[fuse_depth..].iter().filter(|id| !in_block.contains(id));
+    let ids: Vec<String> = ranked
+        .into_iter()
+        .map(|(id, _)| id)
+        .chain(rest)
+        .skip(offset)
+        .take(limit)
+        .cloned()
+        .collect();
     Ok(repositories::job_index::IndexHits {
         total: all.total,
-        ids: ranked
-            .into_iter()
-            .map(|(id, _)| id)
-            .chain(rest)
-            .skip(offset)
-            .take(limit)
-            .cloned()
-            .collect(),
+        // Every id of the ranking came with its version.
+        versions: ids.iter().map(|id| versions.get(id).copied().unwrap_or_default()).collect(),
+        ids,
         facets: all.facets,
     })
 }

@@ -118,7 +118,7 @@ pub async fn similar(ctx: &Context, id: &str, limit: usize) -> Result<SimilarJob
         }
     };
     let ids: Vec<String> = scored.iter().map(|(id, _)| id.clone()).collect();
-    let listings = search::listings(ctx, &ids, now).await?;
+    let listings = search::listings(ctx, &ids, None, now).await?;
     let items = listings
         .into_iter()
         .filter(|listing| listing.0.id != job.id)
