@@ -108,6 +108,9 @@ pub enum ErrorCode {
     /// Salary insights match fewer published salaries than the configured minimum (in the
     /// currency asked for, or in every currency).
     TooFewSalaries,
+    /// The database's disk is full: nothing of the request was written; try again once space
+    /// is freed.
+    StorageFull,
 }
 
 impl ErrorCode {
@@ -154,6 +157,7 @@ impl ErrorCode {
         ErrorCode::ModelProviderError,
         ErrorCode::MessageTooLong,
         ErrorCode::TooFewSalaries,
+        ErrorCode::StorageFull,
     ];
 
     pub const fn as_str(self) -> &'static str {
@@ -200,6 +204,7 @@ impl ErrorCode {
             ErrorCode::ModelProviderError => "model_provider_error",
             ErrorCode::MessageTooLong => "message_too_long",
             ErrorCode::TooFewSalaries => "too_few_salaries",
+            ErrorCode::StorageFull => "storage_full",
         }
     }
 
@@ -224,6 +229,7 @@ impl ErrorCode {
             | ErrorCode::ModelBusy
             | ErrorCode::ModelRateLimited => StatusCode::SERVICE_UNAVAILABLE,
             ErrorCode::ModelProviderError => StatusCode::BAD_GATEWAY,
+            ErrorCode::StorageFull => StatusCode::INSUFFICIENT_STORAGE,
             ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
             ErrorCode::Unauthorized
             | ErrorCode::TokenExpired
@@ -422,6 +428,10 @@ impl From<ServiceError> for ApiError {
             err @ ServiceError::TooFewSalaries { .. } => {
                 ApiError::new(ErrorCode::TooFewSalaries, err.to_string())
             }
+            ServiceError::StorageFull => ApiError::new(
+                ErrorCode::StorageFull,
+                "the portal's disk is full: nothing was saved; try again once space is freed",
+            ),
             ServiceError::Chat(err) => ApiError::from(err),
             ServiceError::Internal(err) => ApiError::internal(err),
         }

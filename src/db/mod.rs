@@ -64,6 +64,19 @@ impl DbError {
     pub fn is_conflict(&self) -> bool {
         matches!(self, DbError::Query(err) if is_conflict(err))
     }
+
+    /// True when the write failed because the database's disk is full (retrying succeeds once
+    /// space is freed).
+    pub fn is_storage_full(&self) -> bool {
+        let message = match self {
+            DbError::Query(err) => err.message().to_owned(),
+            DbError::Export(message) | DbError::Import(message) => message.clone(),
+            _ => return false,
+        };
+        message.contains("No space left on device")
+            || message.contains("os error 28")
+            || message.contains("no storage space")
+    }
 }
 
 pub(crate) fn is_conflict(err: &surrealdb::Error) -> bool {

@@ -10,6 +10,7 @@ pub mod emails;
 pub mod embeddings;
 pub mod job_index;
 pub mod jobs;
+pub mod login_failures;
 pub mod resumes;
 pub mod saved;
 pub mod sessions;
@@ -43,6 +44,11 @@ impl RepoError {
     /// True when the same work may succeed if retried (a write conflict between transactions).
     pub fn is_conflict(&self) -> bool {
         matches!(self, RepoError::Db(err) if err.is_conflict())
+    }
+
+    /// True when the database's disk is full.
+    pub fn is_storage_full(&self) -> bool {
+        matches!(self, RepoError::Db(err) if err.is_storage_full())
     }
 }
 

@@ -93,6 +93,9 @@ pub enum ServiceError {
     )]
     TooFewSalaries { found: usize, min: usize },
     /// The chat model could not answer (busy, unavailable, refused by a hosted provider, …).
+    /// The database's disk is full: nothing of the request was written.
+    #[error("the database's disk is full")]
+    StorageFull,
     #[error(transparent)]
     Chat(#[from] crate::ai::providers::chat::error::ChatError),
     #[error(transparent)]
@@ -115,6 +118,10 @@ impl ServiceError {
 
 impl From<RepoError> for ServiceError {
     fn from(err: RepoError) -> Self {
+        if err.is_storage_full() {
+            tracing::error!(error = %err, "the database's disk is full: writes fail until space is freed");
+            return ServiceError::StorageFull;
+        }
         if err.is_conflict() {
             return ServiceError::conflict(
                 ConflictKind::Concurrent,

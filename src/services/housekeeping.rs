@@ -1,8 +1,9 @@
 //! Housekeeping: deletes what nobody can use any more, on a schedule ([`Prune`]).
 //!
 //! Expired or used single-use tokens, refresh tokens past expiry, sessions that ended over 30
-//! days ago, finished tasks older than 7 days, and assistant conversations quiet for longer
-//! than the configured retention. Running it twice deletes nothing more.
+//! days ago, finished tasks older than 7 days, failed-login windows begun over 7 days ago,
+//! and assistant conversations quiet for longer than the configured retention. Running it
+//! twice deletes nothing more.
 
 use std::sync::Arc;
 
@@ -19,6 +20,10 @@ const ENDED_SESSIONS_KEPT: Duration = Duration::days(30);
 /// How long a finished (done) task is kept.
 const DONE_TASKS_KEPT: Duration = Duration::days(7);
 
+/// How long a failed-login window is kept after it began (longer than any sensible window:
+/// an ended one is started afresh by the next login anyway).
+const LOGIN_FAILURES_KEPT: Duration = Duration::days(7);
+
 /// What one pass deleted.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Pruned {
@@ -26,6 +31,7 @@ pub struct Pruned {
     pub sessions: u64,
     pub tasks: u64,
     pub conversations: u64,
+    pub login_failures: u64,
 }
 
 /// Deletes unusable tokens, long-ended sessions, old finished tasks and the assistant
@@ -39,11 +45,12 @@ pub async fn prune(
     let tokens = repositories::tokens::prune(db, now).await?;
     let sessions = repositories::sessions::prune(db, now, now - ENDED_SESSIONS_KEPT).await?;
     let tasks = repositories::tasks::prune_done(db, now - DONE_TASKS_KEPT).await?;
+    let login_failures = repositories::login_failures::prune(db, now - LOGIN_FAILURES_KEPT).await?;
     let conversations = match conversations_kept.and_then(|d| Duration::from_std(d).ok()) {
         Some(kept) => repositories::conversations::prune(db, now - kept).await?,
         None => 0,
     };
-    Ok(Pruned { tokens, sessions, tasks, conversations })
+    Ok(Pruned { tokens, sessions, tasks, conversations, login_failures })
 }
 
 /// The scheduled [`prune`].
@@ -64,9 +71,9 @@ impl Task for Prune {
     }
 
     async fn run(self, ctx: Arc<TaskContext>, _attempt: Attempt) -> anyhow::Result<()> {
-        let Pruned { tokens, sessions, tasks, conversations } =
+        let Pruned { tokens, sessions, tasks, conversations, login_failures } =
             prune(&ctx.services, ctx.config.assistant_retention).await?;
-        tracing::info!(tokens, sessions, tasks, conversations, "pruned");
+        tracing::info!(tokens, sessions, tasks, conversations, login_failures, "pruned");
         Ok(())
     }
 }

@@ -22,6 +22,7 @@ pub mod health;
 pub mod housekeeping;
 pub mod import;
 pub mod jobs;
+pub mod login_limits;
 pub mod policy;
 pub mod races;
 pub mod recommendations;

@@ -18,6 +18,7 @@ mod companies;
 mod docs;
 mod documents;
 mod errors;
+mod faults;
 mod health;
 mod import;
 mod jobs;

@@ -5,7 +5,7 @@ use std::time::Duration;
 use jobportal::core::config::{Rate, RateLimitConfig, ServeConfig};
 use serde_json::json;
 
-use crate::helpers::{PASSWORD, assert_error, spawn_app_with};
+use crate::helpers::{PASSWORD, assert_error, memory_db, spawn_app_with, spawn_router};
 
 fn config(limits: RateLimitConfig) -> ServeConfig {
     ServeConfig { rate_limits: limits, ..ServeConfig::default() }
@@ -45,6 +45,31 @@ async fn after_the_configured_failed_logins_an_account_answers_429_even_to_the_r
     }
     assert_error(app.post_login("ghost@example.com", "wrong password!").await, 429, "rate_limited")
         .await;
+}
+
+#[tokio::test]
+async fn failed_logins_of_an_account_are_counted_once_for_every_server_on_the_database() {
+    let limits = RateLimitConfig {
+        login_failures_per_account: Rate::new(4, Duration::from_secs(900)),
+        ..RateLimitConfig::default()
+    };
+    let db = memory_db().await;
+    jobportal::app::migrate(&db).await.unwrap();
+    let a = spawn_router(db.clone(), config(limits.clone()), jobportal::api::router).await;
+    let b = spawn_router(db.clone(), config(limits), jobportal::api::router).await;
+    a.register("ada@example.com", "candidate").await;
+    // Guesses spread over two servers share one budget.
+    for app in [&a, &b, &a, &b] {
+        assert_error(
+            app.post_login("ada@example.com", "wrong password!").await,
+            401,
+            "invalid_credentials",
+        )
+        .await;
+    }
+    for app in [&a, &b] {
+        assert_error(app.post_login("ada@example.com", PASSWORD).await, 429, "rate_limited").await;
+    }
 }
 
 #[tokio::test]

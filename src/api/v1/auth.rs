@@ -20,6 +20,7 @@ use crate::schemas::error::ErrorBody;
 use crate::schemas::user::UserBody;
 use crate::services::auth::{self, Registration};
 use crate::services::error::AuthFailure;
+use crate::services::login_limits::{self, Reserved};
 use crate::services::{RequestMeta, ServiceError};
 
 pub fn router() -> Routes {
@@ -97,11 +98,15 @@ pub async fn login(
     per_ip(&state, "login", &meta)?;
     // The attempt is counted before the password is checked, so concurrent guesses cannot all
     // pass the limit while none of them has failed yet.
-    let attempt =
-        state.limits.login_failures.reserve(&account_key(&body.email)).map_err(limited)?;
+    let key = account_key(&body.email);
+    let attempt = match login_limits::reserve(&state.ctx, &key, state.limits.login_failures).await?
+    {
+        Reserved::Counted(attempt) => attempt,
+        Reserved::Refused(seconds) => return Err(ApiError::rate_limited(seconds)),
+    };
     match auth::login(&state.ctx, &body.email, &body.password, &meta).await {
         Ok((user, pair)) => {
-            attempt.succeeded();
+            attempt.succeeded(&state.ctx).await;
             Ok(Json(AuthBody { user: user.into(), tokens: pair.into() }))
         }
         Err(err @ ServiceError::Unauthenticated(AuthFailure::BadCredentials)) => {
@@ -109,8 +114,11 @@ pub async fn login(
             Err(err.into())
         }
         // Any other outcome (a disabled account, a database error) says nothing about the
-        // password, so dropping the attempt gives its count back.
-        Err(err) => Err(err.into()),
+        // password: the attempt is given back.
+        Err(err) => {
+            attempt.give_back(&state.ctx).await;
+            Err(err.into())
+        }
     }
 }
 

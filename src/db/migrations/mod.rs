@@ -64,6 +64,7 @@ pub static MIGRATIONS: &[Migration] = &[
     migration!(0009, "resume_parse_failed"),
     migration!(0010, "job_locations"),
     migration!(0011, "conversations"),
+    migration!(0012, "login_failures"),
 ];
 
 const BOOTSTRAP: &str = "

@@ -8,7 +8,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use tantivy::collector::{Count, TopDocs};
+use tantivy::columnar::{Column, StrColumn};
 use tantivy::directory::MmapDirectory;
+use tantivy::index::SegmentId;
 use tantivy::indexer::{IndexWriterOptions, LogMergePolicy};
 use tantivy::schema::{IndexRecordOption, Value};
 use tantivy::tokenizer::{TextAnalyzer, TokenizerManager};
@@ -75,6 +77,16 @@ pub struct JobIndex {
     /// deleted) and when: a write of an older version (an import or a rebuild that read the
     /// job before it left) does not bring them back.
     left: Mutex<HashMap<String, (i64, Instant)>>,
+    /// The id and version columns of each segment searched, opened once: opening a column
+    /// reads its whole block index, far more than reading a value.
+    columns: Mutex<HashMap<SegmentId, SegmentColumns>>,
+}
+
+/// The columns a search reads of each hit.
+#[derive(Clone)]
+struct SegmentColumns {
+    job_id: StrColumn,
+    updated_at: Column<i64>,
 }
 
 /// Deletes the indexes of earlier schema versions beside `dir` (this one is rebuilt from the
@@ -103,12 +115,6 @@ fn finish<T>(writer: &mut IndexWriter, result: Result<T, IndexError>) -> Result<
         let _ = writer.rollback();
     }
     result
-}
-
-/// The version (`updated_at`) of the document at `address`.
-fn version_at(searcher: &Searcher, address: DocAddress) -> Result<i64, IndexError> {
-    let column = searcher.segment_reader(address.segment_ord).fast_fields().i64("updated_at")?;
-    Ok(column.first(address.doc_id).unwrap_or(0))
 }
 
 impl std::fmt::Debug for JobIndex {
@@ -157,12 +163,16 @@ impl JobIndex {
             staged: AtomicI64::new(0),
             checked: AtomicI64::new(0),
             left: Mutex::new(HashMap::new()),
+            columns: Mutex::new(HashMap::new()),
         })
     }
 
     /// Makes the last commit visible to searches and forgets every remembered answer.
     fn reload(&self) -> Result<(), IndexError> {
         self.reader.reload()?;
+        let live: std::collections::HashSet<SegmentId> =
+            self.reader.searcher().segment_readers().iter().map(|s| s.segment_id()).collect();
+        self.columns.lock().unwrap_or_else(|e| e.into_inner()).retain(|id, _| live.contains(id));
         self.answers.lock().unwrap_or_else(|e| e.into_inner()).forget_all();
         Ok(())
     }
@@ -235,7 +245,7 @@ impl JobIndex {
         let mut versions = HashMap::with_capacity(ids.len());
         for id in ids {
             if let Some(address) = self.address(&searcher, id)? {
-                versions.insert(id.clone(), version_at(&searcher, address)?);
+                versions.insert(id.clone(), self.version_at(&searcher, address)?);
             }
         }
         Ok(versions)
@@ -252,7 +262,7 @@ impl JobIndex {
                 out.push(Stored::Missing);
                 continue;
             };
-            let version = version_at(&searcher, address)?;
+            let version = self.version_at(&searcher, address)?;
             if known.get(i).copied().flatten() == Some(version) {
                 out.push(Stored::Known);
                 continue;
@@ -266,6 +276,33 @@ impl JobIndex {
             out.push(Stored::Listing { version, listing });
         }
         Ok(out)
+    }
+
+    /// The id and version columns of the segment of `address`.
+    fn columns(
+        &self,
+        searcher: &Searcher,
+        address: DocAddress,
+    ) -> Result<SegmentColumns, IndexError> {
+        let segment = searcher.segment_reader(address.segment_ord);
+        let id = segment.segment_id();
+        if let Some(columns) = self.columns.lock().unwrap_or_else(|e| e.into_inner()).get(&id) {
+            return Ok(columns.clone());
+        }
+        let fast = segment.fast_fields();
+        let columns = SegmentColumns {
+            job_id: fast
+                .str("job_id")?
+                .ok_or_else(|| IndexError::Other("the job_id column is missing".into()))?,
+            updated_at: fast.i64("updated_at")?,
+        };
+        self.columns.lock().unwrap_or_else(|e| e.into_inner()).insert(id, columns.clone());
+        Ok(columns)
+    }
+
+    /// The version (`updated_at`) of the document at `address`.
+    fn version_at(&self, searcher: &Searcher, address: DocAddress) -> Result<i64, IndexError> {
+        Ok(self.columns(searcher, address)?.updated_at.first(address.doc_id).unwrap_or(0))
     }
 
     /// Where the live document of job `id` is, if the index holds it.
@@ -463,16 +500,15 @@ impl JobIndex {
         let mut ids = Vec::with_capacity(addresses.len());
         let mut versions = Vec::with_capacity(addresses.len());
         for address in addresses {
-            let segment = searcher.segment_reader(address.segment_ord);
-            let column = segment
-                .fast_fields()
-                .str("job_id")?
-                .ok_or_else(|| IndexError::Other("the job_id column is missing".into()))?;
-            if let Some(ord) = column.term_ords(address.doc_id).next() {
+            let columns = self.columns(&searcher, address)?;
+            if let Some(ord) = columns.job_id.term_ords(address.doc_id).next() {
                 let mut id = String::new();
-                column.ord_to_str(ord, &mut id).map_err(|e| IndexError::Other(e.to_string()))?;
+                columns
+                    .job_id
+                    .ord_to_str(ord, &mut id)
+                    .map_err(|e| IndexError::Other(e.to_string()))?;
                 ids.push(id);
-                versions.push(version_at(&searcher, address)?);
+                versions.push(columns.updated_at.first(address.doc_id).unwrap_or(0));
             }
         }
         let facets = facet_values.map(|values| values.top(counts)).unwrap_or_default();
