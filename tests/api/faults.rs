@@ -261,10 +261,10 @@ async fn a_serve_killed_mid_writes_keeps_every_acknowledged_write_and_nothing_ha
     assert_eq!(listed, public, "{body}");
     for item in body["items"].as_array().unwrap() {
         let id = item["id"].as_str().unwrap();
-        if let Some((title, true)) = acked.jobs.get(id) {
-            if title.ends_with("(night)") {
-                assert_eq!(&item["title"], title, "listed as acknowledged");
-            }
+        if let Some((title, true)) = acked.jobs.get(id)
+            && title.ends_with("(night)")
+        {
+            assert_eq!(&item["title"], title, "listed as acknowledged");
         }
     }
     let (status, body) = send(
