@@ -24,7 +24,8 @@
 //! `cargo bench --bench search` (release), or `scripts/bench.sh search`. Knobs: BENCH_JOBS,
 //! BENCH_SECONDS (per wrk run, default 10), BENCH_SOURCE, BENCH_SURREAL_JOBS (default
 //! BENCH_JOBS; 0 skips the SurrealDB comparison), BENCH_ONLY=import (stop after step 2),
-//! BENCH_KEEP=1 (keep the generated file and data directory, and print where they are).
+//! BENCH_KEEP=1 (keep the generated file and data directory, and print where they are),
+//! BENCH_BINARY (the `jobportal` binary to run, default the one cargo built with the bench).
 
 use std::io::{BufRead, BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -219,7 +220,9 @@ fn generate(source: &Source, count: u64, out: &Path) -> usize {
 }
 
 fn jobportal(data: &Path) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_jobportal"));
+    let binary = std::env::var_os("BENCH_BINARY")
+        .map_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_jobportal")), PathBuf::from);
+    let mut command = Command::new(binary);
     for (key, _) in std::env::vars() {
         if key.starts_with("JOBPORTAL_") {
             command.env_remove(key);

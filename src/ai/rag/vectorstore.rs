@@ -128,6 +128,17 @@ pub struct VectorIndex {
     building: Mutex<()>,
 }
 
+/// The heap a collection holds, in bytes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Footprint {
+    /// The vectors (every point's, tombstones included).
+    pub vectors: u64,
+    /// Keys, text hashes and the maps from keys to points.
+    pub keys: u64,
+    /// The graph's links (and any copy of the vectors it keeps).
+    pub graph: u64,
+}
+
 /// A hit: the key and its cosine similarity to the query.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Hit {
@@ -183,6 +194,24 @@ impl VectorIndex {
     pub fn shape(&self) -> (usize, usize, usize) {
         let inner = self.read();
         (inner.indexed, inner.points.len() - inner.indexed, inner.tombstones())
+    }
+
+    /// The heap held, by part. The graph is not counted: hnsw_rs keeps its own copy of each
+    /// vector and a list of shared pointers per layer and point, which it does not report.
+    pub fn footprint(&self) -> Footprint {
+        let inner = self.read();
+        let points = inner.points.len() as u64;
+        let dims = inner.points.first().map_or(0, |p| p.vector.len()) as u64;
+        let key_bytes: u64 = inner.points.iter().map(|p| 16 + p.key.len() as u64).sum();
+        Footprint {
+            vectors: points * (16 + 4 * dims),
+            keys: inner.points.capacity() as u64 * std::mem::size_of::<Point>() as u64
+                + inner.alive.capacity() as u64
+                + key_bytes
+                + inner.live.capacity() as u64
+                    * (1 + std::mem::size_of::<(Arc<str>, (usize, [u8; 16]))>() as u64),
+            graph: 0,
+        }
     }
 
     /// The hash of the text `key`'s vector was made from, if it has one.
