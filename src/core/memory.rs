@@ -19,6 +19,19 @@ struct Shard(AtomicIsize);
 const ZERO: Shard = Shard(AtomicIsize::new(0));
 static LIVE: [Shard; SHARDS] = [ZERO; SHARDS];
 static COUNTING: AtomicBool = AtomicBool::new(false);
+/// Bytes in blocks of [`LARGE`] or more (counted in [`LIVE`] too): such blocks come straight
+/// from the kernel and are resident only where written (SurrealDB reserves its memtable so).
+static LARGE_LIVE: AtomicIsize = AtomicIsize::new(0);
+
+/// A block this large or larger is counted apart.
+pub const LARGE: usize = 16 << 20;
+
+#[inline]
+fn count_large(size: usize, sign: isize) {
+    if size >= LARGE {
+        LARGE_LIVE.fetch_add(sign * size as isize, Ordering::Relaxed);
+    }
+}
 
 /// A shard for the calling thread: threads run on stacks of their own, so the address of a
 /// local picks one per thread (any shard is correct; the sum is what counts).
@@ -41,6 +54,7 @@ unsafe impl<A: GlobalAlloc> GlobalAlloc for Counting<A> {
         let ptr = unsafe { self.0.alloc(layout) };
         if !ptr.is_null() {
             shard().fetch_add(layout.size() as isize, Ordering::Relaxed);
+            count_large(layout.size(), 1);
             if !COUNTING.load(Ordering::Relaxed) {
                 COUNTING.store(true, Ordering::Relaxed);
             }
@@ -54,6 +68,7 @@ unsafe impl<A: GlobalAlloc> GlobalAlloc for Counting<A> {
         let ptr = unsafe { self.0.alloc_zeroed(layout) };
         if !ptr.is_null() {
             shard().fetch_add(layout.size() as isize, Ordering::Relaxed);
+            count_large(layout.size(), 1);
         }
         ptr
     }
@@ -63,6 +78,7 @@ unsafe impl<A: GlobalAlloc> GlobalAlloc for Counting<A> {
         // SAFETY: the caller's contract, passed on.
         unsafe { self.0.dealloc(ptr, layout) };
         shard().fetch_sub(layout.size() as isize, Ordering::Relaxed);
+        count_large(layout.size(), -1);
     }
 
     #[inline]
@@ -71,6 +87,8 @@ unsafe impl<A: GlobalAlloc> GlobalAlloc for Counting<A> {
         let new = unsafe { self.0.realloc(ptr, layout, new_size) };
         if !new.is_null() {
             shard().fetch_add(new_size as isize - layout.size() as isize, Ordering::Relaxed);
+            count_large(layout.size(), -1);
+            count_large(new_size, 1);
         }
         new
     }
@@ -83,6 +101,11 @@ pub fn heap_bytes() -> Option<u64> {
     }
     let total: isize = LIVE.iter().map(|s| s.0.load(Ordering::Relaxed)).sum();
     Some(total.max(0) as u64)
+}
+
+/// Of [`heap_bytes`], the bytes in blocks of [`LARGE`] or more.
+pub fn large_heap_bytes() -> Option<u64> {
+    heap_bytes().map(|_| LARGE_LIVE.load(Ordering::Relaxed).max(0) as u64)
 }
 
 /// The resident set, split by mapping.
@@ -154,12 +177,6 @@ pub fn mib(bytes: u64) -> f64 {
     (bytes as f64 / (1024.0 * 1024.0) * 10.0).round() / 10.0
 }
 
-/// The allocator's share of the anonymous memory: what it holds beyond the bytes handed out
-/// (free lists, partly used pages, pages not returned yet). Stacks count here too.
-pub fn allocator_overhead(resident: &Resident, heap: Option<u64>) -> Option<u64> {
-    heap.map(|heap| resident.anon.saturating_sub(heap))
-}
-
 /// The directories whose mapped files [`log`] counts apart, named once at start.
 static DIRS: OnceLock<Vec<(&'static str, PathBuf)>> = OnceLock::new();
 
@@ -168,26 +185,34 @@ pub fn name_dirs(dirs: Vec<(&'static str, PathBuf)>) {
     let _ = DIRS.set(dirs);
 }
 
-/// One line: the resident set and its split, then `components` (the sizes parts of the
-/// program report of themselves), in MiB.
+/// One line: the resident set and its split, the heap by size of block, then `components`
+/// (the heap parts of the program report holding), in MiB.
 pub fn breakdown(components: &[(&'static str, u64)]) -> Option<(Resident, String)> {
     let resident = resident(DIRS.get().map_or(&[][..], Vec::as_slice))?;
-    let heap = heap_bytes();
     let mut line = format!(
         "rss {:.1} (peak {:.1}) = anon {:.1}",
         mib(resident.total),
         mib(resident.peak),
         mib(resident.anon)
     );
-    if let (Some(heap), Some(held)) = (heap, allocator_overhead(&resident, heap)) {
-        line.push_str(&format!(" [heap {:.1} + allocator and stacks {:.1}]", mib(heap), mib(held)));
-    }
     for (label, bytes) in &resident.dirs {
         line.push_str(&format!(" + {label} {:.1}", mib(*bytes)));
     }
     line.push_str(&format!(" + other files {:.1}", mib(resident.other_files)));
+    if let (Some(heap), Some(large)) = (heap_bytes(), large_heap_bytes()) {
+        let small = heap.saturating_sub(large);
+        line.push_str(&format!(
+            "; heap {:.1} in blocks under {} MiB (anon beyond it {:.1}: the allocator's free \
+             pages, stacks, the written part of larger blocks) + {:.1} in larger blocks \
+             (resident where written)",
+            mib(small),
+            LARGE >> 20,
+            mib(resident.anon.saturating_sub(small)),
+            mib(large)
+        ));
+    }
     if !components.is_empty() {
-        line.push_str("; heap held by");
+        line.push_str("; of the heap");
         for (i, (label, bytes)) in components.iter().enumerate() {
             line.push_str(if i == 0 { " " } else { ", " });
             line.push_str(&format!("{label} {:.1}", mib(*bytes)));
