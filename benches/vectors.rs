@@ -11,7 +11,7 @@
 //! other noisy copies. Knobs: BENCH_VECTORS, BENCH_REAL (most real titles to embed, default
 //! 5,000), BENCH_QUERIES (default 200), BENCH_SOURCE.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
@@ -73,14 +73,16 @@ impl Distance<f32> for UnitDot {
 }
 
 /// The previous collection as it searched: its own f32 copy of every vector beside an hnsw_rs
-/// graph built from them (in parallel), searched with a filter when one is given.
+/// graph built from them (in parallel), searched with a filter when one is given (the allowed
+/// keys looked up to a mask of data ids on every search, as it did).
 struct F32Graph {
     _vectors: Vec<Arc<[f32]>>,
+    ids: HashMap<String, usize>,
     graph: Hnsw<'static, f32, UnitDot>,
 }
 
 impl F32Graph {
-    fn build(vectors: &[Arc<[f32]>], config: HnswConfig) -> F32Graph {
+    fn build(vectors: &[Arc<[f32]>], keys: &[String], config: HnswConfig) -> F32Graph {
         let copies: Vec<Arc<[f32]>> = vectors.iter().map(|v| Arc::from(&v[..])).collect();
         let mut graph =
             Hnsw::new(config.m, copies.len().max(1_000), 16, config.ef_construction, UnitDot);
@@ -88,7 +90,8 @@ impl F32Graph {
         let refs: Vec<(&[f32], usize)> =
             copies.iter().enumerate().map(|(i, v)| (&v[..], i)).collect();
         graph.parallel_insert_slice(&refs);
-        F32Graph { _vectors: copies, graph }
+        let ids = keys.iter().enumerate().map(|(i, k)| (k.clone(), i)).collect();
+        F32Graph { _vectors: copies, ids, graph }
     }
 
     fn search(
@@ -96,12 +99,18 @@ impl F32Graph {
         query: &[f32],
         k: usize,
         ef: usize,
-        allowed: Option<&[bool]>,
+        allow: Option<&HashSet<String>>,
         keys: &[String],
     ) -> Vec<String> {
-        let found = match allowed {
+        let found = match allow {
             None => self.graph.search(query, k, ef.max(k)),
-            Some(mask) => {
+            Some(allow) => {
+                let mut mask = vec![false; keys.len()];
+                for key in allow {
+                    if let Some(&id) = self.ids.get(key) {
+                        mask[id] = true;
+                    }
+                }
                 let filter = |id: &DataId| mask[*id];
                 self.graph.search_filter(query, k, ef.max(k), Some(&filter as &dyn FilterT))
             }
@@ -167,7 +176,7 @@ fn main() {
     // The previous collection: f32 vectors kept beside an hnsw_rs graph (which copies them).
     let heap = heap_bytes();
     let started = Instant::now();
-    let previous = F32Graph::build(&vectors, config);
+    let previous = F32Graph::build(&vectors, &keys, config);
     let previous_build = started.elapsed().as_secs_f64();
     let previous_heap = heap_bytes() - heap;
     // This collection: one copy as 8-bit codes, a graph of links only.
@@ -255,10 +264,8 @@ fn main() {
         for ef in [32, 64, 96, 128, 256] {
             graph.set_ef_search(ef);
             let started = Instant::now();
-            let old: Vec<Vec<String>> = queries
-                .iter()
-                .map(|q| previous.search(q, 10, ef, allowed.as_deref(), &keys))
-                .collect();
+            let old: Vec<Vec<String>> =
+                queries.iter().map(|q| previous.search(q, 10, ef, allow, &keys)).collect();
             let old_qps = queries.len() as f64 / started.elapsed().as_secs_f64();
             let started = Instant::now();
             let new: Vec<Vec<String>> = queries

@@ -347,12 +347,12 @@ mod tests {
     fn a_filtered_search_returns_only_accepted_points_and_still_fills_its_results() {
         let (space, graph) = circle(2000);
         let to = |p: u32| (space.0[p as usize] - 1.0).cos();
-        let even = |p: u32| p % 10 == 0;
-        let found = graph.search(to, 10, Some(&even));
+        let tenth = |p: u32| p.is_multiple_of(10);
+        let found = graph.search(to, 10, Some(&tenth));
         assert_eq!(found.len(), 10);
-        assert!(found.iter().all(|(_, p)| p % 10 == 0));
+        assert!(found.iter().all(|(_, p)| p.is_multiple_of(10)));
         let mut exact: Vec<(f32, u32)> =
-            (0..2000u32).filter(|p| p % 10 == 0).map(|p| (to(p), p)).collect();
+            (0..2000u32).filter(|p| p.is_multiple_of(10)).map(|p| (to(p), p)).collect();
         exact.sort_by(|a, b| b.0.total_cmp(&a.0));
         assert_eq!(found[0].1, exact[0].1);
     }
