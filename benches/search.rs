@@ -17,6 +17,9 @@
 //!    request: `scripts/bench.sh embeddings` measures the model itself). Then the suggestions:
 //!    typeahead, a zero-hit search with and without a did-you-mean correction, and salary
 //!    insights, the same way.
+//!    Last, serve's peak RSS and where its memory goes: its own `memory` log lines after each
+//!    start phase and as it stops (resident set by mapping, heap by size of block, and the heap
+//!    the job vectors, their graph and the suggestions report).
 //! 4. Asks the same index directly (no HTTP, no database) for the same word, then loads the
 //!    same titles, skills and descriptions into SurrealDB with a `FULLTEXT … BM25` index and
 //!    asks it the same ranked questions.
@@ -24,7 +27,8 @@
 //! `cargo bench --bench search` (release), or `scripts/bench.sh search`. Knobs: BENCH_JOBS,
 //! BENCH_SECONDS (per wrk run, default 10), BENCH_SOURCE, BENCH_SURREAL_JOBS (default
 //! BENCH_JOBS; 0 skips the SurrealDB comparison), BENCH_ONLY=import (stop after step 2),
-//! BENCH_KEEP=1 (keep the generated file and data directory, and print where they are).
+//! BENCH_KEEP=1 (keep the generated file and data directory, and print where they are),
+//! BENCH_BINARY (the `jobportal` binary to run, default the one cargo built with the bench).
 
 use std::io::{BufRead, BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -39,9 +43,17 @@ use serde_json::{Value, json};
 #[path = "common/scaled.rs"]
 mod scaled;
 
-/// The allocator the binary uses, so the in-process rows compare with it.
+/// The allocator the binary uses, so the in-process rows compare with it, counted as the
+/// binary counts it.
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: jobportal::core::memory::Counting<mimalloc::MiMalloc> =
+    jobportal::core::memory::Counting(mimalloc::MiMalloc);
+
+/// Live heap bytes in blocks under 16 MiB (larger ones are resident only where written).
+fn small_heap() -> u64 {
+    use jobportal::core::memory::{heap_bytes, large_heap_bytes};
+    heap_bytes().unwrap_or(0).saturating_sub(large_heap_bytes().unwrap_or(0))
+}
 
 fn env_or(name: &str, default: u64) -> u64 {
     std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
@@ -219,7 +231,9 @@ fn generate(source: &Source, count: u64, out: &Path) -> usize {
 }
 
 fn jobportal(data: &Path) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_jobportal"));
+    let binary = std::env::var_os("BENCH_BINARY")
+        .map_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_jobportal")), PathBuf::from);
+    let mut command = Command::new(binary);
     for (key, _) in std::env::vars() {
         if key.starts_with("JOBPORTAL_") {
             command.env_remove(key);
@@ -576,6 +590,25 @@ async fn store_vectors(data: &Path) -> (usize, usize) {
         ..DbConfig::memory()
     };
     let db = Database::connect(&config).await.unwrap();
+    // What the embedded database keeps after one read of every job (each page dropped).
+    let heap = small_heap();
+    let (mut read, mut after, mut since) =
+        (0, None::<String>, chrono::DateTime::<chrono::Utc>::from_timestamp(0, 0).unwrap());
+    loop {
+        let page = jobportal::repositories::jobs::updated_after(&db, since, after.as_deref(), 5000)
+            .await
+            .unwrap();
+        let Some(last) = page.last() else { break };
+        (since, after, read) = (last.updated_at, Some(last.id.clone()), read + page.len());
+        if page.len() < 5000 {
+            break;
+        }
+    }
+    println!(
+        "SurrealDB (embedded, this process) holds {:.0} MiB more heap after reading {read} jobs once \
+         (its block cache; surrealkv sizes it from the machine's memory)",
+        small_heap().saturating_sub(heap) as f64 / (1024.0 * 1024.0)
+    );
     let mut jobs = Vec::new();
     let mut after: Option<String> = None;
     let mut since = chrono::DateTime::<chrono::Utc>::from_timestamp(0, 0).unwrap();
@@ -870,6 +903,17 @@ fn main() {
     let server_kib = peak_rss_kib(server.child.id()).unwrap_or(0);
     println!("serve peak RSS: {:.0} MiB", server_kib as f64 / 1024.0);
     drop(server);
+    // Where it went: serve's own account after each start phase, and as it stopped (after
+    // the load above).
+    let log = std::fs::read_to_string(dir.path().join("serve.log")).unwrap_or_default();
+    for line in log.lines().filter_map(|l| serde_json::from_str::<Value>(l).ok()) {
+        if line["message"] == "memory" {
+            let phase = line["phase"].as_str().unwrap_or_default();
+            let breakdown = line["breakdown"].as_str().unwrap_or_default();
+            let head = if phase == "stopping" { "memory:" } else { "  after" };
+            println!("{head} {phase}: {breakdown}");
+        }
+    }
 
     // The index alone, in this process.
     let index = JobIndex::open(Some(&index_dir(&data))).unwrap();

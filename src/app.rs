@@ -213,8 +213,14 @@ impl Builder {
                 settings.salary_insights_min_count,
             )),
         };
+        if catch_up {
+            services::health::log_memory(&services, "search index open");
+        }
         if check_index {
             ensure_index(&services).await?;
+            if catch_up {
+                services::health::log_memory(&services, "search index checked");
+            }
         }
         let metrics = Arc::new(Metrics::new());
         let workers = workers.map(|(config, mailer)| {
@@ -281,11 +287,14 @@ fn load_suggestions(services: services::Context) -> JoinHandle<()> {
     tokio::spawn(async move {
         let started = Instant::now();
         match services::suggestions::load(&services).await {
-            Ok(jobs) => tracing::info!(
-                jobs,
-                millis = started.elapsed().as_millis() as u64,
-                "suggestions loaded"
-            ),
+            Ok(jobs) => {
+                tracing::info!(
+                    jobs,
+                    millis = started.elapsed().as_millis() as u64,
+                    "suggestions loaded"
+                );
+                services::health::log_memory(&services, "suggestions loaded");
+            }
             Err(err) => tracing::warn!(error = %err, "cannot load the suggestions"),
         }
     })
@@ -318,6 +327,8 @@ fn catch_up_vectors(services: services::Context, load_model: bool) -> JoinHandle
         if load_model && !matches!(services.ai.load_embedder().await, ModelState::Loaded(_)) {
             return;
         }
+        services::health::log_memory(&services, "embedding model loaded");
+        let mut first = true;
         // Before a backfill that may take minutes: the assistant's first message needs them.
         if let Err(err) = services::assistant::prepare(&services).await {
             tracing::warn!(error = %err, "cannot prepare the assistant's router");
@@ -333,7 +344,10 @@ fn catch_up_vectors(services: services::Context, load_model: bool) -> JoinHandle
                         vectors = services.ai.jobs.len(),
                         millis = started.elapsed().as_millis() as u64,
                         "job vectors updated"
-                    )
+                    );
+                    if std::mem::take(&mut first) {
+                        services::health::log_memory(&services, "job vectors in the graph");
+                    }
                 }
                 Ok(_) => {}
                 Err(err) => tracing::warn!(error = %err, "cannot update the job vectors; retrying"),

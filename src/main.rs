@@ -4,9 +4,11 @@ use std::process::ExitCode;
 
 /// mimalloc instead of the system allocator: SurrealDB and tantivy allocate and free small
 /// values at a high rate, and glibc's malloc took a quarter of a bulk import's CPU
-/// (`scripts/bench.sh search` prints the import's records/s and peak RSS).
+/// (`scripts/bench.sh search` prints the import's records/s and peak RSS). Counted, so `serve`
+/// can say how much of its memory is live heap and how much the allocator holds beyond it.
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: jobportal::core::memory::Counting<mimalloc::MiMalloc> =
+    jobportal::core::memory::Counting(mimalloc::MiMalloc);
 
 fn main() -> ExitCode {
     // SAFETY: the first line of the only thread.

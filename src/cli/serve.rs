@@ -75,8 +75,18 @@ pub async fn run(config: Config, args: ServeArgs) -> anyhow::Result<()> {
     );
 
     let workers = run_workers.then_some(worker_config);
+    let mut mapped = vec![
+        ("search index files", crate::repositories::job_index::index_dir(&config.data_dir)),
+        ("model files", config.models_dir.clone()),
+    ];
+    if let Some(path) = config.db.embedded_path() {
+        mapped.push(("database files", path.to_path_buf()));
+    }
+    crate::core::memory::name_dirs(mapped);
+    crate::core::memory::log("start", &[]);
     app::with_database(&config.db, async |db| {
         tracing::info!(url = db.url(), "database open");
+        crate::core::memory::log("database open", &[]);
         migrate_and_serve(db, &config, serve, chat, workers, stop).await
     })
     .await?;
@@ -124,6 +134,7 @@ async fn migrate_and_serve(
         let _ = stop.wait_for(|stopped| *stopped).await;
     };
     let served = api::serve(listener, router, shutdown, grace).await;
+    crate::services::health::log_memory(&app.services, "stopping");
     housekeeping.abort();
     app.shutdown(grace).await;
     served?;

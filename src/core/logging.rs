@@ -23,9 +23,9 @@ const LEVELS: [&str; 6] = ["off", "error", "warn", "info", "debug", "trace"];
 /// The filter in effect for a `JOBPORTAL_LOG` value.
 ///
 /// A bare level (`info`) is the level of jobportal's own lines; every other crate stays at
-/// `warn` at most, because third-party crates log their internals at `info` (the vector index
-/// prints its configuration with the build machine's file paths). Directives that name a
-/// target (`hnsw_rs=info`) are kept as written and win over these defaults.
+/// `warn` at most, because third-party crates log their internals at `info` (the database's
+/// storage engine logs each of its settings). Directives that name a target (`tantivy=info`)
+/// are kept as written and win over these defaults.
 pub fn filter(user: &str) -> String {
     let mut others = "warn";
     let mut directives = vec![QUIET_DEPENDENCIES.to_owned()];
@@ -88,8 +88,8 @@ mod tests {
 
     #[test]
     fn directives_naming_a_target_are_kept_after_the_defaults() {
-        let f = filter("info,hnsw_rs=info");
-        assert!(f.ends_with("jobportal=info,hnsw_rs=info"), "{f}");
+        let f = filter("info,tantivy=info");
+        assert!(f.ends_with("jobportal=info,tantivy=info"), "{f}");
         let parsed = tracing_subscriber::EnvFilter::builder().parse(&f);
         assert!(parsed.is_ok(), "{f}");
     }

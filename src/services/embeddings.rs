@@ -147,6 +147,10 @@ pub async fn sync_jobs(
         progress(report);
     }
     let index = ctx.ai.jobs.clone();
+    let (graph, tail, _) = index.shape();
+    if graph == 0 && tail > 0 {
+        super::health::log_memory(ctx, "job vectors loaded, before the graph");
+    }
     tokio::task::spawn_blocking(move || {
         if index.wants_rebuild() {
             index.rebuild();

@@ -104,3 +104,21 @@ pub async fn readiness(db: &Database, workers: Option<WorkersReport>, ai: &Ai) -
     let (workers, scheduler) = workers_check(workers);
     Readiness { database, migrations, workers, scheduler, models: models(ai) }
 }
+
+/// The heap the parts of this process say they hold, for [`crate::core::memory::log`]: the job
+/// vectors (the vectors, their keys and hashes, and the HNSW graph) and the suggestions' copy
+/// of the public jobs.
+pub fn memory_components(ctx: &super::Context) -> Vec<(&'static str, u64)> {
+    let vectors = ctx.ai.jobs.footprint();
+    vec![
+        ("job vectors", vectors.vectors),
+        ("their keys", vectors.keys),
+        ("HNSW graph", vectors.graph),
+        ("suggestions", ctx.suggestions.store().heap_bytes()),
+    ]
+}
+
+/// Logs the process's memory after `phase`, with [`memory_components`].
+pub fn log_memory(ctx: &super::Context, phase: &str) {
+    crate::core::memory::log(phase, &memory_components(ctx));
+}

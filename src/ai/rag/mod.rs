@@ -4,8 +4,11 @@
 //! - `loader`: records as documents, and stripping invisible characters from retrieved text.
 //! - `splitter`: token-aware splitting with overlap.
 //! - `retriever`: rank fusion, scoring, the best chunk, the best distinct documents.
-//! - `vectorstore`: the HNSW collections.
+//! - `vectorstore`: the job vector collection, over `int8` (vectors as 8-bit codes) and
+//!   `hnsw` (the graph of links between them).
 
+pub mod hnsw;
+pub mod int8;
 pub mod loader;
 pub mod retriever;
 pub mod splitter;

@@ -1,14 +1,19 @@
 //! An in-memory vector collection: unit vectors by key (a job id), searched by cosine with an
-//! HNSW graph (hnsw_rs), exactly when that is cheaper or the graph is not built yet.
+//! HNSW graph, exactly when that is cheaper or the graph is not built yet.
 //!
-//! - Every vector is kept beside the graph, so a filtered search that allows few keys scores
-//!   exactly those (it returns k results however selective the filter is), and a search while
-//!   the graph is (re)building is exact over everything.
-//! - hnsw_rs cannot delete: a replaced or removed key leaves a tombstone (its old point) that
+//! - Each vector is held once, as 8-bit codes ([`super::int8`]): the graph ([`super::hnsw`])
+//!   holds only links between positions. The graph is walked with the query's codes; its
+//!   candidates (`ef_search` of them, more than the `k` asked for) are then scored again with
+//!   the query's f32 values against the stored codes, and the best `k` of those returned.
+//! - A filtered search that allows few keys scores exactly those (it returns k results however
+//!   selective the filter is), and a search while the graph is (re)building is exact over
+//!   everything.
+//! - The graph cannot delete: a replaced or removed key leaves a tombstone (its old point) that
 //!   every search skips. When tombstones pass a quarter of the points, [`VectorIndex::rebuild`]
 //!   builds a fresh graph from the live vectors; changes made meanwhile are replayed onto it.
 //! - Points added after the graph was built are kept in a tail that is scanned exactly until
-//!   they are inserted in the graph (insertion runs on the caller's blocking thread).
+//!   they are inserted in the graph (insertion runs on the caller's blocking thread, a batch at
+//!   a time, so searches and writes wait for one batch at most).
 //!
 //! The collection holds no truth of its own: it is filled from the database (stored vectors)
 //! and every hit is checked against the database before it is shown.
@@ -16,16 +21,18 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, RwLock};
 
-use hnsw_rs::prelude::{DataId, Distance, FilterT, Hnsw};
+use super::hnsw::{Graph, Space};
+use super::int8::{self, Codes};
 
 /// Graph parameters, documented in docs/ARCHITECTURE.md.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub struct HnswConfig {
-    /// Neighbours kept per point and layer (M).
+    /// Neighbours kept per point and layer (M; twice that on layer 0).
     pub m: usize,
     /// Candidates explored while inserting.
     pub ef_construction: usize,
-    /// Candidates explored while searching (raised to k when k is larger).
+    /// Candidates explored while searching (raised to k when k is larger); all of them are
+    /// scored again in f32.
     pub ef_search: usize,
     /// Below this many allowed keys a filtered search is exact instead.
     pub exact_below: usize,
@@ -37,11 +44,11 @@ impl Default for HnswConfig {
     }
 }
 
-/// 1 − dot product, for unit vectors: the cosine distance. Eight running sums so the compiler
-/// can vectorise it.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct UnitDot;
+/// Points inserted into the graph per hold of the write lock.
+const BATCH: usize = 256;
 
+/// The dot product of two f32 vectors (their cosine when both are unit vectors). Eight running
+/// sums so the compiler can vectorise it.
 pub fn dot(a: &[f32], b: &[f32]) -> f32 {
     let mut sums = [0f32; 8];
     let (xs, ys) = (a.chunks_exact(8), b.chunks_exact(8));
@@ -61,29 +68,27 @@ pub fn dot(a: &[f32], b: &[f32]) -> f32 {
     total
 }
 
-impl Distance<f32> for UnitDot {
-    fn eval(&self, a: &[f32], b: &[f32]) -> f32 {
-        (1.0 - dot(a, b)).max(0.0)
-    }
-}
+/// The similarity of two stored points, from their codes.
+struct Stored<'a>(&'a Codes);
 
-/// One stored point.
-struct Point {
-    key: Arc<str>,
-    vector: Arc<[f32]>,
+impl Space for Stored<'_> {
+    fn between(&self, a: u32, b: u32) -> f32 {
+        self.0.dot(a as usize, b as usize)
+    }
 }
 
 #[derive(Default)]
 struct Inner {
-    /// By data id (the position); a replaced or removed key leaves its point here as a tombstone.
-    points: Vec<Point>,
+    /// By data id (the position); a replaced or removed key leaves its point as a tombstone.
+    keys: Vec<Arc<str>>,
+    /// By data id: the vector, the only copy.
+    codes: Codes,
     /// By data id: the point is its key's current one (false: a tombstone).
     alive: Vec<bool>,
     /// Key → its live data id and the hash of the text its vector was made from.
-    live: HashMap<Arc<str>, (usize, [u8; 16])>,
-    /// Data ids below this are in the graph; the rest are the tail.
-    indexed: usize,
-    graph: Option<Arc<Hnsw<'static, f32, UnitDot>>>,
+    live: HashMap<Arc<str>, (u32, [u8; 16])>,
+    /// Data ids below `graph.len()` are in the graph; the rest are the tail.
+    graph: Option<Graph>,
     /// Changes made while a rebuild runs, replayed onto the new graph.
     journal: Option<Vec<Change>>,
 }
@@ -91,31 +96,54 @@ struct Inner {
 /// A key's change made during a rebuild: its new vector and text hash, or `None` (removed).
 type Change = (Arc<str>, Option<(Arc<[f32]>, [u8; 16])>);
 
-/// A live key with its vector and text hash, as a rebuild copies it.
-type LivePoint = (Arc<str>, Arc<[f32]>, [u8; 16]);
-
 impl Inner {
     fn tombstones(&self) -> usize {
-        self.points.len() - self.live.len()
+        self.keys.len() - self.live.len()
     }
 
-    fn put(&mut self, key: Arc<str>, vector: Arc<[f32]>, hash: [u8; 16]) {
-        let id = self.points.len();
-        self.points.push(Point { key: key.clone(), vector });
+    fn indexed(&self) -> usize {
+        self.graph.as_ref().map_or(0, Graph::len)
+    }
+
+    /// Adds a point. A vector of another length than the collection's is refused (the
+    /// embedding model decides the length; a stray one must not break every search).
+    fn put(&mut self, key: Arc<str>, vector: &[f32], hash: [u8; 16]) {
+        if self.codes.is_empty() && self.codes.dims() != vector.len() {
+            self.codes = Codes::new(vector.len());
+        }
+        if vector.len() != self.codes.dims() || self.keys.len() >= u32::MAX as usize {
+            tracing::warn!(key = %key, len = vector.len(), "a vector of another length is ignored");
+            return;
+        }
+        let id = self.codes.push(vector) as u32;
+        self.keys.push(key.clone());
         self.alive.push(true);
         if let Some((old, _)) = self.live.insert(key, (id, hash)) {
-            self.alive[old] = false;
+            self.alive[old as usize] = false;
         }
+    }
+
+    /// Adds the point `from` of `other` as it is (codes copied, not quantized again).
+    fn copy_from(&mut self, other: &Inner, from: u32, hash: [u8; 16]) {
+        let key = other.keys[from as usize].clone();
+        let id = self.codes.push_codes(other.codes.get(from as usize)) as u32;
+        self.keys.push(key.clone());
+        self.alive.push(true);
+        self.live.insert(key, (id, hash));
     }
 
     fn kill(&mut self, key: &str) -> bool {
         match self.live.remove(key) {
             Some((id, _)) => {
-                self.alive[id] = false;
+                self.alive[id as usize] = false;
                 true
             }
             None => false,
         }
+    }
+
+    fn new_graph(config: &HnswConfig) -> Graph {
+        Graph::new(config.m, config.ef_construction)
     }
 }
 
@@ -128,6 +156,17 @@ pub struct VectorIndex {
     building: Mutex<()>,
 }
 
+/// The heap a collection holds, in bytes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Footprint {
+    /// The vectors (every point's, tombstones included), as codes.
+    pub vectors: u64,
+    /// Keys, text hashes and the maps from keys to points.
+    pub keys: u64,
+    /// The graph's links.
+    pub graph: u64,
+}
+
 /// A hit: the key and its cosine similarity to the query.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Hit {
@@ -137,9 +176,8 @@ pub struct Hit {
 
 /// The `k` best of (similarity, data id) pairs, best first (ties: the lower id), without
 /// sorting them all.
-fn best(mut scored: Vec<(f32, usize)>, k: usize) -> Vec<(f32, usize)> {
-    let order =
-        |a: &(f32, usize), b: &(f32, usize)| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(&b.1));
+fn best(mut scored: Vec<(f32, u32)>, k: usize) -> Vec<(f32, u32)> {
+    let order = |a: &(f32, u32), b: &(f32, u32)| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(&b.1));
     if scored.len() > k {
         scored.select_nth_unstable_by(k - 1, order);
         scored.truncate(k);
@@ -182,7 +220,22 @@ impl VectorIndex {
     /// (points in the graph, points in the tail, tombstones).
     pub fn shape(&self) -> (usize, usize, usize) {
         let inner = self.read();
-        (inner.indexed, inner.points.len() - inner.indexed, inner.tombstones())
+        (inner.indexed(), inner.keys.len() - inner.indexed(), inner.tombstones())
+    }
+
+    /// The heap held, by part.
+    pub fn footprint(&self) -> Footprint {
+        let inner = self.read();
+        let key_bytes: u64 = inner.keys.iter().map(|k| 16 + k.len() as u64).sum();
+        Footprint {
+            vectors: inner.codes.heap_bytes(),
+            keys: 16 * inner.keys.capacity() as u64
+                + key_bytes
+                + inner.alive.capacity() as u64
+                + inner.live.capacity() as u64
+                    * (1 + std::mem::size_of::<(Arc<str>, (u32, [u8; 16]))>() as u64),
+            graph: inner.graph.as_ref().map_or(0, Graph::heap_bytes),
+        }
     }
 
     /// The hash of the text `key`'s vector was made from, if it has one.
@@ -190,10 +243,11 @@ impl VectorIndex {
         self.read().live.get(key).map(|(_, hash)| *hash)
     }
 
-    /// The vector of `key`, if it has one.
+    /// The vector of `key` as held (its 8-bit codes decoded: within about 0.002 of the
+    /// vector stored, in cosine), if it has one.
     pub fn vector_of(&self, key: &str) -> Option<Arc<[f32]>> {
         let inner = self.read();
-        inner.live.get(key).map(|(id, _)| inner.points[*id].vector.clone())
+        inner.live.get(key).map(|(id, _)| inner.codes.decode(*id as usize).into())
     }
 
     /// Sets `key`'s vector (replacing any). Unchanged (same hash) is a no-op. The point joins
@@ -204,10 +258,10 @@ impl VectorIndex {
             return;
         }
         let key: Arc<str> = key.into();
+        inner.put(key.clone(), &vector, hash);
         if let Some(journal) = inner.journal.as_mut() {
-            journal.push((key.clone(), Some((vector.clone(), hash))));
+            journal.push((key, Some((vector, hash))));
         }
-        inner.put(key, vector, hash);
     }
 
     /// Removes `key` (its point stays as a tombstone until the next rebuild).
@@ -220,83 +274,66 @@ impl VectorIndex {
         }
     }
 
-    /// Inserts the tail into the graph, building the graph if there is none. Returns how many
-    /// points it inserted.
+    /// Inserts the tail into the graph, building the graph if there is none, a batch at a
+    /// time. Returns how many points it inserted.
     pub fn index_tail(&self) -> usize {
         let _one = self.building.lock().unwrap_or_else(|e| e.into_inner());
-        let (graph, start, batch) = {
-            let inner = self.read();
-            let batch: Vec<(Arc<[f32]>, usize)> = (inner.indexed..inner.points.len())
-                .map(|id| (inner.points[id].vector.clone(), id))
-                .collect();
-            (inner.graph.clone(), inner.indexed, batch)
-        };
-        if batch.is_empty() {
-            return 0;
+        let mut inserted = 0;
+        loop {
+            let mut inner = self.write();
+            let inner = &mut *inner;
+            let (start, end) = (inner.indexed(), inner.keys.len());
+            if start == end {
+                return inserted;
+            }
+            let graph = inner.graph.get_or_insert_with(|| Inner::new_graph(&self.config));
+            if inserted == 0 {
+                graph.reserve(end - start);
+            }
+            let space = Stored(&inner.codes);
+            for _ in start..end.min(start + BATCH) {
+                graph.insert(&space);
+                inserted += 1;
+            }
         }
-        let graph = graph.unwrap_or_else(|| Arc::new(self.new_graph(batch.len())));
-        let refs: Vec<(&[f32], usize)> = batch.iter().map(|(v, id)| (&v[..], *id)).collect();
-        graph.parallel_insert_slice(&refs);
-        let mut inner = self.write();
-        if inner.indexed == start {
-            inner.indexed = start + batch.len();
-            inner.graph = Some(graph);
-        }
-        batch.len()
-    }
-
-    fn new_graph(&self, expected: usize) -> Hnsw<'static, f32, UnitDot> {
-        let layers = 16;
-        let mut graph = Hnsw::new(
-            self.config.m,
-            expected.max(1_000),
-            layers,
-            self.config.ef_construction,
-            UnitDot,
-        );
-        graph.set_extend_candidates(false);
-        graph
     }
 
     /// Whether tombstones are a quarter of the points (and at least 1,000): time to rebuild.
     pub fn wants_rebuild(&self) -> bool {
         let inner = self.read();
         let dead = inner.tombstones();
-        dead >= 1_000 && dead * 4 >= inner.points.len()
+        dead >= 1_000 && dead * 4 >= inner.keys.len()
     }
 
     /// Builds a new graph from the live vectors alone and swaps it in; searches go on against
     /// the old one meanwhile, and changes made meanwhile are replayed.
     pub fn rebuild(&self) {
         let _one = self.building.lock().unwrap_or_else(|e| e.into_inner());
-        let snapshot: Vec<LivePoint> = {
+        let mut fresh = {
             let mut inner = self.write();
             inner.journal = Some(Vec::new());
-            let mut live: Vec<_> = inner
-                .live
-                .iter()
-                .map(|(k, (id, h))| (k.clone(), inner.points[*id].vector.clone(), *h, *id))
-                .collect();
-            live.sort_by_key(|(_, _, _, id)| *id);
-            live.into_iter().map(|(k, v, h, _)| (k, v, h)).collect()
+            let mut live: Vec<(u32, [u8; 16])> = inner.live.values().copied().collect();
+            live.sort_unstable_by_key(|(id, _)| *id);
+            let mut fresh = Inner { codes: Codes::new(inner.codes.dims()), ..Inner::default() };
+            for (id, hash) in live {
+                fresh.copy_from(&inner, id, hash);
+            }
+            fresh
         };
-        let graph = self.new_graph(snapshot.len());
-        let refs: Vec<(&[f32], usize)> =
-            snapshot.iter().enumerate().map(|(id, (_, v, _))| (&v[..], id)).collect();
-        if !refs.is_empty() {
-            graph.parallel_insert_slice(&refs);
+        fresh.codes.shrink_to_fit();
+        if !fresh.keys.is_empty() {
+            let mut graph = Inner::new_graph(&self.config);
+            graph.reserve(fresh.keys.len());
+            let space = Stored(&fresh.codes);
+            for _ in 0..fresh.keys.len() {
+                graph.insert(&space);
+            }
+            fresh.graph = Some(graph);
         }
         let mut inner = self.write();
-        let journal = inner.journal.take().unwrap_or_default();
-        let mut fresh = Inner::default();
-        for (key, vector, hash) in snapshot {
-            fresh.put(key, vector, hash);
-        }
-        fresh.indexed = fresh.points.len();
-        fresh.graph = (fresh.indexed > 0).then(|| Arc::new(graph));
-        for (key, change) in journal {
+        for (key, change) in inner.journal.take().unwrap_or_default() {
             match change {
-                Some((vector, hash)) => fresh.put(key, vector, hash),
+                Some((vector, hash)) => fresh.put(key, &vector, hash),
                 None => {
                     fresh.kill(&key);
                 }
@@ -307,57 +344,65 @@ impl VectorIndex {
 
     /// The `k` keys most similar to `query`, most similar first; with `allow`, only keys it
     /// holds. Exact when the allowed set is small or the graph is missing; otherwise the graph
-    /// (skipping tombstones and disallowed points) plus an exact scan of the tail.
+    /// (skipping tombstones and disallowed points, its candidates scored again in f32) plus an
+    /// exact scan of the tail.
     pub fn search(&self, query: &[f32], k: usize, allow: Option<&HashSet<String>>) -> Vec<Hit> {
         if k == 0 {
             return Vec::new();
         }
         let inner = self.read();
-        let hit = |(similarity, id): (f32, usize)| Hit {
-            key: inner.points[id].key.to_string(),
+        let hit = |(similarity, id): (f32, u32)| Hit {
+            key: inner.keys[id as usize].to_string(),
             similarity,
         };
-        let exact = |ids: &mut dyn Iterator<Item = usize>| -> Vec<(f32, usize)> {
-            best(ids.map(|id| (dot(query, &inner.points[id].vector), id)).collect(), k)
+        let exact = |ids: &mut dyn Iterator<Item = u32>| -> Vec<(f32, u32)> {
+            best(ids.map(|id| (inner.codes.dot_f32(query, id as usize), id)).collect(), k)
         };
         // The allowed keys as data ids.
-        let allowed: Option<Vec<usize>> = allow.map(|a| {
+        let allowed: Option<Vec<u32>> = allow.map(|a| {
             a.iter().filter_map(|key| inner.live.get(key.as_str()).map(|(id, _)| *id)).collect()
         });
+        let indexed = inner.indexed();
         if let Some(ids) = &allowed
-            && (ids.len() < self.config.exact_below || inner.graph.is_none())
+            && (ids.len() < self.config.exact_below || indexed == 0)
         {
             return exact(&mut ids.iter().copied()).into_iter().map(hit).collect();
         }
-        let Some(graph) = inner.graph.as_ref() else {
-            return exact(&mut (0..inner.points.len()).filter(|&id| inner.alive[id]))
+        let Some(graph) = inner.graph.as_ref().filter(|g| !g.is_empty()) else {
+            return exact(&mut (0..inner.keys.len() as u32).filter(|&id| inner.alive[id as usize]))
                 .into_iter()
                 .map(hit)
                 .collect();
         };
         let mask: Option<Vec<bool>> = allowed.map(|ids| {
-            let mut mask = vec![false; inner.points.len()];
+            let mut mask = vec![false; inner.keys.len()];
             for id in ids {
-                mask[id] = true;
+                mask[id as usize] = true;
             }
             mask
         });
-        let usable = |id: usize| inner.alive[id] && mask.as_ref().is_none_or(|m| m[id]);
-        let filter = |id: &DataId| usable(*id);
-        let ef = self.config.ef_search.max(k);
+        let usable =
+            |id: u32| inner.alive[id as usize] && mask.as_ref().is_none_or(|m| m[id as usize]);
         let everything_usable = mask.is_none() && inner.tombstones() == 0;
-        let neighbours = if everything_usable {
-            graph.search(query, k, ef)
-        } else {
-            graph.search_filter(query, k, ef, Some(&filter as &dyn FilterT))
+        let mut codes = Vec::with_capacity(query.len());
+        let query_scale = int8::quantize(query, &mut codes);
+        let to = |p: u32| {
+            let (stored, scale) = inner.codes.get(p as usize);
+            int8::dot_codes(&codes, stored) as f32 * query_scale * scale
         };
-        let mut hits: Vec<(f32, usize)> = neighbours
+        let ef = self.config.ef_search.max(k);
+        let candidates = if everything_usable {
+            graph.search(to, ef, None)
+        } else {
+            graph.search(to, ef, Some(&usable as &dyn Fn(u32) -> bool))
+        };
+        let mut hits: Vec<(f32, u32)> = candidates
             .into_iter()
-            .filter(|n| usable(n.d_id))
-            .map(|n| (1.0 - n.distance, n.d_id))
+            .filter(|(_, id)| usable(*id))
+            .map(|(_, id)| (inner.codes.dot_f32(query, id as usize), id))
             .collect();
         // The tail is not in the graph yet: scan it.
-        hits.extend(exact(&mut (inner.indexed..inner.points.len()).filter(|&id| usable(id))));
+        hits.extend(exact(&mut (indexed as u32..inner.keys.len() as u32).filter(|&id| usable(id))));
         best(hits, k).into_iter().map(hit).collect()
     }
 }

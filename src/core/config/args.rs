@@ -44,7 +44,7 @@ pub struct GlobalOpts {
     #[arg(long, env = env::LOG_FORMAT, default_value = "auto", value_name = "FORMAT", global = true)]
     pub log_format: String,
 
-    /// Log filter in tracing's syntax, e.g. "info" or "info,hnsw_rs=info": a bare level is that
+    /// Log filter in tracing's syntax, e.g. "info" or "info,tantivy=info": a bare level is that
     /// of jobportal's own lines, other crates log at warn unless named
     #[arg(long, env = env::LOG, default_value = "info", value_name = "FILTER", global = true)]
     pub log: String,

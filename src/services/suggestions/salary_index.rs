@@ -60,6 +60,25 @@ pub struct SalaryIndex {
 }
 
 impl SalaryIndex {
+    /// The heap held, counted from capacities.
+    pub fn heap_bytes(&self) -> u64 {
+        let rows = self.rows.capacity() as u64 * std::mem::size_of::<Option<SalaryRow>>() as u64
+            + self
+                .rows
+                .iter()
+                .flatten()
+                .map(|r| r.countries.iter().map(|c| 24 + c.capacity() as u64).sum::<u64>())
+                .sum::<u64>();
+        let words = self.by_word.capacity() as u64
+            * (std::mem::size_of::<(String, Vec<u32>)>() as u64 + 1)
+            + self
+                .by_word
+                .iter()
+                .map(|(w, r)| (w.capacity() + 4 * r.capacity()) as u64)
+                .sum::<u64>();
+        rows + words
+    }
+
     /// Adds a job's row under each of its `words` (each once); answers the row's number.
     pub fn insert(&mut self, row: SalaryRow, words: &[String]) -> u32 {
         let at = u32::try_from(self.rows.len()).expect("fewer than 2^32 salary rows");

@@ -293,6 +293,46 @@ impl State {
         }
     }
 
+    /// The heap held, counted from the capacities of what is held (a B-tree's nodes as its
+    /// elements over a typical fill of two thirds).
+    pub fn heap_bytes(&self) -> u64 {
+        fn map<K, V>(capacity: usize) -> u64 {
+            capacity as u64 * (std::mem::size_of::<(K, V)>() as u64 + 1)
+        }
+        fn strings(list: &[String]) -> u64 {
+            list.iter().map(|s| s.capacity() as u64 + 24).sum()
+        }
+        let mut bytes = map::<String, Entry>(self.jobs.capacity());
+        for (id, entry) in &self.jobs {
+            bytes += id.capacity() as u64
+                + entry
+                    .forms
+                    .iter()
+                    .map(|f| strings(f) + 24 * (f.capacity() - f.len()) as u64)
+                    .sum::<u64>()
+                + strings(&entry.words)
+                + strings(&entry.title_words);
+        }
+        for terms in &self.terms {
+            bytes += map::<String, Term>(terms.by_key.capacity());
+            for (key, term) in &terms.by_key {
+                bytes += key.capacity() as u64
+                    + term.base.as_ref().map_or(0, |b| b.capacity() as u64)
+                    + map::<String, u32>(term.forms.capacity())
+                    + term.forms.keys().map(|f| f.capacity() as u64).sum::<u64>();
+            }
+            bytes += terms.starts.len() as u64 * 48 * 3 / 2
+                + terms
+                    .starts
+                    .iter()
+                    .map(|(a, b)| (a.capacity() + b.capacity()) as u64)
+                    .sum::<u64>();
+        }
+        bytes += map::<String, u32>(self.vocabulary.capacity())
+            + self.vocabulary.keys().map(|w| w.capacity() as u64).sum::<u64>();
+        bytes + self.salaries.heap_bytes()
+    }
+
     fn holds_newer(&self, id: &str, version: i64) -> bool {
         self.jobs.get(id).is_some_and(|e| e.version > version)
             || self.gone.as_ref().and_then(|g| g.get(id)).is_some_and(|v| *v >= version)
@@ -313,6 +353,11 @@ impl Store {
         let mut state = State::with_taxonomy(&skills);
         state.gone = Some(HashMap::new());
         Store { state: RwLock::new(state), skills }
+    }
+
+    /// The heap the copy holds ([`State::heap_bytes`]).
+    pub fn heap_bytes(&self) -> u64 {
+        self.read().heap_bytes()
     }
 
     pub fn read(&self) -> RwLockReadGuard<'_, State> {
