@@ -15,8 +15,9 @@
 //!   they are inserted in the graph (insertion runs on the caller's blocking thread, a batch at
 //!   a time, so searches and writes wait for one batch at most).
 //!
-//! The collection holds no truth of its own: it is filled from the database (stored vectors)
-//! and every hit is checked against the database before it is shown.
+//! The collection holds no truth of its own: it is filled from the database (stored vectors),
+//! and every hit passes the search index's filters (search) or the database's (the
+//! assistant's retrieval) before it is shown.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, RwLock};
