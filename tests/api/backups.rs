@@ -345,8 +345,11 @@ async fn restore_of_a_file_cut_short_changed_or_not_a_backup_fails_clearly_and_c
     let body_end = whole[..whole.len() - 1].iter().rposition(|&b| b == b'\n').unwrap() + 1;
     let mut body = whole[..body_end].to_vec();
     body.extend_from_slice(b"INSERT INTO job [ { id: 'x', title: ;\n");
+    // The migration the trailer names: the newest this build has.
+    let text = String::from_utf8(whole.clone()).unwrap();
+    let schema = text.rsplit(" schema=").next().unwrap().split(' ').next().unwrap().to_owned();
     let trailer = format!(
-        "-- jobportal backup 1 schema=11 bytes={} sha256={} created=2026-03-01T04:00:00Z\n",
+        "-- jobportal backup 1 schema={schema} bytes={} sha256={} created=2026-03-01T04:00:00Z\n",
         body.len(),
         hex::encode(sha2::Sha256::digest(&body))
     );
@@ -354,8 +357,8 @@ async fn restore_of_a_file_cut_short_changed_or_not_a_backup_fails_clearly_and_c
     broken.extend_from_slice(trailer.as_bytes());
 
     // A whole backup of a database a newer jobportal migrated.
-    let newer = String::from_utf8(whole.clone()).unwrap().replace(" schema=11 ", " schema=99 ");
-    assert_ne!(newer.as_bytes(), whole, "the trailer names migration 11");
+    let newer = text.replace(&format!(" schema={schema} "), " schema=999 ");
+    assert_ne!(newer.as_bytes(), whole, "the trailer names migration {schema}");
 
     let mut flipped = whole.clone();
     flipped[whole.len() / 3] ^= 0x20;
