@@ -1,13 +1,14 @@
-//! Sentence embeddings with all-MiniLM-L6-v2 (BERT, 6 layers, 384 dimensions) on candle, in
-//! process, on the CPU.
+//! Sentence embeddings with all-MiniLM-L6-v2 (BERT, 6 layers, 384 dimensions), in process, on
+//! the CPU: the forward pass is the jobportal-bert crate's, which packs a batch's texts end to
+//! end without padding.
 //!
 //! The model lives on one dedicated thread that owns it; callers send texts over a channel and
 //! await the vectors, so inference never runs on the async runtime's workers. A request is
 //! interactive (someone waits: a search, a question) or bulk (a backfill). The thread drains
-//! every interactive request queued into one batch, sorted by length so a batch pads little;
+//! every interactive request queued into one batch (forward passes of at most 1024 tokens);
 //! bulk requests run in slices of a few texts, and interactive ones queued meanwhile go
 //! between two slices, so a backfill of thousands of jobs delays a search by one slice.
-//! Vectors are mean-pooled over the attention mask and L2-normalised, so a dot product is the
+//! Vectors are mean-pooled over each text's tokens and L2-normalised, so a dot product is the
 //! cosine. A bounded cache keyed by the text's hash answers repeated texts (the same query, an
 //! unchanged job) without the model.
 
