@@ -1,11 +1,15 @@
-//! Sentence embeddings: texts per second at batch 1 and batch 32 and the peak RSS of the
-//! candle embedder, beside the reference implementation (sentence-transformers on PyTorch,
-//! CPU, same weights, same texts, same thread count) when BENCH_PYTHON names a Python that has
-//! it (`scripts/bench.sh embeddings` makes that venv), and how closely the two agree.
+//! Sentence embeddings: texts per second at batch 1 and batch 32, the time to embed every
+//! distinct title of a job import (the search benchmark's backfill) and the peak RSS of the
+//! embedder (jobportal-bert), beside the reference implementation (sentence-transformers on
+//! PyTorch, CPU, same weights, same texts, same thread count) when BENCH_PYTHON names a Python
+//! that has it (`scripts/bench.sh embeddings` makes that venv), and how closely the two agree.
 //!
 //! Texts: the titles and descriptions of the real postings in fixtures/jobs, each made unique
-//! per call (the embedder's cache would otherwise answer repeats without the model). Knobs:
-//! BENCH_SECONDS per measurement (default 5), BENCH_PYTHON.
+//! per call (the embedder's cache would otherwise answer repeats without the model). The
+//! backfill embeds the distinct titles of BENCH_SOURCE (JSON Lines postings, as the search
+//! benchmark imports; `scripts/bench.sh embeddings` fetches them) in requests of 256, as the
+//! search benchmark does, or of fixtures/jobs without it. Knobs: BENCH_SECONDS per measurement
+//! (default 5), BENCH_PYTHON, BENCH_SOURCE, BENCH_TITLES (at most this many titles).
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -27,6 +31,25 @@ fn texts() -> Vec<String> {
             format!("{title} at {company}. {category}.")
         })
         .collect()
+}
+
+/// The distinct titles of BENCH_SOURCE's postings (or of fixtures/jobs), sorted, at most
+/// BENCH_TITLES of them.
+fn titles() -> Vec<String> {
+    let path = std::env::var("BENCH_SOURCE").map(std::path::PathBuf::from).unwrap_or_else(|_| {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/jobs/network-jobs-300.jsonl")
+    });
+    let text = std::fs::read_to_string(&path).expect("BENCH_SOURCE");
+    let mut titles: Vec<String> = text
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter_map(|v| v["title"].as_str().map(str::to_owned))
+        .collect();
+    titles.sort();
+    titles.dedup();
+    let most = std::env::var("BENCH_TITLES").ok().and_then(|v| v.parse().ok());
+    titles.truncate(most.unwrap_or(usize::MAX));
+    titles
 }
 
 fn main() {
@@ -61,6 +84,14 @@ fn main() {
     rate(1);
     let batch1 = rate(1);
     let batch32 = rate(32);
+    let titles = titles();
+    let backfill = runtime.block_on(async {
+        let start = Instant::now();
+        for chunk in titles.chunks(256) {
+            embedder.embed(chunk).await.unwrap();
+        }
+        start.elapsed().as_secs_f64()
+    });
     let peak = proc_status::status_mib("VmHWM:");
     let ours = runtime.block_on(embedder.embed(&texts[..3])).unwrap();
 
@@ -68,10 +99,15 @@ fn main() {
         "\nall-MiniLM-L6-v2 sentence embeddings, {threads} threads, {} distinct texts, {seconds} s per figure",
         texts.len()
     );
-    println!("model load {load_ms:.0} ms; RSS before load {before:.0} MiB");
+    println!(
+        "model load {load_ms:.0} ms; RSS before load {before:.0} MiB; kernels {:?}",
+        jobportal_bert::kernels::Simd::detect()
+    );
     let reference = std::env::var("BENCH_PYTHON").ok().and_then(|python| {
         let file = std::env::temp_dir().join("jobportal-bench-texts.json");
         std::fs::write(&file, serde_json::to_vec(&texts).unwrap()).unwrap();
+        let titles_file = std::env::temp_dir().join("jobportal-bench-titles.json");
+        std::fs::write(&titles_file, serde_json::to_vec(&titles).unwrap()).unwrap();
         let script =
             Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/bench/embeddings_reference.py");
         let output = std::process::Command::new(python)
@@ -79,6 +115,7 @@ fn main() {
             .arg(&file)
             .arg(seconds.to_string())
             .arg(threads.to_string())
+            .arg(&titles_file)
             .output()
             .ok()?;
         if !output.status.success() {
@@ -90,7 +127,7 @@ fn main() {
         )
         .ok()
     });
-    println!("{:<34} {:>14} {:>14} {:>14}", "", "candle (ours)", "PyTorch (ref)", "ours / ref");
+    println!("{:<34} {:>14} {:>14} {:>14}", "", "ours", "PyTorch (ref)", "ours / ref");
     let row = |name: &str, ours: f64, key: &str| match &reference {
         Some(r) => {
             let theirs = r[key].as_f64().unwrap_or(f64::NAN);
@@ -100,6 +137,7 @@ fn main() {
     };
     row("texts/s, batch 1", batch1, "batch1");
     row("texts/s, batch 32", batch32, "batch32");
+    row(&format!("backfill of {} titles, s", titles.len()), backfill, "backfill_s");
     row("peak RSS, MiB", peak, "rss_mib");
     match &reference {
         Some(r) => {

@@ -14,7 +14,8 @@
 #           process beside in process, then field precision/recall
 #           on the labelled pydparser train split (exported first by scripts/resume_eval_data.py,
 #           which makes its own venv with spaCy from PyPI)
-#   embeddings  texts/s at batch 1 and 32 and peak RSS of the candle embedder beside
+#   embeddings  texts/s at batch 1 and 32, the seconds to embed every distinct title of the
+#           search benchmark's postings, and peak RSS of the embedder beside
 #           sentence-transformers on PyTorch (installed from PyPI into its own venv, once)
 #   vectors HNSW build time, queries/s and recall@10 against exact search at 100k vectors
 #           scaled from real embeddings of real titles (BENCH_VECTORS, BENCH_REAL)
@@ -67,7 +68,7 @@ if [ "$bench" = embeddings ] && [ -z "${BENCH_PYTHON:-}" ]; then
     if [ -f "$venv/ready" ]; then export BENCH_PYTHON="$venv/bin/python"; fi
 fi
 
-if [ "$bench" = search ] || [ "$bench" = vectors ]; then
+if [ "$bench" = search ] || [ "$bench" = vectors ] || [ "$bench" = embeddings ]; then
     if [ "$bench" = search ] && ! command -v wrk >/dev/null; then
         apt-get install -y wrk >/dev/null || { apt-get update >/dev/null && apt-get install -y wrk >/dev/null; }
     fi

@@ -1,13 +1,14 @@
-//! Sentence embeddings with all-MiniLM-L6-v2 (BERT, 6 layers, 384 dimensions) on candle, in
-//! process, on the CPU.
+//! Sentence embeddings with all-MiniLM-L6-v2 (BERT, 6 layers, 384 dimensions), in process, on
+//! the CPU: the forward pass is the jobportal-bert crate's, which packs a batch's texts end to
+//! end without padding.
 //!
 //! The model lives on one dedicated thread that owns it; callers send texts over a channel and
 //! await the vectors, so inference never runs on the async runtime's workers. A request is
 //! interactive (someone waits: a search, a question) or bulk (a backfill). The thread drains
-//! every interactive request queued into one batch, sorted by length so a batch pads little;
+//! every interactive request queued into one batch (forward passes of at most 1024 tokens);
 //! bulk requests run in slices of a few texts, and interactive ones queued meanwhile go
 //! between two slices, so a backfill of thousands of jobs delays a search by one slice.
-//! Vectors are mean-pooled over the attention mask and L2-normalised, so a dot product is the
+//! Vectors are mean-pooled over each text's tokens and L2-normalised, so a dot product is the
 //! cosine. A bounded cache keyed by the text's hash answers repeated texts (the same query, an
 //! unchanged job) without the model.
 
@@ -15,11 +16,9 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use candle_core::{DType, Device, Tensor};
-use candle_nn::VarBuilder;
-use candle_transformers::models::bert::{BertModel, Config as BertConfig};
+use jobportal_bert::Encoder;
 use sha2::{Digest, Sha256};
-use tokenizers::{PaddingParams, PaddingStrategy, Tokenizer, TruncationParams, TruncationStrategy};
+use tokenizers::{Tokenizer, TruncationParams, TruncationStrategy};
 use tokio::sync::{mpsc, oneshot};
 
 use super::foreground::Foreground;
@@ -32,6 +31,9 @@ pub const MAX_TOKENS: usize = 256;
 
 /// The most texts run through the model at once.
 pub const MAX_BATCH: usize = 32;
+
+/// The most tokens of one forward pass: what bounds the encoder's working memory (about 15 MiB).
+const TOKENS_PER_PASS: usize = 1024;
 
 /// How many vectors the cache keeps.
 const CACHE_ENTRIES: usize = 20_000;
@@ -88,9 +90,8 @@ pub struct Embedder {
 
 /// The model and its tokenizer, owned by the model thread.
 struct Model {
-    bert: BertModel,
+    encoder: Encoder,
     tokenizer: Tokenizer,
-    device: Device,
 }
 
 /// Says which of the model's files are missing from `dir`, if any.
@@ -105,20 +106,12 @@ impl Model {
             let names: Vec<String> = missing.iter().map(|p| p.display().to_string()).collect();
             return Err(EmbedError::Missing(names.join(", ")));
         }
-        let device = Device::Cpu;
-        let config: BertConfig = serde_json::from_slice(
-            &std::fs::read(dir.join("config.json"))
-                .map_err(|e| EmbedError::Load(format!("config.json: {e}")))?,
-        )
-        .map_err(|e| EmbedError::Load(format!("config.json: {e}")))?;
         let mut tokenizer = Tokenizer::from_file(dir.join("tokenizer.json"))
             .map_err(|e| EmbedError::Load(format!("tokenizer.json: {e}")))?;
-        // The shipped tokenizer pads every input to 128 tokens; pad a batch to its longest
-        // input instead, and cut at the length the model was trained on.
-        tokenizer.with_padding(Some(PaddingParams {
-            strategy: PaddingStrategy::BatchLongest,
-            ..Default::default()
-        }));
+        // The shipped tokenizer pads every input to 128 tokens; the encoder packs a batch's
+        // texts without padding, so none is added. Inputs are cut at the length the model was
+        // trained on.
+        tokenizer.with_padding(None);
         tokenizer
             .with_truncation(Some(TruncationParams {
                 max_length: MAX_TOKENS,
@@ -126,57 +119,42 @@ impl Model {
                 ..Default::default()
             }))
             .map_err(|e| EmbedError::Load(format!("tokenizer: {e}")))?;
-        // SAFETY: the weights file is only read; it is mapped for the life of the model and
-        // the models folder is not rewritten while a process uses it (models.sh writes a new
-        // file and renames it into place).
-        let weights = unsafe {
-            VarBuilder::from_mmaped_safetensors(
-                &[dir.join("model.safetensors")],
-                DType::F32,
-                &device,
-            )
+        let encoder = Encoder::load(dir).map_err(|e| EmbedError::Load(e.to_string()))?;
+        if encoder.dimensions() != DIMENSIONS || encoder.max_tokens() < MAX_TOKENS {
+            return Err(EmbedError::Load(format!(
+                "config.json: {} dimensions and {} positions, expected {DIMENSIONS} and {MAX_TOKENS}",
+                encoder.dimensions(),
+                encoder.max_tokens()
+            )));
         }
-        .map_err(|e| EmbedError::Load(format!("model.safetensors: {e}")))?;
-        let bert = BertModel::load(weights, &config)
-            .map_err(|e| EmbedError::Load(format!("model.safetensors: {e}")))?;
-        Ok(Self { bert, tokenizer, device })
+        Ok(Self { encoder, tokenizer })
     }
 
-    /// Embeds up to [`MAX_BATCH`] texts in one forward pass.
+    /// Embeds texts in forward passes of at most [`TOKENS_PER_PASS`] tokens (a longer text
+    /// runs alone), answers in the input's order.
     fn embed_batch(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, EmbedError> {
-        let err = |e: candle_core::Error| EmbedError::Inference(e.to_string());
         let encodings = self
             .tokenizer
             .encode_batch(texts.to_vec(), true)
             .map_err(|e| EmbedError::Inference(format!("tokenizer: {e}")))?;
-        let rows = encodings.len();
-        let len = encodings.iter().map(|e| e.get_ids().len()).max().unwrap_or(0);
-        let mut ids = Vec::with_capacity(rows * len);
-        let mut mask = Vec::with_capacity(rows * len);
-        for encoding in &encodings {
-            ids.extend(encoding.get_ids().iter().copied());
-            mask.extend(encoding.get_attention_mask().iter().copied());
+        let ids: Vec<&[u32]> = encodings.iter().map(|e| e.get_ids()).collect();
+        let mut out = Vec::with_capacity(ids.len());
+        let mut start = 0;
+        while start < ids.len() {
+            let mut end = start + 1;
+            let mut tokens = ids[start].len();
+            while end < ids.len() && tokens + ids[end].len() <= TOKENS_PER_PASS {
+                tokens += ids[end].len();
+                end += 1;
+            }
+            let vectors = self
+                .encoder
+                .encode(&ids[start..end])
+                .map_err(|e| EmbedError::Inference(e.to_string()))?;
+            out.extend(vectors);
+            start = end;
         }
-        let ids = Tensor::from_vec(ids, (rows, len), &self.device).map_err(err)?;
-        let mask = Tensor::from_vec(mask, (rows, len), &self.device).map_err(err)?;
-        let types = ids.zeros_like().map_err(err)?;
-        let hidden = self.bert.forward(&ids, &types, Some(&mask)).map_err(err)?;
-        // Mean over the real tokens, then unit length.
-        let mask = mask.to_dtype(DType::F32).map_err(err)?.unsqueeze(2).map_err(err)?;
-        let summed = hidden.broadcast_mul(&mask).map_err(err)?.sum(1).map_err(err)?;
-        let counts = mask.sum(1).map_err(err)?.clamp(1e-9, f64::MAX).map_err(err)?;
-        let mean = summed.broadcast_div(&counts).map_err(err)?;
-        let norms = mean
-            .sqr()
-            .map_err(err)?
-            .sum_keepdim(1)
-            .map_err(err)?
-            .sqrt()
-            .map_err(err)?
-            .clamp(1e-12, f64::MAX)
-            .map_err(err)?;
-        let unit = mean.broadcast_div(&norms).map_err(err)?;
-        unit.to_vec2::<f32>().map_err(err)
+        Ok(out)
     }
 
     /// Embeds any number of texts: shortest first, in batches, answers in the input's order.

@@ -1,4 +1,4 @@
-//! Model providers: the local sentence embedder (candle BERT) and, in [`chat`], the pieces of
+//! Model providers: the local sentence embedder (BERT, the jobportal-bert crate) and, in [`chat`], the pieces of
 //! a local GGUF chat model.
 
 pub mod chat;
