@@ -1,6 +1,6 @@
-//! The encoder's element-wise and per-row kernels: layer norm, GELU, one sequence's attention,
-//! and the matrix product (gemm), each compiled for AVX-512, for AVX2 + FMA and for plain x86-64
-//! and picked by what the CPU has.
+//! The encoder's element-wise and per-row kernels: layer norm, GELU and one sequence's
+//! attention, each compiled for AVX-512, for AVX2 + FMA and for plain x86-64 and picked by what
+//! the CPU has (the matrix products are gemm's).
 //!
 //! Sums run in 16 independent lanes that are added at the end, so the compiler can vectorise
 //! them without reordering any one lane's additions.
