@@ -18,6 +18,8 @@ use jobportal::ai::providers::embedder::{Embedder, cosine};
 
 #[path = "common/proc_status.rs"]
 mod proc_status;
+#[path = "common/source.rs"]
+mod source;
 
 fn texts() -> Vec<String> {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/jobs/network-jobs-300.jsonl");
@@ -36,17 +38,7 @@ fn texts() -> Vec<String> {
 /// The distinct titles of BENCH_SOURCE's postings (or of fixtures/jobs), sorted, at most
 /// BENCH_TITLES of them.
 fn titles() -> Vec<String> {
-    let path = std::env::var("BENCH_SOURCE").map(std::path::PathBuf::from).unwrap_or_else(|_| {
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/jobs/network-jobs-300.jsonl")
-    });
-    let text = std::fs::read_to_string(&path).expect("BENCH_SOURCE");
-    let mut titles: Vec<String> = text
-        .lines()
-        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-        .filter_map(|v| v["title"].as_str().map(str::to_owned))
-        .collect();
-    titles.sort();
-    titles.dedup();
+    let mut titles = source::distinct_titles();
     let most = std::env::var("BENCH_TITLES").ok().and_then(|v| v.parse().ok());
     titles.truncate(most.unwrap_or(usize::MAX));
     titles

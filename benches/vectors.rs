@@ -12,7 +12,7 @@
 //! 5,000), BENCH_QUERIES (default 200), BENCH_SOURCE.
 
 use std::collections::{HashMap, HashSet};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -26,6 +26,8 @@ use rand::{Rng, SeedableRng};
 mod proc_status;
 #[path = "common/scaled.rs"]
 mod scaled;
+#[path = "common/source.rs"]
+mod source;
 use scaled::noisy;
 
 /// Counts the heap, so each collection's share is measured.
@@ -130,17 +132,7 @@ fn main() {
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     // SAFETY: no other thread runs yet.
     unsafe { jobportal::ai::fix_thread_count() };
-    let source = std::env::var("BENCH_SOURCE").map(PathBuf::from).unwrap_or_else(|_| {
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/jobs/network-jobs-300.jsonl")
-    });
-    let mut titles: Vec<String> = std::fs::read_to_string(&source)
-        .expect("BENCH_SOURCE")
-        .lines()
-        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-        .filter_map(|v| v["title"].as_str().map(str::to_owned))
-        .collect();
-    titles.sort();
-    titles.dedup();
+    let mut titles = source::distinct_titles();
     let mut rng = rand::rngs::StdRng::seed_from_u64(7);
     // A fixed sample of the titles.
     for i in (1..titles.len()).rev() {
@@ -162,7 +154,7 @@ fn main() {
     println!(
         "\n{} real titles from {} embedded in {:.1} s; scaled to {count} vectors of 384 dims",
         real.len(),
-        source.display(),
+        source::path().display(),
         started.elapsed().as_secs_f64()
     );
 

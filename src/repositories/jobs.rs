@@ -373,16 +373,6 @@ pub async fn find_many(ex: &impl Executor, ids: &[String]) -> Result<Vec<Job>, R
     rows_of(response.take(0)?)
 }
 
-/// Like [`find_many`] without the descriptions (a search page lists jobs without them, and
-/// they are most of a job's bytes). The jobs come back with an empty description.
-pub async fn find_many_listed(ex: &impl Executor, ids: &[String]) -> Result<Vec<Job>, RepoError> {
-    if ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    let mut response = ex.query(LISTED).bind(("unknown", record_ids("job", ids))).await?;
-    rows_of(response.take(0)?)
-}
-
 /// The jobs among `ids` that are public at `now` (published, approved, not expired), whole,
 /// in no particular order: the query itself keeps out every other job, so a caller cannot show
 /// a draft, closed, rejected or expired one whatever ids it passes.
@@ -423,71 +413,6 @@ pub async fn of_member_companies(
         .bind(("limit", i64::from(limit)))
         .await?;
     rows_of(response.take(0)?)
-}
-
-/// The version (`updated_at`) of each of `ids` that is public at `now` (published, approved,
-/// not expired): what a search reads of the jobs of its page it listed before, to show only
-/// what is public now and to know which of those listings are still current.
-pub async fn public_versions(
-    ex: &impl Executor,
-    ids: &[String],
-    now: DateTime<Utc>,
-) -> Result<Vec<(String, DateTime<Utc>)>, RepoError> {
-    if ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    let mut response = ex
-        .query(PUBLIC_VERSIONS)
-        .bind(("known", record_ids("job", ids)))
-        .bind(("now", now))
-        .await?;
-    Ok(versions_of(response.take(0)?))
-}
-
-/// The versions of the jobs of `$known` that are public at `$now`.
-const PUBLIC_VERSIONS: &str = "SELECT id, updated_at FROM $known WHERE status = 'published' AND review = 'approved' \
-                               AND (expires_at = NONE OR expires_at > $now);";
-
-/// The jobs of `$unknown` without their descriptions.
-const LISTED: &str = "SELECT *, '' AS description FROM $unknown;";
-
-#[derive(SurrealValue)]
-struct VersionRow {
-    id: RecordId,
-    updated_at: DateTime<Utc>,
-}
-
-fn versions_of(rows: Vec<VersionRow>) -> Vec<(String, DateTime<Utc>)> {
-    rows.into_iter().map(|r| (key_string(&r.id), r.updated_at)).collect()
-}
-
-/// What a search page reads of its jobs, in one request: the version of each of `known` (jobs
-/// whose listing the caller remembers) that is public at `now`, as [`public_versions`]; and the
-/// jobs of `unknown` as listed, as [`find_many_listed`] (public or not: the caller decides).
-/// SurrealDB spends about as long reading a record for its version as for its listing, so a
-/// job not remembered is read once, not twice.
-pub async fn page_reads(
-    ex: &impl Executor,
-    known: &[String],
-    unknown: &[String],
-    now: DateTime<Utc>,
-) -> Result<(Vec<(String, DateTime<Utc>)>, Vec<Job>), RepoError> {
-    let (versions, jobs) = match (known.is_empty(), unknown.is_empty()) {
-        (true, true) => return Ok((Vec::new(), Vec::new())),
-        (false, true) => (public_versions(ex, known, now).await?, Vec::new()),
-        (true, false) => (Vec::new(), find_many_listed(ex, unknown).await?),
-        (false, false) => {
-            let mut response = ex
-                .query(format!("{PUBLIC_VERSIONS} {LISTED}"))
-                .bind(("known", record_ids("job", known)))
-                .bind(("unknown", record_ids("job", unknown)))
-                .bind(("now", now))
-                .await?;
-            let versions = versions_of(response.take(0)?);
-            (versions, rows_of(response.take(1)?)?)
-        }
-    };
-    Ok((versions, jobs))
 }
 
 /// The (id, content hash) of the jobs among `ids` that exist.

@@ -49,6 +49,16 @@ fn stopped(acked: &Mutex<Acknowledged>, what: &str, answer: Option<(u16, Value)>
     acked.lock().unwrap().stopped.push(why);
 }
 
+/// A job of Harbour Co that can be published.
+fn job(title: &str) -> Value {
+    json!({
+        "company": "harbour-co", "title": title, "description": "Bring ships in.",
+        "workplace": "onsite", "employment_type": "full_time",
+        "location": {"city": "Lisbon", "country_code": "PT"},
+        "expires_at": "2099-01-01T00:00:00Z"
+    })
+}
+
 /// A resume upload (applications need one).
 fn upload_resume(client: &reqwest::Client, base: &str, access: &str) -> reqwest::RequestBuilder {
     let boundary = "jobportal-faults-boundary";
@@ -116,14 +126,10 @@ async fn employer(
             return;
         }
         let title = format!("Harbour Pilot {name}{i}");
-        let answer =
-            send(client.post(format!("{base}/api/v1/jobs")).bearer_auth(&access).json(&json!({
-                "company": "harbour-co", "title": title, "description": "Bring ships in.",
-                "workplace": "onsite", "employment_type": "full_time",
-                "location": {"city": "Lisbon", "country_code": "PT"},
-                "expires_at": "2099-01-01T00:00:00Z"
-            })))
-            .await;
+        let answer = send(
+            client.post(format!("{base}/api/v1/jobs")).bearer_auth(&access).json(&job(&title)),
+        )
+        .await;
         let Some((201, body)) = answer else { return stopped(&acked, "create", answer) };
         let id = body["id"].as_str().unwrap().to_owned();
         acked.lock().unwrap().jobs.insert(id.clone(), (title, false));
@@ -159,15 +165,7 @@ async fn a_serve_killed_mid_writes_keeps_every_acknowledged_write_and_nothing_ha
     let mut server = serve(&data);
     let base = format!("http://{}", server.addr);
     let client = reqwest::Client::new();
-    let (status, body) = send(
-        client
-            .post(format!("{base}/api/v1/auth/login"))
-            .json(&json!({ "email": "boss@example.com", "password": PASSWORD })),
-    )
-    .await
-    .unwrap();
-    assert_eq!(status, 200, "{body}");
-    let boss = body["tokens"]["access_token"].as_str().unwrap().to_owned();
+    let boss = signed_in(&client, &base, "boss@example.com").await;
     let (status, body) = send(
         client
             .post(format!("{base}/api/v1/companies"))
@@ -180,15 +178,9 @@ async fn a_serve_killed_mid_writes_keeps_every_acknowledged_write_and_nothing_ha
     let acked = Arc::new(Mutex::new(Acknowledged::default()));
     // The job candidates apply to.
     let seed = {
-        let (status, body) =
-            send(client.post(format!("{base}/api/v1/jobs")).bearer_auth(&boss).json(&json!({
-                "company": "harbour-co", "title": "Deck Hand", "description": "Ropes.",
-                "workplace": "onsite", "employment_type": "full_time",
-                "location": {"city": "Lisbon", "country_code": "PT"},
-                "expires_at": "2099-01-01T00:00:00Z"
-            })))
-            .await
-            .unwrap();
+        let create =
+            client.post(format!("{base}/api/v1/jobs")).bearer_auth(&boss).json(&job("Deck Hand"));
+        let (status, body) = send(create).await.unwrap();
         assert_eq!(status, 201, "{body}");
         let id = body["id"].as_str().unwrap().to_owned();
         let publish = client
@@ -267,15 +259,7 @@ async fn a_serve_killed_mid_writes_keeps_every_acknowledged_write_and_nothing_ha
             assert_eq!(&item["title"], title, "listed as acknowledged");
         }
     }
-    let (status, body) = send(
-        client
-            .post(format!("{base}/api/v1/auth/login"))
-            .json(&json!({ "email": "boss@example.com", "password": PASSWORD })),
-    )
-    .await
-    .unwrap();
-    assert_eq!(status, 200, "{body}");
-    let boss = body["tokens"]["access_token"].as_str().unwrap().to_owned();
+    let boss = signed_in(&client, &base, "boss@example.com").await;
     let (status, body) = send(
         client.get(format!("{base}/api/v1/jobs/{seed}/applications?limit=100")).bearer_auth(&boss),
     )
@@ -367,7 +351,7 @@ async fn register(client: &reqwest::Client, base: &str, email: &str) -> (u16, Va
     .expect("serve answers")
 }
 
-async fn login(client: &reqwest::Client, base: &str, email: &str) -> u16 {
+async fn login(client: &reqwest::Client, base: &str, email: &str) -> (u16, Value) {
     send(
         client
             .post(format!("{base}/api/v1/auth/login"))
@@ -375,7 +359,13 @@ async fn login(client: &reqwest::Client, base: &str, email: &str) -> u16 {
     )
     .await
     .expect("serve answers")
-    .0
+}
+
+/// The access token of a login that must succeed.
+async fn signed_in(client: &reqwest::Client, base: &str, email: &str) -> String {
+    let (status, body) = login(client, base, email).await;
+    assert_eq!(status, 200, "{body}");
+    body["tokens"]["access_token"].as_str().unwrap().to_owned()
 }
 
 #[tokio::test]
@@ -410,9 +400,9 @@ async fn a_full_disk_refuses_writes_with_storage_full_reads_go_on_and_nothing_is
     // Nothing was corrupted: the store opens and holds what was acknowledged, and no more.
     let server = serve(&data);
     let base = format!("http://{}", server.addr);
-    assert_eq!(login(&client, &base, "ada@example.com").await, 200);
-    assert_eq!(login(&client, &base, "bob@example.com").await, 200);
-    assert_eq!(login(&client, &base, "cy@example.com").await, 401);
+    assert_eq!(login(&client, &base, "ada@example.com").await.0, 200);
+    assert_eq!(login(&client, &base, "bob@example.com").await.0, 200);
+    assert_eq!(login(&client, &base, "cy@example.com").await.0, 401);
     drop(server);
     drop(disk);
 }
