@@ -3,6 +3,10 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use tantivy::schema::{Field, Value};
+use tantivy::{DocAddress, Searcher, TantivyDocument};
+
+use super::index::IndexError;
 use super::query::{IndexHits, IndexQuery};
 
 /// How long (in seconds of the query's `now`) a remembered answer stays good. Jobs leave by the
@@ -22,7 +26,42 @@ const MAX_ANSWERS: usize = 1024;
 pub(super) struct Answers {
     /// Counts commits: it changes whenever searches may see something new.
     pub(super) generation: u64,
-    entries: HashMap<String, (i64, Arc<IndexHits>)>,
+    entries: HashMap<String, (i64, Arc<Answer>)>,
+}
+
+/// A search's answer, with where each hit is in the searcher that found it: a page reads the
+/// listings of its hits from there, without looking them up again (and from the same commit).
+pub struct Answer {
+    pub hits: Arc<IndexHits>,
+    searcher: Searcher,
+    /// Where each of `hits.ids` is in `searcher`.
+    addresses: Vec<DocAddress>,
+    listing: Field,
+}
+
+impl Answer {
+    pub(super) fn new(
+        hits: IndexHits,
+        searcher: Searcher,
+        addresses: Vec<DocAddress>,
+        listing: Field,
+    ) -> Self {
+        debug_assert_eq!(hits.ids.len(), addresses.len());
+        Self { hits: Arc::new(hits), searcher, addresses, listing }
+    }
+
+    /// The stored listing of the `i`th hit, as of the commit the search saw.
+    pub fn listing(&self, i: usize) -> Result<Vec<u8>, IndexError> {
+        let Some(&address) = self.addresses.get(i) else {
+            return Err(IndexError::Other(format!("no hit {i} in this answer")));
+        };
+        let doc: TantivyDocument = self.searcher.doc(address)?;
+        Ok(doc
+            .get_first(self.listing)
+            .and_then(|v| v.as_bytes())
+            .map(<[u8]>::to_vec)
+            .unwrap_or_default())
+    }
 }
 
 impl Answers {
@@ -35,17 +74,17 @@ impl Answers {
 
     /// The answer remembered under `key`, if it was asked at most [`ANSWER_MAX_AGE_SECS`]
     /// before `now`.
-    pub(super) fn fresh(&self, key: &str, now: i64) -> Option<Arc<IndexHits>> {
-        let (asked_at, hits) = self.entries.get(key)?;
-        (now >= *asked_at && now - asked_at <= ANSWER_MAX_AGE_SECS).then(|| hits.clone())
+    pub(super) fn fresh(&self, key: &str, now: i64) -> Option<Arc<Answer>> {
+        let (asked_at, answer) = self.entries.get(key)?;
+        (now >= *asked_at && now - asked_at <= ANSWER_MAX_AGE_SECS).then(|| answer.clone())
     }
 
     /// Remembers the answer asked at `now` (forgetting all others when full).
-    pub(super) fn keep(&mut self, key: String, now: i64, hits: Arc<IndexHits>) {
+    pub(super) fn keep(&mut self, key: String, now: i64, answer: Arc<Answer>) {
         if self.entries.len() >= MAX_ANSWERS {
             self.entries.clear();
         }
-        self.entries.insert(key, (now, hits));
+        self.entries.insert(key, (now, answer));
     }
 
     /// Starts a new generation with no answers (after a commit is made visible).

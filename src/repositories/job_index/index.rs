@@ -13,14 +13,15 @@ use tantivy::directory::MmapDirectory;
 use tantivy::index::SegmentId;
 use tantivy::indexer::{IndexWriterOptions, LogMergePolicy};
 use tantivy::schema::{IndexRecordOption, Value};
+use tantivy::store::Compressor;
 use tantivy::tokenizer::{TextAnalyzer, TokenizerManager};
 use tantivy::{
-    DocAddress, DocSet, Index, IndexReader, IndexWriter, Order, ReloadPolicy, Searcher, TERMINATED,
-    TantivyDocument, Term,
+    DocAddress, DocSet, Index, IndexReader, IndexSettings, IndexWriter, Order, ReloadPolicy,
+    Searcher, TERMINATED, TantivyDocument, Term,
 };
 
 use super::analysis::{ANALYZER, analyzer};
-use super::answers::Answers;
+use super::answers::{Answer, Answers};
 use super::facets::{FacetCache, FacetCounter, FacetCounts};
 use super::query::{self, IndexHits, IndexQuery, SortBy};
 use super::schema::{Fields, IndexDoc, SCHEMA_VERSION, schema};
@@ -52,6 +53,10 @@ pub enum Stored {
     /// Another version than the caller knows, with its listing.
     Listing { version: i64, listing: Vec<u8> },
 }
+
+/// The size the document store's blocks are cut at. A listing is read by copying its whole
+/// block (uncompressed: a listing is a kilobyte or two of JSON), so a block holds about one.
+const DOCSTORE_BLOCK_BYTES: usize = 1024;
 
 /// How long a job that left the index keeps out older versions of itself: longer than any
 /// write that read the job before it left can take to reach the index (an import's batch, a
@@ -129,7 +134,12 @@ impl JobIndex {
         let (schema, fields) = schema();
         let tokenizers = TokenizerManager::default();
         tokenizers.register(ANALYZER, analyzer());
-        let builder = Index::builder().schema(schema).tokenizers(tokenizers);
+        let builder =
+            Index::builder().schema(schema).tokenizers(tokenizers).settings(IndexSettings {
+                docstore_compression: Compressor::None,
+                docstore_blocksize: DOCSTORE_BLOCK_BYTES,
+                ..IndexSettings::default()
+            });
         let index = match dir {
             None => builder.create_in_ram()?,
             Some(dir) => {
@@ -151,7 +161,12 @@ impl JobIndex {
         let mut merge_policy = LogMergePolicy::default();
         merge_policy.set_del_docs_ratio_before_merge(0.3);
         writer.set_merge_policy(Box::new(merge_policy));
-        let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
+        // No cache of store blocks: pages remember the listings they read (`search::Listings`).
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .doc_store_cache_num_blocks(0)
+            .try_into()?;
         Ok(Self {
             index,
             reader,
@@ -180,22 +195,28 @@ impl JobIndex {
     /// Like [`JobIndex::search`], and remembers the answer until the next commit (and for at
     /// most [`ANSWER_MAX_AGE_SECS`](super::ANSWER_MAX_AGE_SECS) of the clock).
     pub fn search_remembered(&self, q: &IndexQuery) -> Result<Arc<IndexHits>, IndexError> {
+        Ok(self.answer(q)?.hits.clone())
+    }
+
+    /// Like [`JobIndex::search_remembered`], with where the hits are, so that their listings
+    /// can be read ([`Answer::listing`]).
+    pub fn answer(&self, q: &IndexQuery) -> Result<Arc<Answer>, IndexError> {
         let key = Answers::key(q);
         let generation = {
             let answers = self.answers.lock().unwrap_or_else(|e| e.into_inner());
-            if let Some(hits) = answers.fresh(&key, q.now) {
-                return Ok(hits);
+            if let Some(answer) = answers.fresh(&key, q.now) {
+                return Ok(answer);
             }
             answers.generation
         };
         // The searcher is taken after the generation is read, so it is at least that new; the
         // answer is kept only if no reload happened meanwhile.
-        let hits = Arc::new(self.search(q)?);
+        let answer = Arc::new(self.search_located(q)?);
         let mut answers = self.answers.lock().unwrap_or_else(|e| e.into_inner());
         if answers.generation == generation {
-            answers.keep(key, q.now, hits.clone());
+            answers.keep(key, q.now, answer.clone());
         }
-        Ok(hits)
+        Ok(answer)
     }
 
     /// Counts commits: it changes whenever searches may see something new.
@@ -205,6 +226,11 @@ impl JobIndex {
 
     /// A remembered answer to `q`, without searching (cheap: no need for the blocking pool).
     pub fn remembered(&self, q: &IndexQuery) -> Option<Arc<IndexHits>> {
+        self.remembered_answer(q).map(|answer| answer.hits.clone())
+    }
+
+    /// Like [`JobIndex::remembered`], with where the hits are.
+    pub fn remembered_answer(&self, q: &IndexQuery) -> Option<Arc<Answer>> {
         let answers = self.answers.lock().unwrap_or_else(|e| e.into_inner());
         answers.fresh(&Answers::key(q), q.now)
     }
@@ -463,6 +489,12 @@ impl JobIndex {
 
     /// Runs a search: ids in order, the total of matches, and facet counts over them.
     pub fn search(&self, q: &IndexQuery) -> Result<IndexHits, IndexError> {
+        let answer = self.search_located(q)?;
+        Ok(Arc::try_unwrap(answer.hits).unwrap_or_else(|hits| (*hits).clone()))
+    }
+
+    /// Runs a search, keeping where its hits are.
+    fn search_located(&self, q: &IndexQuery) -> Result<Answer, IndexError> {
         let searcher = self.reader.searcher();
         let query = query::build(&self.fields, &self.analyzer, q);
         let limit = q.limit.max(1);
@@ -499,6 +531,7 @@ impl JobIndex {
         };
         let mut ids = Vec::with_capacity(addresses.len());
         let mut versions = Vec::with_capacity(addresses.len());
+        let mut located = Vec::with_capacity(addresses.len());
         for address in addresses {
             let columns = self.columns(&searcher, address)?;
             if let Some(ord) = columns.job_id.term_ords(address.doc_id).next() {
@@ -509,10 +542,12 @@ impl JobIndex {
                     .map_err(|e| IndexError::Other(e.to_string()))?;
                 ids.push(id);
                 versions.push(columns.updated_at.first(address.doc_id).unwrap_or(0));
+                located.push(address);
             }
         }
         let facets = facet_values.map(|values| values.top(counts)).unwrap_or_default();
-        Ok(IndexHits { ids, versions, total: total as u64, facets })
+        let hits = IndexHits { ids, versions, total: total as u64, facets };
+        Ok(Answer::new(hits, searcher, located, self.fields.listing))
     }
 }
 

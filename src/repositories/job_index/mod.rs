@@ -20,7 +20,7 @@ mod index;
 mod query;
 mod schema;
 
-pub use answers::ANSWER_MAX_AGE_SECS;
+pub use answers::{ANSWER_MAX_AGE_SECS, Answer};
 pub use index::{IndexError, JobIndex, Stored, Watermark};
 pub use query::{IndexHits, IndexQuery, SortBy};
 pub use schema::{IndexDoc, index_dir, remove_indexes};

@@ -9,9 +9,9 @@ use tantivy::schema::{
 
 use super::analysis::ANALYZER;
 
-/// Bump when the schema or the analysis changes: a new version is a new directory, built from
-/// the database at start.
-pub(super) const SCHEMA_VERSION: u32 = 3;
+/// Bump when the schema, the analysis or the document store's settings change: a new version is
+/// a new directory, built from the database at start.
+pub(super) const SCHEMA_VERSION: u32 = 4;
 
 /// Where the index of a data directory lives.
 pub fn index_dir(data_dir: &Path) -> PathBuf {

@@ -64,10 +64,10 @@ impl Listings {
     pub(super) async fn companies(
         &self,
         ctx: &Context,
-        jobs: &[Job],
+        jobs: &[&Job],
         epoch: u64,
     ) -> Result<HashMap<String, Company>, ServiceError> {
-        let wanted = crate::models::job::company_ids(jobs);
+        let wanted = crate::models::job::company_ids(jobs.iter().copied());
         let mut found = HashMap::with_capacity(wanted.len());
         let mut missing = Vec::new();
         {

@@ -149,14 +149,129 @@ pub async fn run(ctx: &Context, search: Search) -> Result<SearchResult, ServiceE
         }
     };
     // Without words to understand there is nothing to rank by meaning.
-    let hits = match (mode, ctx.ai.embedder(), query.text.clone()) {
+    let (total, facets, jobs) = match (mode, ctx.ai.embedder(), query.text.clone()) {
         (SearchMode::Semantic | SearchMode::Hybrid, Some(embedder), Some(text)) => {
-            semantic_hits(ctx, &embedder, query, &text, mode).await?
+            let hits = semantic_hits(ctx, &embedder, query, &text, mode).await?;
+            let jobs = listings(ctx, &hits.ids, Some(&hits.versions), now).await?;
+            (hits.total, hits.facets, jobs)
         }
-        _ => run_index(ctx, query).await?,
+        _ => {
+            let (hits, jobs) = keyword_page(ctx, query, now).await?;
+            (hits.total, hits.facets.clone(), jobs)
+        }
     };
-    let jobs = listings(ctx, &hits.ids, Some(&hits.versions), now).await?;
-    Ok(SearchResult { jobs, total: hits.total, facets: hits.facets, sort, mode })
+    Ok(SearchResult { jobs, total, facets, sort, mode })
+}
+
+/// A job of a page, before its company is joined.
+enum Slot {
+    /// Remembered at the version the index holds, with its company.
+    Listed(Arc<(Job, Company)>),
+    /// Read from the index.
+    Read(Job),
+    /// Not in the index any more, or unreadable.
+    Empty,
+}
+
+/// A keyword search's page: the index's answer, and its jobs as the index holds them. A
+/// remembered answer whose jobs are all remembered at their versions costs no blocking work;
+/// otherwise one trip to the blocking pool searches (unless the answer is remembered) and reads
+/// the listings not remembered from where the search found them, in the commit it saw.
+async fn keyword_page(
+    ctx: &Context,
+    query: IndexQuery,
+    now: DateTime<Utc>,
+) -> Result<(Arc<repositories::job_index::IndexHits>, Vec<Arc<(Job, Company)>>), ServiceError> {
+    // Taken before the reads: a company changed meanwhile makes this page's reads forgotten.
+    let epoch = ctx.listings.epoch();
+    if let Some(answer) = ctx.jobs_index.remembered_answer(&query) {
+        let hits = &answer.hits;
+        let listed: Option<Vec<Slot>> = hits
+            .ids
+            .iter()
+            .zip(&hits.versions)
+            .map(|(id, &version)| ctx.listings.current(id, version).map(Slot::Listed))
+            .collect();
+        if let Some(listed) = listed {
+            let jobs = join_companies(ctx, listed, epoch, now).await?;
+            return Ok((hits.clone(), jobs));
+        }
+    }
+    let index = ctx.jobs_index.clone();
+    let remembered = ctx.listings.clone();
+    // The permit travels with the blocking work: a request dropped on timeout or disconnect
+    // does not free a slot while its search still runs.
+    let permit = search_permits()
+        .clone()
+        .acquire_owned()
+        .await
+        .map_err(|e| ServiceError::Internal(e.into()))?;
+    let (hits, slots) = tokio::task::spawn_blocking(move || {
+        let _permit = permit;
+        let answer = index.answer(&query)?;
+        let hits = &answer.hits;
+        let mut slots = Vec::with_capacity(hits.ids.len());
+        for (i, (id, &version)) in hits.ids.iter().zip(&hits.versions).enumerate() {
+            if let Some(listing) = remembered.current(id, version) {
+                slots.push(Slot::Listed(listing));
+                continue;
+            }
+            slots.push(match crate::services::jobs::listing::decode(&answer.listing(i)?) {
+                Ok(job) => Slot::Read(job),
+                Err(err) => {
+                    tracing::warn!(job = %id, error = %err, "an unreadable listing in the search index; it is left off the page");
+                    Slot::Empty
+                }
+            });
+        }
+        Ok::<_, repositories::job_index::IndexError>((hits.clone(), slots))
+    })
+    .await
+    .map_err(|e| ServiceError::Internal(e.into()))?
+    .map_err(|e| ServiceError::Internal(e.into()))?;
+    let jobs = join_companies(ctx, slots, epoch, now).await?;
+    Ok((hits, jobs))
+}
+
+/// The jobs of a page in order, those read with their companies (and remembered), keeping the
+/// ones public now.
+async fn join_companies(
+    ctx: &Context,
+    slots: Vec<Slot>,
+    epoch: u64,
+    now: DateTime<Utc>,
+) -> Result<Vec<Arc<(Job, Company)>>, ServiceError> {
+    let read: Vec<&Job> = slots
+        .iter()
+        .filter_map(|slot| match slot {
+            Slot::Read(job) => Some(job),
+            _ => None,
+        })
+        .collect();
+    let companies = if read.is_empty() {
+        Default::default()
+    } else {
+        ctx.listings.companies(ctx, &read, epoch).await?
+    };
+    let mut found = Vec::with_capacity(slots.len());
+    let mut loaded = Vec::new();
+    for slot in slots {
+        match slot {
+            Slot::Listed(listing) => found.push(listing),
+            Slot::Read(job) => {
+                let Some(company) = companies.get(&job.company_id) else { continue };
+                let listing = Arc::new((job, company.clone()));
+                loaded.push(listing.clone());
+                found.push(listing);
+            }
+            Slot::Empty => {}
+        }
+    }
+    if !loaded.is_empty() {
+        ctx.listings.remember(&loaded, epoch);
+    }
+    found.retain(|listing| listing.0.is_public(now));
+    Ok(found)
 }
 
 /// The jobs of `ids` that are public now, in that order, with their companies, as the index
@@ -171,12 +286,15 @@ pub(crate) async fn listings(
 ) -> Result<Vec<Arc<(Job, Company)>>, ServiceError> {
     // Taken before the reads: a company changed meanwhile makes this page's reads forgotten.
     let epoch = ctx.listings.epoch();
-    let mut found: Vec<Option<Arc<(Job, Company)>>> = vec![None; ids.len()];
+    let mut slots: Vec<Option<Slot>> = Vec::with_capacity(ids.len());
     let mut wanted = Vec::new();
     for (i, id) in ids.iter().enumerate() {
         match versions.and_then(|v| v.get(i)).and_then(|&v| ctx.listings.current(id, v)) {
-            Some(listing) => found[i] = Some(listing),
-            None => wanted.push(i),
+            Some(listing) => slots.push(Some(Slot::Listed(listing))),
+            None => {
+                slots.push(None);
+                wanted.push(i);
+            }
         }
     }
     if !wanted.is_empty() {
@@ -190,38 +308,23 @@ pub(crate) async fn listings(
             .await
             .map_err(|e| ServiceError::Internal(e.into()))?
             .map_err(|e| ServiceError::Internal(e.into()))?;
-        let mut read = Vec::new();
-        let mut slots = Vec::new();
         for ((&i, stored), cached) in wanted.iter().zip(stored).zip(cached) {
-            match stored {
-                Stored::Missing => {}
-                Stored::Known => found[i] = cached,
-                Stored::Listing { listing, .. } => {
+            slots[i] = Some(match (stored, cached) {
+                (Stored::Known, Some(listing)) => Slot::Listed(listing),
+                (Stored::Listing { listing, .. }, _) => {
                     match crate::services::jobs::listing::decode(&listing) {
-                        Ok(job) => {
-                            read.push(job);
-                            slots.push(i);
-                        }
+                        Ok(job) => Slot::Read(job),
                         Err(err) => {
-                            tracing::warn!(job = %ids[i], error = %err, "an unreadable listing in the search index; it is left off the page")
+                            tracing::warn!(job = %ids[i], error = %err, "an unreadable listing in the search index; it is left off the page");
+                            Slot::Empty
                         }
                     }
                 }
-            }
-        }
-        if !read.is_empty() {
-            let companies = ctx.listings.companies(ctx, &read, epoch).await?;
-            let mut loaded = Vec::with_capacity(read.len());
-            for (job, i) in read.into_iter().zip(slots) {
-                let Some(company) = companies.get(&job.company_id) else { continue };
-                let listing = Arc::new((job, company.clone()));
-                found[i] = Some(listing.clone());
-                loaded.push(listing);
-            }
-            ctx.listings.remember(&loaded, epoch);
+                _ => Slot::Empty,
+            });
         }
     }
-    Ok(found.into_iter().flatten().filter(|listing| listing.0.is_public(now)).collect())
+    join_companies(ctx, slots.into_iter().flatten().collect(), epoch, now).await
 }
 
 /// Runs a query against the full-text index on the blocking pool, a bounded number at a time.
