@@ -4,6 +4,11 @@
 # clone, and prints the binary's path. Later runs print the cached binary at once.
 #
 #   scripts/surreal-server.sh            build when needed, print the path of `surreal`
+#   scripts/surreal-server.sh --cached   print the path when it is built already; else exit 1
+#   scripts/surreal-server.sh start [ADDR] [DIR]
+#                                        build when needed, then run the server in the foreground
+#                                        on ADDR (127.0.0.1:8000) with user root, password root,
+#                                        storing to DIR (./surreal-data) with SurrealKV
 #
 # The cache is ${JOBPORTAL_CACHE:-$HOME/.cache/jobportal}/surreal-server-3.3.5/: src/ (a copy of
 # scripts/surreal-server/), target/ (cargo's target directory, kept for the next build), and
@@ -22,9 +27,24 @@ bin="$cache/bin/surreal"
 stamp=$(cd "$project" && cat Cargo.toml Cargo.lock src/main.rs | sha256sum | cut -d' ' -f1)
 fresh() { [ -x "$bin" ] && [ "$(cat "$bin.stamp" 2>/dev/null)" = "$stamp" ]; }
 
+mode="${1:-build}"
+case "$mode" in
+    build | --cached | start) ;;
+    *) echo "usage: scripts/surreal-server.sh [--cached | start [ADDR] [DIR]]" >&2; exit 2 ;;
+esac
+if [ "$mode" = start ]; then
+    binary=$("$0")
+    addr="${2:-127.0.0.1:8000}"
+    dir="$(realpath -m "${3:-surreal-data}")"
+    echo "surreal-server.sh: ws://$addr (user root, password root), data in $dir" >&2
+    exec "$binary" start --no-banner --bind "$addr" --user root --pass root "surrealkv://$dir"
+fi
 if fresh; then
     echo "$bin"
     exit 0
+fi
+if [ "$mode" = --cached ]; then
+    exit 1
 fi
 
 command -v cargo >/dev/null || { echo "surreal-server.sh: cargo is not installed" >&2; exit 1; }
