@@ -29,11 +29,19 @@ pub struct Availability {
     url: String,
     timeout: Duration,
     down: AtomicBool,
+    /// Wakes the probe when a query marks the server down, so that a slow answer from a
+    /// server that is up costs a moment, not a probe interval.
+    went_down: tokio::sync::Notify,
 }
 
 impl Availability {
     pub fn new(url: &str, timeout: Duration) -> Arc<Self> {
-        Arc::new(Self { url: url.to_owned(), timeout, down: AtomicBool::new(false) })
+        Arc::new(Self {
+            url: url.to_owned(),
+            timeout,
+            down: AtomicBool::new(false),
+            went_down: tokio::sync::Notify::new(),
+        })
     }
 
     /// The longest one query may take.
@@ -48,6 +56,7 @@ impl Availability {
 
     fn mark_down(&self, why: &str) {
         if !self.down.swap(true, Ordering::Relaxed) {
+            self.went_down.notify_one();
             tracing::error!(url = %self.url, reason = why,
                 "the database is unavailable: requests that need it answer 503 database_unavailable until it answers again");
         }
@@ -96,9 +105,15 @@ impl Availability {
         tokio::spawn(async move {
             loop {
                 let Some(availability) = this.upgrade() else { return };
-                let pause = if availability.is_up() { PROBE_UP } else { PROBE_DOWN };
-                drop(availability);
-                tokio::time::sleep(pause).await;
+                if availability.is_up() {
+                    // Held for one wait at most: the next turn sees whether the connection is
+                    // gone.
+                    let _ = tokio::time::timeout(PROBE_UP, availability.went_down.notified()).await;
+                    drop(availability);
+                } else {
+                    drop(availability);
+                    tokio::time::sleep(PROBE_DOWN).await;
+                }
                 let (Some(availability), Some(db)) = (this.upgrade(), db.upgrade()) else {
                     return;
                 };
