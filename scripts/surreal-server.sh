@@ -63,8 +63,8 @@ echo "surreal-server.sh: building the SurrealDB 3.3.5 server in release into $ca
 started=$(date +%s)
 rm -rf "$cache/src.tmp"
 mkdir -p "$cache/src.tmp/src"
-cp "$project/Cargo.toml" "$project/Cargo.lock" "$cache/src.tmp/"
-cp "$project/src/main.rs" "$cache/src.tmp/src/"
+cp -p "$project/Cargo.toml" "$project/Cargo.lock" "$cache/src.tmp/"
+cp -p "$project/src/main.rs" "$cache/src.tmp/src/"
 rm -rf "$cache/src"
 mv "$cache/src.tmp" "$cache/src"
 # Its own target directory and flags: not the caller's (CI exports CARGO_TARGET_DIR, and a

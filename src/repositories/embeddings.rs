@@ -113,7 +113,13 @@ pub async fn claim(
     match errors.into_values().next() {
         None => Ok(true),
         // Another process holds it (or created it at the same moment).
-        Some(err) if err.is_already_exists() || crate::db::is_conflict(&err) => Ok(false),
+        Some(err)
+            if err.is_already_exists()
+                || err.message().contains("already exists")
+                || crate::db::is_conflict(&err) =>
+        {
+            Ok(false)
+        }
         Some(err) => Err(err.into()),
     }
 }
