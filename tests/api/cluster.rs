@@ -588,12 +588,18 @@ async fn a_stopped_database_server_answers_503_database_unavailable_fast_and_ser
                     "{phase}: {answer:?}"
                 );
             }
-            let slowest = of.iter().map(|a| a.took).max().unwrap();
+            let mut took: Vec<Duration> = of.iter().map(|a| a.took).collect();
+            took.sort();
+            let (median, slowest) = (took[took.len() / 2], took[took.len() - 1]);
             eprintln!(
-                "{phase}: {} {what} answers 503 database_unavailable, slowest {slowest:?}",
+                "{phase}: {} {what} answers 503 database_unavailable, median {median:?}, slowest {slowest:?}",
                 of.len()
             );
-            assert!(slowest < Duration::from_secs(1), "{phase}: {what} failed slowly: {slowest:?}");
+            // At once, not after waiting on the database (the slowest is bounded above).
+            assert!(
+                median < Duration::from_millis(250),
+                "{phase}: {what} failed slowly: {median:?}"
+            );
         }
         let search: Vec<(u16, &str)> = during
             .iter()
