@@ -172,3 +172,61 @@ impl<'a> IntoFuture for Query<'a> {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_timeout_marks_the_server_down_queries_then_fail_at_once_and_a_probe_brings_it_back()
+    {
+        let availability = Availability::new("ws://db.test:8000", Duration::from_millis(50));
+        let ok = availability.guard(async { Ok::<_, surrealdb::Error>(1) }).await;
+        assert_eq!(ok.unwrap(), 1);
+
+        // No answer within the timeout: an unavailable error, and the server is marked down.
+        let started = std::time::Instant::now();
+        let err = availability.guard(std::future::pending::<Result<(), _>>()).await.unwrap_err();
+        assert!(err.is_connection(), "{err}");
+        assert!(err.message().contains("did not answer within 50 ms"), "{err}");
+        assert!(started.elapsed() < Duration::from_secs(1));
+        assert!(!availability.is_up());
+
+        // Down: refused without running the call.
+        let ran = AtomicBool::new(false);
+        let err = availability
+            .guard(async {
+                ran.store(true, Ordering::Relaxed);
+                Ok::<_, surrealdb::Error>(())
+            })
+            .await
+            .unwrap_err();
+        assert!(err.is_connection() && !ran.load(Ordering::Relaxed), "{err}");
+        assert!(
+            crate::db::DbError::Query(err).is_unavailable(),
+            "mapped to 503 database_unavailable"
+        );
+
+        // A database that answers `RETURN 1` brings it back within a probe interval.
+        let db = Arc::new(surrealdb::engine::any::connect("mem://").await.unwrap());
+        availability.spawn_probe(Arc::downgrade(&db));
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        while !availability.is_up() {
+            assert!(std::time::Instant::now() < deadline, "the probe did not bring it back");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        assert_eq!(availability.guard(async { Ok::<_, surrealdb::Error>(2) }).await.unwrap(), 2);
+    }
+
+    #[tokio::test]
+    async fn a_connection_error_marks_the_server_down_and_other_errors_do_not() {
+        let availability = Availability::new("ws://db.test:8000", Duration::from_secs(5));
+        let query_error = surrealdb::Error::thrown("a query's own error".into());
+        let err = availability.guard(async { Err::<(), _>(query_error) }).await.unwrap_err();
+        assert!(!err.is_connection());
+        assert!(availability.is_up(), "a query's own error says nothing of the server");
+        let reset = unavailable("Connection reset".into());
+        assert!(availability.guard(async { Err::<(), _>(reset) }).await.is_err());
+        assert!(!availability.is_up());
+    }
+}

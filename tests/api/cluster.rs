@@ -3,7 +3,8 @@
 //! migrate once, see each other's jobs in search within the catch-up interval, share the
 //! failed-login budget, run each task once, and embed each job text once. And the database
 //! server stopped under traffic: requests fail fast with 503 `database_unavailable`, `/readyz`
-//! says so, and everything recovers by itself when the server is back.
+//! says so, and everything recovers by itself when the server is back. The claims that make
+//! one process compute each vector are checked on their own too, without a server.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -620,4 +621,25 @@ async fn a_stopped_database_server_answers_503_database_unavailable_fast_and_ser
 /// A suffix that keeps the registrations of one run apart from another's.
 fn rand_suffix() -> u128 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos()
+}
+
+#[tokio::test]
+async fn a_job_texts_vector_is_claimed_by_one_process_until_stored_or_its_lease_ends() {
+    use jobportal::repositories::embeddings::{claim, release};
+    let db = Database::connect(&jobportal::core::config::DbConfig::memory()).await.unwrap();
+    jobportal::app::migrate(&db).await.unwrap();
+    let lease = Duration::from_secs(60);
+    assert!(claim(&db, "job1", "aa", lease).await.unwrap(), "the first claim wins");
+    assert!(!claim(&db, "job1", "aa", lease).await.unwrap(), "a second one loses");
+    assert!(claim(&db, "job1", "bb", lease).await.unwrap(), "another text is another claim");
+    assert!(claim(&db, "job2", "aa", lease).await.unwrap(), "another job too");
+    // Stored: released, and the next claimant (which then finds the vector) may take it.
+    release(&db, &[("job1".into(), "aa".into())]).await.unwrap();
+    assert!(claim(&db, "job1", "aa", lease).await.unwrap());
+    // A claimant that died: its claim ends with its lease.
+    assert!(claim(&db, "job3", "cc", Duration::from_millis(1)).await.unwrap());
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    assert!(claim(&db, "job3", "cc", lease).await.unwrap(), "an expired claim is taken over");
+    assert!(!claim(&db, "job3", "cc", lease).await.unwrap());
+    db.close().await;
 }
