@@ -7,10 +7,25 @@
 # test (schemathesis against the real
 # server and its OpenAPI document, see scripts/contract.sh). Arguments go to the Rust test
 # runner, e.g. a test name filter; with a filter the checks and the contract test are skipped.
+# The cluster tests (tests/api/cluster.rs) run a real SurrealDB server: a full run builds it
+# once with scripts/surreal-server.sh (in the background, beside the checks and the build; a
+# cold build takes tens of minutes, later runs reuse it) and names it in JOBPORTAL_TEST_SURREAL;
+# with arguments an already built one is used, and without one those tests say they are skipped.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 start=$(date +%s)
+surreal_out=$(mktemp)
+surreal_log=$(mktemp)
+trap 'rm -f "$surreal_out" "$surreal_log"' EXIT
+surreal_pid=
+if [ $# -eq 0 ]; then
+    ./scripts/surreal-server.sh >"$surreal_out" 2>"$surreal_log" &
+    surreal_pid=$!
+elif ./scripts/surreal-server.sh --cached >"$surreal_out"; then
+    JOBPORTAL_TEST_SURREAL=$(cat "$surreal_out")
+    export JOBPORTAL_TEST_SURREAL
+fi
 # The code is formatted to rustfmt.toml, clippy finds nothing, warnings included, and the
 # dependencies pass deny.toml (all skipped, like the contract test, when arguments pick tests).
 if [ $# -eq 0 ]; then
@@ -34,6 +49,16 @@ export JOBPORTAL_TEST_PYTHON
 # where the tests look for them.
 JOBPORTAL_MODELS_DIR="$PWD/models" ./scripts/models.sh
 cargo build --locked --workspace --all-targets
+if [ -n "$surreal_pid" ]; then
+    if ! wait "$surreal_pid"; then
+        cat "$surreal_log" >&2
+        echo "test.sh: building the SurrealDB server failed (scripts/surreal-server.sh)" >&2
+        exit 1
+    fi
+    grep -E '^surreal-server.sh: built' "$surreal_log" || true
+    JOBPORTAL_TEST_SURREAL=$(cat "$surreal_out")
+    export JOBPORTAL_TEST_SURREAL
+fi
 built=$(date +%s)
 if cargo nextest --version >/dev/null 2>&1; then
     cargo nextest run --locked --workspace --no-fail-fast "$@"

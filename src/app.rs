@@ -336,11 +336,14 @@ fn catch_up_vectors(services: services::Context, load_model: bool) -> JoinHandle
         loop {
             let started = Instant::now();
             match embeddings::sync_jobs(&services, |_| {}).await {
-                Ok(Some(report)) if report.embedded + report.loaded + report.removed > 0 => {
+                Ok(Some(report))
+                    if report.embedded + report.loaded + report.removed + report.deferred > 0 =>
+                {
                     tracing::info!(
                         embedded = report.embedded,
                         loaded = report.loaded,
                         removed = report.removed,
+                        deferred = report.deferred,
                         vectors = services.ai.jobs.len(),
                         millis = started.elapsed().as_millis() as u64,
                         "job vectors updated"

@@ -147,7 +147,7 @@ impl Modify for CommonErrors {
                 if writes {
                     add("409", "`conflict`: a concurrent change got in the way; retry");
                 }
-                add("503", "`timeout` or `unavailable`");
+                add("503", "`timeout`, `unavailable` or `database_unavailable`");
             }
         }
     }

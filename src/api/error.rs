@@ -111,6 +111,10 @@ pub enum ErrorCode {
     /// The database's disk is full: nothing of the request was written; try again once space
     /// is freed.
     StorageFull,
+    /// The database server does not answer (stopped, frozen or out of reach): nothing of the
+    /// request was done; `Retry-After` says when to try again. Service resumes by itself once
+    /// the server answers.
+    DatabaseUnavailable,
 }
 
 impl ErrorCode {
@@ -158,6 +162,7 @@ impl ErrorCode {
         ErrorCode::MessageTooLong,
         ErrorCode::TooFewSalaries,
         ErrorCode::StorageFull,
+        ErrorCode::DatabaseUnavailable,
     ];
 
     pub const fn as_str(self) -> &'static str {
@@ -205,6 +210,7 @@ impl ErrorCode {
             ErrorCode::MessageTooLong => "message_too_long",
             ErrorCode::TooFewSalaries => "too_few_salaries",
             ErrorCode::StorageFull => "storage_full",
+            ErrorCode::DatabaseUnavailable => "database_unavailable",
         }
     }
 
@@ -227,6 +233,7 @@ impl ErrorCode {
             | ErrorCode::Unavailable
             | ErrorCode::ModelUnavailable
             | ErrorCode::ModelBusy
+            | ErrorCode::DatabaseUnavailable
             | ErrorCode::ModelRateLimited => StatusCode::SERVICE_UNAVAILABLE,
             ErrorCode::ModelProviderError => StatusCode::BAD_GATEWAY,
             ErrorCode::StorageFull => StatusCode::INSUFFICIENT_STORAGE,
@@ -309,12 +316,43 @@ impl ApiError {
         Self::new(ErrorCode::ValidationFailed, message)
     }
 
-    /// Logs the cause chain and answers an opaque 500.
+    /// 503 `database_unavailable`, with `Retry-After`.
+    pub fn database_unavailable() -> Self {
+        Self {
+            code: ErrorCode::DatabaseUnavailable,
+            message: "the database is unavailable: nothing was done; try again shortly".into(),
+            retry_after: Some(DATABASE_UNAVAILABLE_RETRY_AFTER),
+        }
+    }
+
+    /// Logs the cause chain and answers an opaque 500; a cause that is the database server
+    /// not answering answers 503 `database_unavailable` instead.
     pub fn internal(err: impl Into<anyhow::Error>) -> Self {
         let err = err.into();
+        if err.chain().any(is_database_unavailable) {
+            tracing::warn!(error = format!("{err:#}"), "the database is unavailable");
+            return Self::database_unavailable();
+        }
         tracing::error!(error = format!("{err:#}"), "internal error");
         Self::new(ErrorCode::Internal, "internal server error")
     }
+}
+
+/// Seconds a client is told to wait when the database is unavailable.
+pub const DATABASE_UNAVAILABLE_RETRY_AFTER: u64 = 2;
+
+/// True for an error that says the database server did not answer or could not be reached.
+fn is_database_unavailable(err: &(dyn std::error::Error + 'static)) -> bool {
+    if let Some(err) = err.downcast_ref::<crate::db::DbError>() {
+        return err.is_unavailable();
+    }
+    if let Some(err) = err.downcast_ref::<crate::repositories::RepoError>() {
+        return err.is_unavailable();
+    }
+    if let Some(err) = err.downcast_ref::<surrealdb::Error>() {
+        return err.is_connection();
+    }
+    false
 }
 
 impl std::fmt::Display for ApiError {
@@ -428,6 +466,7 @@ impl From<ServiceError> for ApiError {
             err @ ServiceError::TooFewSalaries { .. } => {
                 ApiError::new(ErrorCode::TooFewSalaries, err.to_string())
             }
+            ServiceError::DatabaseUnavailable => ApiError::database_unavailable(),
             ServiceError::StorageFull => ApiError::new(
                 ErrorCode::StorageFull,
                 "the portal's disk is full: nothing was saved; try again once space is freed",

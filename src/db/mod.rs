@@ -1,25 +1,30 @@
 //! The database connection: one `Surreal<Any>` chosen by URL, and the errors of reaching it.
 //!
 //! `surrealkv://PATH` is the embedded, on-disk engine (the default), `mem://` keeps everything in
-//! memory (tests), `ws://HOST:PORT` talks to a SurrealDB server shared by several processes.
+//! memory (tests), `ws://HOST:PORT` talks to a SurrealDB server shared by several processes;
+//! connecting to a server defines the namespace and the database when they are missing, and
+//! its queries are bounded in time ([`availability`]).
 //! An embedded database belongs to one process: a second process gets [`DbError::InUse`], which
 //! says what to do instead. [`backup`] exports and imports the whole database.
 
+pub mod availability;
 pub mod backup;
 pub mod migrations;
 
 use std::borrow::Cow;
+use std::future::IntoFuture;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
 use surrealdb::Surreal;
 use surrealdb::engine::any::{self, Any};
-use surrealdb::method::{Query, Transaction};
+use surrealdb::method::Transaction;
 use surrealdb::opt::auth::Root;
 use surrealdb::types::QueryError;
 
 use crate::core::config::DbConfig;
+pub use availability::{Availability, Query};
 
 /// How long connecting to a SurrealDB server may take before we give up.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(15);
@@ -65,6 +70,16 @@ impl DbError {
         matches!(self, DbError::Query(err) if is_conflict(err))
     }
 
+    /// True when the database server did not answer in time or could not be reached (retrying
+    /// succeeds once it answers again).
+    pub fn is_unavailable(&self) -> bool {
+        match self {
+            DbError::Query(err) => err.is_connection(),
+            DbError::ConnectTimeout { .. } => true,
+            _ => false,
+        }
+    }
+
     /// True when the write failed because the database's disk is full (retrying succeeds once
     /// space is freed).
     pub fn is_storage_full(&self) -> bool {
@@ -93,11 +108,13 @@ pub struct Database {
     db: Arc<Surreal<Any>>,
     url: String,
     embedded_path: Option<PathBuf>,
+    /// A server's: every query bounded in time, refused at once while it does not answer.
+    availability: Option<Arc<Availability>>,
 }
 
 impl Database {
-    /// Connects, signs in when a user is configured, and selects the namespace and database
-    /// (creating them when the session may).
+    /// Connects, signs in when a user is configured, and selects the namespace and database;
+    /// on a server, defines them first when they are missing.
     pub async fn connect(config: &DbConfig) -> Result<Self, DbError> {
         if let Some(parent) = config.embedded_path().and_then(Path::parent) {
             std::fs::create_dir_all(parent)
@@ -119,14 +136,24 @@ impl Database {
                 message: err.message().to_owned(),
             })?;
         }
+        if config.is_remote() {
+            define_namespace_and_database(&db, config).await?;
+        }
         db.use_ns(config.namespace.as_str())
             .use_db(config.database.as_str())
             .await
             .map_err(|err| DbError::Open { url: url.clone(), message: err.message().to_owned() })?;
+        let db = Arc::new(db);
+        let availability = config.is_remote().then(|| {
+            let availability = Availability::new(&url, config.timeout);
+            availability.spawn_probe(Arc::downgrade(&db));
+            availability
+        });
         Ok(Self {
-            db: Arc::new(db),
+            db,
             url,
             embedded_path: config.embedded_path().map(Path::to_path_buf),
+            availability,
         })
     }
 
@@ -166,8 +193,23 @@ impl Database {
     /// Starts a transaction: pass `&tx` to repository functions, then `commit` it. Dropped
     /// without `commit`, it is cancelled.
     pub async fn begin(&self) -> Result<Tx, DbError> {
-        let tx = Surreal::clone(&self.db).begin().await?;
-        Ok(Tx { inner: Some(tx) })
+        let begin = Surreal::clone(&self.db).begin();
+        let tx = match &self.availability {
+            Some(availability) => availability.guard(begin.into_future()).await?,
+            None => begin.await?,
+        };
+        Ok(Tx { inner: Some(tx), availability: self.availability.clone() })
+    }
+
+    /// True for a SurrealDB server, which several processes may share (an embedded database
+    /// belongs to this process alone).
+    pub fn is_server(&self) -> bool {
+        self.availability.is_some()
+    }
+
+    /// False while a database server does not answer (always true for an embedded one).
+    pub fn is_available(&self) -> bool {
+        self.availability.as_ref().is_none_or(|a| a.is_up())
     }
 
     pub fn url(&self) -> &str {
@@ -176,7 +218,7 @@ impl Database {
 
     /// Names of the tables defined in the selected database, sorted.
     pub async fn table_names(&self) -> Result<Vec<String>, DbError> {
-        let mut response = self.db.query("INFO FOR DB").await?;
+        let mut response = Executor::query(self, "INFO FOR DB").await?;
         let info: Option<serde_json::Value> = response.take(0)?;
         let mut names: Vec<String> = info
             .as_ref()
@@ -190,11 +232,52 @@ impl Database {
 
     /// Answers whether the database serves queries.
     pub async fn ping(&self) -> Result<(), DbError> {
-        let mut response = self.db.query("RETURN 1").await?;
+        let mut response = Executor::query(self, "RETURN 1").await?;
         let one: Option<i64> = response.take(0)?;
         match one {
             Some(1) => Ok(()),
             other => Err(DbError::Unexpected(format!("RETURN 1 gave {other:?}"))),
+        }
+    }
+}
+
+/// `DEFINE NAMESPACE` and `DEFINE DATABASE`, each when missing: SurrealDB 3 does not create
+/// them on first use for every kind of user. Processes starting together may conflict; the
+/// loser tries again.
+async fn define_namespace_and_database(
+    db: &Surreal<Any>,
+    config: &DbConfig,
+) -> Result<(), DbError> {
+    // Both names are checked identifiers (letters, digits, underscores): safe in the text.
+    let sql = format!(
+        "DEFINE NAMESPACE IF NOT EXISTS {ns}; USE NS {ns}; DEFINE DATABASE IF NOT EXISTS {db};",
+        ns = config.namespace,
+        db = config.database
+    );
+    let mut attempt = 0;
+    loop {
+        let outcome = match tokio::time::timeout(CONNECT_TIMEOUT, db.query(sql.as_str())).await {
+            Err(_) => return Err(DbError::ConnectTimeout { url: config.url.clone() }),
+            Ok(Ok(response)) => response.check().map(drop),
+            Ok(Err(err)) => Err(err),
+        };
+        match outcome {
+            Ok(()) => return Ok(()),
+            Err(err) if is_conflict(&err) && attempt < 10 => {
+                attempt += 1;
+                tokio::time::sleep(Duration::from_millis(20 * attempt)).await;
+            }
+            Err(err) => {
+                return Err(DbError::Open {
+                    url: config.url.clone(),
+                    message: format!(
+                        "cannot define the namespace {} and the database {}: {}",
+                        config.namespace,
+                        config.database,
+                        err.message()
+                    ),
+                });
+            }
         }
     }
 }
@@ -212,18 +295,19 @@ fn open_error(config: &DbConfig, err: surrealdb::Error) -> DbError {
 /// an open [`Tx`].
 pub trait Executor: Send + Sync {
     #[doc(hidden)]
-    fn query<'a>(&'a self, sql: impl Into<Cow<'a, str>>) -> Query<'a, Any>;
+    fn query<'a>(&'a self, sql: impl Into<Cow<'a, str>>) -> Query<'a>;
 }
 
 impl Executor for Database {
-    fn query<'a>(&'a self, sql: impl Into<Cow<'a, str>>) -> Query<'a, Any> {
-        self.db.query(sql)
+    fn query<'a>(&'a self, sql: impl Into<Cow<'a, str>>) -> Query<'a> {
+        Query::new(self.db.query(sql), self.availability.clone())
     }
 }
 
 /// An open transaction. Everything run through it commits together or not at all.
 pub struct Tx {
     inner: Option<Transaction<Any>>,
+    availability: Option<Arc<Availability>>,
 }
 
 impl Tx {
@@ -231,22 +315,29 @@ impl Tx {
     /// [`DbError::is_conflict`] is true.
     pub async fn commit(mut self) -> Result<(), DbError> {
         if let Some(tx) = self.inner.take() {
-            tx.commit().await?;
+            match &self.availability {
+                Some(availability) => availability.guard(tx.commit().into_future()).await?,
+                None => tx.commit().await?,
+            };
         }
         Ok(())
     }
 
     pub async fn cancel(mut self) {
         if let Some(tx) = self.inner.take() {
-            let _ = tx.cancel().await;
+            let cancel = tx.cancel().into_future();
+            match &self.availability {
+                Some(availability) => drop(availability.guard(cancel).await),
+                None => drop(cancel.await),
+            }
         }
     }
 }
 
 impl Executor for Tx {
-    fn query<'a>(&'a self, sql: impl Into<Cow<'a, str>>) -> Query<'a, Any> {
+    fn query<'a>(&'a self, sql: impl Into<Cow<'a, str>>) -> Query<'a> {
         match &self.inner {
-            Some(tx) => tx.query(sql),
+            Some(tx) => Query::new(tx.query(sql), self.availability.clone()),
             None => unreachable!("a Tx is only reachable before commit or cancel consume it"),
         }
     }
@@ -258,8 +349,13 @@ impl Drop for Tx {
         if let Some(tx) = self.inner.take()
             && let Ok(handle) = tokio::runtime::Handle::try_current()
         {
+            let limit = self.availability.as_ref().map(|a| a.timeout());
             handle.spawn(async move {
-                let _ = tx.cancel().await;
+                let cancel = tx.cancel().into_future();
+                match limit {
+                    Some(limit) => drop(tokio::time::timeout(limit, cancel).await),
+                    None => drop(cancel.await),
+                }
             });
         }
     }

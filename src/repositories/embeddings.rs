@@ -86,6 +86,57 @@ pub async fn upsert_many(
     Ok(())
 }
 
+/// The claims' key: a job and the hash of its text.
+fn claim_key(job_id: &str, hash: &str) -> String {
+    format!("{job_id}:{hash}")
+}
+
+/// Claims the computing of a job's vector for its text's hash, for `lease`: `true` when this
+/// caller got it (no other live claim for the same job and hash; an expired one is taken over).
+pub async fn claim(
+    ex: &impl Executor,
+    job_id: &str,
+    hash: &str,
+    lease: std::time::Duration,
+) -> Result<bool, RepoError> {
+    let mut response = ex
+        .query(
+            "DELETE type::record('embedding_claim', $key) WHERE until < time::now() RETURN NONE; \
+             CREATE type::record('embedding_claim', $key) SET job = $job, \
+             until = time::now() + type::duration($lease) RETURN NONE;",
+        )
+        .bind(("key", claim_key(job_id, hash)))
+        .bind(("job", job_id.to_owned()))
+        .bind(("lease", format!("{}ms", lease.as_millis())))
+        .await?;
+    let errors = response.take_errors();
+    match errors.into_values().next() {
+        None => Ok(true),
+        // Another process holds it (or created it at the same moment).
+        Some(err)
+            if err.is_already_exists()
+                || err.message().contains("already exists")
+                || crate::db::is_conflict(&err) =>
+        {
+            Ok(false)
+        }
+        Some(err) => Err(err.into()),
+    }
+}
+
+/// Ends the claims of vectors now stored.
+pub async fn release(ex: &impl Executor, claims: &[(String, String)]) -> Result<(), RepoError> {
+    if claims.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<RecordId> = claims
+        .iter()
+        .map(|(job, hash)| RecordId::new("embedding_claim", claim_key(job, hash)))
+        .collect();
+    ex.query("DELETE $ids RETURN NONE").bind(("ids", ids)).await?.check()?;
+    Ok(())
+}
+
 /// Records that a candidate does not want a job recommended again (twice is once).
 pub async fn dismiss(
     ex: &impl Executor,

@@ -152,10 +152,7 @@ const SET_FIELDS: &str = "title = $title, description = $description, locations 
     salary_public = $salary_public, skills = $skills, category = $category, tags = $tags, \
     apply_url = $apply_url, expires_at = $expires_at";
 
-fn bind_fields<'a>(
-    query: surrealdb::method::Query<'a, surrealdb::engine::any::Any>,
-    f: &JobFields,
-) -> surrealdb::method::Query<'a, surrealdb::engine::any::Any> {
+fn bind_fields<'a>(query: crate::db::Query<'a>, f: &JobFields) -> crate::db::Query<'a> {
     let salary = f.salary.as_ref();
     query
         .bind(("title", f.title.clone()))

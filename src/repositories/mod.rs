@@ -46,6 +46,11 @@ impl RepoError {
         matches!(self, RepoError::Db(err) if err.is_conflict())
     }
 
+    /// True when the database server did not answer in time or could not be reached.
+    pub fn is_unavailable(&self) -> bool {
+        matches!(self, RepoError::Db(err) if err.is_unavailable())
+    }
+
     /// True when the database's disk is full.
     pub fn is_storage_full(&self) -> bool {
         matches!(self, RepoError::Db(err) if err.is_storage_full())

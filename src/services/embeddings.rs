@@ -7,6 +7,11 @@
 //! stored vector is loaded, one whose text changed is embedded and stored, and a job that is not
 //! public leaves the collection. `serve` runs it when a job is written and every few seconds
 //! (jobs written by another process), and `admin embed-jobs` runs it as a backfill.
+//!
+//! On a database server shared by several processes, each new text is embedded once for all of
+//! them: a process claims a job's vector (`embedding_claim`, per job and text hash) before
+//! running the model, and a process that finds the claim taken leaves the job for its next
+//! sync, when it loads the vector the claimant stored.
 
 use std::sync::atomic::Ordering;
 
@@ -21,6 +26,9 @@ use crate::repositories::embeddings::StoredVector;
 
 /// Jobs read per page.
 const PAGE: u32 = 256;
+
+/// How long a claim on computing a vector lasts when its process dies before storing it.
+const CLAIM_LEASE: std::time::Duration = std::time::Duration::from_secs(120);
 
 /// How far back a sync looks before the watermark: a transaction that stamped its
 /// `updated_at` earlier may commit after a later one.
@@ -81,6 +89,8 @@ pub struct SyncReport {
     pub loaded: u64,
     /// Jobs that left the collection.
     pub removed: u64,
+    /// Jobs whose vector another process is computing: looked at again by the next sync.
+    pub deferred: u64,
 }
 
 /// One sync at a time per process (the loop, a nudge and a backfill may overlap).
@@ -105,6 +115,7 @@ pub async fn sync_jobs(
     let mut since = DateTime::<Utc>::from_timestamp_micros(start).unwrap_or_default() - OVERLAP;
     let mut after: Option<String> = None;
     let mut report = SyncReport::default();
+    let mut deferred = Vec::new();
     let mut newest = start;
     loop {
         let page =
@@ -114,7 +125,7 @@ pub async fn sync_jobs(
         after = Some(last.id.clone());
         let full = page.len() == PAGE as usize;
         newest = newest.max(last.updated_at.timestamp_micros());
-        sync_page(ctx, &embedder, &page, &mut report).await?;
+        sync_page(ctx, &embedder, &page, &mut report, &mut deferred).await?;
         progress(report);
         if !full {
             break;
@@ -136,16 +147,20 @@ pub async fn sync_jobs(
         }
         let done = async {
             let jobs = repositories::jobs::find_many(&ctx.db, &ids).await?;
-            sync_page(ctx, &embedder, &jobs, &mut report).await
+            sync_page(ctx, &embedder, &jobs, &mut report, &mut deferred).await
         }
         .await;
         if let Err(err) = done {
             // Kept for the next sync.
-            ctx.ai.jobs_pending.lock().unwrap_or_else(|e| e.into_inner()).extend(ids);
+            let mut pending = ctx.ai.jobs_pending.lock().unwrap_or_else(|e| e.into_inner());
+            pending.extend(ids);
+            pending.extend(deferred);
             return Err(err);
         }
         progress(report);
     }
+    // Claimed by another process: the next sync loads what it stored.
+    ctx.ai.jobs_pending.lock().unwrap_or_else(|e| e.into_inner()).extend(deferred);
     let index = ctx.ai.jobs.clone();
     let (graph, tail, _) = index.shape();
     if graph == 0 && tail > 0 {
@@ -168,6 +183,7 @@ async fn sync_page(
     embedder: &Embedder,
     page: &[Job],
     report: &mut SyncReport,
+    deferred: &mut Vec<String>,
 ) -> Result<(), ServiceError> {
     report.seen += page.len() as u64;
     let index = &ctx.ai.jobs;
@@ -207,6 +223,9 @@ async fn sync_page(
             _ => to_embed.push((job, text, hash)),
         }
     }
+    if ctx.db.is_server() && !to_embed.is_empty() {
+        to_embed = claimed(ctx, to_embed, report, deferred).await?;
+    }
     for chunk in to_embed.chunks(embedder::MAX_BATCH) {
         let texts: Vec<String> = chunk.iter().map(|(_, text, _)| text.clone()).collect();
         let vectors = embedder.embed_bulk(&texts).await?;
@@ -220,12 +239,55 @@ async fn sync_page(
             })
             .collect();
         repositories::embeddings::upsert_many(&ctx.db, &rows, embedder::MODEL_ID).await?;
+        if ctx.db.is_server() {
+            let claims: Vec<(String, String)> =
+                rows.iter().map(|r| (r.job_id.clone(), r.hash.clone())).collect();
+            repositories::embeddings::release(&ctx.db, &claims).await?;
+        }
         for ((job, _, hash), vector) in chunk.iter().zip(vectors) {
             index.upsert(&job.id, vector, *hash);
         }
         report.embedded += chunk.len() as u64;
     }
     Ok(())
+}
+
+/// Of the jobs this process would embed, those it claims; a job another process claimed is
+/// deferred, and one whose vector was stored meanwhile is loaded.
+async fn claimed<'j>(
+    ctx: &Context,
+    candidates: Vec<(&'j Job, String, [u8; 16])>,
+    report: &mut SyncReport,
+    deferred: &mut Vec<String>,
+) -> Result<Vec<(&'j Job, String, [u8; 16])>, ServiceError> {
+    let mut won = Vec::new();
+    for (job, text, hash) in candidates {
+        if repositories::embeddings::claim(&ctx.db, &job.id, &hex::encode(hash), CLAIM_LEASE)
+            .await?
+        {
+            won.push((job, text, hash));
+        } else {
+            deferred.push(job.id.clone());
+            report.deferred += 1;
+        }
+    }
+    // A claim just released by a process that stored the vector can be won again: load it.
+    let ids: Vec<String> = won.iter().map(|(job, _, _)| job.id.clone()).collect();
+    let stored = repositories::embeddings::find_many(&ctx.db, &ids, embedder::MODEL_ID).await?;
+    let mut to_embed = Vec::new();
+    let mut loaded = Vec::new();
+    for (job, text, hash) in won {
+        match stored.iter().find(|s| s.job_id == job.id && s.hash == hex::encode(hash)) {
+            Some(found) if found.vector.len() == embedder::DIMENSIONS => {
+                ctx.ai.jobs.upsert(&job.id, found.vector.clone().into(), hash);
+                loaded.push((job.id.clone(), hex::encode(hash)));
+                report.loaded += 1;
+            }
+            _ => to_embed.push((job, text, hash)),
+        }
+    }
+    repositories::embeddings::release(&ctx.db, &loaded).await?;
+    Ok(to_embed)
 }
 
 /// Drops jobs from the collection at once (closed, archived or deleted), without waiting for

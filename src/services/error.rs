@@ -96,6 +96,9 @@ pub enum ServiceError {
     /// The database's disk is full: nothing of the request was written.
     #[error("the database's disk is full")]
     StorageFull,
+    /// The database server does not answer: nothing of the request was done.
+    #[error("the database is unavailable")]
+    DatabaseUnavailable,
     #[error(transparent)]
     Chat(#[from] crate::ai::providers::chat::error::ChatError),
     #[error(transparent)]
@@ -121,6 +124,10 @@ impl From<RepoError> for ServiceError {
         if err.is_storage_full() {
             tracing::error!(error = %err, "the database's disk is full: writes fail until space is freed");
             return ServiceError::StorageFull;
+        }
+        if err.is_unavailable() {
+            tracing::warn!(error = %err, "the database is unavailable");
+            return ServiceError::DatabaseUnavailable;
         }
         if err.is_conflict() {
             return ServiceError::conflict(

@@ -14,6 +14,7 @@ mod backups;
 mod bad_input;
 mod chat;
 mod cli;
+mod cluster;
 mod companies;
 mod docs;
 mod documents;

@@ -40,6 +40,11 @@ pub struct GlobalOpts {
     #[arg(long, env = env::DB_PASSWORD, hide_env_values = true, value_name = "PASSWORD", global = true, value_parser = secret)]
     pub db_password: Option<Secret>,
 
+    /// Longest wait for one answer of a SurrealDB server; past it, or when the connection
+    /// fails, requests answer 503 database_unavailable until the server answers again
+    #[arg(long, env = env::DB_TIMEOUT, default_value = "10s", value_name = "DURATION", global = true)]
+    pub db_timeout: String,
+
     /// Log format: auto (human on a terminal, JSON otherwise), human or json
     #[arg(long, env = env::LOG_FORMAT, default_value = "auto", value_name = "FORMAT", global = true)]
     pub log_format: String,

@@ -18,6 +18,7 @@ pub const DB_NAMESPACE: &str = "JOBPORTAL_DB_NAMESPACE";
 pub const DB_DATABASE: &str = "JOBPORTAL_DB_DATABASE";
 pub const DB_USER: &str = "JOBPORTAL_DB_USER";
 pub const DB_PASSWORD: &str = "JOBPORTAL_DB_PASSWORD";
+pub const DB_TIMEOUT: &str = "JOBPORTAL_DB_TIMEOUT";
 pub const LOG_FORMAT: &str = "JOBPORTAL_LOG_FORMAT";
 pub const LOG: &str = "JOBPORTAL_LOG";
 pub const ADDR: &str = "JOBPORTAL_ADDR";
@@ -85,6 +86,7 @@ pub const ALL: &[&str] = &[
     DB_DATABASE,
     DB_USER,
     DB_PASSWORD,
+    DB_TIMEOUT,
     LOG_FORMAT,
     LOG,
     ADDR,

@@ -1,11 +1,12 @@
 //! The settings every command shares, resolved: where data lives, the database, logging.
 
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use super::args::GlobalOpts;
 use super::env;
 use super::error::{ConfigError, setting};
-use super::parse::{absolute, is_identifier};
+use super::parse::{absolute, is_identifier, parse_duration};
 use super::secret::Secret;
 
 /// How log lines are written.
@@ -32,6 +33,8 @@ pub struct DbConfig {
     pub database: String,
     pub user: Option<String>,
     pub password: Option<Secret>,
+    /// Longest wait for one answer of a SurrealDB server (unused by embedded databases).
+    pub timeout: Duration,
 }
 
 impl DbConfig {
@@ -43,6 +46,7 @@ impl DbConfig {
             database: "main".into(),
             user: None,
             password: None,
+            timeout: Duration::from_secs(10),
         }
     }
 
@@ -84,6 +88,11 @@ impl GlobalOpts {
                     .ok_or("expected letters, digits and underscores, starting with a letter")
             })?;
         }
+        let timeout = setting(env::DB_TIMEOUT, "db-timeout", &self.db_timeout, |raw| {
+            parse_duration(raw)
+                .filter(|d| !d.is_zero())
+                .ok_or("expected a positive duration such as 10s, 500ms or 1m")
+        })?;
         let format = setting(env::LOG_FORMAT, "log-format", &self.log_format, |raw| {
             match raw.trim().to_ascii_lowercase().as_str() {
                 "auto" | "" => Ok(LogFormat::Auto),
@@ -109,6 +118,7 @@ impl GlobalOpts {
                 database: self.db_database.clone(),
                 user: self.db_user.clone().filter(|u| !u.is_empty()),
                 password: self.db_password.clone().filter(|p| !p.expose().is_empty()),
+                timeout,
             },
             log: LogConfig { format, filter: self.log.clone() },
         })

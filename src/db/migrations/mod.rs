@@ -65,6 +65,7 @@ pub static MIGRATIONS: &[Migration] = &[
     migration!(0010, "job_locations"),
     migration!(0011, "conversations"),
     migration!(0012, "login_failures"),
+    migration!(0013, "embedding_claims"),
 ];
 
 const BOOTSTRAP: &str = "

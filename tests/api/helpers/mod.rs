@@ -13,6 +13,7 @@ mod fixtures;
 mod process;
 mod smtp;
 mod spawn;
+mod surreal;
 
 pub use accounts::*;
 pub use assertions::*;
@@ -22,3 +23,4 @@ pub use fixtures::*;
 pub use process::*;
 pub use smtp::*;
 pub use spawn::*;
+pub use surreal::*;
