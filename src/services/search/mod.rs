@@ -1,7 +1,8 @@
 //! Public job search: a query to the full-text index, then the page's jobs as the index
 //! stores them (near-real-time, like any search engine). Index searches run on the blocking
 //! pool, a bounded number at a time, so a burst of searches queues instead of taking every
-//! core.
+//! core; a keyword page takes one trip there, which searches and reads the listings it does
+//! not remember from where the search found them.
 //!
 //! What a page shows, and how fresh it is:
 //! - A job written by this process (created, edited, published, closed, moderated, deleted)
@@ -14,7 +15,7 @@
 //!   [`LISTING_MAX_AGE`] when another process did.
 //!
 //! Three things are remembered between searches: the index's answer to a query, until the
-//! index changes ([`JobIndex::search_remembered`](crate::repositories::job_index::JobIndex::search_remembered));
+//! index changes ([`JobIndex::answer`](crate::repositories::job_index::JobIndex::answer));
 //! each listed job with its company, by the job's version; and each company, for
 //! [`LISTING_MAX_AGE`] ([`Listings`]). So a page of jobs listed before costs no read at all,
 //! and a new job one read of its listing in the index; the database is read only for
