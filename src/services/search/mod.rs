@@ -169,7 +169,7 @@ enum Slot {
     /// Remembered at the version the index holds, with its company.
     Listed(Arc<(Job, Company)>),
     /// Read from the index.
-    Read(Job),
+    Read(Box<Job>),
     /// Not in the index any more, or unreadable.
     Empty,
 }
@@ -218,7 +218,7 @@ async fn keyword_page(
                 continue;
             }
             slots.push(match crate::services::jobs::listing::decode(&answer.listing(i)?) {
-                Ok(job) => Slot::Read(job),
+                Ok(job) => Slot::Read(Box::new(job)),
                 Err(err) => {
                     tracing::warn!(job = %id, error = %err, "an unreadable listing in the search index; it is left off the page");
                     Slot::Empty
@@ -245,7 +245,7 @@ async fn join_companies(
     let read: Vec<&Job> = slots
         .iter()
         .filter_map(|slot| match slot {
-            Slot::Read(job) => Some(job),
+            Slot::Read(job) => Some(&**job),
             _ => None,
         })
         .collect();
@@ -261,7 +261,7 @@ async fn join_companies(
             Slot::Listed(listing) => found.push(listing),
             Slot::Read(job) => {
                 let Some(company) = companies.get(&job.company_id) else { continue };
-                let listing = Arc::new((job, company.clone()));
+                let listing = Arc::new((*job, company.clone()));
                 loaded.push(listing.clone());
                 found.push(listing);
             }
@@ -314,7 +314,7 @@ pub(crate) async fn listings(
                 (Stored::Known, Some(listing)) => Slot::Listed(listing),
                 (Stored::Listing { listing, .. }, _) => {
                     match crate::services::jobs::listing::decode(&listing) {
-                        Ok(job) => Slot::Read(job),
+                        Ok(job) => Slot::Read(Box::new(job)),
                         Err(err) => {
                             tracing::warn!(job = %ids[i], error = %err, "an unreadable listing in the search index; it is left off the page");
                             Slot::Empty
