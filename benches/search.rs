@@ -30,9 +30,9 @@
 //! BENCH_KEEP=1 (keep the generated file and data directory, and print where they are),
 //! BENCH_BINARY (the `jobportal` binary to run, default the one cargo built with the bench).
 
-use std::io::{BufRead, BufWriter, Write};
+use std::io::BufRead;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use jobportal::core::config::DbConfig;
@@ -40,8 +40,18 @@ use jobportal::db::{Database, Executor};
 use jobportal::repositories::job_index::{IndexQuery, JobIndex, index_dir};
 use serde_json::{Value, json};
 
+#[path = "common/postings.rs"]
+mod postings;
+#[path = "common/processes.rs"]
+mod processes;
 #[path = "common/scaled.rs"]
 mod scaled;
+#[path = "common/source.rs"]
+mod source;
+
+use processes::{Server, jobportal, peak_rss_kib, run_measured, wait_for_log};
+
+use postings::{Source, generate, read_source};
 
 /// The allocator the binary uses, so the in-process rows compare with it, counted as the
 /// binary counts it.
@@ -59,285 +69,10 @@ fn env_or(name: &str, default: u64) -> u64 {
     std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
 }
 
-/// A deterministic stream of numbers (splitmix64), so every run generates the same jobs.
-fn mix(mut x: u64) -> u64 {
-    x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    x ^ (x >> 31)
-}
-
-const SKILLS: &[&str] = &[
-    "rust",
-    "python",
-    "go",
-    "java",
-    "kotlin",
-    "typescript",
-    "javascript",
-    "react",
-    "vue.js",
-    "node.js",
-    "c++",
-    "c#",
-    ".net",
-    "postgresql",
-    "mysql",
-    "redis",
-    "kafka",
-    "kubernetes",
-    "docker",
-    "terraform",
-    "aws",
-    "gcp",
-    "azure",
-    "linux",
-    "graphql",
-    "grpc",
-    "spark",
-    "airflow",
-    "dbt",
-    "snowflake",
-    "pytorch",
-    "tensorflow",
-    "sql",
-    "excel",
-    "salesforce",
-    "figma",
-    "sketch",
-    "swift",
-    "android",
-    "ios",
-    "elixir",
-    "scala",
-    "ruby",
-    "rails",
-    "php",
-    "django",
-    "flask",
-    "fastapi",
-    "spring",
-    "hadoop",
-    "tableau",
-    "looker",
-    "jira",
-    "sap",
-    "hubspot",
-    "marketo",
-    "seo",
-    "copywriting",
-    "negotiation",
-    "accounting",
-];
-
-const SENTENCES: &[&str] = &[
-    "You will own projects end to end, from the first sketch to running them in production.",
-    "We value clear writing, kind code review and shipping small changes often.",
-    "The team works across time zones and meets in person twice a year.",
-    "You will mentor colleagues and help us grow the practice as the company scales.",
-    "Our customers rely on us every day, so reliability and care matter more than speed.",
-    "We offer a learning budget, flexible hours and parental leave for every parent.",
-    "You will work closely with product, design and support to decide what to build next.",
-    "Experience in a regulated industry is a plus but not required.",
-    "We publish salary ranges and review them every year against the market.",
-    "The role reports to the head of the department and has a budget of its own.",
-];
-
-struct Source {
-    titles: Vec<(String, Value, Value, Value)>,
-    companies: Vec<Value>,
-    locations: Vec<Value>,
-}
-
-fn read_source(path: &Path) -> Source {
-    let file =
-        std::fs::File::open(path).unwrap_or_else(|e| panic!("cannot open {}: {e}", path.display()));
-    let mut source = Source { titles: Vec::new(), companies: Vec::new(), locations: Vec::new() };
-    for line in std::io::BufReader::new(file).lines() {
-        let line = line.unwrap();
-        let Ok(record) = serde_json::from_str::<Value>(&line) else { continue };
-        let Some(title) = record["title"].as_str() else { continue };
-        source.titles.push((
-            title.to_owned(),
-            record["category"].clone(),
-            record["seniority"].clone(),
-            record["employment_type"].clone(),
-        ));
-        source.companies.push(record["company"].clone());
-        if record["location"].is_object() {
-            source.locations.push(record["location"].clone());
-        }
-    }
-    assert!(
-        !source.titles.is_empty() && !source.locations.is_empty(),
-        "no postings in {}",
-        path.display()
-    );
-    source
-}
-
-/// Writes `count` jobs; returns how many distinct titles they use.
-fn generate(source: &Source, count: u64, out: &Path) -> usize {
-    let mut writer = BufWriter::new(std::fs::File::create(out).unwrap());
-    let now = chrono::Utc::now();
-    let n = source.titles.len() as u64;
-    for i in 0..count {
-        let r = mix(i);
-        let (title, category, seniority, employment) = &source.titles[(i % n) as usize];
-        let company = &source.companies[(mix(r) % source.companies.len() as u64) as usize];
-        let location = &source.locations[(mix(r ^ 1) % source.locations.len() as u64) as usize];
-        let skills: Vec<&str> = (0..2 + r % 4)
-            .map(|k| SKILLS[(mix(r.wrapping_add(k)) % SKILLS.len() as u64) as usize])
-            .collect();
-        let workplace = ["onsite", "hybrid", "remote"][(r % 3) as usize];
-        // Most real postings do not say; a generated job does (nine in ten full time).
-        let employment = match employment {
-            Value::Null => {
-                json!(if mix(r ^ 5).is_multiple_of(10) { "contract" } else { "full_time" })
-            }
-            known => known.clone(),
-        };
-        let salary = (r % 10 < 4).then(|| {
-            let min = 30_000 + (mix(r ^ 2) % 150) * 1_000;
-            let currency = ["USD", "EUR", "GBP"][(mix(r ^ 3) % 3) as usize];
-            json!({ "min": min, "max": min + 20_000, "currency": currency, "period": "year" })
-        });
-        let company_name = company["name"].as_str().unwrap_or("the company");
-        let city = location["city"].as_str().unwrap_or("our office");
-        let mut description = format!(
-            "{company_name} is hiring a {title} in {city}.\n\nYou will work with {}.",
-            skills.join(", ")
-        );
-        for k in 0..3 {
-            description.push(' ');
-            description.push_str(SENTENCES[(mix(r ^ (10 + k)) % SENTENCES.len() as u64) as usize]);
-        }
-        let posted = now - chrono::Duration::hours((mix(r ^ 4) % (60 * 24)) as i64);
-        let record = json!({
-            "source": "bench", "external_id": format!("bench-{i}"), "title": title,
-            "description": description, "company": company, "location": location,
-            "workplace": workplace, "employment_type": employment, "seniority": seniority,
-            "salary": salary, "skills": skills, "category": category,
-            "posted_at": posted.to_rfc3339(),
-        });
-        serde_json::to_writer(&mut writer, &record).unwrap();
-        writer.write_all(b"\n").unwrap();
-    }
-    writer.flush().unwrap();
-    let mut distinct: Vec<&str> = source.titles.iter().map(|t| t.0.as_str()).collect();
-    distinct.sort();
-    distinct.dedup();
-    distinct.len()
-}
-
-fn jobportal(data: &Path) -> Command {
-    let binary = std::env::var_os("BENCH_BINARY")
-        .map_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_jobportal")), PathBuf::from);
-    let mut command = Command::new(binary);
-    for (key, _) in std::env::vars() {
-        if key.starts_with("JOBPORTAL_") {
-            command.env_remove(key);
-        }
-    }
-    command
-        .env("JOBPORTAL_DATA_DIR", data)
-        .env("JOBPORTAL_MODELS_DIR", Path::new(env!("CARGO_MANIFEST_DIR")).join("models"))
-        .env("JOBPORTAL_LOG_FORMAT", "json")
-        .stdin(Stdio::null());
-    command
-}
-
-/// The peak resident set of a running process, from the kernel's high-water mark.
-/// The first JSON line of the log whose message is `message` (waits up to ten minutes).
-fn wait_for_log(log: &Path, message: &str) -> Value {
-    let deadline = Instant::now() + Duration::from_secs(600);
-    loop {
-        let text = std::fs::read_to_string(log).unwrap_or_default();
-        if let Some(line) = text
-            .lines()
-            .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-            .find(|v| v["message"] == message)
-        {
-            return line;
-        }
-        assert!(Instant::now() < deadline, "no {message:?} in the log: {text}");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
-
-fn peak_rss_kib(pid: u32) -> Option<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:")?.trim().strip_suffix("kB")?.trim().parse().ok())
-}
-
-/// Runs a child to its end, sampling its peak RSS; returns (wall time, peak RSS KiB, stdout).
-fn run_measured(mut command: Command) -> (Duration, u64, String) {
-    let started = Instant::now();
-    let errors = tempfile::tempfile().unwrap();
-    let mut child =
-        command.stdout(Stdio::piped()).stderr(errors.try_clone().unwrap()).spawn().unwrap();
-    let mut peak = 0;
-    while child.try_wait().unwrap().is_none() {
-        peak = peak.max(peak_rss_kib(child.id()).unwrap_or(0));
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let elapsed = started.elapsed();
-    let output = child.wait_with_output().unwrap();
-    if !output.status.success() {
-        let mut text = String::new();
-        let mut errors = errors;
-        std::io::Seek::seek(&mut errors, std::io::SeekFrom::Start(0)).unwrap();
-        std::io::Read::read_to_string(&mut errors, &mut text).unwrap();
-        let tail: Vec<&str> = text.lines().rev().take(20).collect();
-        panic!(
-            "{:?}: {}\n{}",
-            output.status,
-            String::from_utf8_lossy(&output.stdout),
-            tail.join("\n")
-        );
-    }
-    (elapsed, peak, String::from_utf8_lossy(&output.stdout).into_owned())
-}
-
-struct Server {
-    child: Child,
-    addr: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status();
-        let _ = self.child.wait();
-    }
-}
-
 fn serve(data: &Path, log: &Path) -> Server {
-    // Owned by a `Server` from the start, so a serve that never starts is stopped and waited for.
-    let child = jobportal(data)
-        .args(["serve", "--addr", "127.0.0.1:0"])
-        .env("JOBPORTAL_RUN_WORKERS", "false")
-        .stdout(Stdio::null())
-        .stderr(std::fs::File::create(log).unwrap())
-        .spawn()
-        .unwrap();
-    let mut server = Server { child, addr: String::new() };
-    let deadline = Instant::now() + Duration::from_secs(600);
-    loop {
-        let text = std::fs::read_to_string(log).unwrap_or_default();
-        let addr =
-            text.lines().filter_map(|l| serde_json::from_str::<Value>(l).ok()).find_map(|v| {
-                (v["message"] == "listening")
-                    .then(|| v["addr"].as_str().unwrap_or_default().to_owned())
-            });
-        if let Some(addr) = addr {
-            server.addr = addr;
-            return server;
-        }
-        assert!(Instant::now() < deadline, "serve did not start: {text}");
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    let mut command = jobportal(data);
+    command.args(["serve", "--addr", "127.0.0.1:0"]).env("JOBPORTAL_RUN_WORKERS", "false");
+    Server::start(&mut command, log)
 }
 
 #[derive(Clone, Copy)]
@@ -404,15 +139,8 @@ fn rotating_script(
     out: &Path,
     path_of: impl Fn(usize, &[&str]) -> String,
 ) -> usize {
-    let mut frequency: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
-    for (title, ..) in &source.titles {
-        for word in title.split(|c: char| !c.is_ascii_alphanumeric()).filter(|w| w.len() >= 4) {
-            *frequency.entry(word.to_lowercase()).or_default() += 1;
-        }
-    }
-    let mut words: Vec<(String, usize)> = frequency.into_iter().collect();
-    words.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-    let words: Vec<&str> = words.iter().map(|(w, _)| w.as_str()).collect();
+    let words = postings::title_words(source);
+    let words: Vec<&str> = words.iter().map(String::as_str).collect();
     let paths: Vec<String> = (0..count).map(|i| path_of(i, &words)).collect();
     let mut lua = String::from("local paths = {\n");
     for path in &paths {
@@ -687,9 +415,7 @@ fn main() {
     let jobs = env_or("BENCH_JOBS", 100_000);
     let seconds = env_or("BENCH_SECONDS", 10);
     let surreal_jobs = env_or("BENCH_SURREAL_JOBS", jobs);
-    let source_path = std::env::var("BENCH_SOURCE").map(PathBuf::from).unwrap_or_else(|_| {
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/jobs/network-jobs-300.jsonl")
-    });
+    let source_path = source::path();
     let mut dir = tempfile::tempdir().unwrap();
     if std::env::var("BENCH_KEEP").is_ok_and(|v| v == "1") {
         dir.disable_cleanup(true);

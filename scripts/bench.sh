@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs a benchmark in the release profile and prints its numbers beside their baseline.
-# Usage: scripts/bench.sh [auth|queue|search|resumes|embeddings|vectors|relevance|llm|assistant]
+# Usage: scripts/bench.sh [auth|queue|search|load|resumes|embeddings|vectors|relevance|llm|assistant]
 #        (default auth)
 #   auth    logins under load beside /healthz (BENCH_SECONDS, BENCH_CLIENTS)
 #   queue   tasks/s with 1 and 4 loops, emails/s to files and to SMTP
@@ -10,6 +10,13 @@
 #           (BENCH_JOBS, BENCH_SECONDS, BENCH_SURREAL_JOBS). Installs wrk from Debian's
 #           packages when missing and scales from every posting of the network-jobs-data
 #           package (PyPI), or from fixtures/jobs when PyPI cannot be reached.
+#   load    a mixed workload (searches of changing words and filters, job views, logins,
+#           applications, resume uploads) at 64 connections for 60 s against the embedded
+#           database and against a cluster (a SurrealDB server, two `serve`, one `worker`):
+#           requests, errors, p50/p99 and requests/s per route beside /healthz, and each
+#           process's resident set over time (BENCH_JOBS, BENCH_SECONDS, BENCH_CONNECTIONS,
+#           BENCH_TARGETS). Builds the SurrealDB server once (scripts/surreal-server.sh, tens of
+#           minutes on a cold cache) unless BENCH_TARGETS=embedded; the postings as for search.
 #   resumes resumes/s per fixture beside text extraction alone, ms per resume in the child
 #           process beside in process, then field precision/recall
 #           on the labelled pydparser train split (exported first by scripts/resume_eval_data.py,
@@ -68,7 +75,12 @@ if [ "$bench" = embeddings ] && [ -z "${BENCH_PYTHON:-}" ]; then
     if [ -f "$venv/ready" ]; then export BENCH_PYTHON="$venv/bin/python"; fi
 fi
 
-if [ "$bench" = search ] || [ "$bench" = vectors ] || [ "$bench" = embeddings ]; then
+if [ "$bench" = load ] && [ -z "${BENCH_SURREAL:-}" ] && [ "${BENCH_TARGETS:-embedded,cluster}" != embedded ]; then
+    BENCH_SURREAL=$(scripts/surreal-server.sh)
+    export BENCH_SURREAL
+fi
+
+if [ "$bench" = search ] || [ "$bench" = load ] || [ "$bench" = vectors ] || [ "$bench" = embeddings ]; then
     if [ "$bench" = search ] && ! command -v wrk >/dev/null; then
         apt-get install -y wrk >/dev/null || { apt-get update >/dev/null && apt-get install -y wrk >/dev/null; }
     fi

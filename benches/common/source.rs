@@ -11,6 +11,7 @@ pub fn path() -> PathBuf {
 }
 
 /// The distinct titles of the source's postings, sorted.
+#[allow(dead_code, reason = "the embeddings and vectors benchmarks', not the others'")]
 pub fn distinct_titles() -> Vec<String> {
     let mut titles: Vec<String> = std::fs::read_to_string(path())
         .expect("BENCH_SOURCE")
