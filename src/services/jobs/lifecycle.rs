@@ -13,7 +13,7 @@ use crate::models::job::{Job, JobFields, JobInput, JobStatus, Review, Workplace}
 use crate::repositories::jobs::NewJob;
 use crate::repositories::{self, new_key};
 use crate::services::error::ConflictKind;
-use crate::services::{Context, Principal, RequestMeta, ServiceError, audit, policy};
+use crate::services::{Context, Principal, RequestMeta, ServiceError, audit, policy, races};
 use crate::utils::validators::is_record_id;
 
 /// What publishing requires of a job made in the portal.
@@ -250,12 +250,29 @@ pub async fn view(
 ) -> Result<(Job, Company, bool), ServiceError> {
     let (job, member) = visible(ctx, principal, id).await?;
     if !member {
-        repositories::jobs::add_view(&ctx.db, &job.id).await?;
+        count_view(ctx, &job.id).await?;
     }
     let company = repositories::companies::find_by_id(&ctx.db, &job.company_id)
         .await?
         .ok_or(ServiceError::NotFound("company"))?;
     Ok((job, company, member))
+}
+
+/// Counts a view of a job. Views of one job at the same moment write the same record, and the
+/// later commit loses the race: it is made again, and a view that still loses after that is
+/// left uncounted (logged) rather than failing the page. The count is a statistic; the reader
+/// asked for the job.
+async fn count_view(ctx: &Context, id: &str) -> Result<(), ServiceError> {
+    let counted =
+        races::again_on_conflict(|| async { Ok(repositories::jobs::add_view(&ctx.db, id).await?) })
+            .await;
+    match counted {
+        Err(ServiceError::Conflict(ConflictKind::Concurrent, _)) => {
+            tracing::info!(job = id, "a view was not counted: the job's record stayed contended");
+            Ok(())
+        }
+        other => other,
+    }
 }
 
 /// The job if the caller may see it, and whether they are its company's member (or an admin).
