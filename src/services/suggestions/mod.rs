@@ -20,6 +20,8 @@ mod salary_index;
 mod similar;
 mod spelling;
 mod store;
+#[cfg(test)]
+mod synthetic;
 mod text;
 mod typeahead;
 

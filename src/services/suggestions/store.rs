@@ -513,4 +513,49 @@ mod tests {
         assert!(!state.jobs.contains_key("b"));
         assert!(store.is_loaded());
     }
+
+    /// Prints the heap a copy of many made-up jobs holds, as it counts it and as the allocator
+    /// does; run alone (each test in a process of its own, as nextest runs them), so no other
+    /// test's allocations are counted: `nextest run --run-ignored only -E
+    /// 'test(the_heap_of_a_copy)' --no-capture` (`SUGGESTIONS_JOBS` jobs, 20,000 unless set).
+    #[test]
+    #[ignore = "a measurement, to run alone"]
+    fn the_heap_of_a_copy_of_many_jobs_is_counted_within_a_tenth() {
+        use crate::core::memory;
+        let n: usize =
+            std::env::var("SUGGESTIONS_JOBS").ok().and_then(|n| n.parse().ok()).unwrap_or(20_000);
+        let skills = crate::services::resume_parser::taxonomy::canonical_names();
+        let jobs = crate::services::suggestions::synthetic::jobs(n, 7, &skills);
+        let start = memory::heap_bytes().expect("the unit tests count their heap");
+        let store = Store::new(skills);
+        let empty = (memory::heap_bytes().unwrap() - start, store.heap_bytes());
+        for page in jobs.chunks(1000) {
+            store.merge(page.to_vec());
+        }
+        store.loaded();
+        let held = memory::heap_bytes().unwrap() as i64 - start as i64;
+        let counted = store.heap_bytes();
+        let per_job = |bytes: u64, base: u64| (bytes - base) as f64 / n as f64;
+        println!(
+            "{n} jobs: the allocator {:.1} MiB ({:.0} B/job past the empty copy's {:.1} MiB), \
+             heap_bytes {:.1} MiB ({:.0} B/job)",
+            memory::mib(held as u64),
+            per_job(held as u64, empty.0),
+            memory::mib(empty.0),
+            memory::mib(counted),
+            per_job(counted, empty.1),
+        );
+        let state = store.read();
+        println!(
+            "words {}, titles {}, skills {}, companies {}, locations {}, salaries {}",
+            state.vocabulary.len(),
+            state.terms(Kind::Title).by_key.len(),
+            state.terms(Kind::Skill).by_key.len(),
+            state.terms(Kind::Company).by_key.len(),
+            state.terms(Kind::Location).by_key.len(),
+            state.salaries.len()
+        );
+        let off = (counted as f64 - held as f64).abs() / held as f64;
+        assert!(off < 0.1, "heap_bytes is {:.0}% off what the allocator holds", off * 100.0);
+    }
 }
