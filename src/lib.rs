@@ -40,3 +40,10 @@ pub mod services;
 pub mod tui;
 pub mod utils;
 pub mod workers;
+
+/// The unit tests count their heap as the binary does ([`crate::core::memory::Counting`]), so
+/// a test can set what a part of the program says it holds beside what it really holds.
+#[cfg(test)]
+#[global_allocator]
+static ALLOCATOR: crate::core::memory::Counting<std::alloc::System> =
+    crate::core::memory::Counting(std::alloc::System);

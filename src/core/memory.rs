@@ -108,6 +108,18 @@ pub fn large_heap_bytes() -> Option<u64> {
     heap_bytes().map(|_| LARGE_LIVE.load(Ordering::Relaxed).max(0) as u64)
 }
 
+/// The heap of a hash table (std's `HashMap` or hashbrown's) whose `capacity()` is `capacity`,
+/// with slots of `slot` bytes: its buckets (a power of two, seven eighths of them usable once
+/// there are eight or more), a control byte per bucket and one group of control bytes more.
+pub fn hash_table_bytes(capacity: usize, slot: usize) -> u64 {
+    let buckets = match capacity {
+        0 => return 0,
+        1..7 => capacity + 1,
+        _ => capacity / 7 * 8,
+    };
+    (buckets * (slot + 1) + 16) as u64
+}
+
 /// The resident set, split by mapping.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Resident {
@@ -239,6 +251,15 @@ pub fn log(phase: &str, components: &[(&'static str, u64)]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_hash_table_is_counted_by_its_buckets() {
+        let map: std::collections::HashMap<u64, u64> = (0..1000).map(|i| (i, i)).collect();
+        assert_eq!(map.capacity(), 1792);
+        assert_eq!(hash_table_bytes(map.capacity(), 16), 2048 * 17 + 16);
+        assert_eq!(hash_table_bytes(3, 16), 4 * 17 + 16);
+        assert_eq!(hash_table_bytes(0, 16), 0, "an empty table allocates nothing");
+    }
 
     #[test]
     fn the_resident_set_splits_into_anonymous_memory_and_files_under_named_directories() {

@@ -8,6 +8,7 @@
 //! vectors (or the copy, by keywords) and confirm every job in the database before showing it.
 //!
 //! - `text`: words, keys and edit distances.
+//! - `interner`: strings held once, under small ids (the copy's words and forms).
 //! - `store`: the copy and its counts.
 //! - `typeahead`: completions per kind.
 //! - `spelling`: corrections from the copy's vocabulary.
@@ -15,11 +16,14 @@
 //! - `salary_index`: a salary as a yearly amount; the jobs that publish one, by word.
 //! - `salaries`: percentiles and histograms of published salaries.
 
+mod interner;
 mod salaries;
 mod salary_index;
 mod similar;
 mod spelling;
 mod store;
+#[cfg(test)]
+mod synthetic;
 mod text;
 mod typeahead;
 
@@ -65,7 +69,7 @@ impl Suggestions {
     /// that only descriptions use describe work, they do not name it).
     pub fn names_jobs(&self, word: &str) -> bool {
         let state = self.store.read();
-        text::words(word).iter().all(|w| state.vocabulary.contains_key(w))
+        text::words(word).iter().all(|w| state.vocabulary.id(w).is_some())
     }
 
     /// The fewest salaries a currency needs to be answered.

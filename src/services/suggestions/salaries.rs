@@ -170,7 +170,7 @@ pub fn insights(
     now: i64,
 ) -> Result<SalaryInsights, ServiceError> {
     let mut per_currency: BTreeMap<&str, Vec<f64>> = BTreeMap::new();
-    for row in state.salaries.matching(&query.words) {
+    for row in state.salaries_matching(&query.words) {
         let salary = &row.salary;
         if query.currency.as_ref().is_some_and(|c| *c != salary.currency)
             || query.seniority.is_some_and(|s| row.seniority != Some(s))

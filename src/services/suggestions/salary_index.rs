@@ -1,7 +1,8 @@
 //! The jobs that publish a salary, as salary insights read them: each salary as a yearly
 //! amount ([`YearlySalary`]), one row per job with what their filters test, and per word the
 //! rows of the jobs that carry it, in ascending order. A request with words reads only the
-//! rows its rarest word lists (intersected with the others'), not every job held.
+//! rows its rarest word lists (intersected with the others'), not every job held. Words are
+//! the ids of the copy's vocabulary (`store::State::vocabulary`).
 //!
 //! Rows are appended and never reused, so every word's list stays ascending as it grows; a
 //! removed job leaves an empty row, and [`SalaryIndex::is_sparse`] tells the owner when it is
@@ -9,6 +10,7 @@
 
 use std::collections::HashMap;
 
+use crate::core::memory::hash_table_bytes;
 use crate::models::job::{Salary, Seniority, Workplace};
 
 /// A published salary as a yearly amount: the middle of its range (or its one end).
@@ -55,43 +57,41 @@ const MIN_ROWS_TO_COMPACT: usize = 4096;
 pub struct SalaryIndex {
     rows: Vec<Option<SalaryRow>>,
     live: usize,
-    /// Word → the rows of the jobs carrying it, ascending.
-    by_word: HashMap<String, Vec<u32>>,
+    /// Word (its id) → the rows of the jobs carrying it, ascending.
+    by_word: HashMap<u32, Vec<u32>>,
 }
 
 impl SalaryIndex {
     /// The heap held, counted from capacities.
     pub fn heap_bytes(&self) -> u64 {
-        let rows = self.rows.capacity() as u64 * std::mem::size_of::<Option<SalaryRow>>() as u64
+        let rows = (self.rows.capacity() * size_of::<Option<SalaryRow>>()) as u64
             + self
                 .rows
                 .iter()
                 .flatten()
-                .map(|r| r.countries.iter().map(|c| 24 + c.capacity() as u64).sum::<u64>())
+                .map(|r| {
+                    let countries: usize = r.countries.iter().map(String::capacity).sum();
+                    (r.salary.currency.capacity() + 24 * r.countries.capacity() + countries) as u64
+                })
                 .sum::<u64>();
-        let words = self.by_word.capacity() as u64
-            * (std::mem::size_of::<(String, Vec<u32>)>() as u64 + 1)
-            + self
-                .by_word
-                .iter()
-                .map(|(w, r)| (w.capacity() + 4 * r.capacity()) as u64)
-                .sum::<u64>();
+        let words = hash_table_bytes(self.by_word.capacity(), size_of::<(u32, Vec<u32>)>())
+            + self.by_word.values().map(|r| 4 * r.capacity() as u64).sum::<u64>();
         rows + words
     }
 
     /// Adds a job's row under each of its `words` (each once); answers the row's number.
-    pub fn insert(&mut self, row: SalaryRow, words: &[String]) -> u32 {
+    pub fn insert(&mut self, row: SalaryRow, words: &[u32]) -> u32 {
         let at = u32::try_from(self.rows.len()).expect("fewer than 2^32 salary rows");
         self.rows.push(Some(row));
         self.live += 1;
         for word in words {
-            self.by_word.entry(word.clone()).or_default().push(at);
+            self.by_word.entry(*word).or_default().push(at);
         }
         at
     }
 
     /// Removes row `at`, held under `words` (those it was inserted with); answers its row.
-    pub fn remove(&mut self, at: u32, words: &[String]) -> Option<SalaryRow> {
+    pub fn remove(&mut self, at: u32, words: &[u32]) -> Option<SalaryRow> {
         let row = self.rows.get_mut(at as usize)?.take()?;
         self.live -= 1;
         for word in words {
@@ -111,20 +111,14 @@ impl SalaryIndex {
         self.rows.len() >= MIN_ROWS_TO_COMPACT && self.live * 2 < self.rows.len()
     }
 
-    /// How many jobs with a salary are held.
+    /// How many jobs with a salary are held (the tests' check of a rebuild).
+    #[cfg(test)]
     pub fn len(&self) -> usize {
         self.live
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.live == 0
-    }
-
     /// The rows of the jobs that carry every one of `words` (every row when there are none).
-    pub fn matching<'a>(
-        &'a self,
-        words: &[String],
-    ) -> Box<dyn Iterator<Item = &'a SalaryRow> + 'a> {
+    pub fn matching<'a>(&'a self, words: &[u32]) -> Box<dyn Iterator<Item = &'a SalaryRow> + 'a> {
         let rows = |ids: Vec<u32>| ids.into_iter().filter_map(|at| self.rows[at as usize].as_ref());
         if words.is_empty() {
             return Box::new(self.rows.iter().flatten());
@@ -159,8 +153,12 @@ mod tests {
         }
     }
 
-    fn words(text: &str) -> Vec<String> {
-        text.split(' ').map(str::to_owned).collect()
+    /// The ids of the words of `text` (as a vocabulary of these words would number them).
+    fn words(text: &str) -> Vec<u32> {
+        const VOCABULARY: [&str; 6] = ["engineer", "rust", "data", "analyst", "go", "x"];
+        text.split(' ')
+            .map(|w| VOCABULARY.iter().position(|v| *v == w).expect("a known word") as u32)
+            .collect()
     }
 
     fn yearly(index: &SalaryIndex, query: &str) -> Vec<f64> {
@@ -187,7 +185,7 @@ mod tests {
         assert_eq!(yearly(&index, "data"), [3.0]);
         assert_eq!(yearly(&index, ""), [1.0, 3.0]);
         assert_eq!(index.len(), 2);
-        assert!(!index.by_word.contains_key("rust") || index.by_word["rust"] == [0]);
+        assert!(index.by_word.get(&words("rust")[0]).is_none_or(|rows| *rows == [0]));
     }
 
     #[test]

@@ -7,7 +7,8 @@ use std::sync::Arc;
 use chrono::Utc;
 
 use super::Suggestions;
-use super::store::{State, sorted_words};
+use super::interner::Interner;
+use super::store::{Kind, State, sorted_words};
 use super::text;
 use crate::models::company::Company;
 use crate::models::job::Job;
@@ -139,7 +140,7 @@ pub async fn similar(ctx: &Context, id: &str, limit: usize) -> Result<SimilarJob
 }
 
 /// How many items two sorted lists share, and how many they hold together.
-fn overlap(a: &[String], b: &[String]) -> (usize, usize) {
+fn overlap(a: &[u32], b: &[u32]) -> (usize, usize) {
     let (mut i, mut j, mut shared) = (0, 0, 0);
     while i < a.len() && j < b.len() {
         match a[i].cmp(&b[j]) {
@@ -166,25 +167,38 @@ pub fn by_keywords(
     wanted: usize,
     now: i64,
 ) -> Vec<(String, f32)> {
-    let mut skills: Vec<String> = skills.to_vec();
-    skills.sort_unstable();
-    skills.dedup();
+    let (skills, other_skills) =
+        ids_of(state.terms(Kind::Skill).forms(), skills.iter().map(String::as_str));
     let title = sorted_words(title);
-    let mut scored: Vec<(f32, &String)> = Vec::new();
+    let (title, other_words) = ids_of(&state.vocabulary, title.iter().map(String::as_str));
+    let mut scored: Vec<(f32, &str)> = Vec::new();
     for (id, entry) in &state.jobs {
-        if id == own || entry.expires_at.is_some_and(|at| at <= now) {
+        if **id == *own || entry.expires_at.is_some_and(|at| at <= now) {
             continue;
         }
         let (shared_skills, all_skills) = overlap(&skills, entry.skills());
-        let (shared_words, all_words) = overlap(&title, &entry.title_words);
+        let (shared_words, all_words) = overlap(&title, entry.title_words());
         let shared = 2 * shared_skills + shared_words;
         if shared == 0 {
             continue;
         }
-        scored.push((shared as f32 / (2 * all_skills + all_words) as f32, id));
+        let all = 2 * (all_skills + other_skills) + all_words + other_words;
+        scored.push((shared as f32 / all as f32, &**id));
     }
     scored.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(b.1)));
-    scored.into_iter().take(wanted).map(|(score, id)| (id.clone(), score)).collect()
+    scored.into_iter().take(wanted).map(|(score, id)| (id.to_owned(), score)).collect()
+}
+
+/// The distinct `items` that `interner` holds, as their ids in ascending order, and how many
+/// it does not hold (no job carries them, but they count among the job's own).
+fn ids_of<'a>(interner: &Interner, items: impl Iterator<Item = &'a str>) -> (Vec<u32>, usize) {
+    let mut items: Vec<&str> = items.collect();
+    items.sort_unstable();
+    items.dedup();
+    let mut ids: Vec<u32> = items.iter().filter_map(|item| interner.id(item)).collect();
+    ids.sort_unstable();
+    let others = items.len() - ids.len();
+    (ids, others)
 }
 
 #[cfg(test)]

@@ -26,11 +26,11 @@ pub fn correct(state: &State, query: &str) -> Option<String> {
             out.push(word);
             continue;
         }
-        let known = state.vocabulary.get(&word).copied().unwrap_or(0);
+        let known = state.vocabulary.count_of(&word);
         let max = if typed.len() >= 8 { 2 } else { 1 };
         let mut best: Option<(u32, usize, &str)> = None;
         let needed = if known == 0 { 1 } else { known.saturating_mul(3) };
-        for (other, &count) in &state.vocabulary {
+        for (other, count) in state.vocabulary.iter() {
             if count < needed {
                 continue;
             }
@@ -46,7 +46,7 @@ pub fn correct(state: &State, query: &str) -> Option<String> {
             let better = match best {
                 None => true,
                 Some((c, bd, w)) => {
-                    (count, std::cmp::Reverse(d), std::cmp::Reverse(other.as_str()))
+                    (count, std::cmp::Reverse(d), std::cmp::Reverse(other))
                         > (c, std::cmp::Reverse(bd), std::cmp::Reverse(w))
                 }
             };

@@ -99,13 +99,7 @@ pub struct Completion {
 
 /// The completions of `key` among `terms`, at most `limit`.
 pub fn complete(terms: &Terms, key: &str, limit: usize) -> Vec<Completion> {
-    let mut exact: HashSet<&str> = HashSet::new();
-    for (start, full) in terms.starts.range((key.to_owned(), String::new())..) {
-        if !start.starts_with(key) {
-            break;
-        }
-        exact.insert(full);
-    }
+    let exact: HashSet<&str> = terms.starting_with(key).map(|(_, full)| full).collect();
     let typed: Vec<char> = key.chars().collect();
     let mut corrected: HashSet<&str> = HashSet::new();
     // Typo matches come after every prefix match: none shows when those fill the answer.
@@ -113,11 +107,8 @@ pub fn complete(terms: &Terms, key: &str, limit: usize) -> Vec<Completion> {
         exact.len() < limit && key.split(' ').any(|w| w.chars().count() >= TYPO_MIN_LETTERS);
     if may_typo && let Some(first) = typed.first() {
         let mut chars = Vec::new();
-        for (start, full) in terms.starts.range((first.to_string(), String::new())..) {
-            if !start.starts_with(*first) {
-                break;
-            }
-            if exact.contains(full.as_str()) || corrected.contains(full.as_str()) {
+        for (start, full) in terms.starting_with(&first.to_string()) {
+            if exact.contains(full) || corrected.contains(full) {
                 continue;
             }
             chars.clear();
@@ -143,7 +134,7 @@ fn ranked(terms: &Terms, keys: HashSet<&str>, corrected: bool, limit: usize) -> 
         .into_iter()
         .take(limit)
         .map(|(k, count)| Completion {
-            text: terms.by_key[k].display().to_owned(),
+            text: terms.display(&terms.by_key[k]).to_owned(),
             count,
             corrected,
         })
