@@ -1,6 +1,10 @@
 //! The app's HTTP client of the API: JSON calls and the streamed answer, with the access token
 //! renewed from the refresh token when the server says it expired (and the new refresh token
 //! kept on disk), and failures sorted into what the user can act on.
+//!
+//! A refresh token works once: the server takes a second use as a stolen token and ends the
+//! session. So renewals take turns, and a call that waited for another's renewal uses the token
+//! it got instead of renewing again.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -84,7 +88,10 @@ struct Tokens {
 pub struct Client {
     http: reqwest::Client,
     base: String,
+    // A std mutex: it is held only to read or swap the tokens, never across an await.
     tokens: Arc<Mutex<Tokens>>,
+    /// Held for the whole of a renewal (an HTTP call), so one renewal runs at a time.
+    renewing: Arc<tokio::sync::Mutex<()>>,
     store: Option<SessionStore>,
 }
 
@@ -99,6 +106,7 @@ impl Client {
             http,
             base: server.trim_end_matches('/').to_owned(),
             tokens: Arc::default(),
+            renewing: Arc::default(),
             store,
         })
     }
@@ -141,7 +149,7 @@ impl Client {
             return Err(ApiFailure::Unauthorized("not signed in".into()));
         };
         self.tokens.lock().unwrap_or_else(|e| e.into_inner()).refresh = Some(refresh);
-        self.refresh().await?;
+        self.renew(None).await?;
         self.get("/users/me").await
     }
 
@@ -160,8 +168,17 @@ impl Client {
         Ok(())
     }
 
-    async fn refresh(&self) -> Result<(), ApiFailure> {
-        let token = self.tokens.lock().unwrap_or_else(|e| e.into_inner()).refresh.clone();
+    /// Renews the access token unless it changed since `stale` was sent (another call renewed
+    /// it meanwhile); `None` renews unless there is an access token already.
+    async fn renew(&self, stale: Option<&str>) -> Result<(), ApiFailure> {
+        let _turn = self.renewing.lock().await;
+        let (access, token) = {
+            let t = self.tokens.lock().unwrap_or_else(|e| e.into_inner());
+            (t.access.clone(), t.refresh.clone())
+        };
+        if access.is_some() && access.as_deref() != stale {
+            return Ok(());
+        }
         let Some(token) = token else {
             return Err(ApiFailure::Unauthorized("the session expired".into()));
         };
@@ -173,6 +190,8 @@ impl Client {
                 Ok(())
             }
             Err(ApiFailure::Unauthorized(message)) => {
+                // The session is over: the calls waiting for this renewal fail at once.
+                *self.tokens.lock().unwrap_or_else(|e| e.into_inner()) = Tokens::default();
                 if let Some(store) = &self.store {
                     let _ = store.forget();
                 }
@@ -206,7 +225,7 @@ impl Client {
             req
         };
         let access = self.tokens.lock().unwrap_or_else(|e| e.into_inner()).access.clone();
-        let resp = build(access).send().await.map_err(unreachable)?;
+        let resp = build(access.clone()).send().await.map_err(unreachable)?;
         if resp.status() != StatusCode::UNAUTHORIZED {
             return check(resp).await;
         }
@@ -214,7 +233,7 @@ impl Client {
         if detail.code != "token_expired" {
             return Err(ApiFailure::Unauthorized(detail.message));
         }
-        self.refresh().await?;
+        self.renew(access.as_deref()).await?;
         let access = self.tokens.lock().unwrap_or_else(|e| e.into_inner()).access.clone();
         check(build(access).send().await.map_err(unreachable)?).await
     }
