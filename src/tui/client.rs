@@ -153,19 +153,37 @@ impl Client {
         self.get("/users/me").await
     }
 
-    /// Ends the session on the server (best effort) and forgets it on disk.
-    pub async fn logout(&self) -> Result<(), ApiFailure> {
-        let refresh = self.tokens.lock().unwrap_or_else(|e| e.into_inner()).refresh.take();
-        let refresh = refresh.or_else(|| self.store.as_ref().and_then(|s| s.load(&self.base)));
+    /// Ends the session on the server, then forgets it here. The server ends a session by its
+    /// access token, so one is renewed from the kept refresh token when there is none; the file
+    /// is removed last, since a renewal writes it again.
+    ///
+    /// The outer error: the kept session could not be removed. The inner one: the server did
+    /// not end the session (it is forgotten here all the same). A session the server no longer
+    /// accepts counts as ended.
+    pub async fn logout(&self) -> std::io::Result<Result<(), ApiFailure>> {
+        let signed_in = {
+            let mut t = self.tokens.lock().unwrap_or_else(|e| e.into_inner());
+            if t.refresh.is_none() {
+                t.refresh = self.store.as_ref().and_then(|s| s.load(&self.base));
+            }
+            t.access.is_some() || t.refresh.is_some()
+        };
+        let ended = if signed_in {
+            match self.renew(None).await {
+                Ok(()) => self.call(Method::POST, "/auth/logout", None, false).await.map(drop),
+                Err(failure) => Err(failure),
+            }
+        } else {
+            Ok(())
+        };
+        *self.tokens.lock().unwrap_or_else(|e| e.into_inner()) = Tokens::default();
         if let Some(store) = &self.store {
-            store.forget().map_err(|e| ApiFailure::Unreachable(e.to_string()))?;
+            store.forget()?;
         }
-        if let Some(token) = refresh {
-            let req =
-                self.http.post(self.url("/auth/logout")).json(&json!({"refresh_token": token}));
-            let _ = send(req).await;
-        }
-        Ok(())
+        Ok(match ended {
+            Err(ApiFailure::Unauthorized(_)) => Ok(()),
+            other => other,
+        })
     }
 
     /// Renews the access token unless it changed since `stale` was sent (another call renewed
