@@ -5,10 +5,11 @@
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
 use super::client::{ApiFailure, LetterEvent, StreamEvent};
+use super::search::{FormOutcome, SearchForm};
 use crate::models::conversation::{Citation, CitationKind, MessageRole, ToolStep};
 use crate::schemas::application::{ApplicationBody, StageEventBody};
 use crate::schemas::assistant::{ConversationBody, ConversationDetailBody, MessageBody};
-use crate::schemas::job::{JobBody, JobSummaryBody};
+use crate::schemas::job::{JobBody, JobSummaryBody, SearchQuery};
 use crate::schemas::recommendation::JobRecommendationBody;
 use crate::schemas::user::UserBody;
 
@@ -52,7 +53,9 @@ pub enum Net {
 }
 
 /// An HTTP call (or the end) the app asks for; each reports back as a [`Net`] event.
-#[derive(Debug, Clone, PartialEq, Eq)]
+// Commands are moved once into the runner: the size of a search costs nothing.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Command {
     SignIn {
         email: String,
@@ -72,7 +75,7 @@ pub enum Command {
     LoadJob(String),
     SaveJob(String),
     Recommendations,
-    Search(String),
+    Search(SearchQuery),
     Applications,
     History(String),
     Apply {
@@ -156,6 +159,16 @@ impl Input {
         self.text[self.cursor..].chars().next().map(|c| self.cursor + c.len_utf8())
     }
 
+    /// One character to the left.
+    pub fn left(&mut self) {
+        self.cursor = self.prev().unwrap_or(0);
+    }
+
+    /// One character to the right.
+    pub fn right(&mut self) {
+        self.cursor = self.next().unwrap_or(self.cursor);
+    }
+
     pub fn backspace(&mut self) {
         if let Some(i) = self.prev() {
             self.text.replace_range(i..self.cursor, "");
@@ -220,8 +233,10 @@ pub struct JobsState {
     pub recommended: Vec<JobRecommendationBody>,
     pub results: Vec<JobSummaryBody>,
     pub selected: usize,
-    pub query: Input,
-    pub editing_query: bool,
+    /// The search being written (`/` opens it).
+    pub form: SearchForm,
+    /// The search the results answer.
+    pub searched: Option<SearchQuery>,
     pub loading: bool,
 }
 
@@ -232,8 +247,8 @@ impl Default for JobsState {
             recommended: Vec::new(),
             results: Vec::new(),
             selected: 0,
-            query: Input::default(),
-            editing_query: false,
+            form: SearchForm::default(),
+            searched: None,
             loading: false,
         }
     }
@@ -483,8 +498,10 @@ impl App {
                 self.focus = Focus::Input;
                 self.input.insert(&text);
             }
-            Screen::Jobs if self.jobs.editing_query => {
-                self.jobs.query.insert(text.lines().next().unwrap_or_default())
+            Screen::Jobs => {
+                if let Some(input) = self.jobs.form.input_mut() {
+                    input.insert(text.lines().next().unwrap_or_default())
+                }
             }
             Screen::Job => {
                 if let Some(letter) = &mut self.job.letter {
@@ -876,27 +893,18 @@ impl App {
     }
 
     fn jobs_key(&mut self, key: KeyEvent) -> Vec<Command> {
-        if self.jobs.editing_query {
-            match key.code {
-                KeyCode::Enter => {
-                    self.jobs.editing_query = false;
+        if self.jobs.form.is_open() && !ctrl(&key, 'c') {
+            match self.jobs.form.key(key) {
+                FormOutcome::Run(query) => {
                     self.jobs.tab = JobsTab::Search;
                     self.jobs.selected = 0;
                     self.jobs.loading = true;
-                    return vec![Command::Search(self.jobs.query.text.trim().to_owned())];
+                    self.jobs.searched = Some(query.clone());
+                    self.info("Searching…");
+                    return vec![Command::Search(query)];
                 }
-                KeyCode::Esc => self.jobs.editing_query = false,
-                KeyCode::Backspace => self.jobs.query.backspace(),
-                KeyCode::Left => self.jobs.query.cursor = self.jobs.query.prev().unwrap_or(0),
-                KeyCode::Right => {
-                    self.jobs.query.cursor =
-                        self.jobs.query.next().unwrap_or(self.jobs.query.cursor)
-                }
-                KeyCode::Char(c) if plain(&key) => {
-                    let mut buf = [0u8; 4];
-                    self.jobs.query.insert(c.encode_utf8(&mut buf));
-                }
-                _ => {}
+                FormOutcome::Invalid(why) => self.error(why),
+                FormOutcome::Edited | FormOutcome::Closed => {}
             }
             return Vec::new();
         }
@@ -917,7 +925,7 @@ impl App {
             KeyCode::Down | KeyCode::Char('j') => {
                 self.jobs.selected = (self.jobs.selected + 1).min(count.saturating_sub(1));
             }
-            KeyCode::Char('/') => self.jobs.editing_query = true,
+            KeyCode::Char('/') => self.jobs.form.open(),
             KeyCode::Char('r') => {
                 self.jobs.tab = JobsTab::Recommended;
                 self.jobs.selected = 0;

@@ -24,7 +24,7 @@ use crate::schemas::assistant::{
 };
 use crate::schemas::auth::{AuthBody, TokensBody};
 use crate::schemas::error::{ErrorBody, ErrorDetail};
-use crate::schemas::job::{JobBody, SearchBody};
+use crate::schemas::job::{JobBody, SearchBody, SearchQuery};
 use crate::schemas::recommendation::JobRecommendationListBody;
 use crate::schemas::user::UserBody;
 
@@ -364,10 +364,8 @@ impl Client {
         self.get("/recommendations/jobs?limit=20").await
     }
 
-    pub async fn search(&self, q: &str) -> Result<SearchBody, ApiFailure> {
-        let mut url = reqwest::Url::parse("http://x/jobs?limit=20").expect("a valid URL");
-        url.query_pairs_mut().append_pair("q", q);
-        self.get(&format!("/jobs?{}", url.query().unwrap_or_default())).await
+    pub async fn search(&self, query: &SearchQuery) -> Result<SearchBody, ApiFailure> {
+        self.get(&search_path(query)?).await
     }
 
     pub async fn applications(&self) -> Result<ApplicationListBody, ApiFailure> {
@@ -439,6 +437,16 @@ pub fn letter_event(name: &str, data: &str) -> Option<LetterEvent> {
             .unwrap_or_else(bad),
         _ => return None,
     })
+}
+
+/// The path of a search: the query as `GET /jobs` reads it, the unset fields left out.
+fn search_path(query: &SearchQuery) -> Result<String, ApiFailure> {
+    let params = serde_urlencoded::to_string(query).map_err(|e| ApiFailure::Api {
+        status: 400,
+        code: "bad_query".into(),
+        message: format!("the search could not be written as a query: {e}"),
+    })?;
+    Ok(format!("/jobs?{params}"))
 }
 
 /// A path segment with the characters that would change the path escaped.
@@ -561,6 +569,27 @@ mod tests {
             matches!(stream_event("token", "nope"), Some(StreamEvent::Error { code, .. }) if code == "bad_event")
         );
         assert_eq!(stream_event("ping", "{}"), None);
+    }
+
+    #[test]
+    fn a_search_path_carries_the_filters_set_as_the_server_reads_them() {
+        let query = SearchQuery {
+            q: Some("rust & go".into()),
+            workplace: Some("remote".into()),
+            seniority: Some("senior".into()),
+            employment_type: Some("full_time".into()),
+            location: Some("São Paulo".into()),
+            salary_min: Some(90_000.0),
+            salary_currency: Some("EUR".into()),
+            limit: Some(20),
+            ..SearchQuery::default()
+        };
+        let path = search_path(&query).unwrap();
+        let params = path.strip_prefix("/jobs?").expect("the jobs path");
+        assert!(!params.contains("skills") && !params.contains("sort"), "{params}");
+        let read: SearchQuery = serde_urlencoded::from_str(params).unwrap();
+        assert_eq!(read, query);
+        assert_eq!(search_path(&SearchQuery::default()).unwrap(), "/jobs?");
     }
 
     #[test]

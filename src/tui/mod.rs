@@ -6,6 +6,7 @@
 pub mod app;
 pub mod client;
 pub mod markdown;
+pub mod search;
 pub mod session;
 pub mod sse;
 pub mod view;
@@ -252,8 +253,8 @@ impl Runner {
             Command::Recommendations => self.spawn(async move {
                 Net::Recommendations(c.recommendations().await.map(|l| l.items))
             }),
-            Command::Search(q) => {
-                self.spawn(async move { Net::Search(c.search(&q).await.map(|b| b.items)) })
+            Command::Search(query) => {
+                self.spawn(async move { Net::Search(c.search(&query).await.map(|b| b.items)) })
             }
             Command::Applications => self
                 .spawn(async move { Net::Applications(c.applications().await.map(|l| l.items)) }),

@@ -10,8 +10,10 @@ use unicode_width::UnicodeWidthChar;
 
 use super::app::{App, Field, Focus, Input, JobsTab, Screen, tool_line};
 use super::markdown;
+use super::search::SearchField;
 use crate::models::conversation::MessageRole;
 use crate::schemas::assistant::MessageBody;
+use crate::schemas::job::SearchQuery;
 
 const DIM: Style = Style::new().fg(Color::DarkGray);
 const ACCENT: Style = Style::new().fg(Color::Cyan).add_modifier(Modifier::BOLD);
@@ -395,29 +397,113 @@ fn sign_in(app: &App, frame: &mut Frame) {
     );
 }
 
+/// The filters of a search sent, in words: `remote · senior · in Berlin`.
+fn active_filters(query: &SearchQuery) -> Vec<String> {
+    let mut out = Vec::new();
+    out.extend(query.workplace.clone());
+    out.extend(query.seniority.clone());
+    out.extend(query.employment_type.as_ref().map(|t| t.replace('_', " ")));
+    out.extend(query.location.as_ref().map(|l| format!("in {l}")));
+    if let (Some(min), Some(currency)) = (query.salary_min, &query.salary_currency) {
+        out.push(format!("from {} {currency} a year", thousands(min)));
+    }
+    out
+}
+
+/// The search form over the top of the jobs screen, one field a line; the cursor is put in the
+/// text field with the focus.
+fn search_form(app: &App, frame: &mut Frame, area: Rect) {
+    let form = &app.jobs.form;
+    let block = Block::bordered()
+        .title(" Search jobs (Enter search, Esc close) ")
+        .border_style(Style::new().fg(Color::Cyan));
+    let inner = block.inner(area);
+    let mut lines = Vec::new();
+    let mut cursor = None;
+    for (row, field) in SearchField::ALL.into_iter().enumerate() {
+        let focused = form.focus == Some(field);
+        let label = Span::styled(
+            format!(" {:>10}: ", field.label()),
+            if focused { Style::new().fg(Color::Cyan).add_modifier(Modifier::BOLD) } else { DIM },
+        );
+        let choice = match field {
+            SearchField::Workplace => Some(form.workplace.map(|w| w.as_str())),
+            SearchField::Seniority => Some(form.seniority.map(|s| s.as_str())),
+            SearchField::EmploymentType => Some(form.employment_type.map(|t| t.as_str())),
+            _ => None,
+        };
+        let value = match choice {
+            Some(value) => {
+                let text = value.unwrap_or("any").replace('_', " ");
+                let style = if value.is_some() { Style::new() } else { DIM };
+                if focused {
+                    Span::styled(format!("‹ {text} ›"), style.add_modifier(Modifier::BOLD))
+                } else {
+                    Span::styled(text, style)
+                }
+            }
+            None => {
+                let (input, hint) = match field {
+                    SearchField::Words => (&form.words, "e.g. rust backend"),
+                    SearchField::Location => (&form.location, "a city or region"),
+                    _ => (&form.salary, "a year, e.g. 90000 EUR"),
+                };
+                if focused {
+                    let before = input.text[..input.cursor].chars().count() as u16;
+                    cursor = Some((inner.x + 13 + before, inner.y + row as u16));
+                }
+                if input.text.is_empty() {
+                    Span::styled(hint, DIM)
+                } else {
+                    Span::raw(input.text.clone())
+                }
+            }
+        };
+        lines.push(Line::from(vec![label, value]));
+    }
+    frame.render_widget(Clear, area);
+    frame.render_widget(Paragraph::new(lines).block(block), area);
+    if let Some((x, y)) = cursor
+        && !app.help
+    {
+        frame.set_cursor_position((x.min(inner.right().saturating_sub(1)), y));
+    }
+}
+
 fn jobs(app: &App, frame: &mut Frame) {
     let (head, body, status, foot) = screen_areas(frame);
     header(app, frame, head, "jobs");
+    let body = if app.jobs.form.is_open() {
+        let [form, rest] =
+            Layout::vertical([Constraint::Length(8), Constraint::Min(1)]).areas(body);
+        search_form(app, frame, form);
+        rest
+    } else {
+        body
+    };
     let tab =
         |name: &str, on: bool| Span::styled(format!(" {name} "), if on { SELECTED } else { DIM });
-    let query = if app.jobs.editing_query || !app.jobs.query.text.is_empty() {
-        format!(
-            "  search: {}{}",
-            app.jobs.query.text,
-            if app.jobs.editing_query { "▌" } else { "" }
-        )
-    } else {
-        String::new()
-    };
-    let mut lines = vec![
-        Line::from(vec![
-            tab("Recommended", app.jobs.tab == JobsTab::Recommended),
-            Span::raw(" "),
-            tab("Search", app.jobs.tab == JobsTab::Search),
-            Span::styled(query, Style::new().fg(Color::Yellow)),
-        ]),
-        Line::default(),
-    ];
+    let searched = app.jobs.searched.as_ref();
+    let words = searched.and_then(|q| q.q.as_deref()).map(|w| format!("  search: {w}"));
+    let mut lines = vec![Line::from(vec![
+        tab("Recommended", app.jobs.tab == JobsTab::Recommended),
+        Span::raw(" "),
+        tab("Search", app.jobs.tab == JobsTab::Search),
+        Span::styled(words.unwrap_or_default(), Style::new().fg(Color::Yellow)),
+    ])];
+    if app.jobs.tab == JobsTab::Search {
+        lines.push(match searched.map(active_filters) {
+            None => Line::styled(" / searches by words and filters", DIM),
+            Some(filters) if filters.is_empty() => {
+                Line::styled(" Filters: none (/ adds some)", DIM)
+            }
+            Some(filters) => Line::from(vec![
+                Span::styled(" Filters: ", DIM),
+                Span::styled(filters.join(" · "), Style::new().fg(Color::Yellow)),
+            ]),
+        });
+    }
+    lines.push(Line::default());
     let width = body.width as usize;
     let mut selected_row = 0;
     if app.jobs.loading {
@@ -480,6 +566,9 @@ fn jobs(app: &App, frame: &mut Frame) {
                     .join(", ");
                 lines.push(Line::styled(format!("  {place}  {}", j.skills.join(", ")), DIM));
             }
+            if app.jobs.results.is_empty() && !app.jobs.loading && searched.is_some() {
+                lines.push(Line::styled("No jobs match: / changes the search", DIM));
+            }
         }
     }
     let height = body.height as usize;
@@ -489,19 +578,26 @@ fn jobs(app: &App, frame: &mut Frame) {
         body,
     );
     status_line(app, frame, status);
-    footer(
-        frame,
-        foot,
+    let keys: &[(&str, &str)] = if app.jobs.form.is_open() {
+        &[
+            ("Tab/↑↓", "field"),
+            ("←→", "choose"),
+            ("Enter", "search"),
+            ("Esc", "close"),
+            ("^U", "clear"),
+            ("F1", "help"),
+        ]
+    } else {
         &[
             ("↑↓", "select"),
             ("Enter", "open"),
-            ("/", "search"),
+            ("/", "search, filters"),
             ("Tab", "tab"),
             ("r", "recommended"),
-            ("F2", "chat"),
             ("?", "help"),
-        ],
-    );
+        ]
+    };
+    footer(frame, foot, keys);
 }
 
 fn job(app: &App, frame: &mut Frame) {
@@ -697,12 +793,16 @@ pub fn help_keys(screen: Screen) -> &'static [(&'static str, &'static str)] {
         Screen::Jobs => &[
             ("↑ / ↓ / j / k", "select a job"),
             ("Enter", "open the job"),
-            ("/", "search (Enter runs it, Esc leaves)"),
+            ("/", "search by words and filters (the form)"),
+            ("Tab / ↑ / ↓ (form)", "next / previous field"),
+            ("← / → (form)", "choose the workplace, seniority or type"),
+            ("Ctrl+U (form)", "clear the field (a choice: any)"),
+            ("Enter (form)", "search; Esc closes, keeping what is typed"),
             ("Tab", "recommended / search results"),
             ("r", "reload the recommendations"),
             ("F2 / F4", "chat / applications"),
             ("Esc", "back to the chat"),
-            ("? / F1", "this help"),
+            ("? / F1", "this help (F1 in the form)"),
             ("Ctrl+C / Ctrl+Q", "quit"),
         ],
         Screen::Job => &[
