@@ -39,7 +39,8 @@ pub enum Net {
     Stream(u64, StreamEvent),
     /// The answer under this number could not start or was cut off.
     StreamFailed(u64, ApiFailure),
-    Job(Result<JobBody, ApiFailure>),
+    /// The job asked for by this id.
+    Job(String, Result<JobBody, ApiFailure>),
     JobSaved(String, Result<(), ApiFailure>),
     Recommendations(Result<Vec<JobRecommendationBody>, ApiFailure>),
     Search(Result<Vec<JobSummaryBody>, ApiFailure>),
@@ -257,6 +258,8 @@ impl Default for JobsState {
 /// The job open on the job screen and what is being done with it.
 #[derive(Debug, Clone, Default)]
 pub struct JobState {
+    /// The id of the job open, loaded or not yet: answers about other jobs come too late.
+    pub id: Option<String>,
     pub job: Option<JobBody>,
     pub loading: bool,
     pub saved: bool,
@@ -698,7 +701,12 @@ impl App {
         // A draft still streaming for the job left behind is stopped.
         let mut commands: Vec<Command> =
             self.job.drafting.map(Command::Cancel).into_iter().collect();
-        self.job = JobState { loading: true, back: Some(back), ..JobState::default() };
+        self.job = JobState {
+            id: Some(id.to_owned()),
+            loading: true,
+            back: Some(back),
+            ..JobState::default()
+        };
         self.screen = Screen::Job;
         commands.push(Command::LoadJob(id.to_owned()));
         commands
@@ -1203,7 +1211,11 @@ impl App {
                     self.failed(&failure);
                 }
             }
-            Net::Job(result) => {
+            Net::Job(id, result) => {
+                if self.job.id.as_deref() != Some(id.as_str()) {
+                    // A job left before it loaded.
+                    return Vec::new();
+                }
                 self.job.loading = false;
                 match result {
                     Ok(job) => {
@@ -1213,9 +1225,12 @@ impl App {
                     Err(f) => self.failed(&f),
                 }
             }
-            Net::JobSaved(_, result) => match result {
+            Net::JobSaved(id, result) => match result {
                 Ok(()) => {
-                    self.job.saved = true;
+                    // The mark is for the job saved; another may be open by now.
+                    if self.job.id.as_deref() == Some(id.as_str()) {
+                        self.job.saved = true;
+                    }
                     self.info("Saved: find it among your saved jobs");
                 }
                 Err(f) => self.failed(&f),
@@ -1266,10 +1281,12 @@ impl App {
                     self.failed(&failure);
                 }
             }
-            Net::Applied(_, result) => match result {
+            Net::Applied(id, result) => match result {
                 Ok(()) => {
-                    self.job.letter = None;
-                    self.job.applied = true;
+                    if self.job.id.as_deref() == Some(id.as_str()) {
+                        self.job.letter = None;
+                        self.job.applied = true;
+                    }
                     self.info("Applied: follow it on F4 Applications");
                 }
                 Err(f) => self.failed(&f),

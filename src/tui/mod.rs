@@ -245,7 +245,10 @@ impl Runner {
                     handle.abort();
                 }
             }
-            Command::LoadJob(id) => self.spawn(async move { Net::Job(c.job(&id).await) }),
+            Command::LoadJob(id) => self.spawn(async move {
+                let result = c.job(&id).await;
+                Net::Job(id, result)
+            }),
             Command::SaveJob(id) => self.spawn(async move {
                 let result = c.save_job(&id).await;
                 Net::JobSaved(id, result)

@@ -12,7 +12,7 @@ use super::search::SearchField;
 use super::view;
 use crate::models::conversation::{Citation, CitationKind, MessageRole, PendingAction, ToolStep};
 use crate::schemas::assistant::{ConversationBody, ConversationDetailBody, MessageBody};
-use crate::schemas::job::{JobSummaryBody, SearchQuery};
+use crate::schemas::job::{JobBody, JobSummaryBody, SearchQuery};
 use crate::schemas::user::UserBody;
 
 fn at() -> chrono::DateTime<chrono::Utc> {
@@ -510,7 +510,7 @@ fn job_app(width: u16, height: u16) -> App {
         app.update(with(KeyCode::Char('1'), KeyModifiers::ALT)),
         vec![Command::LoadJob("job:evenup".into())]
     );
-    app.update(Event::Net(Net::Job(Ok(job()))));
+    app.update(Event::Net(Net::Job("job:evenup".into(), Ok(job()))));
     app
 }
 
@@ -780,6 +780,42 @@ fn a_salary_without_a_currency_is_refused_before_anything_is_sent() {
         }
         other => panic!("expected one Search, got {other:?}"),
     }
+}
+
+/// A job as the API answers it, under another id and title.
+fn job_with(id: &str, title: &str) -> JobBody {
+    let mut body = job();
+    body.summary.id = id.into();
+    body.summary.title = title.into();
+    body
+}
+
+#[test]
+fn answers_about_a_job_left_behind_do_not_change_the_job_open() {
+    let mut app = jobs_app();
+    app.update(key(KeyCode::Char('/')));
+    app.update(key(KeyCode::Enter));
+    app.update(Event::Net(Net::Search(Ok(results()))));
+    assert_eq!(app.update(key(KeyCode::Enter)), vec![Command::LoadJob("job:acme".into())]);
+    app.update(key(KeyCode::Esc));
+    app.update(key(KeyCode::Down));
+    assert_eq!(app.update(key(KeyCode::Enter)), vec![Command::LoadJob("job:globex".into())]);
+
+    // The first job's answers, late: neither its body nor its failure is the open job's.
+    let status = app.status.clone();
+    app.update(Event::Net(Net::Job("job:acme".into(), Ok(job_with("job:acme", "Acme job")))));
+    app.update(Event::Net(Net::Job("job:acme".into(), Err(ApiFailure::Unreachable("x".into())))));
+    assert!(app.job.job.is_none() && app.job.loading, "still loading the second job");
+    assert_eq!(app.status, status);
+    app.update(Event::Net(Net::Job("job:globex".into(), Ok(job_with("job:globex", "Globex job")))));
+    assert_eq!(app.job.job.as_ref().unwrap().summary.id, "job:globex");
+
+    // A save of the first job, answered now, does not mark the second saved.
+    app.update(Event::Net(Net::JobSaved("job:acme".into(), Ok(()))));
+    assert!(!app.job.saved);
+    assert_eq!(app.update(key(KeyCode::Char('s'))), vec![Command::SaveJob("job:globex".into())]);
+    app.update(Event::Net(Net::JobSaved("job:globex".into(), Ok(()))));
+    assert!(app.job.saved);
 }
 
 #[test]
