@@ -837,3 +837,12 @@ fn snapshot_jobs_search_results_with_filters_80x24() {
     app.update(Event::Net(Net::Search(Ok(results()))));
     insta::assert_snapshot!(render(&app));
 }
+
+#[test]
+fn snapshot_error_status_80x24() {
+    let mut app = finished_chat(80, 24);
+    app.update(Event::Net(Net::Conversations(Err(ApiFailure::Unreachable(
+        "cannot connect".into(),
+    )))));
+    insta::assert_snapshot!(render(&app));
+}

@@ -5,8 +5,8 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Clear, Paragraph};
-use unicode_width::UnicodeWidthChar;
+use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
+use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 use super::app::{App, Field, Focus, Input, JobsTab, Screen, tool_line};
 use super::markdown;
@@ -73,7 +73,7 @@ pub fn chat_layout(app: &App) -> ChatLayout {
         Constraint::Length(1),
         Constraint::Min(1),
         Constraint::Length(input_height),
-        Constraint::Length(1),
+        Constraint::Length(status_height(app, app.width)),
         Constraint::Length(1),
     ])
     .areas(area);
@@ -195,6 +195,13 @@ fn header(app: &App, frame: &mut Frame, area: Rect, title: &str) {
     );
 }
 
+/// The rows the status line takes at `width`: two when its message does not fit in one (a
+/// failure says what to do at its end).
+fn status_height(app: &App, width: u16) -> u16 {
+    let fits = app.status.as_ref().is_none_or(|s| s.text.width() < width as usize);
+    if fits { 1 } else { 2 }
+}
+
 fn status_line(app: &App, frame: &mut Frame, area: Rect) {
     let line = if let Some(status) = &app.status {
         let style = if status.error {
@@ -202,7 +209,7 @@ fn status_line(app: &App, frame: &mut Frame, area: Rect) {
         } else {
             Style::new().fg(Color::Yellow)
         };
-        Line::styled(format!(" {}", status.text), style)
+        Line::styled(status.text.clone(), style)
     } else if let Some(streaming) = &app.streaming {
         let spin = SPINNER[(app.ticks / 2) as usize % SPINNER.len()];
         let doing = match streaming.queued {
@@ -210,16 +217,18 @@ fn status_line(app: &App, frame: &mut Frame, area: Rect) {
             Some(ahead) => format!("waiting for the model: {ahead} answers first…"),
             None => "answering…".to_owned(),
         };
-        Line::styled(format!(" {spin} {doing} Esc stops"), Style::new().fg(Color::Yellow))
+        Line::styled(format!("{spin} {doing} Esc stops"), Style::new().fg(Color::Yellow))
     } else if let Some(question) = app.pending_confirmation() {
         Line::styled(
-            format!(" {question}  y: yes  n: no"),
+            format!("{question}  y: yes  n: no"),
             Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD),
         )
     } else {
         Line::default()
     };
-    frame.render_widget(Paragraph::new(line), area);
+    // One column in from the edge, a second row included.
+    let inset = Rect { x: area.x + 1, width: area.width.saturating_sub(1), ..area };
+    frame.render_widget(Paragraph::new(line).wrap(Wrap { trim: true }), inset);
 }
 
 /// The main keys of a screen, as many as fit whole; the last (the help key) always shows.
@@ -332,11 +341,11 @@ fn chat(app: &App, frame: &mut Frame) {
     footer(frame, layout.footer, keys);
 }
 
-fn screen_areas(frame: &Frame) -> (Rect, Rect, Rect, Rect) {
+fn screen_areas(app: &App, frame: &Frame) -> (Rect, Rect, Rect, Rect) {
     let [header, body, status, footer] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Min(1),
-        Constraint::Length(1),
+        Constraint::Length(status_height(app, frame.area().width)),
         Constraint::Length(1),
     ])
     .areas(frame.area());
@@ -344,7 +353,7 @@ fn screen_areas(frame: &Frame) -> (Rect, Rect, Rect, Rect) {
 }
 
 fn sign_in(app: &App, frame: &mut Frame) {
-    let (head, body, status, foot) = screen_areas(frame);
+    let (head, body, status, foot) = screen_areas(app, frame);
     header(app, frame, head, "sign in");
     let width = body.width.min(64);
     let area = Rect::new(
@@ -471,7 +480,7 @@ fn search_form(app: &App, frame: &mut Frame, area: Rect) {
 }
 
 fn jobs(app: &App, frame: &mut Frame) {
-    let (head, body, status, foot) = screen_areas(frame);
+    let (head, body, status, foot) = screen_areas(app, frame);
     header(app, frame, head, "jobs");
     let body = if app.jobs.form.is_open() {
         let [form, rest] =
@@ -601,7 +610,7 @@ fn jobs(app: &App, frame: &mut Frame) {
 }
 
 fn job(app: &App, frame: &mut Frame) {
-    let (head, body, status, foot) = screen_areas(frame);
+    let (head, body, status, foot) = screen_areas(app, frame);
     let Some(j) = &app.job.job else {
         header(app, frame, head, "job");
         let text = if app.job.loading { "Loading the job…" } else { "No job open" };
@@ -701,7 +710,7 @@ fn job(app: &App, frame: &mut Frame) {
 }
 
 fn applications(app: &App, frame: &mut Frame) {
-    let (head, body, status, foot) = screen_areas(frame);
+    let (head, body, status, foot) = screen_areas(app, frame);
     header(app, frame, head, "applications");
     let a = &app.applications;
     let [list, detail] =
