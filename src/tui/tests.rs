@@ -819,6 +819,24 @@ fn answers_about_a_job_left_behind_do_not_change_the_job_open() {
 }
 
 #[test]
+fn help_on_every_screen_lists_all_its_keys() {
+    let mut jobs = jobs_app();
+    jobs.update(key(KeyCode::Char('?')));
+    let mut job = job_app(80, 24);
+    job.update(key(KeyCode::Char('?')));
+    let mut applications = chat_app(80, 24);
+    applications.update(key(KeyCode::F(4)));
+    applications.update(key(KeyCode::Char('?')));
+    for app in [jobs, job, applications] {
+        assert!(app.help);
+        let screen = render(&app);
+        for (k, what) in view::help_keys(app.screen) {
+            assert!(screen.contains(k) && screen.contains(what), "{k} missing from\n{screen}");
+        }
+    }
+}
+
+#[test]
 fn snapshot_jobs_search_form_80x24() {
     let mut app = jobs_app();
     fill_search(&mut app);
@@ -839,10 +857,67 @@ fn snapshot_jobs_search_results_with_filters_80x24() {
 }
 
 #[test]
+fn snapshot_job_saved_and_applied_80x24() {
+    let mut app = job_app(80, 24);
+    assert_eq!(app.update(key(KeyCode::Char('s'))), vec![Command::SaveJob("job:evenup".into())]);
+    app.update(Event::Net(Net::JobSaved("job:evenup".into(), Ok(()))));
+    app.update(key(KeyCode::Char('a')));
+    app.update(with(KeyCode::Char('s'), KeyModifiers::CONTROL));
+    assert!(matches!(app.update(key(KeyCode::Char('y'))).as_slice(), [Command::Apply { .. }]));
+    app.update(Event::Net(Net::Applied("job:evenup".into(), Ok(()))));
+    insta::assert_snapshot!(render(&app));
+}
+
+#[test]
+fn snapshot_job_apply_confirmation_80x24() {
+    let mut app = job_app(80, 24);
+    app.update(key(KeyCode::Char('a')));
+    typed(&mut app, "Dear EvenUp team,");
+    app.update(key(KeyCode::Enter));
+    typed(&mut app, "I build data models in Python.");
+    assert!(app.update(with(KeyCode::Char('s'), KeyModifiers::CONTROL)).is_empty());
+    assert!(app.job.confirm_apply);
+    insta::assert_snapshot!(render(&app));
+}
+
+#[test]
+fn snapshot_conversations_focused_asking_to_delete_80x24() {
+    let mut app = finished_chat(80, 24);
+    app.update(key(KeyCode::Tab));
+    app.update(key(KeyCode::Down));
+    assert!(app.update(key(KeyCode::Char('d'))).is_empty());
+    assert_eq!(app.confirm_delete.as_deref(), Some("c2"));
+    insta::assert_snapshot!(render(&app));
+}
+
+#[test]
 fn snapshot_error_status_80x24() {
     let mut app = finished_chat(80, 24);
     app.update(Event::Net(Net::Conversations(Err(ApiFailure::Unreachable(
         "cannot connect".into(),
     )))));
+    insta::assert_snapshot!(render(&app));
+}
+
+#[test]
+fn snapshot_help_jobs_80x24() {
+    let mut app = jobs_app();
+    app.update(key(KeyCode::Char('?')));
+    insta::assert_snapshot!(render(&app));
+}
+
+#[test]
+fn snapshot_help_job_80x24() {
+    let mut app = job_app(80, 24);
+    app.update(key(KeyCode::Char('?')));
+    insta::assert_snapshot!(render(&app));
+}
+
+#[test]
+fn snapshot_help_applications_80x24() {
+    let mut app = chat_app(80, 24);
+    app.update(key(KeyCode::F(4)));
+    app.update(Event::Net(Net::Applications(Ok(Vec::new()))));
+    app.update(key(KeyCode::Char('?')));
     insta::assert_snapshot!(render(&app));
 }

@@ -816,7 +816,7 @@ pub fn help_keys(screen: Screen) -> &'static [(&'static str, &'static str)] {
         ],
         Screen::Job => &[
             ("s", "save the job"),
-            ("c", "draft a cover letter from your resume (streamed; then edit, Ctrl+S, y)"),
+            ("c", "draft a cover letter from your resume to edit"),
             ("a", "apply: write a letter, Ctrl+S, then y"),
             ("↑ ↓ PgUp PgDn", "scroll"),
             ("Esc / q", "back"),
