@@ -47,8 +47,14 @@ pub async fn run(args: AssistantArgs) -> anyhow::Result<()> {
     let store = SessionStore::default_location();
     let client = Client::new(&args.server, store)?;
     if args.logout {
-        client.logout().await.map_err(|f| anyhow::anyhow!(describe(&f, &args.server)))?;
-        println!("Signed out: the kept session is forgotten.");
+        let ended = client.logout().await.context("cannot forget the kept session")?;
+        if let Err(failure) = ended {
+            anyhow::bail!(
+                "the kept session is forgotten, but the server did not end it: {}",
+                describe(&failure, &args.server)
+            );
+        }
+        println!("Signed out: the session is ended on the server and forgotten here.");
         return Ok(());
     }
     let start = match &args.email {

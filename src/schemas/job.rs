@@ -304,7 +304,7 @@ impl JobBody {
 }
 
 /// Query parameters of `GET /api/v1/jobs`. Lists are comma separated, at most 20 values each.
-#[derive(Debug, Default, Serialize, Deserialize, IntoParams)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct SearchQuery {
     /// Words to look for; the title weighs most, then skills and company, then the description.

@@ -5,10 +5,11 @@
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
 use super::client::{ApiFailure, LetterEvent, StreamEvent};
+use super::search::{FormOutcome, SearchForm};
 use crate::models::conversation::{Citation, CitationKind, MessageRole, ToolStep};
 use crate::schemas::application::{ApplicationBody, StageEventBody};
 use crate::schemas::assistant::{ConversationBody, ConversationDetailBody, MessageBody};
-use crate::schemas::job::{JobBody, JobSummaryBody};
+use crate::schemas::job::{JobBody, JobSummaryBody, SearchQuery};
 use crate::schemas::recommendation::JobRecommendationBody;
 use crate::schemas::user::UserBody;
 
@@ -38,7 +39,8 @@ pub enum Net {
     Stream(u64, StreamEvent),
     /// The answer under this number could not start or was cut off.
     StreamFailed(u64, ApiFailure),
-    Job(Result<JobBody, ApiFailure>),
+    /// The job asked for by this id.
+    Job(String, Result<JobBody, ApiFailure>),
     JobSaved(String, Result<(), ApiFailure>),
     Recommendations(Result<Vec<JobRecommendationBody>, ApiFailure>),
     Search(Result<Vec<JobSummaryBody>, ApiFailure>),
@@ -52,7 +54,9 @@ pub enum Net {
 }
 
 /// An HTTP call (or the end) the app asks for; each reports back as a [`Net`] event.
-#[derive(Debug, Clone, PartialEq, Eq)]
+// Commands are moved once into the runner: the size of a search costs nothing.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Command {
     SignIn {
         email: String,
@@ -72,7 +76,7 @@ pub enum Command {
     LoadJob(String),
     SaveJob(String),
     Recommendations,
-    Search(String),
+    Search(SearchQuery),
     Applications,
     History(String),
     Apply {
@@ -156,6 +160,16 @@ impl Input {
         self.text[self.cursor..].chars().next().map(|c| self.cursor + c.len_utf8())
     }
 
+    /// One character to the left.
+    pub fn left(&mut self) {
+        self.cursor = self.prev().unwrap_or(0);
+    }
+
+    /// One character to the right.
+    pub fn right(&mut self) {
+        self.cursor = self.next().unwrap_or(self.cursor);
+    }
+
     pub fn backspace(&mut self) {
         if let Some(i) = self.prev() {
             self.text.replace_range(i..self.cursor, "");
@@ -220,8 +234,10 @@ pub struct JobsState {
     pub recommended: Vec<JobRecommendationBody>,
     pub results: Vec<JobSummaryBody>,
     pub selected: usize,
-    pub query: Input,
-    pub editing_query: bool,
+    /// The search being written (`/` opens it).
+    pub form: SearchForm,
+    /// The search the results answer.
+    pub searched: Option<SearchQuery>,
     pub loading: bool,
 }
 
@@ -232,8 +248,8 @@ impl Default for JobsState {
             recommended: Vec::new(),
             results: Vec::new(),
             selected: 0,
-            query: Input::default(),
-            editing_query: false,
+            form: SearchForm::default(),
+            searched: None,
             loading: false,
         }
     }
@@ -242,6 +258,8 @@ impl Default for JobsState {
 /// The job open on the job screen and what is being done with it.
 #[derive(Debug, Clone, Default)]
 pub struct JobState {
+    /// The id of the job open, loaded or not yet: answers about other jobs come too late.
+    pub id: Option<String>,
     pub job: Option<JobBody>,
     pub loading: bool,
     pub saved: bool,
@@ -483,8 +501,10 @@ impl App {
                 self.focus = Focus::Input;
                 self.input.insert(&text);
             }
-            Screen::Jobs if self.jobs.editing_query => {
-                self.jobs.query.insert(text.lines().next().unwrap_or_default())
+            Screen::Jobs => {
+                if let Some(input) = self.jobs.form.input_mut() {
+                    input.insert(text.lines().next().unwrap_or_default())
+                }
             }
             Screen::Job => {
                 if let Some(letter) = &mut self.job.letter {
@@ -681,7 +701,12 @@ impl App {
         // A draft still streaming for the job left behind is stopped.
         let mut commands: Vec<Command> =
             self.job.drafting.map(Command::Cancel).into_iter().collect();
-        self.job = JobState { loading: true, back: Some(back), ..JobState::default() };
+        self.job = JobState {
+            id: Some(id.to_owned()),
+            loading: true,
+            back: Some(back),
+            ..JobState::default()
+        };
         self.screen = Screen::Job;
         commands.push(Command::LoadJob(id.to_owned()));
         commands
@@ -876,27 +901,18 @@ impl App {
     }
 
     fn jobs_key(&mut self, key: KeyEvent) -> Vec<Command> {
-        if self.jobs.editing_query {
-            match key.code {
-                KeyCode::Enter => {
-                    self.jobs.editing_query = false;
+        if self.jobs.form.is_open() && !ctrl(&key, 'c') {
+            match self.jobs.form.key(key) {
+                FormOutcome::Run(query) => {
                     self.jobs.tab = JobsTab::Search;
                     self.jobs.selected = 0;
                     self.jobs.loading = true;
-                    return vec![Command::Search(self.jobs.query.text.trim().to_owned())];
+                    self.jobs.searched = Some(query.clone());
+                    self.info("Searching…");
+                    return vec![Command::Search(query)];
                 }
-                KeyCode::Esc => self.jobs.editing_query = false,
-                KeyCode::Backspace => self.jobs.query.backspace(),
-                KeyCode::Left => self.jobs.query.cursor = self.jobs.query.prev().unwrap_or(0),
-                KeyCode::Right => {
-                    self.jobs.query.cursor =
-                        self.jobs.query.next().unwrap_or(self.jobs.query.cursor)
-                }
-                KeyCode::Char(c) if plain(&key) => {
-                    let mut buf = [0u8; 4];
-                    self.jobs.query.insert(c.encode_utf8(&mut buf));
-                }
-                _ => {}
+                FormOutcome::Invalid(why) => self.error(why),
+                FormOutcome::Edited | FormOutcome::Closed => {}
             }
             return Vec::new();
         }
@@ -917,7 +933,7 @@ impl App {
             KeyCode::Down | KeyCode::Char('j') => {
                 self.jobs.selected = (self.jobs.selected + 1).min(count.saturating_sub(1));
             }
-            KeyCode::Char('/') => self.jobs.editing_query = true,
+            KeyCode::Char('/') => self.jobs.form.open(),
             KeyCode::Char('r') => {
                 self.jobs.tab = JobsTab::Recommended;
                 self.jobs.selected = 0;
@@ -1195,7 +1211,11 @@ impl App {
                     self.failed(&failure);
                 }
             }
-            Net::Job(result) => {
+            Net::Job(id, result) => {
+                if self.job.id.as_deref() != Some(id.as_str()) {
+                    // A job left before it loaded.
+                    return Vec::new();
+                }
                 self.job.loading = false;
                 match result {
                     Ok(job) => {
@@ -1205,9 +1225,12 @@ impl App {
                     Err(f) => self.failed(&f),
                 }
             }
-            Net::JobSaved(_, result) => match result {
+            Net::JobSaved(id, result) => match result {
                 Ok(()) => {
-                    self.job.saved = true;
+                    // The mark is for the job saved; another may be open by now.
+                    if self.job.id.as_deref() == Some(id.as_str()) {
+                        self.job.saved = true;
+                    }
                     self.info("Saved: find it among your saved jobs");
                 }
                 Err(f) => self.failed(&f),
@@ -1258,10 +1281,12 @@ impl App {
                     self.failed(&failure);
                 }
             }
-            Net::Applied(_, result) => match result {
+            Net::Applied(id, result) => match result {
                 Ok(()) => {
-                    self.job.letter = None;
-                    self.job.applied = true;
+                    if self.job.id.as_deref() == Some(id.as_str()) {
+                        self.job.letter = None;
+                        self.job.applied = true;
+                    }
                     self.info("Applied: follow it on F4 Applications");
                 }
                 Err(f) => self.failed(&f),

@@ -1,6 +1,10 @@
 //! The app's HTTP client of the API: JSON calls and the streamed answer, with the access token
 //! renewed from the refresh token when the server says it expired (and the new refresh token
 //! kept on disk), and failures sorted into what the user can act on.
+//!
+//! A refresh token works once: the server takes a second use as a stolen token and ends the
+//! session. So renewals take turns, and a call that waited for another's renewal uses the token
+//! it got instead of renewing again.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -20,7 +24,7 @@ use crate::schemas::assistant::{
 };
 use crate::schemas::auth::{AuthBody, TokensBody};
 use crate::schemas::error::{ErrorBody, ErrorDetail};
-use crate::schemas::job::{JobBody, SearchBody};
+use crate::schemas::job::{JobBody, SearchBody, SearchQuery};
 use crate::schemas::recommendation::JobRecommendationListBody;
 use crate::schemas::user::UserBody;
 
@@ -84,7 +88,10 @@ struct Tokens {
 pub struct Client {
     http: reqwest::Client,
     base: String,
+    // A std mutex: it is held only to read or swap the tokens, never across an await.
     tokens: Arc<Mutex<Tokens>>,
+    /// Held for the whole of a renewal (an HTTP call), so one renewal runs at a time.
+    renewing: Arc<tokio::sync::Mutex<()>>,
     store: Option<SessionStore>,
 }
 
@@ -99,6 +106,7 @@ impl Client {
             http,
             base: server.trim_end_matches('/').to_owned(),
             tokens: Arc::default(),
+            renewing: Arc::default(),
             store,
         })
     }
@@ -141,27 +149,54 @@ impl Client {
             return Err(ApiFailure::Unauthorized("not signed in".into()));
         };
         self.tokens.lock().unwrap_or_else(|e| e.into_inner()).refresh = Some(refresh);
-        self.refresh().await?;
+        self.renew(None).await?;
         self.get("/users/me").await
     }
 
-    /// Ends the session on the server (best effort) and forgets it on disk.
-    pub async fn logout(&self) -> Result<(), ApiFailure> {
-        let refresh = self.tokens.lock().unwrap_or_else(|e| e.into_inner()).refresh.take();
-        let refresh = refresh.or_else(|| self.store.as_ref().and_then(|s| s.load(&self.base)));
+    /// Ends the session on the server, then forgets it here. The server ends a session by its
+    /// access token, so one is renewed from the kept refresh token when there is none; the file
+    /// is removed last, since a renewal writes it again.
+    ///
+    /// The outer error: the kept session could not be removed. The inner one: the server did
+    /// not end the session (it is forgotten here all the same). A session the server no longer
+    /// accepts counts as ended.
+    pub async fn logout(&self) -> std::io::Result<Result<(), ApiFailure>> {
+        let signed_in = {
+            let mut t = self.tokens.lock().unwrap_or_else(|e| e.into_inner());
+            if t.refresh.is_none() {
+                t.refresh = self.store.as_ref().and_then(|s| s.load(&self.base));
+            }
+            t.access.is_some() || t.refresh.is_some()
+        };
+        let ended = if signed_in {
+            match self.renew(None).await {
+                Ok(()) => self.call(Method::POST, "/auth/logout", None, false).await.map(drop),
+                Err(failure) => Err(failure),
+            }
+        } else {
+            Ok(())
+        };
+        *self.tokens.lock().unwrap_or_else(|e| e.into_inner()) = Tokens::default();
         if let Some(store) = &self.store {
-            store.forget().map_err(|e| ApiFailure::Unreachable(e.to_string()))?;
+            store.forget()?;
         }
-        if let Some(token) = refresh {
-            let req =
-                self.http.post(self.url("/auth/logout")).json(&json!({"refresh_token": token}));
-            let _ = send(req).await;
-        }
-        Ok(())
+        Ok(match ended {
+            Err(ApiFailure::Unauthorized(_)) => Ok(()),
+            other => other,
+        })
     }
 
-    async fn refresh(&self) -> Result<(), ApiFailure> {
-        let token = self.tokens.lock().unwrap_or_else(|e| e.into_inner()).refresh.clone();
+    /// Renews the access token unless it changed since `stale` was sent (another call renewed
+    /// it meanwhile); `None` renews unless there is an access token already.
+    async fn renew(&self, stale: Option<&str>) -> Result<(), ApiFailure> {
+        let _turn = self.renewing.lock().await;
+        let (access, token) = {
+            let t = self.tokens.lock().unwrap_or_else(|e| e.into_inner());
+            (t.access.clone(), t.refresh.clone())
+        };
+        if access.is_some() && access.as_deref() != stale {
+            return Ok(());
+        }
         let Some(token) = token else {
             return Err(ApiFailure::Unauthorized("the session expired".into()));
         };
@@ -173,6 +208,8 @@ impl Client {
                 Ok(())
             }
             Err(ApiFailure::Unauthorized(message)) => {
+                // The session is over: the calls waiting for this renewal fail at once.
+                *self.tokens.lock().unwrap_or_else(|e| e.into_inner()) = Tokens::default();
                 if let Some(store) = &self.store {
                     let _ = store.forget();
                 }
@@ -206,7 +243,7 @@ impl Client {
             req
         };
         let access = self.tokens.lock().unwrap_or_else(|e| e.into_inner()).access.clone();
-        let resp = build(access).send().await.map_err(unreachable)?;
+        let resp = build(access.clone()).send().await.map_err(unreachable)?;
         if resp.status() != StatusCode::UNAUTHORIZED {
             return check(resp).await;
         }
@@ -214,7 +251,7 @@ impl Client {
         if detail.code != "token_expired" {
             return Err(ApiFailure::Unauthorized(detail.message));
         }
-        self.refresh().await?;
+        self.renew(access.as_deref()).await?;
         let access = self.tokens.lock().unwrap_or_else(|e| e.into_inner()).access.clone();
         check(build(access).send().await.map_err(unreachable)?).await
     }
@@ -327,10 +364,8 @@ impl Client {
         self.get("/recommendations/jobs?limit=20").await
     }
 
-    pub async fn search(&self, q: &str) -> Result<SearchBody, ApiFailure> {
-        let mut url = reqwest::Url::parse("http://x/jobs?limit=20").expect("a valid URL");
-        url.query_pairs_mut().append_pair("q", q);
-        self.get(&format!("/jobs?{}", url.query().unwrap_or_default())).await
+    pub async fn search(&self, query: &SearchQuery) -> Result<SearchBody, ApiFailure> {
+        self.get(&search_path(query)?).await
     }
 
     pub async fn applications(&self) -> Result<ApplicationListBody, ApiFailure> {
@@ -402,6 +437,16 @@ pub fn letter_event(name: &str, data: &str) -> Option<LetterEvent> {
             .unwrap_or_else(bad),
         _ => return None,
     })
+}
+
+/// The path of a search: the query as `GET /jobs` reads it, the unset fields left out.
+fn search_path(query: &SearchQuery) -> Result<String, ApiFailure> {
+    let params = serde_urlencoded::to_string(query).map_err(|e| ApiFailure::Api {
+        status: 400,
+        code: "bad_query".into(),
+        message: format!("the search could not be written as a query: {e}"),
+    })?;
+    Ok(format!("/jobs?{params}"))
 }
 
 /// A path segment with the characters that would change the path escaped.
@@ -524,6 +569,27 @@ mod tests {
             matches!(stream_event("token", "nope"), Some(StreamEvent::Error { code, .. }) if code == "bad_event")
         );
         assert_eq!(stream_event("ping", "{}"), None);
+    }
+
+    #[test]
+    fn a_search_path_carries_the_filters_set_as_the_server_reads_them() {
+        let query = SearchQuery {
+            q: Some("rust & go".into()),
+            workplace: Some("remote".into()),
+            seniority: Some("senior".into()),
+            employment_type: Some("full_time".into()),
+            location: Some("São Paulo".into()),
+            salary_min: Some(90_000.0),
+            salary_currency: Some("EUR".into()),
+            limit: Some(20),
+            ..SearchQuery::default()
+        };
+        let path = search_path(&query).unwrap();
+        let params = path.strip_prefix("/jobs?").expect("the jobs path");
+        assert!(!params.contains("skills") && !params.contains("sort"), "{params}");
+        let read: SearchQuery = serde_urlencoded::from_str(params).unwrap();
+        assert_eq!(read, query);
+        assert_eq!(search_path(&SearchQuery::default()).unwrap(), "/jobs?");
     }
 
     #[test]

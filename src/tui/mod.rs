@@ -6,6 +6,7 @@
 pub mod app;
 pub mod client;
 pub mod markdown;
+pub mod search;
 pub mod session;
 pub mod sse;
 pub mod view;
@@ -244,7 +245,10 @@ impl Runner {
                     handle.abort();
                 }
             }
-            Command::LoadJob(id) => self.spawn(async move { Net::Job(c.job(&id).await) }),
+            Command::LoadJob(id) => self.spawn(async move {
+                let result = c.job(&id).await;
+                Net::Job(id, result)
+            }),
             Command::SaveJob(id) => self.spawn(async move {
                 let result = c.save_job(&id).await;
                 Net::JobSaved(id, result)
@@ -252,8 +256,8 @@ impl Runner {
             Command::Recommendations => self.spawn(async move {
                 Net::Recommendations(c.recommendations().await.map(|l| l.items))
             }),
-            Command::Search(q) => {
-                self.spawn(async move { Net::Search(c.search(&q).await.map(|b| b.items)) })
+            Command::Search(query) => {
+                self.spawn(async move { Net::Search(c.search(&query).await.map(|b| b.items)) })
             }
             Command::Applications => self
                 .spawn(async move { Net::Applications(c.applications().await.map(|l| l.items)) }),

@@ -6,11 +6,13 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use serde_json::json;
 
-use super::app::{App, Command, Event, Focus, Net, Screen};
+use super::app::{App, Command, Event, Focus, JobsTab, Net, Screen};
 use super::client::{ApiFailure, LetterEvent, StreamEvent};
+use super::search::SearchField;
 use super::view;
 use crate::models::conversation::{Citation, CitationKind, MessageRole, PendingAction, ToolStep};
 use crate::schemas::assistant::{ConversationBody, ConversationDetailBody, MessageBody};
+use crate::schemas::job::{JobBody, JobSummaryBody, SearchQuery};
 use crate::schemas::user::UserBody;
 
 fn at() -> chrono::DateTime<chrono::Utc> {
@@ -508,7 +510,7 @@ fn job_app(width: u16, height: u16) -> App {
         app.update(with(KeyCode::Char('1'), KeyModifiers::ALT)),
         vec![Command::LoadJob("job:evenup".into())]
     );
-    app.update(Event::Net(Net::Job(Ok(job()))));
+    app.update(Event::Net(Net::Job("job:evenup".into(), Ok(job()))));
     app
 }
 
@@ -660,5 +662,262 @@ fn snapshot_applications_with_a_history_80x24() {
     ]))
     .expect("stage event bodies");
     app.update(Event::Net(Net::History("a1".into(), Ok(history))));
+    insta::assert_snapshot!(render(&app));
+}
+
+/// The chat app switched to the jobs screen, with nothing recommended.
+fn jobs_app() -> App {
+    let mut app = chat_app(80, 24);
+    assert_eq!(app.update(key(KeyCode::F(3))), vec![Command::Recommendations]);
+    app.update(Event::Net(Net::Recommendations(Ok(Vec::new()))));
+    app
+}
+
+/// Opens the search form and fills every field: rust, remote, senior, full time, Berlin and
+/// 90k EUR; the focus stays on the salary.
+fn fill_search(app: &mut App) {
+    assert!(app.update(key(KeyCode::Char('/'))).is_empty());
+    assert_eq!(app.jobs.form.focus, Some(SearchField::Words));
+    // `r` and `j` are keys of the list; in the form they are letters.
+    typed(app, "rust");
+    app.update(key(KeyCode::Tab));
+    for _ in 0..3 {
+        app.update(key(KeyCode::Right)); // onsite, hybrid, remote
+    }
+    app.update(key(KeyCode::Tab));
+    for _ in 0..4 {
+        app.update(key(KeyCode::Right)); // intern, junior, mid, senior
+    }
+    app.update(key(KeyCode::Down));
+    app.update(key(KeyCode::Char(' '))); // full time
+    app.update(key(KeyCode::Tab));
+    typed(app, "Berlin");
+    app.update(key(KeyCode::Tab));
+    typed(app, "90k eur");
+}
+
+/// What [`fill_search`] asks for.
+fn filtered_query() -> SearchQuery {
+    SearchQuery {
+        q: Some("rust".into()),
+        location: Some("Berlin".into()),
+        workplace: Some("remote".into()),
+        seniority: Some("senior".into()),
+        employment_type: Some("full_time".into()),
+        salary_min: Some(90_000.0),
+        salary_currency: Some("EUR".into()),
+        limit: Some(20),
+        ..SearchQuery::default()
+    }
+}
+
+/// Search results: two job summaries.
+fn results() -> Vec<JobSummaryBody> {
+    serde_json::from_value(json!([
+        summary("job:acme", "Backend Engineer (Rust)", "Acme"),
+        summary("job:globex", "Platform Engineer", "Globex"),
+    ]))
+    .expect("job summaries")
+}
+
+#[test]
+fn the_search_form_sends_the_words_and_the_filters_chosen() {
+    let mut app = jobs_app();
+    fill_search(&mut app);
+    assert_eq!(app.update(key(KeyCode::Enter)), vec![Command::Search(filtered_query())]);
+    assert!(!app.jobs.form.is_open());
+    assert_eq!(app.jobs.tab, JobsTab::Search);
+    assert_eq!(app.jobs.searched, Some(filtered_query()));
+
+    // Opened again, the form has what was chosen: up from the words wraps to the salary,
+    // Ctrl+U empties it, and ← takes the type back to any.
+    app.update(key(KeyCode::Char('/')));
+    app.update(key(KeyCode::Up));
+    assert_eq!(app.jobs.form.focus, Some(SearchField::Salary));
+    app.update(with(KeyCode::Char('u'), KeyModifiers::CONTROL));
+    app.update(with(KeyCode::BackTab, KeyModifiers::SHIFT));
+    app.update(key(KeyCode::Up));
+    assert_eq!(app.jobs.form.focus, Some(SearchField::EmploymentType));
+    app.update(key(KeyCode::Left));
+    let expected = SearchQuery {
+        employment_type: None,
+        salary_min: None,
+        salary_currency: None,
+        ..filtered_query()
+    };
+    assert_eq!(app.update(key(KeyCode::Enter)), vec![Command::Search(expected)]);
+}
+
+#[test]
+fn esc_closes_the_search_form_without_searching_and_keeps_what_was_typed() {
+    let mut app = jobs_app();
+    fill_search(&mut app);
+    assert!(app.update(key(KeyCode::Esc)).is_empty());
+    assert!(!app.jobs.form.is_open());
+    assert_eq!(app.jobs.searched, None);
+    assert_eq!(app.screen, Screen::Jobs, "Esc leaves the form, not the screen");
+    app.update(key(KeyCode::Char('/')));
+    assert_eq!(app.update(key(KeyCode::Enter)), vec![Command::Search(filtered_query())]);
+}
+
+#[test]
+fn a_salary_without_a_currency_is_refused_before_anything_is_sent() {
+    let mut app = jobs_app();
+    app.update(key(KeyCode::Char('/')));
+    app.update(with(KeyCode::BackTab, KeyModifiers::SHIFT));
+    typed(&mut app, "90000");
+    app.update(key(KeyCode::Up));
+    assert!(app.update(key(KeyCode::Enter)).is_empty());
+    assert_eq!(app.jobs.form.focus, Some(SearchField::Salary), "the focus goes to the salary");
+    let status = app.status.as_ref().unwrap();
+    assert!(status.error && status.text.contains("e.g. 90000 EUR"), "{status:?}");
+    app.update(key(KeyCode::End));
+    typed(&mut app, " EUR");
+    match app.update(key(KeyCode::Enter)).as_slice() {
+        [Command::Search(query)] => {
+            assert_eq!(query.salary_min, Some(90_000.0));
+            assert_eq!(query.salary_currency.as_deref(), Some("EUR"));
+        }
+        other => panic!("expected one Search, got {other:?}"),
+    }
+}
+
+/// A job as the API answers it, under another id and title.
+fn job_with(id: &str, title: &str) -> JobBody {
+    let mut body = job();
+    body.summary.id = id.into();
+    body.summary.title = title.into();
+    body
+}
+
+#[test]
+fn answers_about_a_job_left_behind_do_not_change_the_job_open() {
+    let mut app = jobs_app();
+    app.update(key(KeyCode::Char('/')));
+    app.update(key(KeyCode::Enter));
+    app.update(Event::Net(Net::Search(Ok(results()))));
+    assert_eq!(app.update(key(KeyCode::Enter)), vec![Command::LoadJob("job:acme".into())]);
+    app.update(key(KeyCode::Esc));
+    app.update(key(KeyCode::Down));
+    assert_eq!(app.update(key(KeyCode::Enter)), vec![Command::LoadJob("job:globex".into())]);
+
+    // The first job's answers, late: neither its body nor its failure is the open job's.
+    let status = app.status.clone();
+    app.update(Event::Net(Net::Job("job:acme".into(), Ok(job_with("job:acme", "Acme job")))));
+    app.update(Event::Net(Net::Job("job:acme".into(), Err(ApiFailure::Unreachable("x".into())))));
+    assert!(app.job.job.is_none() && app.job.loading, "still loading the second job");
+    assert_eq!(app.status, status);
+    app.update(Event::Net(Net::Job("job:globex".into(), Ok(job_with("job:globex", "Globex job")))));
+    assert_eq!(app.job.job.as_ref().unwrap().summary.id, "job:globex");
+
+    // A save of the first job, answered now, does not mark the second saved.
+    app.update(Event::Net(Net::JobSaved("job:acme".into(), Ok(()))));
+    assert!(!app.job.saved);
+    assert_eq!(app.update(key(KeyCode::Char('s'))), vec![Command::SaveJob("job:globex".into())]);
+    app.update(Event::Net(Net::JobSaved("job:globex".into(), Ok(()))));
+    assert!(app.job.saved);
+}
+
+#[test]
+fn help_on_every_screen_lists_all_its_keys() {
+    let mut jobs = jobs_app();
+    jobs.update(key(KeyCode::Char('?')));
+    let mut job = job_app(80, 24);
+    job.update(key(KeyCode::Char('?')));
+    let mut applications = chat_app(80, 24);
+    applications.update(key(KeyCode::F(4)));
+    applications.update(key(KeyCode::Char('?')));
+    for app in [jobs, job, applications] {
+        assert!(app.help);
+        let screen = render(&app);
+        for (k, what) in view::help_keys(app.screen) {
+            assert!(screen.contains(k) && screen.contains(what), "{k} missing from\n{screen}");
+        }
+    }
+}
+
+#[test]
+fn snapshot_jobs_search_form_80x24() {
+    let mut app = jobs_app();
+    fill_search(&mut app);
+    for _ in 0..3 {
+        app.update(key(KeyCode::Up));
+    }
+    assert_eq!(app.jobs.form.focus, Some(SearchField::Seniority));
+    insta::assert_snapshot!(render(&app));
+}
+
+#[test]
+fn snapshot_jobs_search_results_with_filters_80x24() {
+    let mut app = jobs_app();
+    fill_search(&mut app);
+    app.update(key(KeyCode::Enter));
+    app.update(Event::Net(Net::Search(Ok(results()))));
+    insta::assert_snapshot!(render(&app));
+}
+
+#[test]
+fn snapshot_job_saved_and_applied_80x24() {
+    let mut app = job_app(80, 24);
+    assert_eq!(app.update(key(KeyCode::Char('s'))), vec![Command::SaveJob("job:evenup".into())]);
+    app.update(Event::Net(Net::JobSaved("job:evenup".into(), Ok(()))));
+    app.update(key(KeyCode::Char('a')));
+    app.update(with(KeyCode::Char('s'), KeyModifiers::CONTROL));
+    assert!(matches!(app.update(key(KeyCode::Char('y'))).as_slice(), [Command::Apply { .. }]));
+    app.update(Event::Net(Net::Applied("job:evenup".into(), Ok(()))));
+    insta::assert_snapshot!(render(&app));
+}
+
+#[test]
+fn snapshot_job_apply_confirmation_80x24() {
+    let mut app = job_app(80, 24);
+    app.update(key(KeyCode::Char('a')));
+    typed(&mut app, "Dear EvenUp team,");
+    app.update(key(KeyCode::Enter));
+    typed(&mut app, "I build data models in Python.");
+    assert!(app.update(with(KeyCode::Char('s'), KeyModifiers::CONTROL)).is_empty());
+    assert!(app.job.confirm_apply);
+    insta::assert_snapshot!(render(&app));
+}
+
+#[test]
+fn snapshot_conversations_focused_asking_to_delete_80x24() {
+    let mut app = finished_chat(80, 24);
+    app.update(key(KeyCode::Tab));
+    app.update(key(KeyCode::Down));
+    assert!(app.update(key(KeyCode::Char('d'))).is_empty());
+    assert_eq!(app.confirm_delete.as_deref(), Some("c2"));
+    insta::assert_snapshot!(render(&app));
+}
+
+#[test]
+fn snapshot_error_status_80x24() {
+    let mut app = finished_chat(80, 24);
+    app.update(Event::Net(Net::Conversations(Err(ApiFailure::Unreachable(
+        "cannot connect".into(),
+    )))));
+    insta::assert_snapshot!(render(&app));
+}
+
+#[test]
+fn snapshot_help_jobs_80x24() {
+    let mut app = jobs_app();
+    app.update(key(KeyCode::Char('?')));
+    insta::assert_snapshot!(render(&app));
+}
+
+#[test]
+fn snapshot_help_job_80x24() {
+    let mut app = job_app(80, 24);
+    app.update(key(KeyCode::Char('?')));
+    insta::assert_snapshot!(render(&app));
+}
+
+#[test]
+fn snapshot_help_applications_80x24() {
+    let mut app = chat_app(80, 24);
+    app.update(key(KeyCode::F(4)));
+    app.update(Event::Net(Net::Applications(Ok(Vec::new()))));
+    app.update(key(KeyCode::Char('?')));
     insta::assert_snapshot!(render(&app));
 }

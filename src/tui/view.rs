@@ -5,13 +5,15 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Clear, Paragraph};
-use unicode_width::UnicodeWidthChar;
+use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
+use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 use super::app::{App, Field, Focus, Input, JobsTab, Screen, tool_line};
 use super::markdown;
+use super::search::SearchField;
 use crate::models::conversation::MessageRole;
 use crate::schemas::assistant::MessageBody;
+use crate::schemas::job::SearchQuery;
 
 const DIM: Style = Style::new().fg(Color::DarkGray);
 const ACCENT: Style = Style::new().fg(Color::Cyan).add_modifier(Modifier::BOLD);
@@ -71,7 +73,7 @@ pub fn chat_layout(app: &App) -> ChatLayout {
         Constraint::Length(1),
         Constraint::Min(1),
         Constraint::Length(input_height),
-        Constraint::Length(1),
+        Constraint::Length(status_height(app, app.width)),
         Constraint::Length(1),
     ])
     .areas(area);
@@ -193,6 +195,13 @@ fn header(app: &App, frame: &mut Frame, area: Rect, title: &str) {
     );
 }
 
+/// The rows the status line takes at `width`: two when its message does not fit in one (a
+/// failure says what to do at its end).
+fn status_height(app: &App, width: u16) -> u16 {
+    let fits = app.status.as_ref().is_none_or(|s| s.text.width() < width as usize);
+    if fits { 1 } else { 2 }
+}
+
 fn status_line(app: &App, frame: &mut Frame, area: Rect) {
     let line = if let Some(status) = &app.status {
         let style = if status.error {
@@ -200,7 +209,7 @@ fn status_line(app: &App, frame: &mut Frame, area: Rect) {
         } else {
             Style::new().fg(Color::Yellow)
         };
-        Line::styled(format!(" {}", status.text), style)
+        Line::styled(status.text.clone(), style)
     } else if let Some(streaming) = &app.streaming {
         let spin = SPINNER[(app.ticks / 2) as usize % SPINNER.len()];
         let doing = match streaming.queued {
@@ -208,16 +217,18 @@ fn status_line(app: &App, frame: &mut Frame, area: Rect) {
             Some(ahead) => format!("waiting for the model: {ahead} answers first…"),
             None => "answering…".to_owned(),
         };
-        Line::styled(format!(" {spin} {doing} Esc stops"), Style::new().fg(Color::Yellow))
+        Line::styled(format!("{spin} {doing} Esc stops"), Style::new().fg(Color::Yellow))
     } else if let Some(question) = app.pending_confirmation() {
         Line::styled(
-            format!(" {question}  y: yes  n: no"),
+            format!("{question}  y: yes  n: no"),
             Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD),
         )
     } else {
         Line::default()
     };
-    frame.render_widget(Paragraph::new(line), area);
+    // One column in from the edge, a second row included.
+    let inset = Rect { x: area.x + 1, width: area.width.saturating_sub(1), ..area };
+    frame.render_widget(Paragraph::new(line).wrap(Wrap { trim: true }), inset);
 }
 
 /// The main keys of a screen, as many as fit whole; the last (the help key) always shows.
@@ -330,11 +341,11 @@ fn chat(app: &App, frame: &mut Frame) {
     footer(frame, layout.footer, keys);
 }
 
-fn screen_areas(frame: &Frame) -> (Rect, Rect, Rect, Rect) {
+fn screen_areas(app: &App, frame: &Frame) -> (Rect, Rect, Rect, Rect) {
     let [header, body, status, footer] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Min(1),
-        Constraint::Length(1),
+        Constraint::Length(status_height(app, frame.area().width)),
         Constraint::Length(1),
     ])
     .areas(frame.area());
@@ -342,7 +353,7 @@ fn screen_areas(frame: &Frame) -> (Rect, Rect, Rect, Rect) {
 }
 
 fn sign_in(app: &App, frame: &mut Frame) {
-    let (head, body, status, foot) = screen_areas(frame);
+    let (head, body, status, foot) = screen_areas(app, frame);
     header(app, frame, head, "sign in");
     let width = body.width.min(64);
     let area = Rect::new(
@@ -395,29 +406,113 @@ fn sign_in(app: &App, frame: &mut Frame) {
     );
 }
 
+/// The filters of a search sent, in words: `remote · senior · in Berlin`.
+fn active_filters(query: &SearchQuery) -> Vec<String> {
+    let mut out = Vec::new();
+    out.extend(query.workplace.clone());
+    out.extend(query.seniority.clone());
+    out.extend(query.employment_type.as_ref().map(|t| t.replace('_', " ")));
+    out.extend(query.location.as_ref().map(|l| format!("in {l}")));
+    if let (Some(min), Some(currency)) = (query.salary_min, &query.salary_currency) {
+        out.push(format!("from {} {currency} a year", thousands(min)));
+    }
+    out
+}
+
+/// The search form over the top of the jobs screen, one field a line; the cursor is put in the
+/// text field with the focus.
+fn search_form(app: &App, frame: &mut Frame, area: Rect) {
+    let form = &app.jobs.form;
+    let block = Block::bordered()
+        .title(" Search jobs (Enter search, Esc close) ")
+        .border_style(Style::new().fg(Color::Cyan));
+    let inner = block.inner(area);
+    let mut lines = Vec::new();
+    let mut cursor = None;
+    for (row, field) in SearchField::ALL.into_iter().enumerate() {
+        let focused = form.focus == Some(field);
+        let label = Span::styled(
+            format!(" {:>10}: ", field.label()),
+            if focused { Style::new().fg(Color::Cyan).add_modifier(Modifier::BOLD) } else { DIM },
+        );
+        let choice = match field {
+            SearchField::Workplace => Some(form.workplace.map(|w| w.as_str())),
+            SearchField::Seniority => Some(form.seniority.map(|s| s.as_str())),
+            SearchField::EmploymentType => Some(form.employment_type.map(|t| t.as_str())),
+            _ => None,
+        };
+        let value = match choice {
+            Some(value) => {
+                let text = value.unwrap_or("any").replace('_', " ");
+                let style = if value.is_some() { Style::new() } else { DIM };
+                if focused {
+                    Span::styled(format!("‹ {text} ›"), style.add_modifier(Modifier::BOLD))
+                } else {
+                    Span::styled(text, style)
+                }
+            }
+            None => {
+                let (input, hint) = match field {
+                    SearchField::Words => (&form.words, "e.g. rust backend"),
+                    SearchField::Location => (&form.location, "a city or region"),
+                    _ => (&form.salary, "a year, e.g. 90000 EUR"),
+                };
+                if focused {
+                    let before = input.text[..input.cursor].chars().count() as u16;
+                    cursor = Some((inner.x + 13 + before, inner.y + row as u16));
+                }
+                if input.text.is_empty() {
+                    Span::styled(hint, DIM)
+                } else {
+                    Span::raw(input.text.clone())
+                }
+            }
+        };
+        lines.push(Line::from(vec![label, value]));
+    }
+    frame.render_widget(Clear, area);
+    frame.render_widget(Paragraph::new(lines).block(block), area);
+    if let Some((x, y)) = cursor
+        && !app.help
+    {
+        frame.set_cursor_position((x.min(inner.right().saturating_sub(1)), y));
+    }
+}
+
 fn jobs(app: &App, frame: &mut Frame) {
-    let (head, body, status, foot) = screen_areas(frame);
+    let (head, body, status, foot) = screen_areas(app, frame);
     header(app, frame, head, "jobs");
+    let body = if app.jobs.form.is_open() {
+        let [form, rest] =
+            Layout::vertical([Constraint::Length(8), Constraint::Min(1)]).areas(body);
+        search_form(app, frame, form);
+        rest
+    } else {
+        body
+    };
     let tab =
         |name: &str, on: bool| Span::styled(format!(" {name} "), if on { SELECTED } else { DIM });
-    let query = if app.jobs.editing_query || !app.jobs.query.text.is_empty() {
-        format!(
-            "  search: {}{}",
-            app.jobs.query.text,
-            if app.jobs.editing_query { "▌" } else { "" }
-        )
-    } else {
-        String::new()
-    };
-    let mut lines = vec![
-        Line::from(vec![
-            tab("Recommended", app.jobs.tab == JobsTab::Recommended),
-            Span::raw(" "),
-            tab("Search", app.jobs.tab == JobsTab::Search),
-            Span::styled(query, Style::new().fg(Color::Yellow)),
-        ]),
-        Line::default(),
-    ];
+    let searched = app.jobs.searched.as_ref();
+    let words = searched.and_then(|q| q.q.as_deref()).map(|w| format!("  search: {w}"));
+    let mut lines = vec![Line::from(vec![
+        tab("Recommended", app.jobs.tab == JobsTab::Recommended),
+        Span::raw(" "),
+        tab("Search", app.jobs.tab == JobsTab::Search),
+        Span::styled(words.unwrap_or_default(), Style::new().fg(Color::Yellow)),
+    ])];
+    if app.jobs.tab == JobsTab::Search {
+        lines.push(match searched.map(active_filters) {
+            None => Line::styled(" / searches by words and filters", DIM),
+            Some(filters) if filters.is_empty() => {
+                Line::styled(" Filters: none (/ adds some)", DIM)
+            }
+            Some(filters) => Line::from(vec![
+                Span::styled(" Filters: ", DIM),
+                Span::styled(filters.join(" · "), Style::new().fg(Color::Yellow)),
+            ]),
+        });
+    }
+    lines.push(Line::default());
     let width = body.width as usize;
     let mut selected_row = 0;
     if app.jobs.loading {
@@ -480,6 +575,9 @@ fn jobs(app: &App, frame: &mut Frame) {
                     .join(", ");
                 lines.push(Line::styled(format!("  {place}  {}", j.skills.join(", ")), DIM));
             }
+            if app.jobs.results.is_empty() && !app.jobs.loading && searched.is_some() {
+                lines.push(Line::styled("No jobs match: / changes the search", DIM));
+            }
         }
     }
     let height = body.height as usize;
@@ -489,23 +587,30 @@ fn jobs(app: &App, frame: &mut Frame) {
         body,
     );
     status_line(app, frame, status);
-    footer(
-        frame,
-        foot,
+    let keys: &[(&str, &str)] = if app.jobs.form.is_open() {
+        &[
+            ("Tab/↑↓", "field"),
+            ("←→", "choose"),
+            ("Enter", "search"),
+            ("Esc", "close"),
+            ("^U", "clear"),
+            ("F1", "help"),
+        ]
+    } else {
         &[
             ("↑↓", "select"),
             ("Enter", "open"),
-            ("/", "search"),
+            ("/", "search, filters"),
             ("Tab", "tab"),
             ("r", "recommended"),
-            ("F2", "chat"),
             ("?", "help"),
-        ],
-    );
+        ]
+    };
+    footer(frame, foot, keys);
 }
 
 fn job(app: &App, frame: &mut Frame) {
-    let (head, body, status, foot) = screen_areas(frame);
+    let (head, body, status, foot) = screen_areas(app, frame);
     let Some(j) = &app.job.job else {
         header(app, frame, head, "job");
         let text = if app.job.loading { "Loading the job…" } else { "No job open" };
@@ -605,7 +710,7 @@ fn job(app: &App, frame: &mut Frame) {
 }
 
 fn applications(app: &App, frame: &mut Frame) {
-    let (head, body, status, foot) = screen_areas(frame);
+    let (head, body, status, foot) = screen_areas(app, frame);
     header(app, frame, head, "applications");
     let a = &app.applications;
     let [list, detail] =
@@ -697,17 +802,21 @@ pub fn help_keys(screen: Screen) -> &'static [(&'static str, &'static str)] {
         Screen::Jobs => &[
             ("↑ / ↓ / j / k", "select a job"),
             ("Enter", "open the job"),
-            ("/", "search (Enter runs it, Esc leaves)"),
+            ("/", "search by words and filters (the form)"),
+            ("Tab / ↑ / ↓ (form)", "next / previous field"),
+            ("← / → (form)", "choose the workplace, seniority or type"),
+            ("Ctrl+U (form)", "clear the field (a choice: any)"),
+            ("Enter (form)", "search; Esc closes, keeping what is typed"),
             ("Tab", "recommended / search results"),
             ("r", "reload the recommendations"),
             ("F2 / F4", "chat / applications"),
             ("Esc", "back to the chat"),
-            ("? / F1", "this help"),
+            ("? / F1", "this help (F1 in the form)"),
             ("Ctrl+C / Ctrl+Q", "quit"),
         ],
         Screen::Job => &[
             ("s", "save the job"),
-            ("c", "draft a cover letter from your resume (streamed; then edit, Ctrl+S, y)"),
+            ("c", "draft a cover letter from your resume to edit"),
             ("a", "apply: write a letter, Ctrl+S, then y"),
             ("↑ ↓ PgUp PgDn", "scroll"),
             ("Esc / q", "back"),

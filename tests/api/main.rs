@@ -34,6 +34,7 @@ mod saved;
 mod search;
 mod suggest;
 mod terminal_app;
+mod terminal_client;
 mod users;
 mod workers;
 mod writing;
