@@ -56,9 +56,6 @@ pub async fn run(config: Config, args: ServeArgs) -> anyhow::Result<()> {
         }),
     };
     let worker_config = args.workers.resolve(&config.data_dir)?;
-    if run_workers {
-        worker_config.check_database(&config.db)?;
-    }
     let chat = args.chat.resolve()?;
     if serve.jwt_secret.is_none() {
         let (secret, created) = security::load_or_create_jwt_secret(&config.data_dir)?;

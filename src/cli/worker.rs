@@ -27,7 +27,6 @@ pub struct WorkerArgs {
 pub async fn run(config: Config, args: WorkerArgs) -> anyhow::Result<()> {
     let signal = api::shutdown_signal();
     let worker_config = args.workers.resolve(&config.data_dir)?;
-    worker_config.check_database(&config.db)?;
     let grace = crate::core::config::parse_duration(&args.shutdown_timeout).ok_or_else(|| {
         anyhow::anyhow!(
             "invalid JOBPORTAL_SHUTDOWN_TIMEOUT (--shutdown-timeout) {:?}",

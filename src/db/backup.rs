@@ -4,8 +4,9 @@
 //!
 //! The engine renders (export) and parses and executes (import) every record inside the
 //! calling task, so both run on a blocking thread of their own, never on the runtime's workers.
-//! SurrealDB's SDK exports and imports embedded databases only: over `ws://` it answers that
-//! the protocol has no backups, which [`DbError::Export`] and [`DbError::Import`] carry.
+//! SurrealDB's SDK exports and imports embedded databases only (over `ws://` it answers that
+//! the protocol has no backups): a server's database goes through the server's HTTP endpoints
+//! instead ([`super::server_http`]).
 
 use std::fs::File;
 use std::io;
@@ -20,6 +21,10 @@ impl Database {
     /// Writes SurrealDB's export of the selected database to `path` (created or truncated):
     /// its definitions, then its records, as SurrealQL, read in one snapshot.
     pub async fn export_to(&self, path: &Path) -> Result<(), DbError> {
+        if let Some(http) = &self.http {
+            let tables = self.table_names().await?;
+            return http.export_to(path, &tables).await;
+        }
         let db = self.db.clone();
         let path = path.to_path_buf();
         let runtime = tokio::runtime::Handle::current();
@@ -33,6 +38,9 @@ impl Database {
     /// atomic: a failure part-way leaves what ran before it, so import only into a database
     /// that can be thrown away.
     pub async fn import_from(&self, path: &Path) -> Result<(), DbError> {
+        if let Some(http) = &self.http {
+            return http.import_from(path).await;
+        }
         let db = self.db.clone();
         let path = path.to_path_buf();
         let runtime = tokio::runtime::Handle::current();
@@ -40,6 +48,29 @@ impl Database {
             .await
             .map_err(|err| DbError::Import(format!("the import stopped: {err}")))?
             .map_err(|err| DbError::Import(err.message().to_owned()))
+    }
+
+    /// Removes the selected database, named `database`, with everything in it, and defines it
+    /// again empty (a restore into a server's database starts from there).
+    pub async fn recreate_database(&self, database: &str) -> Result<(), DbError> {
+        // The name is interpolated: only a plain identifier (the configuration checks it too).
+        if !crate::core::config::is_identifier(database) {
+            return Err(DbError::Unexpected(format!("{database:?} is not a database name")));
+        }
+        self.db
+            .query(format!("REMOVE DATABASE IF EXISTS {database}; DEFINE DATABASE {database};"))
+            .await?
+            .check()?;
+        Ok(())
+    }
+
+    /// Removes the database `database` of the selected namespace, with everything in it.
+    pub async fn remove_database(&self, database: &str) -> Result<(), DbError> {
+        if !crate::core::config::is_identifier(database) {
+            return Err(DbError::Unexpected(format!("{database:?} is not a database name")));
+        }
+        self.db.query(format!("REMOVE DATABASE IF EXISTS {database};")).await?.check()?;
+        Ok(())
     }
 
     /// The tables that hold at least one record, sorted; the migrations' bookkeeping does not

@@ -5,11 +5,13 @@
 //! connecting to a server defines the namespace and the database when they are missing, and
 //! its queries are bounded in time ([`availability`]).
 //! An embedded database belongs to one process: a second process gets [`DbError::InUse`], which
-//! says what to do instead. [`backup`] exports and imports the whole database.
+//! says what to do instead. [`backup`] exports and imports the whole database (a server's
+//! through its HTTP endpoints, [`server_http`]).
 
 pub mod availability;
 pub mod backup;
 pub mod migrations;
+pub mod server_http;
 
 use std::borrow::Cow;
 use std::future::IntoFuture;
@@ -110,6 +112,8 @@ pub struct Database {
     embedded_path: Option<PathBuf>,
     /// A server's: every query bounded in time, refused at once while it does not answer.
     availability: Option<Arc<Availability>>,
+    /// A server's HTTP export and import (its RPC protocol has neither).
+    http: Option<Arc<server_http::ServerHttp>>,
 }
 
 impl Database {
@@ -154,6 +158,7 @@ impl Database {
             url,
             embedded_path: config.embedded_path().map(Path::to_path_buf),
             availability,
+            http: server_http::ServerHttp::new(config).map(Arc::new),
         })
     }
 

@@ -16,8 +16,8 @@ use serde_json::json;
 use surrealdb::types::Value;
 
 use crate::helpers::{
-    ServeProcess, TestApp, fixture, jobportal, rust_job, spawn_app_on_disk, spawn_app_with_workers,
-    test_worker_config,
+    ServeProcess, SurrealServer, TestApp, fixture, jobportal, rust_job, spawn_app_on_disk,
+    spawn_app_with_workers, surreal_binary, test_worker_config,
 };
 
 fn run(command: &mut Command) -> (i32, String, String) {
@@ -152,10 +152,30 @@ async fn populated_portal(data: &Path) {
 
 /// A small portal made with the binary alone: a user and imported jobs of `title`.
 fn small_portal(data: &Path, title: &str) {
-    let (code, out, err) = run(jobportal(data)
+    small_portal_in(data, title, None);
+}
+
+/// `jobportal` on `data`, with its database in `at` (a server and a database name) when given.
+fn binary_in(data: &Path, at: Option<(&SurrealServer, &str)>) -> Command {
+    let mut command = jobportal(data);
+    if let Some((server, database)) = at {
+        server.point(&mut command);
+        command.env("JOBPORTAL_DB_DATABASE", database);
+    }
+    command
+}
+
+/// [`small_portal`] in the database `at` names, or the embedded one.
+fn small_portal_in(data: &Path, title: &str, at: Option<(&SurrealServer, &str)>) {
+    let (code, out, err) = run(binary_in(data, at)
         .args(["admin", "create-user", "--email", "root@example.com", "--role", "admin"])
         .env("JOBPORTAL_PASSWORD", "correct horse battery"));
     assert_eq!(code, 0, "{out}{err}");
+    import_titles(data, title, at);
+}
+
+/// Imports three jobs of `title` with `import-jobs`.
+fn import_titles(data: &Path, title: &str, at: Option<(&SurrealServer, &str)>) {
     let jobs = data.parent().unwrap().join(format!("{}.jsonl", title.replace(' ', "-")));
     let lines: String = (1..=3)
         .map(|n| {
@@ -170,8 +190,27 @@ fn small_portal(data: &Path, title: &str) {
         })
         .collect();
     std::fs::write(&jobs, lines).unwrap();
-    let (code, out, err) = run(jobportal(data).arg("import-jobs").arg(&jobs));
+    let (code, out, err) = run(binary_in(data, at).arg("import-jobs").arg(&jobs));
     assert_eq!(code, 0, "{out}{err}");
+}
+
+/// `whole` (a backup) with a statement that does not parse at the end of its export, sealed
+/// again with a right trailer: it passes every check but the import.
+fn sealed_but_not_importable(whole: &[u8]) -> Vec<u8> {
+    use sha2::Digest;
+    let body_end = whole[..whole.len() - 1].iter().rposition(|&b| b == b'\n').unwrap() + 1;
+    let mut body = whole[..body_end].to_vec();
+    body.extend_from_slice(b"INSERT INTO job [ { id: 'x', title: ;\n");
+    // The migration the trailer names: the newest this build has.
+    let text = String::from_utf8(whole.to_vec()).unwrap();
+    let schema = text.rsplit(" schema=").next().unwrap().split(' ').next().unwrap().to_owned();
+    let trailer = format!(
+        "-- jobportal backup 1 schema={schema} bytes={} sha256={} created=2026-03-01T04:00:00Z\n",
+        body.len(),
+        hex::encode(sha2::Sha256::digest(&body))
+    );
+    body.extend_from_slice(trailer.as_bytes());
+    body
 }
 
 /// The public job search of a running `serve`: the titles it finds for `q`.
@@ -327,8 +366,6 @@ async fn after_a_restore_serve_rebuilds_a_missing_search_index_from_the_restored
 
 #[tokio::test]
 async fn restore_of_a_file_cut_short_changed_or_not_a_backup_fails_clearly_and_changes_nothing() {
-    use sha2::Digest;
-
     let dir = tempfile::tempdir().unwrap();
     let (source, target) = (dir.path().join("source"), dir.path().join("target"));
     small_portal(&source, "Rust Engineer");
@@ -340,21 +377,11 @@ async fn restore_of_a_file_cut_short_changed_or_not_a_backup_fails_clearly_and_c
     let before = dump_dir(&target).await;
     let search_before = entries(&target.join("search"));
 
-    // A backup whose trailer is right but whose content does not import: sealed by hand over
-    // an export with a broken statement at its end.
+    // A backup whose trailer is right but whose content does not import.
+    let broken = sealed_but_not_importable(&whole);
     let body_end = whole[..whole.len() - 1].iter().rposition(|&b| b == b'\n').unwrap() + 1;
-    let mut body = whole[..body_end].to_vec();
-    body.extend_from_slice(b"INSERT INTO job [ { id: 'x', title: ;\n");
-    // The migration the trailer names: the newest this build has.
     let text = String::from_utf8(whole.clone()).unwrap();
     let schema = text.rsplit(" schema=").next().unwrap().split(' ').next().unwrap().to_owned();
-    let trailer = format!(
-        "-- jobportal backup 1 schema={schema} bytes={} sha256={} created=2026-03-01T04:00:00Z\n",
-        body.len(),
-        hex::encode(sha2::Sha256::digest(&body))
-    );
-    let mut broken = body.clone();
-    broken.extend_from_slice(trailer.as_bytes());
 
     // A whole backup of a database a newer jobportal migrated.
     let newer = text.replace(&format!(" schema={schema} "), " schema=999 ");
@@ -424,19 +451,15 @@ async fn backup_and_restore_fail_at_once_while_serve_holds_the_database() {
     assert_eq!(titles(&server, "gardener").await.len(), 3);
 }
 
-/// Only an embedded database is restored: an in-memory one or a server is refused before
-/// anything is read.
+/// A database in memory is not restored: it would be gone with the process.
 #[tokio::test]
-async fn restore_refuses_a_database_that_is_not_embedded() {
+async fn restore_refuses_a_database_in_memory() {
     let dir = tempfile::tempdir().unwrap();
-    for url in ["mem://", "ws://127.0.0.1:9"] {
-        let config = DbConfig { url: url.into(), ..DbConfig::memory() };
-        let err = backups::restore(&config, dir.path(), &dir.path().join("x.surql"), true)
-            .await
-            .unwrap_err();
-        assert!(matches!(err, BackupError::NotEmbedded { .. }), "{err}");
-        assert!(err.to_string().contains("surreal import"), "{err}");
-    }
+    let config = DbConfig::memory();
+    let err =
+        backups::restore(&config, dir.path(), &dir.path().join("x.surql"), true).await.unwrap_err();
+    assert!(matches!(err, BackupError::InMemory { .. }), "{err}");
+    assert!(err.to_string().contains("ws://HOST:PORT"), "{err}");
 }
 
 /// A store that holds another database besides the portal's is not replaced: the restore
@@ -533,4 +556,76 @@ async fn scheduled_backups_write_one_file_per_slot_and_keep_the_newest() {
     let again =
         jobportal::queue::enqueue(&app.db, &ScheduledBackup { slot: slot(3).timestamp() }).await;
     assert_eq!(again.unwrap(), None);
+}
+
+/// [`dump`] of the database `database` on `server`.
+async fn dump_on(server: &SurrealServer, database: &str) -> Vec<(String, Vec<Value>)> {
+    let config = DbConfig { database: database.into(), ..server.db_config() };
+    let db = Database::connect(&config).await.expect("the server's database opens");
+    let dumped = dump(&db).await;
+    db.close().await;
+    dumped
+}
+
+/// A SurrealDB server's database goes through the server's HTTP export and import: backed up
+/// from one database and restored into another it holds every table and record; restored over
+/// data only with `--force`, the data it replaces kept in a backup of its own; and a restore
+/// that cannot import puts back what was there.
+#[tokio::test]
+async fn a_server_database_is_backed_up_and_restored_whole_and_a_failed_restore_puts_it_back() {
+    let Some(binary) = surreal_binary() else { return };
+    let server = SurrealServer::start(&binary);
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    small_portal_in(&data, "Rust Engineer", Some((&server, "main")));
+    let on =
+        |database: &str, args: &[&str]| run(binary_in(&data, Some((&server, database))).args(args));
+
+    let file = dir.path().join("server.surql");
+    let (code, out, err) = on("main", &["admin", "backup", file.to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("backed up the database to"), "{out}");
+    assert_eq!(mode(&file), 0o600);
+    backups::verify(&file).expect("a whole backup");
+    let main = dump_on(&server, "main").await;
+    assert!(main.iter().any(|(t, rows)| t == "job" && rows.len() == 3), "{main:?}");
+
+    // Into an empty database of the server: every table and record, and the index rebuilt.
+    let (code, out, err) = on("copy", &["admin", "restore", file.to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("search index rebuilt: 3 public jobs"), "{out}");
+    assert!(!out.contains("kept"), "nothing was replaced: {out}");
+    assert_eq!(dump_on(&server, "copy").await, main, "every table and record");
+
+    // Over data: refused without --force, and nothing changes.
+    import_titles(&data, "Gardener", Some((&server, "main")));
+    let grown = dump_on(&server, "main").await;
+    let (code, out, err) = on("main", &["admin", "restore", file.to_str().unwrap()]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(err.contains("already holds data") && err.contains("--force"), "{err}");
+    assert_eq!(dump_on(&server, "main").await, grown);
+
+    // A backup that does not import: the database is put back as it was.
+    let broken = dir.path().join("broken.surql");
+    std::fs::write(&broken, sealed_but_not_importable(&std::fs::read(&file).unwrap())).unwrap();
+    let (code, out, err) = on("main", &["admin", "restore", "--force", broken.to_str().unwrap()]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(err.contains("left as it was"), "{err}");
+    assert_eq!(dump_on(&server, "main").await, grown, "put back whole");
+
+    // With --force: replaced, and what it held is in a backup beside the data.
+    let (code, out, err) = on("main", &["admin", "restore", "--force", file.to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert_eq!(dump_on(&server, "main").await, main);
+    let kept: Vec<PathBuf> = entries(&data.join("backups"))
+        .into_iter()
+        .filter(|n| n.starts_with("before-restore-") && n.ends_with(".surql"))
+        .map(|n| data.join("backups").join(n))
+        .collect();
+    assert!(!kept.is_empty(), "the replaced data is kept: {out}");
+    let newest = kept.iter().max().unwrap();
+    assert!(out.contains(&format!("kept at {}", newest.display())), "{out}");
+    let (code, out, err) = on("kept", &["admin", "restore", newest.to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert_eq!(dump_on(&server, "kept").await, grown, "the kept backup holds what was replaced");
 }

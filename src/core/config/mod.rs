@@ -24,7 +24,7 @@ pub use chat::{
 };
 pub use error::ConfigError;
 pub use global::{Config, DbConfig, LogConfig, LogFormat};
-pub use parse::{parse_cron, parse_duration, parse_public_url, parse_size};
+pub use parse::{is_identifier, parse_cron, parse_duration, parse_public_url, parse_size};
 pub use secret::Secret;
 pub use serve::{
     AssistantConfig, AuthConfig, CorsOrigins, DocumentsConfig, Rate, RateLimitConfig, ServeConfig,

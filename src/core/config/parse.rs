@@ -28,7 +28,7 @@ pub(super) fn absolute(path: &Path) -> PathBuf {
 }
 
 /// Letters, digits and underscores, starting with a letter.
-pub(super) fn is_identifier(s: &str) -> bool {
+pub fn is_identifier(s: &str) -> bool {
     let mut chars = s.chars();
     matches!(chars.next(), Some(c) if c.is_ascii_alphabetic())
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')

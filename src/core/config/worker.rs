@@ -7,7 +7,6 @@ use std::time::Duration;
 use super::args::WorkerOpts;
 use super::env;
 use super::error::{ConfigError, setting};
-use super::global::DbConfig;
 use super::parse::{parse_bool, parse_cron, parse_duration};
 use super::secret::Secret;
 
@@ -224,25 +223,6 @@ impl WorkerOpts {
     }
 }
 
-impl WorkerConfig {
-    /// Refuses settings that cannot work with this database: scheduled backups of a SurrealDB
-    /// server (SurrealDB's client exports only embedded databases; a server has `surreal
-    /// export`).
-    pub fn check_database(&self, db: &DbConfig) -> Result<(), ConfigError> {
-        let backup = self.schedules.iter().find(|s| s.name == "backup");
-        match backup.and_then(|s| s.cron.as_deref()) {
-            Some(cron) if db.is_remote() => Err(ConfigError::new(
-                env::SCHEDULE_BACKUP,
-                "schedule-backup",
-                cron,
-                "scheduled backups need an embedded database; back up a SurrealDB server with \
-                 `surreal export`",
-            )),
-            _ => Ok(()),
-        }
-    }
-}
-
 /// The loops of each queue from `QUEUE=N` pairs (2 each unless named).
 fn parse_queue_concurrency(raw: &str) -> Result<(usize, usize), String> {
     let (mut email_loops, mut default_loops) = (2, 2);
@@ -289,19 +269,6 @@ mod tests {
         let backup = config.schedules.iter().find(|s| s.name == "backup").unwrap();
         assert_eq!(backup.cron.as_deref(), Some("0 4 * * *"));
         assert_eq!(config.backups.keep, 3);
-    }
-
-    #[test]
-    fn scheduled_backups_of_a_database_server_are_refused_at_start() {
-        let embedded =
-            DbConfig { url: "surrealkv:///srv/jobportal/db".into(), ..DbConfig::memory() };
-        let server = DbConfig { url: "ws://db.internal:8000".into(), ..DbConfig::memory() };
-        let off = resolve(&[]).unwrap();
-        assert!(off.check_database(&server).is_ok());
-        let on = resolve(&["--schedule-backup", "0 4 * * *"]).unwrap();
-        assert!(on.check_database(&embedded).is_ok());
-        let err = on.check_database(&server).unwrap_err().to_string();
-        assert!(err.contains(env::SCHEDULE_BACKUP) && err.contains("surreal export"), "{err}");
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! Backups of the database: [`create`] writes one (`admin backup`, and the scheduled
-//! [`ScheduledBackup`] into `<data dir>/backups/`), [`restore()`] replaces an embedded database
-//! with one (`admin restore`).
+//! [`ScheduledBackup`] into `<data dir>/backups/`), [`restore()`] replaces a database with one
+//! (`admin restore`). Both work on the embedded database and on a SurrealDB server's.
 //!
 //! A backup is SurrealDB's export of the selected database (every definition and record, read
 //! in one snapshot) followed by a trailer line of ours with its length and SHA-256 (`file.rs`).
@@ -11,6 +11,7 @@
 mod file;
 mod restore;
 mod schedule;
+mod server_restore;
 
 use std::path::{Path, PathBuf};
 
@@ -53,10 +54,10 @@ pub enum BackupError {
     NotEmpty { tables: Vec<String> },
 
     #[error(
-        "a restore replaces an embedded database (surrealkv://PATH), and the database is {url}: \
-         for a SurrealDB server, restore with its own tools (`surreal import`)"
+        "the database at {url} lives in this process's memory only: a restore replaces an \
+         embedded database on disk (surrealkv://PATH) or a SurrealDB server's (ws://HOST:PORT)"
     )]
-    NotEmbedded { url: String },
+    InMemory { url: String },
 
     #[error(
         "the database store at {} also holds {}: a restore replaces the whole store, so it \
@@ -72,11 +73,19 @@ pub enum BackupError {
     )]
     Import { path: PathBuf, cause: Box<BackupError> },
 
-    #[error(
-        "cannot back up the database at {url}: {message}. SurrealDB's client exports only \
-         embedded databases; back up a SurrealDB server with its own tools (`surreal export`)"
-    )]
+    #[error("cannot back up the database at {url}: {message}")]
     ServerExport { url: String, message: String },
+
+    #[error(
+        "{} could not be restored ({cause}), and putting the database back failed too: \
+         {put_back}. {}",
+        path.display(),
+        match kept {
+            Some(kept) => format!("The database as it was is in the backup {}", kept.display()),
+            None => "It was empty before".to_owned(),
+        }
+    )]
+    PutBack { path: PathBuf, cause: Box<BackupError>, put_back: String, kept: Option<PathBuf> },
 
     #[error(transparent)]
     Db(#[from] DbError),

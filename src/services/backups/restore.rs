@@ -1,5 +1,5 @@
 //! Restoring a backup: the embedded database is replaced whole by the backup's content, or
-//! left as it was.
+//! left as it was (a SurrealDB server's database: `server_restore.rs`).
 //!
 //! The order gives that guarantee:
 //! 1. the file is checked first (its trailer, length, SHA-256 and migration), so a file cut
@@ -39,22 +39,22 @@ pub struct Restored {
     pub previous: Option<PathBuf>,
 }
 
-/// Replaces the embedded database of `config` with the backup `file`, and deletes the search
-/// index of `data_dir`. A database that holds data is replaced only with `force`.
+/// Replaces the database of `config` (embedded, or on a SurrealDB server) with the backup
+/// `file`, and deletes the search index of `data_dir`. A database that holds data is replaced
+/// only with `force`.
 pub async fn restore(
     config: &DbConfig,
     data_dir: &Path,
     file: &Path,
     force: bool,
 ) -> Result<Restored, BackupError> {
-    let Some(path) = config.embedded_path().map(Path::to_path_buf) else {
-        return Err(BackupError::NotEmbedded { url: config.url.clone() });
-    };
-    let trailer = super::verify_file(file).await?;
-    let known = newest_known_migration();
-    if trailer.schema > known {
-        return Err(BackupError::Newer { path: file.to_path_buf(), found: trailer.schema, known });
+    if config.is_remote() {
+        return super::server_restore::restore(config, data_dir, file, force).await;
     }
+    let Some(path) = config.embedded_path().map(Path::to_path_buf) else {
+        return Err(BackupError::InMemory { url: config.url.clone() });
+    };
+    let trailer = checked_file(file).await?;
 
     let target = Database::connect(config).await?;
     let held = match check_target(&target, config, &path, force).await {
@@ -103,6 +103,16 @@ pub async fn restore(
         }
     };
     Ok(Restored { trailer, counts, previous })
+}
+
+/// The trailer of the backup `file`, once the file is whole and of a schema this binary knows.
+pub(super) async fn checked_file(file: &Path) -> Result<Trailer, BackupError> {
+    let trailer = super::verify_file(file).await?;
+    let known = newest_known_migration();
+    if trailer.schema > known {
+        return Err(BackupError::Newer { path: file.to_path_buf(), found: trailer.schema, known });
+    }
+    Ok(trailer)
 }
 
 /// The tables of `target` that hold data; an error when it may not be replaced.
