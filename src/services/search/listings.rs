@@ -15,8 +15,37 @@ use crate::services::{Context, ServiceError};
 /// changed it (this process forgets every listing when it changes a company).
 pub const LISTING_MAX_AGE: std::time::Duration = std::time::Duration::from_secs(60);
 
-/// The most listings (and companies) remembered; when full, they are all forgotten at once.
+/// The most listings (and companies) remembered; when full, the ones read longest ago go
+/// ([`make_room`]).
 const MAX_LISTINGS: usize = 20_000;
+
+/// Makes room for `incoming` more entries in `map`, bounded by `max`. When they do not fit,
+/// the entries older than [`LISTING_MAX_AGE`] go (they would be read again anyway), and then,
+/// while more than half the bound is held, the ones read longest ago. Each time it has to
+/// look, it leaves at most half the bound, so its scan costs O(1) per entry over time; and
+/// what was read lately stays, where forgetting everything at once made a search that touches
+/// more jobs than the bound read every listing again.
+fn make_room<V>(
+    map: &mut HashMap<String, V>,
+    incoming: usize,
+    max: usize,
+    read_at: impl Fn(&V) -> Instant,
+) {
+    if map.len() + incoming <= max {
+        return;
+    }
+    map.retain(|_, v| read_at(v).elapsed() < LISTING_MAX_AGE);
+    let keep = (max / 2).saturating_sub(incoming);
+    if map.len() <= keep {
+        return;
+    }
+    let mut times: Vec<Instant> = map.values().map(&read_at).collect();
+    // The newest `keep` stay: those read after the (len - keep)th oldest. Entries read at
+    // that same instant (one page's) go with it.
+    let (_, cutoff, _) = times.select_nth_unstable(map.len() - keep - 1);
+    let cutoff = *cutoff;
+    map.retain(|_, v| read_at(v) > cutoff);
+}
 
 /// Jobs as search pages show them (no description), with their companies, remembered by the
 /// version (`updated_at`) of the job: every write of a job changes its version, so a listing is
@@ -88,9 +117,7 @@ impl Listings {
         {
             let mut companies = self.lock_companies();
             if self.epoch() == epoch {
-                if companies.len() + read.len() > MAX_LISTINGS {
-                    companies.clear();
-                }
+                make_room(&mut companies, read.len(), MAX_LISTINGS, |(read_at, _)| *read_at);
                 let read_at = Instant::now();
                 for company in &read {
                     companies.insert(company.id.clone(), (read_at, company.clone()));
@@ -124,12 +151,42 @@ impl Listings {
         if self.epoch() != epoch {
             return;
         }
-        if entries.len() + listings.len() > MAX_LISTINGS {
-            entries.clear();
-        }
+        make_room(&mut entries, listings.len(), MAX_LISTINGS, |listed| listed.read_at);
         let read_at = Instant::now();
         for listing in listings {
             entries.insert(listing.0.id.clone(), Listed { read_at, listing: listing.clone() });
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn room_is_made_by_forgetting_the_listings_read_longest_ago() {
+        let start = Instant::now();
+        let mut map: HashMap<String, Instant> =
+            (0..10).map(|n| (format!("j{n}"), start + Duration::from_millis(n))).collect();
+        make_room(&mut map, 0, 10, |t| *t);
+        assert_eq!(map.len(), 10, "it fits: nothing goes");
+
+        make_room(&mut map, 2, 10, |t| *t);
+        let mut kept: Vec<&str> = map.keys().map(String::as_str).collect();
+        kept.sort();
+        assert_eq!(kept, ["j7", "j8", "j9"], "half the bound, less what comes, the newest");
+
+        // Listings older than the age a listing is shown go first, whatever the room.
+        let old = Instant::now().checked_sub(LISTING_MAX_AGE + Duration::from_secs(1));
+        if let Some(old) = old {
+            map.insert("stale".into(), old);
+            (0..7).for_each(|n| {
+                map.insert(format!("new{n}"), Instant::now());
+            });
+            make_room(&mut map, 1, 10, |t| *t);
+            assert!(!map.contains_key("stale"));
+            assert!(map.len() <= 4, "{}", map.len());
         }
     }
 }
