@@ -76,7 +76,8 @@ if [ "$bench" = embeddings ] && [ -z "${BENCH_PYTHON:-}" ]; then
 fi
 
 if [ "$bench" = load ] && [ -z "${BENCH_SURREAL:-}" ] && [ "${BENCH_TARGETS:-embedded,cluster}" != embedded ]; then
-    BENCH_SURREAL=$(scripts/surreal-server.sh)
+    # The cluster's database server at full optimisation (the tests' is built at level 1).
+    BENCH_SURREAL=$(JOBPORTAL_SURREAL_OPT_LEVEL=3 scripts/surreal-server.sh)
     export BENCH_SURREAL
 fi
 
