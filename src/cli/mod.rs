@@ -57,8 +57,9 @@ pub enum Command {
     ParseDocument(parse_document::ParseDocumentArgs),
 }
 
-/// Entry point of the binary.
-pub fn main() -> ExitCode {
+/// Entry point of the binary. `before_serving` runs before `serve` starts its runtime (the
+/// binary tunes its allocator there).
+pub fn main(before_serving: fn()) -> ExitCode {
     // The document reader's child reads no `.env`: it runs with nothing of the server's settings.
     let reads_a_document = std::env::args_os().nth(1).is_some_and(|a| a == isolated::COMMAND);
     let dotenv = if reads_a_document { Ok(()) } else { load_dotenv() };
@@ -67,6 +68,9 @@ pub fn main() -> ExitCode {
         return ExitCode::FAILURE;
     }
     let cli = Cli::parse();
+    if matches!(cli.command, Command::Serve(_)) {
+        before_serving();
+    }
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => match err.downcast_ref::<Exit>() {
