@@ -210,6 +210,25 @@ fn main() {
         heap_now as f64 / previous_heap as f64,
     );
 
+    // What `serve` does at a stop and a start instead of building the graph again.
+    let file = std::env::temp_dir().join(format!("bench-vectors-{}.bin", std::process::id()));
+    let started = Instant::now();
+    graph.save(&file).unwrap();
+    let saved = started.elapsed().as_secs_f64();
+    let bytes = std::fs::metadata(&file).map(|m| m.len()).unwrap_or(0);
+    let started = Instant::now();
+    let opened = VectorIndex::open(config, vectors[0].len(), &file).unwrap().unwrap();
+    let open = started.elapsed().as_secs_f64();
+    assert_eq!(opened.shape(), graph.shape());
+    drop(opened);
+    let _ = std::fs::remove_file(&file);
+    println!(
+        "the collection's file ({:.1} MiB): written in {saved:.2} s, read in {open:.2} s \
+         ({:.3}x the build's {build:.1} s)",
+        mib(bytes),
+        open / build,
+    );
+
     let keep = |every: usize| -> HashSet<String> {
         (0..count).filter(|i| i % every == 0).map(|i| format!("v{i}")).collect()
     };

@@ -24,7 +24,8 @@
 #   embeddings  texts/s at batch 1 and 32, the seconds to embed every distinct title of the
 #           search benchmark's postings, and peak RSS of the embedder beside
 #           sentence-transformers on PyTorch (installed from PyPI into its own venv, once)
-#   vectors HNSW build time, queries/s and recall@10 against exact search at 100k vectors
+#   vectors HNSW build time, the collection's file written and read (what `serve` does at a
+#           stop and a start instead), queries/s and recall@10 against exact search at 100k vectors
 #           scaled from real embeddings of real titles (BENCH_VECTORS, BENCH_REAL)
 #   relevance  NDCG@10 and recall@10 of keyword, semantic and hybrid search: O*NET occupations
 #           as jobs, real job titles as queries, judged by category (the data is written first

@@ -22,6 +22,7 @@ use anyhow::Context as _;
 use tokio::task::JoinHandle;
 
 use crate::ai::prompts::Prompts;
+use crate::ai::rag::vectorstore::VectorIndex;
 use crate::ai::{Ai, ModelState};
 use crate::api::AppState;
 use crate::core::config::{ChatSettings, Config, DbConfig, Secret, ServeConfig, WorkerConfig};
@@ -95,12 +96,15 @@ pub struct App {
     settings: ServeConfig,
     workers: Option<Workers>,
     loops: Vec<JoinHandle<()>>,
+    /// Where the job vectors are kept between starts, when this app keeps them in step.
+    vectors_file: Option<PathBuf>,
 }
 
 /// What a command asks for; [`Builder::start`] assembles it.
 pub struct Builder {
     settings: ServeConfig,
     index_dir: Option<PathBuf>,
+    vectors_file: Option<PathBuf>,
     check_index: bool,
     catch_up: bool,
     load_models: bool,
@@ -116,6 +120,7 @@ impl App {
         Builder {
             settings,
             index_dir: None,
+            vectors_file: None,
             check_index: false,
             catch_up: false,
             load_models: false,
@@ -135,14 +140,17 @@ impl App {
     }
 
     /// Stops the catch-up loops, then the workers: running tasks get `grace` to finish, then
-    /// go back to the queue. (Dropped instead, the app leaves both running until the Tokio
-    /// runtime ends.)
+    /// go back to the queue; then writes the job vectors to their file for the next start.
+    /// (Dropped instead, the app leaves both running until the Tokio runtime ends.)
     pub async fn shutdown(self, grace: Duration) {
         for task in &self.loops {
             task.abort();
         }
         if let Some(workers) = self.workers {
             workers.shutdown(grace).await;
+        }
+        if let Some(path) = self.vectors_file {
+            save_vectors(&self.services, path).await;
         }
     }
 }
@@ -153,6 +161,7 @@ impl Builder {
     pub fn index_of(mut self, config: &Config) -> Self {
         self.index_dir =
             (config.db.url != "mem://").then(|| job_index::index_dir(&config.data_dir));
+        self.vectors_file = (config.db.url != "mem://").then(|| vectors_file(&config.data_dir));
         self
     }
 
@@ -191,8 +200,18 @@ impl Builder {
 
     /// Assembles the app on `db` and starts what was asked for.
     pub async fn start(self, db: &Database) -> anyhow::Result<App> {
-        let Builder { settings, index_dir, check_index, catch_up, load_models, chat, workers } =
-            self;
+        let Builder {
+            settings,
+            index_dir,
+            vectors_file,
+            check_index,
+            catch_up,
+            load_models,
+            chat,
+            workers,
+        } = self;
+        // Only an app that keeps the job vectors in step reads and writes their file.
+        let vectors_file = vectors_file.filter(|_| catch_up);
         let prompts = load_prompts(&settings)?;
         let index = JobIndex::open(index_dir.as_deref()).context("cannot open the search index")?;
         let secret =
@@ -233,14 +252,17 @@ impl Builder {
             }))
         });
         let mut loops = if catch_up {
-            vec![catch_up_index(services.clone()), catch_up_vectors(services.clone(), load_models)]
+            vec![
+                catch_up_index(services.clone()),
+                catch_up_vectors(services.clone(), load_models, vectors_file.clone()),
+            ]
         } else {
             Vec::new()
         };
         if !services.suggestions.store().is_loaded() {
             loops.push(load_suggestions(services.clone()));
         }
-        Ok(App { services, metrics, settings, workers, loops })
+        Ok(App { services, metrics, settings, workers, loops, vectors_file })
     }
 }
 
@@ -319,11 +341,79 @@ fn catch_up_index(services: services::Context) -> JoinHandle<()> {
     })
 }
 
+/// Where the job vectors are kept between starts in a data directory.
+pub fn vectors_file(data_dir: &std::path::Path) -> PathBuf {
+    data_dir.join("vectors").join("jobs.bin")
+}
+
+/// Reads the job vectors (and their graph) that the last stop wrote, when the file is there
+/// and sound; the first sync then replaces what changed since. A file that is refused is
+/// logged and left for the next stop to replace: the graph is built from the database.
+async fn read_vectors(services: &services::Context, path: PathBuf) {
+    let started = Instant::now();
+    let config = services.ai.jobs.config();
+    let shown = path.display().to_string();
+    let opened = tokio::task::spawn_blocking(move || {
+        VectorIndex::open(config, crate::ai::providers::embedder::DIMENSIONS, &path)
+    })
+    .await;
+    match opened {
+        Ok(Ok(Some(index))) => {
+            let (graph, tail, tombstones) = index.shape();
+            if services.ai.jobs.adopt(index) {
+                tracing::info!(
+                    file = shown,
+                    vectors = services.ai.jobs.len(),
+                    graph,
+                    tail,
+                    tombstones,
+                    millis = started.elapsed().as_millis() as u64,
+                    "job vectors read from their file"
+                );
+            }
+        }
+        Ok(Ok(None)) => {}
+        Ok(Err(reason)) => tracing::warn!(
+            file = shown,
+            reason,
+            "the job vectors' file is not used; the graph is built from the database"
+        ),
+        Err(err) => tracing::warn!(error = %err, "cannot read the job vectors' file"),
+    }
+}
+
+/// Writes the job vectors to their file for the next start (logged, never fatal: without it
+/// the next start builds the graph).
+async fn save_vectors(services: &services::Context, path: PathBuf) {
+    let started = Instant::now();
+    let index = services.ai.jobs.clone();
+    let shown = path.display().to_string();
+    let saved = tokio::task::spawn_blocking(move || index.save(&path)).await;
+    match saved {
+        Ok(Ok(())) => tracing::info!(
+            file = shown,
+            vectors = services.ai.jobs.len(),
+            millis = started.elapsed().as_millis() as u64,
+            "job vectors written to their file"
+        ),
+        Ok(Err(err)) => tracing::warn!(file = shown, error = %err, "cannot write the job vectors"),
+        Err(err) => tracing::warn!(error = %err, "cannot write the job vectors"),
+    }
+}
+
 /// The job vectors, built from the database once the embedding model is loaded and kept in
 /// step (a job write wakes the loop; every few seconds it also looks for jobs another process
-/// changed). With `load_model`, loads the model first and ends if it cannot.
-fn catch_up_vectors(services: services::Context, load_model: bool) -> JoinHandle<()> {
+/// changed). With `load_model`, loads the model first and ends if it cannot. With
+/// `vectors_file`, starts from what the last stop wrote there.
+fn catch_up_vectors(
+    services: services::Context,
+    load_model: bool,
+    vectors_file: Option<PathBuf>,
+) -> JoinHandle<()> {
     tokio::spawn(async move {
+        if let Some(path) = vectors_file {
+            read_vectors(&services, path).await;
+        }
         if load_model && !matches!(services.ai.load_embedder().await, ModelState::Loaded(_)) {
             return;
         }

@@ -117,6 +117,9 @@ pub async fn sync_jobs(
     let mut report = SyncReport::default();
     let mut deferred = Vec::new();
     let mut newest = start;
+    // The first pass reads every job: it also learns which public jobs there are, so vectors
+    // of jobs that are gone (read from the file of the last stop) leave.
+    let mut listed: Option<std::collections::HashSet<String>> = (start == 0).then(Default::default);
     loop {
         let page =
             repositories::jobs::updated_after(&ctx.db, since, after.as_deref(), PAGE).await?;
@@ -125,10 +128,21 @@ pub async fn sync_jobs(
         after = Some(last.id.clone());
         let full = page.len() == PAGE as usize;
         newest = newest.max(last.updated_at.timestamp_micros());
+        if let Some(listed) = listed.as_mut() {
+            listed.extend(page.iter().filter(|job| is_listed(job)).map(|job| job.id.clone()));
+        }
         sync_page(ctx, &embedder, &page, &mut report, &mut deferred).await?;
         progress(report);
         if !full {
             break;
+        }
+    }
+    if let Some(listed) = listed {
+        for key in ctx.ai.jobs.keys() {
+            if !listed.contains(&*key) {
+                ctx.ai.jobs.remove(&key);
+                report.removed += 1;
+            }
         }
     }
     ctx.ai.jobs_watermark.fetch_max(newest.max(started.timestamp_micros()), Ordering::Relaxed);

@@ -36,5 +36,6 @@ mod suggest;
 mod terminal_app;
 mod terminal_client;
 mod users;
+mod vector_file;
 mod workers;
 mod writing;

@@ -9,6 +9,8 @@
 use std::cmp::Ordering;
 use std::collections::{BinaryHeap, HashMap};
 
+use super::vector_file::{In, Out};
+
 /// The similarity of two points of the graph (higher is closer).
 pub trait Space {
     fn between(&self, a: u32, b: u32) -> f32;
@@ -234,6 +236,112 @@ impl Graph {
             }
         }
         kept
+    }
+
+    /// Appends the graph to `out` (for [`super::vector_file`]).
+    pub fn write(&self, out: &mut Out) {
+        out.u32(self.m as u32);
+        out.u32(self.ef_construction as u32);
+        out.u64(self.seed);
+        out.u32(self.len() as u32);
+        match self.entry {
+            Some((p, level)) => {
+                out.u8(1);
+                out.u32(p);
+                out.u8(level as u8);
+            }
+            None => out.u8(0),
+        }
+        out.bytes(&self.count0);
+        for p in 0..self.len() {
+            for &link in self.links(p as u32, 0) {
+                out.u32(link);
+            }
+        }
+        let mut upper: Vec<(&u32, &Box<[Vec<u32>]>)> = self.upper.iter().collect();
+        upper.sort_unstable_by_key(|(p, _)| **p);
+        out.u32(upper.len() as u32);
+        for (p, layers) in upper {
+            out.u32(*p);
+            out.u8(layers.len() as u8);
+            for links in layers.iter() {
+                out.u32(links.len() as u32);
+                links.iter().for_each(|&l| out.u32(l));
+            }
+        }
+    }
+
+    /// A graph written by [`Self::write`], checked: every link and the entry name a point of
+    /// the graph, no point has more links than M allows, and its M and ef_construction are
+    /// `m` and `ef_construction`.
+    pub fn read(r: &mut In<'_>, m: usize, ef_construction: usize) -> Result<Graph, String> {
+        let mut graph = Graph::new(m, ef_construction);
+        let (m, ef) = (r.u32("the graph")? as usize, r.u32("the graph")? as usize);
+        if (m, ef) != (graph.m, graph.ef_construction) {
+            return Err(format!("its graph has M {m} and ef_construction {ef}"));
+        }
+        graph.seed = r.u64("the graph")?;
+        let len = r.u32("the graph")? as usize;
+        let entry = match r.u8("the graph's entry")? {
+            0 => None,
+            _ => Some((r.u32("the graph's entry")?, r.u8("the graph's entry")? as usize)),
+        };
+        r.room(len, 1, "points")?;
+        let count0 = r.take(len, "the graph's links")?.to_vec();
+        let bad = |what: &str| Err(format!("its graph has {what}"));
+        if count0.iter().any(|&c| c as usize > graph.m0) {
+            return bad("a point with too many links");
+        }
+        graph.links0 = vec![0; len * graph.m0];
+        for (p, &count) in count0.iter().enumerate() {
+            for slot in 0..count as usize {
+                let link = r.u32("the graph's links")?;
+                if link as usize >= len {
+                    return bad("a link to no point");
+                }
+                graph.links0[p * graph.m0 + slot] = link;
+            }
+        }
+        graph.count0 = count0;
+        let points = r.u32("the graph's upper layers")? as usize;
+        r.room(points, 5, "upper points")?;
+        for _ in 0..points {
+            let p = r.u32("the graph's upper layers")?;
+            let levels = r.u8("the graph's upper layers")? as usize;
+            if p as usize >= len || levels == 0 || levels > MAX_LEVEL {
+                return bad("an upper point that is not one");
+            }
+            let mut layers = Vec::with_capacity(levels);
+            for _ in 0..levels {
+                let n = r.u32("the graph's upper layers")? as usize;
+                if n > graph.m {
+                    return bad("a point with too many links");
+                }
+                let mut links = Vec::with_capacity(n);
+                for _ in 0..n {
+                    let link = r.u32("the graph's upper layers")?;
+                    if link as usize >= len {
+                        return bad("a link to no point");
+                    }
+                    links.push(link);
+                }
+                layers.push(links);
+            }
+            graph.upper.insert(p, layers.into_boxed_slice());
+        }
+        match entry {
+            Some((p, level)) if (p as usize) < len => {
+                let levels = graph.upper.get(&p).map_or(0, |l| l.len());
+                if levels != level {
+                    return bad("an entry point of another level");
+                }
+                graph.entry = Some((p, level));
+            }
+            Some(_) => return bad("an entry point that is not one"),
+            None if len > 0 => return bad("points but no entry point"),
+            None => {}
+        }
+        Ok(graph)
     }
 
     /// Inserts the next point (number [`Self::len`]), whose similarities `space` answers.

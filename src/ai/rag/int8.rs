@@ -6,6 +6,8 @@
 //! rounding moves a cosine by about 0.002; `scripts/bench.sh vectors` prints the recall@10 of
 //! search over codes against exact f32 search.
 
+use super::vector_file::{In, Out};
+
 /// A vector quantized: its scale and codes.
 pub fn quantize(vector: &[f32], codes: &mut Vec<i8>) -> f32 {
     let largest = vector.iter().fold(0f32, |m, v| m.max(v.abs()));
@@ -121,6 +123,34 @@ impl Codes {
     pub fn dot_f32(&self, query: &[f32], at: usize) -> f32 {
         let (codes, scale) = self.get(at);
         dot_query(query, codes) * scale
+    }
+
+    /// Appends the codes to `out` (for [`super::vector_file`]).
+    pub fn write(&self, out: &mut Out) {
+        out.u32(self.dims as u32);
+        out.u32(self.len() as u32);
+        out.bytes(&self.codes.iter().map(|&c| c as u8).collect::<Vec<u8>>());
+        self.scales.iter().for_each(|&s| out.f32(s));
+    }
+
+    /// Codes written by [`Self::write`], of `dims` values each.
+    pub fn read(r: &mut In<'_>, dims: usize) -> Result<Codes, String> {
+        let found = r.u32("the codes")? as usize;
+        if found != dims {
+            return Err(format!("its vectors have {found} dimensions, not {dims}"));
+        }
+        let len = r.u32("the codes")? as usize;
+        r.room(len, dims + 4, "vectors")?;
+        let codes = r.take(len * dims, "the codes")?.iter().map(|&c| c as i8).collect();
+        let mut scales = Vec::with_capacity(len);
+        for _ in 0..len {
+            let scale = r.f32("the codes")?;
+            if !scale.is_finite() {
+                return Err("a vector's scale is not a number".into());
+            }
+            scales.push(scale);
+        }
+        Ok(Codes { dims, codes, scales })
     }
 
     /// The heap held, in bytes.

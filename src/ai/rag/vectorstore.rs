@@ -20,10 +20,12 @@
 //! assistant's retrieval) before it is shown.
 
 use std::collections::{HashMap, HashSet};
+use std::path::Path;
 use std::sync::{Arc, Mutex, RwLock};
 
 use super::hnsw::{Graph, Space};
 use super::int8::{self, Codes};
+use super::vector_file::{self, Built, In, Out};
 
 /// Graph parameters, documented in docs/ARCHITECTURE.md.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -155,6 +157,15 @@ pub struct VectorIndex {
     inner: RwLock<Inner>,
     /// One rebuild or tail insertion at a time.
     building: Mutex<()>,
+}
+
+impl std::fmt::Debug for VectorIndex {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("VectorIndex")
+            .field("config", &self.config)
+            .field("shape", &self.shape())
+            .finish()
+    }
 }
 
 /// The heap a collection holds, in bytes.
@@ -343,6 +354,110 @@ impl VectorIndex {
         *inner = fresh;
     }
 
+    /// What [`super::vector_file`] records this collection was built with, for vectors of
+    /// `dims` values.
+    fn built(&self, dims: usize) -> Built {
+        Built {
+            dims: dims as u32,
+            m: self.config.m as u32,
+            ef_construction: self.config.ef_construction as u32,
+        }
+    }
+
+    /// Writes the collection to `path` (whole, or not at all), as it is now: its points, the
+    /// hashes of their texts and the graph. Nothing is written for an empty collection.
+    pub fn save(&self, path: &Path) -> std::io::Result<()> {
+        let inner = self.read();
+        if inner.live.is_empty() {
+            return Ok(());
+        }
+        let mut out = Out::default();
+        inner.codes.write(&mut out);
+        out.u32(inner.keys.len() as u32);
+        let mut hashes: Vec<Option<&[u8; 16]>> = vec![None; inner.keys.len()];
+        for (id, hash) in inner.live.values() {
+            hashes[*id as usize] = Some(hash);
+        }
+        for (id, key) in inner.keys.iter().enumerate() {
+            out.sized(key.as_bytes());
+            match hashes[id] {
+                Some(hash) if inner.alive[id] => {
+                    out.u8(1);
+                    out.bytes(hash);
+                }
+                _ => out.u8(0),
+            }
+        }
+        match &inner.graph {
+            Some(graph) => {
+                out.u8(1);
+                graph.write(&mut out);
+            }
+            None => out.u8(0),
+        }
+        let built = self.built(inner.codes.dims());
+        drop(inner);
+        vector_file::write(path, built, &out.0)
+    }
+
+    /// A collection of vectors of `dims` values read from `path`, written by [`Self::save`]
+    /// with the same graph parameters; `Ok(None)` when there is no file, and why it is not
+    /// used when it is refused (see [`super::vector_file`]).
+    pub fn open(config: HnswConfig, dims: usize, path: &Path) -> Result<Option<Self>, String> {
+        let index = VectorIndex::new(config);
+        let Some(body) = vector_file::read(path, index.built(dims))? else { return Ok(None) };
+        let mut r = In::new(&body);
+        let codes = Codes::read(&mut r, dims)?;
+        let points = r.u32("the keys")? as usize;
+        if points != codes.len() {
+            return Err(format!("it has {points} keys for {} vectors", codes.len()));
+        }
+        let mut inner = Inner { codes, ..Inner::default() };
+        for id in 0..points {
+            let key: Arc<str> = std::str::from_utf8(r.sized("a key")?)
+                .map_err(|_| "a key is not UTF-8".to_owned())?
+                .into();
+            let alive = r.u8("a key")? == 1;
+            if alive {
+                let hash: [u8; 16] = r.take(16, "a hash")?.try_into().unwrap_or_default();
+                if inner.live.insert(key.clone(), (id as u32, hash)).is_some() {
+                    return Err(format!("the key {key} is live twice"));
+                }
+            }
+            inner.keys.push(key);
+            inner.alive.push(alive);
+        }
+        if r.u8("the graph")? == 1 {
+            let graph = Graph::read(&mut r, config.m, config.ef_construction)?;
+            if graph.len() > points {
+                return Err(format!("its graph has {} points for {points} vectors", graph.len()));
+            }
+            inner.graph = Some(graph);
+        }
+        if !r.is_empty() {
+            return Err("it holds more than its parts".into());
+        }
+        *index.write() = inner;
+        Ok(Some(index))
+    }
+
+    /// Takes the points and graph of `other` when this collection holds nothing yet (a
+    /// collection read at start); answers whether it did.
+    pub fn adopt(&self, other: VectorIndex) -> bool {
+        let _one = self.building.lock().unwrap_or_else(|e| e.into_inner());
+        let mut inner = self.write();
+        if !inner.keys.is_empty() {
+            return false;
+        }
+        *inner = other.inner.into_inner().unwrap_or_else(|e| e.into_inner());
+        true
+    }
+
+    /// The keys that have a vector.
+    pub fn keys(&self) -> Vec<Arc<str>> {
+        self.read().live.keys().cloned().collect()
+    }
+
     /// The `k` keys most similar to `query`, most similar first; with `allow`, only keys it
     /// holds. Exact when the allowed set is small or the graph is missing; otherwise the graph
     /// (skipping tombstones and disallowed points, its candidates scored again in f32) plus an
@@ -415,6 +530,62 @@ mod tests {
     fn unit(values: &[f32]) -> Arc<[f32]> {
         let norm = values.iter().map(|v| v * v).sum::<f32>().sqrt();
         values.iter().map(|v| v / norm).collect::<Vec<_>>().into()
+    }
+
+    #[test]
+    fn a_saved_collection_opens_as_it_was_and_a_damaged_file_is_refused() {
+        let config = HnswConfig { exact_below: 0, ..HnswConfig::default() };
+        let index = VectorIndex::new(config);
+        for i in 0..400 {
+            let angle = i as f32 / 400.0 * std::f32::consts::PI;
+            let v = [angle.cos(), angle.sin(), (i % 7) as f32 / 10.0, 0.0, 0.1, 0.0, 0.0, 0.2];
+            index.upsert(&format!("k{i}"), unit(&v), [i as u8; 16]);
+        }
+        index.index_tail();
+        index.remove("k3");
+        index.upsert("k5", unit(&[0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 0.0]), [0xee; 16]);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("jobs.bin");
+        index.save(&path).unwrap();
+
+        let opened = VectorIndex::open(config, 8, &path).unwrap().expect("the file is there");
+        assert_eq!(opened.shape(), index.shape(), "the graph, the tail and the tombstones");
+        assert_eq!(opened.len(), index.len());
+        assert_eq!(opened.hash_of("k5"), Some([0xee; 16]));
+        assert_eq!(opened.hash_of("k3"), None);
+        let mut keys = opened.keys();
+        keys.sort();
+        let mut expected = index.keys();
+        expected.sort();
+        assert_eq!(keys, expected);
+        for q in 0..20 {
+            let angle = q as f32 / 20.0 * std::f32::consts::PI;
+            let query = unit(&[angle.cos(), angle.sin(), 0.3, 0.0, 0.1, 0.0, 0.0, 0.2]);
+            assert_eq!(opened.search(&query, 10, None), index.search(&query, 10, None));
+        }
+        // It keeps working as a collection: changes, tail insertion, rebuild.
+        opened.upsert("new", unit(&[1.0; 8]), [1; 16]);
+        assert_eq!(opened.index_tail(), 2);
+        opened.rebuild();
+        assert_eq!(opened.shape(), (400, 0, 0));
+
+        // Refused: other parameters, another length of vectors, a changed byte.
+        let other = HnswConfig { m: 8, ..config };
+        assert!(VectorIndex::open(other, 8, &path).unwrap_err().contains("built with"));
+        assert!(VectorIndex::open(config, 384, &path).unwrap_err().contains("built with"));
+        let mut bytes = std::fs::read(&path).unwrap();
+        let at = bytes.len() / 2;
+        bytes[at] ^= 0x10;
+        std::fs::write(&path, &bytes).unwrap();
+        assert!(VectorIndex::open(config, 8, &path).unwrap_err().contains("checksum"));
+        assert!(VectorIndex::open(config, 8, &dir.path().join("none.bin")).unwrap().is_none());
+
+        // Adopted only by an empty collection.
+        index.save(&path).unwrap();
+        let fresh = VectorIndex::new(config);
+        assert!(fresh.adopt(VectorIndex::open(config, 8, &path).unwrap().unwrap()));
+        assert_eq!(fresh.len(), index.len());
+        assert!(!fresh.adopt(VectorIndex::open(config, 8, &path).unwrap().unwrap()));
     }
 
     #[test]

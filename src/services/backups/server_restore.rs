@@ -117,9 +117,9 @@ async fn empty(target: &Database, database: &str) -> Result<(), BackupError> {
     Ok(())
 }
 
-/// Imports `kept` (a backup just taken of `target`, of `config`) into the new database `scratch` of the
-/// same server and compares its records per table with `target`'s; removes `scratch`
-/// whatever happens.
+/// Imports `kept` (a backup just taken of `target`, the database of `config`) into the new
+/// database `scratch` of the same server and compares its records per table with `target`'s;
+/// removes `scratch` whatever happens.
 async fn check_restorable(
     target: &Database,
     config: &DbConfig,
