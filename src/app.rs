@@ -404,18 +404,20 @@ async fn save_vectors(services: &services::Context, path: PathBuf) {
 /// The job vectors, built from the database once the embedding model is loaded and kept in
 /// step (a job write wakes the loop; every few seconds it also looks for jobs another process
 /// changed). With `load_model`, loads the model first and ends if it cannot. With
-/// `vectors_file`, starts from what the last stop wrote there.
+/// `vectors_file`, starts (once the model is loaded) from what the last stop wrote there.
 fn catch_up_vectors(
     services: services::Context,
     load_model: bool,
     vectors_file: Option<PathBuf>,
 ) -> JoinHandle<()> {
     tokio::spawn(async move {
-        if let Some(path) = vectors_file {
-            read_vectors(&services, path).await;
-        }
         if load_model && !matches!(services.ai.load_embedder().await, ModelState::Loaded(_)) {
             return;
+        }
+        // Read once the model is there: the first sync, which needs it, catches the file up
+        // with the database; without the model the file's vectors would stay as they were.
+        if let Some(path) = vectors_file {
+            read_vectors(&services, path).await;
         }
         services::health::log_memory(&services, "embedding model loaded");
         let mut first = true;
