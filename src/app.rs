@@ -9,7 +9,8 @@
 //! workers and the scheduler, and start the loops that keep the search index and the job
 //! vectors caught up with the database, and the load of the suggestions' copy of the public
 //! jobs. [`App::shutdown`] stops the loops,
-//! then the workers (running tasks get the grace period); the database closes last.
+//! then the workers (running tasks get the grace period), then writes the job vectors' file
+//! (`serve` reads it at its next start); the database closes last.
 //!
 //! It stands just below `cli` and above `api` and `workers`, which it wires together; nothing
 //! but `cli`, the benchmarks and the tests imports it.

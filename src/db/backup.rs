@@ -53,19 +53,14 @@ impl Database {
     /// Removes the selected database, named `database`, with everything in it, and defines it
     /// again empty (a restore into a server's database starts from there).
     pub async fn recreate_database(&self, database: &str) -> Result<(), DbError> {
-        // The name is interpolated: only a plain identifier (the configuration checks it too).
-        if !crate::core::config::is_identifier(database) {
-            return Err(DbError::Unexpected(format!("{database:?} is not a database name")));
-        }
-        self.db
-            .query(format!("REMOVE DATABASE IF EXISTS {database}; DEFINE DATABASE {database};"))
-            .await?
-            .check()?;
+        self.remove_database(database).await?;
+        self.db.query(format!("DEFINE DATABASE {database};")).await?.check()?;
         Ok(())
     }
 
     /// Removes the database `database` of the selected namespace, with everything in it.
     pub async fn remove_database(&self, database: &str) -> Result<(), DbError> {
+        // The name is interpolated: only a plain identifier (the configuration checks it too).
         if !crate::core::config::is_identifier(database) {
             return Err(DbError::Unexpected(format!("{database:?} is not a database name")));
         }
