@@ -298,20 +298,35 @@ fn run(
             let _running = served.foreground.begin();
             answer(&mut model, request, stats)
         }));
+        // The slot is free before the answer's end is heard: a question asked as soon as the
+        // last one ended is not told it waits behind it.
         served.done();
-        if answered.is_err() {
-            let message = "the chat model failed while answering".to_owned();
-            served.fail(message.clone());
-            return served.refuse_all(requests, message);
+        match answered {
+            Ok(Some((events, ending))) => {
+                for event in ending {
+                    let _ = events.send(event);
+                }
+            }
+            Ok(None) => {}
+            Err(_) => {
+                let message = "the chat model failed while answering".to_owned();
+                served.fail(message.clone());
+                return served.refuse_all(requests, message);
+            }
         }
     }
 }
 
+/// What ends an answer (its tool calls and how it ended, or its error), sent once its slot
+/// is free, and where to send it.
+type Ending = (Events, Vec<Result<ChatEvent, ChatError>>);
+
 /// Generates one answer, sending its pieces; a dropped stream stops it at the next token.
-fn answer(model: &mut LocalModel, request: Request, stats: &EngineStats) {
+/// Returns the events that end it, for the caller to send after freeing the slot.
+fn answer(model: &mut LocalModel, request: Request, stats: &EngineStats) -> Option<Ending> {
     let Request { chat: ChatRequest { messages, tools, params, format }, events } = request;
     if events.is_closed() {
-        return;
+        return None;
     }
     stats.answers.fetch_add(1, Ordering::SeqCst);
     let result = model.chat(&messages, &tools, &format, &params, |piece| {
@@ -328,14 +343,15 @@ fn answer(model: &mut LocalModel, request: Request, stats: &EngineStats) {
             if generation.finish == FinishReason::Cancelled {
                 stats.cancelled.fetch_add(1, Ordering::SeqCst);
             }
-            for call in &generation.tool_calls {
-                let _ = events.send(Ok(ChatEvent::ToolCall(call.clone())));
-            }
-            let _ = events.send(Ok(ChatEvent::Finished(generation)));
+            let mut ending: Vec<_> = generation
+                .tool_calls
+                .iter()
+                .map(|call| Ok(ChatEvent::ToolCall(call.clone())))
+                .collect();
+            ending.push(Ok(ChatEvent::Finished(generation)));
+            Some((events, ending))
         }
-        Err(err) => {
-            let _ = events.send(Err(err.into()));
-        }
+        Err(err) => Some((events, vec![Err(err.into())])),
     }
 }
 
@@ -384,6 +400,8 @@ mod tests {
                 ChatEvent::Queued(ahead) => panic!("nothing came before it, yet {ahead} did"),
             }
         };
+        // Its slot was free before its end was sent: a question asked now waits for nothing.
+        assert_eq!(engine.outstanding.load(Ordering::SeqCst), 0);
         assert_eq!(engine.state(), ChatModelState::Ready);
         assert_eq!(finished.finish, FinishReason::Length);
         assert_eq!(finished.generated_tokens, 12);
