@@ -340,16 +340,44 @@ async fn floor(
     (rps, p50, p99)
 }
 
-/// The resident sets of `pids`, sampled every second until `stop`.
-fn sample_rss(pids: Vec<u32>, stop: Arc<AtomicBool>) -> std::thread::JoinHandle<Vec<Vec<u64>>> {
+/// One sample: the resident set of each watched process (KiB), and the live heap of each
+/// `serve` as its `/metrics` says (bytes; 0 when it did not answer).
+type Sample = (Vec<u64>, Vec<u64>);
+
+/// The resident sets of `pids` every second, and the heap of the `serve` processes at `addrs`
+/// every 10 s, until `stop`.
+fn sample_rss(
+    pids: Vec<u32>,
+    addrs: Vec<String>,
+    stop: Arc<AtomicBool>,
+) -> std::thread::JoinHandle<Vec<Sample>> {
     std::thread::spawn(move || {
         let mut samples = Vec::new();
         while !stop.load(Ordering::Relaxed) {
-            samples.push(pids.iter().map(|pid| rss_kib(*pid).unwrap_or(0)).collect());
+            let rss = pids.iter().map(|pid| rss_kib(*pid).unwrap_or(0)).collect();
+            let heaps = if samples.len() % 10 == 0 {
+                addrs.iter().map(|addr| heap_bytes(addr).unwrap_or(0)).collect()
+            } else {
+                Vec::new()
+            };
+            samples.push((rss, heaps));
             std::thread::sleep(Duration::from_secs(1));
         }
         samples
     })
+}
+
+/// The live heap a `serve` reports in `/metrics` (`jobportal_memory_bytes{kind="heap"}`).
+fn heap_bytes(addr: &str) -> Option<u64> {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(addr).ok()?;
+    stream.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+    write!(stream, "GET /metrics HTTP/1.0\r\nHost: {addr}\r\n\r\n").ok()?;
+    let mut text = String::new();
+    stream.read_to_string(&mut text).ok()?;
+    text.lines()
+        .find_map(|l| l.strip_prefix("jobportal_memory_bytes{kind=\"heap\"} "))
+        .and_then(|v| v.trim().parse().ok())
 }
 
 /// A process of the portal that is stopped (SIGTERM, then waited for) when dropped.
@@ -567,7 +595,11 @@ fn run(
         runtime.block_on(floor(&client, &bases, connections, 10));
 
     let stop = Arc::new(AtomicBool::new(false));
-    let sampler = sample_rss(target.watched.iter().map(|(_, pid)| *pid).collect(), stop.clone());
+    let sampler = sample_rss(
+        target.watched.iter().map(|(_, pid)| *pid).collect(),
+        target.servers.iter().map(|(s, _)| s.addr.clone()).collect(),
+        stop.clone(),
+    );
     let began = Instant::now();
     let until = began + Duration::from_secs(seconds);
     let mut record = Record::new();
@@ -630,7 +662,7 @@ fn run(
     }
     println!("resident set (MiB) every 10 s:");
     for (p, (name, _)) in target.watched.iter().enumerate() {
-        let series: Vec<u64> = rss.iter().map(|s| s[p] / 1024).collect();
+        let series: Vec<u64> = rss.iter().map(|(s, _)| s[p] / 1024).collect();
         let shown: Vec<String> = series.iter().step_by(10).map(u64::to_string).collect();
         let warm = series.get(series.len() / 3).copied().unwrap_or(0);
         let last = series.last().copied().unwrap_or(0);
@@ -639,6 +671,19 @@ fn run(
             "  {name:<8} {}; peak {peak}, from the end of warm-up ({} s) to the end: {:+} MiB",
             shown.join(" "),
             series.len() / 3,
+            last as i64 - warm as i64
+        );
+    }
+    println!("live heap (MiB, /metrics) every 10 s:");
+    for (p, (name, _)) in target.watched.iter().take(target.servers.len()).enumerate() {
+        let series: Vec<u64> =
+            rss.iter().filter(|(_, h)| !h.is_empty()).map(|(_, h)| h[p] >> 20).collect();
+        let warm = series.get(series.len() / 3).copied().unwrap_or(0);
+        let last = series.last().copied().unwrap_or(0);
+        let shown: Vec<String> = series.iter().map(u64::to_string).collect();
+        println!(
+            "  {name:<8} {}; from the end of warm-up to the end: {:+} MiB",
+            shown.join(" "),
             last as i64 - warm as i64
         );
     }

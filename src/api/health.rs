@@ -41,6 +41,15 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
 #[utoipa::path(get, path = "/metrics", tag = "operations",
     responses((status = 200, description = "OpenMetrics text", content_type = "application/openmetrics-text")))]
 pub async fn metrics(State(state): State<AppState>) -> Result<Response, ApiError> {
+    // The memory is read from /proc at each scrape (the smaps walk is file work, so off the
+    // async threads).
+    let ctx = state.ctx.clone();
+    let memory = tokio::task::spawn_blocking(move || {
+        crate::core::memory::gauges(&services::health::memory_components(&ctx))
+    })
+    .await
+    .map_err(ApiError::internal)?;
+    state.metrics.set_memory(&memory);
     let text = state.metrics.render().map_err(ApiError::internal)?;
     Ok(([(CONTENT_TYPE, crate::core::metrics::CONTENT_TYPE)], text).into_response())
 }

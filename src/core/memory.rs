@@ -197,6 +197,34 @@ pub fn name_dirs(dirs: Vec<(&'static str, PathBuf)>) {
     let _ = DIRS.set(dirs);
 }
 
+/// The process's memory as (kind, bytes) pairs for `/metrics` (see
+/// [`crate::core::metrics::MemoryLabels`]): the resident set and its split, the heap when
+/// counted, then `components` as `heap_part_<label>`. Labels become snake case.
+pub fn gauges(components: &[(&'static str, u64)]) -> Vec<(String, u64)> {
+    let snake = |label: &str| label.replace(|c: char| !c.is_ascii_alphanumeric(), "_");
+    let mut parts = Vec::new();
+    if let Some(resident) = resident(DIRS.get().map_or(&[][..], Vec::as_slice)) {
+        parts.push(("resident".to_owned(), resident.total));
+        parts.push(("resident_peak".to_owned(), resident.peak));
+        parts.push(("resident_anonymous".to_owned(), resident.anon));
+        for (label, bytes) in &resident.dirs {
+            parts.push((
+                format!("resident_files_{}", snake(label.trim_end_matches(" files"))),
+                *bytes,
+            ));
+        }
+        parts.push(("resident_other_files".to_owned(), resident.other_files));
+    }
+    if let (Some(heap), Some(large)) = (heap_bytes(), large_heap_bytes()) {
+        parts.push(("heap".to_owned(), heap));
+        parts.push(("heap_large_blocks".to_owned(), large));
+    }
+    for (label, bytes) in components {
+        parts.push((format!("heap_part_{}", snake(label)), *bytes));
+    }
+    parts
+}
+
 /// One line: the resident set and its split, the heap by size of block, then `components`
 /// (the heap parts of the program report holding), in MiB.
 pub fn breakdown(components: &[(&'static str, u64)]) -> Option<(Resident, String)> {

@@ -1,6 +1,7 @@
 //! Prometheus metrics, exposed at `GET /metrics` in the OpenMetrics text format: HTTP requests,
-//! and the task queue (depth by kind and status, task latency and outcomes). Each process owns
-//! its registry (no global), so parallel tests never share counts.
+//! the task queue (depth by kind and status, task latency and outcomes) and the process's
+//! memory (its resident set split as [`crate::core::memory`] splits it, read at each scrape).
+//! Each process owns its registry (no global), so parallel tests never share counts.
 
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::encoding::text::encode;
@@ -40,6 +41,14 @@ pub struct TaskLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct MemoryLabels {
+    /// `resident`, `resident_anonymous`, `resident_files` (under a named directory:
+    /// `resident_files_<label>`), `heap`, `heap_large_blocks`, or a part of the heap a
+    /// component reports (`heap_part_<label>`).
+    pub kind: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct OutcomeLabels {
     pub kind: String,
     /// `done`, `retry`, `dead` or `handed_back`.
@@ -54,6 +63,7 @@ pub struct Metrics {
     pub queue_depth: Family<QueueLabels, Gauge>,
     pub task_duration: Family<TaskLabels, Histogram, fn() -> Histogram>,
     pub task_outcomes: Family<OutcomeLabels, Counter>,
+    pub memory: Family<MemoryLabels, Gauge>,
 }
 
 fn task_histogram() -> Histogram {
@@ -104,7 +114,31 @@ impl Metrics {
             "Finished task attempts by kind and outcome",
             task_outcomes.clone(),
         );
-        Self { registry, requests, latency, in_flight, queue_depth, task_duration, task_outcomes }
+        let memory = Family::<MemoryLabels, Gauge>::default();
+        registry.register(
+            "memory_bytes",
+            "The process's memory by kind, read when scraped",
+            memory.clone(),
+        );
+        Self {
+            registry,
+            requests,
+            latency,
+            in_flight,
+            queue_depth,
+            task_duration,
+            task_outcomes,
+            memory,
+        }
+    }
+
+    /// Replaces the memory gauges with `parts` (kind, bytes): see [`MemoryLabels`].
+    pub fn set_memory(&self, parts: &[(String, u64)]) {
+        self.memory.clear();
+        for (kind, bytes) in parts {
+            let gauge = self.memory.get_or_create(&MemoryLabels { kind: kind.clone() });
+            gauge.set(i64::try_from(*bytes).unwrap_or(i64::MAX));
+        }
     }
 
     /// Records one finished task attempt.

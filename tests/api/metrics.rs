@@ -34,3 +34,27 @@ async fn metrics_use_the_openmetrics_content_type() {
     let content_type = response.headers()["content-type"].to_str().unwrap();
     assert!(content_type.starts_with("application/openmetrics-text"), "{content_type}");
 }
+
+/// The real binary reports its memory at each scrape: the resident set and its split, the
+/// live heap its allocator counts, and the parts its components hold.
+#[tokio::test]
+async fn the_process_memory_is_read_at_each_scrape() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let serve = crate::helpers::ServeProcess::start(&data);
+    let text = reqwest::get(serve.url("/metrics")).await.unwrap().text().await.unwrap();
+    let gauge = |kind: &str| -> u64 {
+        let prefix = format!("jobportal_memory_bytes{{kind=\"{kind}\"}} ");
+        let line = text.lines().find_map(|l| l.strip_prefix(prefix.as_str()));
+        line.unwrap_or_else(|| panic!("no {kind}: {text}")).trim().parse().unwrap()
+    };
+    let resident = gauge("resident");
+    assert!(resident > 1 << 20, "{text}");
+    assert!(gauge("resident_peak") >= resident, "{text}");
+    assert!(gauge("resident_anonymous") <= resident, "{text}");
+    assert!(gauge("resident_files_database") <= resident, "{text}");
+    let heap = gauge("heap");
+    assert!(heap > 1 << 20 && gauge("heap_large_blocks") <= heap, "{text}");
+    // A component's part is of the heap: present, and no larger than it.
+    assert!(gauge("heap_part_suggestions") <= heap, "{text}");
+}
