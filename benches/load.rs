@@ -23,6 +23,8 @@
 //!
 //! `cargo bench --bench load` (release), or `scripts/bench.sh load`, which also builds the
 //! SurrealDB server (scripts/surreal-server.sh) and passes it as BENCH_SURREAL. Knobs:
+//! BENCH_DB_WRITE_BUFFER and BENCH_DB_CACHE (the embedded database's memory, as
+//! JOBPORTAL_DB_WRITE_BUFFER and JOBPORTAL_DB_CACHE; their defaults when unset),
 //! BENCH_JOBS, BENCH_SECONDS, BENCH_CONNECTIONS, BENCH_TARGETS (`embedded,cluster`, the
 //! default; the cluster needs BENCH_SURREAL, the `surreal` binary), BENCH_SOURCE (postings),
 //! BENCH_BINARY (the `jobportal` binary, default the one cargo built with the bench).
@@ -395,6 +397,15 @@ fn configured(mut command: Command, database: Option<&str>) -> Command {
     command
         .env("JOBPORTAL_JWT_SECRET", JWT_SECRET)
         .env("JOBPORTAL_RATE_LIMIT_AUTH_PER_IP", "10000000/1m");
+    // The embedded database's memory, when a run compares other sizes than the defaults.
+    for (knob, var) in [
+        ("BENCH_DB_WRITE_BUFFER", "JOBPORTAL_DB_WRITE_BUFFER"),
+        ("BENCH_DB_CACHE", "JOBPORTAL_DB_CACHE"),
+    ] {
+        if let Some(value) = std::env::var_os(knob) {
+            command.env(var, value);
+        }
+    }
     if let Some(url) = database {
         command
             .env("JOBPORTAL_DB_URL", url)

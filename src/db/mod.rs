@@ -25,7 +25,7 @@ use surrealdb::method::Transaction;
 use surrealdb::opt::auth::Root;
 use surrealdb::types::QueryError;
 
-use crate::core::config::DbConfig;
+use crate::core::config::{DbConfig, DbMemory};
 pub use availability::{Availability, Query};
 
 /// How long connecting to a SurrealDB server may take before we give up.
@@ -101,6 +101,16 @@ pub(crate) fn is_conflict(err: &surrealdb::Error) -> bool {
         || err.message().contains("can be retried")
 }
 
+/// Sizes the memory of the embedded datastores opened from now on (SurrealKV's memtable and
+/// block cache; see [`DbMemory`]). The SDK passes no such setting to its engine: the patched
+/// engine (vendor/README.md) takes it here. Process-wide, like the engine's own defaults.
+fn size_the_storage_engine(memory: DbMemory) {
+    surrealdb_engine_local::set_datastore_config(vec![
+        ("surrealkv_max_memtable_size".into(), memory.write_buffer.to_string()),
+        ("surrealkv_block_cache_capacity".into(), memory.cache.to_string()),
+    ]);
+}
+
 /// A connected database with its namespace and database selected. Cloning is cheap: clones
 /// share one session (a cloned `Surreal` handle is a new session, which SurrealDB's single
 /// session task has to create and later drop; cloned for every request, that task became the
@@ -125,6 +135,9 @@ impl Database {
                 .map_err(|source| DbError::CreateDir { path: parent.to_path_buf(), source })?;
         }
         let url = config.url.clone();
+        if config.embedded_path().is_some() {
+            size_the_storage_engine(config.memory);
+        }
         let connect = any::connect(url.as_str());
         let db = match tokio::time::timeout(CONNECT_TIMEOUT, connect).await {
             Err(_) => return Err(DbError::ConnectTimeout { url }),

@@ -58,3 +58,24 @@ async fn the_process_memory_is_read_at_each_scrape() {
     // A component's part is of the heap: present, and no larger than it.
     assert!(gauge("heap_part_suggestions") <= heap, "{text}");
 }
+
+/// The embedded database's write buffer is the size it is given, not one sized from the host's
+/// memory: it is one block reserved whole, so the heap's larger blocks differ by exactly the
+/// difference of two settings.
+#[tokio::test]
+async fn the_embedded_databases_write_buffer_is_the_size_it_is_given() {
+    let mut large = Vec::new();
+    for size in ["16MiB", "48MiB"] {
+        let dir = tempfile::tempdir().unwrap();
+        let mut command = crate::helpers::jobportal(&dir.path().join("data"));
+        command.env("JOBPORTAL_DB_WRITE_BUFFER", size).env("JOBPORTAL_DB_CACHE", "8MiB");
+        let serve = crate::helpers::ServeProcess::start_with(command);
+        let text = reqwest::get(serve.url("/metrics")).await.unwrap().text().await.unwrap();
+        let line = text
+            .lines()
+            .find_map(|l| l.strip_prefix("jobportal_memory_bytes{kind=\"heap_large_blocks\"} "));
+        large.push(line.unwrap_or_else(|| panic!("{text}")).trim().parse::<u64>().unwrap());
+    }
+    assert_eq!(large[1] - large[0], 32 << 20, "{large:?}");
+    assert!(large[0] >= 16 << 20 && large[0] < 64 << 20, "{large:?}");
+}

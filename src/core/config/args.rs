@@ -45,6 +45,16 @@ pub struct GlobalOpts {
     #[arg(long, env = env::DB_TIMEOUT, default_value = "10s", value_name = "DURATION", global = true)]
     pub db_timeout: String,
 
+    /// The embedded database's write buffer: writes collect in it before they are flushed to
+    /// disk, and one transaction may not write more than it holds. Reserved whole, resident as
+    /// it is written (unused by a SurrealDB server)
+    #[arg(long, env = env::DB_WRITE_BUFFER, default_value = "64MiB", value_name = "SIZE", global = true)]
+    pub db_write_buffer: String,
+
+    /// The embedded database's cache of blocks read from disk (unused by a SurrealDB server)
+    #[arg(long, env = env::DB_CACHE, default_value = "64MiB", value_name = "SIZE", global = true)]
+    pub db_cache: String,
+
     /// Log format: auto (human on a terminal, JSON otherwise), human or json
     #[arg(long, env = env::LOG_FORMAT, default_value = "auto", value_name = "FORMAT", global = true)]
     pub log_format: String,

@@ -19,6 +19,8 @@ pub const DB_DATABASE: &str = "JOBPORTAL_DB_DATABASE";
 pub const DB_USER: &str = "JOBPORTAL_DB_USER";
 pub const DB_PASSWORD: &str = "JOBPORTAL_DB_PASSWORD";
 pub const DB_TIMEOUT: &str = "JOBPORTAL_DB_TIMEOUT";
+pub const DB_WRITE_BUFFER: &str = "JOBPORTAL_DB_WRITE_BUFFER";
+pub const DB_CACHE: &str = "JOBPORTAL_DB_CACHE";
 pub const LOG_FORMAT: &str = "JOBPORTAL_LOG_FORMAT";
 pub const LOG: &str = "JOBPORTAL_LOG";
 pub const ADDR: &str = "JOBPORTAL_ADDR";
@@ -87,6 +89,8 @@ pub const ALL: &[&str] = &[
     DB_USER,
     DB_PASSWORD,
     DB_TIMEOUT,
+    DB_WRITE_BUFFER,
+    DB_CACHE,
     LOG_FORMAT,
     LOG,
     ADDR,

@@ -6,7 +6,7 @@ use std::time::Duration;
 use super::args::GlobalOpts;
 use super::env;
 use super::error::{ConfigError, setting};
-use super::parse::{absolute, is_identifier, parse_duration};
+use super::parse::{absolute, is_identifier, parse_duration, parse_size};
 use super::secret::Secret;
 
 /// How log lines are written.
@@ -35,7 +35,31 @@ pub struct DbConfig {
     pub password: Option<Secret>,
     /// Longest wait for one answer of a SurrealDB server (unused by embedded databases).
     pub timeout: Duration,
+    /// How much memory an embedded database's storage engine may hold (unused by servers).
+    pub memory: DbMemory,
 }
+
+/// The memory an embedded database's storage engine (SurrealKV) holds. Left to itself it sizes
+/// both from the host's memory: on a 24 GiB host a 1 GiB write buffer and an 11 GiB cache,
+/// which `serve`'s resident set grows into under steady writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DbMemory {
+    /// Bytes of the write buffer (the memtable): reserved whole, resident as written, flushed
+    /// to disk when full; the most one transaction may write.
+    pub write_buffer: usize,
+    /// Bytes of the cache of blocks read from disk.
+    pub cache: usize,
+}
+
+impl Default for DbMemory {
+    fn default() -> Self {
+        Self { write_buffer: 64 << 20, cache: 64 << 20 }
+    }
+}
+
+/// The smallest write buffer accepted: an import writes its batches of 500 jobs in one
+/// transaction each.
+const MIN_WRITE_BUFFER: usize = 16 << 20;
 
 impl DbConfig {
     /// An in-memory database, for tests and throwaway runs.
@@ -47,6 +71,7 @@ impl DbConfig {
             user: None,
             password: None,
             timeout: Duration::from_secs(10),
+            memory: DbMemory::default(),
         }
     }
 
@@ -93,6 +118,17 @@ impl GlobalOpts {
                 .filter(|d| !d.is_zero())
                 .ok_or("expected a positive duration such as 10s, 500ms or 1m")
         })?;
+        let write_buffer =
+            setting(env::DB_WRITE_BUFFER, "db-write-buffer", &self.db_write_buffer, |raw| {
+                parse_size(raw)
+                    .filter(|n| *n >= MIN_WRITE_BUFFER)
+                    .ok_or("expected a size of at least 16MiB, such as 64MiB or 1GiB")
+            })?;
+        let cache = setting(env::DB_CACHE, "db-cache", &self.db_cache, |raw| {
+            parse_size(raw)
+                .filter(|n| *n >= 1 << 20)
+                .ok_or("expected a size of at least 1MiB, such as 64MiB or 512MiB")
+        })?;
         let format = setting(env::LOG_FORMAT, "log-format", &self.log_format, |raw| {
             match raw.trim().to_ascii_lowercase().as_str() {
                 "auto" | "" => Ok(LogFormat::Auto),
@@ -119,6 +155,7 @@ impl GlobalOpts {
                 user: self.db_user.clone().filter(|u| !u.is_empty()),
                 password: self.db_password.clone().filter(|p| !p.expose().is_empty()),
                 timeout,
+                memory: DbMemory { write_buffer, cache },
             },
             log: LogConfig { format, filter: self.log.clone() },
         })
@@ -161,5 +198,33 @@ mod tests {
         assert_eq!(parse_db_url("ws://127.0.0.1:8000/").unwrap(), "ws://127.0.0.1:8000");
         assert!(parse_db_url("postgres://x").is_err());
         assert!(parse_db_url("ws://").is_err());
+    }
+
+    fn resolve(args: &[&str]) -> Result<Config, ConfigError> {
+        use clap::Parser;
+        #[derive(Parser)]
+        struct Opts {
+            #[command(flatten)]
+            global: GlobalOpts,
+        }
+        let opts = Opts::try_parse_from(std::iter::once("jobportal").chain(args.iter().copied()))
+            .expect("the flags parse");
+        opts.global.resolve()
+    }
+
+    #[test]
+    fn the_embedded_databases_memory_is_64_mib_each_unless_set() {
+        let config = resolve(&[]).unwrap();
+        assert_eq!(config.db.memory, DbMemory { write_buffer: 64 << 20, cache: 64 << 20 });
+        let config = resolve(&["--db-write-buffer", "256MiB", "--db-cache", "1GiB"]).unwrap();
+        assert_eq!(config.db.memory, DbMemory { write_buffer: 256 << 20, cache: 1 << 30 });
+        for (args, var) in [
+            (&["--db-write-buffer", "8MiB"][..], env::DB_WRITE_BUFFER),
+            (&["--db-write-buffer", "lots"][..], env::DB_WRITE_BUFFER),
+            (&["--db-cache", "0"][..], env::DB_CACHE),
+        ] {
+            let err = resolve(args).unwrap_err().to_string();
+            assert!(err.contains(var), "{args:?}: {err}");
+        }
     }
 }

@@ -23,7 +23,7 @@ pub use chat::{
     parse_top_p,
 };
 pub use error::ConfigError;
-pub use global::{Config, DbConfig, LogConfig, LogFormat};
+pub use global::{Config, DbConfig, DbMemory, LogConfig, LogFormat};
 pub use parse::{is_identifier, parse_cron, parse_duration, parse_public_url, parse_size};
 pub use secret::Secret;
 pub use serve::{
