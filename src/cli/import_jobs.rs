@@ -88,8 +88,10 @@ impl Progress for Reporter {
 }
 
 pub async fn run(config: Config, args: ImportJobsArgs) -> anyhow::Result<()> {
-    if args.batch_size == 0 || args.batch_size > 10_000 {
-        anyhow::bail!("--batch-size must be between 1 and 10000");
+    // A batch is one transaction, which the embedded database's write buffer must hold
+    // (at least 16 MiB: 2,000 jobs of a few KiB each, with their keys, fit in it).
+    if args.batch_size == 0 || args.batch_size > 2_000 {
+        anyhow::bail!("--batch-size must be between 1 and 2000");
     }
     let forced = match args.format.as_deref().map(str::parse::<Format>).transpose() {
         Ok(format) => format,

@@ -199,9 +199,11 @@ pub fn name_dirs(dirs: Vec<(&'static str, PathBuf)>) {
 
 /// The process's memory as (kind, bytes) pairs for `/metrics` (see
 /// [`crate::core::metrics::MemoryLabels`]): the resident set and its split, the heap when
-/// counted, then `components` as `heap_part_<label>`. Labels become snake case.
+/// counted, then `components` as `heap_part_<label>`. Labels become lower snake case
+/// (`HNSW graph`: `heap_part_hnsw_graph`).
 pub fn gauges(components: &[(&'static str, u64)]) -> Vec<(String, u64)> {
-    let snake = |label: &str| label.replace(|c: char| !c.is_ascii_alphanumeric(), "_");
+    let snake =
+        |label: &str| label.to_ascii_lowercase().replace(|c: char| !c.is_ascii_alphanumeric(), "_");
     let mut parts = Vec::new();
     if let Some(resident) = resident(DIRS.get().map_or(&[][..], Vec::as_slice)) {
         parts.push(("resident".to_owned(), resident.total));

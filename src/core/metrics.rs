@@ -42,9 +42,10 @@ pub struct TaskLabels {
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct MemoryLabels {
-    /// `resident`, `resident_anonymous`, `resident_files` (under a named directory:
-    /// `resident_files_<label>`), `heap`, `heap_large_blocks`, or a part of the heap a
-    /// component reports (`heap_part_<label>`).
+    /// `resident`, `resident_peak`, `resident_anonymous`, `resident_files_<dir>` (files under
+    /// a named directory: `search_index`, `model`, `database`), `resident_other_files`,
+    /// `heap`, `heap_large_blocks`, or a part of the heap a component reports
+    /// (`heap_part_<label>`, e.g. `heap_part_hnsw_graph`).
     pub kind: String,
 }
 
@@ -132,9 +133,10 @@ impl Metrics {
         }
     }
 
-    /// Replaces the memory gauges with `parts` (kind, bytes): see [`MemoryLabels`].
+    /// Sets the memory gauges to `parts` (kind, bytes): see [`MemoryLabels`]. Not cleared
+    /// first, so a scrape rendering meanwhile never sees them missing (the kinds a process
+    /// reports do not change while it runs).
     pub fn set_memory(&self, parts: &[(String, u64)]) {
-        self.memory.clear();
         for (kind, bytes) in parts {
             let gauge = self.memory.get_or_create(&MemoryLabels { kind: kind.clone() });
             gauge.set(i64::try_from(*bytes).unwrap_or(i64::MAX));

@@ -306,6 +306,19 @@ fn open_error(config: &DbConfig, err: surrealdb::Error) -> DbError {
         let path = config.embedded_path().map(Path::to_path_buf).unwrap_or_default();
         return DbError::InUse { path };
     }
+    if message.contains("Batch too large for memtable") {
+        // A transaction larger than the write buffer is in the store's log (written there
+        // before it was refused): it can only be replayed into a larger buffer.
+        return DbError::Open {
+            url: config.url.clone(),
+            message: format!(
+                "{message}; its log holds a transaction larger than the write buffer of {} MiB: \
+                 start once with a larger JOBPORTAL_DB_WRITE_BUFFER (the --db-write-buffer \
+                 flag), such as 1GiB",
+                config.memory.write_buffer >> 20
+            ),
+        };
+    }
     DbError::Open { url: config.url.clone(), message }
 }
 

@@ -547,17 +547,23 @@ pub async fn pending_review(
     Ok((jobs, count.map_or(0, |c| c.count)))
 }
 
-/// Closes published jobs whose expiry passed; returns the ids it closed.
+/// Closes up to `limit` published jobs whose expiry passed; returns the ids it closed (fewer
+/// than `limit`: none are left). One write of bounded size, whatever expired at once: the
+/// embedded database refuses a transaction larger than its write buffer.
 pub async fn close_expired(
     ex: &impl Executor,
     now: DateTime<Utc>,
+    limit: u32,
 ) -> Result<Vec<String>, RepoError> {
     let mut response = ex
         .query(
-            "UPDATE job SET status = 'closed', closed_at = $now, updated_at = time::now() \
-             WHERE status = 'published' AND expires_at != NONE AND expires_at <= $now RETURN VALUE id",
+            "UPDATE (SELECT VALUE id FROM job WHERE status = 'published' AND expires_at != NONE \
+               AND expires_at <= $now LIMIT $limit) \
+             SET status = 'closed', closed_at = $now, updated_at = time::now() \
+             WHERE status = 'published' RETURN VALUE id",
         )
         .bind(("now", now))
+        .bind(("limit", i64::from(limit)))
         .await?;
     let ids: Vec<RecordId> = response.take(0)?;
     Ok(ids.iter().map(key_string).collect())

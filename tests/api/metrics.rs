@@ -57,6 +57,7 @@ async fn the_process_memory_is_read_at_each_scrape() {
     assert!(heap > 1 << 20 && gauge("heap_large_blocks") <= heap, "{text}");
     // A component's part is of the heap: present, and no larger than it.
     assert!(gauge("heap_part_suggestions") <= heap, "{text}");
+    assert!(gauge("heap_part_hnsw_graph") <= heap, "{text}");
 }
 
 /// The embedded database's write buffer is the size it is given, not one sized from the host's

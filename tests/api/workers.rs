@@ -582,3 +582,41 @@ async fn a_digest_reaches_the_mail_server_with_exactly_the_new_matching_jobs_and
     .await;
     assert_eq!(digests(&server).len(), 1, "unsubscribed: nothing more");
 }
+
+/// The expiry sweep closes a bounded number of jobs per write (a transaction must fit the
+/// embedded database's write buffer) and picks up where it stopped: each call closes the next
+/// ones, never one already closed or one not expired.
+#[tokio::test]
+async fn expired_jobs_are_closed_a_bounded_batch_per_write() {
+    let app = spawn_app().await;
+    let expiry = chrono::Utc::now() + chrono::Duration::seconds(3);
+    let mut jobs: Vec<Value> = (0..5)
+        .map(|i| {
+            json!({
+                "source": "test", "external_id": format!("soon-{i}"), "title": "Expiring Welder",
+                "company": {"name": "Acme"}, "expires_at": expiry.to_rfc3339(),
+            })
+        })
+        .collect();
+    jobs.push(json!({
+        "source": "test", "external_id": "open", "title": "Open Welder", "company": {"name": "Acme"},
+    }));
+    app.import_jsonl(&jobs).await;
+    let wait =
+        (expiry - chrono::Utc::now()).to_std().unwrap_or_default() + Duration::from_millis(100);
+    tokio::time::sleep(wait).await;
+
+    let now = chrono::Utc::now();
+    let mut closed = Vec::new();
+    for expected in [2, 2, 1, 0] {
+        let ids = repositories::jobs::close_expired(&app.db, now, 2).await.unwrap();
+        assert_eq!(ids.len(), expected, "{ids:?} after {closed:?}");
+        assert!(ids.iter().all(|id| !closed.contains(id)), "{ids:?} again after {closed:?}");
+        closed.extend(ids);
+    }
+    for id in &closed {
+        let job = repositories::jobs::find(&app.db, id).await.unwrap().expect("the job");
+        assert_eq!(job.status, jobportal::models::job::JobStatus::Closed);
+        assert!(job.external_id.starts_with("soon-"), "{job:?}");
+    }
+}

@@ -57,9 +57,12 @@ impl Default for DbMemory {
     }
 }
 
-/// The smallest write buffer accepted: an import writes its batches of 500 jobs in one
-/// transaction each.
+/// The smallest write buffer accepted: an import writes each batch (500 jobs, at most 2,000)
+/// in one transaction, and the expiry sweep closes 500 jobs per write.
 const MIN_WRITE_BUFFER: usize = 16 << 20;
+
+/// The largest write buffer SurrealKV makes (a larger one is cut to this).
+const MAX_WRITE_BUFFER: usize = u32::MAX as usize;
 
 impl DbConfig {
     /// An in-memory database, for tests and throwaway runs.
@@ -121,8 +124,8 @@ impl GlobalOpts {
         let write_buffer =
             setting(env::DB_WRITE_BUFFER, "db-write-buffer", &self.db_write_buffer, |raw| {
                 parse_size(raw)
-                    .filter(|n| *n >= MIN_WRITE_BUFFER)
-                    .ok_or("expected a size of at least 16MiB, such as 64MiB or 1GiB")
+                    .filter(|n| (MIN_WRITE_BUFFER..=MAX_WRITE_BUFFER).contains(n))
+                    .ok_or("expected a size from 16MiB to 4095MiB, such as 64MiB or 1GiB")
             })?;
         let cache = setting(env::DB_CACHE, "db-cache", &self.db_cache, |raw| {
             parse_size(raw)
@@ -221,6 +224,7 @@ mod tests {
         for (args, var) in [
             (&["--db-write-buffer", "8MiB"][..], env::DB_WRITE_BUFFER),
             (&["--db-write-buffer", "lots"][..], env::DB_WRITE_BUFFER),
+            (&["--db-write-buffer", "4GiB"][..], env::DB_WRITE_BUFFER),
             (&["--db-cache", "0"][..], env::DB_CACHE),
         ] {
             let err = resolve(args).unwrap_err().to_string();

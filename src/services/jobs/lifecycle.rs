@@ -363,12 +363,23 @@ pub async fn review(
     Ok(job)
 }
 
-/// Closes the published jobs whose expiry passed (the scheduled task).
+/// How many expired jobs one write closes.
+const CLOSED_PER_WRITE: u32 = 500;
+
+/// Closes the published jobs whose expiry passed (the scheduled task), [`CLOSED_PER_WRITE`]
+/// at a time, each batch leaving the search index before the next.
 pub async fn close_expired(ctx: &Context) -> Result<usize, ServiceError> {
-    let ids = repositories::jobs::close_expired(&ctx.db, Utc::now()).await?;
-    let closed = ids.len();
-    sync_ids(ctx, ids).await?;
-    Ok(closed)
+    let now = Utc::now();
+    let mut closed = 0;
+    loop {
+        let ids = repositories::jobs::close_expired(&ctx.db, now, CLOSED_PER_WRITE).await?;
+        let last = ids.len() < CLOSED_PER_WRITE as usize;
+        closed += ids.len();
+        sync_ids(ctx, ids).await?;
+        if last {
+            return Ok(closed);
+        }
+    }
 }
 
 #[cfg(test)]
