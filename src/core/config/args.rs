@@ -48,7 +48,7 @@ pub struct GlobalOpts {
     /// The embedded database's write buffer: writes collect in it before they are flushed to
     /// disk, and one transaction may not write more than it holds. Reserved whole, resident as
     /// it is written (unused by a SurrealDB server)
-    #[arg(long, env = env::DB_WRITE_BUFFER, default_value = "64MiB", value_name = "SIZE", global = true)]
+    #[arg(long, env = env::DB_WRITE_BUFFER, default_value = "128MiB", value_name = "SIZE", global = true)]
     pub db_write_buffer: String,
 
     /// The embedded database's cache of blocks read from disk (unused by a SurrealDB server)
