@@ -597,16 +597,21 @@ pub async fn index_state(ex: &impl Executor) -> Result<(u64, i64), RepoError> {
 }
 
 /// A page of published, approved jobs in id order, after `after` (a rebuild walks them all).
+///
+/// The page is read as a range of record ids, which stops at `limit` public jobs: a condition
+/// on the status would be answered from its index, every public job read and sorted for each
+/// page (the whole walk quadratic in the number of jobs, and a page's peak memory all of them).
 pub async fn public_page(
     ex: &impl Executor,
     after: Option<&str>,
     limit: u32,
 ) -> Result<Vec<Job>, RepoError> {
+    const FIRST: &str = "SELECT * FROM type::record('job', ..) \
+        WHERE status = 'published' AND review = 'approved' ORDER BY id LIMIT $limit";
+    const AFTER: &str = "SELECT * FROM type::record('job', $after>..) \
+        WHERE status = 'published' AND review = 'approved' ORDER BY id LIMIT $limit";
     let mut response = ex
-        .query(
-            "SELECT * FROM job WHERE status = 'published' AND review = 'approved' \
-             AND ($after = NONE OR id > type::record('job', $after)) ORDER BY id LIMIT $limit",
-        )
+        .query(if after.is_some() { AFTER } else { FIRST })
         .bind(("after", after.map(str::to_owned)))
         .bind(("limit", i64::from(limit)))
         .await?;

@@ -2,6 +2,7 @@
 //! and the public view with its JSON-LD.
 
 use jobportal::core::config::ServeConfig;
+use jobportal::db::Executor;
 use serde_json::{Value, json};
 
 use crate::helpers::{Account, TestApp, assert_error, spawn_app, spawn_app_with};
@@ -636,4 +637,44 @@ async fn a_value_given_in_both_its_nested_and_flat_form_is_refused() {
         "validation_failed",
     )
     .await;
+}
+
+#[tokio::test]
+async fn the_public_jobs_are_walked_a_page_at_a_time_each_once_in_id_order() {
+    let app = spawn_app().await;
+    let text = String::from_utf8(crate::helpers::fixture("jobs/network-jobs-300.jsonl")).unwrap();
+    let records: Vec<Value> =
+        text.lines().take(60).map(|l| serde_json::from_str(l).unwrap()).collect();
+    app.import_jsonl(&records).await;
+    // Every third job closed and every fifth waiting for review: gaps inside pages.
+    let mut ids: Vec<String> =
+        app.db.query("SELECT VALUE record::id(id) FROM job").await.unwrap().take(0).unwrap();
+    assert_eq!(ids.len(), 60);
+    ids.sort();
+    let mut public = Vec::new();
+    for (n, id) in ids.iter().enumerate() {
+        let change = match (n % 3, n % 5) {
+            (0, _) => "UPDATE type::record('job', $id) SET status = 'closed'",
+            (_, 0) => "UPDATE type::record('job', $id) SET review = 'pending'",
+            _ => {
+                public.push(id.clone());
+                continue;
+            }
+        };
+        app.db.query(change).bind(("id", id.clone())).await.unwrap().check().unwrap();
+    }
+    for size in [1, 7, 32, 1000] {
+        let mut walked = Vec::new();
+        let mut after: Option<String> = None;
+        loop {
+            let page = jobportal::repositories::jobs::public_page(&app.db, after.as_deref(), size)
+                .await
+                .unwrap();
+            assert!(page.len() <= size as usize);
+            let Some(last) = page.last() else { break };
+            after = Some(last.id.clone());
+            walked.extend(page.into_iter().map(|job| job.id));
+        }
+        assert_eq!(walked, public, "pages of {size}");
+    }
 }
