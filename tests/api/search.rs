@@ -359,6 +359,22 @@ async fn changes_made_by_another_process_reach_the_index_when_it_catches_up() {
 }
 
 #[tokio::test]
+async fn the_first_catch_up_after_the_start_up_check_looks_back_from_the_check() {
+    use jobportal::services::jobs::ensure_index;
+    let app = spawn_app().await;
+    app.import_jsonl(&[job("a", "Harbour Pilot"), job("b", "Lighthouse Keeper")]).await;
+    let newest = jobportal::repositories::jobs::index_state(&app.db).await.unwrap().1;
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    let before = jobportal::repositories::jobs::database_now(&app.db).await.unwrap();
+    // A fresh process over this index has not caught up yet: its first pass would look back
+    // from the newest job, over every job of the import.
+    assert_eq!(app.ctx.jobs_index.checked(), None);
+    assert!(ensure_index(&app.ctx, |_| {}).await.unwrap().is_none(), "current");
+    let checked = app.ctx.jobs_index.checked().expect("the check is a complete pass");
+    assert!(checked >= before.timestamp_micros() && checked > newest, "{checked} {newest}");
+}
+
+#[tokio::test]
 async fn a_job_written_here_is_listed_as_written_by_every_search_that_starts_after() {
     let app = spawn_app().await;
     let (owner, id) = app.published_job("owner@example.com", "Harbour Co").await;

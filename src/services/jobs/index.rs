@@ -201,12 +201,17 @@ pub async fn ensure_index(
     ctx: &Context,
     mut progress: impl FnMut(u64),
 ) -> Result<Option<u64>, ServiceError> {
+    // The check counts as a complete catch-up pass: the first one after it looks back from
+    // here, not from the newest job (after a bulk import every job is within the look-back of
+    // the newest, and the pass would read them all while the first searches are served).
+    let started = repositories::jobs::database_now(&ctx.db).await?;
     let (public, latest) = repositories::jobs::index_state(&ctx.db).await?;
     let index = ctx.jobs_index.clone();
     let (docs, watermark) = tokio::task::spawn_blocking(move || (index.len(), index.watermark()))
         .await
         .map_err(|e| ServiceError::Internal(e.into()))?;
     if docs == public && watermark.updated_at_micros == latest {
+        ctx.jobs_index.set_checked(started.timestamp_micros());
         return Ok(None);
     }
     tracing::info!(
@@ -214,7 +219,9 @@ pub async fn ensure_index(
         public,
         "the search index is behind the database; rebuilding it"
     );
-    Ok(Some(rebuild_index(ctx, latest, &mut progress).await?))
+    let rebuilt = rebuild_index(ctx, latest, &mut progress).await?;
+    ctx.jobs_index.set_checked(started.timestamp_micros());
+    Ok(Some(rebuilt))
 }
 
 /// How far back [`catch_up_index`] looks before the watermark: a transaction that stamped its
