@@ -334,7 +334,7 @@ async fn store_vectors(data: &Path) -> (usize, usize) {
     }
     println!(
         "SurrealDB (embedded, this process) holds {:.0} MiB more heap after reading {read} jobs once \
-         (its block cache, at most JOBPORTAL_DB_CACHE: 64 MiB by default)",
+         (its block cache, at most JOBPORTAL_DB_CACHE: 16 MiB by default)",
         small_heap().saturating_sub(heap) as f64 / (1024.0 * 1024.0)
     );
     let mut jobs = Vec::new();

@@ -52,7 +52,7 @@ pub struct GlobalOpts {
     pub db_write_buffer: String,
 
     /// The embedded database's cache of blocks read from disk (unused by a SurrealDB server)
-    #[arg(long, env = env::DB_CACHE, default_value = "64MiB", value_name = "SIZE", global = true)]
+    #[arg(long, env = env::DB_CACHE, default_value = "16MiB", value_name = "SIZE", global = true)]
     pub db_cache: String,
 
     /// Log format: auto (human on a terminal, JSON otherwise), human or json
