@@ -462,7 +462,7 @@ impl VectorIndex {
     /// holds. Exact when the allowed set is small or the graph is missing; otherwise the graph
     /// (skipping tombstones and disallowed points, its candidates scored again in f32) plus an
     /// exact scan of the tail.
-    pub fn search(&self, query: &[f32], k: usize, allow: Option<&HashSet<String>>) -> Vec<Hit> {
+    pub fn search(&self, query: &[f32], k: usize, allow: Option<&HashSet<&str>>) -> Vec<Hit> {
         if k == 0 {
             return Vec::new();
         }
@@ -475,9 +475,8 @@ impl VectorIndex {
             best(ids.map(|id| (inner.codes.dot_f32(query, id as usize), id)).collect(), k)
         };
         // The allowed keys as data ids.
-        let allowed: Option<Vec<u32>> = allow.map(|a| {
-            a.iter().filter_map(|key| inner.live.get(key.as_str()).map(|(id, _)| *id)).collect()
-        });
+        let allowed: Option<Vec<u32>> = allow
+            .map(|a| a.iter().filter_map(|&key| inner.live.get(key).map(|(id, _)| *id)).collect());
         let indexed = inner.indexed();
         if let Some(ids) = &allowed
             && (ids.len() < self.config.exact_below || indexed == 0)
@@ -609,7 +608,7 @@ mod tests {
         index.upsert("k1", unit(&[0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 0.0]), [0xff; 16]);
         let hits = index.search(&query, 2, None);
         assert_eq!(hits.iter().map(|h| h.key.as_str()).collect::<Vec<_>>(), vec!["k2", "k3"]);
-        let allow: HashSet<String> = ["k1".to_owned(), "k150".to_owned()].into();
+        let allow: HashSet<&str> = ["k1", "k150"].into();
         let hits = index.search(&query, 5, Some(&allow));
         assert_eq!(hits.iter().map(|h| h.key.as_str()).collect::<Vec<_>>(), vec!["k150", "k1"]);
         assert_eq!(index.shape(), (300, 1, 2));

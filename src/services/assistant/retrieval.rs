@@ -232,7 +232,7 @@ async fn index_ids(
         limit: JOB_CANDIDATES,
         ..IndexQuery::default()
     };
-    Ok(search::run_index(ctx, query).await?.ids)
+    Ok(search::run_index(ctx, query).await?.ids.clone())
 }
 
 /// The caller's own resumes, applications and saved searches, and for an employer the jobs (in

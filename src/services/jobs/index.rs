@@ -201,9 +201,13 @@ pub async fn ensure_index(
     ctx: &Context,
     mut progress: impl FnMut(u64),
 ) -> Result<Option<u64>, ServiceError> {
-    // The check counts as a complete catch-up pass: the first one after it looks back from
-    // here, not from the newest job (after a bulk import every job is within the look-back of
-    // the newest, and the pass would read them all while the first searches are served).
+    // On an embedded database, or after a rebuild, the check counts as a complete catch-up
+    // pass: the first one after it looks back from here, not from the newest job (after a bulk
+    // import every job is within the look-back of the newest, and the pass would read them all
+    // while the first searches are served). An embedded database had one process at a time,
+    // which wrote the index with every job. On a server, another process (a `worker`) may have
+    // changed a job that the last process had not caught up with when it stopped, so there the
+    // first pass still looks back from the newest job the index saw.
     let started = repositories::jobs::database_now(&ctx.db).await?;
     let (public, latest) = repositories::jobs::index_state(&ctx.db).await?;
     let index = ctx.jobs_index.clone();
@@ -211,7 +215,9 @@ pub async fn ensure_index(
         .await
         .map_err(|e| ServiceError::Internal(e.into()))?;
     if docs == public && watermark.updated_at_micros == latest {
-        ctx.jobs_index.set_checked(started.timestamp_micros());
+        if !ctx.db.is_server() {
+            ctx.jobs_index.set_checked(started.timestamp_micros());
+        }
         return Ok(None);
     }
     tracing::info!(
@@ -234,7 +240,8 @@ const CATCH_UP_OVERLAP: chrono::Duration = chrono::Duration::seconds(30);
 /// `serve` runs it every few seconds; when nothing changed it is one indexed query. Returns how
 /// many jobs it wrote.
 ///
-/// The first pass starts a little before the watermark; each complete pass leaves the next one
+/// The first pass starts a little before the watermark (or, where the start-up check counts as
+/// a pass, [`ensure_index`], a little before that check); each complete pass leaves the next one
 /// to start a little before its own start (by the database's clock): a transaction that
 /// commits later stamped its jobs after that. So a pass reads only the last seconds' changes,
 /// not, again and again, those just before the newest job (after a bulk import: thousands).

@@ -332,9 +332,9 @@ pub(crate) async fn listings(
 pub(crate) async fn run_index(
     ctx: &Context,
     query: IndexQuery,
-) -> Result<repositories::job_index::IndexHits, ServiceError> {
+) -> Result<Arc<repositories::job_index::IndexHits>, ServiceError> {
     if let Some(hits) = ctx.jobs_index.remembered(&query) {
-        return Ok((*hits).clone());
+        return Ok(hits);
     }
     let index = ctx.jobs_index.clone();
     // The permit travels with the blocking work: a request dropped on timeout or disconnect
@@ -350,7 +350,6 @@ pub(crate) async fn run_index(
     })
     .await
     .map_err(|e| ServiceError::Internal(e.into()))?
-    .map(|hits| (*hits).clone())
     .map_err(|e| ServiceError::Internal(e.into()))
 }
 
@@ -403,15 +402,19 @@ async fn semantic_hits(
         .await?;
         let count = passing.total as usize;
         if count < limit {
-            allow = Some(passing.ids.into_iter().collect::<HashSet<String>>());
+            allow = Some(passing);
         } else {
             oversample = (pool * vectors.len().max(1) / count.max(1)).clamp(pool, pool * 8);
         }
     }
-    let similar =
-        tokio::task::spawn_blocking(move || vectors.search(&vector, oversample, allow.as_ref()))
-            .await
-            .map_err(|e| ServiceError::Internal(e.into()))?;
+    let similar = tokio::task::spawn_blocking(move || {
+        // The passing ids, borrowed from the (possibly remembered) answer.
+        let allow: Option<HashSet<&str>> =
+            allow.as_ref().map(|passing| passing.ids.iter().map(String::as_str).collect());
+        vectors.search(&vector, oversample, allow.as_ref())
+    })
+    .await
+    .map_err(|e| ServiceError::Internal(e.into()))?;
     let mut semantic: Vec<String> =
         similar.into_iter().filter(|h| h.similarity >= MIN_SIMILARITY).map(|h| h.key).collect();
     // The versions of the jobs the ranking may show, from the searches that found them.
@@ -454,7 +457,7 @@ async fn semantic_hits(
     };
     let all = run_index(ctx, everything).await?;
     if sort != SortBy::Relevance {
-        return Ok(all);
+        return Ok(Arc::unwrap_or_clone(all));
     }
     // The keyword ranking as deep as the page reaches; its first SEMANTIC_CANDIDATES are fused
     // with the semantic ones, the rest follow in keyword order. The fused block is the same for
@@ -467,7 +470,7 @@ async fn semantic_hits(
         )
         .await?;
         versions.extend(hits.ids.iter().cloned().zip(hits.versions.iter().copied()));
-        hits.ids
+        hits.ids.clone()
     } else {
         Vec::new()
     };
@@ -495,6 +498,6 @@ async fn semantic_hits(
         // Every id of the ranking came with its version.
         versions: ids.iter().map(|id| versions.get(id).copied().unwrap_or_default()).collect(),
         ids,
-        facets: all.facets,
+        facets: all.facets.clone(),
     })
 }
