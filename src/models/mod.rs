@@ -41,6 +41,7 @@ pub mod conversation;
 pub mod email;
 pub mod health;
 pub mod job;
+pub mod listing;
 pub mod recommendation;
 pub mod resume;
 pub mod saved;

@@ -11,6 +11,7 @@ use crate::models::company::Company;
 use crate::models::job::{
     EmploymentType, Job, JobInput, Location, LocationInput, Salary, SalaryPeriod, Workplace,
 };
+use crate::models::listing::{PlaceView, Text, View};
 
 /// A job to create (as a draft) or the fields to change. Every field of an update is optional
 /// (absent or null: unchanged); an empty string clears an optional text field.
@@ -265,6 +266,95 @@ impl JobSummaryBody {
     }
 }
 
+/// A [`JobSummaryBody`] written straight from a search page's stored listing, borrowing it:
+/// the same JSON, without decoding the job and copying it again.
+#[derive(Debug, Serialize)]
+pub struct JobSummaryView<'a> {
+    id: &'a str,
+    title: &'a str,
+    company: CompanyRefView<'a>,
+    location: PlaceRef<'a>,
+    locations: Vec<PlaceRef<'a>>,
+    workplace: Option<&'static str>,
+    employment_type: Option<&'static str>,
+    seniority: Option<&'static str>,
+    salary: Option<SalaryRef<'a>>,
+    skills: &'a [Text<'a>],
+    category: Option<&'a str>,
+    tags: &'a [Text<'a>],
+    apply_url: Option<&'a str>,
+    posted_at: Option<DateTime<Utc>>,
+    expires_at: Option<DateTime<Utc>>,
+}
+
+/// [`CompanyRefBody`], borrowed.
+#[derive(Debug, Serialize)]
+struct CompanyRefView<'a> {
+    id: &'a str,
+    slug: &'a str,
+    name: &'a str,
+    verified: bool,
+}
+
+/// [`LocationBody`], borrowed.
+#[derive(Debug, Default, Serialize)]
+struct PlaceRef<'a> {
+    city: Option<&'a str>,
+    region: Option<&'a str>,
+    country_code: Option<&'a str>,
+}
+
+impl<'a> From<&'a PlaceView<'a>> for PlaceRef<'a> {
+    fn from(p: &'a PlaceView<'a>) -> Self {
+        Self {
+            city: p.city.as_deref(),
+            region: p.region.as_deref(),
+            country_code: p.country_code.as_deref(),
+        }
+    }
+}
+
+/// [`SalaryBody`], borrowed.
+#[derive(Debug, Serialize)]
+struct SalaryRef<'a> {
+    min: Option<f64>,
+    max: Option<f64>,
+    currency: Option<&'a str>,
+    period: Option<&'static str>,
+}
+
+impl<'a> JobSummaryView<'a> {
+    pub fn new(job: &'a View<'a>, company: &'a Company) -> Self {
+        Self {
+            id: &job.id,
+            title: &job.title,
+            company: CompanyRefView {
+                id: &company.id,
+                slug: &company.slug,
+                name: &company.name,
+                verified: company.verified,
+            },
+            location: job.locations.first().map(PlaceRef::from).unwrap_or_default(),
+            locations: job.locations.iter().map(PlaceRef::from).collect(),
+            workplace: job.workplace.map(|w| w.as_str()),
+            employment_type: job.employment_type.map(|e| e.as_str()),
+            seniority: job.seniority.map(|s| s.as_str()),
+            salary: job.salary.as_ref().filter(|s| s.public).map(|s| SalaryRef {
+                min: s.min,
+                max: s.max,
+                currency: s.currency.as_deref(),
+                period: s.period.map(|p| p.as_str()),
+            }),
+            skills: &job.skills,
+            category: job.category.as_deref(),
+            tags: &job.tags,
+            apply_url: job.apply_url.as_deref(),
+            posted_at: job.posted_at,
+            expires_at: job.expires_at,
+        }
+    }
+}
+
 /// A whole job. Its company's members also see the status, review state, hidden salary and
 /// where it came from.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -379,6 +469,22 @@ pub struct SearchBody {
     /// Present when a search with words found (almost) nothing and a correction of its words
     /// finds clearly more.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub did_you_mean: Option<DidYouMeanBody>,
+}
+
+/// The response of a search: [`SearchBody`] (the schema it documents) with its items written
+/// already ([`JobSummaryView`]).
+#[derive(Debug, Serialize)]
+pub struct SearchPageBody {
+    pub items: Vec<Box<serde_json::value::RawValue>>,
+    pub total: u64,
+    pub limit: u32,
+    pub offset: u32,
+    pub next_offset: Option<u32>,
+    pub sort: String,
+    pub mode: String,
+    pub facets: BTreeMap<String, Vec<FacetValueBody>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub did_you_mean: Option<DidYouMeanBody>,
 }
 
@@ -549,6 +655,105 @@ mod tests {
     use serde::de::DeserializeOwned;
 
     use super::*;
+
+    /// A search page's summary written from the stored listing is the JSON of the summary of
+    /// the decoded job, whatever the job holds.
+    #[test]
+    fn a_summary_written_from_the_stored_listing_is_the_summary_of_the_job() {
+        use crate::models::job::{
+            EmploymentType, JobFields, JobStatus, Location, Review, Salary, SalaryPeriod,
+            Seniority, Workplace,
+        };
+        use crate::services::jobs::listing::{decode, encode, view};
+        let at = |s: &str| DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc);
+        let company = Company {
+            id: "c1".into(),
+            name: "Ship \"n\" Shore".into(),
+            slug: "ship-n-shore".into(),
+            website: None,
+            description: Some("not on a page".into()),
+            location: None,
+            size: None,
+            logo_url: None,
+            verified: true,
+            created_at: at("2026-01-01T00:00:00Z"),
+            updated_at: at("2026-01-01T00:00:00Z"),
+        };
+        let full = Job {
+            id: "j1".into(),
+            company_id: "c1".into(),
+            fields: JobFields {
+                title: "Harbour \"Pilot\" \\ Lotse – Zürich\n".into(),
+                description: "Long text".into(),
+                locations: vec![
+                    Location {
+                        city: Some("Lisbon".into()),
+                        region: None,
+                        country_code: Some("PT".into()),
+                    },
+                    Location { city: None, region: Some("Bavaria".into()), country_code: None },
+                ],
+                workplace: Some(Workplace::Hybrid),
+                remote_regions: vec!["EU".into()],
+                employment_type: Some(EmploymentType::FullTime),
+                seniority: Some(Seniority::Senior),
+                salary: Some(Salary {
+                    min: Some(50_000.5),
+                    max: Some(60_000.0),
+                    currency: Some("EUR".into()),
+                    period: Some(SalaryPeriod::Year),
+                    public: true,
+                }),
+                skills: vec!["navigation".into(), "c++".into()],
+                category: Some("maritime".into()),
+                tags: vec!["boats".into(), "tab\there".into()],
+                apply_url: Some("https://example.com/apply?a=1&b=\"2\"".into()),
+                expires_at: Some(at("2030-01-01T00:00:00Z")),
+            },
+            status: JobStatus::Published,
+            review: Review::Approved,
+            posted_at: Some(at("2026-01-02T03:04:05.123456Z")),
+            closed_at: None,
+            source: "portal".into(),
+            external_id: "x1".into(),
+            content_hash: "h".into(),
+            view_count: 7,
+            created_at: at("2026-01-01T00:00:00Z"),
+            updated_at: at("2026-01-02T03:04:05.654321Z"),
+        };
+        let hidden_salary = Job {
+            fields: JobFields {
+                salary: full.fields.salary.clone().map(|s| Salary { public: false, ..s }),
+                ..full.fields.clone()
+            },
+            ..full.clone()
+        };
+        let bare = Job {
+            fields: JobFields {
+                locations: vec![],
+                workplace: None,
+                employment_type: None,
+                seniority: None,
+                salary: None,
+                skills: vec![],
+                category: None,
+                tags: vec![],
+                apply_url: None,
+                expires_at: None,
+                ..full.fields.clone()
+            },
+            posted_at: None,
+            ..full.clone()
+        };
+        for job in [full, hidden_salary, bare] {
+            let stored = encode(&job);
+            let written =
+                serde_json::to_value(JobSummaryView::new(&view(&stored).unwrap(), &company));
+            let expected =
+                serde_json::to_value(JobSummaryBody::new(&decode(&stored).unwrap(), &company));
+            assert_eq!(written.unwrap(), expected.unwrap(), "{}", job.fields.title);
+        }
+    }
 
     /// Serialises, reads back and serialises again: the same JSON both times.
     fn round_trip<T: Serialize + DeserializeOwned>(value: &T) -> serde_json::Value {

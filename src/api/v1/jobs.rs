@@ -14,8 +14,8 @@ use crate::api::routes::Routes;
 use crate::models::job::JobStatus;
 use crate::schemas::error::ErrorBody;
 use crate::schemas::job::{
-    DidYouMeanBody, FacetValueBody, JobBody, JobRequest, JobSummaryBody, SearchBody, SearchQuery,
-    job_posting, list_param,
+    DidYouMeanBody, FacetValueBody, JobBody, JobRequest, JobSummaryView, SearchBody,
+    SearchPageBody, SearchQuery, job_posting, list_param,
 };
 use crate::services::jobs;
 use crate::services::search::{self, SearchParams};
@@ -45,7 +45,7 @@ pub fn router() -> Routes {
 pub async fn search_jobs(
     State(state): State<AppState>,
     Query(query): Query<SearchQuery>,
-) -> Result<Json<SearchBody>, ApiError> {
+) -> Result<Json<SearchPageBody>, ApiError> {
     let search = SearchParams {
         countries: list_param(&query.country),
         workplaces: list_param(&query.workplace),
@@ -69,24 +69,28 @@ pub async fn search_jobs(
     .parse()?;
     let (limit, offset) = (search.limit, search.offset);
     let asked = search.clone();
-    let result = search::run(&state.ctx, search).await?;
-    let did_you_mean = suggestions::did_you_mean(&state.ctx, &asked, result.total)
+    let page = search::page(&state.ctx, search, |job, company| {
+        serde_json::value::to_raw_value(&JobSummaryView::new(job, company))
+    })
+    .await?;
+    let did_you_mean = suggestions::did_you_mean(&state.ctx, &asked, page.total)
         .await?
         .map(|d| DidYouMeanBody { q: d.q, total: d.total });
     let next = u64::from(offset) + u64::from(limit);
-    Ok(Json(SearchBody {
-        items: result
-            .jobs
-            .iter()
-            .map(|listing| JobSummaryBody::new(&listing.0, &listing.1))
-            .collect(),
-        total: result.total,
+    Ok(Json(SearchPageBody {
+        // Writing a summary of strings, numbers and dates does not fail.
+        items: page
+            .items
+            .into_iter()
+            .collect::<Result<_, _>>()
+            .map_err(|e| ApiError::from(crate::services::ServiceError::Internal(e.into())))?,
+        total: page.total,
         limit,
         offset,
-        next_offset: (next < result.total).then_some(next as u32),
-        sort: result.sort.as_str().into(),
-        mode: result.mode.as_str().into(),
-        facets: result
+        next_offset: (next < page.total).then_some(next as u32),
+        sort: page.sort.as_str().into(),
+        mode: page.mode.as_str().into(),
+        facets: page
             .facets
             .into_iter()
             .map(|(name, values)| {

@@ -1,7 +1,7 @@
 //! The remembered answers of recent searches, forgotten at every commit.
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use tantivy::schema::{Field, Value};
 use tantivy::{DocAddress, Searcher, TantivyDocument};
@@ -37,6 +37,8 @@ pub struct Answer {
     /// Where each of `hits.ids` is in `searcher`.
     addresses: Vec<DocAddress>,
     listing: Field,
+    /// Every hit's stored listing, once read ([`Answer::listings`]).
+    listings: OnceLock<Arc<[Vec<u8>]>>,
 }
 
 impl Answer {
@@ -47,7 +49,23 @@ impl Answer {
         listing: Field,
     ) -> Self {
         debug_assert_eq!(hits.ids.len(), addresses.len());
-        Self { hits: Arc::new(hits), searcher, addresses, listing }
+        Self { hits: Arc::new(hits), searcher, addresses, listing, listings: OnceLock::new() }
+    }
+
+    /// The stored listings of all hits, in order, as of the commit the search saw: read once
+    /// (an answer is a page of hits), then shared by every page it serves.
+    pub fn listings(&self) -> Result<Arc<[Vec<u8>]>, IndexError> {
+        if let Some(read) = self.listings.get() {
+            return Ok(read.clone());
+        }
+        let read: Arc<[Vec<u8>]> =
+            (0..self.addresses.len()).map(|i| self.listing(i)).collect::<Result<_, _>>()?;
+        Ok(self.listings.get_or_init(|| read).clone())
+    }
+
+    /// [`Answer::listings`], if they were read already (no reading: cheap anywhere).
+    pub fn listings_read(&self) -> Option<Arc<[Vec<u8>]>> {
+        self.listings.get().cloned()
     }
 
     /// The stored listing of the `i`th hit, as of the commit the search saw.

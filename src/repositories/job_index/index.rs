@@ -768,6 +768,35 @@ mod tests {
     }
 
     #[test]
+    fn an_answer_reads_its_page_of_listings_once_from_the_commit_it_saw() {
+        let index = JobIndex::open(None).unwrap();
+        let with = |id: &str, posted_at: i64, listing: &str| IndexDoc {
+            posted_at: Some(posted_at),
+            listing: listing.as_bytes().to_vec(),
+            ..doc(id, "Rust Developer", &[])
+        };
+        let jobs = [with("a", 3, "a1"), with("b", 2, "b1"), with("c", 1, "c1")];
+        index.write(&jobs, &[], Watermark::default()).unwrap();
+        let q = IndexQuery { sort: SortBy::Newest, limit: 2, offset: 1, ..query("rust") };
+        let answer = index.answer(&q).unwrap();
+        assert!(answer.listings_read().is_none(), "nothing is read before it is asked for");
+        let page = answer.listings().unwrap();
+        assert_eq!(slices(&page), [&b"b1"[..], b"c1"], "the page's hits, in order");
+
+        // A later commit changes b; the answer read before it keeps what its search saw.
+        index.write(&[with("b", 2, "b2")], &[], Watermark::default()).unwrap();
+        let read = answer.listings_read().expect("read once, then kept");
+        assert_eq!(slices(&read), [&b"b1"[..], b"c1"]);
+        assert!(index.remembered_answer(&q).is_none(), "the commit forgot the answer");
+        let fresh = index.answer(&q).unwrap();
+        assert_eq!(slices(&fresh.listings().unwrap()), [&b"b2"[..], b"c1"]);
+    }
+
+    fn slices(listings: &[Vec<u8>]) -> Vec<&[u8]> {
+        listings.iter().map(Vec::as_slice).collect()
+    }
+
+    #[test]
     fn a_page_reads_the_listing_of_each_job_only_when_its_version_is_not_the_known_one() {
         let index = JobIndex::open(None).unwrap();
         let with = |id: &str, version: i64, listing: &str| IndexDoc {

@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 use std::ops::Bound;
+use std::sync::OnceLock;
 
 use tantivy::Term;
 use tantivy::query::{
@@ -80,7 +81,9 @@ fn text_query(
     }
     if !all_words {
         // "data engineer jobs": the words that ask for jobs are not words a job has to have.
-        let asking: Vec<String> = analyze(&mut analyzer, ASKING_WORDS);
+        // The analysis is the same for every query: done once.
+        static ASKING: OnceLock<Vec<String>> = OnceLock::new();
+        let asking = ASKING.get_or_init(|| analyze(&mut analyzer, ASKING_WORDS));
         if terms.iter().any(|t| !asking.contains(t)) {
             terms.retain(|t| !asking.contains(t));
         }

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::models::job::{
     EmploymentType, Job, JobFields, JobStatus, Location, Review, Salary, Seniority, Workplace,
 };
+pub use crate::models::listing::View;
 
 /// What the index stores of a public job. Its status and review are not stored: only public
 /// jobs are indexed.
@@ -109,6 +110,11 @@ pub fn decode(bytes: &[u8]) -> Result<Job, serde_json::Error> {
         created_at: s.created_at,
         updated_at: s.updated_at,
     })
+}
+
+/// The page's view of a stored listing ([`View`]).
+pub fn view(bytes: &[u8]) -> Result<View<'_>, serde_json::Error> {
+    serde_json::from_slice(bytes)
 }
 
 #[cfg(test)]

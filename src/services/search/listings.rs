@@ -54,7 +54,7 @@ fn make_room<V>(
 pub struct Listings {
     entries: Mutex<HashMap<String, Listed>>,
     /// The companies listings were read with, by id, with when they were read.
-    companies: Mutex<HashMap<String, (Instant, Company)>>,
+    companies: Mutex<HashMap<String, (Instant, Arc<Company>)>>,
     /// Counts [`Listings::forget_all`]: what was read before a company changed is not kept.
     epoch: std::sync::atomic::AtomicU64,
 }
@@ -87,21 +87,21 @@ impl Listings {
         self.epoch.load(std::sync::atomic::Ordering::SeqCst)
     }
 
-    /// The companies of `jobs`, by id: those read less than [`LISTING_MAX_AGE`] ago from
-    /// memory, the others from the database (and remembered, unless a company changed since
-    /// `epoch` began). A company that no longer exists is missing.
+    /// The companies of `ids` (sorted, each once), by id: those read less than
+    /// [`LISTING_MAX_AGE`] ago from memory, the others from the database (and remembered,
+    /// unless a company changed since `epoch` began). A company that no longer exists is
+    /// missing.
     pub(super) async fn companies(
         &self,
         ctx: &Context,
-        jobs: &[&Job],
+        ids: Vec<String>,
         epoch: u64,
-    ) -> Result<HashMap<String, Company>, ServiceError> {
-        let wanted = crate::models::job::company_ids(jobs.iter().copied());
-        let mut found = HashMap::with_capacity(wanted.len());
+    ) -> Result<HashMap<String, Arc<Company>>, ServiceError> {
+        let mut found = HashMap::with_capacity(ids.len());
         let mut missing = Vec::new();
         {
             let companies = self.lock_companies();
-            for id in wanted {
+            for id in ids {
                 match companies.get(&id) {
                     Some((read_at, company)) if read_at.elapsed() < LISTING_MAX_AGE => {
                         found.insert(id, company.clone());
@@ -113,7 +113,11 @@ impl Listings {
         if missing.is_empty() {
             return Ok(found);
         }
-        let read = repositories::companies::find_many(&ctx.db, &missing).await?;
+        let read: Vec<Arc<Company>> = repositories::companies::find_many(&ctx.db, &missing)
+            .await?
+            .into_iter()
+            .map(Arc::new)
+            .collect();
         {
             let mut companies = self.lock_companies();
             if self.epoch() == epoch {
@@ -128,7 +132,9 @@ impl Listings {
         Ok(found)
     }
 
-    fn lock_companies(&self) -> std::sync::MutexGuard<'_, HashMap<String, (Instant, Company)>> {
+    fn lock_companies(
+        &self,
+    ) -> std::sync::MutexGuard<'_, HashMap<String, (Instant, Arc<Company>)>> {
         self.companies.lock().unwrap_or_else(|e| e.into_inner())
     }
 

@@ -23,8 +23,10 @@
 //!
 //! - `params`: the parameters, checked once.
 //! - `listings`: the listings and companies remembered between searches.
+//! - `page`: a page as the API shows it, rendered from the listings the index stores.
 
 mod listings;
+mod page;
 mod params;
 
 use std::collections::BTreeMap;
@@ -40,6 +42,7 @@ use crate::repositories;
 use crate::repositories::job_index::{IndexQuery, Stored};
 
 pub use listings::{LISTING_MAX_AGE, Listings};
+pub use page::{Page, page};
 pub use params::{
     DEFAULT_LIMIT, MAX_LIMIT, MAX_LIST, MAX_OFFSET, MAX_POSTED_WITHIN_DAYS, Search, SearchMode,
     SearchParams,
@@ -131,24 +134,9 @@ pub async fn count(ctx: &Context, search: Search) -> Result<u64, ServiceError> {
 
 /// Runs a checked search: the page of public jobs, the total and the facets.
 pub async fn run(ctx: &Context, search: Search) -> Result<SearchResult, ServiceError> {
-    let requested = search.mode;
+    let mode = mode(ctx, search.mode)?;
     let (query, now) = index_query(ctx, search).await?;
     let sort = query.sort;
-    let mode = match requested {
-        None if ctx.ai.embedder().is_some() => SearchMode::Hybrid,
-        None => SearchMode::Keyword,
-        Some(SearchMode::Keyword) => SearchMode::Keyword,
-        Some(mode) => {
-            if ctx.ai.embedder().is_none() {
-                return Err(ServiceError::ModelUnavailable(format!(
-                    "mode={} needs the embedding model, which is {}; use mode=keyword",
-                    mode.as_str(),
-                    ctx.ai.embedder_state().describe()
-                )));
-            }
-            mode
-        }
-    };
     // Without words to understand there is nothing to rank by meaning.
     let (total, facets, jobs) = match (mode, ctx.ai.embedder(), query.text.clone()) {
         (SearchMode::Semantic | SearchMode::Hybrid, Some(embedder), Some(text)) => {
@@ -162,6 +150,25 @@ pub async fn run(ctx: &Context, search: Search) -> Result<SearchResult, ServiceE
         }
     };
     Ok(SearchResult { jobs, total, facets, sort, mode })
+}
+
+/// How a search with words is ranked: as asked, or hybrid when the embedding model is loaded.
+fn mode(ctx: &Context, requested: Option<SearchMode>) -> Result<SearchMode, ServiceError> {
+    Ok(match requested {
+        None if ctx.ai.embedder().is_some() => SearchMode::Hybrid,
+        None => SearchMode::Keyword,
+        Some(SearchMode::Keyword) => SearchMode::Keyword,
+        Some(mode) => {
+            if ctx.ai.embedder().is_none() {
+                return Err(ServiceError::ModelUnavailable(format!(
+                    "mode={} needs the embedding model, which is {}; use mode=keyword",
+                    mode.as_str(),
+                    ctx.ai.embedder_state().describe()
+                )));
+            }
+            mode
+        }
+    })
 }
 
 /// A job of a page, before its company is joined.
@@ -252,7 +259,8 @@ async fn join_companies(
     let companies = if read.is_empty() {
         Default::default()
     } else {
-        ctx.listings.companies(ctx, &read, epoch).await?
+        let ids = crate::models::job::company_ids(read.iter().copied());
+        ctx.listings.companies(ctx, ids, epoch).await?
     };
     let mut found = Vec::with_capacity(slots.len());
     let mut loaded = Vec::new();
@@ -261,7 +269,7 @@ async fn join_companies(
             Slot::Listed(listing) => found.push(listing),
             Slot::Read(job) => {
                 let Some(company) = companies.get(&job.company_id) else { continue };
-                let listing = Arc::new((*job, company.clone()));
+                let listing = Arc::new((*job, Company::clone(company)));
                 loaded.push(listing.clone());
                 found.push(listing);
             }

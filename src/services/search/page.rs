@@ -1,0 +1,134 @@
+//! A search page as the API shows it: the listings the index stores, each read as a borrowed
+//! [`View`] and rendered by the caller with its company. Nothing is decoded into a [`Job`] and
+//! copied again for the response, and nothing is remembered per job: an answer keeps its
+//! page's listings ([`Answer::listings`]), so a page asked again costs no blocking work.
+//!
+//! [`Job`]: crate::models::job::Job
+//! [`Answer::listings`]: crate::repositories::job_index::Answer::listings
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+
+use super::{Search, SearchMode, index_query, mode, search_permits, semantic_hits};
+use crate::models::company::Company;
+use crate::models::job::SortBy;
+use crate::repositories::job_index::{IndexError, IndexQuery, Stored};
+use crate::services::jobs::listing::{View, view};
+use crate::services::{Context, ServiceError};
+
+/// A page of a search, its jobs as the caller rendered them.
+#[derive(Debug)]
+pub struct Page<R> {
+    /// The page's public jobs, in rank order.
+    pub items: Vec<R>,
+    pub total: u64,
+    pub facets: BTreeMap<String, Vec<(String, u64)>>,
+    pub sort: SortBy,
+    pub mode: SearchMode,
+}
+
+/// Runs a checked search like [`run`](super::run), and renders each public job of the page
+/// with `render` from the listing the index stores and its company.
+pub async fn page<R>(
+    ctx: &Context,
+    search: Search,
+    render: impl Fn(&View<'_>, &Company) -> R,
+) -> Result<Page<R>, ServiceError> {
+    let mode = mode(ctx, search.mode)?;
+    let (query, now) = index_query(ctx, search).await?;
+    let sort = query.sort;
+    let (total, facets, listings) = match (mode, ctx.ai.embedder(), query.text.clone()) {
+        (SearchMode::Semantic | SearchMode::Hybrid, Some(embedder), Some(text)) => {
+            let hits = semantic_hits(ctx, &embedder, query, &text, mode).await?;
+            let listings = stored(ctx, hits.ids).await?;
+            (hits.total, hits.facets, listings)
+        }
+        _ => {
+            let (hits, listings) = keyword(ctx, query).await?;
+            (hits.total, hits.facets.clone(), listings)
+        }
+    };
+    let items = render_all(ctx, &listings, now, render).await?;
+    Ok(Page { items, total, facets, sort, mode })
+}
+
+/// A keyword search's answer and its page's listings: from a remembered answer that read them
+/// already without blocking work, else in one trip to the blocking pool.
+async fn keyword(
+    ctx: &Context,
+    query: IndexQuery,
+) -> Result<(Arc<crate::repositories::job_index::IndexHits>, Arc<[Vec<u8>]>), ServiceError> {
+    if let Some(answer) = ctx.jobs_index.remembered_answer(&query)
+        && let Some(listings) = answer.listings_read()
+    {
+        return Ok((answer.hits.clone(), listings));
+    }
+    let index = ctx.jobs_index.clone();
+    // The permit travels with the blocking work: a request dropped on timeout or disconnect
+    // does not free a slot while its search still runs.
+    let permit = search_permits()
+        .clone()
+        .acquire_owned()
+        .await
+        .map_err(|e| ServiceError::Internal(e.into()))?;
+    tokio::task::spawn_blocking(move || {
+        let _permit = permit;
+        let answer = index.answer(&query)?;
+        Ok::<_, IndexError>((answer.hits.clone(), answer.listings()?))
+    })
+    .await
+    .map_err(|e| ServiceError::Internal(e.into()))?
+    .map_err(|e| ServiceError::Internal(e.into()))
+}
+
+/// The listings the index holds of `ids`, in order (a job it no longer holds is left out).
+async fn stored(ctx: &Context, ids: Vec<String>) -> Result<Arc<[Vec<u8>]>, ServiceError> {
+    if ids.is_empty() {
+        return Ok(Arc::new([]));
+    }
+    let index = ctx.jobs_index.clone();
+    let stored = tokio::task::spawn_blocking(move || index.stored(&ids, &vec![None; ids.len()]))
+        .await
+        .map_err(|e| ServiceError::Internal(e.into()))?
+        .map_err(|e| ServiceError::Internal(e.into()))?;
+    Ok(stored
+        .into_iter()
+        .filter_map(|stored| match stored {
+            Stored::Listing { listing, .. } => Some(listing),
+            Stored::Known | Stored::Missing => None,
+        })
+        .collect())
+}
+
+/// Renders the listings public at `now`, in order, each with its company (a listing that does
+/// not read, or whose company no longer exists, is left out).
+async fn render_all<R>(
+    ctx: &Context,
+    listings: &[Vec<u8>],
+    now: DateTime<Utc>,
+    render: impl Fn(&View<'_>, &Company) -> R,
+) -> Result<Vec<R>, ServiceError> {
+    // Taken before the reads: a company changed meanwhile makes them forgotten.
+    let epoch = ctx.listings.epoch();
+    let views: Vec<View<'_>> = listings
+        .iter()
+        .filter_map(|bytes| match view(bytes) {
+            Ok(view) => Some(view),
+            Err(err) => {
+                tracing::warn!(error = %err, "an unreadable listing in the search index; it is left off the page");
+                None
+            }
+        })
+        .filter(|view| view.is_public(now))
+        .collect();
+    let mut ids: Vec<String> = views.iter().map(|v| v.company_id.to_string()).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let companies = ctx.listings.companies(ctx, ids, epoch).await?;
+    Ok(views
+        .iter()
+        .filter_map(|view| companies.get(&*view.company_id).map(|company| render(view, company)))
+        .collect())
+}
