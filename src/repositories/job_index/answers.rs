@@ -18,6 +18,10 @@ pub const ANSWER_MAX_AGE_SECS: i64 = 10;
 /// The most answers remembered; when full, they are all forgotten at once.
 const MAX_ANSWERS: usize = 1024;
 
+/// The most bytes of listings an answer keeps (a page of 20 jobs is about 20 KiB): with
+/// [`MAX_ANSWERS`], at most 32 MiB of listings are remembered.
+pub(super) const MAX_KEPT_LISTING_BYTES: usize = 32 * 1024;
+
 /// The answers of recent queries, kept until the index changes: every reload after a commit
 /// starts a new generation with none. The searcher's own caches make a repeated query cheaper
 /// but still walk every matching document to count it and build its facets; a job board asks
@@ -53,13 +57,17 @@ impl Answer {
     }
 
     /// The stored listings of all hits, in order, as of the commit the search saw: read once
-    /// (an answer is a page of hits), then shared by every page it serves.
+    /// (an answer is a page of hits), then shared by every page it serves, unless they take
+    /// more than [`MAX_KEPT_LISTING_BYTES`] (then read each time).
     pub fn listings(&self) -> Result<Arc<[Vec<u8>]>, IndexError> {
         if let Some(read) = self.listings.get() {
             return Ok(read.clone());
         }
         let read: Arc<[Vec<u8>]> =
             (0..self.addresses.len()).map(|i| self.listing(i)).collect::<Result<_, _>>()?;
+        if read.iter().map(Vec::len).sum::<usize>() > MAX_KEPT_LISTING_BYTES {
+            return Ok(read);
+        }
         Ok(self.listings.get_or_init(|| read).clone())
     }
 

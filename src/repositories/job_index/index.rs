@@ -790,6 +790,14 @@ mod tests {
         assert!(index.remembered_answer(&q).is_none(), "the commit forgot the answer");
         let fresh = index.answer(&q).unwrap();
         assert_eq!(slices(&fresh.listings().unwrap()), [&b"b2"[..], b"c1"]);
+
+        // A page whose listings are too big to keep is read each time.
+        let big = vec![b'x'; super::super::answers::MAX_KEPT_LISTING_BYTES + 1];
+        let huge = IndexDoc { listing: big.clone(), ..with("d", 4, "") };
+        index.write(&[huge], &[], Watermark::default()).unwrap();
+        let first = index.answer(&IndexQuery { offset: 0, ..q.clone() }).unwrap();
+        assert_eq!(first.listings().unwrap()[0], big);
+        assert!(first.listings_read().is_none());
     }
 
     fn slices(listings: &[Vec<u8>]) -> Vec<&[u8]> {

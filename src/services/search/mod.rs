@@ -14,12 +14,13 @@
 //! - A company's name and verification: at once when this process changed them; within
 //!   [`LISTING_MAX_AGE`] when another process did.
 //!
-//! Three things are remembered between searches: the index's answer to a query, until the
-//! index changes ([`JobIndex::answer`](crate::repositories::job_index::JobIndex::answer));
-//! each listed job with its company, by the job's version; and each company, for
-//! [`LISTING_MAX_AGE`] ([`Listings`]). So a page of jobs listed before costs no read at all,
-//! and a new job one read of its listing in the index; the database is read only for
-//! companies not seen for a while.
+//! Three things are remembered between searches: the index's answer to a query, with its
+//! page's listings once read, until the index changes
+//! ([`JobIndex::answer`](crate::repositories::job_index::JobIndex::answer)); each job that
+//! [`run`] decoded, with its company, by the job's version; and each company, for
+//! [`LISTING_MAX_AGE`] ([`Listings`]). The API's pages ([`page`]) are written from the stored
+//! listings without decoding them; [`run`] gives the decoded jobs to the portal's own callers.
+//! The database is read only for companies not seen for a while.
 //!
 //! - `params`: the parameters, checked once.
 //! - `listings`: the listings and companies remembered between searches.
