@@ -80,6 +80,26 @@ fn search_permits() -> &'static std::sync::Arc<tokio::sync::Semaphore> {
     })
 }
 
+/// Runs `work` (index searches and reads) on the blocking pool, a bounded number at a time.
+/// The permit travels with the blocking work: a request dropped on timeout or disconnect does
+/// not free a slot while its search still runs.
+async fn on_search_pool<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, repositories::job_index::IndexError> + Send + 'static,
+) -> Result<T, ServiceError> {
+    let permit = search_permits()
+        .clone()
+        .acquire_owned()
+        .await
+        .map_err(|e| ServiceError::Internal(e.into()))?;
+    tokio::task::spawn_blocking(move || {
+        let _permit = permit;
+        work()
+    })
+    .await
+    .map_err(|e| ServiceError::Internal(e.into()))?
+    .map_err(|e| ServiceError::Internal(e.into()))
+}
+
 /// Checks `params` ([`SearchParams::parse`]) and runs the search ([`run`]).
 pub async fn search(ctx: &Context, params: SearchParams) -> Result<SearchResult, ServiceError> {
     run(ctx, params.parse()?).await
@@ -208,15 +228,7 @@ async fn keyword_page(
     }
     let index = ctx.jobs_index.clone();
     let remembered = ctx.listings.clone();
-    // The permit travels with the blocking work: a request dropped on timeout or disconnect
-    // does not free a slot while its search still runs.
-    let permit = search_permits()
-        .clone()
-        .acquire_owned()
-        .await
-        .map_err(|e| ServiceError::Internal(e.into()))?;
-    let (hits, slots) = tokio::task::spawn_blocking(move || {
-        let _permit = permit;
+    let (hits, slots) = on_search_pool(move || {
         let answer = index.answer(&query)?;
         let hits = &answer.hits;
         let mut slots = Vec::with_capacity(hits.ids.len());
@@ -233,11 +245,9 @@ async fn keyword_page(
                 }
             });
         }
-        Ok::<_, repositories::job_index::IndexError>((hits.clone(), slots))
+        Ok((hits.clone(), slots))
     })
-    .await
-    .map_err(|e| ServiceError::Internal(e.into()))?
-    .map_err(|e| ServiceError::Internal(e.into()))?;
+    .await?;
     let jobs = join_companies(ctx, slots, epoch, now).await?;
     Ok((hits, jobs))
 }
@@ -346,20 +356,7 @@ pub(crate) async fn run_index(
         return Ok(hits);
     }
     let index = ctx.jobs_index.clone();
-    // The permit travels with the blocking work: a request dropped on timeout or disconnect
-    // does not free a slot while its search still runs.
-    let permit = search_permits()
-        .clone()
-        .acquire_owned()
-        .await
-        .map_err(|e| ServiceError::Internal(e.into()))?;
-    tokio::task::spawn_blocking(move || {
-        let _permit = permit;
-        index.search_remembered(&query)
-    })
-    .await
-    .map_err(|e| ServiceError::Internal(e.into()))?
-    .map_err(|e| ServiceError::Internal(e.into()))
+    on_search_pool(move || index.search_remembered(&query)).await
 }
 
 /// Whether a query filters (beyond "public and unexpired").

@@ -12,10 +12,10 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
-use super::{Search, SearchMode, index_query, mode, search_permits, semantic_hits};
+use super::{Search, SearchMode, index_query, mode, on_search_pool, semantic_hits};
 use crate::models::company::Company;
 use crate::models::job::SortBy;
-use crate::repositories::job_index::{IndexError, IndexQuery};
+use crate::repositories::job_index::IndexQuery;
 use crate::services::jobs::listing::{View, view};
 use crate::services::{Context, ServiceError};
 
@@ -78,21 +78,11 @@ async fn keyword(
         return Ok((answer.hits.clone(), listings));
     }
     let index = ctx.jobs_index.clone();
-    // The permit travels with the blocking work: a request dropped on timeout or disconnect
-    // does not free a slot while its search still runs.
-    let permit = search_permits()
-        .clone()
-        .acquire_owned()
-        .await
-        .map_err(|e| ServiceError::Internal(e.into()))?;
-    tokio::task::spawn_blocking(move || {
-        let _permit = permit;
+    on_search_pool(move || {
         let answer = index.answer(&query)?;
-        Ok::<_, IndexError>((answer.hits.clone(), answer.listings()?))
+        Ok((answer.hits.clone(), answer.listings()?))
     })
     .await
-    .map_err(|e| ServiceError::Internal(e.into()))?
-    .map_err(|e| ServiceError::Internal(e.into()))
 }
 
 /// Renders the listings public at `now`, in order, each with its company (a listing that does
