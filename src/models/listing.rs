@@ -6,9 +6,7 @@ use std::borrow::Cow;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-#[cfg(doc)]
-use super::job::Job;
-use super::job::{EmploymentType, SalaryPeriod, Seniority, Workplace};
+use super::job::{EmploymentType, Job, SalaryPeriod, Seniority, Workplace};
 
 /// Text of a [`View`]: borrowed from the stored listing, owned only when it has escapes.
 /// (serde borrows a bare `Cow<str>` field, but not one inside an `Option` or a `Vec`.)
@@ -111,7 +109,43 @@ pub struct View<'a> {
     pub posted_at: Option<DateTime<Utc>>,
 }
 
-impl View<'_> {
+impl<'a> View<'a> {
+    /// The view of a decoded job, borrowing its text: what reading its stored listing gives.
+    pub fn of(job: &'a Job) -> View<'a> {
+        let text = |s: &'a String| Text(Cow::Borrowed(s.as_str()));
+        let f = &job.fields;
+        View {
+            id: text(&job.id),
+            company_id: text(&job.company_id),
+            title: text(&f.title),
+            locations: f
+                .locations
+                .iter()
+                .map(|place| PlaceView {
+                    city: place.city.as_ref().map(text),
+                    region: place.region.as_ref().map(text),
+                    country_code: place.country_code.as_ref().map(text),
+                })
+                .collect(),
+            workplace: f.workplace,
+            employment_type: f.employment_type,
+            seniority: f.seniority,
+            salary: f.salary.as_ref().map(|salary| SalaryView {
+                min: salary.min,
+                max: salary.max,
+                currency: salary.currency.as_ref().map(text),
+                period: salary.period,
+                public: salary.public,
+            }),
+            skills: f.skills.iter().map(text).collect(),
+            category: f.category.as_ref().map(text),
+            tags: f.tags.iter().map(text).collect(),
+            apply_url: f.apply_url.as_ref().map(text),
+            expires_at: f.expires_at,
+            posted_at: job.posted_at,
+        }
+    }
+
     /// Whether the job is public at `now` (only published, approved jobs are indexed, so:
     /// unexpired), as [`Job::is_public`] says of the decoded job.
     pub fn is_public(&self, now: DateTime<Utc>) -> bool {

@@ -656,8 +656,8 @@ mod tests {
 
     use super::*;
 
-    /// A search page's summary written from the stored listing is the JSON of the summary of
-    /// the decoded job, whatever the job holds.
+    /// A search page's summary written from the stored listing, or from the view of the
+    /// decoded job (semantic pages), is the JSON of the summary of the job, whatever it holds.
     #[test]
     fn a_summary_written_from_the_stored_listing_is_the_summary_of_the_job() {
         use crate::models::job::{
@@ -751,7 +751,14 @@ mod tests {
                 serde_json::to_value(JobSummaryView::new(&view(&stored).unwrap(), &company));
             let expected =
                 serde_json::to_value(JobSummaryBody::new(&decode(&stored).unwrap(), &company));
-            assert_eq!(written.unwrap(), expected.unwrap(), "{}", job.fields.title);
+            let decoded = decode(&stored).unwrap();
+            let from_job = serde_json::to_value(JobSummaryView::new(
+                &crate::models::listing::View::of(&decoded),
+                &company,
+            ));
+            let expected = expected.unwrap();
+            assert_eq!(written.unwrap(), expected, "{}", job.fields.title);
+            assert_eq!(from_job.unwrap(), expected, "{}", job.fields.title);
         }
     }
 

@@ -45,16 +45,10 @@ pub async fn page<R>(
             // Its jobs come from several index queries: the decoded jobs remembered by version
             // ([`listings`](super::listings)) spare a trip to the blocking pool to read them
             // again (measured: 0.71× the requests without them). Each is written through the
-            // same view, from its listing encoded again.
+            // view that borrows the decoded job.
             let hits = semantic_hits(ctx, &embedder, query, &text, mode).await?;
             let jobs = super::listings(ctx, &hits.ids, Some(&hits.versions), now).await?;
-            let items = jobs
-                .iter()
-                .filter_map(|listed| {
-                    let stored = crate::services::jobs::listing::encode(&listed.0);
-                    view(&stored).ok().map(|job| render(&job, &listed.1))
-                })
-                .collect();
+            let items = jobs.iter().map(|listed| render(&View::of(&listed.0), &listed.1)).collect();
             return Ok(Page { items, total: hits.total, facets: hits.facets, sort, mode });
         }
         _ => {
