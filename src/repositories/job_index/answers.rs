@@ -3,11 +3,11 @@
 use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
 
-use tantivy::schema::{Field, Value};
-use tantivy::{DocAddress, Searcher, TantivyDocument};
+use tantivy::{DocAddress, Searcher};
 
 use super::index::IndexError;
 use super::query::{IndexHits, IndexQuery};
+use super::schema::StoredListing;
 
 /// How long (in seconds of the query's `now`) a remembered answer stays good. Jobs leave by the
 /// clock when they expire, without a commit; the caller drops a job of a page that is no longer
@@ -40,20 +40,14 @@ pub struct Answer {
     searcher: Searcher,
     /// Where each of `hits.ids` is in `searcher`.
     addresses: Vec<DocAddress>,
-    listing: Field,
     /// Every hit's stored listing, once read ([`Answer::listings`]).
     listings: OnceLock<Arc<[Vec<u8>]>>,
 }
 
 impl Answer {
-    pub(super) fn new(
-        hits: IndexHits,
-        searcher: Searcher,
-        addresses: Vec<DocAddress>,
-        listing: Field,
-    ) -> Self {
+    pub(super) fn new(hits: IndexHits, searcher: Searcher, addresses: Vec<DocAddress>) -> Self {
         debug_assert_eq!(hits.ids.len(), addresses.len());
-        Self { hits: Arc::new(hits), searcher, addresses, listing, listings: OnceLock::new() }
+        Self { hits: Arc::new(hits), searcher, addresses, listings: OnceLock::new() }
     }
 
     /// The stored listings of all hits, in order, as of the commit the search saw: read once
@@ -81,12 +75,8 @@ impl Answer {
         let Some(&address) = self.addresses.get(i) else {
             return Err(IndexError::Other(format!("no hit {i} in this answer")));
         };
-        let doc: TantivyDocument = self.searcher.doc(address)?;
-        Ok(doc
-            .get_first(self.listing)
-            .and_then(|v| v.as_bytes())
-            .map(<[u8]>::to_vec)
-            .unwrap_or_default())
+        let StoredListing(listing) = self.searcher.doc(address)?;
+        Ok(listing)
     }
 }
 
@@ -111,6 +101,12 @@ impl Answers {
             self.entries.clear();
         }
         self.entries.insert(key, (now, answer));
+    }
+
+    /// The bytes of listings the remembered answers keep.
+    pub(super) fn kept_bytes(&self) -> u64 {
+        let kept = self.entries.values().filter_map(|(_, answer)| answer.listings.get());
+        kept.flat_map(|listings| listings.iter()).map(|listing| listing.capacity() as u64).sum()
     }
 
     /// Starts a new generation with no answers (after a commit is made visible).

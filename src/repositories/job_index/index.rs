@@ -12,19 +12,20 @@ use tantivy::columnar::{Column, StrColumn};
 use tantivy::directory::MmapDirectory;
 use tantivy::index::SegmentId;
 use tantivy::indexer::{IndexWriterOptions, LogMergePolicy};
-use tantivy::schema::{IndexRecordOption, Value};
+use tantivy::schema::IndexRecordOption;
 use tantivy::store::Compressor;
 use tantivy::tokenizer::{TextAnalyzer, TokenizerManager};
 use tantivy::{
     DocAddress, DocSet, Index, IndexReader, IndexSettings, IndexWriter, Order, ReloadPolicy,
-    Searcher, TERMINATED, TantivyDocument, Term,
+    Searcher, TERMINATED, Term,
 };
 
 use super::analysis::{ANALYZER, analyzer};
 use super::answers::{Answer, Answers};
 use super::facets::{FacetCache, FacetCounter, FacetCounts};
+use super::ids::SegmentIds;
 use super::query::{self, IndexHits, IndexQuery, SortBy};
-use super::schema::{Fields, IndexDoc, SCHEMA_VERSION, schema};
+use super::schema::{Fields, IndexDoc, SCHEMA_VERSION, StoredListing, schema};
 
 #[derive(Debug, thiserror::Error)]
 pub enum IndexError {
@@ -83,7 +84,7 @@ pub struct JobIndex {
     /// job before it left) does not bring them back.
     left: Mutex<HashMap<String, (i64, Instant)>>,
     /// The id and version columns of each segment searched, opened once: opening a column
-    /// reads its whole block index, far more than reading a value.
+    /// reads its whole block index, far more than reading a value. Its ids are read whole.
     columns: Mutex<HashMap<SegmentId, SegmentColumns>>,
 }
 
@@ -91,6 +92,8 @@ pub struct JobIndex {
 #[derive(Clone)]
 struct SegmentColumns {
     job_id: StrColumn,
+    /// The ids of `job_id`'s ordinals.
+    ids: Arc<SegmentIds>,
     updated_at: Column<i64>,
 }
 
@@ -240,6 +243,20 @@ impl JobIndex {
         self.reader.searcher().num_docs()
     }
 
+    /// The heap this index holds beside tantivy's own: the job ids of its segments
+    /// ([`SegmentIds`]) and the listings its remembered answers keep.
+    pub fn heap_bytes(&self) -> (u64, u64) {
+        let ids = self
+            .columns
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .values()
+            .map(|c| c.ids.heap_bytes())
+            .sum();
+        let kept = self.answers.lock().unwrap_or_else(|e| e.into_inner()).kept_bytes();
+        (ids, kept)
+    }
+
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
@@ -293,12 +310,7 @@ impl JobIndex {
                 out.push(Stored::Known);
                 continue;
             }
-            let doc: TantivyDocument = searcher.doc(address)?;
-            let listing = doc
-                .get_first(self.fields.listing)
-                .and_then(|v| v.as_bytes())
-                .map(<[u8]>::to_vec)
-                .unwrap_or_default();
+            let StoredListing(listing) = searcher.doc(address)?;
             out.push(Stored::Listing { version, listing });
         }
         Ok(out)
@@ -316,10 +328,12 @@ impl JobIndex {
             return Ok(columns.clone());
         }
         let fast = segment.fast_fields();
+        let job_id = fast
+            .str("job_id")?
+            .ok_or_else(|| IndexError::Other("the job_id column is missing".into()))?;
         let columns = SegmentColumns {
-            job_id: fast
-                .str("job_id")?
-                .ok_or_else(|| IndexError::Other("the job_id column is missing".into()))?,
+            ids: Arc::new(SegmentIds::read(&job_id)?),
+            job_id,
             updated_at: fast.i64("updated_at")?,
         };
         self.columns.lock().unwrap_or_else(|e| e.into_inner()).insert(id, columns.clone());
@@ -534,20 +548,16 @@ impl JobIndex {
         let mut located = Vec::with_capacity(addresses.len());
         for address in addresses {
             let columns = self.columns(&searcher, address)?;
-            if let Some(ord) = columns.job_id.term_ords(address.doc_id).next() {
-                let mut id = String::new();
-                columns
-                    .job_id
-                    .ord_to_str(ord, &mut id)
-                    .map_err(|e| IndexError::Other(e.to_string()))?;
-                ids.push(id);
+            let ord = columns.job_id.term_ords(address.doc_id).next();
+            if let Some(id) = ord.and_then(|ord| columns.ids.get(ord)) {
+                ids.push(id.to_owned());
                 versions.push(columns.updated_at.first(address.doc_id).unwrap_or(0));
                 located.push(address);
             }
         }
         let facets = facet_values.map(|values| values.top(counts)).unwrap_or_default();
         let hits = IndexHits { ids, versions, total: total as u64, facets };
-        Ok(Answer::new(hits, searcher, located, self.fields.listing))
+        Ok(Answer::new(hits, searcher, located))
     }
 }
 

@@ -16,6 +16,7 @@
 mod analysis;
 mod answers;
 mod facets;
+mod ids;
 mod index;
 mod query;
 mod schema;

@@ -3,6 +3,10 @@
 use std::path::{Path, PathBuf};
 
 use tantivy::TantivyDocument;
+use tantivy::schema::document::{
+    DeserializeError, DocumentDeserialize, DocumentDeserializer, ValueDeserialize,
+    ValueDeserializer,
+};
 use tantivy::schema::{
     FAST, Field, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions,
 };
@@ -11,7 +15,7 @@ use super::analysis::ANALYZER;
 
 /// Bump when the schema, the analysis or the document store's settings change: a new version is
 /// a new directory, built from the database at start.
-pub(super) const SCHEMA_VERSION: u32 = 4;
+pub(super) const SCHEMA_VERSION: u32 = 5;
 
 /// Where the index of a data directory lives.
 pub fn index_dir(data_dir: &Path) -> PathBuf {
@@ -60,7 +64,8 @@ pub struct IndexDoc {
     pub extra_text: String,
     /// The job's `updated_at` (unix micros): which version of the job this document is.
     pub updated_at: i64,
-    /// The job as a search page lists it, encoded by its writer: stored, never searched.
+    /// The job as a search page lists it, encoded by its writer (JSON, so UTF-8): stored,
+    /// never searched.
     pub listing: Vec<u8>,
 }
 
@@ -118,7 +123,8 @@ pub(super) fn schema() -> (Schema, Fields) {
         expires_at: b.add_i64_field("expires_at", FAST),
         salary_yearly: b.add_f64_field("salary_yearly", FAST),
         updated_at: b.add_i64_field("updated_at", FAST),
-        listing: b.add_bytes_field("listing", STORED),
+        // Stored as text: the document store reads a string in one copy, bytes one at a time.
+        listing: b.add_text_field("listing", STORED),
     };
     (b.build(), fields)
 }
@@ -166,7 +172,34 @@ impl Fields {
             d.add_f64(f.salary_yearly, salary);
         }
         d.add_i64(f.updated_at, doc.updated_at);
-        d.add_bytes(f.listing, &doc.listing);
+        d.add_text(f.listing, String::from_utf8_lossy(&doc.listing));
         d
+    }
+}
+
+/// A stored document read for its listing, the one field the index stores: its text is taken
+/// as it is read, where a [`TantivyDocument`] copies it again.
+pub(super) struct StoredListing(pub(super) Vec<u8>);
+
+impl DocumentDeserialize for StoredListing {
+    fn deserialize<'de, D: DocumentDeserializer<'de>>(
+        mut deserializer: D,
+    ) -> Result<Self, DeserializeError> {
+        let mut listing = Vec::new();
+        while let Some((_, ListingText(text))) = deserializer.next_field::<ListingText>()? {
+            listing = text.into_bytes();
+        }
+        Ok(Self(listing))
+    }
+}
+
+/// The value of the listing field.
+struct ListingText(String);
+
+impl ValueDeserialize for ListingText {
+    fn deserialize<'de, D: ValueDeserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, DeserializeError> {
+        deserializer.deserialize_string().map(Self)
     }
 }
