@@ -355,6 +355,24 @@ impl<'a> JobSummaryView<'a> {
     }
 }
 
+/// The summaries of a page's jobs ([`JobSummaryView`]) written as one JSON array, as they come.
+pub fn write_summaries<'a>(
+    jobs: impl Iterator<Item = (View<'a>, &'a Company)>,
+) -> serde_json::Result<Box<serde_json::value::RawValue>> {
+    struct Summaries<I>(std::cell::RefCell<Option<I>>);
+    impl<'a, I: Iterator<Item = (View<'a>, &'a Company)>> Serialize for Summaries<I> {
+        fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+            use serde::ser::SerializeSeq;
+            let mut seq = serializer.serialize_seq(None)?;
+            for (job, company) in self.0.borrow_mut().take().into_iter().flatten() {
+                seq.serialize_element(&JobSummaryView::new(&job, company))?;
+            }
+            seq.end()
+        }
+    }
+    serde_json::value::to_raw_value(&Summaries(std::cell::RefCell::new(Some(jobs))))
+}
+
 /// A whole job. Its company's members also see the status, review state, hidden salary and
 /// where it came from.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -476,7 +494,8 @@ pub struct SearchBody {
 /// already ([`JobSummaryView`]).
 #[derive(Debug, Serialize)]
 pub struct SearchPageBody {
-    pub items: Vec<Box<serde_json::value::RawValue>>,
+    /// The array of summaries ([`write_summaries`]).
+    pub items: Box<serde_json::value::RawValue>,
     pub total: u64,
     pub limit: u32,
     pub offset: u32,

@@ -14,8 +14,8 @@ use crate::api::routes::Routes;
 use crate::models::job::JobStatus;
 use crate::schemas::error::ErrorBody;
 use crate::schemas::job::{
-    DidYouMeanBody, FacetValueBody, JobBody, JobRequest, JobSummaryView, SearchBody,
-    SearchPageBody, SearchQuery, job_posting, list_param,
+    DidYouMeanBody, FacetValueBody, JobBody, JobRequest, SearchBody, SearchPageBody, SearchQuery,
+    job_posting, list_param, write_summaries,
 };
 use crate::services::jobs;
 use crate::services::search::{self, SearchParams};
@@ -45,7 +45,7 @@ pub fn router() -> Routes {
 pub async fn search_jobs(
     State(state): State<AppState>,
     Query(query): Query<SearchQuery>,
-) -> Result<Json<SearchPageBody>, ApiError> {
+) -> Result<Response, ApiError> {
     let search = SearchParams {
         countries: list_param(&query.country),
         workplaces: list_param(&query.workplace),
@@ -69,20 +69,15 @@ pub async fn search_jobs(
     .parse()?;
     let (limit, offset) = (search.limit, search.offset);
     let asked = search.clone();
-    let page = search::page(&state.ctx, search, |job, company| {
-        serde_json::value::to_raw_value(&JobSummaryView::new(job, company))
-    })
-    .await?;
+    let page = search::page(&state.ctx, search, |jobs| write_summaries(jobs)).await?;
     let did_you_mean = suggestions::did_you_mean(&state.ctx, &asked, page.total)
         .await?
         .map(|d| DidYouMeanBody { q: d.q, total: d.total });
     let next = u64::from(offset) + u64::from(limit);
-    Ok(Json(SearchPageBody {
-        // Writing a summary of strings, numbers and dates does not fail.
+    let body = SearchPageBody {
+        // Writing summaries of strings, numbers and dates does not fail.
         items: page
             .items
-            .into_iter()
-            .collect::<Result<_, _>>()
             .map_err(|e| ApiError::from(crate::services::ServiceError::Internal(e.into())))?,
         total: page.total,
         limit,
@@ -104,7 +99,12 @@ pub async fn search_jobs(
             })
             .collect(),
         did_you_mean,
-    }))
+    };
+    // Written into a buffer the size of the page, where a growing one copied it each time.
+    let mut bytes = Vec::with_capacity(body.items.get().len() + 1024);
+    serde_json::to_writer(&mut bytes, &body)
+        .map_err(|e| ApiError::from(crate::services::ServiceError::Internal(e.into())))?;
+    Ok(([(CONTENT_TYPE, "application/json")], bytes).into_response())
 }
 
 /// A job: public ones for everyone; drafts, closed and pending ones for its company's members.

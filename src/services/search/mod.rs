@@ -43,7 +43,7 @@ use crate::repositories;
 use crate::repositories::job_index::{IndexQuery, Stored};
 
 pub use listings::{LISTING_MAX_AGE, Listings};
-pub use page::{Page, page};
+pub use page::{Jobs, Page, page};
 pub use params::{
     DEFAULT_LIMIT, MAX_LIMIT, MAX_LIST, MAX_OFFSET, MAX_POSTED_WITHIN_DAYS, Search, SearchMode,
     SearchParams,

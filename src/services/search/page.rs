@@ -19,23 +19,26 @@ use crate::repositories::job_index::IndexQuery;
 use crate::services::jobs::listing::{View, view};
 use crate::services::{Context, ServiceError};
 
+/// The public jobs of a page, in rank order, each as a view with its company.
+pub type Jobs<'a, 'b> = dyn Iterator<Item = (View<'a>, &'a Company)> + 'b;
+
 /// A page of a search, its jobs as the caller rendered them.
 #[derive(Debug)]
 pub struct Page<R> {
-    /// The page's public jobs, in rank order.
-    pub items: Vec<R>,
+    /// The page's public jobs, rendered in one go.
+    pub items: R,
     pub total: u64,
     pub facets: BTreeMap<String, Vec<(String, u64)>>,
     pub sort: SortBy,
     pub mode: SearchMode,
 }
 
-/// Runs a checked search like [`run`](super::run), and renders each public job of the page
-/// with `render` from the listing the index stores and its company.
+/// Runs a checked search like [`run`](super::run), and renders the public jobs of the page
+/// with `render`, from the listings the index stores and their companies.
 pub async fn page<R>(
     ctx: &Context,
     search: Search,
-    render: impl Fn(&View<'_>, &Company) -> R,
+    render: impl FnOnce(&mut Jobs<'_, '_>) -> R,
 ) -> Result<Page<R>, ServiceError> {
     let mode = mode(ctx, search.mode)?;
     let (query, now) = index_query(ctx, search).await?;
@@ -48,7 +51,7 @@ pub async fn page<R>(
             // view that borrows the decoded job.
             let hits = semantic_hits(ctx, &embedder, query, &text, mode).await?;
             let jobs = super::listings(ctx, &hits.ids, Some(&hits.versions), now).await?;
-            let items = jobs.iter().map(|listed| render(&View::of(&listed.0), &listed.1)).collect();
+            let items = render(&mut jobs.iter().map(|listed| (View::of(&listed.0), &listed.1)));
             return Ok(Page { items, total: hits.total, facets: hits.facets, sort, mode });
         }
         _ => {
@@ -59,7 +62,6 @@ pub async fn page<R>(
     let items = render_all(ctx, &listings, now, render).await?;
     Ok(Page { items, total, facets, sort, mode })
 }
-
 /// A keyword search's answer and its page's listings: from a remembered answer that read them
 /// already without blocking work, else in one trip to the blocking pool.
 async fn keyword(
@@ -85,8 +87,8 @@ async fn render_all<R>(
     ctx: &Context,
     listings: &[Vec<u8>],
     now: DateTime<Utc>,
-    render: impl Fn(&View<'_>, &Company) -> R,
-) -> Result<Vec<R>, ServiceError> {
+    render: impl FnOnce(&mut Jobs<'_, '_>) -> R,
+) -> Result<R, ServiceError> {
     // Taken before the reads: a company changed meanwhile makes them forgotten.
     let epoch = ctx.listings.epoch();
     let views: Vec<View<'_>> = listings
@@ -104,8 +106,8 @@ async fn render_all<R>(
     ids.sort_unstable();
     ids.dedup();
     let companies = ctx.listings.companies(ctx, ids, epoch).await?;
-    Ok(views
-        .iter()
-        .filter_map(|view| companies.get(&*view.company_id).map(|company| render(view, company)))
-        .collect())
+    Ok(render(&mut views.into_iter().filter_map(|view| {
+        let company = companies.get(&*view.company_id)?;
+        Some((view, &**company))
+    })))
 }
