@@ -62,6 +62,7 @@ pub async fn page<R>(
     let items = render_all(ctx, &listings, now, render).await?;
     Ok(Page { items, total, facets, sort, mode })
 }
+
 /// A keyword search's answer and its page's listings: from a remembered answer that read them
 /// already without blocking work, else in one trip to the blocking pool.
 async fn keyword(
