@@ -679,10 +679,7 @@ mod tests {
     /// decoded job (semantic pages), is the JSON of the summary of the job, whatever it holds.
     #[test]
     fn a_summary_written_from_the_stored_listing_is_the_summary_of_the_job() {
-        use crate::models::job::{
-            EmploymentType, JobFields, JobStatus, Location, Review, Salary, SalaryPeriod,
-            Seniority, Workplace,
-        };
+        use crate::models::job::{JobFields, Salary};
         use crate::services::jobs::listing::{decode, encode, view};
         let at = |s: &str| DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc);
         let company = Company {
@@ -698,48 +695,7 @@ mod tests {
             created_at: at("2026-01-01T00:00:00Z"),
             updated_at: at("2026-01-01T00:00:00Z"),
         };
-        let full = Job {
-            id: "j1".into(),
-            company_id: "c1".into(),
-            fields: JobFields {
-                title: "Harbour \"Pilot\" \\ Lotse – Zürich\n".into(),
-                description: "Long text".into(),
-                locations: vec![
-                    Location {
-                        city: Some("Lisbon".into()),
-                        region: None,
-                        country_code: Some("PT".into()),
-                    },
-                    Location { city: None, region: Some("Bavaria".into()), country_code: None },
-                ],
-                workplace: Some(Workplace::Hybrid),
-                remote_regions: vec!["EU".into()],
-                employment_type: Some(EmploymentType::FullTime),
-                seniority: Some(Seniority::Senior),
-                salary: Some(Salary {
-                    min: Some(50_000.5),
-                    max: Some(60_000.0),
-                    currency: Some("EUR".into()),
-                    period: Some(SalaryPeriod::Year),
-                    public: true,
-                }),
-                skills: vec!["navigation".into(), "c++".into()],
-                category: Some("maritime".into()),
-                tags: vec!["boats".into(), "tab\there".into()],
-                apply_url: Some("https://example.com/apply?a=1&b=\"2\"".into()),
-                expires_at: Some(at("2030-01-01T00:00:00Z")),
-            },
-            status: JobStatus::Published,
-            review: Review::Approved,
-            posted_at: Some(at("2026-01-02T03:04:05.123456Z")),
-            closed_at: None,
-            source: "portal".into(),
-            external_id: "x1".into(),
-            content_hash: "h".into(),
-            view_count: 7,
-            created_at: at("2026-01-01T00:00:00Z"),
-            updated_at: at("2026-01-02T03:04:05.654321Z"),
-        };
+        let full = crate::services::jobs::listing::sample_job();
         let hidden_salary = Job {
             fields: JobFields {
                 salary: full.fields.salary.clone().map(|s| Salary { public: false, ..s }),

@@ -117,53 +117,63 @@ pub fn view(bytes: &[u8]) -> Result<View<'_>, serde_json::Error> {
     serde_json::from_slice(bytes)
 }
 
+/// A published job that exercises every part of a listing: text with quotes, backslashes, a
+/// newline, a tab and non-ASCII, two places, a public salary, skills and tags.
 #[cfg(test)]
-mod tests {
-    use super::*;
+pub(crate) fn sample_job() -> Job {
     use crate::models::job::SalaryPeriod;
-
-    #[test]
-    fn a_listing_decodes_to_the_job_without_its_description() {
-        let at = |s: &str| DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc);
-        let job = Job {
-            id: "j1".into(),
-            company_id: "c1".into(),
-            fields: JobFields {
-                title: "Harbour Pilot".into(),
-                description: "Long text".into(),
-                locations: vec![Location {
+    let at = |s: &str| DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc);
+    Job {
+        id: "j1".into(),
+        company_id: "c1".into(),
+        fields: JobFields {
+            title: "Harbour \"Pilot\" \\ Lotse – Zürich\n".into(),
+            description: "Long text".into(),
+            locations: vec![
+                Location {
                     city: Some("Lisbon".into()),
                     region: None,
                     country_code: Some("PT".into()),
-                }],
-                workplace: Some(Workplace::Hybrid),
-                remote_regions: vec!["EU".into()],
-                employment_type: Some(EmploymentType::FullTime),
-                seniority: Some(Seniority::Senior),
-                salary: Some(Salary {
-                    min: Some(50_000.0),
-                    max: None,
-                    currency: Some("EUR".into()),
-                    period: Some(SalaryPeriod::Year),
-                    public: true,
-                }),
-                skills: vec!["navigation".into()],
-                category: Some("maritime".into()),
-                tags: vec!["boats".into()],
-                apply_url: Some("https://example.com/apply".into()),
-                expires_at: Some(at("2030-01-01T00:00:00Z")),
-            },
-            status: JobStatus::Published,
-            review: Review::Approved,
-            posted_at: Some(at("2026-01-02T03:04:05.123456Z")),
-            closed_at: None,
-            source: "portal".into(),
-            external_id: "x1".into(),
-            content_hash: "h".into(),
-            view_count: 7,
-            created_at: at("2026-01-01T00:00:00Z"),
-            updated_at: at("2026-01-02T03:04:05.654321Z"),
-        };
+                },
+                Location { city: None, region: Some("Bavaria".into()), country_code: None },
+            ],
+            workplace: Some(Workplace::Hybrid),
+            remote_regions: vec!["EU".into()],
+            employment_type: Some(EmploymentType::FullTime),
+            seniority: Some(Seniority::Senior),
+            salary: Some(Salary {
+                min: Some(50_000.5),
+                max: Some(60_000.0),
+                currency: Some("EUR".into()),
+                period: Some(SalaryPeriod::Year),
+                public: true,
+            }),
+            skills: vec!["navigation".into(), "c++".into()],
+            category: Some("maritime".into()),
+            tags: vec!["boats".into(), "tab\there".into()],
+            apply_url: Some("https://example.com/apply?a=1&b=\"2\"".into()),
+            expires_at: Some(at("2030-01-01T00:00:00Z")),
+        },
+        status: JobStatus::Published,
+        review: Review::Approved,
+        posted_at: Some(at("2026-01-02T03:04:05.123456Z")),
+        closed_at: None,
+        source: "portal".into(),
+        external_id: "x1".into(),
+        content_hash: "h".into(),
+        view_count: 7,
+        created_at: at("2026-01-01T00:00:00Z"),
+        updated_at: at("2026-01-02T03:04:05.654321Z"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_listing_decodes_to_the_job_without_its_description() {
+        let job = sample_job();
         let decoded = decode(&encode(&job)).unwrap();
         let expected = Job {
             fields: JobFields { description: String::new(), ..job.fields.clone() },
