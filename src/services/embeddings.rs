@@ -3,9 +3,9 @@
 //!
 //! Vectors are stored in `job_embedding` (so a restart reloads instead of re-running the model)
 //! and held in memory in `ctx.ai.jobs`. [`sync_jobs`] walks the jobs changed since the
-//! collection's watermark (at start: all of them): a public job whose text hash matches its
-//! stored vector is loaded, one whose text changed is embedded and stored, and a job that is not
-//! public leaves the collection. `serve` runs it when a job is written and every few seconds
+//! collection's watermark (at start: all of them, in id order): a public job whose text hash
+//! matches its stored vector is loaded, one whose text changed is embedded and stored, and a job
+//! that is not public leaves the collection. `serve` runs it when a job is written and every few seconds
 //! (jobs written by another process), and `admin embed-jobs` runs it as a backfill.
 //!
 //! On a database server shared by several processes, each new text is embedded once for all of
@@ -117,17 +117,25 @@ pub async fn sync_jobs(
     let mut report = SyncReport::default();
     let mut deferred = Vec::new();
     let mut newest = start;
-    // The first pass reads every job: it also learns which public jobs there are, so vectors
-    // of jobs that are gone (read from the file of the last stop) leave.
-    let mut listed: Option<std::collections::HashSet<String>> = (start == 0).then(Default::default);
+    // The first pass reads every job, in id order (the order the table is stored in: far
+    // cheaper than through the `updated_at` index). It also learns which public jobs there are,
+    // so vectors of jobs that are gone (read from the file of the last stop) leave. What
+    // changes meanwhile is newer than its start, where it leaves the watermark.
+    let first = start == 0;
+    let mut listed: Option<std::collections::HashSet<String>> = first.then(Default::default);
     loop {
-        let page =
-            repositories::jobs::updated_after(&ctx.db, since, after.as_deref(), PAGE).await?;
+        let page = if first {
+            repositories::jobs::every_page(&ctx.db, after.as_deref(), PAGE).await?
+        } else {
+            repositories::jobs::updated_after(&ctx.db, since, after.as_deref(), PAGE).await?
+        };
         let Some(last) = page.last() else { break };
         since = last.updated_at;
         after = Some(last.id.clone());
         let full = page.len() == PAGE as usize;
-        newest = newest.max(last.updated_at.timestamp_micros());
+        if !first {
+            newest = newest.max(last.updated_at.timestamp_micros());
+        }
         if let Some(listed) = listed.as_mut() {
             listed.extend(page.iter().filter(|job| is_listed(job)).map(|job| job.id.clone()));
         }

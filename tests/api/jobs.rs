@@ -640,7 +640,7 @@ async fn a_value_given_in_both_its_nested_and_flat_form_is_refused() {
 }
 
 #[tokio::test]
-async fn the_public_jobs_are_walked_a_page_at_a_time_each_once_in_id_order() {
+async fn the_jobs_and_the_public_ones_are_walked_a_page_at_a_time_each_once_in_id_order() {
     let app = spawn_app().await;
     let text = String::from_utf8(crate::helpers::fixture("jobs/network-jobs-300.jsonl")).unwrap();
     let records: Vec<Value> =
@@ -676,5 +676,18 @@ async fn the_public_jobs_are_walked_a_page_at_a_time_each_once_in_id_order() {
             walked.extend(page.into_iter().map(|job| job.id));
         }
         assert_eq!(walked, public, "pages of {size}");
+        // Every job, whatever its status, the same way.
+        let mut walked = Vec::new();
+        let mut after: Option<String> = None;
+        loop {
+            let page = jobportal::repositories::jobs::every_page(&app.db, after.as_deref(), size)
+                .await
+                .unwrap();
+            assert!(page.len() <= size as usize);
+            let Some(last) = page.last() else { break };
+            after = Some(last.id.clone());
+            walked.extend(page.into_iter().map(|job| job.id));
+        }
+        assert_eq!(walked, ids, "every job, pages of {size}");
     }
 }
