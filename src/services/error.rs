@@ -145,6 +145,12 @@ impl From<DbError> for ServiceError {
     }
 }
 
+impl From<crate::repositories::job_index::IndexError> for ServiceError {
+    fn from(err: crate::repositories::job_index::IndexError) -> Self {
+        ServiceError::Internal(anyhow::Error::new(err))
+    }
+}
+
 impl From<SecurityError> for ServiceError {
     fn from(err: SecurityError) -> Self {
         ServiceError::Internal(anyhow::Error::new(err))

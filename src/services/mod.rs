@@ -24,6 +24,7 @@ pub mod import;
 pub mod jobs;
 pub mod login_limits;
 pub mod policy;
+pub mod pool;
 pub mod races;
 pub mod recommendations;
 pub mod resume_parser;

@@ -321,9 +321,8 @@ pub async fn for_candidate(
     excluded.extend(repositories::embeddings::dismissed_jobs(&ctx.db, &principal.user_id).await?);
     let vectors = ctx.ai.jobs.clone();
     let k = JOB_POOL + excluded.len();
-    let hits = tokio::task::spawn_blocking(move || vectors.search(&vector, k, None))
-        .await
-        .map_err(|e| ServiceError::Internal(e.into()))?;
+    let hits =
+        super::pool::run(move || Ok::<_, ServiceError>(vectors.search(&vector, k, None))).await?;
     let hits: Vec<_> =
         hits.into_iter().filter(|h| !excluded.contains(&h.key)).take(JOB_POOL).collect();
     let ids: Vec<String> = hits.iter().map(|h| h.key.clone()).collect();

@@ -177,13 +177,14 @@ async fn public_documents(
     let vector_ids: Vec<String> = match query_vector {
         Some(vector) => {
             let (vectors, vector) = (ctx.ai.jobs.clone(), vector.to_vec());
-            tokio::task::spawn_blocking(move || vectors.search(&vector, JOB_CANDIDATES, None))
-                .await
-                .map_err(|e| ServiceError::Internal(e.into()))?
-                .into_iter()
-                .filter(|hit| hit.similarity >= MIN_SIMILARITY)
-                .map(|hit| hit.key)
-                .collect()
+            crate::services::pool::run(move || {
+                Ok::<_, ServiceError>(vectors.search(&vector, JOB_CANDIDATES, None))
+            })
+            .await?
+            .into_iter()
+            .filter(|hit| hit.similarity >= MIN_SIMILARITY)
+            .map(|hit| hit.key)
+            .collect()
         }
         None => Vec::new(),
     };

@@ -31,11 +31,11 @@ mod page;
 mod params;
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
 
-use super::{Context, ServiceError};
+use super::{Context, ServiceError, pool};
 use crate::models::company::Company;
 use crate::models::job::Job;
 use crate::models::job::SortBy;
@@ -70,34 +70,6 @@ pub struct SearchResult {
     pub facets: BTreeMap<String, Vec<(String, u64)>>,
     pub sort: SortBy,
     pub mode: SearchMode,
-}
-fn search_permits() -> &'static std::sync::Arc<tokio::sync::Semaphore> {
-    static PERMITS: OnceLock<std::sync::Arc<tokio::sync::Semaphore>> = OnceLock::new();
-    PERMITS.get_or_init(|| {
-        std::sync::Arc::new(tokio::sync::Semaphore::new(
-            std::thread::available_parallelism().map_or(2, |n| n.get()).max(2),
-        ))
-    })
-}
-
-/// Runs `work` (index searches and reads) on the blocking pool, a bounded number at a time.
-/// The permit travels with the blocking work: a request dropped on timeout or disconnect does
-/// not free a slot while its search still runs.
-async fn on_search_pool<T: Send + 'static>(
-    work: impl FnOnce() -> Result<T, repositories::job_index::IndexError> + Send + 'static,
-) -> Result<T, ServiceError> {
-    let permit = search_permits()
-        .clone()
-        .acquire_owned()
-        .await
-        .map_err(|e| ServiceError::Internal(e.into()))?;
-    tokio::task::spawn_blocking(move || {
-        let _permit = permit;
-        work()
-    })
-    .await
-    .map_err(|e| ServiceError::Internal(e.into()))?
-    .map_err(|e| ServiceError::Internal(e.into()))
 }
 
 /// Checks `params` ([`SearchParams::parse`]) and runs the search ([`run`]).
@@ -228,7 +200,7 @@ async fn keyword_page(
     }
     let index = ctx.jobs_index.clone();
     let remembered = ctx.listings.clone();
-    let (hits, slots) = on_search_pool(move || {
+    let (hits, slots) = pool::run(move || {
         let answer = index.answer(&query)?;
         let hits = &answer.hits;
         let mut slots = Vec::with_capacity(hits.ids.len());
@@ -245,7 +217,7 @@ async fn keyword_page(
                 }
             });
         }
-        Ok((hits.clone(), slots))
+        Ok::<_, repositories::job_index::IndexError>((hits.clone(), slots))
     })
     .await?;
     let jobs = join_companies(ctx, slots, epoch, now).await?;
@@ -324,10 +296,7 @@ pub(crate) async fn listings(
             cached.iter().map(|c| c.as_ref().map(|l| l.0.updated_at.timestamp_micros())).collect();
         let wanted_ids: Vec<String> = wanted.iter().map(|&i| ids[i].clone()).collect();
         let index = ctx.jobs_index.clone();
-        let stored = tokio::task::spawn_blocking(move || index.stored(&wanted_ids, &known))
-            .await
-            .map_err(|e| ServiceError::Internal(e.into()))?
-            .map_err(|e| ServiceError::Internal(e.into()))?;
+        let stored = pool::run(move || index.stored(&wanted_ids, &known)).await?;
         for ((&i, stored), cached) in wanted.iter().zip(stored).zip(cached) {
             slots[i] = Some(match (stored, cached) {
                 (Stored::Known, Some(listing)) => Slot::Listed(listing),
@@ -356,7 +325,7 @@ pub(crate) async fn run_index(
         return Ok(hits);
     }
     let index = ctx.jobs_index.clone();
-    on_search_pool(move || index.search_remembered(&query)).await
+    pool::run(move || index.search_remembered(&query)).await
 }
 
 /// Whether a query filters (beyond "public and unexpired").
@@ -413,14 +382,13 @@ async fn semantic_hits(
             oversample = (pool * vectors.len().max(1) / count.max(1)).clamp(pool, pool * 8);
         }
     }
-    let similar = tokio::task::spawn_blocking(move || {
+    let similar = pool::run(move || {
         // The passing ids, borrowed from the (possibly remembered) answer.
         let allow: Option<HashSet<&str>> =
             allow.as_ref().map(|passing| passing.ids.iter().map(String::as_str).collect());
-        vectors.search(&vector, oversample, allow.as_ref())
+        Ok::<_, ServiceError>(vectors.search(&vector, oversample, allow.as_ref()))
     })
-    .await
-    .map_err(|e| ServiceError::Internal(e.into()))?;
+    .await?;
     let mut semantic: Vec<String> =
         similar.into_iter().filter(|h| h.similarity >= MIN_SIMILARITY).map(|h| h.key).collect();
     // The versions of the jobs the ranking may show, from the searches that found them.

@@ -12,11 +12,12 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
-use super::{Search, SearchMode, index_query, mode, on_search_pool, semantic_hits};
+use super::{Search, SearchMode, index_query, mode, semantic_hits};
 use crate::models::company::Company;
 use crate::models::job::SortBy;
 use crate::repositories::job_index::IndexQuery;
 use crate::services::jobs::listing::{View, view};
+use crate::services::pool;
 use crate::services::{Context, ServiceError};
 
 /// The public jobs of a page, in rank order, each as a view with its company.
@@ -75,9 +76,12 @@ async fn keyword(
         return Ok((answer.hits.clone(), listings));
     }
     let index = ctx.jobs_index.clone();
-    on_search_pool(move || {
+    pool::run(move || {
         let answer = index.answer(&query)?;
-        Ok((answer.hits.clone(), answer.listings()?))
+        Ok::<_, crate::repositories::job_index::IndexError>((
+            answer.hits.clone(),
+            answer.listings()?,
+        ))
     })
     .await
 }

@@ -32,7 +32,7 @@ use std::sync::Arc;
 use chrono::Utc;
 
 use super::search::{self, Search, SearchMode};
-use super::{Context, ServiceError};
+use super::{Context, ServiceError, pool};
 use crate::repositories;
 
 pub use salaries::{
@@ -94,7 +94,7 @@ pub async fn salary_insights(
 ) -> Result<SalaryInsights, ServiceError> {
     let query = params.parse()?;
     let suggestions = ctx.suggestions.clone();
-    tokio::task::spawn_blocking(move || {
+    pool::run(move || {
         salaries::insights(
             &suggestions.store.read(),
             &query,
@@ -103,7 +103,6 @@ pub async fn salary_insights(
         )
     })
     .await
-    .map_err(|e| ServiceError::Internal(e.into()))?
 }
 
 /// A corrected query and how many jobs it finds.

@@ -13,7 +13,7 @@ use super::text;
 use crate::models::company::Company;
 use crate::models::job::Job;
 use crate::repositories;
-use crate::services::{Context, ServiceError, search};
+use crate::services::{Context, ServiceError, pool, search};
 use crate::utils::validators::is_record_id;
 
 /// Similar jobs unless asked for another number.
@@ -89,9 +89,8 @@ pub async fn similar(ctx: &Context, id: &str, limit: usize) -> Result<SimilarJob
         Some(vector) => {
             let vectors = ctx.ai.jobs.clone();
             let hits =
-                tokio::task::spawn_blocking(move || vectors.search(&vector, wanted + 1, None))
-                    .await
-                    .map_err(|e| ServiceError::Internal(e.into()))?;
+                pool::run(move || Ok::<_, ServiceError>(vectors.search(&vector, wanted + 1, None)))
+                    .await?;
             let scored: Vec<(String, f32)> = hits
                 .into_iter()
                 .filter(|h| h.key != job.id)
@@ -103,18 +102,17 @@ pub async fn similar(ctx: &Context, id: &str, limit: usize) -> Result<SimilarJob
             let suggestions: Arc<Suggestions> = ctx.suggestions.clone();
             let (skills, title) = (job.fields.skills.clone(), text::title_form(&job.fields.title));
             let own = job.id.clone();
-            let scored = tokio::task::spawn_blocking(move || {
-                by_keywords(
+            let scored = pool::run(move || {
+                Ok::<_, ServiceError>(by_keywords(
                     &suggestions.store().read(),
                     &own,
                     &skills,
                     &title,
                     wanted,
                     now.timestamp(),
-                )
+                ))
             })
-            .await
-            .map_err(|e| ServiceError::Internal(e.into()))?;
+            .await?;
             (Method::Keyword, scored)
         }
     };
