@@ -5,8 +5,8 @@
 //! and held in memory in `ctx.ai.jobs`. [`sync_jobs`] walks the jobs changed since the
 //! collection's watermark (at start: all of them, in id order): a public job whose text hash
 //! matches its stored vector is loaded, one whose text changed is embedded and stored, and a job
-//! that is not public leaves the collection. `serve` runs it when a job is written and every few seconds
-//! (jobs written by another process), and `admin embed-jobs` runs it as a backfill.
+//! that is not public leaves the collection. `serve` runs it when a job is written and every few
+//! seconds (jobs written by another process), and `admin embed-jobs` runs it as a backfill.
 //!
 //! On a database server shared by several processes, each new text is embedded once for all of
 //! them: a process claims a job's vector (`embedding_claim`, per job and text hash) before

@@ -364,9 +364,9 @@ async fn semantic_hits(
     use std::collections::{HashMap, HashSet};
     let vector = embedder.embed_one(text).await?;
     // A fixed number whatever the page, so every page is a slice of one ranking.
-    let pool = SEMANTIC_CANDIDATES;
+    let candidates = SEMANTIC_CANDIDATES;
     let vectors = ctx.ai.jobs.clone();
-    let (mut allow, mut oversample) = (None, pool);
+    let (mut allow, mut oversample) = (None, candidates);
     if filters(&query) {
         // The jobs that pass the filters, when they are few enough to score exactly.
         let limit = vectors.config().exact_below;
@@ -379,7 +379,8 @@ async fn semantic_hits(
         if count < limit {
             allow = Some(passing);
         } else {
-            oversample = (pool * vectors.len().max(1) / count.max(1)).clamp(pool, pool * 8);
+            oversample = (candidates * vectors.len().max(1) / count.max(1))
+                .clamp(candidates, candidates * 8);
         }
     }
     let similar = pool::run(move || {
@@ -410,7 +411,7 @@ async fn semantic_hits(
         versions.extend(checked.ids.iter().cloned().zip(checked.versions.iter().copied()));
         semantic.retain(|id| versions.contains_key(id));
     }
-    semantic.truncate(pool);
+    semantic.truncate(candidates);
     let (offset, limit, sort) = (query.offset, query.limit, query.sort);
     // The whole result set, for the total, the facets, and the `newest` / `salary` orders.
     let everything = match mode {
@@ -437,7 +438,7 @@ async fn semantic_hits(
     // with the semantic ones, the rest follow in keyword order. The fused block is the same for
     // every page, so pages are slices of one ranking.
     let keyword: Vec<String> = if mode == SearchMode::Hybrid {
-        let depth = (offset + limit).max(pool);
+        let depth = (offset + limit).max(candidates);
         let hits = run_index(
             ctx,
             IndexQuery { limit: depth, offset: 0, facets: false, sort: SortBy::Relevance, ..query },
@@ -448,7 +449,7 @@ async fn semantic_hits(
     } else {
         Vec::new()
     };
-    let fuse_depth = keyword.len().min(pool);
+    let fuse_depth = keyword.len().min(candidates);
     let mut fused: HashMap<&String, f32> = HashMap::new();
     for ranking in [&semantic[..], &keyword[..fuse_depth]] {
         for (rank, id) in ranking.iter().enumerate() {
