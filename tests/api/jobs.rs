@@ -664,30 +664,28 @@ async fn the_jobs_and_the_public_ones_are_walked_a_page_at_a_time_each_once_in_i
         app.db.query(change).bind(("id", id.clone())).await.unwrap().check().unwrap();
     }
     for size in [1, 7, 32, 1000] {
-        let mut walked = Vec::new();
-        let mut after: Option<String> = None;
-        loop {
-            let page = jobportal::repositories::jobs::public_page(&app.db, after.as_deref(), size)
-                .await
-                .unwrap();
-            assert!(page.len() <= size as usize);
-            let Some(last) = page.last() else { break };
-            after = Some(last.id.clone());
-            walked.extend(page.into_iter().map(|job| job.id));
-        }
-        assert_eq!(walked, public, "pages of {size}");
+        assert_eq!(walk(&app.db, size, false).await, public, "pages of {size}");
         // Every job, whatever its status, the same way.
-        let mut walked = Vec::new();
-        let mut after: Option<String> = None;
-        loop {
-            let page = jobportal::repositories::jobs::every_page(&app.db, after.as_deref(), size)
-                .await
-                .unwrap();
-            assert!(page.len() <= size as usize);
-            let Some(last) = page.last() else { break };
-            after = Some(last.id.clone());
-            walked.extend(page.into_iter().map(|job| job.id));
-        }
-        assert_eq!(walked, ids, "every job, pages of {size}");
+        assert_eq!(walk(&app.db, size, true).await, ids, "every job, pages of {size}");
     }
+}
+
+/// The ids of the public jobs (or of `every` job) in the order their pages of `size` give them.
+async fn walk(db: &jobportal::db::Database, size: u32, every: bool) -> Vec<String> {
+    use jobportal::repositories::jobs::{every_page, public_page};
+    let mut walked = Vec::new();
+    let mut after: Option<String> = None;
+    loop {
+        let page = if every {
+            every_page(db, after.as_deref(), size).await
+        } else {
+            public_page(db, after.as_deref(), size).await
+        };
+        let page = page.unwrap();
+        assert!(page.len() <= size as usize);
+        let Some(last) = page.last() else { break };
+        after = Some(last.id.clone());
+        walked.extend(page.into_iter().map(|job| job.id));
+    }
+    walked
 }
