@@ -226,6 +226,7 @@ impl Builder {
             jobs_index: Arc::new(index),
             ai: Arc::new(start_ai(&settings, chat.as_ref())?),
             listings: Arc::default(),
+            rankings: Arc::default(),
             documents: Arc::new(DocumentReader::new(&settings.documents)),
             prompts: Arc::new(prompts),
             assistant: settings.assistant.clone(),

@@ -62,6 +62,8 @@ pub struct Context {
     pub ai: Arc<crate::ai::Ai>,
     /// Jobs as search pages list them, remembered by version.
     pub listings: Arc<search::Listings>,
+    /// The rankings of recent semantic and hybrid searches.
+    pub rankings: Arc<search::Rankings>,
     /// Reads uploaded documents in child processes.
     pub documents: Arc<resume_parser::isolated::DocumentReader>,
     /// The prompt templates, loaded and checked at start.

@@ -21,6 +21,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
 use super::hnsw::{Graph, Space};
@@ -157,6 +158,8 @@ pub struct VectorIndex {
     inner: RwLock<Inner>,
     /// One rebuild or tail insertion at a time.
     building: Mutex<()>,
+    /// Counts the times the collection was open to change ([`VectorIndex::version`]).
+    changes: AtomicU64,
 }
 
 impl std::fmt::Debug for VectorIndex {
@@ -200,7 +203,12 @@ fn best(mut scored: Vec<(f32, u32)>, k: usize) -> Vec<(f32, u32)> {
 
 impl VectorIndex {
     pub fn new(config: HnswConfig) -> Self {
-        Self { config, inner: RwLock::new(Inner::default()), building: Mutex::new(()) }
+        Self {
+            config,
+            inner: RwLock::new(Inner::default()),
+            building: Mutex::new(()),
+            changes: AtomicU64::new(0),
+        }
     }
 
     pub fn config(&self) -> HnswConfig {
@@ -217,7 +225,15 @@ impl VectorIndex {
     }
 
     fn write(&self) -> std::sync::RwLockWriteGuard<'_, Inner> {
-        self.inner.write().unwrap_or_else(|e| e.into_inner())
+        let inner = self.inner.write().unwrap_or_else(|e| e.into_inner());
+        self.changes.fetch_add(1, Ordering::Release);
+        inner
+    }
+
+    /// Changes whenever a search may answer differently (it counts every write, whether or
+    /// not it changed anything): what a remembered ranking is checked against.
+    pub fn version(&self) -> u64 {
+        self.changes.load(Ordering::Acquire)
     }
 
     /// How many keys have a vector.

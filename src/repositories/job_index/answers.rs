@@ -1,7 +1,10 @@
 //! The remembered answers of recent searches, forgotten at every commit.
 
-use std::collections::HashMap;
+use std::hash::{BuildHasher, RandomState};
 use std::sync::{Arc, OnceLock};
+
+use hashbrown::HashTable;
+use hashbrown::hash_table::Entry;
 
 use tantivy::{DocAddress, Searcher};
 
@@ -30,7 +33,8 @@ pub(super) const MAX_KEPT_LISTING_BYTES: usize = 32 * 1024;
 pub(super) struct Answers {
     /// Counts commits: it changes whenever searches may see something new.
     pub(super) generation: u64,
-    entries: HashMap<String, (i64, Arc<Answer>)>,
+    entries: HashTable<Kept>,
+    hasher: RandomState,
 }
 
 /// A search's answer, with where each hit is in the searcher that found it: a page reads the
@@ -80,32 +84,45 @@ impl Answer {
     }
 }
 
+/// A remembered answer, with the query it answers.
+struct Kept {
+    query: IndexQuery,
+    hash: u64,
+    asked_at: i64,
+    answer: Arc<Answer>,
+}
+
 impl Answers {
-    /// What identifies a query's answer: everything but the clock (`now`, and `posted_since`
-    /// as a window back from it).
-    pub(super) fn key(q: &IndexQuery) -> String {
-        let window = q.posted_since.map(|since| q.now - since);
-        format!("{:?}", IndexQuery { now: 0, posted_since: window, ..q.clone() })
+    fn hash(&self, q: &IndexQuery) -> u64 {
+        self.hasher.hash_one(q.question())
     }
 
-    /// The answer remembered under `key`, if it was asked at most [`ANSWER_MAX_AGE_SECS`]
-    /// before `now`.
-    pub(super) fn fresh(&self, key: &str, now: i64) -> Option<Arc<Answer>> {
-        let (asked_at, answer) = self.entries.get(key)?;
-        (now >= *asked_at && now - asked_at <= ANSWER_MAX_AGE_SECS).then(|| answer.clone())
+    /// The answer remembered for `q`, if it was asked at most [`ANSWER_MAX_AGE_SECS`] before
+    /// `q.now`. Costs a hash of the query: nothing is formatted or copied.
+    pub(super) fn fresh(&self, q: &IndexQuery) -> Option<Arc<Answer>> {
+        let entry = self.entries.find(self.hash(q), |e| e.query.question() == q.question())?;
+        let age = q.now - entry.asked_at;
+        (q.now >= entry.asked_at && age <= ANSWER_MAX_AGE_SECS).then(|| entry.answer.clone())
     }
 
-    /// Remembers the answer asked at `now` (forgetting all others when full).
-    pub(super) fn keep(&mut self, key: String, now: i64, answer: Arc<Answer>) {
+    /// Remembers the answer to `q`, asked at `q.now` (forgetting all others when full).
+    pub(super) fn keep(&mut self, q: &IndexQuery, answer: Arc<Answer>) {
         if self.entries.len() >= MAX_ANSWERS {
             self.entries.clear();
         }
-        self.entries.insert(key, (now, answer));
+        let hash = self.hash(q);
+        let kept = Kept { query: q.clone(), hash, asked_at: q.now, answer };
+        match self.entries.entry(hash, |e| e.query.question() == q.question(), |e| e.hash) {
+            Entry::Occupied(mut old) => *old.get_mut() = kept,
+            Entry::Vacant(slot) => {
+                slot.insert(kept);
+            }
+        }
     }
 
     /// The bytes of listings the remembered answers keep.
     pub(super) fn kept_bytes(&self) -> u64 {
-        let kept = self.entries.values().filter_map(|(_, answer)| answer.listings.get());
+        let kept = self.entries.iter().filter_map(|e| e.answer.listings.get());
         kept.flat_map(|listings| listings.iter()).map(|listing| listing.capacity() as u64).sum()
     }
 

@@ -204,10 +204,9 @@ impl JobIndex {
     /// Like [`JobIndex::search_remembered`], with where the hits are, so that their listings
     /// can be read ([`Answer::listing`]).
     pub fn answer(&self, q: &IndexQuery) -> Result<Arc<Answer>, IndexError> {
-        let key = Answers::key(q);
         let generation = {
             let answers = self.answers.lock().unwrap_or_else(|e| e.into_inner());
-            if let Some(answer) = answers.fresh(&key, q.now) {
+            if let Some(answer) = answers.fresh(q) {
                 return Ok(answer);
             }
             answers.generation
@@ -217,7 +216,7 @@ impl JobIndex {
         let answer = Arc::new(self.search_located(q)?);
         let mut answers = self.answers.lock().unwrap_or_else(|e| e.into_inner());
         if answers.generation == generation {
-            answers.keep(key, q.now, answer.clone());
+            answers.keep(q, answer.clone());
         }
         Ok(answer)
     }
@@ -235,7 +234,7 @@ impl JobIndex {
     /// Like [`JobIndex::remembered`], with where the hits are.
     pub fn remembered_answer(&self, q: &IndexQuery) -> Option<Arc<Answer>> {
         let answers = self.answers.lock().unwrap_or_else(|e| e.into_inner());
-        answers.fresh(&Answers::key(q), q.now)
+        answers.fresh(q)
     }
 
     /// How many jobs the index holds.
@@ -714,6 +713,24 @@ mod tests {
             index.remembered(&IndexQuery { offset: 1, ..q.clone() }).is_none(),
             "another page is another question"
         );
+        // A window back from the clock is the same question a moment later.
+        let week = IndexQuery { posted_since: Some(q.now - 7 * 86_400), ..q.clone() };
+        index.search_remembered(&week).unwrap();
+        let moved =
+            IndexQuery { now: q.now + 5, posted_since: Some(q.now + 5 - 7 * 86_400), ..q.clone() };
+        assert!(index.remembered(&moved).is_some(), "the same window, a moment later");
+        let day = IndexQuery { posted_since: Some(q.now - 86_400), ..q.clone() };
+        assert!(index.remembered(&day).is_none(), "another window is another question");
+        let only = |ids: &[&str]| IndexQuery {
+            only_ids: Some(ids.iter().map(|id| id.to_string()).collect()),
+            salary_min_yearly: Some(50_000.0),
+            ..q.clone()
+        };
+        index.search_remembered(&only(&["a", "b"])).unwrap();
+        assert!(index.remembered(&only(&["a", "b"])).is_some());
+        assert!(index.remembered(&only(&["a", "c"])).is_none(), "other ids, another question");
+        let more = IndexQuery { salary_min_yearly: Some(50_000.5), ..only(&["a", "b"]) };
+        assert!(index.remembered(&more).is_none(), "another salary, another question");
 
         index.write(&[doc("b", "Rust Engineer", &[])], &[], Watermark::default()).unwrap();
         assert!(index.remembered(&q).is_none(), "a commit forgets every answer");

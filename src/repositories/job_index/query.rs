@@ -2,6 +2,7 @@
 //! text over the text fields, filters as term and range queries.
 
 use std::collections::BTreeMap;
+use std::hash::Hash;
 use std::ops::Bound;
 use std::sync::OnceLock;
 
@@ -46,6 +47,40 @@ pub struct IndexQuery {
     /// With `text`: these jobs match too, as if they had the words (hybrid search: the jobs
     /// the vectors found). They score 0 for the text.
     pub or_ids: Vec<String>,
+}
+
+impl IndexQuery {
+    /// What identifies the question this query asks, to remember its answer by: every field
+    /// but the clock (`now`, and `posted_since` as a window back from it). A field added to
+    /// [`IndexQuery`] does not compile here until it is said whether it is part of it.
+    pub(crate) fn question(&self) -> impl Hash + Eq + '_ {
+        let IndexQuery {
+            text,
+            location,
+            countries,
+            workplaces,
+            employment_types,
+            seniorities,
+            categories,
+            skills,
+            company_ids,
+            salary_min_yearly,
+            salary_currency,
+            posted_since,
+            now,
+            sort,
+            limit,
+            offset,
+            facets,
+            only_ids,
+            or_ids,
+        } = self;
+        (
+            (text, location, countries, workplaces, employment_types, seniorities, categories),
+            (skills, company_ids, salary_min_yearly.map(f64::to_bits), salary_currency),
+            (posted_since.map(|since| now - since), sort, limit, offset, facets, only_ids, or_ids),
+        )
+    }
 }
 
 /// The answer of a search.

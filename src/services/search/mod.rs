@@ -29,6 +29,7 @@
 mod listings;
 mod page;
 mod params;
+mod rankings;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -48,6 +49,7 @@ pub use params::{
     DEFAULT_LIMIT, MAX_LIMIT, MAX_LIST, MAX_OFFSET, MAX_POSTED_WITHIN_DAYS, Search, SearchMode,
     SearchParams,
 };
+pub use rankings::Rankings;
 
 /// How many of the jobs closest in meaning semantic and hybrid search take: the whole result
 /// of semantic search; hybrid adds them to every keyword match.
@@ -135,7 +137,7 @@ pub async fn run(ctx: &Context, search: Search) -> Result<SearchResult, ServiceE
         (SearchMode::Semantic | SearchMode::Hybrid, Some(embedder), Some(text)) => {
             let hits = semantic_hits(ctx, &embedder, query, &text, mode).await?;
             let jobs = listings(ctx, &hits.ids, Some(&hits.versions), now).await?;
-            (hits.total, hits.facets, jobs)
+            (hits.total, hits.facets.clone(), jobs)
         }
         _ => {
             let (hits, jobs) = keyword_page(ctx, query, now).await?;
@@ -355,6 +357,29 @@ fn filters(q: &IndexQuery) -> bool {
 ///
 /// `newest` and `salary` order the same result set by the index's columns.
 async fn semantic_hits(
+    ctx: &Context,
+    embedder: &crate::ai::providers::embedder::Embedder,
+    query: IndexQuery,
+    text: &str,
+    mode: SearchMode,
+) -> Result<Arc<repositories::job_index::IndexHits>, ServiceError> {
+    // Read before the ranking is made: it is remembered only if both are unchanged after.
+    let sources =
+        || rankings::Sources { index: ctx.jobs_index.generation(), vectors: ctx.ai.jobs.version() };
+    let before = sources();
+    if let Some(hits) = ctx.rankings.get(mode, &query, before) {
+        return Ok(hits);
+    }
+    let asked = query.clone();
+    let hits = Arc::new(rank(ctx, embedder, query, text, mode).await?);
+    if sources() == before {
+        ctx.rankings.keep(mode, &asked, before, hits.clone());
+    }
+    Ok(hits)
+}
+
+/// Makes the ranking of a semantic or hybrid search ([`semantic_hits`]).
+async fn rank(
     ctx: &Context,
     embedder: &crate::ai::providers::embedder::Embedder,
     query: IndexQuery,

@@ -53,7 +53,7 @@ pub async fn page<R>(
             let hits = semantic_hits(ctx, &embedder, query, &text, mode).await?;
             let jobs = super::listings(ctx, &hits.ids, Some(&hits.versions), now).await?;
             let items = render(&mut jobs.iter().map(|listed| (View::of(&listed.0), &listed.1)));
-            return Ok(Page { items, total: hits.total, facets: hits.facets, sort, mode });
+            return Ok(Page { items, total: hits.total, facets: hits.facets.clone(), sort, mode });
         }
         _ => {
             let (hits, listings) = keyword(ctx, query).await?;

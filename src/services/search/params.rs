@@ -70,7 +70,7 @@ pub struct Search {
 }
 
 /// How a text query ranks jobs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum SearchMode {
     /// Full-text (BM25) alone.
     Keyword,
