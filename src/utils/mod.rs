@@ -1,4 +1,5 @@
-//! Small, dependency-free helpers: validated newtypes and skill names.
+//! Small, dependency-free helpers: validated newtypes, skill names and stamps.
 
 pub mod skills;
+pub mod stamp;
 pub mod validators;

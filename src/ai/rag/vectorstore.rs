@@ -158,8 +158,8 @@ pub struct VectorIndex {
     inner: RwLock<Inner>,
     /// One rebuild or tail insertion at a time.
     building: Mutex<()>,
-    /// Counts the times the collection was open to change ([`VectorIndex::version`]).
-    changes: AtomicU64,
+    /// A new stamp at every write ([`VectorIndex::version`]).
+    version: AtomicU64,
 }
 
 impl std::fmt::Debug for VectorIndex {
@@ -207,7 +207,7 @@ impl VectorIndex {
             config,
             inner: RwLock::new(Inner::default()),
             building: Mutex::new(()),
-            changes: AtomicU64::new(0),
+            version: AtomicU64::new(crate::utils::stamp::next()),
         }
     }
 
@@ -226,14 +226,15 @@ impl VectorIndex {
 
     fn write(&self) -> std::sync::RwLockWriteGuard<'_, Inner> {
         let inner = self.inner.write().unwrap_or_else(|e| e.into_inner());
-        self.changes.fetch_add(1, Ordering::Release);
+        self.version.store(crate::utils::stamp::next(), Ordering::Release);
         inner
     }
 
-    /// Changes whenever a search may answer differently (it counts every write, whether or
-    /// not it changed anything): what a remembered ranking is checked against.
+    /// Changes whenever a search may answer differently (at every write, whether or not it
+    /// changed anything), and is never another collection's: what a remembered ranking is
+    /// checked against.
     pub fn version(&self) -> u64 {
-        self.changes.load(Ordering::Acquire)
+        self.version.load(Ordering::Acquire)
     }
 
     /// How many keys have a vector.

@@ -29,9 +29,9 @@ pub(super) const MAX_KEPT_LISTING_BYTES: usize = 32 * 1024;
 /// starts a new generation with none. The searcher's own caches make a repeated query cheaper
 /// but still walk every matching document to count it and build its facets; a job board asks
 /// the same few questions (the front page, popular words and filters) again and again.
-#[derive(Default)]
 pub(super) struct Answers {
-    /// Counts commits: it changes whenever searches may see something new.
+    /// A new stamp at every commit made visible (never another index's): it changes whenever
+    /// searches may see something new.
     pub(super) generation: u64,
     entries: HashTable<Kept>,
     hasher: RandomState,
@@ -92,6 +92,16 @@ struct Kept {
     answer: Arc<Answer>,
 }
 
+impl Default for Answers {
+    fn default() -> Self {
+        Self {
+            generation: crate::utils::stamp::next(),
+            entries: HashTable::new(),
+            hasher: RandomState::new(),
+        }
+    }
+}
+
 impl Answers {
     fn hash(&self, q: &IndexQuery) -> u64 {
         self.hasher.hash_one(q.question())
@@ -128,7 +138,7 @@ impl Answers {
 
     /// Starts a new generation with no answers (after a commit is made visible).
     pub(super) fn forget_all(&mut self) {
-        self.generation += 1;
+        self.generation = crate::utils::stamp::next();
         self.entries.clear();
     }
 }

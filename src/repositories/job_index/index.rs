@@ -221,7 +221,8 @@ impl JobIndex {
         Ok(answer)
     }
 
-    /// Counts commits: it changes whenever searches may see something new.
+    /// Changes whenever searches may see something new (a commit made visible), and is never
+    /// another index's.
     pub fn generation(&self) -> u64 {
         self.answers.lock().unwrap_or_else(|e| e.into_inner()).generation
     }

@@ -14,10 +14,11 @@
 //! - A company's name and verification: at once when this process changed them; within
 //!   [`LISTING_MAX_AGE`] when another process did.
 //!
-//! Three things are remembered between searches: the index's answer to a query, with its
+//! Four things are remembered between searches: the index's answer to a query, with its
 //! page's listings once read, until the index changes
-//! ([`JobIndex::answer`](crate::repositories::job_index::JobIndex::answer)); each job that
-//! [`run`] decoded, with its company, by the job's version; and each company, for
+//! ([`JobIndex::answer`](crate::repositories::job_index::JobIndex::answer)); the ranking of a
+//! semantic or hybrid search, until the index or the job vectors change ([`Rankings`]); each
+//! job that [`run`] decoded, with its company, by the job's version; and each company, for
 //! [`LISTING_MAX_AGE`] ([`Listings`]). The API's pages ([`page`]) are written from the stored
 //! listings without decoding them; [`run`] gives the decoded jobs to the portal's own callers.
 //! The database is read only for companies not seen for a while.
@@ -25,6 +26,7 @@
 //! - `params`: the parameters, checked once.
 //! - `listings`: the listings and companies remembered between searches.
 //! - `page`: a page as the API shows it, rendered from the listings the index stores.
+//! - `rankings`: the rankings of recent semantic and hybrid searches.
 
 mod listings;
 mod page;
@@ -355,7 +357,8 @@ fn filters(q: &IndexQuery) -> bool {
 ///   all. Relevance: the reciprocal rank fusion of the first [`SEMANTIC_CANDIDATES`] keyword
 ///   matches and the similarity ranking, then the other keyword matches in keyword order.
 ///
-/// `newest` and `salary` order the same result set by the index's columns.
+/// `newest` and `salary` order the same result set by the index's columns. A ranking made
+/// while neither the index nor the vectors changed is remembered ([`Rankings`]).
 async fn semantic_hits(
     ctx: &Context,
     embedder: &crate::ai::providers::embedder::Embedder,
