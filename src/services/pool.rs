@@ -5,7 +5,9 @@
 //! (on tokio's blocking pool, which starts a thread for each waiting call, 32 connections of
 //! semantic search kept 69 threads against 44 with a bound). Under load the queue is never
 //! empty, so a thread goes from one request's work to the next without sleeping in between;
-//! handing each piece of work to tokio's blocking pool woke a sleeping thread every time.
+//! behind a bound, tokio's blocking pool parks a thread when its work ends and the next piece
+//! is handed over only once the freed slot's waiter runs. On 3,000 distinct keyword searches
+//! these threads served 1.36× and 1.53× the requests of that bound.
 
 use std::panic::AssertUnwindSafe;
 use std::sync::mpsc::{Sender, channel};
