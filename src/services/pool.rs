@@ -32,17 +32,20 @@ fn queue() -> &'static Sender<Work> {
         let receiver = Arc::new(Mutex::new(receiver));
         for i in 0..threads() {
             let receiver = receiver.clone();
-            std::thread::Builder::new()
-                .name(format!("request-work-{i}"))
-                .spawn(move || {
+            let started =
+                std::thread::Builder::new().name(format!("request-work-{i}")).spawn(move || {
                     loop {
                         let next = receiver.lock().unwrap_or_else(|e| e.into_inner()).recv();
                         let Ok(work) = next else { return };
                         // A panic ends that work alone (its caller gets an error), not the thread.
                         let _ = std::panic::catch_unwind(AssertUnwindSafe(work));
                     }
-                })
-                .expect("the request pool's threads start");
+                });
+            // With none started, the queue has no receiver left and every request's work is
+            // refused with an error.
+            if let Err(err) = started {
+                tracing::error!(error = %err, "a thread of the request pool could not be started");
+            }
         }
         sender
     })
