@@ -107,7 +107,7 @@ pub async fn readiness(db: &Database, workers: Option<WorkersReport>, ai: &Ai) -
 
 /// The heap the parts of this process say they hold, for [`crate::core::memory::log`]: the job
 /// vectors (the vectors, their keys and hashes, and the HNSW graph), the suggestions' copy
-/// of the public jobs, and the search index's job ids and remembered listings.
+/// of the public jobs, and the search index's job ids and expiries and remembered listings.
 pub fn memory_components(ctx: &super::Context) -> Vec<(&'static str, u64)> {
     let vectors = ctx.ai.jobs.footprint();
     let (index_ids, remembered) = ctx.jobs_index.heap_bytes();

@@ -22,6 +22,7 @@ use tantivy::{
 
 use super::analysis::{ANALYZER, analyzer};
 use super::answers::{Answer, Answers};
+use super::expiry::Expiries;
 use super::facets::{FacetCache, FacetCounter, FacetCounts};
 use super::ids::SegmentIds;
 use super::query::{self, IndexHits, IndexQuery, SortBy};
@@ -74,6 +75,8 @@ pub struct JobIndex {
     answers: Mutex<Answers>,
     /// The facet values of the segments last searched with facets.
     facet_values: FacetCache,
+    /// The expiries of each segment searched, soonest first.
+    expiries: Arc<Expiries>,
     /// The newest watermark of the changes staged since the last commit (unix micros; 0: none).
     staged: AtomicI64,
     /// Where the last complete catch-up pass leaves the next one to start (unix micros of the
@@ -178,6 +181,7 @@ impl JobIndex {
             analyzer: analyzer(),
             answers: Mutex::new(Answers::default()),
             facet_values: FacetCache::default(),
+            expiries: Arc::default(),
             staged: AtomicI64::new(0),
             checked: AtomicI64::new(0),
             left: Mutex::new(HashMap::new()),
@@ -191,6 +195,7 @@ impl JobIndex {
         let live: std::collections::HashSet<SegmentId> =
             self.reader.searcher().segment_readers().iter().map(|s| s.segment_id()).collect();
         self.columns.lock().unwrap_or_else(|e| e.into_inner()).retain(|id, _| live.contains(id));
+        self.expiries.retain(&live);
         self.answers.lock().unwrap_or_else(|e| e.into_inner()).forget_all();
         Ok(())
     }
@@ -243,16 +248,17 @@ impl JobIndex {
         self.reader.searcher().num_docs()
     }
 
-    /// The heap this index holds beside tantivy's own: the job ids of its segments
-    /// ([`SegmentIds`]) and the listings its remembered answers keep.
+    /// The heap this index holds beside tantivy's own: the job ids ([`SegmentIds`]) and the
+    /// expiries of its segments, and the listings its remembered answers keep.
     pub fn heap_bytes(&self) -> (u64, u64) {
-        let ids = self
+        let ids: u64 = self
             .columns
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .values()
             .map(|c| c.ids.heap_bytes())
             .sum();
+        let ids = ids + self.expiries.heap_bytes();
         let kept = self.answers.lock().unwrap_or_else(|e| e.into_inner()).kept_bytes();
         (ids, kept)
     }
@@ -510,7 +516,7 @@ impl JobIndex {
     /// Runs a search, keeping where its hits are.
     fn search_located(&self, q: &IndexQuery) -> Result<Answer, IndexError> {
         let searcher = self.reader.searcher();
-        let query = query::build(&self.fields, &self.analyzer, q);
+        let query = query::build(&self.fields, &self.analyzer, &self.expiries, q);
         let limit = q.limit.max(1);
         let facet_counter = FacetCounter {
             values: if q.facets { Some(self.facet_values.values(&searcher)?) } else { None },
@@ -793,6 +799,49 @@ mod tests {
         assert_eq!(index.watermark().updated_at_micros, 5, "the watermark never goes back");
         index.write(&[], &[("a".into(), i64::MAX)], Watermark::default()).unwrap();
         assert!(index.is_empty());
+    }
+
+    #[test]
+    fn a_job_leaves_every_search_when_its_expiry_passes_without_a_commit() {
+        let index = JobIndex::open(None).unwrap();
+        let expiring = |id: &str, at: Option<i64>| IndexDoc {
+            expires_at: at,
+            ..doc(id, "Rust Developer", &[])
+        };
+        // Two commits: two segments, each with its own expiries.
+        index
+            .write(
+                &[expiring("never", None), expiring("first", Some(100))],
+                &[],
+                Watermark::default(),
+            )
+            .unwrap();
+        index.write(&[expiring("second", Some(200))], &[], Watermark::default()).unwrap();
+        let ids_at = |now: i64, text: Option<&str>, workplace: bool| {
+            let mut q = query(text.unwrap_or_default());
+            q.text = text.map(str::to_owned);
+            q.now = now;
+            q.sort = SortBy::Newest;
+            if workplace {
+                q.workplaces = vec!["remote".into()];
+            }
+            let hits = index.search(&q).unwrap();
+            assert_eq!(hits.total as usize, hits.ids.len());
+            let counted: u64 = hits.facets["workplace"].iter().map(|(_, n)| n).sum();
+            assert_eq!(counted, hits.total, "the facets count what the total counts");
+            let mut ids = hits.ids;
+            ids.sort();
+            ids
+        };
+        for (text, workplace) in
+            [(Some("rust"), false), (None, false), (Some("rust"), true), (None, true)]
+        {
+            assert_eq!(ids_at(99, text, workplace), ["first", "never", "second"]);
+            assert_eq!(ids_at(100, text, workplace), ["never", "second"], "gone at its expiry");
+            assert_eq!(ids_at(199, text, workplace), ["never", "second"]);
+            assert_eq!(ids_at(200, text, workplace), ["never"]);
+            assert_eq!(ids_at(i64::MAX - 1, text, workplace), ["never"], "no expiry: never gone");
+        }
     }
 
     #[test]

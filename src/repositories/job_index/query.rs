@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::hash::Hash;
 use std::ops::Bound;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use tantivy::Term;
 use tantivy::query::{
@@ -15,6 +15,7 @@ use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::tokenizer::TextAnalyzer;
 
 use super::analysis::analyze;
+use super::expiry::{Expired, Expiries};
 use super::schema::Fields;
 
 pub use crate::models::job::SortBy;
@@ -153,8 +154,14 @@ fn text_query(
 }
 
 /// The query of `q`: its text scored over the text fields (title ×3, skills and company ×2,
-/// description, other words ×0.5), its filters scoring nothing, and the clock's expiry.
-pub(super) fn build(f: &Fields, analyzer: &TextAnalyzer, q: &IndexQuery) -> Box<dyn Query> {
+/// description, other words ×0.5), its filters scoring nothing, and the jobs expired by the
+/// clock left out ([`Expired`], over `expiries`).
+pub(super) fn build(
+    f: &Fields,
+    analyzer: &TextAnalyzer,
+    expiries: &Arc<Expiries>,
+    q: &IndexQuery,
+) -> Box<dyn Query> {
     let keyword = |field: Field, value: &str| -> Box<dyn Query> {
         Box::new(TermQuery::new(Term::from_field_text(field, value), IndexRecordOption::Basic))
     };
@@ -208,13 +215,6 @@ pub(super) fn build(f: &Fields, analyzer: &TextAnalyzer, q: &IndexQuery) -> Box<
             )),
         ));
     }
-    filters.push((
-        Occur::Must,
-        Box::new(RangeQuery::new(
-            Bound::Excluded(Term::from_field_i64(f.expires_at, q.now)),
-            Bound::Unbounded,
-        )),
-    ));
     if let Some(location) =
         q.location.as_deref().and_then(|l| text_query(analyzer, &[(f.location_text, 1.0)], l, true))
     {
@@ -246,9 +246,12 @@ pub(super) fn build(f: &Fields, analyzer: &TextAnalyzer, q: &IndexQuery) -> Box<
     };
     let mut top: Vec<(Occur, Box<dyn Query>)> =
         vec![(Occur::Must, text.unwrap_or_else(|| Box::new(AllQuery)))];
-    top.push((
-        Occur::Must,
-        Box::new(ConstScoreQuery::new(Box::new(BooleanQuery::new(filters)), 0.0)),
-    ));
+    if !filters.is_empty() {
+        top.push((
+            Occur::Must,
+            Box::new(ConstScoreQuery::new(Box::new(BooleanQuery::new(filters)), 0.0)),
+        ));
+    }
+    top.push((Occur::MustNot, Box::new(Expired { expiries: expiries.clone(), now: q.now })));
     Box::new(BooleanQuery::new(top))
 }
