@@ -36,9 +36,14 @@ use crate::workers::WorkersStatus;
 use error::{ApiError, ErrorCode};
 use routes::Routes;
 
-/// What every handler can reach. Cheap to clone.
+/// What every handler can reach ([`Shared`]): one `Arc`, so the clone each request's handler
+/// takes is one reference count (the token keys and the settings inside allocate to clone).
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+/// The parts of [`AppState`].
+#[derive(Clone)]
+pub struct Shared {
     /// What the services need (database, token keys, settings).
     pub ctx: Context,
     pub config: Arc<ServeConfig>,
@@ -48,28 +53,37 @@ pub struct AppState {
     pub workers: Option<Arc<WorkersStatus>>,
 }
 
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
 impl AppState {
     /// The state of an API over these services (`crate::app` assembles them from `config`).
     pub fn new(ctx: Context, config: ServeConfig) -> Self {
         let limits = Arc::new(RateLimits::new(&config.rate_limits));
-        Self {
+        Self(Arc::new(Shared {
             ctx,
             config: Arc::new(config),
             metrics: Arc::new(Metrics::new()),
             limits,
             workers: None,
-        }
+        }))
     }
 
     /// Shares a metrics registry with the workers of this process.
-    pub fn with_metrics(mut self, metrics: Arc<Metrics>) -> Self {
-        self.metrics = metrics;
-        self
+    pub fn with_metrics(self, metrics: Arc<Metrics>) -> Self {
+        let mut shared = Arc::unwrap_or_clone(self.0);
+        shared.metrics = metrics;
+        Self(Arc::new(shared))
     }
 
-    pub fn with_workers(mut self, status: Arc<WorkersStatus>) -> Self {
-        self.workers = Some(status);
-        self
+    pub fn with_workers(self, status: Arc<WorkersStatus>) -> Self {
+        let mut shared = Arc::unwrap_or_clone(self.0);
+        shared.workers = Some(status);
+        Self(Arc::new(shared))
     }
 
     pub fn db(&self) -> &Database {
