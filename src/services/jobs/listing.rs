@@ -112,9 +112,11 @@ pub fn decode(bytes: &[u8]) -> Result<Job, serde_json::Error> {
     })
 }
 
-/// The page's view of a stored listing ([`View`]).
+/// The page's view of a stored listing ([`View`]). The bytes are checked to be UTF-8 once, as
+/// a whole: read from bytes, serde_json checks each string it borrows on its own.
 pub fn view(bytes: &[u8]) -> Result<View<'_>, serde_json::Error> {
-    serde_json::from_slice(bytes)
+    let text = std::str::from_utf8(bytes).map_err(serde::de::Error::custom)?;
+    serde_json::from_str(text)
 }
 
 /// A published job that exercises every part of a listing: text with quotes, backslashes, a
