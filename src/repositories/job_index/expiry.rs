@@ -17,14 +17,17 @@ use tantivy::{DocId, DocSet, Score, SegmentReader, TERMINATED};
 /// The column expiries are read from (unix seconds; `i64::MAX`: none).
 const EXPIRES_AT: &str = "expires_at";
 
+/// A segment's documents that have an expiry, with it, soonest first.
+type Expiring = Arc<[(i64, DocId)]>;
+
 /// The documents of each segment with an expiry, soonest first, by segment.
 #[derive(Default)]
-pub(super) struct Expiries(Mutex<HashMap<SegmentId, Arc<[(i64, DocId)]>>>);
+pub(super) struct Expiries(Mutex<HashMap<SegmentId, Expiring>>);
 
 impl Expiries {
     /// The documents of `segment` that expire, with when, soonest first (read on first use: a
     /// segment never changes).
-    fn of(&self, segment: &SegmentReader) -> tantivy::Result<Arc<[(i64, DocId)]>> {
+    fn of(&self, segment: &SegmentReader) -> tantivy::Result<Expiring> {
         let id = segment.segment_id();
         if let Some(read) = self.lock().get(&id) {
             return Ok(read.clone());
@@ -34,7 +37,7 @@ impl Expiries {
             .filter_map(|doc| column.first(doc).filter(|&at| at != i64::MAX).map(|at| (at, doc)))
             .collect();
         expiring.sort_unstable();
-        let read: Arc<[(i64, DocId)]> = expiring.into();
+        let read: Expiring = expiring.into();
         self.lock().insert(id, read.clone());
         Ok(read)
     }
@@ -50,7 +53,7 @@ impl Expiries {
         lists.values().map(|list| std::mem::size_of_val(&**list) as u64).sum()
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<SegmentId, Arc<[(i64, DocId)]>>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<SegmentId, Expiring>> {
         self.0.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
