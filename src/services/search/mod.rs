@@ -422,6 +422,8 @@ async fn rank(
         similar.into_iter().filter(|h| h.similarity >= MIN_SIMILARITY).map(|h| h.key).collect();
     // The versions of the jobs the ranking may show, from the searches that found them.
     let mut versions: HashMap<String, i64> = HashMap::new();
+    // A semantic search's whole result set, when the check below found it.
+    let mut checked_all = None;
     // Which of them pass every filter and are public now (the vectors may be a moment behind).
     if !semantic.is_empty() {
         let checked = run_index(
@@ -430,7 +432,7 @@ async fn rank(
                 text: None,
                 limit: semantic.len(),
                 offset: 0,
-                facets: false,
+                facets: query.facets && mode == SearchMode::Semantic,
                 only_ids: Some(semantic.clone()),
                 ..query.clone()
             },
@@ -438,6 +440,11 @@ async fn rank(
         .await?;
         versions.extend(checked.ids.iter().cloned().zip(checked.versions.iter().copied()));
         semantic.retain(|id| versions.contains_key(id));
+        // No more passed than are kept: what passed is the semantic result set, with its total
+        // and facets (one index question fewer than asking for it again).
+        if mode == SearchMode::Semantic && semantic.len() <= candidates {
+            checked_all = Some(checked);
+        }
     }
     semantic.truncate(candidates);
     let (offset, limit, sort) = (query.offset, query.limit, query.sort);
@@ -458,7 +465,10 @@ async fn rank(
         offset: if sort == SortBy::Relevance { 0 } else { offset },
         ..everything
     };
-    let all = run_index(ctx, everything).await?;
+    let all = match checked_all {
+        Some(checked) if sort == SortBy::Relevance => checked,
+        _ => run_index(ctx, everything).await?,
+    };
     if sort != SortBy::Relevance {
         return Ok(Arc::unwrap_or_clone(all));
     }
