@@ -15,6 +15,7 @@
 
 mod analysis;
 mod answers;
+mod dismax;
 mod expiry;
 mod facets;
 mod ids;

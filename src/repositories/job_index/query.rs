@@ -15,6 +15,7 @@ use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::tokenizer::TextAnalyzer;
 
 use super::analysis::analyze;
+use super::dismax::SeekingDisMax;
 use super::expiry::{Expired, Expiries};
 use super::schema::Fields;
 
@@ -102,12 +103,14 @@ const ASKING_WORDS: &str = "job jobs role roles position positions vacancy vacan
 
 /// Matches the words of `text` over `fields`. With `all_words`, every word is required;
 /// otherwise up to three words are all required and a longer query (a whole job title,
-/// say) needs at least half of its words, the others adding to the score.
+/// say) needs at least half of its words, the others adding to the score. `alone`: nothing
+/// else is required of a match (no filters), so one word is walked, not sought.
 fn text_query(
     analyzer: &TextAnalyzer,
     fields: &[(Field, f32)],
     text: &str,
     all_words: bool,
+    alone: bool,
 ) -> Option<Box<dyn Query>> {
     let mut analyzer = analyzer.clone();
     let mut terms = analyze(&mut analyzer, text);
@@ -127,6 +130,9 @@ fn text_query(
     let required =
         if all_words || terms.len() <= 3 { terms.len() } else { terms.len().div_ceil(2) };
     let occur = if required == terms.len() { Occur::Must } else { Occur::Should };
+    // A word that is the whole search is walked document by document: tantivy's dis-max is
+    // fastest at that. Among other clauses, it is sought ([`SeekingDisMax`]).
+    let walked = alone && terms.len() == 1;
     let clauses: Vec<(Occur, Box<dyn Query>)> = terms
         .iter()
         .map(|term| {
@@ -140,10 +146,12 @@ fn text_query(
                     Box::new(BoostQuery::new(query, boost)) as Box<dyn Query>
                 })
                 .collect();
-            (
-                occur,
-                Box::new(DisjunctionMaxQuery::with_tie_breaker(per_field, 0.3)) as Box<dyn Query>,
-            )
+            let word: Box<dyn Query> = match per_field.len() {
+                1 => per_field.into_iter().next().expect("one field"),
+                _ if walked => Box::new(DisjunctionMaxQuery::with_tie_breaker(per_field, 0.3)),
+                _ => Box::new(SeekingDisMax::new(per_field, 0.3)),
+            };
+            (occur, word)
         })
         .collect();
     if occur == Occur::Must {
@@ -215,8 +223,10 @@ pub(super) fn build(
             )),
         ));
     }
-    if let Some(location) =
-        q.location.as_deref().and_then(|l| text_query(analyzer, &[(f.location_text, 1.0)], l, true))
+    if let Some(location) = q
+        .location
+        .as_deref()
+        .and_then(|l| text_query(analyzer, &[(f.location_text, 1.0)], l, true, false))
     {
         filters.push((Occur::Must, location));
     }
@@ -232,6 +242,7 @@ pub(super) fn build(
             ],
             t,
             false,
+            filters.is_empty(),
         )
     });
     let text = match (text, q.or_ids.is_empty()) {
