@@ -1,154 +1,206 @@
-//! A public job as a search page shows it, read from the listing the search index stores of
-//! it without copying its text.
-
-use std::borrow::Cow;
+//! A public job as a search page shows it: its summary's JSON, written from the job
+//! ([`JobSummaryView`]) or from the card the search index stores of it ([`Card`]).
 
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
-use super::job::{EmploymentType, Job, SalaryPeriod, Seniority, Workplace};
+use super::company::Company;
+use super::job::{Job, Location};
 
-/// Text of a [`View`]: borrowed from the stored listing, owned only when it has escapes.
-/// (serde borrows a bare `Cow<str>` field, but not one inside an `Option` or a `Vec`.)
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Text<'a>(pub Cow<'a, str>);
-
-impl std::ops::Deref for Text<'_> {
-    type Target = str;
-    fn deref(&self) -> &str {
-        &self.0
-    }
+/// A job's summary as a search page shows it, borrowing the job: the JSON of the API's
+/// `JobSummaryBody` (a test in `schemas::job` keeps the two the same), written without
+/// building that body.
+#[derive(Debug, Serialize)]
+pub struct JobSummaryView<'a> {
+    id: &'a str,
+    title: &'a str,
+    company: CompanyRefView<'a>,
+    location: PlaceRef<'a>,
+    locations: Vec<PlaceRef<'a>>,
+    workplace: Option<&'static str>,
+    employment_type: Option<&'static str>,
+    seniority: Option<&'static str>,
+    salary: Option<SalaryRef<'a>>,
+    skills: &'a [String],
+    category: Option<&'a str>,
+    tags: &'a [String],
+    apply_url: Option<&'a str>,
+    posted_at: Option<DateTime<Utc>>,
+    expires_at: Option<DateTime<Utc>>,
 }
 
-impl Serialize for Text<'_> {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(&self.0)
-    }
+/// The API's `CompanyRefBody`, borrowed.
+#[derive(Debug, Default, Serialize)]
+struct CompanyRefView<'a> {
+    id: &'a str,
+    slug: &'a str,
+    name: &'a str,
+    verified: bool,
 }
 
-impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct Visit;
-        impl<'de> serde::de::Visitor<'de> for Visit {
-            type Value = Text<'de>;
-            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("a string")
-            }
-            fn visit_borrowed_str<E: serde::de::Error>(self, v: &'de str) -> Result<Text<'de>, E> {
-                Ok(Text(Cow::Borrowed(v)))
-            }
-            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Text<'de>, E> {
-                Ok(Text(Cow::Owned(v.to_owned())))
-            }
-            fn visit_string<E: serde::de::Error>(self, v: String) -> Result<Text<'de>, E> {
-                Ok(Text(Cow::Owned(v)))
-            }
+/// The API's `LocationBody`, borrowed.
+#[derive(Debug, Default, Serialize)]
+struct PlaceRef<'a> {
+    city: Option<&'a str>,
+    region: Option<&'a str>,
+    country_code: Option<&'a str>,
+}
+
+impl<'a> CompanyRefView<'a> {
+    fn of(company: &'a Company) -> Self {
+        Self {
+            id: &company.id,
+            slug: &company.slug,
+            name: &company.name,
+            verified: company.verified,
         }
-        deserializer.deserialize_str(Visit)
     }
 }
 
-/// A place of a [`View`], borrowed from the stored listing.
-#[derive(Debug, Deserialize)]
-pub struct PlaceView<'a> {
-    #[serde(borrow, default)]
-    pub city: Option<Text<'a>>,
-    #[serde(borrow, default)]
-    pub region: Option<Text<'a>>,
-    #[serde(borrow, default)]
-    pub country_code: Option<Text<'a>>,
+impl<'a> From<&'a Location> for PlaceRef<'a> {
+    fn from(p: &'a Location) -> Self {
+        Self {
+            city: p.city.as_deref(),
+            region: p.region.as_deref(),
+            country_code: p.country_code.as_deref(),
+        }
+    }
 }
 
-/// A salary of a [`View`].
-#[derive(Debug, Deserialize)]
-pub struct SalaryView<'a> {
-    #[serde(default)]
-    pub min: Option<f64>,
-    #[serde(default)]
-    pub max: Option<f64>,
-    #[serde(borrow, default)]
-    pub currency: Option<Text<'a>>,
-    #[serde(default)]
-    pub period: Option<SalaryPeriod>,
-    #[serde(default)]
-    pub public: bool,
+/// The API's `SalaryBody`, borrowed.
+#[derive(Debug, Serialize)]
+struct SalaryRef<'a> {
+    min: Option<f64>,
+    max: Option<f64>,
+    currency: Option<&'a str>,
+    period: Option<&'static str>,
 }
 
-/// What a search page shows of a job's stored listing (`services::jobs::listing`), borrowed
-/// from its bytes: reading it allocates only for the lists (and for text with escapes), where
-/// decoding the listing builds a whole [`Job`].
-#[derive(Debug, Deserialize)]
-pub struct View<'a> {
-    #[serde(borrow)]
-    pub id: Text<'a>,
-    #[serde(borrow)]
-    pub company_id: Text<'a>,
-    #[serde(borrow)]
-    pub title: Text<'a>,
-    #[serde(borrow, default)]
-    pub locations: Vec<PlaceView<'a>>,
-    #[serde(default)]
-    pub workplace: Option<Workplace>,
-    #[serde(default)]
-    pub employment_type: Option<EmploymentType>,
-    #[serde(default)]
-    pub seniority: Option<Seniority>,
-    #[serde(borrow, default)]
-    pub salary: Option<SalaryView<'a>>,
-    #[serde(borrow, default)]
-    pub skills: Vec<Text<'a>>,
-    #[serde(borrow, default)]
-    pub category: Option<Text<'a>>,
-    #[serde(borrow, default)]
-    pub tags: Vec<Text<'a>>,
-    #[serde(borrow, default)]
-    pub apply_url: Option<Text<'a>>,
-    #[serde(default)]
-    pub expires_at: Option<DateTime<Utc>>,
-    #[serde(default)]
-    pub posted_at: Option<DateTime<Utc>>,
-}
+impl<'a> JobSummaryView<'a> {
+    pub fn new(job: &'a Job, company: &'a Company) -> Self {
+        Self::with_company(job, CompanyRefView::of(company))
+    }
 
-impl<'a> View<'a> {
-    /// The view of a decoded job, borrowing its text: what reading its stored listing gives.
-    pub fn of(job: &'a Job) -> View<'a> {
-        let text = |s: &'a String| Text(Cow::Borrowed(s.as_str()));
+    fn with_company(job: &'a Job, company: CompanyRefView<'a>) -> Self {
         let f = &job.fields;
-        View {
-            id: text(&job.id),
-            company_id: text(&job.company_id),
-            title: text(&f.title),
-            locations: f
-                .locations
-                .iter()
-                .map(|place| PlaceView {
-                    city: place.city.as_ref().map(text),
-                    region: place.region.as_ref().map(text),
-                    country_code: place.country_code.as_ref().map(text),
-                })
-                .collect(),
-            workplace: f.workplace,
-            employment_type: f.employment_type,
-            seniority: f.seniority,
-            salary: f.salary.as_ref().map(|salary| SalaryView {
-                min: salary.min,
-                max: salary.max,
-                currency: salary.currency.as_ref().map(text),
-                period: salary.period,
-                public: salary.public,
+        Self {
+            id: &job.id,
+            title: &f.title,
+            company,
+            location: f.locations.first().map(PlaceRef::from).unwrap_or_default(),
+            locations: f.locations.iter().map(PlaceRef::from).collect(),
+            workplace: f.workplace.map(|w| w.as_str()),
+            employment_type: f.employment_type.map(|e| e.as_str()),
+            seniority: f.seniority.map(|s| s.as_str()),
+            salary: f.salary.as_ref().filter(|s| s.public).map(|s| SalaryRef {
+                min: s.min,
+                max: s.max,
+                currency: s.currency.as_deref(),
+                period: s.period.map(|p| p.as_str()),
             }),
-            skills: f.skills.iter().map(text).collect(),
-            category: f.category.as_ref().map(text),
-            tags: f.tags.iter().map(text).collect(),
-            apply_url: f.apply_url.as_ref().map(text),
-            expires_at: f.expires_at,
+            skills: &f.skills,
+            category: f.category.as_deref(),
+            tags: &f.tags,
+            apply_url: f.apply_url.as_deref(),
             posted_at: job.posted_at,
+            expires_at: f.expires_at,
         }
+    }
+}
+
+/// A job's summary as a search page shows it, written once, when the job is indexed
+/// ([`Card::write`]): its JSON ([`JobSummaryView`]) before and after the company, which a page
+/// writes in at each read (a company's name and verification change on their own), with what
+/// a page checks first. Reading one ([`Card::read`]) splits a string: nothing is parsed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Card<'a> {
+    /// When the job expires: unix seconds and nanoseconds.
+    expires_at: Option<(i64, u32)>,
+    head: &'a str,
+    tail: &'a str,
+    pub company_id: &'a str,
+}
+
+/// Separates a card's parts. JSON as serde_json writes it holds no raw tab (a tab in a string
+/// is escaped); the company id, which could, comes last.
+const CARD_SEPARATOR: char = '\t';
+
+/// What comes between a summary's head and its company.
+const COMPANY_KEY: &str = ",\"company\":";
+
+impl<'a> Card<'a> {
+    /// The card of `job`, as the index stores it.
+    pub fn write(job: &Job) -> String {
+        // Strings, numbers and dates: these always serialise.
+        let json =
+            serde_json::to_string(&JobSummaryView::with_company(job, CompanyRefView::default()))
+                .unwrap_or_default();
+        let company = serde_json::to_string(&CompanyRefView::default()).unwrap_or_default();
+        // The first match is the company: before it are the id and the title, strings in
+        // which a quote is always escaped.
+        let marker = format!("{COMPANY_KEY}{company}");
+        let Some(at) = json.find(&marker) else {
+            return String::new();
+        };
+        let expires_at = job
+            .fields
+            .expires_at
+            .map(|at| format!("{}.{}", at.timestamp(), at.timestamp_subsec_nanos()))
+            .unwrap_or_default();
+        let (head, tail) = (&json[..at], &json[at + marker.len()..]);
+        let sep = CARD_SEPARATOR;
+        format!("{expires_at}{sep}{head}{sep}{tail}{sep}{}", job.company_id)
+    }
+
+    /// A card written by [`Card::write`]; `None` for anything else.
+    pub fn read(text: &'a str) -> Option<Self> {
+        let mut parts = text.splitn(4, CARD_SEPARATOR);
+        let (expires_at, head, tail, company_id) =
+            (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
+        let expires_at = match expires_at {
+            "" => None,
+            at => {
+                let (secs, nanos) = at.split_once('.')?;
+                Some((secs.parse().ok()?, nanos.parse().ok()?))
+            }
+        };
+        let summary = head.starts_with('{') && tail.ends_with('}');
+        summary.then_some(Self { expires_at, head, tail, company_id })
     }
 
     /// Whether the job is public at `now` (only published, approved jobs are indexed, so:
-    /// unexpired), as [`Job::is_public`] says of the decoded job.
+    /// unexpired), as [`Job::is_public`] says of the job.
     pub fn is_public(&self, now: DateTime<Utc>) -> bool {
-        self.expires_at.is_none_or(|at| at > now)
+        self.expires_at.is_none_or(|at| at > (now.timestamp(), now.timestamp_subsec_nanos()))
+    }
+
+    /// Appends the summary's JSON, with `company` (the job's).
+    pub fn write_json(&self, company: &Company, out: &mut Vec<u8>) {
+        out.extend_from_slice(self.head.as_bytes());
+        out.extend_from_slice(COMPANY_KEY.as_bytes());
+        // Writing to a vector of strings and a flag does not fail.
+        let _ = serde_json::to_writer(&mut *out, &CompanyRefView::of(company));
+        out.extend_from_slice(self.tail.as_bytes());
+    }
+}
+
+/// A job of a search page, ready to be written with its company: its card (keyword pages) or
+/// the job decoded from its listing (semantic and hybrid pages).
+#[derive(Debug)]
+pub enum PageJob<'a> {
+    Card(Card<'a>),
+    Job(&'a Job),
+}
+
+impl PageJob<'_> {
+    /// Appends the job's summary ([`JobSummaryView`]), with `company` (the job's).
+    pub fn write_json(&self, company: &Company, out: &mut Vec<u8>) {
+        match self {
+            PageJob::Card(card) => card.write_json(company, out),
+            // Writing strings, numbers and dates to a vector does not fail.
+            PageJob::Job(job) => {
+                let _ = serde_json::to_writer(&mut *out, &JobSummaryView::new(job, company));
+            }
+        }
     }
 }

@@ -11,7 +11,7 @@ use crate::models::company::Company;
 use crate::models::job::{
     EmploymentType, Job, JobInput, Location, LocationInput, Salary, SalaryPeriod, Workplace,
 };
-use crate::models::listing::{PlaceView, Text, View};
+use crate::models::listing::PageJob;
 
 /// A job to create (as a draft) or the fields to change. Every field of an update is optional
 /// (absent or null: unchanged); an empty string clears an optional text field.
@@ -266,111 +266,19 @@ impl JobSummaryBody {
     }
 }
 
-/// A [`JobSummaryBody`] written straight from a search page's stored listing, borrowing it:
-/// the same JSON, without decoding the job and copying it again.
-#[derive(Debug, Serialize)]
-pub struct JobSummaryView<'a> {
-    id: &'a str,
-    title: &'a str,
-    company: CompanyRefView<'a>,
-    location: PlaceRef<'a>,
-    locations: Vec<PlaceRef<'a>>,
-    workplace: Option<&'static str>,
-    employment_type: Option<&'static str>,
-    seniority: Option<&'static str>,
-    salary: Option<SalaryRef<'a>>,
-    skills: &'a [Text<'a>],
-    category: Option<&'a str>,
-    tags: &'a [Text<'a>],
-    apply_url: Option<&'a str>,
-    posted_at: Option<DateTime<Utc>>,
-    expires_at: Option<DateTime<Utc>>,
-}
-
-/// [`CompanyRefBody`], borrowed.
-#[derive(Debug, Serialize)]
-struct CompanyRefView<'a> {
-    id: &'a str,
-    slug: &'a str,
-    name: &'a str,
-    verified: bool,
-}
-
-/// [`LocationBody`], borrowed.
-#[derive(Debug, Default, Serialize)]
-struct PlaceRef<'a> {
-    city: Option<&'a str>,
-    region: Option<&'a str>,
-    country_code: Option<&'a str>,
-}
-
-impl<'a> From<&'a PlaceView<'a>> for PlaceRef<'a> {
-    fn from(p: &'a PlaceView<'a>) -> Self {
-        Self {
-            city: p.city.as_deref(),
-            region: p.region.as_deref(),
-            country_code: p.country_code.as_deref(),
+/// The summaries of a page's jobs ([`JobSummaryView`](crate::models::listing::JobSummaryView))
+/// written as one JSON array, as they come.
+pub fn write_summaries<'a>(jobs: impl Iterator<Item = (PageJob<'a>, &'a Company)>) -> Vec<u8> {
+    let mut out = Vec::with_capacity(16 * 1024);
+    out.push(b'[');
+    for (i, (job, company)) in jobs.enumerate() {
+        if i > 0 {
+            out.push(b',');
         }
+        job.write_json(company, &mut out);
     }
-}
-
-/// [`SalaryBody`], borrowed.
-#[derive(Debug, Serialize)]
-struct SalaryRef<'a> {
-    min: Option<f64>,
-    max: Option<f64>,
-    currency: Option<&'a str>,
-    period: Option<&'static str>,
-}
-
-impl<'a> JobSummaryView<'a> {
-    pub fn new(job: &'a View<'a>, company: &'a Company) -> Self {
-        Self {
-            id: &job.id,
-            title: &job.title,
-            company: CompanyRefView {
-                id: &company.id,
-                slug: &company.slug,
-                name: &company.name,
-                verified: company.verified,
-            },
-            location: job.locations.first().map(PlaceRef::from).unwrap_or_default(),
-            locations: job.locations.iter().map(PlaceRef::from).collect(),
-            workplace: job.workplace.map(|w| w.as_str()),
-            employment_type: job.employment_type.map(|e| e.as_str()),
-            seniority: job.seniority.map(|s| s.as_str()),
-            salary: job.salary.as_ref().filter(|s| s.public).map(|s| SalaryRef {
-                min: s.min,
-                max: s.max,
-                currency: s.currency.as_deref(),
-                period: s.period.map(|p| p.as_str()),
-            }),
-            skills: &job.skills,
-            category: job.category.as_deref(),
-            tags: &job.tags,
-            apply_url: job.apply_url.as_deref(),
-            posted_at: job.posted_at,
-            expires_at: job.expires_at,
-        }
-    }
-}
-
-/// The summaries of a page's jobs ([`JobSummaryView`]) written as one JSON array, as they come.
-pub fn write_summaries<'a>(
-    jobs: impl Iterator<Item = (View<'a>, &'a Company)>,
-) -> serde_json::Result<Box<serde_json::value::RawValue>> {
-    struct Summaries<I>(std::cell::RefCell<Option<I>>);
-    impl<'a, I: Iterator<Item = (View<'a>, &'a Company)>> Serialize for Summaries<I> {
-        fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-            use serde::ser::SerializeSeq;
-            let mut seq = serializer.serialize_seq(None)?;
-            for (job, company) in self.0.borrow_mut().take().into_iter().flatten() {
-                seq.serialize_element(&JobSummaryView::new(&job, company))?;
-            }
-            seq.end()
-        }
-    }
-    serde_json::value::to_raw_value(&Summaries(std::cell::RefCell::new(Some(jobs))))
+    out.push(b']');
+    out
 }
 
 /// A whole job. Its company's members also see the status, review state, hidden salary and
@@ -491,11 +399,14 @@ pub struct SearchBody {
 }
 
 /// The response of a search: [`SearchBody`] (the schema it documents) with its items written
-/// already ([`JobSummaryView`]).
+/// already ([`JobSummaryView`](crate::models::listing::JobSummaryView)).
+/// Its JSON is [`SearchPageBody::to_json`]'s.
 #[derive(Debug, Serialize)]
 pub struct SearchPageBody {
-    /// The array of summaries ([`write_summaries`]).
-    pub items: Box<serde_json::value::RawValue>,
+    /// The JSON array of summaries ([`write_summaries`]), written first by
+    /// [`SearchPageBody::to_json`].
+    #[serde(skip)]
+    pub items: Vec<u8>,
     pub total: u64,
     pub limit: u32,
     pub offset: u32,
@@ -505,6 +416,20 @@ pub struct SearchPageBody {
     pub facets: BTreeMap<String, Vec<FacetValueBody>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub did_you_mean: Option<DidYouMeanBody>,
+}
+
+impl SearchPageBody {
+    /// The body's JSON: its items as they were written, then the other fields.
+    pub fn to_json(&self) -> serde_json::Result<Vec<u8>> {
+        let rest = serde_json::to_vec(self)?;
+        let mut out = Vec::with_capacity(self.items.len() + rest.len() + 16);
+        out.extend_from_slice(b"{\"items\":");
+        out.extend_from_slice(&self.items);
+        // `rest` is an object with at least a total: `{"total":…}`.
+        out.push(b',');
+        out.extend_from_slice(rest.get(1..).unwrap_or_default());
+        Ok(out)
+    }
 }
 
 /// A corrected query for a search that found (almost) nothing.
@@ -675,12 +600,13 @@ mod tests {
 
     use super::*;
 
-    /// A search page's summary written from the stored listing, or from the view of the
+    /// A search page's summary written from the card the index stores, or from the view of the
     /// decoded job (semantic pages), is the JSON of the summary of the job, whatever it holds.
     #[test]
-    fn a_summary_written_from_the_stored_listing_is_the_summary_of_the_job() {
+    fn a_summary_written_from_the_stored_card_is_the_summary_of_the_job() {
         use crate::models::job::{JobFields, Salary};
-        use crate::services::jobs::listing::{decode, encode, view};
+        use crate::models::listing::Card;
+        use crate::services::jobs::listing::{decode, encode};
         let at = |s: &str| DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc);
         let company = Company {
             id: "c1".into(),
@@ -720,21 +646,76 @@ mod tests {
             posted_at: None,
             ..full.clone()
         };
-        for job in [full, hidden_salary, bare] {
-            let stored = encode(&job);
-            let written =
-                serde_json::to_value(JobSummaryView::new(&view(&stored).unwrap(), &company));
-            let expected =
-                serde_json::to_value(JobSummaryBody::new(&decode(&stored).unwrap(), &company));
-            let decoded = decode(&stored).unwrap();
-            let from_job = serde_json::to_value(JobSummaryView::new(
-                &crate::models::listing::View::of(&decoded),
+        let tricky = Job { company_id: "c\t1".into(), ..full.clone() };
+        for job in [full, hidden_salary, bare, tricky] {
+            let expected = serde_json::to_value(JobSummaryBody::new(
+                &decode(&encode(&job)).unwrap(),
                 &company,
-            ));
-            let expected = expected.unwrap();
-            assert_eq!(written.unwrap(), expected, "{}", job.fields.title);
-            assert_eq!(from_job.unwrap(), expected, "{}", job.fields.title);
+            ))
+            .unwrap();
+            let written = Card::write(&job);
+            let card = Card::read(&written).expect("a card reads back");
+            assert_eq!(card.company_id, job.company_id);
+            let decoded = decode(&encode(&job)).unwrap();
+            let page = [PageJob::Card(card), PageJob::Job(&decoded)];
+            let json = write_summaries(page.into_iter().map(|job| (job, &company)));
+            let items: Vec<serde_json::Value> = serde_json::from_slice(&json).unwrap();
+            assert_eq!(items, [expected.clone(), expected], "{}", job.fields.title);
         }
+        assert_eq!(write_summaries(std::iter::empty()), b"[]");
+        for text in ["", "x", "\t{\t}", "1.2\t{\t}", "soon\t{\t}\tc1", "\t[\t]\tc1"] {
+            assert_eq!(Card::read(text), None, "{text:?}");
+        }
+
+        // A card says its job is public until the instant it expires, to the nanosecond.
+        let expiry = at("2030-01-01T00:00:00.000000700Z");
+        let job = Job {
+            fields: JobFields {
+                expires_at: Some(expiry),
+                ..crate::services::jobs::listing::sample_job().fields
+            },
+            ..crate::services::jobs::listing::sample_job()
+        };
+        let written = Card::write(&job);
+        let card = Card::read(&written).unwrap();
+        let nanos = |n: i64| expiry + chrono::Duration::nanoseconds(n);
+        assert!(card.is_public(nanos(-1)));
+        assert!(!card.is_public(nanos(0)));
+        assert!(!card.is_public(nanos(1)));
+        let bare_card = Card::write(&Job {
+            fields: JobFields { expires_at: None, ..job.fields.clone() },
+            ..job.clone()
+        });
+        assert!(Card::read(&bare_card).unwrap().is_public(at("2999-01-01T00:00:00Z")));
+    }
+
+    #[test]
+    fn a_search_page_body_is_its_items_then_its_other_fields() {
+        let body = SearchPageBody {
+            items: br#"[{"id":"j1"}]"#.to_vec(),
+            total: 21,
+            limit: 20,
+            offset: 0,
+            next_offset: Some(20),
+            sort: "relevance".into(),
+            mode: "keyword".into(),
+            facets: BTreeMap::from([(
+                "workplace".to_owned(),
+                vec![FacetValueBody { value: "remote".into(), count: 3 }],
+            )]),
+            did_you_mean: None,
+        };
+        let json = String::from_utf8(body.to_json().unwrap()).unwrap();
+        assert!(json.starts_with(r#"{"items":[{"id":"j1"}],"total":21,"#), "{json}");
+        let value: serde_json::Value = serde_json::from_str(&json).unwrap();
+        assert_eq!(
+            value,
+            json!({
+                "items": [{"id": "j1"}], "total": 21, "limit": 20, "offset": 0,
+                "next_offset": 20, "sort": "relevance", "mode": "keyword",
+                "facets": {"workplace": [{"value": "remote", "count": 3}]},
+            })
+        );
     }
 
     /// Serialises, reads back and serialises again: the same JSON both times.

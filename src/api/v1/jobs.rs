@@ -75,10 +75,7 @@ pub async fn search_jobs(
         .map(|d| DidYouMeanBody { q: d.q, total: d.total });
     let next = u64::from(offset) + u64::from(limit);
     let body = SearchPageBody {
-        // Writing summaries of strings, numbers and dates does not fail.
-        items: page
-            .items
-            .map_err(|e| ApiError::from(crate::services::ServiceError::Internal(e.into())))?,
+        items: page.items,
         total: page.total,
         limit,
         offset,
@@ -100,9 +97,8 @@ pub async fn search_jobs(
             .collect(),
         did_you_mean,
     };
-    // Written into a buffer the size of the page, where a growing one copied it each time.
-    let mut bytes = Vec::with_capacity(body.items.get().len() + 1024);
-    serde_json::to_writer(&mut bytes, &body)
+    let bytes = body
+        .to_json()
         .map_err(|e| ApiError::from(crate::services::ServiceError::Internal(e.into())))?;
     Ok(([(CONTENT_TYPE, "application/json")], bytes).into_response())
 }

@@ -10,7 +10,7 @@ use tantivy::{DocAddress, Searcher};
 
 use super::index::IndexError;
 use super::query::{IndexHits, IndexQuery};
-use super::schema::StoredListing;
+use super::schema::{StoredCard, StoredListing};
 
 /// How long (in seconds of the query's `now`) a remembered answer stays good. Jobs leave by the
 /// clock when they expire, without a commit; the caller drops a job of a page that is no longer
@@ -21,9 +21,9 @@ pub const ANSWER_MAX_AGE_SECS: i64 = 10;
 /// The most answers remembered; when full, they are all forgotten at once.
 const MAX_ANSWERS: usize = 1024;
 
-/// The most bytes of listings an answer keeps (a page of 20 jobs is about 20 KiB): with
-/// [`MAX_ANSWERS`], at most 32 MiB of listings are remembered.
-pub(super) const MAX_KEPT_LISTING_BYTES: usize = 32 * 1024;
+/// The most bytes of cards an answer keeps (a page of 20 jobs is about 12 KiB): with
+/// [`MAX_ANSWERS`], at most 32 MiB of cards are remembered.
+pub(super) const MAX_KEPT_CARD_BYTES: usize = 32 * 1024;
 
 /// The answers of recent queries, kept until the index changes: every reload after a commit
 /// starts a new generation with none. The searcher's own caches make a repeated query cheaper
@@ -38,40 +38,43 @@ pub(super) struct Answers {
 }
 
 /// A search's answer, with where each hit is in the searcher that found it: a page reads the
-/// listings of its hits from there, without looking them up again (and from the same commit).
+/// cards (or listings) of its hits from there, without looking them up again (and from the same
+/// commit).
 pub struct Answer {
     pub hits: Arc<IndexHits>,
     searcher: Searcher,
     /// Where each of `hits.ids` is in `searcher`.
     addresses: Vec<DocAddress>,
-    /// Every hit's stored listing, once read ([`Answer::listings`]).
-    listings: OnceLock<Arc<[Vec<u8>]>>,
+    /// Every hit's stored card, once read ([`Answer::cards`]).
+    cards: OnceLock<Arc<[String]>>,
 }
 
 impl Answer {
     pub(super) fn new(hits: IndexHits, searcher: Searcher, addresses: Vec<DocAddress>) -> Self {
         debug_assert_eq!(hits.ids.len(), addresses.len());
-        Self { hits: Arc::new(hits), searcher, addresses, listings: OnceLock::new() }
+        Self { hits: Arc::new(hits), searcher, addresses, cards: OnceLock::new() }
     }
 
-    /// The stored listings of all hits, in order, as of the commit the search saw: read once
-    /// (an answer is a page of hits), then shared by every page it serves, unless they take
-    /// more than [`MAX_KEPT_LISTING_BYTES`] (then read each time).
-    pub fn listings(&self) -> Result<Arc<[Vec<u8>]>, IndexError> {
-        if let Some(read) = self.listings.get() {
+    /// The stored cards (a job's summary as a page writes it) of all hits, in order, as of the
+    /// commit the search saw: read once (an answer is a page of hits), then shared by every
+    /// page it serves, unless they take more than [`MAX_KEPT_CARD_BYTES`] (then read each
+    /// time).
+    pub fn cards(&self) -> Result<Arc<[String]>, IndexError> {
+        if let Some(read) = self.cards.get() {
             return Ok(read.clone());
         }
-        let read: Arc<[Vec<u8>]> =
-            (0..self.addresses.len()).map(|i| self.listing(i)).collect::<Result<_, _>>()?;
-        if read.iter().map(Vec::len).sum::<usize>() > MAX_KEPT_LISTING_BYTES {
+        let read: Arc<[String]> = (self.addresses.iter())
+            .map(|&address| Ok(self.searcher.doc::<StoredCard>(address)?.0))
+            .collect::<Result<_, IndexError>>()?;
+        if read.iter().map(String::len).sum::<usize>() > MAX_KEPT_CARD_BYTES {
             return Ok(read);
         }
-        Ok(self.listings.get_or_init(|| read).clone())
+        Ok(self.cards.get_or_init(|| read).clone())
     }
 
-    /// [`Answer::listings`], if they were read already (no reading: cheap anywhere).
-    pub fn listings_read(&self) -> Option<Arc<[Vec<u8>]>> {
-        self.listings.get().cloned()
+    /// [`Answer::cards`], if they were read already (no reading: cheap anywhere).
+    pub fn cards_read(&self) -> Option<Arc<[String]>> {
+        self.cards.get().cloned()
     }
 
     /// The stored listing of the `i`th hit, as of the commit the search saw.
@@ -130,10 +133,10 @@ impl Answers {
         }
     }
 
-    /// The bytes of listings the remembered answers keep.
+    /// The bytes of cards the remembered answers keep.
     pub(super) fn kept_bytes(&self) -> u64 {
-        let kept = self.entries.iter().filter_map(|e| e.answer.listings.get());
-        kept.flat_map(|listings| listings.iter()).map(|listing| listing.capacity() as u64).sum()
+        let kept = self.entries.iter().filter_map(|e| e.answer.cards.get());
+        kept.flat_map(|cards| cards.iter()).map(|card| card.capacity() as u64).sum()
     }
 
     /// Starts a new generation with no answers (after a commit is made visible).

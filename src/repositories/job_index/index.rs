@@ -249,7 +249,7 @@ impl JobIndex {
     }
 
     /// The heap this index holds beside tantivy's own: the job ids ([`SegmentIds`]) and the
-    /// expiries of its segments, and the listings its remembered answers keep.
+    /// expiries of its segments, and the cards its remembered answers keep.
     pub fn heap_bytes(&self) -> (u64, u64) {
         let ids: u64 = self
             .columns
@@ -845,40 +845,36 @@ mod tests {
     }
 
     #[test]
-    fn an_answer_reads_its_page_of_listings_once_from_the_commit_it_saw() {
+    fn an_answer_reads_its_page_of_cards_once_from_the_commit_it_saw() {
         let index = JobIndex::open(None).unwrap();
-        let with = |id: &str, posted_at: i64, listing: &str| IndexDoc {
+        let with = |id: &str, posted_at: i64, card: &str| IndexDoc {
             posted_at: Some(posted_at),
-            listing: listing.as_bytes().to_vec(),
+            card: card.into(),
+            listing: format!("listing of {card}").into_bytes(),
             ..doc(id, "Rust Developer", &[])
         };
         let jobs = [with("a", 3, "a1"), with("b", 2, "b1"), with("c", 1, "c1")];
         index.write(&jobs, &[], Watermark::default()).unwrap();
         let q = IndexQuery { sort: SortBy::Newest, limit: 2, offset: 1, ..query("rust") };
         let answer = index.answer(&q).unwrap();
-        assert!(answer.listings_read().is_none(), "nothing is read before it is asked for");
-        let page = answer.listings().unwrap();
-        assert_eq!(slices(&page), [&b"b1"[..], b"c1"], "the page's hits, in order");
+        assert!(answer.cards_read().is_none(), "nothing is read before it is asked for");
+        assert_eq!(*answer.cards().unwrap(), ["b1", "c1"], "the page's hits, in order");
+        assert_eq!(answer.listing(0).unwrap(), b"listing of b1", "the listing is another field");
 
         // A later commit changes b; the answer read before it keeps what its search saw.
         index.write(&[with("b", 2, "b2")], &[], Watermark::default()).unwrap();
-        let read = answer.listings_read().expect("read once, then kept");
-        assert_eq!(slices(&read), [&b"b1"[..], b"c1"]);
+        let read = answer.cards_read().expect("read once, then kept");
+        assert_eq!(*read, ["b1", "c1"]);
         assert!(index.remembered_answer(&q).is_none(), "the commit forgot the answer");
         let fresh = index.answer(&q).unwrap();
-        assert_eq!(slices(&fresh.listings().unwrap()), [&b"b2"[..], b"c1"]);
+        assert_eq!(*fresh.cards().unwrap(), ["b2", "c1"]);
 
-        // A page whose listings are too big to keep is read each time.
-        let big = vec![b'x'; super::super::answers::MAX_KEPT_LISTING_BYTES + 1];
-        let huge = IndexDoc { listing: big.clone(), ..with("d", 4, "") };
-        index.write(&[huge], &[], Watermark::default()).unwrap();
+        // A page whose cards are too big to keep is read each time.
+        let big = "x".repeat(super::super::answers::MAX_KEPT_CARD_BYTES + 1);
+        index.write(&[with("d", 4, &big)], &[], Watermark::default()).unwrap();
         let first = index.answer(&IndexQuery { offset: 0, ..q.clone() }).unwrap();
-        assert_eq!(first.listings().unwrap()[0], big);
-        assert!(first.listings_read().is_none());
-    }
-
-    fn slices(listings: &[Vec<u8>]) -> Vec<&[u8]> {
-        listings.iter().map(Vec::as_slice).collect()
+        assert_eq!(first.cards().unwrap()[0], big);
+        assert!(first.cards_read().is_none());
     }
 
     #[test]

@@ -15,7 +15,7 @@ use super::analysis::ANALYZER;
 
 /// Bump when the schema, the analysis or the document store's settings change: a new version is
 /// a new directory, built from the database at start.
-pub(super) const SCHEMA_VERSION: u32 = 5;
+pub(super) const SCHEMA_VERSION: u32 = 6;
 
 /// Where the index of a data directory lives.
 pub fn index_dir(data_dir: &Path) -> PathBuf {
@@ -67,10 +67,13 @@ pub struct IndexDoc {
     /// The job as a search page lists it, encoded by its writer (JSON, so UTF-8): stored,
     /// never searched.
     pub listing: Vec<u8>,
+    /// The job's summary as a search page writes it, by its writer: stored, never searched.
+    pub card: String,
 }
 
 /// The fields of the schema.
 pub(super) struct Fields {
+    pub(super) card: Field,
     pub(super) job_id: Field,
     pub(super) title: Field,
     pub(super) skills_text: Field,
@@ -103,6 +106,8 @@ pub(super) fn schema() -> (Schema, Fields) {
     );
     let mut b = Schema::builder();
     let fields = Fields {
+        // The first field: a page reads it alone ([`StoredCard`]).
+        card: b.add_text_field("card", STORED),
         job_id: b.add_text_field("job_id", STRING | FAST),
         title: b.add_text_field("title", text.clone()),
         skills_text: b.add_text_field("skills_text", text.clone()),
@@ -134,6 +139,8 @@ impl Fields {
     pub(super) fn document(&self, doc: &IndexDoc) -> TantivyDocument {
         let f = self;
         let mut d = TantivyDocument::default();
+        // First of the stored fields: a page reads it and stops.
+        d.add_text(f.card, &doc.card);
         d.add_text(f.job_id, &doc.id);
         d.add_text(f.title, &doc.title);
         d.add_text(f.description, &doc.description);
@@ -177,8 +184,11 @@ impl Fields {
     }
 }
 
-/// A stored document read for its listing, the one field the index stores: its text is taken
-/// as it is read, where a [`TantivyDocument`] copies it again.
+/// The field of the card (the first: [`schema`]).
+const CARD_FIELD: Field = Field::from_field_id(0);
+
+/// A stored document read for its listing: its text is taken as it is read, where a
+/// [`TantivyDocument`] copies it again.
 pub(super) struct StoredListing(pub(super) Vec<u8>);
 
 impl DocumentDeserialize for StoredListing {
@@ -186,20 +196,50 @@ impl DocumentDeserialize for StoredListing {
         mut deserializer: D,
     ) -> Result<Self, DeserializeError> {
         let mut listing = Vec::new();
-        while let Some((_, ListingText(text))) = deserializer.next_field::<ListingText>()? {
-            listing = text.into_bytes();
+        while let Some((field, StoredText(text))) = deserializer.next_field::<StoredText>()? {
+            if field != CARD_FIELD {
+                listing = text.into_bytes();
+            }
         }
         Ok(Self(listing))
     }
 }
 
-/// The value of the listing field.
-struct ListingText(String);
+/// A stored document read for its card, stored first: the listing after it is not read.
+pub(super) struct StoredCard(pub(super) String);
 
-impl ValueDeserialize for ListingText {
+impl DocumentDeserialize for StoredCard {
+    fn deserialize<'de, D: DocumentDeserializer<'de>>(
+        mut deserializer: D,
+    ) -> Result<Self, DeserializeError> {
+        while let Some((field, StoredText(text))) = deserializer.next_field::<StoredText>()? {
+            if field == CARD_FIELD {
+                return Ok(Self(text));
+            }
+        }
+        Ok(Self(String::new()))
+    }
+}
+
+/// The value of a stored field (all are text).
+struct StoredText(String);
+
+impl ValueDeserialize for StoredText {
     fn deserialize<'de, D: ValueDeserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, DeserializeError> {
         deserializer.deserialize_string().map(Self)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_card_is_the_field_a_page_reads_alone() {
+        let (schema, fields) = schema();
+        assert_eq!(fields.card, CARD_FIELD);
+        assert_eq!(schema.get_field_name(CARD_FIELD), "card");
     }
 }

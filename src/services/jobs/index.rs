@@ -65,6 +65,7 @@ pub fn index_doc(job: &Job, company_name: &str) -> IndexDoc {
         extra_text: extra,
         updated_at: job.updated_at.timestamp_micros(),
         listing: super::listing::encode(job),
+        card: crate::models::listing::Card::write(job),
     }
 }
 

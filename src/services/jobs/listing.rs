@@ -8,7 +8,6 @@ use serde::{Deserialize, Serialize};
 use crate::models::job::{
     EmploymentType, Job, JobFields, JobStatus, Location, Review, Salary, Seniority, Workplace,
 };
-pub use crate::models::listing::View;
 
 /// What the index stores of a public job. Its status and review are not stored: only public
 /// jobs are indexed.
@@ -110,13 +109,6 @@ pub fn decode(bytes: &[u8]) -> Result<Job, serde_json::Error> {
         created_at: s.created_at,
         updated_at: s.updated_at,
     })
-}
-
-/// The page's view of a stored listing ([`View`]). The bytes are checked to be UTF-8 once, as
-/// a whole: read from bytes, serde_json checks each string it borrows on its own.
-pub fn view(bytes: &[u8]) -> Result<View<'_>, serde_json::Error> {
-    let text = std::str::from_utf8(bytes).map_err(serde::de::Error::custom)?;
-    serde_json::from_str(text)
 }
 
 /// A published job that exercises every part of a listing: text with quotes, backslashes, a

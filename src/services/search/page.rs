@@ -1,11 +1,11 @@
-//! A search page as the API shows it: the listings the index stores, each read as a borrowed
-//! [`View`] and rendered by the caller with its company. A keyword page decodes nothing into a
-//! [`Job`] and remembers nothing per job: an answer keeps its page's listings
-//! ([`Answer::listings`]), so a page asked again costs no blocking work. A semantic or hybrid
+//! A search page as the API shows it: the cards the index stores (each job's summary, written
+//! when it was indexed), rendered by the caller with their companies. A keyword page decodes
+//! nothing into a [`Job`] and parses no JSON: an answer keeps its page's cards
+//! ([`Answer::cards`]), so a page asked again costs no blocking work. A semantic or hybrid
 //! page takes the decoded jobs remembered by version, as [`run`](super::run) does.
 //!
 //! [`Job`]: crate::models::job::Job
-//! [`Answer::listings`]: crate::repositories::job_index::Answer::listings
+//! [`Answer::cards`]: crate::repositories::job_index::Answer::cards
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -15,13 +15,13 @@ use chrono::{DateTime, Utc};
 use super::{Search, SearchMode, index_query, mode, semantic_hits};
 use crate::models::company::Company;
 use crate::models::job::SortBy;
+use crate::models::listing::{Card, PageJob};
 use crate::repositories::job_index::IndexQuery;
-use crate::services::jobs::listing::{View, view};
 use crate::services::pool;
 use crate::services::{Context, ServiceError};
 
-/// The public jobs of a page, in rank order, each as a view with its company.
-pub type Jobs<'a, 'b> = dyn Iterator<Item = (View<'a>, &'a Company)> + 'b;
+/// The public jobs of a page, in rank order, each with its company.
+pub type Jobs<'a, 'b> = dyn Iterator<Item = (PageJob<'a>, &'a Company)> + 'b;
 
 /// A page of a search, its jobs as the caller rendered them.
 #[derive(Debug)]
@@ -35,7 +35,7 @@ pub struct Page<R> {
 }
 
 /// Runs a checked search like [`run`](super::run), and renders the public jobs of the page
-/// with `render`, from the listings the index stores and their companies.
+/// with `render`, from the cards the index stores and their companies.
 pub async fn page<R>(
     ctx: &Context,
     search: Search,
@@ -52,67 +52,64 @@ pub async fn page<R>(
             // view that borrows the decoded job.
             let hits = semantic_hits(ctx, &embedder, query, &text, mode).await?;
             let jobs = super::listings(ctx, &hits.ids, Some(&hits.versions), now).await?;
-            let items = render(&mut jobs.iter().map(|listed| (View::of(&listed.0), &listed.1)));
+            let items = render(&mut jobs.iter().map(|listed| (PageJob::Job(&listed.0), &listed.1)));
             return Ok(Page { items, total: hits.total, facets: hits.facets.clone(), sort, mode });
         }
         _ => {
-            let (hits, listings) = keyword(ctx, query).await?;
-            (hits.total, hits.facets.clone(), listings)
+            let (hits, cards) = keyword(ctx, query).await?;
+            (hits.total, hits.facets.clone(), cards)
         }
     };
     let items = render_all(ctx, &listings, now, render).await?;
     Ok(Page { items, total, facets, sort, mode })
 }
 
-/// A keyword search's answer and its page's listings: from a remembered answer that read them
+/// A keyword search's answer and its page's cards: from a remembered answer that read them
 /// already without blocking work, else in one trip to the blocking pool.
 async fn keyword(
     ctx: &Context,
     query: IndexQuery,
-) -> Result<(Arc<crate::repositories::job_index::IndexHits>, Arc<[Vec<u8>]>), ServiceError> {
+) -> Result<(Arc<crate::repositories::job_index::IndexHits>, Arc<[String]>), ServiceError> {
     if let Some(answer) = ctx.jobs_index.remembered_answer(&query)
-        && let Some(listings) = answer.listings_read()
+        && let Some(cards) = answer.cards_read()
     {
-        return Ok((answer.hits.clone(), listings));
+        return Ok((answer.hits.clone(), cards));
     }
     let index = ctx.jobs_index.clone();
     pool::run(move || {
         let answer = index.answer(&query)?;
-        Ok::<_, crate::repositories::job_index::IndexError>((
-            answer.hits.clone(),
-            answer.listings()?,
-        ))
+        Ok::<_, crate::repositories::job_index::IndexError>((answer.hits.clone(), answer.cards()?))
     })
     .await
 }
 
-/// Renders the listings public at `now`, in order, each with its company (a listing that does
+/// Renders the cards of jobs public at `now`, in order, each with its company (a card that does
 /// not read, or whose company no longer exists, is left out).
 async fn render_all<R>(
     ctx: &Context,
-    listings: &[Vec<u8>],
+    cards: &[String],
     now: DateTime<Utc>,
     render: impl FnOnce(&mut Jobs<'_, '_>) -> R,
 ) -> Result<R, ServiceError> {
     // Taken before the reads: a company changed meanwhile makes them forgotten.
     let epoch = ctx.listings.epoch();
-    let views: Vec<View<'_>> = listings
+    let cards: Vec<Card<'_>> = cards
         .iter()
-        .filter_map(|bytes| match view(bytes) {
-            Ok(view) => Some(view),
-            Err(err) => {
-                tracing::warn!(error = %err, "an unreadable listing in the search index; it is left off the page");
-                None
+        .filter_map(|text| {
+            let card = Card::read(text);
+            if card.is_none() {
+                tracing::warn!("an unreadable card in the search index; it is left off the page");
             }
+            card
         })
-        .filter(|view| view.is_public(now))
+        .filter(|card| card.is_public(now))
         .collect();
-    let mut ids: Vec<String> = views.iter().map(|v| v.company_id.to_string()).collect();
+    let mut ids: Vec<String> = cards.iter().map(|c| c.company_id.to_owned()).collect();
     ids.sort_unstable();
     ids.dedup();
     let companies = ctx.listings.companies(ctx, ids, epoch).await?;
-    Ok(render(&mut views.into_iter().filter_map(|view| {
-        let company = companies.get(&*view.company_id)?;
-        Some((view, &**company))
+    Ok(render(&mut cards.into_iter().filter_map(|card| {
+        let company = companies.get(card.company_id)?;
+        Some((PageJob::Card(card), &**company))
     })))
 }
