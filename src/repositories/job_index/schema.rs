@@ -15,7 +15,7 @@ use super::analysis::ANALYZER;
 
 /// Bump when the schema, the analysis or the document store's settings change: a new version is
 /// a new directory, built from the database at start.
-pub(super) const SCHEMA_VERSION: u32 = 6;
+pub(super) const SCHEMA_VERSION: u32 = 7;
 
 /// Where the index of a data directory lives.
 pub fn index_dir(data_dir: &Path) -> PathBuf {
