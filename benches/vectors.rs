@@ -241,8 +241,7 @@ fn main() {
     ] {
         let allowed: Option<Vec<bool>> =
             allow.map(|a| (0..count).map(|i| a.contains(&keys[i])).collect());
-        let allow_keys: Option<HashSet<&str>> =
-            allow.map(|a| a.iter().map(String::as_str).collect());
+        let allow_keys: Option<Vec<String>> = allow.map(|a| a.iter().cloned().collect());
         let usable = |i: usize| allowed.as_ref().is_none_or(|a| a[i]);
         let started = Instant::now();
         let truth: Vec<HashSet<String>> =
@@ -259,7 +258,11 @@ fn main() {
         let codes_results: Vec<Vec<String>> = queries
             .iter()
             .map(|q| {
-                exact_codes.search(q, 10, allow_keys.as_ref()).into_iter().map(|h| h.key).collect()
+                exact_codes
+                    .search(q, 10, allow_keys.as_deref())
+                    .into_iter()
+                    .map(|h| h.key)
+                    .collect()
             })
             .collect();
         let f16_results: Vec<Vec<String>> = queries
@@ -286,7 +289,7 @@ fn main() {
             let new: Vec<Vec<String>> = queries
                 .iter()
                 .map(|q| {
-                    graph.search(q, 10, allow_keys.as_ref()).into_iter().map(|h| h.key).collect()
+                    graph.search(q, 10, allow_keys.as_deref()).into_iter().map(|h| h.key).collect()
                 })
                 .collect();
             let qps = queries.len() as f64 / started.elapsed().as_secs_f64();

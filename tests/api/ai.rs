@@ -339,7 +339,7 @@ async fn hnsw_recall_against_exact_search_on_real_embeddings() {
     for (name, allow) in
         [("no filter", None), ("50% filter", Some(&half)), ("5% filter", Some(&few))]
     {
-        let keys: Option<HashSet<&str>> = allow.map(|a| a.iter().map(String::as_str).collect());
+        let keys: Option<Vec<String>> = allow.map(|a| a.iter().cloned().collect());
         let (mut found, mut wanted, mut found_exact) = (0, 0, 0);
         for q in &query_vectors {
             let mut scored: Vec<(f32, usize)> = vectors
@@ -351,9 +351,9 @@ async fn hnsw_recall_against_exact_search_on_real_embeddings() {
             scored.sort_by(|a, b| b.0.total_cmp(&a.0));
             let truth: HashSet<String> =
                 scored.iter().take(10).map(|(_, i)| format!("j{i}")).collect();
-            let over_codes = exact.search(q, 10, keys.as_ref());
+            let over_codes = exact.search(q, 10, keys.as_deref());
             found_exact += over_codes.iter().filter(|h| truth.contains(&h.key)).count();
-            let got = graph.search(q, 10, keys.as_ref());
+            let got = graph.search(q, 10, keys.as_deref());
             assert_eq!(got.len(), 10, "{name}: k results however selective the filter");
             assert!(
                 got.iter().all(|h| allow.is_none_or(|a| a.contains(&h.key))),

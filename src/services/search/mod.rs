@@ -413,9 +413,8 @@ async fn rank(
     }
     let similar = pool::run(move || {
         // The passing ids, borrowed from the (possibly remembered) answer.
-        let allow: Option<HashSet<&str>> =
-            allow.as_ref().map(|passing| passing.ids.iter().map(String::as_str).collect());
-        Ok::<_, ServiceError>(vectors.search(&vector, oversample, allow.as_ref()))
+        let allow = allow.as_ref().map(|passing| passing.ids.as_slice());
+        Ok::<_, ServiceError>(vectors.search(&vector, oversample, allow))
     })
     .await?;
     let mut semantic: Vec<String> =
