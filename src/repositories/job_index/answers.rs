@@ -21,7 +21,7 @@ pub const ANSWER_MAX_AGE_SECS: i64 = 10;
 /// The most answers remembered; when full, they are all forgotten at once.
 const MAX_ANSWERS: usize = 1024;
 
-/// The most bytes of cards an answer keeps (a page of 20 jobs is about 12 KiB): with
+/// The most bytes of cards an answer keeps (a page of 20 jobs is about 10 KiB): with
 /// [`MAX_ANSWERS`], at most 32 MiB of cards are remembered.
 pub(super) const MAX_KEPT_CARD_BYTES: usize = 32 * 1024;
 
