@@ -169,7 +169,8 @@ impl JobIndex {
         let mut merge_policy = LogMergePolicy::default();
         merge_policy.set_del_docs_ratio_before_merge(0.3);
         writer.set_merge_policy(Box::new(merge_policy));
-        // No cache of store blocks: pages remember the listings they read (`search::Listings`).
+        // No cache of store blocks: answers keep the cards they read, and semantic pages the
+        // jobs they decoded (`search::Listings`).
         let reader = index
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)
@@ -208,8 +209,8 @@ impl JobIndex {
         Ok(self.answer(q)?.hits.clone())
     }
 
-    /// Like [`JobIndex::search_remembered`], with where the hits are, so that their listings
-    /// can be read ([`Answer::listing`]).
+    /// Like [`JobIndex::search_remembered`], with where the hits are, so that their cards and
+    /// listings can be read ([`Answer::cards`], [`Answer::listing`]).
     pub fn answer(&self, q: &IndexQuery) -> Result<Arc<Answer>, IndexError> {
         let generation = {
             let answers = self.answers.lock().unwrap_or_else(|e| e.into_inner());

@@ -64,8 +64,8 @@ pub struct IndexDoc {
     pub extra_text: String,
     /// The job's `updated_at` (unix micros): which version of the job this document is.
     pub updated_at: i64,
-    /// The job as a search page lists it, encoded by its writer (JSON, so UTF-8): stored,
-    /// never searched.
+    /// The job as the index stores it, encoded by its writer (JSON, so UTF-8): stored, never
+    /// searched; decoded back into a job by semantic pages and the portal's own callers.
     pub listing: Vec<u8>,
     /// The job's summary as a search page writes it, by its writer: stored, never searched.
     pub card: String,

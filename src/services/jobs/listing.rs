@@ -1,6 +1,7 @@
-//! A job as a search page lists it (everything but the description), encoded into the search
-//! index beside the job's document, so a page is read from the index and not from the
-//! database.
+//! A job as the search index stores it (everything but the description), encoded beside the
+//! job's document and its card (`models::listing::Card`, what a keyword page writes): decoded
+//! back into a [`Job`] for semantic and hybrid pages and the portal's own callers, without
+//! reading the database.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
