@@ -14,6 +14,10 @@ use super::vector_file::{In, Out};
 /// The similarity of two points of the graph (higher is closer).
 pub trait Space {
     fn between(&self, a: u32, b: u32) -> f32;
+
+    /// Starts fetching what [`Self::between`] will read of `p` into the cache (a search scores
+    /// a point's unvisited neighbours together, so their reads overlap instead of queueing).
+    fn warm(&self, _p: u32) {}
 }
 
 /// A similarity with a point, ordered by similarity then by the lower point.
@@ -176,12 +180,13 @@ impl Graph {
     fn search_layer(
         &self,
         to: &impl Fn(u32) -> f32,
+        warm: &impl Fn(u32),
         entries: &[Scored],
         ef: usize,
         layer: usize,
-        visited: &mut Visited,
         usable: Option<&dyn Fn(u32) -> bool>,
     ) -> Vec<Scored> {
+        let mut visited = Visited::new(self.len());
         let accepts = |p: u32| usable.is_none_or(|u| u(p));
         let mut candidates: BinaryHeap<Scored> = BinaryHeap::new();
         // The results, worst on top.
@@ -197,14 +202,20 @@ impl Graph {
         while results.len() > ef {
             results.pop();
         }
+        // A candidate's unvisited neighbours, warmed before any of them is scored.
+        let mut fresh: Vec<u32> = Vec::with_capacity(self.m0);
         while let Some(c) = candidates.pop() {
             if results.len() >= ef && results.peek().is_some_and(|w| c.0 < w.0.0) {
                 break;
             }
+            fresh.clear();
             for &n in self.links(c.1, layer) {
-                if !visited.first(n) {
-                    continue;
+                if visited.first(n) {
+                    warm(n);
+                    fresh.push(n);
                 }
+            }
+            for &n in &fresh {
                 let s = Scored(to(n), n);
                 let full = results.len() >= ef;
                 if !full || results.peek().is_some_and(|w| s > w.0) {
@@ -365,9 +376,8 @@ impl Graph {
         }
         let mut entries = vec![best];
         for layer in (0..=level.min(top)).rev() {
-            let mut visited = Visited::new(self.len());
-            let found =
-                self.search_layer(&to, &entries, self.ef_construction, layer, &mut visited, None);
+            let warm = |q: u32| space.warm(q);
+            let found = self.search_layer(&to, &warm, &entries, self.ef_construction, layer, None);
             let chosen = Self::select(space, &found, self.m);
             self.set_links(p, layer, &chosen);
             let most = if layer == 0 { self.m0 } else { self.m };
@@ -391,10 +401,11 @@ impl Graph {
     }
 
     /// The up to `ef` points most similar by `to` that `usable` accepts, most similar first,
-    /// as (similarity, point).
+    /// as (similarity, point); `warm` is [`Space::warm`].
     pub fn search(
         &self,
         to: impl Fn(u32) -> f32,
+        warm: impl Fn(u32),
         ef: usize,
         usable: Option<&dyn Fn(u32) -> bool>,
     ) -> Vec<(f32, u32)> {
@@ -403,8 +414,7 @@ impl Graph {
         for layer in (1..=top).rev() {
             best = self.greedy(&to, best, layer);
         }
-        let mut visited = Visited::new(self.len());
-        self.search_layer(&to, &[best], ef.max(1), 0, &mut visited, usable)
+        self.search_layer(&to, &warm, &[best], ef.max(1), 0, usable)
             .into_iter()
             .map(|s| (s.0, s.1))
             .collect()
@@ -442,7 +452,7 @@ mod tests {
         assert_eq!(graph.len(), 2000);
         for q in [0.0f32, 1.0, 2.5, 4.0, 6.0] {
             let to = |p: u32| (space.0[p as usize] - q).cos();
-            let found = graph.search(to, 16, None);
+            let found = graph.search(to, |_| {}, 16, None);
             let mut exact: Vec<(f32, u32)> = (0..2000u32).map(|p| (to(p), p)).collect();
             exact.sort_by(|a, b| b.0.total_cmp(&a.0));
             let want: Vec<u32> = exact[..5].iter().map(|e| e.1).collect();
@@ -456,7 +466,7 @@ mod tests {
         let (space, graph) = circle(2000);
         let to = |p: u32| (space.0[p as usize] - 1.0).cos();
         let tenth = |p: u32| p.is_multiple_of(10);
-        let found = graph.search(to, 10, Some(&tenth));
+        let found = graph.search(to, |_| {}, 10, Some(&tenth));
         assert_eq!(found.len(), 10);
         assert!(found.iter().all(|(_, p)| p.is_multiple_of(10)));
         let mut exact: Vec<(f32, u32)> =
@@ -477,6 +487,6 @@ mod tests {
         }
         assert!(graph.heap_bytes() >= 500 * 8 * 4);
         assert!(Graph::new(16, 100).is_empty());
-        assert!(Graph::new(16, 100).search(|_| 0.0, 10, None).is_empty());
+        assert!(Graph::new(16, 100).search(|_| 0.0, |_| {}, 10, None).is_empty());
     }
 }

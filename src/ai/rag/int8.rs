@@ -105,6 +105,25 @@ impl Codes {
         (&self.codes[at * self.dims..(at + 1) * self.dims], self.scales[at])
     }
 
+    /// Starts fetching the codes at `at` into the cache, for a read soon after (a vector is
+    /// several cache lines, far apart from the last one read: without this each read waits
+    /// for memory in turn).
+    #[inline]
+    pub fn warm(&self, at: usize) {
+        #[cfg(target_arch = "x86_64")]
+        {
+            use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
+            let codes = &self.codes[at * self.dims..(at + 1) * self.dims];
+            for line in codes.chunks(64) {
+                // SAFETY: a prefetch is a hint that reads nothing and cannot fault; the
+                // address is inside the codes.
+                unsafe { _mm_prefetch::<_MM_HINT_T0>(line.as_ptr()) };
+            }
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        let _ = at;
+    }
+
     /// The vector at `at`, decoded.
     pub fn decode(&self, at: usize) -> Vec<f32> {
         let (codes, scale) = self.get(at);

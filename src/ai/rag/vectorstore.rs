@@ -79,6 +79,10 @@ impl Space for Stored<'_> {
     fn between(&self, a: u32, b: u32) -> f32 {
         self.0.dot(a as usize, b as usize)
     }
+
+    fn warm(&self, p: u32) {
+        self.0.warm(p as usize);
+    }
 }
 
 #[derive(Default)]
@@ -182,6 +186,28 @@ pub struct Footprint {
     pub graph: u64,
 }
 
+/// Keys as the points of a collection ([`VectorIndex::search_among`]), valid while its version
+/// is the one they were found at.
+#[derive(Debug)]
+pub struct Points {
+    version: u64,
+    /// How many keys were asked for (a check that the same keys are passed again).
+    keys: usize,
+    /// Their live points (keys without a vector have none).
+    ids: Vec<u32>,
+}
+
+impl Points {
+    /// How many of the keys have a vector.
+    pub fn len(&self) -> usize {
+        self.ids.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ids.is_empty()
+    }
+}
+
 /// A hit: the key and its cosine similarity to the query.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Hit {
@@ -189,13 +215,16 @@ pub struct Hit {
     pub similarity: f32,
 }
 
-/// The `k` best of (similarity, data id) pairs, best first (ties: the lower id), without
-/// sorting them all.
 /// How many of an exact scan's best by integer dot products are scored again in f32, for each
 /// hit asked for: the query's own rounding moves a cosine by about 0.002, far less than the
 /// gap between the best few and the fourfold best.
 const RESCORED_PER_HIT: usize = 4;
 
+/// How many reads ahead an exact scan over scattered points warms the next one.
+const WARM_AHEAD: usize = 4;
+
+/// The `k` best of (similarity, data id) pairs, best first (ties: the lower id), without
+/// sorting them all.
 fn best(mut scored: Vec<(f32, u32)>, k: usize) -> Vec<(f32, u32)> {
     let order = |a: &(f32, u32), b: &(f32, u32)| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(&b.1));
     if scored.len() > k {
@@ -486,12 +515,57 @@ impl VectorIndex {
     /// exact scan of the tail. An exact scan scores every vector on integers, then the best
     /// [`RESCORED_PER_HIT`] per hit asked for again in f32, like the graph's candidates.
     pub fn search(&self, query: &[f32], k: usize, allow: Option<&[String]>) -> Vec<Hit> {
+        match allow {
+            Some(keys) => self.search_among(query, k, keys, None).0,
+            None => self.search_in(&self.read(), query, k, None),
+        }
+    }
+
+    /// [`Self::search`] among `keys`, with `known`, the points of the same keys from an earlier
+    /// search, used while the collection has not changed since (finding each key's point is
+    /// most of the work of a search among a few thousand). Answers the hits and the points
+    /// used, to be passed again.
+    pub fn search_among(
+        &self,
+        query: &[f32],
+        k: usize,
+        keys: &[String],
+        known: Option<Arc<Points>>,
+    ) -> (Vec<Hit>, Arc<Points>) {
+        let inner = self.read();
+        // Read under the lock: every write changes the version while it holds the lock.
+        let version = self.version();
+        let points = match known {
+            Some(points) if points.version == version && points.keys == keys.len() => points,
+            _ => Arc::new(Points {
+                version,
+                keys: keys.len(),
+                ids: {
+                    let mut ids: Vec<u32> = keys
+                        .iter()
+                        .filter_map(|key| inner.live.get(key.as_str()).map(|(id, _)| *id))
+                        .collect();
+                    // In memory's order, so a scan reads forward.
+                    ids.sort_unstable();
+                    ids
+                },
+            }),
+        };
+        (self.search_in(&inner, query, k, Some(&points.ids)), points)
+    }
+
+    fn search_in(
+        &self,
+        inner: &Inner,
+        query: &[f32],
+        k: usize,
+        allowed: Option<&[u32]>,
+    ) -> Vec<Hit> {
         if k == 0 {
             return Vec::new();
         }
-        let inner = self.read();
         let hit = |(similarity, id): (f32, u32)| Hit {
-            key: inner.keys[id as usize].to_string(),
+            key: String::from(&*inner.keys[id as usize]),
             similarity,
         };
         let mut codes = Vec::with_capacity(query.len());
@@ -515,15 +589,19 @@ impl VectorIndex {
                 k,
             )
         };
-        // The allowed keys as data ids.
-        let allowed: Option<Vec<u32>> = allow.map(|keys| {
-            keys.iter().filter_map(|key| inner.live.get(key.as_str()).map(|(id, _)| *id)).collect()
-        });
         let indexed = inner.indexed();
-        if let Some(ids) = &allowed
+        if let Some(ids) = allowed
             && (ids.len() < self.config.exact_below || indexed == 0)
         {
-            return exact(&mut ids.iter().copied()).into_iter().map(hit).collect();
+            // Allowed points are far apart: each is warmed a few reads ahead of its turn.
+            let mut ahead = ids.iter().skip(WARM_AHEAD);
+            let mut ids = ids.iter().map(|&id| {
+                if let Some(&next) = ahead.next() {
+                    inner.codes.warm(next as usize);
+                }
+                id
+            });
+            return exact(&mut ids).into_iter().map(hit).collect();
         }
         let Some(graph) = inner.graph.as_ref().filter(|g| !g.is_empty()) else {
             return exact(&mut (0..inner.keys.len() as u32).filter(|&id| inner.alive[id as usize]))
@@ -533,7 +611,7 @@ impl VectorIndex {
         };
         let mask: Option<Vec<bool>> = allowed.map(|ids| {
             let mut mask = vec![false; inner.keys.len()];
-            for id in ids {
+            for &id in ids {
                 mask[id as usize] = true;
             }
             mask
@@ -542,10 +620,11 @@ impl VectorIndex {
             |id: u32| inner.alive[id as usize] && mask.as_ref().is_none_or(|m| m[id as usize]);
         let everything_usable = mask.is_none() && inner.tombstones() == 0;
         let ef = self.config.ef_search.max(k);
+        let warm = |p: u32| inner.codes.warm(p as usize);
         let candidates = if everything_usable {
-            graph.search(to, ef, None)
+            graph.search(to, warm, ef, None)
         } else {
-            graph.search(to, ef, Some(&usable as &dyn Fn(u32) -> bool))
+            graph.search(to, warm, ef, Some(&usable as &dyn Fn(u32) -> bool))
         };
         let mut hits: Vec<(f32, u32)> = candidates
             .into_iter()
@@ -653,6 +732,51 @@ mod tests {
         assert_eq!(index.len(), 299);
         let hits = index.search(&query, 2, None);
         assert_eq!(hits.iter().map(|h| h.key.as_str()).collect::<Vec<_>>(), vec!["k2", "k3"]);
+    }
+
+    #[test]
+    fn points_found_for_a_search_serve_again_only_while_the_collection_is_unchanged() {
+        let index = VectorIndex::new(HnswConfig { exact_below: 1_000, ..HnswConfig::default() });
+        for i in 0..300 {
+            let angle = i as f32 / 300.0 * std::f32::consts::PI;
+            index.upsert(
+                &format!("k{i}"),
+                unit(&[angle.cos(), angle.sin(), 0.1, 0.0, 0.0, 0.0, 0.0, 0.0]),
+                [i as u8; 16],
+            );
+        }
+        index.index_tail();
+        let keys: Vec<String> = (100..160).rev().map(|i| format!("k{i}")).collect();
+        let query = unit(&[0.0, 1.0, 0.1, 0.0, 0.0, 0.0, 0.0, 0.0]);
+        let names = |hits: &[Hit]| hits.iter().map(|h| h.key.clone()).collect::<Vec<_>>();
+
+        let (first, points) = index.search_among(&query, 3, &keys, None);
+        assert_eq!(names(&first), ["k150", "k149", "k151"]);
+        assert_eq!(first, index.search(&query, 3, Some(&keys)));
+        assert_eq!(points.len(), keys.len());
+        let (again, same) = index.search_among(&query, 3, &keys, Some(points.clone()));
+        assert!(Arc::ptr_eq(&points, &same), "used again as they are");
+        assert_eq!(again, first);
+
+        // A key's vector replaced: its old point is a tombstone, and the points are found again
+        // (with the old ones, the key's new vector would be missed).
+        let target = unit(&[0.0, 1.0, 0.1, 0.0, 0.0, 0.0, 0.0, 0.0]);
+        index.upsert("k120", target, [0xaa; 16]);
+        let (after, found) = index.search_among(&query, 3, &keys, Some(points.clone()));
+        assert!(!Arc::ptr_eq(&points, &found));
+        // (k150 and k120 are both the query itself: the older point first.)
+        assert_eq!(names(&after), ["k150", "k120", "k149"]);
+
+        // Other keys (of another length) are never taken for the same ones.
+        let fewer = &keys[..10];
+        let (other, of_fewer) = index.search_among(&query, 3, fewer, Some(found.clone()));
+        assert!(!Arc::ptr_eq(&found, &of_fewer));
+        assert_eq!(names(&other), ["k150", "k151", "k152"]);
+
+        // A removed key is no longer found, whatever was passed.
+        index.remove("k120");
+        let (removed, _) = index.search_among(&query, 2, &keys, Some(found));
+        assert_eq!(names(&removed), ["k150", "k149"]);
     }
 
     #[test]

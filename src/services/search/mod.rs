@@ -411,10 +411,19 @@ async fn rank(
                 .clamp(candidates, candidates * 8);
         }
     }
+    let rankings = ctx.rankings.clone();
     let similar = pool::run(move || {
-        // The passing ids, borrowed from the (possibly remembered) answer.
-        let allow = allow.as_ref().map(|passing| passing.ids.as_slice());
-        Ok::<_, ServiceError>(vectors.search(&vector, oversample, allow))
+        let Some(passing) = allow else {
+            return Ok::<_, ServiceError>(vectors.search(&vector, oversample, None));
+        };
+        // Among the passing jobs, whose points are found once per (remembered) answer.
+        let known = rankings.points(&passing);
+        let (similar, points) =
+            vectors.search_among(&vector, oversample, &passing.ids, known.clone());
+        if !known.is_some_and(|known| Arc::ptr_eq(&known, &points)) {
+            rankings.keep_points(&passing, points);
+        }
+        Ok(similar)
     })
     .await?;
     let mut semantic: Vec<String> =

@@ -6,18 +6,27 @@
 //! private), at any change to the vectors, and after
 //! [`ANSWER_MAX_AGE_SECS`](crate::repositories::job_index::ANSWER_MAX_AGE_SECS) of the clock,
 //! like the index's own answers. The page's jobs are still checked against the clock.
+//!
+//! Also remembered: the vector points of the jobs that pass a search's filters
+//! ([`Rankings::points`]), found once per remembered answer of the index instead of once per
+//! search (a few thousand key lookups). They hold while the vectors are unchanged, which the
+//! collection checks itself.
 
 use std::hash::{BuildHasher, RandomState};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, Weak};
 
 use hashbrown::HashTable;
 use hashbrown::hash_table::Entry;
 
 use super::SearchMode;
+use crate::ai::rag::vectorstore::Points;
 use crate::repositories::job_index::{ANSWER_MAX_AGE_SECS, IndexHits, IndexQuery};
 
 /// The most rankings remembered; when full, they are all forgotten at once.
 const MAX_RANKINGS: usize = 256;
+
+/// The most answers whose passing jobs' points are remembered; the oldest is forgotten first.
+const MAX_POINTS: usize = 64;
 
 /// What the index and the vectors were when a ranking was made: it holds while both still are.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,6 +41,14 @@ pub struct Sources {
 #[derive(Default)]
 pub struct Rankings {
     kept: Mutex<Kept>,
+    points: Mutex<Vec<PointsOf>>,
+}
+
+/// The vector points of the jobs an answer of the index holds. The answer is held weakly: it
+/// is forgotten with the index's answers, and its address is not reused while this is kept.
+struct PointsOf {
+    answer: Weak<IndexHits>,
+    points: Arc<Points>,
 }
 
 #[derive(Default)]
@@ -97,6 +114,27 @@ impl Rankings {
             }
         }
     }
+
+    /// The points kept for the jobs of `answer` (the very answer, not an equal one).
+    pub fn points(&self, answer: &Arc<IndexHits>) -> Option<Arc<Points>> {
+        let kept = self.points.lock().unwrap_or_else(|e| e.into_inner());
+        kept.iter()
+            .find(|p| std::ptr::eq(p.answer.as_ptr(), Arc::as_ptr(answer)))
+            .map(|p| p.points.clone())
+    }
+
+    /// Keeps the points of the jobs of `answer`, replacing any kept for it, and forgetting
+    /// those of answers no longer held anywhere.
+    pub fn keep_points(&self, answer: &Arc<IndexHits>, points: Arc<Points>) {
+        let mut kept = self.points.lock().unwrap_or_else(|e| e.into_inner());
+        kept.retain(|p| {
+            p.answer.strong_count() > 0 && !std::ptr::eq(p.answer.as_ptr(), Arc::as_ptr(answer))
+        });
+        if kept.len() >= MAX_POINTS {
+            kept.remove(0);
+        }
+        kept.push(PointsOf { answer: Arc::downgrade(answer), points });
+    }
 }
 
 #[cfg(test)]
@@ -150,6 +188,33 @@ mod tests {
         rankings.keep(SearchMode::Semantic, &q, newer, hits("b"));
         assert_eq!(rankings.get(SearchMode::Semantic, &q, newer).unwrap().ids, ["b"]);
         assert!(rankings.get(SearchMode::Semantic, &q, sources).is_none());
+    }
+
+    #[test]
+    fn points_are_kept_for_the_very_answer_and_forgotten_with_it() {
+        let index = crate::ai::rag::vectorstore::VectorIndex::new(Default::default());
+        index.upsert("a", vec![1.0f32, 0.0].into(), [1; 16]);
+        let rankings = Rankings::default();
+        let answer = hits("a");
+        let equal = hits("a");
+        let (_, points) = index.search_among(&[1.0, 0.0], 1, &answer.ids, None);
+        assert!(rankings.points(&answer).is_none());
+        rankings.keep_points(&answer, points.clone());
+        assert!(Arc::ptr_eq(&rankings.points(&answer).unwrap(), &points));
+        assert!(rankings.points(&equal).is_none(), "an equal answer is another answer");
+
+        // Once the answer is gone everywhere, its points go at the next keep.
+        drop(answer);
+        rankings.keep_points(&equal, points.clone());
+        assert_eq!(rankings.points.lock().unwrap().len(), 1);
+        // Bounded: the oldest goes first.
+        let answers: Vec<Arc<IndexHits>> = (0..MAX_POINTS).map(|_| hits("a")).collect();
+        for answer in &answers {
+            rankings.keep_points(answer, points.clone());
+        }
+        assert_eq!(rankings.points.lock().unwrap().len(), MAX_POINTS);
+        assert!(rankings.points(&equal).is_none());
+        assert!(rankings.points(&answers[MAX_POINTS - 1]).is_some());
     }
 
     #[test]
