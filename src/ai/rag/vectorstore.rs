@@ -113,6 +113,10 @@ impl Inner {
         self.graph.as_ref().map_or(0, Graph::len)
     }
 
+    fn tail_is_empty(&self) -> bool {
+        self.indexed() == self.keys.len()
+    }
+
     /// Adds a point. A vector of another length than the collection's is refused (the
     /// embedding model decides the length; a stray one must not break every search).
     fn put(&mut self, key: Arc<str>, vector: &[f32], hash: [u8; 16]) {
@@ -264,8 +268,9 @@ impl VectorIndex {
         inner
     }
 
-    /// Changes whenever a search may answer differently (at every write, whether or not it
-    /// changed anything), and is never another collection's: what a remembered ranking is
+    /// Changes whenever a search may answer differently (at every write that may change
+    /// something: an unchanged vector or an empty tail is not written), and is never another
+    /// collection's: what a remembered ranking is
     /// checked against.
     pub fn version(&self) -> u64 {
         self.version.load(Ordering::Acquire)
@@ -316,6 +321,11 @@ impl VectorIndex {
     /// Sets `key`'s vector (replacing any). Unchanged (same hash) is a no-op. The point joins
     /// the tail; [`Self::index_tail`] moves the tail into the graph.
     pub fn upsert(&self, key: &str, vector: Arc<[f32]>, hash: [u8; 16]) {
+        // Unchanged: not a write (a write changes the version, and so forgets every ranking
+        // remembered against it).
+        if self.read().live.get(key).is_some_and(|(_, h)| *h == hash) {
+            return;
+        }
         let mut inner = self.write();
         if inner.live.get(key).is_some_and(|(_, h)| *h == hash) {
             return;
@@ -343,6 +353,10 @@ impl VectorIndex {
         let _one = self.building.lock().unwrap_or_else(|e| e.into_inner());
         let mut inserted = 0;
         loop {
+            // No tail: not a write (the catch-up loop asks every few seconds).
+            if self.read().tail_is_empty() {
+                return inserted;
+            }
             let mut inner = self.write();
             let inner = &mut *inner;
             let (start, end) = (inner.indexed(), inner.keys.len());
@@ -732,6 +746,23 @@ mod tests {
         assert_eq!(index.len(), 299);
         let hits = index.search(&query, 2, None);
         assert_eq!(hits.iter().map(|h| h.key.as_str()).collect::<Vec<_>>(), vec!["k2", "k3"]);
+    }
+
+    #[test]
+    fn the_version_changes_only_when_something_is_written() {
+        let index = VectorIndex::new(HnswConfig::default());
+        let vector = unit(&[1.0, 0.0, 0.1, 0.0, 0.0, 0.0, 0.0, 0.0]);
+        index.upsert("a", vector.clone(), [1; 16]);
+        let before = index.version();
+        assert_eq!(index.index_tail(), 1);
+        let indexed = index.version();
+        assert_ne!(indexed, before, "a point moved into the graph");
+        // The catch-up loop's every pass: nothing new, nothing written.
+        assert_eq!(index.index_tail(), 0);
+        index.upsert("a", vector.clone(), [1; 16]);
+        assert_eq!(index.version(), indexed);
+        index.upsert("a", vector, [2; 16]);
+        assert_ne!(index.version(), indexed, "a new vector for the key");
     }
 
     #[test]
