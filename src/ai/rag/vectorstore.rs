@@ -270,8 +270,7 @@ impl VectorIndex {
 
     /// Changes whenever a search may answer differently (at every write that may change
     /// something: an unchanged vector or an empty tail is not written), and is never another
-    /// collection's: what a remembered ranking is
-    /// checked against.
+    /// collection's: what a remembered ranking is checked against.
     pub fn version(&self) -> u64 {
         self.version.load(Ordering::Acquire)
     }
