@@ -659,6 +659,21 @@ mod tests {
         values.iter().map(|v| v / norm).collect::<Vec<_>>().into()
     }
 
+    /// A collection of 300 keys `k0`…`k299` on a half circle (`k150` at a right angle), not yet
+    /// in the graph.
+    fn half_circle(config: HnswConfig) -> VectorIndex {
+        let index = VectorIndex::new(config);
+        for i in 0..300 {
+            let angle = i as f32 / 300.0 * std::f32::consts::PI;
+            index.upsert(
+                &format!("k{i}"),
+                unit(&[angle.cos(), angle.sin(), 0.1, 0.0, 0.0, 0.0, 0.0, 0.0]),
+                [i as u8; 16],
+            );
+        }
+        index
+    }
+
     #[test]
     fn a_saved_collection_opens_as_it_was_and_a_damaged_file_is_refused() {
         let config = HnswConfig { exact_below: 0, ..HnswConfig::default() };
@@ -719,15 +734,7 @@ mod tests {
     fn search_finds_the_nearest_and_skips_removed_and_disallowed_keys() {
         // The graph answers unfiltered searches; a filter allowing fewer than 3 keys is exact
         // (a graph search for 2 keys among 300 may miss one: that is why the threshold exists).
-        let index = VectorIndex::new(HnswConfig { exact_below: 3, ..HnswConfig::default() });
-        for i in 0..300 {
-            let angle = i as f32 / 300.0 * std::f32::consts::PI;
-            index.upsert(
-                &format!("k{i}"),
-                unit(&[angle.cos(), angle.sin(), 0.1, 0.0, 0.0, 0.0, 0.0, 0.0]),
-                [i as u8; 16],
-            );
-        }
+        let index = half_circle(HnswConfig { exact_below: 3, ..HnswConfig::default() });
         assert_eq!(index.index_tail(), 300);
         let query = unit(&[1.0, 0.0, 0.1, 0.0, 0.0, 0.0, 0.0, 0.0]);
         let hits = index.search(&query, 3, None);
@@ -766,15 +773,7 @@ mod tests {
 
     #[test]
     fn points_found_for_a_search_serve_again_only_while_the_collection_is_unchanged() {
-        let index = VectorIndex::new(HnswConfig { exact_below: 1_000, ..HnswConfig::default() });
-        for i in 0..300 {
-            let angle = i as f32 / 300.0 * std::f32::consts::PI;
-            index.upsert(
-                &format!("k{i}"),
-                unit(&[angle.cos(), angle.sin(), 0.1, 0.0, 0.0, 0.0, 0.0, 0.0]),
-                [i as u8; 16],
-            );
-        }
+        let index = half_circle(HnswConfig { exact_below: 1_000, ..HnswConfig::default() });
         index.index_tail();
         let keys: Vec<String> = (100..160).rev().map(|i| format!("k{i}")).collect();
         let query = unit(&[0.0, 1.0, 0.1, 0.0, 0.0, 0.0, 0.0, 0.0]);
