@@ -19,6 +19,7 @@ mod answers;
 mod dismax;
 mod expiry;
 mod facets;
+mod id_set;
 mod ids;
 mod index;
 mod query;

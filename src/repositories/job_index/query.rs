@@ -17,6 +17,7 @@ use tantivy::tokenizer::TextAnalyzer;
 use super::analysis::analyze;
 use super::dismax::SeekingDisMax;
 use super::expiry::{Expired, Expiries};
+use super::id_set::IdSet;
 use super::schema::Fields;
 
 pub use crate::models::job::SortBy;
@@ -200,7 +201,7 @@ pub(super) fn build(
         filters.push((Occur::Must, keyword(f.skills, skill)));
     }
     if let Some(ids) = q.only_ids.as_deref().filter(|ids| !ids.is_empty()) {
-        filters.push((Occur::Must, any_of(f.job_id, ids)));
+        filters.push((Occur::Must, Box::new(IdSet::new(f.job_id, ids))));
     }
     if let Some(min) = q.salary_min_yearly {
         filters.push((
@@ -250,7 +251,8 @@ pub(super) fn build(
             (Occur::Should, text),
             (
                 Occur::Should,
-                Box::new(ConstScoreQuery::new(any_of(f.job_id, &q.or_ids), 0.0)) as Box<dyn Query>,
+                Box::new(ConstScoreQuery::new(Box::new(IdSet::new(f.job_id, &q.or_ids)), 0.0))
+                    as Box<dyn Query>,
             ),
         ])) as Box<dyn Query>),
         (text, _) => text,
