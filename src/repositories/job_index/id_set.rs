@@ -4,9 +4,9 @@
 //! A boolean query of one term query per id did the same, at a cost that grew with the list:
 //! every term asked every segment its document frequency for a score nobody uses, and every
 //! segment built one scorer per id and merged them in a union. A semantic search checks its
-//! 100 to 800 candidates this way once per fresh search, and those checks were most of the
-//! CPU of the moments when remembered answers expired. Here each id is looked up once per
-//! segment, and the documents found are one sorted list.
+//! 100 to 800 candidates this way once per fresh search, and those checks were the largest
+//! added cost of the moments when remembered answers expired together. Here each id is looked
+//! up once per segment, and the documents found are one sorted list.
 
 use std::sync::Arc;
 
