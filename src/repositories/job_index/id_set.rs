@@ -115,7 +115,7 @@ mod tests {
         let index = Index::create_in_ram(schema.build());
         let mut writer = index.writer_with_num_threads(1, 15_000_000).unwrap();
         let job = |i: u32| -> TantivyDocument {
-            doc!(id => format!("j{i}"), tag => if i % 10 == 0 { "rare" } else { "common" })
+            doc!(id => format!("j{i}"), tag => if i.is_multiple_of(10) { "rare" } else { "common" })
         };
         for i in 0..3_000u32 {
             writer.add_document(job(i)).unwrap();
