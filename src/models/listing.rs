@@ -184,16 +184,20 @@ impl<'a> Card<'a> {
     }
 }
 
-/// A job of a search page, ready to be written with its company: its card (keyword pages) or
-/// the job decoded from its listing (semantic and hybrid pages).
+/// A job of a search page, ready to be written with its company: its card (keyword pages),
+/// the job decoded from its listing, or its summary written already with its company (semantic
+/// and hybrid pages).
 #[derive(Debug)]
 pub enum PageJob<'a> {
     Card(Card<'a>),
     Job(&'a Job),
+    /// The summary's JSON as [`PageJob::Job`] writes it, with the job's company in it.
+    Written(&'a [u8]),
 }
 
 impl PageJob<'_> {
-    /// Appends the job's summary ([`JobSummaryView`]), with `company` (the job's).
+    /// Appends the job's summary ([`JobSummaryView`]), with `company` (the job's; a written
+    /// summary has it already).
     pub fn write_json(&self, company: &Company, out: &mut Vec<u8>) {
         match self {
             PageJob::Card(card) => card.write_json(company, out),
@@ -201,6 +205,7 @@ impl PageJob<'_> {
             PageJob::Job(job) => {
                 let _ = serde_json::to_writer(&mut *out, &JobSummaryView::new(job, company));
             }
+            PageJob::Written(summary) => out.extend_from_slice(summary),
         }
     }
 }

@@ -1,12 +1,14 @@
 //! What search pages remember between searches: each listed job with its company, by the
-//! job's version, and the companies themselves for [`LISTING_MAX_AGE`].
+//! job's version (and its summary as a page writes it, once written), and the companies
+//! themselves for [`LISTING_MAX_AGE`].
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Instant;
 
 use crate::models::company::Company;
 use crate::models::job::Job;
+use crate::models::listing::PageJob;
 use crate::repositories;
 use crate::services::{Context, ServiceError};
 
@@ -62,6 +64,8 @@ pub struct Listings {
 struct Listed {
     read_at: Instant,
     listing: Arc<(Job, Company)>,
+    /// The listing's summary as a page writes it ([`Listings::summaries`]), once written.
+    summary: OnceLock<Arc<[u8]>>,
 }
 
 impl std::fmt::Debug for Listings {
@@ -160,15 +164,113 @@ impl Listings {
         make_room(&mut entries, listings.len(), MAX_LISTINGS, |listed| listed.read_at);
         let read_at = Instant::now();
         for listing in listings {
-            entries.insert(listing.0.id.clone(), Listed { read_at, listing: listing.clone() });
+            let listed = Listed { read_at, listing: listing.clone(), summary: OnceLock::new() };
+            entries.insert(listing.0.id.clone(), listed);
         }
     }
+
+    /// The summaries of `listings` as a search page writes them (JSON, each with its company),
+    /// in order. A listing remembered here is written once and its summary kept with it (a
+    /// semantic or hybrid page shows the same jobs again and again, and writing them was about
+    /// a tenth of such a page's CPU); the others are written each time.
+    pub(super) fn summaries(&self, listings: &[Arc<(Job, Company)>]) -> Vec<Arc<[u8]>> {
+        let mut summaries: Vec<Option<Arc<[u8]>>> = {
+            let entries = self.lock();
+            listings
+                .iter()
+                .map(|listing| remembered(&entries, listing)?.summary.get().cloned())
+                .collect()
+        };
+        // Written outside the lock, then kept with their listings if those are still here.
+        let mut written = Vec::new();
+        for (summary, listing) in summaries.iter_mut().zip(listings) {
+            if summary.is_none() {
+                let mut out = Vec::with_capacity(512);
+                PageJob::Job(&listing.0).write_json(&listing.1, &mut out);
+                let out: Arc<[u8]> = out.into();
+                written.push((listing, out.clone()));
+                *summary = Some(out);
+            }
+        }
+        if !written.is_empty() {
+            let entries = self.lock();
+            for (listing, summary) in written {
+                if let Some(listed) = remembered(&entries, listing) {
+                    let _ = listed.summary.set(summary);
+                }
+            }
+        }
+        summaries.into_iter().flatten().collect()
+    }
+}
+
+/// The entry of this very listing (not another version of its job, nor the same version read
+/// again).
+fn remembered<'a>(
+    entries: &'a HashMap<String, Listed>,
+    listing: &Arc<(Job, Company)>,
+) -> Option<&'a Listed> {
+    entries.get(&listing.0.id).filter(|listed| Arc::ptr_eq(&listed.listing, listing))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::time::Duration;
+
+    fn company(name: &str) -> Company {
+        let at = chrono::DateTime::parse_from_rfc3339("2026-01-01T00:00:00Z").unwrap().to_utc();
+        Company {
+            id: "c1".into(),
+            name: name.into(),
+            slug: "ship-n-shore".into(),
+            website: None,
+            description: None,
+            location: None,
+            size: None,
+            logo_url: None,
+            verified: true,
+            created_at: at,
+            updated_at: at,
+        }
+    }
+
+    /// What a page wrote for the job before summaries were kept.
+    fn written(listing: &(Job, Company)) -> Vec<u8> {
+        let mut out = Vec::new();
+        let view = crate::models::listing::JobSummaryView::new(&listing.0, &listing.1);
+        serde_json::to_writer(&mut out, &view).unwrap();
+        out
+    }
+
+    #[test]
+    fn a_remembered_listings_summary_is_written_once_and_kept_with_that_listing() {
+        let listings = Listings::default();
+        let job = crate::services::jobs::listing::sample_job();
+        let other = Job { id: "j2".into(), ..job.clone() };
+        let first = Arc::new((job.clone(), company("Ship \"n\" Shore")));
+        let unlisted = Arc::new((other, company("Elsewhere")));
+        listings.remember(std::slice::from_ref(&first), listings.epoch());
+
+        let page = [first.clone(), unlisted.clone()];
+        let once = listings.summaries(&page);
+        assert_eq!(*once[0], written(&first)[..]);
+        assert_eq!(*once[1], written(&unlisted)[..]);
+        let again = listings.summaries(&page);
+        assert!(Arc::ptr_eq(&once[0], &again[0]), "kept with the remembered listing");
+        assert!(!Arc::ptr_eq(&once[1], &again[1]), "a listing not remembered is written anew");
+
+        // The same job read again (its company renamed) is another listing: its own summary.
+        let renamed = Arc::new((job, company("Ship and Shore")));
+        listings.remember(std::slice::from_ref(&renamed), listings.epoch());
+        let now = listings.summaries(&[renamed.clone(), first.clone()]);
+        assert_eq!(*now[0], written(&renamed)[..]);
+        assert_eq!(*now[1], written(&first)[..]);
+        assert!(!Arc::ptr_eq(&now[1], &once[0]), "the listing it replaced keeps nothing");
+        listings.forget_all();
+        let forgotten = listings.summaries(std::slice::from_ref(&renamed));
+        assert!(!Arc::ptr_eq(&forgotten[0], &now[0]));
+    }
 
     #[test]
     fn room_is_made_by_forgetting_the_listings_read_longest_ago() {

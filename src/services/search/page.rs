@@ -52,7 +52,11 @@ pub async fn page<R>(
             // view that borrows the decoded job.
             let hits = semantic_hits(ctx, &embedder, query, &text, mode).await?;
             let jobs = super::listings(ctx, &hits.ids, Some(&hits.versions), now).await?;
-            let items = render(&mut jobs.iter().map(|listed| (PageJob::Job(&listed.0), &listed.1)));
+            let summaries = ctx.listings.summaries(&jobs);
+            let items = render(
+                &mut (jobs.iter().zip(&summaries))
+                    .map(|(listed, summary)| (PageJob::Written(summary), &listed.1)),
+            );
             return Ok(Page { items, total: hits.total, facets: hits.facets.clone(), sort, mode });
         }
         _ => {
