@@ -2,7 +2,10 @@
 //! when it was indexed), rendered by the caller with their companies. A keyword page decodes
 //! nothing into a [`Job`] and parses no JSON: an answer keeps its page's cards
 //! ([`Answer::cards`]), so a page asked again costs no blocking work. A semantic or hybrid
-//! page takes the decoded jobs remembered by version, as [`run`](super::run) does.
+//! page takes the decoded jobs remembered by version, as [`run`](super::run) does, and their
+//! summaries as written the first time ([`Listings::summaries`]).
+//!
+//! [`Listings::summaries`]: super::listings::Listings::summaries
 //!
 //! [`Job`]: crate::models::job::Job
 //! [`Answer::cards`]: crate::repositories::job_index::Answer::cards
