@@ -12,7 +12,9 @@ use std::sync::{Arc, Mutex};
 
 use tantivy::index::SegmentId;
 use tantivy::query::{EmptyScorer, EnableScoring, Explanation, Query, Scorer, Weight};
-use tantivy::{DocId, DocSet, Score, SegmentReader, TERMINATED};
+use tantivy::{DocId, Score, SegmentReader};
+
+use super::doc_list::DocList;
 
 /// The column expiries are read from (unix seconds; `i64::MAX`: none).
 const EXPIRES_AT: &str = "expires_at";
@@ -88,7 +90,7 @@ impl Weight for Expired {
         }
         let mut docs: Vec<DocId> = expiring[..due].iter().map(|&(_, doc)| doc).collect();
         docs.sort_unstable();
-        Ok(Box::new(Docs { docs, at: 0 }))
+        Ok(Box::new(DocList::new(docs)))
     }
 
     fn explain(&self, segment: &SegmentReader, doc: DocId) -> tantivy::Result<Explanation> {
@@ -98,57 +100,5 @@ impl Weight for Expired {
         } else {
             Err(tantivy::TantivyError::InvalidArgument(format!("document {doc} has not expired")))
         }
-    }
-}
-
-/// A sorted list of documents, as a scorer.
-struct Docs {
-    docs: Vec<DocId>,
-    at: usize,
-}
-
-impl DocSet for Docs {
-    fn advance(&mut self) -> DocId {
-        self.at += 1;
-        self.doc()
-    }
-
-    fn seek(&mut self, target: DocId) -> DocId {
-        if self.doc() < target {
-            self.at += self.docs[self.at..].partition_point(|&doc| doc < target);
-        }
-        self.doc()
-    }
-
-    fn doc(&self) -> DocId {
-        self.docs.get(self.at).copied().unwrap_or(TERMINATED)
-    }
-
-    fn size_hint(&self) -> u32 {
-        (self.docs.len() - self.at.min(self.docs.len())) as u32
-    }
-}
-
-impl Scorer for Docs {
-    fn score(&mut self) -> Score {
-        0.0
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_list_of_documents_seeks_forward_and_ends_terminated() {
-        let mut docs = Docs { docs: vec![2, 5, 9], at: 0 };
-        assert_eq!(docs.doc(), 2);
-        assert_eq!(docs.seek(1), 2, "a target behind it does not move it");
-        assert_eq!(docs.seek(5), 5);
-        assert_eq!(docs.seek(6), 9);
-        assert_eq!(docs.size_hint(), 1);
-        assert_eq!(docs.advance(), TERMINATED);
-        assert_eq!(docs.seek(100), TERMINATED);
-        assert_eq!(docs.size_hint(), 0);
     }
 }

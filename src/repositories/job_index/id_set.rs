@@ -14,6 +14,8 @@ use tantivy::query::{ConstScorer, EnableScoring, Explanation, Query, Scorer, Wei
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::{DocId, DocSet, Score, SegmentReader, TERMINATED, Term};
 
+use super::doc_list::DocList;
+
 /// The documents whose `field` (an indexed, untokenized text field) holds one of `ids`, all
 /// with the same score.
 #[derive(Debug, Clone)]
@@ -55,7 +57,7 @@ impl Weight for IdSet {
         }
         docs.sort_unstable();
         docs.dedup();
-        Ok(Box::new(ConstScorer::new(Docs { docs, at: 0 }, boost)))
+        Ok(Box::new(ConstScorer::new(DocList::new(docs), boost)))
     }
 
     fn explain(&self, segment: &SegmentReader, doc: DocId) -> tantivy::Result<Explanation> {
@@ -66,32 +68,6 @@ impl Weight for IdSet {
             )));
         }
         Ok(Explanation::new("one of the ids", scorer.score()))
-    }
-}
-
-/// Sorted documents, each once.
-struct Docs {
-    docs: Vec<DocId>,
-    at: usize,
-}
-
-impl DocSet for Docs {
-    fn advance(&mut self) -> DocId {
-        self.at = (self.at + 1).min(self.docs.len());
-        self.doc()
-    }
-
-    fn seek(&mut self, target: DocId) -> DocId {
-        self.at += self.docs[self.at..].partition_point(|&doc| doc < target);
-        self.doc()
-    }
-
-    fn doc(&self) -> DocId {
-        self.docs.get(self.at).copied().unwrap_or(TERMINATED)
-    }
-
-    fn size_hint(&self) -> u32 {
-        u32::try_from(self.docs.len() - self.at).unwrap_or(u32::MAX)
     }
 }
 

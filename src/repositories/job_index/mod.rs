@@ -17,6 +17,7 @@
 mod analysis;
 mod answers;
 mod dismax;
+mod doc_list;
 mod expiry;
 mod facets;
 mod id_set;
