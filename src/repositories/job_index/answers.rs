@@ -3,14 +3,12 @@
 use std::hash::{BuildHasher, RandomState};
 use std::sync::{Arc, OnceLock};
 
-use hashbrown::HashTable;
-use hashbrown::hash_table::Entry;
-
 use tantivy::{DocAddress, Searcher};
 
 use super::index::IndexError;
 use super::query::{IndexHits, IndexQuery};
 use super::schema::{StoredCard, StoredListing};
+use crate::utils::recent::RecentTable;
 
 /// How long (in seconds of the query's `now`) a remembered answer stays good. Jobs leave by the
 /// clock when they expire, without a commit; the caller drops a job of a page that is no longer
@@ -18,7 +16,7 @@ use super::schema::{StoredCard, StoredListing};
 /// many seconds.
 pub const ANSWER_MAX_AGE_SECS: i64 = 10;
 
-/// The most answers remembered; when full, they are all forgotten at once.
+/// The most answers remembered; when full, the one kept longest ago is forgotten.
 const MAX_ANSWERS: usize = 1024;
 
 /// The most bytes of cards an answer keeps (a page of 20 jobs is about 10 KiB): with
@@ -33,7 +31,7 @@ pub(super) struct Answers {
     /// A new stamp at every commit made visible (never another index's): it changes whenever
     /// searches may see something new.
     pub(super) generation: u64,
-    entries: HashTable<Kept>,
+    entries: RecentTable<Kept>,
     hasher: RandomState,
 }
 
@@ -88,9 +86,8 @@ impl Answer {
 }
 
 /// A remembered answer, with the query it answers.
-struct Kept {
+pub(super) struct Kept {
     query: IndexQuery,
-    hash: u64,
     asked_at: i64,
     answer: Arc<Answer>,
 }
@@ -99,7 +96,7 @@ impl Default for Answers {
     fn default() -> Self {
         Self {
             generation: crate::utils::stamp::next(),
-            entries: HashTable::new(),
+            entries: RecentTable::new(MAX_ANSWERS),
             hasher: RandomState::new(),
         }
     }
@@ -118,19 +115,13 @@ impl Answers {
         (q.now >= entry.asked_at && age <= ANSWER_MAX_AGE_SECS).then(|| entry.answer.clone())
     }
 
-    /// Remembers the answer to `q`, asked at `q.now` (forgetting all others when full).
-    pub(super) fn keep(&mut self, q: &IndexQuery, answer: Arc<Answer>) {
-        if self.entries.len() >= MAX_ANSWERS {
-            self.entries.clear();
-        }
+    /// Remembers the answer to `q`, asked at `q.now`, and returns the answer that left for it
+    /// (an older one to `q`, or the one kept longest ago when full), to be dropped by the
+    /// caller once no search waits for it.
+    pub(super) fn keep(&mut self, q: &IndexQuery, answer: Arc<Answer>) -> Option<Kept> {
         let hash = self.hash(q);
-        let kept = Kept { query: q.clone(), hash, asked_at: q.now, answer };
-        match self.entries.entry(hash, |e| e.query.question() == q.question(), |e| e.hash) {
-            Entry::Occupied(mut old) => *old.get_mut() = kept,
-            Entry::Vacant(slot) => {
-                slot.insert(kept);
-            }
-        }
+        let kept = Kept { query: q.clone(), asked_at: q.now, answer };
+        self.entries.insert(hash, kept, |e| e.query.question() == q.question())
     }
 
     /// The bytes of cards the remembered answers keep.
@@ -139,9 +130,10 @@ impl Answers {
         kept.flat_map(|cards| cards.iter()).map(|card| card.capacity() as u64).sum()
     }
 
-    /// Starts a new generation with no answers (after a commit is made visible).
-    pub(super) fn forget_all(&mut self) {
+    /// Starts a new generation with no answers (after a commit is made visible), and returns
+    /// the old ones, to be dropped by the caller once no search waits for them.
+    pub(super) fn forget_all(&mut self) -> Vec<Kept> {
         self.generation = crate::utils::stamp::next();
-        self.entries.clear();
+        self.entries.take_all()
     }
 }

@@ -199,7 +199,9 @@ impl JobIndex {
             self.reader.searcher().segment_readers().iter().map(|s| s.segment_id()).collect();
         self.columns.lock().unwrap_or_else(|e| e.into_inner()).retain(|id, _| live.contains(id));
         self.expiries.retain(&live);
-        self.answers.lock().unwrap_or_else(|e| e.into_inner()).forget_all();
+        // Dropped after the lock is let go: searches do not wait for a thousand answers to go.
+        let forgotten = self.answers.lock().unwrap_or_else(|e| e.into_inner()).forget_all();
+        drop(forgotten);
         Ok(())
     }
 
@@ -224,7 +226,9 @@ impl JobIndex {
         let answer = Arc::new(self.search_located(q)?);
         let mut answers = self.answers.lock().unwrap_or_else(|e| e.into_inner());
         if answers.generation == generation {
-            answers.keep(q, answer.clone());
+            let left = answers.keep(q, answer.clone());
+            drop(answers);
+            drop(left);
         }
         Ok(answer)
     }

@@ -15,14 +15,12 @@
 use std::hash::{BuildHasher, RandomState};
 use std::sync::{Arc, Mutex, Weak};
 
-use hashbrown::HashTable;
-use hashbrown::hash_table::Entry;
-
 use super::SearchMode;
 use crate::ai::rag::vectorstore::Points;
 use crate::repositories::job_index::{ANSWER_MAX_AGE_SECS, IndexHits, IndexQuery};
+use crate::utils::recent::RecentTable;
 
-/// The most rankings remembered; when full, they are all forgotten at once.
+/// The most rankings remembered; when full, the one kept longest ago is forgotten.
 const MAX_RANKINGS: usize = 256;
 
 /// The most answers whose passing jobs' points are remembered; the oldest is forgotten first.
@@ -51,16 +49,20 @@ struct PointsOf {
     points: Arc<Points>,
 }
 
-#[derive(Default)]
 struct Kept {
-    entries: HashTable<Ranking>,
+    entries: RecentTable<Ranking>,
     hasher: RandomState,
+}
+
+impl Default for Kept {
+    fn default() -> Self {
+        Self { entries: RecentTable::new(MAX_RANKINGS), hasher: RandomState::new() }
+    }
 }
 
 struct Ranking {
     mode: SearchMode,
     query: IndexQuery,
-    hash: u64,
     sources: Sources,
     asked_at: i64,
     hits: Arc<IndexHits>,
@@ -97,22 +99,16 @@ impl Rankings {
             .then(|| found.hits.clone())
     }
 
-    /// Remembers the ranking of `q` in `mode`, made from `sources` at `q.now` (forgetting all
-    /// others when full).
+    /// Remembers the ranking of `q` in `mode`, made from `sources` at `q.now` (forgetting the
+    /// one kept longest ago when full).
     pub fn keep(&self, mode: SearchMode, q: &IndexQuery, sources: Sources, hits: Arc<IndexHits>) {
         let mut kept = self.kept.lock().unwrap_or_else(|e| e.into_inner());
-        if kept.entries.len() >= MAX_RANKINGS {
-            kept.entries.clear();
-        }
         let hash = kept.hash(mode, q);
-        let ranking = Ranking { mode, query: q.clone(), hash, sources, asked_at: q.now, hits };
+        let ranking = Ranking { mode, query: q.clone(), sources, asked_at: q.now, hits };
         let same = |r: &Ranking| r.mode == mode && r.query.question() == q.question();
-        match kept.entries.entry(hash, same, |r| r.hash) {
-            Entry::Occupied(mut old) => *old.get_mut() = ranking,
-            Entry::Vacant(slot) => {
-                slot.insert(ranking);
-            }
-        }
+        let left = kept.entries.insert(hash, ranking, same);
+        drop(kept);
+        drop(left);
     }
 
     /// The points kept for the jobs of `answer` (the very answer, not an equal one).
@@ -218,7 +214,7 @@ mod tests {
     }
 
     #[test]
-    fn when_full_every_ranking_is_forgotten() {
+    fn when_full_the_ranking_kept_longest_ago_is_forgotten_and_only_it() {
         let rankings = Rankings::default();
         let sources = Sources { index: 1, vectors: 1 };
         for i in 0..MAX_RANKINGS {
@@ -227,6 +223,7 @@ mod tests {
         assert!(rankings.get(SearchMode::Semantic, &query("q0"), sources).is_some());
         rankings.keep(SearchMode::Semantic, &query("one more"), sources, hits("a"));
         assert!(rankings.get(SearchMode::Semantic, &query("q0"), sources).is_none());
+        assert!(rankings.get(SearchMode::Semantic, &query("q1"), sources).is_some());
         assert!(rankings.get(SearchMode::Semantic, &query("one more"), sources).is_some());
     }
 }
