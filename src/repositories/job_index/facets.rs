@@ -20,18 +20,22 @@ const FACETS: [(&str, &str, usize); 6] = [
 
 /// The facet values of every document of one segment, read from its columns once (a segment
 /// never changes): reading the columns again for each matching document of each search cost
-/// more than the rest of a faceted search together. The facets with at most one value per
-/// document are stored by document, next to each other, so counting a document touches one
-/// place in memory for all of them.
+/// more than the rest of a faceted search together. Every value of every facet is a slot of
+/// one array of counters (facet `f`'s dictionary ordinal `o` is slot `bases[f] + o`), so
+/// counting a document adds one to each of its slots, with no per-facet lookup. The facets
+/// with at most one value per document are stored by document, next to each other, so
+/// counting a document touches one place in memory for all of them.
 struct SegmentFacetOrds {
-    /// The facets (indexes into [`FACETS`]) stored in `single`.
-    singles: Vec<usize>,
-    /// Document `d`'s value of the k-th of `singles` is `single[d * singles.len() + k]`, a term
-    /// ordinal of the segment's dictionary (`u32::MAX`: none).
+    /// How many facets `single` holds per document.
+    width: usize,
+    /// Document `d`'s slots of the facets with at most one value are
+    /// `single[d * width..(d + 1) * width]` ([`SegmentFacetOrds::none`]: no value).
     single: Vec<u32>,
-    /// The other facets, with the ordinals of each document laid out flat: document `d` holds
-    /// `ords[starts[d]..starts[d + 1]]`.
-    multi: Vec<(usize, Vec<u32>, Vec<u32>)>,
+    /// The other facets, with the slots of each document laid out flat: document `d` holds
+    /// `slots[starts[d]..starts[d + 1]]`.
+    multi: Vec<(Vec<u32>, Vec<u32>)>,
+    /// Where each facet's values start among the slots.
+    bases: Vec<usize>,
     /// How many values each facet's dictionary has (0: no column).
     terms: Vec<usize>,
 }
@@ -40,42 +44,53 @@ impl SegmentFacetOrds {
     fn read(segment: &SegmentReader) -> tantivy::Result<Self> {
         let docs = segment.max_doc() as usize;
         let mut by_facet: Vec<Option<(Vec<u32>, Vec<u32>)>> = Vec::with_capacity(FACETS.len());
-        let mut terms = Vec::with_capacity(FACETS.len());
+        let (mut terms, mut bases) = (Vec::new(), Vec::new());
         for (_, field, _) in FACETS {
             let column = segment.fast_fields().str(field)?;
+            let base = terms.iter().sum::<usize>();
+            let base_slot = u32::try_from(base).map_err(|_| too_many_values())?;
+            bases.push(base);
             terms.push(column.as_ref().map_or(0, |c| c.num_terms()));
             by_facet.push(column.map(|column| {
-                let (mut starts, mut ords) =
+                let (mut starts, mut slots) =
                     (Vec::with_capacity(docs + 1), Vec::with_capacity(docs));
                 for doc in 0..segment.max_doc() {
-                    starts.push(ords.len() as u32);
-                    ords.extend(column.term_ords(doc).map(|ord| ord as u32));
+                    starts.push(slots.len() as u32);
+                    slots.extend(column.term_ords(doc).map(|ord| base_slot + ord as u32));
                 }
-                starts.push(ords.len() as u32);
-                (starts, ords)
+                starts.push(slots.len() as u32);
+                (starts, slots)
             }));
         }
-        let (mut singles, mut multi) = (Vec::new(), Vec::new());
-        let mut single_columns = Vec::new();
-        for (facet, read) in by_facet.into_iter().enumerate() {
-            let Some((starts, ords)) = read else { continue };
+        let none = u32::try_from(terms.iter().sum::<usize>()).map_err(|_| too_many_values())?;
+        let (mut single_columns, mut multi) = (Vec::new(), Vec::new());
+        for (starts, slots) in by_facet.into_iter().flatten() {
             if starts.windows(2).all(|w| w[1] - w[0] <= 1) {
-                singles.push(facet);
-                single_columns.push((starts, ords));
+                single_columns.push((starts, slots));
             } else {
-                multi.push((facet, starts, ords));
+                multi.push((starts, slots));
             }
         }
-        let mut single = vec![u32::MAX; docs * singles.len()];
-        for (k, (starts, ords)) in single_columns.iter().enumerate() {
+        let width = single_columns.len();
+        let mut single = vec![none; docs * width];
+        for (k, (starts, slots)) in single_columns.iter().enumerate() {
             for doc in 0..docs {
                 if starts[doc] < starts[doc + 1] {
-                    single[doc * singles.len() + k] = ords[starts[doc] as usize];
+                    single[doc * width + k] = slots[starts[doc] as usize];
                 }
             }
         }
-        Ok(SegmentFacetOrds { singles, single, multi, terms })
+        Ok(SegmentFacetOrds { width, single, multi, bases, terms })
     }
+
+    /// The slot that counts documents without a value (after every value's).
+    fn none(&self) -> usize {
+        self.terms.iter().sum()
+    }
+}
+
+fn too_many_values() -> tantivy::TantivyError {
+    tantivy::TantivyError::InternalError("more facet values than a u32 counts".into())
 }
 
 /// What faceted searches need of one set of segments (one reload of the index): each facet's
@@ -161,10 +176,11 @@ pub(super) struct FacetCounter {
     pub(super) values: Option<Arc<FacetValues>>,
 }
 
-/// A [`FacetCounter`]'s counts over one segment.
+/// A [`FacetCounter`]'s counts over one segment: one counter per slot
+/// ([`SegmentFacetOrds`]).
 pub(super) struct SegmentFacets {
     ords: Option<(Arc<SegmentFacetOrds>, Arc<FacetValues>, SegmentId)>,
-    counts: Vec<Vec<u32>>,
+    counts: Vec<u32>,
 }
 
 /// For each of [`FACETS`], how many matching documents hold each value (by its place in
@@ -189,7 +205,7 @@ impl Collector for FacetCounter {
                 "no facet values read for segment {id:?}"
             )));
         };
-        let counts = ords.terms.iter().map(|&terms| vec![0; terms]).collect();
+        let counts = vec![0; ords.none() + 1];
         Ok(SegmentFacets { ords: Some((ords.clone(), values.clone(), id)), counts })
     }
 
@@ -217,26 +233,25 @@ impl SegmentCollector for SegmentFacets {
     fn collect(&mut self, doc: DocId, _: Score) {
         let Some((ords, ..)) = &self.ords else { return };
         let doc = doc as usize;
-        let width = ords.singles.len();
-        for (&facet, &ord) in ords.singles.iter().zip(&ords.single[doc * width..(doc + 1) * width])
-        {
-            if ord != u32::MAX {
-                self.counts[facet][ord as usize] += 1;
-            }
+        let counts = &mut self.counts[..];
+        for &slot in &ords.single[doc * ords.width..(doc + 1) * ords.width] {
+            counts[slot as usize] += 1;
         }
-        for (facet, starts, values) in &ords.multi {
-            for &ord in &values[starts[doc] as usize..starts[doc + 1] as usize] {
-                self.counts[*facet][ord as usize] += 1;
+        for (starts, slots) in &ords.multi {
+            for &slot in &slots[starts[doc] as usize..starts[doc + 1] as usize] {
+                counts[slot as usize] += 1;
             }
         }
     }
 
     fn harvest(self) -> FacetCounts {
-        let Some((_, values, id)) = self.ords else { return Vec::new() };
+        let Some((ords, values, id)) = self.ords else { return Vec::new() };
         let to_global = &values.per_segment[&id].1;
         let mut global: Vec<Vec<u64>> = values.values.iter().map(|v| vec![0; v.len()]).collect();
-        for ((into, counts), to_global) in global.iter_mut().zip(self.counts).zip(to_global) {
-            for (local, count) in counts.into_iter().enumerate() {
+        for (facet, (into, to_global)) in global.iter_mut().zip(to_global).enumerate() {
+            let base = ords.bases[facet];
+            let counts = &self.counts[base..base + ords.terms[facet]];
+            for (local, &count) in counts.iter().enumerate() {
                 if count > 0 {
                     into[to_global[local] as usize] += u64::from(count);
                 }
