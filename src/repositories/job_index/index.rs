@@ -24,6 +24,7 @@ use super::analysis::{ANALYZER, analyzer};
 use super::answers::{Answer, Answers};
 use super::expiry::Expiries;
 use super::facets::{FacetCache, FacetCounter, FacetCounts};
+use super::filter_bits::FilterBits;
 use super::ids::SegmentIds;
 use super::query::{self, IndexHits, IndexQuery, SortBy};
 use super::schema::{Fields, IndexDoc, SCHEMA_VERSION, StoredListing, schema};
@@ -79,6 +80,8 @@ pub struct JobIndex {
     facet_values: FacetCache,
     /// The expiries of each segment searched, soonest first.
     expiries: Arc<Expiries>,
+    /// The documents of each filter value searched, per segment.
+    filter_bits: Arc<FilterBits>,
     /// The newest watermark of the changes staged since the last commit (unix micros; 0: none).
     staged: AtomicI64,
     /// Where the last complete catch-up pass leaves the next one to start (unix micros of the
@@ -185,6 +188,7 @@ impl JobIndex {
             answers: Mutex::new(Answers::default()),
             facet_values: FacetCache::default(),
             expiries: Arc::default(),
+            filter_bits: Arc::default(),
             staged: AtomicI64::new(0),
             checked: AtomicI64::new(0),
             left: Mutex::new(HashMap::new()),
@@ -255,8 +259,9 @@ impl JobIndex {
         self.reader.searcher().num_docs()
     }
 
-    /// The heap this index holds beside tantivy's own: the job ids ([`SegmentIds`]) and the
-    /// expiries of its segments, and the cards its remembered answers keep.
+    /// The heap this index holds beside tantivy's own: the job ids ([`SegmentIds`]), the
+    /// expiries and the filter values' documents of its segments, and the cards its remembered
+    /// answers keep.
     pub fn heap_bytes(&self) -> (u64, u64) {
         let ids: u64 = self
             .columns
@@ -265,7 +270,7 @@ impl JobIndex {
             .values()
             .map(|c| c.ids.heap_bytes())
             .sum();
-        let ids = ids + self.expiries.heap_bytes();
+        let ids = ids + self.expiries.heap_bytes() + self.filter_bits.heap_bytes();
         let kept = self.answers.lock().unwrap_or_else(|e| e.into_inner()).kept_bytes();
         (ids, kept)
     }
@@ -523,7 +528,8 @@ impl JobIndex {
     /// Runs a search, keeping where its hits are.
     fn search_located(&self, q: &IndexQuery) -> Result<Answer, IndexError> {
         let searcher = self.reader.searcher();
-        let query = query::build(&self.fields, &self.analyzer, &self.expiries, q);
+        let query =
+            query::build(&self.fields, &self.analyzer, &self.expiries, &self.filter_bits, q);
         let limit = q.limit.max(1);
         let facet_counter = FacetCounter {
             values: if q.facets { Some(self.facet_values.values(&searcher)?) } else { None },

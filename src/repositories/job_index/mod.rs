@@ -20,6 +20,7 @@ mod dismax;
 mod doc_list;
 mod expiry;
 mod facets;
+mod filter_bits;
 mod id_set;
 mod ids;
 mod index;

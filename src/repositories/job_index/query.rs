@@ -17,6 +17,7 @@ use tantivy::tokenizer::TextAnalyzer;
 use super::analysis::analyze;
 use super::dismax::SeekingDisMax;
 use super::expiry::{Expired, Expiries};
+use super::filter_bits::{FilterBits, FilterTerm};
 use super::id_set::IdSet;
 use super::schema::Fields;
 
@@ -169,18 +170,28 @@ pub(super) fn build(
     f: &Fields,
     analyzer: &TextAnalyzer,
     expiries: &Arc<Expiries>,
+    filter_bits: &Arc<FilterBits>,
     q: &IndexQuery,
 ) -> Box<dyn Query> {
     let keyword = |field: Field, value: &str| -> Box<dyn Query> {
         Box::new(TermQuery::new(Term::from_field_text(field, value), IndexRecordOption::Basic))
     };
-    // A few values: term queries. (TermSetQuery builds an automaton per query, which cost
+    // The fields with few values (the index's own): their documents are kept as bit sets.
+    let few = [f.workplace, f.employment_type, f.seniority, f.category, f.country];
+    let filter = |field: Field, value: &str| -> Box<dyn Query> {
+        if few.contains(&field) {
+            Box::new(FilterTerm::new(Term::from_field_text(field, value), filter_bits))
+        } else {
+            keyword(field, value)
+        }
+    };
+    // A few values: one query each. (TermSetQuery builds an automaton per query, which cost
     // more than the search itself at 100k jobs.)
     let any_of = |field: Field, values: &[String]| -> Box<dyn Query> {
         match values {
-            [one] => keyword(field, one),
+            [one] => filter(field, one),
             many => Box::new(BooleanQuery::new(
-                many.iter().map(|v| (Occur::Should, keyword(field, v))).collect(),
+                many.iter().map(|v| (Occur::Should, filter(field, v))).collect(),
             )),
         }
     };
