@@ -12,6 +12,8 @@
 use tantivy::query::{EmptyScorer, EnableScoring, Explanation, Query, Scorer, Weight};
 use tantivy::{DocId, DocSet, Score, SegmentReader, TERMINATED};
 
+use super::doc_list::explain_by_seeking;
+
 /// The best of `disjuncts`' scores, plus `tie_breaker` times the sum of the others (as
 /// tantivy's `DisjunctionMaxQuery` scores it).
 #[derive(Debug)]
@@ -68,13 +70,11 @@ impl Weight for DisMaxWeight {
     }
 
     fn explain(&self, segment: &SegmentReader, doc: DocId) -> tantivy::Result<Explanation> {
-        let mut scorer = self.scorer(segment, 1.0)?;
-        if scorer.seek(doc) != doc {
-            return Err(tantivy::TantivyError::InvalidArgument(format!(
-                "document {doc} does not match"
-            )));
-        }
-        Ok(Explanation::new("best field, with a share of the others", scorer.score()))
+        explain_by_seeking(
+            self.scorer(segment, 1.0)?,
+            doc,
+            "best field, with a share of the others",
+        )
     }
 }
 

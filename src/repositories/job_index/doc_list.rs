@@ -1,8 +1,24 @@
 //! A sorted list of documents as a tantivy scorer: the jobs past their expiry
-//! ([`super::expiry`]), the jobs of a list of ids ([`super::id_set`]).
+//! ([`super::expiry`]), the jobs of a list of ids ([`super::id_set`]). Also how the index's
+//! own weights explain a match ([`explain_by_seeking`]).
 
-use tantivy::query::Scorer;
+use tantivy::query::{Explanation, Scorer};
 use tantivy::{DocId, DocSet, Score, TERMINATED};
+
+/// The explanation of `doc`'s score under `scorer` (a weight's scorer of `doc`'s segment), as
+/// `what`; an error when `doc` does not match.
+pub(super) fn explain_by_seeking(
+    mut scorer: Box<dyn Scorer>,
+    doc: DocId,
+    what: &'static str,
+) -> tantivy::Result<Explanation> {
+    if scorer.seek(doc) != doc {
+        return Err(tantivy::TantivyError::InvalidArgument(format!(
+            "document {doc} does not match ({what})"
+        )));
+    }
+    Ok(Explanation::new(what, scorer.score()))
+}
 
 /// A sorted list of documents (each once), as a scorer that scores 0.
 pub(super) struct DocList {

@@ -13,6 +13,7 @@ use tantivy::query::{ConstScorer, EnableScoring, Explanation, Query, Scorer, Wei
 use tantivy::schema::IndexRecordOption;
 use tantivy::{BitSet, DocId, DocSet, Score, SegmentReader, TERMINATED, Term};
 
+use super::doc_list::explain_by_seeking;
 use crate::utils::recent::RecentTable;
 
 /// The most sets kept (of all segments): with 100k jobs in one segment a set takes 12.5 KiB,
@@ -102,14 +103,7 @@ impl Weight for FilterTerm {
     }
 
     fn explain(&self, segment: &SegmentReader, doc: DocId) -> tantivy::Result<Explanation> {
-        let mut scorer = self.scorer(segment, 1.0)?;
-        if scorer.seek(doc) != doc {
-            return Err(tantivy::TantivyError::InvalidArgument(format!(
-                "document {doc} does not hold {:?}",
-                self.term
-            )));
-        }
-        Ok(Explanation::new("FilterTerm", scorer.score()))
+        explain_by_seeking(self.scorer(segment, 1.0)?, doc, "holds the filter's value")
     }
 }
 

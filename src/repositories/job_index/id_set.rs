@@ -14,7 +14,7 @@ use tantivy::query::{ConstScorer, EnableScoring, Explanation, Query, Scorer, Wei
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::{DocId, DocSet, Score, SegmentReader, TERMINATED, Term};
 
-use super::doc_list::DocList;
+use super::doc_list::{DocList, explain_by_seeking};
 
 /// The documents whose `field` (an indexed, untokenized text field) holds one of `ids`, all
 /// with the same score.
@@ -61,13 +61,7 @@ impl Weight for IdSet {
     }
 
     fn explain(&self, segment: &SegmentReader, doc: DocId) -> tantivy::Result<Explanation> {
-        let mut scorer = self.scorer(segment, 1.0)?;
-        if scorer.seek(doc) != doc {
-            return Err(tantivy::TantivyError::InvalidArgument(format!(
-                "document {doc} does not match"
-            )));
-        }
-        Ok(Explanation::new("one of the ids", scorer.score()))
+        explain_by_seeking(self.scorer(segment, 1.0)?, doc, "one of the ids")
     }
 }
 
