@@ -107,16 +107,18 @@ pub async fn readiness(db: &Database, workers: Option<WorkersReport>, ai: &Ai) -
 
 /// The heap the parts of this process say they hold, for [`crate::core::memory::log`]: the job
 /// vectors (the vectors, their keys and hashes, and the HNSW graph), the suggestions' copy
-/// of the public jobs, and the search index's job ids and expiries and remembered listings.
+/// of the public jobs, and the search index's job ids and expiries, its cards, and remembered
+/// listings.
 pub fn memory_components(ctx: &super::Context) -> Vec<(&'static str, u64)> {
     let vectors = ctx.ai.jobs.footprint();
-    let (index_ids, remembered) = ctx.jobs_index.heap_bytes();
+    let (index_ids, cards, remembered) = ctx.jobs_index.heap_bytes();
     vec![
         ("job vectors", vectors.vectors),
         ("their keys", vectors.keys),
         ("HNSW graph", vectors.graph),
         ("suggestions", ctx.suggestions.store().heap_bytes()),
         ("search ids", index_ids),
+        ("search cards", cards),
         ("remembered pages", remembered),
     ]
 }

@@ -5,6 +5,7 @@ use std::sync::{Arc, OnceLock};
 
 use tantivy::{DocAddress, Searcher};
 
+use super::cards::SegmentCards;
 use super::index::IndexError;
 use super::query::{IndexHits, IndexQuery};
 use super::schema::{StoredCard, StoredListing};
@@ -43,14 +44,22 @@ pub struct Answer {
     searcher: Searcher,
     /// Where each of `hits.ids` is in `searcher`.
     addresses: Vec<DocAddress>,
+    /// The cards kept in memory of each of `searcher`'s segments (by ordinal), where read.
+    segment_cards: Vec<Option<Arc<SegmentCards>>>,
     /// Every hit's stored card, once read ([`Answer::cards`]).
     cards: OnceLock<Arc<[String]>>,
 }
 
 impl Answer {
-    pub(super) fn new(hits: IndexHits, searcher: Searcher, addresses: Vec<DocAddress>) -> Self {
+    pub(super) fn new(
+        hits: IndexHits,
+        searcher: Searcher,
+        addresses: Vec<DocAddress>,
+        segment_cards: Vec<Option<Arc<SegmentCards>>>,
+    ) -> Self {
         debug_assert_eq!(hits.ids.len(), addresses.len());
-        Self { hits: Arc::new(hits), searcher, addresses, cards: OnceLock::new() }
+        let hits = Arc::new(hits);
+        Self { hits, searcher, addresses, segment_cards, cards: OnceLock::new() }
     }
 
     /// The stored cards (a job's summary as a page writes it) of all hits, in order, as of the
@@ -62,12 +71,21 @@ impl Answer {
             return Ok(read.clone());
         }
         let read: Arc<[String]> = (self.addresses.iter())
-            .map(|&address| Ok(self.searcher.doc::<StoredCard>(address)?.0))
+            .map(|&address| self.card(address))
             .collect::<Result<_, IndexError>>()?;
         if read.iter().map(String::len).sum::<usize>() > MAX_KEPT_CARD_BYTES {
             return Ok(read);
         }
         Ok(self.cards.get_or_init(|| read).clone())
+    }
+
+    /// The card at `address`: from the cards kept in memory, or the document store (a segment
+    /// whose cards are not read yet, just after a commit).
+    fn card(&self, address: DocAddress) -> Result<String, IndexError> {
+        match self.segment_cards.get(address.segment_ord as usize) {
+            Some(Some(cards)) => Ok(cards.get(address.doc_id)?),
+            _ => Ok(self.searcher.doc::<StoredCard>(address)?.0),
+        }
     }
 
     /// [`Answer::cards`], if they were read already (no reading: cheap anywhere).

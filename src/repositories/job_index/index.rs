@@ -22,6 +22,7 @@ use tantivy::{
 
 use super::analysis::{ANALYZER, analyzer};
 use super::answers::{Answer, Answers};
+use super::cards::Cards;
 use super::expiry::Expiries;
 use super::facets::{FacetCache, FacetCounter, FacetCounts};
 use super::filter_bits::FilterBits;
@@ -94,6 +95,8 @@ pub struct JobIndex {
     /// The id and version columns of each segment searched, opened once: opening a column
     /// reads its whole block index, far more than reading a value. Its ids are read whole.
     columns: Mutex<HashMap<SegmentId, SegmentColumns>>,
+    /// The cards of each segment, held in memory (read at each reload for new segments).
+    cards: Cards,
 }
 
 /// The columns a search reads of each hit.
@@ -179,7 +182,7 @@ impl JobIndex {
             .reload_policy(ReloadPolicy::Manual)
             .doc_store_cache_num_blocks(0)
             .try_into()?;
-        Ok(Self {
+        let index = Self {
             index,
             reader,
             writer: Mutex::new(writer),
@@ -193,7 +196,18 @@ impl JobIndex {
             checked: AtomicI64::new(0),
             left: Mutex::new(HashMap::new()),
             columns: Mutex::new(HashMap::new()),
-        })
+            cards: Cards::default(),
+        };
+        index.keep_cards();
+        Ok(index)
+    }
+
+    /// Reads the cards of the segments searches see that are not held yet. A segment whose
+    /// cards cannot be read has its cards read from the document store, as before.
+    fn keep_cards(&self) {
+        if let Err(err) = self.cards.keep(&self.reader.searcher()) {
+            tracing::warn!(error = %err, "the search index's cards stay in its document store");
+        }
     }
 
     /// Makes the last commit visible to searches and forgets every remembered answer.
@@ -203,6 +217,7 @@ impl JobIndex {
             self.reader.searcher().segment_readers().iter().map(|s| s.segment_id()).collect();
         self.columns.lock().unwrap_or_else(|e| e.into_inner()).retain(|id, _| live.contains(id));
         self.expiries.retain(&live);
+        self.keep_cards();
         // Dropped after the lock is let go: searches do not wait for a thousand answers to go.
         let forgotten = self.answers.lock().unwrap_or_else(|e| e.into_inner()).forget_all();
         drop(forgotten);
@@ -260,9 +275,9 @@ impl JobIndex {
     }
 
     /// The heap this index holds beside tantivy's own: the job ids ([`SegmentIds`]), the
-    /// expiries and the filter values' documents of its segments, and the cards its remembered
-    /// answers keep.
-    pub fn heap_bytes(&self) -> (u64, u64) {
+    /// expiries and the filter values' documents of its segments; the cards of its segments;
+    /// and the cards its remembered answers keep.
+    pub fn heap_bytes(&self) -> (u64, u64, u64) {
         let ids: u64 = self
             .columns
             .lock()
@@ -272,7 +287,7 @@ impl JobIndex {
             .sum();
         let ids = ids + self.expiries.heap_bytes() + self.filter_bits.heap_bytes();
         let kept = self.answers.lock().unwrap_or_else(|e| e.into_inner()).kept_bytes();
-        (ids, kept)
+        (ids, self.cards.heap_bytes(), kept)
     }
 
     pub fn is_empty(&self) -> bool {
@@ -576,7 +591,8 @@ impl JobIndex {
         }
         let facets = facet_values.map(|values| values.top(counts)).unwrap_or_default();
         let hits = IndexHits { ids, versions, total: total as u64, facets };
-        Ok(Answer::new(hits, searcher, located))
+        let segment_cards = self.cards.of(&searcher);
+        Ok(Answer::new(hits, searcher, located, segment_cards))
     }
 }
 

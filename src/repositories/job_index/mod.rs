@@ -16,6 +16,7 @@
 
 mod analysis;
 mod answers;
+mod cards;
 mod dismax;
 mod doc_list;
 mod expiry;

@@ -1,0 +1,219 @@
+//! The cards of the index's documents held in memory: each segment's cards compressed one by
+//! one (LZ4) against a dictionary made of that segment's own cards. A page's card is then one
+//! small decompression, where the document store decompresses a block and walks its skip index
+//! to find it (about 3 µs a card, a fifth of a one-word search's CPU).
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+
+use tantivy::index::SegmentId;
+use tantivy::{DocId, Searcher, SegmentReader};
+
+use super::schema::StoredCard;
+
+/// How many cards of a segment, spread over it, its dictionary is made of, and its most bytes.
+/// A card compresses against the dictionary's keys and phrases (`"employment_type":"full_time"`,
+/// a company that posts many jobs); each compression hashes the whole dictionary, so it stays
+/// small.
+const DICTIONARY_CARDS: u32 = 12;
+const DICTIONARY_BYTES: usize = 6 * 1024;
+
+/// The cards of one segment (a segment never changes), deleted documents' included.
+pub(super) struct SegmentCards {
+    dictionary: Vec<u8>,
+    /// Card `d` compressed is `bytes[starts[d]..starts[d + 1]]`, and `sizes[d]` bytes of UTF-8
+    /// once decompressed.
+    bytes: Vec<u8>,
+    starts: Vec<u32>,
+    sizes: Vec<u32>,
+}
+
+impl SegmentCards {
+    /// Reads and compresses every card of `segment`, in one pass over its document store.
+    pub(super) fn read(segment: &SegmentReader) -> tantivy::Result<Self> {
+        let store = segment.get_store_reader(0)?;
+        let docs = segment.max_doc();
+        let mut dictionary = Vec::new();
+        let step = (docs / DICTIONARY_CARDS).max(1);
+        for doc in (0..docs).step_by(step as usize) {
+            let StoredCard(card) = store.get(doc)?;
+            if dictionary.len() + card.len() > DICTIONARY_BYTES {
+                break;
+            }
+            dictionary.extend_from_slice(card.as_bytes());
+        }
+        let mut cards =
+            SegmentCards { dictionary, bytes: Vec::new(), starts: vec![0], sizes: Vec::new() };
+        let mut out = Vec::new();
+        for card in store.iter::<StoredCard>(None) {
+            let StoredCard(card) = card?;
+            out.resize(lz4_flex::block::get_maximum_output_size(card.len()), 0);
+            let n = lz4_flex::block::compress_into_with_dict(
+                card.as_bytes(),
+                &mut out,
+                &cards.dictionary,
+            )
+            .map_err(|e| internal(format!("a card does not compress: {e}")))?;
+            cards.bytes.extend_from_slice(&out[..n]);
+            let end = u32::try_from(cards.bytes.len())
+                .map_err(|_| internal("a segment's cards take more than 4 GiB".into()))?;
+            cards.starts.push(end);
+            cards.sizes.push(card.len() as u32);
+        }
+        if cards.sizes.len() != docs as usize {
+            return Err(internal(format!(
+                "the document store holds {} cards for {docs} documents",
+                cards.sizes.len()
+            )));
+        }
+        cards.bytes.shrink_to_fit();
+        Ok(cards)
+    }
+
+    /// The card of `doc`.
+    pub(super) fn get(&self, doc: DocId) -> tantivy::Result<String> {
+        let doc = doc as usize;
+        let (Some(&start), Some(&end), Some(&size)) =
+            (self.starts.get(doc), self.starts.get(doc + 1), self.sizes.get(doc))
+        else {
+            return Err(internal(format!("no card for document {doc}")));
+        };
+        let mut card = vec![0; size as usize];
+        let n = lz4_flex::block::decompress_into_with_dict(
+            &self.bytes[start as usize..end as usize],
+            &mut card,
+            &self.dictionary,
+        )
+        .map_err(|e| internal(format!("a card does not decompress: {e}")))?;
+        card.truncate(n);
+        String::from_utf8(card).map_err(|e| internal(format!("a card is not UTF-8: {e}")))
+    }
+
+    fn heap_bytes(&self) -> u64 {
+        (self.dictionary.capacity()
+            + self.bytes.capacity()
+            + (self.starts.capacity() + self.sizes.capacity()) * size_of::<u32>()) as u64
+    }
+}
+
+fn internal(message: String) -> tantivy::TantivyError {
+    tantivy::TantivyError::InternalError(message)
+}
+
+/// The cards of the segments searches see, kept from one reload to the next for the segments
+/// that stay.
+#[derive(Default)]
+pub(super) struct Cards(Mutex<HashMap<SegmentId, Arc<SegmentCards>>>);
+
+impl Cards {
+    /// Keeps the cards of `searcher`'s segments: reads those of new segments (after a commit or
+    /// a merge) and forgets those of segments that left.
+    pub(super) fn keep(&self, searcher: &Searcher) -> tantivy::Result<()> {
+        let live: HashSet<SegmentId> =
+            searcher.segment_readers().iter().map(|s| s.segment_id()).collect();
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).retain(|id, _| live.contains(id));
+        for segment in searcher.segment_readers() {
+            let id = segment.segment_id();
+            if self.0.lock().unwrap_or_else(|e| e.into_inner()).contains_key(&id) {
+                continue;
+            }
+            // Read without the lock: searches go on meanwhile, reading the document store.
+            let cards = Arc::new(SegmentCards::read(segment)?);
+            self.0.lock().unwrap_or_else(|e| e.into_inner()).insert(id, cards);
+        }
+        Ok(())
+    }
+
+    /// The cards of each of `searcher`'s segments (by ordinal), where they are read.
+    pub(super) fn of(&self, searcher: &Searcher) -> Vec<Option<Arc<SegmentCards>>> {
+        let kept = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        searcher.segment_readers().iter().map(|s| kept.get(&s.segment_id()).cloned()).collect()
+    }
+
+    pub(super) fn heap_bytes(&self) -> u64 {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).values().map(|c| c.heap_bytes()).sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use tantivy::schema::{STORED, Schema};
+    use tantivy::{Index, TantivyDocument, doc};
+
+    use super::*;
+
+    /// A card like a page's: JSON with the same keys every time, a few values that repeat, and
+    /// one that does not (some in other scripts); every 97th is empty, one is longer than the
+    /// dictionary.
+    fn card(i: u32) -> String {
+        if i % 97 == 0 {
+            return String::new();
+        }
+        let workplace = ["remote", "hybrid", "onsite"][(i % 3) as usize];
+        let title = match i % 5 {
+            0 => format!("Ingénieur·e logiciel n°{i}"),
+            1 => format!("ソフトウェアエンジニア {i}"),
+            _ => format!("Backend Engineer {i}"),
+        };
+        let mut card = format!(
+            r#"{{"id":"job-{i:08}","title":"{title}","company":{{"name":"Company {}"}},"workplace":"{workplace}","salary":null}}"#,
+            i % 40
+        );
+        if i == 1234 {
+            card.push_str(&"x".repeat(3 * DICTIONARY_BYTES));
+        }
+        card
+    }
+
+    #[test]
+    fn every_card_of_every_segment_reads_back_as_the_document_store_holds_it() {
+        let mut schema = Schema::builder();
+        let field = schema.add_text_field("card", STORED);
+        let index = Index::create_in_ram(schema.build());
+        let mut writer = index.writer_with_num_threads(1, 15_000_000).unwrap();
+        for i in 0..3_000u32 {
+            let document: TantivyDocument = doc!(field => card(i));
+            writer.add_document(document).unwrap();
+            if i % 1_000 == 999 {
+                writer.commit().unwrap();
+            }
+        }
+        let reader = index.reader().unwrap();
+        let searcher = reader.searcher();
+        assert_eq!(searcher.segment_readers().len(), 3);
+        let cards = Cards::default();
+        cards.keep(&searcher).unwrap();
+        let (mut raw, mut read) = (0, 0);
+        for (segment, kept) in searcher.segment_readers().iter().zip(cards.of(&searcher)) {
+            let kept = kept.expect("every segment's cards are kept");
+            let store = segment.get_store_reader(0).unwrap();
+            for doc in 0..segment.max_doc() {
+                let StoredCard(expected) = store.get(doc).unwrap();
+                assert_eq!(kept.get(doc).unwrap(), expected, "document {doc}");
+                raw += expected.len();
+                read += 1;
+            }
+            assert!(kept.get(segment.max_doc()).is_err(), "no card past the last document");
+        }
+        assert_eq!(read, 3_000);
+        // The keys and repeated values cost little once the dictionary has them.
+        let held = cards.heap_bytes() as usize;
+        assert!(held < raw / 2, "{held} bytes held for {raw} bytes of cards");
+
+        // A merge replaces the three segments with one: only its cards stay.
+        let ids = index.searchable_segment_ids().unwrap();
+        writer.merge(&ids).wait().unwrap();
+        reader.reload().unwrap();
+        let searcher = reader.searcher();
+        assert_eq!(searcher.segment_readers().len(), 1);
+        cards.keep(&searcher).unwrap();
+        assert_eq!(cards.0.lock().unwrap().len(), 1);
+        let kept = cards.of(&searcher).pop().flatten().unwrap();
+        let all: Vec<String> = (0..3_000).map(|doc| kept.get(doc).unwrap()).collect();
+        let mut expected: Vec<String> = (0..3_000).map(card).collect();
+        let mut all_sorted = all.clone();
+        all_sorted.sort();
+        expected.sort();
+        assert_eq!(all_sorted, expected);
+    }
+}
