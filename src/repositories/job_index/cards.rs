@@ -118,7 +118,14 @@ impl Cards {
                 continue;
             }
             // Read without the lock: searches go on meanwhile, reading the document store.
+            let started = std::time::Instant::now();
             let cards = Arc::new(SegmentCards::read(segment)?);
+            tracing::debug!(
+                docs = segment.max_doc(),
+                bytes = cards.heap_bytes(),
+                ms = started.elapsed().as_millis() as u64,
+                "read a segment's cards"
+            );
             self.0.lock().unwrap_or_else(|e| e.into_inner()).insert(id, cards);
         }
         Ok(())
