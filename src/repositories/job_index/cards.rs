@@ -153,7 +153,7 @@ mod tests {
     /// one that does not (some in other scripts); every 97th is empty, one is longer than the
     /// dictionary.
     fn card(i: u32) -> String {
-        if i % 97 == 0 {
+        if i.is_multiple_of(97) {
             return String::new();
         }
         let workplace = ["remote", "hybrid", "onsite"][(i % 3) as usize];
