@@ -137,6 +137,12 @@ impl Cards {
         searcher.segment_readers().iter().map(|s| kept.get(&s.segment_id()).cloned()).collect()
     }
 
+    /// Forgets every segment's cards (their pages read the document store).
+    #[cfg(test)]
+    pub(super) fn forget_all(&self) {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).clear();
+    }
+
     pub(super) fn heap_bytes(&self) -> u64 {
         self.0.lock().unwrap_or_else(|e| e.into_inner()).values().map(|c| c.heap_bytes()).sum()
     }

@@ -217,10 +217,11 @@ impl JobIndex {
             self.reader.searcher().segment_readers().iter().map(|s| s.segment_id()).collect();
         self.columns.lock().unwrap_or_else(|e| e.into_inner()).retain(|id, _| live.contains(id));
         self.expiries.retain(&live);
-        self.keep_cards();
         // Dropped after the lock is let go: searches do not wait for a thousand answers to go.
         let forgotten = self.answers.lock().unwrap_or_else(|e| e.into_inner()).forget_all();
         drop(forgotten);
+        // Last: until a new segment's cards are read, searches read them from its store.
+        self.keep_cards();
         Ok(())
     }
 
@@ -904,6 +905,15 @@ mod tests {
         let first = index.answer(&IndexQuery { offset: 0, ..q.clone() }).unwrap();
         assert_eq!(first.cards().unwrap()[0], big);
         assert!(first.cards_read().is_none());
+
+        // Cards held in memory and cards read from the store are the same cards.
+        assert!(index.cards.heap_bytes() > 0, "the cards of every segment are held");
+        let q = IndexQuery { offset: 0, limit: 10, ..q };
+        let held = index.search_located(&q).unwrap().cards().unwrap();
+        index.cards.forget_all();
+        let from_store = index.search_located(&q).unwrap().cards().unwrap();
+        assert_eq!(held.len(), 4);
+        assert_eq!(held, from_store);
     }
 
     #[test]
