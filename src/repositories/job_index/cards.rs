@@ -106,12 +106,14 @@ fn internal(message: String) -> tantivy::TantivyError {
 pub(super) struct Cards(Mutex<HashMap<SegmentId, Arc<SegmentCards>>>);
 
 impl Cards {
-    /// Keeps the cards of `searcher`'s segments: reads those of new segments (after a commit or
-    /// a merge) and forgets those of segments that left.
-    pub(super) fn keep(&self, searcher: &Searcher) -> tantivy::Result<()> {
-        let live: HashSet<SegmentId> =
-            searcher.segment_readers().iter().map(|s| s.segment_id()).collect();
+    /// Forgets the cards of segments not in `live` (merged away, or emptied by deletes).
+    pub(super) fn retain(&self, live: &HashSet<SegmentId>) {
         self.0.lock().unwrap_or_else(|e| e.into_inner()).retain(|id, _| live.contains(id));
+    }
+
+    /// Reads the cards of `searcher`'s segments that are not held yet (after a commit or a
+    /// merge).
+    pub(super) fn read_new(&self, searcher: &Searcher) -> tantivy::Result<()> {
         for segment in searcher.segment_readers() {
             let id = segment.segment_id();
             if self.0.lock().unwrap_or_else(|e| e.into_inner()).contains_key(&id) {
@@ -195,7 +197,7 @@ mod tests {
         let searcher = reader.searcher();
         assert_eq!(searcher.segment_readers().len(), 3);
         let cards = Cards::default();
-        cards.keep(&searcher).unwrap();
+        cards.read_new(&searcher).unwrap();
         let (mut raw, mut read) = (0, 0);
         for (segment, kept) in searcher.segment_readers().iter().zip(cards.of(&searcher)) {
             let kept = kept.expect("every segment's cards are kept");
@@ -219,7 +221,8 @@ mod tests {
         reader.reload().unwrap();
         let searcher = reader.searcher();
         assert_eq!(searcher.segment_readers().len(), 1);
-        cards.keep(&searcher).unwrap();
+        cards.retain(&searcher.segment_readers().iter().map(|s| s.segment_id()).collect());
+        cards.read_new(&searcher).unwrap();
         assert_eq!(cards.0.lock().unwrap().len(), 1);
         let kept = cards.of(&searcher).pop().flatten().unwrap();
         let all: Vec<String> = (0..3_000).map(|doc| kept.get(doc).unwrap()).collect();

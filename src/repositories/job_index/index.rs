@@ -198,14 +198,14 @@ impl JobIndex {
             columns: Mutex::new(HashMap::new()),
             cards: Cards::default(),
         };
-        index.keep_cards();
+        index.read_new_cards();
         Ok(index)
     }
 
     /// Reads the cards of the segments searches see that are not held yet. A segment whose
     /// cards cannot be read has its cards read from the document store, as before.
-    fn keep_cards(&self) {
-        if let Err(err) = self.cards.keep(&self.reader.searcher()) {
+    fn read_new_cards(&self) {
+        if let Err(err) = self.cards.read_new(&self.reader.searcher()) {
             tracing::warn!(error = %err, "the search index's cards stay in its document store");
         }
     }
@@ -217,11 +217,12 @@ impl JobIndex {
             self.reader.searcher().segment_readers().iter().map(|s| s.segment_id()).collect();
         self.columns.lock().unwrap_or_else(|e| e.into_inner()).retain(|id, _| live.contains(id));
         self.expiries.retain(&live);
+        self.cards.retain(&live);
         // Dropped after the lock is let go: searches do not wait for a thousand answers to go.
         let forgotten = self.answers.lock().unwrap_or_else(|e| e.into_inner()).forget_all();
         drop(forgotten);
         // Last: until a new segment's cards are read, searches read them from its store.
-        self.keep_cards();
+        self.read_new_cards();
         Ok(())
     }
 
