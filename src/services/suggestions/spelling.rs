@@ -19,7 +19,7 @@ pub fn correct(state: &State, query: &str) -> Option<String> {
     let words = text::words(query);
     let mut changed = false;
     let mut out = Vec::with_capacity(words.len());
-    let mut candidate = Vec::new();
+    let (mut candidate, mut rows) = (Vec::new(), Vec::new());
     for word in words {
         let typed: Vec<char> = word.chars().collect();
         if typed.len() < MIN_WORD_CHARS || typed.iter().any(|c| c.is_ascii_digit()) {
@@ -37,9 +37,13 @@ pub fn correct(state: &State, query: &str) -> Option<String> {
             if other.len().abs_diff(word.len()) > 2 * max {
                 continue;
             }
+            // A word fewer jobs carry than the best one found so far cannot replace it.
+            if best.is_some_and(|(c, ..)| count < c) {
+                continue;
+            }
             candidate.clear();
             candidate.extend(other.chars());
-            let Some(d) = text::distance(&typed, &candidate, max) else { continue };
+            let Some(d) = text::distance(&typed, &candidate, max, &mut rows) else { continue };
             if d == 0 {
                 continue;
             }

@@ -74,13 +74,15 @@ pub fn word_len_at(typed: &[char], at: usize) -> usize {
 }
 
 /// The optimal string alignment distance of `a` and `b` (changes, insertions, deletions and
-/// swaps of neighbours), or `None` when it is above `max`.
-pub fn distance(a: &[char], b: &[char], max: usize) -> Option<usize> {
+/// swaps of neighbours), or `None` when it is above `max`. `rows` is scratch space, kept by a
+/// caller that compares many words so that each comparison allocates nothing.
+pub fn distance(a: &[char], b: &[char], max: usize, rows: &mut Vec<usize>) -> Option<usize> {
     if a.len().abs_diff(b.len()) > max {
         return None;
     }
     let width = b.len() + 1;
-    let mut rows = vec![0usize; 3 * width];
+    rows.clear();
+    rows.resize(3 * width, 0);
     let (mut before, mut prev, mut cur) = (0, width, 2 * width);
     for j in 0..width {
         rows[prev + j] = j;
@@ -141,7 +143,7 @@ mod tests {
 
     #[test]
     fn distance_is_bounded() {
-        let d = |a: &str, b: &str, max| distance(&chars(a), &chars(b), max);
+        let d = |a: &str, b: &str, max| distance(&chars(a), &chars(b), max, &mut Vec::new());
         assert_eq!(d("pyhton", "python", 1), Some(1));
         assert_eq!(d("developr", "developer", 1), Some(1));
         assert_eq!(d("kubernets", "kubernetes", 2), Some(1));
@@ -149,5 +151,13 @@ mod tests {
         assert_eq!(d("rust", "rust", 0), Some(0));
         assert_eq!(d("abcd", "badc", 1), None);
         assert_eq!(d("abcd", "badc", 2), Some(2));
+        // One scratch space for words of every length answers as a fresh one does.
+        let mut rows = Vec::new();
+        let pairs = [("kubernets", "kubernetes"), ("pyhton", "python"), ("ab", "abcd")];
+        for (a, b) in pairs.iter().chain(pairs.iter().rev()) {
+            for max in 0..3 {
+                assert_eq!(distance(&chars(a), &chars(b), max, &mut rows), d(a, b, max), "{a} {b}");
+            }
+        }
     }
 }
