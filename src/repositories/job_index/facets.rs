@@ -22,15 +22,13 @@ const FACETS: [(&str, &str, usize); 6] = [
 /// never changes): reading the columns again for each matching document of each search cost
 /// more than the rest of a faceted search together. Every value of every facet is a slot of
 /// one array of counters (facet `f`'s dictionary ordinal `o` is slot `bases[f] + o`), so
-/// counting a document adds one to each of its slots, with no per-facet lookup. The facets
-/// with at most one value per document are stored by document, next to each other, so
-/// counting a document touches one place in memory for all of them.
+/// counting a document adds one to each of its slots, with no per-facet lookup. A document's
+/// slots of all facets lie next to each other: counting it reads one run of memory, not one
+/// per facet (the matches of a word are scattered over the segment, and each place read was a
+/// cache miss).
 struct SegmentFacetOrds {
-    /// How many facets `single` holds per document.
-    width: usize,
-    /// The slots of each document: in two bytes each when the segment has fewer than 65,535
-    /// slots (the matches of a common word touch much of the segment: half the bytes, half
-    /// the cache misses), else in four.
+    /// The slots of each document: in two bytes each when the segment has at most 65,536
+    /// slots (half the bytes, half the cache lines), else in four.
     slots: Slots,
     /// Where each facet's values start among the slots.
     bases: Vec<usize>,
@@ -38,14 +36,11 @@ struct SegmentFacetOrds {
     terms: Vec<usize>,
 }
 
-/// The slots of a segment's documents, in the type `T` of a slot.
+/// The slots of a segment's documents, in the type `T` of a slot: document `d` holds
+/// `slots[starts[d]..starts[d + 1]]`, the values of every facet it has.
 struct DocSlots<T> {
-    /// Document `d`'s slots of the facets with at most one value are
-    /// `single[d * width..(d + 1) * width]` ([`SegmentFacetOrds::none`]: no value).
-    single: Vec<T>,
-    /// The other facets, with the slots of each document laid out flat: document `d` holds
-    /// `slots[starts[d]..starts[d + 1]]`.
-    multi: Vec<(Vec<u32>, Vec<T>)>,
+    starts: Vec<u32>,
+    slots: Vec<T>,
 }
 
 enum Slots {
@@ -56,80 +51,56 @@ enum Slots {
 impl<T: Copy + Into<u32>> DocSlots<T> {
     /// Adds one to the counter of each of `doc`'s slots.
     #[inline]
-    fn count(&self, doc: usize, width: usize, counts: &mut [u32]) {
-        for &slot in &self.single[doc * width..(doc + 1) * width] {
+    fn count(&self, doc: usize, counts: &mut [u32]) {
+        let (start, end) = (self.starts[doc] as usize, self.starts[doc + 1] as usize);
+        for &slot in &self.slots[start..end] {
             counts[slot.into() as usize] += 1;
-        }
-        for (starts, slots) in &self.multi {
-            for &slot in &slots[starts[doc] as usize..starts[doc + 1] as usize] {
-                counts[slot.into() as usize] += 1;
-            }
         }
     }
 }
 
 impl DocSlots<u32> {
-    /// The same slots in two bytes each.
+    /// The same slots in two bytes each (every slot is below 65,536).
     fn narrow(self) -> DocSlots<u16> {
-        let narrow = |slots: Vec<u32>| slots.into_iter().map(|s| s as u16).collect::<Vec<u16>>();
-        DocSlots {
-            single: narrow(self.single),
-            multi: self.multi.into_iter().map(|(starts, slots)| (starts, narrow(slots))).collect(),
-        }
+        DocSlots { starts: self.starts, slots: self.slots.into_iter().map(|s| s as u16).collect() }
     }
 }
 
 impl SegmentFacetOrds {
     fn read(segment: &SegmentReader) -> tantivy::Result<Self> {
         let docs = segment.max_doc() as usize;
-        let mut by_facet: Vec<Option<(Vec<u32>, Vec<u32>)>> = Vec::with_capacity(FACETS.len());
-        let (mut terms, mut bases) = (Vec::new(), Vec::new());
+        let (mut columns, mut terms, mut bases) = (Vec::new(), Vec::new(), Vec::new());
         for (_, field, _) in FACETS {
-            let column = segment.fast_fields().str(field)?;
             let base = terms.iter().sum::<usize>();
-            let base_slot = u32::try_from(base).map_err(|_| too_many_values())?;
+            let column = segment.fast_fields().str(field)?;
             bases.push(base);
             terms.push(column.as_ref().map_or(0, |c| c.num_terms()));
-            by_facet.push(column.map(|column| {
-                let (mut starts, mut slots) =
-                    (Vec::with_capacity(docs + 1), Vec::with_capacity(docs));
-                for doc in 0..segment.max_doc() {
-                    starts.push(slots.len() as u32);
-                    slots.extend(column.term_ords(doc).map(|ord| base_slot + ord as u32));
-                }
-                starts.push(slots.len() as u32);
-                (starts, slots)
-            }));
-        }
-        let none = u32::try_from(terms.iter().sum::<usize>()).map_err(|_| too_many_values())?;
-        let (mut single_columns, mut multi) = (Vec::new(), Vec::new());
-        for (starts, slots) in by_facet.into_iter().flatten() {
-            if starts.windows(2).all(|w| w[1] - w[0] <= 1) {
-                single_columns.push((starts, slots));
-            } else {
-                multi.push((starts, slots));
+            if let Some(column) = column {
+                columns.push((u32::try_from(base).map_err(|_| too_many_values())?, column));
             }
         }
-        let width = single_columns.len();
-        let mut single = vec![none; docs * width];
-        for (k, (starts, slots)) in single_columns.iter().enumerate() {
-            for doc in 0..docs {
-                if starts[doc] < starts[doc + 1] {
-                    single[doc * width + k] = slots[starts[doc] as usize];
-                }
+        let slot_count = terms.iter().sum::<usize>();
+        u32::try_from(slot_count).map_err(|_| too_many_values())?;
+        let (mut starts, mut slots) = (Vec::with_capacity(docs + 1), Vec::with_capacity(docs * 8));
+        for doc in 0..segment.max_doc() {
+            starts.push(u32::try_from(slots.len()).map_err(|_| too_many_values())?);
+            for (base, column) in &columns {
+                slots.extend(column.term_ords(doc).map(|ord| base + ord as u32));
             }
         }
-        let wide = DocSlots { single, multi };
-        let slots = if none <= u32::from(u16::MAX) {
+        starts.push(u32::try_from(slots.len()).map_err(|_| too_many_values())?);
+        slots.shrink_to_fit();
+        let wide = DocSlots { starts, slots };
+        let slots = if slot_count <= usize::from(u16::MAX) + 1 {
             Slots::Narrow(wide.narrow())
         } else {
             Slots::Wide(wide)
         };
-        Ok(SegmentFacetOrds { width, slots, bases, terms })
+        Ok(SegmentFacetOrds { slots, bases, terms })
     }
 
-    /// The slot that counts documents without a value (after every value's).
-    fn none(&self) -> usize {
+    /// How many slots (counters) the segment's values take.
+    fn slots(&self) -> usize {
         self.terms.iter().sum()
     }
 
@@ -137,8 +108,8 @@ impl SegmentFacetOrds {
     #[inline]
     fn count(&self, doc: DocId, counts: &mut [u32]) {
         match &self.slots {
-            Slots::Narrow(slots) => slots.count(doc as usize, self.width, counts),
-            Slots::Wide(slots) => slots.count(doc as usize, self.width, counts),
+            Slots::Narrow(slots) => slots.count(doc as usize, counts),
+            Slots::Wide(slots) => slots.count(doc as usize, counts),
         }
     }
 }
@@ -205,15 +176,7 @@ impl FacetValues {
     pub(super) fn top(&self, counts: FacetCounts) -> BTreeMap<String, Vec<(String, u64)>> {
         let mut facets = BTreeMap::new();
         for (((name, _, size), counts), values) in FACETS.iter().zip(counts).zip(&self.values) {
-            let mut found: Vec<(u64, usize)> = counts
-                .into_iter()
-                .enumerate()
-                .filter(|(_, n)| *n > 0)
-                .map(|(at, n)| (n, at))
-                .collect();
-            // Most frequent first; values are sorted, so a tie goes to the first in order.
-            found.sort_unstable_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
-            found.truncate(*size);
+            let found = most_frequent(counts, *size);
             facets.insert(
                 (*name).to_owned(),
                 found.into_iter().map(|(n, at)| (values[at].clone(), n)).collect(),
@@ -221,6 +184,21 @@ impl FacetValues {
         }
         facets
     }
+}
+
+/// The `size` values counted most often, as (count, place in the sorted values), most
+/// frequent first; values are sorted, so a tie goes to the first in order. Only those `size`
+/// are put in order (a common word's places and skills have thousands of values).
+fn most_frequent(counts: Vec<u64>, size: usize) -> Vec<(u64, usize)> {
+    let mut found: Vec<(u64, usize)> =
+        counts.into_iter().enumerate().filter(|(_, n)| *n > 0).map(|(at, n)| (n, at)).collect();
+    let order = |a: &(u64, usize), b: &(u64, usize)| b.0.cmp(&a.0).then(a.1.cmp(&b.1));
+    if found.len() > size {
+        found.select_nth_unstable_by(size, order);
+        found.truncate(size);
+    }
+    found.sort_unstable_by(order);
+    found
 }
 
 /// Counts the values of [`FACETS`] over the matching documents: a counter per value of each
@@ -259,7 +237,7 @@ impl Collector for FacetCounter {
                 "no facet values read for segment {id:?}"
             )));
         };
-        let counts = vec![0; ords.none() + 1];
+        let counts = vec![0; ords.slots()];
         Ok(SegmentFacets { ords: Some((ords.clone(), values.clone(), id)), counts })
     }
 
@@ -332,26 +310,42 @@ mod tests {
     use super::*;
 
     #[test]
-    fn slots_in_two_bytes_count_what_slots_in_four_count() {
-        // Two facets with one value each (slot 6: none), and one with several values.
-        let width = 2;
-        let single: Vec<u32> = vec![0, 3, 1, 6, 6, 4, 2, 5, 0, 6];
-        let starts: Vec<u32> = vec![0, 2, 2, 5, 6, 6];
-        let multi_slots: Vec<u32> = vec![7, 9, 7, 8, 9, 65_534];
-        let wide = DocSlots { single, multi: vec![(starts, multi_slots)] };
-        let mut expected = vec![0; 65_535];
-        for doc in 0..5 {
-            wide.count(doc, width, &mut expected);
+    fn the_most_frequent_values_are_those_a_whole_sort_puts_first() {
+        // Many ties, zeros (never shown), and more values than are shown.
+        let counts: Vec<u64> = (0..3_000u64).map(|i| (i * 7_919) % 13).collect();
+        for size in [0, 1, 10, 20, 2_000, 5_000] {
+            let mut sorted: Vec<(u64, usize)> = counts
+                .iter()
+                .enumerate()
+                .filter(|(_, n)| **n > 0)
+                .map(|(at, n)| (*n, at))
+                .collect();
+            sorted.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+            sorted.truncate(size);
+            assert_eq!(most_frequent(counts.clone(), size), sorted, "size {size}");
         }
-        let mut by_hand = vec![0; 65_535];
-        for slot in [0, 3, 1, 6, 6, 4, 2, 5, 0, 6, 7, 9, 7, 8, 9, 65_534] {
+        assert_eq!(most_frequent(vec![0, 2, 5, 2, 0], 2), [(5, 2), (2, 1)]);
+    }
+
+    #[test]
+    fn slots_in_two_bytes_count_what_slots_in_four_count() {
+        // Five documents: one with no value at all, and the last slot two bytes hold.
+        let starts: Vec<u32> = vec![0, 3, 3, 7, 8, 11];
+        let slots: Vec<u32> = vec![0, 3, 7, 1, 9, 7, 8, 4, 2, 5, 65_535];
+        let wide = DocSlots { starts, slots };
+        let mut expected = vec![0; 65_536];
+        for doc in 0..5 {
+            wide.count(doc, &mut expected);
+        }
+        let mut by_hand = vec![0; 65_536];
+        for slot in [0, 3, 7, 1, 9, 7, 8, 4, 2, 5, 65_535] {
             by_hand[slot] += 1;
         }
         assert_eq!(expected, by_hand);
         let narrow = wide.narrow();
-        let mut counted = vec![0; 65_535];
+        let mut counted = vec![0; 65_536];
         for doc in 0..5 {
-            narrow.count(doc, width, &mut counted);
+            narrow.count(doc, &mut counted);
         }
         assert_eq!(counted, expected);
     }
