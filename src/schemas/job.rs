@@ -1,6 +1,7 @@
 //! Bodies of `/api/v1/jobs`, and the schema.org JobPosting of a job.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -266,19 +267,21 @@ impl JobSummaryBody {
     }
 }
 
-/// The summaries of a page's jobs ([`JobSummaryView`](crate::models::listing::JobSummaryView))
-/// written as one JSON array, as they come.
-pub fn write_summaries<'a>(jobs: impl Iterator<Item = (PageJob<'a>, &'a Company)>) -> Vec<u8> {
-    let mut out = Vec::with_capacity(16 * 1024);
+/// Appends the summaries of a page's jobs
+/// ([`JobSummaryView`](crate::models::listing::JobSummaryView)) to `out`, as one JSON array, as
+/// they come.
+pub fn write_summaries<'a>(
+    jobs: impl Iterator<Item = (PageJob<'a>, &'a Company)>,
+    out: &mut Vec<u8>,
+) {
     out.push(b'[');
     for (i, (job, company)) in jobs.enumerate() {
         if i > 0 {
             out.push(b',');
         }
-        job.write_json(company, &mut out);
+        job.write_json(company, out);
     }
     out.push(b']');
-    out
 }
 
 /// A whole job. Its company's members also see the status, review state, hidden salary and
@@ -403,8 +406,8 @@ pub struct SearchBody {
 /// Its JSON is [`SearchPageBody::to_json`]'s.
 #[derive(Debug, Serialize)]
 pub struct SearchPageBody {
-    /// The JSON array of summaries ([`write_summaries`]), written first by
-    /// [`SearchPageBody::to_json`].
+    /// The body's JSON up to its items, the items included: [`SearchPageBody::start`], then
+    /// their array ([`write_summaries`]). [`SearchPageBody::to_json`] goes on from there.
     #[serde(skip)]
     pub items: Vec<u8>,
     pub total: u64,
@@ -413,23 +416,53 @@ pub struct SearchPageBody {
     pub next_offset: Option<u32>,
     pub sort: String,
     pub mode: String,
-    pub facets: BTreeMap<String, Vec<FacetValueBody>>,
+    /// As [`SearchBody::facets`] shows them, written from the answer's own counts.
+    #[serde(serialize_with = "facet_values")]
+    pub facets: Arc<BTreeMap<String, Vec<(String, u64)>>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub did_you_mean: Option<DidYouMeanBody>,
 }
 
 impl SearchPageBody {
-    /// The body's JSON: its items as they were written, then the other fields.
-    pub fn to_json(&self) -> serde_json::Result<Vec<u8>> {
-        let rest = serde_json::to_vec(self)?;
-        let mut out = Vec::with_capacity(self.items.len() + rest.len() + 16);
+    /// The beginning of a body's JSON, for its items to be written after
+    /// ([`write_summaries`]): with room for a page of summaries and its facets, so that the
+    /// page is written once, in one buffer.
+    pub fn start() -> Vec<u8> {
+        let mut out = Vec::with_capacity(20 * 1024);
         out.extend_from_slice(b"{\"items\":");
-        out.extend_from_slice(&self.items);
-        // `rest` is an object with at least a total: `{"total":…}`.
-        out.push(b',');
-        out.extend_from_slice(rest.get(1..).unwrap_or_default());
+        out
+    }
+
+    /// The body's JSON: its items as they were written, then the other fields.
+    pub fn to_json(mut self) -> serde_json::Result<Vec<u8>> {
+        let mut out = std::mem::take(&mut self.items);
+        let rest = out.len();
+        serde_json::to_writer(&mut out, &self)?;
+        // The other fields are an object with at least a total, `{"total":…}`: its brace
+        // becomes the comma after the items.
+        out[rest] = b',';
         Ok(out)
     }
+}
+
+/// Facet name → its values as [`FacetValueBody`] objects, from (value, count) pairs.
+fn facet_values<S: serde::Serializer>(
+    facets: &Arc<BTreeMap<String, Vec<(String, u64)>>>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    #[derive(Serialize)]
+    struct Value<'a> {
+        value: &'a str,
+        count: u64,
+    }
+    struct Values<'a>(&'a [(String, u64)]);
+    impl Serialize for Values<'_> {
+        fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+            serializer
+                .collect_seq(self.0.iter().map(|(value, count)| Value { value, count: *count }))
+        }
+    }
+    serializer.collect_map(facets.iter().map(|(name, values)| (name, Values(values))))
 }
 
 /// A corrected query for a search that found (almost) nothing.
@@ -658,11 +691,14 @@ mod tests {
             assert_eq!(card.company_id, job.company_id);
             let decoded = decode(&encode(&job)).unwrap();
             let page = [PageJob::Card(card), PageJob::Job(&decoded)];
-            let json = write_summaries(page.into_iter().map(|job| (job, &company)));
+            let mut json = Vec::new();
+            write_summaries(page.into_iter().map(|job| (job, &company)), &mut json);
             let items: Vec<serde_json::Value> = serde_json::from_slice(&json).unwrap();
             assert_eq!(items, [expected.clone(), expected], "{}", job.fields.title);
         }
-        assert_eq!(write_summaries(std::iter::empty()), b"[]");
+        let mut empty = b"{".to_vec();
+        write_summaries(std::iter::empty(), &mut empty);
+        assert_eq!(empty, b"{[]", "appended");
         for text in ["", "x", "\t{\t}", "1.2\t{\t}", "soon\t{\t}\tc1", "\t[\t]\tc1"] {
             assert_eq!(Card::read(text), None, "{text:?}");
         }
@@ -692,17 +728,17 @@ mod tests {
     #[test]
     fn a_search_page_body_is_its_items_then_its_other_fields() {
         let body = SearchPageBody {
-            items: br#"[{"id":"j1"}]"#.to_vec(),
+            items: [SearchPageBody::start(), br#"[{"id":"j1"}]"#.to_vec()].concat(),
             total: 21,
             limit: 20,
             offset: 0,
             next_offset: Some(20),
             sort: "relevance".into(),
             mode: "keyword".into(),
-            facets: BTreeMap::from([(
+            facets: Arc::new(BTreeMap::from([(
                 "workplace".to_owned(),
-                vec![FacetValueBody { value: "remote".into(), count: 3 }],
-            )]),
+                vec![("remote".to_owned(), 3), ("hybrid".to_owned(), 1)],
+            )])),
             did_you_mean: None,
         };
         let json = String::from_utf8(body.to_json().unwrap()).unwrap();
@@ -713,7 +749,9 @@ mod tests {
             json!({
                 "items": [{"id": "j1"}], "total": 21, "limit": 20, "offset": 0,
                 "next_offset": 20, "sort": "relevance", "mode": "keyword",
-                "facets": {"workplace": [{"value": "remote", "count": 3}]},
+                "facets": {"workplace": [
+                    {"value": "remote", "count": 3}, {"value": "hybrid", "count": 1},
+                ]},
             })
         );
     }

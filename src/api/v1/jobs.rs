@@ -14,8 +14,8 @@ use crate::api::routes::Routes;
 use crate::models::job::JobStatus;
 use crate::schemas::error::ErrorBody;
 use crate::schemas::job::{
-    DidYouMeanBody, FacetValueBody, JobBody, JobRequest, SearchBody, SearchPageBody, SearchQuery,
-    job_posting, list_param, write_summaries,
+    DidYouMeanBody, JobBody, JobRequest, SearchBody, SearchPageBody, SearchQuery, job_posting,
+    list_param, write_summaries,
 };
 use crate::services::jobs;
 use crate::services::search::{self, SearchParams};
@@ -69,7 +69,12 @@ pub async fn search_jobs(
     .parse()?;
     let (limit, offset) = (search.limit, search.offset);
     let asked = search.clone();
-    let page = search::page(&state.ctx, search, |jobs| write_summaries(jobs)).await?;
+    let page = search::page(&state.ctx, search, |jobs| {
+        let mut items = SearchPageBody::start();
+        write_summaries(jobs, &mut items);
+        items
+    })
+    .await?;
     let did_you_mean = suggestions::did_you_mean(&state.ctx, &asked, page.total)
         .await?
         .map(|d| DidYouMeanBody { q: d.q, total: d.total });
@@ -82,19 +87,7 @@ pub async fn search_jobs(
         next_offset: (next < page.total).then_some(next as u32),
         sort: page.sort.as_str().into(),
         mode: page.mode.as_str().into(),
-        facets: page
-            .facets
-            .into_iter()
-            .map(|(name, values)| {
-                (
-                    name,
-                    values
-                        .into_iter()
-                        .map(|(value, count)| FacetValueBody { value, count })
-                        .collect(),
-                )
-            })
-            .collect(),
+        facets: page.facets,
         did_you_mean,
     };
     let bytes = body

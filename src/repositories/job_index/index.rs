@@ -591,7 +591,7 @@ impl JobIndex {
                 located.push(address);
             }
         }
-        let facets = facet_values.map(|values| values.top(counts)).unwrap_or_default();
+        let facets = facet_values.map(|values| Arc::new(values.top(counts))).unwrap_or_default();
         let hits = IndexHits { ids, versions, total: total as u64, facets };
         let segment_cards = self.cards.of(&searcher);
         Ok(Answer::new(hits, searcher, located, segment_cards))

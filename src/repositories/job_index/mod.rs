@@ -30,5 +30,5 @@ mod schema;
 
 pub use answers::{ANSWER_MAX_AGE_SECS, Answer};
 pub use index::{IndexError, JobIndex, Stored, Watermark};
-pub use query::{IndexHits, IndexQuery, SortBy};
+pub use query::{Facets, IndexHits, IndexQuery, SortBy};
 pub use schema::{IndexDoc, index_dir, remove_indexes};

@@ -95,8 +95,12 @@ pub struct IndexHits {
     pub versions: Vec<i64>,
     pub total: u64,
     /// Facet name → (value, count), most frequent first.
-    pub facets: BTreeMap<String, Vec<(String, u64)>>,
+    pub facets: Facets,
 }
+
+/// Facet name → (value, count), most frequent first: shared by the answer and the pages
+/// written from it, not copied for each.
+pub type Facets = Arc<BTreeMap<String, Vec<(String, u64)>>>;
 
 /// Words that ask for jobs rather than say which: left out of a search's words unless they
 /// are all it has (as the index analyses them, so "roles" and "role" alike).

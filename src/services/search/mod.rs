@@ -33,7 +33,6 @@ mod page;
 mod params;
 mod rankings;
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
@@ -43,7 +42,7 @@ use crate::models::company::Company;
 use crate::models::job::Job;
 use crate::models::job::SortBy;
 use crate::repositories;
-use crate::repositories::job_index::{IndexQuery, Stored};
+use crate::repositories::job_index::{Facets, IndexQuery, Stored};
 
 pub use listings::{LISTING_MAX_AGE, Listings};
 pub use page::{Jobs, Page, page};
@@ -71,7 +70,7 @@ pub struct SearchResult {
     /// page lists jobs without them).
     pub jobs: Vec<Arc<(Job, Company)>>,
     pub total: u64,
-    pub facets: BTreeMap<String, Vec<(String, u64)>>,
+    pub facets: Facets,
     pub sort: SortBy,
     pub mode: SearchMode,
 }

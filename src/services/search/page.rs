@@ -10,7 +10,6 @@
 //! [`Job`]: crate::models::job::Job
 //! [`Answer::cards`]: crate::repositories::job_index::Answer::cards
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
@@ -19,7 +18,7 @@ use super::{Search, SearchMode, index_query, mode, semantic_hits};
 use crate::models::company::Company;
 use crate::models::job::SortBy;
 use crate::models::listing::{Card, PageJob};
-use crate::repositories::job_index::IndexQuery;
+use crate::repositories::job_index::{Facets, IndexQuery};
 use crate::services::pool;
 use crate::services::{Context, ServiceError};
 
@@ -32,7 +31,7 @@ pub struct Page<R> {
     /// The page's public jobs, rendered in one go.
     pub items: R,
     pub total: u64,
-    pub facets: BTreeMap<String, Vec<(String, u64)>>,
+    pub facets: Facets,
     pub sort: SortBy,
     pub mode: SearchMode,
 }
