@@ -82,28 +82,32 @@ impl Weight for DisMaxWeight {
 struct DisMaxScorer {
     /// In the order of the query's fields (the scores are summed in that order).
     scorers: Vec<Box<dyn Scorer>>,
+    /// Each scorer's document, as its last move answered: a walk compares them at every step,
+    /// and asking each boxed scorer again cost more than the moves themselves.
+    docs: Vec<DocId>,
     doc: DocId,
     tie_breaker: Score,
 }
 
 impl DisMaxScorer {
     fn new(scorers: Vec<Box<dyn Scorer>>, tie_breaker: Score) -> Self {
-        let mut union = Self { scorers, doc: TERMINATED, tie_breaker };
+        let docs = scorers.iter().map(|s| s.doc()).collect();
+        let mut union = Self { scorers, docs, doc: TERMINATED, tie_breaker };
         union.doc = union.lowest();
         union
     }
 
     fn lowest(&self) -> DocId {
-        self.scorers.iter().map(|s| s.doc()).min().unwrap_or(TERMINATED)
+        self.docs.iter().copied().min().unwrap_or(TERMINATED)
     }
 }
 
 impl DocSet for DisMaxScorer {
     fn advance(&mut self) -> DocId {
         let at = self.doc;
-        for scorer in &mut self.scorers {
-            if scorer.doc() == at {
-                scorer.advance();
+        for (scorer, doc) in self.scorers.iter_mut().zip(&mut self.docs) {
+            if *doc == at {
+                *doc = scorer.advance();
             }
         }
         self.doc = self.lowest();
@@ -114,9 +118,9 @@ impl DocSet for DisMaxScorer {
         if self.doc >= target {
             return self.doc;
         }
-        for scorer in &mut self.scorers {
-            if scorer.doc() < target {
-                scorer.seek(target);
+        for (scorer, doc) in self.scorers.iter_mut().zip(&mut self.docs) {
+            if *doc < target {
+                *doc = scorer.seek(target);
             }
         }
         self.doc = self.lowest();
@@ -141,8 +145,8 @@ impl Scorer for DisMaxScorer {
         // As tantivy's `DisjunctionMaxCombiner` adds them up, field by field.
         let (mut max, mut sum): (Score, Score) = (0.0, 0.0);
         let at = self.doc;
-        for scorer in &mut self.scorers {
-            if scorer.doc() == at {
+        for (scorer, doc) in self.scorers.iter_mut().zip(&self.docs) {
+            if *doc == at {
                 let score = scorer.score();
                 max = Score::max(score, max);
                 sum += score;
