@@ -5,7 +5,7 @@ use std::sync::{Arc, OnceLock};
 
 use tantivy::{DocAddress, Searcher};
 
-use super::cards::SegmentCards;
+use super::cards::{PageCards, SegmentCards};
 use super::index::IndexError;
 use super::query::{IndexHits, IndexQuery};
 use super::schema::{StoredCard, StoredListing};
@@ -47,7 +47,7 @@ pub struct Answer {
     /// The cards kept in memory of each of `searcher`'s segments (by ordinal), where read.
     segment_cards: Vec<Option<Arc<SegmentCards>>>,
     /// Every hit's stored card, once read ([`Answer::cards`]).
-    cards: OnceLock<Arc<[String]>>,
+    cards: OnceLock<Arc<PageCards>>,
 }
 
 impl Answer {
@@ -66,30 +66,36 @@ impl Answer {
     /// commit the search saw: read once (an answer is a page of hits), then shared by every
     /// page it serves, unless they take more than [`MAX_KEPT_CARD_BYTES`] (then read each
     /// time).
-    pub fn cards(&self) -> Result<Arc<[String]>, IndexError> {
+    pub fn cards(&self) -> Result<Arc<PageCards>, IndexError> {
         if let Some(read) = self.cards.get() {
             return Ok(read.clone());
         }
-        let read: Arc<[String]> = (self.addresses.iter())
-            .map(|&address| self.card(address))
-            .collect::<Result<_, IndexError>>()?;
-        if read.iter().map(String::len).sum::<usize>() > MAX_KEPT_CARD_BYTES {
+        // About 600 bytes a card.
+        let mut bytes = Vec::with_capacity(self.addresses.len() * 640);
+        let mut ends = Vec::with_capacity(self.addresses.len());
+        for &address in &self.addresses {
+            self.card_into(address, &mut bytes)?;
+            ends.push(bytes.len());
+        }
+        let read = Arc::new(PageCards::new(bytes, ends)?);
+        if read.bytes() > MAX_KEPT_CARD_BYTES {
             return Ok(read);
         }
         Ok(self.cards.get_or_init(|| read).clone())
     }
 
-    /// The card at `address`: from the cards kept in memory, or the document store (a segment
-    /// whose cards are not read yet, just after a commit).
-    fn card(&self, address: DocAddress) -> Result<String, IndexError> {
+    /// Appends the card at `address`: from the cards kept in memory, or the document store (a
+    /// segment whose cards are not read yet, just after a commit).
+    fn card_into(&self, address: DocAddress, out: &mut Vec<u8>) -> Result<(), IndexError> {
         match self.segment_cards.get(address.segment_ord as usize) {
-            Some(Some(cards)) => Ok(cards.get(address.doc_id)?),
-            _ => Ok(self.searcher.doc::<StoredCard>(address)?.0),
+            Some(Some(cards)) => cards.read_into(address.doc_id, out)?,
+            _ => out.extend_from_slice(self.searcher.doc::<StoredCard>(address)?.0.as_bytes()),
         }
+        Ok(())
     }
 
     /// [`Answer::cards`], if they were read already (no reading: cheap anywhere).
-    pub fn cards_read(&self) -> Option<Arc<[String]>> {
+    pub fn cards_read(&self) -> Option<Arc<PageCards>> {
         self.cards.get().cloned()
     }
 
@@ -145,7 +151,7 @@ impl Answers {
     /// The bytes of cards the remembered answers keep.
     pub(super) fn kept_bytes(&self) -> u64 {
         let kept = self.entries.iter().filter_map(|e| e.answer.cards.get());
-        kept.flat_map(|cards| cards.iter()).map(|card| card.capacity() as u64).sum()
+        kept.map(|cards| cards.heap_bytes()).sum()
     }
 
     /// Starts a new generation with no answers (after a commit is made visible), and returns

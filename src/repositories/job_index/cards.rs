@@ -70,22 +70,31 @@ impl SegmentCards {
         Ok(cards)
     }
 
-    /// The card of `doc`.
-    pub(super) fn get(&self, doc: DocId) -> tantivy::Result<String> {
+    /// Appends the card of `doc` to `out` (its bytes: UTF-8 as it was stored).
+    pub(super) fn read_into(&self, doc: DocId, out: &mut Vec<u8>) -> tantivy::Result<()> {
         let doc = doc as usize;
         let (Some(&start), Some(&end), Some(&size)) =
             (self.starts.get(doc), self.starts.get(doc + 1), self.sizes.get(doc))
         else {
             return Err(internal(format!("no card for document {doc}")));
         };
-        let mut card = vec![0; size as usize];
+        let at = out.len();
+        out.resize(at + size as usize, 0);
         let n = lz4_flex::block::decompress_into_with_dict(
             &self.bytes[start as usize..end as usize],
-            &mut card,
+            &mut out[at..],
             &self.dictionary,
         )
         .map_err(|e| internal(format!("a card does not decompress: {e}")))?;
-        card.truncate(n);
+        out.truncate(at + n);
+        Ok(())
+    }
+
+    /// The card of `doc`.
+    #[cfg(test)]
+    fn get(&self, doc: DocId) -> tantivy::Result<String> {
+        let mut card = Vec::new();
+        self.read_into(doc, &mut card)?;
         String::from_utf8(card).map_err(|e| internal(format!("a card is not UTF-8: {e}")))
     }
 
@@ -93,6 +102,58 @@ impl SegmentCards {
         (self.dictionary.capacity()
             + self.bytes.capacity()
             + (self.starts.capacity() + self.sizes.capacity()) * size_of::<u32>()) as u64
+    }
+}
+
+/// The cards of a page of hits, in order, in one buffer: a page reads about 20, and a string
+/// per card cost an allocation per card (freed on another thread than the one that made it).
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct PageCards {
+    text: String,
+    /// Card `i` is `text[ends[i - 1]..ends[i]]` (from 0 for the first).
+    ends: Vec<usize>,
+}
+
+impl PageCards {
+    /// The cards in `bytes`, card `i` ending at `ends[i]`; an error unless every card is UTF-8.
+    pub(super) fn new(bytes: Vec<u8>, ends: Vec<usize>) -> tantivy::Result<Self> {
+        let text =
+            String::from_utf8(bytes).map_err(|e| internal(format!("a card is not UTF-8: {e}")))?;
+        let mut start = 0;
+        for &end in &ends {
+            if end < start || !text.is_char_boundary(end) {
+                return Err(internal(format!("a card ends inside a character, at {end}")));
+            }
+            start = end;
+        }
+        if start != text.len() {
+            return Err(internal("bytes after the last card".into()));
+        }
+        Ok(PageCards { text, ends })
+    }
+
+    /// The cards, in order.
+    pub fn iter(&self) -> impl Iterator<Item = &str> {
+        let starts = std::iter::once(0).chain(self.ends.iter().copied());
+        starts.zip(&self.ends).map(|(start, &end)| &self.text[start..end])
+    }
+
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    /// The bytes of all the cards.
+    pub fn bytes(&self) -> usize {
+        self.text.len()
+    }
+
+    /// The heap it holds.
+    pub(super) fn heap_bytes(&self) -> u64 {
+        (self.text.capacity() + self.ends.capacity() * size_of::<usize>()) as u64
     }
 }
 
@@ -156,6 +217,27 @@ mod tests {
     use tantivy::{Index, TantivyDocument, doc};
 
     use super::*;
+
+    #[test]
+    fn a_page_of_cards_is_its_cards_in_order_and_never_splits_a_character() {
+        let cards = ["", "{\"a\":1}", "Zürich · 東京", ""];
+        let (mut bytes, mut ends) = (Vec::new(), Vec::new());
+        for card in cards {
+            bytes.extend_from_slice(card.as_bytes());
+            ends.push(bytes.len());
+        }
+        let page = PageCards::new(bytes.clone(), ends.clone()).unwrap();
+        assert_eq!(page.iter().collect::<Vec<_>>(), cards);
+        assert_eq!((page.len(), page.bytes()), (4, bytes.len()));
+        assert!(PageCards::new(Vec::new(), Vec::new()).unwrap().is_empty());
+
+        // "ü" cut in two: the whole is UTF-8, the cards are not.
+        let cut = bytes.iter().position(|&b| b == 0xC3).unwrap() + 1;
+        assert!(PageCards::new(bytes.clone(), vec![cut, bytes.len()]).is_err());
+        assert!(PageCards::new(bytes.clone(), vec![bytes.len() - 1]).is_err(), "bytes left");
+        assert!(PageCards::new(bytes.clone(), vec![5, 2, bytes.len()]).is_err(), "backwards");
+        assert!(PageCards::new(vec![0xFF], vec![1]).is_err(), "not UTF-8");
+    }
 
     /// A card like a page's: JSON with the same keys every time, a few values that repeat, and
     /// one that does not (some in other scripts); every 97th is empty, one is longer than the

@@ -877,6 +877,9 @@ mod tests {
 
     #[test]
     fn an_answer_reads_its_page_of_cards_once_from_the_commit_it_saw() {
+        let texts = |cards: &super::super::PageCards| -> Vec<String> {
+            cards.iter().map(str::to_owned).collect()
+        };
         let index = JobIndex::open(None).unwrap();
         let with = |id: &str, posted_at: i64, card: &str| IndexDoc {
             posted_at: Some(posted_at),
@@ -889,22 +892,22 @@ mod tests {
         let q = IndexQuery { sort: SortBy::Newest, limit: 2, offset: 1, ..query("rust") };
         let answer = index.answer(&q).unwrap();
         assert!(answer.cards_read().is_none(), "nothing is read before it is asked for");
-        assert_eq!(*answer.cards().unwrap(), ["b1", "c1"], "the page's hits, in order");
+        assert_eq!(texts(&answer.cards().unwrap()), ["b1", "c1"], "the page's hits, in order");
         assert_eq!(answer.listing(0).unwrap(), b"listing of b1", "the listing is another field");
 
         // A later commit changes b; the answer read before it keeps what its search saw.
         index.write(&[with("b", 2, "b2")], &[], Watermark::default()).unwrap();
         let read = answer.cards_read().expect("read once, then kept");
-        assert_eq!(*read, ["b1", "c1"]);
+        assert_eq!(texts(&read), ["b1", "c1"]);
         assert!(index.remembered_answer(&q).is_none(), "the commit forgot the answer");
         let fresh = index.answer(&q).unwrap();
-        assert_eq!(*fresh.cards().unwrap(), ["b2", "c1"]);
+        assert_eq!(texts(&fresh.cards().unwrap()), ["b2", "c1"]);
 
         // A page whose cards are too big to keep is read each time.
         let big = "x".repeat(super::super::answers::MAX_KEPT_CARD_BYTES + 1);
         index.write(&[with("d", 4, &big)], &[], Watermark::default()).unwrap();
         let first = index.answer(&IndexQuery { offset: 0, ..q.clone() }).unwrap();
-        assert_eq!(first.cards().unwrap()[0], big);
+        assert_eq!(texts(&first.cards().unwrap())[0], big);
         assert!(first.cards_read().is_none());
 
         // Cards held in memory and cards read from the store are the same cards.

@@ -29,6 +29,7 @@ mod query;
 mod schema;
 
 pub use answers::{ANSWER_MAX_AGE_SECS, Answer};
+pub use cards::PageCards;
 pub use index::{IndexError, JobIndex, Stored, Watermark};
 pub use query::{Facets, IndexHits, IndexQuery, SortBy};
 pub use schema::{IndexDoc, index_dir, remove_indexes};

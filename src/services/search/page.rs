@@ -18,7 +18,7 @@ use super::{Search, SearchMode, index_query, mode, semantic_hits};
 use crate::models::company::Company;
 use crate::models::job::SortBy;
 use crate::models::listing::{Card, PageJob};
-use crate::repositories::job_index::{Facets, IndexQuery};
+use crate::repositories::job_index::{Facets, IndexQuery, PageCards};
 use crate::services::pool;
 use crate::services::{Context, ServiceError};
 
@@ -75,7 +75,7 @@ pub async fn page<R>(
 async fn keyword(
     ctx: &Context,
     query: IndexQuery,
-) -> Result<(Arc<crate::repositories::job_index::IndexHits>, Arc<[String]>), ServiceError> {
+) -> Result<(Arc<crate::repositories::job_index::IndexHits>, Arc<PageCards>), ServiceError> {
     if let Some(answer) = ctx.jobs_index.remembered_answer(&query)
         && let Some(cards) = answer.cards_read()
     {
@@ -93,7 +93,7 @@ async fn keyword(
 /// not read, or whose company no longer exists, is left out).
 async fn render_all<R>(
     ctx: &Context,
-    cards: &[String],
+    cards: &PageCards,
     now: DateTime<Utc>,
     render: impl FnOnce(&mut Jobs<'_, '_>) -> R,
 ) -> Result<R, ServiceError> {
