@@ -21,7 +21,8 @@ const FACETS: [(&str, &str, usize); 6] = [
 /// The facet values of every document of one segment, read from its columns once (a segment
 /// never changes): reading the columns again for each matching document of each search cost
 /// more than the rest of a faceted search together. Every value of every facet is a slot of
-/// one array of counters (facet `f`'s dictionary ordinal `o` is slot `bases[f] + o`), so
+/// one array of counters (facet `f`'s dictionary ordinal `o` is slot `o` plus the sizes of
+/// the dictionaries of the facets before it), so
 /// counting a document adds one to each of its slots, with no per-facet lookup. A document's
 /// slots of all facets lie next to each other: counting it reads one run of memory, not one
 /// per facet (the matches of a word are scattered over the segment, and each place read was a
@@ -30,8 +31,6 @@ struct SegmentFacetOrds {
     /// The slots of each document: in two bytes each when the segment has at most 65,536
     /// slots (half the bytes, half the cache lines), else in four.
     slots: Slots,
-    /// Where each facet's values start among the slots.
-    bases: Vec<usize>,
     /// How many values each facet's dictionary has (0: no column).
     terms: Vec<usize>,
 }
@@ -69,11 +68,10 @@ impl DocSlots<u32> {
 impl SegmentFacetOrds {
     fn read(segment: &SegmentReader) -> tantivy::Result<Self> {
         let docs = segment.max_doc() as usize;
-        let (mut columns, mut terms, mut bases) = (Vec::new(), Vec::new(), Vec::new());
+        let (mut columns, mut terms) = (Vec::new(), Vec::new());
         for (_, field, _) in FACETS {
             let base = terms.iter().sum::<usize>();
             let column = segment.fast_fields().str(field)?;
-            bases.push(base);
             terms.push(column.as_ref().map_or(0, |c| c.num_terms()));
             if let Some(column) = column {
                 columns.push((u32::try_from(base).map_err(|_| too_many_values())?, column));
@@ -96,7 +94,7 @@ impl SegmentFacetOrds {
         } else {
             Slots::Wide(wide)
         };
-        Ok(SegmentFacetOrds { slots, bases, terms })
+        Ok(SegmentFacetOrds { slots, terms })
     }
 
     /// How many slots (counters) the segment's values take.
@@ -119,13 +117,16 @@ fn too_many_values() -> tantivy::TantivyError {
 }
 
 /// What faceted searches need of one set of segments (one reload of the index): each facet's
-/// values over all segments, sorted, and for each segment its documents' values and where each
-/// of its dictionary's values sits in that list. So a search counts integers and turns only
-/// the values it returns into text.
+/// values over all segments, sorted and numbered one after the other (facet `f`'s value `v` is
+/// global slot `offsets[f] + v`), and for each segment its documents' slots and the global
+/// slot of each of its slots. So a search counts integers, adds each segment's counters into
+/// one array once, and turns only the values it returns into text.
 pub(super) struct FacetValues {
     segments: Vec<SegmentId>,
     values: Vec<Vec<String>>,
-    per_segment: HashMap<SegmentId, (Arc<SegmentFacetOrds>, Vec<Vec<u32>>)>,
+    /// Where each facet's values start among the global slots (and, last, how many there are).
+    offsets: Vec<usize>,
+    per_segment: HashMap<SegmentId, (Arc<SegmentFacetOrds>, Vec<u32>)>,
 }
 
 impl FacetValues {
@@ -150,6 +151,11 @@ impl FacetValues {
             values.push(all.into_iter().collect::<Vec<String>>());
             local_values.push(per_segment);
         }
+        let mut offsets = vec![0];
+        for facet in &values {
+            offsets.push(offsets[offsets.len() - 1] + facet.len());
+        }
+        u32::try_from(offsets[FACETS.len()]).map_err(|_| too_many_values())?;
         let mut per_segment = HashMap::with_capacity(searcher.segment_readers().len());
         let mut segments = Vec::with_capacity(searcher.segment_readers().len());
         for (at, segment) in searcher.segment_readers().iter().enumerate() {
@@ -158,24 +164,33 @@ impl FacetValues {
                 Some((ords, _)) => ords.clone(),
                 None => Arc::new(SegmentFacetOrds::read(segment)?),
             };
-            let to_global: Vec<Vec<u32>> = (0..FACETS.len())
-                .map(|f| {
-                    local_values[f][at]
-                        .iter()
-                        .map(|value| values[f].binary_search(value).map_or(0, |i| i as u32))
-                        .collect()
-                })
-                .collect();
+            // The segment's slots are its facets' dictionaries one after the other, as the
+            // global slots are the facets' values.
+            let mut to_global = Vec::with_capacity(ords.slots());
+            for (f, facet) in values.iter().enumerate() {
+                for value in &local_values[f][at] {
+                    let global = facet.binary_search(value).unwrap_or(0) + offsets[f];
+                    to_global.push(global as u32);
+                }
+            }
+            if to_global.len() != ords.slots() {
+                return Err(tantivy::TantivyError::InternalError(format!(
+                    "segment {id:?}: {} facet values in the dictionaries, {} slots",
+                    to_global.len(),
+                    ords.slots()
+                )));
+            }
             per_segment.insert(id, (ords, to_global));
             segments.push(id);
         }
-        Ok(FacetValues { segments, values, per_segment })
+        Ok(FacetValues { segments, values, offsets, per_segment })
     }
 
     /// Facet name → its most frequent values with their counts, most frequent first.
     pub(super) fn top(&self, counts: FacetCounts) -> BTreeMap<String, Vec<(String, u64)>> {
         let mut facets = BTreeMap::new();
-        for (((name, _, size), counts), values) in FACETS.iter().zip(counts).zip(&self.values) {
+        for (f, ((name, _, size), values)) in FACETS.iter().zip(&self.values).enumerate() {
+            let counts = counts.get(self.offsets[f]..self.offsets[f + 1]).unwrap_or_default();
             let found = most_frequent(counts, *size);
             facets.insert(
                 (*name).to_owned(),
@@ -187,23 +202,29 @@ impl FacetValues {
 }
 
 /// The `size` values counted most often, as (count, place in the sorted values), most
-/// frequent first; values are sorted, so a tie goes to the first in order. Only those `size`
-/// are put in order (a common word's places and skills have thousands of values).
-fn most_frequent(counts: Vec<u64>, size: usize) -> Vec<(u64, usize)> {
-    let mut found: Vec<(u64, usize)> =
-        counts.into_iter().enumerate().filter(|(_, n)| *n > 0).map(|(at, n)| (n, at)).collect();
-    let order = |a: &(u64, usize), b: &(u64, usize)| b.0.cmp(&a.0).then(a.1.cmp(&b.1));
-    if found.len() > size {
-        found.select_nth_unstable_by(size, order);
+/// frequent first; values are sorted, so a tie goes to the first in order. Kept in order while
+/// counting: a common word's places and skills have thousands of values, most of which are
+/// passed over with one comparison.
+fn most_frequent(counts: &[u64], size: usize) -> Vec<(u64, usize)> {
+    let mut found: Vec<(u64, usize)> = Vec::with_capacity(size + 1);
+    if size == 0 {
+        return found;
+    }
+    for (at, &n) in counts.iter().enumerate() {
+        // Later values lose ties, so only a higher count gets in once `size` are found.
+        if n == 0 || (found.len() == size && n <= found[size - 1].0) {
+            continue;
+        }
+        let place = found.partition_point(|&(m, _)| m >= n);
+        found.insert(place, (n, at));
         found.truncate(size);
     }
-    found.sort_unstable_by(order);
     found
 }
 
-/// Counts the values of [`FACETS`] over the matching documents: a counter per value of each
-/// segment's dictionary while collecting, added into counters over all segments' values at the
-/// end. Counts nothing without `values`.
+/// Counts the values of [`FACETS`] over the matching documents: a counter per slot of each
+/// segment while collecting, added into counters over all segments' values at the end. Counts
+/// nothing without `values`.
 pub(super) struct FacetCounter {
     pub(super) values: Option<Arc<FacetValues>>,
 }
@@ -211,13 +232,12 @@ pub(super) struct FacetCounter {
 /// A [`FacetCounter`]'s counts over one segment: one counter per slot
 /// ([`SegmentFacetOrds`]).
 pub(super) struct SegmentFacets {
-    ords: Option<(Arc<SegmentFacetOrds>, Arc<FacetValues>, SegmentId)>,
+    ords: Option<(Arc<SegmentFacetOrds>, SegmentId)>,
     counts: Vec<u32>,
 }
 
-/// For each of [`FACETS`], how many matching documents hold each value (by its place in
-/// [`FacetValues::values`]).
-pub(super) type FacetCounts = Vec<Vec<u64>>;
+/// How many matching documents hold each value, by global slot ([`FacetValues`]).
+pub(super) type FacetCounts = Vec<u64>;
 
 impl Collector for FacetCounter {
     type Fruit = FacetCounts;
@@ -238,21 +258,23 @@ impl Collector for FacetCounter {
             )));
         };
         let counts = vec![0; ords.slots()];
-        Ok(SegmentFacets { ords: Some((ords.clone(), values.clone(), id)), counts })
+        Ok(SegmentFacets { ords: Some((ords.clone(), id)), counts })
     }
 
     fn requires_scoring(&self) -> bool {
         false
     }
 
-    fn merge_fruits(&self, segments: Vec<FacetCounts>) -> tantivy::Result<FacetCounts> {
+    fn merge_fruits(
+        &self,
+        segments: Vec<Option<(SegmentId, Vec<u32>)>>,
+    ) -> tantivy::Result<FacetCounts> {
         let Some(values) = &self.values else { return Ok(Vec::new()) };
-        let mut merged: Vec<Vec<u64>> = values.values.iter().map(|v| vec![0; v.len()]).collect();
-        for segment in segments {
-            for (into, counts) in merged.iter_mut().zip(segment) {
-                for (total, count) in into.iter_mut().zip(counts) {
-                    *total += count;
-                }
+        let mut merged = vec![0u64; values.offsets[FACETS.len()]];
+        for (id, counts) in segments.into_iter().flatten() {
+            let Some((_, to_global)) = values.per_segment.get(&id) else { continue };
+            for (&count, &global) in counts.iter().zip(to_global) {
+                merged[global as usize] += u64::from(count);
             }
         }
         Ok(merged)
@@ -260,28 +282,18 @@ impl Collector for FacetCounter {
 }
 
 impl SegmentCollector for SegmentFacets {
-    type Fruit = FacetCounts;
+    /// The segment's counters, by its slots (none without facet values).
+    type Fruit = Option<(SegmentId, Vec<u32>)>;
 
     fn collect(&mut self, doc: DocId, _: Score) {
-        if let Some((ords, ..)) = &self.ords {
+        if let Some((ords, _)) = &self.ords {
             ords.count(doc, &mut self.counts);
         }
     }
 
-    fn harvest(self) -> FacetCounts {
-        let Some((ords, values, id)) = self.ords else { return Vec::new() };
-        let to_global = &values.per_segment[&id].1;
-        let mut global: Vec<Vec<u64>> = values.values.iter().map(|v| vec![0; v.len()]).collect();
-        for (facet, (into, to_global)) in global.iter_mut().zip(to_global).enumerate() {
-            let base = ords.bases[facet];
-            let counts = &self.counts[base..base + ords.terms[facet]];
-            for (local, &count) in counts.iter().enumerate() {
-                if count > 0 {
-                    into[to_global[local] as usize] += u64::from(count);
-                }
-            }
-        }
-        global
+    fn harvest(self) -> Option<(SegmentId, Vec<u32>)> {
+        let (_, id) = self.ords?;
+        Some((id, self.counts))
     }
 }
 
@@ -322,9 +334,9 @@ mod tests {
                 .collect();
             sorted.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
             sorted.truncate(size);
-            assert_eq!(most_frequent(counts.clone(), size), sorted, "size {size}");
+            assert_eq!(most_frequent(&counts, size), sorted, "size {size}");
         }
-        assert_eq!(most_frequent(vec![0, 2, 5, 2, 0], 2), [(5, 2), (2, 1)]);
+        assert_eq!(most_frequent(&[0, 2, 5, 2, 0], 2), [(5, 2), (2, 1)]);
     }
 
     #[test]
