@@ -579,15 +579,35 @@ impl JobIndex {
                 (hits.into_iter().map(|(_, a)| a).collect(), total, counts)
             }
         };
-        let mut ids = Vec::with_capacity(addresses.len());
-        let mut versions = Vec::with_capacity(addresses.len());
-        let mut located = Vec::with_capacity(addresses.len());
+        // Each hit's id and version, in steps over all hits (ordinals, then where each id is,
+        // then its text): the hits are scattered over megabytes of columns, and a step's reads
+        // do not wait for each other, where one hit's lookups do.
+        let mut columns: Vec<Option<SegmentColumns>> = vec![None; searcher.segment_readers().len()];
+        let mut found = Vec::with_capacity(addresses.len());
         for address in addresses {
-            let columns = self.columns(&searcher, address)?;
-            let ord = columns.job_id.term_ords(address.doc_id).next();
-            if let Some(id) = ord.and_then(|ord| columns.ids.get(ord)) {
+            let segment = &mut columns[address.segment_ord as usize];
+            if segment.is_none() {
+                *segment = Some(self.columns(&searcher, address)?);
+            }
+            let Some(segment) = segment.as_ref() else { continue };
+            let ord = segment.job_id.term_ords(address.doc_id).next();
+            let version = segment.updated_at.first(address.doc_id).unwrap_or(0);
+            if let Some(ord) = ord {
+                found.push((address, ord, version));
+            }
+        }
+        let texts: Vec<Option<&str>> = (found.iter())
+            .map(|&(address, ord, _)| {
+                columns[address.segment_ord as usize].as_ref().and_then(|c| c.ids.get(ord))
+            })
+            .collect();
+        let mut ids = Vec::with_capacity(found.len());
+        let mut versions = Vec::with_capacity(found.len());
+        let mut located = Vec::with_capacity(found.len());
+        for ((address, _, version), id) in found.into_iter().zip(texts) {
+            if let Some(id) = id {
                 ids.push(id.to_owned());
-                versions.push(columns.updated_at.first(address.doc_id).unwrap_or(0));
+                versions.push(version);
                 located.push(address);
             }
         }
