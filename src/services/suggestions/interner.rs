@@ -88,7 +88,17 @@ impl Interner {
 
     /// Every string held, with its count of holders.
     pub fn iter(&self) -> impl Iterator<Item = (&str, u32)> {
-        self.strings.iter().zip(&self.counts).filter(|(_, n)| **n > 0).map(|(s, n)| (&**s, *n))
+        self.iter_held_by(1)
+    }
+
+    /// The strings held by at least `min` holders (at least one), with their counts: the
+    /// counts are read first, and only the strings that pass are looked at (a scan for the
+    /// common words of a large vocabulary reads a fifth of the memory).
+    pub fn iter_held_by(&self, min: u32) -> impl Iterator<Item = (&str, u32)> {
+        let min = min.max(1);
+        (self.counts.iter().enumerate())
+            .filter(move |(_, n)| **n >= min)
+            .map(|(id, n)| (&*self.strings[id], *n))
     }
 
     /// How many strings are held.
@@ -128,6 +138,12 @@ mod tests {
         assert_eq!(words.iter().collect::<Vec<_>>(), [("go", 1)]);
         assert_eq!(words.hold("python"), rust, "a freed id is reused");
         assert_eq!(words.id("go"), Some(go));
+        words.hold("go");
+        let held_by = |min| words.iter_held_by(min).collect::<Vec<_>>();
+        assert_eq!(held_by(2), [("go", 2)]);
+        assert_eq!(held_by(0), held_by(1), "a free id is never listed");
+        assert_eq!(held_by(1), [("python", 1), ("go", 2)]);
+        assert_eq!(held_by(3), []);
     }
 
     #[test]

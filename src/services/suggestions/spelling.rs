@@ -30,10 +30,7 @@ pub fn correct(state: &State, query: &str) -> Option<String> {
         let max = if typed.len() >= 8 { 2 } else { 1 };
         let mut best: Option<(u32, usize, &str)> = None;
         let needed = if known == 0 { 1 } else { known.saturating_mul(3) };
-        for (other, count) in state.vocabulary.iter() {
-            if count < needed {
-                continue;
-            }
+        for (other, count) in state.vocabulary.iter_held_by(needed) {
             if other.len().abs_diff(word.len()) > 2 * max {
                 continue;
             }
