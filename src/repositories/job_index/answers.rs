@@ -70,15 +70,21 @@ impl Answer {
         if let Some(read) = self.cards.get() {
             return Ok(read.clone());
         }
-        let touched = (self.addresses.iter())
-            .filter_map(|address| match self.segment_cards.get(address.segment_ord as usize) {
-                Some(Some(cards)) => Some(cards.touch(address.doc_id)),
-                _ => None,
-            })
-            .fold(0, |mixed, byte| mixed ^ byte);
+        // The cards held are touched first (their sizes make the buffer's), then decompressed.
+        let (mut capacity, mut touched) = (0, 0u8);
+        for address in &self.addresses {
+            match self.segment_cards.get(address.segment_ord as usize) {
+                Some(Some(cards)) => {
+                    let (size, mixed) = cards.touch(address.doc_id);
+                    capacity += size;
+                    touched ^= mixed;
+                }
+                // Read from the store: about 600 bytes.
+                _ => capacity += 640,
+            }
+        }
         std::hint::black_box(touched);
-        // About 600 bytes a card.
-        let mut bytes = Vec::with_capacity(self.addresses.len() * 640);
+        let mut bytes = Vec::with_capacity(capacity);
         let mut ends = Vec::with_capacity(self.addresses.len());
         for &address in &self.addresses {
             self.card_into(address, &mut bytes)?;

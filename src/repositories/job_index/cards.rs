@@ -70,19 +70,19 @@ impl SegmentCards {
         Ok(cards)
     }
 
-    /// Reads `doc`'s size and one byte of each cache line of its compressed card (nothing past
-    /// the end), and returns them mixed: touching the cards of a page one after the other, before
+    /// The size of `doc`'s card once decompressed (0 past the end), with one byte of each cache
+    /// line of its compressed bytes read and mixed: touching the cards of a page one after the other, before
     /// decompressing any, lets their reads from memory overlap (a page's cards are scattered
     /// over the segment's megabytes; read one card at a time, each waited for its own).
-    pub(super) fn touch(&self, doc: DocId) -> u8 {
+    pub(super) fn touch(&self, doc: DocId) -> (usize, u8) {
         let doc = doc as usize;
         let (Some(&start), Some(&end), Some(&size)) =
             (self.starts.get(doc), self.starts.get(doc + 1), self.sizes.get(doc))
         else {
-            return 0;
+            return (0, 0);
         };
         let card = self.bytes.get(start as usize..end as usize).unwrap_or_default();
-        card.iter().step_by(64).fold(size as u8, |mixed, &byte| mixed ^ byte)
+        (size as usize, card.iter().step_by(64).fold(0, |mixed, &byte| mixed ^ byte))
     }
 
     /// Appends the card of `doc` to `out` (its bytes: UTF-8 as it was stored).
@@ -302,11 +302,12 @@ mod tests {
             for doc in 0..segment.max_doc() {
                 let StoredCard(expected) = store.get(doc).unwrap();
                 assert_eq!(kept.get(doc).unwrap(), expected, "document {doc}");
+                assert_eq!(kept.touch(doc).0, expected.len(), "the size of document {doc}");
                 raw += expected.len();
                 read += 1;
             }
             assert!(kept.get(segment.max_doc()).is_err(), "no card past the last document");
-            assert_eq!(kept.touch(segment.max_doc()), 0, "nothing past the last document");
+            assert_eq!(kept.touch(segment.max_doc()), (0, 0), "nothing past the last document");
         }
         assert_eq!(read, 3_000);
         // The keys and repeated values cost little once the dictionary has them.
