@@ -70,37 +70,33 @@ impl SegmentCards {
         Ok(cards)
     }
 
-    /// The size of `doc`'s card once decompressed (0 past the end), with one byte of each cache
-    /// line of its compressed bytes read and mixed: touching the cards of a page one after the other, before
-    /// decompressing any, lets their reads from memory overlap (a page's cards are scattered
-    /// over the segment's megabytes; read one card at a time, each waited for its own).
-    pub(super) fn touch(&self, doc: DocId) -> (usize, u8) {
+    /// `doc`'s compressed card and its size once decompressed; `None` past the last document.
+    fn compressed(&self, doc: DocId) -> Option<(&[u8], usize)> {
         let doc = doc as usize;
-        let (Some(&start), Some(&end), Some(&size)) =
-            (self.starts.get(doc), self.starts.get(doc + 1), self.sizes.get(doc))
-        else {
-            return (0, 0);
-        };
-        let card = self.bytes.get(start as usize..end as usize).unwrap_or_default();
-        (size as usize, card.iter().step_by(64).fold(0, |mixed, &byte| mixed ^ byte))
+        let (&start, &end, &size) =
+            (self.starts.get(doc)?, self.starts.get(doc + 1)?, self.sizes.get(doc)?);
+        Some((self.bytes.get(start as usize..end as usize)?, size as usize))
+    }
+
+    /// The size of `doc`'s card once decompressed (0 past the end), with one byte of each cache
+    /// line of its compressed bytes read and mixed: touching the cards of a page one after the
+    /// other, before decompressing any, lets their reads from memory overlap (a page's cards
+    /// are scattered over the segment's megabytes; read one card at a time, each waited for its
+    /// own).
+    pub(super) fn touch(&self, doc: DocId) -> (usize, u8) {
+        let Some((card, size)) = self.compressed(doc) else { return (0, 0) };
+        (size, card.iter().step_by(64).fold(0, |mixed, &byte| mixed ^ byte))
     }
 
     /// Appends the card of `doc` to `out` (its bytes: UTF-8 as it was stored).
     pub(super) fn read_into(&self, doc: DocId, out: &mut Vec<u8>) -> tantivy::Result<()> {
-        let doc = doc as usize;
-        let (Some(&start), Some(&end), Some(&size)) =
-            (self.starts.get(doc), self.starts.get(doc + 1), self.sizes.get(doc))
-        else {
+        let Some((card, size)) = self.compressed(doc) else {
             return Err(internal(format!("no card for document {doc}")));
         };
         let at = out.len();
-        out.resize(at + size as usize, 0);
-        let n = lz4_flex::block::decompress_into_with_dict(
-            &self.bytes[start as usize..end as usize],
-            &mut out[at..],
-            &self.dictionary,
-        )
-        .map_err(|e| internal(format!("a card does not decompress: {e}")))?;
+        out.resize(at + size, 0);
+        let n = lz4_flex::block::decompress_into_with_dict(card, &mut out[at..], &self.dictionary)
+            .map_err(|e| internal(format!("a card does not decompress: {e}")))?;
         out.truncate(at + n);
         Ok(())
     }

@@ -21,12 +21,11 @@ const FACETS: [(&str, &str, usize); 6] = [
 /// The facet values of every document of one segment, read from its columns once (a segment
 /// never changes): reading the columns again for each matching document of each search cost
 /// more than the rest of a faceted search together. Every value of every facet is a slot of
-/// one array of counters (facet `f`'s dictionary ordinal `o` is slot `o` plus the sizes of
-/// the dictionaries of the facets before it), so
-/// counting a document adds one to each of its slots, with no per-facet lookup. A document's
-/// slots of all facets lie next to each other: counting it reads one run of memory, not one
-/// per facet (the matches of a word are scattered over the segment, and each place read was a
-/// cache miss).
+/// one array of counters (facet `f`'s dictionary ordinal `o` is slot `o` plus the sizes of the
+/// dictionaries of the facets before it), so counting a document adds one to each of its
+/// slots, with no per-facet lookup. A document's slots of all facets lie next to each other:
+/// counting it reads one run of memory, not one per facet (the matches of a word are scattered
+/// over the segment, and each place read was a cache miss).
 struct SegmentFacetOrds {
     /// The slots of each document: in two bytes each when the segment has at most 65,536
     /// slots (half the bytes, half the cache lines), else in four.
